@@ -1,0 +1,1 @@
+"""What every mailpipe service shares: settings, contracts, broker, Graph client, logging."""

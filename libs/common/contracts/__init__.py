@@ -1,0 +1,52 @@
+"""The message contracts between the services (JSON on the wire, one ``schema`` name each)."""
+
+from __future__ import annotations
+
+from libs.common.contracts._base import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_BODY_CHARS,
+    MAX_INLINE_ATTACHMENTS_BYTES,
+    MAX_SUBJECT_CHARS,
+    Address,
+    BlobRef,
+    Contract,
+)
+from libs.common.contracts.events import RecordEvent
+from libs.common.contracts.inbound import AttachmentRef, Body, InboundEmail, MailHeaders
+from libs.common.contracts.outbound import OutboundAttachment, OutboundEmail, OutboundResult
+from libs.common.contracts.processed import ProcessedEmail
+from libs.common.errors import ContractError
+
+#: Every contract by its schema name.
+CONTRACTS: dict[str, type[Contract]] = {
+    c.SCHEMA: c for c in (InboundEmail, ProcessedEmail, OutboundEmail, OutboundResult, RecordEvent)
+}
+
+
+def contract_for(schema: str) -> type[Contract]:
+    try:
+        return CONTRACTS[schema]
+    except KeyError:
+        raise ContractError(f"unknown schema {schema!r}") from None
+
+
+__all__ = [
+    "CONTRACTS",
+    "MAX_ATTACHMENT_BYTES",
+    "MAX_BODY_CHARS",
+    "MAX_INLINE_ATTACHMENTS_BYTES",
+    "MAX_SUBJECT_CHARS",
+    "Address",
+    "AttachmentRef",
+    "BlobRef",
+    "Body",
+    "Contract",
+    "InboundEmail",
+    "MailHeaders",
+    "OutboundAttachment",
+    "OutboundEmail",
+    "OutboundResult",
+    "ProcessedEmail",
+    "RecordEvent",
+    "contract_for",
+]

@@ -1,0 +1,109 @@
+"""Building blocks shared by every contract: the base model, addresses, header values, limits."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from libs.common.errors import ContractError
+
+# Field limits are part of the public contract (and of the generated JSON Schemas).
+MAX_SUBJECT_CHARS = 998  # RFC 5322 line limit
+MAX_HEADER_VALUE_CHARS = 998
+MAX_BODY_CHARS = 1_000_000  # per body part; longer inbound bodies are truncated with a flag
+MAX_RECIPIENTS = 500  # Exchange's default recipient limit
+MAX_INLINE_ATTACHMENTS_BYTES = 16 * 1024 * 1024  # decoded bytes of base64 attachments per job
+MAX_ATTACHMENT_BYTES = 150 * 1024 * 1024  # Graph's upload-session ceiling
+MAX_ATTACHMENTS = 250
+MAX_ID_CHARS = 1000
+
+# Deliberately plain: a local part without spaces or specials, a dotted domain.
+_ADDRESS_RE = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\uffff]{1,64}"
+    r"@(?=.{1,253}$)[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\-\u0080-\uffff]{0,62})"
+    r"(?:\.[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\-\u0080-\uffff]{0,62}))+$"
+)
+_CRLF = re.compile(r"[\r\n\x00]")
+_HEADER_NAME_RE = re.compile(r"^[Xx]-[A-Za-z0-9-]{1,72}$")
+
+
+def check_address(value: str) -> str:
+    value = value.strip()
+    if not _ADDRESS_RE.match(value) or ".." in value:
+        raise ValueError(f"not an email address: {value!r}")
+    return value
+
+
+def check_header_value(value: str) -> str:
+    if _CRLF.search(value):
+        raise ValueError("header values must not contain CR, LF or NUL")
+    return value
+
+
+def check_extra_header_name(value: str) -> str:
+    if not _HEADER_NAME_RE.match(value):
+        raise ValueError(f"only X- headers may be added (got {value!r})")
+    return value
+
+
+EmailAddressStr = Annotated[str, Field(max_length=320), AfterValidator(check_address)]
+HeaderStr = Annotated[
+    str, Field(max_length=MAX_HEADER_VALUE_CHARS), AfterValidator(check_header_value)
+]
+SubjectStr = Annotated[str, Field(max_length=MAX_SUBJECT_CHARS), AfterValidator(check_header_value)]
+IdStr = Annotated[
+    str, Field(min_length=1, max_length=MAX_ID_CHARS), AfterValidator(check_header_value)
+]
+BodyStr = Annotated[str, Field(max_length=MAX_BODY_CHARS)]
+Sha256Str = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Model(BaseModel):
+    """Frozen, strict about unknown fields: a typo in a payload is an error, not a silent drop."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Address(Model):
+    """A mailbox address with an optional display name."""
+
+    address: EmailAddressStr
+    name: HeaderStr = ""
+
+
+class BlobRef(Model):
+    """A claim check: bytes live in the blob store under their sha256, never on the broker."""
+
+    sha256: Sha256Str
+    size: int = Field(ge=0)
+
+
+class Contract(Model):
+    """A message on the broker. ``schema`` names the contract and its version."""
+
+    SCHEMA: ClassVar[str]
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(by_alias=True).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, body: bytes | str) -> Self:
+        """Parse and validate; any problem is a :class:`ContractError` saying which field."""
+        try:
+            return cls.model_validate_json(body)
+        except ValidationError as exc:
+            raise ContractError(f"{cls.SCHEMA}: {_first_error(exc)}") from None
+
+    @classmethod
+    def example(cls) -> dict[str, Any]:  # pragma: no cover - overridden where useful
+        return {}
+
+
+def _first_error(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    err = errors[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(message)"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {err['msg'].removeprefix('Value error, ')}{more}"

@@ -1,0 +1,237 @@
+"""Settings: environment (``MAILPIPE_*``) plus the mailbox TOML file named by ``MAILPIPE_CONFIG``.
+
+Environment settings use the prefix ``MAILPIPE_`` and the nested delimiter ``__``. Mailboxes
+and the ``[graph]`` table come from TOML because each mailbox has many keys and secrets.
+
+A bad configuration fails at start with one line naming the key and the file
+(:class:`~libs.common.errors.ConfigError`). Secrets are ``SecretStr``: they never show in a
+``repr``, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from libs.common.errors import ConfigError
+
+_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+_AFTER = re.compile(r"^(delete|move:.+)$")
+
+
+def _address(value: str) -> str:
+    value = value.strip()
+    if not _ADDRESS.match(value):
+        raise ValueError(f"not an email address: {value!r}")
+    return value.lower()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GraphConfig(_Strict):
+    """Where Microsoft Graph and the token authority live (Microsoft's or the simulator's)."""
+
+    base_url: str = "https://graph.microsoft.com/v1.0"
+    authority_host: str = "https://login.microsoftonline.com"
+    #: CA bundle for both Graph and the authority; ``None`` uses the system store.
+    ca_bundle: Path | None = None
+    timeout_s: float = 30.0
+    #: Requests in flight per mailbox (Exchange allows 4).
+    max_concurrency: int = Field(default=4, ge=1, le=4)
+    #: Requests per mailbox per 10 minutes; Exchange allows 10,000, we stay below.
+    budget_per_10_min: int = Field(default=9000, ge=1, le=10000)
+
+    @field_validator("base_url", "authority_host")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (msal accepts only https authorities)")
+        return value.rstrip("/")
+
+
+class MailboxConfig(_Strict):
+    """One service mailbox and the Entra app registration that reaches it."""
+
+    address: str
+    tenant_id: str
+    client_id: str
+    client_secret: SecretStr | None = None
+    client_secret_file: Path | None = None
+    certificate_file: Path | None = None
+    certificate_key_file: Path | None = None
+    folder: str = "inbox"
+    poll_interval_s: float = Field(default=30.0, gt=0)
+    after_processing: str = "delete"
+    copy_to_folder: str | None = None
+    quarantine_folder: str = "mailpipe-quarantine"
+    send_as: tuple[str, ...] = ()
+    send_as_fallback: Literal["reject", "mailbox"] = "reject"
+    ignore_senders: tuple[str, ...] = ()
+    auto_acknowledge: bool = False
+    keep_raw_mime: bool = False
+
+    @field_validator("address")
+    @classmethod
+    def _check_address(cls, value: str) -> str:
+        return _address(value)
+
+    @field_validator("send_as")
+    @classmethod
+    def _agents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_address(v) for v in value)
+
+    @field_validator("after_processing")
+    @classmethod
+    def _after(cls, value: str) -> str:
+        if not _AFTER.match(value):
+            raise ValueError("must be 'delete' or 'move:<folder>'")
+        return value
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> MailboxConfig:
+        has_secret = self.client_secret is not None or self.client_secret_file is not None
+        has_cert = self.certificate_file is not None or self.certificate_key_file is not None
+        if has_secret and has_cert:
+            raise ValueError("give a client secret or a certificate, not both")
+        if self.client_secret is not None and self.client_secret_file is not None:
+            raise ValueError("give client_secret or client_secret_file, not both")
+        if has_cert and (self.certificate_file is None or self.certificate_key_file is None):
+            raise ValueError("a certificate needs both certificate_file and certificate_key_file")
+        if not has_secret and not has_cert:
+            raise ValueError(
+                "no credential: set client_secret, client_secret_file, or "
+                "certificate_file + certificate_key_file"
+            )
+        return self
+
+    @property
+    def move_to_folder(self) -> str | None:
+        """The folder processed mail is moved to, or ``None`` when it is deleted."""
+        if self.after_processing.startswith("move:"):
+            return self.after_processing.removeprefix("move:")
+        return None
+
+    def secret(self) -> SecretStr | None:
+        """The client secret, read from its file when given as one."""
+        if self.client_secret is not None:
+            return self.client_secret
+        if self.client_secret_file is not None:
+            return SecretStr(_read_secret_file(self.client_secret_file, "client_secret_file"))
+        return None
+
+
+class MailpipeConfig(_Strict):
+    """The contents of the TOML file named by ``MAILPIPE_CONFIG``."""
+
+    graph: GraphConfig = GraphConfig()
+    mailboxes: tuple[MailboxConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique(self) -> MailpipeConfig:
+        seen: set[str] = set()
+        for box in self.mailboxes:
+            if box.address in seen:
+                raise ValueError(f"mailbox {box.address} is configured twice")
+            seen.add(box.address)
+        return self
+
+    def mailbox(self, address: str) -> MailboxConfig:
+        address = address.lower()
+        for box in self.mailboxes:
+            if box.address == address:
+                return box
+        raise ConfigError(
+            f"mailbox {address} is not configured",
+            hint="add a [[mailboxes]] entry for it to the MAILPIPE_CONFIG file",
+        )
+
+
+class Settings(BaseSettings):
+    """Process settings from the environment (``MAILPIPE_*``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MAILPIPE_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    amqp_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672//")
+    namespace: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")] = "mailpipe"
+    database_url: SecretStr = SecretStr("sqlite:///mailpipe.db")
+    blob_dir: Path = Path("blobs")
+    config: Path | None = None
+    prefetch: int = Field(default=16, ge=1, le=1000)
+    #: AMQP heartbeat in seconds; handlers run off the connection's thread, so a slow
+    #: handler does not starve it.
+    heartbeat_s: int = Field(default=30, ge=0)
+    health_port: int | None = None
+    log_level: str = "INFO"
+
+    def load_config(self) -> MailpipeConfig:
+        """The mailbox configuration, or an empty one when ``MAILPIPE_CONFIG`` is unset."""
+        if self.config is None:
+            return MailpipeConfig()
+        return load_config(self.config)
+
+
+def _read_secret_file(path: Path, key: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"{key}: cannot read secret file {path}: {exc.strerror or exc.__class__.__name__}",
+            hint="check the path and that the service user may read it",
+        ) from None
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_config(path: Path) -> MailpipeConfig:
+    """Read and validate the TOML file; any problem is one :class:`ConfigError` line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read config file {path}: {exc.strerror or exc.__class__.__name__}",
+            hint="set MAILPIPE_CONFIG to the path of a readable TOML file",
+        ) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = MailpipeConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        where = _loc(tuple(err["loc"])) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {where}: {msg}") from None
+    # Secret files are read now, so a missing one fails at start and not at the first token.
+    for i, box in enumerate(config.mailboxes):
+        try:
+            box.secret()
+            for key in ("certificate_file", "certificate_key_file"):
+                file = getattr(box, key)
+                if file is not None and not Path(file).is_file():
+                    raise ConfigError(f"{key}: no such file {file}")
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: mailboxes[{i}].{exc.message}", hint=exc.hint) from None
+    return config

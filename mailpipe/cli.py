@@ -1,0 +1,102 @@
+"""The ``mailpipe`` command. Each sub-command imports its service lazily, so nothing
+connects (or even imports kombu or httpx) before the command runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from libs.common.errors import ConfigError
+
+app = typer.Typer(
+    name="mailpipe",
+    help="Run a helpdesk's Microsoft 365 mailbox: fetch mail, make records, send replies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _run_service(name: str) -> None:
+    import importlib
+
+    module = importlib.import_module(f"services.{name}.app")
+    try:
+        code = module.main()
+    except ConfigError as exc:
+        # One clear line, no traceback: the operator fixes the named key in the named file.
+        typer.echo(f"mailpipe {name}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code or 0)
+
+
+@app.command()
+def fetcher() -> None:
+    """Poll the configured mailboxes and publish each email; delete it once processed."""
+    _run_service("fetcher")
+
+
+@app.command()
+def ticketer() -> None:
+    """Turn emails into records and tell the fetcher they were processed."""
+    _run_service("ticketer")
+
+
+@app.command()
+def sender() -> None:
+    """Send outbound jobs through Microsoft Graph, under the send-as policy."""
+    _run_service("sender")
+
+
+@app.command()
+def schema(
+    out: Annotated[Path, typer.Option(help="Folder to write schemas/ and asyncapi.yaml into")] = Path(
+        "docs"
+    ),
+) -> None:
+    """Write a JSON Schema per contract and the AsyncAPI document."""
+    from libs.common.schema_export import write_all
+
+    for path in write_all(out):
+        typer.echo(str(path))
+
+
+@app.command()
+def graphsim(
+    state_dir: Annotated[Path, typer.Option(help="Where the CA and keys are kept")] = Path(
+        ".graphsim"
+    ),
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTPS port (0 picks a free one)")] = 8443,
+    mailbox: Annotated[
+        list[str] | None, typer.Option(help="A mailbox to serve (repeatable)")
+    ] = None,
+    write_config: Annotated[
+        Path | None, typer.Option(help="Write a mailpipe TOML config for these mailboxes")
+    ] = None,
+) -> None:
+    """Run the Microsoft Graph mail simulator (HTTPS, token endpoint, control API)."""
+    from libs.graphsim.server import serve
+
+    serve(
+        state_dir=state_dir,
+        host=host,
+        port=port,
+        mailboxes=list(mailbox or ["support@contoso.com"]),
+        write_config=write_config,
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:
+        typer.echo(f"mailpipe: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
