@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from libs.common.errors import ContractError
 
 # Field limits are part of the public contract (and of the generated JSON Schemas).
-MAX_SUBJECT_CHARS = 998  # RFC 5322 line limit
-MAX_HEADER_VALUE_CHARS = 998
+MAX_HEADER_VALUE_CHARS = 998  # RFC 5322 line limit
+MAX_SUBJECT_CHARS = MAX_HEADER_VALUE_CHARS
 MAX_BODY_CHARS = 1_000_000  # per body part; longer inbound bodies are truncated with a flag
 MAX_RECIPIENTS = 500  # Exchange's default recipient limit
 MAX_INLINE_ATTACHMENTS_BYTES = 16 * 1024 * 1024  # decoded bytes of base64 attachments per job
@@ -19,19 +19,20 @@ MAX_ATTACHMENT_BYTES = 150 * 1024 * 1024  # Graph's upload-session ceiling
 MAX_ATTACHMENTS = 250
 MAX_ID_CHARS = 1000
 
-# Deliberately plain: a local part without spaces or specials, a dotted domain.
-_ADDRESS_RE = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\uffff]{1,64}"
-    r"@(?=.{1,253}$)[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\-\u0080-\uffff]{0,62})"
-    r"(?:\.[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\-\u0080-\uffff]{0,62}))+$"
-)
+# Deliberately plain: a local part without spaces or specials, a dotted domain. Written without
+# look-arounds so that the same pattern is enforced here and published in the JSON Schemas.
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\uffff]{1,64}"
+_LABEL = r"[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\-\u0080-\uffff]{0,61}[A-Za-z0-9\u0080-\uffff])?"
+ADDRESS_PATTERN = rf"^{_LOCAL}@{_LABEL}(?:\.{_LABEL})+$"
+HEADER_VALUE_PATTERN = r"^[^\r\n\x00]*$"
+EXTRA_HEADER_NAME_PATTERN = r"^[Xx]-[A-Za-z0-9-]{1,72}$"
+_ADDRESS_RE = re.compile(ADDRESS_PATTERN)
 _CRLF = re.compile(r"[\r\n\x00]")
-_HEADER_NAME_RE = re.compile(r"^[Xx]-[A-Za-z0-9-]{1,72}$")
+_HEADER_NAME_RE = re.compile(EXTRA_HEADER_NAME_PATTERN)
 
 
 def check_address(value: str) -> str:
-    value = value.strip()
-    if not _ADDRESS_RE.match(value) or ".." in value:
+    if not _ADDRESS_RE.match(value) or ".." in value or value.startswith("."):
         raise ValueError(f"not an email address: {value!r}")
     return value
 
@@ -48,13 +49,41 @@ def check_extra_header_name(value: str) -> str:
     return value
 
 
-EmailAddressStr = Annotated[str, Field(max_length=320), AfterValidator(check_address)]
-HeaderStr = Annotated[
-    str, Field(max_length=MAX_HEADER_VALUE_CHARS), AfterValidator(check_header_value)
+# The pattern publishes the rule in the JSON Schema; the validator gives a readable message.
+EmailAddressStr = Annotated[
+    str,
+    AfterValidator(check_address),
+    WithJsonSchema(
+        {"type": "string", "format": "email", "maxLength": 320, "pattern": ADDRESS_PATTERN}
+    ),
+    Field(max_length=320),
 ]
-SubjectStr = Annotated[str, Field(max_length=MAX_SUBJECT_CHARS), AfterValidator(check_header_value)]
+HeaderStr = Annotated[
+    str,
+    AfterValidator(check_header_value),
+    WithJsonSchema(
+        {"type": "string", "maxLength": MAX_HEADER_VALUE_CHARS, "pattern": HEADER_VALUE_PATTERN}
+    ),
+    Field(max_length=MAX_HEADER_VALUE_CHARS),
+]
+SubjectStr = HeaderStr
 IdStr = Annotated[
-    str, Field(min_length=1, max_length=MAX_ID_CHARS), AfterValidator(check_header_value)
+    str,
+    AfterValidator(check_header_value),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_ID_CHARS,
+            "pattern": HEADER_VALUE_PATTERN,
+        }
+    ),
+    Field(min_length=1, max_length=MAX_ID_CHARS),
+]
+ExtraHeaderName = Annotated[
+    str,
+    AfterValidator(check_extra_header_name),
+    WithJsonSchema({"type": "string", "pattern": EXTRA_HEADER_NAME_PATTERN}),
 ]
 BodyStr = Annotated[str, Field(max_length=MAX_BODY_CHARS)]
 Sha256Str = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]

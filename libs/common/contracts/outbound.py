@@ -18,11 +18,11 @@ from libs.common.contracts._base import (
     BodyStr,
     Contract,
     EmailAddressStr,
+    ExtraHeaderName,
     HeaderStr,
     IdStr,
     Model,
     SubjectStr,
-    check_extra_header_name,
 )
 
 JobId = IdStr
@@ -48,7 +48,9 @@ class OutboundAttachment(Model):
             try:
                 base64.b64decode(self.content_base64, validate=True)
             except (binascii.Error, ValueError):
-                raise ValueError(f"attachment {self.name!r}: content_base64 is not base64") from None
+                raise ValueError(
+                    f"attachment {self.name!r}: content_base64 is not base64"
+                ) from None
         return self
 
     @property
@@ -84,7 +86,9 @@ class OutboundEmail(Contract):
     references: tuple[HeaderStr, ...] = Field(default=(), max_length=200)
     record_id: int | None = Field(default=None, ge=1)
     #: Extra headers; only ``X-`` names.
-    headers: dict[str, HeaderStr] = Field(default_factory=dict, max_length=50)
+    headers: dict[ExtraHeaderName, HeaderStr] = Field(
+        default_factory=dict, max_length=50, json_schema_extra={"additionalProperties": False}
+    )
     #: RFC 3834: ``auto-replied`` for acknowledgements, ``auto-generated`` for notices.
     auto_submitted: Literal["no", "auto-replied", "auto-generated"] = "no"
     save_to_sent_items: bool = True
@@ -94,7 +98,6 @@ class OutboundEmail(Contract):
     @classmethod
     def _x_headers_only(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
-            check_extra_header_name(name)
             if name.lower().startswith("x-mailpipe-"):
                 raise ValueError(f"{name!r}: X-Mailpipe-* headers are reserved for mailpipe")
         return value

@@ -1,0 +1,76 @@
+"""structlog JSON logs to stdout, one object per line.
+
+``correlation_id`` and ``message_id`` are bound per message by the consumer loop
+(``structlog.contextvars``), so one email or job can be followed across every hop.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from pydantic import SecretStr
+
+# Keys whose values are never written, whatever a caller passes by mistake.
+_SECRET_KEYS = re.compile(
+    r"(secret|password|passwd|token|authorization|assertion|private_key)", re.I
+)
+# user:password@ in URLs (AMQP and database URLs carry credentials).
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@\s]+@", re.I)
+
+
+def redact_url(text: str) -> str:
+    """``amqp://guest:secret@host`` → ``amqp://guest:***@host``."""
+    return _URL_CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
+
+
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in list(event.items()):
+        if isinstance(value, SecretStr) or (_SECRET_KEYS.search(key) and value is not None):
+            event[key] = "**********"
+        elif isinstance(value, str):
+            event[key] = redact_url(value)
+    return event
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """JSON logs on stdout for ``service``; stdlib logging (kombu, httpx, msal) goes there too."""
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact,
+    ]
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(service=service)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(),
+            ],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    # Libraries are chatty at INFO; their warnings still come through.
+    root.setLevel(max(numeric, logging.WARNING))
