@@ -53,9 +53,9 @@ def sender() -> None:
 
 @app.command()
 def schema(
-    out: Annotated[Path, typer.Option(help="Folder to write schemas/ and asyncapi.yaml into")] = Path(
-        "docs"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Folder to write schemas/ and asyncapi.json into")
+    ] = Path("docs"),
 ) -> None:
     """Write a JSON Schema per contract and the AsyncAPI document."""
     from libs.common.schema_export import write_all
