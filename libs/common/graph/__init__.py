@@ -1,0 +1,54 @@
+"""Microsoft Graph mail client: msal tokens, httpx, immutable ids, typed errors, throttling.
+
+``GraphMail`` is the face; ``errors`` the typed errors; ``models`` the plain data it returns.
+"""
+
+from libs.common.graph._http import RetryEvent
+from libs.common.graph._retry import RetryPolicy
+from libs.common.graph.errors import (
+    DeltaExpired,
+    GraphAuthError,
+    GraphError,
+    GraphNotFound,
+    GraphPermanentError,
+    GraphRetryableError,
+    GraphThrottled,
+    GraphUnavailable,
+    TooLarge,
+)
+from libs.common.graph.mail import GraphMail
+from libs.common.graph.models import (
+    FULL_MESSAGE_SELECT,
+    MESSAGE_SELECT,
+    Attachment,
+    BatchOutcome,
+    BatchRequest,
+    DeltaResult,
+    GraphMessage,
+    OutgoingAttachment,
+    SendResult,
+)
+
+__all__ = [
+    "FULL_MESSAGE_SELECT",
+    "MESSAGE_SELECT",
+    "Attachment",
+    "BatchOutcome",
+    "BatchRequest",
+    "DeltaExpired",
+    "DeltaResult",
+    "GraphAuthError",
+    "GraphError",
+    "GraphMail",
+    "GraphMessage",
+    "GraphNotFound",
+    "GraphPermanentError",
+    "GraphRetryableError",
+    "GraphThrottled",
+    "GraphUnavailable",
+    "OutgoingAttachment",
+    "RetryEvent",
+    "RetryPolicy",
+    "SendResult",
+    "TooLarge",
+]

@@ -1,0 +1,206 @@
+"""One Graph request, done right: token, Prefer header, mailbox gate, typed errors, retries.
+
+Everything above this module speaks in operations; everything below it is httpx. Retries
+happen here and only here, so the limits (Retry-After, backoff, the total retry budget, the
+mailbox's concurrency and request budget) hold for every operation alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from libs.common.graph._limits import MailboxGate, gate_for
+from libs.common.graph._retry import RetryPolicy, parse_retry_after
+from libs.common.graph.errors import GraphError, error_from_response, transport_error
+from libs.common.settings import GraphConfig
+
+log = logging.getLogger("mailpipe.graph")
+
+#: Graph's ids change on move unless every request asks for immutable ones.
+PREFER_IMMUTABLE = 'IdType="ImmutableId"'
+
+
+class TokenProvider(Protocol):
+    def token(self) -> str: ...
+
+    def invalidate(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """What :class:`GraphHttp` reports before it waits and tries again (for metrics, tests)."""
+
+    what: str
+    attempt: int
+    status: int | None
+    code: str
+    retry_after_s: float | None
+    wait_s: float
+
+
+def ssl_context(graph: GraphConfig) -> ssl.SSLContext | bool:
+    """Trust exactly the configured CA bundle, or the system store when none is set."""
+    if graph.ca_bundle is None:
+        return True
+    return ssl.create_default_context(cafile=str(graph.ca_bundle))
+
+
+def build_client(graph: GraphConfig, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """An HTTP/1.1 keep-alive client; connections are reused across requests and threads."""
+    return httpx.Client(
+        timeout=httpx.Timeout(graph.timeout_s),
+        limits=httpx.Limits(
+            max_connections=graph.max_concurrency * 2,
+            max_keepalive_connections=graph.max_concurrency * 2,
+        ),
+        http1=True,
+        http2=False,
+        verify=ssl_context(graph),
+        transport=transport,
+        follow_redirects=False,
+    )
+
+
+# A request that never reached Graph can always be sent again, even a non-idempotent POST.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class GraphHttp:
+    """Sends requests for one mailbox through its gate, with retries and typed errors."""
+
+    def __init__(
+        self,
+        graph: GraphConfig,
+        mailbox: str,
+        tokens: TokenProvider,
+        *,
+        client: httpx.Client,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+    ) -> None:
+        self.base_url = graph.base_url
+        self.mailbox = mailbox
+        self.gate: MailboxGate = gate_for(
+            graph.base_url, mailbox, graph.max_concurrency, graph.budget_per_10_min
+        )
+        self.policy = policy or RetryPolicy()
+        self._tokens = tokens
+        self._client = client
+        self._sleep = sleep
+        self._clock = clock
+        self._on_retry = on_retry
+        self.requests_sent = 0
+
+    def url(self, path_or_url: str) -> str:
+        """Absolute URLs (nextLink, deltaLink, uploadUrl) are used exactly as given."""
+        if path_or_url.startswith(("https://", "http://")):
+            return path_or_url
+        return self.base_url + path_or_url
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        what: str,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        prefer: Sequence[str] = (),
+        idempotent: bool = True,
+        auth: bool = True,
+    ) -> httpx.Response:
+        """The successful response, or the typed error once retrying cannot or may not help.
+
+        ``idempotent=False`` (sendMail, copy): only a 429 or a request that never left is
+        retried, because after a timeout or a 5xx Graph may have done the work already.
+        """
+        started = self._clock()
+        attempt = 0
+        waited = 0.0
+        refreshed = False
+        while True:
+            attempt += 1
+            try:
+                response = self._send(
+                    method, path_or_url, params, json, content, headers, prefer, auth
+                )
+            except httpx.TransportError as exc:
+                err: GraphError = transport_error(what, exc)
+                if not idempotent and not isinstance(exc, _NOT_SENT):
+                    raise err from None
+            else:
+                if response.status_code < 400:
+                    return response
+                if response.status_code == 401 and auth and not refreshed:
+                    # An expired or revoked token: drop it and try once with a fresh one.
+                    refreshed = True
+                    self._tokens.invalidate()
+                    continue
+                err = error_from_response(
+                    response.status_code,
+                    response.content,
+                    request_id=response.headers.get("request-id"),
+                    retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
+                    what=what,
+                )
+                if not err.retryable or (not idempotent and response.status_code != 429):
+                    raise err
+            wait = self.policy.delay(attempt, err.retry_after_s)
+            # Waited time counts even when the clock disagrees (an injected sleep in tests).
+            if max(self._clock() - started, waited) + wait > self.policy.budget_s:
+                raise err
+            self._report(what, attempt, err, wait)
+            self._sleep(wait)
+            waited += wait
+
+    def _send(
+        self,
+        method: str,
+        path_or_url: str,
+        params: Mapping[str, str] | None,
+        json: Any,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+        prefer: Sequence[str],
+        auth: bool,
+    ) -> httpx.Response:
+        all_headers = {"Prefer": ", ".join((PREFER_IMMUTABLE, *prefer))}
+        if auth:
+            # Outside the gate: the token authority is not the mailbox.
+            all_headers["Authorization"] = f"Bearer {self._tokens.token()}"
+        all_headers.update(headers or {})
+        with self.gate.slot(self._sleep):
+            self.requests_sent += 1
+            return self._client.request(
+                method,
+                self.url(path_or_url),
+                params=params,
+                json=json,
+                content=content,
+                headers=all_headers,
+            )
+
+    def _report(self, what: str, attempt: int, err: GraphError, wait: float) -> None:
+        log.info(
+            "graph retry: %s on %s attempt %d: %s %s (request-id %s); waiting %.2fs",
+            what,
+            self.mailbox,
+            attempt,
+            err.status,
+            err.code,
+            err.request_id,
+            wait,
+        )
+        if self._on_retry is not None:
+            self._on_retry(RetryEvent(what, attempt, err.status, err.code, err.retry_after_s, wait))

@@ -1,0 +1,158 @@
+"""Sending: sendMail as JSON or MIME, and draft + upload sessions for large attachments.
+
+Graph caps a request near 4 MB. A message whose JSON (attachments base64-encoded) fits under
+:data:`INLINE_LIMIT` goes out in one sendMail; a bigger one becomes a draft, each attachment
+is added on its own (over :data:`ATTACHMENT_INLINE_LIMIT` through an upload session in
+chunks, with no Authorization header on the upload URL, as Graph requires) and the draft is
+sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from libs.common.graph._http import GraphHttp
+from libs.common.graph.errors import GraphError
+from libs.common.graph.models import OutgoingAttachment, SendResult
+
+log = logging.getLogger("mailpipe.graph")
+
+#: Largest sendMail JSON body we send in one request (Graph's cap is ~4 MB).
+INLINE_LIMIT = 3_500_000
+#: Largest attachment (raw bytes) added to a draft as JSON rather than an upload session.
+ATTACHMENT_INLINE_LIMIT = 2_500_000
+#: Upload chunk: a multiple of 320 KiB, as Graph asks, and below the 4 MB chunk limit.
+CHUNK_SIZE = 320 * 1024 * 12
+
+
+def file_attachment(att: OutgoingAttachment) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@odata.type": "#microsoft.graph.fileAttachment",
+        "name": att.name,
+        "contentType": att.content_type,
+        "contentBytes": base64.b64encode(att.content).decode("ascii"),
+        "isInline": att.is_inline,
+    }
+    if att.content_id:
+        data["contentId"] = att.content_id
+    return data
+
+
+def send_mail(
+    http: GraphHttp,
+    user: str,
+    message: Mapping[str, Any],
+    attachments: Sequence[OutgoingAttachment],
+    save_to_sent_items: bool,
+) -> SendResult:
+    full = dict(message)
+    if attachments:
+        full["attachments"] = [file_attachment(a) for a in attachments]
+    body = {"message": full, "saveToSentItems": save_to_sent_items}
+    encoded = json.dumps(body).encode()
+    if len(encoded) > INLINE_LIMIT:
+        return send_via_draft(http, user, message, attachments)
+    response = http.request(
+        "POST",
+        f"{user}/sendMail",
+        what="sendMail",
+        content=encoded,
+        headers={"Content-Type": "application/json"},
+        idempotent=False,
+    )
+    return SendResult(response.headers.get("request-id"))
+
+
+def send_mime(http: GraphHttp, user: str, mime: bytes) -> SendResult:
+    response = http.request(
+        "POST",
+        f"{user}/sendMail",
+        what="sendMail (MIME)",
+        content=base64.b64encode(mime),
+        headers={"Content-Type": "text/plain"},
+        idempotent=False,
+    )
+    return SendResult(response.headers.get("request-id"))
+
+
+def send_via_draft(
+    http: GraphHttp,
+    user: str,
+    message: Mapping[str, Any],
+    attachments: Sequence[OutgoingAttachment],
+) -> SendResult:
+    """Draft, attachments one by one, send. A failed draft is deleted, so none lingers."""
+    draft = http.request(
+        "POST", f"{user}/messages", what="create draft", json=dict(message), idempotent=False
+    ).json()
+    draft_id = str(draft["id"])
+    try:
+        for att in attachments:
+            if len(att.content) <= ATTACHMENT_INLINE_LIMIT:
+                http.request(
+                    "POST",
+                    f"{user}/messages/{draft_id}/attachments",
+                    what="add attachment",
+                    json=file_attachment(att),
+                    idempotent=False,
+                )
+            else:
+                upload_attachment(http, user, draft_id, att)
+        response = http.request(
+            "POST", f"{user}/messages/{draft_id}/send", what="send draft", idempotent=False
+        )
+    except GraphError:
+        _discard_draft(http, user, draft_id)
+        raise
+    return SendResult(
+        response.headers.get("request-id"),
+        draft_id=draft_id,
+        internet_message_id=draft.get("internetMessageId"),
+    )
+
+
+def upload_attachment(http: GraphHttp, user: str, draft_id: str, att: OutgoingAttachment) -> None:
+    item: dict[str, Any] = {
+        "attachmentType": "file",
+        "name": att.name,
+        "size": len(att.content),
+        "contentType": att.content_type,
+        "isInline": att.is_inline,
+    }
+    if att.content_id:
+        item["contentId"] = att.content_id
+    session = http.request(
+        "POST",
+        f"{user}/messages/{draft_id}/attachments/createUploadSession",
+        what="createUploadSession",
+        json={"AttachmentItem": item},
+        idempotent=False,
+    ).json()
+    upload_url = str(session["uploadUrl"])
+    total = len(att.content)
+    for start in range(0, total, CHUNK_SIZE):
+        chunk = att.content[start : start + CHUNK_SIZE]
+        end = start + len(chunk) - 1
+        # The upload URL carries its own credential; an Authorization header is refused.
+        http.request(
+            "PUT",
+            upload_url,
+            what="upload attachment chunk",
+            content=chunk,
+            headers={
+                "Content-Range": f"bytes {start}-{end}/{total}",
+                "Content-Type": "application/octet-stream",
+            },
+            auth=False,
+        )
+
+
+def _discard_draft(http: GraphHttp, user: str, draft_id: str) -> None:
+    try:
+        http.request("DELETE", f"{user}/messages/{draft_id}", what="delete draft")
+    except GraphError as exc:
+        log.warning("could not delete unsent draft %s of %s: %s", draft_id, user, exc.code)

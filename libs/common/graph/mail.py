@@ -1,0 +1,302 @@
+"""GraphMail: the face the services use for one mailbox's mail through Microsoft Graph."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from libs.common.graph import _send
+from libs.common.graph._batch import run_batch
+from libs.common.graph._folders import FolderResolver
+from libs.common.graph._http import (
+    PREFER_IMMUTABLE,
+    GraphHttp,
+    RetryEvent,
+    TokenProvider,
+    build_client,
+)
+from libs.common.graph._retry import RetryPolicy
+from libs.common.graph.auth import TokenSource
+from libs.common.graph.errors import DeltaExpired, GraphNotFound
+from libs.common.graph.models import (
+    FULL_MESSAGE_SELECT,
+    MESSAGE_SELECT,
+    Attachment,
+    BatchOutcome,
+    BatchRequest,
+    DeltaResult,
+    GraphMessage,
+    OutgoingAttachment,
+    SendResult,
+)
+from libs.common.settings import GraphConfig, MailboxConfig
+
+
+class GraphMail:
+    """Mail operations on one mailbox. Thread-safe; share one per mailbox and process.
+
+    Every request asks for immutable ids, goes through the mailbox's process-wide gate (at
+    most ``max_concurrency`` in flight, the 10-minute budget) and raises typed errors from
+    :mod:`libs.common.graph.errors` once retrying cannot or may not help.
+    """
+
+    def __init__(
+        self,
+        graph: GraphConfig,
+        mailbox: MailboxConfig,
+        *,
+        tokens: TokenProvider | None = None,
+        transport: httpx.BaseTransport | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+    ) -> None:
+        self.address = mailbox.address
+        self._client = build_client(graph, transport)
+        self._sleep = sleep
+        self._http = GraphHttp(
+            graph,
+            mailbox.address,
+            tokens or TokenSource(graph, mailbox),
+            client=self._client,
+            policy=policy,
+            sleep=sleep,
+            on_retry=on_retry,
+        )
+        self._user = f"/users/{quote(mailbox.address)}"
+        self._folders = FolderResolver(self._http, self._user)
+
+    def __repr__(self) -> str:
+        return f"GraphMail(mailbox={self.address!r}, base_url={self._http.base_url!r})"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> GraphMail:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests this object sent (retries included), for the benchmark."""
+        return self._http.requests_sent
+
+    # -- reading -------------------------------------------------------------------------
+
+    def iter_messages(
+        self, folder: str = "inbox", *, select: Sequence[str] = MESSAGE_SELECT, top: int = 50
+    ) -> Iterator[GraphMessage]:
+        """Every message of ``folder``, page by page (``@odata.nextLink`` used as given)."""
+        url: str | None = f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages"
+        params: dict[str, str] | None = {"$select": ",".join(select), "$top": str(top)}
+        while url:
+            page = self._get_json(url, what="list messages", params=params)
+            yield from page.get("value", [])
+            url, params = page.get("@odata.nextLink"), None
+
+    def list_messages(
+        self, folder: str = "inbox", *, select: Sequence[str] = MESSAGE_SELECT, top: int = 50
+    ) -> list[GraphMessage]:
+        return list(self.iter_messages(folder, select=select, top=top))
+
+    def delta(
+        self,
+        folder: str = "inbox",
+        delta_link: str | None = None,
+        *,
+        select: Sequence[str] = MESSAGE_SELECT,
+        page_size: int = 50,
+    ) -> DeltaResult:
+        """Changes since ``delta_link`` (everything when None); an expired link resyncs."""
+        try:
+            return self._delta_round(folder, delta_link, select, page_size)
+        except DeltaExpired:
+            if delta_link is None:
+                raise
+            result = self._delta_round(folder, None, select, page_size)
+            return DeltaResult(result.messages, result.removed, result.delta_link, True)
+
+    def _delta_round(
+        self, folder: str, link: str | None, select: Sequence[str], page_size: int
+    ) -> DeltaResult:
+        url = link or f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages/delta"
+        params = None if link else {"$select": ",".join(select)}
+        messages: list[GraphMessage] = []
+        removed: list[str] = []
+        while True:
+            page = self._get_json(
+                url, what="delta", params=params, prefer=(f"odata.maxpagesize={page_size}",)
+            )
+            for item in page.get("value", []):
+                if "@removed" in item:
+                    removed.append(str(item["id"]))
+                else:
+                    messages.append(item)
+            if "@odata.deltaLink" in page:
+                return DeltaResult(messages, removed, page["@odata.deltaLink"])
+            url, params = page["@odata.nextLink"], None
+
+    def get_message(
+        self, message_id: str, *, select: Sequence[str] = FULL_MESSAGE_SELECT
+    ) -> GraphMessage:
+        return self._get_json(
+            self._msg(message_id), what="get message", params={"$select": ",".join(select)}
+        )
+
+    def get_mime(self, message_id: str) -> bytes:
+        """The message as RFC 822 bytes (``$value``)."""
+        return self._http.request("GET", f"{self._msg(message_id)}/$value", what="get MIME").content
+
+    def get_attachments(self, message_id: str) -> list[Attachment]:
+        """Every attachment with its bytes decoded (fetched separately when not inline)."""
+        url: str | None = f"{self._msg(message_id)}/attachments"
+        out: list[Attachment] = []
+        while url:
+            page = self._get_json(url, what="list attachments")
+            for item in page.get("value", []):
+                out.append(self._attachment(message_id, item))
+            url = page.get("@odata.nextLink")
+        return out
+
+    def _attachment(self, message_id: str, item: Mapping[str, Any]) -> Attachment:
+        kind = str(item.get("@odata.type") or "#microsoft.graph.fileAttachment")
+        if item.get("contentBytes") is not None:
+            content = base64.b64decode(item["contentBytes"])
+        elif kind.endswith("fileAttachment") or kind.endswith("itemAttachment"):
+            url = f"{self._msg(message_id)}/attachments/{quote(item['id'], safe='')}/$value"
+            content = self._http.request("GET", url, what="get attachment").content
+        else:
+            content = b""  # a reference attachment is a link, not bytes
+        return Attachment(
+            id=str(item["id"]),
+            name=str(item.get("name") or ""),
+            content_type=str(item.get("contentType") or "application/octet-stream"),
+            size=int(item.get("size") or len(content)),
+            is_inline=bool(item.get("isInline")),
+            content_id=item.get("contentId"),
+            content=content,
+            kind=kind,
+        )
+
+    def get_user(
+        self,
+        user: str,
+        *,
+        select: Sequence[str] = ("id", "displayName", "mail", "userPrincipalName"),
+    ) -> dict[str, Any]:
+        return self._get_json(
+            f"/users/{quote(user)}", what="get user", params={"$select": ",".join(select)}
+        )
+
+    # -- changing ------------------------------------------------------------------------
+
+    def delete(self, message_id: str) -> bool:
+        """Soft-delete (into Recoverable Items). False when it was already gone."""
+        try:
+            self._http.request("DELETE", self._msg(message_id), what="delete message")
+        except GraphNotFound:
+            return False
+        return True
+
+    def move(self, message_id: str, folder: str) -> str:
+        """Move into ``folder`` (well-known or display name, created on demand); the new id."""
+        return self._move_or_copy("move", message_id, folder)
+
+    def copy(self, message_id: str, folder: str) -> str:
+        """Copy into ``folder``; the copy's id."""
+        return self._move_or_copy("copy", message_id, folder)
+
+    def _move_or_copy(self, action: str, message_id: str, folder: str) -> str:
+        response = self._http.request(
+            "POST",
+            f"{self._msg(message_id)}/{action}",
+            what=f"{action} message",
+            json={"destinationId": self.folder_id(folder)},
+            idempotent=action == "move",  # a repeated move finds nothing; a copy duplicates
+        )
+        return str(response.json()["id"])
+
+    def delete_many(self, message_ids: Iterable[str]) -> dict[str, BatchOutcome]:
+        """Delete by ``$batch``; outcome per id (``not_found`` counts as done)."""
+        items = [
+            BatchRequest(str(i), "DELETE", self._msg(mid)) for i, mid in enumerate(message_ids)
+        ]
+        return self._by_message(items)
+
+    def move_many(self, message_ids: Iterable[str], folder: str) -> dict[str, BatchOutcome]:
+        """Move by ``$batch``; an ``ok`` outcome's ``body["id"]`` is the new id."""
+        body = {"destinationId": self.folder_id(folder)}
+        items = [
+            BatchRequest(str(i), "POST", f"{self._msg(mid)}/move", body)
+            for i, mid in enumerate(message_ids)
+        ]
+        return self._by_message(items)
+
+    def _by_message(self, items: list[BatchRequest]) -> dict[str, BatchOutcome]:
+        # Batch ids are positions; map back to the message id in each item's URL.
+        results = self.batch(items)
+        return {
+            item.url.split("/messages/")[1].split("/")[0]: r
+            for item, r in zip(items, results, strict=True)
+        }
+
+    def batch(self, items: Sequence[BatchRequest]) -> list[BatchOutcome]:
+        """Any requests as ``$batch`` (≤ 20 each, throttled items retried); in input order."""
+        return run_batch(
+            items,
+            lambda body: self._http.request("POST", "/$batch", what="$batch", json=body).json(),
+            prefer=PREFER_IMMUTABLE,
+            policy=self._http.policy,
+            sleep=self._sleep,
+            clock=time.monotonic,
+        )
+
+    # -- folders -------------------------------------------------------------------------
+
+    def folder_id(self, name: str, *, create: bool = True) -> str:
+        """A well-known name as is; otherwise the id of the top-level folder of that display
+        name, created when missing (and ``create``)."""
+        return self._folders.folder_id(name, create=create)
+
+    def _folder_ref(self, folder: str) -> str:
+        return quote(self.folder_id(folder, create=False), safe="")
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send_mail(
+        self,
+        message: Mapping[str, Any],
+        attachments: Sequence[OutgoingAttachment] = (),
+        *,
+        save_to_sent_items: bool = True,
+    ) -> SendResult:
+        """Send a Graph ``message`` (set ``from`` to send as an agent); large attachments go
+        through a draft and upload sessions."""
+        return _send.send_mail(self._http, self._user, message, attachments, save_to_sent_items)
+
+    def send_mime(self, mime: bytes) -> SendResult:
+        """Send an RFC 822 message as is (Graph saves it to Sent Items)."""
+        return _send.send_mime(self._http, self._user, mime)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _msg(self, message_id: str) -> str:
+        return f"{self._user}/messages/{quote(message_id, safe='')}"
+
+    def _get_json(
+        self,
+        url: str,
+        *,
+        what: str,
+        params: Mapping[str, str] | None = None,
+        prefer: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        data = self._http.request("GET", url, what=what, params=params, prefer=prefer).json()
+        return data if isinstance(data, dict) else {}
