@@ -225,27 +225,19 @@ class GraphMail:
 
     def delete_many(self, message_ids: Iterable[str]) -> dict[str, BatchOutcome]:
         """Delete by ``$batch``; outcome per id (``not_found`` counts as done)."""
-        items = [
-            BatchRequest(str(i), "DELETE", self._msg(mid)) for i, mid in enumerate(message_ids)
-        ]
-        return self._by_message(items)
+        ids = list(dict.fromkeys(message_ids))
+        items = [BatchRequest(str(i), "DELETE", self._msg(mid)) for i, mid in enumerate(ids)]
+        return dict(zip(ids, self.batch(items), strict=True))
 
     def move_many(self, message_ids: Iterable[str], folder: str) -> dict[str, BatchOutcome]:
         """Move by ``$batch``; an ``ok`` outcome's ``body["id"]`` is the new id."""
+        ids = list(dict.fromkeys(message_ids))
         body = {"destinationId": self.folder_id(folder)}
         items = [
             BatchRequest(str(i), "POST", f"{self._msg(mid)}/move", body)
-            for i, mid in enumerate(message_ids)
+            for i, mid in enumerate(ids)
         ]
-        return self._by_message(items)
-
-    def _by_message(self, items: list[BatchRequest]) -> dict[str, BatchOutcome]:
-        # Batch ids are positions; map back to the message id in each item's URL.
-        results = self.batch(items)
-        return {
-            item.url.split("/messages/")[1].split("/")[0]: r
-            for item, r in zip(items, results, strict=True)
-        }
+        return dict(zip(ids, self.batch(items), strict=True))
 
     def batch(self, items: Sequence[BatchRequest]) -> list[BatchOutcome]:
         """Any requests as ``$batch`` (≤ 20 each, throttled items retried); in input order."""
