@@ -1,0 +1,83 @@
+"""Robust decoding of header values and body bytes: a wrong or unknown charset never raises."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import quopri
+import re
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(?==\?)")
+_FOLD = re.compile(r"\r?\n[ \t]*")
+# Labels seen in the wild that name no codec, or name one wrongly.
+_ALIASES = {
+    "unknown-8bit": "",
+    "x-unknown": "",
+    "unknown": "",
+    "default": "",
+    "ks_c_5601-1987": "cp949",
+    "x-sjis": "shift_jis",
+    "iso-8859-8-i": "iso-8859-8",
+    "windows-874": "cp874",
+    "gb2312": "gb18030",  # gb18030 is a superset; senders often label GBK text gb2312
+    "gbk": "gb18030",
+}
+
+
+def codec_name(charset: str | None) -> str | None:
+    """A Python codec for a MIME charset label, or ``None`` when there is none."""
+    if not charset:
+        return None
+    label = charset.strip().strip('"').lower().split("*")[0]
+    label = _ALIASES.get(label, label)
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, charset: str | None = None) -> str:
+    """Decode with the declared charset; fall back to UTF-8, then cp1252 with replacement."""
+    declared = codec_name(charset)
+    for candidate in (declared, "utf-8"):
+        if candidate:
+            try:
+                return data.decode(candidate)
+            except (UnicodeDecodeError, LookupError):
+                continue
+    return data.decode(declared or "cp1252", errors="replace")
+
+
+def unsurrogate(value: str) -> str:
+    """Header text parsed from bytes keeps 8-bit octets as surrogates: decode them properly."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return decode_bytes(value.encode("utf-8", "surrogateescape"))
+
+
+def unfold(value: str) -> str:
+    return _FOLD.sub(" ", value).strip()
+
+
+def decode_header_value(value: str) -> str:
+    """Unfold, repair 8-bit octets and decode RFC 2047 encoded words."""
+    value = _BETWEEN_WORDS.sub(r"\1", unfold(unsurrogate(value)))
+    return _ENCODED_WORD.sub(_decode_word, value)
+
+
+def _decode_word(match: re.Match[str]) -> str:
+    charset, encoding, text = match.group(1), match.group(2).upper(), match.group(3)
+    try:
+        if encoding == "B":
+            data = base64.b64decode(text + "=" * (-len(text) % 4))
+        else:
+            data = quopri.decodestring(text.encode("ascii", "replace"), header=True)
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    return decode_bytes(data, charset)
