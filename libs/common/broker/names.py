@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 #: Delayed-retry tiers in seconds: a retryable failure waits in tier N, then goes back to
 #: the work queue. Exponential backoff; the budget is len(RETRY_DELAYS_S) retries.
-RETRY_DELAYS_S: tuple[int, ...] = (1, 5, 30, 120, 600)
+RETRY_DELAYS_S: tuple[float, ...] = (1, 5, 30, 120, 600)
 
 #: Deliveries of one message a work queue allows before the broker dead-letters it
 #: (guards against a message that crashes its consumer process every time).
@@ -34,18 +34,21 @@ class WorkQueue:
     name: str
     exchange: str
     binding_key: str
+    #: Delay of each retry tier; the tier's queue name carries it, so changing the delays
+    #: declares new tier queues instead of clashing with the arguments of the old ones.
+    retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S
 
     @property
     def dead(self) -> str:
         return f"{self.name}.dead"
 
     def retry(self, tier: int) -> str:
-        """Name of retry tier ``tier`` (0-based); its delay is RETRY_DELAYS_S[tier]."""
-        return f"{self.name}.retry.{RETRY_DELAYS_S[tier]}s"
+        """Name of retry tier ``tier`` (0-based); its delay is ``retry_delays_s[tier]``."""
+        return f"{self.name}.retry.{_seconds(self.retry_delays_s[tier])}s"
 
     @property
     def retries(self) -> tuple[str, ...]:
-        return tuple(self.retry(i) for i in range(len(RETRY_DELAYS_S)))
+        return tuple(self.retry(i) for i in range(len(self.retry_delays_s)))
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,12 @@ class Names:
     """The topology of one namespace."""
 
     namespace: str = "mailpipe"
+    #: Retry tier delays of every work queue (tests use short ones).
+    retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S
+
+    def __post_init__(self) -> None:
+        if not self.retry_delays_s or any(d <= 0 for d in self.retry_delays_s):
+            raise ValueError("retry_delays_s needs at least one positive delay")
 
     def exchange(self, kind: str) -> str:
         if kind not in EXCHANGES:
@@ -77,24 +86,34 @@ class Names:
 
     @property
     def ticketer(self) -> WorkQueue:
-        return WorkQueue(f"{self.namespace}.ticketer", self.inbound, "email.#")
+        return self._work_queue(f"{self.namespace}.ticketer", self.inbound, "email.#")
 
     @property
     def fetcher_processed(self) -> WorkQueue:
-        return WorkQueue(f"{self.namespace}.fetcher.processed", self.processed, "processed.#")
+        return self._work_queue(
+            f"{self.namespace}.fetcher.processed", self.processed, "processed.#"
+        )
 
     @property
     def sender(self) -> WorkQueue:
-        return WorkQueue(f"{self.namespace}.sender", self.outbound, "outbound.#")
+        return self._work_queue(f"{self.namespace}.sender", self.outbound, "outbound.#")
 
     @property
     def ticketer_results(self) -> WorkQueue:
         """Sent results the ticketer adds to records (issue: outbound threading)."""
-        return WorkQueue(f"{self.namespace}.ticketer.results", self.events, "outbound.sent")
+        return self._work_queue(f"{self.namespace}.ticketer.results", self.events, "outbound.sent")
+
+    def _work_queue(self, name: str, exchange: str, binding_key: str) -> WorkQueue:
+        return WorkQueue(name, exchange, binding_key, self.retry_delays_s)
 
     @property
     def work_queues(self) -> tuple[WorkQueue, ...]:
         return (self.ticketer, self.fetcher_processed, self.sender, self.ticketer_results)
+
+
+def _seconds(delay: float) -> str:
+    """``5`` for 5.0, ``0.2`` for 0.2: whole seconds keep the names of the default tiers."""
+    return str(int(delay)) if float(delay).is_integer() else f"{delay:g}"
 
 
 def routing_key(kind: str, value: str) -> str:

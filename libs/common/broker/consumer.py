@@ -1,0 +1,318 @@
+"""The consumer loop: one work queue, one handler, nothing ends it but ``stop``.
+
+Threads (py-amqp connections are not thread-safe, and a handler may block for longer than the
+heartbeat allows): the *connection thread* — the caller's — owns the connection. It reads
+frames, sends heartbeats, acks and republishes. The handler runs on a single *worker thread*;
+while it works, the connection thread keeps pumping frames and heartbeats, then carries out
+the handler's :class:`~libs.common.broker.policy.Outcome` once it is known. A handler that
+publishes uses the broker's separate, locked publishing connection.
+
+Order of effects, so that nothing is lost: the retry or dead-letter copy is published (and
+confirmed) *before* the original is acked. A crash in between duplicates, never drops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from threading import Event
+from typing import Any, Generic, TypeVar
+
+import structlog
+from kombu import Connection, Message, Queue
+from kombu import Consumer as KombuConsumer
+from structlog.contextvars import bound_contextvars
+
+from libs.common.broker import policy
+from libs.common.broker.names import WorkQueue
+from libs.common.broker.policy import ACKED, Action, Delivery, Outcome, decide
+from libs.common.broker.publisher import CONTENT_TYPE, PERSISTENT, Outlet, close_quietly
+from libs.common.broker.topology import declare_work_queue
+from libs.common.contracts import Contract
+from libs.common.errors import ContractError
+
+log = structlog.get_logger("libs.common.broker")
+
+C = TypeVar("C", bound=Contract)
+Handler = Callable[[C, Delivery], None]
+InvalidHook = Callable[[bytes, Delivery, ContractError], None]
+
+#: How long the connection thread waits on the handler, and on the socket, per turn.
+TICK_S = 0.05
+IDLE_TICK_S = 0.2
+
+
+@dataclass
+class _Job:
+    message: Message
+    delivery: Delivery
+    future: Future[Outcome]
+
+
+@dataclass(order=True)
+class _Delayed:
+    """A retry waiting in process memory (``memory://`` has no TTL or dead-lettering)."""
+
+    due: float
+    seq: int
+    body: bytes = field(compare=False)
+    properties: dict[str, Any] = field(compare=False)
+    headers: dict[str, Any] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    prefetch: int
+    memory: bool
+    confirm_timeout_s: float
+    max_backoff_s: float
+
+
+class ConsumerLoop(Generic[C]):
+    def __init__(
+        self,
+        connect: Callable[[], Connection],
+        settings: LoopSettings,
+        queue: WorkQueue,
+        contract: type[C],
+        handler: Handler[C],
+        stop: Event,
+        on_invalid: InvalidHook | None = None,
+    ) -> None:
+        self._connect = connect
+        self._settings = settings
+        self._queue = queue
+        self._contract = contract
+        self._handler = handler
+        self._stop = stop
+        self._on_invalid = on_invalid
+        self._pending: deque[Message] = deque()
+        self._current: _Job | None = None
+        self._delayed: list[_Delayed] = []
+        self._seq = itertools.count()
+        self._failures = 0
+        self._pool: ThreadPoolExecutor | None = None
+
+    def run(self) -> None:
+        """Consume until ``stop`` is set; reconnect with capped exponential backoff."""
+        name = f"handler-{self._queue.name}"
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=name) as pool:
+            self._pool = pool
+            while not self._stop.is_set():
+                try:
+                    self._session()
+                except Exception as exc:  # no exception ends the loop: reconnect
+                    self._failures += 1
+                    delay = policy.backoff_s(self._failures, cap_s=self._settings.max_backoff_s)
+                    log.warning(
+                        "consumer lost the broker; reconnecting",
+                        queue=self._queue.name,
+                        error=f"{type(exc).__name__}: {policy.truncate(str(exc), 300)}",
+                        retry_in_s=delay,
+                    )
+                    self._stop.wait(delay)
+        log.info("consumer stopped", queue=self._queue.name)
+
+    def _session(self) -> None:
+        conn = self._connect()
+        try:
+            conn.connect()
+            channel = conn.channel()
+            declare_work_queue(channel, self._queue)
+            channel.basic_qos(0, self._settings.prefetch, False)  # per consumer: quorum queues
+            outlet = Outlet(
+                channel,
+                memory=self._settings.memory,
+                confirm_timeout_s=self._settings.confirm_timeout_s,
+            )
+            consumer = KombuConsumer(
+                channel,
+                queues=[Queue(self._queue.name, no_declare=True)],
+                on_message=self._pending.append,
+                auto_declare=False,
+                no_ack=False,
+            )
+            consumer.consume()
+            self._failures = 0
+            log.info("consuming", queue=self._queue.name)
+            self._loop(conn, outlet)
+            self._release_delayed(outlet, everything=True)
+            consumer.cancel()
+        finally:
+            self._abandon()
+            close_quietly(conn)
+
+    def _loop(self, conn: Connection, outlet: Outlet) -> None:
+        while True:
+            if self._current is None:
+                if self._stop.is_set():
+                    return
+                if self._pending:
+                    self._start(self._pending.popleft())
+            if self._current is not None:
+                done, _ = wait([self._current.future], timeout=TICK_S)
+                if done:
+                    # Cleared only once settled: if settling fails, _abandon hands it back.
+                    self._settle(outlet, self._current)
+                    self._current = None
+                else:
+                    _pump(conn, TICK_S)
+            elif not self._pending:
+                _pump(conn, IDLE_TICK_S)
+            self._release_delayed(outlet)
+            conn.heartbeat_check()
+
+    def _start(self, message: Message) -> None:
+        assert self._pool is not None
+        delivery = _delivery_of(message, self._queue.name)
+        body = message.body if isinstance(message.body, bytes) else message.body.encode()
+        future = self._pool.submit(self._work, body, delivery)
+        self._current = _Job(message, delivery, future)
+
+    def _work(self, body: bytes, delivery: Delivery) -> Outcome:
+        """On the worker thread: parse, run the handler, classify what happened."""
+        tiers = len(self._queue.retries)
+        with _bound(delivery):
+            try:
+                payload = self._contract.from_json(body)
+            except ContractError as exc:
+                return self._invalid(body, delivery, exc)
+            try:
+                self._handler(payload, delivery)
+            except BaseException as exc:  # every failure is classified, none escapes
+                return decide(exc, delivery.attempt, tiers)
+            return ACKED
+
+    def _invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> Outcome:
+        if self._on_invalid is not None:
+            try:
+                self._on_invalid(body, delivery, error)
+            except BaseException as exc:  # the hook's own failure is retried like a handler's
+                return decide(exc, delivery.attempt, len(self._queue.retries))
+        return decide(error, delivery.attempt, len(self._queue.retries))
+
+    def _settle(self, outlet: Outlet, job: _Job) -> None:
+        """On the connection thread: carry out the outcome, then ack."""
+        outcome = job.future.result()
+        with _bound(job.delivery):
+            if outcome.action is Action.RETRY:
+                self._retry(outlet, job, outcome)
+            elif outcome.action is Action.DEAD:
+                self._dead_letter(outlet, job, outcome)
+            job.message.ack()
+            if outcome.action is Action.ACK:
+                log.info("message acked", queue=self._queue.name)
+
+    def _retry(self, outlet: Outlet, job: _Job, outcome: Outcome) -> None:
+        assert outcome.tier is not None
+        headers = policy.retry_headers(job.message.headers or {}, job.delivery)
+        delay = self._queue.retry_delays_s[outcome.tier]
+        if self._settings.memory:
+            item = _Delayed(
+                time.monotonic() + delay, next(self._seq), job.message.body, _props(job), headers
+            )
+            heapq.heappush(self._delayed, item)
+        else:
+            tier_queue = self._queue.retry(outcome.tier)
+            outlet.send("", tier_queue, job.message.body, _props(job), headers, mandatory=True)
+        log.warning(
+            "message retried",
+            queue=self._queue.name,
+            tier=outcome.tier + 1,
+            delay_s=delay,
+            attempt=job.delivery.attempt,
+            reason=outcome.reason,
+            error=outcome.error,
+        )
+
+    def _dead_letter(self, outlet: Outlet, job: _Job, outcome: Outcome) -> None:
+        headers = policy.dead_letter_headers(job.message.headers or {}, job.delivery, outcome)
+        outlet.send("", self._queue.dead, job.message.body, _props(job), headers, mandatory=True)
+        log.error(
+            "message dead-lettered",
+            queue=self._queue.name,
+            dead_letter_queue=self._queue.dead,
+            attempt=job.delivery.attempt,
+            reason=outcome.reason,
+            error=outcome.error,
+        )
+
+    def _release_delayed(self, outlet: Outlet, *, everything: bool = False) -> None:
+        """``memory://`` only: put due retries back on the work queue (all of them on stop,
+        so that they are not held back while the process winds down)."""
+        now = time.monotonic()
+        while self._delayed and (everything or self._delayed[0].due <= now):
+            item = self._delayed[0]
+            outlet.send(
+                "", self._queue.name, item.body, item.properties, item.headers, mandatory=True
+            )
+            heapq.heappop(self._delayed)
+
+    def _abandon(self) -> None:
+        """The session ends: wait for a running handler, then hand unacked messages back.
+
+        Over AMQP the broker requeues them anyway when the channel goes; kombu's memory
+        transport does not (``do_restore = False``), so they are rejected with requeue here.
+        """
+        job, self._current = self._current, None
+        messages = list(self._pending)
+        self._pending.clear()
+        if job is not None:
+            wait([job.future])
+            log.warning(
+                "session ended before the message was settled; it will be redelivered",
+                queue=self._queue.name,
+                message_id=job.delivery.message_id,
+            )
+            messages.insert(0, job.message)
+        for message in messages:
+            try:
+                message.reject(requeue=True)
+            except Exception as exc:  # the channel is gone: the broker requeues by itself
+                log.debug("reject after connection loss failed", error=type(exc).__name__)
+
+
+def _pump(conn: Connection, timeout: float) -> None:
+    """Read what the broker sent (deliveries, confirms, heartbeats) for up to ``timeout``."""
+    with contextlib.suppress(TimeoutError):
+        conn.drain_events(timeout=timeout)
+
+
+def _delivery_of(message: Message, queue: str) -> Delivery:
+    headers = dict(message.headers or {})
+    props = message.properties or {}
+    info = message.delivery_info or {}
+    return Delivery(
+        message_id=str(props.get("message_id") or ""),
+        correlation_id=str(props.get("correlation_id") or ""),
+        headers=headers,
+        attempt=policy.attempt_of(headers),
+        redelivered=bool(info.get("redelivered") or getattr(message, "redelivered", False)),
+        routing_key=str(headers.get(policy.HEADER_ROUTING_KEY) or info.get("routing_key") or ""),
+        queue=queue,
+    )
+
+
+def _props(job: _Job) -> dict[str, Any]:
+    """Properties of a republished copy: same ids and type, so consumers can deduplicate."""
+    props = job.message.properties or {}
+    out: dict[str, Any] = {
+        "message_id": job.delivery.message_id,
+        "correlation_id": job.delivery.correlation_id,
+        "content_type": job.message.content_type or CONTENT_TYPE,
+        "content_encoding": job.message.content_encoding or "utf-8",
+        "delivery_mode": PERSISTENT,
+    }
+    if props.get("type"):
+        out["type"] = props["type"]
+    return out
+
+
+def _bound(delivery: Delivery) -> Any:
+    return bound_contextvars(correlation_id=delivery.correlation_id, message_id=delivery.message_id)

@@ -1,0 +1,183 @@
+"""What happens to a message after its handler ran: plain functions over plain data.
+
+No broker I/O here; the consumer loop asks :func:`decide` and carries the answer out.
+
+Classification (see docs/broker.md):
+
+* handler returned → ack;
+* :class:`~libs.common.errors.RetryableError` (``BrokerError`` included) → next retry tier, or
+  the dead-letter queue once the tiers are used up;
+* :class:`~libs.common.errors.PermanentError` (``ContractError`` included) → dead-letter queue
+  at once;
+* any other exception → treated as retryable. An unexpected exception is a bug or a transient
+  fault we did not foresee; retrying a few times and then parking the message in the
+  dead-letter queue loses nothing, while dead-lettering at once would turn every passing glitch
+  into operator work.
+"""
+
+from __future__ import annotations
+
+import enum
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from libs.common.errors import MailpipeError
+
+HEADER_ATTEMPT = "x-mailpipe-attempt"
+HEADER_REASON = "x-mailpipe-reason"
+HEADER_ERROR = "x-mailpipe-error"
+HEADER_HINT = "x-mailpipe-hint"
+HEADER_TRACEBACK = "x-mailpipe-traceback"
+HEADER_QUEUE = "x-mailpipe-queue"
+#: The first routing key of a message: retry tiers route back through the default exchange,
+#: which replaces it, so we keep it for the handler and for whoever reads the dead letters.
+HEADER_ROUTING_KEY = "x-mailpipe-routing-key"
+
+#: Headers the broker sets on each delivery; copying them onto a republished message would lie.
+_BROKER_HEADERS = frozenset({"x-delivery-count"})
+
+MAX_ERROR_CHARS = 500
+MAX_TRACEBACK_CHARS = 1500
+TRACEBACK_FRAMES = 4
+REASON_UNEXPECTED = "unexpected_error"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a handler learns about the message besides its payload."""
+
+    message_id: str
+    correlation_id: str
+    headers: Mapping[str, Any] = field(default_factory=dict)
+    #: 1 on the first try, 2 after one retry tier, …; a redelivery after a lost connection
+    #: keeps the number (it is not a failed attempt).
+    attempt: int = 1
+    #: The broker delivered this message before (a consumer went away before its ack).
+    redelivered: bool = False
+    routing_key: str = ""
+    queue: str = ""
+
+
+class Action(enum.Enum):
+    ACK = "ack"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Action
+    #: Retry tier (0-based) for ``RETRY``.
+    tier: int | None = None
+    reason: str = ""
+    error: str = ""
+    hint: str = ""
+    traceback: str = ""
+
+
+ACKED = Outcome(Action.ACK)
+
+
+def attempt_of(headers: Mapping[str, Any]) -> int:
+    """The attempt this delivery is: failed attempts so far (the header) plus one."""
+    try:
+        done = int(headers.get(HEADER_ATTEMPT, 0))
+    except (TypeError, ValueError):
+        done = 0
+    return max(done, 0) + 1
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, MailpipeError):
+        return exc.retryable
+    return True  # unexpected: see the module docstring
+
+
+def decide(exc: BaseException | None, attempt: int, tiers: int) -> Outcome:
+    """Ack, retry in tier ``attempt - 1``, or dead-letter, for a handler that raised ``exc``."""
+    if exc is None:
+        return ACKED
+    reason = exc.code if isinstance(exc, MailpipeError) else REASON_UNEXPECTED
+    hint = (exc.hint or "") if isinstance(exc, MailpipeError) else ""
+    error, tb = error_text(exc), summary(exc)
+    if is_retryable(exc) and attempt - 1 < tiers:
+        tier = max(attempt - 1, 0)
+        return Outcome(Action.RETRY, tier, reason=reason, error=error, hint=hint, traceback=tb)
+    if is_retryable(exc) and not hint:
+        hint = (
+            f"gave up after {attempt} attempts; fix the cause, then move the message back "
+            "to its work queue"
+        )
+    return Outcome(Action.DEAD, reason=reason, error=error, hint=hint, traceback=tb)
+
+
+def error_text(exc: BaseException) -> str:
+    text = exc.message if isinstance(exc, MailpipeError) else f"{type(exc).__name__}: {exc}"
+    return truncate(text, MAX_ERROR_CHARS)
+
+
+def summary(exc: BaseException) -> str:
+    """The exception line and its innermost frames: enough to find the bug, small enough to
+    travel in a header."""
+    frames = traceback.extract_tb(exc.__traceback__)[-TRACEBACK_FRAMES:]
+    where = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} in {f.name}" for f in frames]
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return truncate(" <- ".join([last, *reversed(where)]), MAX_TRACEBACK_CHARS)
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def carried_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
+    """The headers a republished copy keeps (the broker's own per-delivery ones dropped)."""
+    return {k: v for k, v in headers.items() if k not in _BROKER_HEADERS}
+
+
+def retry_headers(headers: Mapping[str, Any], delivery: Delivery) -> dict[str, Any]:
+    out = carried_headers(headers)
+    out[HEADER_ATTEMPT] = delivery.attempt
+    out.setdefault(HEADER_ROUTING_KEY, delivery.routing_key)
+    return out
+
+
+def dead_letter_headers(
+    headers: Mapping[str, Any], delivery: Delivery, outcome: Outcome
+) -> dict[str, Any]:
+    out = carried_headers(headers)
+    out.update(
+        {
+            HEADER_ATTEMPT: delivery.attempt,
+            HEADER_REASON: outcome.reason,
+            HEADER_ERROR: outcome.error,
+            HEADER_TRACEBACK: outcome.traceback,
+            HEADER_QUEUE: delivery.queue,
+        }
+    )
+    if outcome.hint:
+        out[HEADER_HINT] = truncate(outcome.hint, MAX_ERROR_CHARS)
+    out.setdefault(HEADER_ROUTING_KEY, delivery.routing_key)
+    return out
+
+
+def backoff_s(failures: int, *, base_s: float = 0.5, cap_s: float = 30.0) -> float:
+    """Exponential reconnect backoff: 0.5, 1, 2, 4 … seconds, capped."""
+    return float(min(cap_s, base_s * 2 ** max(failures - 1, 0)))
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced, safe for logs and errors."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable broker url>"
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username or ''}:***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

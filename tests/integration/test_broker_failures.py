@@ -1,0 +1,186 @@
+"""Failing handlers and bad messages: retry tiers, then the dead-letter queue with the reason;
+permanent errors, bad JSON and contract violations dead-letter at once; the loop goes on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from libs.common.broker import Broker, Delivery
+from libs.common.broker.policy import (
+    HEADER_ATTEMPT,
+    HEADER_ERROR,
+    HEADER_QUEUE,
+    HEADER_REASON,
+    HEADER_ROUTING_KEY,
+    HEADER_TRACEBACK,
+)
+from libs.common.contracts import ProcessedEmail
+from libs.common.errors import PermanentError, RetryableError
+from tests.broker_helpers import (
+    TEST_DELAYS_S,
+    Recorder,
+    consuming,
+    drain,
+    namespaced_broker,
+    publish_processed,
+    publish_raw,
+    wait_until,
+)
+
+
+@pytest.fixture(params=["amqp", "memory"])
+def broker(request: pytest.FixtureRequest, namespace: str) -> Iterator[Broker]:
+    url = request.getfixturevalue("amqp_url") if request.param == "amqp" else "memory://"
+    with namespaced_broker(url, namespace, heartbeat_s=5, prefetch=5) as b:
+        yield b
+
+
+def _dead(broker: Broker, count: int) -> list:
+    queue = broker.names.fetcher_processed
+    got: list = []
+    assert wait_until(lambda: got.extend(drain(broker, queue.dead)) or len(got) >= count)
+    return got
+
+
+def _fail_for(graph_id: str, exc: Exception):
+    def fail(message: ProcessedEmail, delivery: Delivery) -> None:
+        if message.graph_id == graph_id:
+            raise exc
+
+    return fail
+
+
+def test_retryable_error_walks_the_tiers_then_dead_letters(broker: Broker) -> None:
+    queue = broker.names.fetcher_processed
+    recorder = Recorder(
+        fail=_fail_for("msg-0", RetryableError("graph throttled", code="throttled"))
+    )
+    message_id = publish_processed(broker, 0)
+    with consuming(broker, queue, recorder):
+        (dead,) = _dead(broker, 1)
+        publish_processed(broker, 1)  # the loop still consumes after giving up on msg-0
+        assert wait_until(lambda: "msg-1" in recorder.ids())
+    attempts = [d for m, d in recorder.seen if m.graph_id == "msg-0"]
+    # first try + one try per tier, in order, same message id throughout
+    assert [d.attempt for d in attempts] == [1, 2, 3]
+    assert len(TEST_DELAYS_S) == 2
+    assert {d.message_id for d in attempts} == {message_id}
+    assert {d.correlation_id for d in attempts} == {"corr-0"}
+    assert {d.routing_key for d in attempts} == {"processed.help@example.com"}
+    assert dead.properties["message_id"] == message_id
+    assert dead.headers[HEADER_REASON] == "throttled"
+    assert dead.headers[HEADER_ERROR] == "graph throttled"
+    assert dead.headers[HEADER_ATTEMPT] == 3
+    assert dead.headers[HEADER_QUEUE] == queue.name
+    assert dead.headers[HEADER_ROUTING_KEY] == "processed.help@example.com"
+    assert "RetryableError" in dead.headers[HEADER_TRACEBACK]
+    assert ProcessedEmail.from_json(dead.body).graph_id == "msg-0"
+    assert broker.message_count(queue.name) == 0
+    for tier in queue.retries:
+        assert broker.message_count(tier) == 0
+
+
+def test_unexpected_exception_is_retried_like_a_retryable_one(broker: Broker) -> None:
+    queue = broker.names.fetcher_processed
+    recorder = Recorder(fail=_fail_for("msg-0", KeyError("bug")))
+    publish_processed(broker, 0)
+    with consuming(broker, queue, recorder):
+        (dead,) = _dead(broker, 1)
+    assert [d.attempt for _, d in recorder.seen] == [1, 2, 3]
+    assert dead.headers[HEADER_REASON] == "unexpected_error"
+    assert "KeyError" in dead.headers[HEADER_ERROR]
+
+
+def test_retry_then_success_acks(broker: Broker) -> None:
+    queue = broker.names.fetcher_processed
+
+    def fail_first(message: ProcessedEmail, delivery: Delivery) -> None:
+        if delivery.attempt == 1:
+            raise RetryableError("not yet")
+
+    recorder = Recorder(fail=fail_first)
+    publish_processed(broker, 0)
+    with consuming(broker, queue, recorder):
+        assert wait_until(lambda: len(recorder.seen) >= 2)
+    assert [d.attempt for _, d in recorder.seen] == [1, 2]
+    assert drain(broker, queue.dead) == []
+    assert broker.message_count(queue.name) == 0
+
+
+def test_permanent_error_dead_letters_at_once(broker: Broker) -> None:
+    queue = broker.names.fetcher_processed
+    error = PermanentError("mailbox gone", code="mailbox_not_found", hint="fix the config")
+    recorder = Recorder(fail=_fail_for("msg-0", error))
+    publish_processed(broker, 0)
+    publish_processed(broker, 1)
+    with consuming(broker, queue, recorder):
+        (dead,) = _dead(broker, 1)
+        assert wait_until(lambda: "msg-1" in recorder.ids())
+    assert recorder.ids().count("msg-0") == 1
+    assert dead.headers[HEADER_REASON] == "mailbox_not_found"
+    assert dead.headers[HEADER_ATTEMPT] == 1
+    assert dead.headers["x-mailpipe-hint"] == "fix the config"
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (b"{not json", "invalid JSON"),
+        (json.dumps({"schema": "mailpipe.processed_email.v1", "mailbox": "x"}).encode(), "fields"),
+    ],
+)
+def test_invalid_messages_dead_letter_at_once(broker: Broker, body: bytes, what: str) -> None:
+    queue = broker.names.fetcher_processed
+    recorder = Recorder()
+    publish_raw(broker, queue, body, correlation_id="bad")
+    publish_processed(broker, 1)
+    with consuming(broker, queue, recorder):
+        (dead,) = _dead(broker, 1)
+        assert wait_until(lambda: "msg-1" in recorder.ids())
+    assert recorder.ids() == ["msg-1"]  # the handler never saw the bad one
+    assert [(b, d.correlation_id, code) for b, d, code in recorder.invalid] == [
+        (body, "bad", "contract_violation")
+    ]
+    assert dead.body == body
+    assert dead.headers[HEADER_REASON] == "contract_violation"
+    assert dead.headers[HEADER_ATTEMPT] == 1
+    assert "mailpipe.processed_email.v1" in dead.headers[HEADER_ERROR]
+
+
+def test_invalid_message_without_hook_dead_letters(broker: Broker) -> None:
+    queue = broker.names.fetcher_processed
+    recorder = Recorder()
+    publish_raw(broker, queue, b"\xff\xfe", correlation_id="bad")
+    with consuming(broker, queue, recorder, with_invalid_hook=False):
+        (dead,) = _dead(broker, 1)
+    assert dead.body == b"\xff\xfe"
+    assert recorder.seen == []
+
+
+def test_many_failures_interleaved_with_good_messages(broker: Broker) -> None:
+    """Every kind of failure in one run: each good message handled once, each bad one parked."""
+    queue = broker.names.fetcher_processed
+    failures = {
+        "msg-1": RetryableError("later"),
+        "msg-3": PermanentError("never"),
+        "msg-5": ValueError("bug"),
+    }
+
+    def fail(message: ProcessedEmail, delivery: Delivery) -> None:
+        if message.graph_id in failures:
+            raise failures[message.graph_id]
+
+    recorder = Recorder(fail=fail)
+    for n in range(8):
+        publish_processed(broker, n)
+    publish_raw(broker, queue, b"[]", correlation_id="bad")
+    with consuming(broker, queue, recorder):
+        dead = _dead(broker, 4)
+    good = [i for i in recorder.ids() if i not in failures]
+    assert sorted(good) == sorted(f"msg-{n}" for n in (0, 2, 4, 6, 7))
+    reasons = sorted(d.headers[HEADER_REASON] for d in dead)
+    assert reasons == sorted(["retryable", "permanent", "unexpected_error", "contract_violation"])
+    assert broker.message_count(queue.name) == 0

@@ -1,0 +1,104 @@
+"""Confirmed publish → consume → ack, over RabbitMQ and over ``memory://``; unroutable publishes;
+namespaces that never see each other's messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from libs.common.broker import Broker
+from libs.common.broker.names import routing_key
+from libs.common.contracts import ProcessedEmail
+from libs.common.errors import UnroutableError
+from tests.broker_helpers import (
+    MAILBOX,
+    Recorder,
+    consuming,
+    drain,
+    namespaced_broker,
+    processed,
+    publish_processed,
+    wait_until,
+)
+
+
+@pytest.fixture(params=["amqp", "memory"])
+def broker(request: pytest.FixtureRequest, namespace: str) -> Iterator[Broker]:
+    url = request.getfixturevalue("amqp_url") if request.param == "amqp" else "memory://"
+    with namespaced_broker(url, namespace, heartbeat_s=5, prefetch=5) as b:
+        yield b
+
+
+def test_round_trip_acks_every_message(broker: Broker) -> None:
+    queue = broker.names.fetcher_processed
+    sent = {publish_processed(broker, n): n for n in range(20)}
+    recorder = Recorder()
+    with consuming(broker, queue, recorder):
+        assert wait_until(lambda: len(recorder.seen) >= 20)
+    assert sorted(recorder.ids()) == sorted(f"msg-{n}" for n in range(20))
+    for message, delivery in recorder.seen:
+        n = sent[delivery.message_id]
+        assert message == processed(n).model_copy(update={"processed_at": message.processed_at})
+        assert delivery.correlation_id == f"corr-{n}"
+        assert delivery.attempt == 1
+        assert delivery.routing_key == routing_key("processed", MAILBOX)
+        assert delivery.queue == queue.name
+    # acked: nothing is left once the consumer has gone
+    assert broker.message_count(queue.name) == 0
+    assert drain(broker, queue.dead) == []
+
+
+def test_published_properties(broker: Broker) -> None:
+    message_id = publish_processed(broker, 1)
+    (got,) = drain(broker, broker.names.fetcher_processed.name)
+    assert got.properties["message_id"] == message_id
+    assert got.properties["correlation_id"] == "corr-1"
+    assert got.properties["type"] == "mailpipe.processed_email.v1"
+    assert got.properties["delivery_mode"] == 2
+    assert got.content_type == "application/json"
+    assert ProcessedEmail.from_json(got.body).graph_id == "msg-1"
+
+
+def test_unroutable_mandatory_publish_raises(broker: Broker) -> None:
+    with pytest.raises(UnroutableError):
+        broker.publish(
+            broker.names.events, "nobody.listens", processed(1), correlation_id="c", mandatory=True
+        )
+    # the publisher stays usable after the refusal
+    publish_processed(broker, 2)
+    assert len(drain(broker, broker.names.fetcher_processed.name)) == 1
+
+
+def test_unroutable_without_mandatory_is_dropped_quietly(broker: Broker) -> None:
+    broker.publish(
+        broker.names.events, "nobody.listens", processed(1), correlation_id="c", mandatory=False
+    )
+    assert broker.message_count(broker.names.fetcher_processed.name) == 0
+
+
+def test_publish_to_a_missing_exchange_is_unroutable(broker: Broker) -> None:
+    with pytest.raises(UnroutableError):
+        broker.publish(
+            "no-such-exchange-" + broker.names.namespace, "x", processed(1), correlation_id="c"
+        )
+    publish_processed(broker, 3)
+    assert len(drain(broker, broker.names.fetcher_processed.name)) == 1
+
+
+def test_namespaces_never_see_each_other(amqp_url: str, namespace: str) -> None:
+    with (
+        namespaced_broker(amqp_url, namespace + "a") as a,
+        namespaced_broker(amqp_url, namespace + "b") as b,
+    ):
+        for n in range(10):
+            publish_processed(a, n)
+            publish_processed(b, 100 + n)
+        seen_a, seen_b = Recorder(), Recorder()
+        with (
+            consuming(a, a.names.fetcher_processed, seen_a),
+            consuming(b, b.names.fetcher_processed, seen_b),
+        ):
+            assert wait_until(lambda: len(seen_a.seen) >= 10 and len(seen_b.seen) >= 10)
+        assert sorted(seen_a.ids()) == sorted(f"msg-{n}" for n in range(10))
+        assert sorted(seen_b.ids()) == sorted(f"msg-{100 + n}" for n in range(10))
