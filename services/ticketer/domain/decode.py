@@ -75,7 +75,7 @@ def _decode_word(match: re.Match[str]) -> str:
     charset, encoding, text = match.group(1), match.group(2).upper(), match.group(3)
     try:
         if encoding == "B":
-            data = base64.b64decode(text + "=" * (-len(text) % 4))
+            data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
         else:
             data = quopri.decodestring(text.encode("ascii", "replace"), header=True)
     except (binascii.Error, ValueError):
