@@ -1,0 +1,1 @@
+"""Alembic migrations of the record store; run them with ``mailpipe migrate``."""

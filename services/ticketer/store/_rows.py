@@ -1,0 +1,248 @@
+"""Between the plain dataclasses and table rows; Message-ID and address normalisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Row, RowMapping
+
+from services.ticketer.store.models import (
+    Attachment,
+    DeliveryFailure,
+    Direction,
+    JobStatus,
+    Kind,
+    MessageRef,
+    NewMessage,
+    Outcome,
+    Party,
+    ProcessedRow,
+    QuarantineRow,
+    RecordSummary,
+    Requester,
+    SentJob,
+    Status,
+    StoredMessage,
+)
+
+
+def norm_mid(value: str | None) -> str | None:
+    """A Message-ID as stored and looked up: trimmed, in angle brackets.
+
+    Graph gives ``<id@host>``; some callers strip the brackets. One form makes both match.
+    """
+    if value is None:
+        return None
+    value = value.strip().strip("<>").strip()
+    return f"<{value}>" if value else None
+
+
+def norm_mids(values: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        mid = norm_mid(value)
+        if mid is not None and mid not in out:
+            out.append(mid)
+    return out
+
+
+def norm_address(value: str) -> str:
+    """Addresses compare case-insensitively (the domain must; local parts do in practice)."""
+    return value.strip().lower()
+
+
+def parties_json(parties: Iterable[Party]) -> list[dict[str, str]]:
+    return [p.as_json() for p in parties]
+
+
+def parties(raw: Any) -> tuple[Party, ...]:
+    return tuple(Party(address=p["address"], name=p.get("name", "")) for p in raw or ())
+
+
+def message_values(msg: NewMessage, record_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "record_id": record_id,
+        "direction": msg.direction,
+        "kind": msg.kind,
+        "mailbox": norm_address(msg.mailbox),
+        "graph_id": msg.graph_id,
+        "internet_message_id": norm_mid(msg.internet_message_id),
+        "in_reply_to": norm_mid(msg.in_reply_to),
+        "references": norm_mids(msg.references),
+        "conversation_id": msg.conversation_id,
+        "from_address": norm_address(msg.from_.address) if msg.from_ else None,
+        "from_name": msg.from_.name if msg.from_ else "",
+        "to": parties_json(msg.to),
+        "cc": parties_json(msg.cc),
+        "subject": msg.subject,
+        "body_text": msg.body_text,
+        "body_html": msg.body_html,
+        "truncated": msg.truncated,
+        "received_at": msg.received_at,
+        "created_at": now,
+    }
+
+
+def attachment_values(a: Attachment, message_id: int) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "name": a.name,
+        "content_type": a.content_type,
+        "sha256": a.sha256,
+        "size": a.size,
+        "inline": a.inline,
+        "content_id": a.content_id,
+    }
+
+
+def failure_values(d: DeliveryFailure, record_id: int, message_id: int) -> dict[str, Any]:
+    return {
+        "record_id": record_id,
+        "message_id": message_id,
+        "recipient": norm_address(d.recipient),
+        "status": d.status,
+        "diagnostic": d.diagnostic,
+        "original_message_id": norm_mid(d.original_message_id),
+    }
+
+
+def _m(row: Row[Any]) -> RowMapping:
+    return row._mapping
+
+
+def processed_row(row: Row[Any]) -> ProcessedRow:
+    r = _m(row)
+    return ProcessedRow(
+        mailbox=r["mailbox"],
+        graph_id=r["graph_id"],
+        folder=r["folder"],
+        internet_message_id=r["internet_message_id"],
+        outcome=cast(Outcome, r["outcome"]),
+        record_id=r["record_id"],
+        reason=r["reason"],
+        processed_at=r["processed_at"],
+    )
+
+
+def message_ref(row: Row[Any]) -> MessageRef:
+    r = _m(row)
+    return MessageRef(
+        id=r["id"],
+        record_id=r["record_id"],
+        direction=cast(Direction, r["direction"]),
+        kind=cast(Kind, r["kind"]),
+        internet_message_id=r["internet_message_id"],
+    )
+
+
+def record_summary(row: Row[Any]) -> RecordSummary:
+    r = _m(row)
+    requester = None
+    if r["requester_address"]:
+        requester = Party(address=r["requester_address"], name=r["requester_name"])
+    return RecordSummary(
+        id=r["id"],
+        mailbox=r["mailbox"],
+        subject=r["subject"],
+        requester=requester,
+        status=cast(Status, r["status"]),
+        message_count=r["message_count"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+    )
+
+
+def stored_message(
+    row: Row[Any],
+    attachments: tuple[Attachment, ...],
+    failures: tuple[DeliveryFailure, ...],
+) -> StoredMessage:
+    r = _m(row)
+    sender = Party(r["from_address"], r["from_name"]) if r["from_address"] else None
+    return StoredMessage(
+        id=r["id"],
+        direction=cast(Direction, r["direction"]),
+        kind=cast(Kind, r["kind"]),
+        graph_id=r["graph_id"],
+        internet_message_id=r["internet_message_id"],
+        in_reply_to=r["in_reply_to"],
+        conversation_id=r["conversation_id"],
+        from_=sender,
+        to=parties(r["to"]),
+        cc=parties(r["cc"]),
+        subject=r["subject"],
+        body_text=r["body_text"],
+        body_html=r["body_html"],
+        truncated=r["truncated"],
+        received_at=r["received_at"],
+        attachments=attachments,
+        delivery_failures=failures,
+    )
+
+
+def attachment(row: Row[Any]) -> Attachment:
+    r = _m(row)
+    return Attachment(
+        name=r["name"],
+        sha256=r["sha256"],
+        size=r["size"],
+        content_type=r["content_type"],
+        inline=r["inline"],
+        content_id=r["content_id"],
+    )
+
+
+def delivery_failure(row: Row[Any]) -> DeliveryFailure:
+    r = _m(row)
+    return DeliveryFailure(
+        recipient=r["recipient"],
+        status=r["status"],
+        diagnostic=r["diagnostic"],
+        original_message_id=r["original_message_id"],
+    )
+
+
+def quarantine_row(row: Row[Any]) -> QuarantineRow:
+    r = _m(row)
+    return QuarantineRow(
+        id=r["id"],
+        mailbox=r["mailbox"],
+        graph_id=r["graph_id"],
+        folder=r["folder"],
+        internet_message_id=r["internet_message_id"],
+        subject=r["subject"],
+        reason=r["reason"],
+        detail=r["detail"],
+        attempts=r["attempts"],
+        created_at=r["created_at"],
+        replayed_at=r["replayed_at"],
+    )
+
+
+def requester(row: Row[Any]) -> Requester:
+    r = _m(row)
+    return Requester(
+        address=r["address"],
+        name=r["name"],
+        display_name=r["display_name"],
+        job_title=r["job_title"],
+        department=r["department"],
+        in_tenant=r["in_tenant"],
+        fetched_at=r["fetched_at"],
+    )
+
+
+def sent_job(row: Row[Any]) -> SentJob:
+    r = _m(row)
+    return SentJob(
+        job_id=r["job_id"],
+        status=cast(JobStatus, r["status"]),
+        attempts=r["attempts"],
+        updated_at=r["updated_at"],
+        internet_message_id=r["internet_message_id"],
+        graph_request_id=r["graph_request_id"],
+        error_code=r["error_code"],
+        error_message=r["error_message"],
+    )

@@ -1,0 +1,146 @@
+"""Engines and transactions for SQLite and PostgreSQL, and the database error split.
+
+SQLite: WAL (readers never block the writer), a busy timeout (writers queue instead of failing),
+foreign keys on, and write transactions opened with ``BEGIN IMMEDIATE`` so that two writers
+serialise at BEGIN rather than deadlock when both try to upgrade a read lock.
+PostgreSQL: psycopg 3, ``pool_pre_ping`` so a connection the server dropped is replaced
+before use rather than failing the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from services.ticketer.store.errors import StoreError, StoreUnavailable
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE = "mailpipe_write"
+
+
+def parse_url(database_url: str) -> URL:
+    """The URL, with ``postgresql://`` meaning psycopg 3 (the driver mailpipe installs)."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        # The URL itself may hold a password: never echo it.
+        raise StoreError(
+            "the database URL cannot be parsed",
+            hint="set MAILPIPE_DATABASE_URL to sqlite:///path.db or "
+            "postgresql+psycopg://user@host:5432/dbname",
+        ) from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def safe_url(url: URL | str) -> str:
+    """The URL for messages: password hidden."""
+    if isinstance(url, str):
+        url = parse_url(url)
+    return url.render_as_string(hide_password=True)
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine for the record store. Connects lazily, at the first query."""
+    url = parse_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url)
+    if backend == "postgresql":
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise StoreError(
+        f"unsupported database {backend!r}",
+        hint="use sqlite:///path.db or postgresql+psycopg://user@host:5432/dbname",
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if not url.database or url.database == ":memory:":
+        raise StoreError(
+            "an in-memory SQLite database is not shared between connections",
+            hint="give a file: sqlite:///mailpipe.db",
+        )
+    parent = Path(url.database).expanduser().resolve().parent
+    if not parent.is_dir():
+        raise StoreError(
+            f"the folder for the SQLite database does not exist: {parent}",
+            hint="create the folder or point MAILPIPE_DATABASE_URL elsewhere",
+        )
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (pysqlite's own BEGIN is deferred and commits before DDL).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
+    """One transaction; committed when the block ends, rolled back when it raises.
+
+    ``IntegrityError`` passes through untouched (callers resolve races with it); every other
+    database error becomes :class:`StoreUnavailable` or :class:`StoreError`.
+    """
+    with translate_errors(), engine.connect() as conn:
+        conn.execution_options(**{_WRITE: write})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except (OperationalError, InterfaceError, PoolTimeout) as exc:
+        raise StoreUnavailable(f"database unavailable: {describe(exc)}") from None
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StoreUnavailable(f"database connection lost: {describe(exc)}") from None
+        raise StoreError(
+            f"database error: {describe(exc)}",
+            hint="check the database schema (`mailpipe migrate`) and the server log",
+        ) from None
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"database error: {exc.__class__.__name__}",
+            hint="check the database URL and schema (`mailpipe migrate`)",
+        ) from None
+
+
+def describe(exc: SQLAlchemyError) -> str:
+    """The driver's first line only: SQL text and parameters (mail content) stay out."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0][:300]
+    return f"{orig.__class__.__name__}: {first}"

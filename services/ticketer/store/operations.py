@@ -1,0 +1,108 @@
+"""Quarantine, the requester cache and the fetcher's delta links."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+
+from services.ticketer.store import _rows
+from services.ticketer.store._base import StoreBase, upsert
+from services.ticketer.store.errors import RecordNotFound
+from services.ticketer.store.models import QuarantineRow, Requester
+from services.ticketer.store.schema import delta_state, processed_log, quarantine, requesters
+
+
+class Operations(StoreBase):
+    # -- quarantine (written by EmailWrites.quarantine_email) --------------------------------
+
+    def list_quarantine(
+        self, *, mailbox: str | None = None, include_replayed: bool = False
+    ) -> list[QuarantineRow]:
+        query = select(quarantine).order_by(quarantine.c.id)
+        if mailbox is not None:
+            query = query.where(quarantine.c.mailbox == _rows.norm_address(mailbox))
+        if not include_replayed:
+            query = query.where(quarantine.c.replayed_at.is_(None))
+        with self._read() as conn:
+            return [_rows.quarantine_row(r) for r in conn.execute(query)]
+
+    def get_quarantine(self, quarantine_id: int) -> QuarantineRow | None:
+        with self._read() as conn:
+            row = conn.execute(select(quarantine).where(quarantine.c.id == quarantine_id)).first()
+        return _rows.quarantine_row(row) if row is not None else None
+
+    def mark_replayed(self, quarantine_id: int) -> QuarantineRow:
+        """Mark an entry replayed and forget the email's ``quarantined`` outcome.
+
+        Call this *before* moving the mail back to the inbox: once the log row is gone the
+        ticketer handles the mail afresh instead of quarantining it again. Idempotent.
+        """
+        with self._write() as conn:
+            row = conn.execute(select(quarantine).where(quarantine.c.id == quarantine_id)).first()
+            if row is None:
+                raise RecordNotFound(
+                    f"quarantine entry {quarantine_id} does not exist",
+                    hint="list the entries with `mailpipe quarantine list`",
+                )
+            if row.replayed_at is None:
+                conn.execute(
+                    update(quarantine)
+                    .where(quarantine.c.id == quarantine_id)
+                    .values(replayed_at=self._clock())
+                )
+            conn.execute(
+                delete(processed_log).where(
+                    processed_log.c.mailbox == row.mailbox,
+                    processed_log.c.graph_id == row.graph_id,
+                    processed_log.c.outcome == "quarantined",
+                )
+            )
+            fresh = conn.execute(select(quarantine).where(quarantine.c.id == quarantine_id)).one()
+        return _rows.quarantine_row(fresh)
+
+    # -- requester cache ---------------------------------------------------------------------
+
+    def get_requester(self, address: str) -> Requester | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(requesters).where(requesters.c.address == _rows.norm_address(address))
+            ).first()
+        return _rows.requester(row) if row is not None else None
+
+    def put_requester(self, requester: Requester) -> None:
+        """Insert or refresh a cached Graph user lookup (last writer wins)."""
+        values = {**requester.__dict__, "address": _rows.norm_address(requester.address)}
+        columns = [c for c in values if c != "address"]
+        with self._write() as conn:
+            upsert(conn, requesters, ["address"], values, columns)
+
+    # -- delta links -------------------------------------------------------------------------
+
+    def get_delta_link(self, mailbox: str, folder: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(delta_state.c.delta_link).where(
+                    delta_state.c.mailbox == _rows.norm_address(mailbox),
+                    delta_state.c.folder == folder,
+                )
+            ).first()
+        return str(row[0]) if row is not None else None
+
+    def set_delta_link(self, mailbox: str, folder: str, delta_link: str) -> None:
+        values = {
+            "mailbox": _rows.norm_address(mailbox),
+            "folder": folder,
+            "delta_link": delta_link,
+            "updated_at": self._clock(),
+        }
+        with self._write() as conn:
+            upsert(conn, delta_state, ["mailbox", "folder"], values, ["delta_link", "updated_at"])
+
+    def clear_delta_link(self, mailbox: str, folder: str) -> None:
+        """Forget the link (Graph answered 410 ``SyncStateNotFound``): the next poll resyncs."""
+        with self._write() as conn:
+            conn.execute(
+                delete(delta_state).where(
+                    delta_state.c.mailbox == _rows.norm_address(mailbox),
+                    delta_state.c.folder == folder,
+                )
+            )

@@ -1,0 +1,149 @@
+"""Reads: what became of an email, threading lookups, and records for the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from services.ticketer.store import _rows
+from services.ticketer.store._base import StoreBase
+from services.ticketer.store.models import (
+    Attachment,
+    DeliveryFailure,
+    MessageRef,
+    ProcessedRow,
+    RecordDetail,
+    RecordSummary,
+    Status,
+    StoredMessage,
+)
+from services.ticketer.store.schema import (
+    delivery_failures,
+    processed_log,
+    record_attachments,
+    record_messages,
+    records,
+)
+
+#: In-Reply-To plus References are bounded by the contract (200); keep the IN list bounded too.
+MAX_LOOKUP_IDS = 250
+
+
+class RecordQueries(StoreBase):
+    def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None:
+        """The stored outcome of an email, so a redelivery republishes the same one."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(processed_log).where(
+                    processed_log.c.mailbox == _rows.norm_address(mailbox),
+                    processed_log.c.graph_id == graph_id,
+                )
+            ).first()
+        return _rows.processed_row(row) if row is not None else None
+
+    def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None:
+        norm = _rows.norm_mid(mid)
+        if norm is None:
+            return None
+        with self._read() as conn:
+            row = conn.execute(
+                select(record_messages).where(
+                    record_messages.c.mailbox == _rows.norm_address(mailbox),
+                    record_messages.c.internet_message_id == norm,
+                )
+            ).first()
+        return _rows.message_ref(row) if row is not None else None
+
+    def find_record_by_message_ids(self, mailbox: str, ids: Sequence[str]) -> int | None:
+        """The record holding any of ``ids`` (inbound or ours), preferring earlier ids.
+
+        Pass In-Reply-To first, then References newest first: the closest ancestor wins.
+        """
+        wanted = _rows.norm_mids(ids)[:MAX_LOOKUP_IDS]
+        if not wanted:
+            return None
+        with self._read() as conn:
+            rows = conn.execute(
+                select(record_messages.c.internet_message_id, record_messages.c.record_id).where(
+                    record_messages.c.mailbox == _rows.norm_address(mailbox),
+                    record_messages.c.internet_message_id.in_(wanted),
+                )
+            ).all()
+        found = {str(mid): int(record_id) for mid, record_id in rows}
+        for mid in wanted:
+            if mid in found:
+                return found[mid]
+        return None
+
+    def find_record_by_conversation(self, mailbox: str, conversation_id: str) -> int | None:
+        """The record most recently given a message of this Graph conversation."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(record_messages.c.record_id)
+                .where(
+                    record_messages.c.mailbox == _rows.norm_address(mailbox),
+                    record_messages.c.conversation_id == conversation_id,
+                )
+                .order_by(record_messages.c.id.desc())
+                .limit(1)
+            ).first()
+        return int(row[0]) if row is not None else None
+
+    def record_exists(self, record_id: int) -> bool:
+        with self._read() as conn:
+            row = conn.execute(select(records.c.id).where(records.c.id == record_id)).first()
+        return row is not None
+
+    def list_records(
+        self,
+        *,
+        mailbox: str | None = None,
+        status: Status | None = None,
+        limit: int | None = None,
+        after_id: int = 0,
+    ) -> list[RecordSummary]:
+        """Records in id order; page with ``after_id`` = the last id of the previous page."""
+        query = select(records).where(records.c.id > after_id).order_by(records.c.id)
+        if mailbox is not None:
+            query = query.where(records.c.mailbox == _rows.norm_address(mailbox))
+        if status is not None:
+            query = query.where(records.c.status == status)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as conn:
+            return [_rows.record_summary(r) for r in conn.execute(query)]
+
+    def get_record(self, record_id: int) -> RecordDetail | None:
+        """A record with its messages (oldest first), attachments and delivery failures."""
+        with self._read() as conn:
+            row = conn.execute(select(records).where(records.c.id == record_id)).first()
+            if row is None:
+                return None
+            return RecordDetail(_rows.record_summary(row), _messages(conn, record_id))
+
+
+def _messages(conn: Connection, record_id: int) -> tuple[StoredMessage, ...]:
+    rows = conn.execute(
+        select(record_messages)
+        .where(record_messages.c.record_id == record_id)
+        .order_by(record_messages.c.received_at, record_messages.c.id)
+    ).all()
+    ids = [r.id for r in rows]
+    files: dict[int, list[Attachment]] = {i: [] for i in ids}
+    failures: dict[int, list[DeliveryFailure]] = {i: [] for i in ids}
+    if ids:
+        for a in conn.execute(
+            select(record_attachments)
+            .where(record_attachments.c.message_id.in_(ids))
+            .order_by(record_attachments.c.id)
+        ):
+            files[a.message_id].append(_rows.attachment(a))
+        for d in conn.execute(
+            select(delivery_failures)
+            .where(delivery_failures.c.record_id == record_id)
+            .order_by(delivery_failures.c.id)
+        ):
+            failures[d.message_id].append(_rows.delivery_failure(d))
+    return tuple(_rows.stored_message(r, tuple(files[r.id]), tuple(failures[r.id])) for r in rows)

@@ -1,0 +1,242 @@
+"""The tables the store queries, as SQLAlchemy Core.
+
+This is the *query* view of the schema. The schema itself is created and changed only by the
+Alembic migrations in ``services/ticketer/migrations``; a test checks that a migrated database
+and these definitions agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+# Constraint names are explicit so that later migrations (and SQLite batch mode) can find them.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+ADDRESS = 320
+HEADER = 1000
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite keeps no zone; storing naive UTC and re-attaching UTC on the way out makes both
+    backends return the same values.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the record store; use UTC-aware ones")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _ts(name: str, *, nullable: bool = False) -> Column[datetime]:
+    return Column(name, UTCDateTime(), nullable=nullable)
+
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("mailbox", String(ADDRESS), nullable=False),
+    Column("subject", Text, nullable=False, default=""),
+    Column("requester_address", String(ADDRESS)),
+    Column("requester_name", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("message_count", Integer, nullable=False, default=0),
+    _ts("created_at"),
+    _ts("updated_at"),
+    CheckConstraint("status IN ('open', 'pending', 'closed')", name="status"),
+    Index(None, "mailbox", "updated_at"),
+)
+
+record_messages = Table(
+    "record_messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("direction", String(3), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("mailbox", String(ADDRESS), nullable=False),
+    Column("graph_id", String(HEADER)),
+    Column("internet_message_id", String(HEADER)),
+    Column("in_reply_to", String(HEADER)),
+    Column("references", JSON, nullable=False),
+    Column("conversation_id", String(HEADER)),
+    Column("from_address", String(ADDRESS)),
+    Column("from_name", Text, nullable=False, default=""),
+    Column("to", JSON, nullable=False),
+    Column("cc", JSON, nullable=False),
+    Column("subject", Text, nullable=False, default=""),
+    Column("body_text", Text),
+    Column("body_html", Text),
+    Column("truncated", Boolean, nullable=False, default=False),
+    _ts("received_at"),
+    _ts("created_at"),
+    CheckConstraint("direction IN ('in', 'out')", name="direction"),
+    CheckConstraint(
+        "kind IN ('request', 'reply', 'auto_reply', 'note', 'delivery_failure', 'outbound')",
+        name="kind",
+    ),
+    # NULLs are distinct on both backends: outbound messages (no graph id) never collide.
+    UniqueConstraint("mailbox", "graph_id"),
+    UniqueConstraint("mailbox", "internet_message_id"),
+    Index(None, "record_id"),
+    Index(None, "mailbox", "conversation_id"),
+)
+
+record_attachments = Table(
+    "record_attachments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("message_id", Id, ForeignKey("record_messages.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("inline", Boolean, nullable=False, default=False),
+    Column("content_id", String(HEADER)),
+    Index(None, "message_id"),
+)
+
+delivery_failures = Table(
+    "delivery_failures",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("message_id", Id, ForeignKey("record_messages.id", ondelete="CASCADE"), nullable=False),
+    Column("recipient", String(ADDRESS), nullable=False),
+    Column("status", String(32), nullable=False, default=""),
+    Column("diagnostic", Text, nullable=False, default=""),
+    Column("original_message_id", String(HEADER)),
+    Index(None, "record_id"),
+)
+
+requesters = Table(
+    "requesters",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("address", String(ADDRESS), nullable=False, unique=True),
+    Column("name", Text, nullable=False, default=""),
+    Column("display_name", Text),
+    Column("job_title", Text),
+    Column("department", Text),
+    Column("in_tenant", Boolean, nullable=False, default=False),
+    _ts("fetched_at"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("mailbox", String(ADDRESS), nullable=False),
+    Column("graph_id", String(HEADER), nullable=False),
+    Column("folder", String(HEADER), nullable=False),
+    Column("internet_message_id", String(HEADER)),
+    Column("subject", Text, nullable=False, default=""),
+    Column("reason", String(200), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("attempts", Integer, nullable=False, default=0),
+    _ts("created_at"),
+    _ts("replayed_at", nullable=True),
+    Index(None, "mailbox", "graph_id"),
+)
+
+processed_log = Table(
+    "processed_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("mailbox", String(ADDRESS), nullable=False),
+    Column("graph_id", String(HEADER), nullable=False),
+    Column("folder", String(HEADER), nullable=False),
+    Column("internet_message_id", String(HEADER)),
+    Column("outcome", String(16), nullable=False),
+    # No foreign key: the log outlives a deleted record and still answers for the email.
+    Column("record_id", Id),
+    Column("reason", Text),
+    _ts("processed_at"),
+    CheckConstraint("outcome IN ('created', 'appended', 'ignored', 'quarantined')", name="outcome"),
+    UniqueConstraint("mailbox", "graph_id"),
+)
+
+sent_jobs = Table(
+    "sent_jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("job_id", String(HEADER), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("internet_message_id", String(HEADER)),
+    Column("graph_request_id", String(200)),
+    Column("error_code", String(200)),
+    Column("error_message", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    _ts("updated_at"),
+    CheckConstraint(
+        "status IN ('sending', 'retrying', 'sent', 'failed', 'rejected')", name="status"
+    ),
+)
+
+delta_state = Table(
+    "delta_state",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("mailbox", String(ADDRESS), nullable=False),
+    Column("folder", String(HEADER), nullable=False),
+    Column("delta_link", Text, nullable=False),
+    _ts("updated_at"),
+    UniqueConstraint("mailbox", "folder"),
+)
+
+ack_log = Table(
+    "ack_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("job_id", String(HEADER), nullable=False, unique=True),
+    Column("mailbox", String(ADDRESS), nullable=False),
+    Column("recipient", String(ADDRESS), nullable=False),
+    Column("record_id", Id),
+    _ts("sent_at"),
+    Index(None, "recipient", "sent_at"),
+)

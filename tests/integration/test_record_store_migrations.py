@@ -1,0 +1,113 @@
+"""Migrations of the record store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from services.ticketer.store import (
+    SchemaError,
+    current_revision,
+    ensure_schema,
+    head_revision,
+    migrate,
+)
+from services.ticketer.store.engine import make_engine
+from services.ticketer.store.schema import metadata
+
+TABLES = {
+    "records",
+    "record_messages",
+    "record_attachments",
+    "delivery_failures",
+    "requesters",
+    "quarantine",
+    "processed_log",
+    "sent_jobs",
+    "delta_state",
+    "ack_log",
+}
+
+MIGRATE_SCRIPT = "import sys; from services.ticketer.store import migrate; migrate(sys.argv[1])"
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_migrate_from_empty_creates_every_table(database_url: str) -> None:
+    assert current_revision(database_url) is None
+    migrate(database_url)
+    assert current_revision(database_url) == head_revision() == "0001"
+    assert _tables(database_url) == TABLES | {"alembic_version"}
+
+
+def test_migrate_twice_is_a_no_op(database_url: str) -> None:
+    assert ensure_schema(database_url) is True
+    migrate(database_url)
+    assert ensure_schema(database_url) is False
+    assert current_revision(database_url) == head_revision()
+    assert _tables(database_url) == TABLES | {"alembic_version"}
+
+
+def test_migrated_schema_matches_the_query_tables(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
+    assert diff == []
+
+
+def test_concurrent_migrations_from_two_processes(database_url: str, tmp_path: Path) -> None:
+    # From a working directory outside the repository: script_location comes from the package.
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", MIGRATE_SCRIPT, database_url],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    for proc, (_out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err
+    assert current_revision(database_url) == head_revision()
+    assert _tables(database_url) == TABLES | {"alembic_version"}
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    finally:
+        engine.dispose()
+    assert [v[0] for v in versions] == [head_revision()]
+
+
+def test_a_database_from_a_newer_version_is_refused(database_url: str) -> None:
+    migrate(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    finally:
+        engine.dispose()
+    with pytest.raises(SchemaError) as caught:
+        ensure_schema(database_url)
+    assert "9999" in str(caught.value)
+    assert caught.value.hint
+    with pytest.raises(SchemaError):
+        migrate(database_url)
