@@ -1,0 +1,90 @@
+"""Our own Message-IDs: deterministic per job, in a domain the ticketer recognises as ours.
+
+Scheme: ``<{hash}@{domain}>`` where ``hash`` is the first 32 hex digits of
+sha256(mailbox + LF + job_id) and ``domain`` defaults to ``mailpipe.<mailbox's domain>``.
+Deterministic on purpose: the only way a job can go out twice is a crash between Graph's
+acceptance and the job-log write, and then both copies carry the same Message-ID, so mail
+clients and the ticketer's (mailbox, internetMessageId) uniqueness collapse them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from libs.common.errors import ConfigError
+
+#: A dotted ASCII host name; the Message-ID domain need not resolve, but must look like one.
+_DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})+$"
+)
+_ID_RE = re.compile(r"<([^<>\s]+)>")
+
+
+def default_message_id_domain(mailbox: str) -> str:
+    """``mailpipe.<domain of the mailbox>``: unique to us and aligned with the sender's domain."""
+    domain = mailbox.rpartition("@")[2].lower()
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ConfigError(
+            f"cannot derive a Message-ID domain from mailbox {mailbox!r}",
+            hint="set the mailbox's Message-ID domain explicitly to an ASCII host name",
+        ) from None
+    return check_message_id_domain(f"mailpipe.{domain}")
+
+
+def check_message_id_domain(domain: str) -> str:
+    domain = domain.strip().lower()
+    if not _DOMAIN_RE.match(domain):
+        raise ConfigError(
+            f"Message-ID domain {domain!r} is not a dotted ASCII host name",
+            hint="use a name such as mailpipe.contoso.com",
+        )
+    return domain
+
+
+def job_hash(mailbox: str, job_id: str) -> str:
+    digest = hashlib.sha256(f"{mailbox.lower()}\n{job_id}".encode()).hexdigest()
+    return digest[:32]
+
+
+def make_message_id(mailbox: str, job_id: str, domain: str) -> str:
+    """The Message-ID a job is sent with, angle brackets included."""
+    return f"<{job_hash(mailbox, job_id)}@{check_message_id_domain(domain)}>"
+
+
+def normalise_message_id(value: str) -> str | None:
+    """``<id@host>`` from a bracketed or bare id; ``None`` when it is not a msg-id."""
+    value = value.strip()
+    found = _ID_RE.fullmatch(value)
+    if found:
+        return value
+    if value and "@" in value and not any(c in value for c in "<> \t"):
+        return f"<{value}>"
+    return None
+
+
+def split_message_ids(value: str) -> list[str]:
+    """Every msg-id in a header-like value (``<a@b> <c@d>``, or one bare ``a@b``)."""
+    found = [f"<{m}>" for m in _ID_RE.findall(value)]
+    if found:
+        return found
+    single = normalise_message_id(value)
+    return [single] if single else []
+
+
+def is_our_message_id(message_id: str | None, domain: str | Iterable[str]) -> bool:
+    """True when ``message_id`` was made by mailpipe for ``domain`` (or any of several).
+
+    The ticketer uses this to spot its own mail coming back (loops) and replies to it.
+    """
+    if not message_id:
+        return False
+    mid = normalise_message_id(message_id)
+    if mid is None:
+        return False
+    local, _, host = mid[1:-1].rpartition("@")
+    domains = {domain.lower()} if isinstance(domain, str) else {d.lower() for d in domain}
+    return bool(local) and host.lower() in domains

@@ -1,0 +1,107 @@
+"""Record tokens in subjects, and our Message-ID scheme."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from libs.common.errors import ConfigError
+from services.sender.domain.msgid import (
+    default_message_id_domain,
+    is_our_message_id,
+    make_message_id,
+)
+from services.sender.domain.tokens import apply_record_token, find_record_token, record_token
+
+
+def test_record_token_default_and_custom_format() -> None:
+    assert record_token(12) == "[#12]"
+    assert record_token(7, "[Ticket#{id}]") == "[Ticket#7]"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "[#12] Printer",
+        "Re: [#12] Printer",
+        "RE:  AW: [#12] Printer",
+        "Fwd: Re:[#12]Printer",
+        "WG: Printer [ # 12 ]",
+        "  aw : sv: [#12]",
+    ],
+)
+def test_find_tolerates_prefixes_and_whitespace(subject: str) -> None:
+    assert find_record_token(subject) == 12
+
+
+@pytest.mark.parametrize("subject", ["Printer 12", "#12", "[12]", "[#x12]", "", "Re: [#] hi"])
+def test_find_ignores_what_is_not_a_token(subject: str) -> None:
+    assert find_record_token(subject) is None
+
+
+def test_find_with_a_custom_format_is_case_insensitive() -> None:
+    assert find_record_token("Re: [TICKET#44] disk", "[Ticket#{id}]") == 44
+    assert find_record_token("MyTicket 5 broken", "Ticket {id}") is None
+    assert find_record_token("Ticket 5 broken", "Ticket {id}") == 5
+
+
+def test_apply_inserts_once_after_reply_prefixes() -> None:
+    assert apply_record_token("Printer", 12) == "[#12] Printer"
+    assert apply_record_token("Re: AW: Printer", 12) == "Re: AW: [#12] Printer"
+    assert apply_record_token("", 12) == "[#12]"
+    assert apply_record_token("Re: [#12] Printer", 12) == "Re: [#12] Printer"
+    assert apply_record_token("Re: [ #12 ] Printer", 12) == "Re: [ #12 ] Printer"
+
+
+def test_apply_with_another_records_token_puts_ours_first() -> None:
+    subject = apply_record_token("Re: [#5] Printer", 12)
+    assert subject == "Re: [#12] [#5] Printer"
+    assert find_record_token(subject) == 12
+
+
+@given(st.text(max_size=60), st.integers(min_value=1, max_value=10**12))
+def test_apply_is_idempotent_and_findable(subject: str, record_id: int) -> None:
+    once = apply_record_token(subject, record_id)
+    assert find_record_token(once) == record_id
+    assert apply_record_token(once, record_id) == once
+    assert apply_record_token("Re: " + once, record_id) == "Re: " + once
+
+
+@pytest.mark.parametrize("fmt", ["#", "{id}{id}", "{id}", " {id} ", "[#{id}]\n"])
+def test_bad_formats_are_config_errors(fmt: str) -> None:
+    with pytest.raises(ConfigError):
+        record_token(1, fmt)
+
+
+def test_message_id_is_deterministic_per_mailbox_and_job() -> None:
+    domain = default_message_id_domain("Help@Contoso.com")
+    assert domain == "mailpipe.contoso.com"
+    first = make_message_id("help@contoso.com", "job-1", domain)
+    assert first == make_message_id("HELP@contoso.com", "job-1", domain)
+    assert first != make_message_id("help@contoso.com", "job-2", domain)
+    assert first != make_message_id("other@contoso.com", "job-1", domain)
+    assert first.startswith("<") and first.endswith("@mailpipe.contoso.com>")
+
+
+def test_idn_mailbox_domain_is_punycoded() -> None:
+    assert default_message_id_domain("hilfe@bücher.example") == "mailpipe.xn--bcher-kva.example"
+
+
+def test_bad_message_id_domain_is_a_config_error() -> None:
+    with pytest.raises(ConfigError):
+        make_message_id("help@contoso.com", "job-1", "not a domain")
+
+
+def test_is_our_message_id() -> None:
+    mid = make_message_id("help@contoso.com", "job-1", "mailpipe.contoso.com")
+    assert is_our_message_id(mid, "mailpipe.contoso.com")
+    assert is_our_message_id(mid.upper(), "mailpipe.contoso.com")
+    assert is_our_message_id(mid.strip("<>"), "MAILPIPE.contoso.com")
+    assert is_our_message_id(mid, ["mailpipe.fabrikam.com", "mailpipe.contoso.com"])
+    assert not is_our_message_id(mid, "mailpipe.fabrikam.com")
+    assert not is_our_message_id("<abc@contoso.com>", "mailpipe.contoso.com")
+    assert not is_our_message_id("<abc@x.mailpipe.contoso.com>", "mailpipe.contoso.com")
+    assert not is_our_message_id("<@mailpipe.contoso.com>", "mailpipe.contoso.com")
+    assert not is_our_message_id(None, "mailpipe.contoso.com")
+    assert not is_our_message_id("garbage", "mailpipe.contoso.com")
