@@ -124,7 +124,8 @@ def summary(exc: BaseException) -> str:
     travel in a header."""
     frames = traceback.extract_tb(exc.__traceback__)[-TRACEBACK_FRAMES:]
     where = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} in {f.name}" for f in frames]
-    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    # The exception line is cut first, so that a long message never crowds out the frames.
+    last = truncate(traceback.format_exception_only(type(exc), exc)[-1].strip(), 300)
     return truncate(" <- ".join([last, *reversed(where)]), MAX_TRACEBACK_CHARS)
 
 
