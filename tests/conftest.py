@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.db_fixtures"]
+pytest_plugins = ["tests.db_fixtures", "tests.graphsim_fixtures"]
 
 LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 LOCAL_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

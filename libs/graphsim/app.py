@@ -1,0 +1,132 @@
+"""The Starlette application: Entra endpoints, Graph ``/v1.0``, upload URLs, control API.
+
+The Graph path is one endpoint that authenticates, routes (see :mod:`router`), applies the
+mailbox limits and faults, and runs the handler under the world's lock. Handlers are plain
+synchronous functions over in-memory state, so the hot path stays short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+# Importing the handler modules registers their routes.
+from libs.graphsim import batch, delta, folders, mail, send, upload, users  # noqa: F401
+from libs.graphsim.auth import authenticate, issue, openid_configuration, unknown_tenant
+from libs.graphsim.control import ControlError, control_error
+from libs.graphsim.control import routes as control_routes
+from libs.graphsim.errors import EntraError, GraphHTTPError
+from libs.graphsim.router import (
+    GraphRequest,
+    GraphResponse,
+    error_response,
+    mailbox_key,
+    resolve,
+    run,
+)
+from libs.graphsim.world import World
+
+GRAPH_JSON = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;"
+    "IEEE754Compatible=false;charset=utf-8"
+)
+
+
+def _root(request: Request) -> str:
+    return f"https://{request.headers.get('host', 'localhost')}"
+
+
+def _to_starlette(resp: GraphResponse, request_id: str, client_request_id: str) -> Response:
+    headers = {"request-id": request_id, "client-request-id": client_request_id, **resp.headers}
+    if resp.body is None:
+        return Response(status_code=resp.status, headers=headers)
+    if isinstance(resp.body, bytes):
+        return Response(resp.body, resp.status, headers, media_type=resp.content_type)
+    content = json.dumps(resp.body, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(content, resp.status, headers, media_type=GRAPH_JSON)
+
+
+def build_app(world: World) -> Starlette:
+    async def discovery(request: Request) -> Response:
+        tenant = request.path_params["tenant"]
+        if not world.tenant_known(tenant):
+            return JSONResponse(unknown_tenant(tenant).body(), status_code=400)
+        return JSONResponse(openid_configuration(_root(request), tenant))
+
+    async def token(request: Request) -> Response:
+        tenant = request.path_params["tenant"]
+        # client credentials are a small urlencoded form; no multipart parser needed
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        endpoint = f"{_root(request)}/{tenant}/oauth2/v2.0/token"
+        try:
+            with world.lock:
+                body = issue(world, tenant, form, endpoint)
+        except EntraError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(body, headers={"Cache-Control": "no-store, no-cache"})
+
+    async def graph(request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        client_request_id = request.headers.get("client-request-id", request_id)
+        template, entered = "?", None
+        try:
+            upload.check_cap(int(request.headers.get("content-length") or 0))
+            path = request.path_params["path"]
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            with world.lock:
+                app = authenticate(world, headers.get("authorization"))
+            req = GraphRequest(
+                request.method, path, dict(request.query_params), headers, b"", app, _root(request)
+            )
+            is_batch = path.strip("/").lower() == "$batch"
+            with world.lock:
+                call = None if is_batch else resolve(world, req)
+                template = "POST $batch" if call is None else call.template
+                box = None if call is None else mailbox_key(call)
+                if box is not None:
+                    world.limiter.enter(app.client_id, box)
+                    entered = (app.client_id, box)
+            if world.faults.latency_ms:
+                await asyncio.sleep(world.faults.latency_ms / 1000)
+            req.body = await request.body()
+            upload.check_cap(len(req.body))
+            with world.lock:
+                resp = batch.execute_batch(world, req) if call is None else run(world, call)
+        except GraphHTTPError as exc:
+            resp = error_response(exc, request_id, client_request_id)
+        finally:
+            if entered is not None:
+                with world.lock:
+                    world.limiter.leave(*entered)
+        with world.lock:
+            world.stats.record(template, resp.status)
+        return _to_starlette(resp, request_id, client_request_id)
+
+    async def upload_url(request: Request) -> Response:
+        sid = request.path_params["sid"]
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        if request.method == "DELETE":
+            with world.lock:
+                return Response(status_code=upload.cancel(world, sid))
+        body = await request.body()
+        with world.lock:
+            status, extra, payload = upload.put_chunk(world, sid, headers, body, _root(request))
+        if payload is None:
+            return Response(status_code=status, headers=extra)
+        return JSONResponse(payload, status_code=status, headers=extra)
+
+    routes = [
+        Route("/{tenant}/v2.0/.well-known/openid-configuration", discovery, methods=["GET"]),
+        Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
+        Route("/v1.0/{path:path}", graph, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
+        Route("/_upload/{sid}", upload_url, methods=["PUT", "DELETE"]),
+        *control_routes(world),
+    ]
+    return Starlette(routes=routes, exception_handlers={ControlError: control_error})

@@ -1,0 +1,184 @@
+"""The control API under ``/_sim`` (no auth): seed mail, inspect mailboxes and sent mail,
+grant send-as, register apps and users, expire delta tokens, set faults, read statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from libs.graphsim.state import App, Mailbox
+from libs.graphsim.world import World
+
+
+class ControlError(ValueError):
+    """A bad control API request; answered 400 with the message."""
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def control_error(request: Request, exc: Exception) -> Response:
+    return _error(400, str(exc))
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise ControlError("the body must be a JSON object")
+    return data
+
+
+def routes(world: World) -> list[Route]:
+    def box_or_none(request: Request) -> Mailbox | None:
+        return world.mailbox(request.path_params["address"])
+
+    async def seed(request: Request) -> Response:
+        raw = await request.body()
+        if not raw.strip():
+            return _error(400, "the body must be a raw RFC 822 message")
+        received = request.query_params.get("received")
+        try:
+            when = dt.datetime.fromisoformat(received.replace("Z", "+00:00")) if received else None
+        except ValueError:
+            return _error(400, "received must be an ISO 8601 date-time")
+        with world.lock:
+            box = box_or_none(request)
+            if box is None:
+                return _error(404, "no such mailbox")
+            folder = box.destination(request.query_params.get("folder", "inbox"))
+            msg = world.seed(box, raw, folder, when)
+            body = {"id": msg.immutable_id, "restId": msg.rest_id, "folderId": folder.id}
+        return JSONResponse(body, status_code=201)
+
+    async def mailbox(request: Request) -> Response:
+        with world.lock:
+            box = box_or_none(request)
+            if box is None:
+                return _error(404, "no such mailbox")
+            return JSONResponse({"folders": box.counts(), "sent": len(box.sent)})
+
+    async def sent(request: Request) -> Response:
+        with world.lock:
+            box = box_or_none(request)
+            return _error(404, "no such mailbox") if box is None else JSONResponse(box.sent)
+
+    async def folder_messages(request: Request) -> Response:
+        with world.lock:
+            box = box_or_none(request)
+            folder = box.folder(request.path_params["folder"]) if box else None
+            if box is not None and folder is None:
+                folder = box.by_display_name(request.path_params["folder"])
+            if folder is None:
+                return _error(404, "no such mailbox or folder")
+            items = sorted(folder.messages.values(), key=lambda m: m.sort_key)
+            return JSONResponse(
+                [
+                    {
+                        "id": m.immutable_id,
+                        "restId": m.rest_id,
+                        "subject": m.fields["subject"],
+                        "internetMessageId": m.fields["internetMessageId"],
+                        "receivedDateTime": m.fields["receivedDateTime"],
+                    }
+                    for m in items
+                ]
+            )
+
+    async def send_as(request: Request) -> Response:
+        allowed = (await _json(request)).get("allowed") or []
+        with world.lock:
+            box = box_or_none(request)
+            if box is None:
+                return _error(404, "no such mailbox")
+            box.send_as = {str(a).lower() for a in allowed}
+            return JSONResponse({"allowed": sorted(box.send_as)})
+
+    async def expire_delta(request: Request) -> Response:
+        with world.lock:
+            box = box_or_none(request)
+            if box is None:
+                return _error(404, "no such mailbox")
+            world.expire_deltas(box)
+        return Response(status_code=204)
+
+    async def faults(request: Request) -> Response:
+        with world.lock:
+            if request.method == "POST":
+                try:
+                    world.faults.update(await _json(request))
+                except (TypeError, ValueError) as exc:
+                    return _error(400, str(exc))
+            return JSONResponse(world.faults.as_dict())
+
+    async def stats(request: Request) -> Response:
+        with world.lock:
+            return JSONResponse(world.stats.as_dict())
+
+    async def reset(request: Request) -> Response:
+        world.reset()
+        return Response(status_code=204)
+
+    async def apps(request: Request) -> Response:
+        data = await _json(request)
+        if not data.get("tenant_id") or not data.get("client_id"):
+            return _error(400, "tenant_id and client_id are required")
+        if not data.get("client_secret") and not data.get("certificate_pem"):
+            return _error(400, "give client_secret or certificate_pem")
+        app = App(
+            str(data["tenant_id"]),
+            str(data["client_id"]),
+            data.get("client_secret"),
+            data.get("certificate_pem"),
+        )
+        if data.get("permissions") is not None:
+            app.permissions = frozenset(str(p) for p in data["permissions"])
+        with world.lock:
+            world.register_app(app)
+        return JSONResponse(
+            {
+                "tenant_id": app.tenant_id,
+                "client_id": app.client_id,
+                "permissions": sorted(app.permissions),
+            },
+            status_code=201,
+        )
+
+    async def users(request: Request) -> Response:
+        data = await _json(request)
+        if not data.get("address"):
+            return _error(400, "address is required")
+        with world.lock:
+            user = world.add_user(
+                str(data["address"]), data.get("display_name"), bool(data.get("mailbox", True))
+            )
+        return JSONResponse({"id": user.user_id, "address": user.address}, status_code=201)
+
+    async def info(request: Request) -> Response:
+        with world.lock:
+            boxes = sorted({u.address for u in world.users.values() if u.mailbox is not None})
+        return JSONResponse({"mailboxes": boxes})
+
+    base = "/_sim/mailboxes/{address}"
+    return [
+        Route("/_sim", info, methods=["GET"]),
+        Route(f"{base}/messages", seed, methods=["POST"]),
+        Route(base, mailbox, methods=["GET"]),
+        Route(f"{base}/sent", sent, methods=["GET"]),
+        Route(f"{base}/folders/{{folder}}/messages", folder_messages, methods=["GET"]),
+        Route(f"{base}/send-as", send_as, methods=["PUT"]),
+        Route(f"{base}/expire-delta", expire_delta, methods=["POST"]),
+        Route("/_sim/faults", faults, methods=["GET", "POST"]),
+        Route("/_sim/stats", stats, methods=["GET"]),
+        Route("/_sim/reset", reset, methods=["POST"]),
+        Route("/_sim/apps", apps, methods=["POST"]),
+        Route("/_sim/users", users, methods=["POST"]),
+    ]

@@ -1,0 +1,137 @@
+"""Fault knobs, Exchange-like throttling and request statistics.
+
+Throttling follows Exchange Online: at most 4 concurrent requests per app and mailbox, and a
+budget of 10,000 requests per 10 minutes per app and mailbox. Both answer 429
+``ApplicationThrottled`` with ``Retry-After``. Fault knobs add random 429s / 503s, latency and
+short token lifetimes on top, so clients can be tested against a misbehaving service.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter, defaultdict, deque
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from libs.graphsim.errors import GraphHTTPError, throttled
+
+
+@dataclass
+class Faults:
+    #: Fraction of Graph requests (and batch items) answered 429 ApplicationThrottled.
+    throttle_ratio: float = 0.0
+    #: Fraction of Graph requests answered 503 ServiceUnavailable.
+    error_ratio: float = 0.0
+    #: Added to every Graph request before it is handled.
+    latency_ms: int = 0
+    #: Lifetime of newly issued access tokens.
+    token_ttl_s: int = 3599
+    #: Retry-After sent with every 429 / 503.
+    retry_after_s: int = 1
+    #: Concurrent requests per app and mailbox before MailboxConcurrency 429s.
+    max_concurrency: int = 4
+    #: Requests per app and mailbox per ``budget_window_s``.
+    mailbox_budget: int = 10_000
+    budget_window_s: float = 600.0
+
+    def update(self, values: dict[str, Any]) -> None:
+        known = {f.name: f.type for f in fields(self)}
+        for key, value in values.items():
+            if key not in known:
+                raise ValueError(f"unknown fault knob {key!r}; known: {sorted(known)}")
+            current = getattr(self, key)
+            setattr(self, key, type(current)(value))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Stats:
+    """Request counts by route template and status, throttling, peak concurrency."""
+
+    def __init__(self) -> None:
+        self.requests: defaultdict[str, Counter[int]] = defaultdict(Counter)
+        self.batch_items: defaultdict[str, Counter[int]] = defaultdict(Counter)
+        self.throttled = 0
+        self.max_concurrency: dict[str, int] = {}
+        self.http_requests = 0
+
+    def record(self, route: str, status: int, *, batch_item: bool = False) -> None:
+        (self.batch_items if batch_item else self.requests)[route][status] += 1
+        if not batch_item:
+            self.http_requests += 1
+        if status == 429:
+            self.throttled += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        def plain(table: dict[str, Counter[int]]) -> dict[str, dict[str, int]]:
+            return {route: {str(s): n for s, n in c.items()} for route, c in table.items()}
+
+        return {
+            "http_requests": self.http_requests,
+            "requests": plain(self.requests),
+            "batch_items": plain(self.batch_items),
+            "throttled": self.throttled,
+            "max_concurrency": dict(self.max_concurrency),
+        }
+
+
+class Limiter:
+    """Concurrency and budget per (app, mailbox); random faults from :class:`Faults`."""
+
+    def __init__(self, faults: Faults, stats: Stats, rng: random.Random) -> None:
+        self.faults = faults
+        self.stats = stats
+        self.rng = rng
+        self.inflight: Counter[tuple[str, str]] = Counter()
+        self.windows: dict[tuple[str, str], deque[float]] = {}
+
+    def enter(self, app_id: str, mailbox: str) -> None:
+        """Count a request in; raises a 429 (already counted out) when over a limit."""
+        key = (app_id, mailbox)
+        self.inflight[key] += 1
+        now_in = self.inflight[key]
+        if now_in > self.stats.max_concurrency.get(mailbox, 0):
+            self.stats.max_concurrency[mailbox] = now_in
+        try:
+            if now_in > self.faults.max_concurrency:
+                raise throttled(
+                    "Application is over its MailboxConcurrency limit.",
+                    self.faults.retry_after_s,
+                )
+            self.spend(app_id, mailbox)
+        except GraphHTTPError:
+            self.leave(app_id, mailbox)
+            raise
+
+    def leave(self, app_id: str, mailbox: str) -> None:
+        key = (app_id, mailbox)
+        self.inflight[key] -= 1
+        if self.inflight[key] <= 0:
+            del self.inflight[key]
+
+    def spend(self, app_id: str, mailbox: str) -> None:
+        """One request (or batch item) against the budget, then the random faults."""
+        window = self.windows.setdefault((app_id, mailbox), deque())
+        now = time.monotonic()
+        horizon = now - self.faults.budget_window_s
+        while window and window[0] <= horizon:
+            window.popleft()
+        if len(window) >= self.faults.mailbox_budget:
+            wait = max(1, int(window[0] - horizon) + 1)
+            raise throttled("Application is over its request budget for this mailbox.", wait)
+        window.append(now)
+        self.random_faults()
+
+    def random_faults(self) -> None:
+        f = self.faults
+        if f.throttle_ratio and self.rng.random() < f.throttle_ratio:
+            raise throttled("Application is over its MailboxConcurrency limit.", f.retry_after_s)
+        if f.error_ratio and self.rng.random() < f.error_ratio:
+            raise GraphHTTPError(
+                503,
+                "ServiceUnavailable",
+                "The service is temporarily unavailable. Please retry.",
+                headers={"Retry-After": str(f.retry_after_s)},
+            )
