@@ -227,3 +227,15 @@ def test_facts_from_contract_text_ndr_and_raw_mime_preferred() -> None:
     assert classify_inbound(ndr) == "ndr:subject:5.1.1"
     raw = crlf("From: helpdesk@contoso.example\nSubject: x\n\nbody\n")
     assert classify_inbound(inbound(), raw) == "from_self"
+
+
+def test_absurdly_deep_nesting_is_cut_and_reported() -> None:
+    depth = 200
+    opening = "".join(
+        f"Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n" for i in range(depth)
+    )
+    closing = "".join(f"\r\n--b{i}--" for i in reversed(range(depth)))
+    raw = ("Subject: deep\r\n" + opening + "Content-Type: text/plain\r\n\r\nx" + closing).encode()
+    parsed = parse_mime(raw)
+    assert parsed.facts.subject == "deep"
+    assert parsed.defects and "nesting" in parsed.defects[0]

@@ -202,3 +202,51 @@ Message-ID: <a-5@partner.example>
 I am away until Friday.
 """
     assert verdict(raw).kind == "auto_reply"
+
+
+def test_person_forwarding_a_message_as_attachment_is_a_request() -> None:
+    raw = crlf_mail(
+        """From: Alice <alice@customer.example>
+To: helpdesk@contoso.example
+Subject: Why does this keep happening?
+Message-ID: <fw-6@customer.example>
+Content-Type: multipart/mixed; boundary=F
+
+--F
+Content-Type: text/plain
+
+My mail could not be delivered to the supplier again, see attached.
+--F
+Content-Type: message/rfc822
+
+From: alice@customer.example
+Message-ID: <orig-6@customer.example>
+Subject: order
+
+x
+--F--
+"""
+    )
+    assert verdict(raw).kind == "request"
+
+
+def test_exim_failed_recipients_header() -> None:
+    raw = crlf_mail(
+        """From: Partner Relay <relay@partner.example>
+To: helpdesk@contoso.example
+Subject: Problem
+X-Failed-Recipients: gone@partner.example
+Message-ID: <x-7@partner.example>
+
+A message that you sent could not be delivered to one or more of its recipients.
+  gone@partner.example
+    host mx.partner.example: 550 5.1.1 unknown user
+"""
+    )
+    result = verdict(raw)
+    assert (result.kind, result.reason) == ("bounce", "ndr:text:5.1.1")
+    assert [f.recipient for f in result.failures] == ["gone@partner.example"]
+
+
+def crlf_mail(text: str) -> bytes:
+    return text.replace("\n", "\r\n").encode()

@@ -8,24 +8,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
-from email.utils import getaddresses
 
-from services.ticketer.domain.decode import (
-    decode_bytes,
-    decode_header_value,
-    unfold,
-    unsurrogate,
-)
-from services.ticketer.domain.facts import (
-    MailAddress,
-    MailFacts,
-    first_message_id,
-    message_ids,
-)
+from services.ticketer.domain import mimeparts as mp
+from services.ticketer.domain.decode import decode_bytes, decode_header_value, unfold, unsurrogate
+from services.ticketer.domain.facts import MailFacts, first_message_id, message_ids
 from services.ticketer.domain.report import Fields, field_blocks, split_delivery_status
 
 _DSN_TYPES = {"message/delivery-status", "message/global-delivery-status", "text/delivery-status"}
@@ -35,7 +25,9 @@ _HEADERS_TYPES = {
     "message/rfc822-headers",
     "message/global-headers",
 }
-_MESSAGE_TYPES = {"message/rfc822", "message/global", "message/partial"}
+_MESSAGE_TYPES = {"message/rfc822", "message/global"}
+# Deeper nesting than this is an attack or a broken mail, not a message worth reading.
+_MAX_DEPTH = 40
 # The parser is stateless; policy.default gives str headers and RFC 2231 filenames.
 _PARSER = BytesParser(policy=policy.default)
 
@@ -61,12 +53,12 @@ class ParsedMail:
 class _Acc:
     """What the walk over the MIME tree collects."""
 
-    texts: list[str]
-    htmls: list[str]
-    attachments: list[Attachment]
-    part_types: list[str]
-    defects: list[str]
-    dsn_blocks: list[Fields]
+    texts: list[str] = field(default_factory=list)
+    htmls: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    part_types: list[str] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+    dsn_blocks: list[Fields] = field(default_factory=list)
     has_dsn: bool = False
     returned_message_id: str | None = None
     returned_headers: tuple[tuple[str, str], ...] = ()
@@ -76,22 +68,22 @@ class _Acc:
 def parse_mime(raw: bytes) -> ParsedMail:
     """Parse one message; ``raw`` may start with an mbox ``From `` line."""
     message = _PARSER.parsebytes(raw)
-    headers = tuple((name.lower(), decode_header_value(value)) for name, value in _raw(message))
-    acc = _Acc([], [], [], [], [], [])
+    headers = tuple((name.lower(), decode_header_value(value)) for name, value in mp.raw(message))
+    acc = _Acc()
     _walk(message, acc, top=True)
     dsn_message, dsn_recipients = split_delivery_status(acc.dsn_blocks)
-    content_type, report_type = _content_type(message)
+    content_type, report_type = mp.content_type(message)
     facts = MailFacts(
-        message_id=first_message_id(_first(headers, "message-id")),
-        in_reply_to=message_ids(_first(headers, "in-reply-to")),
+        message_id=first_message_id(mp.first(headers, "message-id")),
+        in_reply_to=message_ids(mp.first(headers, "in-reply-to")),
         references=message_ids(" ".join(v for n, v in headers if n == "references")),
-        subject=_first(headers, "subject") or "",
-        from_=_one_address(message, "from"),
-        sender=_one_address(message, "sender"),
-        to=_addresses(message, "to"),
-        cc=_addresses(message, "cc"),
-        reply_to=_addresses(message, "reply-to"),
-        return_path=_return_path(_first(headers, "return-path")),
+        subject=mp.first(headers, "subject") or "",
+        from_=mp.one_address(message, "from"),
+        sender=mp.one_address(message, "sender"),
+        to=mp.addresses(message, "to"),
+        cc=mp.addresses(message, "cc"),
+        reply_to=mp.addresses(message, "reply-to"),
+        return_path=mp.return_path(mp.first(headers, "return-path")),
         headers=headers,
         content_type=content_type,
         report_type=report_type,
@@ -108,8 +100,11 @@ def parse_mime(raw: bytes) -> ParsedMail:
     return ParsedMail(facts, tuple(acc.attachments), tuple(acc.defects))
 
 
-def _walk(part: Message, acc: _Acc, *, top: bool = False) -> None:
-    ctype = _safe_type(part)
+def _walk(part: Message, acc: _Acc, *, top: bool = False, depth: int = 0) -> None:
+    if depth > _MAX_DEPTH:
+        acc.defects.append(f"MIME nesting deeper than {_MAX_DEPTH} levels: rest skipped")
+        return
+    ctype = mp.safe_type(part)
     acc.part_types.append(ctype)
     if ctype in _DSN_TYPES:
         acc.has_dsn = True
@@ -123,7 +118,7 @@ def _walk(part: Message, acc: _Acc, *, top: bool = False) -> None:
     elif part.is_multipart():
         for sub in part.get_payload() or []:
             if isinstance(sub, Message):
-                _walk(sub, acc)
+                _walk(sub, acc, depth=depth + 1)
     else:
         _leaf(part, ctype, acc, top=top)
 
@@ -135,15 +130,15 @@ def _returned_message(part: Message, acc: _Acc) -> None:
     if isinstance(inner, Message):
         if not acc.returned_headers:
             acc.returned_headers = tuple(
-                (name.lower(), decode_header_value(value)) for name, value in _raw(inner)
+                (name.lower(), decode_header_value(value)) for name, value in mp.raw(inner)
             )
-            acc.returned_message_id = acc.returned_message_id or _msgid(inner)
-        data = _as_bytes(inner)
+            acc.returned_message_id = acc.returned_message_id or mp.msgid(inner)
+        data = mp.as_bytes(inner)
     else:
         text = _report_text(part)
         _returned_headers(text, acc)
         data = text.encode("utf-8")
-    acc.attachments.append(Attachment(_filename(part) or "message.eml", "message/rfc822", data))
+    acc.attachments.append(Attachment(mp.filename(part) or "message.eml", "message/rfc822", data))
 
 
 def _leaf(part: Message, ctype: str, acc: _Acc, *, top: bool) -> None:
@@ -154,16 +149,16 @@ def _leaf(part: Message, ctype: str, acc: _Acc, *, top: bool) -> None:
         return
     if not isinstance(data, bytes):
         data = b""
-    filename = _filename(part)
-    disposition = _disposition(part)
+    filename = mp.filename(part)
+    disposition = mp.disposition(part)
     is_body = not filename and (disposition != "attachment" or top)
     if is_body and ctype == "text/html":
-        acc.htmls.append(decode_bytes(data, _charset(part)))
+        acc.htmls.append(decode_bytes(data, mp.charset(part)))
         return
     if is_body and (ctype == "text/plain" or (top and ctype.startswith("text/"))):
-        acc.texts.append(decode_bytes(data, _charset(part)))
+        acc.texts.append(decode_bytes(data, mp.charset(part)))
         return
-    content_id = _header(part, "content-id")
+    content_id = mp.header(part, "content-id")
     acc.attachments.append(
         Attachment(
             filename=filename or "attachment",
@@ -182,13 +177,13 @@ def _report_text(part: Message) -> str:
         chunks = []
         for sub in payload:
             if isinstance(sub, Message):
-                lines = [f"{name}: {unfold(value)}" for name, value in _raw(sub)]
+                lines = [f"{name}: {unfold(value)}" for name, value in mp.raw(sub)]
                 body = sub.get_payload()
                 chunks.append("\n".join(lines) + ("\n" + body if isinstance(body, str) else ""))
         text = "\n\n".join(chunks)
     else:
         text = str(payload or "")
-    cte = (_header(part, "content-transfer-encoding") or "").lower()
+    cte = (mp.header(part, "content-transfer-encoding") or "").lower()
     if cte == "base64":
         try:
             return decode_bytes(base64.b64decode(re.sub(r"\s+", "", text)))
@@ -198,24 +193,6 @@ def _report_text(part: Message) -> str:
         raw = part.get_payload(decode=True)
         return decode_bytes(raw) if isinstance(raw, bytes) else text
     return unsurrogate(text)
-
-
-def _raw(message: Message) -> list[tuple[str, str]]:
-    """Header (name, raw value) pairs, unparsed: broken headers cannot make this raise."""
-    return [(str(name), str(value)) for name, value in message.raw_items()]
-
-
-def _first(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
-    return next((value for n, value in headers if n == name), None)
-
-
-def _header(part: Message, name: str) -> str | None:
-    value = _first(tuple((n.lower(), v) for n, v in _raw(part)), name)
-    return decode_header_value(value) if value is not None else None
-
-
-def _msgid(message: Message) -> str | None:
-    return first_message_id(_header(message, "message-id"))
 
 
 def _returned_headers(text: str, acc: _Acc) -> None:
@@ -229,73 +206,3 @@ def _returned_headers(text: str, acc: _Acc) -> None:
     acc.returned_message_id = acc.returned_message_id or first_message_id(
         next((v for n, v in acc.returned_headers if n == "message-id"), None)
     )
-
-
-def _as_bytes(message: Message) -> bytes:
-    try:
-        return message.as_bytes(policy=policy.compat32)
-    except Exception:  # a returned message too broken to re-serialise is kept empty
-        return b""
-
-
-def _safe_type(part: Message) -> str:
-    try:
-        return part.get_content_type().lower()
-    except Exception:  # a malformed Content-Type header reads as the RFC 2045 default
-        return "text/plain"
-
-
-def _content_type(message: Message) -> tuple[str, str | None]:
-    ctype = _safe_type(message)
-    try:
-        report = message.get_param("report-type")
-    except Exception:
-        report = None
-    return ctype, (str(report).strip().lower() if isinstance(report, str) else None)
-
-
-def _filename(part: Message) -> str | None:
-    try:
-        name = part.get_filename()
-    except Exception:
-        return None
-    return decode_header_value(name) if name else None
-
-
-def _addresses(message: Message, name: str) -> tuple[MailAddress, ...]:
-    values = [v for n, v in _raw(message) if n.lower() == name]
-    if not values:
-        return ()
-    # Parse addresses before decoding names: a decoded name may contain commas or quotes.
-    parsed = getaddresses([unfold(unsurrogate(v)) for v in values])
-    return tuple(
-        MailAddress(address=addr.strip(), name=decode_header_value(display))
-        for display, addr in parsed
-        # ``MAILER-DAEMON <>`` has no address but its name still says who sent it.
-        if addr.strip() or display.strip()
-    )
-
-
-def _one_address(message: Message, name: str) -> MailAddress | None:
-    found = _addresses(message, name)
-    return found[0] if found else None
-
-
-def _return_path(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value.strip().strip("<>").strip()
-
-
-def _charset(part: Message) -> str | None:
-    try:
-        return part.get_content_charset()
-    except Exception:
-        return None
-
-
-def _disposition(part: Message) -> str:
-    try:
-        return (part.get_content_disposition() or "").lower()
-    except Exception:
-        return ""

@@ -67,12 +67,11 @@ def ndr_reason(facts: MailFacts) -> str | None:
 
 
 def weak_ndr_reason(facts: MailFacts) -> str | None:
-    """Bounce wording in the body of a machine-sent mail (null sender, returned copy, …)."""
-    machine = (
-        facts.return_path == ""
-        or bool(facts.returned_headers)
-        or bool(facts.header("x-failed-recipients"))
-    )
+    """Bounce wording in the body of a mail from the null sender (or naming failed recipients).
+
+    A returned copy alone is no sign: people forward mail as an attachment too.
+    """
+    machine = facts.return_path == "" or facts.header("x-failed-recipients") is not None
     if machine and _PHRASES.search(notice_text(facts)):
         return "ndr:text"
     return None

@@ -1,0 +1,102 @@
+"""Safe accessors over ``email.message.Message``: none of them raises on a malformed header.
+
+The standard library parses some headers lazily and raises assorted exceptions on broken
+input; every accessor here falls back to a sensible default instead.
+"""
+
+from __future__ import annotations
+
+from email import policy
+from email.message import Message
+from email.utils import getaddresses
+
+from services.ticketer.domain.decode import decode_header_value, unfold, unsurrogate
+from services.ticketer.domain.facts import MailAddress, first_message_id
+
+
+def raw(message: Message) -> list[tuple[str, str]]:
+    """Header (name, raw value) pairs, unparsed: broken headers cannot make this raise."""
+    return [(str(name), str(value)) for name, value in message.raw_items()]
+
+
+def first(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
+    return next((value for n, value in headers if n == name), None)
+
+
+def header(part: Message, name: str) -> str | None:
+    value = first(tuple((n.lower(), v) for n, v in raw(part)), name)
+    return decode_header_value(value) if value is not None else None
+
+
+def msgid(message: Message) -> str | None:
+    return first_message_id(header(message, "message-id"))
+
+
+def as_bytes(message: Message) -> bytes:
+    try:
+        return message.as_bytes(policy=policy.compat32)
+    except Exception:  # a returned message too broken to re-serialise is kept empty
+        return b""
+
+
+def safe_type(part: Message) -> str:
+    try:
+        return part.get_content_type().lower()
+    except Exception:  # a malformed Content-Type header reads as the RFC 2045 default
+        return "text/plain"
+
+
+def content_type(message: Message) -> tuple[str, str | None]:
+    ctype = safe_type(message)
+    try:
+        report = message.get_param("report-type")
+    except Exception:
+        report = None
+    return ctype, (str(report).strip().lower() if isinstance(report, str) else None)
+
+
+def filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:
+        return None
+    return decode_header_value(name) if name else None
+
+
+def addresses(message: Message, name: str) -> tuple[MailAddress, ...]:
+    values = [v for n, v in raw(message) if n.lower() == name]
+    if not values:
+        return ()
+    # Parse addresses before decoding names: a decoded name may contain commas or quotes.
+    parsed = getaddresses([unfold(unsurrogate(v)) for v in values])
+    return tuple(
+        MailAddress(address=addr.strip(), name=decode_header_value(display))
+        for display, addr in parsed
+        # ``MAILER-DAEMON <>`` has no address but its name still says who sent it.
+        if addr.strip() or display.strip()
+    )
+
+
+def one_address(message: Message, name: str) -> MailAddress | None:
+    found = addresses(message, name)
+    return found[0] if found else None
+
+
+def return_path(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip().strip("<>").strip()
+
+
+def charset(part: Message) -> str | None:
+    try:
+        return part.get_content_charset()
+    except Exception:
+        return None
+
+
+def disposition(part: Message) -> str:
+    try:
+        return (part.get_content_disposition() or "").lower()
+    except Exception:
+        return ""
