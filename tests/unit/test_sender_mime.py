@@ -13,10 +13,10 @@ import pytest
 
 from libs.common.contracts import OutboundAttachment, OutboundEmail
 from libs.common.errors import ContractError
+from libs.common.msgid import is_our_message_id
 from libs.common.settings import MailboxConfig
 from services.sender.domain.attachments import AttachmentBytes
 from services.sender.domain.mime import BuiltMessage, ThreadContext, build_mime, record_token
-from services.sender.domain.msgid import is_our_message_id
 from services.sender.domain.policy import SendDecision, decide_sender, fallback_decision
 from services.sender.domain.thread import MAX_REFERENCES
 

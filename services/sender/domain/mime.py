@@ -20,17 +20,17 @@ from email.utils import format_datetime
 from typing import Any
 
 from libs.common.contracts import Address, OutboundEmail
-from services.sender.domain.addresses import Recipients, ascii_address, unique_recipients
-from services.sender.domain.attachments import AttachmentBytes
-from services.sender.domain.msgid import is_our_message_id, make_message_id
-from services.sender.domain.policy import SendDecision
-from services.sender.domain.thread import ThreadContext, thread_headers
-from services.sender.domain.tokens import (
+from libs.common.msgid import is_our_message_id, make_message_id
+from libs.common.record_token import (
     DEFAULT_TOKEN_FORMAT,
     apply_record_token,
     find_record_token,
     record_token,
 )
+from services.sender.domain.addresses import Recipients, ascii_address, unique_recipients
+from services.sender.domain.attachments import AttachmentBytes
+from services.sender.domain.policy import SendDecision
+from services.sender.domain.thread import ThreadContext, thread_headers
 
 __all__ = [
     "AttachmentBytes",

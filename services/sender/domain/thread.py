@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from libs.common.contracts import OutboundEmail
-from services.sender.domain.msgid import normalise_message_id, split_message_ids
+from libs.common.msgid import normalise_message_id, split_message_ids
 
 #: References kept at most: the thread root plus the most recent ones (RFC 5322 §3.6.4 allows
 #: trimming; threading needs the root and the parent, and long headers upset some servers).

@@ -7,12 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from libs.common.errors import ConfigError
-from services.sender.domain.msgid import (
+from libs.common.msgid import (
     default_message_id_domain,
     is_our_message_id,
     make_message_id,
 )
-from services.sender.domain.tokens import apply_record_token, find_record_token, record_token
+from libs.common.record_token import apply_record_token, find_record_token, record_token
 
 
 def test_record_token_default_and_custom_format() -> None:
