@@ -111,6 +111,7 @@ def test_gmail_vacation_responder() -> None:
         Subject: Re: Printer on floor 3
         Message-ID: <CAvacation@mail.gmail.example>
         Auto-Submitted: auto-replied
+        X-Autoreply: yes
         In-Reply-To: <rec-7.1@mailpipe.contoso.example>
         """,
         "I'm on vacation until 3 January.\n",
@@ -132,6 +133,7 @@ def test_precedence_bulk_junk_list() -> None:
 def test_vendor_autoreply_headers() -> None:
     assert verdict(mail(CUSTOMER + "X-Autoreply: yes")).reason == "x_autoreply"
     assert verdict(mail(CUSTOMER + "X-Autorespond: vacation")).reason == "x_autorespond"
+    assert verdict(mail(CUSTOMER + "X-Precedence: bulk")).reason == "x_precedence:bulk"
 
 
 # --- loops ----------------------------------------------------------------------------------

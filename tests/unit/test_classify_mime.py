@@ -225,6 +225,17 @@ def test_facts_from_contract_text_ndr_and_raw_mime_preferred() -> None:
         headers={"return_path": "<>"},
     )
     assert classify_inbound(ndr) == "ndr:subject:5.1.1"
+    dsn_attached = inbound(
+        attachments=[
+            {
+                "name": "details.txt",
+                "content_type": "message/delivery-status",
+                "blob": {"sha256": "0" * 64, "size": 10},
+            }
+        ],
+        body={"text": "Delivery to weg@kunde.example failed: 550 5.2.2 mailbox full"},
+    )
+    assert classify_inbound(dsn_attached) == "dsn_text:5.2.2"
     raw = crlf("From: helpdesk@contoso.example\nSubject: x\n\nbody\n")
     assert classify_inbound(inbound(), raw) == "from_self"
 

@@ -26,6 +26,7 @@ _PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _VENDOR_HEADERS = (
     "x-autoreply",
     "x-autorespond",
+    "x-autoresponder",
     "x-autoreply-from",
     "x-mail-autoreply",
 )
@@ -40,9 +41,10 @@ def auto_reply_reason(facts: MailFacts) -> str | None:
     for name in _VENDOR_HEADERS:
         if facts.header(name) is not None:
             return name.replace("-", "_")
-    precedence = (facts.header("precedence") or "").strip().lower()
-    if precedence in _PRECEDENCE:
-        return f"precedence:{precedence}"
+    for name in ("precedence", "x-precedence"):
+        precedence = (facts.header(name) or "").strip().lower()
+        if precedence in _PRECEDENCE:
+            return f"{name.replace('-', '_')}:{precedence}"
     return _microsoft_oof(facts)
 
 

@@ -61,6 +61,9 @@ def _report(facts: MailFacts) -> Classification | None:
     """Machine-readable reports: RFC 3464 DSNs, RFC 5965 ARF, SES events, JMRP, Apple."""
     if facts.delivery_status:
         return _dsn(facts)
+    if facts.has_delivery_status or facts.report_type == "delivery-status":
+        # A DSN whose status part is unreadable (or, from the contract, not downloaded).
+        return _text_bounce(facts, "dsn_text")
     if facts.feedback_report is not None or facts.report_type == "feedback-report":
         kind = dict(facts.feedback_report or ()).get("feedback-type", "unknown").lower()
         return Classification("feedback", f"arf:{kind}", original_message_id=_original(facts))
