@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from libs.common.contracts import InboundEmail
 from services.ticketer.domain.classify import classify
 from services.ticketer.domain.decode import decode_bytes, decode_header_value
 from services.ticketer.domain.facts import MailAddress
 from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.mime import parse_mime
+from services.ticketer.domain.verdict import KINDS
 
 
 def crlf(text: str) -> bytes:
@@ -250,3 +254,31 @@ def test_absurdly_deep_nesting_is_cut_and_reported() -> None:
     parsed = parse_mime(raw)
     assert parsed.facts.subject == "deep"
     assert parsed.defects and "nesting" in parsed.defects[0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"Subject: =?utf-8?B?w4Q=?= =?x?Q?=FF?=\r\n",
+                b'From: "a, b" <a@b.example>, =?utf-8?q?x?= <>\r\n',
+                b"Content-Type: multipart/report; report-type=delivery-status; boundary=Z\r\n",
+                b"Content-Type: message/delivery-status\r\n",
+                b"Content-Transfer-Encoding: base64\r\n",
+                b"\r\n",
+                b"--Z\r\n",
+                b"--Z--\r\n",
+                b"Status: 5.1.1\r\nAction: failed\r\n",
+                b"\xff\xfe\x80 garbage\r\n",
+                b"Message-ID: <x@y>\r\n",
+            ]
+        )
+        | st.binary(max_size=40),
+        max_size=30,
+    )
+)
+def test_parsing_and_classifying_arbitrary_bytes_never_raises(chunks: list[bytes]) -> None:
+    facts = parse_mime(b"".join(chunks)).facts
+    result = classify(facts, mailbox="h@c.example", own_message_id_domain="c.example")
+    assert result.kind in KINDS
