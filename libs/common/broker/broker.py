@@ -19,7 +19,12 @@ from libs.common.broker import topology
 from libs.common.broker.consumer import ConsumerLoop, Handler, InvalidHook, LoopSettings
 from libs.common.broker.names import Names, WorkQueue
 from libs.common.broker.policy import redact_url
-from libs.common.broker.publisher import Publisher, close_quietly, properties_for
+from libs.common.broker.publisher import (
+    Publisher,
+    close_quietly,
+    open_connection,
+    properties_for,
+)
 from libs.common.contracts import Contract
 from libs.common.errors import ConfigError
 
@@ -110,7 +115,7 @@ class Broker:
     def _with_channel(self, work: Any) -> None:
         conn = self.connection()
         try:
-            conn.connect()
+            open_connection(conn)
             work(conn.channel())
         finally:
             close_quietly(conn)

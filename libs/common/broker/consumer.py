@@ -14,26 +14,26 @@ confirmed) *before* the original is acked. A crash in between duplicates, never 
 from __future__ import annotations
 
 import contextlib
-import heapq
-import itertools
-import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from threading import Event
 from typing import Any, Generic, TypeVar
 
 import structlog
+from amqp.exceptions import AccessRefused, PreconditionFailed
 from kombu import Connection, Message, Queue
 from kombu import Consumer as KombuConsumer
 from structlog.contextvars import bound_contextvars
 
 from libs.common.broker import policy
+from libs.common.broker.delayed import DelayedRetries
 from libs.common.broker.names import WorkQueue
 from libs.common.broker.policy import ACKED, Action, Delivery, Outcome, decide
-from libs.common.broker.publisher import CONTENT_TYPE, PERSISTENT, Outlet, close_quietly
+from libs.common.broker.publisher import Outlet, close_quietly, open_connection
 from libs.common.broker.topology import declare_work_queue
+from libs.common.broker.wire import body_of, copy_properties, delivery_of
 from libs.common.contracts import Contract
 from libs.common.errors import ContractError
 
@@ -51,19 +51,13 @@ IDLE_TICK_S = 0.2
 @dataclass
 class _Job:
     message: Message
+    body: bytes
     delivery: Delivery
     future: Future[Outcome]
 
-
-@dataclass(order=True)
-class _Delayed:
-    """A retry waiting in process memory (``memory://`` has no TTL or dead-lettering)."""
-
-    due: float
-    seq: int
-    body: bytes = field(compare=False)
-    properties: dict[str, Any] = field(compare=False)
-    headers: dict[str, Any] = field(compare=False)
+    @property
+    def properties(self) -> dict[str, Any]:
+        return copy_properties(self.message, self.delivery)
 
 
 @dataclass(frozen=True)
@@ -94,8 +88,7 @@ class ConsumerLoop(Generic[C]):
         self._on_invalid = on_invalid
         self._pending: deque[Message] = deque()
         self._current: _Job | None = None
-        self._delayed: list[_Delayed] = []
-        self._seq = itertools.count()
+        self._delayed = DelayedRetries()
         self._failures = 0
         self._pool: ThreadPoolExecutor | None = None
 
@@ -110,10 +103,12 @@ class ConsumerLoop(Generic[C]):
                 except Exception as exc:  # no exception ends the loop: reconnect
                     self._failures += 1
                     delay = policy.backoff_s(self._failures, cap_s=self._settings.max_backoff_s)
-                    log.warning(
+                    hint = _hint_for(exc)
+                    (log.error if hint else log.warning)(
                         "consumer lost the broker; reconnecting",
                         queue=self._queue.name,
                         error=f"{type(exc).__name__}: {policy.truncate(str(exc), 300)}",
+                        hint=hint,
                         retry_in_s=delay,
                     )
                     self._stop.wait(delay)
@@ -122,7 +117,7 @@ class ConsumerLoop(Generic[C]):
     def _session(self) -> None:
         conn = self._connect()
         try:
-            conn.connect()
+            open_connection(conn)
             channel = conn.channel()
             declare_work_queue(channel, self._queue)
             channel.basic_qos(0, self._settings.prefetch, False)  # per consumer: quorum queues
@@ -170,10 +165,10 @@ class ConsumerLoop(Generic[C]):
 
     def _start(self, message: Message) -> None:
         assert self._pool is not None
-        delivery = _delivery_of(message, self._queue.name)
-        body = message.body if isinstance(message.body, bytes) else message.body.encode()
+        delivery = delivery_of(message, self._queue.name)
+        body = body_of(message)
         future = self._pool.submit(self._work, body, delivery)
-        self._current = _Job(message, delivery, future)
+        self._current = _Job(message, body, delivery, future)
 
     def _work(self, body: bytes, delivery: Delivery) -> Outcome:
         """On the worker thread: parse, run the handler, classify what happened."""
@@ -214,13 +209,10 @@ class ConsumerLoop(Generic[C]):
         headers = policy.retry_headers(job.message.headers or {}, job.delivery)
         delay = self._queue.retry_delays_s[outcome.tier]
         if self._settings.memory:
-            item = _Delayed(
-                time.monotonic() + delay, next(self._seq), job.message.body, _props(job), headers
-            )
-            heapq.heappush(self._delayed, item)
+            self._delayed.push(delay, job.body, job.properties, headers)
         else:
             tier_queue = self._queue.retry(outcome.tier)
-            outlet.send("", tier_queue, job.message.body, _props(job), headers, mandatory=True)
+            outlet.send("", tier_queue, job.body, job.properties, headers, mandatory=True)
         log.warning(
             "message retried",
             queue=self._queue.name,
@@ -233,7 +225,7 @@ class ConsumerLoop(Generic[C]):
 
     def _dead_letter(self, outlet: Outlet, job: _Job, outcome: Outcome) -> None:
         headers = policy.dead_letter_headers(job.message.headers or {}, job.delivery, outcome)
-        outlet.send("", self._queue.dead, job.message.body, _props(job), headers, mandatory=True)
+        outlet.send("", self._queue.dead, job.body, job.properties, headers, mandatory=True)
         log.error(
             "message dead-lettered",
             queue=self._queue.name,
@@ -246,13 +238,11 @@ class ConsumerLoop(Generic[C]):
     def _release_delayed(self, outlet: Outlet, *, everything: bool = False) -> None:
         """``memory://`` only: put due retries back on the work queue (all of them on stop,
         so that they are not held back while the process winds down)."""
-        now = time.monotonic()
-        while self._delayed and (everything or self._delayed[0].due <= now):
-            item = self._delayed[0]
-            outlet.send(
-                "", self._queue.name, item.body, item.properties, item.headers, mandatory=True
-            )
-            heapq.heappop(self._delayed)
+
+        def send(body: bytes, properties: dict[str, Any], headers: dict[str, Any]) -> None:
+            outlet.send("", self._queue.name, body, properties, headers, mandatory=True)
+
+        self._delayed.release(send, everything=everything)
 
     def _abandon(self) -> None:
         """The session ends: wait for a running handler, then hand unacked messages back.
@@ -278,40 +268,22 @@ class ConsumerLoop(Generic[C]):
                 log.debug("reject after connection loss failed", error=type(exc).__name__)
 
 
+def _hint_for(exc: BaseException) -> str | None:
+    """What the operator should do when reconnecting alone cannot help."""
+    if isinstance(exc, PreconditionFailed):
+        return (
+            "a queue of this namespace exists with other arguments (say, an older delivery "
+            "limit): move its messages away and delete it, or use another MAILPIPE_NAMESPACE"
+        )
+    if isinstance(exc, AccessRefused):
+        return "the broker refused the login: check the user and password in MAILPIPE_AMQP_URL"
+    return None
+
+
 def _pump(conn: Connection, timeout: float) -> None:
     """Read what the broker sent (deliveries, confirms, heartbeats) for up to ``timeout``."""
     with contextlib.suppress(TimeoutError):
         conn.drain_events(timeout=timeout)
-
-
-def _delivery_of(message: Message, queue: str) -> Delivery:
-    headers = dict(message.headers or {})
-    props = message.properties or {}
-    info = message.delivery_info or {}
-    return Delivery(
-        message_id=str(props.get("message_id") or ""),
-        correlation_id=str(props.get("correlation_id") or ""),
-        headers=headers,
-        attempt=policy.attempt_of(headers),
-        redelivered=bool(info.get("redelivered") or getattr(message, "redelivered", False)),
-        routing_key=str(headers.get(policy.HEADER_ROUTING_KEY) or info.get("routing_key") or ""),
-        queue=queue,
-    )
-
-
-def _props(job: _Job) -> dict[str, Any]:
-    """Properties of a republished copy: same ids and type, so consumers can deduplicate."""
-    props = job.message.properties or {}
-    out: dict[str, Any] = {
-        "message_id": job.delivery.message_id,
-        "correlation_id": job.delivery.correlation_id,
-        "content_type": job.message.content_type or CONTENT_TYPE,
-        "content_encoding": job.message.content_encoding or "utf-8",
-        "delivery_mode": PERSISTENT,
-    }
-    if props.get("type"):
-        out["type"] = props["type"]
-    return out
 
 
 def _bound(delivery: Delivery) -> Any:

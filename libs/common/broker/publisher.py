@@ -15,13 +15,12 @@ from kombu import Connection, Producer
 from kombu.exceptions import OperationalError
 
 from libs.common.broker.policy import backoff_s, truncate
+from libs.common.broker.wire import CONTENT_TYPE, PERSISTENT
 from libs.common.contracts import Contract
 from libs.common.errors import BrokerError, UnroutableError
 
 log = structlog.get_logger("libs.common.broker")
 
-CONTENT_TYPE = "application/json"
-PERSISTENT = 2
 
 #: Errors after which a fresh connection may succeed. A wrong password lands here too
 #: (AccessRefused); it surfaces as BrokerError after the bounded retries.
@@ -178,14 +177,14 @@ class Publisher:
             raise BrokerError(
                 f"could not publish to {exchange!r} after {self._retries + 1} attempts: "
                 f"{_describe(last)}",
-                hint="check that RabbitMQ is running and reachable at MAILPIPE_AMQP_URL",
+                hint="check MAILPIPE_AMQP_URL (host, user, vhost) and that RabbitMQ runs",
             )
 
     def _ensure(self) -> Outlet:
         if self._outlet is None:
             conn = self._connect()
             self._conn = conn
-            conn.connect()
+            open_connection(conn)
             self._outlet = Outlet(
                 conn.channel(), memory=self._memory, confirm_timeout_s=self._confirm_timeout_s
             )
@@ -199,6 +198,12 @@ class Publisher:
     def close(self) -> None:
         with self._lock:
             self._reset()
+
+
+def open_connection(conn: Connection) -> None:
+    """Connect once; our callers own the retry policy (kombu's ``connect()`` would also retry
+    once after sleeping two seconds)."""
+    conn.ensure_connection(max_retries=0, reraise_as_library_errors=False)
 
 
 def close_quietly(conn: Connection) -> None:
