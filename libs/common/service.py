@@ -1,0 +1,123 @@
+"""What every service does at start: settings, logging, broker, health, signals.
+
+Each service's ``app.py`` calls :func:`bootstrap`, wires its own adapters and handlers, and
+hands its consumer loops to :func:`run_consumers`. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from libs.common.broker import Broker, Names, install_signal_handlers
+from libs.common.health import HealthServer
+from libs.common.logging import configure_logging
+from libs.common.settings import MailpipeConfig, Settings
+
+log = structlog.get_logger(__name__)
+
+#: How long a readiness answer about the broker is reused (a probe every second must not
+#: open a connection every second).
+_READY_CACHE_S = 5.0
+
+
+@dataclass
+class Runtime:
+    """The pieces a service is wired from."""
+
+    name: str
+    settings: Settings
+    config: MailpipeConfig
+    broker: Broker
+    stop: threading.Event
+    health: HealthServer | None = None
+    threads: list[threading.Thread] = field(default_factory=list)
+    #: Set once the topology is declared and the consumer loops run.
+    started: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def names(self) -> Names:
+        return self.broker.names
+
+
+def bootstrap(name: str, settings: Settings | None = None) -> Runtime:
+    """Read settings and config (a mistake raises ConfigError), log, and build the broker."""
+    settings = settings or Settings()
+    configure_logging(name, settings.log_level)
+    config = settings.load_config()
+    broker = Broker(
+        settings.amqp_url.get_secret_value(),
+        Names(settings.namespace),
+        heartbeat_s=settings.heartbeat_s,
+        prefetch=settings.prefetch,
+    )
+    stop = threading.Event()
+    runtime = Runtime(name, settings, config, broker, stop)
+    if settings.health_port is not None:
+        runtime.health = HealthServer(settings.health_port)
+        runtime.health.add_check("started", _started_check(runtime))
+        runtime.health.add_check("broker", _broker_check(broker))
+        runtime.health.start()
+    log.info(
+        "starting",
+        namespace=settings.namespace,
+        mailboxes=[box.address for box in config.mailboxes],
+        broker=repr(broker),
+    )
+    return runtime
+
+
+def _started_check(runtime: Runtime) -> Callable[[], tuple[bool, str]]:
+    def check() -> tuple[bool, str]:
+        if runtime.stop.is_set():
+            return False, "stopping"
+        return (True, "running") if runtime.started.is_set() else (False, "starting")
+
+    return check
+
+
+def _broker_check(broker: Broker) -> Callable[[], tuple[bool, str]]:
+    cache: dict[str, tuple[float, tuple[bool, str]]] = {}
+
+    def check() -> tuple[bool, str]:
+        now = time.monotonic()
+        if "last" in cache and now - cache["last"][0] < _READY_CACHE_S:
+            return cache["last"][1]
+        try:
+            broker.message_count(broker.names.ticketer.name)
+            answer = (True, "connected")
+        except Exception as exc:  # any failure means "not ready"; the reason is logged, not raised
+            answer = (False, f"broker unavailable: {exc.__class__.__name__}")
+        cache["last"] = (now, answer)
+        return answer
+
+    return check
+
+
+def run_consumers(runtime: Runtime, loops: Sequence[tuple[str, Callable[[], None]]]) -> int:
+    """Run each consumer loop on its own thread until SIGTERM/SIGINT, then drain and return 0.
+
+    With no loops the service just waits for the signal (a service that only declares).
+    """
+    install_signal_handlers(runtime.stop)
+    runtime.broker.declare()
+    log.info("topology declared", namespace=runtime.names.namespace)
+    for thread_name, loop in loops:
+        thread = threading.Thread(target=loop, name=thread_name, daemon=False)
+        thread.start()
+        runtime.threads.append(thread)
+    runtime.started.set()
+    log.info("running", consumers=[name for name, _ in loops])
+    runtime.stop.wait()
+    log.info("stopping: finishing the messages in hand")
+    for thread in runtime.threads:
+        thread.join()
+    runtime.broker.close()
+    if runtime.health is not None:
+        runtime.health.stop()
+    log.info("stopped")
+    return 0
