@@ -170,7 +170,9 @@ def verify_assertion(app: App, assertion: str, audience: str) -> None:
     if app.certificate_pem is None:
         raise _assertion_failed(f"No certificate is registered for app '{app.client_id}'.")
     cert, sha256, sha1 = _thumbprints(app.certificate_pem)
-    if header.get("x5t#S256") != sha256 and header.get("x5t") != sha1:
+    # Compare unpadded: msal pads its base64url thumbprints, RFC 7515 says not to.
+    given = {str(header.get("x5t#S256", "")).rstrip("="), str(header.get("x5t", "")).rstrip("=")}
+    if sha256 not in given and sha1 not in given:
         raise _assertion_failed("Client assertion failed signature validation: key not found.")
     key = cert.public_key()
     if not isinstance(key, rsa.RSAPublicKey):

@@ -163,7 +163,9 @@ def purge_message(world: World, call: Call) -> GraphResponse:
 
 
 def _destination(call: Call) -> str:
-    dest = call.req.json().get("destinationId")
+    # Graph binds action parameters case-insensitively ("DestinationId" in the OpenAPI).
+    data = {k.lower(): v for k, v in call.req.json().items()}
+    dest = data.get("destinationid")
     if not isinstance(dest, str) or not dest.strip():
         raise bad_request("The destinationId parameter is required.", "ErrorInvalidIdMalformed")
     return dest.strip()

@@ -67,6 +67,15 @@ def _thread_root(msg: EmailMessage, own_id: str) -> str:
     return reply_to[0] if reply_to else own_id
 
 
+def referenced_ids(headers: list[dict[str, str]]) -> list[str]:
+    """Message-IDs named by In-Reply-To and References, nearest first, lower case."""
+    found: list[str] = []
+    for header in headers:
+        if header["name"].lower() in ("in-reply-to", "references"):
+            found += _MSGID.findall(header["value"])
+    return [ref.lower() for ref in reversed(found)]
+
+
 def _decoded(part: EmailMessage) -> bytes:
     if part.get_content_type() == "message/rfc822":
         inner = part.get_payload()

@@ -97,6 +97,8 @@ class Mailbox:
     delta_epoch: int = 0
     sent: list[dict[str, Any]] = field(default_factory=list)
     send_as: set[str] = field(default_factory=set)
+    #: internetMessageId (lower case) → conversationId, so replies join their thread.
+    conversations: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         root = Folder(new_folder_id(), WELL_KNOWN["msgfolderroot"], "msgfolderroot", None)

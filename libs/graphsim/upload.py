@@ -24,7 +24,8 @@ _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 @route("POST", "users/{u}/messages/{m}/attachments/createUploadSession", "write")
 def create_session(world: World, call: Call) -> GraphResponse:
     msg = find(call)
-    item = call.req.json().get("AttachmentItem") or {}
+    data = {k.lower(): v for k, v in call.req.json().items()}
+    item = data.get("attachmentitem") or {}
     size = item.get("size")
     if not isinstance(size, int) or size <= 0:
         raise bad_request("AttachmentItem.size must be a positive integer.", "ErrorInvalidRequest")

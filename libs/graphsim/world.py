@@ -116,6 +116,13 @@ class World:
         """Deliver one RFC 822 message into a folder, parsed once into Graph's shape."""
         when = received_at or dt.datetime.now(dt.UTC)
         fields, attachments = mime.parse(raw, when, box.address)
+        # A reply joins the conversation of any message it refers to that this mailbox has.
+        for ref in mime.referenced_ids(fields["internetMessageHeaders"]):
+            known = box.conversations.get(ref)
+            if known is not None:
+                fields["conversationId"] = known
+                break
+        box.conversations.setdefault(fields["internetMessageId"].lower(), fields["conversationId"])
         return box.add(folder, fields, raw, attachments, when.timestamp())
 
     def expire_deltas(self, box: Mailbox) -> None:
