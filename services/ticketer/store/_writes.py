@@ -1,0 +1,151 @@
+"""The SQL of the email writes: each helper runs inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection, CursorResult
+
+from services.ticketer.store import _rows
+from services.ticketer.store.errors import RecordNotFound
+from services.ticketer.store.models import MessageRef, NewMessage, Outcome, Party, ProcessedRow
+from services.ticketer.store.schema import (
+    delivery_failures,
+    processed_log,
+    record_attachments,
+    record_messages,
+    records,
+)
+
+
+class Where:
+    """The two fields of the log row that come from the email itself."""
+
+    def __init__(self, folder: str, internet_message_id: str | None) -> None:
+        self.folder = folder
+        self.internet_message_id = internet_message_id
+
+
+def inbound(msg: NewMessage) -> str:
+    if msg.graph_id is None or msg.direction != "in":
+        raise ValueError("an inbound message with a graph_id is needed here")
+    return msg.graph_id
+
+
+def processed(conn: Connection, mailbox: str, graph_id: str) -> ProcessedRow | None:
+    row = conn.execute(
+        select(processed_log).where(
+            processed_log.c.mailbox == mailbox, processed_log.c.graph_id == graph_id
+        )
+    ).first()
+    return _rows.processed_row(row) if row is not None else None
+
+
+def by_mid(conn: Connection, mailbox: str, mid: str | None) -> MessageRef | None:
+    mid = _rows.norm_mid(mid)
+    if mid is None:
+        return None
+    row = conn.execute(
+        select(record_messages).where(
+            record_messages.c.mailbox == _rows.norm_address(mailbox),
+            record_messages.c.internet_message_id == mid,
+        )
+    ).first()
+    return _rows.message_ref(row) if row is not None else None
+
+
+def duplicate(conn: Connection, msg: NewMessage, now: datetime) -> ProcessedRow | None:
+    """A copy of a mail already stored (same Message-ID, other Graph id) is logged, not stored."""
+    existing = by_mid(conn, msg.mailbox, msg.internet_message_id)
+    if existing is None:
+        return None
+    assert msg.graph_id is not None
+    reason = "duplicate"
+    return log(conn, msg.mailbox, msg.graph_id, msg, "ignored", existing.record_id, reason, now)
+
+
+def insert_record(
+    conn: Connection, msg: NewMessage, subject: str | None, requester: Party | None, now: datetime
+) -> int:
+    requester = requester or msg.from_
+    result = conn.execute(
+        insert(records).values(
+            mailbox=_rows.norm_address(msg.mailbox),
+            subject=msg.subject if subject is None else subject,
+            requester_address=_rows.norm_address(requester.address) if requester else None,
+            requester_name=requester.name if requester else "",
+            status="open",
+            message_count=1,  # the message inserted next, in the same transaction
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return new_id(result)
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT without a generated key"
+    return int(key[0])
+
+
+def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetime) -> None:
+    """Count one more message; on PostgreSQL the row lock also orders concurrent appends."""
+    values: dict[str, Any] = {"message_count": records.c.message_count + 1, "updated_at": now}
+    if reopen:
+        # A reply from the requester needs attention again, whether closed or pending.
+        values["status"] = "open"
+    done = conn.execute(update(records).where(records.c.id == record_id).values(**values))
+    if done.rowcount == 0:
+        raise gone(record_id)
+
+
+def insert_message(conn: Connection, record_id: int, msg: NewMessage, now: datetime) -> int:
+    result = conn.execute(
+        insert(record_messages).values(**_rows.message_values(msg, record_id, now))
+    )
+    message_id = new_id(result)
+    if msg.attachments:
+        conn.execute(
+            insert(record_attachments),
+            [_rows.attachment_values(a, message_id) for a in msg.attachments],
+        )
+    if msg.delivery_failures:
+        conn.execute(
+            insert(delivery_failures),
+            [_rows.failure_values(d, record_id, message_id) for d in msg.delivery_failures],
+        )
+    return message_id
+
+
+def log(
+    conn: Connection,
+    mailbox: str,
+    graph_id: str,
+    where: NewMessage | Where,
+    outcome: Outcome,
+    record_id: int | None,
+    reason: str | None,
+    now: datetime,
+) -> ProcessedRow:
+    row = ProcessedRow(
+        mailbox=_rows.norm_address(mailbox),
+        graph_id=graph_id,
+        folder=where.folder,
+        internet_message_id=_rows.norm_mid(where.internet_message_id),
+        outcome=outcome,
+        record_id=record_id,
+        reason=reason,
+        processed_at=now,
+    )
+    conn.execute(insert(processed_log).values(**row.__dict__))
+    return row
+
+
+def gone(record_id: int) -> RecordNotFound:
+    return RecordNotFound(
+        f"record {record_id} does not exist",
+        hint="it was deleted; a reply to it starts a new record",
+    )
