@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from libs.common.settings import load_config
+from libs.graphsim.server import Endpoint, config_toml
 from libs.graphsim.testing import SimHandle
 
 RAW = (
@@ -89,3 +93,14 @@ def test_apps_and_users_can_be_added(sim: SimHandle) -> None:
     assert user.status_code == 201
     assert user.json()["address"] == "agent@contoso.com"
     assert missing.status_code == 400
+
+
+def test_written_config_is_a_valid_mailpipe_config(sim: SimHandle, tmp_path: Path) -> None:
+    port = int(sim.authority_host.rsplit(":", 1)[1])
+    path = tmp_path / "mailpipe.toml"
+    path.write_text(config_toml(Endpoint("127.0.0.1", port, sim.ca_bundle), sim.world))
+    config = load_config(path)
+    assert config == sim.config()
+    assert [m.address for m in config.mailboxes] == list(sim.mailboxes)
+    assert config.graph.ca_bundle == sim.ca_bundle.resolve()
+    assert sim.client_secret not in repr(config)
