@@ -246,3 +246,15 @@ def test_large_attachment_goes_through_draft_and_upload_session() -> None:
     )
     assert result.request_id == "rq-send" and result.draft_id == "draft-1"
     assert str(chunks[0].url) == upload_url
+
+
+def test_a_batch_404_for_an_unknown_mailbox_is_an_error_not_done() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        item = {"id": "0", "status": 404, "body": {"error": {"code": "ErrorInvalidUser"}}}
+        return httpx.Response(200, json={"responses": [item]})
+
+    mail, rec, _, _, _ = make_mail(handler)
+    (outcome,) = mail.delete_many(["m1"]).values()
+    assert outcome.outcome == "error" and not outcome.done
+    sent = rec.bodies()[0]["requests"][0]
+    assert sent["url"] == "/users/help@contoso.test/messages/m1"

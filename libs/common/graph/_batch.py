@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from libs.common.graph._retry import RetryPolicy, parse_retry_after
-from libs.common.graph.errors import error_from_response
+from libs.common.graph.errors import GraphNotFound, error_from_response
 from libs.common.graph.models import BatchOutcome, BatchRequest, BatchStatus
 
 MAX_BATCH = 20
@@ -64,7 +64,8 @@ def outcome(item: Mapping[str, Any]) -> BatchOutcome:
         retry_after_s=parse_retry_after(_header(item.get("headers"), "Retry-After")),
         what=f"batch item {item_id}",
     )
-    kind: BatchStatus = "not_found" if status == 404 else "error"
+    # Only a missing *item* is "not found"; a 404 for an unknown mailbox is a real error.
+    kind: BatchStatus = "not_found" if isinstance(err, GraphNotFound) else "error"
     return BatchOutcome(item_id, status, kind, body, err)
 
 

@@ -68,7 +68,7 @@ class GraphMail:
             sleep=sleep,
             on_retry=on_retry,
         )
-        self._user = f"/users/{quote(mailbox.address)}"
+        self._user = f"/users/{quote(mailbox.address, safe='@')}"
         self._folders = FolderResolver(self._http, self._user)
 
     def __repr__(self) -> str:
@@ -192,7 +192,7 @@ class GraphMail:
         select: Sequence[str] = ("id", "displayName", "mail", "userPrincipalName"),
     ) -> dict[str, Any]:
         return self._get_json(
-            f"/users/{quote(user)}", what="get user", params={"$select": ",".join(select)}
+            f"/users/{quote(user, safe='@')}", what="get user", params={"$select": ",".join(select)}
         )
 
     # -- changing ------------------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""Real msal obtains tokens from the simulator over HTTPS with a client secret; failures are
+typed permanent errors with the Entra step to check."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from libs.common.graph import GraphAuthError
+from libs.common.graph.auth import TokenSource
+from libs.graphsim.testing import SimHandle
+
+from .graph_client_helpers import BOX, mail_for, rfc822, seed
+
+
+def test_secret_gets_a_token_and_reads_the_mailbox(sim: SimHandle) -> None:
+    seed(sim, rfc822("Token test")[0])
+    config = sim.config()
+    token = TokenSource(config.graph, config.mailbox(BOX)).token()
+    assert token and sim.client_secret not in token
+    with mail_for(sim) as mail:
+        assert [m["subject"] for m in mail.list_messages()] == ["Token test"]
+
+
+def test_wrong_secret_is_a_clear_permanent_error(sim: SimHandle) -> None:
+    wrong = "definitely-not-the-secret~123"
+    with mail_for(sim, client_secret=wrong) as mail, pytest.raises(GraphAuthError) as info:
+        mail.list_messages()
+    err = info.value
+    assert err.code == "AADSTS7000215" and not err.retryable
+    assert err.hint is not None and "Certificates & secrets" in err.hint
+    for text in (str(err), repr(err), repr(mail)):
+        assert wrong not in text and sim.client_secret not in text
+
+
+def test_unknown_client_names_the_client_id_step(sim: SimHandle) -> None:
+    with mail_for(sim, client_id=str(uuid.uuid4())) as mail, pytest.raises(GraphAuthError) as info:
+        mail.get_user(BOX)
+    assert info.value.code == "AADSTS700016"
+    assert info.value.hint is not None and "client_id" in info.value.hint

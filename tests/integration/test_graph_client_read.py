@@ -1,0 +1,127 @@
+"""Seeded RFC 822 mail comes back through list, delta, get, $value and attachments."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+
+from libs.common.graph import FULL_MESSAGE_SELECT, MESSAGE_SELECT
+from libs.graphsim.testing import SimHandle
+
+from .graph_client_helpers import BOX, control_json, mail_for, rfc822, seed, seed_many, stats
+
+SUBJECT = "Grüße aus Köln \u2013 Drucker kaputt ✓ 東京"
+BODY = "Hallo,\nder Drucker im 3. Stock druckt nur Ø-Zeichen.\n"
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40
+LOGO = bytes(range(255, -1, -1)) * 3
+
+
+def seeded(sim: SimHandle) -> tuple[str, str]:
+    raw, message_id = rfc822(
+        SUBJECT,
+        sender="Jörg Müller <joerg@fabrikam.com>",
+        cc="Team Lead <lead@fabrikam.com>",
+        body=BODY,
+        headers={
+            "In-Reply-To": "<earlier@contoso.com>",
+            "References": "<root@contoso.com> <earlier@contoso.com>",
+            "X-Ticket-Ref": "T-1234",
+            "Reply-To": "replies@fabrikam.com",
+        },
+        attachments=[("bericht.pdf", "application/pdf", PDF), ("logo.bin", "image/png", LOGO)],
+    )
+    return seed(sim, raw), message_id
+
+
+def test_list_get_mime_and_attachments_round_trip(sim: SimHandle) -> None:
+    graph_id, message_id = seeded(sim)
+    with mail_for(sim) as mail:
+        (listed,) = mail.list_messages("inbox", select=MESSAGE_SELECT)
+        assert listed["id"] == graph_id
+        assert listed["subject"] == SUBJECT
+        assert listed["internetMessageId"] == message_id
+        assert listed["from"]["emailAddress"] == {
+            "name": "Jörg Müller",
+            "address": "joerg@fabrikam.com",
+        }
+        assert [r["emailAddress"]["address"] for r in listed["toRecipients"]] == [BOX]
+        assert [r["emailAddress"]["address"] for r in listed["ccRecipients"]] == [
+            "lead@fabrikam.com"
+        ]
+        assert [r["emailAddress"]["address"] for r in listed["replyTo"]] == ["replies@fabrikam.com"]
+        assert listed["hasAttachments"] is True
+
+        full = mail.get_message(graph_id, select=FULL_MESSAGE_SELECT)
+        assert full["subject"] == SUBJECT
+        assert full["body"]["content"].replace("\r\n", "\n").strip() == BODY.strip()
+        headers = {h["name"].lower(): h["value"] for h in full["internetMessageHeaders"]}
+        assert headers["x-ticket-ref"] == "T-1234"
+        assert headers["in-reply-to"] == "<earlier@contoso.com>"
+        assert "<root@contoso.com>" in headers["references"]
+
+        parsed = email.message_from_bytes(mail.get_mime(graph_id), policy=policy.default)
+        assert parsed["Subject"] == SUBJECT
+        assert parsed["Message-ID"] == message_id
+        assert parsed["X-Ticket-Ref"] == "T-1234"
+
+        attachments = {a.name: a for a in mail.get_attachments(graph_id)}
+        assert attachments["bericht.pdf"].content == PDF
+        assert attachments["bericht.pdf"].content_type == "application/pdf"
+        assert attachments["logo.bin"].content == LOGO
+
+
+def test_delta_returns_the_seeded_message(sim: SimHandle) -> None:
+    graph_id, message_id = seeded(sim)
+    with mail_for(sim) as mail:
+        result = mail.delta("inbox")
+    (msg,) = result.messages
+    assert msg["id"] == graph_id and msg["subject"] == SUBJECT
+    assert msg["internetMessageId"] == message_id
+    assert msg["from"]["emailAddress"]["address"] == "joerg@fabrikam.com"
+    assert result.removed == [] and result.delta_link.startswith(sim.base_url)
+
+
+def test_paging_across_several_pages(sim: SimHandle) -> None:
+    ids = seed_many(sim, 23)
+    with mail_for(sim) as mail:
+        listed = mail.list_messages("inbox", select=("id", "subject"), top=5)
+    assert sorted(m["id"] for m in listed) == sorted(ids)
+    assert len({m["id"] for m in listed}) == 23
+    pages = stats(sim)["requests"]["GET users/{u}/mailFolders/{f}/messages"]
+    assert pages == {"200": 5}
+
+
+def test_delta_after_new_mail_and_after_deletes(sim: SimHandle) -> None:
+    first = seed_many(sim, 9)
+    with mail_for(sim) as mail:
+        initial = mail.delta("inbox", page_size=4)
+        assert sorted(m["id"] for m in initial.messages) == sorted(first)
+        assert stats(sim)["requests"]["GET users/{u}/mailFolders/{f}/messages/delta"]["200"] == 3
+
+        quiet = mail.delta("inbox", initial.delta_link)
+        assert quiet.messages == [] and quiet.removed == []
+
+        new = seed_many(sim, 2, prefix="New")
+        after_new = mail.delta("inbox", quiet.delta_link)
+        assert sorted(m["id"] for m in after_new.messages) == sorted(new)
+        assert {m["subject"] for m in after_new.messages} == {"New 0", "New 1"}
+
+        for gone in first[:3]:
+            assert mail.delete(gone) is True
+        after_delete = mail.delta("inbox", after_new.delta_link)
+        assert sorted(after_delete.removed) == sorted(first[:3])
+        assert after_delete.messages == [] and not after_delete.resynced
+
+
+def test_expired_delta_link_gives_a_full_resync(sim: SimHandle) -> None:
+    ids = seed_many(sim, 6)
+    with mail_for(sim) as mail:
+        stale = mail.delta("inbox").delta_link
+        control_json(sim, "POST", f"/_sim/mailboxes/{BOX}/expire-delta")
+        result = mail.delta("inbox", stale)
+        assert result.resynced
+        assert sorted(m["id"] for m in result.messages) == sorted(ids)
+        assert result.delta_link != stale
+        assert mail.delta("inbox", result.delta_link).messages == []
+    delta_statuses = stats(sim)["requests"]["GET users/{u}/mailFolders/{f}/messages/delta"]
+    assert delta_statuses.get("410") == 1
