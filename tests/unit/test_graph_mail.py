@@ -258,3 +258,21 @@ def test_a_batch_404_for_an_unknown_mailbox_is_an_error_not_done() -> None:
     assert outcome.outcome == "error" and not outcome.done
     sent = rec.bodies()[0]["requests"][0]
     assert sent["url"] == "/users/help@contoso.test/messages/m1"
+
+
+def test_sync_state_lost_half_way_through_paging_restarts_once() -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if "skiptoken" in str(request.url):
+            return graph_error(410, "SyncStateNotFound")
+        if calls["n"] == 1:
+            link = f"{USER}/mailFolders/inbox/messages/delta?$skiptoken=p2"
+            return httpx.Response(200, json={"value": [{"id": "a"}], "@odata.nextLink": link})
+        return httpx.Response(200, json={"value": [{"id": "a"}], "@odata.deltaLink": f"{USER}/d"})
+
+    mail, rec, _, _, _ = make_mail(handler)
+    result = mail.delta("inbox")
+    assert result.resynced and [m["id"] for m in result.messages] == ["a"]
+    assert len(rec.requests) == 3

@@ -22,7 +22,7 @@ from libs.common.graph._http import (
 )
 from libs.common.graph._retry import RetryPolicy
 from libs.common.graph.auth import TokenSource
-from libs.common.graph.errors import DeltaExpired, GraphNotFound
+from libs.common.graph.errors import DeltaExpired, GraphNotFound, GraphUnavailable
 from libs.common.graph.models import (
     FULL_MESSAGE_SELECT,
     MESSAGE_SELECT,
@@ -118,8 +118,7 @@ class GraphMail:
         try:
             return self._delta_round(folder, delta_link, select, page_size)
         except DeltaExpired:
-            if delta_link is None:
-                raise
+            # The sync state expired (also possible half-way through paging): start over once.
             result = self._delta_round(folder, None, select, page_size)
             return DeltaResult(result.messages, result.removed, result.delta_link, True)
 
@@ -141,6 +140,12 @@ class GraphMail:
                     messages.append(item)
             if "@odata.deltaLink" in page:
                 return DeltaResult(messages, removed, page["@odata.deltaLink"])
+            if "@odata.nextLink" not in page:
+                raise GraphUnavailable(
+                    "delta page without @odata.nextLink or @odata.deltaLink",
+                    code="bad_delta_page",
+                    hint="Graph answered an incomplete delta page; retried later",
+                )
             url, params = page["@odata.nextLink"], None
 
     def get_message(
