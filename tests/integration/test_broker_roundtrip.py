@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import structlog
+from structlog.testing import capture_logs
 
-from libs.common.broker import Broker
+from libs.common.broker import Broker, Delivery
 from libs.common.broker.names import routing_key
 from libs.common.contracts import ProcessedEmail
-from libs.common.errors import UnroutableError
+from libs.common.errors import PermanentError, UnroutableError
 from tests.broker_helpers import (
     MAILBOX,
     Recorder,
@@ -102,3 +104,31 @@ def test_namespaces_never_see_each_other(amqp_url: str, namespace: str) -> None:
             assert wait_until(lambda: len(seen_a.seen) >= 10 and len(seen_b.seen) >= 10)
         assert sorted(seen_a.ids()) == sorted(f"msg-{n}" for n in range(10))
         assert sorted(seen_b.ids()) == sorted(f"msg-{100 + n}" for n in range(10))
+
+
+def test_handler_runs_with_ids_bound_and_one_log_line_per_outcome(broker: Broker) -> None:
+    bound: list[dict[str, object]] = []
+
+    def record_context(message: ProcessedEmail, delivery: Delivery) -> None:
+        bound.append(structlog.contextvars.get_contextvars())
+        if message.graph_id == "msg-1":
+            raise PermanentError("no", code="nope")
+
+    recorder = Recorder(fail=record_context)
+    ids = [publish_processed(broker, n) for n in range(3)]
+    merge = [structlog.contextvars.merge_contextvars]
+    queue = broker.names.fetcher_processed
+    with capture_logs(processors=merge) as logs, consuming(broker, queue, recorder):
+        assert wait_until(lambda: len(recorder.seen) >= 3)
+        assert wait_until(lambda: sum(e["event"].startswith("message ") for e in logs) >= 3)
+    assert sorted((c["message_id"], c["correlation_id"]) for c in bound) == sorted(
+        (message_id, f"corr-{n}") for n, message_id in enumerate(ids)
+    )
+    outcomes = sorted(
+        (e["event"], e["message_id"]) for e in logs if e["event"].startswith("message ")
+    )
+    assert outcomes == sorted(
+        [("message acked", ids[0]), ("message dead-lettered", ids[1]), ("message acked", ids[2])]
+    )
+    dead = next(e for e in logs if e["event"] == "message dead-lettered")
+    assert (dead["reason"], dead["correlation_id"]) == ("nope", "corr-1")
