@@ -3,6 +3,8 @@ namespaces that never see each other's messages."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -132,3 +134,43 @@ def test_handler_runs_with_ids_bound_and_one_log_line_per_outcome(broker: Broker
     )
     dead = next(e for e in logs if e["event"] == "message dead-lettered")
     assert (dead["reason"], dead["correlation_id"]) == ("nope", "corr-1")
+
+
+def test_stop_hands_prefetched_messages_back_to_their_own_queue_only(broker: Broker) -> None:
+    """Another queue bound to the same exchange must not get a second copy of them."""
+    other = f"{broker.names.namespace}.audit"
+    conn = broker.connection()
+    try:
+        conn.connect()
+        channel = conn.channel()
+        channel.queue_declare(queue=other, durable=True, auto_delete=False)
+        channel.queue_bind(queue=other, exchange=broker.names.processed, routing_key="#")
+    finally:
+        conn.release()
+    started = threading.Event()
+
+    def slow_first(message: ProcessedEmail, delivery: Delivery) -> None:
+        if message.graph_id == "msg-0":
+            started.set()
+            time.sleep(0.5)
+
+    recorder = Recorder(fail=slow_first)
+    for n in range(5):
+        publish_processed(broker, n)
+    try:
+        with consuming(broker, broker.names.fetcher_processed, recorder) as stop:
+            assert started.wait(30)
+            stop.set()
+        assert recorder.ids() == ["msg-0"]
+        left = drain(broker, broker.names.fetcher_processed.name)
+        assert sorted(ProcessedEmail.from_json(g.body).graph_id for g in left) == [
+            f"msg-{n}" for n in range(1, 5)
+        ]
+        assert len(drain(broker, other)) == 5
+    finally:
+        conn = broker.connection()
+        try:
+            conn.connect()
+            conn.channel().queue_delete(queue=other)
+        finally:
+            conn.release()

@@ -91,6 +91,7 @@ class ConsumerLoop(Generic[C]):
         self._delayed = DelayedRetries()
         self._failures = 0
         self._pool: ThreadPoolExecutor | None = None
+        self._outlet: Outlet | None = None
 
     def run(self) -> None:
         """Consume until ``stop`` is set; reconnect with capped exponential backoff."""
@@ -121,7 +122,7 @@ class ConsumerLoop(Generic[C]):
             channel = conn.channel()
             declare_work_queue(channel, self._queue)
             channel.basic_qos(0, self._settings.prefetch, False)  # per consumer: quorum queues
-            outlet = Outlet(
+            outlet = self._outlet = Outlet(
                 channel,
                 memory=self._settings.memory,
                 confirm_timeout_s=self._settings.confirm_timeout_s,
@@ -141,6 +142,7 @@ class ConsumerLoop(Generic[C]):
             consumer.cancel()
         finally:
             self._abandon()
+            self._outlet = None
             close_quietly(conn)
 
     def _loop(self, conn: Connection, outlet: Outlet) -> None:
@@ -245,11 +247,7 @@ class ConsumerLoop(Generic[C]):
         self._delayed.release(send, everything=everything)
 
     def _abandon(self) -> None:
-        """The session ends: wait for a running handler, then hand unacked messages back.
-
-        Over AMQP the broker requeues them anyway when the channel goes; kombu's memory
-        transport does not (``do_restore = False``), so they are rejected with requeue here.
-        """
+        """The session ends: wait for a running handler, then hand unacked messages back."""
         job, self._current = self._current, None
         messages = list(self._pending)
         self._pending.clear()
@@ -263,9 +261,25 @@ class ConsumerLoop(Generic[C]):
             messages.insert(0, job.message)
         for message in messages:
             try:
-                message.reject(requeue=True)
+                self._hand_back(message)
             except Exception as exc:  # the channel is gone: the broker requeues by itself
-                log.debug("reject after connection loss failed", error=type(exc).__name__)
+                log.debug("handing a message back failed", error=type(exc).__name__)
+
+    def _hand_back(self, message: Message) -> None:
+        """Over AMQP, reject with requeue (closing the channel would do the same). kombu's
+        memory transport neither requeues on close (``do_restore = False``) nor requeues a
+        rejected message into its own queue only (it routes it through the exchange again,
+        copying it into every other bound queue), so there it is republished to this queue."""
+        if not self._settings.memory or self._outlet is None:
+            message.reject(requeue=True)
+            return
+        delivery = delivery_of(message, self._queue.name)
+        headers = policy.carried_headers(message.headers or {})
+        properties = copy_properties(message, delivery)
+        self._outlet.send(
+            "", self._queue.name, body_of(message), properties, headers, mandatory=False
+        )
+        message.ack()
 
 
 def _hint_for(exc: BaseException) -> str | None:
