@@ -8,7 +8,7 @@ import base64
 import json
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from libs.graphsim.errors import GraphHTTPError, bad_request
 from libs.graphsim.router import (
@@ -43,7 +43,7 @@ def _validate(items: Any) -> list[dict[str, Any]]:
 
 def _sub_request(outer: GraphRequest, item: dict[str, Any]) -> GraphRequest:
     url = urlsplit(str(item["url"]))
-    path = url.path.lstrip("/")
+    path = unquote(url.path).lstrip("/")  # as the server decodes a top-level request path
     if path.lower().startswith("v1.0/"):
         path = path[5:]
     headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}

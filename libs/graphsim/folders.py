@@ -24,6 +24,12 @@ def folder_json(box: Mailbox, folder: Folder) -> dict[str, Any]:
     }
 
 
+def _selected(folder: dict[str, Any], select: list[str] | None) -> dict[str, Any]:
+    if not select:
+        return folder
+    return {"id": folder["id"]} | {k: folder[k] for k in select if k in folder}
+
+
 def folder_or_404(box: Mailbox, ref: str) -> Folder:
     folder = box.folder(ref)
     if folder is None:
@@ -42,9 +48,11 @@ def _list(call: Call, parent: Folder) -> GraphResponse:
         if f.parent_id == parent.id and (hidden or f.well_known not in HIDDEN)
     ]
     context = f"{call.req.base_url}/$metadata#users('{box.address}')/mailFolders"
+    raw = call.req.query.get("$select")
+    select = [s.strip() for s in raw.split(",")] if raw else None
     body = paged(
         children,
-        lambda f: folder_json(box, f),
+        lambda f: _selected(folder_json(box, f), select),
         call.req.query,
         call.req.base_url,
         call.req.path,

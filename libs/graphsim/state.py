@@ -32,8 +32,9 @@ UPSERT = "upsert"
 REMOVED = "removed"
 
 
-def _b64id(prefix: bytes, size: int = 33) -> str:
-    # Graph ids are url-safe base64 with a recognisable prefix; length and look are similar.
+def _b64id(prefix: bytes, size: int = 35) -> str:
+    # Graph ids are url-safe base64 with a recognisable prefix and, like real ones, usually
+    # end in "=", so clients must escape them in URLs.
     return base64.urlsafe_b64encode(prefix + secrets.token_bytes(size)).decode()
 
 
@@ -46,7 +47,7 @@ def new_immutable_id() -> str:
 
 
 def new_folder_id() -> str:
-    return _b64id(b"\x00\x03\x2e", 30)
+    return _b64id(b"\x00\x03\x2e", 32)
 
 
 def new_change_key() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -74,7 +75,7 @@ def _batch_delete(g: httpx.Client, ids: list[str]) -> dict[str, int]:
         {
             "id": str(i),
             "method": "DELETE",
-            "url": f"/{BOX}/messages/{mid}",
+            "url": f"/{BOX}/messages/{quote(mid, safe='')}",
             "headers": {"Prefer": 'IdType="ImmutableId"'},
         }
         for i, mid in enumerate(ids)

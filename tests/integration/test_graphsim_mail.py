@@ -177,6 +177,7 @@ def test_move_and_copy_into_folders_created_by_display_name(sim: SimHandle) -> N
         folders = g.get(f"{BOX}/mailFolders", params={"$top": "50"}).json()["value"]
         dup = g.post(f"{BOX}/mailFolders", json={"displayName": "Processed"})
         made = g.post(f"{BOX}/mailFolders", json={"displayName": "Quarantine"})
+        slim = g.get(f"{BOX}/mailFolders", params={"$select": "displayName"}).json()["value"]
     assert copied.status_code == 201
     assert copied.json()["id"] != mid
     assert_shape("microsoft.graph.message", copied.json())
@@ -190,6 +191,7 @@ def test_move_and_copy_into_folders_created_by_display_name(sim: SimHandle) -> N
     assert dup.status_code == 409
     assert dup.json()["error"]["code"] == "ErrorFolderExists"
     assert made.status_code == 201
+    assert all(set(f) == {"id", "displayName"} for f in slim)
 
 
 def test_mailbox_and_permission_errors(sim: SimHandle) -> None:
