@@ -65,6 +65,24 @@ def schema(
 
 
 @app.command()
+def migrate() -> None:
+    """Bring the one database (MAILPIPE_DATABASE_URL) to the newest schema, print the revision."""
+    from libs.common.db import StoreError, StoreUnavailable, current_revision
+    from libs.common.db import migrate as upgrade
+    from libs.common.settings import Settings
+
+    url = Settings().database_url.get_secret_value()
+    try:
+        upgrade(url)
+        revision = current_revision(url)
+    except (StoreError, StoreUnavailable) as exc:
+        # One line, no traceback; the errors never carry the URL's password.
+        typer.echo(f"mailpipe migrate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(revision)
+
+
+@app.command()
 def graphsim(
     state_dir: Annotated[Path, typer.Option(help="Where the CA and keys are kept")] = Path(
         ".graphsim"

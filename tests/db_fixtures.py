@@ -1,4 +1,4 @@
-"""Database fixtures: every store test runs on SQLite and on PostgreSQL.
+"""Database fixtures: every test of the shared database runs on SQLite and on PostgreSQL.
 
 PostgreSQL comes from ``MAILPIPE_TEST_DATABASE_URL`` (an *admin* URL: the fixture creates and
 drops a database per test through it), else the local server on 127.0.0.1:5432 as ``postgres``.
@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 if TYPE_CHECKING:
+    from services.fetcher.state import DeltaState
+    from services.sender.joblog import JobLog
     from services.ticketer.store import NewMessage, RecordStore
 
 LOCAL_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -86,6 +88,40 @@ def store(database_url: str) -> Iterator[RecordStore]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def delta_state(database_url: str) -> Iterator[DeltaState]:
+    """The fetcher's migrated :class:`DeltaState` on a fresh database."""
+    from services.fetcher.state import DeltaState
+
+    opened = DeltaState.open(database_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def job_log(database_url: str) -> Iterator[JobLog]:
+    """The sender's migrated :class:`JobLog` on a fresh database."""
+    from services.sender.joblog import JobLog
+
+    opened = JobLog.open(database_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+class FakeClock:
+    """A settable clock: rate windows and stale claims without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def inbound(n: int, *, mailbox: str = "help@example.com", **overrides: object) -> NewMessage:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Table, func, select
 
+from libs.common.db.schema import processed_log, record_messages, records
 from services.ticketer.store import (
     Attachment,
     DeliveryFailure,
@@ -21,7 +22,6 @@ from services.ticketer.store import (
     WriteResult,
     migrate,
 )
-from services.ticketer.store.schema import processed_log, record_messages, records
 from tests.db_fixtures import inbound
 
 MAILBOX = "help@example.com"

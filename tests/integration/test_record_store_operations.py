@@ -1,4 +1,4 @@
-"""Quarantine, sender job log, auto-ack rate, caches, CLI shapes and errors. Both backends."""
+"""Quarantine, auto-ack rate, caches, CLI shapes and errors. Both backends."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from libs.common.db.engine import make_engine
 from services.ticketer.store import (
     Attachment,
     Party,
@@ -17,20 +18,9 @@ from services.ticketer.store import (
     Requester,
     StoreUnavailable,
 )
-from services.ticketer.store.engine import make_engine
-from tests.db_fixtures import inbound
+from tests.db_fixtures import FakeClock, inbound
 
 MAILBOX = "help@example.com"
-
-
-class FakeClock:
-    """A settable clock: rate windows and stale claims without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -89,54 +79,6 @@ def test_an_email_with_a_record_is_not_quarantined_afterwards(store: RecordStore
     assert store.list_quarantine() == []
 
 
-def test_sent_jobs_claim_and_mark(clocked: tuple[RecordStore, FakeClock]) -> None:
-    store, clock = clocked
-    claim, job = store.claim_job("job-1")
-    assert claim == "new" and job.status == "sending" and job.attempts == 1
-    assert store.claim_job("job-1")[0] == "in_progress"
-
-    # A retryable failure releases the claim; the redelivered job is sent again.
-    store.mark_retry("job-1", code="throttled", message="429")
-    claim, job = store.claim_job("job-1")
-    assert (claim, job.attempts) == ("new", 2)
-
-    sent = store.mark_sent(
-        "job-1", internet_message_id="out-1@mailpipe.example", graph_request_id="req-1"
-    )
-    assert sent.status == "sent" and sent.internet_message_id == "<out-1@mailpipe.example>"
-    claim, job = store.claim_job("job-1")
-    assert claim == "sent" and job.graph_request_id == "req-1"
-    # Sent is final: a late failure report does not overwrite it.
-    assert store.mark_failed("job-1", code="x", message="late").status == "sent"
-    assert store.get_job("job-1") == job
-
-    # A claim left by a sender that died is taken over once it is stale.
-    store.claim_job("job-2")
-    clock.now += timedelta(minutes=11)
-    claim, job = store.claim_job("job-2")
-    assert (claim, job.attempts) == ("new", 2)
-
-    store.claim_job("job-3")
-    store.mark_rejected("job-3", code="send_as_denied", message="not allowed")
-    assert store.claim_job("job-3")[0] == "rejected"
-    store.claim_job("job-4")
-    failed = store.mark_failed("job-4", code="invalid_recipient", message="bad address")
-    assert store.claim_job("job-4") == ("failed", failed)
-    assert store.get_job("nope") is None
-
-
-def test_concurrent_claims_of_one_job_let_one_sender_send(store: RecordStore) -> None:
-    start = threading.Barrier(6)
-
-    def claim(_: int) -> str:
-        start.wait()
-        return store.claim_job("job-race")[0]
-
-    with ThreadPoolExecutor(6) as pool:
-        claims = sorted(pool.map(claim, range(6)))
-    assert claims == ["in_progress"] * 5 + ["new"]
-
-
 def test_auto_ack_rate_per_recipient(clocked: tuple[RecordStore, FakeClock]) -> None:
     store, clock = clocked
     assert _ack(store, "ack-1", "User@Customer.example")
@@ -185,18 +127,6 @@ def test_requester_cache(store: RecordStore) -> None:
         department="Finance",
         in_tenant=True,
     )
-
-
-def test_delta_links_per_mailbox_and_folder(store: RecordStore) -> None:
-    assert store.get_delta_link(MAILBOX, "inbox") is None
-    store.set_delta_link(MAILBOX, "inbox", "https://graph/delta?token=1")
-    store.set_delta_link(MAILBOX, "inbox", "https://graph/delta?token=2")
-    store.set_delta_link("other@example.com", "inbox", "https://graph/delta?token=9")
-    assert store.get_delta_link(MAILBOX, "inbox") == "https://graph/delta?token=2"
-    assert store.get_delta_link(MAILBOX, "archive") is None
-    store.clear_delta_link(MAILBOX, "inbox")
-    assert store.get_delta_link(MAILBOX, "inbox") is None
-    assert store.get_delta_link("other@example.com", "inbox") == "https://graph/delta?token=9"
 
 
 def test_list_and_get_shapes_for_the_cli(store: RecordStore) -> None:

@@ -1,10 +1,11 @@
-"""The ticketer's record store: SQLAlchemy 2 Core over SQLite or PostgreSQL, Alembic migrations.
+"""The ticketer's record store, on the shared database layer (:mod:`libs.common.db`).
 
-See docs/records.md for the tables, the uniqueness rules and how idempotency works.
+See docs/records.md for the tables, the uniqueness rules and how idempotency works. The
+migration functions and database errors are re-exported from :mod:`libs.common.db`.
 """
 
+from libs.common.db import current_revision, ensure_schema, head_revision, migrate
 from services.ticketer.store.errors import RecordNotFound, SchemaError, StoreError, StoreUnavailable
-from services.ticketer.store.migrate import current_revision, ensure_schema, head_revision, migrate
 from services.ticketer.store.models import (
     Attachment,
     DeliveryFailure,
@@ -16,7 +17,6 @@ from services.ticketer.store.models import (
     RecordDetail,
     RecordSummary,
     Requester,
-    SentJob,
     StoredMessage,
     WriteResult,
 )
@@ -36,7 +36,6 @@ __all__ = [
     "RecordSummary",
     "Requester",
     "SchemaError",
-    "SentJob",
     "StoreError",
     "StoreUnavailable",
     "StoredMessage",

@@ -1,4 +1,4 @@
-"""Between the plain dataclasses and table rows; Message-ID and address normalisation."""
+"""Between the ticketer's plain dataclasses and table rows."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, RowMapping
+from sqlalchemy import Row
 
+from libs.common.db.rows import mapping, norm_address, norm_mid, norm_mids
 from services.ticketer.store.models import (
     Attachment,
     DeliveryFailure,
     Direction,
-    JobStatus,
     Kind,
     MessageRef,
     NewMessage,
@@ -22,35 +22,9 @@ from services.ticketer.store.models import (
     QuarantineRow,
     RecordSummary,
     Requester,
-    SentJob,
     Status,
     StoredMessage,
 )
-
-
-def norm_mid(value: str | None) -> str | None:
-    """A Message-ID as stored and looked up: trimmed, in angle brackets.
-
-    Graph gives ``<id@host>``; some callers strip the brackets. One form makes both match.
-    """
-    if value is None:
-        return None
-    value = value.strip().strip("<>").strip()
-    return f"<{value}>" if value else None
-
-
-def norm_mids(values: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        mid = norm_mid(value)
-        if mid is not None and mid not in out:
-            out.append(mid)
-    return out
-
-
-def norm_address(value: str) -> str:
-    """Addresses compare case-insensitively (the domain must; local parts do in practice)."""
-    return value.strip().lower()
 
 
 def parties_json(parties: Iterable[Party]) -> list[dict[str, str]]:
@@ -108,12 +82,8 @@ def failure_values(d: DeliveryFailure, record_id: int, message_id: int) -> dict[
     }
 
 
-def _m(row: Row[Any]) -> RowMapping:
-    return row._mapping
-
-
 def processed_row(row: Row[Any]) -> ProcessedRow:
-    r = _m(row)
+    r = mapping(row)
     return ProcessedRow(
         mailbox=r["mailbox"],
         graph_id=r["graph_id"],
@@ -127,7 +97,7 @@ def processed_row(row: Row[Any]) -> ProcessedRow:
 
 
 def message_ref(row: Row[Any]) -> MessageRef:
-    r = _m(row)
+    r = mapping(row)
     return MessageRef(
         id=r["id"],
         record_id=r["record_id"],
@@ -138,7 +108,7 @@ def message_ref(row: Row[Any]) -> MessageRef:
 
 
 def record_summary(row: Row[Any]) -> RecordSummary:
-    r = _m(row)
+    r = mapping(row)
     requester = None
     if r["requester_address"]:
         requester = Party(address=r["requester_address"], name=r["requester_name"])
@@ -159,7 +129,7 @@ def stored_message(
     attachments: tuple[Attachment, ...],
     failures: tuple[DeliveryFailure, ...],
 ) -> StoredMessage:
-    r = _m(row)
+    r = mapping(row)
     sender = Party(r["from_address"], r["from_name"]) if r["from_address"] else None
     return StoredMessage(
         id=r["id"],
@@ -183,7 +153,7 @@ def stored_message(
 
 
 def attachment(row: Row[Any]) -> Attachment:
-    r = _m(row)
+    r = mapping(row)
     return Attachment(
         name=r["name"],
         sha256=r["sha256"],
@@ -195,7 +165,7 @@ def attachment(row: Row[Any]) -> Attachment:
 
 
 def delivery_failure(row: Row[Any]) -> DeliveryFailure:
-    r = _m(row)
+    r = mapping(row)
     return DeliveryFailure(
         recipient=r["recipient"],
         status=r["status"],
@@ -205,7 +175,7 @@ def delivery_failure(row: Row[Any]) -> DeliveryFailure:
 
 
 def quarantine_row(row: Row[Any]) -> QuarantineRow:
-    r = _m(row)
+    r = mapping(row)
     return QuarantineRow(
         id=r["id"],
         mailbox=r["mailbox"],
@@ -222,7 +192,7 @@ def quarantine_row(row: Row[Any]) -> QuarantineRow:
 
 
 def requester(row: Row[Any]) -> Requester:
-    r = _m(row)
+    r = mapping(row)
     return Requester(
         address=r["address"],
         name=r["name"],
@@ -231,18 +201,4 @@ def requester(row: Row[Any]) -> Requester:
         department=r["department"],
         in_tenant=r["in_tenant"],
         fetched_at=r["fetched_at"],
-    )
-
-
-def sent_job(row: Row[Any]) -> SentJob:
-    r = _m(row)
-    return SentJob(
-        job_id=r["job_id"],
-        status=cast(JobStatus, r["status"]),
-        attempts=r["attempts"],
-        updated_at=r["updated_at"],
-        internet_message_id=r["internet_message_id"],
-        graph_request_id=r["graph_request_id"],
-        error_code=r["error_code"],
-        error_message=r["error_message"],
     )

@@ -6,18 +6,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Connection
 
-from services.ticketer.store import _rows
-from services.ticketer.store.errors import RecordNotFound
-from services.ticketer.store.models import MessageRef, NewMessage, Outcome, Party, ProcessedRow
-from services.ticketer.store.schema import (
+from libs.common.db import rows
+from libs.common.db.schema import (
     delivery_failures,
     processed_log,
     record_attachments,
     record_messages,
     records,
 )
+from services.ticketer.store import _rows
+from services.ticketer.store.errors import RecordNotFound
+from services.ticketer.store.models import MessageRef, NewMessage, Outcome, Party, ProcessedRow
 
 
 class Where:
@@ -44,12 +45,12 @@ def processed(conn: Connection, mailbox: str, graph_id: str) -> ProcessedRow | N
 
 
 def by_mid(conn: Connection, mailbox: str, mid: str | None) -> MessageRef | None:
-    mid = _rows.norm_mid(mid)
+    mid = rows.norm_mid(mid)
     if mid is None:
         return None
     row = conn.execute(
         select(record_messages).where(
-            record_messages.c.mailbox == _rows.norm_address(mailbox),
+            record_messages.c.mailbox == rows.norm_address(mailbox),
             record_messages.c.internet_message_id == mid,
         )
     ).first()
@@ -72,9 +73,9 @@ def insert_record(
     requester = requester or msg.from_
     result = conn.execute(
         insert(records).values(
-            mailbox=_rows.norm_address(msg.mailbox),
+            mailbox=rows.norm_address(msg.mailbox),
             subject=msg.subject if subject is None else subject,
-            requester_address=_rows.norm_address(requester.address) if requester else None,
+            requester_address=rows.norm_address(requester.address) if requester else None,
             requester_name=requester.name if requester else "",
             status="open",
             message_count=1,  # the message inserted next, in the same transaction
@@ -82,13 +83,7 @@ def insert_record(
             updated_at=now,
         )
     )
-    return new_id(result)
-
-
-def new_id(result: CursorResult[Any]) -> int:
-    key = result.inserted_primary_key
-    assert key is not None, "an INSERT without a generated key"
-    return int(key[0])
+    return rows.new_id(result)
 
 
 def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetime) -> None:
@@ -106,7 +101,7 @@ def insert_message(conn: Connection, record_id: int, msg: NewMessage, now: datet
     result = conn.execute(
         insert(record_messages).values(**_rows.message_values(msg, record_id, now))
     )
-    message_id = new_id(result)
+    message_id = rows.new_id(result)
     if msg.attachments:
         conn.execute(
             insert(record_attachments),
@@ -131,10 +126,10 @@ def log(
     now: datetime,
 ) -> ProcessedRow:
     row = ProcessedRow(
-        mailbox=_rows.norm_address(mailbox),
+        mailbox=rows.norm_address(mailbox),
         graph_id=graph_id,
         folder=where.folder,
-        internet_message_id=_rows.norm_mid(where.internet_message_id),
+        internet_message_id=rows.norm_mid(where.internet_message_id),
         outcome=outcome,
         record_id=record_id,
         reason=reason,

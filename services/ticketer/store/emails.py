@@ -19,10 +19,12 @@ from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from services.ticketer.store import _rows, _writes
-from services.ticketer.store._base import RACE_ROUNDS, StoreBase
-from services.ticketer.store.engine import describe
-from services.ticketer.store.errors import StoreError
+from libs.common.db import rows
+from libs.common.db._base import RACE_ROUNDS, StoreBase
+from libs.common.db.engine import describe
+from libs.common.db.errors import StoreError
+from libs.common.db.schema import quarantine, records
+from services.ticketer.store import _writes
 from services.ticketer.store.models import (
     MessageRef,
     NewMessage,
@@ -31,7 +33,6 @@ from services.ticketer.store.models import (
     Status,
     WriteResult,
 )
-from services.ticketer.store.schema import quarantine, records
 
 Work = Callable[[Connection, datetime], ProcessedRow]
 
@@ -107,10 +108,10 @@ class EmailWrites(StoreBase):
         def work(conn: Connection, now: datetime) -> ProcessedRow:
             conn.execute(
                 insert(quarantine).values(
-                    mailbox=_rows.norm_address(mailbox),
+                    mailbox=rows.norm_address(mailbox),
                     graph_id=graph_id,
                     folder=folder,
-                    internet_message_id=_rows.norm_mid(internet_message_id),
+                    internet_message_id=rows.norm_mid(internet_message_id),
                     subject=subject,
                     reason=reason[:200],
                     detail=detail,
@@ -158,7 +159,7 @@ class EmailWrites(StoreBase):
                 raise _writes.gone(record_id)
 
     def _once(self, mailbox: str, graph_id: str, work: Work) -> WriteResult:
-        mailbox = _rows.norm_address(mailbox)
+        mailbox = rows.norm_address(mailbox)
         last: IntegrityError | None = None
         for _ in range(RACE_ROUNDS):
             try:

@@ -15,9 +15,6 @@ Direction = Literal["in", "out"]
 Status = Literal["open", "pending", "closed"]
 Kind = Literal["request", "reply", "auto_reply", "note", "delivery_failure", "outbound"]
 Outcome = Literal["created", "appended", "ignored", "quarantined"]
-JobStatus = Literal["sending", "retrying", "sent", "failed", "rejected"]
-#: What :meth:`RecordStore.claim_job` tells the sender to do.
-Claim = Literal["new", "in_progress", "sent", "failed", "rejected"]
 
 
 @dataclass(frozen=True)
@@ -258,17 +255,3 @@ class Requester:
     job_title: str | None = None
     department: str | None = None
     in_tenant: bool = False
-
-
-@dataclass(frozen=True)
-class SentJob:
-    """The sender's log entry for one ``OutboundEmail`` job id."""
-
-    job_id: str
-    status: JobStatus
-    attempts: int
-    updated_at: datetime
-    internet_message_id: str | None = None
-    graph_request_id: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None

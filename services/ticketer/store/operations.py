@@ -1,14 +1,15 @@
-"""Quarantine, the requester cache and the fetcher's delta links."""
+"""Quarantine and the requester cache."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
+from libs.common.db import rows
+from libs.common.db._base import StoreBase, upsert
+from libs.common.db.schema import processed_log, quarantine, requesters
 from services.ticketer.store import _rows
-from services.ticketer.store._base import StoreBase, upsert
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import QuarantineRow, Requester
-from services.ticketer.store.schema import delta_state, processed_log, quarantine, requesters
 
 
 class Operations(StoreBase):
@@ -19,7 +20,7 @@ class Operations(StoreBase):
     ) -> list[QuarantineRow]:
         query = select(quarantine).order_by(quarantine.c.id)
         if mailbox is not None:
-            query = query.where(quarantine.c.mailbox == _rows.norm_address(mailbox))
+            query = query.where(quarantine.c.mailbox == rows.norm_address(mailbox))
         if not include_replayed:
             query = query.where(quarantine.c.replayed_at.is_(None))
         with self._read() as conn:
@@ -64,45 +65,13 @@ class Operations(StoreBase):
     def get_requester(self, address: str) -> Requester | None:
         with self._read() as conn:
             row = conn.execute(
-                select(requesters).where(requesters.c.address == _rows.norm_address(address))
+                select(requesters).where(requesters.c.address == rows.norm_address(address))
             ).first()
         return _rows.requester(row) if row is not None else None
 
     def put_requester(self, requester: Requester) -> None:
         """Insert or refresh a cached Graph user lookup (last writer wins)."""
-        values = {**requester.__dict__, "address": _rows.norm_address(requester.address)}
+        values = {**requester.__dict__, "address": rows.norm_address(requester.address)}
         columns = [c for c in values if c != "address"]
         with self._write() as conn:
             upsert(conn, requesters, ["address"], values, columns)
-
-    # -- delta links -------------------------------------------------------------------------
-
-    def get_delta_link(self, mailbox: str, folder: str) -> str | None:
-        with self._read() as conn:
-            row = conn.execute(
-                select(delta_state.c.delta_link).where(
-                    delta_state.c.mailbox == _rows.norm_address(mailbox),
-                    delta_state.c.folder == folder,
-                )
-            ).first()
-        return str(row[0]) if row is not None else None
-
-    def set_delta_link(self, mailbox: str, folder: str, delta_link: str) -> None:
-        values = {
-            "mailbox": _rows.norm_address(mailbox),
-            "folder": folder,
-            "delta_link": delta_link,
-            "updated_at": self._clock(),
-        }
-        with self._write() as conn:
-            upsert(conn, delta_state, ["mailbox", "folder"], values, ["delta_link", "updated_at"])
-
-    def clear_delta_link(self, mailbox: str, folder: str) -> None:
-        """Forget the link (Graph answered 410 ``SyncStateNotFound``): the next poll resyncs."""
-        with self._write() as conn:
-            conn.execute(
-                delete(delta_state).where(
-                    delta_state.c.mailbox == _rows.norm_address(mailbox),
-                    delta_state.c.folder == folder,
-                )
-            )

@@ -7,8 +7,16 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from libs.common.db import rows
+from libs.common.db._base import StoreBase
+from libs.common.db.schema import (
+    delivery_failures,
+    processed_log,
+    record_attachments,
+    record_messages,
+    records,
+)
 from services.ticketer.store import _rows
-from services.ticketer.store._base import StoreBase
 from services.ticketer.store.models import (
     Attachment,
     DeliveryFailure,
@@ -18,13 +26,6 @@ from services.ticketer.store.models import (
     RecordSummary,
     Status,
     StoredMessage,
-)
-from services.ticketer.store.schema import (
-    delivery_failures,
-    processed_log,
-    record_attachments,
-    record_messages,
-    records,
 )
 
 #: In-Reply-To plus References are bounded by the contract (200); keep the IN list bounded too.
@@ -37,20 +38,20 @@ class RecordQueries(StoreBase):
         with self._read() as conn:
             row = conn.execute(
                 select(processed_log).where(
-                    processed_log.c.mailbox == _rows.norm_address(mailbox),
+                    processed_log.c.mailbox == rows.norm_address(mailbox),
                     processed_log.c.graph_id == graph_id,
                 )
             ).first()
         return _rows.processed_row(row) if row is not None else None
 
     def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None:
-        norm = _rows.norm_mid(mid)
+        norm = rows.norm_mid(mid)
         if norm is None:
             return None
         with self._read() as conn:
             row = conn.execute(
                 select(record_messages).where(
-                    record_messages.c.mailbox == _rows.norm_address(mailbox),
+                    record_messages.c.mailbox == rows.norm_address(mailbox),
                     record_messages.c.internet_message_id == norm,
                 )
             ).first()
@@ -61,17 +62,17 @@ class RecordQueries(StoreBase):
 
         Pass In-Reply-To first, then References newest first: the closest ancestor wins.
         """
-        wanted = _rows.norm_mids(ids)[:MAX_LOOKUP_IDS]
+        wanted = rows.norm_mids(ids)[:MAX_LOOKUP_IDS]
         if not wanted:
             return None
         with self._read() as conn:
-            rows = conn.execute(
+            hits = conn.execute(
                 select(record_messages.c.internet_message_id, record_messages.c.record_id).where(
-                    record_messages.c.mailbox == _rows.norm_address(mailbox),
+                    record_messages.c.mailbox == rows.norm_address(mailbox),
                     record_messages.c.internet_message_id.in_(wanted),
                 )
             ).all()
-        found = {str(mid): int(record_id) for mid, record_id in rows}
+        found = {str(mid): int(record_id) for mid, record_id in hits}
         for mid in wanted:
             if mid in found:
                 return found[mid]
@@ -83,7 +84,7 @@ class RecordQueries(StoreBase):
             row = conn.execute(
                 select(record_messages.c.record_id)
                 .where(
-                    record_messages.c.mailbox == _rows.norm_address(mailbox),
+                    record_messages.c.mailbox == rows.norm_address(mailbox),
                     record_messages.c.conversation_id == conversation_id,
                 )
                 .order_by(record_messages.c.id.desc())
@@ -107,7 +108,7 @@ class RecordQueries(StoreBase):
         """Records in id order; page with ``after_id`` = the last id of the previous page."""
         query = select(records).where(records.c.id > after_id).order_by(records.c.id)
         if mailbox is not None:
-            query = query.where(records.c.mailbox == _rows.norm_address(mailbox))
+            query = query.where(records.c.mailbox == rows.norm_address(mailbox))
         if status is not None:
             query = query.where(records.c.status == status)
         if limit is not None:
@@ -125,12 +126,12 @@ class RecordQueries(StoreBase):
 
 
 def _messages(conn: Connection, record_id: int) -> tuple[StoredMessage, ...]:
-    rows = conn.execute(
+    found = conn.execute(
         select(record_messages)
         .where(record_messages.c.record_id == record_id)
         .order_by(record_messages.c.received_at, record_messages.c.id)
     ).all()
-    ids = [r.id for r in rows]
+    ids = [r.id for r in found]
     files: dict[int, list[Attachment]] = {i: [] for i in ids}
     failures: dict[int, list[DeliveryFailure]] = {i: [] for i in ids}
     if ids:
@@ -146,4 +147,4 @@ def _messages(conn: Connection, record_id: int) -> tuple[StoredMessage, ...]:
             .order_by(delivery_failures.c.id)
         ):
             failures[d.message_id].append(_rows.delivery_failure(d))
-    return tuple(_rows.stored_message(r, tuple(files[r.id]), tuple(failures[r.id])) for r in rows)
+    return tuple(_rows.stored_message(r, tuple(files[r.id]), tuple(failures[r.id])) for r in found)

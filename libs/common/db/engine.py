@@ -26,7 +26,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from services.ticketer.store.errors import StoreError, StoreUnavailable
+from libs.common.db.errors import StoreError, StoreUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "mailpipe_write"
@@ -56,7 +56,7 @@ def safe_url(url: URL | str) -> str:
 
 
 def make_engine(database_url: str) -> Engine:
-    """An engine for the record store. Connects lazily, at the first query."""
+    """An engine for the mailpipe database. Connects lazily, at the first query."""
     url = parse_url(database_url)
     backend = url.get_backend_name()
     if backend == "sqlite":

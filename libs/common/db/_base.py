@@ -1,17 +1,18 @@
-"""What every part of the store shares: the engine, transactions, the clock, upserts."""
+"""What every repository on the database shares: the engine, transactions, the clock, upserts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from services.ticketer.store.engine import transaction
+from libs.common.db.engine import make_engine, transaction
+from libs.common.db.migrate import ensure_schema
 
 Clock = Callable[[], datetime]
 
@@ -24,9 +25,21 @@ def utcnow() -> datetime:
 
 
 class StoreBase:
+    """A repository over one engine. Thread-safe: a connection pool, one transaction per call."""
+
     def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self._engine = engine
         self._clock = clock
+
+    @classmethod
+    def open(cls, database_url: str, *, migrate: bool = True, clock: Clock = utcnow) -> Self:
+        """A repository on ``database_url``; with ``migrate`` the schema is brought up to date.
+
+        Nothing connects before this is called: importing the module is free.
+        """
+        if migrate:
+            ensure_schema(database_url)
+        return cls(make_engine(database_url), clock=clock)
 
     @property
     def engine(self) -> Engine:
@@ -47,7 +60,7 @@ class StoreBase:
             yield conn
 
     def close(self) -> None:
-        """Close pooled connections; the store must not be used afterwards."""
+        """Close pooled connections; the repository must not be used afterwards."""
         self._engine.dispose()
 
 

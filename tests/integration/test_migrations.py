@@ -1,4 +1,4 @@
-"""Migrations of the record store, on SQLite and PostgreSQL."""
+"""Migrations of the one shared database, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from services.ticketer.store import (
+from libs.common.db import (
     SchemaError,
     current_revision,
     ensure_schema,
     head_revision,
     migrate,
 )
-from services.ticketer.store.engine import make_engine
-from services.ticketer.store.schema import metadata
+from libs.common.db.engine import make_engine
+from libs.common.db.schema import metadata
 
 TABLES = {
     "records",
@@ -34,7 +34,7 @@ TABLES = {
     "ack_log",
 }
 
-MIGRATE_SCRIPT = "import sys; from services.ticketer.store import migrate; migrate(sys.argv[1])"
+MIGRATE_SCRIPT = "import sys; from libs.common.db import migrate; migrate(sys.argv[1])"
 
 
 def _tables(url: str) -> set[str]:

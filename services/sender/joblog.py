@@ -1,27 +1,50 @@
-"""The sender's job log (send each job id once) and the auto-acknowledgement rate log."""
+"""The sender's job log: each ``OutboundEmail.job_id`` is sent once (see docs/records.md).
+
+A repository on the shared database (:mod:`libs.common.db`, table ``sent_jobs``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, cast
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from services.ticketer.store import _rows
-from services.ticketer.store._base import RACE_ROUNDS, StoreBase
-from services.ticketer.store.engine import describe
-from services.ticketer.store.errors import StoreError
-from services.ticketer.store.models import Claim, JobStatus, SentJob
-from services.ticketer.store.schema import ack_log, sent_jobs
+from libs.common.db import rows
+from libs.common.db._base import RACE_ROUNDS, StoreBase
+from libs.common.db.engine import describe
+from libs.common.db.errors import StoreError
+from libs.common.db.schema import sent_jobs
+
+JobStatus = Literal["sending", "retrying", "sent", "failed", "rejected"]
+#: What :meth:`JobLog.claim_job` tells the sender to do.
+Claim = Literal["new", "in_progress", "sent", "failed", "rejected"]
 
 #: A ``sending`` claim older than this belongs to a sender that died mid-send.
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
 _FINAL: frozenset[str] = frozenset({"sent", "failed", "rejected"})
 
 
-class Jobs(StoreBase):
+@dataclass(frozen=True)
+class SentJob:
+    """The sender's log entry for one ``OutboundEmail`` job id."""
+
+    job_id: str
+    status: JobStatus
+    attempts: int
+    updated_at: datetime
+    internet_message_id: str | None = None
+    graph_request_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class JobLog(StoreBase):
+    """Open with ``JobLog.open(database_url)``; thread-safe, one transaction per call."""
+
     def claim_job(
         self, job_id: str, *, stale_after: timedelta = DEFAULT_STALE_AFTER
     ) -> tuple[Claim, SentJob]:
@@ -60,9 +83,9 @@ class Jobs(StoreBase):
             )
             return "new", _job(conn, job_id)
         if row.status in _FINAL:
-            return row.status, _rows.sent_job(row)
+            return row.status, sent_job(row)
         if row.status == "sending" and row.updated_at > now - stale_after:
-            return "in_progress", _rows.sent_job(row)
+            return "in_progress", sent_job(row)
         conn.execute(
             update(sent_jobs)
             .where(sent_jobs.c.job_id == job_id)
@@ -73,7 +96,7 @@ class Jobs(StoreBase):
     def get_job(self, job_id: str) -> SentJob | None:
         with self._read() as conn:
             row = conn.execute(select(sent_jobs).where(sent_jobs.c.job_id == job_id)).first()
-        return _rows.sent_job(row) if row is not None else None
+        return sent_job(row) if row is not None else None
 
     def mark_sent(
         self, job_id: str, *, internet_message_id: str | None, graph_request_id: str | None
@@ -81,7 +104,7 @@ class Jobs(StoreBase):
         return self._finish(
             job_id,
             "sent",
-            internet_message_id=_rows.norm_mid(internet_message_id),
+            internet_message_id=rows.norm_mid(internet_message_id),
             graph_request_id=graph_request_id,
             error_code=None,
             error_message=None,
@@ -119,73 +142,20 @@ class Jobs(StoreBase):
                 )
             return _job(conn, job_id)
 
-    # -- auto-acknowledgement rate ----------------------------------------------------------
 
-    def reserve_ack(
-        self,
-        job_id: str,
-        *,
-        mailbox: str,
-        recipient: str,
-        record_id: int | None,
-        limit: int,
-        window: timedelta = timedelta(hours=1),
-    ) -> bool:
-        """Reserve one auto-acknowledgement to ``recipient`` if fewer than ``limit`` went out
-        in ``window``. Idempotent per ``job_id``: asking again answers ``True`` again."""
-        recipient = _rows.norm_address(recipient)
-        for _ in range(RACE_ROUNDS):
-            try:
-                with self._write() as conn:
-                    return self._reserve(conn, job_id, mailbox, recipient, record_id, limit, window)
-            except IntegrityError:  # the same job id reserved concurrently: read it next round
-                continue
-        return False
-
-    def _reserve(
-        self,
-        conn: Connection,
-        job_id: str,
-        mailbox: str,
-        recipient: str,
-        record_id: int | None,
-        limit: int,
-        window: timedelta,
-    ) -> bool:
-        if conn.dialect.name == "postgresql":
-            # Serialise count-then-insert per recipient, so two ticketers cannot both take the
-            # last slot (SQLite's BEGIN IMMEDIATE serialises all writers already).
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:r))"), {"r": recipient})
-        if conn.execute(select(ack_log.c.id).where(ack_log.c.job_id == job_id)).first():
-            return True
-        now = self._clock()
-        if _count(conn, recipient, now - window) >= limit:
-            return False
-        conn.execute(
-            insert(ack_log).values(
-                job_id=job_id,
-                mailbox=_rows.norm_address(mailbox),
-                recipient=recipient,
-                record_id=record_id,
-                sent_at=now,
-            )
-        )
-        return True
-
-    def count_acks_since(self, recipient: str, since: datetime) -> int:
-        with self._read() as conn:
-            return _count(conn, _rows.norm_address(recipient), since)
-
-
-def _count(conn: Connection, recipient: str, since: datetime) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(ack_log)
-            .where(ack_log.c.recipient == recipient, ack_log.c.sent_at >= since)
-        ).scalar_one()
+def sent_job(row: Row[Any]) -> SentJob:
+    r = rows.mapping(row)
+    return SentJob(
+        job_id=r["job_id"],
+        status=cast(JobStatus, r["status"]),
+        attempts=r["attempts"],
+        updated_at=r["updated_at"],
+        internet_message_id=r["internet_message_id"],
+        graph_request_id=r["graph_request_id"],
+        error_code=r["error_code"],
+        error_message=r["error_message"],
     )
 
 
 def _job(conn: Connection, job_id: str) -> SentJob:
-    return _rows.sent_job(conn.execute(select(sent_jobs).where(sent_jobs.c.job_id == job_id)).one())
+    return sent_job(conn.execute(select(sent_jobs).where(sent_jobs.c.job_id == job_id)).one())

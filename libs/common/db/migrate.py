@@ -22,8 +22,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from services.ticketer.store.engine import make_engine, transaction, translate_errors
-from services.ticketer.store.errors import SchemaError
+from libs.common.db.engine import make_engine, transaction, translate_errors
+from libs.common.db.errors import SchemaError
 
 #: Arbitrary, fixed: every mailpipe process agrees on it ("mailpipe" in ASCII, truncated).
 MIGRATION_LOCK_KEY = 0x6D61696C70697065 & 0x7FFFFFFFFFFFFFFF
@@ -31,7 +31,7 @@ MIGRATION_LOCK_KEY = 0x6D61696C70697065 & 0x7FFFFFFFFFFFFFFF
 
 def script_location() -> str:
     """The migrations folder inside the installed package, whatever the working directory."""
-    return str(files("services.ticketer.migrations"))
+    return str(files("libs.common.db.migrations"))
 
 
 def _config(connection: Connection | None = None) -> Config:

@@ -1,8 +1,8 @@
-"""Alembic environment for the record store.
+"""Alembic environment for the mailpipe database.
 
-:func:`services.ticketer.store.migrate.migrate` hands us an open connection, already inside a
+:func:`libs.common.db.migrate.migrate` hands us an open connection, already inside a
 transaction that holds the migration lock; we run inside it. The ``alembic`` command line
-(``alembic -c services/ticketer/migrations/alembic.ini``) works too, with ``sqlalchemy.url``
+(``alembic -c libs/common/db/migrations/alembic.ini``) works too, with ``sqlalchemy.url``
 or ``MAILPIPE_DATABASE_URL``, for writing new revisions.
 """
 
@@ -13,7 +13,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from services.ticketer.store.schema import metadata
+from libs.common.db.schema import metadata
 
 config = context.config
 
@@ -37,7 +37,7 @@ def _run_online() -> None:
         return
     # The developer path (`alembic revision --autogenerate`, `alembic upgrade`): no lock is
     # taken, so do not point it at a database services are using; use `mailpipe migrate`.
-    from services.ticketer.store.engine import make_engine
+    from libs.common.db.engine import make_engine
 
     url = config.get_main_option("sqlalchemy.url") or os.environ.get("MAILPIPE_DATABASE_URL")
     if not url:

@@ -1,7 +1,7 @@
-"""The tables the store queries, as SQLAlchemy Core.
+"""Every table of the one mailpipe database, as SQLAlchemy Core.
 
 This is the *query* view of the schema. The schema itself is created and changed only by the
-Alembic migrations in ``services/ticketer/migrations``; a test checks that a migrated database
+Alembic migrations in ``libs/common/db/migrations``; a test checks that a migrated database
 and these definitions agree.
 """
 
@@ -60,7 +60,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to the record store; use UTC-aware ones")
+            raise ValueError("naive datetime given to the database; use UTC-aware ones")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the one mailpipe database; run them with ``mailpipe migrate``."""

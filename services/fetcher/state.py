@@ -1,0 +1,47 @@
+"""The fetcher's delta links: where each (mailbox, folder) Graph delta query left off.
+
+A repository on the shared database (:mod:`libs.common.db`, table ``delta_state``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from libs.common.db import rows
+from libs.common.db._base import StoreBase, upsert
+from libs.common.db.schema import delta_state
+
+
+class DeltaState(StoreBase):
+    """Open with ``DeltaState.open(database_url)``; thread-safe, one transaction per call."""
+
+    def get_delta_link(self, mailbox: str, folder: str) -> str | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(delta_state.c.delta_link).where(
+                    delta_state.c.mailbox == rows.norm_address(mailbox),
+                    delta_state.c.folder == folder,
+                )
+            ).first()
+        return str(row[0]) if row is not None else None
+
+    def set_delta_link(self, mailbox: str, folder: str, delta_link: str) -> None:
+        """Keep the newest link (last writer wins)."""
+        values = {
+            "mailbox": rows.norm_address(mailbox),
+            "folder": folder,
+            "delta_link": delta_link,
+            "updated_at": self._clock(),
+        }
+        with self._write() as conn:
+            upsert(conn, delta_state, ["mailbox", "folder"], values, ["delta_link", "updated_at"])
+
+    def clear_delta_link(self, mailbox: str, folder: str) -> None:
+        """Forget the link (Graph answered 410 ``SyncStateNotFound``): the next poll resyncs."""
+        with self._write() as conn:
+            conn.execute(
+                delete(delta_state).where(
+                    delta_state.c.mailbox == rows.norm_address(mailbox),
+                    delta_state.c.folder == folder,
+                )
+            )

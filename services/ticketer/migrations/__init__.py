@@ -1,1 +1,0 @@
-"""Alembic migrations of the record store; run them with ``mailpipe migrate``."""
