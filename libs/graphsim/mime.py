@@ -195,8 +195,10 @@ def build(message: dict[str, Any], sender: str, internet_message_id: str) -> Ema
     out = EmailMessage()
     frm = message.get("from") or {"emailAddress": {"address": sender}}
     out["From"] = _addr(frm)
-    if frm is not message.get("sender") and addresses([frm]) != [sender]:
-        out["Sender"] = _addr({"emailAddress": {"address": sender}})
+    # Send-as puts the agent in From and no Sender; only send-on-behalf names a Sender.
+    on_behalf = message.get("sender")
+    if on_behalf and addresses([on_behalf]) != addresses([frm]):
+        out["Sender"] = _addr(on_behalf)
     for header, key in (("To", "toRecipients"), ("Cc", "ccRecipients"), ("Reply-To", "replyTo")):
         if message.get(key):
             out[header] = [_addr(r) for r in message[key]]

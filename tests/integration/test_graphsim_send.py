@@ -94,6 +94,7 @@ def test_send_as_is_denied_without_a_grant_and_allowed_with_one(sim: SimHandle) 
     assert allowed.status_code == 202
     [sent] = _sent(sim)
     assert "agent@contoso.com" in sent["from"]
+    assert "Sender" not in sent["headers"]  # send-as, not send-on-behalf
 
 
 def test_invalid_requests_are_refused_like_graph(sim: SimHandle) -> None:
