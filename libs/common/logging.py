@@ -15,17 +15,12 @@ from typing import Any
 import structlog
 from pydantic import SecretStr
 
+from libs.common.redact import redact_url
+
 # Keys whose values are never written, whatever a caller passes by mistake.
 _SECRET_KEYS = re.compile(
     r"(secret|password|passwd|token|authorization|assertion|private_key)", re.I
 )
-# user:password@ in URLs (AMQP and database URLs carry credentials).
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@\s]+@", re.I)
-
-
-def redact_url(text: str) -> str:
-    """``amqp://guest:secret@host`` → ``amqp://guest:***@host``."""
-    return _URL_CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
 
 
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

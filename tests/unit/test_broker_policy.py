@@ -18,11 +18,11 @@ from libs.common.broker.policy import (
     backoff_s,
     dead_letter_headers,
     decide,
-    redact_url,
     retry_headers,
     summary,
 )
 from libs.common.errors import BrokerError, ContractError, PermanentError, RetryableError
+from libs.common.redact import redact_url
 
 
 def _raised(exc: Exception) -> Exception:

@@ -18,7 +18,6 @@ from kombu import Connection
 from libs.common.broker import topology
 from libs.common.broker.consumer import ConsumerLoop, Handler, InvalidHook, LoopSettings
 from libs.common.broker.names import Names, WorkQueue
-from libs.common.broker.policy import redact_url
 from libs.common.broker.publisher import (
     Publisher,
     close_quietly,
@@ -27,6 +26,7 @@ from libs.common.broker.publisher import (
 )
 from libs.common.contracts import Contract
 from libs.common.errors import ConfigError
+from libs.common.redact import redact_url
 
 C = TypeVar("C", bound=Contract)
 

@@ -22,7 +22,6 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from libs.common.errors import MailpipeError
 
@@ -167,18 +166,3 @@ def dead_letter_headers(
 def backoff_s(failures: int, *, base_s: float = 0.5, cap_s: float = 30.0) -> float:
     """Exponential reconnect backoff: 0.5, 1, 2, 4 … seconds, capped."""
     return float(min(cap_s, base_s * 2 ** max(failures - 1, 0)))
-
-
-def redact_url(url: str) -> str:
-    """The URL with its password replaced, safe for logs and errors."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable broker url>"
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{parts.username or ''}:***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
