@@ -89,6 +89,9 @@ class Recorder:
     fail: Callable[[ProcessedEmail, Delivery], None] | None = None
     seen: list[tuple[ProcessedEmail, Delivery]] = field(default_factory=list)
     invalid: list[tuple[bytes, Delivery, str]] = field(default_factory=list)
+    dead: list[tuple[str, str]] = field(default_factory=list)
+    #: Raised by ``on_dead`` while set (a hook that cannot do its work).
+    dead_hook_error: Exception | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, message: ProcessedEmail, delivery: Delivery) -> None:
@@ -100,6 +103,12 @@ class Recorder:
     def on_invalid(self, body: bytes, delivery: Delivery, error: Exception) -> None:
         with self._lock:
             self.invalid.append((body, delivery, getattr(error, "code", "")))
+
+    def on_dead(self, message: ProcessedEmail, delivery: Delivery, outcome: Any) -> None:
+        if self.dead_hook_error is not None:
+            raise self.dead_hook_error
+        with self._lock:
+            self.dead.append((message.graph_id, outcome.reason))
 
     def ids(self) -> list[str]:
         with self._lock:
@@ -122,6 +131,7 @@ def consuming(
                 recorder,
                 stop=stop,
                 on_invalid=recorder.on_invalid if with_invalid_hook else None,
+                on_dead=recorder.on_dead,
             )
         except BaseException as exc:
             errors.append(exc)

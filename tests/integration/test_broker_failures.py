@@ -184,3 +184,33 @@ def test_many_failures_interleaved_with_good_messages(broker: Broker) -> None:
     reasons = sorted(d.headers[HEADER_REASON] for d in dead)
     assert reasons == sorted(["retryable", "permanent", "unexpected_error", "contract_violation"])
     assert broker.message_count(queue.name) == 0
+
+
+def test_dead_hook_sees_the_message_before_it_is_dead_lettered(broker: Broker) -> None:
+    error = PermanentError("cannot parse", code="bad_mime", hint="look at the raw mail")
+    recorder = Recorder(fail=_fail_for("msg-0", error))
+    publish_processed(broker, 0)
+    publish_processed(broker, 1)
+    with consuming(broker, broker.names.fetcher_processed, recorder):
+        (dead,) = _dead(broker, 1)
+        assert wait_until(lambda: "msg-1" in recorder.ids())
+    assert recorder.dead == [("msg-0", "bad_mime")]
+    assert dead.headers[HEADER_REASON] == "bad_mime"
+
+
+def test_failing_dead_hook_keeps_the_message_in_retry_until_the_hook_works(
+    broker: Broker,
+) -> None:
+    queue = broker.names.fetcher_processed
+    recorder = Recorder(fail=_fail_for("msg-0", PermanentError("broken", code="bad_mime")))
+    recorder.dead_hook_error = RetryableError("database down", code="store_unavailable")
+    publish_processed(broker, 0)
+    with consuming(broker, queue, recorder):
+        # The hook failed, so the message went to the last tier instead of the DLQ, and comes
+        # back; once the hook works it is handed to the hook and dead-lettered exactly once.
+        assert wait_until(lambda: recorder.ids().count("msg-0") >= 2)
+        recorder.dead_hook_error = None
+        (dead,) = _dead(broker, 1)
+    assert recorder.dead == [("msg-0", "bad_mime")]
+    assert dead.headers[HEADER_REASON] == "bad_mime"
+    assert drain(broker, queue.dead) == []

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from kombu import Connection
 
 from libs.common.broker import topology
-from libs.common.broker.consumer import ConsumerLoop, Handler, InvalidHook, LoopSettings
+from libs.common.broker.consumer import ConsumerLoop, DeadHook, Handler, InvalidHook, LoopSettings
 from libs.common.broker.names import Names, WorkQueue
 from libs.common.broker.publisher import (
     Publisher,
@@ -149,8 +149,13 @@ class Broker:
         *,
         stop: threading.Event,
         on_invalid: InvalidHook | None = None,
+        on_dead: DeadHook[C] | None = None,
     ) -> None:
-        """Consume ``queue`` on this thread until ``stop`` is set (see consumer.py)."""
+        """Consume ``queue`` on this thread until ``stop`` is set (see consumer.py).
+
+        ``on_invalid`` sees messages that fail their contract; ``on_dead`` sees valid ones
+        about to be dead-lettered. Both run before the message goes to the dead-letter queue.
+        """
         ConsumerLoop(
             lambda: self.connection(self.heartbeat_s),
             self._loop_settings,
@@ -159,6 +164,7 @@ class Broker:
             handler,
             stop,
             on_invalid,
+            on_dead,
         ).run()
 
     def close(self) -> None:

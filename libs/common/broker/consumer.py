@@ -42,6 +42,10 @@ log = structlog.get_logger("libs.common.broker")
 C = TypeVar("C", bound=Contract)
 Handler = Callable[[C, Delivery], None]
 InvalidHook = Callable[[bytes, Delivery, ContractError], None]
+#: Called on the worker thread when a valid message is about to be dead-lettered (a permanent
+#: error, or retries used up), so the service can make the loss visible to the user: the
+#: ticketer quarantines the mail, the sender publishes a ``failed`` result.
+DeadHook = Callable[[C, Delivery, Outcome], None]
 
 #: How long the connection thread waits on the handler, and on the socket, per turn.
 TICK_S = 0.05
@@ -78,6 +82,7 @@ class ConsumerLoop(Generic[C]):
         handler: Handler[C],
         stop: Event,
         on_invalid: InvalidHook | None = None,
+        on_dead: DeadHook[C] | None = None,
     ) -> None:
         self._connect = connect
         self._settings = settings
@@ -86,6 +91,7 @@ class ConsumerLoop(Generic[C]):
         self._handler = handler
         self._stop = stop
         self._on_invalid = on_invalid
+        self._on_dead = on_dead
         self._pending: deque[Message] = deque()
         self._current: _Job | None = None
         self._delayed = DelayedRetries()
@@ -183,8 +189,34 @@ class ConsumerLoop(Generic[C]):
             try:
                 self._handler(payload, delivery)
             except BaseException as exc:  # every failure is classified, none escapes
-                return decide(exc, delivery.attempt, tiers)
+                outcome = decide(exc, delivery.attempt, tiers)
+                if outcome.action is Action.DEAD:
+                    return self._dead(payload, delivery, outcome)
+                return outcome
             return ACKED
+
+    def _dead(self, payload: C, delivery: Delivery, outcome: Outcome) -> Outcome:
+        """Run the dead hook; if the hook itself fails, the message waits in the last retry
+        tier and both are tried again, so that it is never parked without its hook."""
+        if self._on_dead is None:
+            return outcome
+        try:
+            self._on_dead(payload, delivery, outcome)
+        except BaseException as exc:
+            log.error(
+                "dead-letter hook failed; retrying the message later",
+                queue=self._queue.name,
+                error=policy.error_text(exc),
+            )
+            return Outcome(
+                Action.RETRY,
+                len(self._queue.retries) - 1,
+                reason=outcome.reason,
+                error=outcome.error,
+                hint=outcome.hint,
+                traceback=outcome.traceback,
+            )
+        return outcome
 
     def _invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> Outcome:
         if self._on_invalid is not None:
