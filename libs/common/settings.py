@@ -27,6 +27,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from libs.common.errors import ConfigError
+from libs.common.msgid import check_message_id_domain, default_message_id_domain
+from libs.common.record_token import DEFAULT_TOKEN_FORMAT, check_token_format
 
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _AFTER = re.compile(r"^(delete|move:.+)$")
@@ -55,6 +57,9 @@ class GraphConfig(_Strict):
     max_concurrency: int = Field(default=4, ge=1, le=4)
     #: Requests per mailbox per 10 minutes; Exchange allows 10,000, we stay below.
     budget_per_10_min: int = Field(default=9000, ge=1, le=10000)
+    #: How long one call may keep retrying throttled or unavailable answers before it gives up
+    #: with a retryable error (the broker's retry tiers take over from there).
+    max_retry_s: float = Field(default=120.0, gt=0)
 
     @field_validator("base_url", "authority_host")
     @classmethod
@@ -83,7 +88,14 @@ class MailboxConfig(_Strict):
     send_as_fallback: Literal["reject", "mailbox"] = "reject"
     ignore_senders: tuple[str, ...] = ()
     auto_acknowledge: bool = False
+    #: At most this many auto-acknowledgements per recipient per hour.
+    auto_ack_per_hour: int = Field(default=3, ge=0)
     keep_raw_mime: bool = False
+    #: Subject token that ties mail to a record; exactly one ``{id}``.
+    record_token_format: str = DEFAULT_TOKEN_FORMAT
+    #: Domain of the Message-IDs mailpipe makes (default ``mailpipe.<mailbox domain>``); the
+    #: ticketer recognises its own mail by it.
+    message_id_domain: str | None = None
 
     @field_validator("address")
     @classmethod
@@ -118,6 +130,29 @@ class MailboxConfig(_Strict):
                 "certificate_file + certificate_key_file"
             )
         return self
+
+    @field_validator("record_token_format")
+    @classmethod
+    def _token_format(cls, value: str) -> str:
+        try:
+            return check_token_format(value)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+
+    @field_validator("message_id_domain")
+    @classmethod
+    def _id_domain(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_message_id_domain(value)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+
+    @property
+    def id_domain(self) -> str:
+        """The domain of mailpipe's own Message-IDs for this mailbox."""
+        return self.message_id_domain or default_message_id_domain(self.address)
 
     @property
     def move_to_folder(self) -> str | None:

@@ -147,6 +147,13 @@ class OutboundResult(Contract):
     error_message: str | None = Field(default=None, max_length=4000)
     #: Notes on how it was sent (e.g. the send-as fallback was used).
     detail: str | None = Field(default=None, max_length=2000)
+    #: What was sent (``sent`` only), so that a record can show the outgoing message.
+    subject: SubjectStr | None = None
+    to: tuple[Address, ...] = Field(default=(), max_length=MAX_RECIPIENTS)
+    cc: tuple[Address, ...] = Field(default=(), max_length=MAX_RECIPIENTS)
+    in_reply_to: HeaderStr | None = None
+    references: tuple[HeaderStr, ...] = Field(default=(), max_length=200)
+    text: BodyStr | None = None
     finished_at: AwareDatetime
 
     @model_validator(mode="after")
