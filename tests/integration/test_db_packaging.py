@@ -43,7 +43,8 @@ def _build(tmp_path: Path) -> Path:
         shutil.copy(ROOT / name, src / name)
     junk = shutil.ignore_patterns("__pycache__", "*.egg-info", ".*")
     for package in ("mailpipe", "libs", "services", "bench"):
-        shutil.copytree(ROOT / package, src / package, ignore=junk)
+        if (ROOT / package).is_dir():  # a package that does not exist yet is not shipped
+            shutil.copytree(ROOT / package, src / package, ignore=junk)
     subprocess.run(
         [sys.executable, "-c", BUILD_PY, "-q", "build_py", "--build-lib", str(out)],
         cwd=src,
