@@ -7,6 +7,7 @@ process). Nothing connects before the first ``declare``, ``publish`` or ``consum
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 from collections.abc import Mapping
@@ -16,7 +17,8 @@ from typing import Any, TypeVar
 from kombu import Connection
 
 from libs.common.broker import topology
-from libs.common.broker.consumer import ConsumerLoop, DeadHook, Handler, InvalidHook, LoopSettings
+from libs.common.broker.batch import BatchHandler, BatchSettings, Handler, single
+from libs.common.broker.consumer import ConsumerLoop, DeadHook, InvalidHook, LoopSettings
 from libs.common.broker.names import Names, WorkQueue
 from libs.common.broker.publisher import (
     Publisher,
@@ -161,10 +163,46 @@ class Broker:
             self._loop_settings,
             queue,
             contract,
+            single(handler),
+            stop,
+            on_invalid,
+            on_dead,
+        ).run()
+
+    def consume_batch(
+        self,
+        queue: WorkQueue,
+        contract: type[C],
+        handler: BatchHandler[C],
+        *,
+        stop: threading.Event,
+        max_batch: int = 20,
+        max_wait_s: float = 0.25,
+        on_invalid: InvalidHook | None = None,
+        on_dead: DeadHook[C] | None = None,
+    ) -> None:
+        """Like :meth:`consume`, but ``handler(items)`` gets up to ``max_batch`` messages at
+        once and returns one result per item, in order (``None``: done; an exception: that
+        item is retried or dead-lettered as in :meth:`consume`).
+
+        A batch starts when ``max_batch`` messages are in hand or ``max_wait_s`` after the
+        first arrived. Invalid messages are dead-lettered on their own and never reach the
+        handler; a handler that raises fails every item of the batch. Prefetch is raised to
+        ``max_batch`` when lower, so that a full batch can arrive.
+        """
+        settings = self._loop_settings
+        if settings.prefetch < max_batch:
+            settings = dataclasses.replace(settings, prefetch=max_batch)
+        ConsumerLoop(
+            lambda: self.connection(self.heartbeat_s),
+            settings,
+            queue,
+            contract,
             handler,
             stop,
             on_invalid,
             on_dead,
+            BatchSettings(max_batch=max_batch, max_wait_s=max_wait_s),
         ).run()
 
     def close(self) -> None:

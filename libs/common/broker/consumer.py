@@ -14,10 +14,9 @@ confirmed) *before* the original is acked. A crash in between duplicates, never 
 from __future__ import annotations
 
 import contextlib
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Event
 from typing import Any, Generic, TypeVar
 
@@ -28,6 +27,7 @@ from kombu import Consumer as KombuConsumer
 from structlog.contextvars import bound_contextvars
 
 from libs.common.broker import policy
+from libs.common.broker.batch import BatchHandler, BatchSettings, Handler, Pending, call
 from libs.common.broker.delayed import DelayedRetries
 from libs.common.broker.names import WorkQueue
 from libs.common.broker.policy import ACKED, Action, Delivery, Outcome, decide
@@ -40,12 +40,13 @@ from libs.common.errors import ContractError
 log = structlog.get_logger("libs.common.broker")
 
 C = TypeVar("C", bound=Contract)
-Handler = Callable[[C, Delivery], None]
 InvalidHook = Callable[[bytes, Delivery, ContractError], None]
 #: Called on the worker thread when a valid message is about to be dead-lettered (a permanent
 #: error, or retries used up), so the service can make the loss visible to the user: the
 #: ticketer quarantines the mail, the sender publishes a ``failed`` result.
 DeadHook = Callable[[C, Delivery, Outcome], None]
+
+__all__ = ["BatchHandler", "ConsumerLoop", "DeadHook", "Handler", "InvalidHook", "LoopSettings"]
 
 #: How long the connection thread waits on the handler, and on the socket, per turn.
 TICK_S = 0.05
@@ -57,11 +58,19 @@ class _Job:
     message: Message
     body: bytes
     delivery: Delivery
-    future: Future[Outcome]
 
     @property
     def properties(self) -> dict[str, Any]:
         return copy_properties(self.message, self.delivery)
+
+
+@dataclass
+class _Batch:
+    """Jobs handed to the worker together; a job leaves ``jobs`` once settled."""
+
+    jobs: list[_Job]
+    future: Future[list[Outcome]]
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -73,16 +82,19 @@ class LoopSettings:
 
 
 class ConsumerLoop(Generic[C]):
+    """Consume one work queue in batches (``BatchSettings()`` = one message at a time)."""
+
     def __init__(
         self,
         connect: Callable[[], Connection],
         settings: LoopSettings,
         queue: WorkQueue,
         contract: type[C],
-        handler: Handler[C],
+        handler: BatchHandler[C],
         stop: Event,
         on_invalid: InvalidHook | None = None,
         on_dead: DeadHook[C] | None = None,
+        batch: BatchSettings | None = None,
     ) -> None:
         self._connect = connect
         self._settings = settings
@@ -92,8 +104,8 @@ class ConsumerLoop(Generic[C]):
         self._stop = stop
         self._on_invalid = on_invalid
         self._on_dead = on_dead
-        self._pending: deque[Message] = deque()
-        self._current: _Job | None = None
+        self._pending: Pending[Message] = Pending(batch or BatchSettings())
+        self._current: _Batch | None = None
         self._delayed = DelayedRetries()
         self._failures = 0
         self._pool: ThreadPoolExecutor | None = None
@@ -156,44 +168,54 @@ class ConsumerLoop(Generic[C]):
             if self._current is None:
                 if self._stop.is_set():
                     return
-                if self._pending:
-                    self._start(self._pending.popleft())
+                if self._pending.ready():
+                    self._start(self._pending.take())
             if self._current is not None:
                 done, _ = wait([self._current.future], timeout=TICK_S)
                 if done:
-                    # Cleared only once settled: if settling fails, _abandon hands it back.
+                    # Cleared only once settled: if settling fails, _abandon hands back the
+                    # jobs not settled yet.
                     self._settle(outlet, self._current)
                     self._current = None
                 else:
                     _pump(conn, TICK_S)
-            elif not self._pending:
-                _pump(conn, IDLE_TICK_S)
+            else:
+                left = self._pending.wait_left_s()
+                _pump(conn, IDLE_TICK_S if left is None else min(max(left, 0.005), TICK_S))
             self._release_delayed(outlet)
             conn.heartbeat_check()
 
-    def _start(self, message: Message) -> None:
+    def _start(self, messages: list[Message]) -> None:
         assert self._pool is not None
-        delivery = delivery_of(message, self._queue.name)
-        body = body_of(message)
-        future = self._pool.submit(self._work, body, delivery)
-        self._current = _Job(message, body, delivery, future)
+        jobs = [_Job(m, body_of(m), delivery_of(m, self._queue.name)) for m in messages]
+        future = self._pool.submit(self._work, [(j.body, j.delivery) for j in jobs])
+        self._current = _Batch(jobs, future)
 
-    def _work(self, body: bytes, delivery: Delivery) -> Outcome:
-        """On the worker thread: parse, run the handler, classify what happened."""
+    def _work(self, items: list[tuple[bytes, Delivery]]) -> list[Outcome]:
+        """On the worker thread: parse, run the handler once, classify what happened."""
+        outcomes: list[Outcome | None] = [None] * len(items)
+        valid: list[tuple[int, C, Delivery]] = []
+        for index, (body, delivery) in enumerate(items):
+            with _bound(delivery):
+                try:
+                    valid.append((index, self._contract.from_json(body), delivery))
+                except ContractError as exc:
+                    outcomes[index] = self._invalid(body, delivery, exc)
+        if valid:
+            # A batch of one runs with its ids bound, so the handler's own lines carry them.
+            binding = _bound(valid[0][2]) if len(valid) == 1 else contextlib.nullcontext()
+            with binding:
+                results = call(self._handler, [(p, d) for _, p, d in valid])
+        else:
+            results = []
         tiers = len(self._queue.retries)
-        with _bound(delivery):
-            try:
-                payload = self._contract.from_json(body)
-            except ContractError as exc:
-                return self._invalid(body, delivery, exc)
-            try:
-                self._handler(payload, delivery)
-            except BaseException as exc:  # every failure is classified, none escapes
-                outcome = decide(exc, delivery.attempt, tiers)
-                if outcome.action is Action.DEAD:
-                    return self._dead(payload, delivery, outcome)
-                return outcome
-            return ACKED
+        for (index, payload, delivery), failure in zip(valid, results, strict=True):
+            outcome = decide(failure, delivery.attempt, tiers)
+            if outcome.action is Action.DEAD:
+                with _bound(delivery):
+                    outcome = self._dead(payload, delivery, outcome)
+            outcomes[index] = outcome
+        return [o if o is not None else ACKED for o in outcomes]
 
     def _dead(self, payload: C, delivery: Delivery, outcome: Outcome) -> Outcome:
         """Run the dead hook; if the hook itself fails, the message waits in the last retry
@@ -226,17 +248,22 @@ class ConsumerLoop(Generic[C]):
                 return decide(exc, delivery.attempt, len(self._queue.retries))
         return decide(error, delivery.attempt, len(self._queue.retries))
 
-    def _settle(self, outlet: Outlet, job: _Job) -> None:
-        """On the connection thread: carry out the outcome, then ack."""
-        outcome = job.future.result()
-        with _bound(job.delivery):
-            if outcome.action is Action.RETRY:
-                self._retry(outlet, job, outcome)
-            elif outcome.action is Action.DEAD:
-                self._dead_letter(outlet, job, outcome)
-            job.message.ack()
-            if outcome.action is Action.ACK:
-                log.info("message acked", queue=self._queue.name)
+    def _settle(self, outlet: Outlet, batch: _Batch) -> None:
+        """On the connection thread: carry out each outcome, then ack, job by job."""
+        if not batch.outcomes:
+            batch.outcomes = batch.future.result()
+        while batch.jobs:
+            job, outcome = batch.jobs[0], batch.outcomes[0]
+            with _bound(job.delivery):
+                if outcome.action is Action.RETRY:
+                    self._retry(outlet, job, outcome)
+                elif outcome.action is Action.DEAD:
+                    self._dead_letter(outlet, job, outcome)
+                job.message.ack()
+                if outcome.action is Action.ACK:
+                    log.info("message acked", queue=self._queue.name)
+            batch.jobs.pop(0)
+            batch.outcomes.pop(0)
 
     def _retry(self, outlet: Outlet, job: _Job, outcome: Outcome) -> None:
         assert outcome.tier is not None
@@ -279,18 +306,18 @@ class ConsumerLoop(Generic[C]):
         self._delayed.release(send, everything=everything)
 
     def _abandon(self) -> None:
-        """The session ends: wait for a running handler, then hand unacked messages back."""
-        job, self._current = self._current, None
-        messages = list(self._pending)
-        self._pending.clear()
-        if job is not None:
-            wait([job.future])
-            log.warning(
-                "session ended before the message was settled; it will be redelivered",
-                queue=self._queue.name,
-                message_id=job.delivery.message_id,
-            )
-            messages.insert(0, job.message)
+        """The session ends: wait for a running handler, then hand unsettled messages back."""
+        batch, self._current = self._current, None
+        messages = self._pending.clear()
+        if batch is not None:
+            wait([batch.future])
+            if batch.jobs:
+                log.warning(
+                    "session ended before messages were settled; they will be redelivered",
+                    queue=self._queue.name,
+                    message_ids=[job.delivery.message_id for job in batch.jobs],
+                )
+            messages[:0] = [job.message for job in batch.jobs]
         for message in messages:
             try:
                 self._hand_back(message)
