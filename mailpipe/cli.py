@@ -108,6 +108,12 @@ def graphsim(
     )
 
 
+# Probes for container healthchecks; cli_ops imports only the standard library and typer.
+from mailpipe.cli_ops import healthcheck  # noqa: E402
+
+app.command()(healthcheck)
+
+
 def main() -> None:
     try:
         app()
