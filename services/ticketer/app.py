@@ -1,13 +1,121 @@
 """Wiring of the ticketer: consumes InboundEmail, keeps records, publishes ProcessedEmail.
 
-Until the inbound pipeline lands, the ticketer starts, connects and declares its topology.
+Two consumer loops: ``<ns>.ticketer`` (InboundEmail → :meth:`Ticketer.handle`, with
+:meth:`Ticketer.on_dead` quarantining what cannot be handled) and ``<ns>.ticketer.results``
+(sent OutboundResults → :meth:`Ticketer.handle_result`). Readiness: broker and database.
 """
 
 from __future__ import annotations
 
-from libs.common.service import bootstrap, run_consumers
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from libs.common.blobs import BlobStore
+from libs.common.contracts import InboundEmail, OutboundResult
+from libs.common.settings import MailpipeConfig
+from services.ticketer.handler import Ticketer
+from services.ticketer.metrics import TicketerMetrics
+from services.ticketer.publishing import BrokerOutbox
+from services.ticketer.requesters import USER_SELECT, RequesterDirectory
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+    from libs.common.broker import Broker
+    from libs.common.graph import GraphMail
+    from services.ticketer.store import RecordStore
+
+log = structlog.get_logger(__name__)
+
+Loop = tuple[str, Callable[[], None]]
+
+#: A requester lookup waits at most this long on throttling: enrichment must not hold a record.
+LOOKUP_RETRY_BUDGET_S = 10.0
+
+
+def user_fetcher(config: MailpipeConfig) -> Callable[[str, str], dict[str, Any]]:
+    """``fetch(mailbox, address)`` through that mailbox's app registration (one client each)."""
+    from libs.common.graph import GraphMail, RetryPolicy
+
+    clients: dict[str, GraphMail] = {}
+    lock = threading.Lock()
+    policy = RetryPolicy(budget_s=min(LOOKUP_RETRY_BUDGET_S, config.graph.max_retry_s))
+
+    def fetch(mailbox: str, address: str) -> dict[str, Any]:
+        with lock:
+            client = clients.get(mailbox)
+            if client is None:
+                client = GraphMail(config.graph, config.mailbox(mailbox), policy=policy)
+                clients[mailbox] = client
+        return client.get_user(address, select=USER_SELECT)
+
+    return fetch
+
+
+def build_ticketer(
+    store: RecordStore,
+    blob_dir: Path,
+    broker: Broker,
+    config: MailpipeConfig,
+    *,
+    registry: CollectorRegistry | None = None,
+) -> Ticketer:
+    return Ticketer(
+        store,
+        BlobStore(blob_dir),
+        BrokerOutbox(broker),
+        config,
+        requesters=RequesterDirectory(store, user_fetcher(config)),
+        metrics=TicketerMetrics(registry),
+    )
+
+
+def consumer_loops(broker: Broker, ticketer: Ticketer, stop: threading.Event) -> list[Loop]:
+    names = broker.names
+
+    def inbound() -> None:
+        broker.consume(
+            names.ticketer, InboundEmail, ticketer.handle, stop=stop, on_dead=ticketer.on_dead
+        )
+
+    def results() -> None:
+        broker.consume(names.ticketer_results, OutboundResult, ticketer.handle_result, stop=stop)
+
+    return [("ticketer-inbound", inbound), ("ticketer-results", results)]
+
+
+def _database_check(store: RecordStore) -> Callable[[], tuple[bool, str]]:
+    def check() -> tuple[bool, str]:
+        try:
+            store.ping()
+        except Exception as exc:  # any failure means "not ready"
+            return False, f"database unavailable: {exc.__class__.__name__}"
+        return True, "connected"
+
+    return check
 
 
 def main() -> int:
+    from prometheus_client import REGISTRY
+
+    from libs.common.db import ensure_schema
+    from libs.common.service import bootstrap, run_consumers
+    from services.ticketer.store import RecordStore
+
     runtime = bootstrap("ticketer")
-    return run_consumers(runtime, [])
+    url = runtime.settings.database_url.get_secret_value()
+    ensure_schema(url)
+    store = RecordStore.open(url, migrate=False)
+    if runtime.health is not None:
+        runtime.health.add_check("database", _database_check(store))
+    ticketer = build_ticketer(
+        store, runtime.settings.blob_dir, runtime.broker, runtime.config, registry=REGISTRY
+    )
+    try:
+        return run_consumers(runtime, consumer_loops(runtime.broker, ticketer, runtime.stop))
+    finally:
+        store.close()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from services.ticketer.store.acks import Acks
 from services.ticketer.store.emails import EmailWrites
+from services.ticketer.store.lookups import Lookups
 from services.ticketer.store.operations import Operations
 from services.ticketer.store.queries import RecordQueries
 
 
-class RecordStore(EmailWrites, RecordQueries, Operations, Acks):
+class RecordStore(EmailWrites, RecordQueries, Lookups, Operations, Acks):
     """Records, their messages, the processed log, quarantine, the requester cache, the ack log.
 
     Open it with ``RecordStore.open(database_url)`` (migrates the schema first, see

@@ -1,0 +1,217 @@
+"""Between the broker contracts and the record store's plain data. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from libs.common.contracts import (
+    MAX_SUBJECT_CHARS,
+    Address,
+    InboundEmail,
+    OutboundEmail,
+    OutboundResult,
+    ProcessedEmail,
+    RecordEvent,
+)
+from libs.common.record_token import record_token
+from services.ticketer.domain.bodies import body_text, sanitize_html, strip_quoted
+from services.ticketer.domain.facts import MailFacts
+from services.ticketer.domain.verdict import Classification
+from services.ticketer.store.models import (
+    Attachment,
+    DeliveryFailure,
+    Kind,
+    NewMessage,
+    Party,
+    ProcessedRow,
+    RecordSummary,
+)
+
+#: The contract allows 200 References; keep the newest when a thread is longer.
+MAX_REFERENCES = 200
+Change = str
+
+
+def thread_ids(facts: MailFacts) -> list[str]:
+    """In-Reply-To first, then References newest first: the closest ancestor wins."""
+    return list(dict.fromkeys([*facts.in_reply_to, *reversed(facts.references)]))
+
+
+def new_message(
+    email: InboundEmail,
+    facts: MailFacts,
+    kind: Kind,
+    *,
+    strip_quotes: bool = False,
+    failures: tuple[DeliveryFailure, ...] = (),
+) -> NewMessage:
+    """The message row for an inbound email: sanitised HTML, derived text, the truncated flag.
+
+    ``strip_quotes`` keeps only the new part of a reply in ``body_text``; the whole mail stays
+    in ``body_html`` (and in the raw MIME blob when there is one).
+    """
+    text_in = email.body.text if email.body.text is not None else facts.text
+    html_in = email.body.html if email.body.html is not None else facts.html
+    text = body_text(text_in, html_in)
+    if strip_quotes and text:
+        text = strip_quoted(text)
+    sender = email.from_ or email.sender
+    return NewMessage(
+        mailbox=email.mailbox,
+        direction="in",
+        kind=kind,
+        received_at=email.received_at,
+        graph_id=email.graph_id,
+        folder=email.folder,
+        internet_message_id=email.internet_message_id,
+        in_reply_to=facts.in_reply_to[0] if facts.in_reply_to else None,
+        references=facts.references[-MAX_REFERENCES:],
+        conversation_id=email.conversation_id,
+        from_=_party(sender),
+        to=tuple(Party(a.address, a.name) for a in email.to),
+        cc=tuple(Party(a.address, a.name) for a in email.cc),
+        subject=email.subject,
+        body_text=text or None,
+        body_html=sanitize_html(html_in) if html_in else None,
+        truncated=email.body.truncated,
+        attachments=tuple(
+            Attachment(
+                name=a.name,
+                sha256=a.blob.sha256,
+                size=a.blob.size,
+                content_type=a.content_type,
+                inline=a.is_inline,
+                content_id=a.content_id,
+            )
+            for a in email.attachments
+        ),
+        delivery_failures=failures,
+    )
+
+
+def delivery_failures(verdict: Classification) -> tuple[DeliveryFailure, ...]:
+    """The bounce's failed recipients, each naming the message of ours that bounced."""
+    return tuple(
+        DeliveryFailure(
+            recipient=f.recipient or "(unknown)",
+            status=f.status,
+            diagnostic=f.diagnostic[:1000],
+            original_message_id=verdict.original_message_id,
+        )
+        for f in verdict.failures
+    ) or (
+        DeliveryFailure(
+            recipient="(unknown)", status="", original_message_id=verdict.original_message_id
+        ),
+    )
+
+
+def processed_email(row: ProcessedRow) -> ProcessedEmail:
+    return ProcessedEmail(
+        mailbox=row.mailbox,
+        folder=row.folder,
+        graph_id=row.graph_id,
+        internet_message_id=row.internet_message_id,
+        outcome=row.outcome,
+        record_id=row.record_id,
+        reason=row.reason,
+        processed_at=row.processed_at,
+    )
+
+
+def record_event(
+    record: RecordSummary, change: Change, internet_message_id: str | None, now: datetime
+) -> RecordEvent:
+    created = change == "new_request"
+    return RecordEvent.model_validate(
+        {
+            "event": "created" if created else "updated",
+            "record_id": record.id,
+            "mailbox": record.mailbox,
+            "subject": record.subject[:MAX_SUBJECT_CHARS],
+            "requester": _address(record.requester),
+            "status": record.status,
+            "message_count": record.message_count,
+            "change": change,
+            "internet_message_id": internet_message_id,
+            "occurred_at": now,
+        }
+    )
+
+
+def ack_job_id(mailbox: str, record_id: int) -> str:
+    """Deterministic, so a redelivered email asks for the same acknowledgement again."""
+    return f"ack:{mailbox.lower()}:{record_id}"
+
+
+def ack_recipient(email: InboundEmail) -> Address | None:
+    """Reply-To when given (RFC 5322 says answers go there), else From."""
+    if email.reply_to:
+        return email.reply_to[0]
+    return email.from_ or email.sender
+
+
+def ack_job(email: InboundEmail, record_id: int, token_format: str, now: datetime) -> OutboundEmail:
+    """The auto-acknowledgement of a new record, threaded to the customer's mail."""
+    recipient = ack_recipient(email)
+    if recipient is None:
+        raise ValueError("the mail has no address to acknowledge")
+    token = record_token(record_id, token_format)
+    subject = f"Re: {email.subject}".strip() if email.subject else "Re: your message"
+    references = list(
+        dict.fromkeys([*(r for r in email.headers.references), email.internet_message_id or ""])
+    )
+    text = (
+        "Thank you for your message. We have registered it as "
+        f"{token} and will get back to you.\n\n"
+        f"Please keep {token} in the subject when you write to us about it.\n\n"
+        "This is an automatic reply."
+    )
+    return OutboundEmail(
+        job_id=ack_job_id(email.mailbox, record_id),
+        mailbox=email.mailbox,
+        to=(recipient,),
+        subject=subject[:MAX_SUBJECT_CHARS],
+        text=text,
+        in_reply_to=email.internet_message_id,
+        references=tuple(r for r in references if r)[-MAX_REFERENCES:],
+        record_id=record_id,
+        auto_submitted="auto-replied",
+        created_at=now,
+    )
+
+
+def outbound_message(result: OutboundResult) -> NewMessage:
+    """A sent job as an outbound message of its record (threading finds replies to it)."""
+    assert result.mailbox is not None and result.internet_message_id is not None
+    sender = result.sent_as or result.mailbox
+    return NewMessage(
+        mailbox=result.mailbox,
+        direction="out",
+        kind="outbound",
+        received_at=result.finished_at,
+        internet_message_id=result.internet_message_id,
+        in_reply_to=result.in_reply_to,
+        references=tuple(result.references),
+        from_=Party(sender),
+        to=tuple(Party(a.address, a.name) for a in result.to),
+        cc=tuple(Party(a.address, a.name) for a in result.cc),
+        subject=result.subject or "",
+        body_text=result.text,
+    )
+
+
+def _party(address: Address | None) -> Party | None:
+    return Party(address.address, address.name) if address is not None else None
+
+
+def _address(party: Party | None) -> Address | None:
+    """The record's requester as a contract address; one the contract refuses is left out."""
+    if party is None:
+        return None
+    try:
+        return Address(address=party.address, name=party.name)
+    except ValidationError:
+        return None

@@ -1,0 +1,330 @@
+"""``Ticketer``: one inbound email → exactly one outcome, then its effects (docs/ticketer.md).
+
+The decisions (classification, threading, what to store, whether to acknowledge) run over the
+ports of :mod:`services.ticketer.ports`; no broker, HTTP or database library is imported here.
+Order per email: the stored outcome wins (a redelivery republishes it); otherwise classify,
+write the outcome in one transaction, and only then publish ProcessedEmail, a RecordEvent and
+the auto-acknowledgement. A crash between the write and the publishes is healed by the
+redelivery, which takes the first branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+
+from libs.common.broker.policy import Delivery, Outcome
+from libs.common.contracts import InboundEmail, OutboundResult
+from libs.common.db import utcnow
+from libs.common.errors import MailpipeError, PermanentError
+from libs.common.record_token import find_record_token
+from libs.common.settings import MailboxConfig, MailpipeConfig
+from services.ticketer import convert
+from services.ticketer.domain.classify import classify
+from services.ticketer.domain.facts import MailFacts
+from services.ticketer.domain.inbound import facts_from_inbound
+from services.ticketer.domain.verdict import Classification
+from services.ticketer.metrics import TicketerMetrics
+from services.ticketer.ports import Blobs, Outbox, Records, RequesterLookup
+from services.ticketer.store.errors import RecordNotFound
+from services.ticketer.store.models import Party, ProcessedRow, WriteResult
+
+log = structlog.get_logger(__name__)
+
+#: Message kinds of an appended email → the RecordEvent ``change`` it announces.
+_CHANGES = {"reply": "reply", "auto_reply": "auto_reply", "delivery_failure": "delivery_failure"}
+
+
+class BadMimeError(PermanentError):
+    """The raw MIME blob is not an RFC 822 message."""
+
+    code = "bad_mime"
+
+
+class Ticketer:
+    """Handles InboundEmail (``handle``), gives up on it (``on_dead``), records sent results
+    (``handle_result``). Thread-safe when its ports are (the store and broker adapters are)."""
+
+    def __init__(
+        self,
+        store: Records,
+        blobs: Blobs,
+        outbox: Outbox,
+        config: MailpipeConfig,
+        *,
+        requesters: RequesterLookup | None = None,
+        metrics: TicketerMetrics | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._outbox = outbox
+        self._config = config
+        self._requesters = requesters
+        self._metrics = metrics or TicketerMetrics()
+        self._clock = clock
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    def handle(self, email: InboundEmail, delivery: Delivery | None = None) -> None:
+        box = self._config.mailbox(email.mailbox)
+        done = self._store.processed_outcome(email.mailbox, email.graph_id)
+        if done is not None:
+            self._republish(email, box, done)
+            return
+        facts = self._facts(email)
+        verdict = self._classify(facts, box)
+        result, change = self._write(email, box, facts, verdict)
+        self._effects(email, box, verdict, result, change)
+
+    def on_dead(self, email: InboundEmail, delivery: Delivery, outcome: Outcome) -> None:
+        """The email could not be handled: quarantine it and tell the fetcher to move it."""
+        detail = outcome.error + (f" ({outcome.hint})" if outcome.hint else "")
+        result = self._store.quarantine_email(
+            email.mailbox,
+            email.graph_id,
+            outcome.reason or "unexpected_error",
+            detail=detail[:2000],
+            attempts=delivery.attempt,
+            folder=email.folder,
+            internet_message_id=email.internet_message_id,
+            subject=email.subject,
+        )
+        self._outbox.processed(convert.processed_email(result.processed))
+        if result.fresh and result.processed.outcome == "quarantined":
+            self._metrics.quarantined.labels(email.mailbox).inc()
+            log.error(
+                "email quarantined",
+                mailbox=email.mailbox,
+                graph_id=email.graph_id,
+                reason=outcome.reason,
+                hint="see `mailpipe quarantine list`; replay with `mailpipe quarantine replay ID`",
+            )
+
+    # -- sent results ----------------------------------------------------------------------
+
+    def handle_result(self, result: OutboundResult, delivery: Delivery | None = None) -> None:
+        """A sent job with a record: store it on the record, so that answers thread back."""
+        if result.status != "sent" or result.record_id is None:
+            return
+        if result.mailbox is None or result.internet_message_id is None:
+            log.warning("sent result without mailbox or Message-ID", job=result.job_id)
+            return
+        try:
+            _, stored = self._store.record_outbound(
+                result.record_id, convert.outbound_message(result)
+            )
+        except RecordNotFound:
+            log.info("sent result for a deleted record", record_id=result.record_id)
+            return
+        if stored:
+            self._metrics.outbound_recorded.labels(result.mailbox).inc()
+            self._event(result.record_id, "outbound", result.internet_message_id)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _facts(self, email: InboundEmail) -> MailFacts:
+        for attachment in email.attachments:
+            if not self._blobs.exists(attachment.blob):
+                # get() raises the blob store's own typed error, with its hint.
+                self._blobs.get(attachment.blob)
+        raw = self._blobs.get(email.raw_mime) if email.raw_mime is not None else None
+        facts = facts_from_inbound(email, raw)
+        if raw is not None and not facts.headers:
+            raise BadMimeError(
+                f"the raw MIME of {email.graph_id} has no headers: not an RFC 822 message",
+                hint="look at the mail in the quarantine folder; replay it once it is fixed",
+            )
+        return facts
+
+    def _classify(self, facts: MailFacts, box: MailboxConfig) -> Classification:
+        return classify(
+            facts,
+            mailbox=box.address,
+            own_message_id_domain=box.id_domain,
+            ignore_senders=box.ignore_senders,
+        )
+
+    def _write(
+        self, email: InboundEmail, box: MailboxConfig, facts: MailFacts, verdict: Classification
+    ) -> tuple[WriteResult, str | None]:
+        if verdict.kind == "request":
+            return self._request(email, box, facts)
+        if verdict.kind == "auto_reply":
+            return self._auto_reply(email, box, facts)
+        if verdict.kind == "bounce":
+            return self._bounce(email, facts, verdict)
+        return self._ignore(email, f"{verdict.kind}:{verdict.reason}"), None
+
+    def _request(
+        self, email: InboundEmail, box: MailboxConfig, facts: MailFacts
+    ) -> tuple[WriteResult, str | None]:
+        record_id = self._thread(email, box, facts)
+        if record_id is not None:
+            reply = convert.new_message(email, facts, "reply", strip_quotes=True)
+            try:
+                return self._store.append_message(record_id, reply), "reply"
+            except RecordNotFound:
+                log.info("reply to a deleted record; starting a new one", record_id=record_id)
+        message = convert.new_message(email, facts, "request")
+        return self._store.create_record_with_message(
+            message, requester=self._requester(email)
+        ), "new_request"
+
+    def _auto_reply(
+        self, email: InboundEmail, box: MailboxConfig, facts: MailFacts
+    ) -> tuple[WriteResult, str | None]:
+        record_id = self._thread(email, box, facts)
+        if record_id is not None:
+            note = convert.new_message(email, facts, "auto_reply")
+            try:
+                # A note only: an out-of-office answer needs no agent, so no reopening.
+                return self._store.append_message(record_id, note, reopen=False), "auto_reply"
+            except RecordNotFound:
+                pass
+        return self._ignore(email, "auto_reply"), None
+
+    def _bounce(
+        self, email: InboundEmail, facts: MailFacts, verdict: Classification
+    ) -> tuple[WriteResult, str | None]:
+        original = verdict.original_message_id
+        ref = self._store.find_message_by_internet_id(email.mailbox, original) if original else None
+        if ref is not None:
+            failures = convert.delivery_failures(verdict)
+            message = convert.new_message(email, facts, "delivery_failure", failures=failures)
+            try:
+                return self._store.append_message(
+                    ref.record_id, message, reopen=False
+                ), "delivery_failure"
+            except RecordNotFound:
+                pass
+        return self._ignore(email, "bounce_unmatched"), None
+
+    def _ignore(self, email: InboundEmail, reason: str) -> WriteResult:
+        return self._store.record_ignored(
+            email.mailbox,
+            email.graph_id,
+            reason,
+            folder=email.folder,
+            internet_message_id=email.internet_message_id,
+        )
+
+    def _thread(self, email: InboundEmail, box: MailboxConfig, facts: MailFacts) -> int | None:
+        """Record token in the subject, then In-Reply-To/References, then conversationId."""
+        token = find_record_token(email.subject, box.record_token_format)
+        if token is not None and self._store.record_mailbox(token) == box.address:
+            return token
+        ids = convert.thread_ids(facts)
+        if ids:
+            found = self._store.find_record_by_message_ids(email.mailbox, ids)
+            if found is not None:
+                return found
+        if email.conversation_id:
+            return self._store.find_record_by_conversation(email.mailbox, email.conversation_id)
+        return None
+
+    def _requester(self, email: InboundEmail) -> Party | None:
+        sender = email.from_ or email.sender
+        if sender is None:
+            return None
+        party = Party(sender.address, sender.name)
+        if self._requesters is None:
+            return party
+        found = self._requesters(email.mailbox, sender.address)
+        if found is not None and found.in_tenant and found.display_name:
+            return Party(sender.address, found.display_name)
+        return party
+
+    # -- effects ---------------------------------------------------------------------------
+
+    def _effects(
+        self,
+        email: InboundEmail,
+        box: MailboxConfig,
+        verdict: Classification,
+        result: WriteResult,
+        change: str | None,
+    ) -> None:
+        row = result.processed
+        self._outbox.processed(convert.processed_email(row))
+        if not result.fresh:
+            return  # a concurrent handler of the same email wrote it and publishes the rest
+        self._count(email.mailbox, row, change)
+        log.info(
+            "email handled",
+            mailbox=email.mailbox,
+            outcome=row.outcome,
+            record_id=row.record_id,
+            reason=row.reason or verdict.reason,
+        )
+        if row.outcome in ("created", "appended") and row.record_id is not None and change:
+            self._event(row.record_id, change, email.internet_message_id)
+        if result.created and row.record_id is not None and verdict.may_acknowledge:
+            self._acknowledge(email, box, row.record_id)
+
+    def _republish(self, email: InboundEmail, box: MailboxConfig, done: ProcessedRow) -> None:
+        """A redelivery or re-fetch: the same ProcessedEmail, event and acknowledgement."""
+        self._outbox.processed(convert.processed_email(done))
+        if done.record_id is None or done.outcome not in ("created", "appended"):
+            return
+        change = "new_request" if done.outcome == "created" else self._appended_change(email)
+        self._event(done.record_id, change, email.internet_message_id)
+        if done.outcome == "created" and box.auto_acknowledge:
+            try:
+                verdict = self._classify(self._facts(email), box)
+            except MailpipeError as exc:
+                log.warning("redelivered email not re-classified; no ack", error=str(exc))
+                return
+            if verdict.may_acknowledge:
+                # reserve_ack is idempotent per job id: the same answer as the first time.
+                self._acknowledge(email, box, done.record_id)
+
+    def _appended_change(self, email: InboundEmail) -> str:
+        if email.internet_message_id:
+            ref = self._store.find_message_by_internet_id(email.mailbox, email.internet_message_id)
+            if ref is not None:
+                return _CHANGES.get(ref.kind, "reply")
+        return "reply"
+
+    def _event(self, record_id: int, change: str, internet_message_id: str | None) -> None:
+        record = self._store.record_summary(record_id)
+        if record is None:
+            return  # deleted since: nothing to announce
+        self._outbox.event(convert.record_event(record, change, internet_message_id, self._clock()))
+
+    def _acknowledge(self, email: InboundEmail, box: MailboxConfig, record_id: int) -> None:
+        if not box.auto_acknowledge:
+            return
+        recipient = convert.ack_recipient(email)
+        if recipient is None or recipient.address.lower() == box.address:
+            return
+        try:
+            job = convert.ack_job(email, record_id, box.record_token_format, self._clock())
+        except ValueError as exc:  # pydantic's ValidationError is one: an unusable address
+            log.warning("no auto-acknowledgement: cannot build the job", error=str(exc)[:300])
+            return
+        reserved = self._store.reserve_ack(
+            job.job_id,
+            mailbox=box.address,
+            recipient=recipient.address,
+            record_id=record_id,
+            limit=box.auto_ack_per_hour,
+        )
+        if not reserved:
+            self._metrics.acks_limited.labels(box.address).inc()
+            log.info("auto-acknowledgement rate limit reached", record_id=record_id)
+            return
+        self._outbox.outbound(job)
+        self._metrics.acks.labels(box.address).inc()
+
+    def _count(self, mailbox: str, row: ProcessedRow, change: str | None) -> None:
+        if row.outcome == "created":
+            self._metrics.records_created.labels(mailbox).inc()
+        elif row.outcome == "appended":
+            self._metrics.messages_appended.labels(mailbox, change or "reply").inc()
+        elif row.outcome == "ignored":
+            # The reason's first word only: patterns and codes would make unbounded labels.
+            reason = (row.reason or "unknown").split(":", 1)[0]
+            self._metrics.ignored.labels(mailbox, reason).inc()

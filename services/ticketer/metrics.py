@@ -1,0 +1,56 @@
+"""The ticketer's Prometheus metrics (``mailpipe_`` prefix), served on ``/metrics``.
+
+Each ``TicketerMetrics`` registers on the registry it is given: the service uses the process
+registry, tests give each ticketer its own so that several can live in one process.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+
+
+class TicketerMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        registry = registry if registry is not None else CollectorRegistry()
+        self.records_created = Counter(
+            "mailpipe_ticketer_records_created",
+            "Records created from inbound mail",
+            ["mailbox"],
+            registry=registry,
+        )
+        self.messages_appended = Counter(
+            "mailpipe_ticketer_messages_appended",
+            "Inbound mail appended to an existing record, by kind (reply, note, bounce)",
+            ["mailbox", "kind"],
+            registry=registry,
+        )
+        self.ignored = Counter(
+            "mailpipe_ticketer_mails_ignored",
+            "Inbound mail that made no record, by reason class",
+            ["mailbox", "reason"],
+            registry=registry,
+        )
+        self.quarantined = Counter(
+            "mailpipe_ticketer_mails_quarantined",
+            "Inbound mail given up on and quarantined",
+            ["mailbox"],
+            registry=registry,
+        )
+        self.acks = Counter(
+            "mailpipe_ticketer_auto_acks_published",
+            "Auto-acknowledgement jobs published",
+            ["mailbox"],
+            registry=registry,
+        )
+        self.acks_limited = Counter(
+            "mailpipe_ticketer_auto_acks_rate_limited",
+            "Auto-acknowledgements not sent because the recipient's hourly limit was reached",
+            ["mailbox"],
+            registry=registry,
+        )
+        self.outbound_recorded = Counter(
+            "mailpipe_ticketer_outbound_recorded",
+            "Sent messages added to their records",
+            ["mailbox"],
+            registry=registry,
+        )

@@ -1,0 +1,114 @@
+"""The faces the ticketer's handler works through, so that its decisions run without servers.
+
+``Records`` is what the handler needs of :class:`services.ticketer.store.RecordStore`;
+``Outbox`` publishes the handler's effects (the broker adapter is
+:class:`services.ticketer.publishing.BrokerOutbox`); ``RequesterLookup`` answers "who is this
+sender in the tenant" (:class:`services.ticketer.requesters.RequesterDirectory`). Unit tests
+pass in-memory fakes of all three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Protocol
+
+from libs.common.contracts import BlobRef, OutboundEmail, ProcessedEmail, RecordEvent
+from services.ticketer.store.models import (
+    MessageRef,
+    NewMessage,
+    Party,
+    ProcessedRow,
+    RecordSummary,
+    Requester,
+    WriteResult,
+)
+
+
+class Records(Protocol):
+    def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None: ...
+
+    def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None: ...
+
+    def find_record_by_message_ids(self, mailbox: str, ids: Sequence[str]) -> int | None: ...
+
+    def find_record_by_conversation(self, mailbox: str, conversation_id: str) -> int | None: ...
+
+    def record_mailbox(self, record_id: int) -> str | None: ...
+
+    def record_summary(self, record_id: int) -> RecordSummary | None: ...
+
+    def create_record_with_message(
+        self, msg: NewMessage, *, subject: str | None = None, requester: Party | None = None
+    ) -> WriteResult: ...
+
+    def append_message(
+        self, record_id: int, msg: NewMessage, *, reopen: bool = True
+    ) -> WriteResult: ...
+
+    def record_ignored(
+        self,
+        mailbox: str,
+        graph_id: str,
+        reason: str,
+        *,
+        folder: str = "inbox",
+        internet_message_id: str | None = None,
+        record_id: int | None = None,
+    ) -> WriteResult: ...
+
+    def quarantine_email(
+        self,
+        mailbox: str,
+        graph_id: str,
+        reason: str,
+        *,
+        detail: str = "",
+        attempts: int = 0,
+        folder: str = "inbox",
+        internet_message_id: str | None = None,
+        subject: str = "",
+    ) -> WriteResult: ...
+
+    def record_outbound(self, record_id: int, msg: NewMessage) -> tuple[MessageRef, bool]: ...
+
+    def reserve_ack(
+        self,
+        job_id: str,
+        *,
+        mailbox: str,
+        recipient: str,
+        record_id: int | None,
+        limit: int,
+        window: timedelta = ...,
+    ) -> bool: ...
+
+
+class Blobs(Protocol):
+    """Read access to the blob store (:class:`libs.common.blobs.BlobStore`)."""
+
+    def get(self, ref: BlobRef) -> bytes: ...
+
+    def exists(self, ref: BlobRef) -> bool: ...
+
+
+class RequesterCache(Protocol):
+    def get_requester(self, address: str) -> Requester | None: ...
+
+    def put_requester(self, requester: Requester) -> None: ...
+
+
+class Outbox(Protocol):
+    """Publishes the handler's effects; each call returns once the broker has the message."""
+
+    def processed(self, message: ProcessedEmail) -> None: ...
+
+    def event(self, message: RecordEvent) -> None: ...
+
+    def outbound(self, message: OutboundEmail) -> None: ...
+
+
+class RequesterLookup(Protocol):
+    """The tenant's view of a sender (display name …), or ``None``. Never raises."""
+
+    def __call__(self, mailbox: str, address: str) -> Requester | None: ...

@@ -1,0 +1,125 @@
+"""Requester enrichment: who a sender is in the tenant (Graph ``GET /users/{address}``), cached.
+
+It never blocks a record: any failure is logged and the record is made without it. Answers,
+"not in the tenant" included, are cached in the store's ``requesters`` table, so a known sender
+costs no Graph request. A permission error (``User.Read.All`` not granted) is logged once per
+back-off period with its hint and lookups pause for that period, so a missing permission does
+not cost one failing request per new record.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from libs.common.db import utcnow
+from libs.common.errors import MailpipeError
+from services.ticketer.ports import RequesterCache
+from services.ticketer.store.models import Requester
+
+log = structlog.get_logger(__name__)
+
+#: Fetch one user: (mailbox, address) -> Graph's user JSON. Raises the Graph client's errors.
+FetchUser = Callable[[str, str], dict[str, Any]]
+
+#: Graph ``$select`` for the lookup (every field is on Graph's and the simulator's user).
+USER_SELECT = ("id", "displayName", "mail", "userPrincipalName", "jobTitle")
+
+
+class RequesterDirectory:
+    """``lookup(mailbox, address) -> Requester | None``: cached, never raises."""
+
+    def __init__(
+        self,
+        cache: RequesterCache,
+        fetch: FetchUser,
+        *,
+        ttl: timedelta = timedelta(days=1),
+        negative_ttl: timedelta = timedelta(days=7),
+        pause_s: float = 600.0,
+        clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._cache = cache
+        self._fetch = fetch
+        self._ttl = ttl
+        self._negative_ttl = negative_ttl
+        self._pause_s = pause_s
+        self._clock = clock
+        self._monotonic = monotonic
+        self._paused_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, mailbox: str, address: str) -> Requester | None:
+        try:
+            cached = self._cache.get_requester(address)
+        except MailpipeError as exc:
+            log.warning("requester cache unavailable", error=str(exc))
+            cached = None
+        if cached is not None and self._fresh(cached):
+            return cached
+        if self._paused(mailbox):
+            return cached
+        try:
+            found = self._ask(mailbox, address)
+        except MailpipeError as exc:
+            return self._failed(mailbox, exc, cached)
+        except Exception as exc:  # enrichment must never stop a record
+            log.warning("requester lookup failed", error=exc.__class__.__name__)
+            return cached
+        try:
+            self._cache.put_requester(found)
+        except MailpipeError as exc:
+            log.warning("requester cache not updated", error=str(exc))
+        return found
+
+    def _ask(self, mailbox: str, address: str) -> Requester:
+        now = self._clock()
+        try:
+            user = self._fetch(mailbox, address)
+        except MailpipeError as exc:
+            if getattr(exc, "status", None) == 404:
+                return Requester(address=address.lower(), fetched_at=now, in_tenant=False)
+            raise
+        return Requester(
+            address=address.lower(),
+            fetched_at=now,
+            name=str(user.get("displayName") or ""),
+            display_name=user.get("displayName"),
+            job_title=user.get("jobTitle"),
+            department=user.get("department"),
+            in_tenant=True,
+        )
+
+    def _failed(
+        self, mailbox: str, exc: MailpipeError, cached: Requester | None
+    ) -> Requester | None:
+        status = getattr(exc, "status", None)
+        if status in (401, 403) or not exc.retryable:
+            with self._lock:
+                self._paused_until[mailbox] = self._monotonic() + self._pause_s
+            log.warning(
+                "requester lookup refused; pausing lookups for this mailbox",
+                mailbox=mailbox,
+                error=exc.message,
+                code=exc.code,
+                hint=exc.hint or "grant the app User.Read.All (or User.ReadBasic.All)",
+                pause_s=self._pause_s,
+            )
+        else:
+            log.info("requester lookup failed; record made without it", error=exc.message)
+        return cached
+
+    def _paused(self, mailbox: str) -> bool:
+        with self._lock:
+            until = self._paused_until.get(mailbox)
+        return until is not None and self._monotonic() < until
+
+    def _fresh(self, requester: Requester) -> bool:
+        ttl = self._ttl if requester.in_tenant else self._negative_ttl
+        return self._clock() - requester.fetched_at < ttl

@@ -1,0 +1,35 @@
+"""Small reads the ticketer's handler and readiness probe need besides the main queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from libs.common.db._base import StoreBase
+from libs.common.db.schema import ack_log, records
+from services.ticketer.store import _rows
+from services.ticketer.store.models import RecordSummary
+
+
+class Lookups(StoreBase):
+    def record_summary(self, record_id: int) -> RecordSummary | None:
+        """The record without its messages (for events), or ``None`` when it is gone."""
+        with self._read() as conn:
+            row = conn.execute(select(records).where(records.c.id == record_id)).first()
+        return _rows.record_summary(row) if row is not None else None
+
+    def record_mailbox(self, record_id: int) -> str | None:
+        """The mailbox a record belongs to, or ``None`` when it does not exist."""
+        with self._read() as conn:
+            row = conn.execute(select(records.c.mailbox).where(records.c.id == record_id)).first()
+        return str(row[0]) if row is not None else None
+
+    def ack_reserved(self, job_id: str) -> bool:
+        """Whether an auto-acknowledgement with this job id was reserved."""
+        with self._read() as conn:
+            row = conn.execute(select(ack_log.c.id).where(ack_log.c.job_id == job_id)).first()
+        return row is not None
+
+    def ping(self) -> None:
+        """One round trip to the database; raises ``StoreUnavailable`` when it is down."""
+        with self._read() as conn:
+            conn.execute(text("SELECT 1"))

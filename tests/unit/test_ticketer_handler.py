@@ -1,0 +1,582 @@
+"""The ticketer's decisions over in-memory fakes of its ports (no broker, database or Graph)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from libs.common.blobs import BlobMissingError
+from libs.common.broker.policy import Action, Delivery, Outcome
+from libs.common.contracts import (
+    Address,
+    AttachmentRef,
+    BlobRef,
+    Body,
+    InboundEmail,
+    MailHeaders,
+    OutboundEmail,
+    OutboundResult,
+    ProcessedEmail,
+    RecordEvent,
+)
+from libs.common.msgid import make_message_id
+from libs.common.settings import MailboxConfig, MailpipeConfig
+from services.ticketer.handler import BadMimeError, Ticketer
+from services.ticketer.store.errors import RecordNotFound
+from services.ticketer.store.models import (
+    MessageRef,
+    NewMessage,
+    Party,
+    ProcessedRow,
+    RecordSummary,
+    Requester,
+    WriteResult,
+)
+
+BOX = "help@contoso.com"
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+
+# -- fakes -------------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeStore:
+    """The record store's behaviour that the handler relies on, in memory."""
+
+    records: dict[int, dict[str, Any]] = field(default_factory=dict)
+    messages: list[tuple[int, NewMessage]] = field(default_factory=list)
+    processed: dict[tuple[str, str], ProcessedRow] = field(default_factory=dict)
+    acks: dict[str, str] = field(default_factory=dict)
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
+    requesters: dict[str, Requester] = field(default_factory=dict)
+
+    def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None:
+        return self.processed.get((mailbox, graph_id))
+
+    def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None:
+        for i, (record_id, m) in enumerate(self.messages):
+            if m.mailbox == mailbox and m.internet_message_id == mid:
+                return MessageRef(i, record_id, m.direction, m.kind, mid)
+        return None
+
+    def find_record_by_message_ids(self, mailbox: str, ids: Sequence[str]) -> int | None:
+        for mid in ids:
+            ref = self.find_message_by_internet_id(mailbox, mid)
+            if ref is not None:
+                return ref.record_id
+        return None
+
+    def find_record_by_conversation(self, mailbox: str, conversation_id: str) -> int | None:
+        for record_id, m in reversed(self.messages):
+            if m.mailbox == mailbox and m.conversation_id == conversation_id:
+                return record_id
+        return None
+
+    def record_mailbox(self, record_id: int) -> str | None:
+        record = self.records.get(record_id)
+        return record["mailbox"] if record else None
+
+    def record_summary(self, record_id: int) -> RecordSummary | None:
+        r = self.records.get(record_id)
+        if r is None:
+            return None
+        return RecordSummary(
+            record_id, r["mailbox"], r["subject"], r["requester"], r["status"], r["count"], NOW, NOW
+        )
+
+    def _log(
+        self,
+        msg_or_box: Any,
+        graph_id: str,
+        outcome: Any,
+        record_id: Any,
+        reason: Any,
+        folder: str = "inbox",
+        mid: str | None = None,
+    ) -> WriteResult:
+        mailbox = msg_or_box if isinstance(msg_or_box, str) else msg_or_box.mailbox
+        done = self.processed.get((mailbox, graph_id))
+        if done is not None:
+            return WriteResult(done, fresh=False)
+        row = ProcessedRow(mailbox, graph_id, folder, mid, outcome, record_id, reason, NOW)
+        self.processed[(mailbox, graph_id)] = row
+        return WriteResult(row, fresh=True)
+
+    def create_record_with_message(
+        self, msg: NewMessage, *, subject: str | None = None, requester: Party | None = None
+    ) -> WriteResult:
+        assert msg.graph_id is not None
+        if (msg.mailbox, msg.graph_id) in self.processed:
+            return WriteResult(self.processed[(msg.mailbox, msg.graph_id)], fresh=False)
+        record_id = max([0, *self.records, *(r for r, _ in self.messages)]) + 1
+        self.records[record_id] = {
+            "mailbox": msg.mailbox,
+            "subject": msg.subject,
+            "requester": requester or msg.from_,
+            "status": "open",
+            "count": 1,
+        }
+        self.messages.append((record_id, msg))
+        return self._log(
+            msg, msg.graph_id, "created", record_id, None, msg.folder, msg.internet_message_id
+        )
+
+    def append_message(
+        self, record_id: int, msg: NewMessage, *, reopen: bool = True
+    ) -> WriteResult:
+        assert msg.graph_id is not None
+        if (msg.mailbox, msg.graph_id) in self.processed:
+            return WriteResult(self.processed[(msg.mailbox, msg.graph_id)], fresh=False)
+        if record_id not in self.records:
+            raise RecordNotFound(f"record {record_id} does not exist", hint="-")
+        self.records[record_id]["count"] += 1
+        if reopen:
+            self.records[record_id]["status"] = "open"
+        self.messages.append((record_id, msg))
+        return self._log(
+            msg, msg.graph_id, "appended", record_id, None, msg.folder, msg.internet_message_id
+        )
+
+    def record_ignored(
+        self,
+        mailbox: str,
+        graph_id: str,
+        reason: str,
+        *,
+        folder: str = "inbox",
+        internet_message_id: str | None = None,
+        record_id: int | None = None,
+    ) -> WriteResult:
+        return self._log(
+            mailbox, graph_id, "ignored", record_id, reason, folder, internet_message_id
+        )
+
+    def quarantine_email(
+        self,
+        mailbox: str,
+        graph_id: str,
+        reason: str,
+        *,
+        detail: str = "",
+        attempts: int = 0,
+        folder: str = "inbox",
+        internet_message_id: str | None = None,
+        subject: str = "",
+    ) -> WriteResult:
+        result = self._log(
+            mailbox, graph_id, "quarantined", None, reason, folder, internet_message_id
+        )
+        if result.fresh:
+            self.quarantined.append((graph_id, reason))
+        return result
+
+    def record_outbound(self, record_id: int, msg: NewMessage) -> tuple[MessageRef, bool]:
+        assert msg.internet_message_id is not None
+        ref = self.find_message_by_internet_id(msg.mailbox, msg.internet_message_id)
+        if ref is not None:
+            return ref, False
+        if record_id not in self.records:
+            raise RecordNotFound(f"record {record_id} does not exist", hint="-")
+        self.records[record_id]["count"] += 1
+        self.messages.append((record_id, msg))
+        ref = self.find_message_by_internet_id(msg.mailbox, msg.internet_message_id)
+        assert ref is not None
+        return ref, True
+
+    def reserve_ack(
+        self,
+        job_id: str,
+        *,
+        mailbox: str,
+        recipient: str,
+        record_id: int | None,
+        limit: int,
+        window: timedelta = timedelta(hours=1),
+    ) -> bool:
+        if job_id in self.acks:
+            return True
+        if sum(1 for r in self.acks.values() if r == recipient) >= limit:
+            return False
+        self.acks[job_id] = recipient
+        return True
+
+    def ack_reserved(self, job_id: str) -> bool:
+        return job_id in self.acks
+
+    def get_requester(self, address: str) -> Requester | None:
+        return self.requesters.get(address)
+
+    def put_requester(self, requester: Requester) -> None:
+        self.requesters[requester.address] = requester
+
+
+@dataclass
+class FakeBlobs:
+    data: dict[str, bytes] = field(default_factory=dict)
+
+    def put(self, raw: bytes) -> BlobRef:
+        digest = hashlib.sha256(raw).hexdigest()
+        self.data[digest] = raw
+        return BlobRef(sha256=digest, size=len(raw))
+
+    def get(self, ref: BlobRef) -> bytes:
+        if ref.sha256 not in self.data:
+            raise BlobMissingError(f"blob {ref.sha256[:12]} missing", hint="share the blob dir")
+        return self.data[ref.sha256]
+
+    def exists(self, ref: BlobRef) -> bool:
+        return ref.sha256 in self.data
+
+
+@dataclass
+class FakeOutbox:
+    processed_: list[ProcessedEmail] = field(default_factory=list)
+    events: list[RecordEvent] = field(default_factory=list)
+    jobs: list[OutboundEmail] = field(default_factory=list)
+
+    def processed(self, message: ProcessedEmail) -> None:
+        self.processed_.append(message)
+
+    def event(self, message: RecordEvent) -> None:
+        self.events.append(message)
+
+    def outbound(self, message: OutboundEmail) -> None:
+        self.jobs.append(message)
+
+
+@dataclass
+class Rig:
+    store: FakeStore
+    blobs: FakeBlobs
+    outbox: FakeOutbox
+    ticketer: Ticketer
+    lookups: list[str]
+
+
+def make_rig(*, lookup: dict[str, Requester] | None = None, **box: Any) -> Rig:
+    config = MailpipeConfig(
+        mailboxes=(
+            MailboxConfig(address=BOX, tenant_id="t", client_id="c", client_secret="s", **box),
+        )
+    )
+    store, blobs, outbox, asked = FakeStore(), FakeBlobs(), FakeOutbox(), []
+
+    def requesters(mailbox: str, address: str) -> Requester | None:
+        asked.append(address)
+        return (lookup or {}).get(address)
+
+    ticketer = Ticketer(store, blobs, outbox, config, requesters=requesters, clock=lambda: NOW)
+    return Rig(store, blobs, outbox, ticketer, asked)
+
+
+def mail(n: int, **fields: Any) -> InboundEmail:
+    data: dict[str, Any] = {
+        "mailbox": BOX,
+        "graph_id": f"g{n}",
+        "internet_message_id": f"<m{n}@customer.example>",
+        "conversation_id": f"conv-{n}",
+        "received_at": NOW,
+        "fetched_at": NOW,
+        "from": Address(address=f"user{n}@customer.example", name=f"User {n}"),
+        "to": (Address(address=BOX),),
+        "subject": f"Printer {n} is broken",
+        "body": Body(text=f"Hello, printer {n} jams."),
+    }
+    data.update(fields)
+    return InboundEmail.model_validate(data)
+
+
+DELIVERY = Delivery(message_id="x", correlation_id="c")
+
+
+# -- tests -------------------------------------------------------------------------------------
+
+
+def test_new_request_creates_a_record_then_publishes_processed_and_event() -> None:
+    rig = make_rig()
+    rig.ticketer.handle(mail(1))
+    assert list(rig.store.records) == [1]
+    [processed] = rig.outbox.processed_
+    assert (processed.outcome, processed.record_id, processed.graph_id) == ("created", 1, "g1")
+    [event] = rig.outbox.events
+    assert (event.event, event.change, event.record_id, event.message_count) == (
+        "created",
+        "new_request",
+        1,
+        1,
+    )
+    assert rig.outbox.jobs == []  # auto-acknowledgement is off by default
+
+
+def test_redelivery_republishes_the_same_outcome_without_a_second_record() -> None:
+    rig = make_rig(auto_acknowledge=True)
+    rig.ticketer.handle(mail(1))
+    rig.ticketer.handle(mail(1))
+    assert len(rig.store.records) == 1
+    first, second = rig.outbox.processed_
+    assert first == second
+    assert [e.event for e in rig.outbox.events] == ["created", "created"]  # at-least-once
+    assert len(rig.store.acks) == 1
+    assert rig.outbox.jobs[0] == rig.outbox.jobs[1]  # same job id: the sender dedupes
+
+
+def test_auto_acknowledgement_fields() -> None:
+    rig = make_rig(auto_acknowledge=True)
+    email = mail(
+        1,
+        reply_to=(Address(address="desk@customer.example"),),
+        headers=MailHeaders(references=("<root@customer.example>",)),
+    )
+    rig.ticketer.handle(email)
+    [job] = rig.outbox.jobs
+    assert job.job_id == f"ack:{BOX}:1"
+    assert job.record_id == 1
+    assert job.auto_submitted == "auto-replied"
+    assert [a.address for a in job.to] == ["desk@customer.example"]
+    assert job.subject == "Re: Printer 1 is broken"
+    assert job.in_reply_to == "<m1@customer.example>"
+    assert job.references == ("<root@customer.example>", "<m1@customer.example>")
+    assert job.text is not None and "[#1]" in job.text
+
+
+def test_auto_acknowledgement_rate_limit_per_recipient() -> None:
+    rig = make_rig(auto_acknowledge=True, auto_ack_per_hour=2)
+    for n in range(1, 5):
+        rig.ticketer.handle(mail(n, **{"from": Address(address="same@customer.example")}))
+    assert len(rig.store.records) == 4
+    assert [j.record_id for j in rig.outbox.jobs] == [1, 2]
+
+
+def test_no_acknowledgement_when_the_sender_asks_for_none() -> None:
+    rig = make_rig(auto_acknowledge=True)
+    rig.ticketer.handle(mail(1, headers=MailHeaders(x_auto_response_suppress="All")))
+    assert len(rig.store.records) == 1
+    assert rig.outbox.jobs == []
+
+
+@pytest.mark.parametrize("how", ["token", "in_reply_to", "references", "conversation"])
+def test_reply_threads_to_its_record_strips_quotes_and_reopens(how: str) -> None:
+    rig = make_rig()
+    rig.ticketer.handle(mail(1))
+    rig.store.records[1]["status"] = "closed"
+    body = Body(text="Still broken.\n\nOn Mon, 2 Nov 2026, Help wrote:\n> old text")
+    fields: dict[str, Any] = {"conversation_id": "other", "subject": "Re: Printer", "body": body}
+    if how == "token":
+        fields["subject"] = "Re: [#1] Printer"
+    elif how == "in_reply_to":
+        fields["headers"] = MailHeaders(in_reply_to="<m1@customer.example>")
+    elif how == "references":
+        fields["headers"] = MailHeaders(references=("<x@y.example> <m1@customer.example>",))
+    else:
+        fields["conversation_id"] = "conv-1"
+    rig.ticketer.handle(mail(2, **fields))
+    assert len(rig.store.records) == 1
+    assert rig.store.records[1]["status"] == "open"
+    record_id, reply = rig.store.messages[-1]
+    assert (record_id, reply.kind, reply.body_text) == (1, "reply", "Still broken.")
+    assert rig.outbox.processed_[-1].outcome == "appended"
+    assert rig.outbox.events[-1].change == "reply"
+
+
+def test_token_of_a_missing_record_or_another_mailbox_does_not_thread() -> None:
+    rig = make_rig()
+    rig.ticketer.handle(mail(1))
+    rig.store.records[1]["mailbox"] = "other@contoso.com"
+    rig.ticketer.handle(mail(2, subject="Re: [#1] x"))
+    rig.ticketer.handle(mail(3, subject="Re: [#99] x"))
+    assert len(rig.store.records) == 3
+
+
+def test_reply_to_a_deleted_record_starts_a_new_one() -> None:
+    rig = make_rig()
+    rig.ticketer.handle(mail(1))
+    real_append = rig.store.append_message
+
+    def deleted(record_id: int, msg: NewMessage, *, reopen: bool = True) -> WriteResult:
+        rig.store.records.pop(record_id, None)
+        return real_append(record_id, msg, reopen=reopen)
+
+    rig.store.append_message = deleted  # type: ignore[method-assign]
+    rig.ticketer.handle(mail(2, headers=MailHeaders(in_reply_to="<m1@customer.example>")))
+    assert rig.outbox.processed_[-1].outcome == "created"
+    assert rig.outbox.processed_[-1].record_id == 2
+
+
+def test_auto_reply_threaded_is_a_note_without_reopening_or_ack() -> None:
+    rig = make_rig(auto_acknowledge=True)
+    rig.ticketer.handle(mail(1))
+    rig.store.records[1]["status"] = "pending"
+    oof = mail(
+        2,
+        subject="Automatic reply: Printer 1",
+        headers=MailHeaders(auto_submitted="auto-replied", in_reply_to="<m1@customer.example>"),
+    )
+    rig.ticketer.handle(oof)
+    assert rig.store.records[1]["status"] == "pending"
+    assert rig.store.messages[-1][1].kind == "auto_reply"
+    assert rig.outbox.events[-1].change == "auto_reply"
+    assert len(rig.outbox.jobs) == 1  # only the first mail's
+
+
+def test_auto_reply_without_a_record_is_ignored() -> None:
+    rig = make_rig(auto_acknowledge=True)
+    rig.ticketer.handle(mail(1, headers=MailHeaders(auto_submitted="auto-replied")))
+    assert rig.store.records == {}
+    [processed] = rig.outbox.processed_
+    assert (processed.outcome, processed.reason) == ("ignored", "auto_reply")
+    assert rig.outbox.events == [] and rig.outbox.jobs == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"from": Address(address=BOX)}, "loop:from_self"),
+        ({"headers": MailHeaders(x_mailpipe={"job": "1"})}, "loop:x_mailpipe_header"),
+        (
+            {"internet_message_id": make_message_id(BOX, "j1", "mailpipe.contoso.com")},
+            "loop:own_message_id",
+        ),
+        ({"from": Address(address="news@spam.example")}, "ignored:ignore_senders:@spam.example"),
+    ],
+)
+def test_loops_and_ignored_senders_make_no_record(fields: dict[str, Any], reason: str) -> None:
+    rig = make_rig(auto_acknowledge=True, ignore_senders=("@spam.example",))
+    rig.ticketer.handle(mail(1, **fields))
+    assert rig.store.records == {}
+    [processed] = rig.outbox.processed_
+    assert (processed.outcome, processed.reason) == ("ignored", reason)
+    assert rig.outbox.jobs == []
+
+
+BOUNCE = b"""From: MAILER-DAEMON@mx.customer.example
+To: help@contoso.com
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <b1@mx.customer.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+The mail could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.customer.example
+
+Final-Recipient: rfc822; gone@customer.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 user unknown
+
+--B
+Content-Type: text/rfc822-headers
+
+From: help@contoso.com
+Message-ID: <ours@mailpipe.contoso.com>
+Subject: Re: [#1] Printer
+
+--B--
+"""
+
+
+def _bounce(rig: Rig, n: int) -> InboundEmail:
+    return mail(
+        n,
+        **{"from": Address(address="mailer-daemon@mx.customer.example")},
+        subject="Undelivered Mail Returned to Sender",
+        internet_message_id=f"<b{n}@mx.customer.example>",
+        raw_mime=rig.blobs.put(BOUNCE),
+    )
+
+
+def test_bounce_of_our_sent_message_becomes_a_delivery_failure() -> None:
+    rig = make_rig()
+    rig.ticketer.handle(mail(1))
+    rig.ticketer.handle_result(
+        OutboundResult(
+            job_id="j1",
+            mailbox=BOX,
+            status="sent",
+            record_id=1,
+            internet_message_id="<ours@mailpipe.contoso.com>",
+            subject="Re: [#1] Printer",
+            to=(Address(address="gone@customer.example"),),
+            text="We are on it.",
+            finished_at=NOW,
+        )
+    )
+    rig.store.records[1]["status"] = "pending"
+    rig.ticketer.handle(_bounce(rig, 2))
+    record_id, msg = rig.store.messages[-1]
+    assert (record_id, msg.kind) == (1, "delivery_failure")
+    [failure] = msg.delivery_failures
+    assert (failure.recipient, failure.status) == ("gone@customer.example", "5.1.1")
+    assert failure.original_message_id == "<ours@mailpipe.contoso.com>"
+    assert rig.store.records[1]["status"] == "pending"
+    assert [e.change for e in rig.outbox.events] == ["new_request", "outbound", "delivery_failure"]
+
+
+def test_bounce_without_our_message_is_ignored_unmatched() -> None:
+    rig = make_rig()
+    rig.ticketer.handle(_bounce(rig, 2))
+    assert rig.outbox.processed_[-1].reason == "bounce_unmatched"
+    assert rig.store.records == {}
+
+
+def test_sent_result_for_a_deleted_record_or_not_sent_is_dropped() -> None:
+    rig = make_rig()
+    base = {"job_id": "j", "mailbox": BOX, "finished_at": NOW, "internet_message_id": "<o@x.y>"}
+    rig.ticketer.handle_result(OutboundResult(status="sent", record_id=7, **base))
+    rig.ticketer.handle_result(OutboundResult(status="failed", error_code="x", record_id=7, **base))
+    assert rig.store.messages == [] and rig.outbox.events == []
+
+
+def test_missing_blob_and_garbage_mime_are_permanent() -> None:
+    rig = make_rig()
+    ref = BlobRef(sha256="a" * 64, size=3)
+    attachment = AttachmentRef(name="a.pdf", blob=ref)
+    with pytest.raises(BlobMissingError):
+        rig.ticketer.handle(mail(1, attachments=(attachment,)))
+    with pytest.raises(BadMimeError):
+        rig.ticketer.handle(mail(2, raw_mime=rig.blobs.put(b"\x00\x01 not a mail")))
+    assert rig.store.records == {} and rig.outbox.processed_ == []
+
+
+def test_on_dead_quarantines_and_publishes_quarantined_once() -> None:
+    rig = make_rig()
+    outcome = Outcome(Action.DEAD, reason="blob_missing", error="blob gone", hint="share it")
+    rig.ticketer.on_dead(mail(1), replace(DELIVERY, attempt=3), outcome)
+    rig.ticketer.on_dead(mail(1), DELIVERY, outcome)
+    assert rig.store.quarantined == [("g1", "blob_missing")]
+    assert [(p.outcome, p.reason) for p in rig.outbox.processed_] == [
+        ("quarantined", "blob_missing"),
+        ("quarantined", "blob_missing"),
+    ]
+
+
+def test_requester_from_the_tenant_names_the_record() -> None:
+    found = Requester("user1@customer.example", NOW, display_name="Ursula One", in_tenant=True)
+    rig = make_rig(lookup={"user1@customer.example": found})
+    rig.ticketer.handle(mail(1))
+    rig.ticketer.handle(mail(2, headers=MailHeaders(in_reply_to="<m1@customer.example>")))
+    assert rig.store.records[1]["requester"] == Party("user1@customer.example", "Ursula One")
+    assert rig.lookups == ["user1@customer.example"]  # replies do not look the sender up
+
+
+def test_html_only_mail_is_sanitised_and_text_derived() -> None:
+    rig = make_rig()
+    html = '<p>Hi <b>there</b></p><script>alert(1)</script><img src="https://t.example/p.gif">'
+    rig.ticketer.handle(mail(1, body=Body(html=html, truncated=True, original_chars=2_000_000)))
+    _, msg = rig.store.messages[0]
+    assert msg.body_html is not None and "script" not in msg.body_html
+    assert "t.example" not in msg.body_html
+    assert msg.body_text is not None and "Hi there" in msg.body_text
+    assert msg.truncated is True
