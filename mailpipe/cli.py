@@ -95,6 +95,10 @@ def graphsim(
     write_config: Annotated[
         Path | None, typer.Option(help="Write a mailpipe TOML config for these mailboxes")
     ] = None,
+    public_host: Annotated[
+        str | None,
+        typer.Option(help="Name clients reach it by (in the written config and the certificate)"),
+    ] = None,
 ) -> None:
     """Run the Microsoft Graph mail simulator (HTTPS, token endpoint, control API)."""
     from libs.graphsim.server import serve
@@ -105,6 +109,7 @@ def graphsim(
         port=port,
         mailboxes=list(mailbox or ["support@contoso.com"]),
         write_config=write_config,
+        public_host=public_host,
     )
 
 

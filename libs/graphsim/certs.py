@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 _VALID_DAYS = 3650
+#: Names every server certificate covers; ``ensure_certs(hostnames=...)`` adds more (the
+#: compose service name ``graphsim``, say), because other containers reach it by that name.
+_LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -79,19 +83,41 @@ def _make_ca(paths: CertPaths, ca_key_path: Path) -> None:
     paths.ca.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def _make_server_cert(paths: CertPaths, ca_key_path: Path) -> None:
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
+def subject_names(hostnames: Sequence[str] = ()) -> list[x509.GeneralName]:
+    """The names a server certificate must cover: the local ones plus ``hostnames``."""
+    names: list[x509.GeneralName] = []
+    for host in (*_LOCAL_NAMES, *hostnames):
+        name = _general_name(host)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _covers(cert_path: Path, names: Sequence[x509.GeneralName]) -> bool:
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    return all(name in list(san) for name in names)
+
+
+def _make_server_cert(
+    paths: CertPaths, ca_key_path: Path, names: Sequence[x509.GeneralName]
+) -> None:
     ca_cert = x509.load_pem_x509_certificate(paths.ca.read_bytes())
     ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
-    san = x509.SubjectAlternativeName(
-        [
-            x509.DNSName("localhost"),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.IPAddress(ipaddress.ip_address("::1")),
-        ]
-    )
+    san = x509.SubjectAlternativeName(names)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name("localhost"))
@@ -113,8 +139,12 @@ def _make_server_cert(paths: CertPaths, ca_key_path: Path) -> None:
     paths.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def ensure_certs(state_dir: Path) -> CertPaths:
-    """The CA and server certificate in ``state_dir``, created when missing."""
+def ensure_certs(state_dir: Path, hostnames: Sequence[str] = ()) -> CertPaths:
+    """The CA and server certificate in ``state_dir``, created when missing.
+
+    The server certificate is made again (same CA, so clients keep trusting it) when it does
+    not cover every name in ``hostnames``.
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
     paths = CertPaths(
         ca=state_dir / "ca.pem", cert=state_dir / "server.pem", key=state_dir / "server-key.pem"
@@ -123,6 +153,7 @@ def ensure_certs(state_dir: Path) -> CertPaths:
     if not paths.ca.is_file() or not ca_key_path.is_file():
         _make_ca(paths, ca_key_path)
         paths.cert.unlink(missing_ok=True)
-    if not paths.cert.is_file() or not paths.key.is_file():
-        _make_server_cert(paths, ca_key_path)
+    names = subject_names(hostnames)
+    if not paths.cert.is_file() or not paths.key.is_file() or not _covers(paths.cert, names):
+        _make_server_cert(paths, ca_key_path, names)
     return paths

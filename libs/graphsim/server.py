@@ -21,11 +21,14 @@ class Endpoint:
     host: str
     port: int
     ca: Path
+    #: The name clients reach the simulator by when it is not ``host`` (in compose: the
+    #: service name); it goes into the written config and the certificate.
+    public_host: str | None = None
 
     @property
     def root_url(self) -> str:
         host = "localhost" if self.host in ("0.0.0.0", "::") else self.host
-        return f"https://{host}:{self.port}"
+        return f"https://{self.public_host or host}:{self.port}"
 
 
 def config_toml(endpoint: Endpoint, world: World) -> str:
@@ -82,13 +85,19 @@ def _write_config(path: Path, endpoint: Endpoint, world: World) -> None:
 
 
 def serve(
-    *, state_dir: Path, host: str, port: int, mailboxes: list[str], write_config: Path | None
+    *,
+    state_dir: Path,
+    host: str,
+    port: int,
+    mailboxes: list[str],
+    write_config: Path | None,
+    public_host: str | None = None,
 ) -> None:
     """Run the simulator until interrupted."""
-    certs = ensure_certs(state_dir)
+    certs = ensure_certs(state_dir, [public_host] if public_host else ())
     world = World(mailboxes)
     sock = _bind(host, port)
-    endpoint = Endpoint(host, sock.getsockname()[1], certs.ca)
+    endpoint = Endpoint(host, sock.getsockname()[1], certs.ca, public_host)
     if write_config is not None:
         _write_config(write_config, endpoint, world)
     print(f"graphsim listening on {endpoint.root_url} (Graph {endpoint.root_url}/v1.0)", flush=True)
