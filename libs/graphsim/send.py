@@ -105,7 +105,8 @@ def _send_json(world: World, box: Mailbox, message: dict[str, Any], save: bool) 
     _record(world, box, out, mime.addresses(message.get("bccRecipients")), save)
 
 
-def _send_mime(world: World, box: Mailbox, body: bytes) -> None:
+def _decode_mime(body: bytes) -> tuple[bytes, EmailMessage]:
+    """The raw RFC 822 bytes of a base64 MIME request body, and the parsed message."""
     try:
         raw = base64.b64decode(body, validate=False)
     except (binascii.Error, ValueError):
@@ -118,6 +119,14 @@ def _send_mime(world: World, box: Mailbox, body: bytes) -> None:
             "Invalid base64 string for MIME content.", "ErrorMimeContentInvalidBase64String"
         )
     assert isinstance(out, EmailMessage)
+    return raw, out
+
+
+def _send_mime(world: World, box: Mailbox, body: bytes) -> None:
+    _send_parsed(world, box, _decode_mime(body)[1])
+
+
+def _send_parsed(world: World, box: Mailbox, out: EmailMessage) -> None:
     senders = getaddresses([str(out.get("From", ""))])
     _check_sender(box, senders[0][1] if senders else "")
     bcc = [a for _, a in getaddresses([str(v) for v in out.get_all("Bcc", [])])]
@@ -203,6 +212,8 @@ def file_attachment(data: dict[str, Any]) -> dict[str, Any]:
 @route("POST", "users/{u}/messages", "write")
 def create_draft(world: World, call: Call) -> GraphResponse:
     box = call.box
+    if call.req.headers.get("content-type", "").lower().startswith("text/plain"):
+        return _create_mime_draft(world, call)
     message = call.req.json()
     _check_headers(message)
     attachments = [file_attachment(a) for a in message.get("attachments") or []]
@@ -224,12 +235,48 @@ def add_attachment(world: World, call: Call) -> GraphResponse:
     return GraphResponse(201, att)
 
 
+def _create_mime_draft(world: World, call: Call) -> GraphResponse:
+    """A draft from base64 MIME: every header (Message-ID, In-Reply-To, References, X-)
+    is kept, as Graph keeps them, and the MIME's attachments become the draft's."""
+    box = call.box
+    raw, _ = _decode_mime(call.req.body)
+    now = dt.datetime.now(dt.UTC)
+    fields, attachments = mime.parse(raw, now, box.address)
+    fields.update(isDraft=True, isRead=True)
+    drafts = box.folder("drafts")
+    assert drafts is not None
+    msg = box.add(drafts, fields, raw, attachments, now.timestamp())
+    return GraphResponse(201, render(msg, None, call.req.immutable))
+
+
+def _mime_with_added_attachments(raw: bytes, added: list[dict[str, Any]]) -> EmailMessage:
+    out = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(out, EmailMessage)
+    for att in added:
+        maintype, _, subtype = str(att.get("contentType") or "application/octet-stream").partition(
+            "/"
+        )
+        out.add_attachment(
+            base64.b64decode(att.get("contentBytes") or ""),
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=str(att.get("name") or "attachment"),
+        )
+    return out
+
+
 @route("POST", "users/{u}/messages/{m}/send", "send")
 def send_draft(world: World, call: Call) -> GraphResponse:
     box, msg = call.box, find(call)
     if not msg.fields.get("isDraft"):
         raise bad_request("Only a draft can be sent.", "ErrorInvalidOperation")
-    message = dict(msg.fields) | {"attachments": msg.attachments}
-    _send_json(world, box, message, save=True)
+    if msg.mime:
+        # Created from MIME: send those bytes, plus the attachments added since.
+        _, original = mime.parse(msg.mime, dt.datetime.now(dt.UTC), box.address)
+        added = msg.attachments[len(original) :]
+        _send_parsed(world, box, _mime_with_added_attachments(msg.mime, added))
+    else:
+        message = dict(msg.fields) | {"attachments": msg.attachments}
+        _send_json(world, box, message, save=True)
     box.purge(msg)
     return GraphResponse(202)

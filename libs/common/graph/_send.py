@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from libs.common.graph._http import GraphHttp
 from libs.common.graph.errors import GraphError
@@ -89,13 +90,47 @@ def send_via_draft(
     draft = http.request(
         "POST", f"{user}/messages", what="create draft", json=dict(message), idempotent=False
     ).json()
+    return _complete_draft(http, user, draft, attachments)
+
+
+def send_mime_via_draft(
+    http: GraphHttp,
+    user: str,
+    mime: bytes,
+    attachments: Sequence[OutgoingAttachment],
+    *,
+    attachment_post_limit: int = ATTACHMENT_INLINE_LIMIT,
+) -> SendResult:
+    """A draft created FROM MIME, so our Message-ID, In-Reply-To, References and X- headers
+    survive; then ``attachments`` one by one (upload sessions for the large ones); then send.
+
+    Graph keeps a draft's sent copy in Sent Items: the draft path has no ``saveToSentItems``.
+    """
+    draft = http.request(
+        "POST",
+        f"{user}/messages",
+        what="create draft (MIME)",
+        content=base64.b64encode(mime),
+        headers={"Content-Type": "text/plain"},
+        idempotent=False,
+    ).json()
+    return _complete_draft(http, user, draft, attachments, attachment_post_limit)
+
+
+def _complete_draft(
+    http: GraphHttp,
+    user: str,
+    draft: Mapping[str, Any],
+    attachments: Sequence[OutgoingAttachment],
+    post_limit: int = ATTACHMENT_INLINE_LIMIT,
+) -> SendResult:
     draft_id = str(draft["id"])
     try:
         for att in attachments:
-            if len(att.content) <= ATTACHMENT_INLINE_LIMIT:
+            if len(att.content) <= post_limit:
                 http.request(
                     "POST",
-                    f"{user}/messages/{draft_id}/attachments",
+                    f"{user}/messages/{quote(draft_id, safe='')}/attachments",
                     what="add attachment",
                     json=file_attachment(att),
                     idempotent=False,
@@ -103,7 +138,10 @@ def send_via_draft(
             else:
                 upload_attachment(http, user, draft_id, att)
         response = http.request(
-            "POST", f"{user}/messages/{draft_id}/send", what="send draft", idempotent=False
+            "POST",
+            f"{user}/messages/{quote(draft_id, safe='')}/send",
+            what="send draft",
+            idempotent=False,
         )
     except GraphError:
         _discard_draft(http, user, draft_id)
@@ -127,7 +165,7 @@ def upload_attachment(http: GraphHttp, user: str, draft_id: str, att: OutgoingAt
         item["contentId"] = att.content_id
     session = http.request(
         "POST",
-        f"{user}/messages/{draft_id}/attachments/createUploadSession",
+        f"{user}/messages/{quote(draft_id, safe='')}/attachments/createUploadSession",
         what="createUploadSession",
         json={"AttachmentItem": item},
         idempotent=False,
@@ -153,6 +191,6 @@ def upload_attachment(http: GraphHttp, user: str, draft_id: str, att: OutgoingAt
 
 def _discard_draft(http: GraphHttp, user: str, draft_id: str) -> None:
     try:
-        http.request("DELETE", f"{user}/messages/{draft_id}", what="delete draft")
+        http.request("DELETE", f"{user}/messages/{quote(draft_id, safe='')}", what="delete draft")
     except GraphError as exc:
         log.warning("could not delete unsent draft %s of %s: %s", draft_id, user, exc.code)

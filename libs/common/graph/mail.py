@@ -282,6 +282,20 @@ class GraphMail:
         """Send an RFC 822 message as is (Graph saves it to Sent Items)."""
         return _send.send_mime(self._http, self._user, mime)
 
+    def send_mime_draft(
+        self,
+        mime: bytes,
+        attachments: Sequence[OutgoingAttachment] = (),
+        *,
+        attachment_post_limit: int = _send.ATTACHMENT_INLINE_LIMIT,
+    ) -> SendResult:
+        """Send a message too big for one request: a draft created from ``mime`` (headers
+        kept), ``attachments`` added to it (upload sessions above ``attachment_post_limit``
+        bytes), then sent. Graph saves it to Sent Items."""
+        return _send.send_mime_via_draft(
+            self._http, self._user, mime, attachments, attachment_post_limit=attachment_post_limit
+        )
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _msg(self, message_id: str) -> str:
