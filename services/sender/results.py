@@ -1,0 +1,119 @@
+"""The ``OutboundResult`` of a job, built from plain data (no broker, no Graph)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from libs.common.contracts import OutboundEmail, OutboundResult
+from libs.common.contracts.outbound import ResultStatus
+from services.sender.domain.mime import BuiltMessage
+from services.sender.joblog import SentJob
+
+#: Bodies copied into a sent result are cut here (the record keeps what it needs).
+RESULT_TEXT_CHARS = 100_000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def sent_result(
+    job: OutboundEmail,
+    built: BuiltMessage,
+    *,
+    sent_as: str,
+    attempts: int,
+    graph_request_id: str | None,
+    in_reply_to: str | None,
+    references: tuple[str, ...],
+    detail: str | None = None,
+) -> OutboundResult:
+    """What was sent, so a record can show it and the customer's answer threads back."""
+    return OutboundResult(
+        job_id=job.job_id,
+        mailbox=job.mailbox,
+        status="sent",
+        attempts=attempts,
+        record_id=job.record_id,
+        internet_message_id=built.message_id,
+        sent_as=sent_as,
+        graph_request_id=graph_request_id,
+        detail=detail,
+        subject=built.subject,
+        to=built.recipients.to,
+        cc=built.recipients.cc,
+        in_reply_to=in_reply_to,
+        references=references,
+        text=job.text[:RESULT_TEXT_CHARS] if job.text is not None else None,
+        finished_at=_now(),
+    )
+
+
+def refused_result(
+    job: OutboundEmail, status: ResultStatus, *, code: str, message: str, attempts: int
+) -> OutboundResult:
+    """A ``failed`` or ``rejected`` result; ``message`` says what to do."""
+    return OutboundResult(
+        job_id=job.job_id,
+        mailbox=job.mailbox,
+        status=status,
+        attempts=attempts,
+        record_id=job.record_id,
+        error_code=code[:200],
+        error_message=message[:4000],
+        finished_at=_now(),
+    )
+
+
+def logged_result(job: OutboundEmail, entry: SentJob) -> OutboundResult:
+    """The result of a job the log says is final (a redelivery or a second publish)."""
+    if entry.status == "sent":
+        return OutboundResult(
+            job_id=job.job_id,
+            mailbox=job.mailbox,
+            status="sent",
+            attempts=entry.attempts,
+            record_id=job.record_id,
+            internet_message_id=entry.internet_message_id,
+            graph_request_id=entry.graph_request_id,
+            detail="already sent: this job id was sent before, not again",
+            subject=job.subject,
+            finished_at=_now(),
+        )
+    status: ResultStatus = "rejected" if entry.status == "rejected" else "failed"
+    return refused_result(
+        job,
+        status,
+        code=entry.error_code or status,
+        message=entry.error_message or f"the job was {status} before",
+        attempts=entry.attempts,
+    )
+
+
+def invalid_job_result(body: bytes, error: str) -> OutboundResult | None:
+    """``rejected`` (``contract_violation``) for a job that fails its contract, when a job id
+    can be read from the raw JSON; ``None`` when not (the job is only dead-lettered)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("job_id"), str):
+        return None
+    mailbox = data.get("mailbox")
+    for box in (mailbox if isinstance(mailbox, str) else None, None):
+        try:
+            return OutboundResult(
+                job_id=data["job_id"],
+                mailbox=box,
+                status="rejected",
+                attempts=1,
+                error_code="contract_violation",
+                error_message=error[:4000],
+                finished_at=_now(),
+            )
+        except ValidationError:
+            continue  # a malformed mailbox: answer without it; a bad job id: no answer
+    return None

@@ -1,0 +1,86 @@
+"""Hand a built message to Graph: one MIME sendMail, or draft from MIME + attachments.
+
+The MIME is built here as often as the path needs (the builder is deterministic in all but
+the Date header), so the large attachments are never base64-encoded into a MIME that cannot
+be sent in one request anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from libs.common.graph import OutgoingAttachment, SendResult
+from services.sender.domain.attachments import AttachmentBytes
+from services.sender.domain.mime import BuiltMessage
+from services.sender.domain.sizing import (
+    ATTACHMENT_POST_LIMIT_BYTES,
+    MIME_SEND_LIMIT_BYTES,
+    SendPath,
+    choose_send_path,
+    mime_cost,
+    plan_draft,
+)
+
+#: Builds the job's MIME with the given attachments (the rest of the job is bound).
+Build = Callable[[Sequence[AttachmentBytes]], BuiltMessage]
+
+
+class GraphSender(Protocol):
+    """What the sender needs of :class:`libs.common.graph.GraphMail`."""
+
+    def send_mime(self, mime: bytes) -> SendResult: ...
+
+    def send_mime_draft(
+        self,
+        mime: bytes,
+        attachments: Sequence[OutgoingAttachment] = (),
+        *,
+        attachment_post_limit: int = ...,
+    ) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class Delivered:
+    built: BuiltMessage
+    path: SendPath
+    request_id: str | None
+
+
+def choose_path(
+    build: Build, attachments: Sequence[AttachmentBytes]
+) -> tuple[SendPath, BuiltMessage]:
+    """The path and the message to send on it (the full MIME for ``mime``, the bare one
+    without attachments for ``upload_session``). Raises ``MessageTooLarge``."""
+    bare = build(())
+    choose_send_path(bare.size, ())  # even the bodies alone must fit one request
+    if bare.size + sum(mime_cost(a.size) for a in attachments) <= MIME_SEND_LIMIT_BYTES:
+        full = build(attachments) if attachments else bare
+        if full.size <= MIME_SEND_LIMIT_BYTES:
+            return "mime", full
+    return "upload_session", bare
+
+
+def deliver(graph: GraphSender, build: Build, attachments: Sequence[AttachmentBytes]) -> Delivered:
+    """Send; the small attachments ride in the draft's MIME, the rest are added to it."""
+    path, built = choose_path(build, attachments)
+    if path == "mime":
+        return Delivered(built, path, graph.send_mime(built.mime).request_id)
+    plan = plan_draft(built.size, attachments)
+    draft = build([attachments[i] for i in plan.in_mime])
+    extra = [_outgoing(attachments[i]) for i in (*plan.posted, *plan.uploaded)]
+    result = graph.send_mime_draft(
+        draft.mime, extra, attachment_post_limit=ATTACHMENT_POST_LIMIT_BYTES
+    )
+    return Delivered(draft, path, result.request_id)
+
+
+def _outgoing(att: AttachmentBytes) -> OutgoingAttachment:
+    return OutgoingAttachment(
+        name=att.name,
+        content=att.data,
+        content_type=att.content_type,
+        is_inline=att.is_inline,
+        content_id=att.content_id,
+    )
