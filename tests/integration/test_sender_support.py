@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -237,3 +241,57 @@ def write_config(sim: SimHandle, path: Path, **mailbox: Any) -> Path:
 
 def addresses(items: list[Address] | tuple[Address, ...]) -> list[str]:
     return [a.address for a in items]
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def sender_env(
+    amqp_url: str, namespace: str, database_url: str, config: Path, blob_dir: Path, **extra: str
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPIPE_")}
+    env.update(
+        MAILPIPE_AMQP_URL=amqp_url,
+        MAILPIPE_NAMESPACE=namespace,
+        MAILPIPE_DATABASE_URL=database_url,
+        MAILPIPE_CONFIG=str(config),
+        MAILPIPE_BLOB_DIR=str(blob_dir),
+        MAILPIPE_SENDER_RATE_PER_MINUTE="100000",
+        **extra,
+    )
+    return env
+
+
+def start_sender(env: dict[str, str], log_file: Path) -> subprocess.Popen[bytes]:
+    """``python -m services.sender`` with its output in ``log_file`` (a pipe could fill up)."""
+    with log_file.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.sender"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def log_events(log_file: Path) -> list[dict[str, Any]]:
+    events = []
+    for line in log_file.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                continue  # a line cut short by kill -9
+    return events
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
