@@ -14,6 +14,7 @@ confirmed) *before* the original is acked. A crash in between duplicates, never 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -188,7 +189,9 @@ class ConsumerLoop(Generic[C]):
     def _start(self, messages: list[Message]) -> None:
         assert self._pool is not None
         jobs = [_Job(m, body_of(m), delivery_of(m, self._queue.name)) for m in messages]
-        future = self._pool.submit(self._work, [(j.body, j.delivery) for j in jobs])
+        # The worker sees this thread's context variables (the service name bound at start).
+        context = contextvars.copy_context()
+        future = self._pool.submit(context.run, self._work, [(j.body, j.delivery) for j in jobs])
         self._current = _Batch(jobs, future)
 
     def _work(self, items: list[tuple[bytes, Delivery]]) -> list[Outcome]:

@@ -1,0 +1,159 @@
+"""The processed consumer: ``ProcessedEmail`` batches → delete / move / copy-then-delete /
+quarantine move, through Graph ``$batch``.
+
+Only a mail named by a ``ProcessedEmail`` is ever touched, and "not found" counts as done (a
+redelivered message finds its mail already gone). Each item gets its own result: the loop acks
+done items and retries or dead-letters the failed ones on their own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from urllib.parse import quote
+
+import structlog
+
+from libs.common.broker import Delivery
+from libs.common.contracts import ProcessedEmail
+from libs.common.errors import ConfigError, RetryableError
+from libs.common.graph import BatchOutcome, BatchRequest, GraphAuthError, GraphMail
+from libs.common.settings import MailboxConfig, MailpipeConfig
+from services.fetcher import metrics
+from services.fetcher.domain import Step, plan_step
+from services.fetcher.inflight import InFlight
+
+log = structlog.get_logger("services.fetcher")
+
+Items = list[tuple[ProcessedEmail, Delivery]]
+Result = BaseException | None
+
+_ACTION_NAMES = {
+    "delete": "deleted",
+    "move": "moved",
+    "copy_delete": "copied_deleted",
+    "quarantine": "quarantined",
+}
+
+
+class ProcessedHandler:
+    """A batch handler for ``Broker.consume_batch`` (one ``GraphMail`` per mailbox)."""
+
+    def __init__(
+        self,
+        config: MailpipeConfig,
+        graph_for: Callable[[str], GraphMail],
+        inflight: InFlight,
+    ) -> None:
+        self._config = config
+        self._graph_for = graph_for
+        self._inflight = inflight
+        #: Originals already copied (copy is not idempotent: a retried delete must not copy
+        #: again). Forgotten once the original is gone.
+        self._copied: set[tuple[str, str]] = set()
+
+    def __call__(self, items: Items) -> list[Result]:
+        results: list[Result] = [None] * len(items)
+        groups: dict[tuple[str, Step], list[int]] = defaultdict(list)
+        for index, (email, _) in enumerate(items):
+            try:
+                box = self._config.mailbox(email.mailbox)
+            except ConfigError as exc:
+                results[index] = exc
+                continue
+            groups[(box.address, _step(box, email.outcome))].append(index)
+        for (mailbox, step), indexes in groups.items():
+            ids = [items[i][0].graph_id for i in indexes]
+            for i, result in zip(indexes, self._run_group(mailbox, step, ids), strict=True):
+                results[i] = result
+        return results
+
+    def _run_group(self, mailbox: str, step: Step, ids: list[str]) -> list[Result]:
+        """One mailbox, one action: a failure of the whole group stays within the group."""
+        unique = list(dict.fromkeys(ids))
+        try:
+            by_id = self._apply(mailbox, step, unique)
+        except GraphAuthError as exc:
+            # Retry rather than park: the mail stays put until the credential is fixed.
+            by_id = dict.fromkeys(unique, _auth_retryable(exc))
+        except Exception as exc:  # classified by the loop (retryable unless permanent)
+            by_id = dict.fromkeys(unique, exc)
+        for graph_id, result in by_id.items():
+            if result is None:
+                self._inflight.discard(mailbox, graph_id)
+                metrics.MAILS_REMOVED.labels(mailbox, _ACTION_NAMES[step.kind]).inc()
+            else:
+                log.warning(
+                    "processed mail not removed yet",
+                    mailbox=mailbox,
+                    correlation_id=graph_id,
+                    action=step.kind,
+                    error=str(result)[:300],
+                )
+        log.info("processed mail handled", mailbox=mailbox, action=step.kind, count=len(ids))
+        return [by_id[graph_id] for graph_id in ids]
+
+    def _apply(self, mailbox: str, step: Step, ids: list[str]) -> dict[str, Result]:
+        graph = self._graph_for(mailbox)
+        if step.kind == "delete":
+            return _results(graph.delete_many(ids))
+        if step.kind in ("move", "quarantine"):
+            assert step.folder is not None
+            return _results(graph.move_many(ids, step.folder))
+        assert step.folder is not None
+        return self._copy_then_delete(graph, mailbox, step.folder, ids)
+
+    def _copy_then_delete(
+        self, graph: GraphMail, mailbox: str, folder: str, ids: list[str]
+    ) -> dict[str, Result]:
+        to_copy = [i for i in ids if (mailbox, i) not in self._copied]
+        results: dict[str, Result] = {}
+        if to_copy:
+            body = {"destinationId": graph.folder_id(folder)}
+            requests = [
+                BatchRequest(str(n), "POST", f"{_message_path(mailbox, gid)}/copy", body)
+                for n, gid in enumerate(to_copy)
+            ]
+            for gid, outcome in zip(to_copy, graph.batch(requests), strict=True):
+                if outcome.outcome == "ok":
+                    self._copied.add((mailbox, gid))
+                elif outcome.outcome == "not_found":
+                    results[gid] = None  # gone already: an earlier delivery finished it
+                else:
+                    results[gid] = _error(outcome)
+        deletable = [i for i in ids if i not in results]
+        if deletable:
+            for gid, result in _results(graph.delete_many(deletable)).items():
+                results[gid] = result
+                if result is None:
+                    self._copied.discard((mailbox, gid))
+        return results
+
+
+def _step(box: MailboxConfig, outcome: str) -> Step:
+    return plan_step(
+        outcome,
+        move_to_folder=box.move_to_folder,
+        copy_to_folder=box.copy_to_folder,
+        quarantine_folder=box.quarantine_folder,
+    )
+
+
+def _results(outcomes: Mapping[str, BatchOutcome]) -> dict[str, Result]:
+    return {gid: None if o.done else _error(o) for gid, o in outcomes.items()}
+
+
+def _error(outcome: BatchOutcome) -> BaseException:
+    if outcome.error is not None:
+        return outcome.error
+    return RetryableError(
+        f"Graph answered HTTP {outcome.status} for a batch item", code="graph_batch_item"
+    )
+
+
+def _auth_retryable(exc: GraphAuthError) -> RetryableError:
+    return RetryableError(exc.message, code=exc.code, hint=exc.hint)
+
+
+def _message_path(mailbox: str, graph_id: str) -> str:
+    return f"/users/{quote(mailbox, safe='@')}/messages/{quote(graph_id, safe='')}"

@@ -1,0 +1,103 @@
+"""The fetcher assembled from its adapters: one poller per mailbox, the processed consumer,
+and the readiness checks. ``app.py`` builds it from the environment; tests build it from a
+test broker, the simulator's config and a test database, and run the same loops."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable
+from functools import partial
+
+from libs.common.blobs import BlobStore
+from libs.common.broker import Broker, routing_key
+from libs.common.contracts import InboundEmail, ProcessedEmail
+from libs.common.graph import GraphMail, RetryPolicy
+from libs.common.health import Check
+from libs.common.settings import MailpipeConfig
+from services.fetcher.inflight import InFlight
+from services.fetcher.poller import PAGE_SIZE, MailboxPoller
+from services.fetcher.processed import ProcessedHandler
+from services.fetcher.state import DeltaState
+
+#: ProcessedEmail messages per Graph ``$batch`` (Graph's own maximum is 20 requests).
+PROCESSED_BATCH = 20
+PROCESSED_WAIT_S = 0.25
+
+Loop = tuple[str, Callable[[], None]]
+
+
+class Fetcher:
+    def __init__(
+        self,
+        config: MailpipeConfig,
+        broker: Broker,
+        state: DeltaState,
+        blobs: BlobStore,
+        *,
+        page_size: int = PAGE_SIZE,
+        graphs: dict[str, GraphMail] | None = None,
+    ) -> None:
+        self.config = config
+        self.broker = broker
+        self.inflight = InFlight()
+        policy = RetryPolicy(budget_s=config.graph.max_retry_s)
+        self.graphs = graphs or {
+            box.address: GraphMail(config.graph, box, policy=policy) for box in config.mailboxes
+        }
+        self.pollers = [
+            MailboxPoller(
+                box,
+                self.graphs[box.address],
+                state,
+                blobs,
+                self.publish,
+                self.inflight,
+                page_size=page_size,
+            )
+            for box in config.mailboxes
+        ]
+        self.processed = ProcessedHandler(config, self.graphs.__getitem__, self.inflight)
+
+    def publish(self, email: InboundEmail) -> None:
+        """Confirmed publish to ``inbound`` with the mail's Graph id as correlation id."""
+        self.broker.publish(
+            self.broker.names.inbound,
+            routing_key("email", email.mailbox),
+            email,
+            correlation_id=email.graph_id,
+        )
+
+    def consume_processed(self, stop: threading.Event) -> None:
+        self.broker.consume_batch(
+            self.broker.names.fetcher_processed,
+            ProcessedEmail,
+            self.processed,
+            stop=stop,
+            max_batch=PROCESSED_BATCH,
+            max_wait_s=PROCESSED_WAIT_S,
+        )
+
+    def loops(self, stop: threading.Event) -> list[Loop]:
+        """Every long-running piece, as ``(thread name, function)`` for ``run_consumers``."""
+        loops: list[Loop] = [(f"poll-{p.address}", partial(p.run, stop)) for p in self.pollers]
+        loops.append(("processed", partial(self.consume_processed, stop)))
+        # Each thread runs in a copy of the caller's context, so that its log lines carry
+        # what the service bound at start (its name).
+        return [(name, partial(contextvars.copy_context().run, fn)) for name, fn in loops]
+
+    def checks(self) -> dict[str, Check]:
+        """Readiness per mailbox: the last poll succeeded (or none has run yet)."""
+        return {f"mailbox:{p.address}": _poll_check(p) for p in self.pollers}
+
+    def close(self) -> None:
+        for graph in self.graphs.values():
+            graph.close()
+
+
+def _poll_check(poller: MailboxPoller) -> Check:
+    def check() -> tuple[bool, str]:
+        status = poller.status
+        return status.ok, status.detail
+
+    return check

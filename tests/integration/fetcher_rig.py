@@ -1,0 +1,137 @@
+"""The fetcher's pieces in-process against the simulator, a real RabbitMQ namespace and a test
+database: seed mail, poll, read what reached the ticketer queue, answer with ProcessedEmail,
+run the processed consumer on a thread, read the mailbox back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from libs.common.blobs import BlobStore
+from libs.common.broker import Broker, routing_key
+from libs.common.contracts import InboundEmail, ProcessedEmail
+from libs.common.settings import MailpipeConfig
+from libs.graphsim.testing import SimHandle
+from services.fetcher.service import Fetcher
+from services.fetcher.state import DeltaState
+from tests.broker_helpers import Got, drain, wait_until
+
+SUPPORT = "support@contoso.com"
+HELPDESK = "helpdesk@contoso.com"
+
+
+def mail(
+    n: int,
+    *,
+    subject: str | None = None,
+    sender: str = "jane@customer.example",
+    to: str = SUPPORT,
+    html: str | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),  # type: ignore[assignment]
+    inline: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    """A raw RFC 822 mail; ``inline`` images (cid, bytes) are related parts of the HTML."""
+    msg = EmailMessage()
+    msg["From"] = f"Customer {n} <{sender}>"
+    msg["To"] = to
+    msg["Subject"] = subject if subject is not None else f"Request {n}"
+    msg["Message-ID"] = make_msgid(f"m{n}", domain="customer.example")
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(f"Body of request {n}.\n")
+    if html is not None or inline:
+        msg.add_alternative(html or f"<p>Body {n}</p>", subtype="html")
+        html_part = msg.get_payload()[-1]  # type: ignore[index]
+        for cid, data in inline:
+            html_part.add_related(data, "image", "png", cid=f"<{cid}>")
+    for name, ctype, data in attachments:
+        maintype, subtype = ctype.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return bytes(msg)
+
+
+@dataclass
+class Rig:
+    sim: SimHandle
+    broker: Broker
+    state: DeltaState
+    blobs: BlobStore
+
+    def config(self, **overrides: Any) -> MailpipeConfig:
+        return self.sim.config(**overrides)
+
+    def fetcher(self, config: MailpipeConfig | None = None, **overrides: Any) -> Fetcher:
+        return Fetcher(config or self.config(**overrides), self.broker, self.state, self.blobs)
+
+    def seed(self, raw: bytes, mailbox: str = SUPPORT, **params: str) -> str:
+        with self.sim.control() as control:
+            answer = control.post(f"/_sim/mailboxes/{mailbox}/messages", content=raw, params=params)
+        answer.raise_for_status()
+        return str(answer.json()["id"])
+
+    def folders(self, mailbox: str = SUPPORT) -> dict[str, int]:
+        with self.sim.control() as control:
+            return dict(control.get(f"/_sim/mailboxes/{mailbox}").json()["folders"])
+
+    def stats(self) -> dict[str, Any]:
+        with self.sim.control() as control:
+            return dict(control.get("/_sim/stats").json())
+
+    def control_post(self, path: str) -> None:
+        with self.sim.control() as control:
+            control.post(path).raise_for_status()
+
+    def inbound_messages(self) -> list[Got]:
+        return drain(self.broker, self.broker.names.ticketer.name)
+
+    def inbound(self) -> list[InboundEmail]:
+        return [InboundEmail.from_json(got.body) for got in self.inbound_messages()]
+
+    def processed(
+        self, email: InboundEmail | str, *, outcome: str = "created", mailbox: str = SUPPORT
+    ) -> None:
+        """Answer like the ticketer would (record 1, or a reason for ignored/quarantined)."""
+        graph_id = email if isinstance(email, str) else email.graph_id
+        box = mailbox if isinstance(email, str) else email.mailbox
+        record = 1 if outcome in ("created", "appended") else None
+        reason = None if record else "test reason"
+        message = ProcessedEmail(
+            mailbox=box,
+            graph_id=graph_id,
+            outcome=outcome,  # type: ignore[arg-type]
+            record_id=record,
+            reason=reason,
+            processed_at=datetime.now(UTC),
+        )
+        self.broker.publish(
+            self.broker.names.processed,
+            routing_key("processed", box),
+            message,
+            correlation_id=graph_id,
+        )
+
+    def dead_letters(self) -> list[Got]:
+        return drain(self.broker, self.broker.names.fetcher_processed.dead)
+
+    @contextmanager
+    def consuming_processed(self, fetcher: Fetcher) -> Iterator[threading.Event]:
+        stop = threading.Event()
+        thread = threading.Thread(target=fetcher.consume_processed, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            yield stop
+        finally:
+            stop.set()
+            thread.join(timeout=60)
+        assert not thread.is_alive(), "the processed consumer did not stop"
+
+
+def until(predicate: Any, timeout_s: float = 60.0) -> None:
+    assert wait_until(predicate, timeout_s), "condition not reached"

@@ -1,0 +1,251 @@
+"""The fetcher's pure mapping: Graph message JSON → InboundEmail, headers → MailHeaders,
+which mails need attachments or raw MIME, and what to do with a processed mail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from libs.common.contracts import MAX_BODY_CHARS, BlobRef, InboundEmail
+from services.fetcher.domain import (
+    Step,
+    build_inbound,
+    extract_headers,
+    needs_attachments,
+    needs_raw_mime,
+    parse_address,
+    plan_step,
+)
+from services.fetcher.domain.mapping import attachment_ref, parse_time
+
+FETCHED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+BLOB = BlobRef(sha256="a" * 64, size=3)
+
+
+def addr(address: str, name: str = "") -> dict:
+    return {"emailAddress": {"address": address, "name": name}}
+
+
+def graph_message(**overrides: object) -> dict:
+    message: dict = {
+        "id": "AAMkAD-1=",
+        "internetMessageId": "<m1@customer.example>",
+        "conversationId": "conv-1",
+        "receivedDateTime": "2026-11-26T09:30:00Z",
+        "subject": "Printer broken",
+        "from": addr("jane@customer.example", "Jane Doe"),
+        "sender": addr("jane@customer.example", "Jane Doe"),
+        "toRecipients": [addr("support@contoso.com", "Support")],
+        "ccRecipients": [],
+        "replyTo": [],
+        "hasAttachments": False,
+        "body": {"contentType": "text", "content": "It jams."},
+        "internetMessageHeaders": [{"name": "Message-ID", "value": "<m1@customer.example>"}],
+    }
+    message.update(overrides)
+    return message
+
+
+def build(message: dict, **kwargs: object) -> InboundEmail:
+    return build_inbound(
+        message, mailbox="support@contoso.com", folder="inbox", fetched_at=FETCHED, **kwargs
+    )
+
+
+def test_a_plain_mail_maps_field_by_field() -> None:
+    email = build(graph_message())
+    assert email.graph_id == "AAMkAD-1="
+    assert email.mailbox == "support@contoso.com" and email.folder == "inbox"
+    assert email.internet_message_id == "<m1@customer.example>"
+    assert email.conversation_id == "conv-1"
+    assert email.received_at == datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+    assert email.fetched_at == FETCHED
+    assert email.from_ is not None and email.from_.address == "jane@customer.example"
+    assert email.from_.name == "Jane Doe"
+    assert [a.address for a in email.to] == ["support@contoso.com"]
+    assert email.cc == () and email.reply_to == ()
+    assert email.subject == "Printer broken"
+    assert email.body.text == "It jams." and email.body.html is None
+    assert not email.body.truncated and email.body.original_chars == 8
+    assert email.raw_mime is None and email.attachments == ()
+    # and it survives the wire
+    assert InboundEmail.from_json(email.to_json()) == email
+
+
+def test_non_ascii_names_subjects_and_bodies_are_kept() -> None:
+    email = build(
+        graph_message(
+            subject="Drucker kaputt · Grüße 日本語",
+            **{"from": addr("jürgen@bücher.example", "Jürgen Müller")},
+            body={"contentType": "html", "content": "<p>Größe: 日本</p>"},
+        )
+    )
+    assert email.subject == "Drucker kaputt · Grüße 日本語"
+    assert email.from_ is not None and email.from_.address == "jürgen@bücher.example"
+    assert email.from_.name == "Jürgen Müller"
+    assert email.body.html == "<p>Größe: 日本</p>" and email.body.text is None
+
+
+def test_missing_and_malformed_fields_do_not_stop_the_mail() -> None:
+    message = {
+        "id": "AAMk-2=",
+        "from": {"emailAddress": {"address": "/O=EXCHANGELABS/OU=EXCHANGE/CN=RECIPIENTS"}},
+        "toRecipients": [addr(""), addr("ok@example.com"), "junk", addr("a b@example.com")],
+        "subject": None,
+        "receivedDateTime": "not a time",
+    }
+    email = build(message)
+    assert email.from_ is None and email.sender is None
+    assert [a.address for a in email.to] == ["ok@example.com"]
+    assert email.subject == "" and email.internet_message_id is None
+    assert email.received_at == FETCHED, "a missing time falls back to the fetch time"
+    assert email.body.text is None and email.body.html is None
+    assert email.headers.in_reply_to is None and email.headers.references == ()
+
+
+def test_times_are_utc_whatever_graph_sends() -> None:
+    assert parse_time("2026-11-26T10:00:00+02:00", FETCHED) == datetime(
+        2026, 11, 26, 8, 0, tzinfo=UTC
+    )
+    naive = parse_time("2026-11-26T10:00:00", FETCHED)
+    assert naive.utcoffset() == timedelta(0) and naive.hour == 10
+    email = build_inbound(
+        graph_message(),
+        mailbox="support@contoso.com",
+        folder="inbox",
+        fetched_at=datetime(2026, 11, 26, 13, 0, tzinfo=timezone(timedelta(hours=1))),
+    )
+    assert email.fetched_at == FETCHED and email.fetched_at.utcoffset() == timedelta(0)
+
+
+def test_an_oversized_body_is_truncated_with_a_flag() -> None:
+    content = "x" * (MAX_BODY_CHARS + 10)
+    email = build(graph_message(body={"contentType": "text", "content": content}))
+    assert email.body.truncated
+    assert email.body.original_chars == MAX_BODY_CHARS + 10
+    assert email.body.text is not None and len(email.body.text) == MAX_BODY_CHARS
+
+
+def test_headers_threading_loop_and_marker_fields() -> None:
+    headers = extract_headers(
+        [
+            {"name": "In-Reply-To", "value": "<parent@customer.example>"},
+            {"name": "References", "value": "<root@x.example>\r\n <parent@customer.example>"},
+            {"name": "Auto-Submitted", "value": "auto-replied"},
+            {"name": "Precedence", "value": "bulk"},
+            {"name": "X-Auto-Response-Suppress", "value": "All"},
+            {"name": "X-Loop", "value": "support@contoso.com"},
+            {"name": "Return-Path", "value": "<>"},
+            {"name": "Content-Type", "value": 'multipart/report; report-type="delivery-status"'},
+            {"name": "X-Autoreply", "value": "yes"},
+            {"name": "X-MS-Exchange-Inbox-Rules-Loop", "value": "support@contoso.com"},
+            {"name": "X-Mailpipe-Job", "value": "ack:support@contoso.com:7"},
+            {"name": "X-Mailpipe-Record", "value": "7"},
+            {"name": "Received", "value": "from somewhere"},
+            {"name": "X-Spam-Score", "value": "1"},
+        ]
+    )
+    assert headers.in_reply_to == "<parent@customer.example>"
+    assert headers.references == ("<root@x.example>", "<parent@customer.example>")
+    assert headers.auto_submitted == "auto-replied"
+    assert headers.precedence == "bulk"
+    assert headers.x_auto_response_suppress == "All"
+    assert headers.x_loop == "support@contoso.com"
+    assert headers.return_path == "<>"
+    assert headers.content_type is not None and headers.content_type.startswith("multipart/report")
+    assert headers.other == {
+        "x-autoreply": "yes",
+        "x-ms-exchange-inbox-rules-loop": "support@contoso.com",
+    }
+    assert headers.x_mailpipe == {
+        "x-mailpipe-job": "ack:support@contoso.com:7",
+        "x-mailpipe-record": "7",
+    }
+
+
+def test_header_values_are_unfolded_bounded_and_references_capped() -> None:
+    refs = " ".join(f"<r{n}@x.example>" for n in range(300))
+    headers = extract_headers(
+        [
+            {"name": "References", "value": refs},
+            {"name": "X-Loop", "value": "a\r\n\tb" + "c" * 2000},
+            {"name": "x-loop", "value": "second"},
+        ]
+    )
+    assert len(headers.references) == 200
+    assert headers.references[0] == "<r0@x.example>", "the thread's root is kept"
+    assert headers.references[-1] == "<r299@x.example>", "and the newest"
+    assert headers.x_loop is not None and headers.x_loop.startswith("a b")
+    assert len(headers.x_loop) == 998 and "\n" not in headers.x_loop
+    assert extract_headers(None) == extract_headers([])
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (graph_message(hasAttachments=True), True),
+        (graph_message(), False),
+        (graph_message(body={"contentType": "html", "content": '<img src="cid:logo@x">'}), True),
+        (graph_message(body={"contentType": "text", "content": "see cid:logo"}), False),
+    ],
+)
+def test_attachments_are_fetched_for_files_and_inline_images(message: dict, expected: bool) -> None:
+    assert needs_attachments(message) is expected
+
+
+def test_raw_mime_for_reports_and_daemon_senders_or_when_configured() -> None:
+    plain = graph_message()
+    assert not needs_raw_mime(plain, keep_raw_mime=False)
+    assert needs_raw_mime(plain, keep_raw_mime=True)
+    report = graph_message(
+        internetMessageHeaders=[
+            {"name": "Content-Type", "value": "multipart/report; report-type=delivery-status"}
+        ]
+    )
+    assert needs_raw_mime(report, keep_raw_mime=False)
+    daemon = graph_message(**{"from": addr("MAILER-DAEMON@mx.example"), "sender": None})
+    assert needs_raw_mime(daemon, keep_raw_mime=False)
+    postmaster = graph_message(**{"from": addr("postmaster@contoso.com")})
+    assert needs_raw_mime(postmaster, keep_raw_mime=False)
+    nobody = graph_message(**{"from": None, "sender": None})
+    assert needs_raw_mime(nobody, keep_raw_mime=False)
+
+
+def test_attachment_refs_and_blob_references_reach_the_contract() -> None:
+    ref = attachment_ref("logo.png", "image/png", BLOB, is_inline=True, content_id="<logo@x>")
+    assert ref.content_id == "logo@x" and ref.is_inline
+    unnamed = attachment_ref("", "", BLOB)
+    assert unnamed.name == "attachment" and unnamed.content_type == "application/octet-stream"
+    email = build(graph_message(), attachments=[ref, unnamed], raw_mime=BLOB)
+    assert email.attachments == (ref, unnamed) and email.raw_mime == BLOB
+
+
+def test_parse_address_accepts_bare_and_wrapped_forms() -> None:
+    assert parse_address({"address": "a@b.example"}) is not None
+    assert parse_address(addr("a@b.example", "A\r\nB")) is not None
+    wrapped = parse_address(addr("a@b.example", "A\r\nB"))
+    assert wrapped is not None and wrapped.name == "A B"
+    assert parse_address(None) is None and parse_address(addr("nobody")) is None
+
+
+@pytest.mark.parametrize(
+    ("outcome", "move", "copy", "expected"),
+    [
+        ("created", None, None, Step("delete")),
+        ("appended", "Processed", None, Step("move", "Processed")),
+        ("ignored", None, "Archive", Step("copy_delete", "Archive")),
+        ("created", "Processed", "Archive", Step("copy_delete", "Archive")),
+        ("quarantined", "Processed", "Archive", Step("quarantine", "mailpipe-quarantine")),
+    ],
+)
+def test_plan_step_follows_the_mailbox_settings(
+    outcome: str, move: str | None, copy: str | None, expected: Step
+) -> None:
+    step = plan_step(
+        outcome,
+        move_to_folder=move,
+        copy_to_folder=copy,
+        quarantine_folder="mailpipe-quarantine",
+    )
+    assert step == expected
