@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from libs.common.errors import ConfigError
+from mailpipe import cli_send
 
 app = typer.Typer(
     name="mailpipe",
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command(name="send")(cli_send.send)
 
 
 def _run_service(name: str) -> None:
