@@ -132,6 +132,16 @@ def issue(world: World, tenant: str, form: dict[str, str], token_endpoint: str) 
                 "is the client secret value, not the client secret ID, for a secret added to "
                 f"app '{app.client_id}'.",
             )
+        if app.secret_expires_at is not None and app.secret_expires_at <= time.time():
+            raise EntraError(
+                401,
+                "invalid_client",
+                7000222,
+                f"The provided client secret keys for app '{app.client_id}' are expired. Visit "
+                "the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, "
+                "or consider using certificate credentials for added security: "
+                "https://aka.ms/certCreds.",
+            )
     else:
         raise EntraError(
             401,

@@ -1,17 +1,19 @@
 """The control API under ``/_sim`` (no auth): seed mail, inspect mailboxes and sent mail,
-grant send-as, register apps and users, expire delta tokens, set faults, read statistics."""
+grant send-as, register apps and users, expire an app's secret, set its application access
+policy, expire delta tokens, set faults, read statistics."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from libs.graphsim.state import App, Mailbox
+from libs.graphsim.state import AccessPolicy, App, Mailbox
 from libs.graphsim.world import World
 
 
@@ -152,6 +154,33 @@ def routes(world: World) -> list[Route]:
             status_code=201,
         )
 
+    def app_or_none(request: Request) -> App | None:
+        return world.app(request.path_params["tenant"], request.path_params["client"])
+
+    async def expire_secret(request: Request) -> Response:
+        with world.lock:
+            app = app_or_none(request)
+            if app is None:
+                return _error(404, "no such app")
+            app.secret_expires_at = time.time()
+        return Response(status_code=204)
+
+    async def access_policy(request: Request) -> Response:
+        data = await _json(request) if request.method == "PUT" else {}
+        right = data.get("access_right", "RestrictAccess")
+        if request.method == "PUT" and right not in ("RestrictAccess", "DenyAccess"):
+            return _error(400, "access_right must be RestrictAccess or DenyAccess")
+        with world.lock:
+            app = app_or_none(request)
+            if app is None:
+                return _error(404, "no such app")
+            if request.method == "DELETE":
+                app.access_policy = None
+                return Response(status_code=204)
+            mailboxes = frozenset(str(m).lower() for m in data.get("mailboxes") or [])
+            app.access_policy = AccessPolicy(right, mailboxes)
+        return JSONResponse({"access_right": right, "mailboxes": sorted(mailboxes)})
+
     async def users(request: Request) -> Response:
         data = await _json(request)
         if not data.get("address"):
@@ -180,5 +209,9 @@ def routes(world: World) -> list[Route]:
         Route("/_sim/stats", stats, methods=["GET"]),
         Route("/_sim/reset", reset, methods=["POST"]),
         Route("/_sim/apps", apps, methods=["POST"]),
+        Route("/_sim/apps/{tenant}/{client}/expire-secret", expire_secret, methods=["POST"]),
+        Route(
+            "/_sim/apps/{tenant}/{client}/access-policy", access_policy, methods=["PUT", "DELETE"]
+        ),
         Route("/_sim/users", users, methods=["POST"]),
     ]

@@ -183,6 +183,14 @@ def resolve(world: World, req: GraphRequest) -> Call:
         raise GraphHTTPError(
             403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
         )
+    policy = req.app.access_policy
+    if user is not None and r.permission != "user" and policy and policy.blocks(user.address):
+        raise GraphHTTPError(
+            403,
+            "ErrorAccessDenied",
+            "Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly "
+            "AccessPolicy settings.",
+        )
     return Call(req, params, user, r.template, r.handler)
 
 

@@ -251,6 +251,20 @@ class Mailbox:
         }
 
 
+@dataclass(frozen=True)
+class AccessPolicy:
+    """An Exchange application access policy: ``RestrictAccess`` lets the app reach only the
+    listed mailboxes, ``DenyAccess`` every mailbox but them. Directory calls (``/users``)
+    are not affected, as in Exchange Online."""
+
+    access_right: str
+    mailboxes: frozenset[str]
+
+    def blocks(self, address: str) -> bool:
+        listed = address.lower() in self.mailboxes
+        return not listed if self.access_right == "RestrictAccess" else listed
+
+
 @dataclass
 class App:
     """An Entra app registration known to the simulator."""
@@ -261,6 +275,9 @@ class App:
     certificate_pem: str | None = field(default=None, repr=False)
     permissions: frozenset[str] = frozenset({"Mail.ReadWrite", "Mail.Send", "User.Read.All"})
     object_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: Epoch seconds after which the client secret is refused with AADSTS7000222.
+    secret_expires_at: float | None = None
+    access_policy: AccessPolicy | None = None
 
 
 @dataclass(eq=False)
