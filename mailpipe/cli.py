@@ -11,6 +11,7 @@ import typer
 
 from libs.common.errors import ConfigError
 from mailpipe import cli_send
+from mailpipe.cli_records import quarantine_app, records_app
 
 app = typer.Typer(
     name="mailpipe",
@@ -119,6 +120,10 @@ def graphsim(
 from mailpipe.cli_ops import healthcheck  # noqa: E402
 
 app.command()(healthcheck)
+
+
+app.add_typer(records_app, name="records")
+app.add_typer(quarantine_app, name="quarantine")
 
 
 def main() -> None:

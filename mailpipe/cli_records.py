@@ -1,0 +1,173 @@
+"""``mailpipe records list/show`` and ``mailpipe quarantine list/replay``.
+
+They read ``MAILPIPE_DATABASE_URL`` (and, for replay, ``MAILPIPE_CONFIG``). ``--json`` prints
+the store's JSON shapes (``RecordSummary``/``RecordDetail``/``QuarantineRow.as_json``); without
+it, rich tables. Imports are lazy: ``mailpipe --help`` loads no database driver.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from services.ticketer.store import QuarantineRow, RecordDetail, RecordStore, RecordSummary
+
+records_app = typer.Typer(help="Look at records (tickets).", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Mail the ticketer gave up on.", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+
+
+@contextmanager
+def _store(command: str) -> Iterator[RecordStore]:
+    from libs.common.errors import MailpipeError
+    from libs.common.settings import Settings
+    from services.ticketer.store import RecordStore
+
+    try:
+        store = RecordStore.open(Settings().database_url.get_secret_value())
+    except MailpipeError as exc:
+        _fail(command, exc)
+    try:
+        yield store
+    except MailpipeError as exc:
+        _fail(command, exc)
+    finally:
+        store.close()
+
+
+def _fail(command: str, exc: Exception, code: int = 2) -> NoReturn:
+    # One line, no traceback; the errors never carry the URL's password or a secret.
+    typer.echo(f"mailpipe {command}: {exc}", err=True)
+    raise typer.Exit(code) from None
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@records_app.command("list")
+def records_list(
+    as_json: JsonFlag = False,
+    mailbox: Annotated[str | None, typer.Option(help="Only this mailbox")] = None,
+    status: Annotated[str | None, typer.Option(help="open, pending or closed")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many records")] = None,
+) -> None:
+    """Records, oldest first: id, mailbox, subject, requester, status, message count, times."""
+    if status is not None and status not in ("open", "pending", "closed"):
+        _fail("records list", ValueError(f"unknown status {status!r}: open, pending or closed"))
+    with _store("records list") as store:
+        found = store.list_records(mailbox=mailbox, status=status, limit=limit)  # type: ignore[arg-type]
+    if as_json:
+        _print_json([r.as_json() for r in found])
+    else:
+        _records_table(found)
+
+
+@records_app.command("show")
+def records_show(
+    record_id: Annotated[int, typer.Argument(help="Record id")], as_json: JsonFlag = False
+) -> None:
+    """One record with its messages, attachments and delivery failures."""
+    with _store("records show") as store:
+        detail = store.get_record(record_id)
+    if detail is None:
+        _fail("records show", LookupError(f"record {record_id} does not exist"), code=1)
+    if as_json:
+        _print_json(detail.as_json())
+    else:
+        _record_detail(detail)
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    as_json: JsonFlag = False,
+    mailbox: Annotated[str | None, typer.Option(help="Only this mailbox")] = None,
+    include_replayed: Annotated[
+        bool, typer.Option("--all", help="Include entries already replayed")
+    ] = False,
+) -> None:
+    """Mail given up on, with the reason; replay an entry with `mailpipe quarantine replay ID`."""
+    with _store("quarantine list") as store:
+        rows = store.list_quarantine(mailbox=mailbox, include_replayed=include_replayed)
+    if as_json:
+        _print_json([r.as_json() for r in rows])
+    else:
+        _quarantine_table(rows)
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(entry_id: Annotated[int, typer.Argument(help="Quarantine entry id")]) -> None:
+    """Move the mail back from the quarantine folder, so that the fetcher handles it again."""
+    from libs.common.settings import Settings
+    from services.ticketer.replay import replay
+
+    with _store("quarantine replay") as store:
+        message = replay(store, entry_id, Settings().load_config())
+    typer.echo(message)
+
+
+def _records_table(found: list[RecordSummary]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "mailbox", "subject", "requester", "status", "messages", "updated")
+    for r in found:
+        requester = r.requester.address if r.requester else ""
+        table.add_row(
+            str(r.id),
+            r.mailbox,
+            r.subject,
+            requester,
+            r.status,
+            str(r.message_count),
+            r.updated_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    Console().print(table)
+
+
+def _record_detail(detail: RecordDetail) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    r = detail.record
+    requester = f"{r.requester.name} <{r.requester.address}>" if r.requester else "-"
+    console.print(f"[bold]#{r.id}[/bold] {r.subject}  ({r.status}, {r.mailbox})")
+    console.print(f"requester: {requester}  created {r.created_at:%Y-%m-%d %H:%M}")
+    table = Table("dir", "kind", "from", "subject", "text", "attachments", "failures")
+    for m in detail.messages:
+        failures = ", ".join(f"{d.recipient} {d.status}" for d in m.delivery_failures)
+        table.add_row(
+            m.direction,
+            m.kind,
+            m.from_.address if m.from_ else "",
+            m.subject,
+            (m.body_text or "")[:200],
+            ", ".join(a.name for a in m.attachments),
+            failures,
+        )
+    console.print(table)
+
+
+def _quarantine_table(rows: list[QuarantineRow]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "mailbox", "subject", "reason", "detail", "attempts", "created")
+    for q in rows:
+        table.add_row(
+            str(q.id),
+            q.mailbox,
+            q.subject,
+            q.reason,
+            q.detail[:120],
+            str(q.attempts),
+            q.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    Console().print(table)
