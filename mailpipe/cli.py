@@ -11,6 +11,7 @@ import typer
 
 from libs.common.errors import ConfigError
 from mailpipe import cli_send
+from mailpipe.cli_doctor import doctor as _doctor
 from mailpipe.cli_records import quarantine_app, records_app
 
 app = typer.Typer(
@@ -124,6 +125,9 @@ app.command()(healthcheck)
 
 app.add_typer(records_app, name="records")
 app.add_typer(quarantine_app, name="quarantine")
+
+
+app.command(name="doctor")(_doctor)
 
 
 def main() -> None:

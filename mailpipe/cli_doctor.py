@@ -1,0 +1,45 @@
+"""``mailpipe doctor``: check the configured mailboxes live and print ✓ or the fix.
+
+Registered on the ``mailpipe`` app in :mod:`mailpipe.cli`; the checks import the Graph
+client only when the command runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def doctor(
+    mailbox: Annotated[str | None, typer.Option(help="Check only this configured mailbox")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list of {mailbox, step, ok, detail, fix}")
+    ] = False,
+    send_test: Annotated[
+        bool,
+        typer.Option(
+            help="Prove each send_as grant by sending one message as the agent to the agent"
+        ),
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="The mailbox TOML file (default: MAILPIPE_CONFIG)")
+    ] = None,
+) -> None:
+    """Check each mailbox's Entra and Exchange setup step by step; exit 1 when one fails."""
+    from libs.common.errors import ConfigError
+    from libs.common.settings import Settings
+    from mailpipe.doctor_run import exit_code, load_for_doctor, render_json, render_text, run_doctor
+
+    loaded, config_check = load_for_doctor(config or Settings().config)
+    reports = []
+    if loaded is not None:
+        try:
+            reports = run_doctor(loaded, mailbox=mailbox, send_test=send_test)
+        except ConfigError as exc:
+            typer.echo(f"mailpipe doctor: {exc}", err=True)
+            raise typer.Exit(2) from None
+    out = render_json(config_check, reports) if as_json else render_text(config_check, reports)
+    typer.echo(out)
+    raise typer.Exit(exit_code(config_check, reports))

@@ -1,0 +1,177 @@
+"""Running the doctor's checks: per mailbox in setup order, over every configured mailbox,
+and the two ways of showing the result (text for people, JSON for machines)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from libs.common.errors import ConfigError
+from libs.common.settings import GraphConfig, MailboxConfig, MailpipeConfig, load_config
+from mailpipe.doctor import (
+    CONSENT,
+    MAILBOX,
+    READ_ROLES,
+    READWRITE,
+    SEND,
+    TOKEN,
+    USERS,
+    Check,
+    Probe,
+    ProbeFactory,
+    attempt,
+    check_consent,
+    check_folder,
+    check_mailbox,
+    check_readwrite,
+    check_send,
+    check_send_as,
+    check_token,
+    check_users,
+    folder_targets,
+    has_any,
+    skipped,
+)
+
+_MARK = {True: "✓", False: "✗", None: "?"}
+
+
+@dataclass(frozen=True)
+class MailboxReport:
+    mailbox: str | None
+    checks: tuple[Check, ...]
+
+
+def diagnose(box: MailboxConfig, probe: Probe, *, send_test: bool = False) -> list[Check]:
+    """Every step for one mailbox, in setup order; later steps skipped after a failed
+    prerequisite."""
+    later = [n for n, *_ in folder_targets(box)] + [f"send-as {a}" for a in box.send_as]
+    token, roles = check_token(probe, box)
+    if not token.ok:
+        return [token, *skipped([CONSENT, READWRITE, SEND, USERS, MAILBOX, *later], TOKEN)]
+    consent = check_consent(roles)
+    if consent.ok is False:
+        return [token, consent, *skipped([READWRITE, SEND, USERS, MAILBOX, *later], CONSENT)]
+    read = attempt(lambda: probe.first_message_id("inbox")) if has_any(roles, READ_ROLES) else None
+    mailbox = check_mailbox(box, roles, read)
+    readwrite = check_readwrite(probe, roles, mailbox)
+    users = check_users(probe, box)
+    checks = [token, consent, readwrite, check_send(roles), users, mailbox]
+    if not mailbox.ok:
+        return checks + skipped(later, MAILBOX)
+    checks += [check_folder(probe, box, *target) for target in folder_targets(box)]
+    if readwrite.ok is False:
+        return checks + skipped([f"send-as {a}" for a in box.send_as], READWRITE)
+    return checks + [
+        check_send_as(probe, box, agent, users_ok=users.ok is True, send_test=send_test)
+        for agent in box.send_as
+    ]
+
+
+def graph_probe(graph: GraphConfig, box: MailboxConfig) -> Probe:
+    from libs.common.graph.probe import MailboxProbe  # httpx and msal only when it runs
+
+    return MailboxProbe(graph, box)
+
+
+def _secrets(config: MailpipeConfig) -> list[str]:
+    found = []
+    for box in config.mailboxes:
+        secret = box.secret()
+        if secret is not None and secret.get_secret_value():
+            found.append(secret.get_secret_value())
+    return found
+
+
+def _redact(check: Check, secrets: list[str]) -> Check:
+    # Belt and braces: the Graph client never puts a secret in an error, and neither may we.
+    detail, fix = check.detail, check.fix
+    for secret in secrets:
+        detail, fix = detail.replace(secret, "***"), fix.replace(secret, "***")
+    return replace(check, detail=detail, fix=fix)
+
+
+def run_doctor(
+    config: MailpipeConfig,
+    *,
+    mailbox: str | None = None,
+    send_test: bool = False,
+    probe_factory: ProbeFactory | None = None,
+) -> list[MailboxReport]:
+    """Check ``mailbox`` (or every configured one). Raises ConfigError for an unknown one."""
+    boxes = [config.mailbox(mailbox)] if mailbox else list(config.mailboxes)
+    factory = probe_factory or graph_probe
+    secrets = _secrets(config)
+    reports = []
+    for box in boxes:
+        probe = factory(config.graph, box)
+        try:
+            checks = diagnose(box, probe, send_test=send_test)
+        finally:
+            probe.close()
+        reports.append(MailboxReport(box.address, tuple(_redact(c, secrets) for c in checks)))
+    return reports
+
+
+def load_for_doctor(path: Path | None) -> tuple[MailpipeConfig | None, Check]:
+    """Step 1: the configuration loads and names at least one mailbox."""
+    if path is None:
+        return None, Check(
+            "config", False, "MAILPIPE_CONFIG is not set", "set MAILPIPE_CONFIG or pass --config"
+        )
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return None, Check("config", False, exc.message, exc.hint or "fix the named key")
+    if not config.mailboxes:
+        fix = "add a [[mailboxes]] entry (see docs/configuration.md)"
+        return None, Check("config", False, f"{path}: no [[mailboxes]] configured", fix)
+    count = len(config.mailboxes)
+    return config, Check("config", True, f"{path}: {count} mailbox{'es' if count > 1 else ''}")
+
+
+def exit_code(config_check: Check, reports: list[MailboxReport]) -> int:
+    """0 when every step passed (or cannot be proven without sending), 1 when one failed,
+    2 when the configuration did not load."""
+    if not config_check.ok:
+        return 2
+    return 1 if any(c.ok is False for r in reports for c in r.checks) else 0
+
+
+def rows(config_check: Check, reports: list[MailboxReport]) -> list[dict[str, object]]:
+    """The ``--json`` shape: one object per step."""
+    out: list[dict[str, object]] = [_row(None, config_check)]
+    out += [_row(r.mailbox, c) for r in reports for c in r.checks]
+    return out
+
+
+def _row(mailbox: str | None, check: Check) -> dict[str, object]:
+    return {
+        "mailbox": mailbox,
+        "step": check.name,
+        "ok": check.ok,
+        "detail": check.detail,
+        "fix": check.fix,
+    }
+
+
+def render_json(config_check: Check, reports: list[MailboxReport]) -> str:
+    return json.dumps(rows(config_check, reports), indent=2, ensure_ascii=False)
+
+
+def render_text(config_check: Check, reports: list[MailboxReport]) -> str:
+    lines = _lines(config_check, "")
+    for report in reports:
+        lines.append(f"{report.mailbox}")
+        for check in report.checks:
+            lines += _lines(check, "  ")
+    return "\n".join(lines)
+
+
+def _lines(check: Check, indent: str) -> list[str]:
+    mark = "-" if check.skipped else _MARK[check.ok]
+    out = [f"{indent}{mark} {check.name}: {check.detail}"]
+    if check.fix and check.ok is not True:
+        out.append(f"{indent}    fix: {check.fix}")
+    return out
