@@ -1,0 +1,85 @@
+"""Two mailboxes polled on their own threads, one with a wrong client secret: the other keeps
+working; the broken one fails every poll at ERROR with the hint, in metrics and readiness."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+from pydantic import SecretStr
+from structlog.testing import capture_logs
+
+from libs.common.blobs import BlobStore
+from libs.common.settings import MailpipeConfig
+from libs.graphsim.testing import SimHandle
+from services.fetcher.state import DeltaState
+from tests.broker_helpers import namespaced_broker
+from tests.integration.fetcher_rig import HELPDESK, SUPPORT, Rig, mail, until
+
+WRONG_SECRET = "not-the-secret-0123456789"
+
+
+@pytest.fixture
+def rig(sim: SimHandle, amqp_url: str, namespace: str, tmp_path: Path) -> Iterator[Rig]:
+    state = DeltaState.open(f"sqlite:///{tmp_path / 'state.db'}")
+    with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
+        yield Rig(sim, broker, state, BlobStore(tmp_path / "blobs"))
+    state.close()
+
+
+def one_broken(rig: Rig) -> MailpipeConfig:
+    config = rig.config(poll_interval_s=0.2)
+    good, bad = sorted(config.mailboxes, key=lambda b: b.address != SUPPORT)
+    assert (good.address, bad.address) == (SUPPORT, HELPDESK)
+    broken = bad.model_copy(update={"client_secret": SecretStr(WRONG_SECRET)})
+    return config.model_copy(update={"mailboxes": (good, broken)})
+
+
+def auth_failures(mailbox: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "mailpipe_fetcher_graph_auth_failures_total", {"mailbox": mailbox}
+    )
+    return value or 0.0
+
+
+def test_a_broken_mailbox_never_stalls_the_other_and_says_what_to_do(rig: Rig) -> None:
+    for n in range(3):
+        rig.seed(mail(n), mailbox=SUPPORT)
+        rig.seed(mail(10 + n, to=HELPDESK), mailbox=HELPDESK)
+    fetcher = rig.fetcher(one_broken(rig))
+    failures_before = auth_failures(HELPDESK)
+    stop = threading.Event()
+    threads = [threading.Thread(target=fn, name=name) for name, fn in fetcher.loops(stop)]
+    with capture_logs() as logs:
+        for thread in threads:
+            thread.start()
+        try:
+            until(lambda: auth_failures(HELPDESK) - failures_before >= 3)
+            seeded_later = rig.seed(mail(7), mailbox=SUPPORT)
+            until(lambda: (SUPPORT, seeded_later) in fetcher.inflight)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=60)
+    emails = rig.inbound()
+    assert {e.mailbox for e in emails} == {SUPPORT}
+    assert len(emails) == 4, "the good mailbox kept polling while the other failed"
+    assert auth_failures(HELPDESK) - failures_before >= 3, "every poll counts"
+    assert auth_failures(SUPPORT) == 0
+
+    refused = [e for e in logs if e.get("mailbox") == HELPDESK and e["event"] == "credential refused"]
+    assert len(refused) >= 3 and all(e["log_level"] == "error" for e in refused)
+    assert all("AADSTS7000215" in e["code"] for e in refused)
+    assert all("secret" in (e["hint"] or "").lower() for e in refused)
+    assert all(WRONG_SECRET not in str(e) for e in logs), "the secret never reaches a log"
+
+    checks = {name: check() for name, check in fetcher.checks().items()}
+    assert checks[f"mailbox:{SUPPORT}"] == (True, "ok")
+    ok, detail = checks[f"mailbox:{HELPDESK}"]
+    assert not ok and "credential refused" in detail
+    assert REGISTRY.get_sample_value(
+        "mailpipe_fetcher_last_successful_poll_timestamp_seconds", {"mailbox": SUPPORT}
+    )
