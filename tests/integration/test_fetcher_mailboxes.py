@@ -70,7 +70,9 @@ def test_a_broken_mailbox_never_stalls_the_other_and_says_what_to_do(rig: Rig) -
     assert auth_failures(HELPDESK) - failures_before >= 3, "every poll counts"
     assert auth_failures(SUPPORT) == 0
 
-    refused = [e for e in logs if e.get("mailbox") == HELPDESK and e["event"] == "credential refused"]
+    refused = [
+        e for e in logs if e.get("mailbox") == HELPDESK and e["event"] == "credential refused"
+    ]
     assert len(refused) >= 3 and all(e["log_level"] == "error" for e in refused)
     assert all("AADSTS7000215" in e["code"] for e in refused)
     assert all("secret" in (e["hint"] or "").lower() for e in refused)

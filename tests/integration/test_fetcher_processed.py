@@ -97,8 +97,10 @@ def test_quarantined_mail_is_moved_aside_and_the_rest_deleted(rig: Rig) -> None:
         for email in good:
             rig.processed(email)
         until(
-            lambda: rig.folders().get("mailpipe-quarantine") == 1
-            and rig.folders().get(RECOVERABLE) == 2
+            lambda: (
+                rig.folders().get("mailpipe-quarantine") == 1
+                and rig.folders().get(RECOVERABLE) == 2
+            )
         )
     assert rig.folders()["inbox"] == 0
     with rig.sim.control() as control:
@@ -117,8 +119,10 @@ def test_not_found_counts_as_done_and_redelivery_is_harmless(rig: Rig) -> None:
         rig.processed(email)  # the same answer again: the mail is gone already
         rig.processed("AAkAnever-existed=")
         until(
-            lambda: rig.broker.message_count(rig.broker.names.fetcher_processed.name) == 0
-            and rig.stats()["batch_items"]["DELETE users/{u}/messages/{m}"].get("404") == 2
+            lambda: (
+                rig.broker.message_count(rig.broker.names.fetcher_processed.name) == 0
+                and rig.stats()["batch_items"]["DELETE users/{u}/messages/{m}"].get("404") == 2
+            )
         )
     assert rig.dead_letters() == [], "not found is done, not a failure"
     assert rig.folders()[RECOVERABLE] == 1
