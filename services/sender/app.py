@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import structlog
 
@@ -80,10 +81,25 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
     return SendHandler(ports), graphs
 
 
+def _database_check(joblog: JobLog) -> Callable[[], tuple[bool, str]]:
+    """Ready when the job log answers (a sender without it must not take jobs)."""
+
+    def check() -> tuple[bool, str]:
+        try:
+            joblog.get_job("readiness-probe")
+        except Exception as exc:  # any failure means "not ready"; the probe must not raise
+            return False, f"database unavailable: {exc.__class__.__name__}"
+        return True, "connected"
+
+    return check
+
+
 def main() -> int:
     runtime = bootstrap("sender")
     sender = SenderSettings()
     handler, graphs = build_handler(runtime, sender)
+    if runtime.health is not None:
+        runtime.health.add_check("database", _database_check(handler.p.joblog))
     log.info(
         "sender ready",
         rate_per_minute=sender.rate_per_minute,
@@ -91,6 +107,8 @@ def main() -> int:
     )
 
     def consume() -> None:
+        # A new thread starts without the main thread's context: bind the service again.
+        structlog.contextvars.bind_contextvars(service=runtime.name)
         runtime.broker.consume(
             runtime.names.sender,
             OutboundEmail,
