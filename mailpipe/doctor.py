@@ -177,9 +177,14 @@ def check_mailbox(box: MailboxConfig, roles: frozenset[str] | None, read: Outcom
     if exc is None:
         listed = "1 message id" if read.value else "no message (the inbox is empty)"
         return Check(MAILBOX, True, f"reachable: listed {listed} of inbox")
+    if exc.code in _DENIED and roles is None:
+        # Without the roles claim, a missing permission and a policy look the same.
+        detail = f"Exchange denied access to {box.address} ({exc.code})"
+        fix = f"either {permission_fix(READWRITE)}, or {policy_fix(box)}"
+        return Check(MAILBOX, False, detail, fix)
     if exc.code in _DENIED:
         detail = (
-            f"Exchange denied access to {box.address} (ErrorAccessDenied) although the token "
+            f"Exchange denied access to {box.address} ({exc.code}) although the token "
             "holds a mail permission: an application access policy blocks this app"
         )
         return Check(MAILBOX, False, detail, policy_fix(box))

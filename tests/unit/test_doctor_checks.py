@@ -126,6 +126,15 @@ def test_an_unreadable_token_decides_nothing_and_the_calls_do() -> None:
     assert checks["mailbox"].ok is True
 
 
+def test_access_denied_without_readable_roles_names_both_causes() -> None:
+    probe = FakeProbe(list=graph_error(403, "ErrorAccessDenied"))
+    probe.token = "opaque"
+    mailbox = by_name(diagnose(BOX, probe))["mailbox"]
+    assert mailbox.ok is False
+    assert "Application permissions > Mail.ReadWrite" in mailbox.fix
+    assert "Test-ApplicationAccessPolicy" in mailbox.fix
+
+
 def test_a_draft_that_cannot_be_purged_fails_mail_readwrite() -> None:
     checks = by_name(diagnose(BOX, FakeProbe(purge=graph_error(503, "ServiceUnavailable"))))
     assert checks["Mail.ReadWrite"].ok is False
