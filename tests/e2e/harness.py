@@ -1,0 +1,374 @@
+"""End-to-end harness: the Graph simulator, a config file, a namespace, a database and a blob
+directory of their own, and the services as separate processes.
+
+    from tests.e2e.harness import pipeline
+
+    def test_something(tmp_path, amqp_url):
+        with pipeline(tmp_path, amqp_url, auto_acknowledge=True, poll_interval_s=0.5) as stack:
+            stack.seed_many([raw1, raw2])               # raw RFC 822 bytes into the inbox
+            stack.start("fetcher"); stack.start("ticketer", name="ticketer-2")
+            stack.wait_ready("fetcher")
+            stack.wait_until(lambda: stack.folders()["inbox"] == 0, what="inbox emptied")
+            stack.kill("ticketer-2"); stack.restart("ticketer-2")   # kill -9, then start again
+            records = stack.records()                    # RecordStore.list_records()
+
+``pipeline(tmp_path, amqp_url, *, mailboxes=…, database_url=None, sim=None, faults=None,
+graph=None, **mailbox_overrides)``:
+
+- the simulator runs in this process (``running_simulator``) unless a ``SimHandle`` is given
+  (then the caller resets it); ``faults`` are posted to ``/_sim/faults`` at start
+  (``stack.faults(...)`` changes them later);
+- the mailpipe TOML is written to ``tmp_path/mailpipe.toml``: ``[graph]`` pointing at the
+  simulator (``graph`` adds keys such as ``max_retry_s``), one ``[[mailboxes]]`` per mailbox
+  with working credentials plus ``mailbox_overrides`` (``auto_acknowledge``,
+  ``after_processing``, ``copy_to_folder``, ``poll_interval_s``, ``keep_raw_mime``, …);
+- a fresh namespace (deleted with its queues at the end), ``database_url`` (default: a SQLite
+  file under ``tmp_path``; pass the ``database_url`` fixture's value for PostgreSQL) and a
+  blob directory;
+- services start as ``python -m services.<service>`` with ``MAILPIPE_AMQP_URL``,
+  ``_NAMESPACE``, ``_DATABASE_URL``, ``_BLOB_DIR``, ``_CONFIG``, ``_HEALTH_PORT`` (a free
+  port per process) and ``_LOG_LEVEL``; stdout and stderr go to ``tmp_path/logs/<name>.log``
+  (appended across restarts; ``stack.log(name)`` reads it). Several processes of one service
+  run side by side under different names. At the end every process still running gets
+  SIGTERM, and SIGKILL if it has not stopped within 30 s.
+
+Waiting is bounded (``wait_until`` raises ``AssertionError`` naming what it waited for, with
+the tail of each service's log); the deadline only keeps a broken test from hanging, the
+tests assert outcomes, never timings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from libs.common.broker import Broker, Names
+from libs.graphsim.testing import SimHandle, running_simulator
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_MAILBOXES = ("support@contoso.com", "helpdesk@contoso.com")
+STOP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _toml(value: Any) -> str:
+    """A TOML value for the config keys we write (JSON string escapes are valid TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def config_toml(
+    sim: SimHandle, mailboxes: Iterable[str], graph: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> str:
+    """The mailpipe TOML: ``[graph]`` at the simulator, every mailbox with working credentials."""
+    lines = [
+        "[graph]",
+        f"base_url = {_toml(sim.base_url)}",
+        f"authority_host = {_toml(sim.authority_host)}",
+        f"ca_bundle = {_toml(str(sim.ca_bundle))}",
+        *(f"{key} = {_toml(value)}" for key, value in graph.items()),
+    ]
+    for address in mailboxes:
+        entry = {
+            "address": address,
+            "tenant_id": sim.tenant_id,
+            "client_id": sim.client_id,
+            "client_secret": sim.client_secret,
+            **overrides,
+        }
+        lines += ["", "[[mailboxes]]", *(f"{k} = {_toml(v)}" for k, v in entry.items())]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class ServiceProcess:
+    """One running (or finished) service process."""
+
+    name: str
+    service: str
+    health_port: int
+    log_path: Path
+    proc: subprocess.Popen[bytes]
+    _log: IO[bytes] = field(repr=False)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def probe(self, path: str = "/readyz") -> tuple[int | None, str]:
+        """HTTP status and body of a health route (``None`` when nothing answers)."""
+        url = f"http://127.0.0.1:{self.health_port}{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return int(resp.status), resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+        except OSError:
+            return None, ""
+
+    def metrics(self) -> str:
+        return self.probe("/metrics")[1]
+
+    def close_log(self) -> None:
+        self._log.close()
+
+
+@dataclass
+class Stack:
+    sim: SimHandle
+    amqp_url: str
+    namespace: str
+    database_url: str
+    blob_dir: Path
+    config_path: Path
+    log_dir: Path
+    mailboxes: tuple[str, ...]
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    # -- processes ---------------------------------------------------------------------
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPIPE_")}
+        env.update(
+            MAILPIPE_AMQP_URL=self.amqp_url,
+            MAILPIPE_NAMESPACE=self.namespace,
+            MAILPIPE_DATABASE_URL=self.database_url,
+            MAILPIPE_BLOB_DIR=str(self.blob_dir),
+            MAILPIPE_CONFIG=str(self.config_path),
+            MAILPIPE_LOG_LEVEL="INFO",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(extra)
+        return env
+
+    def start(self, service: str, *, name: str | None = None, **env: str) -> ServiceProcess:
+        """Start ``python -m services.<service>`` as ``name`` (default: the service)."""
+        name = name or service
+        old = self.processes.get(name)
+        if old is not None and old.alive:
+            raise AssertionError(f"{name} is already running")
+        port = free_port()
+        log_path = self.log_dir / f"{name}.log"
+        log = log_path.open("ab")
+        log.write(f"--- start {name} ({service}) ---\n".encode())
+        log.flush()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", f"services.{service}"],
+            cwd=REPO,
+            env=self.env(MAILPIPE_HEALTH_PORT=str(port), **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes[name] = ServiceProcess(name, service, port, log_path, proc, log)
+        return self.processes[name]
+
+    def stop(self, name: str, timeout_s: float = STOP_TIMEOUT_S) -> int:
+        """SIGTERM and wait; the exit code (SIGKILL after ``timeout_s``, then -9)."""
+        process = self.processes[name]
+        if process.alive:
+            process.proc.send_signal(signal.SIGTERM)
+            try:
+                process.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                process.proc.kill()
+                process.proc.wait()
+        process.close_log()
+        return int(process.proc.returncode)
+
+    def kill(self, name: str) -> None:
+        """``kill -9``: no chance to finish anything."""
+        process = self.processes[name]
+        if process.alive:
+            process.proc.send_signal(signal.SIGKILL)
+            process.proc.wait()
+        process.close_log()
+
+    def restart(self, name: str, **env: str) -> ServiceProcess:
+        """Start ``name`` again (after stop or kill) with the same service."""
+        process = self.processes[name]
+        if process.alive:
+            self.stop(name)
+        return self.start(process.service, name=name, **env)
+
+    def wait_ready(self, name: str, timeout_s: float = 60.0) -> None:
+        process = self.processes[name]
+        self.wait_until(
+            lambda: process.probe()[0] == 200 or not process.alive,
+            timeout_s=timeout_s,
+            what=f"{name} ready",
+        )
+        if not process.alive:
+            raise AssertionError(f"{name} exited ({process.proc.returncode}):\n{self.log(name)}")
+
+    def log(self, name: str) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def log_events(self, name: str) -> list[dict[str, Any]]:
+        """The JSON log lines of ``name`` (every start)."""
+        out = []
+        for line in self.log(name).splitlines():
+            if line.startswith("{"):
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    continue
+        return out
+
+    def wait_until(
+        self, predicate: Callable[[], bool], *, timeout_s: float = 120.0, what: str = "condition"
+    ) -> None:
+        """Poll ``predicate`` until it holds; fail with the services' log tails if it never does."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.1)
+        if predicate():
+            return
+        tails = "\n".join(
+            f"--- {name} ---\n" + "\n".join(self.log(name).splitlines()[-15:])
+            for name in self.processes
+        )
+        raise AssertionError(f"timed out waiting for: {what}\n{tails}")
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    # -- the mailbox (simulator) ---------------------------------------------------------
+
+    def _control(self, method: str, path: str, **kwargs: Any) -> Any:
+        with self.sim.control() as control:
+            answer = control.request(method, path, **kwargs)
+        answer.raise_for_status()
+        return answer.json() if answer.content else None
+
+    def seed(self, raw: bytes, mailbox: str | None = None, *, folder: str | None = None) -> str:
+        """Put a raw RFC 822 mail into a mailbox (default: the first); its immutable id."""
+        params = {"folder": folder} if folder else {}
+        path = f"/_sim/mailboxes/{mailbox or self.mailboxes[0]}/messages"
+        return str(self._control("POST", path, content=raw, params=params)["id"])
+
+    def seed_many(self, raws: Iterable[bytes], mailbox: str | None = None) -> list[str]:
+        return [self.seed(raw, mailbox) for raw in raws]
+
+    def folders(self, mailbox: str | None = None) -> dict[str, int]:
+        """Message count per folder (``inbox``, ``recoverableitemsdeletions``, names …)."""
+        data = self._control("GET", f"/_sim/mailboxes/{mailbox or self.mailboxes[0]}")
+        return dict(data["folders"])
+
+    def folder_messages(self, folder: str, mailbox: str | None = None) -> list[dict[str, Any]]:
+        path = f"/_sim/mailboxes/{mailbox or self.mailboxes[0]}/folders/{folder}/messages"
+        return list(self._control("GET", path))
+
+    def sent(self, mailbox: str | None = None) -> list[dict[str, Any]]:
+        """What the mailbox sent (from, to, subject, internet_message_id, headers, MIME)."""
+        return list(self._control("GET", f"/_sim/mailboxes/{mailbox or self.mailboxes[0]}/sent"))
+
+    def faults(self, **knobs: Any) -> dict[str, Any]:
+        """Set simulator faults (``throttle_ratio``, ``error_ratio``, ``token_ttl_s``, …)."""
+        return dict(self._control("POST", "/_sim/faults", json=knobs))
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self._control("GET", "/_sim/stats"))
+
+    # -- broker and database ---------------------------------------------------------------
+
+    def broker(self) -> Broker:
+        """A broker on the stack's namespace (close it when done)."""
+        return Broker(self.amqp_url, Names(self.namespace), heartbeat_s=10)
+
+    def records(self, **filters: Any) -> list[Any]:
+        """Every record (``RecordStore.list_records(**filters)``)."""
+        from services.ticketer.store import RecordStore
+
+        store = RecordStore.open(self.database_url)
+        try:
+            return list(store.list_records(**filters))
+        finally:
+            store.close()
+
+    def record(self, record_id: int) -> Any:
+        """One record with its messages (``RecordStore.get_record``)."""
+        from services.ticketer.store import RecordStore
+
+        store = RecordStore.open(self.database_url)
+        try:
+            return store.get_record(record_id)
+        finally:
+            store.close()
+
+
+@contextmanager
+def pipeline(
+    tmp_path: Path,
+    amqp_url: str,
+    *,
+    mailboxes: Iterable[str] = DEFAULT_MAILBOXES,
+    database_url: str | None = None,
+    sim: SimHandle | None = None,
+    faults: Mapping[str, Any] | None = None,
+    graph: Mapping[str, Any] | None = None,
+    **mailbox_overrides: Any,
+) -> Iterator[Stack]:
+    """A stack for one test; see the module docstring."""
+    boxes = tuple(m.lower() for m in mailboxes)
+    with ExitStack() as cleanup:
+        if sim is None:
+            sim = cleanup.enter_context(running_simulator(tmp_path / "graphsim", list(boxes)))
+        config_path = tmp_path / "mailpipe.toml"
+        config_path.write_text(config_toml(sim, boxes, graph or {}, mailbox_overrides))
+        config_path.chmod(0o600)
+        log_dir = tmp_path / "logs"
+        log_dir.mkdir(exist_ok=True)
+        stack = Stack(
+            sim=sim,
+            amqp_url=amqp_url,
+            namespace=f"e2e-{uuid.uuid4().hex[:10]}",
+            database_url=database_url or f"sqlite:///{tmp_path / 'mailpipe.db'}",
+            blob_dir=tmp_path / "blobs",
+            config_path=config_path,
+            log_dir=log_dir,
+            mailboxes=boxes,
+        )
+        if faults:
+            stack.faults(**faults)
+        try:
+            yield stack
+        finally:
+            stack.stop_all()
+            if faults:
+                stack.faults(throttle_ratio=0.0, error_ratio=0.0, latency_ms=0)
+            _delete_namespace(stack)
+
+
+def _delete_namespace(stack: Stack) -> None:
+    broker = stack.broker()
+    try:
+        broker.delete()
+    finally:
+        broker.close()
