@@ -79,7 +79,12 @@ def consumer_loops(broker: Broker, ticketer: Ticketer, stop: threading.Event) ->
 
     def inbound() -> None:
         broker.consume(
-            names.ticketer, InboundEmail, ticketer.handle, stop=stop, on_dead=ticketer.on_dead
+            names.ticketer,
+            InboundEmail,
+            ticketer.handle,
+            stop=stop,
+            on_invalid=ticketer.on_invalid,
+            on_dead=ticketer.on_dead,
         )
 
     def results() -> None:

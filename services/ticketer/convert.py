@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -201,6 +202,22 @@ def outbound_message(result: OutboundResult) -> NewMessage:
         subject=result.subject or "",
         body_text=result.text,
     )
+
+
+def named_email(body: bytes) -> tuple[str, str] | None:
+    """(mailbox, graph id) of a JSON body that breaks the InboundEmail contract, if it says."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    mailbox, graph_id = data.get("mailbox"), data.get("graph_id")
+    if not isinstance(mailbox, str) or not isinstance(graph_id, str):
+        return None
+    if not graph_id or len(graph_id) > 1000 or any(c in graph_id for c in "\r\n\x00"):
+        return None
+    return mailbox.lower(), graph_id
 
 
 def _party(address: Address | None) -> Party | None:

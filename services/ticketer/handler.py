@@ -15,10 +15,10 @@ from datetime import datetime
 
 import structlog
 
-from libs.common.broker.policy import Delivery, Outcome
+from libs.common.broker.policy import Action, Delivery, Outcome
 from libs.common.contracts import InboundEmail, OutboundResult
 from libs.common.db import utcnow
-from libs.common.errors import MailpipeError, PermanentError
+from libs.common.errors import ContractError, MailpipeError, PermanentError
 from libs.common.record_token import find_record_token
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer import convert
@@ -81,27 +81,59 @@ class Ticketer:
 
     def on_dead(self, email: InboundEmail, delivery: Delivery, outcome: Outcome) -> None:
         """The email could not be handled: quarantine it and tell the fetcher to move it."""
-        detail = outcome.error + (f" ({outcome.hint})" if outcome.hint else "")
-        result = self._store.quarantine_email(
+        self._quarantine(
             email.mailbox,
             email.graph_id,
+            outcome,
+            delivery.attempt,
+            email.folder,
+            email.internet_message_id,
+            email.subject,
+        )
+
+    def _quarantine(
+        self,
+        mailbox: str,
+        graph_id: str,
+        outcome: Outcome,
+        attempts: int,
+        folder: str,
+        internet_message_id: str | None,
+        subject: str,
+    ) -> None:
+        detail = outcome.error + (f" ({outcome.hint})" if outcome.hint else "")
+        result = self._store.quarantine_email(
+            mailbox,
+            graph_id,
             outcome.reason or "unexpected_error",
             detail=detail[:2000],
-            attempts=delivery.attempt,
-            folder=email.folder,
-            internet_message_id=email.internet_message_id,
-            subject=email.subject,
+            attempts=attempts,
+            folder=folder,
+            internet_message_id=internet_message_id,
+            subject=subject,
         )
         self._outbox.processed(convert.processed_email(result.processed))
         if result.fresh and result.processed.outcome == "quarantined":
-            self._metrics.quarantined.labels(email.mailbox).inc()
+            self._metrics.quarantined.labels(mailbox).inc()
             log.error(
                 "email quarantined",
-                mailbox=email.mailbox,
-                graph_id=email.graph_id,
+                mailbox=mailbox,
+                graph_id=graph_id,
                 reason=outcome.reason,
                 hint="see `mailpipe quarantine list`; replay with `mailpipe quarantine replay ID`",
             )
+
+    def on_invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> None:
+        """An InboundEmail that breaks its contract: quarantine the mail when the body still
+        names it (mailbox and Graph id), so that it leaves the inbox instead of coming back."""
+        named = convert.named_email(body)
+        if named is None:
+            return  # nothing to point at: the dead-letter queue keeps the message
+        mailbox, graph_id = named
+        if mailbox not in {box.address for box in self._config.mailboxes}:
+            return
+        outcome = Outcome(Action.DEAD, reason=error.code, error=error.message)
+        self._quarantine(mailbox, graph_id, outcome, delivery.attempt, "inbox", None, "")
 
     # -- sent results ----------------------------------------------------------------------
 

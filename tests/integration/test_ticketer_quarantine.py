@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from libs.common.contracts import AttachmentRef, BlobRef
 from mailpipe.cli import app
-from tests.broker_helpers import drain, wait_until
+from tests.broker_helpers import drain, publish_raw, wait_until
 from tests.integration.test_ticketer_rig import mail, make_rig
 
 __all__ = ["make_rig"]  # the fixture, imported for pytest
@@ -73,3 +73,13 @@ def test_broken_mail_among_good_ones_is_quarantined(
     rig.send(mail(2, attachments=(missing,)))
     assert rig.processed(6)[-1].outcome == "quarantined"
     assert len(rig.store.list_quarantine()) == 2
+
+    # A message that breaks the contract but names its mail: quarantined too.
+    broken = json.dumps({"mailbox": "support@contoso.com", "graph_id": "AAMk-9=", "x": 1})
+    publish_raw(rig.broker, rig.broker.names.ticketer, broken.encode(), "AAMk-9=")
+    last = rig.processed(7)[-1]
+    assert (last.graph_id, last.outcome, last.reason) == (
+        "AAMk-9=",
+        "quarantined",
+        "contract_violation",
+    )

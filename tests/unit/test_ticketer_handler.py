@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from libs.common.contracts import (
     ProcessedEmail,
     RecordEvent,
 )
+from libs.common.errors import ContractError
 from libs.common.msgid import make_message_id
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer.handler import BadMimeError, Ticketer
@@ -580,3 +582,16 @@ def test_html_only_mail_is_sanitised_and_text_derived() -> None:
     assert "t.example" not in msg.body_html
     assert msg.body_text is not None and "Hi there" in msg.body_text
     assert msg.truncated is True
+
+
+def test_contract_violation_that_names_its_mail_is_quarantined() -> None:
+    rig = make_rig()
+    error = ContractError("mailpipe.inbound_email.v1: received_at: invalid")
+    named = json.dumps({"mailbox": BOX.upper(), "graph_id": "g9", "received_at": "no"}).encode()
+    rig.ticketer.on_invalid(named, DELIVERY, error)
+    rig.ticketer.on_invalid(b"not json at all", DELIVERY, error)
+    other = json.dumps({"mailbox": "x@elsewhere.example", "graph_id": "g8"}).encode()
+    rig.ticketer.on_invalid(other, DELIVERY, error)
+    assert rig.store.quarantined == [("g9", "contract_violation")]
+    [processed] = rig.outbox.processed_
+    assert (processed.outcome, processed.graph_id) == ("quarantined", "g9")
