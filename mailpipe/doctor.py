@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from libs.common.errors import MailpipeError
 from libs.common.graph.errors import GraphError
 from libs.common.settings import GraphConfig, MailboxConfig
+from mailpipe.doctor_fixes import CONSENT_FIX, permission_fix, policy_fix, send_as_fix
 
 TOKEN, CONSENT, MAILBOX = "token", "admin consent", "mailbox"
 READWRITE, SEND, USERS = "Mail.ReadWrite", "Mail.Send", "User.Read.All"
@@ -91,40 +92,6 @@ def token_roles(token: str) -> frozenset[str] | None:
     return frozenset(str(r) for r in roles) if isinstance(roles, list) else frozenset()
 
 
-def permission_fix(permission: str) -> str:
-    return (
-        f"Entra admin center > App registrations > the app > API permissions > Add a "
-        f"permission > Microsoft Graph > Application permissions > {permission}, then "
-        "Grant admin consent for the tenant"
-    )
-
-
-CONSENT_FIX = (
-    "Entra admin center > App registrations > the app > API permissions: add the Microsoft "
-    "Graph application permissions Mail.ReadWrite, Mail.Send and User.Read.All, then "
-    "Grant admin consent for the tenant (a Global or Privileged Role Administrator)"
-)
-
-
-def policy_fix(box: MailboxConfig) -> str:
-    return (
-        f"an Exchange application access policy keeps this app out of {box.address}: add "
-        "the mailbox to the policy's mail-enabled security group (Add-DistributionGroupMember "
-        f"-Identity <policy group> -Member {box.address}) or change the policy, then check "
-        f"with Test-ApplicationAccessPolicy -Identity {box.address} -AppId {box.client_id}; "
-        "changes take up to an hour"
-    )
-
-
-def send_as_fix(agent: str, box: MailboxConfig, hint: str | None = None) -> str:
-    command = (
-        f"Exchange admin center > Recipients > Mailboxes > {agent} > Delegation > Send as > "
-        f"add {box.address}; or Add-RecipientPermission -Identity {agent} -Trustee "
-        f"{box.address} -AccessRights SendAs (grants take up to an hour)"
-    )
-    return f"{hint}: {command}" if hint else f"{command}; or remove {agent} from send_as"
-
-
 @dataclass(frozen=True)
 class Outcome:
     value: Any = None
@@ -170,7 +137,9 @@ def check_consent(roles: frozenset[str] | None) -> Check:
     return Check(CONSENT, True, "roles in the token: " + ", ".join(sorted(roles)))
 
 
-def check_mailbox(box: MailboxConfig, roles: frozenset[str] | None, read: Outcome | None) -> Check:
+def check_reachable(
+    box: MailboxConfig, roles: frozenset[str] | None, read: Outcome | None
+) -> Check:
     if read is None:
         return Check(MAILBOX, None, f"skipped: needs {READWRITE}")
     exc = read.error

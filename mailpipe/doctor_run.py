@@ -23,7 +23,7 @@ from mailpipe.doctor import (
     attempt,
     check_consent,
     check_folder,
-    check_mailbox,
+    check_reachable,
     check_readwrite,
     check_send,
     check_send_as,
@@ -54,7 +54,7 @@ def diagnose(box: MailboxConfig, probe: Probe, *, send_test: bool = False) -> li
     if consent.ok is False:
         return [token, consent, *skipped([READWRITE, SEND, USERS, MAILBOX, *later], CONSENT)]
     read = attempt(lambda: probe.first_message_id("inbox")) if has_any(roles, READ_ROLES) else None
-    mailbox = check_mailbox(box, roles, read)
+    mailbox = check_reachable(box, roles, read)
     readwrite = check_readwrite(probe, roles, mailbox)
     users = check_users(probe, box)
     checks = [token, consent, readwrite, check_send(roles), users, mailbox]
