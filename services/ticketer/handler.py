@@ -19,7 +19,6 @@ from libs.common.broker.policy import Action, Delivery, Outcome
 from libs.common.contracts import InboundEmail, OutboundResult
 from libs.common.db import utcnow
 from libs.common.errors import ContractError, MailpipeError, PermanentError
-from libs.common.record_token import find_record_token
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer import convert
 from services.ticketer.domain.classify import classify
@@ -27,9 +26,10 @@ from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.verdict import Classification
 from services.ticketer.metrics import TicketerMetrics
+from services.ticketer.outcomes import OutcomeWriter
 from services.ticketer.ports import Blobs, Outbox, Records, RequesterLookup
 from services.ticketer.store.errors import RecordNotFound
-from services.ticketer.store.models import Party, ProcessedRow, WriteResult
+from services.ticketer.store.models import ProcessedRow, WriteResult
 
 log = structlog.get_logger(__name__)
 
@@ -62,7 +62,7 @@ class Ticketer:
         self._blobs = blobs
         self._outbox = outbox
         self._config = config
-        self._requesters = requesters
+        self._writer = OutcomeWriter(store, requesters)
         self._metrics = metrics or TicketerMetrics()
         self._clock = clock
 
@@ -76,7 +76,7 @@ class Ticketer:
             return
         facts = self._facts(email)
         verdict = self._classify(facts, box)
-        result, change = self._write(email, box, facts, verdict)
+        result, change = self._writer.write(email, box, facts, verdict)
         self._effects(email, box, verdict, result, change)
 
     def on_dead(self, email: InboundEmail, delivery: Delivery, outcome: Outcome) -> None:
@@ -178,96 +178,6 @@ class Ticketer:
             own_message_id_domain=box.id_domain,
             ignore_senders=box.ignore_senders,
         )
-
-    def _write(
-        self, email: InboundEmail, box: MailboxConfig, facts: MailFacts, verdict: Classification
-    ) -> tuple[WriteResult, str | None]:
-        if verdict.kind == "request":
-            return self._request(email, box, facts)
-        if verdict.kind == "auto_reply":
-            return self._auto_reply(email, box, facts)
-        if verdict.kind == "bounce":
-            return self._bounce(email, facts, verdict)
-        return self._ignore(email, f"{verdict.kind}:{verdict.reason}"), None
-
-    def _request(
-        self, email: InboundEmail, box: MailboxConfig, facts: MailFacts
-    ) -> tuple[WriteResult, str | None]:
-        record_id = self._thread(email, box, facts)
-        if record_id is not None:
-            reply = convert.new_message(email, facts, "reply", strip_quotes=True)
-            try:
-                return self._store.append_message(record_id, reply), "reply"
-            except RecordNotFound:
-                log.info("reply to a deleted record; starting a new one", record_id=record_id)
-        message = convert.new_message(email, facts, "request")
-        return self._store.create_record_with_message(
-            message, requester=self._requester(email)
-        ), "new_request"
-
-    def _auto_reply(
-        self, email: InboundEmail, box: MailboxConfig, facts: MailFacts
-    ) -> tuple[WriteResult, str | None]:
-        record_id = self._thread(email, box, facts)
-        if record_id is not None:
-            note = convert.new_message(email, facts, "auto_reply")
-            try:
-                # A note only: an out-of-office answer needs no agent, so no reopening.
-                return self._store.append_message(record_id, note, reopen=False), "auto_reply"
-            except RecordNotFound:
-                pass
-        return self._ignore(email, "auto_reply"), None
-
-    def _bounce(
-        self, email: InboundEmail, facts: MailFacts, verdict: Classification
-    ) -> tuple[WriteResult, str | None]:
-        original = verdict.original_message_id
-        ref = self._store.find_message_by_internet_id(email.mailbox, original) if original else None
-        if ref is not None:
-            failures = convert.delivery_failures(verdict)
-            message = convert.new_message(email, facts, "delivery_failure", failures=failures)
-            try:
-                return self._store.append_message(
-                    ref.record_id, message, reopen=False
-                ), "delivery_failure"
-            except RecordNotFound:
-                pass
-        return self._ignore(email, "bounce_unmatched"), None
-
-    def _ignore(self, email: InboundEmail, reason: str) -> WriteResult:
-        return self._store.record_ignored(
-            email.mailbox,
-            email.graph_id,
-            reason,
-            folder=email.folder,
-            internet_message_id=email.internet_message_id,
-        )
-
-    def _thread(self, email: InboundEmail, box: MailboxConfig, facts: MailFacts) -> int | None:
-        """Record token in the subject, then In-Reply-To/References, then conversationId."""
-        token = find_record_token(email.subject, box.record_token_format)
-        if token is not None and self._store.record_mailbox(token) == box.address:
-            return token
-        ids = convert.thread_ids(facts)
-        if ids:
-            found = self._store.find_record_by_message_ids(email.mailbox, ids)
-            if found is not None:
-                return found
-        if email.conversation_id:
-            return self._store.find_record_by_conversation(email.mailbox, email.conversation_id)
-        return None
-
-    def _requester(self, email: InboundEmail) -> Party | None:
-        sender = email.from_ or email.sender
-        if sender is None:
-            return None
-        party = Party(sender.address, sender.name)
-        if self._requesters is None:
-            return party
-        found = self._requesters(email.mailbox, sender.address)
-        if found is not None and found.in_tenant and found.display_name:
-            return Party(sender.address, found.display_name)
-        return party
 
     # -- effects ---------------------------------------------------------------------------
 
