@@ -215,6 +215,12 @@ class Settings(BaseSettings):
     health_port: int | None = None
     log_level: str = "INFO"
 
+    @field_validator("config", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # ``MAILPIPE_CONFIG=`` in an env file means "no file", not "the current directory".
+        return None if isinstance(value, str) and not value.strip() else value
+
     def load_config(self) -> MailpipeConfig:
         """The mailbox configuration, or an empty one when ``MAILPIPE_CONFIG`` is unset."""
         if self.config is None:

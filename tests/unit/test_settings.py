@@ -154,3 +154,10 @@ def test_secrets_absent_from_repr_and_logs(
     assert len(lines) == 3
     assert "s3cr3t" not in out and "hunter2" not in out and '"raw"' not in out
     assert lines[1]["url"] == "amqp://guest:***@127.0.0.1:5672//"
+
+
+def test_empty_config_variable_means_no_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAILPIPE_CONFIG", "")
+    settings = Settings()
+    assert settings.config is None
+    assert settings.load_config().mailboxes == ()
