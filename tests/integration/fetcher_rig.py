@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -63,12 +63,21 @@ class Rig:
     broker: Broker
     state: DeltaState
     blobs: BlobStore
+    made: list[Fetcher] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close the Graph clients of every fetcher made (open keep-alive connections would
+        hold the simulator's shutdown)."""
+        for fetcher in self.made:
+            fetcher.close()
 
     def config(self, **overrides: Any) -> MailpipeConfig:
         return self.sim.config(**overrides)
 
     def fetcher(self, config: MailpipeConfig | None = None, **overrides: Any) -> Fetcher:
-        return Fetcher(config or self.config(**overrides), self.broker, self.state, self.blobs)
+        fetcher = Fetcher(config or self.config(**overrides), self.broker, self.state, self.blobs)
+        self.made.append(fetcher)
+        return fetcher
 
     def seed(self, raw: bytes, mailbox: str = SUPPORT, **params: str) -> str:
         with self.sim.control() as control:

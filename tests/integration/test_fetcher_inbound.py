@@ -26,7 +26,9 @@ def rig(
 ) -> Iterator[Rig]:
     state = DeltaState.open(database_url)
     with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
-        yield Rig(sim, broker, state, BlobStore(tmp_path / "blobs"))
+        made = Rig(sim, broker, state, BlobStore(tmp_path / "blobs"))
+        yield made
+        made.close()
     state.close()
 
 

@@ -24,7 +24,9 @@ RECOVERABLE = "recoverableitemsdeletions"
 def rig(sim: SimHandle, amqp_url: str, namespace: str, tmp_path: Path) -> Iterator[Rig]:
     state = DeltaState.open(f"sqlite:///{tmp_path / 'state.db'}")
     with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
-        yield Rig(sim, broker, state, BlobStore(tmp_path / "blobs"))
+        made = Rig(sim, broker, state, BlobStore(tmp_path / "blobs"))
+        yield made
+        made.close()
     state.close()
 
 
