@@ -6,11 +6,13 @@ in hand. Plus the pure batch helpers (window, take, result checks)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
+from structlog.testing import capture_logs
 
 from libs.common.broker import Broker, Delivery
 from libs.common.broker.batch import BatchSettings, HandlerResultError, Pending, call
@@ -209,6 +211,24 @@ def test_stop_settles_the_batch_in_hand_and_leaves_the_rest_queued(broker: Broke
     # the batch in hand was acked; everything else went back to the queue, nothing lost
     rest = {ProcessedEmail.from_json(m.body).graph_id for m in drain(broker, _queue(broker))}
     assert rest == {f"msg-{n}" for n in range(10)} - set(first)
+
+
+def test_a_batch_handler_slower_than_the_heartbeat_keeps_its_connection(
+    amqp_url: str, namespace: str
+) -> None:
+    def slow(items: Items) -> list[BaseException | None]:
+        time.sleep(5)  # 2.5 heartbeat intervals: only the connection thread keeps it alive
+        return [None] * len(items)
+
+    with namespaced_broker(amqp_url, namespace, heartbeat_s=2, max_backoff_s=2) as broker:
+        for n in range(6):
+            publish_processed(broker, n)
+        recorder = BatchRecorder(verdict=slow)
+        with capture_logs() as logs, batch_consuming(broker, recorder, max_batch=3):
+            assert wait_until(lambda: len(recorder.seen()) == 6)
+            assert wait_until(lambda: broker.message_count(_queue(broker)) == 0)
+        assert [e for e in logs if e["event"] == "consumer lost the broker; reconnecting"] == []
+        assert recorder.attempts == {f"msg-{n}": [1] for n in range(6)}, "each once"
 
 
 def _queue(broker: Broker) -> str:
