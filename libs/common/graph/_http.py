@@ -19,6 +19,7 @@ import httpx
 from libs.common.graph._limits import MailboxGate, gate_for
 from libs.common.graph._retry import RetryPolicy, parse_retry_after
 from libs.common.graph.errors import GraphError, error_from_response, transport_error
+from libs.common.metrics import GRAPH_REQUESTS, GRAPH_THROTTLED
 from libs.common.settings import GraphConfig
 
 log = logging.getLogger("mailpipe.graph")
@@ -92,7 +93,7 @@ class GraphHttp:
         self.gate: MailboxGate = gate_for(
             graph.base_url, mailbox, graph.max_concurrency, graph.budget_per_10_min
         )
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy(budget_s=graph.max_retry_s)
         self._tokens = tokens
         self._client = client
         self._sleep = sleep
@@ -182,14 +183,22 @@ class GraphHttp:
         all_headers.update(headers or {})
         with self.gate.slot(self._sleep):
             self.requests_sent += 1
-            return self._client.request(
-                method,
-                self.url(path_or_url),
-                params=params,
-                json=json,
-                content=content,
-                headers=all_headers,
-            )
+            try:
+                response = self._client.request(
+                    method,
+                    self.url(path_or_url),
+                    params=params,
+                    json=json,
+                    content=content,
+                    headers=all_headers,
+                )
+            except httpx.TransportError:
+                GRAPH_REQUESTS.labels(self.mailbox, "0").inc()
+                raise
+        GRAPH_REQUESTS.labels(self.mailbox, str(response.status_code)).inc()
+        if response.status_code == 429:
+            GRAPH_THROTTLED.labels(self.mailbox).inc()
+        return response
 
     def _report(self, what: str, attempt: int, err: GraphError, wait: float) -> None:
         log.info(

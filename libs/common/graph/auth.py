@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from libs.common.graph.errors import GraphAuthError, GraphError, GraphUnavailable
+from libs.common.metrics import GRAPH_TOKEN_FAILURES
 from libs.common.settings import GraphConfig, MailboxConfig
 
 GRAPH_SCOPES = ["https://graph.microsoft.com/.default"]
@@ -222,6 +223,7 @@ class TokenSource:
         try:
             result = app.acquire_token_for_client(scopes=GRAPH_SCOPES)
         except requests.RequestException as exc:
+            GRAPH_TOKEN_FAILURES.labels(self._box.address, "authority_unreachable").inc()
             raise GraphUnavailable(
                 f"token request failed: {type(exc).__name__}",
                 code="authority_unreachable",
@@ -230,9 +232,11 @@ class TokenSource:
         if isinstance(result, dict) and "access_token" in result:
             return str(result["access_token"])
         secret = self._box.secret()
-        raise error_from_token_result(
+        error = error_from_token_result(
             result or {}, secret=secret.get_secret_value() if secret else None
         )
+        GRAPH_TOKEN_FAILURES.labels(self._box.address, error.code).inc()
+        raise error
 
     def invalidate(self) -> None:
         """Drop cached tokens of this app so the next :meth:`token` asks the authority."""
