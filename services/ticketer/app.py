@@ -7,8 +7,10 @@ Two consumer loops: ``<ns>.ticketer`` (InboundEmail → :meth:`Ticketer.handle`,
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +92,12 @@ def consumer_loops(broker: Broker, ticketer: Ticketer, stop: threading.Event) ->
     def results() -> None:
         broker.consume(names.ticketer_results, OutboundResult, ticketer.handle_result, stop=stop)
 
-    return [("ticketer-inbound", inbound), ("ticketer-results", results)]
+    # Each loop runs in a copy of the caller's context, so its log lines keep what bootstrap
+    # bound there (the service name): threads do not inherit context variables.
+    return [
+        ("ticketer-inbound", partial(contextvars.copy_context().run, inbound)),
+        ("ticketer-results", partial(contextvars.copy_context().run, results)),
+    ]
 
 
 def _database_check(store: RecordStore) -> Callable[[], tuple[bool, str]]:
