@@ -1,0 +1,100 @@
+"""Contracts ↔ store data: thread lookup order, acknowledgement jobs, sent results, events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from libs.common.contracts import MAX_SUBJECT_CHARS, Address, InboundEmail, OutboundResult
+from services.ticketer import convert
+from services.ticketer.domain.facts import MailFacts
+from services.ticketer.store.models import Party, ProcessedRow, RecordSummary
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+BOX = "help@contoso.com"
+
+
+def email(**fields: object) -> InboundEmail:
+    data: dict[str, object] = {
+        "mailbox": BOX,
+        "graph_id": "g1",
+        "internet_message_id": "<m1@customer.example>",
+        "received_at": NOW,
+        "fetched_at": NOW,
+        "from": Address(address="ann@customer.example"),
+        "subject": "Printer",
+    }
+    data.update(fields)
+    return InboundEmail.model_validate(data)
+
+
+def test_thread_ids_in_reply_to_first_then_references_newest_first() -> None:
+    facts = MailFacts(in_reply_to=("<c@x>",), references=("<a@x>", "<b@x>", "<c@x>"))
+    assert convert.thread_ids(facts) == ["<c@x>", "<b@x>", "<a@x>"]
+
+
+def test_ack_job_subject_is_bounded_and_recipient_prefers_reply_to() -> None:
+    long = email(subject="x" * MAX_SUBJECT_CHARS, reply_to=(Address(address="desk@c.example"),))
+    job = convert.ack_job(long, 7, "[#{id}]", NOW)
+    assert len(job.subject) == MAX_SUBJECT_CHARS and job.subject.startswith("Re: ")
+    assert [a.address for a in job.to] == ["desk@c.example"]
+    assert job.job_id == f"ack:{BOX}:7"
+
+
+def test_ack_job_without_any_address_is_refused() -> None:
+    with pytest.raises(ValueError, match="no address"):
+        convert.ack_job(email(**{"from": None}), 7, "[#{id}]", NOW)
+
+
+def test_sent_result_becomes_an_outbound_message() -> None:
+    result = OutboundResult(
+        job_id="j",
+        mailbox=BOX,
+        status="sent",
+        record_id=3,
+        internet_message_id="<o@mailpipe.contoso.com>",
+        sent_as="agent@contoso.com",
+        subject="Re: [#3] Printer",
+        to=(Address(address="ann@customer.example", name="Ann"),),
+        in_reply_to="<m1@customer.example>",
+        references=("<m1@customer.example>",),
+        text="Done.",
+        finished_at=NOW,
+    )
+    msg = convert.outbound_message(result)
+    assert (msg.direction, msg.kind, msg.from_) == ("out", "outbound", Party("agent@contoso.com"))
+    assert msg.to == (Party("ann@customer.example", "Ann"),)
+    assert (msg.in_reply_to, msg.references, msg.body_text) == (
+        "<m1@customer.example>",
+        ("<m1@customer.example>",),
+        "Done.",
+    )
+
+
+def test_processed_email_and_event_from_store_rows() -> None:
+    row = ProcessedRow(BOX, "g1", "inbox", "<m1@x.example>", "ignored", None, "loop:x", NOW)
+    processed = convert.processed_email(row)
+    assert (processed.outcome, processed.reason, processed.processed_at) == (
+        "ignored",
+        "loop:x",
+        NOW,
+    )
+    record = RecordSummary(3, BOX, "s", Party("not an address"), "open", 2, NOW, NOW)
+    event = convert.record_event(record, "reply", "<m1@x.example>", NOW)
+    assert (event.event, event.requester, event.message_count) == ("updated", None, 2)
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (json.dumps({"mailbox": "A@B.example", "graph_id": "g"}), ("a@b.example", "g")),
+        (json.dumps({"mailbox": "a@b.example"}), None),
+        (json.dumps({"mailbox": "a@b.example", "graph_id": "bad\nid"}), None),
+        (json.dumps([1, 2]), None),
+        ("{", None),
+    ],
+)
+def test_named_email_of_a_broken_body(body: str, named: tuple[str, str] | None) -> None:
+    assert convert.named_email(body.encode()) == named
