@@ -25,6 +25,7 @@ from libs.common.broker import Broker
 from libs.common.broker.names import routing_key
 from libs.common.contracts import (
     Address,
+    AttachmentRef,
     Body,
     InboundEmail,
     OutboundEmail,
@@ -292,3 +293,45 @@ def test_missing_user_read_permission_never_blocks_a_record(make_rig: Any, sim: 
     rig.send(mail(1), mail(2))
     assert [p.outcome for p in rig.processed(2)] == ["created", "created"]
     assert rig.store.get_requester("user1@customer.example") is None
+
+
+def test_attachments_html_and_non_ascii_are_stored(make_rig: Any) -> None:
+    rig = make_rig()
+    pdf = rig.blobs.put(b"%PDF-1.4 fake")
+    png = rig.blobs.put(b"\x89PNG fake")
+    html = (
+        '<p>Der Drucker <b>druckt nicht</b> — 日本語</p><img src="cid:logo@x">'
+        '<img src="https://tracker.example/p.gif"><script>alert(1)</script>'
+    )
+    rig.send(
+        mail(
+            1,
+            subject="Drucker kaputt — ärgerlich",
+            body=Body(html=html),
+            attachments=(
+                AttachmentRef(name="Rechnung ä.pdf", content_type="application/pdf", blob=pdf),
+                AttachmentRef(
+                    name="logo.png",
+                    content_type="image/png",
+                    blob=png,
+                    is_inline=True,
+                    content_id="logo@x",
+                ),
+            ),
+        )
+    )
+    [done] = rig.processed(1)
+    assert done.record_id is not None
+    detail = rig.store.get_record(done.record_id)
+    assert detail is not None
+    assert detail.record.subject == "Drucker kaputt — ärgerlich"
+    [message] = detail.messages
+    assert message.body_text is not None and "druckt nicht" in message.body_text
+    assert "日本語" in message.body_text
+    assert message.body_html is not None
+    assert "cid:logo@x" in message.body_html
+    assert "tracker.example" not in message.body_html and "script" not in message.body_html
+    assert [(a.name, a.sha256, a.inline, a.content_id) for a in message.attachments] == [
+        ("Rechnung ä.pdf", pdf.sha256, False, None),
+        ("logo.png", png.sha256, True, "logo@x"),
+    ]
