@@ -6,6 +6,7 @@ hands its consumer loops to :func:`run_consumers`. Nothing here runs at import t
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -107,7 +108,10 @@ def run_consumers(runtime: Runtime, loops: Sequence[tuple[str, Callable[[], None
     runtime.broker.declare()
     log.info("topology declared", namespace=runtime.names.namespace)
     for thread_name, loop in loops:
-        thread = threading.Thread(target=loop, name=thread_name, daemon=False)
+        # A new thread starts with an empty context: carry the bound ``service`` (and anything
+        # else bound at start) into it, so every log line says which service wrote it.
+        context = contextvars.copy_context()
+        thread = threading.Thread(target=context.run, args=(loop,), name=thread_name, daemon=False)
         thread.start()
         runtime.threads.append(thread)
     runtime.started.set()
