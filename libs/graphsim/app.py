@@ -67,6 +67,7 @@ def build_app(world: World) -> Starlette:
         endpoint = f"{_root(request)}/{tenant}/oauth2/v2.0/token"
         try:
             with world.lock:
+                world.stats.token_requests += 1
                 body = issue(world, tenant, form, endpoint)
         except EntraError as exc:
             return JSONResponse(exc.body(), status_code=exc.status)

@@ -1,6 +1,6 @@
 """The control API under ``/_sim`` (no auth): seed mail, inspect mailboxes and sent mail,
 grant send-as, register apps and users, expire an app's secret, set its application access
-policy, expire delta tokens, set faults, read statistics."""
+policy, expire delta tokens, set faults, read statistics and each mailbox's timeline."""
 
 from __future__ import annotations
 
@@ -93,6 +93,15 @@ def routes(world: World) -> list[Route]:
                     }
                     for m in items
                 ]
+            )
+
+    async def events(request: Request) -> Response:
+        with world.lock:
+            box = box_or_none(request)
+            if box is None:
+                return _error(404, "no such mailbox")
+            return JSONResponse(
+                [{"at": at, "kind": kind, "folder": f, "id": i} for at, kind, f, i in box.events]
             )
 
     async def send_as(request: Request) -> Response:
@@ -202,6 +211,7 @@ def routes(world: World) -> list[Route]:
         Route(f"{base}/messages", seed, methods=["POST"]),
         Route(base, mailbox, methods=["GET"]),
         Route(f"{base}/sent", sent, methods=["GET"]),
+        Route(f"{base}/events", events, methods=["GET"]),
         Route(f"{base}/folders/{{folder}}/messages", folder_messages, methods=["GET"]),
         Route(f"{base}/send-as", send_as, methods=["PUT"]),
         Route(f"{base}/expire-delta", expire_delta, methods=["POST"]),

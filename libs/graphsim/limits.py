@@ -56,11 +56,20 @@ class Stats:
         self.throttled = 0
         self.max_concurrency: dict[str, int] = {}
         self.http_requests = 0
+        #: Token endpoint calls; not Graph requests, so not in ``http_requests``.
+        self.token_requests = 0
+        #: Epoch seconds of the first and the last request per route template, so a caller
+        #: can tell when a client started and stopped reading.
+        self.first_at: dict[str, float] = {}
+        self.last_at: dict[str, float] = {}
 
     def record(self, route: str, status: int, *, batch_item: bool = False) -> None:
         (self.batch_items if batch_item else self.requests)[route][status] += 1
         if not batch_item:
             self.http_requests += 1
+            now = time.time()
+            self.first_at.setdefault(route, now)
+            self.last_at[route] = now
         if status == 429:
             self.throttled += 1
 
@@ -74,6 +83,9 @@ class Stats:
             "batch_items": plain(self.batch_items),
             "throttled": self.throttled,
             "max_concurrency": dict(self.max_concurrency),
+            "token_requests": self.token_requests,
+            "first_request_at": dict(self.first_at),
+            "last_request_at": dict(self.last_at),
         }
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +32,8 @@ HIDDEN = frozenset({"msgfolderroot", "recoverableitemsdeletions"})
 
 UPSERT = "upsert"
 REMOVED = "removed"
+#: Timeline entries kept per mailbox (the oldest go first); enough for a long benchmark.
+MAX_EVENTS = 500_000
 
 
 def _b64id(prefix: bytes, size: int = 35) -> str:
@@ -100,6 +104,11 @@ class Mailbox:
     send_as: set[str] = field(default_factory=set)
     #: internetMessageId (lower case) → conversationId, so replies join their thread.
     conversations: dict[str, str] = field(default_factory=dict)
+    #: (epoch seconds, kind, folder name, immutable id) per change: when mail arrived and
+    #: when it left, which the change log (sequence numbers only) cannot say.
+    events: deque[tuple[float, str, str, str]] = field(
+        default_factory=lambda: deque(maxlen=MAX_EVENTS)
+    )
 
     def __post_init__(self) -> None:
         root = Folder(new_folder_id(), WELL_KNOWN["msgfolderroot"], "msgfolderroot", None)
@@ -165,6 +174,7 @@ class Mailbox:
     def _log(self, folder: Folder, kind: str, msg: Message) -> None:
         self.seq += 1
         folder.log.append((self.seq, kind, msg.immutable_id, msg.rest_id))
+        self.events.append((time.time(), kind, folder.name, msg.immutable_id))
 
     def add(
         self,
