@@ -171,7 +171,7 @@ class MailboxPoller:
             return False
         self._inflight.add(self.address, graph_id)
         metrics.MAILS_PUBLISHED.labels(self.address).inc()
-        log.info("mail published", subject_chars=len(email.subject))
+        log.info("mail published", attachments=len(email.attachments))
         return True
 
     def _inbound(self, graph_id: str, message: Mapping[str, Any]) -> InboundEmail:

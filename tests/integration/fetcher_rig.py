@@ -89,6 +89,12 @@ class Rig:
         with self.sim.control() as control:
             return dict(control.get(f"/_sim/mailboxes/{mailbox}").json()["folders"])
 
+    def sim_messages(self, folder: str, mailbox: str = SUPPORT) -> list[dict[str, Any]]:
+        with self.sim.control() as control:
+            answer = control.get(f"/_sim/mailboxes/{mailbox}/folders/{folder}/messages")
+        answer.raise_for_status()
+        return list(answer.json())
+
     def stats(self) -> dict[str, Any]:
         with self.sim.control() as control:
             return dict(control.get("/_sim/stats").json())

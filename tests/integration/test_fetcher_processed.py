@@ -141,3 +141,31 @@ def test_mail_without_its_processed_message_is_never_touched(rig: Rig) -> None:
         (left,) = control.get(f"/_sim/mailboxes/{SUPPORT}/folders/inbox/messages").json()
     assert left["id"] == second.graph_id
     assert fetcher.inflight.count(SUPPORT) == 1, "still in flight until it is processed"
+
+
+def test_graph_faults_change_nothing_in_the_end(rig: Rig) -> None:
+    """429s and 503s on requests and on batch items: retried until the same final state."""
+    fetcher = rig.fetcher()
+    for n in range(12):
+        rig.seed(mail(n))
+    with rig.sim.control() as control:
+        control.post(
+            "/_sim/faults", json={"throttle_ratio": 0.3, "error_ratio": 0.1, "retry_after_s": 0}
+        ).raise_for_status()
+    try:
+        poller = fetcher.pollers[0]
+        until(lambda: poller.poll() is not None and poller.status.ok)
+        assert fetcher.inflight.count(SUPPORT) == 12
+        emails = rig.inbound()
+        in_inbox = [m["id"] for m in rig.sim_messages("inbox")]
+        assert sorted(e.graph_id for e in emails) == sorted(in_inbox)
+        with rig.consuming_processed(fetcher):
+            for email in emails:
+                rig.processed(email)
+            until(lambda: rig.folders().get(RECOVERABLE) == 12)
+    finally:
+        with rig.sim.control() as control:
+            control.post("/_sim/faults", json={"throttle_ratio": 0, "error_ratio": 0})
+    assert rig.stats()["throttled"] > 0, "the faults were on"
+    assert rig.folders()["inbox"] == 0
+    assert rig.dead_letters() == []
