@@ -263,3 +263,14 @@ def test_ignored_email_is_logged_once(store: RecordStore) -> None:
     assert first.processed.outcome == "ignored" and first.processed.reason == "auto_reply"
     assert first.processed.internet_message_id == "<x@y.z>"
     assert _count(store, records) == 0
+
+
+def test_a_deleted_records_id_is_never_given_to_a_new_record(store: RecordStore) -> None:
+    # Record ids are printed in subjects ([#12]); a reused id would thread a customer's reply
+    # into somebody else's record.
+    old = store.create_record_with_message(inbound(1)).record_id
+    assert old is not None
+    with store.engine.begin() as conn:
+        conn.execute(records.delete().where(records.c.id == old))
+    new = store.create_record_with_message(inbound(2)).record_id
+    assert new is not None and new > old

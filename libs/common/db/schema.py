@@ -90,6 +90,9 @@ records = Table(
     _ts("updated_at"),
     CheckConstraint("status IN ('open', 'pending', 'closed')", name="status"),
     Index(None, "mailbox", "updated_at"),
+    # A record id is printed in subjects ([#12]) and must never name a second record, even
+    # after the newest one is deleted: SQLite reuses rowids unless AUTOINCREMENT is asked for.
+    sqlite_autoincrement=True,
 )
 
 record_messages = Table(

@@ -98,6 +98,7 @@ def upgrade() -> None:
             "status IN ('open', 'pending', 'closed')", name=op.f("ck_records_status")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_records")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_records_mailbox_updated_at"), "records", ["mailbox", "updated_at"])
 
