@@ -12,7 +12,7 @@ from functools import partial
 from libs.common.blobs import BlobStore
 from libs.common.broker import Broker, routing_key
 from libs.common.contracts import InboundEmail, ProcessedEmail
-from libs.common.graph import GraphMail, RetryPolicy
+from libs.common.graph import GraphMail
 from libs.common.health import Check
 from libs.common.settings import MailpipeConfig
 from services.fetcher.inflight import InFlight
@@ -41,9 +41,9 @@ class Fetcher:
         self.config = config
         self.broker = broker
         self.inflight = InFlight()
-        policy = RetryPolicy(budget_s=config.graph.max_retry_s)
+        # Each client's retry budget per call is [graph] max_retry_s (GraphMail reads it).
         self.graphs = graphs or {
-            box.address: GraphMail(config.graph, box, policy=policy) for box in config.mailboxes
+            box.address: GraphMail(config.graph, box) for box in config.mailboxes
         }
         self.pollers = [
             MailboxPoller(
