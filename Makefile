@@ -34,5 +34,11 @@ fmt: $(STAMP)
 schema: $(STAMP)
 	$(VENV)/bin/mailpipe schema --out docs/
 
+# The benchmark on the local RabbitMQ (and PostgreSQL with BENCH_ARGS="--database postgresql");
+# docs/performance.md explains the figures.
+bench: $(STAMP)
+	bash scripts/ensure-services.sh
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,56 @@
+"""``python -m bench``: run the pipeline against the Graph simulator and the local RabbitMQ
+and print one JSON object as the last line of stdout (progress goes to stderr).
+
+Exit code 0 when the run completed with nothing lost and nothing duplicated, 1 otherwise,
+2 when it could not run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from bench.run import Options, run, say
+from libs.common.redact import redact_url
+
+
+def parse(argv: list[str] | None = None) -> Options:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--emails", type=int, default=5000, help="emails to seed (default 5000)")
+    p.add_argument("--mailboxes", type=int, default=1, help="mailboxes (default 1)")
+    p.add_argument("--ticketers", type=int, default=1, help="ticketer processes (default 1)")
+    p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument("--keep-logs", action="store_true", help="keep the work directory and logs")
+    p.add_argument(
+        "--poll-interval", type=float, default=5.0, help="fetcher poll interval, s (default 5)"
+    )
+    a = p.parse_args(argv)
+    if a.emails < 1 or a.mailboxes < 1 or a.ticketers < 1:
+        p.error("--emails, --mailboxes and --ticketers must be at least 1")
+    return Options(
+        emails=a.emails,
+        mailboxes=a.mailboxes,
+        ticketers=a.ticketers,
+        database=a.database,
+        keep_logs=a.keep_logs,
+        amqp_url=os.environ.get("MAILPIPE_AMQP_URL") or Options.amqp_url,
+        poll_interval_s=a.poll_interval,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse(argv)
+    try:
+        report = run(opts)
+    except Exception as exc:  # one line for the operator; the logs have the rest
+        say(f"the benchmark could not run: {exc.__class__.__name__}: {redact_url(str(exc))}")
+        return 2
+    print(json.dumps(report), flush=True)
+    ok = report["completed"] and report["lost"] == 0 and report["duplicates"] == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

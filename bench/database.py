@@ -1,0 +1,69 @@
+"""The benchmark's database: a fresh SQLite file or a fresh PostgreSQL database (dropped at
+the end), and the two checks of the run: lost emails and duplicate records."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from libs.common.db.engine import parse_url
+
+#: Where a fresh PostgreSQL database is created: ``MAILPIPE_BENCH_POSTGRES_URL`` (a user that
+#: may CREATE DATABASE), else the local server as ``postgres``.
+LOCAL_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def fresh_database(kind: str, work: Path) -> Iterator[str]:
+    """The URL of an empty database of ``kind`` (``sqlite`` or ``postgresql``)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{work / 'mailpipe.db'}"
+        return
+    admin = parse_url(os.environ.get("MAILPIPE_BENCH_POSTGRES_URL") or LOCAL_ADMIN_URL)
+    name = f"mailpipe_bench_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield admin.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+def _engine(database_url: str) -> Engine:
+    return create_engine(parse_url(database_url))
+
+
+def inbound_rows(database_url: str) -> list[tuple[str, str, str | None]]:
+    """(mailbox, graph id, Message-ID) of every inbound message stored with a record."""
+    engine = _engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT mailbox, graph_id, internet_message_id FROM record_messages "
+                    "WHERE direction = 'in' AND graph_id IS NOT NULL"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return [(str(r[0]), str(r[1]), None if r[2] is None else str(r[2])) for r in rows]
+
+
+def record_count(database_url: str) -> int:
+    engine = _engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM records")).scalar_one())
+    finally:
+        engine.dispose()

@@ -1,0 +1,73 @@
+"""The JSON object a run prints as its last line, from what the run collected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bench import measure
+
+
+@dataclass(frozen=True)
+class Collected:
+    seeded: list[measure.Seeded]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    events: list[dict[str, Any]]
+    rows: list[tuple[str, str, str | None]]
+    records: int
+    raw_broker_per_s: float
+    raw_message_bytes: int
+    max_rss_mb: dict[str, float]
+    completed: bool
+    seed_s: float
+
+
+def _r(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def build_report(c: Collected, database: str, ticketers: int, cpu_count: int) -> dict[str, Any]:
+    n = len(c.seeded)
+    start = measure.first_fetch_at(c.after)
+    arrived, deleted = measure.arrivals_and_deletes(c.events)
+    ours = [deleted[s.graph_id] for s in c.seeded if s.graph_id in deleted]
+    end = max(ours) if ours else None
+    elapsed = end - start if start is not None and end is not None else None
+    rate = n / elapsed if elapsed and c.completed else None
+    lat = measure.latencies(c.seeded, arrived, deleted, start) if start is not None else []
+    where = measure.final_folders(c.events)
+    in_mailbox = {
+        (s.mailbox, s.graph_id)
+        for s in c.seeded
+        if where.get(s.graph_id) not in (None, measure.DELETED)
+    }
+    stored = {(box, gid) for box, gid, _ in c.rows}
+    http, tokens = measure.graph_requests(c.before, c.after)
+    return {
+        "emails": n,
+        "completed": c.completed,
+        "elapsed_s": _r(elapsed),
+        "emails_per_s": _r(rate, 1),
+        "graph_http_requests": http,
+        "graph_http_requests_per_email": _r(http / n if n else None, 4),
+        "graph_token_requests": tokens,
+        "graph_requests_by_route": measure.requests_by_route(c.before, c.after),
+        "graph_throttled": int(c.after["throttled"]) - int(c.before["throttled"]),
+        "raw_broker_roundtrip_per_s": _r(c.raw_broker_per_s, 1),
+        "raw_broker_message_bytes": c.raw_message_bytes,
+        "ratio_vs_raw_broker": _r(rate / c.raw_broker_per_s if rate else None),
+        "latency_p50_s": _r(measure.percentile(lat, 50)),
+        "latency_p95_s": _r(measure.percentile(lat, 95)),
+        "latency_max_s": _r(max(lat) if lat else None),
+        "lost": measure.count_lost(c.seeded, stored, in_mailbox),
+        "duplicates": measure.count_duplicates(c.seeded, c.rows),
+        "records": c.records,
+        "left_in_mailbox": len(in_mailbox),
+        "max_rss_mb": c.max_rss_mb,
+        "database": database,
+        "ticketers": ticketers,
+        "mailboxes": len({s.mailbox for s in c.seeded}),
+        "cpu_count": cpu_count,
+        "seed_s": _r(c.seed_s, 1),
+    }

@@ -1,0 +1,130 @@
+"""The Graph simulator as its own process (``mailpipe graphsim --port 0``) and the control API
+calls the benchmark makes: seed in parallel, raise the request budget, read counts, stats and
+each mailbox's timeline."""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.corpus import BenchMail
+from bench.procs import Child, clean_env, spawn
+
+#: Parallel seeding requests: the simulator parses each mail under one lock, so more than a
+#: few only queue; a few hide the HTTP round trips.
+SEED_WORKERS = 6
+
+#: Budget knobs so the simulator never throttles on volume: only the pipeline is measured.
+#: Concurrency stays at Exchange's 4 per mailbox, which the services must respect anyway.
+UNLIMITED_BUDGET = {"mailbox_budget": 10_000_000, "budget_window_s": 600.0}
+
+
+@dataclass
+class Simulator:
+    child: Child
+    root_url: str
+    ca_bundle: Path
+    config_path: Path
+    #: The written config's [graph] table and mailbox entries (credentials included).
+    config: dict[str, Any]
+
+    def client(self, timeout_s: float = 60.0) -> httpx.Client:
+        return httpx.Client(base_url=self.root_url, verify=str(self.ca_bundle), timeout=timeout_s)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        with self.client() as c:
+            answer = c.request(method, path, **kwargs)
+        answer.raise_for_status()
+        return answer.json() if answer.content else None
+
+    def faults(self, **knobs: Any) -> dict[str, Any]:
+        return dict(self.call("POST", "/_sim/faults", json=knobs))
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.call("GET", "/_sim/stats"))
+
+    def folders(self, mailbox: str) -> dict[str, int]:
+        return dict(self.call("GET", f"/_sim/mailboxes/{mailbox}")["folders"])
+
+    def events(self, mailbox: str) -> list[dict[str, Any]]:
+        return list(self.call("GET", f"/_sim/mailboxes/{mailbox}/events"))
+
+    def seed(
+        self, mails: list[tuple[str, BenchMail]], progress: Callable[[int], None]
+    ) -> list[tuple[str, str, str]]:
+        """Seed every mail into its mailbox's inbox; (mailbox, graph id, Message-ID) each."""
+        done = 0
+        with self.client() as c:
+
+            def one(item: tuple[str, BenchMail]) -> tuple[str, str, str]:
+                box, mail = item
+                r = c.post(
+                    f"/_sim/mailboxes/{box}/messages",
+                    content=mail.raw,
+                    headers={"Content-Type": "message/rfc822"},
+                )
+                r.raise_for_status()
+                return box, str(r.json()["id"]), mail.message_id
+
+            out = []
+            with ThreadPoolExecutor(SEED_WORKERS) as pool:
+                for result in pool.map(one, mails):
+                    out.append(result)
+                    done += 1
+                    if done % 1000 == 0:
+                        progress(done)
+        return out
+
+
+def start_simulator(work: Path, mailboxes: list[str], timeout_s: float = 60.0) -> Simulator:
+    """Start ``mailpipe graphsim`` on a free port and wait until its control API answers."""
+    config_path = work / "graphsim.toml"
+    args = ["-m", "mailpipe.cli", "graphsim", "--state-dir", str(work / "graphsim"), "--port", "0"]
+    for box in mailboxes:
+        args += ["--mailbox", box]
+    args += ["--write-config", str(config_path)]
+    child = spawn("graphsim", args, clean_env(), work / "logs")
+    deadline = time.monotonic() + timeout_s
+    while not config_path.exists():
+        if not child.alive or time.monotonic() > deadline:
+            raise RuntimeError(f"the Graph simulator did not start:\n{child.log_tail()}")
+        time.sleep(0.05)
+    time.sleep(0.05)  # the file is written in one call; let it land before reading
+    config = tomllib.loads(config_path.read_text())
+    graph = config["graph"]
+    sim = Simulator(child, graph["authority_host"], Path(graph["ca_bundle"]), config_path, config)
+    while True:
+        try:
+            sim.call("GET", "/_sim")
+            return sim
+        except httpx.HTTPError:
+            if not child.alive or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the Graph simulator does not answer:\n{child.log_tail()}"
+                ) from None
+            time.sleep(0.05)
+
+
+def write_pipeline_config(sim: Simulator, path: Path, **mailbox_overrides: Any) -> None:
+    """The services' MAILPIPE_CONFIG: the simulator's written config plus ``mailbox_overrides``
+    on every mailbox (JSON string escapes are valid TOML basic strings)."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return repr(v) if isinstance(v, int | float) else json.dumps(str(v))
+
+    lines = ["[graph]", *(f"{k} = {value(v)}" for k, v in sim.config["graph"].items())]
+    for box in sim.config["mailboxes"]:
+        entry = {**box, **mailbox_overrides}
+        lines += ["", "[[mailboxes]]", *(f"{k} = {value(v)}" for k, v in entry.items())]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)  # it holds the client secret
