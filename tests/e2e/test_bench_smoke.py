@@ -1,0 +1,67 @@
+"""The benchmark's contract: ``python -m bench --emails 100`` runs the whole pipeline as
+separate processes and prints, as the last line of stdout, one JSON object with every figure
+DESIGN.md names. Figures are reported, never asserted: only the counts are."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+FIELDS = {
+    "emails",
+    "emails_per_s",
+    "graph_http_requests_per_email",
+    "graph_token_requests",
+    "raw_broker_roundtrip_per_s",
+    "ratio_vs_raw_broker",
+    "latency_p50_s",
+    "latency_p95_s",
+    "lost",
+    "duplicates",
+    "max_rss_mb",
+    "database",
+    "ticketers",
+    "cpu_count",
+}
+
+
+def test_bench_prints_the_contract_with_nothing_lost_or_doubled(amqp_url: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPIPE_")}
+    env["MAILPIPE_AMQP_URL"] = amqp_url
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--emails", "100", "--poll-interval", "1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert not FIELDS - report.keys(), FIELDS - report.keys()
+    assert report["emails"] == 100
+    assert report["completed"] is True
+    assert report["lost"] == 0
+    assert report["duplicates"] == 0
+    assert report["records"] == 100
+    assert report["left_in_mailbox"] == 0
+    assert report["database"] == "sqlite"
+    assert report["ticketers"] == 1
+    assert report["cpu_count"] == os.cpu_count()
+    assert set(report["max_rss_mb"]) == {"fetcher", "ticketer", "sender", "graphsim"}
+    assert all(mb > 0 for mb in report["max_rss_mb"].values())
+    for key in ("emails_per_s", "raw_broker_roundtrip_per_s", "ratio_vs_raw_broker"):
+        assert report[key] > 0, key
+    assert 0 <= report["latency_p50_s"] <= report["latency_p95_s"]
+    # Every Graph request the run made is counted: at least one delta read and one delete batch.
+    routes = report["graph_requests_by_route"]
+    assert routes.get("GET users/{u}/mailFolders/{f}/messages/delta", 0) >= 1
+    assert routes.get("POST $batch", 0) >= 1
+    assert report["graph_http_requests_per_email"] == sum(routes.values()) / 100
+    assert "bench:" in done.stderr  # progress is on stderr, the JSON alone on stdout
