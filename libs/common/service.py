@@ -1,25 +1,34 @@
 """What every service does at start: settings, logging, broker, health, signals.
 
-Each service's ``app.py`` calls :func:`bootstrap`, wires its own adapters and handlers, and
-hands its consumer loops to :func:`run_consumers`. Nothing here runs at import time.
+Each service's ``app.py`` has a ``wire(runtime) -> Wiring`` (its consumer loops, pollers,
+readiness checks and a cleanup) and a ``main()`` that calls :func:`bootstrap`, ``wire`` and
+:func:`run_wired`. The embedded mode (``mailpipe/embedded.py``) calls the same ``wire``
+functions of all three services on one shared :class:`Runtime`. Nothing here runs at import
+time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TextIO
 
 import structlog
 
 from libs.common.broker import Broker, Names, install_signal_handlers
-from libs.common.health import HealthServer
+from libs.common.health import Check, HealthServer
 from libs.common.logging import configure_logging
 from libs.common.settings import MailpipeConfig, Settings
 
 log = structlog.get_logger(__name__)
+
+#: A long-running piece of a service, ``(thread name, function)``; the function returns once
+#: the runtime's ``stop`` is set.
+Loop = tuple[str, Callable[[], None]]
 
 #: How long a readiness answer about the broker is reused (a probe every second must not
 #: open a connection every second).
@@ -45,10 +54,31 @@ class Runtime:
         return self.broker.names
 
 
-def bootstrap(name: str, settings: Settings | None = None) -> Runtime:
-    """Read settings and config (a mistake raises ConfigError), log, and build the broker."""
+@dataclass
+class Wiring:
+    """What one service adds to a runtime: its threads, its readiness checks, its cleanup."""
+
+    loops: list[Loop]
+    checks: dict[str, Check] = field(default_factory=dict)
+    #: Closes the service's own adapters (Graph clients, database pools); called once, after
+    #: every loop has returned.
+    close: Callable[[], None] = lambda: None
+
+
+def bootstrap(
+    name: str, settings: Settings | None = None, *, log_stream: TextIO | None = None
+) -> Runtime:
+    """Read settings and config (a mistake raises ConfigError), log, and build the broker.
+
+    Logs go to stdout, or to ``log_stream`` (the demo keeps the terminal for its own output).
+    """
     settings = settings or Settings()
-    configure_logging(name, settings.log_level)
+    if log_stream is None:
+        configure_logging(name, settings.log_level)
+    else:
+        # configure_logging binds its handlers to whatever sys.stdout is at that moment.
+        with contextlib.redirect_stdout(log_stream):
+            configure_logging(name, settings.log_level)
     config = settings.load_config()
     broker = Broker(
         settings.amqp_url.get_secret_value(),
@@ -99,12 +129,46 @@ def _broker_check(broker: Broker) -> Callable[[], tuple[bool, str]]:
     return check
 
 
-def run_consumers(runtime: Runtime, loops: Sequence[tuple[str, Callable[[], None]]]) -> int:
+def run_consumers(runtime: Runtime, loops: Sequence[Loop]) -> int:
     """Run each consumer loop on its own thread until SIGTERM/SIGINT, then drain and return 0.
 
     With no loops the service just waits for the signal (a service that only declares).
     """
     install_signal_handlers(runtime.stop)
+    start_loops(runtime, loops)
+    runtime.stop.wait()
+    drain(runtime)
+    return 0
+
+
+def run_wired(runtime: Runtime, wirings: Sequence[Wiring]) -> int:
+    """Add the wirings' checks, run their loops until SIGTERM/SIGINT, then close them."""
+    add_checks(runtime, wirings)
+    try:
+        return run_consumers(runtime, [loop for w in wirings for loop in w.loops])
+    finally:
+        close_wirings(wirings)
+
+
+def add_checks(runtime: Runtime, wirings: Sequence[Wiring]) -> None:
+    if runtime.health is None:
+        return
+    for wiring in wirings:
+        for name, check in wiring.checks.items():
+            runtime.health.add_check(name, check)
+
+
+def close_wirings(wirings: Sequence[Wiring]) -> None:
+    """Close each wiring, later ones first (they may use what earlier ones opened)."""
+    for wiring in reversed(wirings):
+        try:
+            wiring.close()
+        except Exception:  # one failed cleanup must not keep the others from running
+            log.exception("cleanup failed")
+
+
+def start_loops(runtime: Runtime, loops: Sequence[Loop]) -> None:
+    """Declare the topology and start one (non-daemon) thread per loop; does not wait."""
     runtime.broker.declare()
     log.info("topology declared", namespace=runtime.names.namespace)
     for thread_name, loop in loops:
@@ -116,7 +180,11 @@ def run_consumers(runtime: Runtime, loops: Sequence[tuple[str, Callable[[], None
         runtime.threads.append(thread)
     runtime.started.set()
     log.info("running", consumers=[name for name, _ in loops])
-    runtime.stop.wait()
+
+
+def drain(runtime: Runtime) -> None:
+    """Set ``stop``, let every loop finish the messages in hand, close the broker and health."""
+    runtime.stop.set()
     log.info("stopping: finishing the messages in hand")
     for thread in runtime.threads:
         thread.join()
@@ -124,4 +192,3 @@ def run_consumers(runtime: Runtime, loops: Sequence[tuple[str, Callable[[], None
     if runtime.health is not None:
         runtime.health.stop()
     log.info("stopped")
-    return 0

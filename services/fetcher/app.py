@@ -1,30 +1,37 @@
 """Wiring of the fetcher: polls mailboxes, publishes InboundEmail, removes processed mail.
 
-Settings and config from the environment (``bootstrap``), the shared database for the delta
-links (schema brought up to date at start), the blob store, one Graph client per mailbox; the
-pollers and the processed consumer run as threads of ``run_consumers`` until SIGTERM.
+:func:`wire` builds the fetcher on a :class:`Runtime`: the shared database for the delta
+links (schema brought up to date first), the blob store, one Graph client per mailbox; it
+returns the pollers and the processed consumer as loops, the per-mailbox readiness checks and
+a cleanup. ``main()`` (the distributed service) and the embedded mode both use it.
 """
 
 from __future__ import annotations
 
 from libs.common.blobs import BlobStore
-from libs.common.service import bootstrap, run_consumers
+from libs.common.service import Runtime, Wiring, bootstrap, run_wired
 
 
-def main() -> int:
+def wire(runtime: Runtime) -> Wiring:
     from services.fetcher.service import Fetcher
     from services.fetcher.state import DeltaState
 
-    runtime = bootstrap("fetcher")
     settings = runtime.settings
     # DeltaState.open brings the schema up to date (ensure_schema) before anything polls.
     state = DeltaState.open(settings.database_url.get_secret_value())
-    fetcher = Fetcher(runtime.config, runtime.broker, state, BlobStore(settings.blob_dir))
-    if runtime.health is not None:
-        for name, check in fetcher.checks().items():
-            runtime.health.add_check(name, check)
     try:
-        return run_consumers(runtime, fetcher.loops(runtime.stop))
-    finally:
+        fetcher = Fetcher(runtime.config, runtime.broker, state, BlobStore(settings.blob_dir))
+    except BaseException:
+        state.close()
+        raise
+
+    def close() -> None:
         fetcher.close()
         state.close()
+
+    return Wiring(fetcher.loops(runtime.stop), fetcher.checks(), close)
+
+
+def main() -> int:
+    runtime = bootstrap("fetcher")
+    return run_wired(runtime, [wire(runtime)])

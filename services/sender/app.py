@@ -1,14 +1,17 @@
 """Wiring of the sender: consumes OutboundEmail jobs, sends through Graph, publishes results.
 
 The one place where the sender's adapters (broker, job log, blob store, Graph, the record
-thread lookup) meet its handler. Nothing here runs at import time.
+thread lookup) meet its handler. :func:`wire` builds it on a :class:`Runtime`; ``main()`` (the
+distributed service) and the embedded mode both use it. Nothing here runs at import time.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 import structlog
 
@@ -17,7 +20,7 @@ from libs.common.broker import routing_key
 from libs.common.contracts import OutboundEmail, OutboundResult
 from libs.common.db.threads import ThreadLookup
 from libs.common.graph import GraphMail, RetryPolicy
-from libs.common.service import Runtime, bootstrap, run_consumers
+from libs.common.service import Runtime, Wiring, bootstrap, run_wired
 from libs.common.settings import MailboxConfig
 from services.sender.config import SenderSettings
 from services.sender.domain.rate import SendRateLimiter
@@ -94,12 +97,10 @@ def _database_check(joblog: JobLog) -> Callable[[], tuple[bool, str]]:
     return check
 
 
-def main() -> int:
-    runtime = bootstrap("sender")
-    sender = SenderSettings()
+def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
+    """The sender on ``runtime``: job log, handler, Graph clients, the ``sender`` loop."""
+    sender = sender or SenderSettings()
     handler, graphs = build_handler(runtime, sender)
-    if runtime.health is not None:
-        runtime.health.add_check("database", _database_check(handler.p.joblog))
     log.info(
         "sender ready",
         rate_per_minute=sender.rate_per_minute,
@@ -107,8 +108,6 @@ def main() -> int:
     )
 
     def consume() -> None:
-        # A new thread starts without the main thread's context: bind the service again.
-        structlog.contextvars.bind_contextvars(service=runtime.name)
         runtime.broker.consume(
             runtime.names.sender,
             OutboundEmail,
@@ -118,7 +117,17 @@ def main() -> int:
             on_dead=handler.on_dead,
         )
 
-    try:
-        return run_consumers(runtime, [("sender", consume)])
-    finally:
+    # The loop runs in a copy of the caller's context, so its log lines keep the service name
+    # bound there (threads do not inherit context variables).
+    loop = partial(contextvars.copy_context().run, consume)
+
+    def close() -> None:
         graphs.close()
+        handler.p.joblog.close()
+
+    return Wiring([("sender", loop)], {"database": _database_check(handler.p.joblog)}, close)
+
+
+def main() -> int:
+    runtime = bootstrap("sender")
+    return run_wired(runtime, [wire(runtime)])

@@ -3,6 +3,8 @@
 Two consumer loops: ``<ns>.ticketer`` (InboundEmail → :meth:`Ticketer.handle`, with
 :meth:`Ticketer.on_dead` quarantining what cannot be handled) and ``<ns>.ticketer.results``
 (sent OutboundResults → :meth:`Ticketer.handle_result`). Readiness: broker and database.
+:func:`wire` builds all of it on a :class:`Runtime`; ``main()`` (the distributed service) and
+the embedded mode both use it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import structlog
 
 from libs.common.blobs import BlobStore
 from libs.common.contracts import InboundEmail, OutboundResult
+from libs.common.service import Runtime, Wiring
 from libs.common.settings import MailpipeConfig
 from services.ticketer.handler import Ticketer
 from services.ticketer.metrics import TicketerMetrics
@@ -111,23 +114,28 @@ def _database_check(store: RecordStore) -> Callable[[], tuple[bool, str]]:
     return check
 
 
-def main() -> int:
+def wire(runtime: Runtime) -> Wiring:
+    """The ticketer on ``runtime``: schema brought up to date, store, handler, both loops."""
     from prometheus_client import REGISTRY
 
     from libs.common.db import ensure_schema
-    from libs.common.service import bootstrap, run_consumers
     from services.ticketer.store import RecordStore
 
-    runtime = bootstrap("ticketer")
     url = runtime.settings.database_url.get_secret_value()
     ensure_schema(url)
     store = RecordStore.open(url, migrate=False)
-    if runtime.health is not None:
-        runtime.health.add_check("database", _database_check(store))
     ticketer = build_ticketer(
         store, runtime.settings.blob_dir, runtime.broker, runtime.config, registry=REGISTRY
     )
-    try:
-        return run_consumers(runtime, consumer_loops(runtime.broker, ticketer, runtime.stop))
-    finally:
-        store.close()
+    return Wiring(
+        consumer_loops(runtime.broker, ticketer, runtime.stop),
+        {"database": _database_check(store)},
+        store.close,
+    )
+
+
+def main() -> int:
+    from libs.common.service import bootstrap, run_wired
+
+    runtime = bootstrap("ticketer")
+    return run_wired(runtime, [wire(runtime)])
