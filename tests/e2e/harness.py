@@ -296,6 +296,19 @@ class Stack:
     def stats(self) -> dict[str, Any]:
         return dict(self._control("GET", "/_sim/stats"))
 
+    def events(self, mailbox: str | None = None) -> list[dict[str, Any]]:
+        """The mailbox's timeline (``at`` epoch s, ``kind``, ``folder``, ``id``), oldest first."""
+        path = f"/_sim/mailboxes/{mailbox or self.mailboxes[0]}/events"
+        return list(self._control("GET", path))
+
+    def removals(self, folder: str = "inbox", mailbox: str | None = None) -> dict[str, float]:
+        """When each message first left ``folder`` (deleted or moved), by immutable id."""
+        out: dict[str, float] = {}
+        for event in self.events(mailbox):
+            if event["kind"] == "removed" and event["folder"] == folder:
+                out.setdefault(event["id"], float(event["at"]))
+        return out
+
     # -- broker and database ---------------------------------------------------------------
 
     def broker(self) -> Broker:
@@ -311,6 +324,25 @@ class Stack:
             return list(store.list_records(**filters))
         finally:
             store.close()
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of one table of the shared database, as dicts (for assertions)."""
+        from sqlalchemy import create_engine, select
+
+        from libs.common.db import schema
+        from libs.common.db.engine import parse_url
+
+        engine = create_engine(parse_url(self.database_url))
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(select(schema.metadata.tables[table]))
+                return [dict(row._mapping) for row in rows]
+        finally:
+            engine.dispose()
+
+    def processed_log(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """``processed_log`` by (mailbox, graph id): one outcome per handled email."""
+        return {(r["mailbox"], r["graph_id"]): r for r in self.rows("processed_log")}
 
     def record(self, record_id: int) -> Any:
         """One record with its messages (``RecordStore.get_record``)."""

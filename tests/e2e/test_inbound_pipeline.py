@@ -1,0 +1,139 @@
+"""The whole inbound pipeline as separate processes — fetcher, ticketer and sender — over the
+Graph simulator, a real RabbitMQ, and SQLite or PostgreSQL.
+
+500 seeded mails in two waves (see tests/e2e/scenario.py): new requests of every shape, loops,
+stray out-of-office answers and bounces; then, once the records exist and their
+acknowledgements went out, replies by token, by In-Reply-To and by conversation, out-of-office
+answers to our acknowledgements, and bounces of them. Every mail must end with its one
+expected outcome, on the right record, out of the inbox and in Recoverable Items.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.corpus import Corpus
+from tests.e2e.harness import Stack, pipeline
+from tests.e2e.scenario import (
+    Seeded,
+    acks_sent,
+    check_outcomes,
+    first_wave,
+    problems_text,
+    second_wave,
+    seed,
+)
+
+RECOVERABLE = "recoverableitemsdeletions"
+FAST_SENDER = {"MAILPIPE_SENDER_RATE_PER_MINUTE": "100000"}
+
+
+def wait_processed(stack: Stack, seeded: list[Seeded], timeout_s: float = 300.0) -> None:
+    stack.wait_until(
+        lambda: (
+            len(stack.processed_log()) >= len(seeded)
+            and all(stack.folders(box).get("inbox", 0) == 0 for box in stack.mailboxes)
+        ),
+        timeout_s=timeout_s,
+        what=f"{len(seeded)} mails processed and the inboxes empty",
+    )
+
+
+def outbound_count(stack: Stack) -> int:
+    return sum(1 for m in stack.rows("record_messages") if m["direction"] == "out")
+
+
+def deleted_before_processed(stack: Stack, seeded: list[Seeded]) -> list[str]:
+    """Mail that left the inbox before its outcome was written (both clocks are this host's)."""
+    log = stack.processed_log()
+    found = []
+    for box in stack.mailboxes:
+        removed = stack.removals("inbox", box)
+        for item in (s for s in seeded if s.mail.mailbox == box):
+            row = log.get((box, item.graph_id))
+            at = removed.get(item.graph_id)
+            if at is not None and (row is None or at < row["processed_at"].timestamp()):
+                found.append(f"{item.mail.key} left the inbox before its outcome was written")
+    return found
+
+
+def test_500_mails_become_the_expected_records_and_threads(
+    tmp_path: Path, amqp_url: str, database_url: str
+) -> None:
+    with pipeline(
+        tmp_path,
+        amqp_url,
+        database_url=database_url,
+        poll_interval_s=0.5,
+        auto_acknowledge=True,
+        auto_ack_per_hour=1000,
+    ) as stack:
+        corpus = Corpus(seed=4, mailboxes=stack.mailboxes)
+        wave1 = first_wave(corpus, 220)
+        requests = [m for m in wave1 if m.expect.outcome == "created"]
+        for service in ("fetcher", "ticketer"):
+            stack.start(service)
+        stack.start("sender", **FAST_SENDER)
+        for name in stack.processes:
+            stack.wait_ready(name)
+
+        seeded = seed(stack, wave1)
+        wait_processed(stack, seeded)
+        # Acknowledgements sent and stored on their records: answers to them can thread.
+        stack.wait_until(
+            lambda: outbound_count(stack) == len(requests), timeout_s=300, what="acks recorded"
+        )
+        first = check_outcomes(stack, seeded)
+        assert not first.problems, problems_text(first.problems)
+        acks = acks_sent(stack)
+        ack_of = {key: acks[record] for key, record in first.record_of.items()}
+
+        wave2 = second_wave(corpus, requests, first.record_of, ack_of)
+        seeded += seed(stack, wave2)
+        assert len(seeded) >= 500
+        wait_processed(stack, seeded)
+
+        outcomes = check_outcomes(stack, seeded)
+        assert not outcomes.problems, problems_text(outcomes.problems)
+        print(f"outcomes of {len(seeded)} mails: {dict(outcomes.kinds)}")
+        assert outcomes.kinds["reply"] > 150
+        assert outcomes.kinds["auto_reply"] > 10
+        assert outcomes.kinds["delivery_failure"] > 10
+        assert outcomes.kinds["ignored:loop"] >= 30
+        assert outcomes.kinds["ignored:auto_reply"] >= 20
+        assert outcomes.kinds["ignored:bounce_unmatched"] >= 10
+        check_bounces_and_bodies(stack, seeded, outcomes.record_of)
+        # One acknowledgement per new record, none for answers, loops or automatic mail.
+        assert sum(len(stack.sent(box)) for box in stack.mailboxes) == len(requests)
+        assert set(acks_sent(stack)) == set(outcomes.record_of.values())
+
+        for box in stack.mailboxes:
+            assert stack.folders(box)["inbox"] == 0
+            in_recoverable = {m["id"] for m in stack.folder_messages(RECOVERABLE, box)}
+            assert {s.graph_id for s in seeded if s.mail.mailbox == box} <= in_recoverable
+        assert deleted_before_processed(stack, seeded) == []
+
+
+def check_bounces_and_bodies(stack: Stack, seeded: list[Seeded], record_of: dict[str, int]) -> None:
+    """Bounces name the acknowledgement they return; attachments, inline images and non-ASCII
+    text are stored; replies keep only their new text."""
+    failures = stack.rows("delivery_failures")
+    returned = {(f["record_id"], (f["original_message_id"] or "").lower()) for f in failures}
+    messages = {(m["internet_message_id"] or "").lower(): m for m in stack.rows("record_messages")}
+    attachments = {a["message_id"] for a in stack.rows("record_attachments")}
+    records = {r["id"]: r for r in stack.rows("records")}
+    for item in seeded:
+        mail = item.mail
+        if mail.expect.kind == "delivery_failure":
+            record = record_of[str(mail.expect.thread)]
+            assert (record, str(mail.answers).lower()) in returned, mail.key
+        stored = messages.get(mail.message_id.lower())
+        if stored is None:
+            continue
+        if "attachment" in mail.key or "inline" in mail.key:
+            assert stored["id"] in attachments, f"{mail.key}: no attachment stored"
+        if "non_ascii" in mail.key:
+            assert records[stored["record_id"]]["subject"] == mail.subject
+        if mail.expect.kind == "reply":
+            assert "it happened again" in (stored["body_text"] or "")
+            assert "> Please keep the number" not in (stored["body_text"] or ""), mail.key
