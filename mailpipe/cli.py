@@ -129,6 +129,12 @@ app.add_typer(quarantine_app, name="quarantine")
 
 app.command(name="doctor")(_doctor)
 
+# The embedded mode and the demo; cli_run imports only typer until a command runs.
+from mailpipe import cli_run  # noqa: E402
+
+app.command(name="run")(cli_run.run)
+app.command(name="demo")(cli_run.demo)
+
 
 def main() -> None:
     try:

@@ -1,0 +1,76 @@
+"""``mailpipe run`` (the three services in one process) and ``mailpipe demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from libs.common.errors import ConfigError
+
+
+def run(
+    broker_url: Annotated[
+        str,
+        typer.Option(
+            help="Broker of this process; the default keeps the queues in memory "
+            "(MAILPIPE_AMQP_URL is not used)"
+        ),
+    ] = "memory://",
+) -> None:
+    """Run fetcher, ticketer and sender in one process (in-memory broker, SQLite by default)."""
+    from libs.common.settings import Settings
+    from mailpipe.embedded import embedded_settings, run_embedded
+
+    try:
+        settings = embedded_settings(Settings(), broker_url)
+        if broker_url == "memory://":
+            typer.echo(
+                "mailpipe run: fetcher, ticketer and sender in one process; queues in memory "
+                "(memory://), records in "
+                f"{_database_label(settings.database_url.get_secret_value())}",
+                err=True,
+            )
+        code = run_embedded(settings)
+    except ConfigError as exc:
+        typer.echo(f"mailpipe run: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+def demo(
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep running after the demo and take new mail")
+    ] = False,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(help="Keep the simulator's CA, the database, blobs and log here"),
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Database (default: SQLite in the state directory)")
+    ] = None,
+    blob_dir: Annotated[
+        Path | None, typer.Option(help="Blob directory (default: in the state directory)")
+    ] = None,
+) -> None:
+    """Watch mailpipe work: a simulated mailbox, sample mail, records, replies. Needs nothing."""
+    from rich.console import Console
+
+    from mailpipe.demo import DemoOptions, run_demo
+
+    options = DemoOptions(
+        state_dir=state_dir, follow=follow, database_url=database_url, blob_dir=blob_dir
+    )
+    try:
+        code = run_demo(options, Console())
+    except ConfigError as exc:
+        typer.echo(f"mailpipe demo: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+def _database_label(url: str) -> str:
+    from libs.common.redact import redact_url
+
+    return redact_url(url)
