@@ -326,8 +326,9 @@ class Stack:
             store.close()
 
     def rows(self, table: str) -> list[dict[str, Any]]:
-        """Every row of one table of the shared database, as dicts (for assertions)."""
-        from sqlalchemy import create_engine, select
+        """Every row of one table of the shared database, as dicts (for assertions); none
+        before a service has created the schema."""
+        from sqlalchemy import create_engine, inspect, select
 
         from libs.common.db import schema
         from libs.common.db.engine import parse_url
@@ -335,6 +336,8 @@ class Stack:
         engine = create_engine(parse_url(self.database_url))
         try:
             with engine.connect() as conn:
+                if not inspect(conn).has_table(table):
+                    return []
                 rows = conn.execute(select(schema.metadata.tables[table]))
                 return [dict(row._mapping) for row in rows]
         finally:
