@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from tests.e2e.harness import pipeline
 from tests.e2e.scenario import check_outcomes, first_wave, problems_text, seed
 
 RECOVERABLE = "recoverableitemsdeletions"
-MODES = {
+MODES: dict[str, dict[str, Any]] = {
     "copy": {"copy_to_folder": "processed-copies"},
     "move": {"after_processing": "move:done"},
 }
