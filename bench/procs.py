@@ -41,6 +41,17 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a live process has used so far; ``None`` once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    fields = stat.rsplit(")", 1)[1].split()
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
+
 @dataclass
 class Child:
     name: str
@@ -55,6 +66,9 @@ class Child:
 
     def peak_rss_mb(self) -> float | None:
         return peak_rss_mb(self.proc.pid)
+
+    def cpu_seconds(self) -> float | None:
+        return cpu_seconds(self.proc.pid)
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int:
         """SIGTERM and wait (a service drains its in-flight work); SIGKILL after ``timeout_s``."""

@@ -19,6 +19,11 @@ class Collected:
     raw_broker_per_s: float
     raw_message_bytes: int
     max_rss_mb: dict[str, float]
+    #: CPU seconds per service over its life (the simulator's: since the services started).
+    cpu_s: dict[str, float]
+    #: The machine's 1-minute load average when the services started and when the run ended:
+    #: anything else busy on the machine shows here.
+    load_1m: tuple[float, float]
     completed: bool
     seed_s: float
 
@@ -65,9 +70,11 @@ def build_report(c: Collected, database: str, ticketers: int, cpu_count: int) ->
         "records": c.records,
         "left_in_mailbox": len(in_mailbox),
         "max_rss_mb": c.max_rss_mb,
+        "cpu_s": {name: round(v, 2) for name, v in c.cpu_s.items()},
         "database": database,
         "ticketers": ticketers,
         "mailboxes": len({s.mailbox for s in c.seeded}),
         "cpu_count": cpu_count,
+        "load_avg_1m": [round(x, 2) for x in c.load_1m],
         "seed_s": _r(c.seed_s, 1),
     }

@@ -169,7 +169,9 @@ def run(opts: Options) -> dict[str, Any]:
                 MAILPIPE_CONFIG=str(config),
                 MAILPIPE_LOG_LEVEL="INFO",
             )
+            load_start = os.getloadavg()[0]
             before = sim.stats()
+            sim_cpu_before = sim.child.cpu_seconds() or 0.0  # seeding is not the pipeline's
             services = _start_services(opts, env, logs, stack)
             expected = {box: sum(1 for s in seeded if s.mailbox == box) for box in boxes}
             every = [c for group in services.values() for c in group]
@@ -180,6 +182,11 @@ def run(opts: Options) -> dict[str, Any]:
                 for name, group in services.items()
             }
             rss["graphsim"] = sim.child.peak_rss_mb() or 0.0
+            cpu = {
+                name: round(sum((c.cpu_seconds() or 0.0) for c in group), 2)
+                for name, group in services.items()
+            }
+            cpu["graphsim"] = (sim.child.cpu_seconds() or 0.0) - sim_cpu_before
             after = sim.stats()
             events = [e for box in boxes for e in sim.events(box)]
             for child in every:
@@ -195,6 +202,8 @@ def run(opts: Options) -> dict[str, Any]:
                 raw_broker_per_s=raw_rate,
                 raw_message_bytes=size,
                 max_rss_mb=rss,
+                cpu_s=cpu,
+                load_1m=(load_start, os.getloadavg()[0]),
                 completed=completed,
                 seed_s=seed_s,
             )
