@@ -163,5 +163,59 @@ def _check_one(
     return None
 
 
+def wait_processed(stack: Stack, seeded: Sequence[Seeded], timeout_s: float = 300.0) -> None:
+    stack.wait_until(
+        lambda: (
+            len(stack.processed_log()) >= len(seeded)
+            and all(stack.folders(box).get("inbox", 0) == 0 for box in stack.mailboxes)
+        ),
+        timeout_s=timeout_s,
+        what=f"{len(seeded)} mails processed and the inboxes empty",
+    )
+
+
+def outbound_count(stack: Stack) -> int:
+    return sum(1 for m in stack.rows("record_messages") if m["direction"] == "out")
+
+
+def run_two_waves(
+    stack: Stack, corpus: Corpus, requests: int, timeout_s: float = 300.0
+) -> tuple[list[Seeded], Outcomes, int]:
+    """Seed the first wave, wait for its records and acknowledgements (fetcher, ticketer and
+    sender must run, with ``auto_acknowledge``), seed the answers and wait for them.
+
+    Returns every seeded mail, the checked outcomes and the number of new requests.
+    """
+    wave1 = first_wave(corpus, requests)
+    created = [m for m in wave1 if m.expect.outcome == "created"]
+    seeded = seed(stack, wave1)
+    wait_processed(stack, seeded, timeout_s)
+    # Acknowledgements sent and stored on their records: answers to them can thread.
+    stack.wait_until(
+        lambda: outbound_count(stack) == len(created), timeout_s=timeout_s, what="acks recorded"
+    )
+    first = check_outcomes(stack, seeded)
+    assert not first.problems, problems_text(first.problems)
+    acks = acks_sent(stack)
+    ack_of = {key: acks[record] for key, record in first.record_of.items()}
+    seeded += seed(stack, second_wave(corpus, created, first.record_of, ack_of))
+    wait_processed(stack, seeded, timeout_s)
+    return seeded, check_outcomes(stack, seeded), len(created)
+
+
+def deleted_before_processed(stack: Stack, seeded: Sequence[Seeded]) -> list[str]:
+    """Mail that left the inbox before its outcome was written (both clocks are this host's)."""
+    log = stack.processed_log()
+    found = []
+    for box in stack.mailboxes:
+        removed = stack.removals("inbox", box)
+        for item in (s for s in seeded if s.mail.mailbox == box):
+            row = log.get((box, item.graph_id))
+            at = removed.get(item.graph_id)
+            if at is not None and (row is None or at < row["processed_at"].timestamp()):
+                found.append(f"{item.mail.key} left the inbox before its outcome was written")
+    return found
+
+
 def problems_text(problems: Sequence[str]) -> str:
     return f"{len(problems)} problem(s):\n" + "\n".join(problems[:25])
