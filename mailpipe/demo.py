@@ -148,9 +148,10 @@ def run_demo(options: DemoOptions, console: Console) -> int:
             f"Graph simulator on {sim.authority_host}; pipeline log: {log_path}", markup=False
         )
         log_file = stack.enter_context(log_path.open("a", encoding="utf-8"))
-        embedded = start_embedded(settings, log_stream=log_file, signals=True)
+        # SIGTERM/SIGINT end the demo's waits; the pipeline then drains like `mailpipe run`.
+        stop = threading.Event()
+        embedded = start_embedded(settings, log_stream=log_file, signals=stop)
         stack.callback(embedded.stop)
-        stop = embedded.runtime.stop
         mailbox = DemoMailbox(sim, demo_mail.MAILBOX)
         stack.callback(mailbox.close)
         store = RecordStore.open(settings.database_url.get_secret_value(), migrate=False)

@@ -1,7 +1,7 @@
 """``mailpipe run``: the three services in one process over ``memory://`` and SQLite, against
 the Graph simulator. Seeded mail becomes records, the inbox empties, acknowledgements go out,
 and SIGTERM drains and exits 0. MAILPIPE_AMQP_URL names a broker that does not exist, so the
-run proves it needs none."""
+runs prove they need none."""
 
 from __future__ import annotations
 
@@ -13,10 +13,18 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from libs.graphsim.testing import running_simulator
+import httpx
+
+from libs.common.graph import GraphMail
+from libs.graphsim.testing import SimHandle, running_simulator
+from services.fetcher.domain import FETCH_SELECT
+from services.fetcher.state import DeltaState
 from services.ticketer.store import RecordStore
 from tests.e2e.harness import REPO, config_toml, free_port
 from tests.integration.fetcher_rig import SUPPORT, mail
@@ -24,92 +32,141 @@ from tests.integration.fetcher_rig import SUPPORT, mail
 RECOVERABLE = "recoverableitemsdeletions"
 
 
-def wait_for(predicate: Callable[[], bool], what: str, proc: subprocess.Popen[bytes]) -> None:
-    """Poll until ``predicate`` holds; fail, naming ``what``, if the process dies first."""
-    deadline = time.monotonic() + 120
-    while not predicate():
-        assert proc.poll() is None, f"mailpipe run exited ({proc.returncode}) before: {what}"
-        assert time.monotonic() < deadline, f"timed out waiting for: {what}"
-        time.sleep(0.2)
+@dataclass
+class Run:
+    proc: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    control: httpx.Client
+
+    def wait_for(self, predicate: Callable[[], bool], what: str) -> None:
+        """Poll until ``predicate`` holds; fail, naming ``what``, if the process dies first."""
+        deadline = time.monotonic() + 120
+        while not predicate():
+            assert self.proc.poll() is None, f"mailpipe run exited before: {what}\n{self.log()}"
+            assert time.monotonic() < deadline, f"timed out waiting for: {what}\n{self.log()}"
+            time.sleep(0.2)
+
+    def ready(self) -> bool:
+        url = f"http://127.0.0.1:{self.port}/readyz"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return int(resp.status) == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def folders(self) -> dict[str, int]:
+        return dict(self.control.get(f"/_sim/mailboxes/{SUPPORT}").json()["folders"])
+
+    def sent(self) -> list[dict[str, Any]]:
+        return list(self.control.get(f"/_sim/mailboxes/{SUPPORT}/sent").json())
+
+    def terminate(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=60)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
 
 
-def ready(port: int) -> bool:
+@contextmanager
+def mailpipe_run(tmp_path: Path, sim: SimHandle, database_url: str) -> Iterator[Run]:
+    """``python -m mailpipe run`` with a config for ``sim`` (auto-acknowledgement on)."""
+    config = tmp_path / "mailpipe.toml"
+    overrides = {"auto_acknowledge": True, "poll_interval_s": 0.5}
+    config.write_text(config_toml(sim, [SUPPORT], {}, overrides))
+    config.chmod(0o600)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPIPE_")}
+    env.update(
+        MAILPIPE_CONFIG=str(config),
+        MAILPIPE_DATABASE_URL=database_url,
+        MAILPIPE_BLOB_DIR=str(tmp_path / "blobs"),
+        MAILPIPE_HEALTH_PORT=str(port),
+        MAILPIPE_AMQP_URL="amqp://guest:guest@127.0.0.1:1//",  # nothing listens there
+        PYTHONUNBUFFERED="1",
+    )
+    log_path = tmp_path / "run.log"
+    with log_path.open("ab") as log, sim.control() as control:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mailpipe", "run"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield Run(proc, port, log_path, control)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def records(database_url: str) -> list[Any]:
+    store = RecordStore.open(database_url)
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
-            return int(resp.status) == 200
-    except (urllib.error.URLError, OSError):
-        return False
+        return list(store.list_records())
+    finally:
+        store.close()
 
 
 def test_run_turns_mail_into_records_and_stops_on_sigterm(tmp_path: Path) -> None:
-    with running_simulator(tmp_path / "graphsim", [SUPPORT]) as sim:
-        config = tmp_path / "mailpipe.toml"
-        config.write_text(
-            config_toml(sim, [SUPPORT], {}, {"auto_acknowledge": True, "poll_interval_s": 0.5})
+    database_url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
+    with (
+        running_simulator(tmp_path / "graphsim", [SUPPORT]) as sim,
+        mailpipe_run(tmp_path, sim, database_url) as run,
+    ):
+        for n in range(3):
+            run.control.post(f"/_sim/mailboxes/{SUPPORT}/messages", content=mail(n))
+        run.wait_for(run.ready, "ready")
+        run.wait_for(
+            lambda: run.folders()["inbox"] == 0 and run.folders().get(RECOVERABLE) == 3,
+            "inbox emptied",
         )
-        config.chmod(0o600)
-        with sim.control() as control:
-            for n in range(3):
-                control.post(f"/_sim/mailboxes/{SUPPORT}/messages", content=mail(n))
+        run.wait_for(lambda: len(run.sent()) == 3, "three acknowledgements sent")
+        code = run.terminate()
+        sent = run.sent()
+        output = run.log_path.read_text(errors="replace")
 
-            def folders() -> dict[str, int]:
-                return dict(control.get(f"/_sim/mailboxes/{SUPPORT}").json()["folders"])
-
-            def sent() -> list[dict[str, object]]:
-                return list(control.get(f"/_sim/mailboxes/{SUPPORT}/sent").json())
-
-            database_url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
-            port = free_port()
-            env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPIPE_")}
-            env.update(
-                MAILPIPE_CONFIG=str(config),
-                MAILPIPE_DATABASE_URL=database_url,
-                MAILPIPE_BLOB_DIR=str(tmp_path / "blobs"),
-                MAILPIPE_HEALTH_PORT=str(port),
-                # Not used by `run`: nothing listens there.
-                MAILPIPE_AMQP_URL="amqp://guest:guest@127.0.0.1:1//",
-                PYTHONUNBUFFERED="1",
-            )
-            log_path = tmp_path / "run.log"
-            with log_path.open("wb") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "mailpipe", "run"],
-                    cwd=REPO,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-                try:
-                    wait_for(lambda: ready(port), "ready", proc)
-                    wait_for(
-                        lambda: folders()["inbox"] == 0 and folders().get(RECOVERABLE) == 3,
-                        "inbox emptied",
-                        proc,
-                    )
-                    wait_for(lambda: len(sent()) == 3, "three acknowledgements sent", proc)
-                    proc.send_signal(signal.SIGTERM)
-                    code = proc.wait(timeout=60)
-                finally:
-                    if proc.poll() is None:
-                        proc.kill()
-                        proc.wait()
-            final_sent = sent()
-
-    output = log_path.read_text(errors="replace")
     assert code == 0, output[-3000:]
-    store = RecordStore.open(database_url)
-    try:
-        records = store.list_records()
-    finally:
-        store.close()
-    assert sorted(r.subject for r in records) == ["Request 0", "Request 1", "Request 2"]
-    assert all(r.message_count == 2 for r in records), "each record: the request and its ack"
-    assert sorted(str(m["subject"]) for m in final_sent) == sorted(
-        f"Re: [#{r.id}] {r.subject}" for r in records
+    found = records(database_url)
+    assert sorted(r.subject for r in found) == ["Request 0", "Request 1", "Request 2"]
+    assert all(r.message_count == 2 for r in found), "each record: the request and its ack"
+    assert sorted(str(m["subject"]) for m in sent) == sorted(
+        f"Re: [#{r.id}] {r.subject}" for r in found
     )
     assert "memory://" in output
     events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    services = {e.get("service") for e in events}
-    assert {"fetcher", "ticketer", "sender"} <= services
+    assert {"fetcher", "ticketer", "sender"} <= {e.get("service") for e in events}
     assert any(e["event"] == "stopped" for e in events)
     assert sim.client_secret not in output
+
+
+def test_run_reads_mail_again_whose_queue_was_lost(tmp_path: Path) -> None:
+    """A crash loses what was queued in memory, while the saved delta link has moved past it.
+    The state such a crash leaves (a delta link covering mail that is still in the inbox and
+    has no record) must still end with every mail recorded and removed."""
+    database_url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
+    with running_simulator(tmp_path / "graphsim", [SUPPORT]) as sim:
+        with sim.control() as control:
+            for n in range(4):
+                control.post(f"/_sim/mailboxes/{SUPPORT}/messages", content=mail(n))
+        config = sim.config()
+        with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
+            delta = graph.delta("inbox", None, select=FETCH_SELECT, page_size=100)
+        assert len(delta.messages) == 4
+        state = DeltaState.open(database_url)
+        try:
+            state.set_delta_link(SUPPORT, "inbox", delta.delta_link)
+        finally:
+            state.close()
+
+        with mailpipe_run(tmp_path, sim, database_url) as run:
+            run.wait_for(
+                lambda: run.folders()["inbox"] == 0 and run.folders().get(RECOVERABLE) == 4,
+                "inbox emptied",
+            )
+            assert run.terminate() == 0, run.log()
+
+    assert sorted(r.subject for r in records(database_url)) == [f"Request {n}" for n in range(4)]
