@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # mailpipe: one image for every service (fetcher, ticketer, sender, migrate, graphsim).
 # The command picks the service: `docker run IMAGE ticketer`. See docs/deployment.md.
+# `docker run IMAGE run` runs all three in one container (docs/embedded.md).
 
 ARG PYTHON_IMAGE=python:3.11-slim
 

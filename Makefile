@@ -34,6 +34,11 @@ fmt: $(STAMP)
 schema: $(STAMP)
 	$(VENV)/bin/mailpipe schema --out docs/
 
+# The demo: the Graph simulator, sample mail and the whole pipeline in one process. Needs no
+# tenant, no RabbitMQ and no PostgreSQL (docs/embedded.md); DEMO_ARGS="--follow" keeps it open.
+demo: $(STAMP)
+	$(VENV)/bin/mailpipe demo $(DEMO_ARGS)
+
 # The benchmark on the local RabbitMQ (and PostgreSQL with BENCH_ARGS="--database postgresql");
 # docs/performance.md explains the figures.
 bench: $(STAMP)
