@@ -343,6 +343,23 @@ class Stack:
         finally:
             engine.dispose()
 
+    def count(self, table: str) -> int:
+        """Rows in one table of the shared database (0 before the schema exists)."""
+        from sqlalchemy import create_engine, func, inspect, select
+
+        from libs.common.db import schema
+        from libs.common.db.engine import parse_url
+
+        engine = create_engine(parse_url(self.database_url))
+        try:
+            with engine.connect() as conn:
+                if not inspect(conn).has_table(table):
+                    return 0
+                query = select(func.count()).select_from(schema.metadata.tables[table])
+                return int(conn.execute(query).scalar_one())
+        finally:
+            engine.dispose()
+
     def processed_log(self) -> dict[tuple[str, str], dict[str, Any]]:
         """``processed_log`` by (mailbox, graph id): one outcome per handled email."""
         return {(r["mailbox"], r["graph_id"]): r for r in self.rows("processed_log")}
