@@ -136,5 +136,7 @@ class BackgroundServer:
 
     def stop(self) -> None:
         self._server.should_exit = True
+        # Clients keep connections alive; a graceful stop would wait for them to hang up.
+        self._server.force_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
