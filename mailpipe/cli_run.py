@@ -25,13 +25,13 @@ def run(
 
     try:
         settings = embedded_settings(Settings(), broker_url)
-        if broker_url == "memory://":
-            typer.echo(
-                "mailpipe run: fetcher, ticketer and sender in one process; queues in memory "
-                "(memory://), records in "
-                f"{_database_label(settings.database_url.get_secret_value())}",
-                err=True,
-            )
+        queues = "in memory (memory://)" if broker_url == "memory://" else _redacted(broker_url)
+        records = _redacted(settings.database_url.get_secret_value())
+        typer.echo(
+            f"mailpipe run: fetcher, ticketer and sender in one process; queues {queues}, "
+            f"records in {records}",
+            err=True,
+        )
         code = run_embedded(settings)
     except ConfigError as exc:
         typer.echo(f"mailpipe run: {exc}", err=True)
@@ -70,7 +70,7 @@ def demo(
     raise typer.Exit(code)
 
 
-def _database_label(url: str) -> str:
+def _redacted(url: str) -> str:
     from libs.common.redact import redact_url
 
     return redact_url(url)

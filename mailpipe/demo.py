@@ -122,6 +122,15 @@ def _state_dir(options: DemoOptions) -> Iterator[Path]:
         yield Path(tmp)
 
 
+def _fresh_database(base: Path) -> Path:
+    """The demo's own SQLite file, emptied: each run starts from record 1 (the simulator's
+    mailbox is new each time too); it stays for inspection until the next run."""
+    path = base / "mailpipe.db"
+    for old in (path, base / "mailpipe.db-wal", base / "mailpipe.db-shm"):
+        old.unlink(missing_ok=True)
+    return path
+
+
 def run_demo(options: DemoOptions, console: Console) -> int:
     """Run the demo; 0 when both waves went through (and, with ``follow``, after the signal)."""
     from services.ticketer.store import RecordStore
@@ -133,7 +142,7 @@ def run_demo(options: DemoOptions, console: Console) -> int:
         settings = Settings(
             amqp_url=MEMORY_URL,
             namespace="demo",
-            database_url=options.database_url or f"sqlite:///{base / 'mailpipe.db'}",
+            database_url=options.database_url or f"sqlite:///{_fresh_database(base)}",
             blob_dir=options.blob_dir or base / "blobs",
             config=write_config(
                 base / "mailpipe.toml",

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from libs.common.broker import Broker, Names
 from libs.common.graph import GraphMail
 from libs.graphsim.testing import SimHandle, running_simulator
 from services.fetcher.domain import FETCH_SELECT
@@ -70,8 +71,10 @@ class Run:
 
 
 @contextmanager
-def mailpipe_run(tmp_path: Path, sim: SimHandle, database_url: str) -> Iterator[Run]:
-    """``python -m mailpipe run`` with a config for ``sim`` (auto-acknowledgement on)."""
+def mailpipe_run(
+    tmp_path: Path, sim: SimHandle, database_url: str, *args: str, **extra_env: str
+) -> Iterator[Run]:
+    """``python -m mailpipe run *args`` with a config for ``sim`` (auto-acknowledgement on)."""
     config = tmp_path / "mailpipe.toml"
     overrides = {"auto_acknowledge": True, "poll_interval_s": 0.5}
     config.write_text(config_toml(sim, [SUPPORT], {}, overrides))
@@ -85,11 +88,12 @@ def mailpipe_run(tmp_path: Path, sim: SimHandle, database_url: str) -> Iterator[
         MAILPIPE_HEALTH_PORT=str(port),
         MAILPIPE_AMQP_URL="amqp://guest:guest@127.0.0.1:1//",  # nothing listens there
         PYTHONUNBUFFERED="1",
+        **extra_env,
     )
     log_path = tmp_path / "run.log"
     with log_path.open("ab") as log, sim.control() as control:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mailpipe", "run"],
+            [sys.executable, "-m", "mailpipe", "run", *args],
             cwd=REPO,
             env=env,
             stdout=log,
@@ -170,3 +174,32 @@ def test_run_reads_mail_again_whose_queue_was_lost(tmp_path: Path) -> None:
             assert run.terminate() == 0, run.log()
 
     assert sorted(r.subject for r in records(database_url)) == [f"Request {n}" for n in range(4)]
+
+
+def test_run_with_a_rabbitmq_broker_url(tmp_path: Path, amqp_url: str, namespace: str) -> None:
+    """``--broker-url``: the same single process on RabbitMQ (its queues survive the process)."""
+    database_url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
+    try:
+        with (
+            running_simulator(tmp_path / "graphsim", [SUPPORT]) as sim,
+            mailpipe_run(
+                tmp_path, sim, database_url, "--broker-url", amqp_url, MAILPIPE_NAMESPACE=namespace
+            ) as run,
+        ):
+            for n in range(2):
+                run.control.post(f"/_sim/mailboxes/{SUPPORT}/messages", content=mail(n))
+            run.wait_for(
+                lambda: run.folders()["inbox"] == 0 and run.folders().get(RECOVERABLE) == 2,
+                "inbox emptied",
+            )
+            run.wait_for(lambda: len(run.sent()) == 2, "two acknowledgements sent")
+            assert run.terminate() == 0, run.log()
+            broker = Broker(amqp_url, Names(namespace))
+            try:  # the topology is RabbitMQ's: passive declares find the work queues, empty
+                assert broker.message_count(broker.names.ticketer.name) == 0
+                assert broker.message_count(broker.names.sender.name) == 0
+            finally:
+                broker.close()
+    finally:
+        Broker(amqp_url, Names(namespace)).delete()
+    assert sorted(r.subject for r in records(database_url)) == ["Request 0", "Request 1"]
