@@ -77,16 +77,20 @@ def referenced_ids(headers: list[dict[str, str]]) -> list[str]:
 
 
 def _decoded(part: EmailMessage) -> bytes:
-    if part.get_content_type() == "message/rfc822":
+    if part.get_content_maintype() == "message":
+        # The email package parses message/* bodies into message objects: an attached mail
+        # (rfc822) or the header blocks of a report (delivery-status, disposition-notification).
         inner = part.get_payload()
-        return inner[0].as_bytes() if isinstance(inner, list) and inner else b""  # type: ignore[union-attr]
+        if isinstance(inner, list):
+            return b"\n".join(block.as_bytes() for block in inner)  # type: ignore[union-attr]
+        return inner.encode() if isinstance(inner, str) else b""
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 
 
 def _leaves(part: EmailMessage) -> Iterator[EmailMessage]:
-    """Leaf parts; an attached message counts as one leaf, not as its own parts."""
-    if part.get_content_type() != "message/rfc822" and part.is_multipart():
+    """Leaf parts; an attached message or a report's status part counts as one leaf."""
+    if part.get_content_maintype() != "message" and part.is_multipart():
         for child in part.iter_parts():
             yield from _leaves(child)  # type: ignore[arg-type]
     else:
