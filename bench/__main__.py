@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = run(opts)
     except Exception as exc:  # one line for the operator; the logs have the rest
-        say(f"the benchmark could not run: {exc.__class__.__name__}: {redact_url(str(exc))}")
+        detail = redact_url(str(exc)) or "no detail"
+        say(f"the benchmark could not run: {exc.__class__.__name__}: {detail}")
         return 2
     print(json.dumps(report), flush=True)
     ok = report["completed"] and report["lost"] == 0 and report["duplicates"] == 0

@@ -14,7 +14,11 @@ import threading
 import time
 
 import pika
-from pika.adapters.blocking_connection import BlockingChannel
+from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
+from pika.exceptions import AMQPConnectionError
+
+from libs.common.errors import BrokerError
+from libs.common.redact import redact_url
 
 #: The services' default prefetch (``MAILPIPE_PREFETCH``).
 PREFETCH = 16
@@ -34,12 +38,22 @@ def pika_parameters(amqp_url: str) -> pika.URLParameters:
     return params
 
 
+def connect(amqp_url: str) -> BlockingConnection:
+    try:
+        return pika.BlockingConnection(pika_parameters(amqp_url))
+    except AMQPConnectionError:
+        raise BrokerError(
+            f"cannot connect to RabbitMQ at {redact_url(amqp_url)}",
+            hint="start RabbitMQ, or set MAILPIPE_AMQP_URL to a reachable broker",
+        ) from None
+
+
 def _declare(channel: BlockingChannel, queue: str) -> None:
     channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
 
 
 def _consume_all(amqp_url: str, queue: str, count: int, ready: threading.Event) -> None:
-    conn = pika.BlockingConnection(pika_parameters(amqp_url))
+    conn = connect(amqp_url)
     try:
         channel = conn.channel()
         channel.basic_qos(prefetch_count=PREFETCH)
@@ -63,7 +77,7 @@ def _consume_all(amqp_url: str, queue: str, count: int, ready: threading.Event) 
 def roundtrip_per_s(amqp_url: str, namespace: str, count: int, size: int) -> float:
     """Messages per second of ``count`` confirmed publishes + manual-ack consumes."""
     queue = raw_queue_name(namespace)
-    conn = pika.BlockingConnection(pika_parameters(amqp_url))
+    conn = connect(amqp_url)
     try:
         channel = conn.channel()
         _declare(channel, queue)
@@ -90,7 +104,7 @@ def roundtrip_per_s(amqp_url: str, namespace: str, count: int, size: int) -> flo
 
 def delete_raw_queue(amqp_url: str, namespace: str) -> None:
     """Remove the benchmark's queue (no error when it is already gone)."""
-    conn = pika.BlockingConnection(pika_parameters(amqp_url))
+    conn = connect(amqp_url)
     try:
         conn.channel().queue_delete(raw_queue_name(namespace))
     finally:
