@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from pydantic import SecretStr
 
-from libs.common.redact import redact_url
+from libs.common.redact import redact_value
 
 # Keys whose values are never written, whatever a caller passes by mistake.
 _SECRET_KEYS = re.compile(
@@ -24,11 +24,12 @@ _SECRET_KEYS = re.compile(
 
 
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Runs last, after tracebacks are formatted, so that nothing written escapes it."""
     for key, value in list(event.items()):
         if isinstance(value, SecretStr) or (_SECRET_KEYS.search(key) and value is not None):
             event[key] = "**********"
-        elif isinstance(value, str):
-            event[key] = redact_url(value)
+        else:
+            event[key] = redact_value(value)
     return event
 
 
@@ -41,14 +42,15 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    # Tracebacks are text first, then everything is redacted, then rendered.
+    finish: list[Any] = [
+        structlog.processors.format_exc_info,
         _redact,
+        structlog.processors.JSONRenderer(),
     ]
     structlog.configure(
-        processors=[
-            *shared,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
+        processors=[*shared, *finish],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=False,
@@ -58,10 +60,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.JSONRenderer(),
-            ],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *finish],
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
         )
     )

@@ -149,3 +149,14 @@ def test_queue_arguments() -> None:
     assert topology.dead_queue_arguments() == {"x-queue-type": "quorum"}
     every = topology.queue_names(Names("t", retry_delays_s=(0.2, 0.4)))
     assert len(every) == len(set(every)) == 4 * 4
+
+
+def test_dead_letter_texts_carry_no_credentials() -> None:
+    from libs.common.broker.policy import error_text, summary
+
+    try:
+        raise ConnectionError("cannot reach amqp://guest:hunter2@rabbit:5672//")
+    except ConnectionError as exc:
+        assert "hunter2" not in error_text(exc)
+        assert "hunter2" not in summary(exc)
+        assert "amqp://guest:***@rabbit:5672//" in error_text(exc)

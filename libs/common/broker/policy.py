@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from libs.common.errors import MailpipeError
+from libs.common.redact import redact_url
 
 HEADER_ATTEMPT = "x-mailpipe-attempt"
 HEADER_REASON = "x-mailpipe-reason"
@@ -115,7 +116,8 @@ def decide(exc: BaseException | None, attempt: int, tiers: int) -> Outcome:
 
 def error_text(exc: BaseException) -> str:
     text = exc.message if isinstance(exc, MailpipeError) else f"{type(exc).__name__}: {exc}"
-    return truncate(text, MAX_ERROR_CHARS)
+    # Dead-letter headers travel on the broker: no credential may ride along.
+    return truncate(redact_url(text), MAX_ERROR_CHARS)
 
 
 def summary(exc: BaseException) -> str:
@@ -124,7 +126,7 @@ def summary(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)[-TRACEBACK_FRAMES:]
     where = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} in {f.name}" for f in frames]
     # The exception line is cut first, so that a long message never crowds out the frames.
-    last = truncate(traceback.format_exception_only(type(exc), exc)[-1].strip(), 300)
+    last = truncate(redact_url(traceback.format_exception_only(type(exc), exc)[-1].strip()), 300)
     return truncate(" <- ".join([last, *reversed(where)]), MAX_TRACEBACK_CHARS)
 
 

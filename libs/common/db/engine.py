@@ -27,6 +27,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from libs.common.db.errors import StoreError, StoreUnavailable
+from libs.common.redact import redact_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "mailpipe_write"
@@ -52,7 +53,8 @@ def safe_url(url: URL | str) -> str:
     """The URL for messages: password hidden."""
     if isinstance(url, str):
         url = parse_url(url)
-    return url.render_as_string(hide_password=True)
+    # SQLAlchemy hides the password of the user part, not one given as ?password=.
+    return redact_url(url.render_as_string(hide_password=True))
 
 
 def make_engine(database_url: str) -> Engine:

@@ -18,6 +18,7 @@ from typing import Any
 
 from libs.common.graph.errors import GraphAuthError, GraphError, GraphUnavailable
 from libs.common.metrics import GRAPH_TOKEN_FAILURES
+from libs.common.redact import redact_url
 from libs.common.settings import GraphConfig, MailboxConfig
 
 GRAPH_SCOPES = ["https://graph.microsoft.com/.default"]
@@ -158,8 +159,12 @@ def _build_app(
     except ValueError as exc:
         # msal raises ValueError when the authority's OpenID configuration is missing,
         # which is what an unknown tenant looks like.
+        secret = box.secret()
+        detail = redact_url(str(exc)[:200])
+        if secret is not None and secret.get_secret_value():
+            detail = detail.replace(secret.get_secret_value(), "**********")
         raise GraphAuthError(
-            f"token authority {authority} rejected the tenant: {str(exc)[:200]}",
+            f"token authority {authority} rejected the tenant: {detail}",
             code="unknown_tenant",
             hint=_AADSTS[90002][1] + "; and authority_host in [graph]",
         ) from None

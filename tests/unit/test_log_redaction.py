@@ -1,0 +1,83 @@
+"""No credential reaches a log line: not in tracebacks, nested values, exception objects,
+stdlib records with exc_info, or URL query strings."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import structlog
+
+from libs.common.logging import configure_logging
+from libs.common.redact import redact_url, redact_value
+
+URL = "amqp://guest:hunter2@127.0.0.1:5672//"
+
+
+def _fail() -> None:
+    raise ConnectionError(f"cannot reach {URL}")
+
+
+def test_tracebacks_nested_values_and_exceptions_are_redacted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("test")
+    try:
+        log = structlog.get_logger("t")
+        try:
+            _fail()
+        except ConnectionError as exc:
+            log.exception("structlog traceback")
+            log.error("exception object", error=exc)
+            logging.getLogger("kombu").error("stdlib traceback", exc_info=True)
+        log.info("nested", attempts=[{"url": URL}], pair=("x", URL), count=3)
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    out = capsys.readouterr().out
+    events = [json.loads(x) for x in out.splitlines() if x.strip()]
+    assert [e["event"] for e in events] == [
+        "structlog traceback",
+        "exception object",
+        "stdlib traceback",
+        "nested",
+    ]
+    assert "hunter2" not in out
+    assert "ConnectionError" in events[0]["exception"]  # the traceback is still there
+    assert "ConnectionError" in events[2]["exception"]
+    assert events[1]["error"] == "ConnectionError: cannot reach amqp://guest:***@127.0.0.1:5672//"
+    assert events[3]["attempts"] == [{"url": "amqp://guest:***@127.0.0.1:5672//"}]
+    assert events[3]["count"] == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("amqp://u:p@ss@host:5672/vh", "amqp://u:***@host:5672/vh"),
+        (
+            "postgresql://u@h/db?password=hunter2&sslmode=require",
+            "postgresql://u@h/db?password=***&sslmode=require",
+        ),
+        ("write to bob@example.com", "write to bob@example.com"),
+        (
+            "amqp://a:b@h// then postgresql://p:q@db/x",
+            "amqp://a:***@h// then postgresql://p:***@db/x",
+        ),
+    ],
+)
+def test_redact_url_cases(text: str, safe: str) -> None:
+    assert redact_url(text) == safe
+
+
+def test_redact_value_walks_containers() -> None:
+    assert redact_value({"a": [URL, 1, None]}) == {
+        "a": ["amqp://guest:***@127.0.0.1:5672//", 1, None]
+    }
+
+
+def test_database_urls_hide_query_passwords_too() -> None:
+    from libs.common.db import safe_url
+
+    shown = safe_url("postgresql+psycopg://u:pw1@h/db?password=hunter2&sslmode=require")
+    assert "pw1" not in shown and "hunter2" not in shown and "sslmode=require" in shown
