@@ -1,7 +1,8 @@
 """``Ticketer``: one inbound email → exactly one outcome, then its effects (docs/ticketer.md).
 
 The decisions (classification, threading, what to store, whether to acknowledge) run over the
-ports of :mod:`services.ticketer.ports`; no broker, HTTP or database library is imported here.
+ports of :mod:`services.ticketer.ports`; no broker, HTTP or database API is called here (the
+store's plain result types and errors are used).
 Order per email: the stored outcome wins (a redelivery republishes it); otherwise classify,
 write the outcome in one transaction, and only then publish ProcessedEmail, a RecordEvent and
 the auto-acknowledgement. A crash between the write and the publishes is healed by the
