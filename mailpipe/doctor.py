@@ -23,7 +23,6 @@ from mailpipe.doctor_fixes import CONSENT_FIX, permission_fix, policy_fix, send_
 
 TOKEN, CONSENT, MAILBOX = "token", "admin consent", "mailbox"
 READWRITE, SEND, USERS = "Mail.ReadWrite", "Mail.Send", "User.Read.All"
-FOLDER_STEPS = ("folder", "copy folder", "move folder", "quarantine folder")
 
 READ_ROLES = frozenset({"Mail.Read", "Mail.ReadWrite"})
 _DENIED = frozenset({"ErrorAccessDenied", "AccessDenied", "Authorization_RequestDenied"})
