@@ -1,7 +1,8 @@
 """A broken mail among good ones: its attachment's blob is lost between the fetcher and the
 ticketer (the ticketer was down while the fetcher published; then the blob went missing).
 The mail is quarantined with its reason — listed by ``mailpipe quarantine list --json`` and
-moved to the quarantine folder — and the other mails are handled as usual."""
+moved to the quarantine folder — and the other mails are handled as usual. ``mailpipe
+quarantine replay`` then brings it back, and it becomes a record like the others."""
 
 from __future__ import annotations
 
@@ -22,16 +23,20 @@ def blobs_containing(stack: Stack, needle: bytes) -> list[Path]:
     return [p for p in stack.blob_dir.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
-def quarantine_list(stack: Stack) -> list[dict[str, object]]:
+def mailpipe(stack: Stack, *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "mailpipe", "quarantine", "list", "--json"],
+        [sys.executable, "-m", "mailpipe", *args],
         cwd=REPO,
         env=stack.env(),
         capture_output=True,
         check=True,
         timeout=60,
     )
-    return list(json.loads(done.stdout))
+    return done.stdout.decode()
+
+
+def quarantine_list(stack: Stack) -> list[dict[str, object]]:
+    return list(json.loads(mailpipe(stack, "quarantine", "list", "--json")))
 
 
 def test_a_mail_whose_blob_is_lost_is_quarantined_and_the_others_are_not(
@@ -83,3 +88,17 @@ def test_a_mail_whose_blob_is_lost_is_quarantined_and_the_others_are_not(
         recoverable = {m["id"] for m in stack.folder_messages(RECOVERABLE, box)}
         assert {s.graph_id for s in others} <= recoverable
         assert broken_id not in recoverable
+
+        # Replayed, the mail is fetched afresh (its attachment stored again) and becomes a record.
+        mailpipe(stack, "quarantine", "replay", str(listed[0]["id"]))
+        stack.wait_until(
+            lambda: (
+                stack.processed_log().get((box, broken_id), {}).get("outcome") == "created"
+                and stack.folders(box)["inbox"] == 0
+                and stack.folders(box).get(QUARANTINE, 0) == 0
+            ),
+            what="the replayed mail handled",
+        )
+        assert len(stack.records()) == len(seeded)
+        assert quarantine_list(stack) == []
+        assert broken_id in {m["id"] for m in stack.folder_messages(RECOVERABLE, box)}
