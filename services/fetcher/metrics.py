@@ -41,3 +41,9 @@ LAST_SUCCESSFUL_POLL = Gauge(
     "Unix time of the last poll that completed (delta link saved).",
     ["mailbox"],
 )
+QUARANTINED_UNPUBLISHABLE = Counter(
+    "mailpipe_fetcher_quarantined_unpublishable_total",
+    "Mails the fetcher could never publish (their own permanent fault, several rounds in a "
+    "row) and moved to the quarantine folder itself; the reason is in its log.",
+    ["mailbox"],
+)

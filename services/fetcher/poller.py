@@ -5,6 +5,10 @@ others. Order of effects, so that nothing is lost: attachments and raw MIME go t
 store, then the InboundEmail is published (confirmed), and only when every mail of the round
 is published is the delta link saved. A crash anywhere re-reads the round after a restart;
 the ticketer's idempotency absorbs the repeats.
+
+A mail that can never be published (it does not fit the contract, or Graph refuses its
+parts) would hold the delta link back for ever; after a few rounds it is moved to the
+quarantine folder instead (:mod:`services.fetcher.unpublishable`), and the round completes.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from services.fetcher.domain import FETCH_SELECT, build_inbound, needs_attachmen
 from services.fetcher.domain.mapping import attachment_ref
 from services.fetcher.inflight import InFlight
 from services.fetcher.state import DeltaState
+from services.fetcher.unpublishable import FailureCounts, is_mail_fault
 
 log = structlog.get_logger("services.fetcher")
 
@@ -54,6 +59,8 @@ class RoundResult:
     failed: int
     complete: bool
     resynced: bool
+    #: Unpublishable mails moved to the quarantine folder by this round.
+    quarantined: int = 0
 
 
 class MailboxPoller:
@@ -78,6 +85,8 @@ class MailboxPoller:
         self._page_size = page_size
         self._clock = clock
         self.status = PollStatus()
+        #: Consecutive permanent failures per mail; decides when a mail is quarantined.
+        self.failures = FailureCounts()
 
     @property
     def address(self) -> str:
@@ -137,7 +146,9 @@ class MailboxPoller:
             log.warning("delta link expired; the folder was read again", mailbox=self.address)
         for gone in delta.removed:
             self._inflight.discard(self.address, gone)
-        published = skipped = failed = 0
+            self.failures.forget(gone)
+        counts = {"published": 0, "failed": 0, "quarantined": 0}
+        skipped = 0
         for message in delta.messages:
             graph_id = str(message.get("id") or "")
             if not graph_id:
@@ -147,32 +158,93 @@ class MailboxPoller:
                 continue
             metrics.MAILS_FETCHED.labels(self.address).inc()
             with bound_contextvars(correlation_id=graph_id, mailbox=self.address):
-                if self._one(graph_id, message):
-                    published += 1
-                else:
-                    failed += 1
-        complete = failed == 0
+                counts[self._one(graph_id, message)] += 1
+        complete = counts["failed"] == 0
         if complete:
             self._state.set_delta_link(self.address, folder, delta.delta_link)
-        return RoundResult(published, skipped, failed, complete, delta.resynced)
+        return RoundResult(
+            counts["published"],
+            skipped,
+            counts["failed"],
+            complete,
+            delta.resynced,
+            counts["quarantined"],
+        )
 
-    def _one(self, graph_id: str, message: Mapping[str, Any]) -> bool:
-        """Publish one mail; False when it failed permanently (the round stays incomplete, so
-        the next round reads it again). Retryable errors propagate and end the round."""
+    def _one(self, graph_id: str, message: Mapping[str, Any]) -> str:
+        """Publish one mail: ``published``, ``failed`` (permanently this round: the round stays
+        incomplete, so the next one reads it again) or ``quarantined`` (it failed for reasons
+        of its own too often). Retryable errors propagate and end the round."""
         try:
             email = self._inbound(graph_id, message)
             self._publish(email)
         except GraphNotFound:
             log.info("mail vanished before it was read; skipped")
-            return True
+            self.failures.forget(graph_id)
+            return "published"
+        except GraphAuthError:
+            raise  # the credential, not the mail: poll() reports it for the mailbox
         except PermanentError as exc:
-            metrics.MAIL_FAILURES.labels(self.address).inc()
-            log.error("mail could not be published", error=exc.message, hint=exc.hint)
-            return False
+            return self._failed_mail(graph_id, exc)
+        self.failures.forget(graph_id)
         self._inflight.add(self.address, graph_id)
         metrics.MAILS_PUBLISHED.labels(self.address).inc()
         log.info("mail published", attachments=len(email.attachments))
-        return True
+        return "published"
+
+    def _failed_mail(self, graph_id: str, exc: PermanentError) -> str:
+        metrics.MAIL_FAILURES.labels(self.address).inc()
+        if not is_mail_fault(exc):
+            # Shared by every mail (permissions, topology): never a reason to quarantine.
+            log.error("mail could not be published", error=exc.message, hint=exc.hint)
+            return "failed"
+        count = self.failures.failed(graph_id)
+        if not self.failures.exhausted(count):
+            log.error(
+                "mail could not be published",
+                error=exc.message,
+                code=exc.code,
+                hint=exc.hint,
+                failures=count,
+                quarantine_after=self.failures.limit,
+            )
+            return "failed"
+        return self._quarantine(graph_id, exc, count)
+
+    def _quarantine(self, graph_id: str, exc: PermanentError, count: int) -> str:
+        """Move the mail aside so the mailbox moves on; nothing is published for it. The
+        fetcher has no record store: this log line is where its reason is kept."""
+        folder = self.box.quarantine_folder
+        try:
+            self._graph.move(graph_id, folder)
+        except GraphNotFound:
+            log.info("unpublishable mail vanished before it was quarantined; skipped")
+            self.failures.forget(graph_id)
+            return "published"
+        except GraphAuthError:
+            raise
+        except PermanentError as move_exc:
+            log.error(
+                "unpublishable mail could not be moved to quarantine",
+                error=exc.message,
+                move_error=move_exc.message,
+                hint=move_exc.hint,
+                folder=folder,
+            )
+            return "failed"
+        self.failures.forget(graph_id)  # moved back to the inbox later, it starts afresh
+        metrics.QUARANTINED_UNPUBLISHABLE.labels(self.address).inc()
+        log.error(
+            "unpublishable mail moved to quarantine",
+            error=exc.message,
+            code=exc.code,
+            hint=exc.hint,
+            folder=folder,
+            failures=count,
+            action=f"look at the mail in the folder {folder!r}; once the cause is fixed, move "
+            "it back to the inbox and it is fetched again",
+        )
+        return "quarantined"
 
     def _inbound(self, graph_id: str, message: Mapping[str, Any]) -> InboundEmail:
         attachments: list[AttachmentRef] = []
@@ -194,7 +266,7 @@ class MailboxPoller:
         if needs_raw_mime(message, keep_raw_mime=self.box.keep_raw_mime):
             raw = self._blobs.put(self._graph.get_mime(graph_id))
         try:
-            return build_inbound(
+            email = build_inbound(
                 message,
                 mailbox=self.address,
                 folder=self.box.folder,
@@ -202,8 +274,14 @@ class MailboxPoller:
                 attachments=attachments,
                 raw_mime=raw,
             )
-        except ValueError as exc:  # pydantic's ValidationError: Graph sent what we cannot map
+            # Serialise once here: text the contract accepts may still not be JSON (a lone
+            # UTF-16 surrogate, when Graph cut a string inside a pair), and that must fail as
+            # this mail's contract error, not as a broken round.
+            email.to_json()
+        except Exception as exc:  # the mapping is pure: whatever it raises is about this mail
             raise ContractError(
                 f"mail {graph_id[:40]} does not fit InboundEmail: {str(exc)[:300]}",
-                hint="report this mail (it stays in the mailbox); the mapping needs a fix",
+                hint="report this mail to the maintainers (it is kept in the mailbox); the "
+                "mapping needs a fix",
             ) from None
+        return email

@@ -1,0 +1,88 @@
+"""Mail the fetcher can never publish: which failures are the mail's own, and how often a
+mail has failed in a row.
+
+A mail that fails every round keeps the round incomplete, so the delta link is never saved
+and the mailbox makes no progress. After :data:`QUARANTINE_AFTER` consecutive failures that
+are the mail's own fault, the poller moves it to the quarantine folder and the round may
+complete. Failures shared by every mail (a refused credential, missing permissions, a
+missing queue) are never the mail's fault: quarantining on them would empty the inbox into
+the quarantine folder.
+
+Plain data and functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from libs.common.errors import ContractError, PermanentError
+from libs.common.graph.errors import GraphAuthError, GraphPermanentError
+
+#: Consecutive failed rounds before a mail is moved to quarantine: enough to ride out a
+#: one-off, few enough that the mailbox's delta link is not held back for long.
+QUARANTINE_AFTER = 3
+
+#: Graph statuses and codes that speak of the mailbox or the app, never of one mail.
+_MAILBOX_STATUSES = frozenset({401, 403})
+_MAILBOX_CODES = frozenset(
+    {
+        "ErrorAccessDenied",
+        "AccessDenied",
+        "Authorization_RequestDenied",
+        "ErrorInvalidUser",
+        "MailboxNotEnabledForRESTAPI",
+        "MailboxNotSupportedForRESTAPI",
+        "ResourceNotFound",
+        "InvalidAuthenticationToken",
+        "ErrorQuotaExceeded",
+    }
+)
+
+
+def is_mail_fault(exc: PermanentError) -> bool:
+    """True when ``exc`` is about this one mail (it cannot be mapped, or Graph refuses to
+    hand out this mail's parts), so that retrying it can never help."""
+    if isinstance(exc, ContractError):
+        return True
+    if isinstance(exc, GraphAuthError):
+        return False
+    if isinstance(exc, GraphPermanentError):
+        return exc.status not in _MAILBOX_STATUSES and exc.code not in _MAILBOX_CODES
+    # ConfigError, UnroutableError and the like: a setup problem every mail shares.
+    return False
+
+
+class FailureCounts:
+    """Consecutive failures per Graph id of one mailbox, for the process's lifetime.
+
+    After a restart the counts start again from zero: the mail gets a few more rounds,
+    nothing is lost. Thread-safe, although each mailbox's poller is one thread.
+    """
+
+    def __init__(self, limit: int = QUARANTINE_AFTER) -> None:
+        self.limit = limit
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def failed(self, graph_id: str) -> int:
+        """Count one more failure; the number in a row so far."""
+        with self._lock:
+            count = self._counts.get(graph_id, 0) + 1
+            self._counts[graph_id] = count
+            return count
+
+    def exhausted(self, count: int) -> bool:
+        return count >= self.limit
+
+    def forget(self, graph_id: str) -> None:
+        """The mail was published, quarantined or left the folder: start from zero."""
+        with self._lock:
+            self._counts.pop(graph_id, None)
+
+    def get(self, graph_id: str) -> int:
+        with self._lock:
+            return self._counts.get(graph_id, 0)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._counts)

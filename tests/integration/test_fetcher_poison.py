@@ -1,0 +1,139 @@
+"""A mail the fetcher can never publish, against the simulator and a real RabbitMQ: the good
+mails around it are published and processed, the bad one is moved to the quarantine folder
+after N rounds (nothing published for it), the delta link advances and later mail is still
+fetched.
+
+The bad mail is one whose subject Graph cut inside a UTF-16 surrogate pair, so the JSON
+carries a lone ``\\ud83d``: valid JSON, not valid Unicode, and no InboundEmail can carry it.
+The simulator answers UTF-8 and cannot send that, so a transport between the real Graph
+client and the simulator puts the lone escape where a seeded subject has a marker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+
+from libs.common.blobs import BlobStore
+from libs.common.graph import GraphMail
+from libs.graphsim.testing import SimHandle
+from services.fetcher.service import Fetcher
+from services.fetcher.state import DeltaState
+from services.fetcher.unpublishable import QUARANTINE_AFTER
+from tests.broker_helpers import namespaced_broker
+from tests.integration.fetcher_rig import SUPPORT, Rig, mail, until
+
+RECOVERABLE = "recoverableitemsdeletions"
+QUARANTINE = "mailpipe-quarantine"
+MARKER = "CUT-SURROGATE-HERE"
+
+
+class CutSurrogates(httpx.BaseTransport):
+    """Graph's delta pages as Exchange sometimes sends them: ``MARKER`` becomes a lone
+    high surrogate escape (the first half of an emoji whose second half was cut off)."""
+
+    def __init__(self, sim: SimHandle) -> None:
+        self._inner = httpx.HTTPTransport(verify=sim.ssl_context())
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self._inner.handle_request(request)
+        if not request.url.path.endswith("/delta"):
+            return response
+        body = response.read().replace(MARKER.encode(), b"\\ud83d")
+        response.close()
+        headers = [
+            (k, v)
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")
+        ]
+        return httpx.Response(response.status_code, headers=headers, content=body)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+@pytest.fixture
+def rig(sim: SimHandle, amqp_url: str, namespace: str, tmp_path: Path) -> Iterator[Rig]:
+    state = DeltaState.open(f"sqlite:///{tmp_path / 'state.db'}")
+    with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
+        made = Rig(sim, broker, state, BlobStore(tmp_path / "blobs"))
+        yield made
+        made.close()
+    state.close()
+
+
+def cutting_fetcher(rig: Rig) -> Fetcher:
+    config = rig.config()
+    graphs = {
+        box.address: GraphMail(config.graph, box, transport=CutSurrogates(rig.sim))
+        for box in config.mailboxes
+    }
+    fetcher = Fetcher(config, rig.broker, rig.state, rig.blobs, graphs=graphs)
+    rig.made.append(fetcher)
+    return fetcher
+
+
+def quarantined_total() -> float:
+    value = REGISTRY.get_sample_value(
+        "mailpipe_fetcher_quarantined_unpublishable_total", {"mailbox": SUPPORT}
+    )
+    return value or 0.0
+
+
+def test_an_unpublishable_mail_is_quarantined_and_the_mailbox_moves_on(rig: Rig) -> None:
+    good = [rig.seed(mail(n)) for n in (1, 2)]
+    bad = rig.seed(mail(3, subject=f"Drucker {MARKER}"))
+    good.append(rig.seed(mail(4)))
+    fetcher = cutting_fetcher(rig)
+    (poller,) = [p for p in fetcher.pollers if p.address == SUPPORT]
+    before = quarantined_total()
+
+    published = []
+    for _ in range(QUARANTINE_AFTER - 1):
+        result = poller.poll()
+        assert result is not None and result.failed == 1 and not result.complete
+        assert rig.state.get_delta_link(SUPPORT, "inbox") is None
+        published += rig.inbound()
+    assert sorted(e.graph_id for e in published) == sorted(good), "each good mail once"
+    assert rig.folders().get(QUARANTINE, 0) == 0, "not quarantined before N rounds"
+
+    with rig.consuming_processed(fetcher):
+        for email in published:
+            rig.processed(email)
+        until(lambda: rig.folders().get(RECOVERABLE) == 3)
+
+    last = poller.poll()
+    assert last is not None and last.complete and last.quarantined == 1
+    assert rig.inbound() == [], "nothing is published for the quarantined mail"
+    assert quarantined_total() - before == 1
+    folders = rig.folders()
+    assert folders["inbox"] == 0 and folders[QUARANTINE] == 1 and folders[RECOVERABLE] == 3
+    (kept,) = rig.sim_messages(QUARANTINE)
+    assert kept["id"] == bad
+    assert rig.state.get_delta_link(SUPPORT, "inbox") is not None, "the link advanced"
+    assert poller.status.ok
+
+    new = rig.seed(mail(5, subject="after the quarantine"))
+    later = poller.poll()
+    assert later is not None and later.complete and later.published == 1 and later.failed == 0
+    (email,) = rig.inbound()
+    assert email.graph_id == new and email.subject == "after the quarantine"
+
+
+def test_a_restart_does_not_read_the_quarantined_mail_again(rig: Rig) -> None:
+    bad = rig.seed(mail(1, subject=f"Kaffee {MARKER}"))
+    first = cutting_fetcher(rig).pollers[0]
+    assert first.address == SUPPORT
+    results = [first.poll() for _ in range(QUARANTINE_AFTER)]
+    assert [r.quarantined if r else None for r in results][-1] == 1
+    assert rig.sim_messages(QUARANTINE)[0]["id"] == bad
+
+    restarted = cutting_fetcher(rig).pollers[0]  # empty counts, same delta state
+    good = rig.seed(mail(2))
+    result = restarted.poll()
+    assert result is not None and result.complete and result.published == 1
+    assert [e.graph_id for e in rig.inbound()] == [good]
+    assert rig.folders()[QUARANTINE] == 1

@@ -1,0 +1,258 @@
+"""A mail the fetcher can never publish: which failures are the mail's own, the count of
+failures in a row, and the poller over plain stand-ins for Graph, the delta state and the
+broker: the bad mail is quarantined after N rounds and the delta link saved; retryable and
+mailbox-wide failures keep the link where it was and quarantine nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+
+from libs.common.blobs import BlobStore
+from libs.common.contracts import InboundEmail
+from libs.common.errors import (
+    BrokerError,
+    ConfigError,
+    ContractError,
+    PermanentError,
+    UnroutableError,
+)
+from libs.common.graph import DeltaResult
+from libs.common.graph.errors import (
+    GraphAuthError,
+    GraphNotFound,
+    GraphPermanentError,
+    TooLarge,
+    error_from_response,
+)
+from libs.common.settings import MailboxConfig
+from services.fetcher.inflight import InFlight
+from services.fetcher.poller import MailboxPoller
+from services.fetcher.unpublishable import QUARANTINE_AFTER, FailureCounts, is_mail_fault
+
+BOX = "poison-unit@contoso.example"
+#: What Graph sends when it cut a subject inside a UTF-16 surrogate pair.
+LONE_SURROGATE = "Drucker \ud83d"
+
+
+def graph_message(graph_id: str, subject: str = "Printer broken") -> dict:
+    return {
+        "id": graph_id,
+        "internetMessageId": f"<{graph_id}@customer.example>",
+        "receivedDateTime": "2026-11-26T09:30:00Z",
+        "subject": subject,
+        "from": {"emailAddress": {"address": "jane@customer.example", "name": "Jane"}},
+        "toRecipients": [{"emailAddress": {"address": BOX}}],
+        "body": {"contentType": "text", "content": "hello"},
+    }
+
+
+@dataclass
+class FakeGraph:
+    """Graph's mail folder as plain data: delta returns what is in the folder."""
+
+    inbox: dict[str, dict] = field(default_factory=dict)
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    move_error: Exception | None = None
+    rounds: int = 0
+
+    def delta(self, folder: str, link: str | None, **_: object) -> DeltaResult:
+        self.rounds += 1
+        return DeltaResult(list(self.inbox.values()), [], f"link-{self.rounds}")
+
+    def move(self, graph_id: str, folder: str) -> str:
+        if self.move_error is not None:
+            raise self.move_error
+        self.inbox.pop(graph_id)
+        self.moved.append((graph_id, folder))
+        return graph_id
+
+
+@dataclass
+class FakeState:
+    links: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def get_delta_link(self, mailbox: str, folder: str) -> str | None:
+        return self.links.get((mailbox, folder))
+
+    def set_delta_link(self, mailbox: str, folder: str, link: str) -> None:
+        self.links[(mailbox, folder)] = link
+
+
+@dataclass
+class Published:
+    emails: list[InboundEmail] = field(default_factory=list)
+    fail_for: dict[str, Exception] = field(default_factory=dict)
+
+    def __call__(self, email: InboundEmail) -> None:
+        if email.graph_id in self.fail_for:
+            raise self.fail_for[email.graph_id]
+        email.to_json()  # what the broker would do
+        self.emails.append(email)
+
+
+@dataclass
+class Setup:
+    graph: FakeGraph
+    state: FakeState
+    published: Published
+    poller: MailboxPoller
+
+    def link(self) -> str | None:
+        return self.state.get_delta_link(BOX, "inbox")
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Setup:
+    box = MailboxConfig(address=BOX, tenant_id="t", client_id="c", client_secret="s")
+    graph, state, published = FakeGraph(), FakeState(), Published()
+    poller = MailboxPoller(
+        box,
+        graph,  # type: ignore[arg-type]
+        state,  # type: ignore[arg-type]
+        BlobStore(tmp_path / "blobs"),
+        published,
+        InFlight(),
+    )
+    return Setup(graph, state, published, poller)
+
+
+def quarantined_total() -> float:
+    value = REGISTRY.get_sample_value(
+        "mailpipe_fetcher_quarantined_unpublishable_total", {"mailbox": BOX}
+    )
+    return value or 0.0
+
+
+# -- which failures are the mail's own ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exc", "own"),
+    [
+        (ContractError("does not fit", hint="h"), True),
+        (TooLarge("too big", status=413, code="RequestEntityTooLarge", hint="h"), True),
+        (error_from_response(400, {"error": {"code": "ErrorInvalidIdMalformed"}}), True),
+        (error_from_response(403, {"error": {"code": "ErrorAccessDenied"}}), False),
+        (error_from_response(404, {"error": {"code": "ErrorInvalidUser"}}), False),
+        (GraphAuthError("refused", status=401, code="AADSTS7000215", hint="h"), False),
+        (UnroutableError("no queue", hint="h"), False),
+        (ConfigError("bad config", hint="h"), False),
+        (PermanentError("something", hint="h"), False),
+    ],
+)
+def test_only_failures_of_the_mail_itself_count_towards_quarantine(
+    exc: PermanentError, own: bool
+) -> None:
+    assert isinstance(exc, PermanentError)
+    assert is_mail_fault(exc) is own
+
+
+def test_failures_are_counted_in_a_row_and_forgotten() -> None:
+    counts = FailureCounts(limit=3)
+    assert [counts.failed("a") for _ in range(3)] == [1, 2, 3]
+    assert not counts.exhausted(2) and counts.exhausted(3)
+    assert counts.failed("b") == 1 and counts.get("a") == 3
+    counts.forget("a")
+    assert counts.get("a") == 0 and len(counts) == 1
+    assert counts.failed("a") == 1
+
+
+# -- the poller ---------------------------------------------------------------------------
+
+
+def test_an_unmappable_mail_is_quarantined_after_n_rounds_and_the_link_moves_on(
+    setup: Setup,
+) -> None:
+    setup.graph.inbox = {
+        "good-1": graph_message("good-1"),
+        "bad": graph_message("bad", subject=LONE_SURROGATE),
+        "good-2": graph_message("good-2"),
+    }
+    before = quarantined_total()
+    for n in range(1, QUARANTINE_AFTER):
+        result = setup.poller.poll()
+        assert result is not None and not result.complete and result.failed == 1
+        assert setup.link() is None, "the bad mail holds the link back while it may recover"
+        assert setup.graph.moved == [] and setup.poller.failures.get("bad") == n
+        assert not setup.poller.status.ok
+    assert sorted(e.graph_id for e in setup.published.emails) == ["good-1", "good-2"]
+
+    last = setup.poller.poll()
+    assert last is not None and last.complete and last.quarantined == 1 and last.failed == 0
+    assert setup.graph.moved == [("bad", "mailpipe-quarantine")]
+    assert setup.link() == f"link-{QUARANTINE_AFTER}"
+    assert quarantined_total() - before == 1
+    assert setup.poller.status.ok and len(setup.poller.failures) == 0
+    assert sorted(e.graph_id for e in setup.published.emails) == ["good-1", "good-2"]
+    assert all(e.graph_id != "bad" for e in setup.published.emails), "nothing published"
+
+    setup.graph.inbox["new"] = graph_message("new")
+    later = setup.poller.poll()
+    assert later is not None and later.complete and later.published == 1
+    assert [e.graph_id for e in setup.published.emails].count("new") == 1
+
+
+def test_a_mail_that_recovers_starts_counting_from_zero(setup: Setup) -> None:
+    setup.graph.inbox = {"flaky": graph_message("flaky")}
+    setup.published.fail_for["flaky"] = ContractError("not yet", hint="h")
+    for _ in range(QUARANTINE_AFTER - 1):
+        setup.poller.poll()
+    del setup.published.fail_for["flaky"]
+    result = setup.poller.poll()
+    assert result is not None and result.complete and result.published == 1
+    assert setup.graph.moved == [] and setup.poller.failures.get("flaky") == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        BrokerError("broker down"),
+        UnroutableError("no queue bound", hint="declare the topology"),
+        error_from_response(403, {"error": {"code": "ErrorAccessDenied"}}),
+    ],
+)
+def test_retryable_and_mailbox_wide_failures_never_quarantine(
+    setup: Setup, error: Exception
+) -> None:
+    setup.graph.inbox = {"m": graph_message("m")}
+    setup.published.fail_for["m"] = error
+    for _ in range(QUARANTINE_AFTER * 2):
+        result = setup.poller.poll()
+        assert result is None or not result.complete
+    assert setup.graph.moved == [] and setup.link() is None
+    assert setup.poller.failures.get("m") == 0
+    assert not setup.poller.status.ok
+
+
+def test_a_refused_credential_is_the_mailbox_s_failure_not_the_mail_s(setup: Setup) -> None:
+    setup.graph.inbox = {"m": graph_message("m")}
+    setup.published.fail_for["m"] = GraphAuthError("refused", code="AADSTS7000215", hint="h")
+    for _ in range(QUARANTINE_AFTER):
+        assert setup.poller.poll() is None
+    assert setup.poller.status.detail == "credential refused: AADSTS7000215"
+    assert setup.graph.moved == [] and setup.link() is None
+
+
+def test_a_quarantine_move_that_fails_keeps_the_link_and_tries_again(setup: Setup) -> None:
+    setup.graph.inbox = {"bad": graph_message("bad", subject=LONE_SURROGATE)}
+    setup.graph.move_error = GraphPermanentError("folder refused", status=400, hint="h")
+    for _ in range(QUARANTINE_AFTER + 1):
+        result = setup.poller.poll()
+        assert result is not None and not result.complete
+    assert setup.link() is None
+    setup.graph.move_error = None
+    result = setup.poller.poll()
+    assert result is not None and result.complete and result.quarantined == 1
+    assert setup.graph.moved == [("bad", "mailpipe-quarantine")]
+
+
+def test_a_mail_gone_before_its_quarantine_move_counts_as_done(setup: Setup) -> None:
+    setup.graph.inbox = {"bad": graph_message("bad", subject=LONE_SURROGATE)}
+    setup.graph.move_error = GraphNotFound("gone", status=404, hint="h")
+    results = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert results[-1] is not None and results[-1].complete
+    assert setup.link() == f"link-{QUARANTINE_AFTER}"
