@@ -278,7 +278,9 @@ class MailboxPoller:
             # UTF-16 surrogate, when Graph cut a string inside a pair), and that must fail as
             # this mail's contract error, not as a broken round.
             email.to_json()
-        except Exception as exc:  # the mapping is pure: whatever it raises is about this mail
+        except (ValueError, OverflowError) as exc:
+            # Pydantic's validation and serialisation errors are ValueErrors, extreme times
+            # overflow: this mail's data. Anything else is a bug and fails the poll loudly.
             raise ContractError(
                 f"mail {graph_id[:40]} does not fit InboundEmail: {str(exc)[:300]}",
                 hint="report this mail to the maintainers (it is kept in the mailbox); the "

@@ -196,6 +196,24 @@ def test_an_unmappable_mail_is_quarantined_after_n_rounds_and_the_link_moves_on(
     assert [e.graph_id for e in setup.published.emails].count("new") == 1
 
 
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"subject": LONE_SURROGATE},
+        {"receivedDateTime": "0001-01-01T00:30:00+01:00"},  # before year 1 in UTC
+        {"id": "x" * 1001},  # longer than any id the contract allows
+    ],
+)
+def test_each_kind_of_unmappable_mail_is_quarantined(setup: Setup, broken: dict) -> None:
+    message = graph_message("bad") | broken
+    setup.graph.inbox = {str(message["id"]): message}
+    results = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert all(r is not None for r in results), "the mail fails, never the poll"
+    assert [r.quarantined for r in results if r] == [0] * (QUARANTINE_AFTER - 1) + [1]
+    assert setup.graph.moved == [(message["id"], "mailpipe-quarantine")]
+    assert setup.published.emails == [] and setup.link() is not None
+
+
 def test_a_mail_that_recovers_starts_counting_from_zero(setup: Setup) -> None:
     setup.graph.inbox = {"flaky": graph_message("flaky")}
     setup.published.fail_for["flaky"] = ContractError("not yet", hint="h")
