@@ -2,8 +2,9 @@
 
 Throttling follows Exchange Online: at most 4 concurrent requests per app and mailbox, and a
 budget of 10,000 requests per 10 minutes per app and mailbox. Both answer 429
-``ApplicationThrottled`` with ``Retry-After``. Fault knobs add random 429s / 503s, latency and
-short token lifetimes on top, so clients can be tested against a misbehaving service.
+``ApplicationThrottled`` with ``Retry-After``. Fault knobs add random 429s / 503s, latency,
+short token lifetimes and lost answers to sends on top, so clients can be tested against a
+misbehaving service.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ class Faults:
     #: Requests per app and mailbox per ``budget_window_s``.
     mailbox_budget: int = 10_000
     budget_window_s: float = 600.0
+    #: The next N sends (sendMail, draft ``send``) go out and are then answered 504, as when
+    #: Graph's answer is lost after it accepted the message; counts down to 0.
+    lose_send_responses: int = 0
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name: f.type for f in fields(self)}

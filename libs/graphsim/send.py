@@ -139,18 +139,27 @@ def _send_parsed(world: World, box: Mailbox, out: EmailMessage) -> None:
     _record(world, box, out, bcc, save=True)
 
 
+def _accepted(world: World) -> GraphResponse:
+    """202, unless the ``lose_send_responses`` fault eats this answer: the mail is out (and
+    in Sent Items) and the client gets a 504, not knowing whether it went."""
+    if world.faults.lose_send_responses > 0:
+        world.faults.lose_send_responses -= 1
+        raise GraphHTTPError(504, "GatewayTimeout", "The gateway did not receive a response.")
+    return GraphResponse(202)
+
+
 @route("POST", "users/{u}/sendMail", "send")
 def send_mail(world: World, call: Call) -> GraphResponse:
     if call.req.headers.get("content-type", "").lower().startswith("text/plain"):
         _send_mime(world, call.box, call.req.body)
-        return GraphResponse(202)
+        return _accepted(world)
     data = call.req.json()
     message = data.get("message") or data.get("Message")
     if not isinstance(message, dict):
         raise bad_request("Empty Payload. JSON content expected.", "ErrorInvalidRequest")
     save = data.get("saveToSentItems", data.get("SaveToSentItems", True))
     _send_json(world, call.box, message, bool(save is not False and str(save).lower() != "false"))
-    return GraphResponse(202)
+    return _accepted(world)
 
 
 def _draft_fields(box: Mailbox, message: dict[str, Any]) -> dict[str, Any]:
@@ -279,4 +288,4 @@ def send_draft(world: World, call: Call) -> GraphResponse:
         message = dict(msg.fields) | {"attachments": msg.attachments}
         _send_json(world, box, message, save=True)
     box.purge(msg)
-    return GraphResponse(202)
+    return _accepted(world)

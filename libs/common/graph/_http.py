@@ -18,7 +18,12 @@ import httpx
 
 from libs.common.graph._limits import MailboxGate, gate_for
 from libs.common.graph._retry import RetryPolicy, parse_retry_after
-from libs.common.graph.errors import GraphError, error_from_response, transport_error
+from libs.common.graph.errors import (
+    GraphError,
+    error_from_response,
+    outcome_unknown,
+    transport_error,
+)
 from libs.common.metrics import GRAPH_REQUESTS, GRAPH_THROTTLED
 from libs.common.settings import GraphConfig
 
@@ -124,7 +129,8 @@ class GraphHttp:
         """The successful response, or the typed error once retrying cannot or may not help.
 
         ``idempotent=False`` (sendMail, copy): only a 429 or a request that never left is
-        retried, because after a timeout or a 5xx Graph may have done the work already.
+        retried, because after a timeout or a 5xx Graph may have done the work already; that
+        case raises :class:`GraphOutcomeUnknown` (a :class:`GraphUnavailable`).
         """
         started = self._clock()
         attempt = 0
@@ -139,7 +145,7 @@ class GraphHttp:
             except httpx.TransportError as exc:
                 err: GraphError = transport_error(what, exc)
                 if not idempotent and not isinstance(exc, _NOT_SENT):
-                    raise err from None
+                    raise outcome_unknown(err) from None
             else:
                 if response.status_code < 400:
                     return response
@@ -155,8 +161,11 @@ class GraphHttp:
                     retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
                     what=what,
                 )
-                if not err.retryable or (not idempotent and response.status_code != 429):
+                if not err.retryable:
                     raise err
+                if not idempotent and response.status_code != 429:
+                    # A 5xx after the request arrived: it may have been done (429: it was not).
+                    raise outcome_unknown(err)
             wait = self.policy.delay(attempt, err.retry_after_s)
             # Waited time counts even when the clock disagrees (an injected sleep in tests).
             if max(self._clock() - started, waited) + wait > self.policy.budget_s:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from libs.common.graph._http import GraphHttp
-from libs.common.graph.errors import GraphError
+from libs.common.graph.errors import GraphError, GraphOutcomeUnknown
 from libs.common.graph.models import OutgoingAttachment, SendResult
 
 log = logging.getLogger("mailpipe.graph")
@@ -137,12 +137,21 @@ def _complete_draft(
                 )
             else:
                 upload_attachment(http, user, draft_id, att)
+    except GraphError:
+        _discard_draft(http, user, draft_id)
+        raise
+    try:
         response = http.request(
             "POST",
             f"{user}/messages/{quote(draft_id, safe='')}/send",
             what="send draft",
             idempotent=False,
         )
+    except GraphOutcomeUnknown:
+        # It may be on its way: deleting the draft now could delete the message being sent
+        # (or its Sent Items copy). An unsent draft left behind is the lesser harm.
+        log.warning("draft %s of %s: send outcome unknown; draft kept", draft_id, user)
+        raise
     except GraphError:
         _discard_draft(http, user, draft_id)
         raise

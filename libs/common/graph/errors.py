@@ -56,6 +56,24 @@ class GraphUnavailable(GraphRetryableError):
     """Graph or the network failed: 5xx, timeout, connection error."""
 
 
+class GraphOutcomeUnknown(GraphUnavailable):
+    """A non-idempotent request (sendMail, draft send, copy) left and then timed out or got a
+    5xx: Graph may have done the work. Not retried in place; the caller decides how to find
+    out (the sender looks in Sent Items for its Message-ID before sending again)."""
+
+
+def outcome_unknown(err: GraphError) -> GraphOutcomeUnknown:
+    """``err`` re-typed as "maybe done", keeping its status, code and request id."""
+    return GraphOutcomeUnknown(
+        f"{err.message} (the request left; Graph may have done it)",
+        status=err.status,
+        code=err.code,
+        request_id=err.request_id,
+        hint="check whether it was done before repeating it (the sender checks Sent Items)",
+        retry_after_s=err.retry_after_s,
+    )
+
+
 class GraphPermanentError(GraphError, PermanentError):
     """Retrying the same request cannot help; ``hint`` names the setup step to check."""
 

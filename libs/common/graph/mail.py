@@ -296,6 +296,25 @@ class GraphMail:
             self._http, self._user, mime, attachments, attachment_post_limit=attachment_post_limit
         )
 
+    def find_sent(self, internet_message_id: str) -> bool:
+        """Whether Sent Items holds a message with this Internet Message-ID (``<id@host>``).
+
+        How a sender finds out whether a send whose answer was lost went out: Graph files
+        the sent copy there (a MIME or draft send always; JSON only with saveToSentItems).
+        The copy can take a moment to appear, so "no" is only as good as that moment.
+        """
+        literal = internet_message_id.replace("'", "''")  # OData string literal
+        page = self._get_json(
+            f"{self._user}/mailFolders/sentitems/messages",
+            what="find sent message",
+            params={
+                "$filter": f"internetMessageId eq '{literal}'",
+                "$select": "id",
+                "$top": "1",
+            },
+        )
+        return bool(page.get("value"))
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _msg(self, message_id: str) -> str:
