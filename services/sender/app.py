@@ -22,7 +22,7 @@ from libs.common.db.threads import ThreadLookup
 from libs.common.graph import GraphMail, RetryPolicy
 from libs.common.service import Runtime, Wiring, bootstrap, run_wired
 from libs.common.settings import MailboxConfig
-from services.sender.config import SenderSettings
+from services.sender.config import SenderSettings, check_claim_timing
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import SenderPorts, SendHandler
 from services.sender.joblog import JobLog
@@ -100,10 +100,13 @@ def _database_check(joblog: JobLog) -> Callable[[], tuple[bool, str]]:
 def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
     """The sender on ``runtime``: job log, handler, Graph clients, the ``sender`` loop."""
     sender = sender or SenderSettings()
+    # Before anything opens: a stale time the retry tiers cannot outlast loses jobs.
+    check_claim_timing(sender, runtime.names.retry_delays_s)
     handler, graphs = build_handler(runtime, sender)
     log.info(
         "sender ready",
         rate_per_minute=sender.rate_per_minute,
+        stale_claim_s=sender.stale_claim_s,
         mailboxes=[box.address for box in runtime.config.mailboxes],
     )
 

@@ -3,15 +3,16 @@
 Order (docs/sending.md, "How a job is handled"): checks and the send-as policy first (a
 refusal is ``rejected`` and dead-lettered), then the job log's claim (a job logged ``sent``
 is answered from the log and never sent again), then the rate limit, the MIME and Graph, then
-``mark_sent`` and the ``sent`` result. The only gap in which a job can go out twice is a crash
-after Graph accepted the message and before ``mark_sent``; the claim is then taken over once
-it is stale, and the copy carries the same Message-ID.
+``mark_sent`` and the ``sent`` result. An attempt that may follow one which sent the job (a
+lost answer from Graph, a crash, a failed log write) looks for the job's Message-ID in Sent
+Items first and sends only when it is not there; the claim is refreshed while in hand, so a
+live one is never taken over. What remains is in docs/sending.md, "The duplicate window".
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -21,34 +22,33 @@ from libs.common.broker import Delivery
 from libs.common.broker.policy import Outcome
 from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
 from libs.common.db.threads import RecordThread
-from libs.common.errors import ContractError, PermanentError, RetryableError
-from libs.common.graph import GraphPermanentError
+from libs.common.errors import ContractError, MailpipeError, PermanentError, RetryableError
+from libs.common.graph import GraphOutcomeUnknown
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.sender import metrics
+from services.sender.claim import ClaimLost, Heartbeat, log_sent
 from services.sender.config import SenderSettings
-from services.sender.domain.attachments import AttachmentBytes
-from services.sender.domain.mime import BuiltMessage, build_mime
+from services.sender.dispatch import (
+    SendAsDenied,
+    build_message,
+    job_sent_result,
+    send_job,
+)
 from services.sender.domain.policy import (
     Rejection,
     SendDecision,
     decide_sender,
-    fallback_decision,
-    send_as_denied_message,
     validate_job,
 )
 from services.sender.domain.rate import SendRateLimiter
-from services.sender.domain.thread import ThreadContext, thread_headers
-from services.sender.joblog import JobLog
-from services.sender.results import invalid_job_result, logged_result, refused_result, sent_result
-from services.sender.transport import Delivered, GraphSender, deliver
+from services.sender.domain.thread import ThreadContext
+from services.sender.joblog import OUTCOME_UNKNOWN, JobLog
+from services.sender.results import invalid_job_result, logged_result, refused_result
+from services.sender.transport import Delivered, GraphSender
 
 log = structlog.get_logger("services.sender")
 
-
-class SendAsDenied(PermanentError):
-    """Exchange refused Send As and the mailbox has no fallback; the hint names the grant."""
-
-    code = "send_as_denied"
+__all__ = ["JobInProgress", "SendAsDenied", "SendHandler", "SenderPorts"]
 
 
 class JobInProgress(RetryableError):
@@ -88,9 +88,44 @@ class SendHandler:
             return
         if claim == "in_progress":
             raise JobInProgress(f"job {job.job_id} is being sent by another sender")
+        # The claim is refreshed while the job is in hand, so it never looks stale to the
+        # other senders however long the rate limit, Graph's retries or an upload take.
+        beat = functools.partial(self.p.joblog.touch, job.job_id, attempts=entry.attempts)
+        with Heartbeat(beat, self.p.settings.heartbeat_s) as heart:
+            self._claimed(
+                job, box, decision, heart, resume=claim == "resume", attempts=entry.attempts
+            )
+
+    def _claimed(
+        self,
+        job: OutboundEmail,
+        box: MailboxConfig,
+        decision: SendDecision,
+        heart: Heartbeat,
+        *,
+        resume: bool,
+        attempts: int,
+    ) -> None:
         try:
             thread = self._thread(job)
-            done, final = self._send(job, box, decision, thread)
+            # An earlier attempt may have sent it (lost answer, crash, log write failed).
+            if resume and self._already_in_sent_items(job, box, decision, thread, attempts):
+                return
+            done, final = send_job(
+                self.p.graph_for(box),
+                job,
+                box,
+                decision,
+                thread,
+                read_blob=self.p.read_blob,
+                before_send=functools.partial(self._before_send, box.address, heart),
+            )
+        except ClaimLost:
+            raise  # another sender has the job: its claim is not ours to release
+        except GraphOutcomeUnknown as exc:
+            # Maybe sent: the retry looks in Sent Items before sending again.
+            self.p.joblog.mark_retry(job.job_id, code=OUTCOME_UNKNOWN, message=exc.message)
+            raise
         except RetryableError as exc:
             self.p.joblog.mark_retry(job.job_id, code=exc.code, message=exc.message)
             raise
@@ -98,12 +133,45 @@ class SendHandler:
             # Answered here with the whole message (the dead-letter text is cut short).
             self._fail(job, exc.code, str(exc))
             raise
-        self.p.joblog.mark_sent(
-            job.job_id, internet_message_id=done.built.message_id, graph_request_id=done.request_id
+        log_sent(
+            functools.partial(
+                self.p.joblog.mark_sent,
+                job.job_id,
+                internet_message_id=done.built.message_id,
+                graph_request_id=done.request_id,
+            ),
+            self.p.sleep,
         )
-        self.p.publish(self._sent(job, final, done, thread, entry.attempts))
+        self.p.publish(job_sent_result(job, final, done, thread, attempts))
         metrics.JOBS.labels(status="sent").inc()
         log.info("job sent", path=done.path, sent_as=final.from_address, mode=final.mode)
+
+    def _already_in_sent_items(
+        self,
+        job: OutboundEmail,
+        box: MailboxConfig,
+        decision: SendDecision,
+        thread: ThreadContext | None,
+        attempts: int,
+    ) -> bool:
+        """Look for the job's Message-ID in Sent Items; when there, log and answer ``sent``."""
+        built = build_message(job, decision, box, thread, ())
+        if not self.p.graph_for(box).find_sent(built.message_id):
+            return False
+        done = Delivered(built, "mime", None)
+        log_sent(
+            functools.partial(
+                self.p.joblog.mark_sent,
+                job.job_id,
+                internet_message_id=built.message_id,
+                graph_request_id=None,
+            ),
+            self.p.sleep,
+        )
+        self.p.publish(job_sent_result(job, decision, done, thread, attempts, found=True))
+        metrics.JOBS.labels(status="sent").inc()
+        log.info("job found in Sent Items; not sent again", message_id=built.message_id)
+        return True
 
     def on_invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> None:
         result = invalid_job_result(body, error.message)
@@ -117,9 +185,29 @@ class SendHandler:
         entry = self.p.joblog.get_job(job.job_id)
         if entry is not None and entry.status in ("rejected", "failed", "sent"):
             return  # already answered (a rejection raises to reach the dead-letter queue)
+        if entry is not None and self.p.joblog.is_live(
+            entry, stale_after=self.p.settings.stale_after
+        ):
+            # Another sender is sending it right now and will publish the one result.
+            log.warning("retries used up while another sender holds the job; no result here")
+            return
+        if entry is not None and self._dead_but_sent(job, entry.attempts):
+            return
         self._fail(
             job, outcome.reason, outcome.error + (f" ({outcome.hint})" if outcome.hint else "")
         )
+
+    def _dead_but_sent(self, job: OutboundEmail, attempts: int) -> bool:
+        """A last look in Sent Items before answering ``failed`` (an attempt may have sent it)."""
+        box = self._mailbox(job.mailbox)
+        decision = decide_sender(job, box) if box is not None else None
+        if box is None or not isinstance(decision, SendDecision):
+            return False
+        try:
+            return self._already_in_sent_items(job, box, decision, None, attempts)
+        except MailpipeError as exc:
+            log.warning("could not look in Sent Items for a dead job", error=exc.code)
+            return False
 
     def _fail(self, job: OutboundEmail, code: str, message: str) -> None:
         entry = self.p.joblog.mark_failed(job.job_id, code=code, message=message)
@@ -166,61 +254,22 @@ class SendHandler:
         log.warning("job rejected", code=rejection.code)
         raise rejection.error()
 
-    def _send(
-        self,
-        job: OutboundEmail,
-        box: MailboxConfig,
-        decision: SendDecision,
-        thread: ThreadContext | None,
-    ) -> tuple[Delivered, SendDecision]:
-        attachments = [
-            AttachmentBytes.from_contract(a, self.p.read_blob(a.blob) if a.blob else None)
-            for a in job.attachments
-        ]
-        graph = self.p.graph_for(box)
-        try:
-            return self._deliver(graph, job, box, decision, attachments, thread), decision
-        except GraphPermanentError as exc:
-            if exc.code != "ErrorSendAsDenied" or decision.agent is None:
-                raise
-            fallback = fallback_decision(decision, box)
-            if fallback is None:
-                raise SendAsDenied(
-                    send_as_denied_message(decision.agent, box.address),
-                    hint=f"grant Send As on {decision.agent} to {box.address} in Exchange",
-                ) from None
-            log.warning("send-as denied; sending from the mailbox", agent=decision.agent)
-            return self._deliver(graph, job, box, fallback, attachments, thread), fallback
+    def _before_send(self, mailbox: str, heart: Heartbeat) -> None:
+        if self._wait_for_rate(mailbox):
+            # Taken over while waiting (say the database was out of reach): do not send.
+            heart.confirm()
+        heart.check()
 
-    def _deliver(
-        self,
-        graph: GraphSender,
-        job: OutboundEmail,
-        box: MailboxConfig,
-        decision: SendDecision,
-        attachments: Sequence[AttachmentBytes],
-        thread: ThreadContext | None,
-    ) -> Delivered:
-        # Bound: only the attachments vary by path.
-        build = functools.partial(_build, job, decision, box, thread)
-        self._wait_for_rate(box.address)
-        path = "unknown"
-        try:
-            done = deliver(graph, build, attachments)
-            path = done.path
-        except Exception:
-            metrics.GRAPH_SENDS.labels(path=path, status="error").inc()
-            raise
-        metrics.GRAPH_SENDS.labels(path=path, status="accepted").inc()
-        return done
-
-    def _wait_for_rate(self, mailbox: str) -> None:
+    def _wait_for_rate(self, mailbox: str) -> bool:
+        """Hold the send for the mailbox's rate limit; whether it waited."""
         wait = self.p.limiter.reserve(mailbox)
-        if wait > 0:
-            metrics.RATE_LIMIT_WAITS.inc()
-            metrics.RATE_LIMIT_WAIT_SECONDS.inc(wait)
-            log.info("holding the send for the mailbox's rate limit", wait_s=round(wait, 3))
-            self.p.sleep(wait)
+        if wait <= 0:
+            return False
+        metrics.RATE_LIMIT_WAITS.inc()
+        metrics.RATE_LIMIT_WAIT_SECONDS.inc(wait)
+        log.info("holding the send for the mailbox's rate limit", wait_s=round(wait, 3))
+        self.p.sleep(wait)
+        return True
 
     def _thread(self, job: OutboundEmail) -> ThreadContext | None:
         if job.in_reply_to or job.references or job.record_id is None:
@@ -229,50 +278,3 @@ class SendHandler:
         if found is None:
             return None
         return ThreadContext(found.last_inbound_message_id, found.message_ids)
-
-    def _sent(
-        self,
-        job: OutboundEmail,
-        decision: SendDecision,
-        done: Delivered,
-        thread: ThreadContext | None,
-        attempts: int,
-    ) -> OutboundResult:
-        threading = thread_headers(job, thread, own_message_id=done.built.message_id)
-        notes = [n for n in (decision.detail, _sent_items_note(job)) if n]
-        return sent_result(
-            job,
-            done.built,
-            sent_as=decision.from_address,
-            attempts=attempts,
-            graph_request_id=done.request_id,
-            in_reply_to=threading.in_reply_to,
-            references=threading.references,
-            detail="; ".join(notes) or None,
-        )
-
-
-def _build(
-    job: OutboundEmail,
-    decision: SendDecision,
-    box: MailboxConfig,
-    thread: ThreadContext | None,
-    attachments: Sequence[AttachmentBytes],
-) -> BuiltMessage:
-    return build_mime(
-        job,
-        decision,
-        message_id_domain=box.id_domain,
-        attachments=attachments,
-        thread=thread,
-        record_token=box.record_token_format,
-    )
-
-
-def _sent_items_note(job: OutboundEmail) -> str | None:
-    if job.save_to_sent_items:
-        return None
-    return (
-        "save_to_sent_items=false not applied: Graph keeps a copy in Sent Items of every "
-        "MIME or draft send, the only ways that keep our Message-ID and threading headers"
-    )

@@ -21,7 +21,9 @@ from libs.common.db.schema import sent_jobs
 
 JobStatus = Literal["sending", "retrying", "sent", "failed", "rejected"]
 #: What :meth:`JobLog.claim_job` tells the sender to do.
-Claim = Literal["new", "in_progress", "sent", "failed", "rejected"]
+Claim = Literal["new", "resume", "in_progress", "sent", "failed", "rejected"]
+#: ``error_code`` of a ``retrying`` job whose send may have gone out (Graph's answer lost).
+OUTCOME_UNKNOWN = "send_outcome_unknown"
 
 #: A ``sending`` claim older than this belongs to a sender that died mid-send.
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
@@ -50,8 +52,10 @@ class JobLog(StoreBase):
     ) -> tuple[Claim, SentJob]:
         """Claim a job for sending.
 
-        ``new``: this caller holds the claim and sends (first time, after ``mark_retry``, or
-        taking over a stale claim — the one case that can send twice, see docs/records.md).
+        ``new``: first claim of this job id; this caller holds it and sends.
+        ``resume``: this caller holds the claim of a job tried before (after ``mark_retry``,
+        or taking over a stale claim of a sender that died): an earlier attempt may have
+        sent it, so the sender looks in Sent Items first (docs/sending.md).
         ``in_progress``: another sender holds a fresh claim; requeue and try later.
         ``sent`` / ``failed`` / ``rejected``: final; republish the logged result, send nothing.
         """
@@ -91,7 +95,29 @@ class JobLog(StoreBase):
             .where(sent_jobs.c.job_id == job_id)
             .values(status="sending", attempts=sent_jobs.c.attempts + 1, updated_at=now)
         )
-        return "new", _job(conn, job_id)
+        return "resume", _job(conn, job_id)
+
+    def touch(self, job_id: str, *, attempts: int) -> bool:
+        """Refresh a live claim so it never looks stale while its job is in hand.
+
+        False when the claim is no longer this attempt's (finished, released or taken over:
+        another attempt number); the caller must then not send.
+        """
+        with self._write() as conn:
+            done = conn.execute(
+                update(sent_jobs)
+                .where(
+                    sent_jobs.c.job_id == job_id,
+                    sent_jobs.c.status == "sending",
+                    sent_jobs.c.attempts == attempts,
+                )
+                .values(updated_at=self._clock())
+            )
+            return bool(done.rowcount)
+
+    def is_live(self, entry: SentJob, *, stale_after: timedelta = DEFAULT_STALE_AFTER) -> bool:
+        """Whether ``entry`` is a claim a sender still holds (``sending``, not yet stale)."""
+        return entry.status == "sending" and entry.updated_at > self._clock() - stale_after
 
     def get_job(self, job_id: str) -> SentJob | None:
         with self._read() as conn:

@@ -32,6 +32,8 @@ class GraphSender(Protocol):
 
     def send_mime(self, mime: bytes) -> SendResult: ...
 
+    def find_sent(self, internet_message_id: str) -> bool: ...
+
     def send_mime_draft(
         self,
         mime: bytes,

@@ -29,10 +29,11 @@ def test_sent_jobs_claim_and_mark(clocked: tuple[JobLog, FakeClock]) -> None:
     assert claim == "new" and job.status == "sending" and job.attempts == 1
     assert log.claim_job("job-1")[0] == "in_progress"
 
-    # A retryable failure releases the claim; the redelivered job is sent again.
+    # A retryable failure releases the claim; the redelivered job is claimed again, as a
+    # resumption (the sender looks in Sent Items before sending).
     log.mark_retry("job-1", code="throttled", message="429")
     claim, job = log.claim_job("job-1")
-    assert (claim, job.attempts) == ("new", 2)
+    assert (claim, job.attempts) == ("resume", 2)
 
     sent = log.mark_sent(
         "job-1", internet_message_id="out-1@mailpipe.example", graph_request_id="req-1"
@@ -48,7 +49,7 @@ def test_sent_jobs_claim_and_mark(clocked: tuple[JobLog, FakeClock]) -> None:
     log.claim_job("job-2")
     clock.now += timedelta(minutes=11)
     claim, job = log.claim_job("job-2")
-    assert (claim, job.attempts) == ("new", 2)
+    assert (claim, job.attempts) == ("resume", 2)
 
     log.claim_job("job-3")
     log.mark_rejected("job-3", code="send_as_denied", message="not allowed")
@@ -69,3 +70,27 @@ def test_concurrent_claims_of_one_job_let_one_sender_send(job_log: JobLog) -> No
     with ThreadPoolExecutor(6) as pool:
         claims = sorted(pool.map(claim, range(6)))
     assert claims == ["in_progress"] * 5 + ["new"]
+
+
+def test_a_heartbeat_keeps_a_claim_fresh_and_tells_a_taken_over_one(
+    clocked: tuple[JobLog, FakeClock],
+) -> None:
+    log, clock = clocked
+    stale = timedelta(minutes=10)
+    _, job = log.claim_job("job-hb", stale_after=stale)
+    for _ in range(3):  # half an hour in hand, refreshed every 8 minutes
+        clock.now += timedelta(minutes=8)
+        assert log.touch("job-hb", attempts=job.attempts)
+        assert log.claim_job("job-hb", stale_after=stale)[0] == "in_progress"
+    entry = log.get_job("job-hb")
+    assert entry is not None and log.is_live(entry, stale_after=stale)
+
+    clock.now += timedelta(minutes=11)  # its sender died: stale, taken over
+    entry = log.get_job("job-hb")
+    assert entry is not None and not log.is_live(entry, stale_after=stale)
+    claim, taken = log.claim_job("job-hb", stale_after=stale)
+    assert (claim, taken.attempts) == ("resume", 2)
+    assert not log.touch("job-hb", attempts=job.attempts), "the old attempt's claim is gone"
+    assert log.touch("job-hb", attempts=taken.attempts)
+    log.mark_sent("job-hb", internet_message_id="<a@b.c>", graph_request_id=None)
+    assert not log.touch("job-hb", attempts=taken.attempts), "a finished job has no claim"

@@ -4,8 +4,11 @@ what it answers, the rate limit holding jobs instead of failing them."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
 from typing import Any
 
 import pytest
@@ -14,8 +17,9 @@ from prometheus_client import REGISTRY
 from libs.common.broker import Delivery
 from libs.common.broker.policy import Action, Outcome
 from libs.common.contracts import OutboundEmail, OutboundResult
+from libs.common.db.errors import StoreUnavailable
 from libs.common.errors import RetryableError
-from libs.common.graph import GraphPermanentError, GraphThrottled, SendResult
+from libs.common.graph import GraphOutcomeUnknown, GraphPermanentError, GraphThrottled, SendResult
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.sender.config import SenderSettings
 from services.sender.domain.attachments import AttachmentBytes
@@ -31,29 +35,49 @@ DELIVERY = Delivery(message_id="m", correlation_id="c")
 
 
 class FakeJobLog:
+    """The job log's rules over a dict; ``now`` is its clock, moved by the tests."""
+
     def __init__(self) -> None:
         self.jobs: dict[str, SentJob] = {}
+        self.now = datetime.now(UTC)
+        self.touched = threading.Event()
+        #: The next N ``mark_sent`` calls fail as a database outage would.
+        self.fail_mark_sent = 0
 
     def _put(self, job_id: str, status: Any, **values: Any) -> SentJob:
         old = self.jobs.get(job_id)
         attempts = old.attempts if old else 1
-        self.jobs[job_id] = SentJob(job_id, status, attempts, datetime.now(UTC), **values)
+        self.jobs[job_id] = SentJob(job_id, status, attempts, self.now, **values)
         return self.jobs[job_id]
 
     def claim_job(self, job_id: str, *, stale_after: timedelta) -> tuple[str, SentJob]:
         old = self.jobs.get(job_id)
         if old is not None and old.status in ("sent", "failed", "rejected"):
             return old.status, old
-        if old is not None and old.status == "sending":
+        if old is not None and self.is_live(old, stale_after=stale_after):
             return "in_progress", old
         attempts = old.attempts + 1 if old else 1
-        self.jobs[job_id] = SentJob(job_id, "sending", attempts, datetime.now(UTC))
-        return "new", self.jobs[job_id]
+        self.jobs[job_id] = SentJob(job_id, "sending", attempts, self.now)
+        return ("resume" if old else "new"), self.jobs[job_id]
+
+    def touch(self, job_id: str, *, attempts: int) -> bool:
+        old = self.jobs.get(job_id)
+        if old is None or old.status != "sending" or old.attempts != attempts:
+            return False
+        self.jobs[job_id] = replace(old, updated_at=self.now)
+        self.touched.set()
+        return True
+
+    def is_live(self, entry: SentJob, *, stale_after: timedelta) -> bool:
+        return entry.status == "sending" and entry.updated_at > self.now - stale_after
 
     def get_job(self, job_id: str) -> SentJob | None:
         return self.jobs.get(job_id)
 
     def mark_sent(self, job_id: str, **values: Any) -> SentJob:
+        if self.fail_mark_sent:
+            self.fail_mark_sent -= 1
+            raise StoreUnavailable("the database dropped the connection")
         return self._put(job_id, "sent", **values)
 
     def mark_failed(self, job_id: str, *, code: str, message: str) -> SentJob:
@@ -71,16 +95,32 @@ class FakeGraph:
     sent: list[bytes] = field(default_factory=list)
     drafts: list[tuple[bytes, list[Any]]] = field(default_factory=list)
     fail_with: list[Exception] = field(default_factory=list)
+    #: The next N accepted sends lose their answer (Graph sent it; the caller hears a 504).
+    lose_answers: int = 0
+    lookups: list[str] = field(default_factory=list)
 
     def send_mime(self, mime: bytes) -> SendResult:
         if self.fail_with:
             raise self.fail_with.pop(0)
         self.sent.append(mime)
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise GraphOutcomeUnknown("sendMail (MIME) failed: HTTP 504", status=504)
         return SendResult(f"req-{len(self.sent)}")
 
     def send_mime_draft(self, mime: bytes, attachments: Any = (), **kw: Any) -> SendResult:
         self.drafts.append((mime, list(attachments)))
         return SendResult("req-draft")
+
+    def find_sent(self, internet_message_id: str) -> bool:
+        """Sent Items: every message sent, by its Message-ID header."""
+        self.lookups.append(internet_message_id)
+        out = [*self.sent, *(m for m, _ in self.drafts)]
+        return any(message_id_of(m) == internet_message_id for m in out)
+
+
+def message_id_of(mime: bytes) -> str:
+    return str(BytesParser(policy=policy.default).parsebytes(mime)["Message-ID"])
 
 
 @dataclass
@@ -110,11 +150,12 @@ class Rig:
     clock: Clock
 
 
-def rig(limit: int = 30, **mailbox: Any) -> Rig:
-    joblog, graph, published, clock = FakeJobLog(), FakeGraph(), [], Clock()
+def rig(limit: int = 30, *, stale_claim_s: float = 600.0, **mailbox: Any) -> Rig:
+    joblog, graph, clock = FakeJobLog(), FakeGraph(), Clock()
+    published: list[OutboundResult] = []
     ports = SenderPorts(
         config=MailpipeConfig(mailboxes=(box(**mailbox),)),
-        settings=SenderSettings(rate_per_minute=limit),
+        settings=SenderSettings(rate_per_minute=limit, stale_claim_s=stale_claim_s),
         joblog=joblog,  # type: ignore[arg-type]
         read_blob=lambda ref: b"",
         graph_for=lambda b: graph,
