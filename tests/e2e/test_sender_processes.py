@@ -13,6 +13,7 @@ import pytest
 
 from libs.common.broker import Broker, Names
 from libs.graphsim.testing import SimHandle
+from services.sender.dispatch import FOUND_IN_SENT_ITEMS
 from services.sender.joblog import JobLog
 from tests.broker_helpers import wait_until
 from tests.integration.test_sender_support import (
@@ -54,7 +55,7 @@ def sent_by_job(sim: SimHandle) -> Counter[str]:
     return Counter(entry["headers"]["X-Mailpipe-Job-Id"] for entry in sent_list(sim))
 
 
-def test_kill_9_during_500_jobs_sends_every_job_and_only_the_window_twice(
+def test_kill_9_during_500_jobs_sends_every_job_once_and_counts_the_window(
     sim: SimHandle,
     broker: Broker,
     results: Results,
@@ -99,21 +100,25 @@ def test_kill_9_during_500_jobs_sends_every_job_and_only_the_window_twice(
     finally:
         joblog.close()
     assert all(e is not None and e.status == "sent" for e in entries.values())
-    # The window: Graph accepted the message, the sender died before logging it. Such a job's
-    # claim was taken over after it went stale (attempts > 1), and its copies share one
-    # Message-ID. Nothing else may send a job twice.
+    # The window: Graph accepted the message, the sender died before logging it. The claim is
+    # taken over once stale (attempts > 1), and the new claimant finds the message in Sent
+    # Items and logs it instead of sending it again. The simulator files the Sent Items copy
+    # in the same step that accepts the send, so no kill can fall between the two: the window
+    # is counted, and it must cause no duplicate at all. (Against Exchange the copy can lag;
+    # a takeover is seconds to minutes later, see docs/sending.md.)
     taken_over = {job_id for job_id, e in entries.items() if e is not None and e.attempts > 1}
-    print(f"kills={kills} taken_over={sorted(taken_over)} duplicates={duplicates}")
-    assert len(duplicates) <= kills
-    assert all(n == 2 for n in duplicates.values())
-    assert set(duplicates) <= taken_over
-    for job_id in duplicates:
-        ids = {
-            e["internet_message_id"]
-            for e in sent_list(sim)
-            if e["headers"]["X-Mailpipe-Job-Id"] == job_id
-        }
-        assert len(ids) == 1, f"{job_id}: both copies carry the same Message-ID"
+    found = {
+        r.job_id
+        for r in results.read()
+        if r.status == "sent" and FOUND_IN_SENT_ITEMS in (r.detail or "")
+    }
+    print(
+        f"kills={kills} taken_over={len(taken_over)} "
+        f"window(found in Sent Items)={sorted(found)} duplicates={duplicates}"
+    )
+    assert duplicates == {}, "no job went out twice"
+    assert found <= taken_over, "only a taken-over claim can find an earlier attempt's copy"
+    assert len(found) <= kills, "one job in hand per sender: at most one in the window per kill"
 
 
 def test_three_senders_on_one_queue_send_1000_jobs_once_each(
