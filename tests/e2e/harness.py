@@ -11,6 +11,8 @@ directory of their own, and the services as separate processes.
             stack.wait_until(lambda: stack.folders()["inbox"] == 0, what="inbox emptied")
             stack.kill("ticketer-2"); stack.restart("ticketer-2")   # kill -9, then start again
             records = stack.records()                    # RecordStore.list_records()
+            log = stack.processed_log()                  # {(mailbox, graph id): row}
+            left = stack.removals("inbox")               # {graph id: epoch s it left the inbox}
 
 ``pipeline(tmp_path, amqp_url, *, mailboxes=…, database_url=None, sim=None, faults=None,
 graph=None, **mailbox_overrides)``:
