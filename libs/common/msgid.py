@@ -2,9 +2,10 @@
 
 Scheme: ``<{hash}@{domain}>`` where ``hash`` is the first 32 hex digits of
 sha256(mailbox + LF + job_id) and ``domain`` defaults to ``mailpipe.<mailbox's domain>``.
-Deterministic on purpose: the only way a job can go out twice is a crash between Graph's
-acceptance and the job-log write, and then both copies carry the same Message-ID, so mail
-clients and the ticketer's (mailbox, internetMessageId) uniqueness collapse them.
+Deterministic on purpose: before any send of a job that may already have gone out, the sender
+looks for this Message-ID in Sent Items (docs/sending.md, "The duplicate window"); and should a
+job still go out twice, both copies carry the same Message-ID, so mail clients and the
+ticketer's (mailbox, internetMessageId) uniqueness collapse them.
 """
 
 from __future__ import annotations
