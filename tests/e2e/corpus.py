@@ -154,11 +154,13 @@ class Corpus:
         if variant in ("html", "inline"):
             msg.set_content(body)
             img = '<img src="cid:logo@customer" alt="logo">' if variant == "inline" else ""
-            msg.add_alternative(f"<html><body><p>{body}</p>{img}<b>bold</b></body></html>", "html")
+            script = "<script>alert('x')</script>"  # must not survive sanitising
+            html = f"<html><body><p>{body}</p>{img}<b>bold</b>{script}</body></html>"
+            msg.add_alternative(html, "html")
             if variant == "inline":
-                html = msg.get_body(preferencelist=("html",))
-                assert html is not None
-                html.add_related(PNG, "image", "png", cid="<logo@customer>", disposition="inline")
+                part = msg.get_body(preferencelist=("html",))
+                assert part is not None
+                part.add_related(PNG, "image", "png", cid="<logo@customer>", disposition="inline")
         else:
             msg.set_content(body)
         if variant == "attachment":

@@ -67,11 +67,11 @@ def test_500_mails_become_the_expected_records_and_threads(
 
 def check_bounces_and_bodies(stack: Stack, seeded: list[Seeded], record_of: dict[str, int]) -> None:
     """Bounces name the acknowledgement they return; attachments, inline images and non-ASCII
-    text are stored; replies keep only their new text."""
+    text are stored; HTML is sanitised; replies keep only their new text."""
     failures = stack.rows("delivery_failures")
     returned = {(f["record_id"], (f["original_message_id"] or "").lower()) for f in failures}
     messages = {(m["internet_message_id"] or "").lower(): m for m in stack.rows("record_messages")}
-    attachments = {a["message_id"] for a in stack.rows("record_attachments")}
+    attachments = {a["message_id"]: a for a in stack.rows("record_attachments")}
     records = {r["id"]: r for r in stack.rows("records")}
     for item in seeded:
         mail = item.mail
@@ -83,8 +83,15 @@ def check_bounces_and_bodies(stack: Stack, seeded: list[Seeded], record_of: dict
             continue
         if "attachment" in mail.key or "inline" in mail.key:
             assert stored["id"] in attachments, f"{mail.key}: no attachment stored"
+        if "req-inline" in mail.key:
+            image = attachments[stored["id"]]
+            assert (image["inline"], image["content_id"]) == (True, "logo@customer"), mail.key
         if "non_ascii" in mail.key:
             assert records[stored["record_id"]]["subject"] == mail.subject
+            assert "Grüße aus Köln" in (stored["body_text"] or ""), mail.key
+        if "req-html" in mail.key or "req-inline" in mail.key:
+            assert "<b>bold</b>" in (stored["body_html"] or ""), mail.key
+            assert "<script" not in (stored["body_html"] or ""), mail.key
         if mail.expect.kind == "reply":
             assert "it happened again" in (stored["body_text"] or "")
             assert "> Please keep the number" not in (stored["body_text"] or ""), mail.key
