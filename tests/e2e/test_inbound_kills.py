@@ -51,7 +51,7 @@ def kill_and_restart(stack: Stack, name: str) -> None:
     stack.wait_ready(name)
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_kill_9_of_ticketer_and_fetcher_during_1000_mails_loses_and_duplicates_nothing(
     tmp_path: Path, amqp_url: str, database_url: str
 ) -> None:
