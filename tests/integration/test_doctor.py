@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from pathlib import Path
 from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from libs.graphsim.testing import SimHandle
 from mailpipe.doctor import Check
 from mailpipe.doctor_run import exit_code, run_doctor
+from tests.certs import self_signed
 
 BOX = "support@contoso.com"
 AGENT = "agent@contoso.com"
@@ -132,34 +127,8 @@ def test_expired_secret(sim: SimHandle) -> None:
     assert_token_failure(checks, "AADSTS7000222", "create a new one")
 
 
-def _certificate(tmp_path: Path) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "doctor-test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_file, cert_file = tmp_path / "app.key", tmp_path / "app.crt"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return cert_file, key_file
-
-
 def test_unregistered_certificate(sim: SimHandle, tmp_path: Path) -> None:
-    cert_file, key_file = _certificate(tmp_path)
+    cert_file, key_file = self_signed("doctor-test").write(tmp_path)
     checks = doctor(
         sim, client_secret=None, certificate_file=cert_file, certificate_key_file=key_file
     )

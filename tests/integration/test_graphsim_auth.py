@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import httpx
 import msal
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from libs.graphsim.testing import SimHandle
+from tests.certs import self_signed
 
 SCOPE = ["https://graph.microsoft.com/.default"]
 
@@ -39,34 +35,15 @@ def _app(
     )
 
 
-def _certificate() -> tuple[str, str, str]:
-    """(private key PEM, certificate PEM, SHA-1 thumbprint hex) of a fresh self-signed cert."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mailpipe test app")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    return key_pem, cert_pem, cert.fingerprint(hashes.SHA1()).hex()
-
-
 def _graph_get(sim: SimHandle, token: str, path: str) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(verify=sim.ssl_context()) as client:
         return client.get(f"{sim.base_url}/{path}", headers=headers)
+
+
+def _certificate_pems() -> tuple[str, str, str]:
+    cert = self_signed()
+    return cert.key_pem, cert.cert_pem, cert.thumbprint
 
 
 def test_msal_gets_a_token_with_the_secret_and_graph_accepts_it(sim: SimHandle) -> None:
@@ -90,7 +67,7 @@ def _register_cert_app(sim: SimHandle, cert_pem: str) -> str:
 
 
 def test_msal_gets_a_token_with_a_certificate_ps256(sim: SimHandle) -> None:
-    key_pem, cert_pem, _ = _certificate()
+    key_pem, cert_pem, _ = _certificate_pems()
     client_id = _register_cert_app(sim, cert_pem)
     credential = {"private_key": key_pem, "public_certificate": cert_pem}
     result = _app(sim, credential, client_id).acquire_token_for_client(scopes=SCOPE)
@@ -99,7 +76,7 @@ def test_msal_gets_a_token_with_a_certificate_ps256(sim: SimHandle) -> None:
 
 
 def test_msal_gets_a_token_with_a_certificate_thumbprint_rs256(sim: SimHandle) -> None:
-    key_pem, cert_pem, sha1 = _certificate()
+    key_pem, cert_pem, sha1 = _certificate_pems()
     client_id = _register_cert_app(sim, cert_pem)
     credential = {"private_key": key_pem, "thumbprint": sha1}
     result = _app(sim, credential, client_id).acquire_token_for_client(scopes=SCOPE)
@@ -107,8 +84,8 @@ def test_msal_gets_a_token_with_a_certificate_thumbprint_rs256(sim: SimHandle) -
 
 
 def test_an_unregistered_certificate_is_refused(sim: SimHandle) -> None:
-    _, registered_pem, _ = _certificate()
-    other_key, other_cert, _ = _certificate()
+    _, registered_pem, _ = _certificate_pems()
+    other_key, other_cert, _ = _certificate_pems()
     client_id = _register_cert_app(sim, registered_pem)
     credential = {"private_key": other_key, "public_certificate": other_cert}
     result = _app(sim, credential, client_id).acquire_token_for_client(scopes=SCOPE)
