@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Row
 
@@ -25,6 +26,8 @@ from services.ticketer.store.models import (
     Status,
     StoredMessage,
 )
+
+T = TypeVar("T")
 
 
 def parties_json(parties: Iterable[Party]) -> list[dict[str, str]]:
@@ -152,53 +155,23 @@ def stored_message(
     )
 
 
-def attachment(row: Row[Any]) -> Attachment:
+def _same_names(cls: type[T], row: Row[Any]) -> T:
+    """A dataclass whose fields are named like the row's columns."""
     r = mapping(row)
-    return Attachment(
-        name=r["name"],
-        sha256=r["sha256"],
-        size=r["size"],
-        content_type=r["content_type"],
-        inline=r["inline"],
-        content_id=r["content_id"],
-    )
+    return cls(**{f.name: r[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def attachment(row: Row[Any]) -> Attachment:
+    return _same_names(Attachment, row)
 
 
 def delivery_failure(row: Row[Any]) -> DeliveryFailure:
-    r = mapping(row)
-    return DeliveryFailure(
-        recipient=r["recipient"],
-        status=r["status"],
-        diagnostic=r["diagnostic"],
-        original_message_id=r["original_message_id"],
-    )
+    return _same_names(DeliveryFailure, row)
 
 
 def quarantine_row(row: Row[Any]) -> QuarantineRow:
-    r = mapping(row)
-    return QuarantineRow(
-        id=r["id"],
-        mailbox=r["mailbox"],
-        graph_id=r["graph_id"],
-        folder=r["folder"],
-        internet_message_id=r["internet_message_id"],
-        subject=r["subject"],
-        reason=r["reason"],
-        detail=r["detail"],
-        attempts=r["attempts"],
-        created_at=r["created_at"],
-        replayed_at=r["replayed_at"],
-    )
+    return _same_names(QuarantineRow, row)
 
 
 def requester(row: Row[Any]) -> Requester:
-    r = mapping(row)
-    return Requester(
-        address=r["address"],
-        name=r["name"],
-        display_name=r["display_name"],
-        job_title=r["job_title"],
-        department=r["department"],
-        in_tenant=r["in_tenant"],
-        fetched_at=r["fetched_at"],
-    )
+    return _same_names(Requester, row)
