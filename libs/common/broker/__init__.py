@@ -13,9 +13,9 @@ from libs.common.broker.names import DELIVERY_LIMIT, RETRY_DELAYS_S, Names, Work
 from libs.common.broker.policy import Delivery
 
 if TYPE_CHECKING:
-    from libs.common.broker.broker import Broker, install_signal_handlers
+    from libs.common.broker.broker import Broker, Publication, install_signal_handlers
 
-_LAZY = {"Broker", "install_signal_handlers"}
+_LAZY = {"Broker", "Publication", "install_signal_handlers"}
 
 
 def __getattr__(name: str) -> Any:
@@ -32,6 +32,7 @@ __all__ = [
     "Broker",
     "Delivery",
     "Names",
+    "Publication",
     "WorkQueue",
     "install_signal_handlers",
     "routing_key",

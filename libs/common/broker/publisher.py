@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -14,6 +15,7 @@ from amqp.exceptions import AMQPError, MessageNacked, NotFound
 from kombu import Connection, Producer
 from kombu.exceptions import OperationalError
 
+from libs.common.broker.confirms import Confirms
 from libs.common.broker.policy import backoff_s, truncate
 from libs.common.broker.wire import CONTENT_TYPE, PERSISTENT
 from libs.common.contracts import Contract
@@ -44,6 +46,18 @@ def properties_for(message: Contract, correlation_id: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message of a pipelined :meth:`Outlet.send_many`."""
+
+    exchange: str
+    routing_key: str
+    body: bytes
+    properties: Mapping[str, Any]
+    headers: Mapping[str, Any] = field(default_factory=dict)
+    mandatory: bool = True
+
+
 class Outlet:
     """Publishing on one channel. Not thread-safe: use it on the channel's own thread.
 
@@ -61,8 +75,10 @@ class Outlet:
         self._returned: list[tuple[str, str]] = []
         #: False once the broker closed the channel (e.g. a missing exchange).
         self.usable = True
+        self._confirms: Confirms | None = None
         if not memory:  # the memory transport's ``events`` is shared by all its channels
             channel.events["basic_return"].add(self._on_return)
+            self._confirms = Confirms(channel)
 
     def _on_return(self, exc: Any, exchange: str, routing_key: str, message: Any) -> None:
         self._returned.append((exchange, routing_key))
@@ -92,13 +108,59 @@ class Outlet:
                 **properties,
             )
         except NotFound:
-            self.usable = False
-            raise UnroutableError(
-                f"exchange {exchange!r} does not exist",
-                hint="declare the topology (`Broker.declare()`, done by every service at start)",
-            ) from None
+            raise self._missing_exchange(exchange) from None
+        if self._confirms is not None:
+            self._confirms.sent()
         if self._returned:
             raise _unroutable(exchange, routing_key)
+
+    def send_many(self, items: Sequence[Outgoing]) -> None:
+        """Publish every item, then wait once for all their confirms (one round trip for the
+        batch). Raises :class:`UnroutableError` when any mandatory item matched no queue:
+        the caller cannot tell which, and treats the batch as not sent."""
+        if self._confirms is None:  # memory://: no confirms to wait for
+            for item in items:
+                self.send(
+                    item.exchange,
+                    item.routing_key,
+                    item.body,
+                    item.properties,
+                    item.headers,
+                    mandatory=item.mandatory,
+                )
+            return
+        confirms = self._confirms
+        confirms.select()
+        self._returned.clear()
+        try:
+            for item in items:
+                self._channel._basic_publish(
+                    self._prepare(item),
+                    exchange=item.exchange,
+                    routing_key=item.routing_key,
+                    mandatory=item.mandatory,
+                )
+                confirms.owe(confirms.sent())
+            confirms.wait(self._confirm_timeout_s)
+        except NotFound:
+            raise self._missing_exchange(items[0].exchange) from None
+        if self._returned:
+            raise _unroutable(*self._returned[0])
+
+    def _prepare(self, item: Outgoing) -> Any:
+        properties = dict(item.properties)
+        content_type = properties.pop("content_type", None)
+        content_encoding = properties.pop("content_encoding", None)
+        return self._channel.prepare_message(
+            item.body, None, content_type, content_encoding, dict(item.headers), properties
+        )
+
+    def _missing_exchange(self, exchange: str) -> UnroutableError:
+        self.usable = False
+        return UnroutableError(
+            f"exchange {exchange!r} does not exist",
+            hint="declare the topology (`Broker.declare()`, done by every service at start)",
+        )
 
     def _routable(self, exchange: str, routing_key: str) -> bool:
         # kombu's virtual transports keep bindings in-process; an empty lookup means no queue.
@@ -150,14 +212,25 @@ class Publisher:
         *,
         mandatory: bool,
     ) -> None:
+        self._run(
+            exchange,
+            lambda outlet: outlet.send(
+                exchange, routing_key, body, properties, headers, mandatory=mandatory
+            ),
+        )
+
+    def publish_many(self, items: Sequence[Outgoing]) -> None:
+        """Publish ``items`` pipelined and wait for every confirm once (see
+        :meth:`Outlet.send_many`). A retry after a lost connection sends them all again."""
+        if items:
+            self._run(items[0].exchange, lambda outlet: outlet.send_many(items))
+
+    def _run(self, exchange: str, send: Callable[[Outlet], None]) -> None:
         with self._lock:
             last: BaseException | None = None
             for attempt in range(1, self._retries + 2):
                 try:
-                    outlet = self._ensure()
-                    outlet.send(
-                        exchange, routing_key, body, properties, headers, mandatory=mandatory
-                    )
+                    send(self._ensure())
                     return
                 except UnroutableError:
                     if self._outlet is not None and not self._outlet.usable:
