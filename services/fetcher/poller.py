@@ -2,8 +2,9 @@
 
 Runs on its own thread (one per mailbox), so a slow or failing mailbox never stalls the
 others. Order of effects, so that nothing is lost: attachments and raw MIME go to the blob
-store, then the InboundEmail is published (confirmed), and only when every mail of the round
-is published is the delta link saved. A crash anywhere re-reads the round after a restart;
+store (:mod:`services.fetcher.builder`), then the InboundEmails are published in chunks of
+:data:`CHUNK`, each chunk waiting once for the broker's confirms, and only when every mail of
+the round is published is the delta link saved. A crash anywhere re-reads the round after a restart;
 the ticketer's idempotency absorbs the repeats.
 
 A mail that can never be published (it does not fit the contract, or Graph refuses its
@@ -16,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import partial
 from threading import Event
 from typing import Any
 
@@ -24,13 +25,13 @@ import structlog
 from structlog.contextvars import bound_contextvars
 
 from libs.common.blobs import BlobStore
-from libs.common.contracts import AttachmentRef, InboundEmail
-from libs.common.errors import ContractError, MailpipeError, PermanentError
+from libs.common.contracts import InboundEmail
+from libs.common.errors import MailpipeError, PermanentError
 from libs.common.graph import GraphAuthError, GraphMail, GraphNotFound
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
-from services.fetcher.domain import FETCH_SELECT, build_inbound, needs_attachments, needs_raw_mime
-from services.fetcher.domain.mapping import attachment_ref
+from services.fetcher.builder import MailBuilder
+from services.fetcher.domain import FETCH_SELECT
 from services.fetcher.inflight import InFlight
 from services.fetcher.state import DeltaState
 from services.fetcher.unpublishable import FailureCounts, is_mail_fault
@@ -40,7 +41,12 @@ log = structlog.get_logger("services.fetcher")
 #: Messages per delta page: few requests per mail, while ``$select`` keeps pages small.
 PAGE_SIZE = 100
 
-Publish = Callable[[InboundEmail], None]
+#: Publish the mails, confirmed, all or none (a raise: treat every one as not published).
+Publish = Callable[[list[InboundEmail]], None]
+
+#: Mails built before they are published together: one confirm wait per chunk, and the
+#: size of one Graph ``$batch``.
+CHUNK = 20
 
 
 @dataclass(frozen=True)
@@ -74,15 +80,17 @@ class MailboxPoller:
         inflight: InFlight,
         *,
         page_size: int = PAGE_SIZE,
+        chunk: int = CHUNK,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.box = box
         self._graph = graph
         self._state = state
-        self._blobs = blobs
+        self._builder = MailBuilder(box, graph, blobs)
         self._publish = publish
         self._inflight = inflight
         self._page_size = page_size
+        self._chunk = chunk
         self._clock = clock
         self.status = PollStatus()
         #: Consecutive permanent failures per mail; decides when a mail is quarantined.
@@ -149,6 +157,7 @@ class MailboxPoller:
             self.failures.forget(gone)
         counts = {"published": 0, "failed": 0, "quarantined": 0}
         skipped = 0
+        fresh: list[tuple[str, Mapping[str, Any]]] = []
         for message in delta.messages:
             graph_id = str(message.get("id") or "")
             if not graph_id:
@@ -156,9 +165,10 @@ class MailboxPoller:
             if (self.address, graph_id) in self._inflight:
                 skipped += 1
                 continue
-            metrics.MAILS_FETCHED.labels(self.address).inc()
-            with bound_contextvars(correlation_id=graph_id, mailbox=self.address):
-                counts[self._one(graph_id, message)] += 1
+            fresh.append((graph_id, message))
+        for start in range(0, len(fresh), self._chunk):
+            for outcome in self._chunk_of(fresh[start : start + self._chunk]):
+                counts[outcome] += 1
         complete = counts["failed"] == 0
         if complete:
             self._state.set_delta_link(self.address, folder, delta.delta_link)
@@ -171,13 +181,48 @@ class MailboxPoller:
             counts["quarantined"],
         )
 
-    def _one(self, graph_id: str, message: Mapping[str, Any]) -> str:
-        """Publish one mail: ``published``, ``failed`` (permanently this round: the round stays
-        incomplete, so the next one reads it again) or ``quarantined`` (it failed for reasons
-        of its own too often). Retryable errors propagate and end the round."""
+    def _chunk_of(self, chunk: list[tuple[str, Mapping[str, Any]]]) -> list[str]:
+        """Build every mail of the chunk, then publish the built ones together (one wait for
+        the broker's confirms). One outcome per mail: ``published``, ``failed`` (permanently
+        this round: the round stays incomplete, so the next one reads it again) or
+        ``quarantined`` (it failed for reasons of its own too often). Retryable errors
+        propagate and end the round."""
+        outcomes: list[str] = []
+        built: list[InboundEmail] = []
+        for graph_id, message in chunk:
+            metrics.MAILS_FETCHED.labels(self.address).inc()
+            with bound_contextvars(correlation_id=graph_id, mailbox=self.address):
+                outcome = self._guarded(graph_id, partial(self._builder.build, graph_id, message))
+            if isinstance(outcome, InboundEmail):
+                built.append(outcome)
+            else:
+                outcomes.append(outcome)
+        if not built:
+            return outcomes
         try:
-            email = self._inbound(graph_id, message)
-            self._publish(email)
+            self._publish(built)
+        except GraphAuthError:
+            raise
+        except PermanentError as exc:
+            if len(built) == 1:
+                with bound_contextvars(correlation_id=built[0].graph_id, mailbox=self.address):
+                    outcomes.append(self._failed_mail(built[0].graph_id, exc))
+                return outcomes
+            # Which mail? Publish them one by one, so that the failure lands on its own mail.
+            for email in built:
+                with bound_contextvars(correlation_id=email.graph_id, mailbox=self.address):
+                    done = self._guarded(email.graph_id, partial(self._publish, [email]))
+                    outcomes.append(self._published(email) if done is None else str(done))
+            return outcomes
+        for email in built:
+            with bound_contextvars(correlation_id=email.graph_id, mailbox=self.address):
+                outcomes.append(self._published(email))
+        return outcomes
+
+    def _guarded(self, graph_id: str, step: Callable[[], Any]) -> Any:
+        """Run one mail's step; its failure becomes that mail's outcome (a string)."""
+        try:
+            return step()
         except GraphNotFound:
             log.info("mail vanished before it was read; skipped")
             self.failures.forget(graph_id)
@@ -186,8 +231,10 @@ class MailboxPoller:
             raise  # the credential, not the mail: poll() reports it for the mailbox
         except PermanentError as exc:
             return self._failed_mail(graph_id, exc)
-        self.failures.forget(graph_id)
-        self._inflight.add(self.address, graph_id)
+
+    def _published(self, email: InboundEmail) -> str:
+        self.failures.forget(email.graph_id)
+        self._inflight.add(self.address, email.graph_id)
         metrics.MAILS_PUBLISHED.labels(self.address).inc()
         log.info("mail published", attachments=len(email.attachments))
         return "published"
@@ -245,45 +292,3 @@ class MailboxPoller:
             "it back to the inbox and it is fetched again",
         )
         return "quarantined"
-
-    def _inbound(self, graph_id: str, message: Mapping[str, Any]) -> InboundEmail:
-        attachments: list[AttachmentRef] = []
-        if needs_attachments(message):
-            for att in self._graph.get_attachments(graph_id):
-                if not att.content and att.kind.endswith("referenceAttachment"):
-                    continue  # a link to a file elsewhere, not bytes
-                ref = self._blobs.put(att.content)
-                attachments.append(
-                    attachment_ref(
-                        att.name,
-                        att.content_type,
-                        ref,
-                        is_inline=att.is_inline,
-                        content_id=att.content_id,
-                    )
-                )
-        raw = None
-        if needs_raw_mime(message, keep_raw_mime=self.box.keep_raw_mime):
-            raw = self._blobs.put(self._graph.get_mime(graph_id))
-        try:
-            email = build_inbound(
-                message,
-                mailbox=self.address,
-                folder=self.box.folder,
-                fetched_at=datetime.now(UTC),
-                attachments=attachments,
-                raw_mime=raw,
-            )
-            # Serialise once here: text the contract accepts may still not be JSON (a lone
-            # UTF-16 surrogate, when Graph cut a string inside a pair), and that must fail as
-            # this mail's contract error, not as a broken round.
-            email.to_json()
-        except (ValueError, OverflowError) as exc:
-            # Pydantic's validation and serialisation errors are ValueErrors, extreme times
-            # overflow: this mail's data. Anything else is a bug and fails the poll loudly.
-            raise ContractError(
-                f"mail {graph_id[:40]} does not fit InboundEmail: {str(exc)[:300]}",
-                hint="report this mail to the maintainers (it is kept in the mailbox); the "
-                "mapping needs a fix",
-            ) from None
-        return email

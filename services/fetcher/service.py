@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import partial
 
 from libs.common.blobs import BlobStore
-from libs.common.broker import Broker, routing_key
+from libs.common.broker import Broker, Publication, routing_key
 from libs.common.contracts import InboundEmail, ProcessedEmail
 from libs.common.graph import GraphMail
 from libs.common.health import Check
@@ -59,13 +59,19 @@ class Fetcher:
         ]
         self.processed = ProcessedHandler(config, self.graphs.__getitem__, self.inflight)
 
-    def publish(self, email: InboundEmail) -> None:
-        """Confirmed publish to ``inbound`` with the mail's Graph id as correlation id."""
-        self.broker.publish(
-            self.broker.names.inbound,
-            routing_key("email", email.mailbox),
-            email,
-            correlation_id=email.graph_id,
+    def publish(self, emails: list[InboundEmail]) -> None:
+        """Publish to ``inbound`` with each mail's Graph id as correlation id; one wait for
+        all the confirms."""
+        self.broker.publish_many(
+            [
+                Publication(
+                    self.broker.names.inbound,
+                    routing_key("email", email.mailbox),
+                    email,
+                    correlation_id=email.graph_id,
+                )
+                for email in emails
+            ]
         )
 
     def consume_processed(self, stop: threading.Event) -> None:
