@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -11,6 +10,7 @@ from urllib.parse import quote
 import httpx
 
 from libs.common.graph import _send
+from libs.common.graph._attachments import AttachmentReader
 from libs.common.graph._batch import run_batch
 from libs.common.graph._folders import FolderResolver
 from libs.common.graph._http import (
@@ -22,7 +22,7 @@ from libs.common.graph._http import (
 )
 from libs.common.graph._retry import RetryPolicy
 from libs.common.graph.auth import TokenSource
-from libs.common.graph.errors import DeltaExpired, GraphNotFound, GraphUnavailable
+from libs.common.graph.errors import DeltaExpired, GraphError, GraphNotFound, GraphUnavailable
 from libs.common.graph.models import (
     FULL_MESSAGE_SELECT,
     MESSAGE_SELECT,
@@ -70,6 +70,7 @@ class GraphMail:
         )
         self._user = f"/users/{quote(mailbox.address, safe='@')}"
         self._folders = FolderResolver(self._http, self._user)
+        self._attachments = AttachmentReader(self._http, self._msg, self.batch)
 
     def __repr__(self) -> str:
         return f"GraphMail(mailbox={self.address!r}, base_url={self._http.base_url!r})"
@@ -161,34 +162,15 @@ class GraphMail:
 
     def get_attachments(self, message_id: str) -> list[Attachment]:
         """Every attachment with its bytes decoded (fetched separately when not inline)."""
-        url: str | None = f"{self._msg(message_id)}/attachments"
-        out: list[Attachment] = []
-        while url:
-            page = self._get_json(url, what="list attachments")
-            for item in page.get("value", []):
-                out.append(self._attachment(message_id, item))
-            url = page.get("@odata.nextLink")
-        return out
+        return self._attachments.get(message_id)
 
-    def _attachment(self, message_id: str, item: Mapping[str, Any]) -> Attachment:
-        kind = str(item.get("@odata.type") or "#microsoft.graph.fileAttachment")
-        if item.get("contentBytes") is not None:
-            content = base64.b64decode(item["contentBytes"])
-        elif kind.endswith("fileAttachment") or kind.endswith("itemAttachment"):
-            url = f"{self._msg(message_id)}/attachments/{quote(item['id'], safe='')}/$value"
-            content = self._http.request("GET", url, what="get attachment").content
-        else:
-            content = b""  # a reference attachment is a link, not bytes
-        return Attachment(
-            id=str(item["id"]),
-            name=str(item.get("name") or ""),
-            content_type=str(item.get("contentType") or "application/octet-stream"),
-            size=int(item.get("size") or len(content)),
-            is_inline=bool(item.get("isInline")),
-            content_id=item.get("contentId"),
-            content=content,
-            kind=kind,
-        )
+    def get_attachments_many(
+        self, message_ids: Iterable[str]
+    ) -> dict[str, list[Attachment] | GraphError]:
+        """Attachments of many messages, listed by ``$batch`` (20 messages per request):
+        per id (in input order, duplicates once) its attachments as :meth:`get_attachments`
+        gives them, or that message's typed error (:class:`GraphNotFound` when it is gone)."""
+        return self._attachments.get_many(message_ids)
 
     def get_user(
         self,
