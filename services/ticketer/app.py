@@ -38,6 +38,11 @@ log = structlog.get_logger(__name__)
 
 Loop = tuple[str, Callable[[], None]]
 
+#: InboundEmails handled per call: their effects are published together, one confirm wait.
+#: No batch window: a batch is whatever has arrived when the worker is free, so a lone mail
+#: waits for nothing.
+INBOUND_BATCH = 20
+
 #: A requester lookup waits at most this long on throttling: enrichment must not hold a record.
 LOOKUP_RETRY_BUDGET_S = 10.0
 
@@ -83,11 +88,13 @@ def consumer_loops(broker: Broker, ticketer: Ticketer, stop: threading.Event) ->
     names = broker.names
 
     def inbound() -> None:
-        broker.consume(
+        broker.consume_batch(
             names.ticketer,
             InboundEmail,
-            ticketer.handle,
+            ticketer.handle_batch,
             stop=stop,
+            max_batch=INBOUND_BATCH,
+            max_wait_s=0.0,
             on_invalid=ticketer.on_invalid,
             on_dead=ticketer.on_dead,
         )

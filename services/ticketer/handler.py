@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import structlog
+from structlog.contextvars import bound_contextvars
 
 from libs.common.broker.policy import Action, Delivery, Outcome
 from libs.common.contracts import InboundEmail, OutboundResult
@@ -28,7 +29,7 @@ from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.verdict import Classification
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.outcomes import OutcomeWriter
-from services.ticketer.ports import Blobs, Outbox, Records, RequesterLookup
+from services.ticketer.ports import Blobs, Effect, Outbox, Records, RequesterLookup
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import ProcessedRow, WriteResult
 
@@ -70,15 +71,44 @@ class Ticketer:
     # -- inbound ---------------------------------------------------------------------------
 
     def handle(self, email: InboundEmail, delivery: Delivery | None = None) -> None:
+        out: list[Effect] = []
+        self._handle(email, out)
+        self._outbox.publish(out)
+
+    def handle_batch(
+        self, items: list[tuple[InboundEmail, Delivery]]
+    ) -> list[BaseException | None]:
+        """Each email as :meth:`handle` does, then every effect of the batch published at once
+        (one wait for the broker's confirms), before any email of it is acked. An email that
+        fails publishes nothing (its redelivery republishes the stored outcome); a failed
+        publish fails the whole batch, and the redeliveries take the same path."""
+        results: list[BaseException | None] = []
+        out: list[Effect] = []
+        for email, delivery in items:
+            own: list[Effect] = []
+            with bound_contextvars(
+                correlation_id=delivery.correlation_id, message_id=delivery.message_id
+            ):
+                try:
+                    self._handle(email, own)
+                except Exception as exc:  # this email's failure, retried on its own
+                    results.append(exc)
+                    continue
+            results.append(None)
+            out.extend(own)
+        self._outbox.publish(out)
+        return results
+
+    def _handle(self, email: InboundEmail, out: list[Effect]) -> None:
         box = self._config.mailbox(email.mailbox)
         done = self._store.processed_outcome(email.mailbox, email.graph_id)
         if done is not None:
-            self._republish(email, box, done)
+            self._republish(email, box, done, out)
             return
         facts = self._facts(email)
         verdict = self._classify(facts, box)
         result, change = self._writer.write(email, box, facts, verdict)
-        self._effects(email, box, verdict, result, change)
+        self._effects(email, box, verdict, result, change, out)
 
     def on_dead(self, email: InboundEmail, delivery: Delivery, outcome: Outcome) -> None:
         """The email could not be handled: quarantine it and tell the fetcher to move it."""
@@ -113,7 +143,7 @@ class Ticketer:
             internet_message_id=internet_message_id,
             subject=subject,
         )
-        self._outbox.processed(convert.processed_email(result.processed))
+        self._outbox.publish([convert.processed_email(result.processed)])
         if result.fresh and result.processed.outcome == "quarantined":
             self._metrics.quarantined.labels(mailbox).inc()
             log.error(
@@ -154,7 +184,9 @@ class Ticketer:
             return
         if stored:
             self._metrics.outbound_recorded.labels(result.mailbox).inc()
-            self._event(result.record_id, "outbound", result.internet_message_id)
+            out: list[Effect] = []
+            self._event(result.record_id, "outbound", result.internet_message_id, out)
+            self._outbox.publish(out)
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -189,9 +221,10 @@ class Ticketer:
         verdict: Classification,
         result: WriteResult,
         change: str | None,
+        out: list[Effect],
     ) -> None:
         row = result.processed
-        self._outbox.processed(convert.processed_email(row))
+        out.append(convert.processed_email(row))
         if not result.fresh:
             return  # a concurrent handler of the same email wrote it and publishes the rest
         self._count(email.mailbox, row, change)
@@ -203,17 +236,19 @@ class Ticketer:
             reason=row.reason or verdict.reason,
         )
         if row.outcome in ("created", "appended") and row.record_id is not None and change:
-            self._event(row.record_id, change, email.internet_message_id)
+            self._event(row.record_id, change, email.internet_message_id, out)
         if result.created and row.record_id is not None and verdict.may_acknowledge:
-            self._acknowledge(email, box, row.record_id)
+            self._acknowledge(email, box, row.record_id, out)
 
-    def _republish(self, email: InboundEmail, box: MailboxConfig, done: ProcessedRow) -> None:
+    def _republish(
+        self, email: InboundEmail, box: MailboxConfig, done: ProcessedRow, out: list[Effect]
+    ) -> None:
         """A redelivery or re-fetch: the same ProcessedEmail, event and acknowledgement."""
-        self._outbox.processed(convert.processed_email(done))
+        out.append(convert.processed_email(done))
         if done.record_id is None or done.outcome not in ("created", "appended"):
             return
         change = "new_request" if done.outcome == "created" else self._appended_change(email)
-        self._event(done.record_id, change, email.internet_message_id)
+        self._event(done.record_id, change, email.internet_message_id, out)
         if done.outcome == "created" and box.auto_acknowledge:
             try:
                 verdict = self._classify(self._facts(email), box)
@@ -222,7 +257,7 @@ class Ticketer:
                 return
             if verdict.may_acknowledge:
                 # reserve_ack is idempotent per job id: the same answer as the first time.
-                self._acknowledge(email, box, done.record_id)
+                self._acknowledge(email, box, done.record_id, out)
 
     def _appended_change(self, email: InboundEmail) -> str:
         if email.internet_message_id:
@@ -231,13 +266,17 @@ class Ticketer:
                 return _CHANGES.get(ref.kind, "reply")
         return "reply"
 
-    def _event(self, record_id: int, change: str, internet_message_id: str | None) -> None:
+    def _event(
+        self, record_id: int, change: str, internet_message_id: str | None, out: list[Effect]
+    ) -> None:
         record = self._store.record_summary(record_id)
         if record is None:
             return  # deleted since: nothing to announce
-        self._outbox.event(convert.record_event(record, change, internet_message_id, self._clock()))
+        out.append(convert.record_event(record, change, internet_message_id, self._clock()))
 
-    def _acknowledge(self, email: InboundEmail, box: MailboxConfig, record_id: int) -> None:
+    def _acknowledge(
+        self, email: InboundEmail, box: MailboxConfig, record_id: int, out: list[Effect]
+    ) -> None:
         if not box.auto_acknowledge:
             return
         recipient = convert.ack_recipient(email)
@@ -259,7 +298,7 @@ class Ticketer:
             self._metrics.acks_limited.labels(box.address).inc()
             log.info("auto-acknowledgement rate limit reached", record_id=record_id)
             return
-        self._outbox.outbound(job)
+        out.append(job)
         self._metrics.acks.labels(box.address).inc()
 
     def _count(self, mailbox: str, row: ProcessedRow, change: str | None) -> None:

@@ -98,14 +98,15 @@ class RequesterCache(Protocol):
     def put_requester(self, requester: Requester) -> None: ...
 
 
+#: A message the handler publishes: to the fetcher, to record followers, to the sender.
+Effect = ProcessedEmail | RecordEvent | OutboundEmail
+
+
 class Outbox(Protocol):
-    """Publishes the handler's effects; each call returns once the broker has the message."""
+    """Publishes the handler's effects, in order; returns once the broker has every one
+    (a raise: treat every one as not published)."""
 
-    def processed(self, message: ProcessedEmail) -> None: ...
-
-    def event(self, message: RecordEvent) -> None: ...
-
-    def outbound(self, message: OutboundEmail) -> None: ...
+    def publish(self, messages: Sequence[Effect]) -> None: ...
 
 
 class RequesterLookup(Protocol):

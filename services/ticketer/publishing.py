@@ -2,16 +2,20 @@
 
 ProcessedEmail → ``<ns>.processed`` ``processed.<mailbox>`` (mandatory: the fetcher must get
 it); RecordEvent → ``<ns>.events`` ``record.<event>`` (not mandatory: nobody has to follow
-records); OutboundEmail → ``<ns>.outbound`` ``outbound.<mailbox>`` (mandatory). Every publish
-waits for the broker's confirm. correlation_id: the email's Graph id, the record id, the job id.
+records); OutboundEmail → ``<ns>.outbound`` ``outbound.<mailbox>`` (mandatory). A call
+publishes its messages pipelined and waits once for all the broker's confirms.
+correlation_id: the email's Graph id, the record id, the job id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from libs.common.broker import Publication
 from libs.common.broker.names import routing_key
-from libs.common.contracts import OutboundEmail, ProcessedEmail, RecordEvent
+from libs.common.contracts import ProcessedEmail, RecordEvent
+from services.ticketer.ports import Effect
 
 if TYPE_CHECKING:
     from libs.common.broker import Broker
@@ -22,25 +26,28 @@ class BrokerOutbox:
         self._broker = broker
         self._names = broker.names
 
-    def processed(self, message: ProcessedEmail) -> None:
-        self._broker.publish(
-            self._names.processed,
-            routing_key("processed", message.mailbox),
-            message,
-            correlation_id=message.graph_id,
-        )
+    def publish(self, messages: Sequence[Effect]) -> None:
+        """Every message pipelined, one wait for all the confirms."""
+        if messages:
+            self._broker.publish_many([self._publication(m) for m in messages])
 
-    def event(self, message: RecordEvent) -> None:
-        self._broker.publish(
-            self._names.events,
-            routing_key("record", message.event),
-            message,
-            correlation_id=f"record:{message.record_id}",
-            mandatory=False,
-        )
-
-    def outbound(self, message: OutboundEmail) -> None:
-        self._broker.publish(
+    def _publication(self, message: Effect) -> Publication:
+        if isinstance(message, ProcessedEmail):
+            return Publication(
+                self._names.processed,
+                routing_key("processed", message.mailbox),
+                message,
+                correlation_id=message.graph_id,
+            )
+        if isinstance(message, RecordEvent):
+            return Publication(
+                self._names.events,
+                routing_key("record", message.event),
+                message,
+                correlation_id=f"record:{message.record_id}",
+                mandatory=False,
+            )
+        return Publication(
             self._names.outbound,
             routing_key("outbound", message.mailbox),
             message,

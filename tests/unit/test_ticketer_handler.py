@@ -25,7 +25,7 @@ from libs.common.contracts import (
     ProcessedEmail,
     RecordEvent,
 )
-from libs.common.errors import ContractError
+from libs.common.errors import BrokerError, ContractError
 from libs.common.msgid import make_message_id
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer.handler import BadMimeError, Ticketer
@@ -242,14 +242,14 @@ class FakeOutbox:
     events: list[RecordEvent] = field(default_factory=list)
     jobs: list[OutboundEmail] = field(default_factory=list)
 
-    def processed(self, message: ProcessedEmail) -> None:
-        self.processed_.append(message)
-
-    def event(self, message: RecordEvent) -> None:
-        self.events.append(message)
-
-    def outbound(self, message: OutboundEmail) -> None:
-        self.jobs.append(message)
+    def publish(self, messages: Sequence[ProcessedEmail | RecordEvent | OutboundEmail]) -> None:
+        for message in messages:
+            if isinstance(message, ProcessedEmail):
+                self.processed_.append(message)
+            elif isinstance(message, RecordEvent):
+                self.events.append(message)
+            else:
+                self.jobs.append(message)
 
 
 @dataclass
@@ -595,3 +595,45 @@ def test_contract_violation_that_names_its_mail_is_quarantined() -> None:
     assert rig.store.quarantined == [("g9", "contract_violation")]
     [processed] = rig.outbox.processed_
     assert (processed.outcome, processed.graph_id) == ("quarantined", "g9")
+
+
+def test_a_batch_publishes_the_effects_of_its_good_emails_once_in_one_call() -> None:
+    rig = make_rig(auto_acknowledge=True)
+    calls: list[int] = []
+    publish = rig.outbox.publish
+
+    def counted(messages: Sequence[ProcessedEmail | RecordEvent | OutboundEmail]) -> None:
+        calls.append(len(messages))
+        publish(messages)
+
+    rig.outbox.publish = counted  # type: ignore[method-assign]
+    missing = AttachmentRef(name="a.pdf", blob=BlobRef(sha256="b" * 64, size=3))
+    batch = [mail(1), mail(2, attachments=(missing,)), mail(3)]
+    results = rig.ticketer.handle_batch([(m, DELIVERY) for m in batch])
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], BlobMissingError), "the bad email fails on its own"
+    assert calls == [6], "processed, event and acknowledgement of two emails, in one call"
+    assert [p.graph_id for p in rig.outbox.processed_] == ["g1", "g3"]
+    assert [e.record_id for e in rig.outbox.events] == [1, 2]
+    assert len(rig.outbox.jobs) == 2 and len(rig.store.records) == 2
+
+
+def test_a_failed_publish_fails_the_batch_and_the_redelivery_republishes() -> None:
+    rig = make_rig()
+    publish = rig.outbox.publish
+
+    def broken(messages: Sequence[ProcessedEmail | RecordEvent | OutboundEmail]) -> None:
+        raise BrokerError("broker down")
+
+    rig.outbox.publish = broken  # type: ignore[method-assign]
+    batch = [(mail(1), DELIVERY), (mail(2), DELIVERY)]
+    with pytest.raises(BrokerError):
+        rig.ticketer.handle_batch(batch)
+    assert len(rig.store.records) == 2, "written before publishing"
+    rig.outbox.publish = publish  # type: ignore[method-assign]
+    assert rig.ticketer.handle_batch(batch) == [None, None]
+    assert len(rig.store.records) == 2, "no second record"
+    assert [(p.graph_id, p.outcome) for p in rig.outbox.processed_] == [
+        ("g1", "created"),
+        ("g2", "created"),
+    ]
