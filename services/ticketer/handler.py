@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 import structlog
 from structlog.contextvars import bound_contextvars
@@ -27,9 +29,10 @@ from services.ticketer.domain.classify import classify
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.verdict import Classification
+from services.ticketer.effects import Effects
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.outcomes import OutcomeWriter
-from services.ticketer.ports import Blobs, Effect, Outbox, Records, RequesterLookup
+from services.ticketer.ports import Blobs, Outbox, Records, RequesterLookup
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import ProcessedRow, WriteResult
 
@@ -71,24 +74,40 @@ class Ticketer:
     # -- inbound ---------------------------------------------------------------------------
 
     def handle(self, email: InboundEmail, delivery: Delivery | None = None) -> None:
-        out: list[Effect] = []
+        out = Effects()
         self._handle(email, out)
-        self._outbox.publish(out)
+        self._settle(out)
 
     def handle_batch(
         self, items: list[tuple[InboundEmail, Delivery]]
     ) -> list[BaseException | None]:
-        """Each email as :meth:`handle` does, then every effect of the batch published at once
-        (one wait for the broker's confirms), before any email of it is acked. An email that
-        fails publishes nothing (its redelivery republishes the stored outcome); a failed
-        publish fails the whole batch, and the redeliveries take the same path."""
+        """The emails of a batch in ONE database transaction, then every effect of the batch
+        published at once (one wait for the broker's confirms), before any email is acked.
+
+        If anything fails inside the transaction, it is rolled back and each email is handled
+        again in a transaction of its own, so that a failure stays with its own email (which
+        is retried or quarantined alone). A failed publish fails the whole batch; the
+        redeliveries find their stored outcomes and publish them again.
+        """
+        self._writer.warm([email for email, _ in items])
+        out = Effects()
+        try:
+            with self._store.unit():
+                for email, delivery in items:
+                    with _bound(delivery):
+                        self._handle(email, out)
+        except Exception as exc:  # rolled back: nothing of it was published or counted
+            log.info("batch rolled back; handling its emails one by one", error=_name(exc))
+            return self._one_by_one(items)
+        self._settle(out)
+        return [None] * len(items)
+
+    def _one_by_one(self, items: list[tuple[InboundEmail, Delivery]]) -> list[BaseException | None]:
         results: list[BaseException | None] = []
-        out: list[Effect] = []
+        out = Effects()
         for email, delivery in items:
-            own: list[Effect] = []
-            with bound_contextvars(
-                correlation_id=delivery.correlation_id, message_id=delivery.message_id
-            ):
+            own = Effects()
+            with _bound(delivery):
                 try:
                     self._handle(email, own)
                 except Exception as exc:  # this email's failure, retried on its own
@@ -96,10 +115,15 @@ class Ticketer:
                     continue
             results.append(None)
             out.extend(own)
-        self._outbox.publish(out)
+        self._settle(out)
         return results
 
-    def _handle(self, email: InboundEmail, out: list[Effect]) -> None:
+    def _settle(self, out: Effects) -> None:
+        """After the commit: the metrics and log lines, then the publishes."""
+        out.make_reports()
+        self._outbox.publish(out.messages)
+
+    def _handle(self, email: InboundEmail, out: Effects) -> None:
         box = self._config.mailbox(email.mailbox)
         done = self._store.processed_outcome(email.mailbox, email.graph_id)
         if done is not None:
@@ -184,9 +208,9 @@ class Ticketer:
             return
         if stored:
             self._metrics.outbound_recorded.labels(result.mailbox).inc()
-            out: list[Effect] = []
+            out = Effects()
             self._event(result.record_id, "outbound", result.internet_message_id, out)
-            self._outbox.publish(out)
+            self._outbox.publish(out.messages)
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -221,30 +245,23 @@ class Ticketer:
         verdict: Classification,
         result: WriteResult,
         change: str | None,
-        out: list[Effect],
+        out: Effects,
     ) -> None:
         row = result.processed
-        out.append(convert.processed_email(row))
+        out.publish(convert.processed_email(row))
         if not result.fresh:
             return  # a concurrent handler of the same email wrote it and publishes the rest
-        self._count(email.mailbox, row, change)
-        log.info(
-            "email handled",
-            mailbox=email.mailbox,
-            outcome=row.outcome,
-            record_id=row.record_id,
-            reason=row.reason or verdict.reason,
-        )
+        out.report(partial(self._report, email.mailbox, row, change, verdict.reason))
         if row.outcome in ("created", "appended") and row.record_id is not None and change:
             self._event(row.record_id, change, email.internet_message_id, out)
         if result.created and row.record_id is not None and verdict.may_acknowledge:
             self._acknowledge(email, box, row.record_id, out)
 
     def _republish(
-        self, email: InboundEmail, box: MailboxConfig, done: ProcessedRow, out: list[Effect]
+        self, email: InboundEmail, box: MailboxConfig, done: ProcessedRow, out: Effects
     ) -> None:
         """A redelivery or re-fetch: the same ProcessedEmail, event and acknowledgement."""
-        out.append(convert.processed_email(done))
+        out.publish(convert.processed_email(done))
         if done.record_id is None or done.outcome not in ("created", "appended"):
             return
         change = "new_request" if done.outcome == "created" else self._appended_change(email)
@@ -267,15 +284,15 @@ class Ticketer:
         return "reply"
 
     def _event(
-        self, record_id: int, change: str, internet_message_id: str | None, out: list[Effect]
+        self, record_id: int, change: str, internet_message_id: str | None, out: Effects
     ) -> None:
         record = self._store.record_summary(record_id)
         if record is None:
             return  # deleted since: nothing to announce
-        out.append(convert.record_event(record, change, internet_message_id, self._clock()))
+        out.publish(convert.record_event(record, change, internet_message_id, self._clock()))
 
     def _acknowledge(
-        self, email: InboundEmail, box: MailboxConfig, record_id: int, out: list[Effect]
+        self, email: InboundEmail, box: MailboxConfig, record_id: int, out: Effects
     ) -> None:
         if not box.auto_acknowledge:
             return
@@ -295,11 +312,26 @@ class Ticketer:
             limit=box.auto_ack_per_hour,
         )
         if not reserved:
-            self._metrics.acks_limited.labels(box.address).inc()
-            log.info("auto-acknowledgement rate limit reached", record_id=record_id)
+            out.report(partial(self._ack_limited, box.address, record_id))
             return
-        out.append(job)
-        self._metrics.acks.labels(box.address).inc()
+        out.publish(job)
+        out.report(self._metrics.acks.labels(box.address).inc)
+
+    def _ack_limited(self, mailbox: str, record_id: int) -> None:
+        self._metrics.acks_limited.labels(mailbox).inc()
+        log.info("auto-acknowledgement rate limit reached", record_id=record_id)
+
+    def _report(
+        self, mailbox: str, row: ProcessedRow, change: str | None, verdict_reason: str | None
+    ) -> None:
+        self._count(mailbox, row, change)
+        log.info(
+            "email handled",
+            mailbox=mailbox,
+            outcome=row.outcome,
+            record_id=row.record_id,
+            reason=row.reason or verdict_reason,
+        )
 
     def _count(self, mailbox: str, row: ProcessedRow, change: str | None) -> None:
         if row.outcome == "created":
@@ -310,3 +342,11 @@ class Ticketer:
             # The reason's first word only: patterns and codes would make unbounded labels.
             reason = (row.reason or "unknown").split(":", 1)[0]
             self._metrics.ignored.labels(mailbox, reason).inc()
+
+
+def _bound(delivery: Delivery) -> Any:
+    return bound_contextvars(correlation_id=delivery.correlation_id, message_id=delivery.message_id)
+
+
+def _name(exc: BaseException) -> str:
+    return exc.__class__.__name__

@@ -9,6 +9,8 @@ the returned message as delivery failures; everything else is logged as ignored 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 
 from libs.common.contracts import InboundEmail
@@ -28,6 +30,17 @@ class OutcomeWriter:
     def __init__(self, store: Records, requesters: RequesterLookup | None = None) -> None:
         self._store = store
         self._requesters = requesters
+
+    def warm(self, emails: Sequence[InboundEmail]) -> None:
+        """Look up the batch's senders before its transaction opens, so that a Graph lookup
+        never runs while the transaction holds the database's write lock (the directory
+        keeps the answers, and answers the lookups inside from memory)."""
+        if self._requesters is None:
+            return
+        for email in emails:
+            sender = email.from_ or email.sender
+            if sender is not None:
+                self._requesters(email.mailbox, sender.address)
 
     def write(
         self, email: InboundEmail, box: MailboxConfig, facts: MailFacts, verdict: Classification

@@ -10,6 +10,7 @@ pass in-memory fakes of all three.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Protocol
 
@@ -26,6 +27,10 @@ from services.ticketer.store.models import (
 
 
 class Records(Protocol):
+    def unit(self) -> AbstractContextManager[None]:
+        """Every call inside shares one transaction (see :meth:`StoreBase.unit`)."""
+        ...
+
     def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None: ...
 
     def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None: ...

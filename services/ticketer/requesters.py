@@ -2,7 +2,8 @@
 
 It never blocks a record: any failure is logged and the record is made without it. Answers,
 "not in the tenant" included, are cached in the store's ``requesters`` table, so a known sender
-costs no Graph request. A permission error (``User.Read.All`` not granted) is logged once per
+costs no Graph request, and kept in memory for a few minutes, so a recent one costs no
+database read either. A permission error (``User.Read.All`` not granted) is logged once per
 back-off period with its hint and lookups pause for that period, so a missing permission does
 not cost one failing request per new record.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +44,8 @@ class RequesterDirectory:
         ttl: timedelta = timedelta(days=1),
         negative_ttl: timedelta = timedelta(days=7),
         pause_s: float = 600.0,
+        memory_ttl_s: float = 300.0,
+        memory_size: int = 10_000,
         clock: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -54,15 +58,22 @@ class RequesterDirectory:
         self._monotonic = monotonic
         self._paused_until: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._memory_ttl_s = memory_ttl_s
+        self._memory_size = memory_size
+        #: Recent answers (address → when, answer): a known sender costs no database read.
+        self._memory: OrderedDict[str, tuple[float, Requester]] = OrderedDict()
 
     def __call__(self, mailbox: str, address: str) -> Requester | None:
+        recent = self._recall(address)
+        if recent is not None:
+            return recent
         try:
             cached = self._cache.get_requester(address)
         except MailpipeError as exc:
             log.warning("requester cache unavailable", error=str(exc))
             cached = None
         if cached is not None and self._fresh(cached):
-            return cached
+            return self._remember(cached)
         if self._paused(mailbox):
             return cached
         try:
@@ -76,7 +87,27 @@ class RequesterDirectory:
             self._cache.put_requester(found)
         except MailpipeError as exc:
             log.warning("requester cache not updated", error=str(exc))
-        return found
+        return self._remember(found)
+
+    def _recall(self, address: str) -> Requester | None:
+        key = address.lower()
+        with self._lock:
+            entry = self._memory.get(key)
+            if entry is None:
+                return None
+            if self._monotonic() - entry[0] >= self._memory_ttl_s:
+                del self._memory[key]
+                return None
+            self._memory.move_to_end(key)
+            return entry[1]
+
+    def _remember(self, requester: Requester) -> Requester:
+        with self._lock:
+            self._memory[requester.address.lower()] = (self._monotonic(), requester)
+            self._memory.move_to_end(requester.address.lower())
+            while len(self._memory) > self._memory_size:
+                self._memory.popitem(last=False)
+        return requester
 
     def _ask(self, mailbox: str, address: str) -> Requester:
         now = self._clock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -274,3 +275,68 @@ def test_a_deleted_records_id_is_never_given_to_a_new_record(store: RecordStore)
         conn.execute(records.delete().where(records.c.id == old))
     new = store.create_record_with_message(inbound(2)).record_id
     assert new is not None and new > old
+
+
+# -- one transaction for many calls (StoreBase.unit) ------------------------------------------
+
+
+def test_a_unit_commits_all_its_writes_at_its_end(store: RecordStore) -> None:
+    with store.unit():
+        first = store.create_record_with_message(inbound(1))
+        assert first.record_id is not None
+        # Reads inside the unit see its own writes: a reply in the same unit threads.
+        assert store.find_message_by_internet_id(MAILBOX, "<m1@customer.example>") is not None
+        reply = inbound(2, kind="reply", in_reply_to="<m1@customer.example>")
+        store.append_message(first.record_id, reply)
+        again = store.create_record_with_message(inbound(1))
+        assert not again.fresh, "the processed log answers inside the unit too"
+    assert _count(store, records) == 1
+    assert _count(store, record_messages) == 2
+    assert _count(store, processed_log) == 2
+
+
+def test_a_unit_that_raises_leaves_nothing_behind(store: RecordStore) -> None:
+    with pytest.raises(RuntimeError), store.unit():
+        store.create_record_with_message(inbound(1))
+        store.create_record_with_message(inbound(2))
+        raise RuntimeError("the batch failed")
+    assert _count(store, records) == 0
+    assert _count(store, processed_log) == 0
+    assert store.create_record_with_message(inbound(1)).fresh
+
+
+def test_a_unit_is_per_thread(store: RecordStore) -> None:
+    with store.unit():
+        store.create_record_with_message(inbound(1))
+        # Another thread is outside the unit: its own transaction, committed at once.
+        # (SQLite: it waits for the unit's write lock, so only a read is tried here.)
+        with ThreadPoolExecutor(1) as pool:
+            seen = pool.submit(store.processed_outcome, MAILBOX, "AAMk-1").result()
+        assert seen is None, "uncommitted writes of the unit are not visible outside it"
+    assert store.processed_outcome(MAILBOX, "AAMk-1") is not None
+
+
+def test_another_writer_of_the_same_email_during_a_unit_gives_one_outcome(
+    store: RecordStore,
+) -> None:
+    """PostgreSQL: another ticketer commits the same email while this unit runs; the unit's
+    write (in its savepoint) finds the winner's outcome and the unit keeps its other writes.
+    SQLite: the other writer waits for the unit's write lock, then finds the unit's outcome."""
+    other = RecordStore(store.engine)
+    with ThreadPoolExecutor(1) as pool:
+        if store.dialect == "postgresql":
+            with store.unit():
+                kept = store.create_record_with_message(inbound(1))
+                first = pool.submit(other.create_record_with_message, inbound(2)).result()
+                second = store.create_record_with_message(inbound(2))
+        else:
+            with store.unit():
+                kept = store.create_record_with_message(inbound(1))
+                waiting = pool.submit(other.create_record_with_message, inbound(2))
+                time.sleep(0.3)
+                assert not waiting.done(), "the other writer waits for the unit's lock"
+                first = store.create_record_with_message(inbound(2))
+            second = waiting.result(timeout=30)
+    assert kept.fresh and first.fresh
+    assert not second.fresh and second.processed == first.processed
+    assert _count(store, records) == 2

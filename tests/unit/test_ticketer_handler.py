@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from libs.common.blobs import BlobMissingError
 from libs.common.broker.policy import Action, Delivery, Outcome
@@ -57,6 +60,19 @@ class FakeStore:
     acks: dict[str, str] = field(default_factory=dict)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     requesters: dict[str, Requester] = field(default_factory=dict)
+
+    units: int = 0
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """One transaction: everything written inside is undone when the block raises."""
+        self.units += 1
+        saved = copy.deepcopy(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.update(saved)
+            raise
 
     def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None:
         return self.processed.get((mailbox, graph_id))
@@ -609,7 +625,10 @@ def test_a_batch_publishes_the_effects_of_its_good_emails_once_in_one_call() -> 
     rig.outbox.publish = counted  # type: ignore[method-assign]
     missing = AttachmentRef(name="a.pdf", blob=BlobRef(sha256="b" * 64, size=3))
     batch = [mail(1), mail(2, attachments=(missing,)), mail(3)]
-    results = rig.ticketer.handle_batch([(m, DELIVERY) for m in batch])
+    with capture_logs() as logs:
+        results = rig.ticketer.handle_batch([(m, DELIVERY) for m in batch])
+    handled = [line for line in logs if line["event"] == "email handled"]
+    assert len(handled) == 2, "the rolled-back attempt reports nothing"
     assert results[0] is None and results[2] is None
     assert isinstance(results[1], BlobMissingError), "the bad email fails on its own"
     assert calls == [6], "processed, event and acknowledgement of two emails, in one call"
@@ -637,3 +656,12 @@ def test_a_failed_publish_fails_the_batch_and_the_redelivery_republishes() -> No
         ("g1", "created"),
         ("g2", "created"),
     ]
+
+
+def test_a_batch_is_one_transaction() -> None:
+    rig = make_rig(auto_acknowledge=True)
+    batch = [mail(1), mail(2), mail(3, conversation_id="conv-1")]
+    assert rig.ticketer.handle_batch([(m, DELIVERY) for m in batch]) == [None] * 3
+    assert rig.store.units == 1
+    assert sorted(rig.store.records) == [1, 2], "the third threads into the first, same batch"
+    assert [p.outcome for p in rig.outbox.processed_] == ["created", "created", "appended"]

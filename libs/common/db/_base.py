@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from libs.common.db.engine import make_engine, transaction
+from libs.common.db.engine import make_engine, transaction, translate_errors
 from libs.common.db.migrate import ensure_schema
 
 Clock = Callable[[], datetime]
@@ -25,11 +26,13 @@ def utcnow() -> datetime:
 
 
 class StoreBase:
-    """A repository over one engine. Thread-safe: a connection pool, one transaction per call."""
+    """A repository over one engine. Thread-safe: a connection pool, one transaction per call,
+    or one per :meth:`unit` for every call a thread makes inside it."""
 
     def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self._engine = engine
         self._clock = clock
+        self._local = threading.local()
 
     @classmethod
     def open(cls, database_url: str, *, migrate: bool = True, clock: Clock = utcnow) -> Self:
@@ -50,12 +53,39 @@ class StoreBase:
         return self._engine.dialect.name
 
     @contextmanager
+    def unit(self) -> Iterator[None]:
+        """Every call this thread makes inside the block shares ONE write transaction,
+        committed when the block ends and rolled back, all of it, when it raises: one BEGIN
+        and one COMMIT for many emails instead of several of each per email. Each write in
+        it runs in a savepoint, so a write that loses a uniqueness race rolls back alone and
+        is retried as outside a unit. Nested units join the outer one."""
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with transaction(self._engine, write=True) as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
     def _read(self) -> Iterator[Connection]:
+        shared: Connection | None = getattr(self._local, "conn", None)
+        if shared is not None:
+            with translate_errors():
+                yield shared
+            return
         with transaction(self._engine, write=False) as conn:
             yield conn
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
+        shared: Connection | None = getattr(self._local, "conn", None)
+        if shared is not None:
+            with translate_errors(), shared.begin_nested():
+                yield shared
+            return
         with transaction(self._engine, write=True) as conn:
             yield conn
 
