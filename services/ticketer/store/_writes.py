@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from libs.common.db import rows
 from libs.common.db.schema import (
     delivery_failures,
-    processed_log,
     record_attachments,
-    record_messages,
-    records,
 )
-from services.ticketer.store import _rows
+from services.ticketer.store import _rows, _sql
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import MessageRef, NewMessage, Outcome, Party, ProcessedRow
 
@@ -36,11 +32,7 @@ def inbound(msg: NewMessage) -> str:
 
 
 def processed(conn: Connection, mailbox: str, graph_id: str) -> ProcessedRow | None:
-    row = conn.execute(
-        select(processed_log).where(
-            processed_log.c.mailbox == mailbox, processed_log.c.graph_id == graph_id
-        )
-    ).first()
+    row = conn.execute(_sql.PROCESSED, {"b_mailbox": mailbox, "b_graph_id": graph_id}).first()
     return _rows.processed_row(row) if row is not None else None
 
 
@@ -48,12 +40,8 @@ def by_mid(conn: Connection, mailbox: str, mid: str | None) -> MessageRef | None
     mid = rows.norm_mid(mid)
     if mid is None:
         return None
-    row = conn.execute(
-        select(record_messages).where(
-            record_messages.c.mailbox == rows.norm_address(mailbox),
-            record_messages.c.internet_message_id == mid,
-        )
-    ).first()
+    params = {"b_mailbox": rows.norm_address(mailbox), "b_mid": mid}
+    row = conn.execute(_sql.MESSAGE_BY_MID, params).first()
     return _rows.message_ref(row) if row is not None else None
 
 
@@ -72,35 +60,32 @@ def insert_record(
 ) -> int:
     requester = requester or msg.from_
     result = conn.execute(
-        insert(records).values(
-            mailbox=rows.norm_address(msg.mailbox),
-            subject=msg.subject if subject is None else subject,
-            requester_address=rows.norm_address(requester.address) if requester else None,
-            requester_name=requester.name if requester else "",
-            status="open",
-            message_count=1,  # the message inserted next, in the same transaction
-            created_at=now,
-            updated_at=now,
-        )
+        _sql.INSERT_RECORD,
+        {
+            "mailbox": rows.norm_address(msg.mailbox),
+            "subject": msg.subject if subject is None else subject,
+            "requester_address": rows.norm_address(requester.address) if requester else None,
+            "requester_name": requester.name if requester else "",
+            "status": "open",
+            "message_count": 1,  # the message inserted next, in the same transaction
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     return rows.new_id(result)
 
 
 def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetime) -> None:
     """Count one more message; on PostgreSQL the row lock also orders concurrent appends."""
-    values: dict[str, Any] = {"message_count": records.c.message_count + 1, "updated_at": now}
-    if reopen:
-        # A reply from the requester needs attention again, whether closed or pending.
-        values["status"] = "open"
-    done = conn.execute(update(records).where(records.c.id == record_id).values(**values))
+    # A reply from the requester needs attention again, whether closed or pending: reopen.
+    statement = _sql.TOUCH_REOPEN if reopen else _sql.TOUCH
+    done = conn.execute(statement, {"b_id": record_id, "b_now": now})
     if done.rowcount == 0:
         raise gone(record_id)
 
 
 def insert_message(conn: Connection, record_id: int, msg: NewMessage, now: datetime) -> int:
-    result = conn.execute(
-        insert(record_messages).values(**_rows.message_values(msg, record_id, now))
-    )
+    result = conn.execute(_sql.INSERT_MESSAGE, _rows.message_values(msg, record_id, now))
     message_id = rows.new_id(result)
     if msg.attachments:
         conn.execute(
@@ -135,7 +120,7 @@ def log(
         reason=reason,
         processed_at=now,
     )
-    conn.execute(insert(processed_log).values(**row.__dict__))
+    conn.execute(_sql.INSERT_LOG, dict(row.__dict__))
     return row
 
 

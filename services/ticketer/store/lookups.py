@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, text
 
 from libs.common.db._base import StoreBase
-from libs.common.db.schema import ack_log, records
-from services.ticketer.store import _rows
+from libs.common.db.schema import ack_log
+from services.ticketer.store import _rows, _sql
 from services.ticketer.store.models import RecordSummary
 
 
@@ -14,13 +14,13 @@ class Lookups(StoreBase):
     def record_summary(self, record_id: int) -> RecordSummary | None:
         """The record without its messages (for events), or ``None`` when it is gone."""
         with self._read() as conn:
-            row = conn.execute(select(records).where(records.c.id == record_id)).first()
+            row = conn.execute(_sql.RECORD, {"b_id": record_id}).first()
         return _rows.record_summary(row) if row is not None else None
 
     def record_mailbox(self, record_id: int) -> str | None:
         """The mailbox a record belongs to, or ``None`` when it does not exist."""
         with self._read() as conn:
-            row = conn.execute(select(records.c.mailbox).where(records.c.id == record_id)).first()
+            row = conn.execute(_sql.RECORD_MAILBOX, {"b_id": record_id}).first()
         return str(row[0]) if row is not None else None
 
     def ack_reserved(self, job_id: str) -> bool:

@@ -11,12 +11,11 @@ from libs.common.db import rows
 from libs.common.db._base import StoreBase
 from libs.common.db.schema import (
     delivery_failures,
-    processed_log,
     record_attachments,
     record_messages,
     records,
 )
-from services.ticketer.store import _rows
+from services.ticketer.store import _rows, _sql
 from services.ticketer.store.models import (
     Attachment,
     DeliveryFailure,
@@ -35,26 +34,18 @@ MAX_LOOKUP_IDS = 250
 class RecordQueries(StoreBase):
     def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None:
         """The stored outcome of an email, so a redelivery republishes the same one."""
+        params = {"b_mailbox": rows.norm_address(mailbox), "b_graph_id": graph_id}
         with self._read() as conn:
-            row = conn.execute(
-                select(processed_log).where(
-                    processed_log.c.mailbox == rows.norm_address(mailbox),
-                    processed_log.c.graph_id == graph_id,
-                )
-            ).first()
+            row = conn.execute(_sql.PROCESSED, params).first()
         return _rows.processed_row(row) if row is not None else None
 
     def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None:
         norm = rows.norm_mid(mid)
         if norm is None:
             return None
+        params = {"b_mailbox": rows.norm_address(mailbox), "b_mid": norm}
         with self._read() as conn:
-            row = conn.execute(
-                select(record_messages).where(
-                    record_messages.c.mailbox == rows.norm_address(mailbox),
-                    record_messages.c.internet_message_id == norm,
-                )
-            ).first()
+            row = conn.execute(_sql.MESSAGE_BY_MID, params).first()
         return _rows.message_ref(row) if row is not None else None
 
     def find_record_by_message_ids(self, mailbox: str, ids: Sequence[str]) -> int | None:
@@ -65,13 +56,9 @@ class RecordQueries(StoreBase):
         wanted = rows.norm_mids(ids)[:MAX_LOOKUP_IDS]
         if not wanted:
             return None
+        params = {"b_mailbox": rows.norm_address(mailbox), "b_mids": wanted}
         with self._read() as conn:
-            hits = conn.execute(
-                select(record_messages.c.internet_message_id, record_messages.c.record_id).where(
-                    record_messages.c.mailbox == rows.norm_address(mailbox),
-                    record_messages.c.internet_message_id.in_(wanted),
-                )
-            ).all()
+            hits = conn.execute(_sql.RECORDS_BY_MIDS, params).all()
         found = {str(mid): int(record_id) for mid, record_id in hits}
         for mid in wanted:
             if mid in found:
@@ -80,16 +67,9 @@ class RecordQueries(StoreBase):
 
     def find_record_by_conversation(self, mailbox: str, conversation_id: str) -> int | None:
         """The record most recently given a message of this Graph conversation."""
+        params = {"b_mailbox": rows.norm_address(mailbox), "b_conversation": conversation_id}
         with self._read() as conn:
-            row = conn.execute(
-                select(record_messages.c.record_id)
-                .where(
-                    record_messages.c.mailbox == rows.norm_address(mailbox),
-                    record_messages.c.conversation_id == conversation_id,
-                )
-                .order_by(record_messages.c.id.desc())
-                .limit(1)
-            ).first()
+            row = conn.execute(_sql.RECORD_BY_CONVERSATION, params).first()
         return int(row[0]) if row is not None else None
 
     def record_exists(self, record_id: int) -> bool:
