@@ -48,6 +48,10 @@ Publish = Callable[[list[InboundEmail]], None]
 #: size of one Graph ``$batch``.
 CHUNK = 20
 
+#: Mails whose attachments are listed together (``$batch``) before they are built: with a few
+#: mails in a hundred carrying attachments, a chunk alone would seldom fill a batch.
+PREFETCH = 100
+
 
 @dataclass(frozen=True)
 class PollStatus:
@@ -166,9 +170,12 @@ class MailboxPoller:
                 skipped += 1
                 continue
             fresh.append((graph_id, message))
-        for start in range(0, len(fresh), self._chunk):
-            for outcome in self._chunk_of(fresh[start : start + self._chunk]):
-                counts[outcome] += 1
+        for start in range(0, len(fresh), PREFETCH):
+            block = fresh[start : start + PREFETCH]
+            self._builder.prefetch(block)
+            for at in range(0, len(block), self._chunk):
+                for outcome in self._chunk_of(block[at : at + self._chunk]):
+                    counts[outcome] += 1
         complete = counts["failed"] == 0
         if complete:
             self._state.set_delta_link(self.address, folder, delta.delta_link)

@@ -225,11 +225,13 @@ class Broker:
         A batch starts when ``max_batch`` messages are in hand or ``max_wait_s`` after the
         first arrived. Invalid messages are dead-lettered on their own and never reach the
         handler; a handler that raises fails every item of the batch. Prefetch is raised to
-        ``max_batch`` when lower, so that a full batch can arrive.
+        twice ``max_batch`` when lower, so that a full batch waits while one is handled.
         """
         settings = self._loop_settings
-        if settings.prefetch < max_batch:
-            settings = dataclasses.replace(settings, prefetch=max_batch)
+        if settings.prefetch < 2 * max_batch:
+            # Twice the batch: the next batch arrives while this one is handled, instead of
+            # after its acks.
+            settings = dataclasses.replace(settings, prefetch=2 * max_batch)
         ConsumerLoop(
             lambda: self.connection(self.heartbeat_s),
             settings,
