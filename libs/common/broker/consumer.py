@@ -52,6 +52,11 @@ __all__ = ["BatchHandler", "ConsumerLoop", "DeadHook", "Handler", "InvalidHook",
 #: How long the connection thread waits on the handler, and on the socket, per turn.
 TICK_S = 0.05
 IDLE_TICK_S = 0.2
+#: While the handler works: how long one read of the socket may block.
+BUSY_TICK_S = 0.002
+#: After a first frame: the wait for each next one that is already on its way.
+DRAIN_S = 0.0005
+MAX_FRAMES_PER_PUMP = 500
 
 
 @dataclass
@@ -172,14 +177,14 @@ class ConsumerLoop(Generic[C]):
                 if self._pending.ready():
                     self._start(self._pending.take())
             if self._current is not None:
-                done, _ = wait([self._current.future], timeout=TICK_S)
-                if done:
+                if self._current.future.done():
                     # Cleared only once settled: if settling fails, _abandon hands back the
                     # jobs not settled yet.
                     self._settle(outlet, self._current)
                     self._current = None
                 else:
-                    _pump(conn, TICK_S)
+                    # Short: the handler's end is noticed here, between reads of the socket.
+                    _pump(conn, BUSY_TICK_S)
             else:
                 left = self._pending.wait_left_s()
                 _pump(conn, IDLE_TICK_S if left is None else min(max(left, 0.005), TICK_S))
@@ -264,7 +269,7 @@ class ConsumerLoop(Generic[C]):
                     self._dead_letter(outlet, job, outcome)
                 job.message.ack()
                 if outcome.action is Action.ACK:
-                    log.info("message acked", queue=self._queue.name)
+                    log.debug("message acked", queue=self._queue.name)
             batch.jobs.pop(0)
             batch.outcomes.pop(0)
 
@@ -357,9 +362,13 @@ def _hint_for(exc: BaseException) -> str | None:
 
 
 def _pump(conn: Connection, timeout: float) -> None:
-    """Read what the broker sent (deliveries, confirms, heartbeats) for up to ``timeout``."""
+    """Wait up to ``timeout`` for what the broker sends (deliveries, confirms, heartbeats),
+    then read everything that is already there: one read gives one frame, and a prefetch
+    window of deliveries must not take one turn of the loop each."""
     with contextlib.suppress(TimeoutError):
         conn.drain_events(timeout=timeout)
+        for _ in range(MAX_FRAMES_PER_PUMP):
+            conn.drain_events(timeout=DRAIN_S)
 
 
 def _bound(delivery: Delivery) -> Any:
