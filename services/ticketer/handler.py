@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 from structlog.contextvars import bound_contextvars
 
-from libs.common.broker.policy import Action, Delivery, Outcome
+from libs.common.broker.policy import Delivery, Outcome
 from libs.common.contracts import InboundEmail, OutboundResult
 from libs.common.db import utcnow
 from libs.common.errors import ContractError, MailpipeError, PermanentError
@@ -33,6 +33,7 @@ from services.ticketer.effects import Effects
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.outcomes import OutcomeWriter
 from services.ticketer.ports import Blobs, Outbox, Records, RequesterLookup
+from services.ticketer.quarantine import Quarantine
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import ProcessedRow, WriteResult
 
@@ -69,6 +70,7 @@ class Ticketer:
         self._config = config
         self._writer = OutcomeWriter(store, requesters)
         self._metrics = metrics or TicketerMetrics()
+        self._quarantine = Quarantine(store, outbox, config, self._metrics)
         self._clock = clock
 
     # -- inbound ---------------------------------------------------------------------------
@@ -136,59 +138,11 @@ class Ticketer:
 
     def on_dead(self, email: InboundEmail, delivery: Delivery, outcome: Outcome) -> None:
         """The email could not be handled: quarantine it and tell the fetcher to move it."""
-        self._quarantine(
-            email.mailbox,
-            email.graph_id,
-            outcome,
-            delivery.attempt,
-            email.folder,
-            email.internet_message_id,
-            email.subject,
-        )
-
-    def _quarantine(
-        self,
-        mailbox: str,
-        graph_id: str,
-        outcome: Outcome,
-        attempts: int,
-        folder: str,
-        internet_message_id: str | None,
-        subject: str,
-    ) -> None:
-        detail = outcome.error + (f" ({outcome.hint})" if outcome.hint else "")
-        result = self._store.quarantine_email(
-            mailbox,
-            graph_id,
-            outcome.reason or "unexpected_error",
-            detail=detail[:2000],
-            attempts=attempts,
-            folder=folder,
-            internet_message_id=internet_message_id,
-            subject=subject,
-        )
-        self._outbox.publish([convert.processed_email(result.processed)])
-        if result.fresh and result.processed.outcome == "quarantined":
-            self._metrics.quarantined.labels(mailbox).inc()
-            log.error(
-                "email quarantined",
-                mailbox=mailbox,
-                graph_id=graph_id,
-                reason=outcome.reason,
-                hint="see `mailpipe quarantine list`; replay with `mailpipe quarantine replay ID`",
-            )
+        self._quarantine.dead(email, delivery, outcome)
 
     def on_invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> None:
-        """An InboundEmail that breaks its contract: quarantine the mail when the body still
-        names it (mailbox and Graph id), so that it leaves the inbox instead of coming back."""
-        named = convert.named_email(body)
-        if named is None:
-            return  # nothing to point at: the dead-letter queue keeps the message
-        mailbox, graph_id = named
-        if mailbox not in {box.address for box in self._config.mailboxes}:
-            return
-        outcome = Outcome(Action.DEAD, reason=error.code, error=error.message)
-        self._quarantine(mailbox, graph_id, outcome, delivery.attempt, "inbox", None, "")
+        """An InboundEmail that breaks its contract: quarantined when its body names it."""
+        self._quarantine.invalid(body, delivery, error)
 
     # -- sent results ----------------------------------------------------------------------
 

@@ -1,0 +1,83 @@
+"""Giving up on an inbound email: it is listed in quarantine with its reason, and the fetcher
+is told (outcome ``quarantined``) to move the mail to the quarantine folder, so that it leaves
+the inbox instead of coming back. ``mailpipe quarantine replay`` brings it back."""
+
+from __future__ import annotations
+
+import structlog
+
+from libs.common.broker.policy import Action, Delivery, Outcome
+from libs.common.contracts import InboundEmail
+from libs.common.errors import ContractError
+from libs.common.settings import MailpipeConfig
+from services.ticketer import convert
+from services.ticketer.metrics import TicketerMetrics
+from services.ticketer.ports import Outbox, Records
+
+log = structlog.get_logger(__name__)
+
+
+class Quarantine:
+    def __init__(
+        self, store: Records, outbox: Outbox, config: MailpipeConfig, metrics: TicketerMetrics
+    ) -> None:
+        self._store = store
+        self._outbox = outbox
+        self._config = config
+        self._metrics = metrics
+
+    def dead(self, email: InboundEmail, delivery: Delivery, outcome: Outcome) -> None:
+        """A valid email that could not be handled (permanent error, or retries used up)."""
+        self._quarantine(
+            email.mailbox,
+            email.graph_id,
+            outcome,
+            delivery.attempt,
+            email.folder,
+            email.internet_message_id,
+            email.subject,
+        )
+
+    def invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> None:
+        """An InboundEmail that breaks its contract: quarantine the mail when the body still
+        names it (mailbox and Graph id) and the mailbox is ours."""
+        named = convert.named_email(body)
+        if named is None:
+            return  # nothing to point at: the dead-letter queue keeps the message
+        mailbox, graph_id = named
+        if mailbox not in {box.address for box in self._config.mailboxes}:
+            return
+        outcome = Outcome(Action.DEAD, reason=error.code, error=error.message)
+        self._quarantine(mailbox, graph_id, outcome, delivery.attempt, "inbox", None, "")
+
+    def _quarantine(
+        self,
+        mailbox: str,
+        graph_id: str,
+        outcome: Outcome,
+        attempts: int,
+        folder: str,
+        internet_message_id: str | None,
+        subject: str,
+    ) -> None:
+        detail = outcome.error + (f" ({outcome.hint})" if outcome.hint else "")
+        result = self._store.quarantine_email(
+            mailbox,
+            graph_id,
+            outcome.reason or "unexpected_error",
+            detail=detail[:2000],
+            attempts=attempts,
+            folder=folder,
+            internet_message_id=internet_message_id,
+            subject=subject,
+        )
+        self._outbox.publish([convert.processed_email(result.processed)])
+        if result.fresh and result.processed.outcome == "quarantined":
+            self._metrics.quarantined.labels(mailbox).inc()
+            log.error(
+                "email quarantined",
+                mailbox=mailbox,
+                graph_id=graph_id,
+                reason=outcome.reason,
+                hint="see `mailpipe quarantine list`; replay with `mailpipe quarantine replay ID`",
+            )
