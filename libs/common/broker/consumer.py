@@ -27,8 +27,9 @@ from kombu import Connection, Message, Queue
 from kombu import Consumer as KombuConsumer
 from structlog.contextvars import bound_contextvars
 
-from libs.common.broker import policy
+from libs.common.broker import copies, policy
 from libs.common.broker.batch import BatchHandler, BatchSettings, Handler, Pending, call
+from libs.common.broker.copies import Job
 from libs.common.broker.delayed import DelayedRetries
 from libs.common.broker.names import WorkQueue
 from libs.common.broker.policy import ACKED, Action, Delivery, Outcome, decide
@@ -60,21 +61,10 @@ MAX_FRAMES_PER_PUMP = 500
 
 
 @dataclass
-class _Job:
-    message: Message
-    body: bytes
-    delivery: Delivery
-
-    @property
-    def properties(self) -> dict[str, Any]:
-        return copy_properties(self.message, self.delivery)
-
-
-@dataclass
 class _Batch:
     """Jobs handed to the worker together; a job leaves ``jobs`` once settled."""
 
-    jobs: list[_Job]
+    jobs: list[Job]
     future: Future[list[Outcome]]
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -193,7 +183,7 @@ class ConsumerLoop(Generic[C]):
 
     def _start(self, messages: list[Message]) -> None:
         assert self._pool is not None
-        jobs = [_Job(m, body_of(m), delivery_of(m, self._queue.name)) for m in messages]
+        jobs = [Job(m, body_of(m), delivery_of(m, self._queue.name)) for m in messages]
         # The worker sees this thread's context variables (the service name bound at start).
         context = contextvars.copy_context()
         future = self._pool.submit(context.run, self._work, [(j.body, j.delivery) for j in jobs])
@@ -264,45 +254,15 @@ class ConsumerLoop(Generic[C]):
             job, outcome = batch.jobs[0], batch.outcomes[0]
             with _bound(job.delivery):
                 if outcome.action is Action.RETRY:
-                    self._retry(outlet, job, outcome)
+                    delayed = self._delayed if self._settings.memory else None
+                    copies.retry(outlet, self._queue, job, outcome, delayed)
                 elif outcome.action is Action.DEAD:
-                    self._dead_letter(outlet, job, outcome)
+                    copies.dead_letter(outlet, self._queue, job, outcome)
                 job.message.ack()
                 if outcome.action is Action.ACK:
                     log.debug("message acked", queue=self._queue.name)
             batch.jobs.pop(0)
             batch.outcomes.pop(0)
-
-    def _retry(self, outlet: Outlet, job: _Job, outcome: Outcome) -> None:
-        assert outcome.tier is not None
-        headers = policy.retry_headers(job.message.headers or {}, job.delivery)
-        delay = self._queue.retry_delays_s[outcome.tier]
-        if self._settings.memory:
-            self._delayed.push(delay, job.body, job.properties, headers)
-        else:
-            tier_queue = self._queue.retry(outcome.tier)
-            outlet.send("", tier_queue, job.body, job.properties, headers, mandatory=True)
-        log.warning(
-            "message retried",
-            queue=self._queue.name,
-            tier=outcome.tier + 1,
-            delay_s=delay,
-            attempt=job.delivery.attempt,
-            reason=outcome.reason,
-            error=outcome.error,
-        )
-
-    def _dead_letter(self, outlet: Outlet, job: _Job, outcome: Outcome) -> None:
-        headers = policy.dead_letter_headers(job.message.headers or {}, job.delivery, outcome)
-        outlet.send("", self._queue.dead, job.body, job.properties, headers, mandatory=True)
-        log.error(
-            "message dead-lettered",
-            queue=self._queue.name,
-            dead_letter_queue=self._queue.dead,
-            attempt=job.delivery.attempt,
-            reason=outcome.reason,
-            error=outcome.error,
-        )
 
     def _release_delayed(self, outlet: Outlet, *, everything: bool = False) -> None:
         """``memory://`` only: put due retries back on the work queue (all of them on stop,

@@ -1,0 +1,73 @@
+"""The copies the consumer loop publishes before it acks a message it gives back: to the
+next retry tier, or to the dead-letter queue. Published confirmed and mandatory on the
+loop's own channel, so that a crash between copy and ack duplicates, never loses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from kombu import Message
+
+from libs.common.broker import policy
+from libs.common.broker.delayed import DelayedRetries
+from libs.common.broker.names import WorkQueue
+from libs.common.broker.policy import Delivery, Outcome
+from libs.common.broker.publisher import Outlet
+from libs.common.broker.wire import copy_properties
+
+log = structlog.get_logger("libs.common.broker")
+
+
+@dataclass
+class Job:
+    """A delivery in hand: the broker's message, its body and what was read from it."""
+
+    message: Message
+    body: bytes
+    delivery: Delivery
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return copy_properties(self.message, self.delivery)
+
+
+def retry(
+    outlet: Outlet,
+    queue: WorkQueue,
+    job: Job,
+    outcome: Outcome,
+    delayed: DelayedRetries | None,
+) -> None:
+    """Into retry tier ``outcome.tier`` (``delayed``: memory://, which has no TTL queues)."""
+    assert outcome.tier is not None
+    headers = policy.retry_headers(job.message.headers or {}, job.delivery)
+    delay = queue.retry_delays_s[outcome.tier]
+    if delayed is not None:
+        delayed.push(delay, job.body, job.properties, headers)
+    else:
+        tier_queue = queue.retry(outcome.tier)
+        outlet.send("", tier_queue, job.body, job.properties, headers, mandatory=True)
+    log.warning(
+        "message retried",
+        queue=queue.name,
+        tier=outcome.tier + 1,
+        delay_s=delay,
+        attempt=job.delivery.attempt,
+        reason=outcome.reason,
+        error=outcome.error,
+    )
+
+
+def dead_letter(outlet: Outlet, queue: WorkQueue, job: Job, outcome: Outcome) -> None:
+    headers = policy.dead_letter_headers(job.message.headers or {}, job.delivery, outcome)
+    outlet.send("", queue.dead, job.body, job.properties, headers, mandatory=True)
+    log.error(
+        "message dead-lettered",
+        queue=queue.name,
+        dead_letter_queue=queue.dead,
+        attempt=job.delivery.attempt,
+        reason=outcome.reason,
+        error=outcome.error,
+    )
