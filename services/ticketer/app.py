@@ -42,6 +42,8 @@ Loop = tuple[str, Callable[[], None]]
 #: No batch window: a batch is whatever has arrived when the worker is free, so a lone mail
 #: waits for nothing.
 INBOUND_BATCH = 20
+#: Batches at once: one publishes and waits for its confirms while the next is written.
+INBOUND_WORKERS = 2
 
 #: A requester lookup waits at most this long on throttling: enrichment must not hold a record.
 LOOKUP_RETRY_BUDGET_S = 10.0
@@ -95,6 +97,7 @@ def consumer_loops(broker: Broker, ticketer: Ticketer, stop: threading.Event) ->
             stop=stop,
             max_batch=INBOUND_BATCH,
             max_wait_s=0.0,
+            workers=INBOUND_WORKERS,
             on_invalid=ticketer.on_invalid,
             on_dead=ticketer.on_dead,
         )

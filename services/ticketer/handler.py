@@ -11,6 +11,7 @@ redelivery, which takes the first branch.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -71,6 +72,7 @@ class Ticketer:
         self._writer = OutcomeWriter(store, requesters)
         self._metrics = metrics or TicketerMetrics()
         self._quarantine = Quarantine(store, outbox, config, self._metrics)
+        self._unit_lock = threading.Lock()
         self._clock = clock
 
     # -- inbound ---------------------------------------------------------------------------
@@ -94,7 +96,9 @@ class Ticketer:
         self._writer.warm([email for email, _ in items])
         out = Effects()
         try:
-            with self._store.unit():
+            # One batch in the database at a time (SQLite would queue them anyway): a batch
+            # behind another sees all of it; what overlaps is one's publishing, the other's work.
+            with self._unit_lock, self._store.unit():
                 for email, delivery in items:
                     with _bound(delivery):
                         self._handle(email, out)

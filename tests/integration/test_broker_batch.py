@@ -73,7 +73,12 @@ class BatchRecorder:
 
 @contextmanager
 def batch_consuming(
-    broker: Broker, recorder: BatchRecorder, *, max_batch: int = 20, max_wait_s: float = 0.5
+    broker: Broker,
+    recorder: BatchRecorder,
+    *,
+    max_batch: int = 20,
+    max_wait_s: float = 0.5,
+    workers: int = 1,
 ) -> Iterator[threading.Event]:
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -87,6 +92,7 @@ def batch_consuming(
                 stop=stop,
                 max_batch=max_batch,
                 max_wait_s=max_wait_s,
+                workers=workers,
                 on_invalid=recorder.on_invalid,
                 on_dead=recorder.on_dead,
             )
@@ -229,6 +235,51 @@ def test_a_batch_handler_slower_than_the_heartbeat_keeps_its_connection(
             assert wait_until(lambda: broker.message_count(_queue(broker)) == 0)
         assert [e for e in logs if e["event"] == "consumer lost the broker; reconnecting"] == []
         assert recorder.attempts == {f"msg-{n}": [1] for n in range(6)}, "each once"
+
+
+def test_two_workers_handle_two_batches_at_once_each_message_once(broker: Broker) -> None:
+    both = threading.Barrier(2, timeout=30)
+    overlapped: list[bool] = []
+
+    def verdict(items: Items) -> list[BaseException | None]:
+        if not overlapped:
+            try:
+                both.wait()  # returns only when a second batch is in hand at the same time
+                overlapped.append(True)
+            except threading.BrokenBarrierError:
+                overlapped.append(False)
+        return [None] * len(items)
+
+    for n in range(50):
+        publish_processed(broker, n)
+    recorder = BatchRecorder(verdict=verdict)
+    with batch_consuming(broker, recorder, max_batch=5, max_wait_s=0.0, workers=2):
+        assert wait_until(lambda: len(recorder.seen()) == 50)
+        assert wait_until(lambda: broker.message_count(_queue(broker)) == 0)
+    assert overlapped[:2] == [True, True], "two batches were in the handler together"
+    assert recorder.attempts == {f"msg-{n}": [1] for n in range(50)}, "each once"
+    assert broker.message_count(broker.names.fetcher_processed.dead) == 0
+
+
+def test_stop_with_two_workers_settles_both_batches_in_hand(broker: Broker) -> None:
+    started, release = threading.Barrier(3, timeout=30), threading.Event()
+
+    def verdict(items: Items) -> list[BaseException | None]:
+        started.wait()
+        release.wait(30)
+        return [None] * len(items)
+
+    for n in range(12):
+        publish_processed(broker, n)
+    recorder = BatchRecorder(verdict=verdict)
+    with batch_consuming(broker, recorder, max_batch=3, max_wait_s=1.0, workers=2) as stop:
+        started.wait()
+        stop.set()
+        release.set()
+    assert len(recorder.batches) == 2
+    handled = {g for batch in recorder.batches for g in batch}
+    rest = {ProcessedEmail.from_json(m.body).graph_id for m in drain(broker, _queue(broker))}
+    assert len(handled) == 6 and rest == {f"msg-{n}" for n in range(12)} - handled
 
 
 def _queue(broker: Broker) -> str:

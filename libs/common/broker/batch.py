@@ -33,10 +33,14 @@ class HandlerResultError(RuntimeError):
 class BatchSettings:
     max_batch: int = 1
     max_wait_s: float = 0.0
+    #: Batches handled at once, each on its own worker thread.
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.max_batch < 1:
             raise ValueError("max_batch must be at least 1")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
         if self.max_wait_s < 0:
             raise ValueError("max_wait_s must not be negative")
 

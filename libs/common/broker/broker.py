@@ -215,6 +215,7 @@ class Broker:
         stop: threading.Event,
         max_batch: int = 20,
         max_wait_s: float = 0.25,
+        workers: int = 1,
         on_invalid: InvalidHook | None = None,
         on_dead: DeadHook[C] | None = None,
     ) -> None:
@@ -224,14 +225,17 @@ class Broker:
 
         A batch starts when ``max_batch`` messages are in hand or ``max_wait_s`` after the
         first arrived. Invalid messages are dead-lettered on their own and never reach the
-        handler; a handler that raises fails every item of the batch. Prefetch is raised to
-        twice ``max_batch`` when lower, so that a full batch waits while one is handled.
+        handler; a handler that raises fails every item of the batch.
+
+        ``workers`` batches are handled at once, each on its own thread (the handler must be
+        thread-safe then): while one waits (for the broker's confirms, say), the next runs.
+        Prefetch is raised to ``(workers + 1) * max_batch`` when lower, so that a full batch
+        is waiting whenever a worker comes free.
         """
         settings = self._loop_settings
-        if settings.prefetch < 2 * max_batch:
-            # Twice the batch: the next batch arrives while this one is handled, instead of
-            # after its acks.
-            settings = dataclasses.replace(settings, prefetch=2 * max_batch)
+        wanted = (workers + 1) * max_batch
+        if settings.prefetch < wanted:
+            settings = dataclasses.replace(settings, prefetch=wanted)
         ConsumerLoop(
             lambda: self.connection(self.heartbeat_s),
             settings,
@@ -241,7 +245,7 @@ class Broker:
             stop,
             on_invalid,
             on_dead,
-            BatchSettings(max_batch=max_batch, max_wait_s=max_wait_s),
+            BatchSettings(max_batch=max_batch, max_wait_s=max_wait_s, workers=workers),
         ).run()
 
     def close(self) -> None:

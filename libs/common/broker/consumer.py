@@ -100,8 +100,10 @@ class ConsumerLoop(Generic[C]):
         self._stop = stop
         self._on_invalid = on_invalid
         self._on_dead = on_dead
-        self._pending: Pending[Message] = Pending(batch or BatchSettings())
-        self._current: _Batch | None = None
+        self._batch_settings = batch or BatchSettings()
+        self._pending: Pending[Message] = Pending(self._batch_settings)
+        #: Batches handed to the workers, oldest first; one leaves once settled.
+        self._running: list[_Batch] = []
         self._delayed = DelayedRetries()
         self._failures = 0
         self._pool: ThreadPoolExecutor | None = None
@@ -110,7 +112,8 @@ class ConsumerLoop(Generic[C]):
     def run(self) -> None:
         """Consume until ``stop`` is set; reconnect with capped exponential backoff."""
         name = f"handler-{self._queue.name}"
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=name) as pool:
+        workers = self._batch_settings.workers
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name) as pool:
             self._pool = pool
             while not self._stop.is_set():
                 try:
@@ -160,21 +163,22 @@ class ConsumerLoop(Generic[C]):
             close_quietly(conn)
 
     def _loop(self, conn: Connection, outlet: Outlet) -> None:
+        workers = self._batch_settings.workers
         while True:
-            if self._current is None:
-                if self._stop.is_set():
+            for batch in [b for b in self._running if b.future.done()]:
+                # Removed only once settled: if settling fails, _abandon hands back the jobs
+                # not settled yet.
+                self._settle(outlet, batch)
+                self._running.remove(batch)
+            if self._stop.is_set():
+                if not self._running:
                     return
-                if self._pending.ready():
+            else:
+                while len(self._running) < workers and self._pending.ready():
                     self._start(self._pending.take())
-            if self._current is not None:
-                if self._current.future.done():
-                    # Cleared only once settled: if settling fails, _abandon hands back the
-                    # jobs not settled yet.
-                    self._settle(outlet, self._current)
-                    self._current = None
-                else:
-                    # Short: the handler's end is noticed here, between reads of the socket.
-                    _pump(conn, BUSY_TICK_S)
+            if self._running:
+                # Short: a handler's end is noticed here, between reads of the socket.
+                _pump(conn, BUSY_TICK_S)
             else:
                 left = self._pending.wait_left_s()
                 _pump(conn, IDLE_TICK_S if left is None else min(max(left, 0.005), TICK_S))
@@ -187,7 +191,7 @@ class ConsumerLoop(Generic[C]):
         # The worker sees this thread's context variables (the service name bound at start).
         context = contextvars.copy_context()
         future = self._pool.submit(context.run, self._work, [(j.body, j.delivery) for j in jobs])
-        self._current = _Batch(jobs, future)
+        self._running.append(_Batch(jobs, future))
 
     def _work(self, items: list[tuple[bytes, Delivery]]) -> list[Outcome]:
         """On the worker thread: parse, run the handler once, classify what happened."""
@@ -274,10 +278,11 @@ class ConsumerLoop(Generic[C]):
         self._delayed.release(send, everything=everything)
 
     def _abandon(self) -> None:
-        """The session ends: wait for a running handler, then hand unsettled messages back."""
-        batch, self._current = self._current, None
+        """The session ends: wait for running handlers, then hand unsettled messages back."""
+        batches, self._running = self._running, []
         messages = self._pending.clear()
-        if batch is not None:
+        unsettled: list[Message] = []
+        for batch in batches:
             wait([batch.future])
             if batch.jobs:
                 log.warning(
@@ -285,7 +290,8 @@ class ConsumerLoop(Generic[C]):
                     queue=self._queue.name,
                     message_ids=[job.delivery.message_id for job in batch.jobs],
                 )
-            messages[:0] = [job.message for job in batch.jobs]
+            unsettled.extend(job.message for job in batch.jobs)
+        messages[:0] = unsettled
         for message in messages:
             try:
                 self._hand_back(message)
