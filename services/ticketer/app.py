@@ -20,6 +20,7 @@ import structlog
 
 from libs.common.blobs import BlobStore
 from libs.common.contracts import InboundEmail, OutboundResult
+from libs.common.errors import MailpipeError
 from libs.common.service import Runtime, Wiring
 from libs.common.settings import MailpipeConfig
 from services.ticketer.handler import Ticketer
@@ -44,6 +45,9 @@ Loop = tuple[str, Callable[[], None]]
 INBOUND_BATCH = 20
 #: Batches at once: one publishes and waits for its confirms while the next is written.
 INBOUND_WORKERS = 2
+
+#: How often the ticketer looks whether its tables need fresh planner statistics.
+STATISTICS_EVERY_S = 5.0
 
 #: A requester lookup waits at most this long on throttling: enrichment must not hold a record.
 LOOKUP_RETRY_BUDGET_S = 10.0
@@ -86,7 +90,12 @@ def build_ticketer(
     )
 
 
-def consumer_loops(broker: Broker, ticketer: Ticketer, stop: threading.Event) -> list[Loop]:
+def consumer_loops(
+    broker: Broker,
+    ticketer: Ticketer,
+    stop: threading.Event,
+    statistics: Callable[[threading.Event], None] | None = None,
+) -> list[Loop]:
     names = broker.names
 
     def inbound() -> None:
@@ -107,10 +116,23 @@ def consumer_loops(broker: Broker, ticketer: Ticketer, stop: threading.Event) ->
 
     # Each loop runs in a copy of the caller's context, so its log lines keep what bootstrap
     # bound there (the service name): threads do not inherit context variables.
-    return [
-        ("ticketer-inbound", partial(contextvars.copy_context().run, inbound)),
-        ("ticketer-results", partial(contextvars.copy_context().run, results)),
-    ]
+    loops: list[Loop] = [("ticketer-inbound", inbound), ("ticketer-results", results)]
+    if statistics is not None:
+        loops.append(("ticketer-statistics", partial(statistics, stop)))
+    return [(name, partial(contextvars.copy_context().run, fn)) for name, fn in loops]
+
+
+def keep_statistics(store: RecordStore, stop: threading.Event) -> None:
+    """Every few seconds, ANALYZE what grew (PostgreSQL without autovacuum; elsewhere a cheap
+    look at pg_stat_user_tables, or nothing on SQLite). A failure is logged, never fatal."""
+    while not stop.wait(STATISTICS_EVERY_S):
+        try:
+            analyzed = store.refresh_statistics()
+        except MailpipeError as exc:
+            log.warning("planner statistics not refreshed", error=exc.message)
+            continue
+        if analyzed:
+            log.info("planner statistics refreshed", tables=analyzed)
 
 
 def _database_check(store: RecordStore) -> Callable[[], tuple[bool, str]]:
@@ -138,7 +160,7 @@ def wire(runtime: Runtime) -> Wiring:
         store, runtime.settings.blob_dir, runtime.broker, runtime.config, registry=REGISTRY
     )
     return Wiring(
-        consumer_loops(runtime.broker, ticketer, runtime.stop),
+        consumer_loops(runtime.broker, ticketer, runtime.stop, partial(keep_statistics, store)),
         {"database": _database_check(store)},
         store.close,
     )

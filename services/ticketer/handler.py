@@ -99,9 +99,10 @@ class Ticketer:
             # One batch in the database at a time (SQLite would queue them anyway): a batch
             # behind another sees all of it; what overlaps is one's publishing, the other's work.
             with self._unit_lock, self._store.unit():
+                known = self._store.processed_outcomes([(e.mailbox, e.graph_id) for e, _ in items])
                 for email, delivery in items:
                     with _bound(delivery):
-                        self._handle(email, out)
+                        self._handle(email, out, known)
         except Exception as exc:  # rolled back: nothing of it was published or counted
             log.info("batch rolled back; handling its emails one by one", error=_name(exc))
             return self._one_by_one(items)
@@ -129,9 +130,18 @@ class Ticketer:
         out.make_reports()
         self._outbox.publish(out.messages)
 
-    def _handle(self, email: InboundEmail, out: Effects) -> None:
+    def _handle(
+        self,
+        email: InboundEmail,
+        out: Effects,
+        known: dict[tuple[str, str], ProcessedRow] | None = None,
+    ) -> None:
+        """``known``: the batch's stored outcomes, read at once (else this email's is read)."""
         box = self._config.mailbox(email.mailbox)
-        done = self._store.processed_outcome(email.mailbox, email.graph_id)
+        if known is not None:
+            done = known.get((email.mailbox, email.graph_id))
+        else:
+            done = self._store.processed_outcome(email.mailbox, email.graph_id)
         if done is not None:
             self._republish(email, box, done, out)
             return

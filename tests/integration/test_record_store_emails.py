@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Table, func, select
 
+from libs.common.db.errors import UnitConflict
 from libs.common.db.schema import processed_log, record_messages, records
 from services.ticketer.store import (
     Attachment,
@@ -316,27 +317,45 @@ def test_a_unit_is_per_thread(store: RecordStore) -> None:
     assert store.processed_outcome(MAILBOX, "AAMk-1") is not None
 
 
-def test_another_writer_of_the_same_email_during_a_unit_gives_one_outcome(
-    store: RecordStore,
-) -> None:
-    """PostgreSQL: another ticketer commits the same email while this unit runs; the unit's
-    write (in its savepoint) finds the winner's outcome and the unit keeps its other writes.
-    SQLite: the other writer waits for the unit's write lock, then finds the unit's outcome."""
+def test_a_race_lost_inside_a_unit_rolls_the_whole_unit_back(store: RecordStore) -> None:
+    """Another ticketer's unit holds email 2, uncommitted, while this unit writes emails 1
+    and 2. PostgreSQL: this unit's insert of 2 waits on the other's unique key and, once that
+    commits, fails: UnitConflict, and nothing of this unit stays (its caller repeats the
+    work email by email). SQLite: this unit waits for the other's write lock at its start,
+    then finds the other's outcome for 2."""
     other = RecordStore(store.engine)
-    with ThreadPoolExecutor(1) as pool:
+    holding, go = threading.Event(), threading.Event()
+
+    def other_unit() -> None:
+        with other.unit():
+            other.create_record_with_message(inbound(2))
+            holding.set()
+            go.wait(30)
+
+    with ThreadPoolExecutor(2) as pool:
+        theirs = pool.submit(other_unit)
+        assert holding.wait(30)
+        pool.submit(lambda: (time.sleep(0.3), go.set()))
         if store.dialect == "postgresql":
-            with store.unit():
-                kept = store.create_record_with_message(inbound(1))
-                first = pool.submit(other.create_record_with_message, inbound(2)).result()
-                second = store.create_record_with_message(inbound(2))
+            with pytest.raises(UnitConflict), store.unit():
+                assert store.create_record_with_message(inbound(1)).fresh
+                store.create_record_with_message(inbound(2))
+            theirs.result(timeout=30)
+            assert store.processed_outcome(MAILBOX, "AAMk-1") is None, "rolled back"
+            assert _count(store, records) == 1
         else:
             with store.unit():
-                kept = store.create_record_with_message(inbound(1))
-                waiting = pool.submit(other.create_record_with_message, inbound(2))
-                time.sleep(0.3)
-                assert not waiting.done(), "the other writer waits for the unit's lock"
-                first = store.create_record_with_message(inbound(2))
-            second = waiting.result(timeout=30)
-    assert kept.fresh and first.fresh
-    assert not second.fresh and second.processed == first.processed
-    assert _count(store, records) == 2
+                assert store.create_record_with_message(inbound(1)).fresh
+                assert not store.create_record_with_message(inbound(2)).fresh
+            theirs.result(timeout=30)
+            assert _count(store, records) == 2
+    assert _count(store, processed_log) == _count(store, records)
+
+
+def test_processed_outcomes_of_many_emails_at_once(store: RecordStore) -> None:
+    first = store.create_record_with_message(inbound(1)).processed
+    second = store.record_ignored("Other@Example.com", "AAMk-x", "auto_reply")
+    keys = [(MAILBOX, "AAMk-1"), (MAILBOX, "AAMk-2"), ("Other@Example.com", "AAMk-x")]
+    found = store.processed_outcomes(keys)
+    assert found == {keys[0]: first, keys[2]: second.processed}, "keyed as asked, absent: new"
+    assert store.processed_outcomes([]) == {}

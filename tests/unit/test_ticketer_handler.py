@@ -77,6 +77,11 @@ class FakeStore:
     def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None:
         return self.processed.get((mailbox, graph_id))
 
+    def processed_outcomes(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], ProcessedRow]:
+        return {key: self.processed[key] for key in keys if key in self.processed}
+
     def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None:
         for i, (record_id, m) in enumerate(self.messages):
             if m.mailbox == mailbox and m.internet_message_id == mid:

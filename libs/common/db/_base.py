@@ -11,8 +11,10 @@ from typing import Any, Self
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
-from libs.common.db.engine import make_engine, transaction, translate_errors
+from libs.common.db.engine import describe, make_engine, transaction, translate_errors
+from libs.common.db.errors import UnitConflict
 from libs.common.db.migrate import ensure_schema
 
 Clock = Callable[[], datetime]
@@ -56,9 +58,11 @@ class StoreBase:
     def unit(self) -> Iterator[None]:
         """Every call this thread makes inside the block shares ONE write transaction,
         committed when the block ends and rolled back, all of it, when it raises: one BEGIN
-        and one COMMIT for many emails instead of several of each per email. Each write in
-        it runs in a savepoint, so a write that loses a uniqueness race rolls back alone and
-        is retried as outside a unit. Nested units join the outer one."""
+        and one COMMIT for many emails instead of several of each per email. A write that
+        loses a uniqueness race inside it raises :class:`UnitConflict` (no savepoint per
+        write: the race is rare, and a savepoint costs two round trips per write): the caller
+        rolls the unit back and does the work again outside a unit. Nested units join the
+        outer one."""
         if getattr(self._local, "conn", None) is not None:
             yield
             return
@@ -83,8 +87,14 @@ class StoreBase:
     def _write(self) -> Iterator[Connection]:
         shared: Connection | None = getattr(self._local, "conn", None)
         if shared is not None:
-            with translate_errors(), shared.begin_nested():
-                yield shared
+            try:
+                with translate_errors():
+                    yield shared
+            except IntegrityError as exc:
+                raise UnitConflict(
+                    f"a write lost a race inside a shared transaction ({describe(exc)})",
+                    hint="roll the unit back and repeat its work outside a unit",
+                ) from None
             return
         with transaction(self._engine, write=True) as conn:
             yield conn

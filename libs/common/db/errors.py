@@ -11,6 +11,14 @@ class StoreUnavailable(RetryableError):
     code = "store_unavailable"
 
 
+class UnitConflict(StoreUnavailable):
+    """A write inside a shared transaction (``StoreBase.unit``) lost a uniqueness race to
+    another writer. The transaction cannot go on (PostgreSQL aborts it): roll the unit back
+    and do its work again outside a unit, where each write resolves its own race."""
+
+    code = "store_unit_conflict"
+
+
 class StoreError(PermanentError):
     """The database refused the work in a way retrying cannot fix."""
 

@@ -14,6 +14,12 @@ PROCESSED = select(processed_log).where(
     processed_log.c.graph_id == bindparam("b_graph_id"),
 )
 
+#: Parameters: ``b_mailbox``, ``b_graph_ids`` (a list).
+PROCESSED_MANY = select(processed_log).where(
+    processed_log.c.mailbox == bindparam("b_mailbox"),
+    processed_log.c.graph_id.in_(bindparam("b_graph_ids", expanding=True)),
+)
+
 #: Parameters: ``b_mailbox``, ``b_mid``.
 MESSAGE_BY_MID = select(record_messages).where(
     record_messages.c.mailbox == bindparam("b_mailbox"),

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
+from libs.common.db import statistics
 from libs.common.db._base import StoreBase
 from libs.common.db.schema import ack_log
 from services.ticketer.store import _rows, _sql
 from services.ticketer.store.models import RecordSummary
+
+#: The tables every inbound email writes to.
+BUSY_TABLES = ("records", "record_messages", "processed_log", "record_attachments")
 
 
 class Lookups(StoreBase):
@@ -33,3 +37,8 @@ class Lookups(StoreBase):
         """One round trip to the database; raises ``StoreUnavailable`` when it is down."""
         with self._read() as conn:
             conn.execute(text("SELECT 1"))
+
+    def refresh_statistics(self) -> list[str]:
+        """PostgreSQL: ANALYZE the ticketer's busy tables that changed enough since their last
+        analyze (see :mod:`libs.common.db.statistics`); the names of those analyzed."""
+        return statistics.refresh(self._engine, BUSY_TABLES)

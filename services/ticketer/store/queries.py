@@ -39,6 +39,25 @@ class RecordQueries(StoreBase):
             row = conn.execute(_sql.PROCESSED, params).first()
         return _rows.processed_row(row) if row is not None else None
 
+    def processed_outcomes(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], ProcessedRow]:
+        """The stored outcomes of many emails at once, keyed by the (mailbox, graph id) pairs
+        as given; an email not handled yet is absent. One query per mailbox."""
+        wanted: dict[str, list[tuple[str, str]]] = {}
+        for key in keys:
+            wanted.setdefault(rows.norm_address(key[0]), []).append(key)
+        out: dict[tuple[str, str], ProcessedRow] = {}
+        with self._read() as conn:
+            for mailbox, box_keys in wanted.items():
+                params = {"b_mailbox": mailbox, "b_graph_ids": sorted({k[1] for k in box_keys})}
+                found = {
+                    str(row.graph_id): _rows.processed_row(row)
+                    for row in conn.execute(_sql.PROCESSED_MANY, params)
+                }
+                out.update({key: found[key[1]] for key in box_keys if key[1] in found})
+        return out
+
     def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None:
         norm = rows.norm_mid(mid)
         if norm is None:
