@@ -36,7 +36,7 @@ from services.ticketer.outcomes import OutcomeWriter
 from services.ticketer.ports import Blobs, Outbox, Records, RequesterLookup
 from services.ticketer.quarantine import Quarantine
 from services.ticketer.store.errors import RecordNotFound
-from services.ticketer.store.models import ProcessedRow, WriteResult
+from services.ticketer.store.models import ProcessedRow, RecordSummary, WriteResult
 
 log = structlog.get_logger(__name__)
 
@@ -221,7 +221,7 @@ class Ticketer:
             return  # a concurrent handler of the same email wrote it and publishes the rest
         out.report(partial(self._report, email.mailbox, row, change, verdict.reason))
         if row.outcome in ("created", "appended") and row.record_id is not None and change:
-            self._event(row.record_id, change, email.internet_message_id, out)
+            self._event(row.record_id, change, email.internet_message_id, out, result.record)
         if result.created and row.record_id is not None and verdict.may_acknowledge:
             self._acknowledge(email, box, row.record_id, out)
 
@@ -252,9 +252,16 @@ class Ticketer:
         return "reply"
 
     def _event(
-        self, record_id: int, change: str, internet_message_id: str | None, out: Effects
+        self,
+        record_id: int,
+        change: str,
+        internet_message_id: str | None,
+        out: Effects,
+        record: RecordSummary | None = None,
     ) -> None:
-        record = self._store.record_summary(record_id)
+        """``record``: the record as just written, when the write says (else it is read)."""
+        if record is None:
+            record = self._store.record_summary(record_id)
         if record is None:
             return  # deleted since: nothing to announce
         out.publish(convert.record_event(record, change, internet_message_id, self._clock()))

@@ -359,3 +359,12 @@ def test_processed_outcomes_of_many_emails_at_once(store: RecordStore) -> None:
     found = store.processed_outcomes(keys)
     assert found == {keys[0]: first, keys[2]: second.processed}, "keyed as asked, absent: new"
     assert store.processed_outcomes([]) == {}
+
+
+def test_a_created_record_comes_back_as_it_reads(store: RecordStore) -> None:
+    made = store.create_record_with_message(
+        inbound(1), requester=Party("Jane@Customer.example", "Jane")
+    )
+    assert made.record is not None
+    assert made.record == store.record_summary(made.record.id)
+    assert store.create_record_with_message(inbound(1)).record is None, "a repeat made none"

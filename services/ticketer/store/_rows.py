@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -111,7 +111,10 @@ def message_ref(row: Row[Any]) -> MessageRef:
 
 
 def record_summary(row: Row[Any]) -> RecordSummary:
-    r = mapping(row)
+    return record_summary_of(mapping(row))
+
+
+def record_summary_of(r: Mapping[Any, Any]) -> RecordSummary:
     requester = None
     if r["requester_address"]:
         requester = Party(address=r["requester_address"], name=r["requester_name"])

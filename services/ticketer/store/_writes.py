@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
@@ -14,7 +15,14 @@ from libs.common.db.schema import (
 )
 from services.ticketer.store import _rows, _sql
 from services.ticketer.store.errors import RecordNotFound
-from services.ticketer.store.models import MessageRef, NewMessage, Outcome, Party, ProcessedRow
+from services.ticketer.store.models import (
+    MessageRef,
+    NewMessage,
+    Outcome,
+    Party,
+    ProcessedRow,
+    RecordSummary,
+)
 
 
 class Where:
@@ -57,22 +65,21 @@ def duplicate(conn: Connection, msg: NewMessage, now: datetime) -> ProcessedRow 
 
 def insert_record(
     conn: Connection, msg: NewMessage, subject: str | None, requester: Party | None, now: datetime
-) -> int:
+) -> RecordSummary:
+    """The new record, as :func:`_rows.record_summary` would read it back."""
     requester = requester or msg.from_
-    result = conn.execute(
-        _sql.INSERT_RECORD,
-        {
-            "mailbox": rows.norm_address(msg.mailbox),
-            "subject": msg.subject if subject is None else subject,
-            "requester_address": rows.norm_address(requester.address) if requester else None,
-            "requester_name": requester.name if requester else "",
-            "status": "open",
-            "message_count": 1,  # the message inserted next, in the same transaction
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    return rows.new_id(result)
+    values: dict[str, Any] = {
+        "mailbox": rows.norm_address(msg.mailbox),
+        "subject": msg.subject if subject is None else subject,
+        "requester_address": rows.norm_address(requester.address) if requester else None,
+        "requester_name": requester.name if requester else "",
+        "status": "open",
+        "message_count": 1,  # the message inserted next, in the same transaction
+        "created_at": now,
+        "updated_at": now,
+    }
+    record_id = rows.new_id(conn.execute(_sql.INSERT_RECORD, values))
+    return _rows.record_summary_of({"id": record_id, **values})
 
 
 def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetime) -> None:

@@ -13,6 +13,7 @@ is logged as ``ignored`` with reason ``duplicate`` and the existing record's id.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import insert, update
@@ -30,6 +31,7 @@ from services.ticketer.store.models import (
     NewMessage,
     Party,
     ProcessedRow,
+    RecordSummary,
     Status,
     WriteResult,
 )
@@ -43,16 +45,23 @@ class EmailWrites(StoreBase):
     ) -> WriteResult:
         """A new record holding ``msg``; outcome ``created``. Idempotent per email."""
         graph_id = _writes.inbound(msg)
+        made: list[RecordSummary] = []
 
         def work(conn: Connection, now: datetime) -> ProcessedRow:
             dup = _writes.duplicate(conn, msg, now)
             if dup is not None:
                 return dup
-            record_id = _writes.insert_record(conn, msg, subject, requester, now)
-            _writes.insert_message(conn, record_id, msg, now)
-            return _writes.log(conn, msg.mailbox, graph_id, msg, "created", record_id, None, now)
+            record = _writes.insert_record(conn, msg, subject, requester, now)
+            made.append(record)
+            _writes.insert_message(conn, record.id, msg, now)
+            return _writes.log(conn, msg.mailbox, graph_id, msg, "created", record.id, None, now)
 
-        return self._once(msg.mailbox, graph_id, work)
+        result = self._once(msg.mailbox, graph_id, work)
+        # The record as written, for its event: no read back. Only when this call made it
+        # (a race lost in an earlier round appends to ``made`` and is rolled back).
+        if result.created and made and made[-1].id == result.record_id:
+            return replace(result, record=made[-1])
+        return result
 
     def append_message(
         self, record_id: int, msg: NewMessage, *, reopen: bool = True

@@ -122,6 +122,8 @@ class WriteResult:
 
     processed: ProcessedRow
     fresh: bool
+    #: The record this write created, as written (``None`` when it created none).
+    record: RecordSummary | None = None
 
     @property
     def record_id(self) -> int | None:
