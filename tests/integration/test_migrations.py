@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -71,21 +72,27 @@ def test_migrated_schema_matches_the_query_tables(database_url: str) -> None:
     assert diff == []
 
 
-def test_concurrent_migrations_from_two_processes(database_url: str, tmp_path: Path) -> None:
-    # From a working directory outside the repository: script_location comes from the package.
+def _run_together(script: str, args: list[str], count: int, cwd: Path) -> list[str]:
+    """``count`` Python processes running ``script`` at once; each must exit 0; their output."""
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", MIGRATE_SCRIPT, database_url],
-            cwd=tmp_path,
+            [sys.executable, "-c", script, *args],
+            cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for _ in range(count)
     ]
     results = [p.communicate(timeout=120) for p in procs]
     for proc, (_out, err) in zip(procs, results, strict=True):
-        assert proc.returncode == 0, err
+        assert proc.returncode == 0, err[-2000:]
+    return [out for out, _err in results]
+
+
+def test_concurrent_migrations_from_two_processes(database_url: str, tmp_path: Path) -> None:
+    # From a working directory outside the repository: script_location comes from the package.
+    _run_together(MIGRATE_SCRIPT, [database_url], 2, tmp_path)
     assert current_revision(database_url) == head_revision()
     assert _tables(database_url) == TABLES | {"alembic_version"}
     engine = make_engine(database_url)
@@ -111,3 +118,29 @@ def test_a_database_from_a_newer_version_is_refused(database_url: str) -> None:
     assert caught.value.hint
     with pytest.raises(SchemaError):
         migrate(database_url)
+
+
+#: One service's start on a SQLite file: wait for the common start time, migrate, connect.
+OPEN_SCRIPT = """
+import sys, time
+from sqlalchemy import text
+from libs.common.db import ensure_schema
+from libs.common.db.engine import make_engine
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+ensure_schema(sys.argv[1])
+engine = make_engine(sys.argv[1])
+with engine.connect() as conn:
+    print(conn.execute(text("PRAGMA journal_mode")).scalar_one())
+"""
+
+
+def test_services_opening_a_new_sqlite_file_together_all_start(tmp_path: Path) -> None:
+    """The ticketer and the sender of one host start together on a new file: the switch to
+    WAL and the migration wait for each other instead of failing with "database is locked"."""
+    for round_ in range(2):
+        url = f"sqlite:///{tmp_path}/race-{round_}.db"
+        start = time.time() + 1.5  # every process is up and spinning by then
+        outputs = _run_together(OPEN_SCRIPT, [url, str(start)], 4, tmp_path)
+        assert [out.strip() for out in outputs] == ["wal"] * 4
