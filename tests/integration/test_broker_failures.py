@@ -11,11 +11,13 @@ import pytest
 from libs.common.broker import Broker, Delivery
 from libs.common.broker.policy import (
     HEADER_ATTEMPT,
+    HEADER_DELIVERY_COUNT,
     HEADER_ERROR,
     HEADER_QUEUE,
     HEADER_REASON,
     HEADER_ROUTING_KEY,
     HEADER_TRACEBACK,
+    RETURNS_BEFORE_GIVING_UP,
 )
 from libs.common.contracts import ProcessedEmail
 from libs.common.errors import PermanentError, RetryableError
@@ -214,3 +216,23 @@ def test_failing_dead_hook_keeps_the_message_in_retry_until_the_hook_works(
     assert recorder.dead == [("msg-0", "bad_mime")]
     assert dead.headers[HEADER_REASON] == "bad_mime"
     assert drain(broker, queue.dead) == []
+
+
+def test_a_message_returned_again_and_again_is_given_up_before_the_broker_parks_it(
+    broker: Broker,
+) -> None:
+    """A message whose handling ends the process comes back unsettled each time (the broker
+    counts the returns in ``x-delivery-count``). Before the broker's ``x-delivery-limit``
+    would park it without ``on_dead``, the loop stops running the handler and gives it up:
+    ``on_dead`` first, then the dead-letter queue, with reason ``delivery_limit``."""
+    recorder = Recorder()
+    queue = broker.names.fetcher_processed
+    publish_processed(broker, 0, headers={HEADER_DELIVERY_COUNT: RETURNS_BEFORE_GIVING_UP})
+    publish_processed(broker, 1, headers={HEADER_DELIVERY_COUNT: RETURNS_BEFORE_GIVING_UP - 1})
+    with consuming(broker, queue, recorder):
+        (dead,) = _dead(broker, 1)
+        assert wait_until(lambda: "msg-1" in recorder.ids())
+    assert recorder.ids() == ["msg-1"], "the handler is not run on the given-up message"
+    assert recorder.dead == [("msg-0", "delivery_limit")]
+    assert dead.headers[HEADER_REASON] == "delivery_limit"
+    assert broker.message_count(queue.name) == 0

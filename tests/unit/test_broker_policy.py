@@ -8,17 +8,21 @@ from libs.common.broker import topology
 from libs.common.broker.names import DELIVERY_LIMIT, RETRY_DELAYS_S, Names
 from libs.common.broker.policy import (
     HEADER_ATTEMPT,
+    HEADER_DELIVERY_COUNT,
     HEADER_HINT,
     HEADER_QUEUE,
     HEADER_REASON,
     HEADER_ROUTING_KEY,
+    RETURNS_BEFORE_GIVING_UP,
     Action,
     Delivery,
     attempt_of,
     backoff_s,
+    crash_loop,
     dead_letter_headers,
     decide,
     retry_headers,
+    returns_of,
     summary,
 )
 from libs.common.errors import BrokerError, ContractError, PermanentError, RetryableError
@@ -160,3 +164,15 @@ def test_dead_letter_texts_carry_no_credentials() -> None:
         assert "hunter2" not in error_text(exc)
         assert "hunter2" not in summary(exc)
         assert "amqp://guest:***@rabbit:5672//" in error_text(exc)
+
+
+def test_a_message_is_given_up_after_enough_returns() -> None:
+    def delivery(count: object) -> Delivery:
+        return Delivery(message_id="m", correlation_id="c", headers={HEADER_DELIVERY_COUNT: count})
+
+    assert returns_of({}) == 0 and returns_of({HEADER_DELIVERY_COUNT: "junk"}) == 0
+    assert crash_loop(delivery(RETURNS_BEFORE_GIVING_UP - 1)) is None
+    given_up = crash_loop(delivery(RETURNS_BEFORE_GIVING_UP))
+    assert given_up is not None and given_up.action is Action.DEAD
+    assert given_up.reason == "delivery_limit" and given_up.hint
+    assert RETURNS_BEFORE_GIVING_UP < DELIVERY_LIMIT, "before the broker parks it unseen"

@@ -200,9 +200,15 @@ class ConsumerLoop(Generic[C]):
         for index, (body, delivery) in enumerate(items):
             with _bound(delivery):
                 try:
-                    valid.append((index, self._contract.from_json(body), delivery))
+                    payload = self._contract.from_json(body)
                 except ContractError as exc:
                     outcomes[index] = self._invalid(body, delivery, exc)
+                    continue
+                given_up = policy.crash_loop(delivery)
+                if given_up is not None:  # the handler is not run again
+                    outcomes[index] = self._dead(payload, delivery, given_up)
+                else:
+                    valid.append((index, payload, delivery))
         if valid:
             # A batch of one runs with its ids bound, so the handler's own lines carry them.
             binding = _bound(valid[0][2]) if len(valid) == 1 else contextlib.nullcontext()

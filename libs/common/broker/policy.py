@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from libs.common.broker.names import DELIVERY_LIMIT
 from libs.common.errors import MailpipeError
 from libs.common.redact import redact_url
 
@@ -36,8 +37,16 @@ HEADER_QUEUE = "x-mailpipe-queue"
 #: which replaces it, so we keep it for the handler and for whoever reads the dead letters.
 HEADER_ROUTING_KEY = "x-mailpipe-routing-key"
 
+#: Set by the broker on a quorum queue's redeliveries: how often the message was handed back.
+HEADER_DELIVERY_COUNT = "x-delivery-count"
+
 #: Headers the broker sets on each delivery; copying them onto a republished message would lie.
-_BROKER_HEADERS = frozenset({"x-delivery-count"})
+_BROKER_HEADERS = frozenset({HEADER_DELIVERY_COUNT})
+
+#: Returns after which the consumer loop stops running a message's handler and gives it up
+#: (``on_dead`` first), before the broker would park it at ``x-delivery-limit`` unseen.
+RETURNS_BEFORE_GIVING_UP = DELIVERY_LIMIT - 2
+REASON_DELIVERY_LIMIT = "delivery_limit"
 
 MAX_ERROR_CHARS = 500
 MAX_TRACEBACK_CHARS = 1500
@@ -79,6 +88,30 @@ class Outcome:
 
 
 ACKED = Outcome(Action.ACK)
+
+
+def returns_of(headers: Mapping[str, Any]) -> int:
+    """How often the broker handed this message back unsettled (0 on a first delivery)."""
+    try:
+        return max(int(headers.get(HEADER_DELIVERY_COUNT, 0)), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def crash_loop(delivery: Delivery) -> Outcome | None:
+    """A message handed back again and again without a verdict (its handling ends the
+    process, or every stop caught it): give it up now, so that the service's ``on_dead``
+    sees it; ``None`` while it has returns left."""
+    returns = returns_of(delivery.headers)
+    if returns < RETURNS_BEFORE_GIVING_UP:
+        return None
+    return Outcome(
+        Action.DEAD,
+        reason=REASON_DELIVERY_LIMIT,
+        error=f"handed back {returns} times without being settled; its handler was not run "
+        "again (it may end the process each time)",
+        hint="look at the message and what it names; replay it once the cause is found",
+    )
 
 
 def attempt_of(headers: Mapping[str, Any]) -> int:
