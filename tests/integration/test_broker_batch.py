@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 
 from libs.common.broker import Broker, Delivery
 from libs.common.broker.batch import BatchSettings, HandlerResultError, Pending, call
-from libs.common.broker.policy import HEADER_QUEUE, HEADER_REASON
+from libs.common.broker.policy import HEADER_DELIVERY_COUNT, HEADER_QUEUE, HEADER_REASON
 from libs.common.contracts import ProcessedEmail
 from libs.common.errors import ContractError, PermanentError, RetryableError
 from tests.broker_helpers import (
@@ -280,6 +280,50 @@ def test_stop_with_two_workers_settles_both_batches_in_hand(broker: Broker) -> N
     handled = {g for batch in recorder.batches for g in batch}
     rest = {ProcessedEmail.from_json(m.body).graph_id for m in drain(broker, _queue(broker))}
     assert len(handled) == 6 and rest == {f"msg-{n}" for n in range(12)} - handled
+
+
+def test_a_message_handed_back_before_is_handled_alone(broker: Broker) -> None:
+    """A suspect (``x-delivery-count`` > 0: it was unacked when a consumer died) runs in a
+    batch of its own, with nothing beside it, so the others settle whatever it does."""
+    publish_processed(broker, 0)
+    publish_processed(broker, 1, headers={HEADER_DELIVERY_COUNT: 1})
+    publish_processed(broker, 2)
+    publish_processed(broker, 3)
+    recorder = BatchRecorder()
+    with batch_consuming(broker, recorder, max_batch=10, max_wait_s=0.5, workers=2):
+        assert wait_until(lambda: len(recorder.seen()) == 4)
+    assert recorder.batches == [["msg-0"], ["msg-1"], ["msg-2", "msg-3"]]
+
+
+def test_a_session_takes_one_message_until_it_sees_one_never_handed_back(
+    amqp_url: str, namespace: str
+) -> None:
+    """After a crash the message at the head of the queue may be the one that crashed: the
+    new session takes one message at a time while the head is a suspect, so that the mail
+    behind it is not handed back with it again."""
+    started, release = threading.Event(), threading.Event()
+
+    def verdict(items: Items) -> list[BaseException | None]:
+        if items[0][0].graph_id == "msg-0":
+            started.set()
+            release.wait(30)
+        return [None] * len(items)
+
+    with namespaced_broker(amqp_url, namespace, heartbeat_s=5, prefetch=16) as broker:
+        publish_processed(broker, 0, headers={HEADER_DELIVERY_COUNT: 3})
+        for n in range(1, 6):
+            publish_processed(broker, n)
+        recorder = BatchRecorder(verdict=verdict)
+        with batch_consuming(broker, recorder, max_batch=10, max_wait_s=0.0, workers=2):
+            assert started.wait(30)
+            time.sleep(0.5)
+            assert broker.message_count(_queue(broker)) == 5, "only the suspect was delivered"
+            release.set()
+            assert wait_until(lambda: len(recorder.seen()) == 6)
+        assert recorder.batches[0] == ["msg-0"]
+        assert sorted(g for b in recorder.batches[1:] for g in b) == [
+            f"msg-{n}" for n in range(1, 6)
+        ]
 
 
 def _queue(broker: Broker) -> str:

@@ -73,10 +73,22 @@ class Pending(Generic[M]):
             return None
         return max(0.0, self._settings.max_wait_s - (self._clock() - self._items[0][0]))
 
-    def take(self) -> list[M]:
-        """Up to ``max_batch`` messages, oldest first."""
-        count = min(self._settings.max_batch, len(self._items))
-        return [self._items.popleft()[1] for _ in range(count)]
+    def take(self, *, until: Callable[[M], bool] | None = None) -> list[M]:
+        """Up to ``max_batch`` messages, oldest first; with ``until``, stopping before the
+        first message (after the first) for which it holds."""
+        out: list[M] = []
+        while self._items and len(out) < self._settings.max_batch:
+            if out and until is not None and until(self._items[0][1]):
+                break
+            out.append(self._items.popleft()[1])
+        return out
+
+    def peek(self) -> M | None:
+        """The oldest message, left in place."""
+        return self._items[0][1] if self._items else None
+
+    def take_one(self) -> list[M]:
+        return [self._items.popleft()[1]] if self._items else []
 
     def clear(self) -> list[M]:
         out = [message for _, message in self._items]

@@ -34,6 +34,7 @@ from libs.common.broker.delayed import DelayedRetries
 from libs.common.broker.names import WorkQueue
 from libs.common.broker.policy import ACKED, Action, Delivery, Outcome, decide
 from libs.common.broker.publisher import Outlet, close_quietly, open_connection
+from libs.common.broker.suspects import Prefetch, is_suspect
 from libs.common.broker.topology import declare_work_queue
 from libs.common.broker.wire import body_of, copy_properties, delivery_of
 from libs.common.contracts import Contract
@@ -66,6 +67,8 @@ class _Batch:
 
     jobs: list[Job]
     future: Future[list[Outcome]]
+    #: A suspect: nothing else runs beside it.
+    alone: bool = False
     outcomes: list[Outcome] = field(default_factory=list)
 
 
@@ -108,6 +111,7 @@ class ConsumerLoop(Generic[C]):
         self._failures = 0
         self._pool: ThreadPoolExecutor | None = None
         self._outlet: Outlet | None = None
+        self._prefetch: Prefetch | None = None
 
     def run(self) -> None:
         """Consume until ``stop`` is set; reconnect with capped exponential backoff."""
@@ -138,7 +142,6 @@ class ConsumerLoop(Generic[C]):
             open_connection(conn)
             channel = conn.channel()
             declare_work_queue(channel, self._queue)
-            channel.basic_qos(0, self._settings.prefetch, False)  # per consumer: quorum queues
             outlet = self._outlet = Outlet(
                 channel,
                 memory=self._settings.memory,
@@ -151,7 +154,10 @@ class ConsumerLoop(Generic[C]):
                 auto_declare=False,
                 no_ack=False,
             )
-            consumer.consume()
+            self._prefetch = Prefetch(
+                channel, consumer, self._settings.prefetch, memory=self._settings.memory
+            )
+            self._prefetch.start()
             self._failures = 0
             log.info("consuming", queue=self._queue.name)
             self._loop(conn, outlet)
@@ -174,8 +180,7 @@ class ConsumerLoop(Generic[C]):
                 if not self._running:
                     return
             else:
-                while len(self._running) < workers and self._pending.ready():
-                    self._start(self._pending.take())
+                self._start_ready(workers)
             if self._running:
                 # Short: a handler's end is noticed here, between reads of the socket.
                 _pump(conn, BUSY_TICK_S)
@@ -185,13 +190,28 @@ class ConsumerLoop(Generic[C]):
             self._release_delayed(outlet)
             conn.heartbeat_check()
 
-    def _start(self, messages: list[Message]) -> None:
+    def _start_ready(self, workers: int) -> None:
+        """Start what may start: batches of messages never handed back, or one suspect alone
+        (suspects.py)."""
+        first = self._pending.peek()
+        if first is not None and not is_suspect(first) and self._prefetch is not None:
+            self._prefetch.widen()  # a clean message: no crash loop at the head of the queue
+        while len(self._running) < workers and self._pending.ready():
+            if any(batch.alone for batch in self._running):
+                return
+            if is_suspect(self._pending.peek()):
+                if not self._running:
+                    self._start(self._pending.take_one(), alone=True)
+                return
+            self._start(self._pending.take(until=is_suspect))
+
+    def _start(self, messages: list[Message], *, alone: bool = False) -> None:
         assert self._pool is not None
         jobs = [Job(m, body_of(m), delivery_of(m, self._queue.name)) for m in messages]
         # The worker sees this thread's context variables (the service name bound at start).
         context = contextvars.copy_context()
         future = self._pool.submit(context.run, self._work, [(j.body, j.delivery) for j in jobs])
-        self._running.append(_Batch(jobs, future))
+        self._running.append(_Batch(jobs, future, alone=alone))
 
     def _work(self, items: list[tuple[bytes, Delivery]]) -> list[Outcome]:
         """On the worker thread: parse, run the handler once, classify what happened."""
