@@ -299,7 +299,7 @@ class Ticketer:
     def _report(
         self, mailbox: str, row: ProcessedRow, change: str | None, verdict_reason: str | None
     ) -> None:
-        self._count(mailbox, row, change)
+        self._metrics.count_outcome(mailbox, row.outcome, row.reason, change)
         log.info(
             "email handled",
             mailbox=mailbox,
@@ -307,16 +307,6 @@ class Ticketer:
             record_id=row.record_id,
             reason=row.reason or verdict_reason,
         )
-
-    def _count(self, mailbox: str, row: ProcessedRow, change: str | None) -> None:
-        if row.outcome == "created":
-            self._metrics.records_created.labels(mailbox).inc()
-        elif row.outcome == "appended":
-            self._metrics.messages_appended.labels(mailbox, change or "reply").inc()
-        elif row.outcome == "ignored":
-            # The reason's first word only: patterns and codes would make unbounded labels.
-            reason = (row.reason or "unknown").split(":", 1)[0]
-            self._metrics.ignored.labels(mailbox, reason).inc()
 
 
 def _bound(delivery: Delivery) -> Any:

@@ -54,3 +54,15 @@ class TicketerMetrics:
             ["mailbox"],
             registry=registry,
         )
+
+    def count_outcome(
+        self, mailbox: str, outcome: str, reason: str | None, change: str | None
+    ) -> None:
+        """One handled email: created, appended (by kind of change) or ignored (by reason)."""
+        if outcome == "created":
+            self.records_created.labels(mailbox).inc()
+        elif outcome == "appended":
+            self.messages_appended.labels(mailbox, change or "reply").inc()
+        elif outcome == "ignored":
+            # The reason's first word only: patterns and codes would make unbounded labels.
+            self.ignored.labels(mailbox, (reason or "unknown").split(":", 1)[0]).inc()

@@ -62,11 +62,19 @@ class RequesterDirectory:
         self._memory_size = memory_size
         #: Recent answers (address → when, answer): a known sender costs no database read.
         self._memory: OrderedDict[str, tuple[float, Requester]] = OrderedDict()
+        self._stripes = [threading.Lock() for _ in range(64)]
 
     def __call__(self, mailbox: str, address: str) -> Requester | None:
         recent = self._recall(address)
         if recent is not None:
             return recent
+        # One lookup per address at a time: two batches with mail from the same new sender
+        # ask Graph once, the second finds the first's answer.
+        with self._stripes[hash(address.lower()) % len(self._stripes)]:
+            recent = self._recall(address)
+            return recent if recent is not None else self._look_up(mailbox, address)
+
+    def _look_up(self, mailbox: str, address: str) -> Requester | None:
         try:
             cached = self._cache.get_requester(address)
         except MailpipeError as exc:

@@ -2,10 +2,11 @@
 
 Threads (py-amqp connections are not thread-safe, and a handler may block for longer than the
 heartbeat allows): the *connection thread* — the caller's — owns the connection. It reads
-frames, sends heartbeats, acks and republishes. The handler runs on a single *worker thread*;
-while it works, the connection thread keeps pumping frames and heartbeats, then carries out
-the handler's :class:`~libs.common.broker.policy.Outcome` once it is known. A handler that
-publishes uses the broker's separate, locked publishing connection.
+frames, sends heartbeats, acks and republishes. The handler runs on a *worker thread*
+(:mod:`~libs.common.broker.work`; one per batch in hand, ``workers`` at most); while it works,
+the connection thread keeps pumping frames and heartbeats, then carries out the handler's
+:class:`~libs.common.broker.policy.Outcome` once it is known. A handler that publishes uses
+the broker's separate, locked publishing connection. Crash loops: :mod:`.suspects`.
 
 Order of effects, so that nothing is lost: the retry or dead-letter copy is published (and
 confirmed) *before* the original is acked. A crash in between duplicates, never drops.
@@ -25,29 +26,23 @@ import structlog
 from amqp.exceptions import AccessRefused, PreconditionFailed
 from kombu import Connection, Message, Queue
 from kombu import Consumer as KombuConsumer
-from structlog.contextvars import bound_contextvars
 
 from libs.common.broker import copies, policy
-from libs.common.broker.batch import BatchHandler, BatchSettings, Handler, Pending, call
+from libs.common.broker.batch import BatchHandler, BatchSettings, Handler, Pending
 from libs.common.broker.copies import Job
 from libs.common.broker.delayed import DelayedRetries
 from libs.common.broker.names import WorkQueue
-from libs.common.broker.policy import ACKED, Action, Delivery, Outcome, decide
+from libs.common.broker.policy import Action, Outcome
 from libs.common.broker.publisher import Outlet, close_quietly, open_connection
 from libs.common.broker.suspects import Prefetch, is_suspect
 from libs.common.broker.topology import declare_work_queue
-from libs.common.broker.wire import body_of, copy_properties, delivery_of
+from libs.common.broker.wire import body_of, delivery_of
+from libs.common.broker.work import DeadHook, InvalidHook, Work, bound
 from libs.common.contracts import Contract
-from libs.common.errors import ContractError
 
 log = structlog.get_logger("libs.common.broker")
 
 C = TypeVar("C", bound=Contract)
-InvalidHook = Callable[[bytes, Delivery, ContractError], None]
-#: Called on the worker thread when a valid message is about to be dead-lettered (a permanent
-#: error, or retries used up), so the service can make the loss visible to the user: the
-#: ticketer quarantines the mail, the sender publishes a ``failed`` result.
-DeadHook = Callable[[C, Delivery, Outcome], None]
 
 __all__ = ["BatchHandler", "ConsumerLoop", "DeadHook", "Handler", "InvalidHook", "LoopSettings"]
 
@@ -98,11 +93,8 @@ class ConsumerLoop(Generic[C]):
         self._connect = connect
         self._settings = settings
         self._queue = queue
-        self._contract = contract
-        self._handler = handler
+        self._work = Work(queue, contract, handler, on_invalid, on_dead)
         self._stop = stop
-        self._on_invalid = on_invalid
-        self._on_dead = on_dead
         self._batch_settings = batch or BatchSettings()
         self._pending: Pending[Message] = Pending(self._batch_settings)
         #: Batches handed to the workers, oldest first; one leaves once settled.
@@ -213,76 +205,13 @@ class ConsumerLoop(Generic[C]):
         future = self._pool.submit(context.run, self._work, [(j.body, j.delivery) for j in jobs])
         self._running.append(_Batch(jobs, future, alone=alone))
 
-    def _work(self, items: list[tuple[bytes, Delivery]]) -> list[Outcome]:
-        """On the worker thread: parse, run the handler once, classify what happened."""
-        outcomes: list[Outcome | None] = [None] * len(items)
-        valid: list[tuple[int, C, Delivery]] = []
-        for index, (body, delivery) in enumerate(items):
-            with _bound(delivery):
-                try:
-                    payload = self._contract.from_json(body)
-                except ContractError as exc:
-                    outcomes[index] = self._invalid(body, delivery, exc)
-                    continue
-                given_up = policy.crash_loop(delivery)
-                if given_up is not None:  # the handler is not run again
-                    outcomes[index] = self._dead(payload, delivery, given_up)
-                else:
-                    valid.append((index, payload, delivery))
-        if valid:
-            # A batch of one runs with its ids bound, so the handler's own lines carry them.
-            binding = _bound(valid[0][2]) if len(valid) == 1 else contextlib.nullcontext()
-            with binding:
-                results = call(self._handler, [(p, d) for _, p, d in valid])
-        else:
-            results = []
-        tiers = len(self._queue.retries)
-        for (index, payload, delivery), failure in zip(valid, results, strict=True):
-            outcome = decide(failure, delivery.attempt, tiers)
-            if outcome.action is Action.DEAD:
-                with _bound(delivery):
-                    outcome = self._dead(payload, delivery, outcome)
-            outcomes[index] = outcome
-        return [o if o is not None else ACKED for o in outcomes]
-
-    def _dead(self, payload: C, delivery: Delivery, outcome: Outcome) -> Outcome:
-        """Run the dead hook; if the hook itself fails, the message waits in the last retry
-        tier and both are tried again, so that it is never parked without its hook."""
-        if self._on_dead is None:
-            return outcome
-        try:
-            self._on_dead(payload, delivery, outcome)
-        except BaseException as exc:
-            log.error(
-                "dead-letter hook failed; retrying the message later",
-                queue=self._queue.name,
-                error=policy.error_text(exc),
-            )
-            return Outcome(
-                Action.RETRY,
-                len(self._queue.retries) - 1,
-                reason=outcome.reason,
-                error=outcome.error,
-                hint=outcome.hint,
-                traceback=outcome.traceback,
-            )
-        return outcome
-
-    def _invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> Outcome:
-        if self._on_invalid is not None:
-            try:
-                self._on_invalid(body, delivery, error)
-            except BaseException as exc:  # the hook's own failure is retried like a handler's
-                return decide(exc, delivery.attempt, len(self._queue.retries))
-        return decide(error, delivery.attempt, len(self._queue.retries))
-
     def _settle(self, outlet: Outlet, batch: _Batch) -> None:
         """On the connection thread: carry out each outcome, then ack, job by job."""
         if not batch.outcomes:
             batch.outcomes = batch.future.result()
         while batch.jobs:
             job, outcome = batch.jobs[0], batch.outcomes[0]
-            with _bound(job.delivery):
+            with bound(job.delivery):
                 if outcome.action is Action.RETRY:
                     delayed = self._delayed if self._settings.memory else None
                     copies.retry(outlet, self._queue, job, outcome, delayed)
@@ -318,27 +247,12 @@ class ConsumerLoop(Generic[C]):
                 )
             unsettled.extend(job.message for job in batch.jobs)
         messages[:0] = unsettled
+        memory_outlet = self._outlet if self._settings.memory else None
         for message in messages:
             try:
-                self._hand_back(message)
+                copies.hand_back(message, self._queue.name, memory_outlet)
             except Exception as exc:  # the channel is gone: the broker requeues by itself
                 log.debug("handing a message back failed", error=type(exc).__name__)
-
-    def _hand_back(self, message: Message) -> None:
-        """Over AMQP, reject with requeue (closing the channel would do the same). kombu's
-        memory transport neither requeues on close (``do_restore = False``) nor requeues a
-        rejected message into its own queue only (it routes it through the exchange again,
-        copying it into every other bound queue), so there it is republished to this queue."""
-        if not self._settings.memory or self._outlet is None:
-            message.reject(requeue=True)
-            return
-        delivery = delivery_of(message, self._queue.name)
-        headers = policy.carried_headers(message.headers or {})
-        properties = copy_properties(message, delivery)
-        self._outlet.send(
-            "", self._queue.name, body_of(message), properties, headers, mandatory=False
-        )
-        message.ack()
 
 
 def _hint_for(exc: BaseException) -> str | None:
@@ -361,7 +275,3 @@ def _pump(conn: Connection, timeout: float) -> None:
         conn.drain_events(timeout=timeout)
         for _ in range(MAX_FRAMES_PER_PUMP):
             conn.drain_events(timeout=DRAIN_S)
-
-
-def _bound(delivery: Delivery) -> Any:
-    return bound_contextvars(correlation_id=delivery.correlation_id, message_id=delivery.message_id)

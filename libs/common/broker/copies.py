@@ -1,6 +1,7 @@
 """The copies the consumer loop publishes before it acks a message it gives back: to the
 next retry tier, or to the dead-letter queue. Published confirmed and mandatory on the
-loop's own channel, so that a crash between copy and ack duplicates, never loses."""
+loop's own channel, so that a crash between copy and ack duplicates, never loses. And the
+hand-back of messages a session leaves unsettled."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from libs.common.broker.delayed import DelayedRetries
 from libs.common.broker.names import WorkQueue
 from libs.common.broker.policy import Delivery, Outcome
 from libs.common.broker.publisher import Outlet
-from libs.common.broker.wire import copy_properties
+from libs.common.broker.wire import body_of, copy_properties, delivery_of
 
 log = structlog.get_logger("libs.common.broker")
 
@@ -71,3 +72,19 @@ def dead_letter(outlet: Outlet, queue: WorkQueue, job: Job, outcome: Outcome) ->
         reason=outcome.reason,
         error=outcome.error,
     )
+
+
+def hand_back(message: Message, queue: str, memory_outlet: Outlet | None) -> None:
+    """Give an unsettled message back to ``queue``. Over AMQP (``memory_outlet`` None), reject
+    with requeue (closing the channel would do the same). kombu's memory transport neither
+    requeues on close (``do_restore = False``) nor requeues a rejected message into its own
+    queue only (it routes it through the exchange again, copying it into every other bound
+    queue), so there it is republished to ``queue`` on ``memory_outlet`` and acked."""
+    if memory_outlet is None:
+        message.reject(requeue=True)
+        return
+    delivery = delivery_of(message, queue)
+    headers = policy.carried_headers(message.headers or {})
+    properties = copy_properties(message, delivery)
+    memory_outlet.send("", queue, body_of(message), properties, headers, mandatory=False)
+    message.ack()
