@@ -181,6 +181,21 @@ def drain(broker: Broker, queue_name: str) -> list[Got]:
     return out
 
 
+def hand_back_head(broker: Broker, queue_name: str, times: int) -> None:
+    """Take the message at the head of ``queue_name`` without acking it and close the channel,
+    ``times`` times: what a consumer dying mid-handler does. RabbitMQ puts it back at the head,
+    marked redelivered, and counts the returns in ``x-delivery-count``."""
+    conn = broker.connection()
+    try:
+        conn.connect()
+        for _ in range(times):
+            channel = conn.channel()
+            assert channel.basic_get(queue_name, no_ack=False) is not None, "the queue is empty"
+            channel.close()
+    finally:
+        conn.release()
+
+
 def worker_main(argv: list[str]) -> int:
     """A consumer process: records ``start <id>`` / ``done <id>`` lines, sleeps in the handler."""
     url, namespace, handled_file, sleep_s = argv[0], argv[1], Path(argv[2]), float(argv[3])

@@ -16,11 +16,12 @@ from structlog.testing import capture_logs
 
 from libs.common.broker import Broker, Delivery
 from libs.common.broker.batch import BatchSettings, HandlerResultError, Pending, call
-from libs.common.broker.policy import HEADER_DELIVERY_COUNT, HEADER_QUEUE, HEADER_REASON
+from libs.common.broker.policy import HEADER_QUEUE, HEADER_REASON
 from libs.common.contracts import ProcessedEmail
 from libs.common.errors import ContractError, PermanentError, RetryableError
 from tests.broker_helpers import (
     drain,
+    hand_back_head,
     namespaced_broker,
     publish_processed,
     publish_raw,
@@ -282,17 +283,20 @@ def test_stop_with_two_workers_settles_both_batches_in_hand(broker: Broker) -> N
     assert len(handled) == 6 and rest == {f"msg-{n}" for n in range(12)} - handled
 
 
-def test_a_message_handed_back_before_is_handled_alone(broker: Broker) -> None:
-    """A suspect (``x-delivery-count`` > 0: it was unacked when a consumer died) runs in a
-    batch of its own, with nothing beside it, so the others settle whatever it does."""
-    publish_processed(broker, 0)
-    publish_processed(broker, 1, headers={HEADER_DELIVERY_COUNT: 1})
-    publish_processed(broker, 2)
-    publish_processed(broker, 3)
-    recorder = BatchRecorder()
-    with batch_consuming(broker, recorder, max_batch=10, max_wait_s=0.5, workers=2):
-        assert wait_until(lambda: len(recorder.seen()) == 4)
-    assert recorder.batches == [["msg-0"], ["msg-1"], ["msg-2", "msg-3"]]
+def test_a_message_handed_back_before_is_handled_alone(amqp_url: str, namespace: str) -> None:
+    """A suspect (it was unacked when a consumer died, so the broker handed it back) runs in
+    a batch of its own, with nothing beside it, so the others settle whatever it does."""
+    with namespaced_broker(amqp_url, namespace, heartbeat_s=5, prefetch=16) as broker:
+        publish_processed(broker, 1)
+        hand_back_head(broker, _queue(broker), 1)
+        for n in (0, 2, 3):
+            publish_processed(broker, n)
+        recorder = BatchRecorder()
+        with batch_consuming(broker, recorder, max_batch=10, max_wait_s=0.5, workers=2):
+            assert wait_until(lambda: len(recorder.seen()) == 4)
+        assert recorder.batches[0] == ["msg-1"], "the suspect first (returns go first), alone"
+        assert sorted(g for b in recorder.batches[1:] for g in b) == ["msg-0", "msg-2", "msg-3"]
+        assert all("msg-1" not in b for b in recorder.batches[1:])
 
 
 def test_a_session_takes_one_message_until_it_sees_one_never_handed_back(
@@ -310,7 +314,8 @@ def test_a_session_takes_one_message_until_it_sees_one_never_handed_back(
         return [None] * len(items)
 
     with namespaced_broker(amqp_url, namespace, heartbeat_s=5, prefetch=16) as broker:
-        publish_processed(broker, 0, headers={HEADER_DELIVERY_COUNT: 3})
+        publish_processed(broker, 0)
+        hand_back_head(broker, _queue(broker), 3)
         for n in range(1, 6):
             publish_processed(broker, n)
         recorder = BatchRecorder(verdict=verdict)

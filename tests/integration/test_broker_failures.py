@@ -26,6 +26,7 @@ from tests.broker_helpers import (
     Recorder,
     consuming,
     drain,
+    hand_back_head,
     namespaced_broker,
     publish_processed,
     publish_raw,
@@ -219,20 +220,32 @@ def test_failing_dead_hook_keeps_the_message_in_retry_until_the_hook_works(
 
 
 def test_a_message_returned_again_and_again_is_given_up_before_the_broker_parks_it(
-    broker: Broker,
+    amqp_url: str, namespace: str
 ) -> None:
     """A message whose handling ends the process comes back unsettled each time (the broker
     counts the returns in ``x-delivery-count``). Before the broker's ``x-delivery-limit``
     would park it without ``on_dead``, the loop stops running the handler and gives it up:
     ``on_dead`` first, then the dead-letter queue, with reason ``delivery_limit``."""
+    with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
+        queue = broker.names.fetcher_processed
+        publish_processed(broker, 0)
+        hand_back_head(broker, queue.name, RETURNS_BEFORE_GIVING_UP)
+        publish_processed(broker, 1)
+        recorder = Recorder()
+        with consuming(broker, queue, recorder):
+            (dead,) = _dead(broker, 1)
+            assert wait_until(lambda: "msg-1" in recorder.ids())
+        assert recorder.ids() == ["msg-1"], "the handler is not run on the given-up message"
+        assert recorder.dead == [("msg-0", "delivery_limit")]
+        assert dead.headers[HEADER_REASON] == "delivery_limit"
+        assert broker.message_count(queue.name) == 0
+
+
+def test_a_count_set_by_the_publisher_is_not_a_return(broker: Broker) -> None:
+    """``x-delivery-count`` on a first delivery can only be the publisher's: it counts for
+    nothing, so no outside system can have its message given up unrun."""
     recorder = Recorder()
-    queue = broker.names.fetcher_processed
     publish_processed(broker, 0, headers={HEADER_DELIVERY_COUNT: RETURNS_BEFORE_GIVING_UP})
-    publish_processed(broker, 1, headers={HEADER_DELIVERY_COUNT: RETURNS_BEFORE_GIVING_UP - 1})
-    with consuming(broker, queue, recorder):
-        (dead,) = _dead(broker, 1)
-        assert wait_until(lambda: "msg-1" in recorder.ids())
-    assert recorder.ids() == ["msg-1"], "the handler is not run on the given-up message"
-    assert recorder.dead == [("msg-0", "delivery_limit")]
-    assert dead.headers[HEADER_REASON] == "delivery_limit"
-    assert broker.message_count(queue.name) == 0
+    with consuming(broker, broker.names.fetcher_processed, recorder):
+        assert wait_until(lambda: recorder.ids() == ["msg-0"])
+    assert recorder.dead == []

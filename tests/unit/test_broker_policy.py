@@ -167,8 +167,11 @@ def test_dead_letter_texts_carry_no_credentials() -> None:
 
 
 def test_a_message_is_given_up_after_enough_returns() -> None:
-    def delivery(count: object) -> Delivery:
-        return Delivery(message_id="m", correlation_id="c", headers={HEADER_DELIVERY_COUNT: count})
+    def delivery(count: object, redelivered: bool = True) -> Delivery:
+        headers = {HEADER_DELIVERY_COUNT: count}
+        return Delivery(
+            message_id="m", correlation_id="c", headers=headers, redelivered=redelivered
+        )
 
     assert returns_of({}) == 0 and returns_of({HEADER_DELIVERY_COUNT: "junk"}) == 0
     assert crash_loop(delivery(RETURNS_BEFORE_GIVING_UP - 1)) is None
@@ -176,3 +179,5 @@ def test_a_message_is_given_up_after_enough_returns() -> None:
     assert given_up is not None and given_up.action is Action.DEAD
     assert given_up.reason == "delivery_limit" and given_up.hint
     assert RETURNS_BEFORE_GIVING_UP < DELIVERY_LIMIT, "before the broker parks it unseen"
+    # On a first delivery the count can only be the publisher's: no return at all.
+    assert crash_loop(delivery(RETURNS_BEFORE_GIVING_UP, redelivered=False)) is None

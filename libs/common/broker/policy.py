@@ -98,17 +98,23 @@ def returns_of(headers: Mapping[str, Any]) -> int:
         return 0
 
 
+def returns(headers: Mapping[str, Any], redelivered: bool) -> int:
+    """Returns the broker counted. On a first delivery the header can only be the
+    publisher's own (RabbitMQ passes it through), and counts for nothing."""
+    return returns_of(headers) if redelivered else 0
+
+
 def crash_loop(delivery: Delivery) -> Outcome | None:
     """A message handed back again and again without a verdict (its handling ends the
     process, or every stop caught it): give it up now, so that the service's ``on_dead``
     sees it; ``None`` while it has returns left."""
-    returns = returns_of(delivery.headers)
-    if returns < RETURNS_BEFORE_GIVING_UP:
+    returned = returns(delivery.headers, delivery.redelivered)
+    if returned < RETURNS_BEFORE_GIVING_UP:
         return None
     return Outcome(
         Action.DEAD,
         reason=REASON_DELIVERY_LIMIT,
-        error=f"handed back {returns} times without being settled; its handler was not run "
+        error=f"handed back {returned} times without being settled; its handler was not run "
         "again (it may end the process each time)",
         hint="look at the message and what it names; replay it once the cause is found",
     )

@@ -22,7 +22,8 @@ from libs.common.broker import policy
 
 def is_suspect(message: Any) -> bool:
     """Handed back at least once (a crash, or a stop, while it was unacked)."""
-    return policy.returns_of(message.headers or {}) > 0
+    redelivered = bool((message.delivery_info or {}).get("redelivered"))
+    return policy.returns(message.headers or {}, redelivered) > 0
 
 
 class Prefetch:
