@@ -217,7 +217,13 @@ def build(message: dict[str, Any], sender: str, internet_message_id: str) -> Ema
         out.set_content(content, subtype="html")
     else:
         out.set_content(content)
-    for att in message.get("attachments") or []:
+    add_attachments(out, message.get("attachments") or [])
+    return out
+
+
+def add_attachments(out: EmailMessage, attachments: list[dict[str, Any]]) -> None:
+    """Graph ``fileAttachment`` JSON (base64 ``contentBytes``) added as MIME parts."""
+    for att in attachments:
         maintype, _, subtype = str(att.get("contentType") or "application/octet-stream").partition(
             "/"
         )
@@ -227,4 +233,3 @@ def build(message: dict[str, Any], sender: str, internet_message_id: str) -> Ema
             subtype=subtype or "octet-stream",
             filename=str(att.get("name") or "attachment"),
         )
-    return out

@@ -261,16 +261,7 @@ def _create_mime_draft(world: World, call: Call) -> GraphResponse:
 def _mime_with_added_attachments(raw: bytes, added: list[dict[str, Any]]) -> EmailMessage:
     out = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(out, EmailMessage)
-    for att in added:
-        maintype, _, subtype = str(att.get("contentType") or "application/octet-stream").partition(
-            "/"
-        )
-        out.add_attachment(
-            base64.b64decode(att.get("contentBytes") or ""),
-            maintype=maintype,
-            subtype=subtype or "octet-stream",
-            filename=str(att.get("name") or "attachment"),
-        )
+    mime.add_attachments(out, added)
     return out
 
 

@@ -33,7 +33,8 @@ WELL_KNOWN_FOLDERS = frozenset(
     }
 )
 
-#: What the fetcher needs to build an InboundEmail, and no more (big pages can 504).
+#: A message's envelope without its body: the default ``$select`` of listings and delta
+#: (big pages can 504; the fetcher passes its own, ``FETCH_SELECT``).
 MESSAGE_SELECT = (
     "id",
     "internetMessageId",
