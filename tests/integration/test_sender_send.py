@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from libs.common.blobs import BlobStore
 from libs.common.broker import Broker
 from libs.common.msgid import make_message_id
 from libs.graphsim.testing import SimHandle
-from tests.broker_helpers import drain, namespaced_broker, wait_until
+from tests.broker_helpers import drain, wait_until
 from tests.integration.test_sender_support import (
     CUSTOMER,
     MAILBOX,
@@ -32,19 +31,6 @@ from tests.integration.test_sender_support import (
 )
 
 AGENT = "alice@contoso.com"
-
-
-@pytest.fixture
-def broker(amqp_url: str, namespace: str) -> Iterator[Broker]:
-    with namespaced_broker(amqp_url, namespace) as b:
-        yield b
-
-
-@pytest.fixture
-def results(broker: Broker) -> Iterator[Results]:
-    reader = Results(broker)
-    yield reader
-    reader.delete()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ by it ends as exactly one message in the sent list and one ``sent`` result."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from libs.common.graph import GraphOutcomeUnknown, OutgoingAttachment
 from libs.common.msgid import make_message_id
 from libs.graphsim.testing import SimHandle
 from services.sender.dispatch import FOUND_IN_SENT_ITEMS
-from tests.broker_helpers import namespaced_broker
 from tests.integration.graph_client_helpers import control_json, counts, faults, mail_for, seed
 from tests.integration.test_sender_support import (
     MAILBOX,
@@ -69,19 +67,6 @@ def test_a_lost_answer_fault_sends_and_answers_504(sim: SimHandle) -> None:
     assert len(sent_list(sim)) == 3
     assert counts(sim, MAILBOX)["folders"]["sentitems"] == 3
     assert control_json(sim, "GET", "/_sim/faults")["lose_send_responses"] == 0
-
-
-@pytest.fixture
-def broker(amqp_url: str, namespace: str) -> Iterator[Broker]:
-    with namespaced_broker(amqp_url, namespace) as b:
-        yield b
-
-
-@pytest.fixture
-def results(broker: Broker) -> Iterator[Results]:
-    reader = Results(broker)
-    yield reader
-    reader.delete()
 
 
 def test_a_job_whose_answer_was_lost_is_sent_once(

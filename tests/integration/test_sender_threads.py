@@ -4,11 +4,9 @@ References; Graph throttling delays jobs without failing or doubling them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import insert
 
 from libs.common.broker import Broker
@@ -16,7 +14,6 @@ from libs.common.db import ensure_schema, make_engine
 from libs.common.db.schema import record_messages, records
 from libs.common.db.threads import ThreadLookup
 from libs.graphsim.testing import SimHandle
-from tests.broker_helpers import namespaced_broker
 from tests.integration.test_sender_support import (
     MAILBOX,
     Results,
@@ -86,19 +83,6 @@ def test_thread_lookup_gives_the_last_answerable_mail_and_every_id(database_url:
         "<bounce@mx.example.org>",
     )
     assert missing is None
-
-
-@pytest.fixture
-def broker(amqp_url: str, namespace: str) -> Iterator[Broker]:
-    with namespaced_broker(amqp_url, namespace) as b:
-        yield b
-
-
-@pytest.fixture
-def results(broker: Broker) -> Iterator[Results]:
-    reader = Results(broker)
-    yield reader
-    reader.delete()
 
 
 def test_a_reply_to_a_record_threads_from_the_record(
