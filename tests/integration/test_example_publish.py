@@ -88,36 +88,14 @@ def test_the_example_publishes_a_job_and_prints_its_sent_result(
         amqp_url, namespace, f"sqlite:///{tmp_path / 'mailpipe.db'}", config, tmp_path / "blobs"
     )
     proc = start_sender(env, tmp_path / "sender.log")
+    job = (
+        *("--to", CUSTOMER, "--subject", "Hello from another system"),
+        *("--text", "Sent with plain pika.", "--job-id", "example-1", "--timeout", "90"),
+    )
     try:
-        done = run_example(
-            amqp_url,
-            namespace,
-            "--to",
-            CUSTOMER,
-            "--subject",
-            "Hello from another system",
-            "--text",
-            "Sent with plain pika.",
-            "--job-id",
-            "example-1",
-            "--timeout",
-            "90",
-        )
+        done = run_example(amqp_url, namespace, *job)
         # The same job id again: answered from the job log, not sent twice.
-        again = run_example(
-            amqp_url,
-            namespace,
-            "--to",
-            CUSTOMER,
-            "--subject",
-            "Hello from another system",
-            "--text",
-            "Sent with plain pika.",
-            "--job-id",
-            "example-1",
-            "--timeout",
-            "90",
-        )
+        again = run_example(amqp_url, namespace, *job)
     finally:
         stop_all([proc])
     assert done.returncode == 0, done.stderr + (tmp_path / "sender.log").read_text()
