@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 from typing import Any
 
 from libs.common.blobs import BlobStore
@@ -20,7 +21,7 @@ from libs.common.settings import MailpipeConfig
 from libs.graphsim.testing import SimHandle
 from services.fetcher.service import Fetcher
 from services.fetcher.state import DeltaState
-from tests.broker_helpers import Got, drain, wait_until
+from tests.broker_helpers import Got, drain, namespaced_broker, wait_until
 
 SUPPORT = "support@contoso.com"
 HELPDESK = "helpdesk@contoso.com"
@@ -146,6 +147,24 @@ class Rig:
             stop.set()
             thread.join(timeout=60)
         assert not thread.is_alive(), "the processed consumer did not stop"
+
+
+@contextmanager
+def open_rig(
+    sim: SimHandle, amqp_url: str, namespace: str, database_url: str, blob_dir: Path
+) -> Iterator[Rig]:
+    """A rig on the simulator, RabbitMQ in the test's namespace, and delta state in
+    ``database_url``; everything closed afterwards."""
+    state = DeltaState.open(database_url)
+    try:
+        with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
+            made = Rig(sim, broker, state, BlobStore(blob_dir))
+            try:
+                yield made
+            finally:
+                made.close()
+    finally:
+        state.close()
 
 
 def until(predicate: Any, timeout_s: float = 60.0) -> None:

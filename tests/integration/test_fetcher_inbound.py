@@ -9,12 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from libs.common.blobs import BlobStore
 from libs.common.contracts import InboundEmail
 from libs.graphsim.testing import SimHandle
-from services.fetcher.state import DeltaState
-from tests.broker_helpers import namespaced_broker
-from tests.integration.fetcher_rig import SUPPORT, Rig, mail
+from tests.integration.fetcher_rig import SUPPORT, Rig, mail, open_rig
 
 PDF = b"%PDF-1.4 fake pdf \x00\x01\x02" * 100
 PNG = b"\x89PNG\r\n\x1a\n fake image" * 10
@@ -24,12 +21,8 @@ PNG = b"\x89PNG\r\n\x1a\n fake image" * 10
 def rig(
     sim: SimHandle, amqp_url: str, namespace: str, database_url: str, tmp_path: Path
 ) -> Iterator[Rig]:
-    state = DeltaState.open(database_url)
-    with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
-        made = Rig(sim, broker, state, BlobStore(tmp_path / "blobs"))
+    with open_rig(sim, amqp_url, namespace, database_url, tmp_path / "blobs") as made:
         yield made
-        made.close()
-    state.close()
 
 
 def test_seeded_mail_reaches_the_ticketer_queue_with_its_contents(rig: Rig) -> None:

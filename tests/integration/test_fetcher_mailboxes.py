@@ -12,24 +12,18 @@ from prometheus_client import REGISTRY
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from libs.common.blobs import BlobStore
 from libs.common.settings import MailpipeConfig
 from libs.graphsim.testing import SimHandle
-from services.fetcher.state import DeltaState
-from tests.broker_helpers import namespaced_broker
-from tests.integration.fetcher_rig import HELPDESK, SUPPORT, Rig, mail, until
+from tests.integration.fetcher_rig import HELPDESK, SUPPORT, Rig, mail, open_rig, until
 
 WRONG_SECRET = "not-the-secret-0123456789"
 
 
 @pytest.fixture
 def rig(sim: SimHandle, amqp_url: str, namespace: str, tmp_path: Path) -> Iterator[Rig]:
-    state = DeltaState.open(f"sqlite:///{tmp_path / 'state.db'}")
-    with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
-        made = Rig(sim, broker, state, BlobStore(tmp_path / "blobs"))
+    database_url = f"sqlite:///{tmp_path / 'state.db'}"
+    with open_rig(sim, amqp_url, namespace, database_url, tmp_path / "blobs") as made:
         yield made
-        made.close()
-    state.close()
 
 
 def one_broken(rig: Rig) -> MailpipeConfig:

@@ -17,14 +17,11 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from libs.common.blobs import BlobStore
 from libs.common.graph import GraphMail
 from libs.graphsim.testing import SimHandle
 from services.fetcher.service import Fetcher
-from services.fetcher.state import DeltaState
 from services.fetcher.unpublishable import QUARANTINE_AFTER
-from tests.broker_helpers import namespaced_broker
-from tests.integration.fetcher_rig import SUPPORT, Rig, mail, until
+from tests.integration.fetcher_rig import SUPPORT, Rig, mail, open_rig, until
 
 RECOVERABLE = "recoverableitemsdeletions"
 QUARANTINE = "mailpipe-quarantine"
@@ -57,12 +54,9 @@ class CutSurrogates(httpx.BaseTransport):
 
 @pytest.fixture
 def rig(sim: SimHandle, amqp_url: str, namespace: str, tmp_path: Path) -> Iterator[Rig]:
-    state = DeltaState.open(f"sqlite:///{tmp_path / 'state.db'}")
-    with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
-        made = Rig(sim, broker, state, BlobStore(tmp_path / "blobs"))
+    database_url = f"sqlite:///{tmp_path / 'state.db'}"
+    with open_rig(sim, amqp_url, namespace, database_url, tmp_path / "blobs") as made:
         yield made
-        made.close()
-    state.close()
 
 
 def cutting_fetcher(rig: Rig) -> Fetcher:

@@ -10,24 +10,18 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from libs.common.blobs import BlobStore
 from libs.graphsim.testing import SimHandle
 from services.fetcher.service import Fetcher
-from services.fetcher.state import DeltaState
-from tests.broker_helpers import namespaced_broker
-from tests.integration.fetcher_rig import SUPPORT, Rig, mail, until
+from tests.integration.fetcher_rig import SUPPORT, Rig, mail, open_rig, until
 
 RECOVERABLE = "recoverableitemsdeletions"
 
 
 @pytest.fixture
 def rig(sim: SimHandle, amqp_url: str, namespace: str, tmp_path: Path) -> Iterator[Rig]:
-    state = DeltaState.open(f"sqlite:///{tmp_path / 'state.db'}")
-    with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
-        made = Rig(sim, broker, state, BlobStore(tmp_path / "blobs"))
+    database_url = f"sqlite:///{tmp_path / 'state.db'}"
+    with open_rig(sim, amqp_url, namespace, database_url, tmp_path / "blobs") as made:
         yield made
-        made.close()
-    state.close()
 
 
 def fetch(rig: Rig, fetcher: Fetcher, count: int) -> list:
