@@ -8,7 +8,6 @@ distributed service) and the embedded mode both use it. Nothing here runs at imp
 from __future__ import annotations
 
 import contextvars
-import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -19,9 +18,8 @@ from libs.common.blobs import BlobStore
 from libs.common.broker import routing_key
 from libs.common.contracts import OutboundEmail, OutboundResult
 from libs.common.db.threads import ThreadLookup
-from libs.common.graph import GraphMail, RetryPolicy
+from libs.common.graph import GraphPool
 from libs.common.service import Runtime, Wiring, bootstrap, run_wired
-from libs.common.settings import MailboxConfig
 from services.sender.config import SenderSettings, check_claim_timing
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import SenderPorts, SendHandler
@@ -30,34 +28,12 @@ from services.sender.joblog import JobLog
 log = structlog.get_logger("services.sender")
 
 
-class GraphPool:
-    """One GraphMail per mailbox, made on first use and shared by the handler's calls."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self._graph = runtime.config.graph
-        self._clients: dict[str, GraphMail] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, box: MailboxConfig) -> GraphMail:
-        with self._lock:
-            client = self._clients.get(box.address)
-            if client is None:
-                policy = RetryPolicy(budget_s=self._graph.max_retry_s)
-                client = GraphMail(self._graph, box, policy=policy)
-                self._clients[box.address] = client
-            return client
-
-    def close(self) -> None:
-        for client in self._clients.values():
-            client.close()
-
-
 def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler, GraphPool]:
     url = runtime.settings.database_url.get_secret_value()
     joblog = JobLog.open(url)
     threads = ThreadLookup(joblog.engine)  # the same database, read-only queries
     blobs = BlobStore(runtime.settings.blob_dir)
-    graphs = GraphPool(runtime)
+    graphs = GraphPool(runtime.config.graph)
     names = runtime.names
 
     def publish(result: OutboundResult) -> None:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from libs.common.broker import Broker
-    from libs.common.graph import GraphMail
+    from libs.common.graph import GraphPool
     from services.ticketer.store import RecordStore
 
 log = structlog.get_logger(__name__)
@@ -53,23 +53,22 @@ STATISTICS_EVERY_S = 5.0
 LOOKUP_RETRY_BUDGET_S = 10.0
 
 
-def user_fetcher(config: MailpipeConfig) -> Callable[[str, str], dict[str, Any]]:
-    """``fetch(mailbox, address)`` through that mailbox's app registration (one client each)."""
-    from libs.common.graph import GraphMail, RetryPolicy
-
-    clients: dict[str, GraphMail] = {}
-    lock = threading.Lock()
-    policy = RetryPolicy(budget_s=min(LOOKUP_RETRY_BUDGET_S, config.graph.max_retry_s))
+def user_fetcher(config: MailpipeConfig, graphs: GraphPool) -> Callable[[str, str], dict[str, Any]]:
+    """``fetch(mailbox, address)`` through that mailbox's app registration."""
 
     def fetch(mailbox: str, address: str) -> dict[str, Any]:
-        with lock:
-            client = clients.get(mailbox)
-            if client is None:
-                client = GraphMail(config.graph, config.mailbox(mailbox), policy=policy)
-                clients[mailbox] = client
-        return client.get_user(address, select=USER_SELECT)
+        return graphs(config.mailbox(mailbox)).get_user(address, select=USER_SELECT)
 
     return fetch
+
+
+def lookup_pool(config: MailpipeConfig) -> GraphPool:
+    """Graph clients for requester lookups: a short retry budget (enrichment must not hold a
+    record)."""
+    from libs.common.graph import GraphPool, RetryPolicy
+
+    budget_s = min(LOOKUP_RETRY_BUDGET_S, config.graph.max_retry_s)
+    return GraphPool(config.graph, RetryPolicy(budget_s=budget_s))
 
 
 def build_ticketer(
@@ -77,6 +76,7 @@ def build_ticketer(
     blob_dir: Path,
     broker: Broker,
     config: MailpipeConfig,
+    graphs: GraphPool,
     *,
     registry: CollectorRegistry | None = None,
 ) -> Ticketer:
@@ -85,7 +85,7 @@ def build_ticketer(
         BlobStore(blob_dir),
         BrokerOutbox(broker),
         config,
-        requesters=RequesterDirectory(store, user_fetcher(config)),
+        requesters=RequesterDirectory(store, user_fetcher(config, graphs)),
         metrics=TicketerMetrics(registry),
     )
 
@@ -150,19 +150,24 @@ def wire(runtime: Runtime) -> Wiring:
     """The ticketer on ``runtime``: schema brought up to date, store, handler, both loops."""
     from prometheus_client import REGISTRY
 
-    from libs.common.db import ensure_schema
     from services.ticketer.store import RecordStore
 
-    url = runtime.settings.database_url.get_secret_value()
-    ensure_schema(url)
-    store = RecordStore.open(url, migrate=False)
+    store = RecordStore.open(runtime.settings.database_url.get_secret_value())
+    graphs = lookup_pool(runtime.config)
     ticketer = build_ticketer(
-        store, runtime.settings.blob_dir, runtime.broker, runtime.config, registry=REGISTRY
+        store, runtime.settings.blob_dir, runtime.broker, runtime.config, graphs, registry=REGISTRY
     )
+    # Planner statistics only matter on PostgreSQL (statistics.py).
+    statistics = partial(keep_statistics, store) if store.dialect == "postgresql" else None
+
+    def close() -> None:
+        graphs.close()
+        store.close()
+
     return Wiring(
-        consumer_loops(runtime.broker, ticketer, runtime.stop, partial(keep_statistics, store)),
+        consumer_loops(runtime.broker, ticketer, runtime.stop, statistics),
         {"database": _database_check(store)},
-        store.close,
+        close,
     )
 
 

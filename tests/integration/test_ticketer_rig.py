@@ -33,9 +33,10 @@ from libs.common.contracts import (
     ProcessedEmail,
     RecordEvent,
 )
+from libs.common.graph import GraphPool
 from libs.common.settings import MailpipeConfig
 from libs.graphsim.testing import SimHandle
-from services.ticketer.app import build_ticketer, consumer_loops
+from services.ticketer.app import build_ticketer, consumer_loops, lookup_pool
 from services.ticketer.store import RecordStore
 from tests.broker_helpers import drain, names_for, wait_until
 
@@ -88,6 +89,7 @@ class Rig:
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     brokers: list[Broker] = field(default_factory=list)
+    pools: list[GraphPool] = field(default_factory=list)
     _processed: list[ProcessedEmail] = field(default_factory=list)
     _events: list[RecordEvent] = field(default_factory=list)
     _jobs: list[OutboundEmail] = field(default_factory=list)
@@ -97,8 +99,15 @@ class Rig:
         for _ in range(ticketers):
             broker = Broker(amqp_url, self.broker.names, heartbeat_s=10, prefetch=10)
             self.brokers.append(broker)
+            graphs = lookup_pool(self.config)
+            self.pools.append(graphs)
             ticketer = build_ticketer(
-                self.store, self.blobs.root, broker, self.config, registry=CollectorRegistry()
+                self.store,
+                self.blobs.root,
+                broker,
+                self.config,
+                graphs,
+                registry=CollectorRegistry(),
             )
             for name, loop in consumer_loops(broker, ticketer, self.stop):
                 thread = threading.Thread(target=loop, name=name, daemon=True)
@@ -150,6 +159,8 @@ class Rig:
             thread.join(timeout=60)
         for broker in self.brokers:
             broker.close()
+        for pool in self.pools:
+            pool.close()
 
 
 def _bind_events_queue(broker: Broker, name: str) -> None:

@@ -29,6 +29,7 @@ from libs.common.graph.models import (
     OutgoingAttachment,
     SendResult,
 )
+from libs.common.graph.pool import GraphPool
 
 __all__ = [
     "FULL_MESSAGE_SELECT",
@@ -45,6 +46,7 @@ __all__ = [
     "GraphNotFound",
     "GraphOutcomeUnknown",
     "GraphPermanentError",
+    "GraphPool",
     "GraphRetryableError",
     "GraphThrottled",
     "GraphUnavailable",
