@@ -40,8 +40,8 @@ from services.ticketer.store.models import ProcessedRow, RecordSummary, WriteRes
 
 log = structlog.get_logger(__name__)
 
-#: Message kinds of an appended email → the RecordEvent ``change`` it announces.
-_CHANGES = {"reply": "reply", "auto_reply": "auto_reply", "delivery_failure": "delivery_failure"}
+#: Message kinds of an appended email that are also the RecordEvent ``change`` it announces.
+_APPEND_CHANGES = frozenset({"reply", "auto_reply", "delivery_failure"})
 
 
 class BadMimeError(PermanentError):
@@ -104,7 +104,9 @@ class Ticketer:
                     with _bound(delivery):
                         self._handle(email, out, known)
         except Exception as exc:  # rolled back: nothing of it was published or counted
-            log.info("batch rolled back; handling its emails one by one", error=_name(exc))
+            log.info(
+                "batch rolled back; handling its emails one by one", error=exc.__class__.__name__
+            )
             return self._one_by_one(items)
         self._settle(out)
         return [None] * len(items)
@@ -248,7 +250,7 @@ class Ticketer:
         if email.internet_message_id:
             ref = self._store.find_message_by_internet_id(email.mailbox, email.internet_message_id)
             if ref is not None:
-                return _CHANGES.get(ref.kind, "reply")
+                return ref.kind if ref.kind in _APPEND_CHANGES else "reply"
         return "reply"
 
     def _event(
@@ -311,7 +313,3 @@ class Ticketer:
 
 def _bound(delivery: Delivery) -> Any:
     return bound_contextvars(correlation_id=delivery.correlation_id, message_id=delivery.message_id)
-
-
-def _name(exc: BaseException) -> str:
-    return exc.__class__.__name__

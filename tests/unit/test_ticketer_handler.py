@@ -229,9 +229,6 @@ class FakeStore:
         self.acks[job_id] = recipient
         return True
 
-    def ack_reserved(self, job_id: str) -> bool:
-        return job_id in self.acks
-
     def get_requester(self, address: str) -> Requester | None:
         return self.requesters.get(address)
 

@@ -57,9 +57,9 @@ class EmailWrites(StoreBase):
             return _writes.log(conn, msg.mailbox, graph_id, msg, "created", record.id, None, now)
 
         result = self._once(msg.mailbox, graph_id, work)
-        # The record as written, for its event: no read back. Only when this call made it
-        # (a race lost in an earlier round appends to ``made`` and is rolled back).
-        if result.created and made and made[-1].id == result.record_id:
+        # The record as written, for its event: no read back. ``created`` means the last
+        # round ran ``work`` to its end (a round that lost a race was rolled back).
+        if result.created:
             return replace(result, record=made[-1])
         return result
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from libs.common.db import statistics
 from libs.common.db._base import StoreBase
-from libs.common.db.schema import ack_log
 from services.ticketer.store import _rows, _sql
 from services.ticketer.store.models import RecordSummary
 
@@ -26,12 +25,6 @@ class Lookups(StoreBase):
         with self._read() as conn:
             row = conn.execute(_sql.RECORD_MAILBOX, {"b_id": record_id}).first()
         return str(row[0]) if row is not None else None
-
-    def ack_reserved(self, job_id: str) -> bool:
-        """Whether an auto-acknowledgement with this job id was reserved."""
-        with self._read() as conn:
-            row = conn.execute(select(ack_log.c.id).where(ack_log.c.job_id == job_id)).first()
-        return row is not None
 
     def ping(self) -> None:
         """One round trip to the database; raises ``StoreUnavailable`` when it is down."""

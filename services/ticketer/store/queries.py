@@ -15,7 +15,7 @@ from libs.common.db.schema import (
     record_messages,
     records,
 )
-from services.ticketer.store import _rows, _sql
+from services.ticketer.store import _rows, _sql, _writes
 from services.ticketer.store.models import (
     Attachment,
     DeliveryFailure,
@@ -34,10 +34,8 @@ MAX_LOOKUP_IDS = 250
 class RecordQueries(StoreBase):
     def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None:
         """The stored outcome of an email, so a redelivery republishes the same one."""
-        params = {"b_mailbox": rows.norm_address(mailbox), "b_graph_id": graph_id}
         with self._read() as conn:
-            row = conn.execute(_sql.PROCESSED, params).first()
-        return _rows.processed_row(row) if row is not None else None
+            return _writes.processed(conn, rows.norm_address(mailbox), graph_id)
 
     def processed_outcomes(
         self, keys: Sequence[tuple[str, str]]
@@ -59,13 +57,8 @@ class RecordQueries(StoreBase):
         return out
 
     def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None:
-        norm = rows.norm_mid(mid)
-        if norm is None:
-            return None
-        params = {"b_mailbox": rows.norm_address(mailbox), "b_mid": norm}
         with self._read() as conn:
-            row = conn.execute(_sql.MESSAGE_BY_MID, params).first()
-        return _rows.message_ref(row) if row is not None else None
+            return _writes.by_mid(conn, mailbox, mid)
 
     def find_record_by_message_ids(self, mailbox: str, ids: Sequence[str]) -> int | None:
         """The record holding any of ``ids`` (inbound or ours), preferring earlier ids.
