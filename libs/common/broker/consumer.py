@@ -18,7 +18,7 @@ import contextlib
 import contextvars
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from threading import Event
 from typing import Any, Generic, TypeVar
 
@@ -64,7 +64,6 @@ class _Batch:
     future: Future[list[Outcome]]
     #: A suspect: nothing else runs beside it.
     alone: bool = False
-    outcomes: list[Outcome] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -207,10 +206,8 @@ class ConsumerLoop(Generic[C]):
 
     def _settle(self, outlet: Outlet, batch: _Batch) -> None:
         """On the connection thread: carry out each outcome, then ack, job by job."""
-        if not batch.outcomes:
-            batch.outcomes = batch.future.result()
-        while batch.jobs:
-            job, outcome = batch.jobs[0], batch.outcomes[0]
+        for outcome in batch.future.result():
+            job = batch.jobs[0]
             with bound(job.delivery):
                 if outcome.action is Action.RETRY:
                     delayed = self._delayed if self._settings.memory else None
@@ -220,12 +217,13 @@ class ConsumerLoop(Generic[C]):
                 job.message.ack()
                 if outcome.action is Action.ACK:
                     log.debug("message acked", queue=self._queue.name)
-            batch.jobs.pop(0)
-            batch.outcomes.pop(0)
+            batch.jobs.pop(0)  # settled: _abandon hands back only what is left
 
     def _release_delayed(self, outlet: Outlet, *, everything: bool = False) -> None:
         """``memory://`` only: put due retries back on the work queue (all of them on stop,
         so that they are not held back while the process winds down)."""
+        if not self._settings.memory:
+            return  # over AMQP the retry tiers are queues: nothing is held here
 
         def send(body: bytes, properties: dict[str, Any], headers: dict[str, Any]) -> None:
             outlet.send("", self._queue.name, body, properties, headers, mandatory=True)

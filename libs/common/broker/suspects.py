@@ -18,12 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from libs.common.broker import policy
+from libs.common.broker.wire import redelivered
 
 
 def is_suspect(message: Any) -> bool:
     """Handed back at least once (a crash, or a stop, while it was unacked)."""
-    redelivered = bool((message.delivery_info or {}).get("redelivered"))
-    return policy.returns(message.headers or {}, redelivered) > 0
+    return policy.returns(message.headers or {}, redelivered(message)) > 0
 
 
 class Prefetch:

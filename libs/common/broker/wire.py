@@ -20,6 +20,12 @@ def body_of(message: Any) -> bytes:
     return body if isinstance(body, bytes) else str(body).encode("utf-8")
 
 
+def redelivered(message: Any) -> bool:
+    """The broker delivered this message before (it was handed back unsettled)."""
+    info = message.delivery_info or {}
+    return bool(info.get("redelivered") or getattr(message, "redelivered", False))
+
+
 def delivery_of(message: Any, queue: str) -> Delivery:
     headers = dict(message.headers or {})
     props = message.properties or {}
@@ -29,7 +35,7 @@ def delivery_of(message: Any, queue: str) -> Delivery:
         correlation_id=str(props.get("correlation_id") or ""),
         headers=headers,
         attempt=policy.attempt_of(headers),
-        redelivered=bool(info.get("redelivered") or getattr(message, "redelivered", False)),
+        redelivered=redelivered(message),
         routing_key=str(headers.get(policy.HEADER_ROUTING_KEY) or info.get("routing_key") or ""),
         queue=queue,
     )

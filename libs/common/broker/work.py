@@ -6,6 +6,7 @@ here, before the connection thread settles the batch)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -43,6 +44,7 @@ class Work(Generic[C]):
         self._handler = handler
         self._on_invalid = on_invalid
         self._on_dead = on_dead
+        self._tiers = len(queue.retries)
 
     def __call__(self, items: list[tuple[bytes, Delivery]]) -> list[Outcome]:
         """Parse, run the handler once, classify what happened: one outcome per item."""
@@ -67,9 +69,8 @@ class Work(Generic[C]):
                 results = call(self._handler, [(p, d) for _, p, d in valid])
         else:
             results = []
-        tiers = len(self._queue.retries)
         for (index, payload, delivery), failure in zip(valid, results, strict=True):
-            outcome = decide(failure, delivery.attempt, tiers)
+            outcome = decide(failure, delivery.attempt, self._tiers)
             if outcome.action is Action.DEAD:
                 with bound(delivery):
                     outcome = self._dead(payload, delivery, outcome)
@@ -89,14 +90,7 @@ class Work(Generic[C]):
                 queue=self._queue.name,
                 error=policy.error_text(exc),
             )
-            return Outcome(
-                Action.RETRY,
-                len(self._queue.retries) - 1,
-                reason=outcome.reason,
-                error=outcome.error,
-                hint=outcome.hint,
-                traceback=outcome.traceback,
-            )
+            return dataclasses.replace(outcome, action=Action.RETRY, tier=self._tiers - 1)
         return outcome
 
     def _invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> Outcome:
@@ -104,8 +98,8 @@ class Work(Generic[C]):
             try:
                 self._on_invalid(body, delivery, error)
             except BaseException as exc:  # the hook's own failure is retried like a handler's
-                return decide(exc, delivery.attempt, len(self._queue.retries))
-        return decide(error, delivery.attempt, len(self._queue.retries))
+                return decide(exc, delivery.attempt, self._tiers)
+        return decide(error, delivery.attempt, self._tiers)
 
 
 def bound(delivery: Delivery) -> Any:

@@ -108,15 +108,8 @@ def upsert(
     conn: Connection, table: Table, keys: list[str], values: dict[str, Any], update: list[str]
 ) -> None:
     """Insert, or update ``update`` columns of the row with the same ``keys`` — atomically."""
-    if conn.dialect.name == "postgresql":
-        pg = postgresql.insert(table).values(**values)
-        conn.execute(
-            pg.on_conflict_do_update(index_elements=keys, set_={c: pg.excluded[c] for c in update})
-        )
-    else:
-        lite = sqlite.insert(table).values(**values)
-        conn.execute(
-            lite.on_conflict_do_update(
-                index_elements=keys, set_={c: lite.excluded[c] for c in update}
-            )
-        )
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(**values)
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update})
+    )

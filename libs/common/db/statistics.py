@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
-from libs.common.db.engine import translate_errors
+from libs.common.db.engine import transaction
 
 #: Autovacuum's own rule, with a larger base: changes > BASE + FRACTION * live rows.
 BASE_CHANGES = 500
@@ -33,7 +33,7 @@ def refresh(engine: Engine, tables: Sequence[str]) -> list[str]:
     A no-op on anything but PostgreSQL (SQLite plans well enough from its indexes)."""
     if engine.dialect.name != "postgresql" or not tables:
         return []
-    with translate_errors(), engine.connect() as conn:
+    with transaction(engine, write=True) as conn:
         rows = conn.execute(_CHANGES, {"names": list(tables)}).all()
         stale = [
             str(name)
@@ -43,5 +43,4 @@ def refresh(engine: Engine, tables: Sequence[str]) -> list[str]:
         for name in stale:
             quoted = conn.dialect.identifier_preparer.quote(name)
             conn.execute(text(f"ANALYZE {quoted}"))
-        conn.commit()
     return stale
