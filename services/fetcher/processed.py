@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from urllib.parse import quote
 
 import structlog
 
 from libs.common.broker import Delivery
 from libs.common.contracts import ProcessedEmail
 from libs.common.errors import ConfigError, RetryableError
-from libs.common.graph import BatchOutcome, BatchRequest, GraphAuthError, GraphMail
+from libs.common.graph import BatchOutcome, GraphAuthError, GraphMail
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.fetcher import metrics
 from services.fetcher.domain import Step, plan_step
@@ -109,12 +108,7 @@ class ProcessedHandler:
         to_copy = [i for i in ids if (mailbox, i) not in self._copied]
         results: dict[str, Result] = {}
         if to_copy:
-            body = {"destinationId": graph.folder_id(folder)}
-            requests = [
-                BatchRequest(str(n), "POST", f"{_message_path(mailbox, gid)}/copy", body)
-                for n, gid in enumerate(to_copy)
-            ]
-            for gid, outcome in zip(to_copy, graph.batch(requests), strict=True):
+            for gid, outcome in graph.copy_many(to_copy, folder).items():
                 if outcome.outcome == "ok":
                     self._copied.add((mailbox, gid))
                 elif outcome.outcome == "not_found":
@@ -153,7 +147,3 @@ def _error(outcome: BatchOutcome) -> BaseException:
 
 def _auth_retryable(exc: GraphAuthError) -> RetryableError:
     return RetryableError(exc.message, code=exc.code, hint=exc.hint)
-
-
-def _message_path(mailbox: str, graph_id: str) -> str:
-    return f"/users/{quote(mailbox, safe='@')}/messages/{quote(graph_id, safe='')}"

@@ -218,10 +218,19 @@ class GraphMail:
 
     def move_many(self, message_ids: Iterable[str], folder: str) -> dict[str, BatchOutcome]:
         """Move by ``$batch``; an ``ok`` outcome's ``body["id"]`` is the new id."""
+        return self._move_or_copy_many("move", message_ids, folder)
+
+    def copy_many(self, message_ids: Iterable[str], folder: str) -> dict[str, BatchOutcome]:
+        """Copy by ``$batch``; an ``ok`` outcome's ``body["id"]`` is the copy's id."""
+        return self._move_or_copy_many("copy", message_ids, folder)
+
+    def _move_or_copy_many(
+        self, action: str, message_ids: Iterable[str], folder: str
+    ) -> dict[str, BatchOutcome]:
         ids = list(dict.fromkeys(message_ids))
         body = {"destinationId": self.folder_id(folder)}
         items = [
-            BatchRequest(str(i), "POST", f"{self._msg(mid)}/move", body)
+            BatchRequest(str(i), "POST", f"{self._msg(mid)}/{action}", body)
             for i, mid in enumerate(ids)
         ]
         return dict(zip(ids, self.batch(items), strict=True))
