@@ -49,7 +49,6 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sender-heartbeat", daemon=True)
         self.lost = False
-        self.beats = 0
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -84,7 +83,6 @@ class Heartbeat:
         except Exception as exc:  # the next beat may get through; the claim is not lost
             log.warning("could not refresh the job's claim", error=type(exc).__name__)
             return
-        self.beats += 1
         if not alive and not self.lost:
             self.lost = True
             log.warning("the job's claim was taken over; this sender will not send it")

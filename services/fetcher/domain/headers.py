@@ -48,7 +48,6 @@ OTHER_MARKERS = frozenset(
     }
 )
 _MAILPIPE_PREFIX = "x-mailpipe-"
-_MAX_OTHER = 50
 _MAX_MAILPIPE = 20
 #: References can be long; the oldest (the thread's root) and the newest matter most.
 _MAX_REFERENCES = 200
@@ -105,7 +104,7 @@ def extract_headers(raw: Iterable[Any] | None) -> MailHeaders:
         elif name.startswith(_MAILPIPE_PREFIX):
             if len(mailpipe) < _MAX_MAILPIPE or name in mailpipe:
                 mailpipe.setdefault(name, value)
-        elif name in OTHER_MARKERS and (len(other) < _MAX_OTHER or name in other):
+        elif name in OTHER_MARKERS:  # a fixed set of names: bounded by itself
             other.setdefault(name, value)
     in_reply_to = fields.get("in_reply_to")
     if in_reply_to is not None and not in_reply_to:
