@@ -18,8 +18,7 @@ from typing import cast
 
 MAILBOX = "support@contoso.com"
 
-#: A colleague in the (simulated) tenant: the ticketer finds her name and department in the
-#: directory.
+#: A colleague in the (simulated) tenant: the ticketer finds her name in the directory.
 COLLEAGUE = ("juergen.mueller@contoso.com", "Jürgen Müller")
 #: A customer address whose domain accepts nothing: the acknowledgement to it bounces.
 UNKNOWN = "sam.lee@nowhere.example"

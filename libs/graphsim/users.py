@@ -31,6 +31,7 @@ def user_json(user: User) -> dict[str, Any]:
         "displayName": user.display_name,
         "givenName": given or None,
         "jobTitle": None,
+        "department": None,
         "mail": user.address if user.mailbox is not None else None,
         "mobilePhone": None,
         "officeLocation": None,

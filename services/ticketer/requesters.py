@@ -30,7 +30,7 @@ log = structlog.get_logger(__name__)
 FetchUser = Callable[[str, str], dict[str, Any]]
 
 #: Graph ``$select`` for the lookup (every field is on Graph's and the simulator's user).
-USER_SELECT = ("id", "displayName", "mail", "userPrincipalName", "jobTitle")
+USER_SELECT = ("id", "displayName", "mail", "userPrincipalName", "jobTitle", "department")
 
 
 class RequesterDirectory:
