@@ -56,22 +56,52 @@ def make_message_id(mailbox: str, job_id: str, domain: str) -> str:
     return f"<{job_hash(mailbox, job_id)}@{check_message_id_domain(domain)}>"
 
 
+#: The longest Message-ID kept as it is, brackets included: what one header line, every contract
+#: field and every table column can hold (RFC 5322's 998-character line).
+MAX_MESSAGE_ID_CHARS = 998
+#: Longer ids (seen in the wild: 1,500 characters) become a digest in this reserved domain.
+LONG_ID_DOMAIN = "long-id.mailpipe.invalid"
+# Characters no header line may carry: controls (including the line breaks Python's email
+# package splits on) and lone surrogates, which no encoder can write.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]")
+
+
+def canonical_message_id(value: str | None) -> str | None:
+    """THE form of a Message-ID everywhere: contracts, tables, look-ups, comparisons.
+
+    Trimmed, control characters dropped, in angle brackets; ``None`` when nothing is left.
+    An id longer than :data:`MAX_MESSAGE_ID_CHARS` becomes ``<sha256…@long-id.mailpipe.invalid>``
+    (deterministic, so the same long id in a later References header still matches) instead
+    of being cut, which would leave an id that no longer ends in ``>`` and that each later
+    step would "repair" differently.
+    """
+    if value is None:
+        return None
+    inner = _UNSAFE.sub("", value).strip().strip("<>").strip()
+    if not inner:
+        return None
+    canonical = f"<{inner}>"
+    if len(canonical) <= MAX_MESSAGE_ID_CHARS:
+        return canonical
+    digest = hashlib.sha256(inner.encode("utf-8")).hexdigest()[:40]
+    return f"<{digest}@{LONG_ID_DOMAIN}>"
+
+
 def normalise_message_id(value: str) -> str | None:
     """``<id@host>`` from a bracketed or bare id; ``None`` when it is not a msg-id."""
     value = value.strip()
     found = _ID_RE.fullmatch(value)
-    if found:
-        return value
-    if value and "@" in value and not any(c in value for c in "<> \t"):
-        return f"<{value}>"
+    if found or (value and "@" in value and not any(c in value for c in "<> \t")):
+        return canonical_message_id(value)
     return None
 
 
 def split_message_ids(value: str) -> list[str]:
-    """Every msg-id in a header-like value (``<a@b> <c@d>``, or one bare ``a@b``)."""
-    found = [f"<{m}>" for m in _ID_RE.findall(value)]
+    """Every msg-id in a header-like value (``<a@b> <c@d>``, or one bare ``a@b``), each in
+    its canonical form."""
+    found = [canonical_message_id(m) for m in _ID_RE.findall(value)]
     if found:
-        return found
+        return list(dict.fromkeys(m for m in found if m))
     single = normalise_message_id(value)
     return [single] if single else []
 

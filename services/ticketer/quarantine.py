@@ -4,9 +4,11 @@ the inbox instead of coming back. ``mailpipe quarantine replay`` brings it back.
 
 from __future__ import annotations
 
+import dataclasses
+
 import structlog
 
-from libs.common.broker.policy import Action, Delivery, Outcome
+from libs.common.broker.policy import Action, Delivery, Outcome, error_text
 from libs.common.contracts import InboundEmail
 from libs.common.errors import ContractError
 from libs.common.settings import MailpipeConfig
@@ -27,16 +29,35 @@ class Quarantine:
         self._metrics = metrics
 
     def dead(self, email: InboundEmail, delivery: Delivery, outcome: Outcome) -> None:
-        """A valid email that could not be handled (permanent error, or retries used up)."""
-        self._quarantine(
-            email.mailbox,
-            email.graph_id,
-            outcome,
-            delivery.attempt,
-            email.folder,
-            email.internet_message_id,
-            email.subject,
-        )
+        """A valid email that could not be handled (permanent error, or retries used up).
+
+        If listing it with what the mail says fails (what broke the handler can break this
+        too: a value a table or a contract refuses), it is listed again with only its mailbox,
+        Graph id and the raw reason, so that a deterministic failure never keeps the mail
+        circling; only a failure of that, too (the database down), is retried."""
+        try:
+            self._quarantine(
+                email.mailbox,
+                email.graph_id,
+                outcome,
+                delivery.attempt,
+                email.folder,
+                email.internet_message_id,
+                email.subject,
+            )
+        except Exception as exc:
+            log.error(
+                "quarantine with the mail's details failed; listing it by its Graph id only",
+                mailbox=email.mailbox,
+                graph_id=email.graph_id,
+                error=error_text(exc),
+            )
+            bare = dataclasses.replace(
+                outcome, error=f"{outcome.error} [listing it in full failed: {error_text(exc)}]"
+            )
+            self._quarantine(
+                email.mailbox, email.graph_id, bare, delivery.attempt, email.folder, None, ""
+            )
 
     def invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> None:
         """An InboundEmail that breaks its contract: quarantine the mail when the body still

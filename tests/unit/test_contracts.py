@@ -145,6 +145,7 @@ _local = st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,15}", fullmatch=True).filter(
 )
 _domain = st.from_regex(r"[a-z0-9]{1,10}\.(com|org|de|example)", fullmatch=True)
 _address = st.builds(lambda lp, d: f"{lp}@{d}", _local, _domain)
+_message_id = st.builds(lambda lp, d: f"<{lp}@{d}>", _local, _domain)
 _addresses = st.lists(st.builds(Address, address=_address, name=_header_text), max_size=3)
 _times = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
@@ -166,7 +167,7 @@ _inbound = st.fixed_dictionaries(
         ),
         "headers": st.fixed_dictionaries(
             {
-                "references": st.lists(_header_text, max_size=3),
+                "references": st.lists(_message_id, max_size=3),
                 "in_reply_to": st.none() | _header_text,
             }
         ),

@@ -249,3 +249,28 @@ def test_plan_step_follows_the_mailbox_settings(
         quarantine_folder="mailpipe-quarantine",
     )
     assert step == expected
+
+
+def test_an_overlong_message_id_is_one_digest_in_every_field() -> None:
+    """A 1,500-character Message-ID used to be cut (losing its ``>``) and "repaired" again
+    later into a value no contract accepted; now every field carries the same digest."""
+    from libs.common.msgid import canonical_message_id
+
+    long_id = "<" + "m" * 1500 + "@customer.example>"
+    digest = canonical_message_id(long_id)
+    message = {
+        "id": "AAMk-long",
+        "internetMessageId": long_id,
+        "subject": "hello",
+        "internetMessageHeaders": [
+            {"name": "In-Reply-To", "value": long_id},
+            {"name": "References", "value": f"<root@a.example> {long_id}"},
+        ],
+    }
+    email = build_inbound(
+        message, mailbox="support@contoso.com", folder="inbox", fetched_at=datetime.now(UTC)
+    )
+    assert email.internet_message_id == digest
+    assert email.headers.in_reply_to == digest
+    assert email.headers.references == ("<root@a.example>", digest)
+    assert type(email).from_json(email.to_json()) == email

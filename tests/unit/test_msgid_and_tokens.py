@@ -105,3 +105,50 @@ def test_is_our_message_id() -> None:
     assert not is_our_message_id("<@mailpipe.contoso.com>", "mailpipe.contoso.com")
     assert not is_our_message_id(None, "mailpipe.contoso.com")
     assert not is_our_message_id("garbage", "mailpipe.contoso.com")
+
+
+# --- the one canonical form of a Message-ID ---------------------------------------------------
+
+
+def test_canonical_message_id_brackets_trims_and_drops_control_characters() -> None:
+    from libs.common.msgid import canonical_message_id
+
+    assert canonical_message_id(" <a@b> ") == "<a@b>"
+    assert canonical_message_id("a@b") == "<a@b>"
+    assert canonical_message_id("<a\x00@b\x0b>") == "<a@b>"
+    assert canonical_message_id("<a@b\ud800>") == "<a@b>"
+    assert canonical_message_id(" <> ") is None
+    assert canonical_message_id(None) is None
+
+
+def test_an_overlong_message_id_becomes_a_stable_digest_that_fits_every_field() -> None:
+    from libs.common.contracts import ProcessedEmail
+    from libs.common.msgid import LONG_ID_DOMAIN, MAX_MESSAGE_ID_CHARS, canonical_message_id
+
+    long_id = "<" + "x" * 1500 + "@example.com>"
+    canonical = canonical_message_id(long_id)
+    assert canonical is not None and canonical.endswith(f"@{LONG_ID_DOMAIN}>")
+    assert len(canonical) <= MAX_MESSAGE_ID_CHARS
+    # Cut or bare, brackets or not: the same id always gives the same canonical form.
+    assert canonical_message_id(long_id.strip("<>")) == canonical
+    assert canonical_message_id(canonical) == canonical
+    assert canonical_message_id("<" + "y" * 1500 + "@example.com>") != canonical
+    # A contract given the raw id carries the canonical one (it used to fail validation).
+    done = ProcessedEmail.model_validate(
+        {
+            "mailbox": "support@contoso.com",
+            "graph_id": "g1",
+            "internet_message_id": long_id,
+            "outcome": "created",
+            "record_id": 1,
+            "processed_at": "2026-01-01T00:00:00Z",
+        }
+    )
+    assert done.internet_message_id == canonical
+
+
+def test_split_message_ids_gives_canonical_ids_once_each() -> None:
+    from libs.common.msgid import canonical_message_id, split_message_ids
+
+    long_id = "<" + "z" * 1200 + "@example.com>"
+    assert split_message_ids(f"<a@b> {long_id} <a@b>") == ["<a@b>", canonical_message_id(long_id)]

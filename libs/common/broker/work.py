@@ -28,6 +28,9 @@ InvalidHook = Callable[[bytes, Delivery, ContractError], None]
 #: error, or retries used up), so the service can make the loss visible to the user: the
 #: ticketer quarantines the mail, the sender publishes a ``failed`` result.
 DeadHook = Callable[[C, Delivery, Outcome], None]
+#: Passes through the last retry tier a failing dead hook gets (a database outage heals in
+#: that time) before its message is parked in the dead-letter queue without it.
+HOOK_RETRIES = 5
 
 
 class Work(Generic[C]):
@@ -85,6 +88,17 @@ class Work(Generic[C]):
         try:
             self._on_dead(payload, delivery, outcome)
         except BaseException as exc:
+            if delivery.attempt >= self._tiers + HOOK_RETRIES:
+                # A hook that fails every time must not keep its message circling for ever:
+                # park it where an operator looks (the dead-letter queue), loudly.
+                log.error(
+                    "dead-letter hook kept failing; message parked in the dead-letter queue",
+                    queue=self._queue.name,
+                    dead_letter_queue=self._queue.dead,
+                    attempts=delivery.attempt,
+                    error=policy.error_text(exc),
+                )
+                return outcome
             log.error(
                 "dead-letter hook failed; retrying the message later",
                 queue=self._queue.name,

@@ -5,9 +5,18 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from libs.common.errors import ContractError
+from libs.common.msgid import canonical_message_id
 
 # Field limits are part of the public contract (and of the generated JSON Schemas).
 MAX_HEADER_VALUE_CHARS = 998  # RFC 5322 line limit
@@ -80,6 +89,28 @@ IdStr = Annotated[
     ),
     Field(min_length=1, max_length=MAX_ID_CHARS),
 ]
+
+
+def _message_id(value: object) -> object:
+    """Every contract carries Message-IDs in the one canonical form (libs/common/msgid.py), so
+    that a value a producer took from a mail can never fail a later contract's bounds."""
+    if not isinstance(value, str):
+        return value
+    canonical = canonical_message_id(value)
+    if canonical is None:
+        raise ValueError("not a Message-ID: nothing is left of it once trimmed")
+    return canonical
+
+
+MessageIdStr = Annotated[
+    str,
+    BeforeValidator(_message_id),
+    WithJsonSchema(
+        {"type": "string", "maxLength": MAX_HEADER_VALUE_CHARS, "pattern": HEADER_VALUE_PATTERN}
+    ),
+    Field(max_length=MAX_HEADER_VALUE_CHARS),
+]
+
 ExtraHeaderName = Annotated[
     str,
     AfterValidator(check_extra_header_name),

@@ -6,7 +6,13 @@ from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from libs.common.contracts._base import Address, Contract, EmailAddressStr, HeaderStr, SubjectStr
+from libs.common.contracts._base import (
+    Address,
+    Contract,
+    EmailAddressStr,
+    MessageIdStr,
+    SubjectStr,
+)
 
 
 class RecordEvent(Contract):
@@ -24,5 +30,5 @@ class RecordEvent(Contract):
     message_count: int = Field(ge=0)
     #: What changed: ``new_request``, ``reply``, ``auto_reply``, ``delivery_failure``, ``outbound``.
     change: Literal["new_request", "reply", "auto_reply", "delivery_failure", "outbound"]
-    internet_message_id: HeaderStr | None = None
+    internet_message_id: MessageIdStr | None = None
     occurred_at: AwareDatetime

@@ -18,6 +18,7 @@ from libs.common.contracts._base import (
     EmailAddressStr,
     HeaderStr,
     IdStr,
+    MessageIdStr,
     Model,
     SubjectStr,
 )
@@ -39,7 +40,7 @@ class MailHeaders(Model):
     """The headers that threading, loop and bounce detection need; absent ones are ``None``."""
 
     in_reply_to: HeaderStr | None = None
-    references: tuple[HeaderStr, ...] = Field(default=(), max_length=200)
+    references: tuple[MessageIdStr, ...] = Field(default=(), max_length=200)
     auto_submitted: HeaderStr | None = None
     precedence: HeaderStr | None = None
     x_auto_response_suppress: HeaderStr | None = None
@@ -72,7 +73,7 @@ class InboundEmail(Contract):
     folder: HeaderStr = "inbox"
     #: Graph's immutable id of the message in the mailbox.
     graph_id: IdStr
-    internet_message_id: HeaderStr | None = None
+    internet_message_id: MessageIdStr | None = None
     conversation_id: HeaderStr | None = None
     received_at: AwareDatetime
     fetched_at: AwareDatetime

@@ -21,6 +21,7 @@ from libs.common.contracts._base import (
     ExtraHeaderName,
     HeaderStr,
     IdStr,
+    MessageIdStr,
     Model,
     SubjectStr,
 )
@@ -82,8 +83,8 @@ class OutboundEmail(Contract):
     text: BodyStr | None = None
     html: BodyStr | None = None
     attachments: tuple[OutboundAttachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
-    in_reply_to: HeaderStr | None = None
-    references: tuple[HeaderStr, ...] = Field(default=(), max_length=200)
+    in_reply_to: MessageIdStr | None = None
+    references: tuple[MessageIdStr, ...] = Field(default=(), max_length=200)
     record_id: int | None = Field(default=None, ge=1)
     #: Extra headers; only ``X-`` names.
     headers: dict[ExtraHeaderName, HeaderStr] = Field(
@@ -137,7 +138,7 @@ class OutboundResult(Contract):
     attempts: int = Field(default=1, ge=0)
     record_id: int | None = Field(default=None, ge=1)
     #: The Internet Message-ID that was sent (``sent`` only).
-    internet_message_id: HeaderStr | None = None
+    internet_message_id: MessageIdStr | None = None
     #: The address the mail went out as.
     sent_as: EmailAddressStr | None = None
     graph_request_id: HeaderStr | None = None
@@ -151,8 +152,8 @@ class OutboundResult(Contract):
     subject: SubjectStr | None = None
     to: tuple[Address, ...] = Field(default=(), max_length=MAX_RECIPIENTS)
     cc: tuple[Address, ...] = Field(default=(), max_length=MAX_RECIPIENTS)
-    in_reply_to: HeaderStr | None = None
-    references: tuple[HeaderStr, ...] = Field(default=(), max_length=200)
+    in_reply_to: MessageIdStr | None = None
+    references: tuple[MessageIdStr, ...] = Field(default=(), max_length=200)
     text: BodyStr | None = None
     finished_at: AwareDatetime
 

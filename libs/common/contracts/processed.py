@@ -6,7 +6,13 @@ from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from libs.common.contracts._base import Contract, EmailAddressStr, HeaderStr, IdStr
+from libs.common.contracts._base import (
+    Contract,
+    EmailAddressStr,
+    HeaderStr,
+    IdStr,
+    MessageIdStr,
+)
 
 Outcome = Literal["created", "appended", "ignored", "quarantined"]
 
@@ -20,7 +26,7 @@ class ProcessedEmail(Contract):
     mailbox: EmailAddressStr
     folder: HeaderStr = "inbox"
     graph_id: IdStr
-    internet_message_id: HeaderStr | None = None
+    internet_message_id: MessageIdStr | None = None
     outcome: Outcome
     record_id: int | None = Field(default=None, ge=1)
     #: Why it was ignored or quarantined (``auto_reply``, ``loop``, ``bounce``, …).

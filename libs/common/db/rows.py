@@ -8,16 +8,14 @@ from typing import Any
 from sqlalchemy import Row, RowMapping
 from sqlalchemy.engine import CursorResult
 
+from libs.common.msgid import canonical_message_id
+
 
 def norm_mid(value: str | None) -> str | None:
-    """A Message-ID as stored and looked up: trimmed, in angle brackets.
-
-    Graph gives ``<id@host>``; some callers strip the brackets. One form makes both match.
-    """
-    if value is None:
-        return None
-    value = value.strip().strip("<>").strip()
-    return f"<{value}>" if value else None
+    """A Message-ID as stored and looked up: :func:`libs.common.msgid.canonical_message_id`,
+    the one form every contract and table uses (Graph gives ``<id@host>``; some callers strip
+    the brackets; a few senders write ids longer than a column)."""
+    return canonical_message_id(value)
 
 
 def norm_mids(values: Iterable[str]) -> list[str]:

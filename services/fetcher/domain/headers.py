@@ -85,6 +85,22 @@ def _references(values: list[str]) -> tuple[str, ...]:
     return tuple(ids)
 
 
+def _in_reply_to(value: str | None) -> str | None:
+    """The ids of In-Reply-To in their canonical form (an overlong one as its digest, which a
+    later References header names the same way); a value without ids is kept as it is, cut."""
+    if value is None:
+        return None
+    ids = split_message_ids(value)
+    if not ids:
+        return value[:MAX_HEADER_VALUE_CHARS] or None
+    kept: list[str] = []
+    for mid in ids:
+        if len(" ".join([*kept, mid])) > MAX_HEADER_VALUE_CHARS:
+            break
+        kept.append(mid)
+    return " ".join(kept)
+
+
 def extract_headers(raw: Iterable[Any] | None) -> MailHeaders:
     """``MailHeaders`` from Graph's ``[{"name", "value"}, …]`` (absent → empty headers).
 
@@ -99,6 +115,8 @@ def extract_headers(raw: Iterable[Any] | None) -> MailHeaders:
         value = full[:MAX_HEADER_VALUE_CHARS]
         if name == "references":
             references.append(full)
+        elif name == "in-reply-to":  # cut only once split into ids: see _in_reply_to
+            fields.setdefault("in_reply_to", full)
         elif name in _NAMED:
             fields.setdefault(_NAMED[name], value)
         elif name.startswith(_MAILPIPE_PREFIX):
@@ -106,9 +124,9 @@ def extract_headers(raw: Iterable[Any] | None) -> MailHeaders:
                 mailpipe.setdefault(name, value)
         elif name in OTHER_MARKERS:  # a fixed set of names: bounded by itself
             other.setdefault(name, value)
-    in_reply_to = fields.get("in_reply_to")
-    if in_reply_to is not None and not in_reply_to:
-        fields.pop("in_reply_to")
+    in_reply_to = _in_reply_to(fields.pop("in_reply_to", None))
+    if in_reply_to:
+        fields["in_reply_to"] = in_reply_to
     return MailHeaders(
         **fields, references=_references(references), other=other, x_mailpipe=mailpipe
     )

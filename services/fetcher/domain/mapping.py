@@ -19,7 +19,8 @@ from libs.common.contracts._base import (
     MAX_RECIPIENTS,
     check_address,
 )
-from services.fetcher.domain.headers import clean_value, extract_headers
+from libs.common.msgid import canonical_message_id
+from services.fetcher.domain.headers import clean_value, extract_headers, unfold
 
 #: What the fetcher asks Graph for per message (delta with ``$select``): exactly what an
 #: InboundEmail needs, so that large pages stay small.
@@ -164,7 +165,7 @@ def build_inbound(
         mailbox=mailbox,
         folder=folder,
         graph_id=str(message["id"]),
-        internet_message_id=_optional(message.get("internetMessageId")),
+        internet_message_id=canonical_message_id(unfold(message.get("internetMessageId"))),
         conversation_id=_optional(message.get("conversationId")),
         received_at=parse_time(message.get("receivedDateTime"), fetched),
         fetched_at=fetched,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-_MSGID_RE = re.compile(r"<([^<>\s]+)>")
+from libs.common.msgid import split_message_ids
 
 
 @dataclass(frozen=True)
@@ -85,14 +84,11 @@ class MailFacts:
 
 
 def message_ids(value: str | None) -> tuple[str, ...]:
-    """Every ``<id>`` in a header value, with brackets; a bare id without brackets is kept."""
+    """Every ``<id>`` in a header value, in the canonical form (libs/common/msgid.py) that the
+    contracts and tables use; a bare id without brackets is kept."""
     if not value:
         return ()
-    found = tuple(f"<{m}>" for m in _MSGID_RE.findall(value))
-    if found:
-        return found
-    bare = value.strip()
-    return (f"<{bare}>",) if bare and " " not in bare and "@" in bare else ()
+    return tuple(split_message_ids(value))
 
 
 def first_message_id(value: str | None) -> str | None:
