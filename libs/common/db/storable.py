@@ -1,0 +1,66 @@
+"""Column types that store any text the mail brought, on both databases.
+
+PostgreSQL refuses NUL in text (``A string literal cannot contain NUL (0x00) characters``) and
+no driver can encode a lone surrogate (what Python's email package keeps of an undecodable
+byte). Either would make a mail impossible to store, every time it is retried. These types
+replace such characters with U+FFFD REPLACEMENT CHARACTER as values are bound, in one place for
+every table, so that what a mail says can never make it unstorable (docs/records.md).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(value: str) -> str:
+    """``value`` with NUL and lone surrogates replaced (one scan when there are none)."""
+    return _UNSTORABLE.sub(REPLACEMENT, value) if _UNSTORABLE.search(value) else value
+
+
+def storable_json(value: Any) -> Any:
+    """Every string inside a JSON value (keys too) made storable."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable_json(k): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(v) for v in value]
+    return value
+
+
+class StoredString(TypeDecorator[str]):
+    """``String(length)`` that stores what a database would refuse as U+FFFD."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return storable(value) if isinstance(value, str) else value
+
+
+class StoredText(TypeDecorator[str]):
+    """``Text`` that stores what a database would refuse as U+FFFD."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return storable(value) if isinstance(value, str) else value
+
+
+class StoredJSON(TypeDecorator[Any]):
+    """``JSON`` whose strings are made storable (PostgreSQL's JSON refuses ``\\u0000`` too)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return storable_json(value)

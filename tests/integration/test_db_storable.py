@@ -1,0 +1,41 @@
+"""Text a database refuses (NUL on PostgreSQL, lone surrogates everywhere) is stored as U+FFFD,
+on both backends, in every kind of column: a mail can always become a record."""
+
+from __future__ import annotations
+
+from services.ticketer.store import Party, RecordStore
+from tests.db_fixtures import inbound
+
+ODD = "a\x00b\ud800c"
+STORED = "a\ufffdb\ufffdc"
+
+
+def test_nul_and_lone_surrogates_are_stored_as_replacement_characters(store: RecordStore) -> None:
+    msg = inbound(
+        1,
+        subject=f"subject {ODD}",
+        body_text=f"body {ODD}",
+        body_html=f"<p>{ODD}</p>",
+        from_=Party("user1@customer.example", f"User {ODD}"),
+        references=(f"<ref{ODD}@x.example>",),
+    )
+    result = store.create_record_with_message(msg)
+    assert result.created and result.record_id is not None
+    record = store.get_record(result.record_id)
+    assert record is not None
+    assert record.record.subject == f"subject {STORED}"
+    [message] = record.messages
+    assert message.body_text == f"body {STORED}"
+    assert message.body_html == f"<p>{STORED}</p>"
+    assert message.from_ is not None and message.from_.name == f"User {STORED}"
+    # Every character the mail had is still there: only the unstorable ones are replaced.
+    assert "\x00" not in repr(record)
+
+
+def test_a_quarantine_entry_with_a_nul_in_its_subject_is_stored(store: RecordStore) -> None:
+    result = store.quarantine_email(
+        "help@example.com", "AAMk-9", "store_error", detail=f"detail {ODD}", subject=ODD
+    )
+    assert result.fresh and result.processed.outcome == "quarantined"
+    [entry] = store.list_quarantine()
+    assert entry.subject == STORED and entry.detail == f"detail {STORED}"
