@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from libs.common.db.schema import (
     delivery_failures,
     record_attachments,
 )
+from libs.common.db.storable import storable
 from services.ticketer.store import _rows, _sql
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import (
@@ -53,14 +55,50 @@ def by_mid(conn: Connection, mailbox: str, mid: str | None) -> MessageRef | None
     return _rows.message_ref(row) if row is not None else None
 
 
-def duplicate(conn: Connection, msg: NewMessage, now: datetime) -> ProcessedRow | None:
-    """A copy of a mail already stored (same Message-ID, other Graph id) is logged, not stored."""
-    existing = by_mid(conn, msg.mailbox, msg.internet_message_id)
+#: The flag (``processed_log.reason``) of a mail stored without its Message-ID because another
+#: mail with other content already holds that id.
+REUSED_MESSAGE_ID = "message_id_reused"
+
+
+def duplicate(
+    conn: Connection, msg: NewMessage, now: datetime
+) -> tuple[ProcessedRow | None, NewMessage, str | None]:
+    """A copy of a mail already stored (same Message-ID, other Graph id, same content) is
+    logged ``ignored``/``duplicate``, not stored: ``(row, msg, None)``.
+
+    A mail that only reuses a stored Message-ID (another sender, subject or body: a broken
+    client, a careless script, a spoof) is not a copy and must not be lost: it is stored
+    without that id, under the flag :data:`REUSED_MESSAGE_ID`: ``(None, msg', flag)``.
+    Otherwise ``(None, msg, None)``.
+    """
+    mid = rows.norm_mid(msg.internet_message_id)
+    if mid is None:
+        return None, msg, None
+    params = {"b_mailbox": rows.norm_address(msg.mailbox), "b_mid": mid}
+    existing = conn.execute(_sql.MESSAGE_BY_MID, params).first()
     if existing is None:
-        return None
+        return None, msg, None
+    if not _same_content(rows.mapping(existing), msg):
+        return None, replace(msg, internet_message_id=None), REUSED_MESSAGE_ID
     assert msg.graph_id is not None
-    reason = "duplicate"
-    return log(conn, msg.mailbox, msg.graph_id, msg, "ignored", existing.record_id, reason, now)
+    record_id = int(existing.record_id)
+    row = log(conn, msg.mailbox, msg.graph_id, msg, "ignored", record_id, "duplicate", now)
+    return row, msg, None
+
+
+def _same_content(stored: Any, msg: NewMessage) -> bool:
+    """The same mail: sender, subject and body as stored (compared as the store keeps text)."""
+    sender = rows.norm_address(msg.from_.address) if msg.from_ else None
+    return (
+        stored["from_address"] == sender
+        and stored["subject"] == storable(msg.subject)
+        and stored["body_text"] == _stored(msg.body_text)
+        and stored["body_html"] == _stored(msg.body_html)
+    )
+
+
+def _stored(value: str | None) -> str | None:
+    return storable(value) if value is not None else None
 
 
 def insert_record(

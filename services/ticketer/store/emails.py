@@ -6,8 +6,11 @@ already handled returns the stored outcome (``fresh=False``). Two ticketers hand
 email at once both pass that read; the unique constraints let only one commit, and the loser's
 ``IntegrityError`` sends it round again, where it reads the winner's outcome.
 
-An email whose Message-ID is already stored under another Graph id (a copy of the same mail)
-is logged as ``ignored`` with reason ``duplicate`` and the existing record's id.
+An email whose Message-ID is already stored under another Graph id is either a copy of the same
+mail (same sender, subject and body), logged as ``ignored`` with reason ``duplicate`` and the
+existing record's id, or another mail that reuses the id: stored like any other (created or
+appended as its threading says) but without that Message-ID, flagged ``message_id_reused`` in
+its log row, so that its content is never lost.
 """
 
 from __future__ import annotations
@@ -48,13 +51,13 @@ class EmailWrites(StoreBase):
         made: list[RecordSummary] = []
 
         def work(conn: Connection, now: datetime) -> ProcessedRow:
-            dup = _writes.duplicate(conn, msg, now)
+            dup, stored, flag = _writes.duplicate(conn, msg, now)
             if dup is not None:
                 return dup
-            record = _writes.insert_record(conn, msg, subject, requester, now)
+            record = _writes.insert_record(conn, stored, subject, requester, now)
             made.append(record)
-            _writes.insert_message(conn, record.id, msg, now)
-            return _writes.log(conn, msg.mailbox, graph_id, msg, "created", record.id, None, now)
+            _writes.insert_message(conn, record.id, stored, now)
+            return _writes.log(conn, msg.mailbox, graph_id, msg, "created", record.id, flag, now)
 
         result = self._once(msg.mailbox, graph_id, work)
         # The record as written, for its event: no read back. ``created`` means the last
@@ -73,12 +76,12 @@ class EmailWrites(StoreBase):
         graph_id = _writes.inbound(msg)
 
         def work(conn: Connection, now: datetime) -> ProcessedRow:
-            dup = _writes.duplicate(conn, msg, now)
+            dup, stored, flag = _writes.duplicate(conn, msg, now)
             if dup is not None:
                 return dup
             _writes.touch_record(conn, record_id, reopen=reopen, now=now)
-            _writes.insert_message(conn, record_id, msg, now)
-            return _writes.log(conn, msg.mailbox, graph_id, msg, "appended", record_id, None, now)
+            _writes.insert_message(conn, record_id, stored, now)
+            return _writes.log(conn, msg.mailbox, graph_id, msg, "appended", record_id, flag, now)
 
         return self._once(msg.mailbox, graph_id, work)
 
