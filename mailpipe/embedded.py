@@ -101,7 +101,12 @@ class Embedded:
 
     def _wait_for_quiet_queues(self) -> None:
         names = self.runtime.names
-        queues = [names.ticketer.name, names.ticketer_results.name, names.sender.name]
+        queues = [
+            names.ticketer.name,
+            names.ticketer_results.name,
+            names.ticketer_quarantine.name,
+            names.sender.name,
+        ]
         deadline = time.monotonic() + self.drain_timeout_s
         quiet = 0
         left: dict[str, int] = {}

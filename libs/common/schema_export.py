@@ -17,6 +17,7 @@ from libs.common.contracts import (
     OutboundEmail,
     OutboundResult,
     ProcessedEmail,
+    QuarantinedEmail,
     RecordEvent,
 )
 
@@ -29,6 +30,7 @@ _ALL: tuple[type[Contract], ...] = (
     OutboundEmail,
     OutboundResult,
     RecordEvent,
+    QuarantinedEmail,
 )
 
 
@@ -52,6 +54,14 @@ _CHANNELS: tuple[tuple[str, str, str, type[Contract], str, str], ...] = (
     ("outboundEmail", "outbound", "outbound.{mailbox}", OutboundEmail, "any system", "sender"),
     ("outboundResult", "events", "outbound.{status}", OutboundResult, "sender", "anyone"),
     ("recordEvent", "events", "record.{event}", RecordEvent, "ticketer", "anyone"),
+    (
+        "quarantinedEmail",
+        "inbound",
+        "quarantined.{mailbox}",
+        QuarantinedEmail,
+        "fetcher",
+        "ticketer",
+    ),
 )
 
 
@@ -77,6 +87,7 @@ def asyncapi(names: Names | None = None) -> dict[str, Any]:
         "processedEmail": names.fetcher_processed,
         "outboundEmail": names.sender,
         "outboundResult": names.ticketer_results,
+        "quarantinedEmail": names.ticketer_quarantine,
     }
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}

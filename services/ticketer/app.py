@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from libs.common.blobs import BlobStore
-from libs.common.contracts import InboundEmail, OutboundResult
+from libs.common.contracts import InboundEmail, OutboundResult, QuarantinedEmail
 from libs.common.errors import MailpipeError
 from libs.common.service import Runtime, Wiring
 from libs.common.settings import MailpipeConfig
@@ -114,9 +114,18 @@ def consumer_loops(
     def results() -> None:
         broker.consume(names.ticketer_results, OutboundResult, ticketer.handle_result, stop=stop)
 
+    def quarantined() -> None:
+        broker.consume(
+            names.ticketer_quarantine, QuarantinedEmail, ticketer.handle_quarantined, stop=stop
+        )
+
     # Each loop runs in a copy of the caller's context, so its log lines keep what bootstrap
     # bound there (the service name): threads do not inherit context variables.
-    loops: list[Loop] = [("ticketer-inbound", inbound), ("ticketer-results", results)]
+    loops: list[Loop] = [
+        ("ticketer-inbound", inbound),
+        ("ticketer-results", results),
+        ("ticketer-quarantine", quarantined),
+    ]
     if statistics is not None:
         loops.append(("ticketer-statistics", partial(statistics, stop)))
     return [(name, partial(contextvars.copy_context().run, fn)) for name, fn in loops]

@@ -21,7 +21,7 @@ import structlog
 from structlog.contextvars import bound_contextvars
 
 from libs.common.broker.policy import Delivery, Outcome
-from libs.common.contracts import InboundEmail, OutboundResult
+from libs.common.contracts import InboundEmail, OutboundResult, QuarantinedEmail
 from libs.common.db import utcnow
 from libs.common.errors import ContractError, MailpipeError, PermanentError
 from libs.common.settings import MailboxConfig, MailpipeConfig
@@ -159,6 +159,10 @@ class Ticketer:
     def on_invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> None:
         """An InboundEmail that breaks its contract: quarantined when its body names it."""
         self._quarantine.invalid(body, delivery, error)
+
+    def handle_quarantined(self, event: QuarantinedEmail, delivery: Delivery | None = None) -> None:
+        """Mail the fetcher quarantined itself: listed with the ticketer's own entries."""
+        self._quarantine.from_fetcher(event)
 
     # -- sent results ----------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import dataclasses
 import structlog
 
 from libs.common.broker.policy import Action, Delivery, Outcome, error_text
-from libs.common.contracts import InboundEmail
+from libs.common.contracts import InboundEmail, QuarantinedEmail
 from libs.common.errors import ContractError
 from libs.common.settings import MailpipeConfig
 from services.ticketer import convert
@@ -57,6 +57,29 @@ class Quarantine:
             )
             self._quarantine(
                 email.mailbox, email.graph_id, bare, delivery.attempt, email.folder, None, ""
+            )
+
+    def from_fetcher(self, event: QuarantinedEmail) -> None:
+        """The fetcher moved a mail it could not read or publish to the quarantine folder:
+        list it beside the ticketer's own entries (the mail is already moved: nothing is
+        published back). Idempotent per (mailbox, Graph id), like every quarantine."""
+        result = self._store.quarantine_email(
+            event.mailbox,
+            event.graph_id,
+            event.reason,
+            detail=event.detail,
+            attempts=event.failures,
+            folder=event.folder,
+            internet_message_id=event.internet_message_id,
+            subject=event.subject,
+        )
+        if result.fresh:
+            self._metrics.quarantined.labels(event.mailbox).inc()
+            log.info(
+                "mail quarantined by the fetcher listed",
+                mailbox=event.mailbox,
+                graph_id=event.graph_id,
+                reason=event.reason,
             )
 
     def invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> None:

@@ -152,7 +152,9 @@ def test_queue_arguments() -> None:
     assert tier["x-dead-letter-strategy"] == "at-least-once"
     assert topology.dead_queue_arguments() == {"x-queue-type": "quorum"}
     every = topology.queue_names(Names("t", retry_delays_s=(0.2, 0.4)))
-    assert len(every) == len(set(every)) == 4 * 4
+    assert (
+        len(every) == len(set(every)) == 5 * 4
+    )  # five work queues, each with its dead-letter queue and two tiers
 
 
 def test_dead_letter_texts_carry_no_credentials() -> None:

@@ -53,6 +53,7 @@ def test_schema_names_and_registry() -> None:
         "mailpipe.processed_email.v1",
         "mailpipe.outbound_email.v1",
         "mailpipe.outbound_result.v1",
+        "mailpipe.quarantined_email.v1",
         "mailpipe.record_event.v1",
     }
     assert contract_for("mailpipe.outbound_email.v1") is OutboundEmail

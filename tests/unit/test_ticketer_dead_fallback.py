@@ -47,3 +47,25 @@ def test_when_even_the_bare_listing_fails_the_hook_fails_and_is_retried() -> Non
     with pytest.raises(RetryableError):
         rig.ticketer.on_dead(mail(1), DELIVERY, OUTCOME)
     assert rig.outbox.processed_ == []
+
+
+def test_mail_the_fetcher_quarantined_is_listed_once_and_nothing_is_published() -> None:
+    from libs.common.contracts import QuarantinedEmail
+
+    rig = make_rig()
+    event = QuarantinedEmail.model_validate(
+        {
+            "mailbox": "help@contoso.com",
+            "graph_id": "g7",
+            "internet_message_id": "<" + "x" * 1200 + "@a.example>",
+            "subject": "unreadable",
+            "reason": "unreadable:http_500",
+            "detail": "Graph answers 500 for this mail only",
+            "failures": 3,
+            "quarantined_at": "2026-11-02T12:00:00Z",
+        }
+    )
+    rig.ticketer.handle_quarantined(event, DELIVERY)
+    rig.ticketer.handle_quarantined(event, DELIVERY)  # a redelivery changes nothing
+    assert rig.store.quarantined == [("g7", "unreadable:http_500")]
+    assert rig.outbox.processed_ == []  # the fetcher has moved it already

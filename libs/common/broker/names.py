@@ -5,7 +5,8 @@ several deployments or test runs share one broker without touching each other.
 
 Routing keys:
 
-* ``<ns>.inbound``   — ``email.<mailbox>`` (InboundEmail, fetcher → ticketer)
+* ``<ns>.inbound``   — ``email.<mailbox>`` (InboundEmail, fetcher → ticketer) and
+  ``quarantined.<mailbox>`` (QuarantinedEmail: mail the fetcher quarantined itself)
 * ``<ns>.processed`` — ``processed.<mailbox>`` (ProcessedEmail, ticketer → fetcher)
 * ``<ns>.outbound``  — ``outbound.<mailbox>`` (OutboundEmail, anyone → sender)
 * ``<ns>.events``    — ``outbound.<status>`` (OutboundResult) and ``record.<created|updated>``
@@ -99,6 +100,13 @@ class Names:
         return self._work_queue(f"{self.namespace}.sender", self.outbound, "outbound.#")
 
     @property
+    def ticketer_quarantine(self) -> WorkQueue:
+        """Mail the fetcher quarantined itself, listed by the ticketer beside its own."""
+        return self._work_queue(
+            f"{self.namespace}.ticketer.quarantine", self.inbound, "quarantined.#"
+        )
+
+    @property
     def ticketer_results(self) -> WorkQueue:
         """Sent results the ticketer adds to records (issue: outbound threading)."""
         return self._work_queue(f"{self.namespace}.ticketer.results", self.events, "outbound.sent")
@@ -108,7 +116,13 @@ class Names:
 
     @property
     def work_queues(self) -> tuple[WorkQueue, ...]:
-        return (self.ticketer, self.fetcher_processed, self.sender, self.ticketer_results)
+        return (
+            self.ticketer,
+            self.fetcher_processed,
+            self.sender,
+            self.ticketer_results,
+            self.ticketer_quarantine,
+        )
 
 
 def _seconds(delay: float) -> str:

@@ -15,11 +15,20 @@ from libs.common.contracts.events import RecordEvent
 from libs.common.contracts.inbound import AttachmentRef, Body, InboundEmail, MailHeaders
 from libs.common.contracts.outbound import OutboundAttachment, OutboundEmail, OutboundResult
 from libs.common.contracts.processed import ProcessedEmail
+from libs.common.contracts.quarantined import QuarantinedEmail
 from libs.common.errors import ContractError
 
 #: Every contract by its schema name.
 CONTRACTS: dict[str, type[Contract]] = {
-    c.SCHEMA: c for c in (InboundEmail, ProcessedEmail, OutboundEmail, OutboundResult, RecordEvent)
+    c.SCHEMA: c
+    for c in (
+        InboundEmail,
+        ProcessedEmail,
+        OutboundEmail,
+        OutboundResult,
+        RecordEvent,
+        QuarantinedEmail,
+    )
 }
 
 
@@ -47,6 +56,7 @@ __all__ = [
     "OutboundEmail",
     "OutboundResult",
     "ProcessedEmail",
+    "QuarantinedEmail",
     "RecordEvent",
     "contract_for",
 ]
