@@ -4,14 +4,19 @@
 meeting requests, read receipts and many ordinary notifications, and ticketing systems set it
 on every mail they send. It only asks us not to answer automatically, so on its own it makes a
 request with ``suppress_autoreply`` set; together with an auto-reply subject it marks an
-Exchange out-of-office notice.
+Exchange out-of-office notice. Without any header, the subject alone may still tell
+(:mod:`services.ticketer.domain.oof`).
+
+RFC 3834 section 2: never answer automatically a mail whose reverse path is null
+(``Return-Path: <>``): such a mail is a notice by definition, and an answer can only go astray.
 """
 
 from __future__ import annotations
 
 import re
 
-from services.ticketer.domain.facts import MailFacts
+from services.ticketer.domain.facts import MailFacts, message_id_domain
+from services.ticketer.domain.oof import looks_like_oof, oof_subject_reason
 
 _AUTO_REPLY_SUBJECT = re.compile(
     r"^\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort|answer)|auto:|autosvar|autoreply|"
@@ -21,7 +26,6 @@ _AUTO_REPLY_SUBJECT = re.compile(
     r"自動応答|不在)",
     re.IGNORECASE,
 )
-_OOF_SUFFIX = re.compile(r"\bis out of (?:the )?office\b|\bwill be out of the office\b", re.I)
 _PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _VENDOR_HEADERS = (
     "x-autoreply",
@@ -33,8 +37,12 @@ _VENDOR_HEADERS = (
 _SUPPRESS_VALUES = re.compile(r"\b(?:all|oof|autoreply)\b", re.IGNORECASE)
 
 
-def auto_reply_reason(facts: MailFacts) -> str | None:
-    """The rule that makes this mail an automatic reply, or ``None``."""
+def auto_reply_reason(facts: MailFacts, *, own_message_id_domain: str = "") -> str | None:
+    """The rule that makes this mail an automatic reply, or ``None``.
+
+    ``own_message_id_domain``: the domain of our Message-IDs; a mail answering one of them with
+    an absence word opening its subject is an out-of-office notice.
+    """
     auto_submitted = (facts.header("auto-submitted") or "").strip().lower()
     if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
         return f"auto_submitted:{auto_submitted.split(';')[0].strip()}"
@@ -45,13 +53,21 @@ def auto_reply_reason(facts: MailFacts) -> str | None:
         precedence = (facts.header(name) or "").strip().lower()
         if precedence in _PRECEDENCE:
             return f"{name.replace('-', '_')}:{precedence}"
-    return _microsoft_oof(facts)
+    return _microsoft_oof(facts) or oof_subject_reason(
+        facts.subject, answers_us=_answers_us(facts, own_message_id_domain)
+    )
+
+
+def _answers_us(facts: MailFacts, own_message_id_domain: str) -> bool:
+    domain = own_message_id_domain.strip().lower()
+    ids = (*facts.in_reply_to, *facts.references)
+    return bool(domain) and any(message_id_domain(i) == domain for i in ids)
 
 
 def _microsoft_oof(facts: MailFacts) -> str | None:
     """Exchange/Outlook out-of-office: an auto-reply subject plus a Microsoft marker."""
     subject = facts.subject
-    if not (_AUTO_REPLY_SUBJECT.search(subject) or _OOF_SUFFIX.search(subject)):
+    if not (_AUTO_REPLY_SUBJECT.search(subject) or looks_like_oof(subject)):
         return None
     if facts.header("x-ms-exchange-inbox-rules-loop") is not None:
         return "ms_oof:inbox_rules_loop"
@@ -68,8 +84,17 @@ def _microsoft_oof(facts: MailFacts) -> str | None:
 
 
 def suppresses_autoreply(facts: MailFacts) -> bool:
-    """The sender asked not to be answered automatically, or the mail came through a list."""
+    """No automatic answer: the null sender, a sender who asked for none, or a mailing list."""
+    return autoreply_suppression(facts) is not None
+
+
+def autoreply_suppression(facts: MailFacts) -> str | None:
+    """Why this mail must not be answered automatically, or ``None``."""
+    if facts.return_path == "":
+        return "null_sender"
     suppress = facts.header("x-auto-response-suppress")
     if suppress and _SUPPRESS_VALUES.search(suppress):
-        return True
-    return facts.header("list-id") is not None or facts.header("list-unsubscribe") is not None
+        return "x_auto_response_suppress"
+    if facts.header("list-id") is not None or facts.header("list-unsubscribe") is not None:
+        return "list"
+    return None

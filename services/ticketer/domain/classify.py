@@ -48,7 +48,7 @@ def classify(
     reason = ndr.ndr_reason(facts)
     if reason:
         return _text_bounce(facts, reason)
-    reason = auto_reply_reason(facts)
+    reason = auto_reply_reason(facts, own_message_id_domain=own_message_id_domain)
     if reason:
         return Classification("auto_reply", reason, suppress_autoreply=True)
     reason = ndr.weak_ndr_reason(facts)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from libs.common.msgid import split_message_ids
+
+_COMMENT = re.compile(r"\([^()]*\)")
+_ANGLE_ADDR = re.compile(r"<([^<>]*)>")
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,25 @@ def message_ids(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     return tuple(split_message_ids(value))
+
+
+def reverse_path(value: str | None) -> str | None:
+    """The address of a ``Return-Path`` value: ``""`` for the null reverse-path, ``None`` when
+    there is no header.
+
+    ``<>``, ``< >``, ``<<>>``, ``<> (comment)`` and an empty value are all the null sender
+    (RFC 5321 section 4.5.5; an empty one names no one to answer either).
+    """
+    if value is None:
+        return None
+    text = value
+    for _ in range(10):  # comments nest; a few rounds take the usual ones out
+        text, found = _COMMENT.subn(" ", text)
+        if not found:
+            break
+    match = _ANGLE_ADDR.search(text)
+    inner = match.group(1) if match else text
+    return inner.strip().strip("<>").strip()
 
 
 def first_message_id(value: str | None) -> str | None:

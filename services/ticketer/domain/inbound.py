@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 
 from libs.common.contracts import Address, InboundEmail
-from services.ticketer.domain.facts import MailAddress, MailFacts, first_message_id, message_ids
+from services.ticketer.domain.facts import (
+    MailAddress,
+    MailFacts,
+    first_message_id,
+    message_ids,
+    reverse_path,
+)
 from services.ticketer.domain.mime import parse_mime
 
 _REPORT_TYPE = re.compile(r"report-type\s*=\s*\"?([A-Za-z0-9-]+)", re.IGNORECASE)
@@ -49,7 +55,7 @@ def facts_from_inbound(email: InboundEmail, raw_mime: bytes | None = None) -> Ma
         to=tuple(MailAddress(a.address, a.name) for a in email.to),
         cc=tuple(MailAddress(a.address, a.name) for a in email.cc),
         reply_to=tuple(MailAddress(a.address, a.name) for a in email.reply_to),
-        return_path=_return_path(marked.return_path),
+        return_path=reverse_path(marked.return_path),
         headers=tuple(headers),
         content_type=content_type,
         report_type=report.group(1).lower() if report else None,
@@ -67,7 +73,3 @@ def _mailpipe_name(name: str) -> str:
 
 def _address(address: Address | None) -> MailAddress | None:
     return None if address is None else MailAddress(address.address, address.name)
-
-
-def _return_path(value: str | None) -> str | None:
-    return None if value is None else value.strip().strip("<>").strip()

@@ -15,7 +15,7 @@ from email.parser import BytesParser
 
 from services.ticketer.domain import mimeparts as mp
 from services.ticketer.domain.decode import decode_bytes, decode_header_value, unfold, unsurrogate
-from services.ticketer.domain.facts import MailFacts, first_message_id, message_ids
+from services.ticketer.domain.facts import MailFacts, first_message_id, message_ids, reverse_path
 from services.ticketer.domain.report import Fields, field_blocks, split_delivery_status
 
 _DSN_TYPES = {"message/delivery-status", "message/global-delivery-status", "text/delivery-status"}
@@ -83,7 +83,8 @@ def parse_mime(raw: bytes) -> ParsedMail:
         to=mp.addresses(message, "to"),
         cc=mp.addresses(message, "cc"),
         reply_to=mp.addresses(message, "reply-to"),
-        return_path=mp.return_path(mp.first(headers, "return-path")),
+        # The topmost Return-Path is the one the receiving server added last.
+        return_path=reverse_path(mp.first(headers, "return-path")),
         headers=headers,
         content_type=content_type,
         report_type=report_type,

@@ -82,12 +82,6 @@ def one_address(message: Message, name: str) -> MailAddress | None:
     return found[0] if found else None
 
 
-def return_path(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value.strip().strip("<>").strip()
-
-
 def charset(part: Message) -> str | None:
     try:
         return part.get_content_charset()
