@@ -20,6 +20,7 @@ from starlette.routing import Route
 # Importing the handler modules registers their routes.
 from libs.graphsim import batch, delta, folders, mail, send, upload, users  # noqa: F401
 from libs.graphsim.auth import authenticate, issue, openid_configuration, unknown_tenant
+from libs.graphsim.charsets import scrub
 from libs.graphsim.control import ControlError, control_error
 from libs.graphsim.control import routes as control_routes
 from libs.graphsim.errors import EntraError, GraphHTTPError
@@ -49,8 +50,15 @@ def _to_starlette(resp: GraphResponse, request_id: str, client_request_id: str) 
         return Response(status_code=resp.status, headers=headers)
     if isinstance(resp.body, bytes):
         return Response(resp.body, resp.status, headers, media_type=resp.content_type)
-    content = json.dumps(resp.body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(content, resp.status, headers, media_type=GRAPH_JSON)
+    return Response(json_bytes(resp.body), resp.status, headers, media_type=GRAPH_JSON)
+
+
+def json_bytes(body: object) -> bytes:
+    """UTF-8 JSON; a lone surrogate (JSON a client sent may carry one) becomes U+FFFD."""
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:
+        return json.dumps(scrub(body), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def build_app(world: World) -> Starlette:

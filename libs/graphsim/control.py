@@ -45,7 +45,7 @@ def routes(world: World) -> list[Route]:
 
     async def seed(request: Request) -> Response:
         raw = await request.body()
-        if not raw.strip():
+        if not raw:  # any bytes are a message (Exchange converts what it receives); none are not
             return _error(400, "the body must be a raw RFC 822 message")
         received = request.query_params.get("received")
         try:

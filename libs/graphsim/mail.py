@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 from libs.graphsim import mime
@@ -22,6 +23,7 @@ from libs.graphsim.router import Call, GraphResponse, route
 from libs.graphsim.state import HIDDEN, Message
 from libs.graphsim.world import World
 
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$")
 _PATCHABLE = {"isRead", "categories", "flag", "importance", "inferenceClassification"}
 _DRAFT_PATCHABLE = {"subject", "body", "toRecipients", "ccRecipients", "bccRecipients", "replyTo"}
 
@@ -127,9 +129,10 @@ def get_attachment(world: World, call: Call) -> GraphResponse:
 @route("GET", "users/{u}/messages/{m}/attachments/{a}/$value", "read")
 def get_attachment_bytes(world: World, call: Call) -> GraphResponse:
     att = _attachment(call)
-    return GraphResponse(
-        200, base64.b64decode(att["contentBytes"]), content_type=att["contentType"]
-    )
+    content_type = str(att.get("contentType") or "")
+    if not _CONTENT_TYPE.match(content_type):  # it becomes a response header
+        content_type = "application/octet-stream"
+    return GraphResponse(200, base64.b64decode(att["contentBytes"]), content_type=content_type)
 
 
 @route("PATCH", "users/{u}/messages/{m}", "write")

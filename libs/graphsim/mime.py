@@ -1,7 +1,9 @@
 """RFC 822 ⇄ Graph's message shape. Parsed once, when mail is seeded or sent, never per request.
 
-``parse`` turns raw MIME into Graph properties and fileAttachments; ``build`` turns a Graph JSON
-message (sendMail, drafts) into the MIME that would have been sent.
+``parse`` turns raw MIME into Graph properties and fileAttachments, for any bytes at all, as
+Exchange converts whatever it receives (see :mod:`mimeparts`, :mod:`mimeheaders`,
+:mod:`charsets`); ``build`` turns a Graph JSON message (sendMail, drafts) into the MIME that
+would have been sent.
 """
 
 from __future__ import annotations
@@ -9,40 +11,32 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import html
 import re
 import uuid
-from collections.abc import Iterator
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from typing import Any
 
-_TAGS = re.compile(r"<[^>]+>")
+from inscriptis import get_text
+
+from libs.graphsim import mimeparts
+from libs.graphsim.charsets import detect, scrub
+from libs.graphsim.mimeheaders import header_text, recipients
+from libs.graphsim.mimeheaders import recipient as recipient
+
 _SPACE = re.compile(r"\s+")
-_STYLE = re.compile(r"<(style|script)\b.*?</\1>", re.S | re.I)
 _MSGID = re.compile(r"<[^<>]+>")
+_TAGS = re.compile(r"<[^<>]*>")
+#: HTML read for a body preview: its start is all a preview shows.
+PREVIEW_HTML_CHARS = 256 * 1024
+_SUBJECT = re.compile(rb"^subject:[ \t]*(.*)$", re.I | re.M)
+_NEWLINES = re.compile(r"[\r\n]+")
+_CONTENT_TYPE = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
 
 
 def iso(ts: dt.datetime) -> str:
     return ts.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def recipient(name: str, address: str) -> dict[str, Any]:
-    return {"emailAddress": {"name": name or address, "address": address}}
-
-
-def _recipients(msg: EmailMessage, header: str) -> list[dict[str, Any]]:
-    value = msg[header]
-    if value is None:
-        return []
-    try:
-        addresses = value.addresses
-    except AttributeError:
-        return []
-    return [recipient(a.display_name, a.addr_spec) for a in addresses if a.addr_spec]
 
 
 def preview(text: str) -> str:
@@ -50,7 +44,11 @@ def preview(text: str) -> str:
 
 
 def html_to_text(markup: str) -> str:
-    return html.unescape(_TAGS.sub(" ", _STYLE.sub(" ", markup)))
+    head = markup[:PREVIEW_HTML_CHARS]
+    try:
+        return get_text(head)
+    except Exception:  # inscriptis fails on some pathological markup; drop the tags
+        return _TAGS.sub(" ", head)
 
 
 def conversation_id(root_message_id: str) -> str:
@@ -59,11 +57,11 @@ def conversation_id(root_message_id: str) -> str:
     return base64.urlsafe_b64encode(b"\x00\x10" + digest[:30]).decode()
 
 
-def _thread_root(msg: EmailMessage, own_id: str) -> str:
-    refs = _MSGID.findall(str(msg.get("References", "")))
+def _thread_root(headers: dict[str, str], own_id: str) -> str:
+    refs = _MSGID.findall(headers.get("references", ""))
     if refs:
         return refs[0]
-    reply_to = _MSGID.findall(str(msg.get("In-Reply-To", "")))
+    reply_to = _MSGID.findall(headers.get("in-reply-to", ""))
     return reply_to[0] if reply_to else own_id
 
 
@@ -76,90 +74,53 @@ def referenced_ids(headers: list[dict[str, str]]) -> list[str]:
     return [ref.lower() for ref in reversed(found)]
 
 
-def _decoded(part: EmailMessage) -> bytes:
-    if part.get_content_maintype() == "message":
-        # The email package parses message/* bodies into message objects: an attached mail
-        # (rfc822) or the header blocks of a report (delivery-status, disposition-notification).
-        inner = part.get_payload()
-        if isinstance(inner, list):
-            return b"\n".join(block.as_bytes() for block in inner)  # type: ignore[union-attr]
-        return inner.encode() if isinstance(inner, str) else b""
-    payload = part.get_payload(decode=True)
-    return payload if isinstance(payload, bytes) else b""
+def _sent(date: str | None, received: str) -> str:
+    if not date:
+        return received
+    try:
+        return iso(parsedate_to_datetime(date))
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return received
 
 
-def _leaves(part: EmailMessage) -> Iterator[EmailMessage]:
-    """Leaf parts; an attached message or a report's status part counts as one leaf."""
-    if part.get_content_maintype() != "message" and part.is_multipart():
-        for child in part.iter_parts():
-            yield from _leaves(child)  # type: ignore[arg-type]
-    else:
-        yield part
-
-
-def _attachments(msg: EmailMessage, skip: set[int], received: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for part in _leaves(msg):
-        if id(part) in skip:
-            continue
-        data = _decoded(part)
-        disposition = part.get_content_disposition()
-        content_id = (part.get("Content-ID") or "").strip().strip("<>") or None
-        name = part.get_filename() or f"ATT{len(out) + 1:05d}.{part.get_content_subtype()}"
-        out.append(
-            {
-                "@odata.type": "#microsoft.graph.fileAttachment",
-                "id": base64.urlsafe_b64encode(uuid.uuid4().bytes * 2).decode(),
-                "lastModifiedDateTime": received,
-                "name": name,
-                "contentType": part.get_content_type(),
-                "size": len(data),
-                "isInline": disposition == "inline" or (disposition is None and bool(content_id)),
-                "contentId": content_id,
-                "contentLocation": None,
-                "contentBytes": base64.b64encode(data).decode(),
-            }
-        )
-    return out
-
-
-def _headers(msg: EmailMessage) -> list[dict[str, str]]:
-    return [{"name": k, "value": str(v)} for k, v in msg.items()]
-
-
-def parse(raw: bytes, received_at: dt.datetime, mailbox: str) -> tuple[dict[str, Any], list]:
-    """Graph message properties and attachments of one RFC 822 message."""
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(msg, EmailMessage)
-    received = iso(received_at)
-    own_id = str(msg.get("Message-ID", "")).strip() or make_msgid(domain=mailbox.split("@")[-1])
-    body_part = msg.get_body(preferencelist=("html", "plain"))
-    text_part = msg.get_body(preferencelist=("plain",))
+def _body(msg: mimeparts.Part) -> tuple[str, str, str, set[int], str | None]:
+    """(contentType, content, plain text, ids of the body parts, the body's charset)."""
+    body_part = mimeparts.find_body(msg, ("html", "plain"))
+    text_part = mimeparts.find_body(msg, ("plain",))
     skip = {id(p) for p in (body_part, text_part) if p is not None}
+    hint = next(
+        (c for p in (body_part, text_part, msg) if p and (c := mimeparts.declared_charset(p))),
+        None,
+    )
     if body_part is None:
         content_type, content = "text", ""
     else:
-        content = body_part.get_content()
+        content = mimeparts.text_of(body_part, hint)
         content_type = "html" if body_part.get_content_subtype() == "html" else "text"
-    plain = text_part.get_content() if text_part is not None else html_to_text(content)
-    try:
-        sent = iso(parsedate_to_datetime(str(msg["Date"]))) if msg["Date"] else received
-    except (TypeError, ValueError):
-        sent = received
-    senders = _recipients(msg, "From")
-    attachments = _attachments(msg, skip, received)
-    fields: dict[str, Any] = {
+    if text_part is body_part and body_part is not None and content_type == "text":
+        plain = content
+    else:
+        plain = mimeparts.text_of(text_part, hint) if text_part else html_to_text(content)
+    return content_type, content, plain, skip, hint
+
+
+def _fields(
+    received: str, headers: list[dict[str, str]], own_id: str, subject: str
+) -> dict[str, Any]:
+    """The properties every received message has, whatever it contains."""
+    first = {h["name"].lower(): h["value"] for h in reversed(headers)}
+    return {
         "createdDateTime": received,
         "lastModifiedDateTime": received,
         "categories": [],
         "receivedDateTime": received,
-        "sentDateTime": sent,
-        "hasAttachments": any(not a["isInline"] for a in attachments),
+        "sentDateTime": _sent(first.get("date"), received),
+        "hasAttachments": False,
         "internetMessageId": own_id,
-        "subject": str(msg.get("Subject", "")),
-        "bodyPreview": preview(plain),
+        "subject": subject,
+        "bodyPreview": "",
         "importance": "normal",
-        "conversationId": conversation_id(_thread_root(msg, own_id)),
+        "conversationId": conversation_id(_thread_root(first, own_id)),
         "conversationIndex": base64.b64encode(uuid.uuid4().bytes + b"\x00" * 6).decode(),
         "isDeliveryReceiptRequested": False,
         "isReadReceiptRequested": False,
@@ -167,27 +128,80 @@ def parse(raw: bytes, received_at: dt.datetime, mailbox: str) -> tuple[dict[str,
         "isDraft": False,
         "webLink": "https://outlook.office365.com/owa/?ItemID=sim&viewmodel=ReadMessageItem",
         "inferenceClassification": "focused",
-        "body": {"contentType": content_type, "content": content},
-        "sender": (_recipients(msg, "Sender") or senders or [None])[0],  # type: ignore[list-item]
-        "from": senders[0] if senders else None,
-        "toRecipients": _recipients(msg, "To"),
-        "ccRecipients": _recipients(msg, "Cc"),
-        "bccRecipients": _recipients(msg, "Bcc"),
-        "replyTo": _recipients(msg, "Reply-To"),
+        "body": {"contentType": "text", "content": ""},
+        "sender": None,
+        "from": None,
+        "toRecipients": [],
+        "ccRecipients": [],
+        "bccRecipients": [],
+        "replyTo": [],
         "flag": {"flagStatus": "notFlagged"},
-        "internetMessageHeaders": _headers(msg),
+        "internetMessageHeaders": headers,
     }
+
+
+def parse(raw: bytes, received_at: dt.datetime, mailbox: str) -> tuple[dict[str, Any], list]:
+    """Graph message properties and attachments of one RFC 822 message: any bytes at all."""
+    received = iso(received_at)
+    try:
+        fields, attachments = _parse(raw, received, mailbox)
+    except Exception:  # Exchange refuses no mail it accepted: serve what the bytes say
+        fields, attachments = _unparsed(raw, received, mailbox), []
+    return scrub(fields), scrub(attachments)
+
+
+def _own_id(value: str | None, mailbox: str) -> str:
+    return (value or "").strip() or make_msgid(domain=mailbox.split("@")[-1])
+
+
+def _parse(raw: bytes, received: str, mailbox: str) -> tuple[dict[str, Any], list]:
+    msg = mimeparts.parse_tree(raw)
+    content_type, content, plain, skip, hint = _body(msg)
+    headers = [{"name": k, "value": header_text(v, hint)} for k, v in msg.raw_items()]
+    first = {h["name"].lower(): h["value"] for h in reversed(headers)}
+    raw_first = {k.lower(): v for k, v in reversed(list(msg.raw_items()))}
+    fields = _fields(received, headers, _own_id(first.get("message-id"), mailbox), "")
+    agents = recipients(raw_first.get("sender"), hint)
+    senders = recipients(raw_first.get("from"), hint) or agents
+    attachments = mimeparts.attachments(msg, skip, received, hint)
+    fields |= {
+        "subject": first.get("subject", ""),
+        "bodyPreview": preview(plain),
+        "body": {"contentType": content_type, "content": content},
+        "hasAttachments": any(not a["isInline"] for a in attachments),
+        "from": senders[0] if senders else None,
+        "sender": (agents or senders)[0] if agents or senders else None,
+    }
+    for key, header in (("toRecipients", "to"), ("ccRecipients", "cc"), ("bccRecipients", "bcc")):
+        fields[key] = recipients(raw_first.get(header), hint)
+    fields["replyTo"] = recipients(raw_first.get("reply-to"), hint)
     return fields, attachments
+
+
+def _unparsed(raw: bytes, received: str, mailbox: str) -> dict[str, Any]:
+    """A message the MIME parser could not take apart: its bytes as its text body."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    found = _SUBJECT.search(head)
+    subject = header_text(detect(found.group(1).strip())) if found else ""
+    text = detect(raw)
+    fields = _fields(received, [], _own_id(None, mailbox), subject)
+    fields |= {"bodyPreview": preview(text), "body": {"contentType": "text", "content": text}}
+    return fields
 
 
 # building -------------------------------------------------------------------------------
 
 
+def _line(value: object) -> str:
+    """A header value from client JSON: one line (a header cannot hold a line break)."""
+    return _NEWLINES.sub(" ", str(value or ""))
+
+
 def _addr(item: dict[str, Any]) -> Address:
     email = item.get("emailAddress") or {}
-    address = str(email.get("address", ""))
+    address = _line(email.get("address"))
     local, _, domain = address.partition("@")
-    return Address(display_name=str(email.get("name") or ""), username=local, domain=domain)
+    return Address(display_name=_line(email.get("name")), username=local, domain=domain)
 
 
 def addresses(items: list[dict[str, Any]] | None) -> list[str]:
@@ -196,6 +210,7 @@ def addresses(items: list[dict[str, Any]] | None) -> list[str]:
 
 def build(message: dict[str, Any], sender: str, internet_message_id: str) -> EmailMessage:
     """The MIME Exchange would send for a Graph JSON message."""
+    message = scrub(message)
     out = EmailMessage()
     frm = message.get("from") or {"emailAddress": {"address": sender}}
     out["From"] = _addr(frm)
@@ -206,11 +221,11 @@ def build(message: dict[str, Any], sender: str, internet_message_id: str) -> Ema
     for header, key in (("To", "toRecipients"), ("Cc", "ccRecipients"), ("Reply-To", "replyTo")):
         if message.get(key):
             out[header] = [_addr(r) for r in message[key]]
-    out["Subject"] = str(message.get("subject") or "")
+    out["Subject"] = _line(message.get("subject"))
     out["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     out["Message-ID"] = internet_message_id
     for header in message.get("internetMessageHeaders") or []:
-        out[str(header["name"])] = str(header["value"])
+        out[_line(header["name"])] = _line(header["value"])
     body = message.get("body") or {}
     content = str(body.get("content") or "")
     if str(body.get("contentType", "text")).lower() == "html":
@@ -223,13 +238,14 @@ def build(message: dict[str, Any], sender: str, internet_message_id: str) -> Ema
 
 def add_attachments(out: EmailMessage, attachments: list[dict[str, Any]]) -> None:
     """Graph ``fileAttachment`` JSON (base64 ``contentBytes``) added as MIME parts."""
-    for att in attachments:
-        maintype, _, subtype = str(att.get("contentType") or "application/octet-stream").partition(
-            "/"
-        )
+    for att in scrub(attachments):
+        content_type = str(att.get("contentType") or "").lower()
+        if not _CONTENT_TYPE.match(content_type):
+            content_type = "application/octet-stream"
+        maintype, _, subtype = content_type.partition("/")
         out.add_attachment(
             base64.b64decode(att.get("contentBytes") or ""),
             maintype=maintype,
-            subtype=subtype or "octet-stream",
-            filename=str(att.get("name") or "attachment"),
+            subtype=subtype,
+            filename=_line(att.get("name")) or "attachment",
         )

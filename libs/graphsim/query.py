@@ -142,7 +142,14 @@ def parse_filter(raw: str | None) -> list[tuple[str, str, Any]]:
 
 
 def matches(msg: Message, clauses: list[tuple[str, str, Any]]) -> bool:
-    return all(_OPS[op](_value(msg.fields, prop), value) for prop, op, value in clauses)
+    return all(_compare(op, _value(msg.fields, prop), value) for prop, op, value in clauses)
+
+
+def _compare(op: str, actual: Any, literal: Any) -> bool:
+    try:
+        return bool(_OPS[op](actual, literal))
+    except TypeError:  # a property of another type than the literal (text vs number) matches not
+        return False
 
 
 def parse_orderby(raw: str | None) -> list[tuple[str, bool]]:
