@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter, defaultdict, deque
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from libs.graphsim import poison
 from libs.graphsim.errors import GraphHTTPError, throttled
 
 
@@ -38,12 +39,16 @@ class Faults:
     #: The next N sends (sendMail, draft ``send``) go out and are then answered 504, as when
     #: Graph's answer is lost after it accepted the message; counts down to 0.
     lose_send_responses: int = 0
+    #: Messages every read of which fails (:mod:`libs.graphsim.poison`): id → entry.
+    poisoned: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name: f.type for f in fields(self)}
         for key, value in values.items():
             if key not in known:
                 raise ValueError(f"unknown fault knob {key!r}; known: {sorted(known)}")
+            if key == "poisoned":
+                value = poison.parse(value)
             current = getattr(self, key)
             setattr(self, key, type(current)(value))
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from libs.graphsim import poison
 from libs.graphsim.errors import GraphHTTPError, bad_request, graph_error_body
 from libs.graphsim.state import App, Mailbox, User
 from libs.graphsim.world import World
@@ -195,7 +196,9 @@ def resolve(world: World, req: GraphRequest) -> Call:
 
 
 def run(world: World, call: Call) -> GraphResponse:
-    return call.handler(world, call)
+    resp = call.handler(world, call)
+    poison.check(call, resp, world.faults.poisoned)
+    return resp
 
 
 def mailbox_key(call: Call) -> str | None:

@@ -1,11 +1,16 @@
 """Building one mail's InboundEmail: attachments and raw MIME into the blob store, then the
-contract, serialised once so that a mail that cannot be sent fails as its own ContractError."""
+contract, serialised once so that a mail that cannot be sent fails as its own ContractError.
+
+Each read of a mail's parts is counted in the round's :class:`Reads` (the proof that Graph
+serves that kind of read to other mail); a read that fails in a way that may be the mail's
+own fault raises :class:`ReadFailed` instead of ending the round."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from libs.common.blobs import BlobStore
 from libs.common.contracts import AttachmentRef, InboundEmail
@@ -14,6 +19,25 @@ from libs.common.graph import Attachment, GraphError, GraphMail, GraphNotFound
 from libs.common.settings import MailboxConfig
 from services.fetcher.domain import build_inbound, needs_attachments, needs_raw_mime
 from services.fetcher.domain.mapping import attachment_ref
+from services.fetcher.narrowing import (
+    NARROW_RETRY_S,
+    ReadKind,
+    Reads,
+    is_read_fault,
+    is_retryable_read_fault,
+)
+
+T = TypeVar("T")
+
+
+class ReadFailed(Exception):
+    """A read of one mail's part failed in a way that may be the mail's own fault (a 500
+    where other mail is served): the round goes on, the poller judges it at the end."""
+
+    def __init__(self, kind: ReadKind, error: GraphError) -> None:
+        super().__init__(f"{kind} read failed: {error.message}")
+        self.kind: ReadKind = kind
+        self.error = error
 
 
 class MailBuilder:
@@ -24,14 +48,21 @@ class MailBuilder:
         self._graph = graph
         self._blobs = blobs
         self._listed: dict[str, list[Attachment] | GraphError] = {}
+        #: The current round's reads (the poller sets a fresh one per round).
+        self.reads = Reads()
 
-    def prefetch(self, messages: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    def prefetch(
+        self, messages: Sequence[tuple[str, Mapping[str, Any]]], skip: frozenset[str] = frozenset()
+    ) -> None:
         """List the attachments of the mails that have any, for the next :meth:`build` calls,
-        with one ``$batch`` per 20 such mails instead of one request per mail."""
-        ids = [graph_id for graph_id, message in messages if needs_attachments(message)]
+        with one ``$batch`` per 20 such mails instead of one request per mail. Mails in
+        ``skip`` (a read of theirs failed before) are left to be read on their own, so that
+        their retries do not hold the batch."""
+        ids = [gid for gid, message in messages if needs_attachments(message) and gid not in skip]
         self._listed = self._graph.get_attachments_many(ids) if ids else {}
+        self.reads.succeeded("attachments", sum(isinstance(v, list) for v in self._listed.values()))
 
-    def _attachments(self, graph_id: str) -> list[Attachment]:
+    def _attachments(self, graph_id: str, suspect: bool) -> list[Attachment]:
         listed = self._listed.pop(graph_id, None)
         if isinstance(listed, list):
             return listed
@@ -39,13 +70,34 @@ class MailBuilder:
             raise listed  # gone since the delta page: the caller skips it
         # Not listed, or its batch item failed (throttled past the budget, too large an
         # answer…): on its own, so that its error is its own and a big one gets a request.
-        return self._graph.get_attachments(graph_id)
+        # After a read fault in the batch (retried for the whole budget there), briefly.
+        again = suspect or (listed is not None and is_read_fault(listed))
+        return self._read("attachments", again, lambda: self._graph.get_attachments(graph_id))
 
-    def build(self, graph_id: str, message: Mapping[str, Any]) -> InboundEmail:
+    def _read(self, kind: ReadKind, suspect: bool, read: Callable[[], T]) -> T:
+        """One read of a mail's part, counted; a possible fault of the mail's own raises
+        :class:`ReadFailed`. A suspect (its read failed before) gets a short retry budget."""
+        budget: AbstractContextManager[None] = (
+            self._graph.retry_budget(NARROW_RETRY_S) if suspect else nullcontext()
+        )
+        try:
+            with budget:
+                result = read()
+        except GraphError as exc:
+            if not is_retryable_read_fault(exc):
+                raise
+            self.reads.failed(kind)
+            raise ReadFailed(kind, exc) from exc
+        self.reads.succeeded(kind)
+        return result
+
+    def build(
+        self, graph_id: str, message: Mapping[str, Any], *, suspect: bool = False
+    ) -> InboundEmail:
         """The InboundEmail of one mail, its attachments and raw MIME in the blob store."""
         attachments: list[AttachmentRef] = []
         if needs_attachments(message):
-            for att in self._attachments(graph_id):
+            for att in self._attachments(graph_id, suspect):
                 if not att.content and att.kind.endswith("referenceAttachment"):
                     continue  # a link to a file elsewhere, not bytes
                 ref = self._blobs.put(att.content)
@@ -60,7 +112,8 @@ class MailBuilder:
                 )
         raw = None
         if needs_raw_mime(message, keep_raw_mime=self._box.keep_raw_mime):
-            raw = self._blobs.put(self._graph.get_mime(graph_id))
+            mime = self._read("mime", suspect, lambda: self._graph.get_mime(graph_id))
+            raw = self._blobs.put(mime)
         try:
             email = build_inbound(
                 message,

@@ -28,7 +28,7 @@ MAIL_FAILURES = Counter(
 )
 GRAPH_AUTH_FAILURES = Counter(
     "mailpipe_fetcher_graph_auth_failures_total",
-    "Polls that failed because the mailbox's credential was refused.",
+    "Poll attempts refused for the mailbox's credential (attempts back off while it is).",
     ["mailbox"],
 )
 POLL_FAILURES = Counter(
@@ -46,4 +46,16 @@ QUARANTINED_UNPUBLISHABLE = Counter(
     "Mails the fetcher could never publish (their own permanent fault, several rounds in a "
     "row) and moved to the quarantine folder itself; the reason is in its log.",
     ["mailbox"],
+)
+QUARANTINED_UNREADABLE = Counter(
+    "mailpipe_fetcher_quarantined_unreadable_total",
+    "Mails Graph could not serve (a read of them failed while the same read of other mail "
+    "succeeded, several rounds in a row), moved to the quarantine folder by the fetcher.",
+    ["mailbox"],
+)
+NARROWED_ROUNDS = Counter(
+    "mailpipe_fetcher_narrowed_rounds_total",
+    "Rounds read narrowed because delta reads kept failing, by mode (small: small delta "
+    "pages; by_id: an id-only listing and each mail on its own).",
+    ["mailbox", "mode"],
 )

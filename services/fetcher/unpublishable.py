@@ -14,6 +14,7 @@ Plain data and functions; no I/O.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 from libs.common.errors import ContractError, PermanentError
 from libs.common.graph.errors import GraphAuthError, GraphPermanentError
@@ -78,6 +79,13 @@ class FailureCounts:
         """The mail was published, quarantined or left the folder: start from zero."""
         with self._lock:
             self._counts.pop(graph_id, None)
+
+    def retain(self, graph_ids: Iterable[str]) -> None:
+        """Forget the mails that are not among ``graph_ids`` (they left the folder)."""
+        keep = set(graph_ids)
+        with self._lock:
+            for graph_id in [g for g in self._counts if g not in keep]:
+                del self._counts[graph_id]
 
     def get(self, graph_id: str) -> int:
         with self._lock:

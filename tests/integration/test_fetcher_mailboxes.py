@@ -1,5 +1,6 @@
 """Two mailboxes polled on their own threads, one with a wrong client secret: the other keeps
-working; the broken one fails every poll at ERROR with the hint, in metrics and readiness."""
+working; the broken one says so once at ERROR with the hint (not on every attempt: they back
+off), and every refused attempt is in the metrics; readiness says why."""
 
 from __future__ import annotations
 
@@ -63,13 +64,14 @@ def test_a_broken_mailbox_never_stalls_the_other_and_says_what_to_do(rig: Rig) -
     emails = rig.inbound()
     assert {e.mailbox for e in emails} == {SUPPORT}
     assert len(emails) == 4, "the good mailbox kept polling while the other failed"
-    assert auth_failures(HELPDESK) - failures_before >= 3, "every poll counts"
+    assert auth_failures(HELPDESK) - failures_before >= 3, "every refused attempt counts"
     assert auth_failures(SUPPORT) == 0
 
     refused = [
         e for e in logs if e.get("mailbox") == HELPDESK and e["event"] == "credential refused"
     ]
-    assert len(refused) >= 3 and all(e["log_level"] == "error" for e in refused)
+    assert len(refused) == 1, "one line while the refusal stays the same (within a minute)"
+    assert all(e["log_level"] == "error" for e in refused)
     assert all("AADSTS7000215" in e["code"] for e in refused)
     assert all("secret" in (e["hint"] or "").lower() for e in refused)
     assert all(WRONG_SECRET not in str(e) for e in logs), "the secret never reaches a log"

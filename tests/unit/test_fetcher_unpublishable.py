@@ -5,6 +5,8 @@ mailbox-wide failures keep the link where it was and quarantine nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from libs.common.errors import (
     UnroutableError,
 )
 from libs.common.graph import DeltaResult
+from libs.common.graph.mail import DeltaPage
 from libs.common.graph.errors import (
     GraphAuthError,
     GraphNotFound,
@@ -62,6 +65,13 @@ class FakeGraph:
     def delta(self, folder: str, link: str | None, **_: object) -> DeltaResult:
         self.rounds += 1
         return DeltaResult(list(self.inbox.values()), [], f"link-{self.rounds}")
+
+    def iter_delta(self, folder: str, link: str | None, **_: object) -> Iterator[DeltaPage]:
+        result = self.delta(folder, link)
+        yield DeltaPage(result.messages, result.removed, result.delta_link)
+
+    def retry_budget(self, budget_s: float) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def move(self, graph_id: str, folder: str) -> str:
         if self.move_error is not None:

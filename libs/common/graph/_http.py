@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import ssl
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import httpx
@@ -20,6 +22,7 @@ from libs.common.graph._limits import MailboxGate, gate_for
 from libs.common.graph._retry import RetryPolicy, parse_retry_after
 from libs.common.graph.errors import (
     GraphError,
+    GraphThrottled,
     error_from_response,
     outcome_unknown,
     transport_error,
@@ -98,13 +101,33 @@ class GraphHttp:
         self.gate: MailboxGate = gate_for(
             graph.base_url, mailbox, graph.max_concurrency, graph.budget_per_10_min
         )
-        self.policy = policy or RetryPolicy(budget_s=graph.max_retry_s)
+        self._policy = policy or RetryPolicy(budget_s=graph.max_retry_s)
+        #: A shorter retry budget for the calls of one thread (see :meth:`retry_budget`).
+        self._local = threading.local()
         self._tokens = tokens
         self._client = client
         self._sleep = sleep
         self._clock = clock
         self._on_retry = on_retry
         self.requests_sent = 0
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """The retry policy of this thread's calls now (the client's, or a shorter budget)."""
+        override: RetryPolicy | None = getattr(self._local, "policy", None)
+        return override or self._policy
+
+    @contextmanager
+    def retry_budget(self, budget_s: float) -> Iterator[None]:
+        """Within the block, this thread's calls retry for at most ``budget_s`` seconds (never
+        longer than the client's own budget); other threads are not affected."""
+        previous = getattr(self._local, "policy", None)
+        shorter = min(max(budget_s, 0.0), self.policy.budget_s)
+        self._local.policy = replace(self._policy, budget_s=shorter)
+        try:
+            yield
+        finally:
+            self._local.policy = previous
 
     def url(self, path_or_url: str) -> str:
         """Absolute URLs (nextLink, deltaLink, uploadUrl) are used exactly as given."""
@@ -133,6 +156,7 @@ class GraphHttp:
         case raises :class:`GraphOutcomeUnknown` (a :class:`GraphUnavailable`).
         """
         started = self._clock()
+        policy = self.policy
         attempt = 0
         waited = 0.0
         refreshed = False
@@ -166,9 +190,11 @@ class GraphHttp:
                 if not idempotent and response.status_code != 429:
                     # A 5xx after the request arrived: it may have been done (429: it was not).
                     raise outcome_unknown(err)
-            wait = self.policy.delay(attempt, err.retry_after_s)
+            if attempt == 1:
+                self._first_failure(method, path_or_url, what, err)
+            wait = policy.delay(attempt, err.retry_after_s)
             # Waited time counts even when the clock disagrees (an injected sleep in tests).
-            if max(self._clock() - started, waited) + wait > self.policy.budget_s:
+            if max(self._clock() - started, waited) + wait > policy.budget_s:
                 raise err
             self._report(what, attempt, err, wait)
             self._sleep(wait)
@@ -209,8 +235,25 @@ class GraphHttp:
             GRAPH_THROTTLED.labels(self.mailbox).inc()
         return response
 
+    def _first_failure(self, method: str, path_or_url: str, what: str, err: GraphError) -> None:
+        """One line per series of attempts, at its first failure (the retries that follow are
+        DEBUG): a read that keeps failing is seen at once, not when the budget is spent.
+        Throttling is Graph pacing us, so INFO; the path never carries the query string."""
+        level = logging.INFO if isinstance(err, GraphThrottled) else logging.WARNING
+        log.log(
+            level,
+            "graph request failed, retrying: %s %s %s on %s: %s %s (request-id %s)",
+            what,
+            method,
+            httpx.URL(self.url(path_or_url)).path,
+            self.mailbox,
+            err.status,
+            err.code,
+            err.request_id,
+        )
+
     def _report(self, what: str, attempt: int, err: GraphError, wait: float) -> None:
-        log.info(
+        log.debug(
             "graph retry: %s on %s attempt %d: %s %s (request-id %s); waiting %.2fs",
             what,
             self.mailbox,

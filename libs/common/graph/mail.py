@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
-from libs.common.graph import _send
+from libs.common.graph import _reading, _send
 from libs.common.graph._attachments import AttachmentReader
 from libs.common.graph._batch import run_batch
 from libs.common.graph._folders import FolderResolver
@@ -20,9 +21,10 @@ from libs.common.graph._http import (
     TokenProvider,
     build_client,
 )
+from libs.common.graph._reading import DeltaPage
 from libs.common.graph._retry import RetryPolicy
 from libs.common.graph.auth import TokenSource
-from libs.common.graph.errors import DeltaExpired, GraphError, GraphNotFound, GraphUnavailable
+from libs.common.graph.errors import DeltaExpired, GraphError, GraphNotFound
 from libs.common.graph.models import (
     FULL_MESSAGE_SELECT,
     MESSAGE_SELECT,
@@ -84,6 +86,11 @@ class GraphMail:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def retry_budget(self, budget_s: float) -> AbstractContextManager[None]:
+        """Within the block, the calling thread's requests retry for at most ``budget_s``
+        seconds (never longer than the client's own budget); other threads are unaffected."""
+        return self._http.retry_budget(budget_s)
+
     @property
     def requests_sent(self) -> int:
         """HTTP requests this object sent (retries included), for the benchmark."""
@@ -92,10 +99,19 @@ class GraphMail:
     # -- reading -------------------------------------------------------------------------
 
     def iter_messages(
-        self, folder: str = "inbox", *, select: Sequence[str] = MESSAGE_SELECT, top: int = 50
+        self,
+        folder: str | None = "inbox",
+        *,
+        select: Sequence[str] = MESSAGE_SELECT,
+        top: int = 50,
     ) -> Iterator[GraphMessage]:
-        """Every message of ``folder``, page by page (``@odata.nextLink`` used as given)."""
-        url: str | None = f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages"
+        """Every message of ``folder`` (of the whole mailbox when None), page by page
+        (``@odata.nextLink`` used as given)."""
+        url: str | None = (
+            f"{self._user}/messages"
+            if folder is None
+            else f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages"
+        )
         params: dict[str, str] | None = {"$select": ",".join(select), "$top": str(top)}
         while url:
             page = self._get_json(url, what="list messages", params=params)
@@ -116,38 +132,37 @@ class GraphMail:
         page_size: int = 50,
     ) -> DeltaResult:
         """Changes since ``delta_link`` (everything when None); an expired link resyncs."""
-        try:
-            return self._delta_round(folder, delta_link, select, page_size)
-        except DeltaExpired:
-            # The sync state expired (also possible half-way through paging): start over once.
-            result = self._delta_round(folder, None, select, page_size)
-            return DeltaResult(result.messages, result.removed, result.delta_link, True)
+        return _reading.collect(
+            self.iter_delta(folder, delta_link, select=select, page_size=page_size)
+        )
 
-    def _delta_round(
-        self, folder: str, link: str | None, select: Sequence[str], page_size: int
-    ) -> DeltaResult:
-        url = link or f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages/delta"
-        params = None if link else {"$select": ",".join(select)}
-        messages: list[GraphMessage] = []
-        removed: list[str] = []
-        while True:
-            page = self._get_json(
-                url, what="delta", params=params, prefer=(f"odata.maxpagesize={page_size}",)
-            )
-            for item in page.get("value", []):
-                if "@removed" in item:
-                    removed.append(str(item["id"]))
-                else:
-                    messages.append(item)
-            if "@odata.deltaLink" in page:
-                return DeltaResult(messages, removed, page["@odata.deltaLink"])
-            if "@odata.nextLink" not in page:
-                raise GraphUnavailable(
-                    "delta page without @odata.nextLink or @odata.deltaLink",
-                    code="bad_delta_page",
-                    hint="Graph answered an incomplete delta page; retried later",
-                )
-            url, params = page["@odata.nextLink"], None
+    def iter_delta(
+        self,
+        folder: str = "inbox",
+        delta_link: str | None = None,
+        *,
+        select: Sequence[str] = MESSAGE_SELECT,
+        page_size: int = 50,
+    ) -> Iterator[DeltaPage]:
+        """The pages of one delta round as they arrive, the last with the delta link, so that
+        a caller can use the pages read before one that fails. An expired link (410, also
+        half-way through) starts the round over once from scratch (pages marked ``resynced``).
+        """
+
+        def fresh() -> str:
+            return f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages/delta"
+
+        def get_page(url: str, params: Mapping[str, str] | None, size: int) -> dict[str, Any]:
+            prefer = (f"odata.maxpagesize={size}",)
+            return self._get_json(url, what="delta", params=params, prefer=prefer)
+
+        try:
+            if delta_link:
+                yield from _reading.delta_pages(get_page, delta_link, None, page_size)
+            else:
+                yield from _reading.delta_pages(get_page, fresh(), select, page_size)
+        except DeltaExpired:
+            yield from _reading.delta_pages(get_page, fresh(), select, page_size, resynced=True)
 
     def get_message(
         self, message_id: str, *, select: Sequence[str] = FULL_MESSAGE_SELECT
@@ -155,6 +170,19 @@ class GraphMail:
         return self._get_json(
             self._msg(message_id), what="get message", params={"$select": ",".join(select)}
         )
+
+    def get_messages_many(
+        self, message_ids: Iterable[str], *, select: Sequence[str] = FULL_MESSAGE_SELECT
+    ) -> dict[str, GraphMessage | GraphError]:
+        """Many messages by ``$batch`` (20 per request): per id (in input order, duplicates
+        once) the message, or that message's typed error (:class:`GraphNotFound` when it is
+        gone). A refused token raises: it is no message's fault."""
+        ids = list(dict.fromkeys(message_ids))
+        query = urlencode({"$select": ",".join(select)})
+        items = [
+            BatchRequest(str(n), "GET", f"{self._msg(mid)}?{query}") for n, mid in enumerate(ids)
+        ]
+        return _reading.messages_of(ids, self.batch(items))
 
     def get_mime(self, message_id: str) -> bytes:
         """The message as RFC 822 bytes (``$value``)."""

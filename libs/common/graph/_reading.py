@@ -1,0 +1,105 @@
+"""Reading helpers of :class:`GraphMail`: delta pages one by one, and messages out of
+``$batch`` answers. Each takes the one function that fetches a JSON page or runs a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from libs.common.graph.errors import GraphError, GraphUnavailable
+from libs.common.graph.models import BatchOutcome, DeltaResult, GraphMessage
+
+#: Fetches one delta page: ``(url, params, page_size) -> JSON``.
+PageGetter = Callable[[str, Mapping[str, str] | None, int], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DeltaPage:
+    """One page of a delta round, as :meth:`GraphMail.iter_delta` yields it."""
+
+    messages: list[GraphMessage]
+    #: Ids of messages that left the folder (``@removed``).
+    removed: list[str]
+    #: On the round's last page only: persist it, pass it to the next round.
+    delta_link: str | None = None
+    #: True when the given delta link had expired (410) and the folder is read from scratch.
+    resynced: bool = False
+
+
+def delta_pages(
+    get_page: PageGetter,
+    url: str,
+    select: Sequence[str] | None,
+    page_size: int,
+    *,
+    resynced: bool = False,
+) -> Iterator[DeltaPage]:
+    """The pages from ``url`` (a folder's ``delta`` with ``select``, or a saved link as is)
+    until the page with the delta link."""
+    params = None if select is None else {"$select": ",".join(select)}
+    while True:
+        page = get_page(url, params, page_size)
+        messages: list[GraphMessage] = []
+        removed: list[str] = []
+        for item in page.get("value", []):
+            if "@removed" in item:
+                removed.append(str(item["id"]))
+            else:
+                messages.append(item)
+        if "@odata.deltaLink" in page:
+            yield DeltaPage(messages, removed, str(page["@odata.deltaLink"]), resynced)
+            return
+        yield DeltaPage(messages, removed, None, resynced)
+        if "@odata.nextLink" not in page:
+            raise GraphUnavailable(
+                "delta page without @odata.nextLink or @odata.deltaLink",
+                code="bad_delta_page",
+                hint="Graph answered an incomplete delta page; retried later",
+            )
+        url, params = str(page["@odata.nextLink"]), None
+
+
+def collect(pages: Iterable[DeltaPage]) -> DeltaResult:
+    """A whole round from its pages; after a resync only what was read from scratch."""
+    messages: list[GraphMessage] = []
+    removed: list[str] = []
+    resynced = False
+    for page in pages:
+        if page.resynced and not resynced:
+            resynced = True
+            messages.clear()
+            removed.clear()
+        messages.extend(page.messages)
+        removed.extend(page.removed)
+        if page.delta_link is not None:
+            return DeltaResult(messages, removed, page.delta_link, resynced)
+    raise GraphUnavailable(
+        "delta round without a delta link",
+        code="bad_delta_page",
+        hint="Graph answered an incomplete delta round; retried later",
+    )
+
+
+def messages_of(
+    ids: Sequence[str], outcomes: Sequence[BatchOutcome]
+) -> dict[str, GraphMessage | GraphError]:
+    """Per id the message a ``$batch`` GET answered, or its typed error. A refused token
+    raises: it is no message's fault."""
+    out: dict[str, GraphMessage | GraphError] = {}
+    for mid, result in zip(ids, outcomes, strict=True):
+        if result.error is not None:
+            if result.status == 401:
+                raise result.error
+            out[mid] = result.error
+        elif isinstance(result.body, Mapping):
+            out[mid] = dict(result.body)
+        else:
+            out[mid] = GraphUnavailable(
+                f"batch item {result.id} (get message) answered {result.status} without a "
+                "JSON body",
+                status=result.status,
+                code="bad_batch_body",
+                hint="Graph answered an unreadable message; retried later",
+            )
+    return out

@@ -1,0 +1,150 @@
+"""The one way the fetcher quarantines a mail itself: moved by id to the mailbox's quarantine
+folder, with its reason said once.
+
+Two kinds of mail end here, both after :data:`~services.fetcher.unpublishable.QUARANTINE_AFTER`
+rounds in a row: mail that can never be *published* (it does not fit the contract) and mail
+Graph cannot *read* (a read of it fails while the same read of other mail succeeds). Every
+such mail goes through :meth:`Quarantiner.quarantine` with a :class:`Quarantined` entry
+(mailbox, Graph id, reason, error, hint, what is known of the mail), so that whatever else
+must happen when the fetcher quarantines a mail happens in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import structlog
+
+from libs.common.errors import PermanentError
+from libs.common.graph import GraphAuthError, GraphError, GraphMail, GraphNotFound
+from libs.common.settings import MailboxConfig
+from services.fetcher import metrics
+
+log = structlog.get_logger("services.fetcher")
+
+#: ``unpublishable``: read, but it cannot become an ``InboundEmail``; ``unreadable``: Graph
+#: fails to serve it (its properties, attachments or MIME) while it serves other mail.
+Reason = Literal["unpublishable", "unreadable"]
+#: ``quarantined``: moved; ``gone``: it left the folder before (nothing to do);
+#: ``failed``: the move failed this round (logged; tried again next round).
+MoveOutcome = Literal["quarantined", "gone", "failed"]
+
+
+@dataclass(frozen=True)
+class MailFacts:
+    """What is known of a mail besides its Graph id (nothing, when Graph cannot read it)."""
+
+    internet_message_id: str | None = None
+    subject: str | None = None
+    sender: str | None = None
+    received: str | None = None
+
+    @classmethod
+    def of(cls, message: Mapping[str, Any] | None) -> MailFacts:
+        """From Graph message JSON, leniently (any field may be missing or odd)."""
+        if not message:
+            return cls()
+        sender = message.get("from")
+        address = sender.get("emailAddress") if isinstance(sender, Mapping) else None
+        return cls(
+            internet_message_id=_text(message.get("internetMessageId")),
+            subject=_text(message.get("subject")),
+            sender=_text(address.get("address")) if isinstance(address, Mapping) else None,
+            received=_text(message.get("receivedDateTime")),
+        )
+
+
+def _text(value: Any, limit: int = 998) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """One mail the fetcher quarantines, and why."""
+
+    mailbox: str
+    graph_id: str
+    #: The folder it was read from (the mailbox's watched folder).
+    folder: str
+    reason: Reason
+    #: The error in one line (for Graph: the operation, status, code and request id).
+    error: str
+    #: The error's code (``contract_error``, ``ErrorInternalServerError``, ``http_500`` …).
+    code: str
+    #: One line: what to do about it.
+    hint: str
+    #: Rounds in a row it failed.
+    failures: int
+    facts: MailFacts = field(default_factory=MailFacts)
+
+
+def error_line(exc: Exception) -> str:
+    """An error in one line; a Graph error with its request id (what Microsoft asks for)."""
+    message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    request_id = getattr(exc, "request_id", None)
+    line = " ".join(str(message).split())
+    return f"{line} (request-id {request_id})" if request_id else line
+
+
+_HINTS: dict[str, str] = {
+    "unpublishable": "look at the mail in the folder {folder!r}; once the cause is fixed, "
+    "move it back to the inbox and it is fetched again",
+    "unreadable": "Graph cannot serve this mail (look at it in Outlook, in the folder "
+    "{folder!r}); move it back to the inbox to fetch it again, or forward it as a new mail",
+}
+
+
+class Quarantiner:
+    """Moves a mail aside so the mailbox moves on; nothing is published for it."""
+
+    def __init__(self, box: MailboxConfig, graph: GraphMail) -> None:
+        self._box = box
+        self._graph = graph
+
+    def action(self, reason: Reason) -> str:
+        return _HINTS[reason].format(folder=self._box.quarantine_folder)
+
+    def quarantine(self, entry: Quarantined) -> MoveOutcome:
+        """Move ``entry``'s mail by id to the quarantine folder and say why (one ERROR line,
+        a metric). A refused credential raises (the mailbox's failure, not the mail's)."""
+        folder = self._box.quarantine_folder
+        try:
+            self._graph.move(entry.graph_id, folder)
+        except GraphNotFound:
+            log.info("mail to quarantine vanished before it was moved; skipped")
+            return "gone"
+        except GraphAuthError:
+            raise
+        except (PermanentError, GraphError) as move_exc:
+            # Retryable too: the mail stays, the round stays incomplete, the next one tries
+            # again (a move Graph did but answered badly shows up as the mail gone).
+            log.error(
+                f"{entry.reason} mail could not be moved to quarantine",
+                error=entry.error,
+                move_error=error_line(move_exc),
+                hint=getattr(move_exc, "hint", None),
+                folder=folder,
+            )
+            return "failed"
+        counter = (
+            metrics.QUARANTINED_UNREADABLE
+            if entry.reason == "unreadable"
+            else metrics.QUARANTINED_UNPUBLISHABLE
+        )
+        counter.labels(entry.mailbox).inc()
+        log.error(
+            f"{entry.reason} mail moved to quarantine",
+            reason=entry.reason,
+            error=entry.error,
+            code=entry.code,
+            hint=entry.hint,
+            folder=folder,
+            failures=entry.failures,
+            internet_message_id=entry.facts.internet_message_id,
+            subject=entry.facts.subject,
+            sender=entry.facts.sender,
+            action=self.action(entry.reason),
+        )
+        return "quarantined"
