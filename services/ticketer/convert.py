@@ -148,10 +148,10 @@ def ack_job_id(mailbox: str, record_id: int) -> str:
 
 
 def ack_recipient(email: InboundEmail) -> Address | None:
-    """Reply-To when given (RFC 5322 says answers go there), else From."""
-    if email.reply_to:
-        return email.reply_to[0]
-    return email.from_ or email.sender
+    """The From address, only: Reply-To (and Sender) name whoever the mail's author likes, and
+    an automatic answer there is backscatter. Whether it may be answered at all is
+    :func:`services.ticketer.domain.ackrules.ack_refusal`'s to say."""
+    return email.from_
 
 
 def ack_job(email: InboundEmail, record_id: int, token_format: str, now: datetime) -> OutboundEmail:

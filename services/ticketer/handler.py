@@ -26,6 +26,7 @@ from libs.common.db import utcnow
 from libs.common.errors import ContractError, MailpipeError, PermanentError
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer import convert
+from services.ticketer.domain.ackrules import AckRefusal, ack_refusal, own_domains
 from services.ticketer.domain.classify import classify
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.inbound import facts_from_inbound
@@ -278,7 +279,10 @@ class Ticketer:
         if not box.auto_acknowledge:
             return
         recipient = convert.ack_recipient(email)
-        if recipient is None or recipient.address.lower() == box.address:
+        refusal = ack_refusal(recipient.address if recipient else None, _own_domains(self._config))
+        if refusal is not None or recipient is None:
+            refusal = refusal or AckRefusal("no_from")
+            out.report(partial(self._ack_skipped, box.address, record_id, refusal))
             return
         try:
             job = convert.ack_job(email, record_id, box.record_token_format, self._clock())
@@ -298,6 +302,15 @@ class Ticketer:
         out.publish(job)
         out.report(self._metrics.acks.labels(box.address).inc)
 
+    def _ack_skipped(self, mailbox: str, record_id: int, refusal: AckRefusal) -> None:
+        self._metrics.acks_skipped.labels(mailbox, refusal.reason).inc()
+        log.info(
+            "no auto-acknowledgement",
+            record_id=record_id,
+            reason=refusal.reason,
+            detail=refusal.detail,
+        )
+
     def _ack_limited(self, mailbox: str, record_id: int) -> None:
         self._metrics.acks_limited.labels(mailbox).inc()
         log.info("auto-acknowledgement rate limit reached", record_id=record_id)
@@ -313,6 +326,13 @@ class Ticketer:
             record_id=row.record_id,
             reason=row.reason or verdict_reason,
         )
+
+
+def _own_domains(config: MailpipeConfig) -> tuple[str, ...]:
+    """Every domain an acknowledgement must not go to: the mailboxes', their send-as agents',
+    and the Message-ID domains."""
+    addresses = [a for box in config.mailboxes for a in (box.address, *box.send_as)]
+    return own_domains(addresses, [box.id_domain for box in config.mailboxes])
 
 
 def _bound(delivery: Delivery) -> Any:

@@ -48,6 +48,13 @@ class TicketerMetrics:
             ["mailbox"],
             registry=registry,
         )
+        self.acks_skipped = Counter(
+            "mailpipe_ticketer_auto_acks_skipped",
+            "Auto-acknowledgements not sent to the mail's From address, by reason (own_domain, "
+            "lookalike, machine_sender, no_from, not_an_address)",
+            ["mailbox", "reason"],
+            registry=registry,
+        )
         self.outbound_recorded = Counter(
             "mailpipe_ticketer_outbound_recorded",
             "Sent messages added to their records",

@@ -246,7 +246,7 @@ def test_new_request_makes_record_processed_event_and_ack(make_rig: Any) -> None
     [job] = rig.jobs()
     assert job.job_id == f"ack:{BOX}:{record_id}"
     assert job.record_id == record_id and job.auto_submitted == "auto-replied"
-    assert [a.address for a in job.to] == ["desk@customer.example"]
+    assert [a.address for a in job.to] == ["user1@customer.example"]  # From, never Reply-To
     assert job.in_reply_to == email.internet_message_id
     assert job.text is not None and f"[#{record_id}]" in job.text
 
@@ -256,7 +256,7 @@ def test_new_request_makes_record_processed_event_and_ack(make_rig: Any) -> None
     assert again.outcome == first.outcome and again.record_id == first.record_id
     assert again.processed_at == first.processed_at
     assert len(rig.store.list_records()) == 1
-    assert rig.store.count_acks_since("desk@customer.example", T0 - timedelta(days=1)) == 1
+    assert rig.store.count_acks_since("user1@customer.example", T0 - timedelta(days=1)) == 1
     assert wait_until(lambda: len(rig.jobs()) == 2)
     assert {j.job_id for j in rig.jobs()} == {job.job_id}  # the sender dedupes the job id
 

@@ -35,12 +35,21 @@ def test_thread_ids_in_reply_to_first_then_references_newest_first() -> None:
     assert convert.thread_ids(facts) == ["<c@x>", "<b@x>", "<a@x>"]
 
 
-def test_ack_job_subject_is_bounded_and_recipient_prefers_reply_to() -> None:
+def test_ack_job_subject_is_bounded_and_goes_to_from_never_reply_to() -> None:
     long = email(subject="x" * MAX_SUBJECT_CHARS, reply_to=(Address(address="desk@c.example"),))
     job = convert.ack_job(long, 7, "[#{id}]", NOW)
     assert len(job.subject) == MAX_SUBJECT_CHARS and job.subject.startswith("Re: ")
-    assert [a.address for a in job.to] == ["desk@c.example"]
+    assert [a.address for a in job.to] == ["ann@customer.example"]
     assert job.job_id == f"ack:{BOX}:7"
+
+
+def test_ack_recipient_is_the_from_address_only() -> None:
+    others = {
+        "reply_to": (Address(address="victim@elsewhere.example"),),
+        "sender": Address(address="bulk@sender.example"),
+    }
+    assert convert.ack_recipient(email(**others)) == Address(address="ann@customer.example")
+    assert convert.ack_recipient(email(**{"from": None}, **others)) is None
 
 
 def test_ack_job_without_any_address_is_refused() -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
 from libs.common.blobs import BlobMissingError
@@ -32,6 +33,7 @@ from libs.common.errors import BrokerError, ContractError
 from libs.common.msgid import make_message_id
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer.handler import BadMimeError, Ticketer
+from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import (
     MessageRef,
@@ -358,7 +360,7 @@ def test_auto_acknowledgement_fields() -> None:
     assert job.job_id == f"ack:{BOX}:1"
     assert job.record_id == 1
     assert job.auto_submitted == "auto-replied"
-    assert [a.address for a in job.to] == ["desk@customer.example"]
+    assert [a.address for a in job.to] == ["user1@customer.example"]  # From, never Reply-To
     assert job.subject == "Re: Printer 1 is broken"
     assert job.in_reply_to == "<m1@customer.example>"
     assert job.references == ("<root@customer.example>", "<m1@customer.example>")
@@ -378,6 +380,98 @@ def test_no_acknowledgement_when_the_sender_asks_for_none() -> None:
     rig.ticketer.handle(mail(1, headers=MailHeaders(x_auto_response_suppress="All")))
     assert len(rig.store.records) == 1
     assert rig.outbox.jobs == []
+
+
+def ack_rig(**box: Any) -> tuple[Rig, CollectorRegistry]:
+    """A rig with acknowledgements on and its metrics on a registry the test can read."""
+    registry = CollectorRegistry()
+    config = MailpipeConfig(
+        mailboxes=(
+            MailboxConfig(
+                address=BOX,
+                tenant_id="t",
+                client_id="c",
+                client_secret="s",
+                auto_acknowledge=True,
+                **box,
+            ),
+        )
+    )
+    store, blobs, outbox = FakeStore(), FakeBlobs(), FakeOutbox()
+    metrics = TicketerMetrics(registry)
+    ticketer = Ticketer(store, blobs, outbox, config, metrics=metrics, clock=lambda: NOW)
+    return Rig(store, blobs, outbox, ticketer, []), registry
+
+
+def skipped(registry: CollectorRegistry, reason: str) -> float:
+    labels = {"mailbox": BOX, "reason": reason}
+    return registry.get_sample_value("mailpipe_ticketer_auto_acks_skipped_total", labels) or 0.0
+
+
+@pytest.mark.parametrize(
+    ("sender", "reason"),
+    [
+        ("someone@contoso.com", "own_domain"),
+        ("it@eu.contoso.com", "own_domain"),
+        ("ops@mailpipe.contoso.com", "own_domain"),  # our Message-ID domain
+        ("bob@fabrikam.example", "own_domain"),  # an agent's send-as domain
+        ("support@contoso.com.evil.org", "lookalike"),
+        ("support@contoso-com.evil.org", "lookalike"),
+        ("support@c\u043entoso.com", "lookalike"),  # Cyrillic o
+        ("support@xn--cntoso-wqf.com", "lookalike"),  # the same, as punycode
+        ("support@c0ntoso.com", "lookalike"),
+        ("owner-staff@customer.example", "machine_sender"),
+        ("no-reply@customer.example", "machine_sender"),
+    ],
+)
+def test_no_acknowledgement_to_our_own_or_a_lookalike_domain(sender: str, reason: str) -> None:
+    rig, registry = ack_rig(send_as=("agent@fabrikam.example",))
+    email = mail(1, **{"from": Address(address=sender)})
+    with capture_logs() as logs:
+        rig.ticketer.handle(email)
+        rig.ticketer.handle(email)  # a redelivery decides the same
+    assert len(rig.store.records) == 1, "the mail still makes its record"
+    assert rig.outbox.jobs == [] and rig.store.acks == {}
+    assert skipped(registry, reason) == 2
+    lines = [e for e in logs if e["event"] == "no auto-acknowledgement"]
+    assert [e["reason"] for e in lines] == [reason, reason]
+
+
+def test_acknowledgement_goes_to_from_even_when_reply_to_names_someone_else() -> None:
+    rig, _ = ack_rig()
+    reply_to = (Address(address="victim@elsewhere.example"), Address(address="x@contoso.com"))
+    rig.ticketer.handle(mail(1, reply_to=reply_to))
+    [job] = rig.outbox.jobs
+    assert [a.address for a in job.to] == ["user1@customer.example"]
+    assert rig.store.acks == {job.job_id: "user1@customer.example"}
+
+
+def test_a_mail_without_from_is_recorded_but_not_acknowledged() -> None:
+    rig, registry = ack_rig()
+    rig.ticketer.handle(mail(1, **{"from": None, "sender": Address(address="s@customer.example")}))
+    assert len(rig.store.records) == 1 and rig.outbox.jobs == []
+    assert skipped(registry, "no_from") == 1
+
+
+@pytest.mark.parametrize("return_path", ["<>", "<> ", "< >", "<> (bounce)"])
+def test_a_null_sender_makes_a_record_but_never_an_acknowledgement(return_path: str) -> None:
+    rig, _ = ack_rig()
+    email = mail(1, headers=MailHeaders(return_path=return_path))
+    rig.ticketer.handle(email)
+    rig.ticketer.handle(email)  # redelivered: re-classified, still no acknowledgement
+    assert len(rig.store.records) == 1
+    assert rig.outbox.jobs == [] and rig.store.acks == {}
+
+
+def test_out_of_office_subject_without_headers_does_not_reopen_a_record() -> None:
+    rig, _ = ack_rig()
+    rig.ticketer.handle(mail(1))
+    rig.store.records[1]["status"] = "closed"
+    oof = mail(2, subject="Out of Office: Re: [#1] Printer 1 is broken", conversation_id="x")
+    rig.ticketer.handle(oof)
+    assert rig.store.records[1]["status"] == "closed"
+    assert rig.store.messages[-1][1].kind == "auto_reply"
+    assert len(rig.outbox.jobs) == 1  # only the first mail's
 
 
 @pytest.mark.parametrize("how", ["token", "in_reply_to", "references", "conversation"])
