@@ -8,7 +8,9 @@ entry may be a status (``500``), ``null`` (the defaults) or an object:
   error answered;
 - ``ids_too`` (default false): also fail a listing or delta page that selects nothing but
   the id. By default such a page is served, because it renders nothing of the message:
-  that is what lets a client list the ids around a message it cannot read.
+  that is what lets a client list the ids around a message it cannot read;
+- ``parts_only`` (default false): only the message's parts fail (its attachments and
+  ``$value``); its properties are served, in pages and on their own.
 
 A read fails when it is a ``GET`` of the message itself or of anything under it (its
 ``$value``, attachments, an attachment), or a ``GET`` whose page (``value``) would carry the
@@ -34,6 +36,7 @@ DEFAULT_STATUS = 500
 DEFAULT_CODE = "ErrorInternalServerError"
 #: The keys of a page item that renders nothing of the message but its id.
 _ID_ONLY = frozenset({"id", "@odata.etag", "@odata.type"})
+_OPTIONS = frozenset({"status", "code", "ids_too", "parts_only"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Poison:
     status: int = DEFAULT_STATUS
     code: str = DEFAULT_CODE
     ids_too: bool = False
+    parts_only: bool = False
 
     def error(self) -> GraphHTTPError:
         return GraphHTTPError(
@@ -64,8 +68,8 @@ def _entry(key: str, spec: Any) -> dict[str, Any]:
         spec = {}
     elif isinstance(spec, int) and not isinstance(spec, bool):
         spec = {"status": spec}
-    if not isinstance(spec, Mapping) or set(spec) - {"status", "code", "ids_too"}:
-        raise ValueError(f"poisoned[{key!r}]: give a status, or an object of status/code/ids_too")
+    if not isinstance(spec, Mapping) or set(spec) - _OPTIONS:
+        raise ValueError(f"poisoned[{key!r}]: give a status, or an object of {sorted(_OPTIONS)}")
     status = spec.get("status", DEFAULT_STATUS)
     if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
         raise ValueError(f"poisoned[{key!r}].status must be an HTTP error status (400-599)")
@@ -73,6 +77,7 @@ def _entry(key: str, spec: Any) -> dict[str, Any]:
         "status": status,
         "code": str(spec.get("code") or DEFAULT_CODE),
         "ids_too": bool(spec.get("ids_too", False)),
+        "parts_only": bool(spec.get("parts_only", False)),
     }
 
 
@@ -85,7 +90,8 @@ def check(call: Call, resp: GraphResponse, poisoned: Mapping[str, Mapping[str, A
         return
     if "m" in call.params:
         found = _poison_of(box, call.params["m"], poisoned)
-        if found is not None:
+        part = not call.template.endswith("{m}")  # attachments, $value: under the message
+        if found is not None and (part or not found.parts_only):
             raise found.error()
         return
     page = resp.body.get("value") if isinstance(resp.body, dict) else None
@@ -93,7 +99,9 @@ def check(call: Call, resp: GraphResponse, poisoned: Mapping[str, Mapping[str, A
         if not isinstance(item, dict) or "@removed" in item:
             continue
         found = _poison_of(box, str(item.get("id") or ""), poisoned)
-        if found is not None and (found.ids_too or set(item) - _ID_ONLY):
+        if found is None or found.parts_only:
+            continue
+        if found.ids_too or set(item) - _ID_ONLY:
             raise found.error()
 
 

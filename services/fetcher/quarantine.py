@@ -122,6 +122,8 @@ class Quarantiner:
             # again (a move Graph did but answered badly shows up as the mail gone).
             log.error(
                 f"{entry.reason} mail could not be moved to quarantine",
+                mailbox=entry.mailbox,
+                correlation_id=entry.graph_id,
                 error=entry.error,
                 move_error=error_line(move_exc),
                 hint=getattr(move_exc, "hint", None),
@@ -136,6 +138,8 @@ class Quarantiner:
         counter.labels(entry.mailbox).inc()
         log.error(
             f"{entry.reason} mail moved to quarantine",
+            mailbox=entry.mailbox,
+            correlation_id=entry.graph_id,
             reason=entry.reason,
             error=entry.error,
             code=entry.code,

@@ -48,6 +48,7 @@ def test_a_broken_mailbox_never_stalls_the_other_and_says_what_to_do(rig: Rig) -
         rig.seed(mail(10 + n, to=HELPDESK), mailbox=HELPDESK)
     fetcher = rig.fetcher(one_broken(rig))
     failures_before = auth_failures(HELPDESK)
+    support_before = auth_failures(SUPPORT)  # other tests of the process may have counted
     stop = threading.Event()
     threads = [threading.Thread(target=fn, name=name) for name, fn in fetcher.loops(stop)]
     with capture_logs() as logs:
@@ -65,7 +66,7 @@ def test_a_broken_mailbox_never_stalls_the_other_and_says_what_to_do(rig: Rig) -
     assert {e.mailbox for e in emails} == {SUPPORT}
     assert len(emails) == 4, "the good mailbox kept polling while the other failed"
     assert auth_failures(HELPDESK) - failures_before >= 3, "every refused attempt counts"
-    assert auth_failures(SUPPORT) == 0
+    assert auth_failures(SUPPORT) == support_before
 
     refused = [
         e for e in logs if e.get("mailbox") == HELPDESK and e["event"] == "credential refused"

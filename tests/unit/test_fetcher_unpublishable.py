@@ -23,7 +23,6 @@ from libs.common.errors import (
     UnroutableError,
 )
 from libs.common.graph import DeltaResult
-from libs.common.graph.mail import DeltaPage
 from libs.common.graph.errors import (
     GraphAuthError,
     GraphNotFound,
@@ -31,6 +30,7 @@ from libs.common.graph.errors import (
     TooLarge,
     error_from_response,
 )
+from libs.common.graph.mail import DeltaPage
 from libs.common.settings import MailboxConfig
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import MailboxPoller

@@ -1,0 +1,265 @@
+"""Mail Graph cannot serve, against the simulator (its ``poisoned`` fault knob), a real
+RabbitMQ and SQLite / PostgreSQL: the fetcher narrows its reads (small delta pages, then an
+id-only listing read mail by mail), publishes every other mail once, moves the unreadable one
+by id to the quarantine folder after N rounds with its reason, and the delta link moves on.
+When Graph fails for every mail (throttled, or no mail served at all) nothing is quarantined
+and the mail flows once Graph is back. An expired secret backs off and logs rarely."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
+
+from libs.common.graph import GraphMail, GraphUnavailable
+from libs.common.settings import MailpipeConfig
+from libs.graphsim.testing import SimHandle
+from services.fetcher.credential import CredentialBackoff
+from services.fetcher.poller import MailboxPoller
+from services.fetcher.service import Fetcher
+from services.fetcher.unpublishable import QUARANTINE_AFTER
+from tests.integration.fetcher_rig import SUPPORT, Rig, mail, open_rig, until
+
+QUARANTINE = "mailpipe-quarantine"
+PDF = b"%PDF-1.4 fake pdf \x00\x01\x02" * 50
+
+
+@pytest.fixture
+def rig(
+    sim: SimHandle, amqp_url: str, namespace: str, database_url: str, tmp_path: Path
+) -> Iterator[Rig]:
+    with open_rig(sim, amqp_url, namespace, database_url, tmp_path / "blobs") as made:
+        yield made
+
+
+@pytest.fixture
+def lite(sim: SimHandle, amqp_url: str, namespace: str, tmp_path: Path) -> Iterator[Rig]:
+    """The same rig on SQLite only, for what does not touch the database's behaviour."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    with open_rig(sim, amqp_url, namespace, url, tmp_path / "blobs") as made:
+        yield made
+
+
+def fast(rig: Rig, **mailbox: Any) -> MailpipeConfig:
+    """The simulator's config with a retry budget of 1 s, so failing reads give up soon."""
+    config = rig.config(**mailbox)
+    graph = config.graph.model_copy(update={"max_retry_s": 1.0})
+    return config.model_copy(update={"graph": graph})
+
+
+def faults(rig: Rig, **knobs: Any) -> dict[str, Any]:
+    with rig.sim.control() as control:
+        answer = control.post("/_sim/faults", json=knobs)
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def poller_of(fetcher: Fetcher) -> MailboxPoller:
+    (poller,) = [p for p in fetcher.pollers if p.address == SUPPORT]
+    return poller
+
+
+def sample(name: str) -> float:
+    return REGISTRY.get_sample_value(name, {"mailbox": SUPPORT}) or 0.0
+
+
+# -- the simulator's knob -----------------------------------------------------------------
+
+
+def test_the_simulator_fails_every_read_that_serves_a_poisoned_message(lite: Rig) -> None:
+    good = lite.seed(mail(1))
+    bad = lite.seed(mail(2, attachments=[("a.pdf", "application/pdf", PDF)]))
+    assert faults(lite, poisoned={bad: 500})["poisoned"][bad]["status"] == 500
+    config = fast(lite)
+    with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
+        reads = {
+            "get": lambda: graph.get_message(bad),
+            "$value": lambda: graph.get_mime(bad),
+            "attachments": lambda: graph.get_attachments(bad),
+            "delta": lambda: graph.delta("inbox"),
+            "list": lambda: graph.list_messages("inbox"),
+        }
+        for what, read in reads.items():
+            with pytest.raises(GraphUnavailable) as info:
+                read()
+            err = info.value
+            assert (err.status, err.code) == (500, "ErrorInternalServerError"), what
+            assert err.request_id, f"{what}: a Graph error body with its request id"
+        assert {m["id"] for m in graph.list_messages("inbox", select=("id",))} == {good, bad}
+        many = graph.get_messages_many([good, bad], select=("subject",))
+        assert many[good]["subject"] == "Request 1" and isinstance(many[bad], GraphUnavailable)
+        graph.move(bad, QUARANTINE)  # writes are served: it can be moved away by id
+        assert [m["id"] for m in graph.delta("inbox").messages] == [good]
+    faults(lite, poisoned={})
+    with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
+        assert graph.get_message(bad)["subject"] == "Request 2"
+    with lite.sim.control() as control:
+        assert control.post("/_sim/faults", json={"poisoned": {bad: 200}}).status_code == 400
+
+
+# -- a message Graph cannot serve ---------------------------------------------------------
+
+
+def test_a_message_graph_cannot_serve_is_quarantined_and_the_mailbox_flows_on(rig: Rig) -> None:
+    before = [rig.seed(mail(n)) for n in range(1, 13)]
+    bad = rig.seed(mail(13, subject="Graph cannot render me"))
+    after = [rig.seed(mail(n)) for n in range(14, 19)]
+    faults(rig, poisoned={bad: 500})
+    fetcher = rig.fetcher(fast(rig))
+    poller = poller_of(fetcher)
+    quarantined_before = sample("mailpipe_fetcher_quarantined_unreadable_total")
+
+    with capture_logs() as logs:
+        assert poller.poll() is None, "one page of 100 holds the bad message"
+        assert poller.ladder.mode == "small" and rig.inbound() == []
+        assert poller.poll() is None, "small pages: the page with the bad message fails"
+        first = rig.inbound()
+        assert [e.graph_id for e in first] == before[:10], "the pages before it got through"
+        assert poller.ladder.mode == "by_id"
+        rounds = [poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert all(r is not None and r.mode == "by_id" for r in rounds)
+    assert [r.quarantined for r in rounds if r] == [0] * (QUARANTINE_AFTER - 1) + [1]
+    assert rounds[0] is not None and rounds[0].published == len(before[10:] + after)
+    assert rounds[-1] is not None and rounds[-1].complete
+    rest = rig.inbound()
+    assert sorted(e.graph_id for e in first + rest) == sorted(before + after), "each once"
+    assert [m["id"] for m in rig.sim_messages(QUARANTINE)] == [bad]
+    assert rig.folders()["inbox"] == len(before + after)
+    assert sample("mailpipe_fetcher_quarantined_unreadable_total") - quarantined_before == 1
+    (moved,) = [e for e in logs if e["event"] == "unreadable mail moved to quarantine"]
+    assert moved["correlation_id"] == bad and moved["reason"] == "unreadable"
+    assert moved["code"] == "ErrorInternalServerError" and "request-id" in moved["error"]
+    assert moved["failures"] == QUARANTINE_AFTER and QUARANTINE in moved["action"]
+    narrowed = [
+        e for e in logs if e["event"] == "delta read keeps failing; the next rounds read narrower"
+    ]
+    assert [e["mode"] for e in narrowed] == ["small", "by_id"]
+    assert rig.state.get_delta_link(SUPPORT, "inbox") is None
+
+    moved_on = poller.poll()
+    assert moved_on is not None and moved_on.complete and moved_on.mode == "small"
+    assert moved_on.published == 0 and moved_on.skipped_in_flight == len(before + after)
+    assert rig.state.get_delta_link(SUPPORT, "inbox") is not None, "the link advanced"
+    assert poller.status.ok and rig.inbound() == []
+
+    with rig.consuming_processed(fetcher):
+        for email in first + rest:
+            rig.processed(email)
+        until(lambda: rig.folders().get("inbox") == 0)
+    new = rig.seed(mail(30, subject="after the quarantine"))
+    later = poller.poll()
+    assert later is not None and later.complete and later.published == 1
+    assert [e.graph_id for e in rig.inbound()] == [new]
+
+
+def test_a_mail_whose_mime_graph_cannot_serve_is_quarantined_by_id(lite: Rig) -> None:
+    good = [lite.seed(mail(n)) for n in (1, 2)]
+    bad = lite.seed(mail(3, attachments=[("a.pdf", "application/pdf", PDF)]))
+    good.append(lite.seed(mail(4)))
+    faults(lite, poisoned={bad: {"status": 502, "code": "BadGateway", "parts_only": True}})
+    poller = poller_of(lite.fetcher(fast(lite, keep_raw_mime=True)))
+
+    rounds = [poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert all(r is not None and r.mode == "full" for r in rounds), "delta itself is served"
+    assert [(r.published, r.failed, r.quarantined) for r in rounds if r] == [
+        (3, 1, 0),
+        (0, 1, 0),
+        (0, 0, 1),
+    ]
+    assert sorted(e.graph_id for e in lite.inbound()) == sorted(good)
+    assert [m["id"] for m in lite.sim_messages(QUARANTINE)] == [bad]
+    assert lite.state.get_delta_link(SUPPORT, "inbox") is not None
+    assert poller.status.ok
+
+
+@pytest.mark.parametrize("outage", ["throttled", "no_mail_served"])
+def test_when_graph_fails_for_every_mail_nothing_is_quarantined(lite: Rig, outage: str) -> None:
+    ids = [lite.seed(mail(n)) for n in range(1, 5)]
+    if outage == "throttled":
+        faults(lite, error_ratio=1.0, retry_after_s=1)  # 503 with Retry-After, everywhere
+    else:
+        faults(lite, poisoned=ids)  # no read of any mail is served: nothing proves a mail
+    poller = poller_of(lite.fetcher(fast(lite)))
+
+    for _ in range(QUARANTINE_AFTER * 3):
+        assert poller.poll() is None
+    assert lite.folders().get(QUARANTINE, 0) == 0 and lite.inbound() == []
+    assert len(poller.failures) == 0, "no mail was blamed"
+    assert not poller.status.ok
+    assert poller.ladder.mode == ("full" if outage == "throttled" else "by_id")
+
+    faults(lite, error_ratio=0.0, poisoned={})
+    results = [poller.poll() for _ in range(2)]
+    assert sorted(e.graph_id for e in lite.inbound()) == sorted(ids), "each once, once healed"
+    assert results[-1] is not None and results[-1].complete
+    assert lite.state.get_delta_link(SUPPORT, "inbox") is not None
+    assert lite.folders().get(QUARANTINE, 0) == 0
+
+
+# -- a refused credential -----------------------------------------------------------------
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def register_app(sim: SimHandle, client_id: str, secret: str) -> None:
+    with sim.control() as control:
+        control.post(
+            "/_sim/apps",
+            json={"tenant_id": sim.tenant_id, "client_id": client_id, "client_secret": secret},
+        ).raise_for_status()
+
+
+def test_an_expired_secret_backs_off_logs_rarely_and_recovers(lite: Rig) -> None:
+    sim = lite.sim
+    # An app of this test's own: no token of it is cached from an earlier test.
+    client_id, secret = str(uuid.uuid4()), "expiring-secret~" + uuid.uuid4().hex
+    register_app(sim, client_id, secret)
+    lite.seed(mail(1))
+    lite.control_post(f"/_sim/apps/{sim.tenant_id}/{client_id}/expire-secret")
+    fetcher = lite.fetcher(
+        lite.config(poll_interval_s=1, client_id=client_id, client_secret=secret)
+    )
+    poller = poller_of(fetcher)
+    ticks = Ticks()
+    poller.credential = CredentialBackoff(1.0, ticks)
+    check = fetcher.checks()[f"mailbox:{SUPPORT}"]
+
+    attempted_at = []
+    with capture_logs() as logs:
+        for second in range(600):  # ten minutes at a 1 s poll interval
+            ticks.now = float(second)
+            before = sample("mailpipe_fetcher_graph_auth_failures_total")
+            assert poller.poll() is None
+            if sample("mailpipe_fetcher_graph_auth_failures_total") > before:
+                attempted_at.append(second)
+            assert check() == (False, "credential refused: AADSTS7000222")
+    assert attempted_at == [0, 1, 3, 7, 15, 31, 63, 127, 255, 511], "doubling, at most 5 min"
+    refused = [e for e in logs if e["event"] == "credential refused"]
+    assert 1 <= len(refused) <= 11, "at most one line a minute while nothing changes"
+    assert all(e["log_level"] == "error" and e["code"] == "AADSTS7000222" for e in refused)
+    assert all(secret not in str(e) for e in logs)
+
+    register_app(sim, client_id, secret)  # the secret renewed
+    with capture_logs() as logs:
+        ticks.now = 600.0
+        assert poller.poll() is None, "not due yet: the backoff holds"
+        ticks.now = 811.0
+        result = poller.poll()
+    assert result is not None and result.complete and result.published == 1
+    accepted = [e for e in logs if e["event"] == "credential accepted again"]
+    assert len(accepted) == 1 and accepted[0]["log_level"] == "info"
+    assert accepted[0]["refusals"] == len(attempted_at)
+    assert check() == (True, "ok")
