@@ -57,7 +57,13 @@ class MailFacts:
 
 
 def _text(value: Any, limit: int = 998) -> str | None:
-    return value[:limit] if isinstance(value, str) and value else None
+    return clean(value[:limit]) if isinstance(value, str) and value else None
+
+
+def clean(text: str) -> str:
+    """``text`` as valid Unicode: a lone UTF-16 surrogate (Graph cut an emoji in two) becomes
+    U+FFFD, so that the entry can be logged, serialised and stored anywhere."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ def error_line(exc: Exception) -> str:
     """An error in one line; a Graph error with its request id (what Microsoft asks for)."""
     message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
     request_id = getattr(exc, "request_id", None)
-    line = " ".join(str(message).split())
+    line = clean(" ".join(str(message).split()))
     return f"{line} (request-id {request_id})" if request_id else line
 
 

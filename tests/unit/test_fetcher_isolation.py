@@ -1,0 +1,313 @@
+"""The poller over a plain stand-in for Graph that fails reads of chosen mails: a poisoned
+delta narrows (small pages, then by id) and the bad mail is quarantined by id through the one
+seam while every other mail is published once; a part Graph cannot serve counts only when a
+neighbour's read of that kind succeeds; when Graph serves no mail, none is blamed; a refused
+credential is not asked again before it is due."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from libs.common.blobs import BlobStore
+from libs.common.contracts import InboundEmail
+from libs.common.graph import GraphAuthError, GraphError, GraphNotFound
+from libs.common.graph.errors import error_from_response
+from libs.common.graph.mail import DeltaPage
+from libs.common.settings import MailboxConfig
+from services.fetcher.credential import CredentialBackoff
+from services.fetcher.inflight import InFlight
+from services.fetcher.narrowing import NARROW_RETRY_S
+from services.fetcher.poller import MailboxPoller
+from services.fetcher.quarantine import Quarantined
+from services.fetcher.unpublishable import QUARANTINE_AFTER
+
+BOX = "isolation-unit@contoso.example"
+QUARANTINE = "mailpipe-quarantine"
+
+
+def message(graph_id: str, subject: str = "Printer broken") -> dict[str, Any]:
+    return {
+        "id": graph_id,
+        "internetMessageId": f"<{graph_id}@customer.example>",
+        "receivedDateTime": "2026-11-26T09:30:00Z",
+        "subject": subject,
+        "from": {"emailAddress": {"address": "jane@customer.example", "name": "Jane"}},
+        "toRecipients": [{"emailAddress": {"address": BOX}}],
+        "body": {"contentType": "text", "content": "hello"},
+    }
+
+
+def server_error() -> GraphError:
+    body = {"error": {"code": "ErrorInternalServerError", "message": "cannot render"}}
+    return error_from_response(500, body, request_id="rid-500", what="read")
+
+
+@dataclass
+class FakeGraph:
+    """A folder whose reads fail for ``poisoned`` mails (everything of them), for the parts
+    of ``parts_poisoned`` ones (``$value``, attachments), or for every mail (``no_mail``;
+    id listings still work). ``others``: ids of mail in other folders."""
+
+    inbox: dict[str, dict[str, Any]] = field(default_factory=dict)
+    others: list[str] = field(default_factory=list)
+    poisoned: set[str] = field(default_factory=set)
+    parts_poisoned: set[str] = field(default_factory=set)
+    no_mail: bool = False
+    refused: GraphAuthError | None = None
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    budgets: list[float] = field(default_factory=list)
+    rounds: int = 0
+    address: str = BOX
+
+    def _check(self, graph_id: str, *, part: bool = False) -> None:
+        if graph_id not in self.inbox and graph_id not in self.others:
+            raise GraphNotFound("gone", status=404, code="ErrorItemNotFound", hint="h")
+        if self.no_mail or graph_id in self.poisoned or (part and graph_id in self.parts_poisoned):
+            raise server_error()
+
+    def iter_delta(self, folder: str, link: str | None, **kw: Any) -> Iterator[DeltaPage]:
+        if self.refused is not None:
+            raise self.refused
+        self.rounds += 1
+        items = list(self.inbox.values())
+        size = int(kw["page_size"])
+        for start in range(0, max(len(items), 1), size):
+            page = items[start : start + size]
+            for item in page:
+                self._check(item["id"])
+            last = start + size >= len(items)
+            yield DeltaPage(page, [], f"link-{self.rounds}" if last else None)
+
+    def iter_messages(self, folder: str | None, **_: Any) -> Iterator[dict[str, Any]]:
+        ids = list(self.inbox) if folder else [*self.inbox, *self.others]
+        yield from ({"id": gid} for gid in ids)
+
+    def get_messages_many(
+        self, ids: Iterable[str], **_: Any
+    ) -> dict[str, dict[str, Any] | GraphError]:
+        out: dict[str, dict[str, Any] | GraphError] = {}
+        for gid in ids:
+            try:
+                out[gid] = self.get_message(gid)
+            except GraphError as exc:
+                out[gid] = exc
+        return out
+
+    def get_message(self, graph_id: str, **_: Any) -> dict[str, Any]:
+        self._check(graph_id)
+        return dict(self.inbox.get(graph_id) or message(graph_id))
+
+    def get_mime(self, graph_id: str) -> bytes:
+        self._check(graph_id, part=True)
+        return b"Subject: x\r\n\r\nbody\r\n"
+
+    def get_attachments(self, graph_id: str) -> list[Any]:
+        self._check(graph_id, part=True)
+        return []
+
+    def get_attachments_many(self, ids: Iterable[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for gid in ids:
+            try:
+                out[gid] = self.get_attachments(gid)
+            except GraphError as exc:
+                out[gid] = exc
+        return out
+
+    def move(self, graph_id: str, folder: str) -> str:
+        self.inbox.pop(graph_id)
+        self.others.append(graph_id)
+        self.moved.append((graph_id, folder))
+        return graph_id
+
+    def retry_budget(self, budget_s: float) -> AbstractContextManager[None]:
+        self.budgets.append(budget_s)
+        return nullcontext()
+
+
+@dataclass
+class Links:
+    links: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def get_delta_link(self, mailbox: str, folder: str) -> str | None:
+        return self.links.get((mailbox, folder))
+
+    def set_delta_link(self, mailbox: str, folder: str, link: str) -> None:
+        self.links[(mailbox, folder)] = link
+
+
+@dataclass
+class Setup:
+    graph: FakeGraph
+    links: Links
+    published: list[InboundEmail]
+    poller: MailboxPoller
+    entries: list[Quarantined]
+
+    def link(self) -> str | None:
+        return self.links.get_delta_link(BOX, "inbox")
+
+    def ids(self) -> list[str]:
+        return [e.graph_id for e in self.published]
+
+
+def make(tmp_path: Path, graph: FakeGraph, **box: Any) -> Setup:
+    config = MailboxConfig(
+        address=BOX, tenant_id="t", client_id="c", client_secret="s", poll_interval_s=1, **box
+    )
+    links, published = Links(), []
+    poller = MailboxPoller(
+        config,
+        graph,  # type: ignore[arg-type]
+        links,  # type: ignore[arg-type]
+        BlobStore(tmp_path / "blobs"),
+        published.extend,
+        InFlight(),
+    )
+    entries: list[Quarantined] = []
+    seam = poller._quarantiner.quarantine
+
+    def spy(entry: Quarantined) -> Any:
+        entries.append(entry)
+        return seam(entry)
+
+    poller._quarantiner.quarantine = spy  # type: ignore[method-assign]
+    return Setup(graph, links, published, poller, entries)
+
+
+def test_a_poisoned_delta_narrows_and_the_bad_mail_is_quarantined_by_id(tmp_path: Path) -> None:
+    graph = FakeGraph()
+    for n in range(18):
+        graph.inbox[f"m{n:02}"] = message(f"m{n:02}")
+    graph.poisoned.add("m12")
+    setup = make(tmp_path, graph)
+    poller = setup.poller
+
+    assert poller.poll() is None and poller.ladder.mode == "small"
+    assert poller.poll() is None and setup.ids() == [f"m{n:02}" for n in range(10)]
+    assert poller.ladder.mode == "by_id"
+    rounds = [poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert [(r.mode, r.failed, r.quarantined) for r in rounds if r] == [
+        ("by_id", 1, 0),
+        ("by_id", 1, 0),
+        ("by_id", 0, 1),
+    ]
+    assert sorted(setup.ids()) == sorted(gid for gid in graph.inbox if gid != "m12")
+    assert graph.moved == [("m12", QUARANTINE)] and setup.link() is None
+    assert set(graph.budgets) == {NARROW_RETRY_S, 0.0}, "narrowed reads retry briefly"
+    (entry,) = setup.entries
+    assert (entry.mailbox, entry.graph_id, entry.reason) == (BOX, "m12", "unreadable")
+    assert entry.code == "ErrorInternalServerError" and "rid-500" in entry.error
+    assert entry.failures == QUARANTINE_AFTER and QUARANTINE in entry.hint
+    assert entry.folder == "inbox"
+
+    moved_on = poller.poll()
+    assert moved_on is not None and moved_on.complete and moved_on.mode == "small"
+    assert moved_on.published == 0 and setup.link() is not None
+
+
+def test_a_part_graph_cannot_serve_counts_with_a_neighbour_s_proof(tmp_path: Path) -> None:
+    graph = FakeGraph(inbox={g: message(g) for g in ("a", "bad", "b")}, parts_poisoned={"bad"})
+    setup = make(tmp_path, graph, keep_raw_mime=True)
+    with capture_logs() as logs:
+        rounds = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert [(r.published, r.failed, r.quarantined) for r in rounds if r] == [
+        (2, 1, 0),
+        (0, 1, 0),
+        (0, 0, 1),
+    ]
+    assert setup.ids() == ["a", "b"] and graph.moved == [("bad", QUARANTINE)]
+    (entry,) = setup.entries
+    assert entry.reason == "unreadable" and entry.facts.subject == "Printer broken"
+    assert entry.facts.internet_message_id == "<bad@customer.example>"
+    counted = [e for e in logs if e["event"] == "mail could not be read"]
+    assert [e["failures"] for e in counted] == [1, 2]
+    assert setup.link() == f"link-{QUARANTINE_AFTER}"
+
+
+def test_a_lone_unreadable_mail_is_blamed_only_once_a_neighbour_is_served(
+    tmp_path: Path,
+) -> None:
+    graph = FakeGraph(inbox={"bad": message("bad")}, parts_poisoned={"bad"})
+    setup = make(tmp_path, graph, keep_raw_mime=True)
+    for _ in range(QUARANTINE_AFTER * 2):
+        result = setup.poller.poll()
+        assert result is not None and result.failed == 1 and not result.complete
+    assert len(setup.poller.failures) == 0 and graph.moved == [], "no proof, no blame"
+
+    graph.others.append("sent-1")  # mail in another folder: a neighbour to probe
+    rounds = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert rounds[-1] is not None and rounds[-1].quarantined == 1
+    assert graph.moved == [("bad", QUARANTINE)]
+
+
+@pytest.mark.parametrize("keep_raw_mime", [False, True])
+def test_when_graph_serves_no_mail_none_is_blamed(tmp_path: Path, keep_raw_mime: bool) -> None:
+    graph = FakeGraph(inbox={f"m{n}": message(f"m{n}") for n in range(5)}, no_mail=True)
+    setup = make(tmp_path, graph, keep_raw_mime=keep_raw_mime)
+    for _ in range(QUARANTINE_AFTER * 3):
+        assert setup.poller.poll() is None
+    assert setup.poller.ladder.mode == "by_id"
+    assert len(setup.poller.failures) == 0 and graph.moved == [] and setup.published == []
+
+    graph.no_mail = False
+    setup.poller.poll()
+    setup.poller.poll()
+    assert sorted(setup.ids()) == sorted(graph.inbox) and setup.link() is not None
+
+
+def test_unpublishable_and_unreadable_mail_go_through_one_seam(tmp_path: Path) -> None:
+    graph = FakeGraph(
+        inbox={
+            "cut": message("cut", subject="Drucker \ud83d"),
+            "part": message("part"),
+            "ok": message("ok"),
+        },
+        parts_poisoned={"part"},
+    )
+    setup = make(tmp_path, graph, keep_raw_mime=True)
+    for _ in range(QUARANTINE_AFTER):
+        setup.poller.poll()
+    by_id = {e.graph_id: e for e in setup.entries}
+    assert set(by_id) == {"cut", "part"} and setup.ids() == ["ok"]
+    assert by_id["cut"].reason == "unpublishable" and by_id["cut"].code == "contract_violation"
+    assert by_id["cut"].facts.subject == "Drucker \ufffd", "valid Unicode, whatever Graph sent"
+    assert by_id["part"].reason == "unreadable"
+    assert all(e.hint and e.error and e.failures == QUARANTINE_AFTER for e in by_id.values())
+
+
+def test_a_refused_credential_is_not_asked_again_before_it_is_due(tmp_path: Path) -> None:
+    graph = FakeGraph(inbox={"m": message("m")})
+    graph.refused = GraphAuthError("refused", status=401, code="AADSTS7000222", hint="renew")
+    setup = make(tmp_path, graph)
+    now = [0.0]
+    setup.poller.credential = CredentialBackoff(1.0, lambda: now[0])
+    attempts = 0
+    with capture_logs() as logs:
+        for second in range(20):
+            now[0] = float(second)
+            due = setup.poller.credential.due()
+            assert setup.poller.poll() is None
+            attempts += due
+        assert setup.poller.status.detail == "credential refused: AADSTS7000222"
+        graph.refused = GraphAuthError("refused", status=401, code="AADSTS7000215", hint="x")
+        now[0] = 31.0
+        setup.poller.poll()
+        graph.refused = None
+        now[0] = 63.0
+        result = setup.poller.poll()
+    assert attempts == 5, "at 0, 1, 3, 7 and 15 s"
+    events = [(e["event"], e.get("code")) for e in logs if "credential" in e["event"]]
+    assert events == [
+        ("credential refused", "AADSTS7000222"),
+        ("credential refused", "AADSTS7000215"),  # changed: at once
+        ("credential accepted again", None),
+    ]
+    assert result is not None and result.published == 1 and setup.poller.status.ok
