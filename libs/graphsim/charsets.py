@@ -9,6 +9,7 @@ windows-1252 or Latin-1, which decode any byte. Nothing here raises on content.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -39,7 +40,7 @@ _ALIASES = {
 }
 # Python codecs that are no mail charset and would turn text into other text (escapes
 # into lone surrogates, domain names, nothing at all).
-_NOT_MAIL = frozenset({"unicode_escape", "raw_unicode_escape", "idna", "punycode", "undefined"})
+_NOT_MAIL = frozenset({"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"})
 #: The charsets detection chooses from: those mail is written in. Without a shortlist,
 #: short Western text comes out as cp437 or UTF-16.
 DETECTABLE = (
@@ -138,11 +139,28 @@ def _detected(data: bytes) -> list[str]:
 
 def decode_text(data: bytes, charset: object = None, hint: str | None = None) -> str:
     """Text of a body or encoded word: the declared ``charset`` when it decodes the bytes,
-    else :func:`detect` (UTF-8 first). Never raises, never leaves a lone surrogate."""
-    found = _strict(data, codec_name(charset))
+    else :func:`detect` (UTF-8 first). Never raises, never leaves a lone surrogate.
+
+    A single-byte (or 7-bit) label cannot show it is wrong; 8-bit text that is
+    valid UTF-8 is UTF-8 whatever such a label says (the common mislabel of gateways: real
+    Latin-1 or Cyrillic text is next to never valid UTF-8)."""
+    codec = codec_name(charset)
+    if (
+        codec
+        and _one_char_per_byte(codec)
+        and not data.isascii()
+        and _strict(data, "utf-8") is not None
+    ):
+        codec = "utf-8"
+    found = _strict(data, codec)
     if found is None:
         found = detect(data, hint)
     return scrub(found)
+
+
+@functools.cache
+def _one_char_per_byte(codec: str) -> bool:
+    return len(bytes(range(128, 256)).decode(codec, "replace")) == 128
 
 
 def repair(text: str, hint: str | None = None) -> str:

@@ -39,8 +39,8 @@ class Served:
 
 
 def strict_json(response: httpx.Response) -> Any:
-    """The body of a JSON answer, which must not be a 5xx, nor carry a lone surrogate."""
-    assert response.status_code < 500, (response.request.url, response.text[:300])
+    """The body of a successful JSON answer, which must not carry a lone surrogate."""
+    assert response.is_success, (response.request.url, response.status_code, response.text[:300])
     data = json.loads(response.content.decode("utf-8"))
     _no_surrogates(data)
     return data
