@@ -1,0 +1,67 @@
+"""Who the corpus run acknowledged: never a null sender, never automatic mail, only the From
+address (never Reply-To), never the mailbox's own domain or a lookalike of it; at most once
+per record. Both what the ticketer decided (``ack_log``) and what the sender really sent (the
+simulator's sent mail) are checked."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from tests.e2e.accounting import Findings, Seeded, Snapshot
+from tests.e2e.harness import Stack
+
+#: The mailbox's own domain, and any domain that merely contains it (contoso.com.evil.org).
+OWN_DOMAIN_MARK = "contoso"
+
+
+def sent_acks(stack: Stack) -> list[tuple[int, list[str]]]:
+    """(record id, recipients) of every acknowledgement the simulator saw sent."""
+    out = []
+    for entry in stack.sent(stack.mailboxes[0]):
+        job = str(entry["headers"].get("X-Mailpipe-Job-Id", ""))
+        if job.startswith("ack:"):
+            recipients = [*entry["to"], *entry["cc"], *entry["bcc"]]
+            out.append((int(job.rsplit(":", 1)[1]), [str(a).lower() for a in recipients]))
+    return out
+
+
+def check_acks(stack: Stack, seeded: Sequence[Seeded], snap: Snapshot, findings: Findings) -> None:
+    by_record = {
+        snap.log[s.graph_id]["record_id"]: s
+        for s in seeded
+        if snap.log.get(s.graph_id, {}).get("outcome") == "created"
+    }
+    sent = sent_acks(stack)
+    decided = [(r["record_id"], [str(r["recipient"]).lower()]) for r in stack.rows("ack_log")]
+    for record_id, recipients in [*decided, *sent]:
+        item = by_record.get(record_id)
+        if item is None:
+            findings.add("acknowledgement for a record no seeded mail created", str(record_id))
+            continue
+        _check(item, recipients, findings)
+    for record_id, count in Counter(r for r, _ in sent).items():
+        if count > 1:
+            name = by_record[record_id].sample.name if record_id in by_record else str(record_id)
+            findings.add("acknowledged twice", name, f"{count} acknowledgements")
+
+
+def _check(item: Seeded, recipients: list[str], findings: Findings) -> None:
+    name, facts = item.sample.name, item.facts
+    if facts.null_sender:
+        findings.add("acknowledged a null sender (Return-Path: <>)", name)
+    if item.sample.kind == "automatic":
+        findings.add("acknowledged automatic mail", name, item.sample.note)
+    for address in recipients:
+        domain = address.rpartition("@")[2]
+        if OWN_DOMAIN_MARK in domain:
+            findings.add(
+                "acknowledgement to the mailbox's own domain or a lookalike", name, address
+            )
+        if address != facts.from_address:
+            cause = (
+                "acknowledgement to Reply-To"
+                if address in facts.reply_to
+                else "acknowledgement not to the From address"
+            )
+            findings.add(cause, name, f"{address} (From: {facts.from_address or 'none'})")

@@ -1,0 +1,123 @@
+"""Real-world mail end to end: the corpus the project ships (``tests/corpora/realworld``: 175
+mails from public mail-parsing test suites, their licences in its README) and the generated
+worst cases (``worst_mail.py``, ``oddities.py``) go through simulator → fetcher → ticketer →
+sender, on SQLite and PostgreSQL.
+
+Every mail must be accounted for exactly once — a record, an appended message, an ignored or
+bounce entry, or a quarantine entry with its reason — and the inbox must end empty, with
+nothing stored twice, no acknowledgement to a null sender, to Reply-To or to the mailbox's
+own domain or a lookalike, no NUL stored, and the text whose charset is certain decoded
+exactly. A red run lists every failing mail grouped by cause (see ``accounting.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.accounting import Findings, Seeded, Snapshot, account, seed_all, settled
+from tests.e2e.ack_checks import check_acks, sent_acks
+from tests.e2e.harness import Stack, pipeline
+from tests.e2e.realworld import corpus_samples
+from tests.e2e.text_checks import check_texts
+from tests.e2e.worst_mail import worst_cases
+
+MAILBOX = "support@contoso.com"
+FAST_SENDER = {"MAILPIPE_SENDER_RATE_PER_MINUTE": "100000"}
+#: Only keeps a broken run from hanging: the assertions are about outcomes, never timings.
+SETTLE_DEADLINE_S = 150.0
+
+
+def test_the_corpus_ships_with_labels_and_licences() -> None:
+    samples = corpus_samples()
+    assert len(samples) >= 100
+    assert {s.name.split("/")[0] for s in samples} >= {"cpython", "sisimai", "talon"}
+    assert len(worst_cases()) >= 50
+    names = [s.name for s in [*samples, *worst_cases()]]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.slow
+def test_every_real_world_mail_is_accounted_for_exactly_once(
+    tmp_path: Path, amqp_url: str, database_url: str
+) -> None:
+    samples = [*corpus_samples(), *worst_cases()]
+    findings = Findings()
+    with pipeline(
+        tmp_path,
+        amqp_url,
+        mailboxes=(MAILBOX,),
+        database_url=database_url,
+        poll_interval_s=0.5,
+        auto_acknowledge=True,
+        auto_ack_per_hour=10_000,
+    ) as stack:
+        for service in ("fetcher", "ticketer"):
+            stack.start(service)
+        stack.start("sender", **FAST_SENDER)
+        for name in stack.processes:
+            stack.wait_ready(name)
+        seeded = seed_all(stack, samples, findings)
+        if not wait_for(lambda: settled(stack, seeded), SETTLE_DEADLINE_S):
+            findings.add(
+                "did not settle", f"inbox or outcomes still open after {SETTLE_DEADLINE_S:.0f} s"
+            )
+        wait_for(lambda: len(sent_acks(stack)) >= stack.count("ack_log"), 30.0)
+        snap = account(stack, seeded, findings)
+        check_acks(stack, seeded, snap, findings)
+        check_texts(stack, seeded, snap, findings)
+        server_errors(stack, findings)
+        print(summary(seeded, snap, findings))
+        assert not findings, findings.text() + "\n" + log_hints(stack, seeded, snap, findings)
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    """Poll until ``predicate`` holds (True) or the deadline passes (False): a run that does
+    not settle still gets its full report instead of a bare time-out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return predicate()
+
+
+def server_errors(stack: Stack, findings: Findings) -> None:
+    """No content may make the simulator answer 5xx (no faults are injected here)."""
+    for route, statuses in stack.stats()["requests"].items():
+        for status, count in statuses.items():
+            if int(status) >= 500:
+                findings.add("the simulator answered 5xx", route, f"HTTP {status}, {count} times")
+
+
+def summary(seeded: Sequence[Seeded], snap: Snapshot, findings: Findings) -> str:
+    outcomes: Counter[str] = Counter()
+    for item in seeded:
+        row = snap.log.get(item.graph_id)
+        if row is None:
+            outcomes["quarantine only" if item.graph_id in snap.quarantine else "none"] += 1
+        else:
+            outcomes[f"{row['outcome']}:{str(row['reason'] or '').split(':')[0]}"] += 1
+    lines = [f"{len(seeded)} mails seeded; outcomes: {dict(sorted(outcomes.items()))}"]
+    if findings.quarantined:
+        lines.append(findings.text().split("quarantined, by reason:", 1)[-1].strip())
+    return "\n".join(lines)
+
+
+def log_hints(stack: Stack, seeded: Sequence[Seeded], snap: Snapshot, findings: Findings) -> str:
+    """The services' warnings and errors that name a mail without an outcome."""
+    open_ids = {s.graph_id: s.sample.name for s in seeded if s.graph_id not in snap.log}
+    lines = []
+    for service in ("fetcher", "ticketer"):
+        for event in stack.log_events(service):
+            if event.get("level") not in ("warning", "error", "critical"):
+                continue
+            text = str(event)
+            named = [name for gid, name in open_ids.items() if gid in text]
+            if named or not open_ids:
+                lines.append(f"{service}: {', '.join(named)} {text[:300]}")
+    return "log lines:\n" + "\n".join(lines[-40:]) if lines else ""
