@@ -39,14 +39,15 @@ def check_acks(stack: Stack, seeded: Sequence[Seeded], snap: Snapshot, findings:
         if item is None:
             findings.add("acknowledgement for a record no seeded mail created", str(record_id))
             continue
-        _check(item, recipients, findings)
+        check_ack(item, recipients, findings)
     for record_id, count in Counter(r for r, _ in sent).items():
         if count > 1:
             name = by_record[record_id].sample.name if record_id in by_record else str(record_id)
             findings.add("acknowledged twice", name, f"{count} acknowledgements")
 
 
-def _check(item: Seeded, recipients: list[str], findings: Findings) -> None:
+def check_ack(item: Seeded, recipients: list[str], findings: Findings) -> None:
+    """The rules for one acknowledgement of ``item`` sent to ``recipients``."""
     name, facts = item.sample.name, item.facts
     if facts.null_sender:
         findings.add("acknowledged a null sender (Return-Path: <>)", name)

@@ -19,10 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from libs.common.msgid import canonical_message_id
 from tests.e2e.accounting import Findings, Seeded, Snapshot, account, seed_all, settled
-from tests.e2e.ack_checks import check_acks, sent_acks
+from tests.e2e.ack_checks import check_ack, check_acks, sent_acks
 from tests.e2e.harness import Stack, pipeline
 from tests.e2e.realworld import corpus_samples
+from tests.e2e.samples import raw_facts
 from tests.e2e.text_checks import check_texts
 from tests.e2e.worst_mail import worst_cases
 
@@ -39,6 +41,40 @@ def test_the_corpus_ships_with_labels_and_licences() -> None:
     assert len(worst_cases()) >= 50
     names = [s.name for s in [*samples, *worst_cases()]]
     assert len(names) == len(set(names))
+
+
+def test_the_checks_catch_what_they_are_for() -> None:
+    """The acknowledgement rules and the raw facts they rest on, without services: a check
+    that could never fire would pass any run."""
+    cases = {s.name: s for s in worst_cases()}
+
+    def ack_findings(name: str, *recipients: str) -> set[str]:
+        sample = cases[f"worst/{name}"]
+        findings = Findings()
+        check_ack(Seeded(sample, raw_facts(sample.raw), "gid"), list(recipients), findings)
+        return set(findings.problems)
+
+    assert ack_findings("reply-to-elsewhere", "pat@customer.example") == set()
+    assert ack_findings("reply-to-elsewhere", "someone.else@elsewhere.example") == {
+        "acknowledgement to Reply-To"
+    }
+    assert "acknowledged a null sender (Return-Path: <>)" in ack_findings(
+        "null-sender", "pat@customer.example"
+    )
+    assert "acknowledgement to the mailbox's own domain or a lookalike" in ack_findings(
+        "lookalike-sender", "support@contoso.com.evil.org"
+    )
+    assert "acknowledged automatic mail" in ack_findings("out-of-office-1", "pat@customer.example")
+    first, second = (raw_facts(cases[f"worst/delivered-twice-{n}"].raw) for n in (1, 2))
+    assert first == second
+    reused = [raw_facts(cases[f"worst/reused-message-id-{n}"].raw) for n in ("first", "second")]
+    assert reused[0].message_id == reused[1].message_id
+    assert reused[0].copy_key != reused[1].copy_key
+    assert raw_facts(cases["worst/long-message-id"].raw).message_id == canonical_message_id(
+        "<" + "x" * 1490 + "@long.example>"
+    )
+    assert not raw_facts(cases["worst/latin1-unlabelled"].raw).clean_text
+    assert raw_facts(cases["worst/charset-shift_jis"].raw).clean_text
 
 
 @pytest.mark.slow
