@@ -187,3 +187,18 @@ def test_nesting_past_the_cut_is_one_leaf() -> None:
     assert leaf.cut
     assert leaf.depth == mimeparts.MAX_DEPTH
     assert leaf.get_content_type() == "application/octet-stream"
+
+
+def test_mail_the_mime_parser_cannot_take_apart_is_served_as_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(raw: bytes) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(mimeparts, "parse_tree", refuse)
+    raw = b"Subject: Gr\xf6\xdfe\r\nFrom: ann@example.org\r\n\r\nGr\xfc\xdfe"
+    fields, attachments = mime.parse(raw, WHEN, "support@contoso.com")
+    assert fields["subject"] == "Größe"
+    assert fields["body"] == {"contentType": "text", "content": raw.decode("cp1252")}
+    assert fields["internetMessageId"].endswith("@contoso.com>")
+    assert attachments == []
