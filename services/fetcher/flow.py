@@ -126,7 +126,7 @@ class MailFlow:
         """Build and publish ``messages`` (none of them in flight)."""
         for start in range(0, len(messages), PREFETCH):
             block = messages[start : start + PREFETCH]
-            suspects = frozenset(gid for gid, _ in block if self._failures.get(gid))
+            suspects = frozenset(gid for gid, _ in block if self._failures.is_suspect(gid))
             self._builder.prefetch(block, skip=suspects)
             for at in range(0, len(block), self._chunk):
                 self.counts.update(self._chunk_of(block[at : at + self._chunk], suspects))
@@ -194,6 +194,7 @@ class MailFlow:
             return "published"
         except ReadFailed as exc:
             metrics.MAIL_FAILURES.labels(self.address).inc()
+            self._failures.suspect(graph_id)
             self.unread.append(Unread(graph_id, exc.kind, exc.error, facts))
             return "unread"  # judged by finish()
         except GraphAuthError:
@@ -220,6 +221,7 @@ class MailFlow:
     def unreadable(self, graph_id: str, error: GraphError, facts: MailFacts) -> None:
         """A mail whose properties Graph failed to serve (a by-id read); judged at the end."""
         metrics.MAIL_FAILURES.labels(self.address).inc()
+        self._failures.suspect(graph_id)
         self.unread.append(Unread(graph_id, "message", error, facts))
 
     def finish(self) -> None:

@@ -57,13 +57,24 @@ class FailureCounts:
     """Consecutive failures per Graph id of one mailbox, for the process's lifetime.
 
     After a restart the counts start again from zero: the mail gets a few more rounds,
-    nothing is lost. Thread-safe, although each mailbox's poller is one thread.
+    nothing is lost. Also the *suspects*: mails a read of which failed (counted or not), whose
+    reads are then kept short. Thread-safe, although each mailbox's poller is one thread.
     """
 
     def __init__(self, limit: int = QUARANTINE_AFTER) -> None:
         self.limit = limit
         self._counts: dict[str, int] = {}
+        self._suspects: set[str] = set()
         self._lock = threading.Lock()
+
+    def suspect(self, graph_id: str) -> None:
+        """A read of this mail failed (whether or not it is counted)."""
+        with self._lock:
+            self._suspects.add(graph_id)
+
+    def is_suspect(self, graph_id: str) -> bool:
+        with self._lock:
+            return graph_id in self._suspects or graph_id in self._counts
 
     def failed(self, graph_id: str) -> int:
         """Count one more failure; the number in a row so far."""
@@ -79,6 +90,7 @@ class FailureCounts:
         """The mail was published, quarantined or left the folder: start from zero."""
         with self._lock:
             self._counts.pop(graph_id, None)
+            self._suspects.discard(graph_id)
 
     def retain(self, graph_ids: Iterable[str]) -> None:
         """Forget the mails that are not among ``graph_ids`` (they left the folder)."""
@@ -86,6 +98,7 @@ class FailureCounts:
         with self._lock:
             for graph_id in [g for g in self._counts if g not in keep]:
                 del self._counts[graph_id]
+            self._suspects &= keep
 
     def get(self, graph_id: str) -> int:
         with self._lock:

@@ -171,3 +171,16 @@ def test_a_changed_refusal_is_logged_at_once_and_recovery_resets() -> None:
     assert backoff.accepted() == 0, "nothing to report twice"
     again = backoff.refused(KEY)
     assert again.log and again.refusals == 1 and again.retry_in_s == 30.0
+
+
+def test_a_mail_whose_read_failed_stays_a_suspect_until_it_is_done() -> None:
+    from services.fetcher.unpublishable import FailureCounts
+
+    counts = FailureCounts()
+    counts.suspect("a")
+    counts.failed("b")
+    assert counts.is_suspect("a") and counts.is_suspect("b") and not counts.is_suspect("c")
+    assert len(counts) == 1, "a suspect is not a counted failure"
+    counts.forget("a")
+    counts.retain(["x"])
+    assert not counts.is_suspect("a") and not counts.is_suspect("b")
