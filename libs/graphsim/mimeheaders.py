@@ -21,9 +21,11 @@ from libs.graphsim.charsets import decode_text, repair
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(?==\?)")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
-#: An address Graph would serve as one: an addr-spec (a quoted local part allowed), or a
-#: single word such as ``MAILER-DAEMON``.
-_PLAUSIBLE = re.compile(r'^(?:"[^"\r\n]*"|[^\s<>(),;:\\"\[\]@]+)(?:@[^\s<>(),;:\\"\[\]@]+)?$')
+#: An address Graph would serve as one: an addr-spec (a quoted local part and a domain
+#: literal allowed), or a single word such as ``MAILER-DAEMON``.
+_PLAUSIBLE = re.compile(
+    r'^(?:"[^"\r\n]*"|[^\s<>(),;:\\"\[\]@]+)(?:@(?:[^\s<>(),;:\\"\[\]@]+|\[[^\s\[\]\\]*\]))?$'
+)
 #: The first address-looking run in text no parser could split.
 _FIND_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 #: A group with no members, as ``undisclosed-recipients:;``; Graph lists nobody.
