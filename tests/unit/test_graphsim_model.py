@@ -171,6 +171,8 @@ def test_address_headers_no_parser_can_split_are_kept_as_text() -> None:
     (garbage,) = mimeheaders.recipients('<<<>>> @@@ ,,, "')
     assert garbage["emailAddress"] == {"name": '<<<>>> @@@ ,,, "', "address": ""}
     assert mimeheaders.recipients("undisclosed-recipients:;") == []
+    literal = mimeheaders.recipients("ann@[192.0.2.1]")
+    assert literal[0]["emailAddress"]["address"] == "ann@[192.0.2.1]"
     deep = mimeheaders.recipients("(" * 5000 + "x@example.org")
     assert deep[0]["emailAddress"]["address"] == "x@example.org"
     pair = mimeheaders.recipients('"Doe, J" <j@x.org>, =?utf-8?q?M=C3=BCller=2C_A?= <m@x.org>')
