@@ -20,7 +20,7 @@ less and less often (:mod:`services.fetcher.credential`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from threading import Event
@@ -29,13 +29,7 @@ import structlog
 
 from libs.common.blobs import BlobStore
 from libs.common.errors import MailpipeError, PermanentError
-from libs.common.graph import (
-    GraphAuthError,
-    GraphError,
-    GraphMail,
-    GraphUnavailable,
-)
-from libs.common.graph.mail import DeltaPage
+from libs.common.graph import GraphAuthError, GraphMail
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
 from services.fetcher.builder import MailBuilder
@@ -44,13 +38,8 @@ from services.fetcher.credential import CredentialBackoff
 from services.fetcher.domain import FETCH_SELECT
 from services.fetcher.flow import CHUNK, MailFlow, Publish
 from services.fetcher.inflight import InFlight
-from services.fetcher.narrowing import (
-    NARROW_RETRY_S,
-    Ladder,
-    Mode,
-    Reads,
-    is_read_fault,
-)
+from services.fetcher.narrowing import NARROW_RETRY_S, Ladder, Mode, Reads
+from services.fetcher.paging import read_delta
 from services.fetcher.quarantine import Quarantiner, error_line
 from services.fetcher.state import DeltaState
 from services.fetcher.unpublishable import FailureCounts
@@ -226,55 +215,15 @@ class MailboxPoller:
         link = self._state.get_delta_link(self.address, folder)
         size = self.ladder.page_size(self._page_size)
         pages = self._graph.iter_delta(folder, link, select=FETCH_SELECT, page_size=size)
-        new_link: str | None = None
-        resynced = False
-        skipped = 0
         with self._budget():
-            while new_link is None:
-                page = self._next_page(pages)
-                if page.resynced and not resynced:
-                    resynced = True
-                    log.warning(
-                        "delta link expired; the folder is read again", mailbox=self.address
-                    )
-                for gone in page.removed:
-                    self._inflight.discard(self.address, gone)
-                    self.failures.forget(gone)
-                fresh, in_flight = flow.fresh(page.messages)
-                skipped += in_flight
-                flow.run(fresh)
-                new_link = page.delta_link
+            read = read_delta(pages, flow, self.ladder, self._inflight, self.failures)
             flow.finish()
         if self.ladder.delta_read():
             log.info("delta reads work again; full pages from the next round", mailbox=self.address)
         complete = flow.counts["failed"] == 0
         if complete:
-            self._state.set_delta_link(self.address, folder, new_link)
-        return self._result(flow, skipped, complete, resynced, mode)
-
-    def _next_page(self, pages: Iterator[DeltaPage]) -> DeltaPage:
-        """The next delta page; a read fault narrows the next rounds before it ends this one."""
-        try:
-            page = next(pages, None)
-        except GraphError as exc:
-            if is_read_fault(exc):
-                mode = self.ladder.delta_failed()
-                log.warning(
-                    "delta read keeps failing; the next rounds read narrower",
-                    mailbox=self.address,
-                    mode=mode,
-                    error=error_line(exc),
-                    status=exc.status,
-                    code=exc.code,
-                )
-            raise
-        if page is None:  # the client ends a round with a delta link or an error
-            raise GraphUnavailable(
-                "delta round ended without a delta link",
-                code="bad_delta_page",
-                hint="Graph answered an incomplete delta round; retried later",
-            )
-        return page
+            self._state.set_delta_link(self.address, folder, read.delta_link)
+        return self._result(flow, read.skipped_in_flight, complete, read.resynced, mode)
 
     def _by_id_round(self, flow: MailFlow) -> RoundResult:
         """Narrowest: every new mail of the folder read on its own (:mod:`.byid`); no delta

@@ -150,6 +150,7 @@ class Setup:
     published: list[InboundEmail]
     poller: MailboxPoller
     entries: list[Quarantined]
+    batches: list[int]
 
     def link(self) -> str | None:
         return self.links.get_delta_link(BOX, "inbox")
@@ -158,18 +159,24 @@ class Setup:
         return [e.graph_id for e in self.published]
 
 
-def make(tmp_path: Path, graph: FakeGraph, **box: Any) -> Setup:
+def make(tmp_path: Path, graph: FakeGraph, *, page_size: int = 100, **box: Any) -> Setup:
     config = MailboxConfig(
         address=BOX, tenant_id="t", client_id="c", client_secret="s", poll_interval_s=1, **box
     )
-    links, published = Links(), []
+    links, published, batches = Links(), [], []
+
+    def publish(emails: list[InboundEmail]) -> None:
+        batches.append(len(emails))
+        published.extend(emails)
+
     poller = MailboxPoller(
         config,
         graph,  # type: ignore[arg-type]
         links,  # type: ignore[arg-type]
         BlobStore(tmp_path / "blobs"),
-        published.extend,
+        publish,
         InFlight(),
+        page_size=page_size,
     )
     entries: list[Quarantined] = []
     seam = poller._quarantiner.quarantine
@@ -179,7 +186,7 @@ def make(tmp_path: Path, graph: FakeGraph, **box: Any) -> Setup:
         return seam(entry)
 
     poller._quarantiner.quarantine = spy  # type: ignore[method-assign]
-    return Setup(graph, links, published, poller, entries)
+    return Setup(graph, links, published, poller, entries, batches)
 
 
 def test_a_poisoned_delta_narrows_and_the_bad_mail_is_quarantined_by_id(tmp_path: Path) -> None:
@@ -311,3 +318,12 @@ def test_a_refused_credential_is_not_asked_again_before_it_is_due(tmp_path: Path
         ("credential accepted again", None),
     ]
     assert result is not None and result.published == 1 and setup.poller.status.ok
+
+
+def test_small_pages_still_fill_publish_chunks(tmp_path: Path) -> None:
+    graph = FakeGraph(inbox={f"m{n:02}": message(f"m{n:02}") for n in range(30)})
+    setup = make(tmp_path, graph, page_size=4)
+    result = setup.poller.poll()
+    assert result is not None and result.complete and result.published == 30
+    assert setup.batches == [20, 10], "mail of several pages published together"
+    assert setup.ids() == sorted(graph.inbox)
