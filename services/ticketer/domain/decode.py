@@ -1,4 +1,5 @@
-"""Robust decoding of header values and body bytes: a wrong or unknown charset never raises."""
+"""Robust decoding of header values and body bytes: a wrong or unknown charset never raises,
+and bytes without a usable label are decoded by detection."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import codecs
 import quopri
 import re
 
+from services.ticketer.domain.detect import detect_text, mostly_utf8
+
+_HIGH = re.compile(rb"[\x80-\xff]")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(?==\?)")
 _FOLD = re.compile(r"\r?\n[ \t]*")
@@ -41,15 +45,29 @@ def codec_name(charset: str | None) -> str | None:
 
 
 def decode_bytes(data: bytes, charset: str | None = None) -> str:
-    """Decode with the declared charset; fall back to UTF-8, then cp1252 with replacement."""
+    """Text of ``data`` in its declared charset, or found by detection; never raises.
+
+    - no label, or one naming no codec (``x-unknown``, ``unknown-8bit``, a typo): detection
+      (:func:`services.ticketer.domain.detect.detect_text`, UTF-8 first);
+    - ISO-8859-1: read as its superset windows-1252, as every mail program does, so that
+      “curly quotes” are not C1 control characters;
+    - a label the bytes break: UTF-8 with stray 8-bit bytes keeps its UTF-8; a few bad bytes in
+      another charset become U+FFFD; more than a few mean the label is wrong: detection.
+    """
     declared = codec_name(charset)
-    for candidate in (declared, "utf-8"):
-        if candidate:
-            try:
-                return data.decode(candidate)
-            except (UnicodeDecodeError, LookupError):
-                continue
-    return data.decode(declared or "cp1252", errors="replace")
+    if declared is None:
+        return detect_text(data)
+    for codec in ("cp1252", declared) if declared == "iso8859-1" else (declared,):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    if declared == "utf-8":
+        return mostly_utf8(data, labelled=True) or detect_text(data)
+    text = data.decode(declared, errors="replace")
+    # U+FFFD the bytes already held does not count against the label.
+    bad = text.count("\ufffd") - data.decode(declared, errors="ignore").count("\ufffd")
+    return text if bad <= max(1, len(_HIGH.findall(data)) // 100) else detect_text(data)
 
 
 def unsurrogate(value: str) -> str:
