@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from libs.common.contracts import Address, InboundEmail, MailHeaders
 from services.ticketer.domain.classify import classify
@@ -231,3 +233,10 @@ def test_subject_rule_reads_only_the_start_of_a_huge_subject() -> None:
     assert oof_subject_reason("Automatic reply: " + "x" * 100_000, answers_us=False) == (
         "oof_subject:client_prefix"
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(subject=st.text(max_size=300), answers_us=st.booleans())
+def test_any_subject_gets_a_decision_without_raising(subject: str, answers_us: bool) -> None:
+    reason = oof_subject_reason(subject, answers_us=answers_us)
+    assert reason is None or reason.startswith("oof_subject:")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.ticketer.domain.ackrules import AckRefusal, ack_refusal, own_domains
 from services.ticketer.domain.lookalike import resemblance, skeleton
@@ -123,3 +125,16 @@ def test_resemblance_of_empty_or_odd_domains_is_none() -> None:
     assert resemblance("", "contoso.com") is None
     assert resemblance("contoso.com", "") is None
     assert resemblance("...", "contoso.com") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(address=st.one_of(st.none(), st.text(max_size=80), st.emails().map(str)))
+def test_any_from_value_gets_a_decision_without_raising(address: str | None) -> None:
+    refusal = ack_refusal(address, OWNS)
+    assert refusal is None or refusal.reason in {
+        "no_from",
+        "not_an_address",
+        "own_domain",
+        "lookalike",
+        "machine_sender",
+    }
