@@ -30,6 +30,7 @@ def test_own_domains_are_lower_cased_and_unique() -> None:
         "bob@gmail.com",
         "carol@outlook.com",
         "dave@contoso.net",  # same name, other suffix: may well be another company
+        "dave@contour.com",  # two letters off: another name
         "erin@contosoltd.com",
         "frank@notcontoso.com",
         "grace@fabrikam.co.uk",
@@ -71,6 +72,11 @@ def test_ordinary_customers_may_be_acknowledged(address: str) -> None:
         ("support@fabrikarn.example", "lookalike", "fabrikam.example"),
         ("support@fabr\u0456kam.example", "lookalike", "fabrikam.example"),
         ("support@c\u03bfntoso.com", "lookalike", "contoso.com"),  # Greek omicron
+        # one slip of the keyboard on a longer domain
+        ("support@contosso.com", "lookalike", "contoso.com"),
+        ("support@cotnoso.com", "lookalike", "contoso.com"),
+        ("support@contoso.co", "lookalike", "contoso.com"),
+        ("support@fabrikan.example", "lookalike", "fabrikam.example"),
         # our name spelled with homoglyphs under another suffix
         ("support@c\u043entoso.net", "lookalike", "contoso.com"),
         ("support@c0ntoso.co", "lookalike", "contoso.com"),

@@ -14,8 +14,9 @@ share when a reader could not tell them apart. It is built from
    read as one letter (``rn`` → ``m``, ``vv`` → ``w``, ``cl`` → ``d``).
 
 This is the idea of the Unicode confusables skeleton (UTS #39) cut down to what a domain name
-can hold; edit distance alone would take ``contoso.com`` and ``contoso.co`` for one company and
-miss ``cоntoso.com`` no more than it misses ``cxntoso.com``.
+can hold. Edit distance alone sees ``cоntoso.com`` (one homoglyph) no differently from
+``cxntoso.com``, and ``c0nt0s0.com`` as three edits away; it is kept only for one slip of the
+keyboard on the skeletons of longer domains (``contosso.com``, ``cotnoso.com``, ``contoso.co``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 _TOKEN_SPLIT = re.compile(r"[.\-_]+")
 #: Shorter names than this are left to the exact and token rules: too many false alarms.
 _MIN_NAME = 4
+#: One slip of the keyboard makes a lookalike of a domain this long or longer.
+_MIN_TYPO = 8
 
 
 def skeleton(domain: str) -> str:
@@ -81,6 +84,8 @@ def resemblance(domain: str, own: str) -> str | None:
     names = [t for t in own_tokens[:-1] if len(t) >= _MIN_NAME]
     if any(name in tokens and name not in raw_tokens for name in names):
         return "lookalike"
+    if len(own_skel) >= _MIN_TYPO and _one_edit_apart(seen, own_skel):
+        return "lookalike"  # contosso.com, cotnoso.com, contoso.co: one slip of the keyboard
     return None
 
 
@@ -108,6 +113,19 @@ def _unpunycode(label: str) -> str:
 
 def _tokens(domain: str) -> list[str]:
     return [t for t in _TOKEN_SPLIT.split(domain) if t]
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution or swap of neighbours turns ``a`` into ``b``."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    swapped = a[i + 1 : i + 2] == b[i : i + 1] and a[i : i + 1] == b[i + 1 : i + 2]
+    return a[i + 1 :] == b[i + 1 :] or (swapped and a[i + 2 :] == b[i + 2 :])
 
 
 def _contains(tokens: list[str], part: list[str]) -> bool:
