@@ -84,6 +84,33 @@ def test_unlabelled_body_and_raw_8bit_subject_of_a_whole_mail(text: str, codec: 
         assert facts.subject == text[:24].strip()
 
 
+def test_raw_8bit_headers_take_the_charset_the_mail_declares_for_its_text() -> None:
+    def mail(subject: bytes, charset: str, body: bytes) -> bytes:
+        return (
+            b"From: =?utf-8?q?x?= <a@customer.example>\r\nSubject: " + subject + b"\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+            b"--b\r\nContent-Type: text/plain; charset="
+            + charset.encode()
+            + b"\r\n\r\n"
+            + body
+            + b"\r\n--b--\r\n"
+        )
+
+    polish = mail("Dzień dobry".encode("cp1250"), "windows-1250", "Dzień".encode("cp1250"))
+    assert parse_mime(polish).facts.subject == "Dzień dobry"
+    # raw UTF-8 is UTF-8 whatever the body says (RFC 6532)
+    utf8 = mail("Grüße".encode(), "iso-8859-1", "Grüße".encode("latin-1"))
+    assert parse_mime(utf8).facts.subject == "Grüße"
+    # a hint the bytes do not fit gives way to detection
+    russian = "Здравствуйте, принтер".encode("koi8-r")
+    assert parse_mime(mail(russian, "us-ascii", b"hello")).facts.subject == (
+        "Здравствуйте, принтер"
+    )
+    sender = b"From: J\xfcrgen <j@customer.example>\r\nContent-Type: text/plain; charset=latin1"
+    facts = parse_mime(sender + b"\r\n\r\nx").facts
+    assert facts.from_ is not None and facts.from_.name == "Jürgen"
+
+
 def test_short_words_without_a_label_fall_back_to_the_western_default() -> None:
     assert decode_bytes("Grüße".encode("latin-1")) == "Grüße"
     assert decode_bytes("Müller".encode("cp1252"), "x-unknown") == "Müller"
@@ -135,3 +162,15 @@ def test_any_bytes_under_any_label_decode_to_encodable_text(data: bytes, label: 
     text.encode("utf-8")  # no lone surrogate: it would fail here (and in JSON, and SQL)
     if data.isascii():
         assert text == data.decode("ascii") or "\x1b" in data.decode("ascii")
+
+
+def test_hostile_nesting_is_read_as_far_as_the_headers() -> None:
+    levels = b"".join(
+        b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i)
+        for i in range(1200)
+    )
+    raw = b"From: a@customer.example\r\nSubject: Gr\xfc\xdfe\r\n" + levels + b"\r\nhi"
+    parsed = parse_mime(raw)
+    assert parsed.facts.subject == "Grüße"
+    assert parsed.facts.from_ is not None and parsed.facts.from_.address == "a@customer.example"
+    assert parsed.defects

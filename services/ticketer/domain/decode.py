@@ -70,22 +70,33 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
     return text if bad <= max(1, len(_HIGH.findall(data)) // 100) else detect_text(data)
 
 
-def unsurrogate(value: str) -> str:
-    """Header text parsed from bytes keeps 8-bit octets as surrogates: decode them properly."""
+def unsurrogate(value: str, hint: str | None = None) -> str:
+    """Header text parsed from bytes keeps 8-bit octets as surrogates: decode them properly.
+
+    Raw 8-bit header bytes are UTF-8 when they are valid UTF-8 (RFC 6532); otherwise the
+    ``hint`` — the charset the mail declares for its text — as mail programs that write raw
+    headers use their body's charset (:func:`decode_bytes`: detection when there is none or
+    the bytes break it).
+    """
     try:
         value.encode("utf-8")
         return value
     except UnicodeEncodeError:
-        return decode_bytes(value.encode("utf-8", "surrogateescape"))
+        raw = value.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return decode_bytes(raw, hint)
 
 
 def unfold(value: str) -> str:
     return _FOLD.sub(" ", value).strip()
 
 
-def decode_header_value(value: str) -> str:
-    """Unfold, repair 8-bit octets and decode RFC 2047 encoded words."""
-    value = _BETWEEN_WORDS.sub(r"\1", unfold(unsurrogate(value)))
+def decode_header_value(value: str, hint: str | None = None) -> str:
+    """Unfold, repair 8-bit octets (see :func:`unsurrogate` for ``hint``) and decode RFC 2047
+    encoded words."""
+    value = _BETWEEN_WORDS.sub(r"\1", unfold(unsurrogate(value, hint)))
     return _ENCODED_WORD.sub(_decode_word, value)
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 
 from services.ticketer.domain import mimeparts as mp
 from services.ticketer.domain.decode import decode_bytes, decode_header_value, unfold, unsurrogate
@@ -30,6 +30,7 @@ _MESSAGE_TYPES = {"message/rfc822", "message/global"}
 _MAX_DEPTH = 40
 # The parser is stateless; policy.default gives str headers and RFC 2231 filenames.
 _PARSER = BytesParser(policy=policy.default)
+_HEADER_PARSER = BytesHeaderParser(policy=policy.default)
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,16 @@ class _Acc:
 
 def parse_mime(raw: bytes) -> ParsedMail:
     """Parse one message; ``raw`` may start with an mbox ``From `` line."""
-    message = _PARSER.parsebytes(raw)
-    headers = tuple((name.lower(), decode_header_value(value)) for name, value in mp.raw(message))
+    message, too_deep = _parse(raw)
+    hint = mp.text_charset(message)
+    headers = tuple(
+        (name.lower(), decode_header_value(value, hint)) for name, value in mp.raw(message)
+    )
     acc = _Acc()
-    _walk(message, acc, top=True)
+    if too_deep:
+        acc.defects.append("MIME nesting too deep for the parser: only the headers were read")
+    else:
+        _walk(message, acc, top=True)
     dsn_message, dsn_recipients = split_delivery_status(acc.dsn_blocks)
     content_type, report_type = mp.content_type(message)
     facts = MailFacts(
@@ -78,11 +85,11 @@ def parse_mime(raw: bytes) -> ParsedMail:
         in_reply_to=message_ids(mp.first(headers, "in-reply-to")),
         references=message_ids(" ".join(v for n, v in headers if n == "references")),
         subject=mp.first(headers, "subject") or "",
-        from_=mp.one_address(message, "from"),
-        sender=mp.one_address(message, "sender"),
-        to=mp.addresses(message, "to"),
-        cc=mp.addresses(message, "cc"),
-        reply_to=mp.addresses(message, "reply-to"),
+        from_=mp.one_address(message, "from", hint),
+        sender=mp.one_address(message, "sender", hint),
+        to=mp.addresses(message, "to", hint),
+        cc=mp.addresses(message, "cc", hint),
+        reply_to=mp.addresses(message, "reply-to", hint),
         # The topmost Return-Path is the one the receiving server added last.
         return_path=reverse_path(mp.first(headers, "return-path")),
         headers=headers,
@@ -99,6 +106,15 @@ def parse_mime(raw: bytes) -> ParsedMail:
         feedback_report=acc.feedback,
     )
     return ParsedMail(facts, tuple(acc.attachments), tuple(acc.defects))
+
+
+def _parse(raw: bytes) -> tuple[Message, bool]:
+    """The parsed message, and whether only its headers could be read: the standard parser
+    recurses once per MIME level, so a hostile nesting (a thousand levels) exhausts the stack."""
+    try:
+        return _PARSER.parsebytes(raw), False
+    except RecursionError:
+        return _HEADER_PARSER.parsebytes(raw), True
 
 
 def _walk(part: Message, acc: _Acc, *, top: bool = False, depth: int = 0) -> None:

@@ -63,12 +63,12 @@ def filename(part: Message) -> str | None:
     return decode_header_value(name) if name else None
 
 
-def addresses(message: Message, name: str) -> tuple[MailAddress, ...]:
+def addresses(message: Message, name: str, hint: str | None = None) -> tuple[MailAddress, ...]:
     values = [v for n, v in raw(message) if n.lower() == name]
     if not values:
         return ()
     # Parse addresses before decoding names: a decoded name may contain commas or quotes.
-    parsed = getaddresses([unfold(unsurrogate(v)) for v in values])
+    parsed = getaddresses([unfold(unsurrogate(v, hint)) for v in values])
     return tuple(
         MailAddress(address=addr.strip(), name=decode_header_value(display))
         for display, addr in parsed
@@ -77,9 +77,26 @@ def addresses(message: Message, name: str) -> tuple[MailAddress, ...]:
     )
 
 
-def one_address(message: Message, name: str) -> MailAddress | None:
-    found = addresses(message, name)
+def one_address(message: Message, name: str, hint: str | None = None) -> MailAddress | None:
+    found = addresses(message, name, hint)
     return found[0] if found else None
+
+
+def text_charset(message: Message) -> str | None:
+    """The charset the mail declares for its text: that of the first text part that names
+    one, looking at no more than a few dozen parts (nesting may be hostile)."""
+    queue, seen = [message], 0
+    while queue and seen < 50:
+        part = queue.pop(0)
+        seen += 1
+        ctype = safe_type(part)
+        if ctype.startswith("multipart/"):  # not into a returned message/rfc822
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                queue.extend(p for p in payload if isinstance(p, Message))
+        elif ctype.startswith("text/") and charset(part):
+            return charset(part)
+    return None
 
 
 def charset(part: Message) -> str | None:
