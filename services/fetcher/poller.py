@@ -40,7 +40,7 @@ from services.fetcher.flow import CHUNK, MailFlow, Publish
 from services.fetcher.inflight import InFlight
 from services.fetcher.narrowing import NARROW_RETRY_S, Ladder, Mode, Reads
 from services.fetcher.paging import read_delta
-from services.fetcher.quarantine import Quarantiner, error_line
+from services.fetcher.quarantine import Quarantiner, Report, error_line
 from services.fetcher.state import DeltaState
 from services.fetcher.unpublishable import FailureCounts
 
@@ -88,12 +88,13 @@ class MailboxPoller:
         chunk: int = CHUNK,
         clock: Callable[[], float] = time.time,
         ticks: Callable[[], float] = time.monotonic,
+        report_quarantine: Report | None = None,
     ) -> None:
         self.box = box
         self._graph = graph
         self._state = state
         self._builder = MailBuilder(box, graph, blobs)
-        self._quarantiner = Quarantiner(box, graph)
+        self._quarantiner = Quarantiner(box, graph, report_quarantine)
         self._publish = publish
         self._inflight = inflight
         self._page_size = page_size

@@ -11,16 +11,21 @@ must happen when the fetcher quarantines a mail happens in one place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import structlog
+from pydantic import ValidationError
 
+from libs.common.contracts import QuarantinedEmail
 from libs.common.errors import PermanentError
 from libs.common.graph import GraphAuthError, GraphError, GraphMail, GraphNotFound
+from libs.common.msgid import canonical_message_id
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
+from services.fetcher.domain.headers import clean_value
 
 log = structlog.get_logger("services.fetcher")
 
@@ -102,20 +107,35 @@ _HINTS: dict[str, str] = {
 }
 
 
-class Quarantiner:
-    """Moves a mail aside so the mailbox moves on; nothing is published for it."""
+#: Publishes the event that lists a quarantined mail in the ticketer's quarantine view.
+Report = Callable[[QuarantinedEmail], None]
 
-    def __init__(self, box: MailboxConfig, graph: GraphMail) -> None:
+
+class Quarantiner:
+    """Moves a mail aside so the mailbox moves on. No InboundEmail is published for it; a
+    ``QuarantinedEmail`` is (through ``report``), so ``mailpipe quarantine list`` shows it."""
+
+    def __init__(self, box: MailboxConfig, graph: GraphMail, report: Report | None = None) -> None:
         self._box = box
         self._graph = graph
+        self._report = report
 
     def action(self, reason: Reason) -> str:
         return _HINTS[reason].format(folder=self._box.quarantine_folder)
 
     def quarantine(self, entry: Quarantined) -> MoveOutcome:
         """Move ``entry``'s mail by id to the quarantine folder and say why (one ERROR line,
-        a metric). A refused credential raises (the mailbox's failure, not the mail's)."""
+        a metric). A refused credential raises (the mailbox's failure, not the mail's).
+
+        The event is published *before* the move: a mail moved but never listed would be
+        found by nobody, while a listing whose move fails is completed by the next round's
+        move (the ticketer lists a mail once however often it is told). A broker that cannot
+        take it raises, which ends the round with the mail still in the inbox."""
         folder = self._box.quarantine_folder
+        if self._report is not None:
+            event = self._event(entry)
+            if event is not None:
+                self._report(event)
         try:
             self._graph.move(entry.graph_id, folder)
         except GraphNotFound:
@@ -158,3 +178,21 @@ class Quarantiner:
             action=self.action(entry.reason),
         )
         return "quarantined"
+
+    def _event(self, entry: Quarantined) -> QuarantinedEmail | None:
+        detail = f"{entry.error} — {entry.hint}" if entry.hint else entry.error
+        try:
+            return QuarantinedEmail(
+                mailbox=entry.mailbox,
+                folder=entry.folder,
+                graph_id=entry.graph_id,
+                internet_message_id=canonical_message_id(entry.facts.internet_message_id),
+                subject=clean_value(entry.facts.subject),
+                reason=f"{entry.reason}:{entry.code}"[:200],
+                detail=detail[:2000],
+                failures=entry.failures,
+                quarantined_at=datetime.now(UTC),
+            )
+        except ValidationError as exc:  # never let the listing stop the move
+            log.error("quarantine event not built; the mail is moved all the same", error=str(exc))
+            return None

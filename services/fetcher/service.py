@@ -11,7 +11,7 @@ from functools import partial
 
 from libs.common.blobs import BlobStore
 from libs.common.broker import Broker, Publication, routing_key
-from libs.common.contracts import InboundEmail, ProcessedEmail
+from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
 from libs.common.graph import GraphMail
 from libs.common.health import Check
 from libs.common.settings import MailpipeConfig
@@ -54,6 +54,7 @@ class Fetcher:
                 self.publish,
                 self.inflight,
                 page_size=page_size,
+                report_quarantine=self.report_quarantined,
             )
             for box in config.mailboxes
         ]
@@ -72,6 +73,15 @@ class Fetcher:
                 )
                 for email in emails
             ]
+        )
+
+    def report_quarantined(self, event: QuarantinedEmail) -> None:
+        """Mail this fetcher quarantined itself, for the ticketer's quarantine view."""
+        self.broker.publish(
+            self.broker.names.inbound,
+            routing_key("quarantined", event.mailbox),
+            event,
+            correlation_id=event.graph_id,
         )
 
     def consume_processed(self, stop: threading.Event) -> None:
