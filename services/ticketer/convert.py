@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 
@@ -38,6 +39,21 @@ Change = str
 def thread_ids(facts: MailFacts) -> list[str]:
     """In-Reply-To first, then References newest first: the closest ancestor wins."""
     return list(dict.fromkeys([*facts.in_reply_to, *reversed(facts.references)]))
+
+
+def fingerprint(email: InboundEmail) -> str:
+    """sha256 of what the mail said as received — sender, subject, bodies, attachments —
+    before any processing (quote stripping depends on how the mail threads, so two copies of
+    one mail may be processed differently; what they said is the same)."""
+    sender = email.from_ or email.sender
+    said = [
+        sender.address.lower() if sender else "",
+        email.subject,
+        email.body.text or "",
+        email.body.html or "",
+        sorted(a.blob.sha256 for a in email.attachments),
+    ]
+    return hashlib.sha256(json.dumps(said, ensure_ascii=True).encode()).hexdigest()
 
 
 def new_message(
@@ -77,6 +93,7 @@ def new_message(
         body_text=text or None,
         body_html=sanitize_html(html_in) if html_in else None,
         truncated=email.body.truncated,
+        content_sha256=fingerprint(email),
         attachments=tuple(
             Attachment(
                 name=a.name,

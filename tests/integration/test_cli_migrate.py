@@ -31,7 +31,7 @@ def test_migrate_command_brings_an_empty_database_to_head(
 ) -> None:
     first = _mailpipe_migrate(database_url, tmp_path)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == head_revision() == "0001"
+    assert first.stdout.strip() == head_revision() == "0002"
     assert current_revision(database_url) == head_revision()
     engine = make_engine(database_url)
     try:

@@ -4,6 +4,8 @@ backends."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from services.ticketer.store import Party, RecordStore
 from services.ticketer.store._writes import REUSED_MESSAGE_ID
 from tests.db_fixtures import inbound
@@ -65,3 +67,19 @@ def test_a_reply_reusing_a_message_id_is_appended_flagged(store: RecordStore) ->
         "Hello, printer 1 jams. Grüße",
         "Same id, new words",
     ]
+
+
+def test_copies_are_told_by_their_fingerprint_however_they_were_processed(
+    store: RecordStore,
+) -> None:
+    """A copy threads as a reply (its quotes stripped) while the first was a request: what
+    they said as received is the same, so the copy is a duplicate all the same."""
+    first = store.create_record_with_message(inbound(1, content_sha256="a" * 64))
+    assert first.record_id is not None
+    copy = inbound(2, internet_message_id=MID, kind="reply", content_sha256="a" * 64)
+    copy = replace(copy, body_text="Hello")  # processed differently
+    again = store.append_message(first.record_id, copy)
+    assert (again.processed.outcome, again.processed.reason) == ("ignored", "duplicate")
+    other = inbound(3, internet_message_id=MID, content_sha256="b" * 64)
+    reused = store.create_record_with_message(other)
+    assert (reused.processed.outcome, reused.processed.reason) == ("created", REUSED_MESSAGE_ID)

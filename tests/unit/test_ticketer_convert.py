@@ -107,3 +107,27 @@ def test_processed_email_and_event_from_store_rows() -> None:
 )
 def test_named_email_of_a_broken_body(body: str, named: tuple[str, str] | None) -> None:
     assert convert.named_email(body.encode()) == named
+
+
+def test_the_fingerprint_is_what_the_mail_said_not_how_it_was_processed() -> None:
+    from libs.common.contracts import Address, Body, InboundEmail
+    from services.ticketer.convert import fingerprint
+
+    def email(graph_id: str, text: str, sender: str = "Jane@Customer.example") -> InboundEmail:
+        return InboundEmail.model_validate(
+            {
+                "mailbox": "support@contoso.com",
+                "graph_id": graph_id,
+                "internet_message_id": "<same@customer.example>",
+                "received_at": "2026-12-01T10:00:00Z",
+                "fetched_at": "2026-12-01T10:00:01Z",
+                "from": Address(address=sender),
+                "subject": "Printer",
+                "body": Body(text=text),
+            }
+        )
+
+    one = fingerprint(email("g1", "It jams.\n> quoted\n"))
+    assert fingerprint(email("g2", "It jams.\n> quoted\n", "jane@customer.example")) == one
+    assert fingerprint(email("g3", "It jams, again.\n")) != one
+    assert fingerprint(email("g4", "It jams.\n> quoted\n", "eve@evil.example")) != one

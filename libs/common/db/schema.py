@@ -115,6 +115,9 @@ record_messages = Table(
     Column("body_text", StoredText()),
     Column("body_html", StoredText()),
     Column("truncated", Boolean, nullable=False, default=False),
+    # sha256 of what an inbound mail said (sender, subject, bodies, attachments) before any
+    # processing: tells a copy of a mail from another mail reusing its Message-ID.
+    Column("content_sha256", StoredString(64)),
     _ts("received_at"),
     _ts("created_at"),
     CheckConstraint("direction IN ('in', 'out')", name="direction"),

@@ -57,6 +57,7 @@ def message_values(msg: NewMessage, record_id: int, now: datetime) -> dict[str, 
         "body_text": msg.body_text,
         "body_html": msg.body_html,
         "truncated": msg.truncated,
+        "content_sha256": msg.content_sha256,
         "received_at": msg.received_at,
         "created_at": now,
     }

@@ -87,7 +87,10 @@ def duplicate(
 
 
 def _same_content(stored: Any, msg: NewMessage) -> bool:
-    """The same mail: sender, subject and body as stored (compared as the store keeps text)."""
+    """The same mail: the fingerprints of what each said as received agree. Rows stored
+    before fingerprints existed compare sender, subject and bodies as stored."""
+    if stored["content_sha256"] is not None and msg.content_sha256 is not None:
+        return bool(stored["content_sha256"] == msg.content_sha256)
     sender = rows.norm_address(msg.from_.address) if msg.from_ else None
     return (
         stored["from_address"] == sender

@@ -96,6 +96,8 @@ class NewMessage:
     truncated: bool = False
     attachments: tuple[Attachment, ...] = ()
     delivery_failures: tuple[DeliveryFailure, ...] = ()
+    #: sha256 of the mail's content as received (``convert.fingerprint``); inbound only.
+    content_sha256: str | None = None
 
 
 @dataclass(frozen=True)
