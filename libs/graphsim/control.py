@@ -45,8 +45,8 @@ def routes(world: World) -> list[Route]:
 
     async def seed(request: Request) -> Response:
         raw = await request.body()
-        if not raw:  # any bytes are a message (Exchange converts what it receives); none are not
-            return _error(400, "the body must be a raw RFC 822 message")
+        # Any bytes are a message, none included: Exchange converts what it receives (an
+        # empty DATA is stored as an empty message) instead of refusing it.
         received = request.query_params.get("received")
         try:
             when = dt.datetime.fromisoformat(received.replace("Z", "+00:00")) if received else None

@@ -272,3 +272,13 @@ def test_the_sample_mail_through_the_real_graph_client(sim: SimHandle) -> None:
         "notes.txt": b"the notes are here.\n",
         "blob.bin": b"\x00\x01\x02raw\xff\xfe",
     }
+
+
+def test_an_empty_message_is_stored_and_served(sim: SimHandle) -> None:
+    """Zero bytes are a byte sequence too: stored as an empty message, never refused."""
+    with sim.control() as control:
+        answer = control.post("/_sim/mailboxes/support@contoso.com/messages", content=b"")
+    assert answer.status_code == 201
+    with sim.control() as control:
+        [served] = control.get("/_sim/mailboxes/support@contoso.com/folders/inbox/messages").json()
+    assert served["id"] == answer.json()["id"]
