@@ -189,3 +189,18 @@ def test_ignore_senders_shell_pattern_on_the_address() -> None:
     noreply = mail(CUSTOMER.replace("alice@customer.example", "no-reply@shop.example"))
     assert verdict(noreply, ignore=("no-reply*@*",)).kind == "ignored"
     assert verdict(mail(CUSTOMER), ignore=("no-reply*@*",)).kind == "request"
+
+
+def test_an_exchange_mail_delivery_warning_is_a_bounce_not_a_request() -> None:
+    """Exchange 6.5's advisory 'delivery postponed' notice, from a postmaster address no
+    parser reads as one (``<Postmaster\\@example.com@xxx.com>``)."""
+    raw = (
+        b"From: <Postmaster\\@example.com@xxx.com>\r\nTo: <list-bounces@example.com>\r\n"
+        b"Subject: Mail Delivery Warning\r\nMessage-ID: <w1@example.com>\r\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\n"
+        b"This is an advisory-only email.  Please do not reply to it.\r\n"
+        b'Delivery of email to this address "calvin@example.com" has been postponed due to '
+        b"a full mailbox.\r\n"
+    )
+    result = verdict(raw)
+    assert result.kind == "bounce" and not result.may_acknowledge
