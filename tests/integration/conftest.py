@@ -1,14 +1,17 @@
-"""Fixtures shared by the sender's integration tests (a module may define its own ``broker``,
-which then wins)."""
+"""Fixtures shared by the integration tests: the sender's broker and results, the fetcher's rig
+(a module may define its own fixture of the same name, which then wins)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from libs.common.broker import Broker
+from libs.graphsim.testing import SimHandle
 from tests.broker_helpers import namespaced_broker
+from tests.integration.fetcher_rig import Rig, open_rig
 from tests.integration.test_sender_support import Results
 
 
@@ -25,3 +28,20 @@ def results(broker: Broker) -> Iterator[Results]:
     reader = Results(broker)
     yield reader
     reader.delete()
+
+
+@pytest.fixture
+def rig(
+    sim: SimHandle, amqp_url: str, namespace: str, database_url: str, tmp_path: Path
+) -> Iterator[Rig]:
+    """The fetcher's pieces against the simulator, RabbitMQ and each database."""
+    with open_rig(sim, amqp_url, namespace, database_url, tmp_path / "blobs") as made:
+        yield made
+
+
+@pytest.fixture
+def lite(sim: SimHandle, amqp_url: str, namespace: str, tmp_path: Path) -> Iterator[Rig]:
+    """The same rig on SQLite only, for what does not touch the database's behaviour."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    with open_rig(sim, amqp_url, namespace, url, tmp_path / "blobs") as made:
+        yield made

@@ -4,25 +4,11 @@ while in flight; a restart resumes from the saved delta link; Graph requests per
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from libs.common.contracts import InboundEmail
-from libs.graphsim.testing import SimHandle
-from tests.integration.fetcher_rig import SUPPORT, Rig, mail, open_rig
+from tests.integration.fetcher_rig import SUPPORT, Rig, mail
 
 PDF = b"%PDF-1.4 fake pdf \x00\x01\x02" * 100
 PNG = b"\x89PNG\r\n\x1a\n fake image" * 10
-
-
-@pytest.fixture
-def rig(
-    sim: SimHandle, amqp_url: str, namespace: str, database_url: str, tmp_path: Path
-) -> Iterator[Rig]:
-    with open_rig(sim, amqp_url, namespace, database_url, tmp_path / "blobs") as made:
-        yield made
 
 
 def test_seeded_mail_reaches_the_ticketer_queue_with_its_contents(rig: Rig) -> None:

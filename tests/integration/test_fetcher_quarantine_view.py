@@ -5,28 +5,16 @@ Simulator, real RabbitMQ, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from libs.common.contracts import QuarantinedEmail
-from libs.graphsim.testing import SimHandle
 from services.fetcher.unpublishable import QUARANTINE_AFTER
 from services.ticketer.app import build_ticketer, lookup_pool
 from services.ticketer.replay import replay
 from services.ticketer.store import RecordStore
 from tests.broker_helpers import drain
-from tests.integration.fetcher_rig import SUPPORT, Rig, mail, open_rig
+from tests.integration.fetcher_rig import SUPPORT, Rig, mail
 from tests.integration.test_fetcher_unreadable import QUARANTINE, fast, faults, poller_of
-
-
-@pytest.fixture
-def rig(
-    sim: SimHandle, amqp_url: str, namespace: str, database_url: str, tmp_path: Path
-) -> Iterator[Rig]:
-    with open_rig(sim, amqp_url, namespace, database_url, tmp_path / "blobs") as made:
-        yield made
 
 
 def test_an_unreadable_mail_is_listed_by_the_ticketer_and_replayable(

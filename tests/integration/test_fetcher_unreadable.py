@@ -8,8 +8,6 @@ and the mail flows once Graph is back. An expired secret backs off and logs rare
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,26 +21,10 @@ from services.fetcher.credential import CredentialBackoff
 from services.fetcher.poller import MailboxPoller
 from services.fetcher.service import Fetcher
 from services.fetcher.unpublishable import QUARANTINE_AFTER
-from tests.integration.fetcher_rig import SUPPORT, Rig, mail, open_rig, until
+from tests.integration.fetcher_rig import SUPPORT, Rig, mail, until
 
 QUARANTINE = "mailpipe-quarantine"
 PDF = b"%PDF-1.4 fake pdf \x00\x01\x02" * 50
-
-
-@pytest.fixture
-def rig(
-    sim: SimHandle, amqp_url: str, namespace: str, database_url: str, tmp_path: Path
-) -> Iterator[Rig]:
-    with open_rig(sim, amqp_url, namespace, database_url, tmp_path / "blobs") as made:
-        yield made
-
-
-@pytest.fixture
-def lite(sim: SimHandle, amqp_url: str, namespace: str, tmp_path: Path) -> Iterator[Rig]:
-    """The same rig on SQLite only, for what does not touch the database's behaviour."""
-    url = f"sqlite:///{tmp_path / 'state.db'}"
-    with open_rig(sim, amqp_url, namespace, url, tmp_path / "blobs") as made:
-        yield made
 
 
 def fast(rig: Rig, **mailbox: Any) -> MailpipeConfig:

@@ -27,6 +27,7 @@ from services.fetcher.narrowing import NARROW_RETRY_S
 from services.fetcher.poller import MailboxPoller
 from services.fetcher.quarantine import Quarantined
 from services.fetcher.unpublishable import QUARANTINE_AFTER
+from tests.unit.test_fetcher_unpublishable import FakeState
 
 BOX = "isolation-unit@contoso.example"
 QUARANTINE = "mailpipe-quarantine"
@@ -133,20 +134,9 @@ class FakeGraph:
 
 
 @dataclass
-class Links:
-    links: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    def get_delta_link(self, mailbox: str, folder: str) -> str | None:
-        return self.links.get((mailbox, folder))
-
-    def set_delta_link(self, mailbox: str, folder: str, link: str) -> None:
-        self.links[(mailbox, folder)] = link
-
-
-@dataclass
 class Setup:
     graph: FakeGraph
-    links: Links
+    links: FakeState
     published: list[InboundEmail]
     poller: MailboxPoller
     entries: list[Quarantined]
@@ -163,7 +153,7 @@ def make(tmp_path: Path, graph: FakeGraph, *, page_size: int = 100, **box: Any) 
     config = MailboxConfig(
         address=BOX, tenant_id="t", client_id="c", client_secret="s", poll_interval_s=1, **box
     )
-    links, published, batches = Links(), [], []
+    links, published, batches = FakeState(), [], []
 
     def publish(emails: list[InboundEmail]) -> None:
         batches.append(len(emails))
