@@ -17,10 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from libs.common.text.charsets import scrub
+
 # Importing the handler modules registers their routes.
 from libs.graphsim import batch, delta, folders, mail, send, upload, users  # noqa: F401
 from libs.graphsim.auth import authenticate, issue, openid_configuration, unknown_tenant
-from libs.graphsim.charsets import scrub
 from libs.graphsim.control import ControlError, control_error
 from libs.graphsim.control import routes as control_routes
 from libs.graphsim.errors import EntraError, GraphHTTPError

@@ -2,8 +2,8 @@
 
 ``parse`` turns raw MIME into Graph properties and fileAttachments, for any bytes at all, as
 Exchange converts whatever it receives (see :mod:`mimeparts`, :mod:`mimeheaders`,
-:mod:`charsets`); ``build`` turns a Graph JSON message (sendMail, drafts) into the MIME that
-would have been sent.
+:mod:`libs.common.text.charsets`); ``build`` turns a Graph JSON message (sendMail, drafts)
+into the MIME that would have been sent.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 
 from inscriptis import get_text
 
+from libs.common.text.charsets import decode_text, scrub
 from libs.graphsim import mimeparts
-from libs.graphsim.charsets import detect, scrub
 from libs.graphsim.mimeheaders import header_text, recipients
 from libs.graphsim.mimeheaders import recipient as recipient
 
@@ -182,8 +182,8 @@ def _unparsed(raw: bytes, received: str, mailbox: str) -> dict[str, Any]:
     """A message the MIME parser could not take apart: its bytes as its text body."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     found = _SUBJECT.search(head)
-    subject = header_text(detect(found.group(1).strip())) if found else ""
-    text = detect(raw)
+    subject = header_text(decode_text(found.group(1).strip())) if found else ""
+    text = decode_text(raw)
     fields = _fields(received, [], _own_id(None, mailbox), subject)
     fields |= {"bodyPreview": preview(text), "body": {"contentType": "text", "content": text}}
     return fields

@@ -9,17 +9,12 @@ as the name and the address found in it, or an empty one.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import quopri
 import re
 from email.utils import getaddresses
 from typing import Any
 
-from libs.graphsim.charsets import decode_text, repair
+from libs.common.text.charsets import decode_words, repair
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
-_BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(?==\?)")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 #: An address Graph would serve as one: an addr-spec (a quoted local part and a domain
 #: literal allowed), or a single word such as ``MAILER-DAEMON``.
@@ -38,26 +33,6 @@ ADDRESS_TEXT_LIMIT = 256 * 1024
 def unfold(value: str) -> str:
     """RFC 5322 unfolding: every line break of a parsed header value starts a fold."""
     return _NEWLINES.sub("", value)
-
-
-def decode_words(value: str, hint: str | None = None) -> str:
-    """RFC 2047 encoded words decoded, whitespace between adjacent ones dropped."""
-    if "=?" not in value:
-        return value
-    value = _BETWEEN_WORDS.sub(r"\1", value)
-    return _ENCODED_WORD.sub(lambda m: _decode_word(m, hint), value)
-
-
-def _decode_word(match: re.Match[str], hint: str | None) -> str:
-    charset, encoding, text = match.group(1), match.group(2).upper(), match.group(3)
-    try:
-        if encoding == "B":
-            data = base64.b64decode(text + "=" * (-len(text) % 4))
-        else:
-            data = quopri.decodestring(text.encode("ascii", "replace"), header=True)
-    except (binascii.Error, ValueError):
-        return match.group(0)
-    return decode_text(data, charset, hint)
 
 
 def header_text(raw: object, hint: str | None = None) -> str:

@@ -2,8 +2,8 @@
 
 Parsing uses the email package's ``compat32`` policy: it keeps header values as text and
 never runs the structured header parsers, which raise on some malformed headers. Part
-contents are decoded here (see :mod:`charsets`), not by the email package, which raises
-on an unknown charset label and replaces what it cannot decode.
+contents are decoded here (see :mod:`libs.common.text.charsets`), not by the email package,
+which raises on an unknown charset label and replaces what it cannot decode.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from email.message import Message
 from email.policy import Compat32
 from typing import Any
 
-from libs.graphsim.charsets import codec_name, decode_text, repair
-from libs.graphsim.mimeheaders import decode_words
+from libs.common.text.charsets import decode_html, decode_text, decode_words, repair
+from libs.common.text.labels import codec_name
 
 #: Multipart and message/* parts nested deeper than this are served as one leaf each
 #: (``application/octet-stream`` holding their raw content): the email package parses
@@ -26,13 +26,13 @@ from libs.graphsim.mimeheaders import decode_words
 MAX_DEPTH = 64
 _CUT_TYPE = "application/octet-stream"
 _TOKEN_TYPE = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
-_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([\w.:-]{1,40})", re.I)
 _SPACE = re.compile(r"\s+")
 
 
 class _Raw(Compat32):
     """``compat32`` that hands header values out as parsed: raw 8-bit octets stay (as lone
-    surrogates) for :func:`charsets.repair`, instead of becoming U+FFFD in a ``Header``."""
+    surrogates) for :func:`libs.common.text.charsets.repair`, instead of becoming U+FFFD in
+    a ``Header``."""
 
     def header_fetch_parse(self, name: str, value: str) -> str:
         return value
@@ -160,12 +160,8 @@ def declared_charset(part: Part) -> str | None:
 def text_of(part: Part, hint: str | None = None) -> str:
     """A text part's content: its declared charset (an HTML part's ``<meta>`` one when the
     MIME header names none), else UTF-8, else detection."""
-    data = content(part)
-    charset = declared_charset(part)
-    if charset is None and part.get_content_subtype() == "html":
-        meta = _META_CHARSET.search(data[:4096])
-        charset = meta.group(1).decode("ascii") if meta else None
-    return decode_text(data, charset, hint)
+    decode = decode_html if part.get_content_subtype() == "html" else decode_text
+    return decode(content(part), declared_charset(part), hint)
 
 
 def _filename(part: Part, hint: str | None) -> str | None:

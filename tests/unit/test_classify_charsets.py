@@ -1,72 +1,13 @@
-# ruff: noqa: RUF001 - real text in many scripts
-"""Text without a usable charset label is decoded by detection, in many scripts, and no byte
-sequence or label makes decoding raise or leave a lone surrogate."""
+"""The ticketer's MIME parsing decodes what it reads with libs.common.text (tested on its own
+in test_text_charsets): a whole mail without a usable label, raw 8-bit headers in the charset
+the mail declares, HTML that names its own charset, hostile nesting."""
 
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from services.ticketer.domain.decode import decode_bytes, decode_header_value
-from services.ticketer.domain.detect import detect_text
 from services.ticketer.domain.mime import parse_mime
-
-# (text, encodings an unlabelled mail may carry it in): the kind of sentence a request holds.
-SENTENCES = {
-    "de": (
-        "Guten Tag, unser Drucker im dritten Stock druckt seit gestern nicht mehr. "
-        "Vielen Dank, Jürgen Größer",
-        ("latin-1", "cp1252"),
-    ),
-    "fr": (
-        "Bonjour, l'imprimante du deuxième étage ne fonctionne plus. Merci, Françoise",
-        ("latin-1", "cp1252", "iso8859-15"),
-    ),
-    "es": ("¿Podrían enviar un técnico? Gracias, José Muñoz", ("cp1252",)),
-    "pt": ("A impressora não funciona. Obrigado, João Conceição", ("cp1252",)),
-    "en": ("The café’s printer – “HP 4000” – is broken again", ("cp1252",)),
-    "pl": (
-        "Dzień dobry, drukarka na drugim piętrze nie działa. Dziękuję, Łukasz Żółkiewski",
-        ("cp1250", "iso8859-2"),
-    ),
-    "cs": ("Dobrý den, tiskárna nefunguje. Děkuji, Jiří Šťastný", ("cp1250", "iso8859-2")),
-    "hu": ("A nyomtató nem működik. Köszönöm, Győző", ("cp1250", "iso8859-2")),
-    "tr": ("Yazıcı dünden beri çalışmıyor. Teşekkürler, Ağustos", ("cp1254",)),
-    "ru": (
-        "Здравствуйте, принтер на втором этаже не работает. Спасибо, Пётр",
-        ("koi8-r", "cp1251", "iso8859-5", "cp866"),
-    ),
-    "uk": ("Добрий день, принтер не працює. Дякую, Євгенія Їжак", ("koi8-u", "cp1251")),
-    "el": ("Καλημέρα, ο εκτυπωτής δεν λειτουργεί. Ευχαριστώ, Γιώργος", ("cp1253", "iso8859-7")),
-    "he": ("שלום, המדפסת בקומה השנייה לא עובדת מאתמול. תודה, דני", ("cp1255", "iso8859-8")),
-    "ar": ("مرحبا، الطابعة في الطابق الثاني لا تعمل منذ الأمس. شكرا", ("cp1256",)),
-    "th": ("สวัสดีครับ เครื่องพิมพ์ที่ชั้นสองเสีย ขอบคุณครับ", ("cp874",)),
-    "zh": ("您好，二楼的打印机从昨天开始就不能用了。谢谢，王伟", ("gb18030", "gb2312", "gbk")),
-    "zh-tw": ("您好，二樓的印表機從昨天開始就不能用了。謝謝", ("big5",)),
-    "ja": (
-        "お世話になっております。二階のプリンターが昨日から動きません。",
-        ("shift_jis", "cp932", "euc-jp", "iso2022_jp"),
-    ),
-    "ko": ("안녕하세요, 2층 프린터가 어제부터 작동하지 않습니다. 감사합니다", ("cp949", "euc-kr")),
-}
-CASES = [
-    pytest.param(text, codec, id=f"{lang}-{codec}")
-    for lang, (text, codecs_) in SENTENCES.items()
-    for codec in codecs_
-]
-
-
-@pytest.mark.parametrize(("text", "codec"), CASES)
-def test_unlabelled_text_is_decoded_by_detection(text: str, codec: str) -> None:
-    data = text.encode(codec)
-    assert decode_bytes(data) == text
-    assert decode_bytes(data, "x-unknown") == text
-    assert decode_bytes(data, "unknown-8bit") == text
-
-
-# ISO-2022 is 7-bit: it never comes as a raw 8-bit header.
-EIGHT_BIT = [case for case in CASES if not str(case.values[1]).startswith("iso2022")]
+from tests.unit.text_samples import EIGHT_BIT
 
 
 @pytest.mark.parametrize(("text", "codec"), EIGHT_BIT)
@@ -111,57 +52,48 @@ def test_raw_8bit_headers_take_the_charset_the_mail_declares_for_its_text() -> N
     assert facts.from_ is not None and facts.from_.name == "Jürgen"
 
 
-def test_short_words_without_a_label_fall_back_to_the_western_default() -> None:
-    assert decode_bytes("Grüße".encode("latin-1")) == "Grüße"
-    assert decode_bytes("Müller".encode("cp1252"), "x-unknown") == "Müller"
-    assert decode_header_value("=?x-unknown?Q?Gr=FC=DFe?=") == "Grüße"
+def _alternative(plain: tuple[bytes, bytes], html: tuple[bytes, bytes]) -> bytes:
+    """A multipart/alternative mail of (Content-Type parameters, body) for each part."""
+    return (
+        b"From: a@customer.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain" + plain[0] + b"\r\n\r\n" + plain[1] + b"\r\n"
+        b"--b\r\nContent-Type: text/html" + html[0] + b"\r\n\r\n" + html[1] + b"\r\n--b--\r\n"
+    )
 
 
-def test_a_wrong_label_gives_way_to_detection_and_a_right_one_is_kept() -> None:
-    latin = "Grüße aus München, schöne Tage".encode("latin-1")
-    assert decode_bytes(latin, "utf-8") == "Grüße aus München, schöne Tage"
-    assert decode_bytes(latin, "us-ascii") == "Grüße aus München, schöne Tage"
-    russian = "Здравствуйте, принтер не работает".encode("koi8-r")
-    assert decode_bytes(russian, "koi8-r") == "Здравствуйте, принтер не работает"
-    # the label decides when the bytes fit it, even where detection would say otherwise
-    misread = "Привет, мир".encode("koi8-r")
-    assert decode_bytes(misread, "cp1251") == misread.decode("cp1251")
+def test_html_without_a_mime_charset_is_read_in_its_meta_charset() -> None:
+    # One 8-bit byte is too little for detection (it would read as cp1252 "Dzieñ").
+    html = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-2">'
+    html += "</head><body><p>Dzień dobry</p></body></html>"
+    for ctype in (b"text/html", b"text/html; charset=x-unknown"):
+        raw = b"From: a@customer.example\r\nContent-Type: " + ctype + b"\r\n\r\n"
+        assert parse_mime(raw + html.encode("iso8859-2")).facts.html == html
 
 
-def test_iso_8859_1_is_read_as_windows_1252() -> None:
-    assert decode_bytes(b"\x93quoted\x94 \x96 100 \x80", "iso-8859-1") == "“quoted” – 100 €"
-    assert decode_bytes(b"\x81", "iso-8859-1") == "\x81"  # no cp1252 character: Latin-1
+def test_a_part_without_a_usable_label_is_read_in_the_charset_of_the_mail() -> None:
+    # One 8-bit byte is too little for detection (it would read as cp1252 "Dzieñ"); the
+    # charset the mail declares for its text decides.
+    raw = _alternative(
+        (b"; charset=windows-1250", "Dzień dobry".encode("cp1250")),
+        (b"; charset=x-unknown", "<p>Dzień dobry</p>".encode("cp1250")),
+    )
+    facts = parse_mime(raw).facts
+    assert facts.text == "Dzień dobry"
+    assert facts.html == "<p>Dzień dobry</p>"
 
 
-def test_utf8_with_a_stray_latin1_byte_keeps_its_utf8() -> None:
-    data = "Grüße – schön".encode() + b" caf\xe9"
-    assert decode_bytes(data) == "Grüße – schön café"
-    assert decode_bytes(data, "utf-8") == "Grüße – schön café"
-
-
-def test_byte_order_marks_and_iso_2022_escapes_name_their_encoding() -> None:
-    assert detect_text("Grüße".encode("utf-16")) == "Grüße"
-    assert detect_text("\ufeffGrüße".encode()) == "Grüße"
-    assert detect_text("お問い合わせ".encode("iso2022_jp")) == "お問い合わせ"
-    assert detect_text("안녕하세요".encode("iso2022_kr")) == "안녕하세요"
-
-
-def test_a_few_bad_bytes_in_a_labelled_multibyte_text_become_replacement_characters() -> None:
-    text = "お問い合わせありがとうございます。プリンターが壊れました。" * 5
-    data = text.encode("shift_jis") + b"\xff"
-    assert decode_bytes(data, "shift_jis") == text + "\ufffd"
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    data=st.binary(max_size=400),
-    label=st.sampled_from([None, "", "x-unknown", "utf-8", "us-ascii", "iso-8859-1", "bogus"]),
-)
-def test_any_bytes_under_any_label_decode_to_encodable_text(data: bytes, label: str) -> None:
-    text = decode_bytes(data, label)
-    text.encode("utf-8")  # no lone surrogate: it would fail here (and in JSON, and SQL)
-    if data.isascii():
-        assert text == data.decode("ascii") or "\x1b" in data.decode("ascii")
+@pytest.mark.parametrize("label", ["base64", "rot13", "unicode_escape", "utf-7", "idna"])
+def test_python_codecs_that_are_no_charset_are_no_label(label: str) -> None:
+    raw = (
+        b"From: a@customer.example\r\nSubject: =?" + label.encode() + b"?Q?+2AA-?=\r\n"
+        b"Content-Type: text/plain; charset=" + label.encode() + b"\r\n\r\n"
+        b"+2AA- \\ud800 Gr\xfc\xdfe"
+    )
+    facts = parse_mime(raw).facts
+    assert facts.text is not None and facts.text.endswith("\\ud800 Grüße")
+    facts.text.encode("utf-8")  # no lone surrogate reaches the database
+    facts.subject.encode("utf-8")
 
 
 def test_hostile_nesting_is_read_as_far_as_the_headers() -> None:

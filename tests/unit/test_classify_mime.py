@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from libs.common.contracts import InboundEmail
+from libs.common.text.charsets import decode_text
 from services.ticketer.domain.classify import classify
-from services.ticketer.domain.decode import decode_bytes, decode_header_value
+from services.ticketer.domain.decode import decode_header_value
 from services.ticketer.domain.facts import MailAddress
 from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.mime import parse_mime
@@ -116,7 +117,7 @@ def test_utf8_body_mislabelled_as_ascii_is_read_as_utf8() -> None:
 
 def test_invalid_encoded_word_is_kept_verbatim() -> None:
     assert decode_header_value("=?utf-8?B?!!!?= ok") == "=?utf-8?B?!!!?= ok"
-    assert decode_bytes(b"\xff\xfe\x00", "no-such-charset") == "ÿþ\x00"
+    assert decode_text(b"\xff\xfe\x00", "no-such-charset") == "ÿþ\x00"
 
 
 def test_garbage_and_empty_input_parse_without_raising() -> None:

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from libs.graphsim import charsets, mime, mimeheaders, mimeparts
+from libs.graphsim import mime, mimeheaders, mimeparts
 from libs.graphsim.errors import GraphHTTPError
 from libs.graphsim.limits import Faults, Limiter, Stats
 from libs.graphsim.query import check_efficient, matches, parse_filter, parse_select
@@ -138,33 +138,6 @@ def test_limiter_counts_concurrency_and_budget_per_app_and_mailbox() -> None:
         limiter.enter("app", "a@x.com")
     limiter.enter("other-app", "a@x.com")
     assert limiter.inflight == {("other-app", "a@x.com"): 1}
-
-
-@pytest.mark.parametrize(
-    ("data", "label", "text"),
-    [
-        ("Grüße".encode("latin-1"), None, "Grüße"),  # short Western text: windows-1252 wins ties
-        ("Größe – 12 €".encode("cp1252"), "x-unknown", "Größe – 12 €"),  # noqa: RUF001
-        ("Grüße".encode(), "iso-8859-1", "Grüße"),  # a label that decodes is honoured
-        ("Grüße".encode(), "us-ascii", "Grüße"),  # one that does not: UTF-8
-        ("Привет, как дела?".encode("koi8_r"), "koi8-r", "Привет, как дела?"),
-        ("안녕하세요".encode("cp949"), "ks_c_5601-1987", "안녕하세요"),
-        (b"\\ud800 stays text", "unicode_escape", "\\ud800 stays text"),  # no codec of escapes
-        (b"Z3Jl", "base64", "Z3Jl"),  # nor one of bytes
-        (b"+2AA-", "utf-7", "\ufffd"),  # a lone surrogate decoded is replaced
-    ],
-)
-def test_decode_text_honours_a_working_label_else_utf8_else_detection(
-    data: bytes, label: str | None, text: str
-) -> None:
-    assert charsets.decode_text(data, label) == text
-
-
-def test_header_octets_kept_as_surrogates_are_decoded() -> None:
-    parsed = "Gr\udcc3\udcbc\udcc3\udc9fe"  # UTF-8 octets as the email package keeps them
-    assert charsets.repair(parsed) == "Grüße"
-    assert charsets.repair("Gr\udcfc\udcdfe") == "Grüße"  # Latin-1 octets
-    assert charsets.scrub({"a": ["\ud800x"]}) == {"a": ["\ufffdx"]}
 
 
 def test_address_headers_no_parser_can_split_are_kept_as_text() -> None:

@@ -13,8 +13,9 @@ from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 
+from libs.common.text.charsets import decode_html, decode_text, repair
 from services.ticketer.domain import mimeparts as mp
-from services.ticketer.domain.decode import decode_bytes, decode_header_value, unfold, unsurrogate
+from services.ticketer.domain.decode import decode_header_value, unfold
 from services.ticketer.domain.facts import MailFacts, first_message_id, message_ids, reverse_path
 from services.ticketer.domain.report import Fields, field_blocks, split_delivery_status
 
@@ -54,6 +55,9 @@ class ParsedMail:
 class _Acc:
     """What the walk over the MIME tree collects."""
 
+    #: The charset the mail declares for its text: a part without a usable label of its own
+    #: is tried in it before detection, as the simulator does.
+    hint: str | None = None
     texts: list[str] = field(default_factory=list)
     htmls: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
@@ -73,7 +77,7 @@ def parse_mime(raw: bytes) -> ParsedMail:
     headers = tuple(
         (name.lower(), decode_header_value(value, hint)) for name, value in mp.raw(message)
     )
-    acc = _Acc()
+    acc = _Acc(hint=hint)
     if too_deep:
         acc.defects.append("MIME nesting too deep for the parser: only the headers were read")
     else:
@@ -170,10 +174,10 @@ def _leaf(part: Message, ctype: str, acc: _Acc, *, top: bool) -> None:
     disposition = mp.disposition(part)
     is_body = not filename and (disposition != "attachment" or top)
     if is_body and ctype == "text/html":
-        acc.htmls.append(decode_bytes(data, mp.charset(part)))
+        acc.htmls.append(decode_html(data, mp.charset(part), acc.hint))
         return
     if is_body and (ctype == "text/plain" or (top and ctype.startswith("text/"))):
-        acc.texts.append(decode_bytes(data, mp.charset(part)))
+        acc.texts.append(decode_text(data, mp.charset(part), acc.hint))
         return
     content_id = mp.header(part, "content-id")
     acc.attachments.append(
@@ -203,13 +207,13 @@ def _report_text(part: Message) -> str:
     cte = (mp.header(part, "content-transfer-encoding") or "").lower()
     if cte == "base64":
         try:
-            return decode_bytes(base64.b64decode(re.sub(r"\s+", "", text)))
+            return decode_text(base64.b64decode(re.sub(r"\s+", "", text)))
         except (binascii.Error, ValueError):
             return text
     if cte == "quoted-printable":
         raw = part.get_payload(decode=True)
-        return decode_bytes(raw) if isinstance(raw, bytes) else text
-    return unsurrogate(text)
+        return decode_text(raw) if isinstance(raw, bytes) else text
+    return repair(text)
 
 
 def _returned_headers(text: str, acc: _Acc) -> None:

@@ -10,7 +10,8 @@ from email import policy
 from email.message import Message
 from email.utils import getaddresses
 
-from services.ticketer.domain.decode import decode_header_value, unfold, unsurrogate
+from libs.common.text.charsets import repair
+from services.ticketer.domain.decode import decode_header_value, unfold
 from services.ticketer.domain.facts import MailAddress, first_message_id
 
 
@@ -68,7 +69,7 @@ def addresses(message: Message, name: str, hint: str | None = None) -> tuple[Mai
     if not values:
         return ()
     # Parse addresses before decoding names: a decoded name may contain commas or quotes.
-    parsed = getaddresses([unfold(unsurrogate(v, hint)) for v in values])
+    parsed = getaddresses([unfold(repair(v, hint)) for v in values])
     return tuple(
         MailAddress(address=addr.strip(), name=decode_header_value(display))
         for display, addr in parsed

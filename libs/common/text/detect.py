@@ -1,18 +1,23 @@
-"""Text from bytes that name no charset, or a wrong one (docs/classification.md, "Parsing").
+"""Text from bytes that name no charset, or a wrong one (docs/classification.md, "Charsets").
 
 In this order:
 1. a UTF-16/32 byte-order mark names its encoding, ISO-2022 escape sequences in 7-bit text
    name theirs; then valid UTF-8 is UTF-8 (a UTF-8 byte-order mark is dropped);
 2. UTF-8 with a few stray 8-bit bytes (a UTF-8 mail quoting a Latin-1 one) stays UTF-8, and
    each stray run is read as cp1252;
-3. fewer than :data:`SHORT` non-ASCII bytes (in the first 64 KiB) are too few to tell
+3. the ``hint`` — the charset the mail declares for its text — when the bytes fit it: mail
+   programs that write raw 8-bit headers or mislabel a part use their body's charset;
+4. fewer than :data:`SHORT` non-ASCII bytes (in the first 64 KiB) are too few to tell
    scripts apart: cp1252, the Western default of Exchange and most mail programs;
-4. otherwise each plausible charset — the usual legacy mail charsets and whatever
+5. otherwise each plausible charset — the usual legacy mail charsets and whatever
    charset-normalizer proposes — decodes the bytes, and the most natural text wins
-   (:func:`services.ticketer.domain.textscore.badness`, plus charset-normalizer's own measure
-   of mess and language fit, which counts in full from 64 non-ASCII bytes on), the earlier
-   candidate on a tie. A handful of CJK bytes (one or two characters) remains a guess;
-5. if nothing decodes cleanly: cp1252 with U+FFFD for the bytes it cannot map.
+   (:func:`libs.common.text.score.badness`, plus charset-normalizer's own measure of mess and
+   language fit, which counts in full from 64 non-ASCII bytes on), the earlier candidate on a
+   tie. A handful of CJK bytes (one or two characters) remains a guess;
+6. if nothing decodes cleanly: windows-1252, which reads any byte (:func:`western`).
+
+The result may still hold lone surrogates (UTF-7, UTF-16 with a broken pair):
+:func:`libs.common.text.charsets.decode_text` scrubs them.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import re
 
 from charset_normalizer import from_bytes
 
-from services.ticketer.domain.textscore import badness
+from libs.common.text.labels import codec_name, decode_as, western
+from libs.common.text.score import badness
 
 #: Below this many non-ASCII bytes, detection is guesswork: the Western default is used.
 SHORT = 4
@@ -70,23 +76,18 @@ _HIGH = re.compile(rb"[\x80-\xff]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-def detect_text(data: bytes) -> str:
-    """The most likely text of ``data``; never raises."""
-    marked = _marked(data)
-    if marked is not None:
-        return marked
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    mixed = mostly_utf8(data)
-    if mixed is not None:
-        return mixed
+def detect_text(data: bytes, hint: str | None = None) -> str:
+    """The most likely text of ``data`` (``hint``: a charset label to try before guessing);
+    never raises."""
+    for step in (_marked, _utf8, mostly_utf8):
+        found = step(data)
+        if found is not None:
+            return found
+    hinted = decode_as(data, codec_name(hint))
+    if hinted is not None:
+        return hinted
     if len(_HIGH.findall(data[:_SAMPLE], 0)) < SHORT:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            return data.decode("cp1252", errors="replace")
+        return western(data)
     return _best(data)
 
 
@@ -102,9 +103,12 @@ def mostly_utf8(data: bytes, *, labelled: bool = False) -> str | None:
     return _STRAY.sub(_cp1252_run, text)
 
 
+def _utf8(data: bytes) -> str | None:
+    return decode_as(data, "utf-8-sig")  # a UTF-8 byte-order mark is dropped
+
+
 def _cp1252_run(match: re.Match[str]) -> str:
-    raw = match.group(0).encode("utf-8", errors="surrogateescape")
-    return raw.decode("cp1252", errors="replace")
+    return western(match.group(0).encode("utf-8", errors="surrogateescape"))
 
 
 def _marked(data: bytes) -> str | None:
@@ -143,12 +147,12 @@ def _best(data: bytes) -> str:
         score = (badness(text, codec) + opinion, rank, codec)
         if best is None or score < best:
             best = score
-    if best is not None:
-        try:
-            return data.decode(best[2])
-        except UnicodeDecodeError:
-            return data.decode(best[2], errors="replace")
-    return data.decode("cp1252", errors="replace")
+    if best is None:
+        return western(data)
+    try:
+        return data.decode(best[2])
+    except UnicodeDecodeError:  # past the sample: the winner keeps what it can read
+        return data.decode(best[2], errors="replace")
 
 
 def _opinions(sample: bytes) -> dict[str, float]:
@@ -156,7 +160,11 @@ def _opinions(sample: bytes) -> dict[str, float]:
     mess, and how far the letters are from any language's frequencies (which tells Hebrew from
     Cyrillic, or Korean from Chinese, where the text alone looks clean either way)."""
     found: dict[str, float] = {}
-    for match in from_bytes(sample):
+    try:
+        matches = list(from_bytes(sample))
+    except Exception:  # a detector bug must not cost the mail: the candidates still compete
+        return found
+    for match in matches:
         name = _name(match.encoding)
         if not name.startswith(("utf_16", "utf_32")):  # without a BOM: never in mail
             found.setdefault(name, 0.5 * match.chaos + 0.2 * (1.0 - match.coherence))
