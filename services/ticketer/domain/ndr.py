@@ -21,8 +21,8 @@ _SUBJECT = re.compile(
     r"mail system error|delivery notification: delivery has failed|non[- ]?delivery|"
     r"could not be delivered|error sending your mail|returning (?:message )?to sender|"
     r"delayed mail|message .{0,60} delayed|delivery status notification: (?:error|warning)|"
-    r"mail failure|mail delivery warning|nicht zustellbar|unzustellbar|non recapitabile|no entregado|"
-    r"non remis|не доставлено|メールエラー|^loop alert\b",
+    r"mail failure|mail delivery warning|nicht zustellbar|unzustellbar|non recapitabile|"
+    r"no entregado|non remis|не доставлено|メールエラー|^loop alert\b",
     re.IGNORECASE,
 )
 _DAEMON = re.compile(
