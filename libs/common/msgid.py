@@ -20,7 +20,6 @@ from libs.common.errors import ConfigError
 _DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9-]{1,63})+$"
 )
-_ID_RE = re.compile(r"<([^<>\s]+)>")
 
 
 def default_message_id_domain(mailbox: str) -> str:
@@ -56,54 +55,72 @@ def make_message_id(mailbox: str, job_id: str, domain: str) -> str:
     return f"<{job_hash(mailbox, job_id)}@{check_message_id_domain(domain)}>"
 
 
-#: The longest Message-ID kept as it is, brackets included: what one header line, every contract
-#: field and every table column can hold (RFC 5322's 998-character line).
-MAX_MESSAGE_ID_CHARS = 998
+#: The longest Message-ID kept as it is, brackets included, in UTF-8 bytes: what one header
+#: line, every contract field and every table column and index can hold (RFC 5322's 998-octet
+#: line; PostgreSQL's btree rows stop near 2,700 bytes, which 998 CJK characters would pass).
+MAX_MESSAGE_ID_BYTES = 998
+MAX_MESSAGE_ID_CHARS = MAX_MESSAGE_ID_BYTES  # the same bound in characters (ASCII ids)
 #: Longer ids (seen in the wild: 1,500 characters) become a digest in this reserved domain.
 LONG_ID_DOMAIN = "long-id.mailpipe.invalid"
-# Characters no header line may carry: controls (including the line breaks Python's email
-# package splits on) and lone surrogates, which no encoder can write.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]")
+# What a msg-id cannot contain (RFC 5322 has no white space or control in it): controls,
+# including the line breaks Python's email package splits on, white space, lone surrogates.
+_UNSAFE = re.compile(r"[\x00-\x20\x7f\x85\xa0\u2028\u2029\ud800-\udfff]|\s")
+_BRACKETED = re.compile(r"<([^<>]*)>")
+_COMMENT = re.compile(r"\([^()]*\)")
 
 
 def canonical_message_id(value: str | None) -> str | None:
     """THE form of a Message-ID everywhere: contracts, tables, look-ups, comparisons.
 
-    Trimmed, control characters dropped, in angle brackets; ``None`` when nothing is left.
-    An id longer than :data:`MAX_MESSAGE_ID_CHARS` becomes ``<sha256…@long-id.mailpipe.invalid>``
-    (deterministic, so the same long id in a later References header still matches) instead
-    of being cut, which would leave an id that no longer ends in ``>`` and that each later
-    step would "repair" differently.
+    The first ``<…>`` of the value (else the value without its comments), white space and
+    control characters dropped, in angle brackets; ``None`` when nothing is left. So
+    ``<a@b> (sent by X)``, `` a@b `` and ``<a\tb@c>`` unfolded to ``<a b@c>`` each have one
+    form. An id longer than :data:`MAX_MESSAGE_ID_BYTES` becomes
+    ``<sha256…@long-id.mailpipe.invalid>`` (deterministic, so the same long id in a later
+    References header still matches) instead of being cut, which would leave an id that no
+    longer ends in ``>`` and that each later step would "repair" differently.
     """
     if value is None:
         return None
-    inner = _UNSAFE.sub("", value).strip().strip("<>").strip()
+    return _canonical_inner(_first_id(value))
+
+
+def _first_id(value: str) -> str:
+    for inner in _BRACKETED.findall(value):
+        if _UNSAFE.sub("", inner):
+            return inner
+    while _COMMENT.search(value):  # nested comments, innermost first
+        value = _COMMENT.sub("", value)
+    return value.strip().strip("<>")
+
+
+def _canonical_inner(inner: str) -> str | None:
+    inner = _UNSAFE.sub("", inner)
     if not inner:
         return None
     canonical = f"<{inner}>"
-    if len(canonical) <= MAX_MESSAGE_ID_CHARS:
+    if len(canonical.encode("utf-8", "surrogatepass")) <= MAX_MESSAGE_ID_BYTES:
         return canonical
-    digest = hashlib.sha256(inner.encode("utf-8")).hexdigest()[:40]
+    digest = hashlib.sha256(inner.encode("utf-8", "surrogatepass")).hexdigest()[:40]
     return f"<{digest}@{LONG_ID_DOMAIN}>"
 
 
 def normalise_message_id(value: str) -> str | None:
     """``<id@host>`` from a bracketed or bare id; ``None`` when it is not a msg-id."""
     value = value.strip()
-    found = _ID_RE.fullmatch(value)
-    if found or (value and "@" in value and not any(c in value for c in "<> \t")):
+    if _BRACKETED.fullmatch(value) or (value and "@" in value and "<" not in value):
         return canonical_message_id(value)
     return None
 
 
 def split_message_ids(value: str) -> list[str]:
     """Every msg-id in a header-like value (``<a@b> <c@d>``, or one bare ``a@b``), each in
-    its canonical form."""
-    found = [canonical_message_id(m) for m in _ID_RE.findall(value)]
+    its canonical form, once."""
+    found = [_canonical_inner(m) for m in _BRACKETED.findall(value)]
     if found:
         return list(dict.fromkeys(m for m in found if m))
     single = normalise_message_id(value)
-    return [single] if single else []
+    return [single] if single and "@" in single else []
 
 
 def is_our_message_id(message_id: str | None, domain: str | Iterable[str]) -> bool:

@@ -152,3 +152,26 @@ def test_split_message_ids_gives_canonical_ids_once_each() -> None:
 
     long_id = "<" + "z" * 1200 + "@example.com>"
     assert split_message_ids(f"<a@b> {long_id} <a@b>") == ["<a@b>", canonical_message_id(long_id)]
+
+
+def test_comments_and_white_space_give_the_same_canonical_id() -> None:
+    from libs.common.msgid import canonical_message_id, split_message_ids
+
+    assert canonical_message_id("<a@b> (sent by FooMailer)") == "<a@b>"
+    assert canonical_message_id("(comment) <a@b>") == "<a@b>"
+    assert canonical_message_id("a@b (comment (nested))") == "<a@b>"
+    assert canonical_message_id("<a b@c>") == canonical_message_id("<a\tb@c>") == "<ab@c>"
+    assert split_message_ids("<a b@c> (x) <d@e>") == ["<ab@c>", "<d@e>"]
+    assert split_message_ids("no ids here") == []
+
+
+def test_the_length_bound_is_in_utf8_bytes() -> None:
+    """998 CJK characters fit the character bound but are ~3,000 bytes: more than a
+    PostgreSQL index row holds; such an id becomes a digest too."""
+    from libs.common.msgid import LONG_ID_DOMAIN, MAX_MESSAGE_ID_BYTES, canonical_message_id
+
+    cjk = canonical_message_id("<" + "漢" * 900 + "@example.com>")
+    assert cjk is not None and cjk.endswith(f"@{LONG_ID_DOMAIN}>")
+    ascii_ok = "<" + "a" * (MAX_MESSAGE_ID_BYTES - 14) + "@example.com>"
+    assert len(ascii_ok) == MAX_MESSAGE_ID_BYTES
+    assert canonical_message_id(ascii_ok) == ascii_ok

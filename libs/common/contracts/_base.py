@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from libs.common.errors import ContractError
-from libs.common.msgid import canonical_message_id
+from libs.common.msgid import canonical_message_id, split_message_ids
 
 # Field limits are part of the public contract (and of the generated JSON Schemas).
 MAX_HEADER_VALUE_CHARS = 998  # RFC 5322 line limit
@@ -110,6 +110,28 @@ MessageIdStr = Annotated[
     ),
     Field(max_length=MAX_HEADER_VALUE_CHARS),
 ]
+
+MAX_REFERENCES = 200
+
+
+def _message_ids(value: object) -> object:
+    """A References list: each item may hold several ids (a header value as given); every
+    id once, canonical, the thread's root and the newest kept when there are too many."""
+    if not isinstance(value, list | tuple):
+        return value
+    ids: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            return value  # let the item's own validation say what is wrong
+        ids += split_message_ids(item) or ([item] if item.strip() else [])
+    ids = list(dict.fromkeys(ids))
+    if len(ids) > MAX_REFERENCES:
+        ids = [ids[0], *ids[-(MAX_REFERENCES - 1) :]]
+    return tuple(ids)
+
+
+MessageIdList = Annotated[tuple[MessageIdStr, ...], BeforeValidator(_message_ids)]
+
 
 ExtraHeaderName = Annotated[
     str,

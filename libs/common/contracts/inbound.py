@@ -11,6 +11,7 @@ from libs.common.contracts._base import (
     MAX_ATTACHMENTS,
     MAX_BODY_CHARS,
     MAX_RECIPIENTS,
+    MAX_REFERENCES,
     Address,
     BlobRef,
     BodyStr,
@@ -18,6 +19,7 @@ from libs.common.contracts._base import (
     EmailAddressStr,
     HeaderStr,
     IdStr,
+    MessageIdList,
     MessageIdStr,
     Model,
     SubjectStr,
@@ -40,7 +42,7 @@ class MailHeaders(Model):
     """The headers that threading, loop and bounce detection need; absent ones are ``None``."""
 
     in_reply_to: HeaderStr | None = None
-    references: tuple[MessageIdStr, ...] = Field(default=(), max_length=200)
+    references: MessageIdList = Field(default=(), max_length=MAX_REFERENCES)
     auto_submitted: HeaderStr | None = None
     precedence: HeaderStr | None = None
     x_auto_response_suppress: HeaderStr | None = None

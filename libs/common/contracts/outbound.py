@@ -13,6 +13,7 @@ from libs.common.contracts._base import (
     MAX_ATTACHMENTS,
     MAX_INLINE_ATTACHMENTS_BYTES,
     MAX_RECIPIENTS,
+    MAX_REFERENCES,
     Address,
     BlobRef,
     BodyStr,
@@ -21,6 +22,7 @@ from libs.common.contracts._base import (
     ExtraHeaderName,
     HeaderStr,
     IdStr,
+    MessageIdList,
     MessageIdStr,
     Model,
     SubjectStr,
@@ -84,7 +86,7 @@ class OutboundEmail(Contract):
     html: BodyStr | None = None
     attachments: tuple[OutboundAttachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
     in_reply_to: MessageIdStr | None = None
-    references: tuple[MessageIdStr, ...] = Field(default=(), max_length=200)
+    references: MessageIdList = Field(default=(), max_length=MAX_REFERENCES)
     record_id: int | None = Field(default=None, ge=1)
     #: Extra headers; only ``X-`` names.
     headers: dict[ExtraHeaderName, HeaderStr] = Field(
@@ -153,7 +155,7 @@ class OutboundResult(Contract):
     to: tuple[Address, ...] = Field(default=(), max_length=MAX_RECIPIENTS)
     cc: tuple[Address, ...] = Field(default=(), max_length=MAX_RECIPIENTS)
     in_reply_to: MessageIdStr | None = None
-    references: tuple[MessageIdStr, ...] = Field(default=(), max_length=200)
+    references: MessageIdList = Field(default=(), max_length=MAX_REFERENCES)
     text: BodyStr | None = None
     finished_at: AwareDatetime
 
