@@ -54,7 +54,8 @@ class MailFacts:
         sender = message.get("from")
         address = sender.get("emailAddress") if isinstance(sender, Mapping) else None
         return cls(
-            internet_message_id=_text(message.get("internetMessageId")),
+            # Canonical from the whole value: cut first, a long id would get another digest.
+            internet_message_id=canonical_message_id(_text(message.get("internetMessageId"), 0)),
             subject=_text(message.get("subject")),
             sender=_text(address.get("address")) if isinstance(address, Mapping) else None,
             received=_text(message.get("receivedDateTime")),
@@ -186,7 +187,7 @@ class Quarantiner:
                 mailbox=entry.mailbox,
                 folder=entry.folder,
                 graph_id=entry.graph_id,
-                internet_message_id=canonical_message_id(entry.facts.internet_message_id),
+                internet_message_id=entry.facts.internet_message_id,
                 subject=clean_value(entry.facts.subject),
                 reason=f"{entry.reason}:{entry.code}"[:200],
                 detail=detail[:2000],
