@@ -39,3 +39,25 @@ def test_a_quarantine_entry_with_a_nul_in_its_subject_is_stored(store: RecordSto
     assert result.fresh and result.processed.outcome == "quarantined"
     [entry] = store.list_quarantine()
     assert entry.subject == STORED and entry.detail == f"detail {STORED}"
+
+
+def test_values_wider_than_their_column_are_cut_not_refused(store: RecordStore) -> None:
+    """A 400-character bounce recipient (varchar 320) and a 300-character attachment type
+    (varchar 255) used to fail on PostgreSQL every time: the mail could never be stored."""
+    from services.ticketer.store import Attachment, DeliveryFailure
+
+    long_type = "application/x-" + "t" * 300
+    recipient = "r" * 400 + "@example.com"
+    msg = inbound(
+        1,
+        kind="delivery_failure",
+        attachments=(Attachment("a.bin", "ab" * 32, 3, long_type),),
+        delivery_failures=(DeliveryFailure(recipient, "5.1.1" + "9" * 40, "gone"),),
+    )
+    result = store.create_record_with_message(msg)
+    assert result.created and result.record_id is not None
+    detail = store.get_record(result.record_id)
+    assert detail is not None
+    [message] = detail.messages
+    assert message.attachments[0].content_type == long_type[:255]
+    assert message.delivery_failures[0].recipient == recipient[:320]

@@ -4,7 +4,8 @@ PostgreSQL refuses NUL in text (``A string literal cannot contain NUL (0x00) cha
 no driver can encode a lone surrogate (what Python's email package keeps of an undecodable
 byte). Either would make a mail impossible to store, every time it is retried. These types
 replace such characters with U+FFFD REPLACEMENT CHARACTER as values are bound, in one place for
-every table, so that what a mail says can never make it unstorable (docs/records.md).
+every table, so that what a mail says can never make it unstorable (docs/records.md); bounded
+columns cut what is longer than they are wide.
 """
 
 from __future__ import annotations
@@ -37,13 +38,21 @@ def storable_json(value: Any) -> Any:
 
 
 class StoredString(TypeDecorator[str]):
-    """``String(length)`` that stores what a database would refuse as U+FFFD."""
+    """``String(length)`` that stores what a database would refuse as U+FFFD, cut to the
+    column's width: a mail may carry a 400-character recipient in a bounce or a 300-character
+    attachment type, and PostgreSQL refuses a longer value (``value too long for type
+    character varying``) every time the mail is retried. Look-ups bind through the same type,
+    so a cut value still finds itself."""
 
     impl = String
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return storable(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        width = getattr(self.impl_instance, "length", None)
+        value = storable(value)
+        return value[:width] if width is not None and len(value) > width else value
 
 
 class StoredText(TypeDecorator[str]):
