@@ -283,3 +283,18 @@ def test_parsing_and_classifying_arbitrary_bytes_never_raises(chunks: list[bytes
     facts = parse_mime(b"".join(chunks)).facts
     result = classify(facts, mailbox="h@c.example", own_message_id_domain="c.example")
     assert result.kind in KINDS
+
+
+def test_nested_comments_in_an_address_header_do_not_stop_the_mail() -> None:
+    """2,000 nested comments make the address parser recurse past Python's limit."""
+    from services.ticketer.domain.mime import parse_mime
+
+    deep = "(" * 2000 + ")" * 2000
+    raw = (
+        'From: "pat doe"@customer.example\r\n'
+        f"Cc: {deep} <boss@customer.example>\r\n"
+        "Subject: help\r\nMessage-ID: <n1@customer.example>\r\n\r\nMy printer jams.\r\n"
+    ).encode()
+    facts = parse_mime(raw).facts
+    assert facts.subject == "help"
+    assert facts.from_ is not None and facts.from_.address == '"pat doe"@customer.example'

@@ -69,13 +69,23 @@ def addresses(message: Message, name: str, hint: str | None = None) -> tuple[Mai
     if not values:
         return ()
     # Parse addresses before decoding names: a decoded name may contain commas or quotes.
-    parsed = getaddresses([unfold(repair(v, hint)) for v in values])
+    parsed = _getaddresses([unfold(repair(v, hint)) for v in values])
     return tuple(
         MailAddress(address=addr.strip(), name=decode_header_value(display))
         for display, addr in parsed
         # ``MAILER-DAEMON <>`` has no address but its name still says who sent it.
         if addr.strip() or display.strip()
     )
+
+
+def _getaddresses(values: list[str]) -> list[tuple[str, str]]:
+    """``getaddresses``, but a header it cannot take apart is no address instead of an error:
+    its parser recurses on nested comments (``((((…))))`` 2,000 deep raises RecursionError),
+    and one absurd Cc must not keep a customer's mail from becoming a record."""
+    try:
+        return getaddresses(values)
+    except (RecursionError, ValueError, IndexError):
+        return [(" ".join(v.split())[:200], "") for v in values]
 
 
 def one_address(message: Message, name: str, hint: str | None = None) -> MailAddress | None:
