@@ -83,3 +83,16 @@ def test_copies_are_told_by_their_fingerprint_however_they_were_processed(
     other = inbound(3, internet_message_id=MID, content_sha256="b" * 64)
     reused = store.create_record_with_message(other)
     assert (reused.processed.outcome, reused.processed.reason) == ("created", REUSED_MESSAGE_ID)
+
+
+def test_a_mail_reusing_a_message_id_that_arrives_twice_is_stored_once(
+    store: RecordStore,
+) -> None:
+    store.create_record_with_message(inbound(1, content_sha256="a" * 64))
+    other = inbound(2, internet_message_id=MID, content_sha256="b" * 64)
+    first = store.create_record_with_message(other)
+    assert first.processed.reason == REUSED_MESSAGE_ID
+    copy = replace(other, graph_id="AAMk-2-copy")
+    again = store.create_record_with_message(copy)
+    assert (again.processed.outcome, again.processed.reason) == ("ignored", "duplicate")
+    assert again.processed.record_id == first.record_id

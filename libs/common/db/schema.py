@@ -130,6 +130,7 @@ record_messages = Table(
     UniqueConstraint("mailbox", "internet_message_id"),
     Index(None, "record_id"),
     Index(None, "mailbox", "conversation_id"),
+    Index(None, "mailbox", "content_sha256"),
 )
 
 record_attachments = Table(

@@ -26,6 +26,16 @@ MESSAGE_BY_MID = select(record_messages).where(
     record_messages.c.internet_message_id == bindparam("b_mid"),
 )
 
+#: Parameters: ``b_mailbox``, ``b_sha``.
+MESSAGE_BY_FINGERPRINT = (
+    select(record_messages)
+    .where(
+        record_messages.c.mailbox == bindparam("b_mailbox"),
+        record_messages.c.content_sha256 == bindparam("b_sha"),
+    )
+    .limit(1)
+)
+
 #: Parameters: ``b_mailbox``, ``b_mids`` (a list).
 RECORDS_BY_MIDS = select(record_messages.c.internet_message_id, record_messages.c.record_id).where(
     record_messages.c.mailbox == bindparam("b_mailbox"),

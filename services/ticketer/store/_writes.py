@@ -79,11 +79,22 @@ def duplicate(
     if existing is None:
         return None, msg, None
     if not _same_content(rows.mapping(existing), msg):
-        return None, replace(msg, internet_message_id=None), REUSED_MESSAGE_ID
+        existing = _by_fingerprint(conn, msg)  # this other mail may itself come twice
+        if existing is None:
+            return None, replace(msg, internet_message_id=None), REUSED_MESSAGE_ID
     assert msg.graph_id is not None
     record_id = int(existing.record_id)
     row = log(conn, msg.mailbox, msg.graph_id, msg, "ignored", record_id, "duplicate", now)
     return row, msg, None
+
+
+def _by_fingerprint(conn: Connection, msg: NewMessage) -> Any:
+    """A stored message of the mailbox with ``msg``'s fingerprint (a copy of a mail that was
+    stored without its reused Message-ID), or ``None``."""
+    if msg.content_sha256 is None:
+        return None
+    params = {"b_mailbox": rows.norm_address(msg.mailbox), "b_sha": msg.content_sha256}
+    return conn.execute(_sql.MESSAGE_BY_FINGERPRINT, params).first()
 
 
 def _same_content(stored: Any, msg: NewMessage) -> bool:

@@ -22,8 +22,14 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Nullable: rows stored before this revision have none (they compare as before).
     op.add_column("record_messages", sa.Column("content_sha256", sa.String(length=64)))
+    op.create_index(
+        op.f("ix_record_messages_mailbox_content_sha256"),
+        "record_messages",
+        ["mailbox", "content_sha256"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_record_messages_mailbox_content_sha256"), "record_messages")
     with op.batch_alter_table("record_messages") as batch:
         batch.drop_column("content_sha256")
