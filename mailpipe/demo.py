@@ -148,6 +148,8 @@ def run_demo(options: DemoOptions, console: Console) -> int:
                 base / "mailpipe.toml",
                 sim,
                 auto_acknowledge=True,
+                # The demo is contoso's own helpdesk: its colleagues are answered too.
+                auto_ack_own_domain=True,
                 poll_interval_s=POLL_INTERVAL_S,
             ),
             health_port=None,

@@ -90,6 +90,9 @@ class MailboxConfig(_Strict):
     auto_acknowledge: bool = False
     #: At most this many auto-acknowledgements per recipient per hour.
     auto_ack_per_hour: int = Field(default=3, ge=0)
+    #: Acknowledge colleagues writing from the mailbox's own domain too (an internal IT
+    #: helpdesk). Off by default: a forged From at our own domain would get an answer.
+    auto_ack_own_domain: bool = False
     keep_raw_mime: bool = False
     #: Subject token that ties mail to a record; exactly one ``{id}``.
     record_token_format: str = DEFAULT_TOKEN_FORMAT

@@ -279,7 +279,7 @@ class Ticketer:
         if not box.auto_acknowledge:
             return
         recipient = convert.ack_recipient(email)
-        refusal = ack_refusal(recipient.address if recipient else None, _own_domains(self._config))
+        refusal = _ack_refusal(recipient.address if recipient else None, box, self._config)
         if refusal is not None or recipient is None:
             refusal = refusal or AckRefusal("no_from")
             out.report(partial(self._ack_skipped, box.address, record_id, refusal))
@@ -326,6 +326,25 @@ class Ticketer:
             record_id=row.record_id,
             reason=row.reason or verdict_reason,
         )
+
+
+def _ack_refusal(
+    address: str | None, box: MailboxConfig, config: MailpipeConfig
+) -> AckRefusal | None:
+    """Why no acknowledgement may go to ``address`` (``None``: it may). With the mailbox's
+    ``auto_ack_own_domain``, a colleague at exactly the mailbox's domain may be answered —
+    never one of our mailboxes, a subdomain, a lookalike or a machine sender."""
+    refusal: AckRefusal | None = ack_refusal(address, _own_domains(config))
+    if refusal is None or address is None or not box.auto_ack_own_domain:
+        return refusal
+    own = box.address.rpartition("@")[2]
+    plain = address.strip().lower()
+    colleague = (
+        refusal.reason == "own_domain"
+        and plain.rpartition("@")[2] == own
+        and plain not in {b.address for b in config.mailboxes}
+    )
+    return ack_refusal(address, ()) if colleague else refusal
 
 
 def _own_domains(config: MailpipeConfig) -> tuple[str, ...]:
