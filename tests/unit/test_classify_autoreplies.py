@@ -131,9 +131,7 @@ OOF_SUBJECTS = [
     "AutoReply: Printer",
     "Auto Reply: Printer",
     "Auto Response: Printer",
-    # after a reply prefix, or behind a tag a gateway added
-    "RE: Automatic reply: Printer",
-    "Re: Out of Office: Re: [#2] Printer",
+    # behind a tag a gateway added
     "[EXTERNAL] Automatic reply: Printer",
     "[EXT] Out of Office: RE: [#2] Printer",
     # absence notes of Zimbra, Notes and others, quoting the subject they answer
@@ -200,6 +198,92 @@ def test_out_of_office_subject_without_any_header_is_an_auto_reply(subject: str)
 def test_a_person_writing_about_absence_is_a_request(subject: str) -> None:
     result = verdict(raw_mail([f"Subject: {subject}"]))
     assert (result.kind, result.reason) == ("request", "request")
+
+
+# A reply or forward prefix before the notice's own prefix: a person answered or forwarded the
+# notice, and wrote something we must not lose.
+FORWARDED_NOTICES = [
+    ("Fwd: Automatic reply: Invoice 4711", "Automatic reply: Invoice 4711"),
+    ("FW: Automatische Antwort: Rechnung 4711", "Automatische Antwort: Rechnung 4711"),
+    ("Fw: Automatic reply: Invoice 4711", "Automatic reply: Invoice 4711"),
+    ("WG: Abwesenheitsnotiz: Rechnung 4711", "Abwesenheitsnotiz: Rechnung 4711"),
+    ("Wtr: Automatische Antwort: Rechnung 4711", "Automatische Antwort: Rechnung 4711"),
+    ("TR: Réponse automatique : Facture 4711", "Réponse automatique : Facture 4711"),
+    ("Réf : Réponse automatique : Facture 4711", "Réponse automatique : Facture 4711"),
+    ("RV: Respuesta automática: Factura 4711", "Respuesta automática: Factura 4711"),
+    ("I: Risposta automatica: Fattura 4711", "Risposta automatica: Fattura 4711"),
+    ("R: Risposta automatica: Fattura 4711", "Risposta automatica: Fattura 4711"),
+    ("RIF: Risposta automatica: Fattura 4711", "Risposta automatica: Fattura 4711"),
+    ("ENC: Resposta automática: Fatura 4711", "Resposta automática: Fatura 4711"),
+    ("RES: Resposta automática: Fatura 4711", "Resposta automática: Fatura 4711"),
+    ("Doorst: Automatisch antwoord: Factuur 4711", "Automatisch antwoord: Factuur 4711"),
+    ("Antw: Automatisch antwoord: Factuur 4711", "Automatisch antwoord: Factuur 4711"),
+    ("VB: Automatiskt svar: Faktura 4711", "Automatiskt svar: Faktura 4711"),
+    ("VS: Automaattinen vastaus: Lasku 4711", "Automaattinen vastaus: Lasku 4711"),
+    ("SV: Autosvar: Faktura 4711", "Autosvar: Faktura 4711"),
+    ("Odp: Automatyczna odpowiedź: Faktura 4711", "Automatyczna odpowiedź: Faktura 4711"),
+    ("PD: Automatyczna odpowiedź: Faktura 4711", "Automatyczna odpowiedź: Faktura 4711"),
+    ("İLT: Otomatik yan\u0131t: Fatura 4711", "Otomatik yan\u0131t: Fatura 4711"),
+    ("Пересл: Автоматический ответ: Счёт 4711", "Автоматический ответ: Счёт 4711"),
+    ("转发: 自动回复: 发票 4711", "自动回复: 发票 4711"),
+    ("転送: 自動応答: 請求書 4711", "自動応答: 請求書 4711"),
+    ("Fwd: Out of Office: Re: contract", "Out of Office: Re: contract"),
+    ("Re: Automatic reply: [#2] Printer on floor 3", "Automatic reply: [#2] Printer on floor 3"),
+    ("RE: Automatic reply: Printer", "Automatic reply: Printer"),
+    ("Re: Out of Office: Re: [#2] Printer", "Out of Office: Re: [#2] Printer"),
+    ("AW: Abwesend: AW: Drucker", "Abwesend: AW: Drucker"),
+    ("Re[2]: Automatic reply: Printer", "Automatic reply: Printer"),
+    ("[EXTERNAL] FW: Automatic reply: Invoice 4711", "Automatic reply: Invoice 4711"),
+    ("FW: [EXTERNAL] Automatic reply: Invoice 4711", "Automatic reply: Invoice 4711"),
+    ("Fwd: Jane Doe is out of the office.", "Jane Doe is out of the office."),
+    (
+        "Re: AUTO: Jane Doe is out of the office (returning 05/01/2026)",
+        "AUTO: Jane Doe is out of the office (returning 05/01/2026)",
+    ),
+    ("Automatic reply: Invoice 4711 (fwd)", "Automatic reply: Invoice 4711"),
+    ("[Fwd: Automatic reply: Invoice 4711]", "Automatic reply: Invoice 4711"),
+    (
+        "[alice@customer.example: Automatic reply: Invoice 4711 and the credit note]",
+        "Automatic reply: Invoice 4711",
+    ),
+]
+
+
+@pytest.mark.parametrize(("subject", "notice"), FORWARDED_NOTICES)
+def test_a_person_forwarding_or_answering_a_notice_is_a_request(subject: str, notice: str) -> None:
+    assert verdict(raw_mail([f"Subject: {notice}"])).kind == "auto_reply"  # the notice itself
+    result = verdict(raw_mail([f"Subject: {subject}"]))
+    assert (result.kind, result.reason) == ("request", "request")
+    assert result.creates_record
+    assert oof_subject_reason(subject, answers_us=True) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("Auto-Submitted: auto-replied", "auto_submitted:auto-replied"),
+        ("X-Autoreply: yes", "x_autoreply"),
+        ("Precedence: auto_reply", "precedence:auto_reply"),
+        ("X-MS-Exchange-Inbox-Rules-Loop: helpdesk@contoso.example", "ms_oof:inbox_rules_loop"),
+        ("X-Auto-Response-Suppress: OOF", "ms_oof:auto_response_suppress"),
+    ],
+)
+def test_a_header_still_marks_a_notice_whatever_the_subject(header: str, reason: str) -> None:
+    result = verdict(raw_mail(["Subject: Fwd: Automatic reply: Invoice 4711", header]))
+    assert (result.kind, result.reason) == ("auto_reply", reason)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    prefix=st.sampled_from(["Re", "RE", "AW", "SV", "VS", "Antw", "Réf", "RIF", "R", "Fwd", "FW",
+                            "Fw", "WG", "TR", "RV", "I", "Doorst", "VB", "ENC", "Odp", "RES"]),
+    notice=st.sampled_from(OOF_SUBJECTS),
+    tag=st.sampled_from(["", "[EXTERNAL] "]),
+)  # fmt: skip
+def test_any_reply_or_forward_prefix_before_a_notice_makes_it_a_request(
+    prefix: str, notice: str, tag: str
+) -> None:
+    assert oof_subject_reason(f"{tag}{prefix}: {notice}", answers_us=True) is None
 
 
 def test_the_issue_example_through_the_contract_is_an_auto_reply_not_a_customer_reply() -> None:

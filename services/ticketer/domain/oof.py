@@ -5,8 +5,14 @@ Exchange marker); these rules are for the ones that do not. The subject is read 
 leading items — reply/forward prefixes (``Re:``, ``AW:``, ``SV:`` …), tags (``[EXTERNAL]``,
 ``[#12]``) and auto-reply prefixes — followed by the rest, the quoted original subject.
 
+Only what *opens* the subject counts (after bracket tags a gateway may add, ``[EXTERNAL]``): a
+reply or forward prefix before a notice's prefix (``Fwd: Automatic reply: …``,
+``Re: Out of Office: …``, ``WG: Abwesenheitsnotiz: …``) means a person answered or forwarded a
+notice, and what they wrote is a request. Losing it is as bad as answering an auto-reply, and
+responders do not prefix their notices with ``Re:``.
+
 - A **client prefix** ("Automatic reply:", "Automatische Antwort:", "Réponse automatique :",
-  "Auto-Reply:", "Abwesenheitsnotiz:" …) anywhere in the chain suffices: mail programs write
+  "Auto-Reply:", "Abwesenheitsnotiz:" …) opening the subject suffices: mail programs write
   these, people do not start their own subjects with them.
 - An **absence word** ("Out of Office", "Absence", "Ausente", "Fuori sede", "Away" …) is what a
   person may well write ("Out of office: who covers the printer?"), so it counts only when the
@@ -52,6 +58,7 @@ CLIENT_PREFIXES = (
     "Automatisch antwoord",
     "Autosvar",
     "Automatisk svar",
+    "Automatiskt svar",
     "Automaattinen vastaus",
     "Automatyczna odpowiedź",
     "Automatická odpověď",
@@ -139,11 +146,17 @@ ABSENCE_WORDS = (
     "不在",
 )
 
-#: Reply and forward prefixes of the common mail programs and languages.
+#: Reply and forward prefixes of the common mail programs and languages: English, German
+#: (AW, WG, Wtr), French (Réf, TR), Spanish (RV), Italian (R, RIF, I), Portuguese (RES, ENC),
+#: Dutch (Antw, Doorst), the Nordic ones (SV, VS, VB, VL, FS), Polish (Odp, PD), Turkish
+#: (YNT, İLT), Hungarian (Vá, Tov), Croatian (Odg), Indonesian (Bls, Trs), Greek, Russian,
+#: Chinese, Japanese and Korean.
 _REPLY_WORDS = (
     "re", "aw", "antw", "antwort", "sv", "svar", "vs", "r", "rif", "res", "ref", "réf", "rép",
-    "odp", "ynt", "atb", "wg", "fw", "fwd", "tr", "rv", "enc", "doorst", "vl", "vb", "pd",
-    "απ", "σχετ", "отв", "ответ", "回复", "回覆", "答复", "转发", "返信", "転送", "답장", "전달",
+    "odp", "odg", "ynt", "atb", "va", "bls", "tl", "wg", "wtr", "fw", "fwd", "tr", "rv", "enc",
+    "doorst", "vl", "vb", "fs", "pd", "i", "ilt", "tov", "trs",
+    "απ", "σχετ", "πρθ", "отв", "ответ", "пересл", "回复", "回覆", "答复", "转发", "轉寄", "轉發",
+    "返信", "転送", "답장", "회신", "전달",
 )  # fmt: skip
 # A fullwidth colon folds to ":" (NFKD).
 _COLON = r"\s*:"
@@ -168,6 +181,9 @@ _OUT_OF_OFFICE = re.compile(r"\b(?:is|will be) out of (?:the )?office\b")
 _SENTENCE_END = re.compile(r"\s*\.?\s*(?:\([^()]*\)\s*\.?)?\s*$")
 
 
+#: Pine's and some web mailers' mark of a forward, at the end of the subject.
+_FORWARD_SUFFIX = re.compile(r"\((?:fwd|fw)\)\s*$")
+
 #: Longer subjects are read up to here: the prefixes that matter are at the start.
 _MAX_SUBJECT = 1000
 
@@ -183,10 +199,16 @@ def oof_subject_reason(subject: str, *, answers_us: bool) -> str | None:
 
     ``answers_us``: the mail's In-Reply-To or References name a Message-ID of ours.
     """
-    items, rest = _chain(fold(subject[:_MAX_SUBJECT]))
-    if any(item.kind == "client" for item in items):
+    folded = fold(subject[:_MAX_SUBJECT])
+    if _FORWARD_SUFFIX.search(folded):
+        return None  # "Automatic reply: Invoice (fwd)": a person forwarded the notice
+    items, rest = _chain(folded)
+    # Only what opens the subject counts: a reply or forward prefix before it means a person
+    # answered or forwarded a notice, and that person's request must not be lost.
+    opening = next((k for k, item in enumerate(items) if item.kind == "reply"), len(items))
+    if any(item.kind == "client" for item in items[:opening]):
         return "oof_subject:client_prefix"
-    for index, item in enumerate(items):
+    for index, item in enumerate(items[:opening]):
         if item.kind != "absence":
             continue
         after = items[index + 1 :]
@@ -194,7 +216,7 @@ def oof_subject_reason(subject: str, *, answers_us: bool) -> str | None:
             return "oof_subject:quotes_subject"
         if answers_us and all(i.kind == "tag" for i in items[:index]):
             return "oof_subject:answers_us"
-    if _is_notice_sentence(rest):
+    if opening == len(items) and _is_notice_sentence(rest):
         return "oof_subject:notice_sentence"
     return None
 
