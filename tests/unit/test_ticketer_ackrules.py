@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.ticketer.domain.ackrules import AckRefusal, ack_refusal, own_domains
-from services.ticketer.domain.lookalike import resemblance, skeleton
+from services.ticketer.domain.lookalike import mail_domain, resemblance, skeleton
 
 OWNS = own_domains(
     ["support@contoso.com", "help@fabrikam.example", "agent@Tailspin.Example"],
@@ -131,6 +131,137 @@ def test_resemblance_of_empty_or_odd_domains_is_none() -> None:
     assert resemblance("", "contoso.com") is None
     assert resemblance("contoso.com", "") is None
     assert resemblance("...", "contoso.com") is None
+
+
+# --- what reads as a dot or as nothing (UTS #46) ---------------------------------------------
+
+#: The label separators IDNA reads as a dot, and look-alike dots NFKC makes one.
+DOTS = ["\u3002", "\uff0e", "\uff61", "\u2024", "\ufe52"]
+#: Default-ignorable code points: zero-width, joiners, soft hyphen, word joiner, BOM, bidi
+#: controls, fillers, variation selectors, tag characters …
+INVISIBLES = [
+    "\u00ad", "\u034f", "\u061c", "\u115f", "\u1160", "\u17b4", "\u180b", "\u180e",
+    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202e", "\u2060",
+    "\u2064", "\u2066", "\u206f", "\u3164", "\ufe00", "\ufe0f", "\ufeff", "\uffa0",
+    "\U0001bca0", "\U0001d173", "\U000e0001", "\U000e0041", "\U000e0100",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dot", DOTS)
+def test_an_idna_dot_variant_does_not_hide_our_domain_inside_another(dot: str) -> None:
+    assert ack_refusal(f"bob@contoso.com{dot}evil.org", OWNS) == AckRefusal(
+        "lookalike", "contoso.com"
+    )
+    assert ack_refusal(f"bob@contoso{dot}com", OWNS) == AckRefusal("lookalike", "contoso.com")
+    assert ack_refusal(f"bob@contoso.com{dot}", OWNS) == AckRefusal("lookalike", "contoso.com")
+    assert ack_refusal(f"bob@mail{dot}contoso-help{dot}de", OWNS) == AckRefusal(
+        "lookalike", "contoso.com"
+    )
+
+
+@pytest.mark.parametrize("invisible", INVISIBLES)
+def test_an_invisible_character_does_not_hide_our_domain(invisible: str) -> None:
+    for domain in (
+        f"contoso.com{invisible}.evil.org",
+        f"contoso.com.{invisible}evil.org",
+        f"con{invisible}toso.com.evil.org",
+        f"contoso{invisible}.com",
+        f"contoso.com{invisible}",
+        f"{invisible}contoso.com",
+    ):
+        assert ack_refusal(f"bob@{domain}", OWNS) == AckRefusal("lookalike", "contoso.com"), domain
+    assert ack_refusal(f"no{invisible}reply@customer.example", OWNS) == AckRefusal(
+        "machine_sender", "noreply"
+    )
+    assert ack_refusal(f"bob@customer{invisible}.example", OWNS) is None
+
+
+def test_a_domain_is_read_as_a_mail_system_reads_it() -> None:
+    assert mail_domain("Contoso.COM\u3002Evil\uff0eorg\uff61") == "contoso.com.evil.org"
+    assert mail_domain("con\u00adtoso\u200b.com\u200d\ufeff.evil\u2060.org") == (
+        "contoso.com.evil.org"
+    )
+    assert mail_domain("\uff43\uff4f\uff4e\uff54\uff4f\uff53\uff4f.com") == "contoso.com"
+    assert mail_domain("stra\u00dfe.example") == "strasse.example"
+    assert mail_domain("m\u00fcller.example") == "m\u00fcller.example"  # a real IDN is kept
+    assert skeleton("xn--cntoso-wqf.com\u3002evil.org") == "contoso.com.evil.org"
+
+
+def test_the_full_width_at_sign_splits_like_at() -> None:
+    assert ack_refusal("bob\uff20contoso.com", OWNS) == AckRefusal("own_domain", "contoso.com")
+    assert ack_refusal(
+        "\uff2d\uff21\uff29\uff2c\uff25\uff32-\uff24\uff21\uff25\uff2d\uff2f\uff2e@x.example", OWNS
+    ) == (AckRefusal("machine_sender", "mailer-daemon"))
+    assert ack_refusal("\u200b@customer.example", OWNS) == AckRefusal("not_an_address")
+    assert ack_refusal("a@localhost\u3002", OWNS) == AckRefusal("not_an_address")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    domain=st.sampled_from(
+        ["contoso.com.evil.org", "contoso.com", "eu.contoso.com", "contoso-support.com",
+         "customer.example", "contoso.net", "sub.customer.example", "notcontoso.com"]
+    ),
+    data=st.data(),
+)  # fmt: skip
+def test_dots_and_invisibles_anywhere_change_no_decision(domain: str, data: st.DataObject) -> None:
+    """Whatever a mail system reads as a dot or as nothing, anywhere in the domain, leaves the
+    decision as it is for the plain domain (our own, written so, is a lookalike)."""
+    noisy = ""
+    for char in domain:
+        if char == ".":
+            char = data.draw(st.sampled_from([".", *DOTS]))
+        noisy += char + "".join(data.draw(st.lists(st.sampled_from(INVISIBLES), max_size=2)))
+    if data.draw(st.booleans()):
+        noisy = data.draw(st.sampled_from(INVISIBLES)) + noisy
+    clean, seen = ack_refusal(f"bob@{domain}", OWNS), ack_refusal(f"bob@{noisy}", OWNS)
+    if clean is None:
+        assert seen is None
+    else:
+        assert seen is not None and seen.reason in {"own_domain", "lookalike"}
+        assert seen.detail == clean.detail
+
+
+# --- our name as a word of another domain -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "contoso-support.com",
+        "support-contoso.com",
+        "contoso-help.de",
+        "my-contoso.net",
+        "contoso_help.net",
+        "login.contoso-secure.net",
+        "contoso.evil.org",  # our name under someone else's domain
+        "contoso.zendesk.example",
+        "c\u043entoso-support.com",  # and with a homoglyph
+        "c0ntoso-help.de",
+        "contoso.k12.ca.us",  # an unlisted second level: our name taken for a subdomain
+    ],
+)
+def test_our_name_as_a_whole_word_of_another_domain_is_a_lookalike(domain: str) -> None:
+    assert ack_refusal(f"bob@{domain}", OWNS) == AckRefusal("lookalike", "contoso.com")
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "contosohelp.com",  # glued into another word: another word
+        "evilcontoso.com",
+        "contoso.co.uk",  # the name registered under another suffix
+        "mail.contoso.net",
+        "contoso.or.jp",
+    ],
+)
+def test_our_name_registered_elsewhere_or_inside_another_word_is_not(domain: str) -> None:
+    assert ack_refusal(f"bob@{domain}", OWNS) is None
+
+
+def test_short_registered_names_are_not_matched_as_words() -> None:
+    assert ack_refusal("bob@hp-support.example", ["hp.com"]) is None
+    assert ack_refusal("bob@ibm-support.example", ["ibm.com"]) == AckRefusal("lookalike", "ibm.com")
 
 
 @settings(max_examples=300, deadline=None)
