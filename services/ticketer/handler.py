@@ -26,7 +26,12 @@ from libs.common.db import utcnow
 from libs.common.errors import ContractError, MailpipeError, PermanentError
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer import convert
-from services.ticketer.domain.ackrules import AckRefusal, ack_refusal, own_domains
+from services.ticketer.domain.ackrules import (
+    AckRefusal,
+    ack_refusal,
+    colleague_refusal,
+    own_domains,
+)
 from services.ticketer.domain.classify import classify
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.inbound import facts_from_inbound
@@ -331,20 +336,13 @@ class Ticketer:
 def _ack_refusal(
     address: str | None, box: MailboxConfig, config: MailpipeConfig
 ) -> AckRefusal | None:
-    """Why no acknowledgement may go to ``address`` (``None``: it may). With the mailbox's
-    ``auto_ack_own_domain``, a colleague at exactly the mailbox's domain may be answered —
-    never one of our mailboxes, a subdomain, a lookalike or a machine sender."""
-    refusal: AckRefusal | None = ack_refusal(address, _own_domains(config))
-    if refusal is None or address is None or not box.auto_ack_own_domain:
-        return refusal
+    """Why no acknowledgement may go to ``address`` (``None``: it may); with the mailbox's
+    ``auto_ack_own_domain`` a colleague at exactly its domain may be answered."""
+    if not box.auto_ack_own_domain:
+        return ack_refusal(address, _own_domains(config))
     own = box.address.rpartition("@")[2]
-    plain = address.strip().lower()
-    colleague = (
-        refusal.reason == "own_domain"
-        and plain.rpartition("@")[2] == own
-        and plain not in {b.address for b in config.mailboxes}
-    )
-    return ack_refusal(address, ()) if colleague else refusal
+    mailboxes = [b.address for b in config.mailboxes]
+    return colleague_refusal(address, _own_domains(config), own, mailboxes)
 
 
 def _own_domains(config: MailpipeConfig) -> tuple[str, ...]:

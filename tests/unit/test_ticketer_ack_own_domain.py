@@ -39,3 +39,9 @@ def test_with_the_option_a_colleague_at_our_domain_is_acknowledged() -> None:
 )
 def test_with_the_option_the_rest_of_our_domains_still_get_none(sender: str) -> None:
     assert not acked(sender, auto_ack_own_domain=True)
+
+
+def test_with_the_option_our_mailbox_spelled_with_invisible_characters_gets_none() -> None:
+    local, _, domain = BOX.partition("@")
+    assert not acked(f"{local}\u200b@{domain}", auto_ack_own_domain=True)
+    assert not acked(f"{local.upper()}\u00ad@{domain}", auto_ack_own_domain=True)

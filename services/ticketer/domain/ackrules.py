@@ -62,5 +62,28 @@ def ack_refusal(address: str | None, owns: Iterable[str]) -> AckRefusal | None:
     return None
 
 
+def colleague_refusal(
+    address: str | None, owns: Iterable[str], domain: str, mailboxes: Iterable[str]
+) -> AckRefusal | None:
+    """:func:`ack_refusal` for a mailbox that answers colleagues (``auto_ack_own_domain``):
+    an address at exactly ``domain`` may be answered, unless it is one of ``mailboxes``
+    (compared as a mail system reads them: invisible characters gone, NFKC, casefolded) or a
+    machine sender. Subdomains and lookalikes are refused as always."""
+    refusal = ack_refusal(address, owns)
+    if refusal is None or address is None or refusal.reason != "own_domain":
+        return refusal
+    if mail_domain(address.strip().rpartition("@")[2]) != mail_domain(domain):
+        return refusal
+    if _read(address) in {_read(m) for m in mailboxes}:
+        return refusal
+    return ack_refusal(address, ())
+
+
+def _read(address: str) -> str:
+    """An address as a mail system reads it (see :func:`mail_domain`)."""
+    local, _, domain = address.strip().rpartition("@")
+    return f"{_fold(local)}@{mail_domain(domain)}"
+
+
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", strip_ignorable(text)).strip().casefold()
