@@ -17,6 +17,8 @@ from libs.common.contracts import (
     ProcessedEmail,
     RecordEvent,
 )
+from libs.common.contracts._base import clean_header_value
+from libs.common.contracts.names import safe_display_name
 from libs.common.record_token import record_token
 from services.ticketer.domain.bodies import body_text, sanitize_html, strip_quoted
 from services.ticketer.domain.facts import MailFacts
@@ -176,8 +178,12 @@ def ack_job(email: InboundEmail, record_id: int, token_format: str, now: datetim
     recipient = ack_recipient(email)
     if recipient is None:
         raise ValueError("the mail has no address to acknowledge")
+    # What the customer wrote goes into our headers only as the sender's rules allow: a
+    # subject without line breaks or controls, a name that cannot pose as an address.
+    recipient = Address(address=recipient.address, name=safe_display_name(recipient.name))
     token = record_token(record_id, token_format)
-    subject = f"Re: {email.subject}".strip() if email.subject else "Re: your message"
+    subject = clean_header_value(email.subject or "").strip()
+    subject = f"Re: {subject}" if subject else "Re: your message"
     references = list(
         dict.fromkeys([*(r for r in email.headers.references), email.internet_message_id or ""])
     )

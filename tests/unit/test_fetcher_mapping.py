@@ -274,3 +274,15 @@ def test_an_overlong_message_id_is_one_digest_in_every_field() -> None:
     assert email.headers.in_reply_to == digest
     assert email.headers.references == ("<root@a.example>", digest)
     assert type(email).from_json(email.to_json()) == email
+
+
+def test_line_breakers_and_controls_in_received_headers_become_spaces() -> None:
+    # A subject encoded as =?utf-8?Q?hello=0Bworld?= arrives from Graph with a vertical tab.
+    email = build(
+        graph_message(
+            subject="hello\x0bworld\u2028again\x85x",
+            **{"from": addr("ann@customer.example", "Ann\x0cExample")},
+        )
+    )
+    assert email.subject == "hello world again x"
+    assert email.from_ is not None and email.from_.name == "Ann Example"

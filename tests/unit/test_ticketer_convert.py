@@ -131,3 +131,15 @@ def test_the_fingerprint_is_what_the_mail_said_not_how_it_was_processed() -> Non
     assert fingerprint(email("g2", "It jams.\n> quoted\n", "jane@customer.example")) == one
     assert fingerprint(email("g3", "It jams, again.\n")) != one
     assert fingerprint(email("g4", "It jams.\n> quoted\n", "eve@evil.example")) != one
+
+
+def test_ack_job_cleans_the_customers_subject_and_drops_a_name_posing_as_an_address() -> None:
+    # A mail read before the header rule was this strict (model_copy skips validation).
+    raw = email(
+        **{"from": Address(address="ann@customer.example", name="ceo@contoso.com <ceo@c.com>")}
+    ).model_copy(update={"subject": "hello\x0bworld\u2028again"})
+    job = convert.ack_job(raw, 7, "[#{id}]", NOW)
+    assert job.subject == "Re: hello world again"
+    assert job.to == (Address(address="ann@customer.example"),)
+    blank = convert.ack_job(email().model_copy(update={"subject": "\x0b\x0c"}), 7, "[#{id}]", NOW)
+    assert blank.subject == "Re: your message"

@@ -33,10 +33,18 @@ MAX_ID_CHARS = 1000
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\uffff]{1,64}"
 _LABEL = r"[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\-\u0080-\uffff]{0,61}[A-Za-z0-9\u0080-\uffff])?"
 ADDRESS_PATTERN = rf"^{_LOCAL}@{_LABEL}(?:\.{_LABEL})+$"
-HEADER_VALUE_PATTERN = r"^[^\r\n\x00]*$"
+# The one rule for text that ends up in a mail header (subject, names, X- header values, file
+# names, ids). Refused: every character some layer reads as a line break -- CR, LF, and what
+# Python's str.splitlines() (and so the email package's header parser) also breaks at: VT, FF,
+# FS, GS, RS, NEL, U+2028, U+2029 -- and what Graph (Exchange's XML 1.0 store) refuses: the
+# other C0 controls, DEL and the C1 controls, lone surrogates, U+FFFE and U+FFFF. TAB stays: it
+# is header whitespace in RFC 5322 and no layer breaks a line at it. See docs/publishing-jobs.md.
+HEADER_FORBIDDEN_CLASS = r"\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff"
+HEADER_VALUE_PATTERN = rf"^[^{HEADER_FORBIDDEN_CLASS}]*$"
 EXTRA_HEADER_NAME_PATTERN = r"^[Xx]-[A-Za-z0-9-]{1,72}$"
 _ADDRESS_RE = re.compile(ADDRESS_PATTERN)
-_CRLF = re.compile(r"[\r\n\x00]")
+_FORBIDDEN = re.compile(f"[{HEADER_FORBIDDEN_CLASS}]")
+_FORBIDDEN_RUNS = re.compile(f"[{HEADER_FORBIDDEN_CLASS}]+")
 _HEADER_NAME_RE = re.compile(EXTRA_HEADER_NAME_PATTERN)
 
 
@@ -47,9 +55,21 @@ def check_address(value: str) -> str:
 
 
 def check_header_value(value: str) -> str:
-    if _CRLF.search(value):
-        raise ValueError("header values must not contain CR, LF or NUL")
+    """``value`` when it may go into a mail header; else a ``ValueError`` naming the character."""
+    found = _FORBIDDEN.search(value)
+    if found is not None:
+        raise ValueError(
+            "header values must not contain line breaks (CR, LF, VT, FF, NEL, U+2028 …) or "
+            f"control characters: found U+{ord(found.group()):04X} at position {found.start()}; "
+            "replace it with a space"
+        )
     return value
+
+
+def clean_header_value(value: str) -> str:
+    """``value`` with each run of characters :func:`check_header_value` refuses turned into one
+    space: for text copied from received mail into a header we write (it always passes)."""
+    return _FORBIDDEN_RUNS.sub(" ", value)
 
 
 def check_extra_header_name(value: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from libs.common.contracts import MailHeaders
-from libs.common.contracts._base import MAX_HEADER_VALUE_CHARS
+from libs.common.contracts._base import HEADER_FORBIDDEN_CLASS, MAX_HEADER_VALUE_CHARS
 from libs.common.msgid import split_message_ids
 
 #: Header name (lower case) → MailHeaders field, for the single-valued ones.
@@ -51,11 +51,12 @@ _MAILPIPE_PREFIX = "x-mailpipe-"
 _MAX_MAILPIPE = 20
 #: References can be long; the oldest (the thread's root) and the newest matter most.
 _MAX_REFERENCES = 200
-_SPACE = re.compile(r"[\r\n\t\x00]+")
+#: The contract's one header rule (line breaks, controls), and TAB: a received value is one line.
+_SPACE = re.compile(rf"[\t{HEADER_FORBIDDEN_CLASS}]+")
 
 
 def unfold(value: object) -> str:
-    """One header line: unfolded, no CR/LF/NUL."""
+    """One header line: unfolded, nothing the contract's header rule refuses."""
     return _SPACE.sub(" ", str(value or "")).strip()
 
 
