@@ -18,6 +18,11 @@ message: a delta page, a folder's or the mailbox's message list — also inside 
 Writes (move, delete, update) are served, so the message can be moved away by id; a delta
 page that reports it ``@removed`` is served too. Either id of a message (immutable or REST)
 names it.
+
+The key ``"*"`` poisons every mailbox as a whole, as when Graph fails for everything: each
+message in it (also mail that arrives later; an entry of the message's own wins) and the
+reads of its folders (``mailFolders``, a folder, its child folders). Id-only pages are still
+served unless ``ids_too``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ DEFAULT_CODE = "ErrorInternalServerError"
 #: The keys of a page item that renders nothing of the message but its id.
 _ID_ONLY = frozenset({"id", "@odata.etag", "@odata.type"})
 _OPTIONS = frozenset({"status", "code", "ids_too", "parts_only"})
+#: The key that poisons every mailbox as a whole, and the folder reads it fails too.
+EVERYTHING = "*"
+_FOLDER_READS = frozenset(
+    f"GET users/{{u}}/mailFolders{tail}" for tail in ("", "/{f}", "/{f}/childFolders")
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,8 @@ def check(call: Call, resp: GraphResponse, poisoned: Mapping[str, Mapping[str, A
     box = call.user.mailbox
     if box is None:
         return
+    if EVERYTHING in poisoned and call.template in _FOLDER_READS:
+        raise Poison(**poisoned[EVERYTHING]).error()
     if "m" in call.params:
         found = _poison_of(box, call.params["m"], poisoned)
         part = not call.template.endswith("{m}")  # attachments, $value: under the message
@@ -109,5 +121,5 @@ def _poison_of(box: Mailbox, ref: str, poisoned: Mapping[str, Mapping[str, Any]]
     msg = box.message(ref)
     if msg is None:
         return None
-    spec = poisoned.get(msg.immutable_id) or poisoned.get(msg.rest_id)
+    spec = poisoned.get(msg.immutable_id) or poisoned.get(msg.rest_id) or poisoned.get(EVERYTHING)
     return None if spec is None else Poison(**spec)

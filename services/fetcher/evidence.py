@@ -1,7 +1,17 @@
-"""Proof that a failed read is one mail's fault: the same kind of read succeeded for another
-mail this round, or — when no other mail needed it — one read of a neighbour (a mail of the
-same round, else any mail of the mailbox) succeeds now. When that read fails too, Graph
-fails for everyone and no mail is blamed.
+"""Proof that a failed read is one mail's fault, and the memory that makes it last.
+
+A failed read counts against its mail when Graph is seen serving this mailbox while it
+refuses this one mail (:meth:`Prober.proof`):
+
+- ``served``: the same kind of read succeeded for another mail this round, or succeeds now
+  for a neighbour (a mail of the round, one in flight, else any mail of the mailbox);
+- ``alone``: no other mail is there to read, but the folder's listing named the mail this
+  round and the folder itself (``GET mailFolders/{folder}``, which renders no message) is
+  served now. Such a failure counts while it repeats the same error round after round
+  (:class:`LastErrors`): a changed error starts the count again.
+
+Nothing is proven, and no mail blamed, when a neighbour's read fails too, when the mailbox's
+listing or the folder read fails: Graph fails for everyone (an outage, a throttled app).
 
 Also reads what little Graph may still tell of a mail it cannot serve in full, for its
 quarantine entry."""
@@ -10,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import islice
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
@@ -23,8 +33,15 @@ log = structlog.get_logger("services.fetcher")
 
 #: Neighbours a probe tries (one that vanished meanwhile is skipped).
 PROBES = 3
+#: At most this many ids of the mailbox are listed to find a neighbour that is no suspect.
+LISTED_MAX = 1000
 #: What the quarantine entry of an unreadable mail asks for: little, so it may still come.
 FACTS_SELECT = ("internetMessageId", "subject", "from", "receivedDateTime")
+
+#: How a failed read is proven to be the mail's (module docstring); None: not proven.
+Proof = Literal["served", "alone"]
+#: What a failed read is remembered by from one round to the next.
+Signature = tuple[ReadKind, int | None, str]
 
 _READS: dict[str, Callable[[GraphMail, str], Any]] = {
     "message": lambda graph, gid: graph.get_message(gid, select=FETCH_SELECT),
@@ -36,23 +53,33 @@ _READS: dict[str, Callable[[GraphMail, str], Any]] = {
 class Prober:
     """One round's proofs; a probe runs at most once per kind. Not thread-safe."""
 
-    def __init__(self, graph: GraphMail, reads: Reads) -> None:
+    def __init__(self, graph: GraphMail, reads: Reads, folder: str = "inbox") -> None:
         self._graph = graph
         self._reads = reads
-        self._probed: dict[str, bool] = {}
-        #: Ids of mail this round saw (published, in flight or not): the first neighbours.
+        self._folder = folder
+        self._probed: dict[str, Proof | None] = {}
+        #: Ids of mail this round's listing or delta pages named (published, in flight or
+        #: not): the first neighbours.
         self.neighbours: list[str] = []
 
     def proven(self, kind: ReadKind, suspects: set[str]) -> bool:
-        """Whether Graph serves ``kind`` reads to mail other than ``suspects`` now."""
+        """Whether a failed ``kind`` read of one of ``suspects`` is the mail's own."""
+        return self.proof(kind, suspects) is not None
+
+    def proof(self, kind: ReadKind, suspects: set[str]) -> Proof | None:
+        """How Graph is seen serving ``kind`` reads of this mailbox while it fails them for
+        ``suspects``; None when nothing shows it (Graph may fail for everyone)."""
         if self._reads.proven(kind):
-            return True
+            return "served"
         if kind not in self._probed:
             self._probed[kind] = self._probe(kind, suspects)
         return self._probed[kind]
 
-    def _probe(self, kind: ReadKind, suspects: set[str]) -> bool:
-        for neighbour in self._candidates(suspects):
+    def _probe(self, kind: ReadKind, suspects: set[str]) -> Proof | None:
+        candidates = self._candidates(suspects)
+        if candidates is None:
+            return None
+        for neighbour in candidates:
             try:
                 with self._graph.retry_budget(NARROW_RETRY_S):
                     _READS[kind](self._graph, neighbour)
@@ -61,26 +88,50 @@ class Prober:
             except GraphAuthError:
                 raise
             except GraphError as exc:
+                # Another mail fails the same read: Graph's trouble, whatever else it serves.
                 log.info("probe read of a neighbour failed", read=kind, error=error_line(exc))
-                return False
+                return None
             self._reads.succeeded(kind)
-            return True
-        log.info("no neighbour to probe; nothing proves a failed read is the mail's", read=kind)
-        return False
+            return "served"
+        return self._alone(kind, suspects)
 
-    def _candidates(self, suspects: set[str]) -> list[str]:
+    def _candidates(self, suspects: set[str]) -> list[str] | None:
+        """Mail to read instead of the suspects: of the round, else of the whole mailbox
+        (enough ids to get past every suspect); None when the mailbox cannot be listed."""
         picked = [gid for gid in dict.fromkeys(self.neighbours) if gid not in suspects]
         if picked:
             return picked[:PROBES]
+        limit = min(len(suspects) + PROBES, LISTED_MAX)
         try:
             with self._graph.retry_budget(NARROW_RETRY_S):
-                listing = self._graph.iter_messages(None, select=("id",), top=PROBES + 10)
-                ids = [str(m.get("id") or "") for m in islice(listing, PROBES + 10)]
+                listing = self._graph.iter_messages(None, select=("id",), top=limit)
+                ids = [str(m.get("id") or "") for m in islice(listing, limit)]
         except GraphAuthError:
             raise
-        except GraphError:
-            return []
+        except GraphError as exc:
+            log.info("the mailbox's listing failed; nothing is proven", error=error_line(exc))
+            return None
         return [gid for gid in ids if gid and gid not in suspects][:PROBES]
+
+    def _alone(self, kind: ReadKind, suspects: set[str]) -> Proof | None:
+        """No other mail to read: Graph serves this mailbox when the folder's listing named
+        every suspect this round and the folder itself is served now."""
+        if not suspects or not suspects <= set(self.neighbours):
+            return None
+        try:
+            with self._graph.retry_budget(NARROW_RETRY_S):
+                self._graph.get_folder(self._folder)
+        except GraphAuthError:
+            raise
+        except GraphError as exc:
+            log.info("the folder read failed too; nothing is proven", error=error_line(exc))
+            return None
+        log.info(
+            "no other mail to compare; Graph serves the folder: a failed read that repeats is "
+            "the mail's",
+            read=kind,
+        )
+        return "alone"
 
     def facts_of(self, graph_id: str) -> MailFacts:
         """What Graph still tells of a mail it cannot serve in full (one try; may be
@@ -92,3 +143,26 @@ class Prober:
             raise
         except GraphError:
             return MailFacts()
+
+
+class LastErrors:
+    """The error each mail last failed with, per mailbox and across rounds (the poller
+    keeps one). A failure proven only by the mail being ``alone`` counts while it repeats
+    the same error: a changed one starts the count again. Not thread-safe."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, Signature] = {}
+
+    def restarts(self, graph_id: str, signature: Signature, proof: Proof) -> bool:
+        """Remember ``signature``; True when the count of an ``alone`` failure must start
+        again because the mail failed otherwise before."""
+        before = self._last.get(graph_id)
+        self._last[graph_id] = signature
+        return proof == "alone" and before is not None and before != signature
+
+    def retain(self, keep: Callable[[str], bool]) -> None:
+        """Forget the mails ``keep`` rejects (published, quarantined, gone)."""
+        self._last = {gid: sig for gid, sig in self._last.items() if keep(gid)}
+
+    def __len__(self) -> int:
+        return len(self._last)

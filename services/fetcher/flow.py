@@ -7,8 +7,9 @@ the broker's confirms); a failure lands on its own mail. Two kinds of mail never
   its parts with a 4xx that is about it): counted at once;
 - *unread*: a read of its parts failed in a way that may be Graph's trouble with this mail (a
   500 after retries). It is judged at the end of the round (:meth:`MailFlow.finish`): counted
-  only when the same kind of read succeeded for another mail this round, else a probe reads
-  a neighbour; when Graph fails that too, nothing is counted (an outage is no mail's fault).
+  only with a proof that Graph serves this mailbox while it refuses this mail
+  (:mod:`services.fetcher.evidence`); when Graph fails for everyone, nothing is counted (an
+  outage is no mail's fault).
 
 After :data:`~services.fetcher.unpublishable.QUARANTINE_AFTER` counted rounds in a row a mail
 is quarantined through :class:`~services.fetcher.quarantine.Quarantiner`.
@@ -31,7 +32,7 @@ from libs.common.graph import GraphAuthError, GraphError, GraphMail, GraphNotFou
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
 from services.fetcher.builder import MailBuilder, ReadFailed
-from services.fetcher.evidence import Prober
+from services.fetcher.evidence import LastErrors, Prober, Proof
 from services.fetcher.inflight import InFlight
 from services.fetcher.narrowing import ReadKind, Reads
 from services.fetcher.quarantine import (
@@ -87,6 +88,7 @@ class MailFlow:
         quarantiner: Quarantiner,
         *,
         chunk: int = CHUNK,
+        last_errors: LastErrors | None = None,
     ) -> None:
         self._box = box
         self._builder = builder
@@ -97,7 +99,9 @@ class MailFlow:
         self._chunk = chunk
         self.counts: Counter[str] = Counter()
         self.unread: list[Unread] = []
-        self.prober = Prober(graph, builder.reads)
+        self.prober = Prober(graph, builder.reads, box.folder)
+        #: Lasts across rounds (the poller's): what each suspect failed with last time.
+        self._last_errors = last_errors if last_errors is not None else LastErrors()
 
     @property
     def address(self) -> str:
@@ -225,26 +229,36 @@ class MailFlow:
         self.unread.append(Unread(graph_id, "message", error, facts))
 
     def finish(self) -> None:
-        """Judge the round's unread mails: count those a neighbour's read proves to be at
-        fault, quarantine those that failed too often, leave the rest for the next round."""
+        """Judge the round's unread mails: count those proven to be at fault, quarantine
+        those that failed too often, leave the rest for the next round."""
         unread_ids = self._unread_ids()
         for unread in self.unread:
             with bound_contextvars(correlation_id=unread.graph_id, mailbox=self.address):
-                if self.prober.proven(unread.kind, unread_ids):
-                    self.counts[
-                        self._count(unread.graph_id, "unreadable", unread.error, unread.facts)
-                    ] += 1
-                else:
-                    log.warning(
-                        "mail could not be read; not counted: Graph fails this read for other "
-                        "mail too",
-                        read=unread.kind,
-                        error=error_line(unread.error),
-                        status=unread.error.status,
-                        code=unread.error.code,
-                    )
-                    self.counts["failed"] += 1
+                proof = self.prober.proof(unread.kind, unread_ids)
+                if proof is not None:
+                    self.counts[self._proven(unread, proof)] += 1
+                    continue
+                log.warning(
+                    "mail could not be read; not counted: nothing shows Graph serves this "
+                    "mailbox meanwhile (other mail, the listing or the folder fail too)",
+                    read=unread.kind,
+                    error=error_line(unread.error),
+                    status=unread.error.status,
+                    code=unread.error.code,
+                )
+                self.counts["failed"] += 1
         self.unread.clear()
+        self._last_errors.retain(lambda graph_id: self._failures.get(graph_id) > 0)
+
+    def _proven(self, unread: Unread, proof: Proof) -> str:
+        error = unread.error
+        if self._last_errors.restarts(
+            unread.graph_id, (unread.kind, error.status, error.code), proof
+        ):
+            log.info("mail fails otherwise than last round; its count starts again")
+            self._failures.forget(unread.graph_id)
+            self._failures.suspect(unread.graph_id)
+        return self._count(unread.graph_id, "unreadable", error, unread.facts)
 
     def _count(
         self, graph_id: str, reason: Reason, exc: PermanentError | GraphError, facts: MailFacts

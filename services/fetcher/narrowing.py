@@ -8,9 +8,10 @@ message holds the whole mailbox back (the round never completes, the delta link 
 saved). So the poller narrows its reads step by step (:class:`Ladder`): delta pages of
 :data:`SMALL_PAGE` (the pages before the bad one get through), then an id-only listing of
 the folder with every mail read on its own. A mail whose read fails is counted towards
-quarantine only when the same kind of read succeeded for another mail in the same round
-(:class:`Reads`): that proves the fault is the mail's, not Graph's. When Graph fails for
-everything, nothing is counted, nothing is quarantined.
+quarantine only with a proof that Graph serves this mailbox meanwhile: the same kind of read
+succeeded for another mail in the same round (:class:`Reads`), else the proofs of
+:mod:`services.fetcher.evidence`. When Graph fails for everything, nothing is counted,
+nothing is quarantined.
 
 Plain data and functions; no I/O.
 """

@@ -36,6 +36,7 @@ from services.fetcher.builder import MailBuilder
 from services.fetcher.byid import read_by_id
 from services.fetcher.credential import CredentialBackoff
 from services.fetcher.domain import FETCH_SELECT
+from services.fetcher.evidence import LastErrors
 from services.fetcher.flow import CHUNK, MailFlow, Publish
 from services.fetcher.inflight import InFlight
 from services.fetcher.narrowing import NARROW_RETRY_S, Ladder, Mode, Reads
@@ -103,6 +104,8 @@ class MailboxPoller:
         self.status = PollStatus()
         #: Consecutive failures of a mail's own; decides when a mail is quarantined.
         self.failures = FailureCounts()
+        #: What each mail's read failed with last round (a lone mail counts while it repeats).
+        self.last_errors = LastErrors()
         #: How the folder is read now (narrower while delta reads keep failing).
         self.ladder = Ladder()
         #: When a refused credential is tried again (``ticks``: monotonic seconds).
@@ -197,6 +200,7 @@ class MailboxPoller:
             self.failures,
             self._quarantiner,
             chunk=self._chunk,
+            last_errors=self.last_errors,
         )
         if self.ladder.mode != "full":
             metrics.NARROWED_ROUNDS.labels(self.address, self.ladder.mode).inc()

@@ -1,9 +1,11 @@
 """Mail Graph cannot serve, against the simulator (its ``poisoned`` fault knob), a real
 RabbitMQ and SQLite / PostgreSQL: the fetcher narrows its reads (small delta pages, then an
 id-only listing read mail by mail), publishes every other mail once, moves the unreadable one
-by id to the quarantine folder after N rounds with its reason, and the delta link moves on.
-When Graph fails for every mail (throttled, or no mail served at all) nothing is quarantined
-and the mail flows once Graph is back. An expired secret backs off and logs rarely."""
+by id to the quarantine folder after N rounds with its reason, and the delta link moves on —
+also when it is alone in the mailbox (the folder served, the same error each round). When
+Graph fails for every mail (throttled, no mail and no folder served, or every mail of the
+mailbox failing) nothing is quarantined and the mail flows once Graph is back. An expired
+secret backs off and logs rarely."""
 
 from __future__ import annotations
 
@@ -84,6 +86,27 @@ def test_the_simulator_fails_every_read_that_serves_a_poisoned_message(lite: Rig
         assert control.post("/_sim/faults", json={"poisoned": {bad: 200}}).status_code == 400
 
 
+def test_the_simulator_can_fail_everything_of_a_mailbox_but_its_ids(lite: Rig) -> None:
+    old = lite.seed(mail(1))
+    faults(lite, poisoned={"*": 500})
+    new = lite.seed(mail(2))  # mail that arrives meanwhile fails too
+    config = fast(lite)
+    with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
+        for what, read in {
+            "get": lambda: graph.get_message(new),
+            "$value": lambda: graph.get_mime(old),
+            "list": lambda: graph.list_messages("inbox"),
+            "folder": lambda: graph.get_folder("inbox"),
+        }.items():
+            with pytest.raises(GraphUnavailable) as info:
+                read()
+            assert info.value.status == 500, what
+        assert {m["id"] for m in graph.list_messages("inbox", select=("id",))} == {old, new}
+    faults(lite, poisoned={})
+    with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
+        assert graph.get_folder("inbox")["totalItemCount"] == 2
+
+
 # -- a message Graph cannot serve ---------------------------------------------------------
 
 
@@ -159,13 +182,76 @@ def test_a_mail_whose_mime_graph_cannot_serve_is_quarantined_by_id(lite: Rig) ->
     assert poller.status.ok
 
 
-@pytest.mark.parametrize("outage", ["throttled", "no_mail_served"])
+def narrowed_to_by_id(poller: MailboxPoller) -> None:
+    """The two rounds whose delta page fails (full, then small pages)."""
+    assert poller.poll() is None and poller.ladder.mode == "small"
+    assert poller.poll() is None and poller.ladder.mode == "by_id"
+
+
+@pytest.mark.parametrize("alone", [1, 2])
+def test_messages_graph_cannot_serve_alone_in_the_mailbox_are_quarantined(
+    rig: Rig, alone: int
+) -> None:
+    bad = [rig.seed(mail(n, subject="Graph cannot render me")) for n in range(1, alone + 1)]
+    faults(rig, poisoned=bad)
+    assert sum(rig.folders().values()) == alone, "nothing else in the mailbox"
+    poller = poller_of(rig.fetcher(fast(rig)))
+
+    with capture_logs() as logs:
+        narrowed_to_by_id(poller)
+        rounds = [poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert [(r.mode, r.failed, r.quarantined) for r in rounds if r] == [
+        ("by_id", alone, 0),
+        ("by_id", alone, 0),
+        ("by_id", 0, alone),
+    ], "no other mail anywhere: the folder is served and each round fails the same way"
+    assert sorted(m["id"] for m in rig.sim_messages(QUARANTINE)) == sorted(bad)
+    assert rig.folders()["inbox"] == 0 and rig.inbound() == []
+    moved = [e for e in logs if e["event"] == "unreadable mail moved to quarantine"]
+    assert sorted(e["correlation_id"] for e in moved) == sorted(bad)
+    assert all(e["failures"] == QUARANTINE_AFTER and "request-id" in e["error"] for e in moved)
+
+    moved_on = poller.poll()
+    assert moved_on is not None and moved_on.complete and moved_on.mode == "small"
+    assert rig.state.get_delta_link(SUPPORT, "inbox") is not None and poller.status.ok
+
+
+def test_a_lone_unreadable_mail_is_quarantined_while_other_mail_comes_and_goes(
+    lite: Rig,
+) -> None:
+    bad = lite.seed(mail(1, subject="Graph cannot render me"))
+    faults(lite, poisoned=[bad])
+    fetcher = lite.fetcher(fast(lite))
+    poller = poller_of(fetcher)
+    narrowed_to_by_id(poller)
+    first = poller.poll()
+    assert first is not None and first.failed == 1 and poller.failures.get(bad) == 1
+
+    good = lite.seed(mail(2, subject="a readable one"))
+    second = poller.poll()
+    assert second is not None and second.published == 1 and poller.failures.get(bad) == 2
+    (email,) = lite.inbound()
+    with lite.consuming_processed(fetcher):
+        lite.processed(email)
+        until(lambda: lite.folders().get("inbox") == 1)  # the good one deleted, bad alone
+    assert email.graph_id == good
+
+    third = poller.poll()
+    assert third is not None and third.quarantined == 1
+    assert [m["id"] for m in lite.sim_messages(QUARANTINE)] == [bad]
+    assert lite.folders()["inbox"] == 0
+
+
+@pytest.mark.parametrize("outage", ["throttled", "no_mail_served", "every_mail_fails"])
 def test_when_graph_fails_for_every_mail_nothing_is_quarantined(lite: Rig, outage: str) -> None:
     ids = [lite.seed(mail(n)) for n in range(1, 5)]
     if outage == "throttled":
         faults(lite, error_ratio=1.0, retry_after_s=1)  # 503 with Retry-After, everywhere
-    else:
-        faults(lite, poisoned=ids)  # no read of any mail is served: nothing proves a mail
+    elif outage == "no_mail_served":
+        faults(lite, poisoned={"*": 500})  # no mail, no folder: only the ids are served
+    else:  # every mail of the mailbox fails, the one in Sent Items too: nothing proves a mail
+        sent = lite.seed(mail(9, subject="an answer we sent"), folder="sentitems")
+        faults(lite, poisoned=[*ids, sent])
     poller = poller_of(lite.fetcher(fast(lite)))
 
     for _ in range(QUARANTINE_AFTER * 3):

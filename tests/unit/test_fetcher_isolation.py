@@ -1,7 +1,8 @@
 """The poller over a plain stand-in for Graph that fails reads of chosen mails: a poisoned
 delta narrows (small pages, then by id) and the bad mail is quarantined by id through the one
 seam while every other mail is published once; a part Graph cannot serve counts only when a
-neighbour's read of that kind succeeds; when Graph serves no mail, none is blamed; a refused
+neighbour's read of that kind succeeds, or, when there is no other mail, while the folder is
+served and the same error repeats; when Graph serves no mail, none is blamed; a refused
 credential is not asked again before it is due."""
 
 from __future__ import annotations
@@ -45,22 +46,28 @@ def message(graph_id: str, subject: str = "Printer broken") -> dict[str, Any]:
     }
 
 
-def server_error() -> GraphError:
-    body = {"error": {"code": "ErrorInternalServerError", "message": "cannot render"}}
-    return error_from_response(500, body, request_id="rid-500", what="read")
+def server_error(status: int = 500, code: str = "ErrorInternalServerError") -> GraphError:
+    body = {"error": {"code": code, "message": "cannot render"}}
+    return error_from_response(status, body, request_id=f"rid-{status}", what="read")
 
 
 @dataclass
 class FakeGraph:
     """A folder whose reads fail for ``poisoned`` mails (everything of them), for the parts
     of ``parts_poisoned`` ones (``$value``, attachments), or for every mail (``no_mail``;
-    id listings still work). ``others``: ids of mail in other folders."""
+    id listings still work), with ``status`` (500). ``others``: ids of mail in other
+    folders. ``folder_fails``: the folder resource is not served; ``listing_fails``: the
+    mailbox's id listing is not served (the folder's still is)."""
 
     inbox: dict[str, dict[str, Any]] = field(default_factory=dict)
     others: list[str] = field(default_factory=list)
     poisoned: set[str] = field(default_factory=set)
     parts_poisoned: set[str] = field(default_factory=set)
     no_mail: bool = False
+    status: int = 500
+    folder_fails: bool = False
+    listing_fails: bool = False
+    folder_reads: int = 0
     refused: GraphAuthError | None = None
     moved: list[tuple[str, str]] = field(default_factory=list)
     budgets: list[float] = field(default_factory=list)
@@ -71,7 +78,7 @@ class FakeGraph:
         if graph_id not in self.inbox and graph_id not in self.others:
             raise GraphNotFound("gone", status=404, code="ErrorItemNotFound", hint="h")
         if self.no_mail or graph_id in self.poisoned or (part and graph_id in self.parts_poisoned):
-            raise server_error()
+            raise server_error(self.status)
 
     def iter_delta(self, folder: str, link: str | None, **kw: Any) -> Iterator[DeltaPage]:
         if self.refused is not None:
@@ -87,6 +94,8 @@ class FakeGraph:
             yield DeltaPage(page, [], f"link-{self.rounds}" if last else None)
 
     def iter_messages(self, folder: str | None, **_: Any) -> Iterator[dict[str, Any]]:
+        if folder is None and self.listing_fails:
+            raise server_error()
         ids = list(self.inbox) if folder else [*self.inbox, *self.others]
         yield from ({"id": gid} for gid in ids)
 
@@ -104,6 +113,12 @@ class FakeGraph:
     def get_message(self, graph_id: str, **_: Any) -> dict[str, Any]:
         self._check(graph_id)
         return dict(self.inbox.get(graph_id) or message(graph_id))
+
+    def get_folder(self, folder: str, **_: Any) -> dict[str, Any]:
+        self.folder_reads += 1
+        if self.folder_fails:
+            raise server_error()
+        return {"id": folder, "totalItemCount": len(self.inbox)}
 
     def get_mime(self, graph_id: str) -> bytes:
         self._check(graph_id, part=True)
@@ -229,32 +244,128 @@ def test_a_part_graph_cannot_serve_counts_with_a_neighbour_s_proof(tmp_path: Pat
     assert setup.link() == f"link-{QUARANTINE_AFTER}"
 
 
-def test_a_lone_unreadable_mail_is_blamed_only_once_a_neighbour_is_served(
-    tmp_path: Path,
-) -> None:
+def counted(logs: list[dict[str, Any]]) -> list[int]:
+    return [e["failures"] for e in logs if e["event"] == "mail could not be read"]
+
+
+def test_a_lone_mail_whose_part_graph_cannot_serve_is_quarantined(tmp_path: Path) -> None:
     graph = FakeGraph(inbox={"bad": message("bad")}, parts_poisoned={"bad"})
     setup = make(tmp_path, graph, keep_raw_mime=True)
-    for _ in range(QUARANTINE_AFTER * 2):
-        result = setup.poller.poll()
-        assert result is not None and result.failed == 1 and not result.complete
-    assert len(setup.poller.failures) == 0 and graph.moved == [], "no proof, no blame"
+    with capture_logs() as logs:
+        rounds = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert [(r.published, r.failed, r.quarantined) for r in rounds if r] == [
+        (0, 1, 0),
+        (0, 1, 0),
+        (0, 0, 1),
+    ], "no other mail anywhere: the folder served, the same error each round"
+    assert counted(logs) == [1, 2] and graph.moved == [("bad", QUARANTINE)]
+    assert graph.folder_reads == QUARANTINE_AFTER
+    (entry,) = setup.entries
+    assert entry.reason == "unreadable" and entry.failures == QUARANTINE_AFTER
+    assert setup.link() == f"link-{QUARANTINE_AFTER}" and setup.poller.status.ok
+    assert len(setup.poller.last_errors) == 0, "forgotten once quarantined"
 
-    graph.others.append("sent-1")  # mail in another folder: a neighbour to probe
+
+def test_a_lone_mail_graph_cannot_serve_at_all_is_quarantined_by_id(tmp_path: Path) -> None:
+    graph = FakeGraph(inbox={"bad": message("bad")}, poisoned={"bad"})
+    setup = make(tmp_path, graph)
+    poller = setup.poller
+    assert poller.poll() is None and poller.poll() is None and poller.ladder.mode == "by_id"
+    rounds = [poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert [(r.mode, r.failed, r.quarantined) for r in rounds if r] == [
+        ("by_id", 1, 0),
+        ("by_id", 1, 0),
+        ("by_id", 0, 1),
+    ]
+    assert graph.moved == [("bad", QUARANTINE)] and setup.published == []
+    moved_on = poller.poll()
+    assert moved_on is not None and moved_on.complete and moved_on.mode == "small"
+    assert setup.link() is not None
+
+
+def test_two_unreadable_mails_alone_are_both_quarantined(tmp_path: Path) -> None:
+    graph = FakeGraph(
+        inbox={g: message(g) for g in ("bad-1", "bad-2")}, poisoned={"bad-1", "bad-2"}
+    )
+    setup = make(tmp_path, graph)
+    results = [setup.poller.poll() for _ in range(2 + QUARANTINE_AFTER)]
+    assert results[-1] is not None and results[-1].quarantined == 2
+    assert sorted(graph.moved) == [("bad-1", QUARANTINE), ("bad-2", QUARANTINE)]
+    assert {e.graph_id for e in setup.entries} == {"bad-1", "bad-2"}
+
+
+def test_a_lone_mail_keeps_its_count_when_other_mail_comes_and_goes(tmp_path: Path) -> None:
+    graph = FakeGraph(inbox={"bad": message("bad")}, poisoned={"bad"})
+    setup = make(tmp_path, graph)
+    poller = setup.poller
+    with capture_logs() as logs:
+        for _ in range(3):  # full pages, small pages, then by id: counted once
+            poller.poll()
+        graph.inbox["good"] = message("good")
+        poller.poll()
+        assert setup.ids() == ["good"]
+        graph.inbox.pop("good")  # processed and deleted
+        last = poller.poll()
+    assert counted(logs) == [1, 2], "one count a round, whether other mail is there or not"
+    assert last is not None and last.quarantined == 1 and graph.moved == [("bad", QUARANTINE)]
+
+
+def test_a_lone_mail_failing_otherwise_each_round_starts_its_count_again(tmp_path: Path) -> None:
+    graph = FakeGraph(inbox={"bad": message("bad")}, parts_poisoned={"bad"})
+    setup = make(tmp_path, graph, keep_raw_mime=True)
+    with capture_logs() as logs:
+        for status in (500, 502, 504, 500, 502, 504):
+            graph.status = status
+            result = setup.poller.poll()
+            assert result is not None and result.failed == 1
+    assert counted(logs) == [1] * 6 and graph.moved == []
+    # The same 504 again: the last round's count goes on to the quarantine.
+    rounds = [setup.poller.poll() for _ in range(QUARANTINE_AFTER - 1)]
+    assert [r.quarantined for r in rounds if r] == [0] * (QUARANTINE_AFTER - 2) + [1]
+    assert graph.moved == [("bad", QUARANTINE)]
+
+
+@pytest.mark.parametrize("outage", ["folder", "listing"])
+def test_a_lone_mail_is_not_blamed_while_the_mailbox_is_not_served(
+    tmp_path: Path, outage: str
+) -> None:
+    graph = FakeGraph(inbox={"bad": message("bad")}, parts_poisoned={"bad"})
+    graph.folder_fails = outage == "folder"
+    graph.listing_fails = outage == "listing"
+    setup = make(tmp_path, graph, keep_raw_mime=True)
+    with capture_logs() as logs:
+        for _ in range(QUARANTINE_AFTER * 2):
+            result = setup.poller.poll()
+            assert result is not None and result.failed == 1 and not result.complete
+    assert len(setup.poller.failures) == 0 and graph.moved == [], "no proof, no blame"
+    assert counted(logs) == []
+    assert any(e["event"].startswith("mail could not be read; not counted") for e in logs)
+
+    graph.folder_fails = graph.listing_fails = False
     rounds = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
     assert rounds[-1] is not None and rounds[-1].quarantined == 1
     assert graph.moved == [("bad", QUARANTINE)]
 
 
 @pytest.mark.parametrize("keep_raw_mime", [False, True])
-def test_when_graph_serves_no_mail_none_is_blamed(tmp_path: Path, keep_raw_mime: bool) -> None:
+@pytest.mark.parametrize("elsewhere", ["nothing", "mail"])
+def test_when_graph_serves_no_mail_none_is_blamed(
+    tmp_path: Path, keep_raw_mime: bool, elsewhere: str
+) -> None:
+    # Graph serves the id listings but no mail: with other mail in the mailbox, its read
+    # fails too; with nothing else, the folder read fails too (Graph failing for everything).
     graph = FakeGraph(inbox={f"m{n}": message(f"m{n}") for n in range(5)}, no_mail=True)
+    if elsewhere == "mail":
+        graph.others.append("sent-1")
+    else:
+        graph.folder_fails = True
     setup = make(tmp_path, graph, keep_raw_mime=keep_raw_mime)
     for _ in range(QUARANTINE_AFTER * 3):
         assert setup.poller.poll() is None
     assert setup.poller.ladder.mode == "by_id"
     assert len(setup.poller.failures) == 0 and graph.moved == [] and setup.published == []
 
-    graph.no_mail = False
+    graph.no_mail = graph.folder_fails = False
     setup.poller.poll()
     setup.poller.poll()
     assert sorted(setup.ids()) == sorted(graph.inbox) and setup.link() is not None

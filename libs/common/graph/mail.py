@@ -200,6 +200,16 @@ class GraphMail:
         gives them, or that message's typed error (:class:`GraphNotFound` when it is gone)."""
         return self._attachments.get_many(message_ids)
 
+    def get_folder(
+        self, folder: str = "inbox", *, select: Sequence[str] = ("id", "totalItemCount")
+    ) -> dict[str, Any]:
+        """The folder resource (``GET mailFolders/{folder}``): renders no message."""
+        return self._get_json(
+            f"{self._user}/mailFolders/{self._folder_ref(folder)}",
+            what="get folder",
+            params={"$select": ",".join(select)},
+        )
+
     def get_user(
         self,
         user: str,
