@@ -24,3 +24,9 @@ GRAPH_TOKEN_FAILURES = Counter(
     "Failed token requests by mailbox and error code (a credential that stopped working)",
     ["mailbox", "code"],
 )
+DEAD_LETTERED = Counter(
+    "mailpipe_dead_lettered_total",
+    "Messages the consumer loop parked in a dead-letter queue, by work queue and reason "
+    "(`mailpipe dead list` shows them)",
+    ["queue", "reason"],
+)

@@ -6,6 +6,7 @@ hand-back of messages a session leaves unsettled."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -17,6 +18,7 @@ from libs.common.broker.names import WorkQueue
 from libs.common.broker.policy import Delivery, Outcome
 from libs.common.broker.publisher import Outlet
 from libs.common.broker.wire import body_of, copy_properties, delivery_of
+from libs.common.metrics import DEAD_LETTERED
 
 log = structlog.get_logger("libs.common.broker")
 
@@ -63,7 +65,9 @@ def retry(
 
 def dead_letter(outlet: Outlet, queue: WorkQueue, job: Job, outcome: Outcome) -> None:
     headers = policy.dead_letter_headers(job.message.headers or {}, job.delivery, outcome)
+    headers[policy.HEADER_DEAD_AT] = datetime.now(UTC).isoformat(timespec="seconds")
     outlet.send("", queue.dead, job.body, job.properties, headers, mandatory=True)
+    DEAD_LETTERED.labels(queue=queue.name, reason=outcome.reason or "unknown").inc()
     log.error(
         "message dead-lettered",
         queue=queue.name,

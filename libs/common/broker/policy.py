@@ -36,6 +36,8 @@ HEADER_QUEUE = "x-mailpipe-queue"
 #: The first routing key of a message: retry tiers route back through the default exchange,
 #: which replaces it, so we keep it for the handler and for whoever reads the dead letters.
 HEADER_ROUTING_KEY = "x-mailpipe-routing-key"
+#: When the consumer loop dead-lettered the message (ISO 8601, UTC).
+HEADER_DEAD_AT = "x-mailpipe-dead-at"
 
 #: Set by the broker on a quorum queue's redeliveries: how often the message was handed back.
 HEADER_DELIVERY_COUNT = "x-delivery-count"
