@@ -1,8 +1,10 @@
 """Wiring of the ticketer: consumes InboundEmail, keeps records, publishes ProcessedEmail.
 
-Two consumer loops: ``<ns>.ticketer`` (InboundEmail → :meth:`Ticketer.handle`, with
+Consumer loops: ``<ns>.ticketer`` (InboundEmail → :meth:`Ticketer.handle`, with
 :meth:`Ticketer.on_dead` quarantining what cannot be handled) and ``<ns>.ticketer.results``
-(sent OutboundResults → :meth:`Ticketer.handle_result`). Readiness: broker and database.
+(OutboundResults → :meth:`Ticketer.handle_result`); and the outbox relay
+(:mod:`services.ticketer.relay`), which publishes acknowledgements until the sender answers.
+Readiness: broker and database.
 :func:`wire` builds all of it on a :class:`Runtime`; ``main()`` (the distributed service) and
 the embedded mode both use it.
 """
@@ -26,6 +28,7 @@ from libs.common.settings import MailpipeConfig
 from services.ticketer.handler import Ticketer
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.publishing import BrokerOutbox
+from services.ticketer.relay import OutboxRelay
 from services.ticketer.requesters import USER_SELECT, RequesterDirectory
 
 if TYPE_CHECKING:
@@ -79,6 +82,7 @@ def build_ticketer(
     graphs: GraphPool,
     *,
     registry: CollectorRegistry | None = None,
+    metrics: TicketerMetrics | None = None,
 ) -> Ticketer:
     return Ticketer(
         store,
@@ -86,7 +90,7 @@ def build_ticketer(
         BrokerOutbox(broker),
         config,
         requesters=RequesterDirectory(store, user_fetcher(config, graphs)),
-        metrics=TicketerMetrics(registry),
+        metrics=metrics or TicketerMetrics(registry),
     )
 
 
@@ -163,9 +167,13 @@ def wire(runtime: Runtime) -> Wiring:
 
     store = RecordStore.open(runtime.settings.database_url.get_secret_value())
     graphs = lookup_pool(runtime.config)
+    metrics = TicketerMetrics(REGISTRY)
     ticketer = build_ticketer(
-        store, runtime.settings.blob_dir, runtime.broker, runtime.config, graphs, registry=REGISTRY
+        store, runtime.settings.blob_dir, runtime.broker, runtime.config, graphs, metrics=metrics
     )
+    relay = OutboxRelay(store, BrokerOutbox(runtime.broker).publish, metrics=metrics)
+    if runtime.broker.memory:
+        relay.restarted_without_queues()
     # Planner statistics only matter on PostgreSQL (statistics.py).
     statistics = partial(keep_statistics, store) if store.dialect == "postgresql" else None
 
@@ -173,8 +181,12 @@ def wire(runtime: Runtime) -> Wiring:
         graphs.close()
         store.close()
 
+    loops = consumer_loops(runtime.broker, ticketer, runtime.stop, statistics)
+    loops.append(
+        ("ticketer-outbox", partial(contextvars.copy_context().run, relay.run, runtime.stop))
+    )
     return Wiring(
-        consumer_loops(runtime.broker, ticketer, runtime.stop, statistics),
+        loops,
         {"database": _database_check(store)},
         close,
     )

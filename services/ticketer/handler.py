@@ -6,14 +6,16 @@ store's plain result types and errors are used).
 Order per email: the stored outcome wins (a redelivery republishes it); otherwise classify,
 write the outcome in one transaction, and only then publish ProcessedEmail, a RecordEvent and
 the auto-acknowledgement. A crash between the write and the publishes is healed by the
-redelivery, which takes the first branch.
+redelivery, which takes the first branch. The acknowledgement is also written to the outbox in
+the record's transaction, so that it is published again until the sender answers even when
+the redelivery never comes (``memory://`` after a ``kill -9``): see services/ticketer/relay.py.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -21,7 +23,7 @@ import structlog
 from structlog.contextvars import bound_contextvars
 
 from libs.common.broker.policy import Delivery, Outcome
-from libs.common.contracts import InboundEmail, OutboundResult, QuarantinedEmail
+from libs.common.contracts import InboundEmail, OutboundEmail, OutboundResult, QuarantinedEmail
 from libs.common.db import utcnow
 from libs.common.errors import ContractError, MailpipeError, PermanentError
 from libs.common.settings import MailboxConfig, MailpipeConfig
@@ -41,6 +43,7 @@ from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.outcomes import OutcomeWriter
 from services.ticketer.ports import Blobs, Outbox, Records, RequesterLookup
 from services.ticketer.quarantine import Quarantine
+from services.ticketer.relay import retry_after
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import ProcessedRow, RecordSummary, WriteResult
 
@@ -70,7 +73,10 @@ class Ticketer:
         requesters: RequesterLookup | None = None,
         metrics: TicketerMetrics | None = None,
         clock: Callable[[], datetime] = utcnow,
+        first_retry: timedelta | None = None,
     ) -> None:
+        """``first_retry``: how long the relay leaves an acknowledgement published here before
+        it publishes it again (unless the sender answered)."""
         self._store = store
         self._blobs = blobs
         self._outbox = outbox
@@ -80,6 +86,7 @@ class Ticketer:
         self._quarantine = Quarantine(store, outbox, config, self._metrics)
         self._unit_lock = threading.Lock()
         self._clock = clock
+        self._first_retry = first_retry if first_retry is not None else retry_after(1)
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -137,6 +144,19 @@ class Ticketer:
         """After the commit: the metrics and log lines, then the publishes."""
         out.make_reports()
         self._outbox.publish(out.messages)
+        self._jobs_published([m for m in out.messages if isinstance(m, OutboundEmail)])
+
+    def _jobs_published(self, jobs: list[OutboundEmail]) -> None:
+        """The broker confirmed the jobs: count them, and note it in the outbox (a note only:
+        if it fails the relay still publishes them again once due, which is harmless)."""
+        if not jobs:
+            return
+        for job in jobs:
+            self._metrics.acks.labels(job.mailbox).inc()
+        try:
+            self._store.mark_published([job.job_id for job in jobs])
+        except MailpipeError as exc:
+            log.warning("outbox not marked published", error=exc.message)
 
     def _handle(
         self,
@@ -173,7 +193,10 @@ class Ticketer:
     # -- sent results ----------------------------------------------------------------------
 
     def handle_result(self, result: OutboundResult, delivery: Delivery | None = None) -> None:
-        """A sent job with a record: store it on the record, so that answers thread back."""
+        """Any answer of the sender ends the outbox's publishing of its job; a sent job with a
+        record is also stored on the record, so that answers thread back."""
+        if self._store.confirm_job(result.job_id, result.status, result.to_json().decode()):
+            self._metrics.outbox_confirmed.labels(result.status).inc()
         if result.status != "sent" or result.record_id is None:
             return
         if result.mailbox is None or result.internet_message_id is None:
@@ -304,8 +327,11 @@ class Ticketer:
         if not reserved:
             out.report(partial(self._ack_limited, box.address, record_id))
             return
+        # In this email's transaction: committed with the record, or not at all. Published
+        # below after the commit; the relay publishes it again if no answer comes.
+        body = job.to_json().decode()
+        self._store.add_job(job.job_id, box.address, body, published=True, delay=self._first_retry)
         out.publish(job)
-        out.report(self._metrics.acks.labels(box.address).inc)
 
     def _ack_skipped(self, mailbox: str, record_id: int, refusal: AckRefusal) -> None:
         self._metrics.acks_skipped.labels(mailbox, refusal.reason).inc()

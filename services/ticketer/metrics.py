@@ -38,7 +38,7 @@ class TicketerMetrics:
         )
         self.acks = Counter(
             "mailpipe_ticketer_auto_acks_published",
-            "Auto-acknowledgement jobs published",
+            "Auto-acknowledgement jobs published (the broker confirmed them)",
             ["mailbox"],
             registry=registry,
         )
@@ -53,6 +53,18 @@ class TicketerMetrics:
             "Auto-acknowledgements not sent to the mail's From address, by reason (own_domain, "
             "lookalike, machine_sender, no_from, not_an_address)",
             ["mailbox", "reason"],
+            registry=registry,
+        )
+        self.outbox_published = Counter(
+            "mailpipe_ticketer_outbox_republished",
+            "Outbox jobs published again by the relay (no answer from the sender yet)",
+            ["mailbox"],
+            registry=registry,
+        )
+        self.outbox_confirmed = Counter(
+            "mailpipe_ticketer_outbox_confirmed",
+            "Outbox jobs the sender answered, by result status (sent, failed, rejected)",
+            ["status"],
             registry=registry,
         )
         self.outbound_recorded = Counter(

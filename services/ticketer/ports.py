@@ -1,7 +1,8 @@
 """The faces the ticketer's handler works through, so that its decisions run without servers.
 
-``Records`` is what the handler needs of :class:`services.ticketer.store.RecordStore`;
-``Outbox`` publishes the handler's effects (the broker adapter is
+``Records`` is what the handler needs of :class:`services.ticketer.store.RecordStore` (the
+outbox table included);
+``Outbox`` publishes the handler's effects to the broker (the broker adapter is
 :class:`services.ticketer.publishing.BrokerOutbox`); ``RequesterLookup`` answers "who is this
 sender in the tenant" (:class:`services.ticketer.requesters.RequesterDirectory`). Unit tests
 pass in-memory fakes of all three.
@@ -91,6 +92,14 @@ class Records(Protocol):
         limit: int,
         window: timedelta = ...,
     ) -> bool: ...
+
+    def add_job(
+        self, job_id: str, mailbox: str, body: str, *, published: bool = ..., delay: timedelta
+    ) -> bool: ...
+
+    def mark_published(self, job_ids: Sequence[str]) -> None: ...
+
+    def confirm_job(self, job_id: str, status: str, result: str) -> bool: ...
 
 
 class Blobs(Protocol):

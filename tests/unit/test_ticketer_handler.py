@@ -62,6 +62,7 @@ class FakeStore:
     acks: dict[str, str] = field(default_factory=dict)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     requesters: dict[str, Requester] = field(default_factory=dict)
+    outbox: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     units: int = 0
 
@@ -229,6 +230,25 @@ class FakeStore:
         if sum(1 for r in self.acks.values() if r == recipient) >= limit:
             return False
         self.acks[job_id] = recipient
+        return True
+
+    def add_job(
+        self, job_id: str, mailbox: str, body: str, *, published: bool = False, delay: timedelta
+    ) -> bool:
+        if job_id in self.outbox:
+            return False
+        self.outbox[job_id] = {"body": body, "attempts": int(published), "published": False}
+        return True
+
+    def mark_published(self, job_ids: Sequence[str]) -> None:
+        for job_id in job_ids:
+            self.outbox[job_id]["published"] = True
+
+    def confirm_job(self, job_id: str, status: str, result: str) -> bool:
+        row = self.outbox.get(job_id)
+        if row is None or "status" in row:
+            return False
+        row["status"] = status
         return True
 
     def get_requester(self, address: str) -> Requester | None:

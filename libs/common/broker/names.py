@@ -108,8 +108,9 @@ class Names:
 
     @property
     def ticketer_results(self) -> WorkQueue:
-        """Sent results the ticketer adds to records (issue: outbound threading)."""
-        return self._work_queue(f"{self.namespace}.ticketer.results", self.events, "outbound.sent")
+        """Every OutboundResult: any answer ends the publishing of the ticketer's outbox job;
+        a sent one is also added to its record (outbound threading)."""
+        return self._work_queue(f"{self.namespace}.ticketer.results", self.events, "outbound.*")
 
     def _work_queue(self, name: str, exchange: str, binding_key: str) -> WorkQueue:
         return WorkQueue(name, exchange, binding_key, self.retry_delays_s)

@@ -246,3 +246,26 @@ ack_log = Table(
     _ts("sent_at"),
     Index(None, "recipient", "sent_at"),
 )
+
+#: Jobs the ticketer (or ``mailpipe send`` against ``mailpipe run``) hands to the sender,
+#: written in the transaction that decided them and published from here until the sender
+#: answers (docs/records.md "outbox", docs/ticketer.md "The outbox").
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("job_id", StoredString(HEADER), nullable=False, unique=True),
+    Column("mailbox", StoredString(ADDRESS), nullable=False),
+    # The OutboundEmail as JSON: what is published, byte for byte, every time.
+    Column("body", StoredText(), nullable=False),
+    # Publishes begun; the claim of a publish moves next_attempt_at (the lease and the backoff).
+    Column("attempts", Integer, nullable=False, default=0),
+    _ts("created_at"),
+    _ts("next_attempt_at"),
+    _ts("published_at", nullable=True),
+    # The sender's answer (an OutboundResult of any status) ends the publishing.
+    Column("result_status", StoredString(16)),
+    Column("result", StoredText()),
+    _ts("confirmed_at", nullable=True),
+    Index(None, "confirmed_at", "next_attempt_at"),
+)

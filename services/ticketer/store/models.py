@@ -259,3 +259,19 @@ class Requester:
     job_title: str | None = None
     department: str | None = None
     in_tenant: bool = False
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A job in the outbox: ``body`` is its OutboundEmail JSON; ``result_status`` and
+    ``result`` (the OutboundResult JSON) are set once the sender answered."""
+
+    job_id: str
+    mailbox: str
+    body: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    published_at: datetime | None = None
+    result_status: str | None = None
+    result: str | None = None

@@ -6,11 +6,13 @@ from services.ticketer.store.acks import Acks
 from services.ticketer.store.emails import EmailWrites
 from services.ticketer.store.lookups import Lookups
 from services.ticketer.store.operations import Operations
+from services.ticketer.store.outbox import OutboxRows
 from services.ticketer.store.queries import RecordQueries
 
 
-class RecordStore(EmailWrites, RecordQueries, Lookups, Operations, Acks):
-    """Records, their messages, the processed log, quarantine, the requester cache, the ack log.
+class RecordStore(EmailWrites, RecordQueries, Lookups, Operations, Acks, OutboxRows):
+    """Records, their messages, the processed log, quarantine, the requester cache, the ack log,
+    the outbox.
 
     Open it with ``RecordStore.open(database_url)`` (migrates the schema first, see
     :class:`libs.common.db.StoreBase`). Thread-safe (a connection pool; each call is its own
