@@ -126,6 +126,11 @@ app.command()(healthcheck)
 app.add_typer(records_app, name="records")
 app.add_typer(quarantine_app, name="quarantine")
 
+# Dead-letter queues; cli_dead imports only typer until a command runs.
+from mailpipe.cli_dead import dead_app  # noqa: E402
+
+app.add_typer(dead_app, name="dead")
+
 
 app.command(name="doctor")(_doctor)
 

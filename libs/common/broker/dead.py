@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from libs.common.broker import policy
-from libs.common.redact import redact_value
+from libs.common.redact import redact_url
 
 #: Times an operator moved the message back to its work queue (``mailpipe dead retry``).
 HEADER_REPLAYS = "x-mailpipe-replays"
@@ -43,9 +43,6 @@ _BROKER_DEATH_PREFIXES = ("x-first-death-", "x-last-death-")
 
 #: Body fields that say which mail or job a message is about, in the order they are shown.
 WHAT_FIELDS = ("job_id", "mailbox", "graph_id", "record_id", "status", "subject")
-#: Body keys whose values are never shown (no contract has them; a foreign publisher might).
-_SECRET_KEYS = ("password", "secret", "token", "authorization", "credential", "api_key")
-MAX_SHOWN_CHARS = 2000
 MIN_PREFIX = 6
 
 
@@ -83,7 +80,7 @@ def describe(
     properties: Mapping[str, Any],
 ) -> DeadLetter:
     deaths = _deaths(headers)
-    parsed = _json_object(body)
+    parsed = json_object(body)
     message_id = str(properties.get("message_id") or "")
     parked = _broker_death(deaths, work_queue)
     reason, error, hint = _why(headers, parked)
@@ -112,10 +109,11 @@ def describe(
 def _why(headers: Mapping[str, Any], parked: Mapping[str, Any] | None) -> tuple[str, str, str]:
     reason = str(headers.get(policy.HEADER_REASON) or "")
     if reason:
+        # Our loop redacts what it writes; a foreign publisher or an old version may not.
         return (
             reason,
-            str(headers.get(policy.HEADER_ERROR) or ""),
-            str(headers.get(policy.HEADER_HINT) or ""),
+            redact_url(str(headers.get(policy.HEADER_ERROR) or "")),
+            redact_url(str(headers.get(policy.HEADER_HINT) or "")),
         )
     if parked is not None:
         why = str(parked.get("reason") or "unknown")
@@ -157,7 +155,7 @@ def _dead_at(headers: Mapping[str, Any], parked: Mapping[str, Any] | None) -> da
     return None
 
 
-def _json_object(body: bytes) -> dict[str, Any] | None:
+def json_object(body: bytes) -> dict[str, Any] | None:
     try:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -172,7 +170,7 @@ def _what(parsed: Mapping[str, Any] | None) -> dict[str, str]:
     for name in WHAT_FIELDS:
         value = parsed.get(name)
         if value is not None and value != "" and not isinstance(value, dict | list):
-            out[name] = one_line(str(value), 120)
+            out[name] = one_line(redact_url(str(value)), 120)
     return out
 
 
@@ -238,68 +236,3 @@ def replay_properties(letter: DeadLetter) -> dict[str, Any]:
     if props.get("type"):
         out["type"] = props["type"]
     return out
-
-
-def summary(letter: DeadLetter) -> dict[str, Any]:
-    """What ``mailpipe dead list --json`` prints for a letter."""
-    return {
-        "id": letter.key,
-        "queue": letter.dead_queue,
-        "work_queue": letter.work_queue,
-        "schema": letter.schema,
-        "correlation_id": letter.correlation_id,
-        "what": letter.what,
-        "reason": letter.reason,
-        "error": letter.error,
-        "hint": letter.hint,
-        "dead_at": letter.dead_at.isoformat() if letter.dead_at else None,
-        "attempts": letter.attempts,
-        "retries": letter.retries,
-        "replays": letter.replays,
-        "size": letter.size,
-    }
-
-
-def details(letter: DeadLetter) -> dict[str, Any]:
-    """What ``mailpipe dead show`` prints: the summary, every header, the body; credentials
-    and secret-looking fields hidden, long values cut."""
-    parsed: Any = _json_object(letter.body)
-    if parsed is None:
-        body: Any = letter.body.decode("utf-8", errors="replace")
-    else:
-        body = _hide_secrets(parsed)
-    return {
-        **summary(letter),
-        "properties": _plain(letter.properties),
-        "headers": _plain(letter.headers),
-        "body": _plain(body),
-    }
-
-
-def _hide_secrets(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: "***" if any(s in str(k).lower() for s in _SECRET_KEYS) else _hide_secrets(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_hide_secrets(v) for v in value]
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready, credentials redacted, long strings cut (inline attachments are big)."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        shown = redact_value(value)
-        if len(shown) > MAX_SHOWN_CHARS:
-            return shown[:MAX_SHOWN_CHARS] + f"… ({len(shown)} characters)"
-        return shown
-    return redact_value(value)

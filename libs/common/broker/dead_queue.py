@@ -201,6 +201,7 @@ def _take(source: Queue, queue: WorkQueue, wanted: int) -> Iterator[tuple[Messag
             return
         body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
         props = dict(message.properties or {})
+        props.pop("application_headers", None)  # kombu's copy of the headers
         props.setdefault("content_type", message.content_type)
         props.setdefault("content_encoding", message.content_encoding)
         letter = dead.describe(queue.dead, queue.name, body, message.headers or {}, props)
