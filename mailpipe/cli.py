@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
-from libs.common.errors import ConfigError
+from libs.common.errors import MailpipeError
+from libs.common.startup import one_line
 from mailpipe import cli_send
 from mailpipe.cli_doctor import doctor as _doctor
+from mailpipe.cli_errors import ERROR_EXIT, error_exit
 from mailpipe.cli_records import quarantine_app, records_app
 
 app = typer.Typer(
@@ -27,13 +29,11 @@ app.command(name="send")(cli_send.send)
 def _run_service(name: str) -> None:
     import importlib
 
-    module = importlib.import_module(f"services.{name}.app")
-    try:
+    # One clear line, no traceback, for every start-up failure: no or empty config, a broker
+    # or database that is down or refuses us.
+    with error_exit(name):
+        module = importlib.import_module(f"services.{name}.app")
         code = module.main()
-    except ConfigError as exc:
-        # One clear line, no traceback: the operator fixes the named key in the named file.
-        typer.echo(f"mailpipe {name}: {exc}", err=True)
-        raise typer.Exit(2) from None
     raise typer.Exit(code or 0)
 
 
@@ -70,20 +70,24 @@ def schema(
 
 @app.command()
 def migrate() -> None:
-    """Bring the one database (MAILPIPE_DATABASE_URL) to the newest schema, print the revision."""
-    from libs.common.db import StoreError, StoreUnavailable, current_revision
+    """Bring the one database (MAILPIPE_DATABASE_URL) to the newest schema and say so."""
+    from libs.common.db import current_revision, head_revision
     from libs.common.db import migrate as upgrade
+    from libs.common.db.engine import safe_url
     from libs.common.settings import Settings
 
-    url = Settings().database_url.get_secret_value()
-    try:
+    with error_exit("migrate"):
+        url = Settings().database_url.get_secret_value()
+        before = current_revision(url)
         upgrade(url)
         revision = current_revision(url)
-    except (StoreError, StoreUnavailable) as exc:
-        # One line, no traceback; the errors never carry the URL's password.
-        typer.echo(f"mailpipe migrate: {exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(revision)
+        where = safe_url(url)
+    head = " (head)" if revision == head_revision() else ""
+    if before == revision:
+        done = "nothing to do"
+    else:
+        done = f"upgraded from {before}" if before else "created the tables"
+    typer.echo(f"database at {where} is at revision {revision}{head}; {done}")
 
 
 @app.command()
@@ -142,11 +146,12 @@ app.command(name="demo")(cli_run.demo)
 
 
 def main() -> None:
+    # Each command has its own error exit; this one catches what a command let through.
     try:
         app()
-    except ConfigError as exc:
-        typer.echo(f"mailpipe: {exc}", err=True)
-        sys.exit(2)
+    except MailpipeError as exc:
+        typer.echo(f"mailpipe: {one_line(exc)}", err=True)
+        sys.exit(ERROR_EXIT)
 
 
 if __name__ == "__main__":

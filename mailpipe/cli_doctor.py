@@ -28,18 +28,15 @@ def doctor(
     ] = None,
 ) -> None:
     """Check each mailbox's Entra and Exchange setup step by step; exit 1 when one fails."""
-    from libs.common.errors import ConfigError
     from libs.common.settings import Settings
+    from mailpipe.cli_errors import error_exit
     from mailpipe.doctor_run import exit_code, load_for_doctor, render_json, render_text, run_doctor
 
-    loaded, config_check = load_for_doctor(config or Settings().config)
-    reports = []
-    if loaded is not None:
-        try:
+    with error_exit("doctor"):
+        loaded, config_check = load_for_doctor(config or Settings().config)
+        reports = []
+        if loaded is not None:
             reports = run_doctor(loaded, mailbox=mailbox, send_test=send_test)
-        except ConfigError as exc:
-            typer.echo(f"mailpipe doctor: {exc}", err=True)
-            raise typer.Exit(2) from None
     out = render_json(config_check, reports) if as_json else render_text(config_check, reports)
     typer.echo(out)
     raise typer.Exit(exit_code(config_check, reports))

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from mailpipe.cli_errors import error_exit, fail
+
 if TYPE_CHECKING:
     from services.ticketer.store import QuarantineRow, RecordDetail, RecordStore, RecordSummary
 
@@ -25,26 +27,45 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 
 @contextmanager
 def _store(command: str) -> Iterator[RecordStore]:
-    from libs.common.errors import MailpipeError
     from libs.common.settings import Settings
     from services.ticketer.store import RecordStore
 
+    with error_exit(command):
+        settings = Settings()
+        url = settings.database_url.get_secret_value()
+        _refuse_missing_sqlite(url, explicit="database_url" in settings.model_fields_set)
+        store = RecordStore.open(url)
     try:
-        store = RecordStore.open(Settings().database_url.get_secret_value())
-    except MailpipeError as exc:
-        _fail(command, exc)
-    try:
-        yield store
-    except MailpipeError as exc:
-        _fail(command, exc)
+        with error_exit(command):
+            yield store
     finally:
         store.close()
 
 
+def _refuse_missing_sqlite(url: str, *, explicit: bool) -> None:
+    """A command that looks at records never creates a database: an SQLite file that is not
+    there is a wrong URL or directory (SQLite would silently make an empty one)."""
+    from pathlib import Path
+
+    from libs.common.db.engine import parse_url, safe_url
+    from libs.common.errors import ConfigError
+
+    parsed = parse_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return
+    if Path(path).exists():
+        return
+    unset = "" if explicit else "; MAILPIPE_DATABASE_URL is not set and this is its default"
+    raise ConfigError(
+        f"no database at {Path(path).resolve()} ({safe_url(url)}{unset})",
+        hint="set MAILPIPE_DATABASE_URL to the database the ticketer or `mailpipe run` writes; "
+        "a relative SQLite path is read from the current directory",
+    )
+
+
 def _fail(command: str, exc: Exception, code: int = 2) -> NoReturn:
-    # One line, no traceback; the errors never carry the URL's password or a secret.
-    typer.echo(f"mailpipe {command}: {exc}", err=True)
-    raise typer.Exit(code) from None
+    fail(command, exc, code)
 
 
 def _print_json(data: Any) -> None:

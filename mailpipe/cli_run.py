@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from libs.common.errors import ConfigError
+from mailpipe.cli_errors import error_exit
 
 
 def run(
@@ -20,11 +20,16 @@ def run(
     ] = "memory://",
 ) -> None:
     """Run fetcher, ticketer and sender in one process (in-memory broker, SQLite by default)."""
+    from libs.common.db import current_revision
     from libs.common.settings import Settings
     from mailpipe.embedded import embedded_settings, run_embedded
 
-    try:
+    with error_exit("run"):
         settings = embedded_settings(Settings(), broker_url)
+        # What would stop the start is checked before the banner, so that a failure is the
+        # one line on stderr: the mailbox file, then the database (connect once).
+        settings.service_config()
+        current_revision(settings.database_url.get_secret_value())
         queues = "in memory (memory://)" if broker_url == "memory://" else _redacted(broker_url)
         records = _redacted(settings.database_url.get_secret_value())
         typer.echo(
@@ -33,9 +38,6 @@ def run(
             err=True,
         )
         code = run_embedded(settings)
-    except ConfigError as exc:
-        typer.echo(f"mailpipe run: {exc}", err=True)
-        raise typer.Exit(2) from None
     raise typer.Exit(code)
 
 
@@ -62,11 +64,8 @@ def demo(
     options = DemoOptions(
         state_dir=state_dir, follow=follow, database_url=database_url, blob_dir=blob_dir
     )
-    try:
+    with error_exit("demo"):
         code = run_demo(options, Console())
-    except ConfigError as exc:
-        typer.echo(f"mailpipe demo: {exc}", err=True)
-        raise typer.Exit(2) from None
     raise typer.Exit(code)
 
 

@@ -124,6 +124,25 @@ def publish_and_wait(
         conn.release()
 
 
+def check_broker(broker: Broker, url: str, *, wait: bool) -> None:
+    """Connect once and look for the namespace's exchanges, so that a broker that is down or
+    refuses us, or a namespace no service declared, is one clear error before publishing
+    (the publisher would retry each for seconds and then speak of exchanges)."""
+    from libs.common.broker.publisher import close_quietly, open_connection
+    from libs.common.startup import broker_failure
+
+    conn = broker.connection()
+    try:
+        open_connection(conn)
+        channel = conn.channel()
+        for exchange in (broker.names.outbound, *([broker.names.events] if wait else [])):
+            channel.exchange_declare(exchange=exchange, type="topic", passive=True)
+    except Exception as exc:  # every failure here is the broker's answer; mapped once
+        raise broker_failure(exc, url, broker.names.namespace) from None
+    finally:
+        close_quietly(conn)
+
+
 def send(
     mailbox: Annotated[str, typer.Option(help="The configured service mailbox to send through")],
     to: Annotated[list[str], typer.Option(help="A recipient (repeatable)")],
@@ -145,9 +164,12 @@ def send(
     from libs.common.broker import Broker, Names
     from libs.common.errors import MailpipeError
     from libs.common.settings import Settings
+    from libs.common.startup import explain
+    from mailpipe.cli_errors import fail
 
     if (body is None) == (html_file is None):
         raise typer.BadParameter("give exactly one of --body or --html-file")
+    _quiet_logs()
     settings = Settings()
     try:
         blobs = BlobStore(settings.blob_dir)
@@ -163,16 +185,33 @@ def send(
             attachments=[attachment_entry(p, blobs.put) for p in attach or []],
             record_id=record,
         )
-        with Broker(settings.amqp_url.get_secret_value(), Names(settings.namespace)) as broker:
+        url = settings.amqp_url.get_secret_value()
+        with Broker(url, Names(settings.namespace)) as broker:
+            check_broker(broker, url, wait=wait)
             result = publish_and_wait(broker, job, wait=wait, timeout_s=timeout)
-    except (MailpipeError, OSError) as exc:
-        typer.echo(f"mailpipe send: {exc}", err=True)
-        raise typer.Exit(2) from None
+    except OSError as exc:  # a file to attach or the blob directory
+        fail("send", f"{exc.filename or ''}: {exc.strerror or exc.__class__.__name__}")
+    except MailpipeError as exc:
+        fail("send", explain(exc) or exc)
     if not wait:
         typer.echo(job.job_id)
         return
     if result is None:
-        typer.echo(f"mailpipe send: no result for {job.job_id} within {timeout:g} s", err=True)
-        raise typer.Exit(2)
+        fail(
+            "send",
+            f"no result for {job.job_id} within {timeout:g} s (the job is queued: start the "
+            f"sender in namespace {settings.namespace!r}, or wait longer with --timeout)",
+        )
     typer.echo(result.model_dump_json(by_alias=True, indent=2, exclude_none=True))
     raise typer.Exit(0 if result.status == "sent" else 1)
+
+
+def _quiet_logs() -> None:
+    """Only the command's own line reaches the terminal: the broker's retry warnings would
+    land on stdout, where the job id (the command's answer) goes."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
+    logging.getLogger().setLevel(logging.CRITICAL)

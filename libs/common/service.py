@@ -23,6 +23,7 @@ from libs.common.broker import Broker, Names, install_signal_handlers
 from libs.common.health import Check, HealthServer
 from libs.common.logging import configure_logging
 from libs.common.settings import MailpipeConfig, Settings
+from libs.common.startup import broker_failure
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +69,8 @@ class Wiring:
 def bootstrap(
     name: str, settings: Settings | None = None, *, log_stream: TextIO | None = None
 ) -> Runtime:
-    """Read settings and config (a mistake raises ConfigError), log, and build the broker.
+    """Read settings and config (a mistake, or no mailbox at all, raises ConfigError), log,
+    and build the broker.
 
     Logs go to stdout, or to ``log_stream`` (the demo keeps the terminal for its own output).
     """
@@ -79,7 +81,7 @@ def bootstrap(
         # configure_logging binds its handlers to whatever sys.stdout is at that moment.
         with contextlib.redirect_stdout(log_stream):
             configure_logging(name, settings.log_level)
-    config = settings.load_config()
+    config = settings.service_config()
     broker = Broker(
         settings.amqp_url.get_secret_value(),
         Names(settings.namespace),
@@ -169,7 +171,7 @@ def close_wirings(wirings: Sequence[Wiring]) -> None:
 
 def start_loops(runtime: Runtime, loops: Sequence[Loop]) -> None:
     """Declare the topology and start one (non-daemon) thread per loop; does not wait."""
-    runtime.broker.declare()
+    declare_topology(runtime)
     log.info("topology declared", namespace=runtime.names.namespace)
     for thread_name, loop in loops:
         # A new thread starts with an empty context: carry the bound ``service`` (and anything
@@ -180,6 +182,17 @@ def start_loops(runtime: Runtime, loops: Sequence[Loop]) -> None:
         runtime.threads.append(thread)
     runtime.started.set()
     log.info("running", consumers=[name for name, _ in loops])
+
+
+def declare_topology(runtime: Runtime) -> None:
+    """Declare the namespace's queues; a broker that is down or refuses us is one typed error
+    in the user's terms (the first thing a service does with the broker is this)."""
+    try:
+        runtime.broker.declare()
+    except Exception as exc:  # mapped once here; see libs.common.startup
+        raise broker_failure(
+            exc, runtime.settings.amqp_url.get_secret_value(), runtime.names.namespace
+        ) from None
 
 
 def drain(runtime: Runtime) -> None:

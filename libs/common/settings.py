@@ -230,6 +230,27 @@ class Settings(BaseSettings):
             return MailpipeConfig()
         return load_config(self.config)
 
+    def service_config(self) -> MailpipeConfig:
+        """The mailbox configuration a service runs on: a file with at least one mailbox.
+
+        A service with no mailbox has nothing to do and would look healthy doing it, so a
+        missing ``MAILPIPE_CONFIG`` or a file without ``[[mailboxes]]`` stops it at start.
+        """
+        if self.config is None:
+            raise ConfigError(
+                "no mailbox configuration: MAILPIPE_CONFIG is not set",
+                hint="set MAILPIPE_CONFIG to your mailbox TOML file (docs/configuration.md); "
+                "`mailpipe demo` needs none",
+            )
+        config = load_config(self.config)
+        if not config.mailboxes:
+            raise ConfigError(
+                f"{self.config}: no mailboxes configured",
+                hint="add a [[mailboxes]] table with address, tenant_id, client_id and a "
+                "credential (docs/configuration.md)",
+            )
+        return config
+
 
 def _read_secret_file(path: Path, key: str) -> str:
     try:

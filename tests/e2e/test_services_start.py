@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from libs.common.broker import Broker, Names
+from libs.graphsim.testing import SimHandle
+from tests.config_helpers import write_sim_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,13 +54,21 @@ def service_env(amqp_url: str, namespace: str, **extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("service", ["fetcher", "ticketer", "sender"])
 def test_service_starts_declares_and_stops_on_sigterm(
-    service: str, amqp_url: str, clean_namespace: str
+    service: str, amqp_url: str, clean_namespace: str, sim: SimHandle, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = service_env(amqp_url, clean_namespace, MAILPIPE_HEALTH_PORT=str(port))
+    env = service_env(
+        amqp_url,
+        clean_namespace,
+        MAILPIPE_HEALTH_PORT=str(port),
+        MAILPIPE_CONFIG=str(write_sim_config(sim, tmp_path / "mailpipe.toml")),
+        MAILPIPE_DATABASE_URL=f"sqlite:///{tmp_path / 'mailpipe.db'}",
+        MAILPIPE_BLOB_DIR=str(tmp_path / "blobs"),
+    )
+    env["PYTHONPATH"] = str(REPO)
     proc = subprocess.Popen(
         [sys.executable, "-m", f"services.{service}"],
-        cwd=REPO,
+        cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -16,6 +16,8 @@ import pytest
 
 from libs.common.broker import Broker, Names
 from libs.common.health import HealthServer
+from libs.graphsim.testing import SimHandle
+from tests.config_helpers import write_sim_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,7 +52,7 @@ def clean_namespace(amqp_url: str, namespace: str) -> Iterator[str]:
 
 
 def test_exit_codes_follow_a_real_service(
-    amqp_url: str, clean_namespace: str, tmp_path: Path
+    amqp_url: str, clean_namespace: str, tmp_path: Path, sim: SimHandle
 ) -> None:
     port = free_port()
     assert healthcheck("--port", str(port)).returncode == 1  # nothing listens yet
@@ -60,6 +62,7 @@ def test_exit_codes_follow_a_real_service(
         MAILPIPE_HEALTH_PORT=str(port),
         MAILPIPE_DATABASE_URL=f"sqlite:///{tmp_path / 'mailpipe.db'}",
         MAILPIPE_BLOB_DIR=str(tmp_path / "blobs"),
+        MAILPIPE_CONFIG=str(write_sim_config(sim, tmp_path / "mailpipe.toml")),
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailpipe", "fetcher"],

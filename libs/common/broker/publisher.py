@@ -159,7 +159,8 @@ class Outlet:
         self.usable = False
         return UnroutableError(
             f"exchange {exchange!r} does not exist",
-            hint="declare the topology (`Broker.declare()`, done by every service at start)",
+            hint="start a mailpipe service in this namespace once (each creates the queues "
+            "at start), or fix MAILPIPE_NAMESPACE",
         )
 
     def _routable(self, exchange: str, routing_key: str) -> bool:

@@ -1,0 +1,100 @@
+"""Outside failures at start become one typed error in the user's terms, without secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from amqp import exceptions as amqp_errors
+
+from libs.common.db.errors import StoreError, StoreUnavailable
+from libs.common.errors import BrokerError, ConfigError, PermanentError, UnroutableError
+from libs.common.settings import Settings
+from libs.common.startup import (
+    broker_failure,
+    broker_where,
+    explain,
+    one_line,
+    with_database_hint,
+)
+
+URL = "amqp://helpdesk:pa%40ss-w0rd@rabbit.internal:5673/prod"
+
+
+def test_where_names_host_port_and_vhost_never_the_password() -> None:
+    assert broker_where(URL) == "rabbit.internal:5673 (vhost 'prod')"
+    assert broker_where("amqp://guest:guest@127.0.0.1//") == "127.0.0.1:5672"
+    assert "memory://" in broker_where("memory://")
+
+
+def test_refused_login_is_permanent_and_names_the_user() -> None:
+    err = broker_failure(amqp_errors.AccessRefused("ACCESS_REFUSED"), URL, "mailpipe")
+    assert isinstance(err, PermanentError) and not err.retryable
+    assert "user 'helpdesk'" in err.message and "password" in (err.hint or "")
+    assert "pa@ss" not in str(err) and "pa%40ss" not in str(err)
+
+
+def test_unreachable_broker_is_retryable_with_the_socket_reason() -> None:
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except OSError as inner:
+            raise RuntimeError("kombu wrapper") from inner
+    except RuntimeError as exc:
+        err = broker_failure(exc, URL, "mailpipe")
+    assert isinstance(err, BrokerError) and err.retryable
+    assert err.message == "no broker answers at rabbit.internal:5673 (vhost 'prod'): " + (
+        "Connection refused"
+    )
+
+
+def test_missing_exchange_means_the_namespace_was_never_declared() -> None:
+    err = broker_failure(amqp_errors.NotFound("no exchange"), URL, "acme")
+    assert isinstance(err, UnroutableError)
+    assert "namespace 'acme'" in err.message and "MAILPIPE_NAMESPACE=acme" in (err.hint or "")
+    assert "Broker.declare" not in str(err)
+
+
+@pytest.mark.parametrize(
+    ("driver_text", "expected"),
+    [
+        ('FATAL:  role "x" does not exist', "createuser"),
+        ('FATAL:  database "x" does not exist', "createdb"),
+        ('FATAL:  password authentication failed for user "x"', "password"),
+        ("connection refused", "start the database server"),
+    ],
+)
+def test_database_failures_get_the_hint_for_their_cause(driver_text: str, expected: str) -> None:
+    err = with_database_hint(StoreUnavailable(f"database unavailable: {driver_text}"))
+    assert expected in (err.hint or "")
+
+
+def test_a_database_error_that_has_a_hint_keeps_it() -> None:
+    err = StoreError('relation "x" does not exist', hint="run `mailpipe migrate`")
+    assert explain(err) is err and err.hint == "run `mailpipe migrate`"
+
+
+def test_a_bad_environment_variable_is_named_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAILPIPE_PREFETCH", "lots")
+    with pytest.raises(Exception) as caught:
+        Settings()
+    err = explain(caught.value)
+    assert isinstance(err, ConfigError) and err.message.startswith("MAILPIPE_PREFETCH: ")
+
+
+def test_unknown_exceptions_are_left_alone() -> None:
+    assert explain(ZeroDivisionError()) is None
+
+
+def test_one_line_folds_newlines_and_hides_url_passwords() -> None:
+    text = one_line(RuntimeError("bad\nthing at amqp://u:hunter2@h//"))
+    assert "\n" not in text and "hunter2" not in text
+
+
+def test_a_service_needs_a_config_with_a_mailbox(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="MAILPIPE_CONFIG is not set"):
+        Settings(config=None).service_config()
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    with pytest.raises(ConfigError, match="no mailboxes configured"):
+        Settings(config=empty).service_config()
