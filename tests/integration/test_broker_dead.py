@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client import REGISTRY
 
-from libs.common.broker import Broker, Delivery
+from libs.common.broker import Broker, Delivery, dead_queue
 from libs.common.broker.dead import HEADER_REPLAYS
 from libs.common.broker.dead_queue import DeadLetters, QueueMissing
 from libs.common.broker.names import DELIVERY_LIMIT
@@ -172,7 +172,10 @@ def test_drop_removes_only_what_it_names(parked) -> None:
     assert broker.message_count(queue.name) == 0
 
 
-def test_copies_of_one_message_go_back_once(broker: Broker) -> None:
+def test_copies_of_one_message_go_back_once(
+    broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dead_queue, "BATCH", 1)  # the copies are published apart
     queue = broker.names.fetcher_processed
     body = processed(7).to_json()
     for _ in range(2):  # what a crash between the dead-letter copy and its ack leaves

@@ -43,6 +43,9 @@ BATCH = 100
 Select = Callable[[DeadLetter], bool]
 
 
+Act = Callable[[Outlet, list[DeadLetter], "Pass"], None]
+
+
 class QueueMissing(ConfigError):
     """The dead-letter queue is not declared: no service of the namespace ran on this broker."""
 
@@ -55,6 +58,8 @@ class Pass:
     ready: int
     seen: list[DeadLetter] = field(default_factory=list)
     acted: list[DeadLetter] = field(default_factory=list)
+    #: (id, body hash) of the copies published back, so that duplicates go back once.
+    published: set[tuple[str, str]] = field(default_factory=set)
 
 
 class DeadLetters:
@@ -109,13 +114,13 @@ class DeadLetters:
 
     def drop(self, queue: WorkQueue, select: Select) -> Pass:
         """Remove the selected letters for good."""
-        return self._pass(queue, select, lambda outlet, chosen: None, None)
+        return self._pass(queue, select, lambda outlet, chosen, done: None, None)
 
     def _pass(
         self,
         queue: WorkQueue,
         select: Select,
-        act: Callable[[Outlet, list[DeadLetter]], None] | None,
+        act: Act | None,
         limit: int | None,
     ) -> Pass:
         with self._channel() as channel:
@@ -149,19 +154,19 @@ class DeadLetters:
     def _settle(
         outlet: Outlet,
         chosen: list[tuple[Message, DeadLetter]],
-        act: Callable[[Outlet, list[DeadLetter]], None],
+        act: Act,
         done: Pass,
     ) -> None:
         """Act (publish, confirmed), then ack: a failure before the ack keeps the letters."""
-        act(outlet, [letter for _, letter in chosen])
+        act(outlet, [letter for _, letter in chosen], done)
         for message, letter in chosen:
             message.ack()
             done.acted.append(letter)
         chosen.clear()
 
-    def _republish(self, outlet: Outlet, letters: list[DeadLetter]) -> None:
+    def _republish(self, outlet: Outlet, letters: list[DeadLetter], done: Pass) -> None:
         items = []
-        published: set[tuple[str, str]] = set()
+        published = done.published
         for letter in letters:
             # Copies of one message (a crash between copy and ack made two) go back once.
             same = (letter.key, hashlib.sha256(letter.body).hexdigest())
@@ -178,7 +183,8 @@ class DeadLetters:
                     mandatory=True,
                 )
             )
-        outlet.send_many(items)
+        if items:
+            outlet.send_many(items)
 
     @contextmanager
     def _channel(self) -> Iterator[Any]:
