@@ -40,6 +40,20 @@ IdArgument = Annotated[
 AllOption = Annotated[bool, typer.Option("--all", help="Every message of the queue(s)")]
 
 
+#: What a retry cannot do for some queues: their consumers answer a message they answered
+#: before with that answer (idempotency), so the way to do the work again is elsewhere.
+RETRY_NOTES = {
+    "sender": "the sender answers a job it already answered (failed, rejected) with that "
+    "same answer and sends nothing; to send it after all, publish it again under a new job_id",
+    "ticketer": "mail the ticketer quarantined is answered as quarantined again; bring it back "
+    "with mailpipe quarantine replay ID (ids: mailpipe quarantine list)",
+}
+
+
+def _short(letters: DeadLetters, queue: WorkQueue) -> str:
+    return queue.name.removeprefix(letters.namespace + ".")
+
+
 def _fail(command: str, message: str, code: int = 2) -> NoReturn:
     typer.echo(f"mailpipe dead {command}: {message}", err=True)
     raise typer.Exit(code)
@@ -198,6 +212,9 @@ def _act(command: str, ident: str | None, every: bool, queue: str | None, act: A
         if done.acted or ident:
             where = f"back to {work_queue.name}" if command == "retry" else "for good"
             typer.echo(f"{verb} {len(done.acted)} from {work_queue.dead} {where}")
+            note = RETRY_NOTES.get(_short(letters, work_queue)) if command == "retry" else None
+            if note and done.acted:
+                typer.echo(f"note: {note}")
     if ident and not any(done.acted for _, done in targets):
         _fail(command, f"{ident} left the dead-letter queue meanwhile; nothing done", 1)
 

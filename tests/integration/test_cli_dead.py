@@ -207,3 +207,13 @@ def test_namespace_never_declared_is_one_line_exit_2(
 def test_memory_broker_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAILPIPE_AMQP_URL", "memory://")
     _one_line_exit_2(run("list"), "memory://")
+
+
+def test_retry_from_the_sender_says_what_a_retry_cannot_do(env: Broker) -> None:
+    _put_foreign_job(env)
+    result = run("retry", "foreign-job-0001")
+    assert result.exit_code == 0, result.output
+    first, note = result.stdout.splitlines()
+    assert first == f"retried 1 from {env.names.sender.dead} back to {env.names.sender.name}"
+    assert note.startswith("note: the sender answers a job it already answered")
+    assert env.message_count(env.names.sender.name) == 1

@@ -76,6 +76,10 @@ class DeadLetters:
         self._broker = broker
         self._confirm_timeout_s = confirm_timeout_s
 
+    @property
+    def namespace(self) -> str:
+        return self._broker.names.namespace
+
     def missing(self, queue: WorkQueue) -> QueueMissing:
         return QueueMissing(
             f"queue {queue.dead!r} does not exist on this broker",
