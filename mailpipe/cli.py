@@ -22,6 +22,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: rich help shows Python types (<bool>, <list[str]>) beside every option.
+    rich_markup_mode=None,
 )
 app.command(name="send")(cli_send.send)
 
@@ -58,7 +60,8 @@ def sender() -> None:
 @app.command()
 def schema(
     out: Annotated[
-        Path, typer.Option(help="Folder to write schemas/ and asyncapi.json into")
+        Path,
+        typer.Option(metavar="DIR", help="Folder to write schemas/ and asyncapi.json into"),
     ] = Path("docs"),
 ) -> None:
     """Write a JSON Schema per contract and the AsyncAPI document."""
@@ -92,20 +95,27 @@ def migrate() -> None:
 
 @app.command()
 def graphsim(
-    state_dir: Annotated[Path, typer.Option(help="Where the CA and keys are kept")] = Path(
-        ".graphsim"
-    ),
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTPS port (0 picks a free one)")] = 8443,
+    state_dir: Annotated[
+        Path, typer.Option(metavar="DIR", help="Where the CA and keys are kept")
+    ] = Path(".graphsim"),
+    host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(metavar="PORT", help="HTTPS port (0 picks a free one)")
+    ] = 8443,
     mailbox: Annotated[
-        list[str] | None, typer.Option(help="A mailbox to serve (repeatable)")
+        list[str] | None,
+        typer.Option(metavar="ADDRESS", help="A mailbox to serve (repeatable)"),
     ] = None,
     write_config: Annotated[
-        Path | None, typer.Option(help="Write a mailpipe TOML config for these mailboxes")
+        Path | None,
+        typer.Option(metavar="FILE", help="Write a mailpipe TOML config for these mailboxes"),
     ] = None,
     public_host: Annotated[
         str | None,
-        typer.Option(help="Name clients reach it by (in the written config and the certificate)"),
+        typer.Option(
+            metavar="HOST",
+            help="Name clients reach it by (in the written config and the certificate)",
+        ),
     ] = None,
 ) -> None:
     """Run the Microsoft Graph mail simulator (HTTPS, token endpoint, control API)."""

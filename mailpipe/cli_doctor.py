@@ -13,7 +13,9 @@ import typer
 
 
 def doctor(
-    mailbox: Annotated[str | None, typer.Option(help="Check only this configured mailbox")] = None,
+    mailbox: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Check only this configured mailbox")
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON list of {mailbox, step, ok, detail, fix}")
     ] = False,
@@ -24,7 +26,8 @@ def doctor(
         ),
     ] = False,
     config: Annotated[
-        Path | None, typer.Option(help="The mailbox TOML file (default: MAILPIPE_CONFIG)")
+        Path | None,
+        typer.Option(metavar="FILE", help="The mailbox TOML file (default: MAILPIPE_CONFIG)"),
     ] = None,
 ) -> None:
     """Check each mailbox's Entra and Exchange setup step by step; exit 1 when one fails."""

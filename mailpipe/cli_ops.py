@@ -72,12 +72,16 @@ def _configured_port() -> int | None:
 def healthcheck(
     port: Annotated[
         int | None,
-        typer.Option(help="Health port of the service (default: MAILPIPE_HEALTH_PORT)"),
+        typer.Option(
+            metavar="PORT", help="Health port of the service (default: MAILPIPE_HEALTH_PORT)"
+        ),
     ] = None,
     ready: Annotated[
         bool, typer.Option("--ready", help="Check /readyz (can work) instead of /healthz (alive)")
     ] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for an answer")] = 3.0,
+    timeout: Annotated[
+        float, typer.Option(metavar="SECONDS", help="Seconds to wait for an answer")
+    ] = 3.0,
 ) -> None:
     """Probe this container's service: exit 0 when healthy (or ready), 1 when not."""
     if port is None:

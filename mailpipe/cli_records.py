@@ -19,8 +19,14 @@ from mailpipe.cli_errors import error_exit, fail
 if TYPE_CHECKING:
     from services.ticketer.store import QuarantineRow, RecordDetail, RecordStore, RecordSummary
 
-records_app = typer.Typer(help="Look at records (tickets).", no_args_is_help=True)
-quarantine_app = typer.Typer(help="Mail the ticketer gave up on.", no_args_is_help=True)
+# Plain help (rich_markup_mode=None): rich help shows Python types beside every option;
+# the id arguments are explained in the docstrings (an argument's own line shows <int>).
+records_app = typer.Typer(
+    help="Look at records (tickets).", no_args_is_help=True, rich_markup_mode=None
+)
+quarantine_app = typer.Typer(
+    help="Mail the ticketer gave up on.", no_args_is_help=True, rich_markup_mode=None
+)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
 
@@ -75,9 +81,15 @@ def _print_json(data: Any) -> None:
 @records_app.command("list")
 def records_list(
     as_json: JsonFlag = False,
-    mailbox: Annotated[str | None, typer.Option(help="Only this mailbox")] = None,
-    status: Annotated[str | None, typer.Option(help="open, pending or closed")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many records")] = None,
+    mailbox: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Only this mailbox")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(metavar="STATUS", help="open, pending or closed")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(metavar="N", help="At most this many records")
+    ] = None,
 ) -> None:
     """Records, oldest first: id, mailbox, subject, requester, status, message count, times."""
     if status is not None and status not in ("open", "pending", "closed"):
@@ -92,9 +104,11 @@ def records_list(
 
 @records_app.command("show")
 def records_show(
-    record_id: Annotated[int, typer.Argument(help="Record id")], as_json: JsonFlag = False
+    record_id: Annotated[int, typer.Argument(metavar="RECORD_ID", hidden=True)],
+    as_json: JsonFlag = False,
 ) -> None:
-    """One record with its messages, attachments and delivery failures."""
+    """One record (RECORD_ID, as `records list` shows it) with its messages, attachments and
+    delivery failures."""
     with _store("records show") as store:
         detail = store.get_record(record_id)
     if detail is None:
@@ -108,7 +122,9 @@ def records_show(
 @quarantine_app.command("list")
 def quarantine_list(
     as_json: JsonFlag = False,
-    mailbox: Annotated[str | None, typer.Option(help="Only this mailbox")] = None,
+    mailbox: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Only this mailbox")
+    ] = None,
     include_replayed: Annotated[
         bool, typer.Option("--all", help="Include entries already replayed")
     ] = False,
@@ -123,8 +139,11 @@ def quarantine_list(
 
 
 @quarantine_app.command("replay")
-def quarantine_replay(entry_id: Annotated[int, typer.Argument(help="Quarantine entry id")]) -> None:
-    """Move the mail back from the quarantine folder, so that the fetcher handles it again."""
+def quarantine_replay(
+    entry_id: Annotated[int, typer.Argument(metavar="ENTRY_ID", hidden=True)],
+) -> None:
+    """Move the mail of ENTRY_ID (as `quarantine list` shows it) back from the quarantine
+    folder, so that the fetcher handles it again."""
     from libs.common.settings import Settings
     from services.ticketer.replay import replay
 

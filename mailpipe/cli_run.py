@@ -14,8 +14,9 @@ def run(
     broker_url: Annotated[
         str,
         typer.Option(
+            metavar="URL",
             help="Broker of this process; the default keeps the queues in memory "
-            "(MAILPIPE_AMQP_URL is not used)"
+            "(MAILPIPE_AMQP_URL is not used)",
         ),
     ] = "memory://",
 ) -> None:
@@ -47,13 +48,17 @@ def demo(
     ] = False,
     state_dir: Annotated[
         Path | None,
-        typer.Option(help="Keep the simulator's CA, the database, blobs and log here"),
+        typer.Option(
+            metavar="DIR", help="Keep the simulator's CA, the database, blobs and log here"
+        ),
     ] = None,
     database_url: Annotated[
-        str | None, typer.Option(help="Database (default: SQLite in the state directory)")
+        str | None,
+        typer.Option(metavar="URL", help="Database (default: SQLite in the state directory)"),
     ] = None,
     blob_dir: Annotated[
-        Path | None, typer.Option(help="Blob directory (default: in the state directory)")
+        Path | None,
+        typer.Option(metavar="DIR", help="Blob directory (default: in the state directory)"),
     ] = None,
 ) -> None:
     """Watch mailpipe work: a simulated mailbox, sample mail, records, replies. Needs nothing."""

@@ -144,20 +144,33 @@ def check_broker(broker: Broker, url: str, *, wait: bool) -> None:
 
 
 def send(
-    mailbox: Annotated[str, typer.Option(help="The configured service mailbox to send through")],
-    to: Annotated[list[str], typer.Option(help="A recipient (repeatable)")],
-    subject: Annotated[str, typer.Option(help="The subject")],
-    cc: Annotated[list[str] | None, typer.Option(help="A Cc recipient (repeatable)")] = None,
-    from_address: Annotated[
-        str | None, typer.Option("--from", help="Send as this agent (must be in send_as)")
+    mailbox: Annotated[
+        str, typer.Option(metavar="ADDRESS", help="The configured service mailbox to send through")
+    ],
+    to: Annotated[list[str], typer.Option(metavar="ADDRESS", help="A recipient (repeatable)")],
+    subject: Annotated[str, typer.Option(metavar="TEXT", help="The subject")],
+    cc: Annotated[
+        list[str] | None, typer.Option(metavar="ADDRESS", help="A Cc recipient (repeatable)")
     ] = None,
-    body: Annotated[str | None, typer.Option(help="The text body")] = None,
-    html_file: Annotated[Path | None, typer.Option(help="A file holding the HTML body")] = None,
-    attach: Annotated[list[Path] | None, typer.Option(help="A file to attach (repeatable)")] = None,
-    record: Annotated[int | None, typer.Option(help="The record this mail belongs to")] = None,
-    job_id: Annotated[str | None, typer.Option(help="Idempotency key (default: new)")] = None,
+    from_address: Annotated[
+        str | None,
+        typer.Option("--from", metavar="ADDRESS", help="Send as this agent (must be in send_as)"),
+    ] = None,
+    body: Annotated[str | None, typer.Option(metavar="TEXT", help="The text body")] = None,
+    html_file: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="A file holding the HTML body")
+    ] = None,
+    attach: Annotated[
+        list[Path] | None, typer.Option(metavar="FILE", help="A file to attach (repeatable)")
+    ] = None,
+    record: Annotated[
+        int | None, typer.Option(metavar="ID", help="The record this mail belongs to")
+    ] = None,
+    job_id: Annotated[
+        str | None, typer.Option(metavar="ID", help="Idempotency key (default: new)")
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Wait for the result and print it")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds --wait waits")] = 120.0,
+    timeout: Annotated[float, typer.Option(metavar="SECONDS", help="Seconds --wait waits")] = 120.0,
 ) -> None:
     """Publish an outbound email job; with --wait print its result (exit 1 unless sent)."""
     from libs.common.blobs import BlobStore
