@@ -35,7 +35,8 @@ QueueOption = Annotated[
 ]
 IdArgument = Annotated[
     str | None,
-    typer.Argument(metavar="ID", help="The id `mailpipe dead list` shows (or 6+ first characters)"),
+    # No help text here: typer would show the Python type beside it; the docstrings say it.
+    typer.Argument(metavar="ID", show_default=False),
 ]
 AllOption = Annotated[bool, typer.Option("--all", help="Every message of the queue(s)")]
 
@@ -156,7 +157,8 @@ def line_of(letter: DeadLetter) -> str:
 
 @dead_app.command()
 def show(ident: IdArgument = None, queue: QueueOption = None) -> None:
-    """Everything about one message: why, when, headers and body (credentials hidden)."""
+    """Everything about message ID (as `mailpipe dead list` shows it; its first 6+
+    characters are enough): why, when, headers and body, credentials hidden."""
     from libs.common.broker.dead_view import details
 
     if not ident:
@@ -170,7 +172,7 @@ def show(ident: IdArgument = None, queue: QueueOption = None) -> None:
 
 @dead_app.command()
 def retry(ident: IdArgument = None, every: AllOption = False, queue: QueueOption = None) -> None:
-    """Move messages back to their work queue, with a fresh retry budget, exactly once each
+    """Move message ID (or --all) back to its work queue with a fresh retry budget, once
     (published and confirmed before it leaves the dead-letter queue)."""
     _act("retry", ident, every, queue, lambda letters, q, select: letters.retry(q, select))
 
@@ -184,7 +186,7 @@ def drop(
         bool, typer.Option("--yes", help="Really remove them; cannot be undone")
     ] = False,
 ) -> None:
-    """Remove messages from the dead-letter queue for good (needs --yes)."""
+    """Remove message ID (or --all) from the dead-letter queue for good (needs --yes)."""
     if not yes:
         _fail("drop", "dropping cannot be undone: add --yes (look first: mailpipe dead show ID)")
     _act("drop", ident, every, queue, lambda letters, q, select: letters.drop(q, select))
