@@ -63,12 +63,19 @@ def _fail(command: str, message: str, code: int = 2) -> NoReturn:
 @contextmanager
 def _dead_letters(command: str) -> Iterator[DeadLetters]:
     """The namespace's dead-letter queues; any failure is one line and exit 2."""
+    from pydantic import ValidationError
+
     from libs.common.broker import Broker, Names
     from libs.common.broker.dead_queue import DeadLetters
     from libs.common.errors import MailpipeError
     from libs.common.settings import Settings
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        where = "MAILPIPE_" + "__".join(str(p) for p in err["loc"]).upper()
+        _fail(command, f"{where}: {err['msg']}")
     try:
         with Broker(settings.amqp_url.get_secret_value(), Names(settings.namespace)) as broker:
             yield DeadLetters(broker)

@@ -217,3 +217,8 @@ def test_retry_from_the_sender_says_what_a_retry_cannot_do(env: Broker) -> None:
     assert first == f"retried 1 from {env.names.sender.dead} back to {env.names.sender.name}"
     assert note.startswith("note: the sender answers a job it already answered")
     assert env.message_count(env.names.sender.name) == 1
+
+
+def test_a_bad_namespace_setting_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAILPIPE_NAMESPACE", "no spaces allowed")
+    _one_line_exit_2(run("list"), "MAILPIPE_NAMESPACE")
