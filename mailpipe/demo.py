@@ -12,6 +12,7 @@ would: the simulator's control API and the records database.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import threading
 import time
@@ -122,6 +123,17 @@ def _state_dir(options: DemoOptions) -> Iterator[Path]:
         yield Path(tmp)
 
 
+def _log_path(options: DemoOptions) -> Path:
+    """Where the pipeline's log goes: the state directory, or else a file of its own in the
+    temporary directory, which outlives the demo (the path printed must still be there when
+    the demo says "see the log")."""
+    if options.state_dir is not None:
+        return options.state_dir.resolve() / "mailpipe.log"
+    handle, name = tempfile.mkstemp(prefix="mailpipe-demo-", suffix=".log")
+    os.close(handle)
+    return Path(name)
+
+
 def _fresh_database(base: Path) -> Path:
     """The demo's own SQLite file, emptied: each run starts from record 1 (the simulator's
     mailbox is new each time too); it stays for inspection until the next run."""
@@ -154,7 +166,7 @@ def run_demo(options: DemoOptions, console: Console) -> int:
             ),
             health_port=None,
         )
-        log_path = base / "mailpipe.log"
+        log_path = _log_path(options)
         console.print(
             f"Graph simulator on {sim.authority_host}; pipeline log: {log_path}", markup=False
         )

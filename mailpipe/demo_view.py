@@ -89,24 +89,67 @@ def message_lines(m: StoredMessage) -> list[Text]:
     return lines
 
 
+def thread_order(messages: Iterable[StoredMessage]) -> list[StoredMessage]:
+    """Messages as they happened: by received time at whole seconds (what mail dates carry),
+    then by when they were stored; and an answer never before the message it answers.
+
+    A customer's reply dated 12:00:00 to an acknowledgement stored at 12:00:00.7 would come
+    first by time alone."""
+    ordered = sorted(messages, key=lambda m: (m.received_at.replace(microsecond=0), m.id))
+    for _ in range(len(ordered)):  # each pass moves answers after what they answer
+        position = {
+            m.internet_message_id: i for i, m in enumerate(ordered) if m.internet_message_id
+        }
+        late = next(
+            (
+                (i, position[m.in_reply_to])
+                for i, m in enumerate(ordered)
+                if m.in_reply_to in position and position[m.in_reply_to] > i
+            ),
+            None,
+        )
+        if late is None:
+            break
+        answer, answered = late
+        ordered.insert(answered, ordered.pop(answer))
+    return ordered
+
+
 def thread(detail: RecordDetail, token_format: str) -> Group:
     head = Text(f"{record_token(detail.record.id, token_format)} {detail.record.subject}")
     head.stylize("bold")
     body: list[RenderableType] = [head]
-    for m in detail.messages:
+    for m in thread_order(detail.messages):
         body.extend(message_lines(m))
     return Group(*body)
+
+
+#: Graph's well-known folder names as Outlook shows them; other folders go by their own name.
+FOLDER_NAMES = {
+    "inbox": "Inbox",
+    RECOVERABLE: "Recoverable Items (deleted, kept 30 days)",
+    "sentitems": "Sent Items",
+    "deleteditems": "Deleted Items",
+    "drafts": "Drafts",
+    "junkemail": "Junk Email",
+    "archive": "Archive",
+    "outbox": "Outbox",
+}
+
+
+def folder_name(name: str) -> str:
+    return FOLDER_NAMES.get(name.lower(), name)
 
 
 def mailbox_table(address: str, folders: Mapping[str, int], sent: int) -> Table:
     table = Table(title=f"Mailbox {address}", title_justify="left")
     table.add_column("folder")
     table.add_column("messages", justify="right")
-    table.add_row("Inbox", str(folders.get("inbox", 0)))
-    table.add_row("Recoverable Items (deleted, kept 30 days)", str(folders.get(RECOVERABLE, 0)))
-    for name, count in sorted(folders.items()):
+    table.add_row(folder_name("inbox"), str(folders.get("inbox", 0)))
+    table.add_row(folder_name(RECOVERABLE), str(folders.get(RECOVERABLE, 0)))
+    for name, count in sorted(folders.items(), key=lambda item: folder_name(item[0]).lower()):
         if name not in ("inbox", RECOVERABLE) and count:
-            table.add_row(Text(name), str(count))
+            table.add_row(Text(folder_name(name)), str(count))
     table.add_row("sent by mailpipe", str(sent))
     return table
 
