@@ -225,7 +225,7 @@ def _act(command: str, ident: str | None, every: bool, queue: str | None, act: A
             if note and done.acted:
                 typer.echo(f"note: {note}")
     if ident and not any(done.acted for _, done in targets):
-        _fail(command, f"{ident} left the dead-letter queue meanwhile; nothing done", 1)
+        _fail(command, f"{ident!r} left the dead-letter queue meanwhile; nothing done", 1)
 
 
 def _resolve(
@@ -248,5 +248,5 @@ def _resolve(
         hint = f" (give at least {MIN_PREFIX} characters)" if len(ident) < MIN_PREFIX else ""
         _fail(command, f"no dead letter {ident!r}{hint}; mailpipe dead list shows the ids", 1)
     if len(keys) > 1:
-        _fail(command, f"{ident!r} names {len(keys)} messages; give more of the id")
+        _fail(command, f"{ident!r} names {len(keys)} messages; give more of the id, or --queue")
     return found[0][0], [letter for _, letter in found]
