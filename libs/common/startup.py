@@ -98,15 +98,19 @@ def namespace_not_declared(namespace: str, where: str) -> UnroutableError:
 
 
 def with_database_hint(exc: MailpipeError) -> MailpipeError:
-    """A database error from the store, given the hint for its cause when it has none."""
+    """A database error from the store, given the hint for its cause when it has none.
+
+    The store calls every failed connect "unavailable" (retryable); a missing role or
+    database or a wrong password is permanent: waiting does not create them."""
+    from libs.common.db.errors import StoreError
+
     if exc.hint is not None:
         return exc
     text = exc.message
     for needle, hint in _DB_HINTS:
         # psycopg's words: FATAL:  role "x" does not exist / database "x" does not exist.
         if needle in text:
-            exc.hint = hint
-            return exc
+            return StoreError(text, hint=hint)
     if "unavailable" in text or "connection" in text:
         exc.hint = _DB_UNREACHABLE_HINT
     return exc

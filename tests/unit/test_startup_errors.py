@@ -67,6 +67,8 @@ def test_missing_exchange_means_the_namespace_was_never_declared() -> None:
 def test_database_failures_get_the_hint_for_their_cause(driver_text: str, expected: str) -> None:
     err = with_database_hint(StoreUnavailable(f"database unavailable: {driver_text}"))
     assert expected in (err.hint or "")
+    # Only a server that does not answer may answer later; a missing role stays missing.
+    assert err.retryable == (driver_text == "connection refused")
 
 
 def test_a_database_error_that_has_a_hint_keeps_it() -> None:
