@@ -4,14 +4,15 @@ A failed read counts against its mail when Graph is seen serving this mailbox wh
 refuses this one mail (:meth:`Prober.proof`):
 
 - ``served``: the same kind of read succeeded for another mail this round, or succeeds now
-  for a neighbour (a mail of the round, one in flight, else any mail of the mailbox);
+  for one of a few neighbours (mail of the round, one in flight, else any mail of the
+  mailbox but what is in the quarantine folder: Graph could not read that before);
 - ``alone``: no other mail is there to read, but the folder's listing named the mail this
   round and the folder itself (``GET mailFolders/{folder}``, which renders no message) is
   served now. Such a failure counts while it repeats the same error round after round
   (:class:`LastErrors`): a changed error starts the count again.
 
-Nothing is proven, and no mail blamed, when a neighbour's read fails too, when the mailbox's
-listing or the folder read fails: Graph fails for everyone (an outage, a throttled app).
+Nothing is proven, and no mail blamed, when the neighbours' reads fail too, when the
+mailbox's listing or the folder read fails: Graph fails for everyone (an outage).
 
 Also reads what little Graph may still tell of a mail it cannot serve in full, for its
 quarantine entry."""
@@ -53,10 +54,17 @@ _READS: dict[str, Callable[[GraphMail, str], Any]] = {
 class Prober:
     """One round's proofs; a probe runs at most once per kind. Not thread-safe."""
 
-    def __init__(self, graph: GraphMail, reads: Reads, folder: str = "inbox") -> None:
+    def __init__(
+        self,
+        graph: GraphMail,
+        reads: Reads,
+        folder: str = "inbox",
+        quarantine_folder: str = "mailpipe-quarantine",
+    ) -> None:
         self._graph = graph
         self._reads = reads
         self._folder = folder
+        self._quarantine_folder = quarantine_folder
         self._probed: dict[str, Proof | None] = {}
         #: Ids of mail this round's listing or delta pages named (published, in flight or
         #: not): the first neighbours.
@@ -79,6 +87,7 @@ class Prober:
         candidates = self._candidates(suspects)
         if candidates is None:
             return None
+        failed: GraphError | None = None
         for neighbour in candidates:
             try:
                 with self._graph.retry_budget(NARROW_RETRY_S):
@@ -88,11 +97,14 @@ class Prober:
             except GraphAuthError:
                 raise
             except GraphError as exc:
-                # Another mail fails the same read: Graph's trouble, whatever else it serves.
-                log.info("probe read of a neighbour failed", read=kind, error=error_line(exc))
-                return None
+                failed = exc  # that one may be unreadable too; another may be served
+                continue
             self._reads.succeeded(kind)
             return "served"
+        if failed is not None:
+            # Other mail fails the same read: Graph's trouble, whatever else it serves.
+            log.info("probe reads of other mail failed", read=kind, error=error_line(failed))
+            return None
         return self._alone(kind, suspects)
 
     def _candidates(self, suspects: set[str]) -> list[str] | None:
@@ -101,17 +113,31 @@ class Prober:
         picked = [gid for gid in dict.fromkeys(self.neighbours) if gid not in suspects]
         if picked:
             return picked[:PROBES]
-        limit = min(len(suspects) + PROBES, LISTED_MAX)
         try:
-            with self._graph.retry_budget(NARROW_RETRY_S):
-                listing = self._graph.iter_messages(None, select=("id",), top=limit)
-                ids = [str(m.get("id") or "") for m in islice(listing, limit)]
+            skip = suspects | set(self._held())
+            listed = self._ids(None, len(skip) + PROBES)
         except GraphAuthError:
             raise
         except GraphError as exc:
             log.info("the mailbox's listing failed; nothing is proven", error=error_line(exc))
             return None
-        return [gid for gid in ids if gid and gid not in suspects][:PROBES]
+        return [gid for gid in listed if gid not in skip][:PROBES]
+
+    def _held(self) -> list[str]:
+        """Ids in the quarantine folder (none before it exists): Graph could not read them
+        before, so their reads prove nothing either way."""
+        try:
+            return self._ids(self._quarantine_folder, LISTED_MAX)
+        except GraphNotFound:
+            return []
+
+    def _ids(self, folder: str | None, limit: int) -> list[str]:
+        """Up to ``limit`` ids of ``folder`` (of the whole mailbox when None)."""
+        limit = min(limit, LISTED_MAX)
+        with self._graph.retry_budget(NARROW_RETRY_S):
+            listing = self._graph.iter_messages(folder, select=("id",), top=min(limit, 500))
+            ids = [str(m.get("id") or "") for m in islice(listing, limit)]
+        return [gid for gid in ids if gid]
 
     def _alone(self, kind: ReadKind, suspects: set[str]) -> Proof | None:
         """No other mail to read: Graph serves this mailbox when the folder's listing named

@@ -99,7 +99,7 @@ class MailFlow:
         self._chunk = chunk
         self.counts: Counter[str] = Counter()
         self.unread: list[Unread] = []
-        self.prober = Prober(graph, builder.reads, box.folder)
+        self.prober = Prober(graph, builder.reads, box.folder, box.quarantine_folder)
         #: Lasts across rounds (the poller's): what each suspect failed with last time.
         self._last_errors = last_errors if last_errors is not None else LastErrors()
 

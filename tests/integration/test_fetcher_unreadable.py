@@ -216,6 +216,21 @@ def test_messages_graph_cannot_serve_alone_in_the_mailbox_are_quarantined(
     assert rig.state.get_delta_link(SUPPORT, "inbox") is not None and poller.status.ok
 
 
+def test_lone_unreadable_mails_one_after_another_are_each_quarantined(lite: Rig) -> None:
+    # The first stays unreadable in the quarantine folder: it must not stand for an outage.
+    poller = poller_of(lite.fetcher(fast(lite, keep_raw_mime=True)))
+    poisoned: dict[str, Any] = {}
+    for n in (1, 2):
+        bad = lite.seed(mail(n, subject="Graph cannot render my MIME"))
+        poisoned = dict.fromkeys(poisoned, 500) | {bad: {"parts_only": True}}
+        faults(lite, poisoned=poisoned)
+        rounds = [poller.poll() for _ in range(QUARANTINE_AFTER)]
+        assert [(r.failed, r.quarantined) for r in rounds if r] == [(1, 0), (1, 0), (0, 1)]
+        assert lite.folders()["inbox"] == 0
+    assert sorted(m["id"] for m in lite.sim_messages(QUARANTINE)) == sorted(poisoned)
+    assert lite.inbound() == [] and lite.state.get_delta_link(SUPPORT, "inbox") is not None
+
+
 def test_a_lone_unreadable_mail_is_quarantined_while_other_mail_comes_and_goes(
     lite: Rig,
 ) -> None:

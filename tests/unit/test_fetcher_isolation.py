@@ -96,7 +96,12 @@ class FakeGraph:
     def iter_messages(self, folder: str | None, **_: Any) -> Iterator[dict[str, Any]]:
         if folder is None and self.listing_fails:
             raise server_error()
-        ids = list(self.inbox) if folder else [*self.inbox, *self.others]
+        if folder is None:
+            ids = [*self.inbox, *self.others]
+        elif folder == "inbox":
+            ids = list(self.inbox)
+        else:
+            ids = [gid for gid, to in self.moved if to == folder and gid in self.others]
         yield from ({"id": gid} for gid in ids)
 
     def get_messages_many(
@@ -323,6 +328,32 @@ def test_a_lone_mail_failing_otherwise_each_round_starts_its_count_again(tmp_pat
     rounds = [setup.poller.poll() for _ in range(QUARANTINE_AFTER - 1)]
     assert [r.quarantined for r in rounds if r] == [0] * (QUARANTINE_AFTER - 2) + [1]
     assert graph.moved == [("bad", QUARANTINE)]
+
+
+def test_a_second_lone_mail_is_quarantined_beside_the_first(tmp_path: Path) -> None:
+    graph = FakeGraph(inbox={"bad-1": message("bad-1")}, parts_poisoned={"bad-1", "bad-2"})
+    setup = make(tmp_path, graph, keep_raw_mime=True)
+    for _ in range(QUARANTINE_AFTER):
+        setup.poller.poll()
+    assert graph.moved == [("bad-1", QUARANTINE)]
+
+    # Still unreadable in the quarantine folder: no neighbour that proves anything.
+    graph.inbox["bad-2"] = message("bad-2")
+    rounds = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert [r.quarantined for r in rounds if r] == [0] * (QUARANTINE_AFTER - 1) + [1]
+    assert graph.moved == [("bad-1", QUARANTINE), ("bad-2", QUARANTINE)]
+
+
+def test_an_unreadable_neighbour_does_not_hide_a_readable_one(tmp_path: Path) -> None:
+    graph = FakeGraph(
+        inbox={"bad": message("bad")},
+        others=["broken-elsewhere", "sent-1"],
+        parts_poisoned={"bad", "broken-elsewhere"},
+    )
+    setup = make(tmp_path, graph, keep_raw_mime=True)
+    rounds = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert [r.quarantined for r in rounds if r] == [0] * (QUARANTINE_AFTER - 1) + [1]
+    assert graph.folder_reads == 0, "a readable neighbour proved it"
 
 
 @pytest.mark.parametrize("outage", ["folder", "listing"])
