@@ -1,7 +1,7 @@
 """The pure rules of isolating what Graph cannot serve and of a refused credential: which
 failed reads may be one message's fault, how the reads narrow and relax, when a failure is
-proven to be a mail's, and the backoff and log throttling of a refused credential (a fake
-clock; no sleeps)."""
+proven to be a mail's (a lone mail's while its error repeats), and the backoff and log
+throttling of a refused credential (a fake clock; no sleeps)."""
 
 from __future__ import annotations
 
@@ -108,6 +108,21 @@ def test_a_read_is_proven_to_be_a_mail_s_when_another_of_its_kind_succeeded() ->
     assert reads.proven("mime") and not reads.everything_fails("mime")
     reads.succeeded("message", 0)
     assert not reads.proven("message")
+
+
+def test_a_lone_mail_s_count_goes_on_only_while_its_error_repeats() -> None:
+    from services.fetcher.evidence import LastErrors
+
+    last = LastErrors()
+    first = ("mime", 500, "ErrorInternalServerError")
+    assert not last.restarts("a", first, "alone"), "the first failure counts"
+    assert not last.restarts("a", first, "alone"), "the same error again goes on"
+    other = ("mime", 502, "BadGateway")
+    assert not last.restarts("a", other, "served"), "another mail served: counts whatever"
+    assert last.restarts("a", first, "alone"), "alone with another error: start again"
+    last.restarts("b", first, "alone")
+    last.retain(lambda graph_id: graph_id == "b")
+    assert len(last) == 1 and not last.restarts("a", other, "alone"), "forgotten: afresh"
 
 
 # -- a refused credential -----------------------------------------------------------------
