@@ -16,7 +16,7 @@ import structlog
 
 from libs.common.blobs import BlobStore
 from libs.common.broker import routing_key
-from libs.common.contracts import OutboundEmail, OutboundResult
+from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
 from libs.common.db.threads import ThreadLookup
 from libs.common.graph import GraphPool
 from libs.common.service import Runtime, Wiring, bootstrap, run_wired
@@ -53,11 +53,21 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
         read_blob=blobs.get,
         graph_for=graphs,
         thread_of=threads.thread_of,
+        record_mailbox=threads.mailbox_of,
+        blob_size=partial(blob_size, blobs),
         publish=publish,
         limiter=SendRateLimiter(limit=sender.rate_per_minute),
         sleep=time.sleep,
     )
     return SendHandler(ports), graphs
+
+
+def blob_size(store: BlobStore, ref: BlobRef) -> int | None:
+    """The stored size of a blob, ``None`` when it is not there (its read says so later)."""
+    try:
+        return store.path(ref.sha256).stat().st_size
+    except FileNotFoundError:
+        return None
 
 
 def _database_check(joblog: JobLog) -> Callable[[], tuple[bool, str]]:

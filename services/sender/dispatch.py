@@ -19,6 +19,7 @@ from services.sender import metrics
 from services.sender.domain.attachments import AttachmentBytes
 from services.sender.domain.mime import BuiltMessage, build_mime
 from services.sender.domain.policy import SendDecision, fallback_decision, send_as_denied_message
+from services.sender.domain.rate import SendRateLimiter
 from services.sender.domain.thread import ThreadContext, thread_headers
 from services.sender.results import sent_result
 from services.sender.transport import Delivered, GraphSender, deliver
@@ -87,6 +88,18 @@ def _deliver(
         raise
     metrics.GRAPH_SENDS.labels(path=path, status="accepted").inc()
     return done
+
+
+def wait_for_rate(limiter: SendRateLimiter, sleep: Callable[[float], None], mailbox: str) -> bool:
+    """Hold the send for the mailbox's rate limit; whether it waited."""
+    wait = limiter.reserve(mailbox)
+    if wait <= 0:
+        return False
+    metrics.RATE_LIMIT_WAITS.inc()
+    metrics.RATE_LIMIT_WAIT_SECONDS.inc(wait)
+    log.info("holding the send for the mailbox's rate limit", wait_s=round(wait, 3))
+    sleep(wait)
+    return True
 
 
 def build_message(

@@ -1,12 +1,14 @@
 """The sender's handler: one ``OutboundEmail`` job in, at most one message out, a result back.
 
-Order (docs/sending.md, "How a job is handled"): checks and the send-as policy first (a
-refusal is ``rejected`` and dead-lettered), then the job log's claim (a job logged ``sent``
-is answered from the log and never sent again), then the rate limit, the MIME and Graph, then
-``mark_sent`` and the ``sent`` result. An attempt that may follow one which sent the job (a
-lost answer from Graph, a crash, a failed log write) looks for the job's Message-ID in Sent
-Items first and sends only when it is not there; the claim is refreshed while in hand, so a
-live one is never taken over. What remains is in docs/sending.md, "The duplicate window".
+Order (docs/sending.md, "How a job is handled"): the job log's claim first (a job id seen
+before is answered with its first result, whatever else it says), then the checks and the
+send-as policy (a refusal is ``rejected`` and dead-lettered), then the rate limit, the MIME and
+Graph, then ``mark_sent`` and the ``sent`` result; whatever makes the sender give a job up
+ends in one ``failed`` result (:mod:`services.sender.giving_up`). An attempt that may follow
+one which sent the job (a lost answer from Graph, a crash, a failed log write) looks for the
+job's Message-ID in Sent Items first and sends only when it is not there; the claim is
+refreshed while in hand, so a live one is never taken over. What remains is in
+docs/sending.md, "The duplicate window".
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import NoReturn
 import structlog
 
 from libs.common.broker import Delivery
-from libs.common.broker.policy import Outcome
+from libs.common.broker.policy import REASON_UNEXPECTED, Outcome, error_text
 from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
 from libs.common.db.threads import RecordThread
 from libs.common.errors import ContractError, MailpipeError, PermanentError, RetryableError
@@ -33,17 +35,20 @@ from services.sender.dispatch import (
     build_message,
     job_sent_result,
     send_job,
+    wait_for_rate,
 )
-from services.sender.domain.policy import (
-    Rejection,
-    SendDecision,
-    decide_sender,
-    validate_job,
-)
+from services.sender.domain.authority import decide_job
+from services.sender.domain.policy import Rejection, SendDecision, SendRejected, decide_sender
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.domain.thread import ThreadContext
-from services.sender.joblog import OUTCOME_UNKNOWN, JobLog
-from services.sender.results import invalid_job_result, logged_result, refused_result
+from services.sender.giving_up import crashed, given_up
+from services.sender.joblog import FINAL, OUTCOME_UNKNOWN, JobLog
+from services.sender.results import (
+    first_answer,
+    invalid_job_result,
+    logged_result,
+    refused_result,
+)
 from services.sender.transport import Delivered, GraphSender
 
 log = structlog.get_logger("services.sender")
@@ -67,6 +72,10 @@ class SenderPorts:
     read_blob: Callable[[BlobRef], bytes]
     graph_for: Callable[[MailboxConfig], GraphSender]
     thread_of: Callable[[int], RecordThread | None]
+    #: The mailbox a record belongs to (``None``: no such record).
+    record_mailbox: Callable[[int], str | None]
+    #: The stored size of a blob (``None``: not in the store).
+    blob_size: Callable[[BlobRef], int | None]
     publish: Callable[[OutboundResult], None]
     limiter: SendRateLimiter
     sleep: Callable[[float], None]
@@ -79,9 +88,9 @@ class SendHandler:
     # -- the consumer's three hooks ----------------------------------------------------
 
     def __call__(self, job: OutboundEmail, delivery: Delivery) -> None:
-        box, decision = self._decide(job)
+        # The log first: a repeated job id gets its first answer, never a second verdict.
         claim, entry = self.p.joblog.claim_job(job.job_id, stale_after=self.p.settings.stale_after)
-        if claim in ("sent", "failed", "rejected"):
+        if claim in FINAL:
             log.info("job already final; answered from the job log", status=claim)
             metrics.JOBS.labels(status="duplicate").inc()
             self.p.publish(logged_result(job, entry))
@@ -92,21 +101,19 @@ class SendHandler:
         # other senders however long the rate limit, Graph's retries or an upload take.
         beat = functools.partial(self.p.joblog.touch, job.job_id, attempts=entry.attempts)
         with Heartbeat(beat, self.p.settings.heartbeat_s) as heart:
-            self._claimed(
-                job, box, decision, heart, resume=claim == "resume", attempts=entry.attempts
-            )
+            self._claimed(job, delivery, heart, resume=claim == "resume", attempts=entry.attempts)
 
     def _claimed(
         self,
         job: OutboundEmail,
-        box: MailboxConfig,
-        decision: SendDecision,
+        delivery: Delivery,
         heart: Heartbeat,
         *,
         resume: bool,
         attempts: int,
     ) -> None:
         try:
+            box, decision = self._decide(job, delivery.routing_key)
             thread = self._thread(job)
             # An earlier attempt may have sent it (lost answer, crash, log write failed).
             if resume and self._already_in_sent_items(job, box, decision, thread, attempts):
@@ -120,8 +127,8 @@ class SendHandler:
                 read_blob=self.p.read_blob,
                 before_send=functools.partial(self._before_send, box.address, heart),
             )
-        except ClaimLost:
-            raise  # another sender has the job: its claim is not ours to release
+        except (ClaimLost, SendRejected):
+            raise  # another sender has the job / already answered ``rejected``
         except GraphOutcomeUnknown as exc:
             # Maybe sent: the retry looks in Sent Items before sending again.
             self.p.joblog.mark_retry(job.job_id, code=OUTCOME_UNKNOWN, message=exc.message)
@@ -132,6 +139,11 @@ class SendHandler:
         except PermanentError as exc:
             # Answered here with the whole message (the dead-letter text is cut short).
             self._fail(job, exc.code, str(exc))
+            raise
+        except Exception as exc:
+            # A bug or a fault nobody foresaw: the claim is released (never left ``sending``),
+            # the retry tiers try again, and when they are used up on_dead answers ``failed``.
+            self.p.joblog.mark_retry(job.job_id, code=REASON_UNEXPECTED, message=error_text(exc))
             raise
         log_sent(
             functools.partial(
@@ -178,24 +190,30 @@ class SendHandler:
         if result is None:
             log.error("job without a readable job_id dead-lettered", error=error.message)
             return
+        entry = self.p.joblog.get_job(result.job_id)
+        if entry is not None and entry.status in FINAL:
+            result = first_answer(result, entry)  # a job id seen before: its first result
         self.p.publish(result)
-        metrics.JOBS.labels(status="rejected").inc()
+        metrics.JOBS.labels(status=result.status).inc()
 
     def on_dead(self, job: OutboundEmail, delivery: Delivery, outcome: Outcome) -> None:
         entry = self.p.joblog.get_job(job.job_id)
-        if entry is not None and entry.status in ("rejected", "failed", "sent"):
+        if entry is not None and entry.status in FINAL:
             return  # already answered (a rejection raises to reach the dead-letter queue)
-        if entry is not None and self.p.joblog.is_live(
-            entry, stale_after=self.p.settings.stale_after
+        if (
+            entry is not None
+            and not crashed(outcome)
+            and self.p.joblog.is_live(entry, stale_after=self.p.settings.stale_after)
         ):
-            # Another sender is sending it right now and will publish the one result.
+            # Another sender is sending it right now and will publish the one result. (Not
+            # after a crash loop: the live claim is then this message's own, from a process
+            # that died holding it.)
             log.warning("retries used up while another sender holds the job; no result here")
             return
         if entry is not None and self._dead_but_sent(job, entry.attempts):
             return
-        self._fail(
-            job, outcome.reason, outcome.error + (f" ({outcome.hint})" if outcome.hint else "")
-        )
+        code, message = given_up(job, outcome, delivery.attempt)
+        self._fail(job, code, message)
 
     def _dead_but_sent(self, job: OutboundEmail, attempts: int) -> bool:
         """A last look in Sent Items before answering ``failed`` (an attempt may have sent it)."""
@@ -225,17 +243,21 @@ class SendHandler:
                 return box
         return None
 
-    def _decide(self, job: OutboundEmail) -> tuple[MailboxConfig, SendDecision]:
+    def _decide(self, job: OutboundEmail, routing_key: str) -> tuple[MailboxConfig, SendDecision]:
         """The mailbox and how to send, or a ``rejected`` result and a permanent error."""
         box = self._mailbox(job.mailbox)
-        refusal = validate_job(job, box, max_bytes=self.p.settings.max_message_bytes)
-        if refusal is None and box is not None:
-            decided = decide_sender(job, box)
-            if isinstance(decided, SendDecision):
-                return box, decided
-            refusal = decided
-        assert refusal is not None
-        self._reject(job, refusal)
+        decided = decide_job(
+            job,
+            box,
+            routing_key,
+            max_bytes=self.p.settings.max_message_bytes,
+            blob_size=self.p.blob_size,
+            record_mailbox=self.p.record_mailbox,
+        )
+        if isinstance(decided, Rejection):
+            self._reject(job, decided)
+        assert box is not None  # decide_job rejects a job for an unknown mailbox
+        return box, decided
 
     def _reject(self, job: OutboundEmail, rejection: Rejection) -> NoReturn:
         entry = self.p.joblog.mark_rejected(
@@ -255,21 +277,10 @@ class SendHandler:
         raise rejection.error()
 
     def _before_send(self, mailbox: str, heart: Heartbeat) -> None:
-        if self._wait_for_rate(mailbox):
+        if wait_for_rate(self.p.limiter, self.p.sleep, mailbox):
             # Taken over while waiting (say the database was out of reach): do not send.
             heart.confirm()
         heart.check()
-
-    def _wait_for_rate(self, mailbox: str) -> bool:
-        """Hold the send for the mailbox's rate limit; whether it waited."""
-        wait = self.p.limiter.reserve(mailbox)
-        if wait <= 0:
-            return False
-        metrics.RATE_LIMIT_WAITS.inc()
-        metrics.RATE_LIMIT_WAIT_SECONDS.inc(wait)
-        log.info("holding the send for the mailbox's rate limit", wait_s=round(wait, 3))
-        self.p.sleep(wait)
-        return True
 
     def _thread(self, job: OutboundEmail) -> ThreadContext | None:
         if job.in_reply_to or job.references or job.record_id is None:

@@ -27,7 +27,8 @@ OUTCOME_UNKNOWN = "send_outcome_unknown"
 
 #: A ``sending`` claim older than this belongs to a sender that died mid-send.
 DEFAULT_STALE_AFTER = timedelta(minutes=10)
-_FINAL: frozenset[str] = frozenset({"sent", "failed", "rejected"})
+#: The states a job ends in; a job id logged in one is answered from the log, never again.
+FINAL: frozenset[str] = frozenset({"sent", "failed", "rejected"})
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class JobLog(StoreBase):
                 )
             )
             return "new", _job(conn, job_id)
-        if row.status in _FINAL:
+        if row.status in FINAL:
             return row.status, sent_job(row)
         if row.status == "sending" and row.updated_at > now - stale_after:
             return "in_progress", sent_job(row)

@@ -64,6 +64,9 @@ def refused_result(
         record_id=job.record_id,
         error_code=code[:200],
         error_message=message[:4000],
+        # Who it was for, so that whoever reads the answer knows which mail did not go out.
+        to=job.to,
+        cc=job.cc,
         finished_at=_now(),
     )
 
@@ -90,6 +93,32 @@ def logged_result(job: OutboundEmail, entry: SentJob) -> OutboundResult:
         code=entry.error_code or status,
         message=entry.error_message or f"the job was {status} before",
         attempts=entry.attempts,
+    )
+
+
+def first_answer(answer: OutboundResult, entry: SentJob) -> OutboundResult:
+    """``answer`` (to a job that breaks its contract) turned into the first result of its job
+    id, which the log holds: a job id seen before is never given a second verdict."""
+    if entry.status == "sent":
+        return OutboundResult(
+            job_id=answer.job_id,
+            mailbox=answer.mailbox,
+            attempts=entry.attempts,
+            status="sent",
+            internet_message_id=entry.internet_message_id,
+            graph_request_id=entry.graph_request_id,
+            detail="already sent: this job id was sent before, not again",
+            finished_at=_now(),
+        )
+    status: ResultStatus = "rejected" if entry.status == "rejected" else "failed"
+    return OutboundResult(
+        job_id=answer.job_id,
+        mailbox=answer.mailbox,
+        attempts=entry.attempts,
+        status=status,
+        error_code=(entry.error_code or status)[:200],
+        error_message=(entry.error_message or f"the job was {status} before")[:4000],
+        finished_at=_now(),
     )
 
 

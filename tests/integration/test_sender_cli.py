@@ -21,6 +21,7 @@ from tests.integration.test_sender_support import (
     MAILBOX,
     REPO,
     parsed,
+    seed_record,
     sender_in_process,
     sent_list,
     set_send_as,
@@ -80,6 +81,7 @@ def test_mailpipe_send_wait_prints_the_sent_result(
     large.write_bytes(os.urandom(INLINE_ATTACHMENT_BYTES + 10))
     set_send_as(sim, ["alice@contoso.com"])
     config = sim.config(send_as=["alice@contoso.com"])
+    seed_record(f"sqlite:///{tmp_path / 'm.db'}", 7)
     with sender_in_process(broker, config, f"sqlite:///{tmp_path / 'm.db'}", blob_dir):
         done = mailpipe_send(
             amqp_url, namespace, blob_dir,

@@ -13,21 +13,27 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kombu import Exchange, Queue
+from sqlalchemy import insert
 
 from libs.common.blobs import BlobStore
 from libs.common.broker import Broker, routing_key
 from libs.common.contracts import Address, OutboundEmail, OutboundResult
+from libs.common.db import ensure_schema, make_engine
+from libs.common.db.schema import records
 from libs.common.db.threads import ThreadLookup
 from libs.common.graph import GraphMail, RetryPolicy
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from libs.graphsim.testing import SimHandle
+from services.sender.app import blob_size
 from services.sender.config import SenderSettings
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import SenderPorts, SendHandler
@@ -48,6 +54,23 @@ def make_job(job_id: str, **fields: Any) -> OutboundEmail:
     }
     data.update(fields)
     return OutboundEmail.model_validate(data)
+
+
+def seed_record(database_url: str, record_id: int, mailbox: str = MAILBOX) -> None:
+    """An empty record ``record_id`` of ``mailbox``: a job may name only a record of its own
+    mailbox (``record_not_in_mailbox``)."""
+    ensure_schema(database_url)
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(records).values(
+                    id=record_id, mailbox=mailbox, created_at=now, updated_at=now
+                )
+            )
+    finally:
+        engine.dispose()
 
 
 def publish_job(broker: Broker, job: OutboundEmail) -> None:
@@ -184,6 +207,8 @@ def sender_in_process(
             read_blob=BlobStore(blob_dir).get,
             graph_for=graph_for,
             thread_of=ThreadLookup(joblog.engine).thread_of,
+            record_mailbox=ThreadLookup(joblog.engine).mailbox_of,
+            blob_size=partial(blob_size, BlobStore(blob_dir)),
             publish=publish,
             limiter=SendRateLimiter(limit=sender.rate_per_minute),
             sleep=time.sleep,

@@ -25,6 +25,7 @@ from libs.common.broker.policy import (
     returns_of,
     summary,
 )
+from libs.common.broker.wire import first_routing_key
 from libs.common.errors import BrokerError, ContractError, PermanentError, RetryableError
 from libs.common.redact import redact_url
 
@@ -101,8 +102,23 @@ def test_headers_of_republished_copies() -> None:
     assert dead[HEADER_QUEUE] == "ns.ticketer"
     assert dead[HEADER_HINT] == "do this"
     assert "x-delivery-count" not in dead
-    # the first routing key survives the trip through the default exchange
-    assert retry_headers({HEADER_ROUTING_KEY: "first"}, delivery)[HEADER_ROUTING_KEY] == "first"
+    # the first routing key survives the trip through the default exchange (the delivery read
+    # it from the header), and a header the publisher forged does not survive its first copy
+    via_default = Delivery("m", "c", attempt=3, routing_key="first")
+    assert retry_headers({HEADER_ROUTING_KEY: "first"}, via_default)[HEADER_ROUTING_KEY] == "first"
+    assert retry_headers({HEADER_ROUTING_KEY: "forged"}, delivery)[HEADER_ROUTING_KEY] == (
+        "email.a@b.c"
+    )
+
+
+def test_the_routing_key_of_a_delivery_is_the_one_it_was_published_with() -> None:
+    forged = {HEADER_ROUTING_KEY: "outbound.other@contoso.com"}
+    published = {"exchange": "ns.outbound", "routing_key": "outbound.support@contoso.com"}
+    assert first_routing_key(forged, published) == "outbound.support@contoso.com"
+    # Back through the default exchange (a retry tier): the header our first copy wrote.
+    retried = {"exchange": "", "routing_key": "ns.sender"}
+    assert first_routing_key(forged, retried) == "outbound.other@contoso.com"
+    assert first_routing_key({}, retried) == "ns.sender"
 
 
 def test_backoff_grows_and_is_capped() -> None:

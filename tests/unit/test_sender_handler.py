@@ -150,7 +150,17 @@ class Rig:
     clock: Clock
 
 
-def rig(limit: int = 30, *, stale_claim_s: float = 600.0, **mailbox: Any) -> Rig:
+def rig(
+    limit: int = 30,
+    *,
+    stale_claim_s: float = 600.0,
+    records: dict[int, str | None] | None = None,
+    blobs: dict[str, int] | None = None,
+    **mailbox: Any,
+) -> Rig:
+    """``records``: record id → its mailbox (others belong to MAILBOX); ``blobs``: sha256 →
+    stored size (others are not stored)."""
+    records, blobs = records or {}, blobs or {}
     joblog, graph, clock = FakeJobLog(), FakeGraph(), Clock()
     published: list[OutboundResult] = []
     ports = SenderPorts(
@@ -160,6 +170,8 @@ def rig(limit: int = 30, *, stale_claim_s: float = 600.0, **mailbox: Any) -> Rig
         read_blob=lambda ref: b"",
         graph_for=lambda b: graph,
         thread_of=lambda record_id: None,
+        record_mailbox=lambda record_id: records.get(record_id, MAILBOX),
+        blob_size=lambda ref: blobs.get(ref.sha256),
         publish=published.append,
         limiter=SendRateLimiter(limit=limit, clock=clock),
         sleep=clock.sleep,

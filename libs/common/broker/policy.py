@@ -180,10 +180,19 @@ def carried_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in headers.items() if k not in _BROKER_HEADERS}
 
 
+def _keep_routing_key(out: dict[str, Any], delivery: Delivery) -> None:
+    """The key the message was first published with, as the delivery read it (a header the
+    publisher set is not believed; see wire.first_routing_key)."""
+    if delivery.routing_key:
+        out[HEADER_ROUTING_KEY] = delivery.routing_key
+    else:
+        out.setdefault(HEADER_ROUTING_KEY, delivery.routing_key)
+
+
 def retry_headers(headers: Mapping[str, Any], delivery: Delivery) -> dict[str, Any]:
     out = carried_headers(headers)
     out[HEADER_ATTEMPT] = delivery.attempt
-    out.setdefault(HEADER_ROUTING_KEY, delivery.routing_key)
+    _keep_routing_key(out, delivery)
     return out
 
 
@@ -202,7 +211,7 @@ def dead_letter_headers(
     )
     if outcome.hint:
         out[HEADER_HINT] = truncate(outcome.hint, MAX_ERROR_CHARS)
-    out.setdefault(HEADER_ROUTING_KEY, delivery.routing_key)
+    _keep_routing_key(out, delivery)
     return out
 
 

@@ -36,9 +36,19 @@ def delivery_of(message: Any, queue: str) -> Delivery:
         headers=headers,
         attempt=policy.attempt_of(headers),
         redelivered=redelivered(message),
-        routing_key=str(headers.get(policy.HEADER_ROUTING_KEY) or info.get("routing_key") or ""),
+        routing_key=first_routing_key(headers, info),
         queue=queue,
     )
+
+
+def first_routing_key(headers: dict[str, Any], info: dict[str, Any]) -> str:
+    """The routing key the message was published with. Delivered from a named exchange, it
+    is the delivery's own key: a header claiming another is the publisher's, and a job's key
+    is its authority (docs/publishing-jobs.md). Routed back through the default exchange (a
+    retry tier, a dead letter moved back), the header we wrote on its first delivery."""
+    if info.get("exchange"):
+        return str(info.get("routing_key") or "")
+    return str(headers.get(policy.HEADER_ROUTING_KEY) or info.get("routing_key") or "")
 
 
 def copy_properties(message: Any, delivery: Delivery) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from libs.common.db._base import StoreBase
 from libs.common.db.rows import norm_mid
-from libs.common.db.schema import record_messages
+from libs.common.db.schema import record_messages, records
 
 #: Inbound kinds a reply answers; notes, auto-replies and bounces are not what we answer.
 _ANSWERABLE = ("request", "reply")
@@ -56,3 +56,11 @@ class ThreadLookup(StoreBase):
             if direction == "in" and kind in _ANSWERABLE:
                 last_inbound = normalised
         return RecordThread(last_inbound, tuple(ids))
+
+    def mailbox_of(self, record_id: int) -> str | None:
+        """The mailbox a record belongs to, or ``None`` when there is no such record."""
+        with self._read() as conn:
+            found = conn.execute(
+                select(records.c.mailbox).where(records.c.id == record_id)
+            ).scalar_one_or_none()
+        return str(found) if found is not None else None
