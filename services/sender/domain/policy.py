@@ -73,7 +73,9 @@ class Rejection:
         return SendRejected(
             self.message,
             code=self.code,
-            hint="fix the job or the configuration as described, then publish the job again",
+            # The job log keeps the first answer of a job id: a corrected job needs a new one.
+            hint="fix the job or the configuration as described, then publish it under a new "
+            "job_id",
         )
 
 
