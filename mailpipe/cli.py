@@ -13,7 +13,7 @@ from libs.common.errors import MailpipeError
 from libs.common.startup import one_line
 from mailpipe import cli_send
 from mailpipe.cli_doctor import doctor as _doctor
-from mailpipe.cli_errors import ERROR_EXIT, error_exit
+from mailpipe.cli_errors import ERROR_EXIT, error_exit, fail
 from mailpipe.cli_records import quarantine_app, records_app
 
 app = typer.Typer(
@@ -119,16 +119,27 @@ def graphsim(
     ] = None,
 ) -> None:
     """Run the Microsoft Graph mail simulator (HTTPS, token endpoint, control API)."""
+    import errno
+
     from libs.graphsim.server import serve
 
-    serve(
-        state_dir=state_dir,
-        host=host,
-        port=port,
-        mailboxes=list(mailbox or ["support@contoso.com"]),
-        write_config=write_config,
-        public_host=public_host,
-    )
+    try:
+        serve(
+            state_dir=state_dir,
+            host=host,
+            port=port,
+            mailboxes=list(mailbox or ["support@contoso.com"]),
+            write_config=write_config,
+            public_host=public_host,
+        )
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        fail(
+            "graphsim",
+            f"cannot listen on {host}:{port}: {exc.strerror} (pick another --port, 0 picks a "
+            "free one, or stop what uses it)",
+        )
 
 
 # Probes for container healthchecks; cli_ops imports only the standard library and typer.

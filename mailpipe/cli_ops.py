@@ -59,14 +59,14 @@ def _configured_port() -> int | None:
     from pydantic import ValidationError
 
     from libs.common.settings import Settings
+    from libs.common.startup import settings_error
+    from mailpipe.cli_errors import fail
 
     try:
         return Settings().health_port
     except ValidationError as exc:
-        err = exc.errors(include_url=False, include_input=False)[0]
-        where = "MAILPIPE_" + "__".join(str(p) for p in err["loc"]).upper()
-        typer.echo(f"mailpipe healthcheck: {where}: {err['msg']}", err=True)
-        raise typer.Exit(UNHEALTHY) from None
+        # Docker reads every code but 0 and 1 as reserved: a probe that cannot run is "1".
+        fail("healthcheck", settings_error(exc), code=UNHEALTHY)
 
 
 def healthcheck(

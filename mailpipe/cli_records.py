@@ -148,7 +148,7 @@ def quarantine_replay(
     from services.ticketer.replay import replay
 
     with _store("quarantine replay") as store:
-        message = replay(store, entry_id, Settings().load_config())
+        message = replay(store, entry_id, Settings().service_config())
     typer.echo(message)
 
 

@@ -31,6 +31,8 @@ def run(
         # one line on stderr: the mailbox file, then the database (connect once).
         settings.service_config()
         current_revision(settings.database_url.get_secret_value())
+        if broker_url != "memory://":
+            _check_broker(broker_url, settings.namespace)
         queues = "in memory (memory://)" if broker_url == "memory://" else _redacted(broker_url)
         records = _redacted(settings.database_url.get_secret_value())
         typer.echo(
@@ -72,6 +74,22 @@ def demo(
     with error_exit("demo"):
         code = run_demo(options, Console())
     raise typer.Exit(code)
+
+
+def _check_broker(url: str, namespace: str) -> None:
+    """Connect to ``--broker-url`` once, so that a broker that is down or refuses us is the one
+    line on stderr (the services would only find out after the banner)."""
+    from libs.common.broker import Broker, Names
+    from libs.common.broker.publisher import close_quietly, open_connection
+    from libs.common.startup import broker_failure
+
+    conn = Broker(url, Names(namespace)).connection()
+    try:
+        open_connection(conn)
+    except Exception as exc:  # every failure here is the broker's answer; mapped once
+        raise broker_failure(exc, url, namespace, setting="--broker-url") from None
+    finally:
+        close_quietly(conn)
 
 
 def _redacted(url: str) -> str:

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
 #: Hints, in the user's terms; each names the setting to change.
-AMQP_UNREACHABLE_HINT = "start RabbitMQ, or fix the host and port in MAILPIPE_AMQP_URL"
-AMQP_LOGIN_HINT = "check the user name and password in MAILPIPE_AMQP_URL"
 _DB_HINTS = (
     (
         'role "',
@@ -63,8 +61,11 @@ def broker_user(url: str) -> str:
     return unquote(urlsplit(url).username or "guest")
 
 
-def broker_failure(exc: BaseException, url: str, namespace: str) -> MailpipeError:
-    """What a failed connect, declare or passive check against the broker means to a user."""
+def broker_failure(
+    exc: BaseException, url: str, namespace: str, setting: str = "MAILPIPE_AMQP_URL"
+) -> MailpipeError:
+    """What a failed connect, declare or passive check against the broker means to a user;
+    ``setting`` is where the user gave the URL."""
     from amqp import exceptions as amqp_errors
 
     where = broker_where(url)
@@ -74,18 +75,21 @@ def broker_failure(exc: BaseException, url: str, namespace: str) -> MailpipeErro
         return PermanentError(
             f"the broker at {where} refused the login of user {broker_user(url)!r}",
             code="broker_refused",
-            hint=AMQP_LOGIN_HINT,
+            hint=f"check the user name and password in {setting}",
         )
     if isinstance(exc, amqp_errors.NotAllowed):
         return PermanentError(
             f"the broker at {where} does not let user {broker_user(url)!r} use this vhost",
             code="broker_refused",
-            hint="check the vhost in MAILPIPE_AMQP_URL and the user's permissions "
+            hint=f"check the vhost in {setting} and the user's permissions "
             "(rabbitmqctl set_permissions)",
         )
     if isinstance(exc, amqp_errors.NotFound):
         return namespace_not_declared(namespace, where)
-    return BrokerError(f"no broker answers at {where}: {_reason(exc)}", hint=AMQP_UNREACHABLE_HINT)
+    return BrokerError(
+        f"no broker answers at {where}: {_reason(exc)}",
+        hint=f"start RabbitMQ, or fix the host and port in {setting}",
+    )
 
 
 def namespace_not_declared(namespace: str, where: str) -> UnroutableError:

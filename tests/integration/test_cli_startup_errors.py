@@ -151,3 +151,34 @@ def test_looking_at_records_never_creates_a_database(command: list[str], tmp_pat
     elsewhere = mailpipe(tmp_path, *command, MAILPIPE_DATABASE_URL="sqlite:///typo/x.db")
     assert "no database at" in one_line_error(elsewhere, " ".join(command))
     assert not (tmp_path / "typo").exists()
+
+
+def test_run_with_a_broker_that_refuses_names_the_option(tmp_path: Path, amqp_url: str) -> None:
+    url = amqp_url.replace("guest:guest@", f"guest:{PASSWORD}@")
+    done = mailpipe(
+        tmp_path,
+        "run",
+        "--broker-url",
+        url,
+        MAILPIPE_CONFIG=str(config_file(tmp_path)),
+        MAILPIPE_DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+    )
+    line = one_line_error(done, "run")
+    assert "refused the login" in line and "--broker-url" in line
+
+
+def test_quarantine_replay_without_config_says_how_to_give_one(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'records.db'}"
+    assert mailpipe(tmp_path, "migrate", MAILPIPE_DATABASE_URL=db).returncode == 0
+    done = mailpipe(tmp_path, "quarantine", "replay", "1", MAILPIPE_DATABASE_URL=db)
+    assert "MAILPIPE_CONFIG is not set" in one_line_error(done, "quarantine replay")
+
+
+def test_graphsim_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = mailpipe(tmp_path, "graphsim", "--port", str(port), "--state-dir", str(tmp_path))
+    line = one_line_error(done, "graphsim")
+    assert f"cannot listen on 127.0.0.1:{port}" in line and "--port" in line
