@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from mailpipe.cli_errors import error_exit, fail
+
 if TYPE_CHECKING:
     from libs.common.broker.dead import DeadLetter
     from libs.common.broker.dead_queue import DeadLetters, Pass
@@ -56,31 +58,20 @@ def _short(letters: DeadLetters, queue: WorkQueue) -> str:
 
 
 def _fail(command: str, message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"mailpipe dead {command}: {message}", err=True)
-    raise typer.Exit(code)
+    fail(f"dead {command}", message, code)
 
 
 @contextmanager
 def _dead_letters(command: str) -> Iterator[DeadLetters]:
-    """The namespace's dead-letter queues; any failure is one line and exit 2."""
-    from pydantic import ValidationError
-
+    """The namespace's dead-letter queues; any known failure is one line and exit 2."""
     from libs.common.broker import Broker, Names
     from libs.common.broker.dead_queue import DeadLetters
-    from libs.common.errors import MailpipeError
     from libs.common.settings import Settings
 
-    try:
+    with error_exit(f"dead {command}"):
         settings = Settings()
-    except ValidationError as exc:
-        err = exc.errors(include_url=False, include_input=False)[0]
-        where = "MAILPIPE_" + "__".join(str(p) for p in err["loc"]).upper()
-        _fail(command, f"{where}: {err['msg']}")
-    try:
         with Broker(settings.amqp_url.get_secret_value(), Names(settings.namespace)) as broker:
             yield DeadLetters(broker)
-    except MailpipeError as exc:
-        _fail(command, str(exc))
 
 
 @dead_app.command(name="list")

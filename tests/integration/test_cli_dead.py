@@ -183,7 +183,7 @@ def _one_line_exit_2(result: Any, *words: str) -> None:
 def test_broker_down_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAILPIPE_AMQP_URL", "amqp://guest:s3cret@127.0.0.1:1//")
     result = run("list")
-    _one_line_exit_2(result, "cannot reach the broker", "MAILPIPE_AMQP_URL")
+    _one_line_exit_2(result, "no broker answers at 127.0.0.1:1", "MAILPIPE_AMQP_URL", "run")
     assert "s3cret" not in result.stderr
 
 

@@ -20,12 +20,13 @@ leaves it in both places, which the idempotent consumers absorb. Nothing is lost
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from amqp.exceptions import AccessRefused, AMQPError, NotFound
+from amqp.exceptions import AMQPError, NotFound
 from kombu import Connection, Message, Queue
 from kombu.exceptions import OperationalError
 
@@ -34,11 +35,13 @@ from libs.common.broker.broker import Broker
 from libs.common.broker.dead import DeadLetter
 from libs.common.broker.names import WorkQueue
 from libs.common.broker.publisher import Outgoing, Outlet, close_quietly, open_connection
-from libs.common.errors import BrokerError, ConfigError
-from libs.common.redact import redact_url
+from libs.common.errors import BrokerError, ConfigError, MailpipeError
+from libs.common.startup import broker_failure, broker_where, namespace_not_declared
 
 #: Replays published per confirm wait.
 BATCH = 100
+#: How long a pass waits for the messages it handed back to be ready again.
+RETURN_WAIT_S = 5.0
 
 Select = Callable[[DeadLetter], bool]
 
@@ -81,11 +84,9 @@ class DeadLetters:
         return self._broker.names.namespace
 
     def missing(self, queue: WorkQueue) -> QueueMissing:
-        return QueueMissing(
-            f"queue {queue.dead!r} does not exist on this broker",
-            hint=f"no service has run in namespace {self._broker.names.namespace!r} here: "
-            "check MAILPIPE_NAMESPACE and MAILPIPE_AMQP_URL",
-        )
+        where = broker_where(_where(self._broker))
+        said = namespace_not_declared(self.namespace, where)
+        return QueueMissing(f"{said.message} ({queue.dead!r} is missing)", hint=said.hint)
 
     def queues(self, only: str | None = None) -> list[WorkQueue]:
         """Every work queue, or the one ``only`` names (``sender``, ``mailpipe.sender`` or
@@ -152,6 +153,8 @@ class DeadLetters:
                 self._settle(outlet, chosen, act, done)
             for message in held:  # in the order taken: the queue's order is kept
                 message.reject(requeue=True)
+            if held:
+                _wait_until_back(channel, queue.dead, len(held))
             return done
 
     @staticmethod
@@ -204,6 +207,18 @@ class DeadLetters:
             close_quietly(conn)  # anything still held goes back to its queue, in order
 
 
+def _wait_until_back(channel: Any, name: str, count: int) -> None:
+    """The broker takes handed-back messages in asynchronously: a command run right after
+    this one could count them as still held and show an empty queue. So a pass ends once
+    they are ready again (or after ``RETURN_WAIT_S``: they are back by then in any case,
+    since the connection closes)."""
+    deadline = time.monotonic() + RETURN_WAIT_S
+    while time.monotonic() < deadline:
+        if int(channel.queue_declare(queue=name, passive=True)[1]) >= count:
+            return
+        time.sleep(0.02)
+
+
 def _take(source: Queue, queue: WorkQueue, wanted: int) -> Iterator[tuple[Message, DeadLetter]]:
     for _ in range(wanted):
         message = source.get(no_ack=False)
@@ -218,16 +233,19 @@ def _take(source: Queue, queue: WorkQueue, wanted: int) -> Iterator[tuple[Messag
         yield message, letter
 
 
-def _unreachable(broker: Broker, exc: BaseException) -> BrokerError:
-    if isinstance(exc, AccessRefused):
-        hint = "the broker refused the login: check the user and password in MAILPIPE_AMQP_URL"
-    else:
-        hint = (
-            "check MAILPIPE_AMQP_URL (host, port, vhost) and that RabbitMQ runs; `mailpipe run` "
-            "without --broker-url keeps its dead letters in its own memory"
+def _unreachable(broker: Broker, exc: BaseException) -> MailpipeError:
+    """Said as every command says it (libs/common/startup.py), plus where the embedded
+    mode's dead letters are."""
+    error = broker_failure(exc, _where(broker), broker.names.namespace)
+    if isinstance(error, BrokerError):
+        error.hint = (
+            f"{error.hint}; `mailpipe run` without --broker-url keeps its dead letters "
+            "in its own memory"
         )
-    return BrokerError(
-        f"cannot reach the broker at {redact_url(broker.connection().as_uri())}: "
-        f"{type(exc).__name__}: {redact_url(str(exc))[:200]}",
-        hint=hint,
-    )
+    return error
+
+
+def _where(broker: Broker) -> str:
+    """The broker's URL with its password masked (kombu's ``as_uri``): host, port, user and
+    vhost are all the messages use."""
+    return str(broker.connection().as_uri())
