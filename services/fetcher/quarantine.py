@@ -55,14 +55,16 @@ class MailFacts:
         address = sender.get("emailAddress") if isinstance(sender, Mapping) else None
         return cls(
             # Canonical from the whole value: cut first, a long id would get another digest.
-            internet_message_id=canonical_message_id(_text(message.get("internetMessageId"), 0)),
+            internet_message_id=canonical_message_id(_text(message.get("internetMessageId"), None)),
             subject=_text(message.get("subject")),
             sender=_text(address.get("address")) if isinstance(address, Mapping) else None,
             received=_text(message.get("receivedDateTime")),
         )
 
 
-def _text(value: Any, limit: int = 998) -> str | None:
+def _text(value: Any, limit: int | None = 998) -> str | None:
+    """``value`` as valid text, cut to ``limit`` characters (``None``: uncut); ``None`` when
+    it is not a non-empty string."""
     return clean(value[:limit]) if isinstance(value, str) and value else None
 
 
