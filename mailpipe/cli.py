@@ -67,7 +67,11 @@ def schema(
     """Write a JSON Schema per contract and the AsyncAPI document."""
     from libs.common.schema_export import write_all
 
-    for path in write_all(out):
+    try:
+        written = write_all(out)
+    except OSError as exc:
+        fail("schema", f"cannot write into {out}: {exc.strerror or exc} (pick another --out)")
+    for path in written:
         typer.echo(str(path))
 
 

@@ -182,3 +182,10 @@ def test_graphsim_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
         done = mailpipe(tmp_path, "graphsim", "--port", str(port), "--state-dir", str(tmp_path))
     line = one_line_error(done, "graphsim")
     assert f"cannot listen on 127.0.0.1:{port}" in line and "--port" in line
+
+
+def test_schema_into_a_folder_it_cannot_make_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    done = mailpipe(tmp_path, "schema", "--out", str(blocker / "docs"))
+    assert f"cannot write into {blocker / 'docs'}" in one_line_error(done, "schema")
