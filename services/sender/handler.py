@@ -226,6 +226,9 @@ class SendHandler:
         except MailpipeError as exc:
             log.warning("could not look in Sent Items for a dead job", error=exc.code)
             return False
+        except Exception as exc:  # the job's message cannot even be built: never sent
+            log.warning("a dead job's message cannot be built to look for", error=error_text(exc))
+            return False
 
     def _fail(self, job: OutboundEmail, code: str, message: str) -> None:
         entry = self.p.joblog.mark_failed(job.job_id, code=code, message=message)

@@ -18,7 +18,7 @@ from libs.common.broker.policy import HEADER_ROUTING_KEY
 from libs.common.contracts import OutboundResult
 from libs.common.db.schema import records
 from libs.graphsim.testing import SimHandle
-from tests.broker_helpers import wait_until
+from tests.broker_helpers import drain, wait_until
 from tests.integration.test_sender_support import (
     MAILBOX,
     Results,
@@ -142,3 +142,35 @@ def test_a_sent_job_republished_with_a_forbidden_sender_keeps_its_first_answer(
         assert wait_until(lambda: len(results.of("job-again")) >= 2, 60)
     assert [r.status for r in results.of("job-again")] == ["sent", "sent"]
     assert len(sent_list(sim)) == 1
+
+
+def test_a_job_hitting_a_bug_ends_in_one_failed_result_and_a_final_log_row(
+    sim: SimHandle,
+    broker: Broker,
+    results: Results,
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import services.sender.dispatch as dispatch
+
+    real = dispatch.build_mime
+
+    def build_mime(job: Any, *args: Any, **kwargs: Any) -> Any:
+        if job.job_id == "job-bug":  # what a subject with a vertical tab once did
+            raise ValueError("Header values may not contain linefeed or carriage return")
+        return real(job, *args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "build_mime", build_mime)
+    with run(sim, broker, db_url, tmp_path) as joblog:
+        publish_job(broker, make_job("job-bug"))
+        answer = results.wait_for("job-bug")
+        assert wait_until(lambda: len(drain(broker, broker.names.sender.dead)) == 1)
+        publish_job(broker, make_job("job-fine"))
+        assert results.wait_for("job-fine").status == "sent"
+        entry = joblog.get_job("job-bug")
+    assert len(results.of("job-bug")) == 1
+    assert answer.status == "failed" and answer.error_code == "unexpected_error"
+    assert "linefeed" in (answer.error_message or "")
+    assert entry is not None and entry.status == "failed"
+    assert [e["headers"]["X-Mailpipe-Job-Id"] for e in sent_list(sim)] == ["job-fine"]
