@@ -171,6 +171,14 @@ def send(
     ] = None,
     wait: Annotated[bool, typer.Option(help="Wait for the result and print it")] = False,
     timeout: Annotated[float, typer.Option(metavar="SECONDS", help="Seconds --wait waits")] = 120.0,
+    outbox: Annotated[
+        bool,
+        typer.Option(
+            "--outbox",
+            help="Write the job into the database's outbox (MAILPIPE_DATABASE_URL) for a "
+            "running `mailpipe run` to send; the default when MAILPIPE_AMQP_URL is memory://",
+        ),
+    ] = False,
 ) -> None:
     """Publish an outbound email job; with --wait print its result (exit 1 unless sent)."""
     from libs.common.blobs import BlobStore
@@ -179,6 +187,7 @@ def send(
     from libs.common.settings import Settings
     from libs.common.startup import explain
     from mailpipe.cli_errors import fail
+    from mailpipe.cli_outbox import queue_in_outbox, wants_outbox
 
     if (body is None) == (html_file is None):
         raise typer.BadParameter("give exactly one of --body or --html-file")
@@ -199,9 +208,14 @@ def send(
             record_id=record,
         )
         url = settings.amqp_url.get_secret_value()
-        with Broker(url, Names(settings.namespace)) as broker:
-            check_broker(broker, url, wait=wait)
-            result = publish_and_wait(broker, job, wait=wait, timeout_s=timeout)
+        outbox = wants_outbox(url, outbox)
+        if outbox:  # `mailpipe run` reads no broker another process can reach: the database
+            database_url = settings.database_url.get_secret_value()
+            result = queue_in_outbox(database_url, job, wait=wait, timeout_s=timeout)
+        else:
+            with Broker(url, Names(settings.namespace)) as broker:
+                check_broker(broker, url, wait=wait)
+                result = publish_and_wait(broker, job, wait=wait, timeout_s=timeout)
     except OSError as exc:  # a file to attach or the blob directory
         fail("send", f"{exc.filename or ''}: {exc.strerror or exc.__class__.__name__}")
     except MailpipeError as exc:
@@ -209,6 +223,12 @@ def send(
     if not wait:
         typer.echo(job.job_id)
         return
+    if result is None and outbox:
+        fail(
+            "send",
+            f"no result for {job.job_id} within {timeout:g} s (the job is in the outbox: "
+            "start `mailpipe run` on this database, or wait longer with --timeout)",
+        )
     if result is None:
         fail(
             "send",

@@ -3,7 +3,7 @@
 The three services are wired by their own ``wire(runtime)`` functions, exactly as their
 ``main()`` does, on one shared runtime: one Broker (kombu's ``memory://`` keeps its queues in
 this process, so every service must publish and consume through the same object), one health
-server. Only the transport differs from the distributed mode, and with it two things:
+server. Only the transport differs from the distributed mode, and with it three things:
 
 - **Start**: the queues start empty, so mail published before a crash but never recorded
   would be skipped by the saved delta links. The delta links are therefore forgotten at start
@@ -13,6 +13,10 @@ server. Only the transport differs from the distributed mode, and with it two th
   the intake (pollers and the processed consumer), lets the ticketer and the sender empty
   their queues (bounded by ``drain_timeout_s``), and only then stops them. Processed mail whose
   removal was not done yet stays in the mailbox and is removed after the next start.
+- **Jobs**: an outbound job queued in memory is gone with the process, so the ticketer's jobs
+  (acknowledgements, and what ``mailpipe send`` writes to the database) live in the outbox
+  table until the sender answers; at start every unanswered one is published at once
+  (services/ticketer/relay.py), and the sender's job log sends none twice.
 
     embedded = start_embedded(settings)        # threads running, returns at once
     ...
@@ -118,8 +122,8 @@ class Embedded:
             log.warning(
                 "stopping with messages still queued in memory; they are lost",
                 queued=left,
-                hint="mail not yet recorded is read again after the next start; a queued "
-                "outbound job is not: use RabbitMQ (--broker-url) where that matters",
+                hint="mail not yet recorded is read again after the next start, and outbox "
+                "jobs the sender has not answered are published again then",
             )
 
 
