@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from libs.common.contracts._base import check_header_value
 from libs.common.errors import ConfigError
 
 DEFAULT_TOKEN_FORMAT = "[#{id}]"  # noqa: S105 - a subject token, not a secret
@@ -28,8 +29,12 @@ def check_token_format(fmt: str) -> str:
             f"record token format {fmt!r} must contain {_PLACEHOLDER} exactly once",
             hint=f"use something like {DEFAULT_TOKEN_FORMAT!r}",
         )
-    if any(c in fmt for c in "\r\n\x00"):
-        raise ConfigError("record token format must not contain CR, LF or NUL")
+    try:
+        check_header_value(fmt)  # it goes into every subject: the one header rule
+    except ValueError as exc:
+        raise ConfigError(
+            f"record token format: {exc}", hint=f"use something like {DEFAULT_TOKEN_FORMAT!r}"
+        ) from None
     if not fmt.replace(_PLACEHOLDER, "").strip():
         # A bare number would be found in any subject that mentions one.
         raise ConfigError(

@@ -161,3 +161,12 @@ def test_the_job_contract_refuses_a_vertical_tab_in_every_header_field(field: st
         job[field] = bad
     with pytest.raises(ValidationError, match="U\\+000B"):
         OutboundEmail.model_validate(job)
+
+
+@pytest.mark.parametrize("char", ["\r", "\x0b", "\u2028", "\x85"])
+def test_a_record_token_format_follows_the_header_rule(char: str) -> None:
+    from libs.common.errors import ConfigError
+    from libs.common.record_token import check_token_format
+
+    with pytest.raises(ConfigError, match="line breaks"):
+        check_token_format(f"[#{{id}}{char}]")
