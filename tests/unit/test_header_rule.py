@@ -170,3 +170,48 @@ def test_a_record_token_format_follows_the_header_rule(char: str) -> None:
 
     with pytest.raises(ConfigError, match="line breaks"):
         check_token_format(f"[#{{id}}{char}]")
+
+
+@settings(max_examples=150, deadline=None)
+@given(subject=_text, name=_text, value=_text, filename=_text)
+def test_the_sender_builds_any_job_the_rules_let_through(
+    subject: str, name: str, value: str, filename: str
+) -> None:
+    """Through the sender's own MIME builder (its folding policy included): every header the
+    job sets comes back as one header, with the value it had."""
+    from services.sender.domain.attachments import AttachmentBytes
+    from services.sender.domain.mime import build_mime
+    from services.sender.domain.policy import SendDecision
+
+    subject, value = clean_header_value(subject), clean_header_value(value)
+    filename = clean_header_value(filename).strip() or "file.txt"
+    name = safe_display_name(clean_header_value(name))
+    job = OutboundEmail.model_validate(
+        {
+            "job_id": "j-1",
+            "mailbox": "support@contoso.com",
+            "from_name": name,
+            "to": [{"address": "c@example.com", "name": name}],
+            "subject": subject,
+            "text": "body",
+            "headers": {"X-Ref": value},
+            "record_id": 7,
+        }
+    )
+    decision = SendDecision("support@contoso.com", "support@contoso.com", name)
+    built = build_mime(
+        job,
+        decision,
+        message_id_domain="mailpipe.contoso.com",
+        attachments=[AttachmentBytes(filename, b"data")],
+        thread=None,
+    )
+    parsed = message_from_bytes(built.mime, policy=email_policy.default)
+    for header in ("From", "To", "Subject", "X-Ref", "Message-ID", "X-Mailpipe-Job-Id"):
+        assert len(parsed.get_all(header) or []) == 1, header
+    assert [a.addr_spec for a in parsed["From"].addresses] == ["support@contoso.com"]
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["c@example.com"]
+    assert " ".join(str(parsed["X-Ref"]).split()) == " ".join(value.split())
+    assert " ".join(str(parsed["Subject"]).split()) == " ".join(built.subject.split())
+    (part,) = [p for p in parsed.walk() if p.get_filename() is not None]
+    assert " ".join(str(part.get_filename()).split()) == " ".join(filename.split())
