@@ -70,6 +70,11 @@ class OutboxRows(StoreBase):
             .order_by(outbox.c.next_attempt_at, outbox.c.id)
             .limit(limit)
         )
+        with self._read() as conn:
+            # A read first: an idle relay asks every second, and a write transaction would
+            # take SQLite's write lock from the inbound batches each time.
+            if conn.execute(query.with_only_columns(outbox.c.id)).first() is None:
+                return []
         with self._write() as conn:
             if conn.dialect.name == "postgresql":
                 # Rows another relay is claiming right now are skipped, not waited for
