@@ -28,12 +28,7 @@ from libs.common.db import utcnow
 from libs.common.errors import ContractError, MailpipeError, PermanentError
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer import convert
-from services.ticketer.domain.ackrules import (
-    AckRefusal,
-    ack_refusal,
-    colleague_refusal,
-    own_domains,
-)
+from services.ticketer.acknowledge import Acknowledger
 from services.ticketer.domain.classify import classify
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.inbound import facts_from_inbound
@@ -86,7 +81,13 @@ class Ticketer:
         self._quarantine = Quarantine(store, outbox, config, self._metrics)
         self._unit_lock = threading.Lock()
         self._clock = clock
-        self._first_retry = first_retry if first_retry is not None else retry_after(1)
+        self._acks = Acknowledger(
+            store,
+            config,
+            self._metrics,
+            clock,
+            first_retry if first_retry is not None else retry_after(1),
+        )
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -304,47 +305,7 @@ class Ticketer:
     def _acknowledge(
         self, email: InboundEmail, box: MailboxConfig, record_id: int, out: Effects
     ) -> None:
-        if not box.auto_acknowledge:
-            return
-        recipient = convert.ack_recipient(email)
-        refusal = _ack_refusal(recipient.address if recipient else None, box, self._config)
-        if refusal is not None or recipient is None:
-            refusal = refusal or AckRefusal("no_from")
-            out.report(partial(self._ack_skipped, box.address, record_id, refusal))
-            return
-        try:
-            job = convert.ack_job(email, record_id, box.record_token_format, self._clock())
-        except ValueError as exc:  # pydantic's ValidationError is one: an unusable address
-            log.warning("no auto-acknowledgement: cannot build the job", error=str(exc)[:300])
-            return
-        reserved = self._store.reserve_ack(
-            job.job_id,
-            mailbox=box.address,
-            recipient=recipient.address,
-            record_id=record_id,
-            limit=box.auto_ack_per_hour,
-        )
-        if not reserved:
-            out.report(partial(self._ack_limited, box.address, record_id))
-            return
-        # In this email's transaction: committed with the record, or not at all. Published
-        # below after the commit; the relay publishes it again if no answer comes.
-        body = job.to_json().decode()
-        self._store.add_job(job.job_id, box.address, body, published=True, delay=self._first_retry)
-        out.publish(job)
-
-    def _ack_skipped(self, mailbox: str, record_id: int, refusal: AckRefusal) -> None:
-        self._metrics.acks_skipped.labels(mailbox, refusal.reason).inc()
-        log.info(
-            "no auto-acknowledgement",
-            record_id=record_id,
-            reason=refusal.reason,
-            detail=refusal.detail,
-        )
-
-    def _ack_limited(self, mailbox: str, record_id: int) -> None:
-        self._metrics.acks_limited.labels(mailbox).inc()
-        log.info("auto-acknowledgement rate limit reached", record_id=record_id)
+        self._acks.acknowledge(email, box, record_id, out)
 
     def _report(
         self, mailbox: str, row: ProcessedRow, change: str | None, verdict_reason: str | None
@@ -357,25 +318,6 @@ class Ticketer:
             record_id=row.record_id,
             reason=row.reason or verdict_reason,
         )
-
-
-def _ack_refusal(
-    address: str | None, box: MailboxConfig, config: MailpipeConfig
-) -> AckRefusal | None:
-    """Why no acknowledgement may go to ``address`` (``None``: it may); with the mailbox's
-    ``auto_ack_own_domain`` a colleague at exactly its domain may be answered."""
-    if not box.auto_ack_own_domain:
-        return ack_refusal(address, _own_domains(config))
-    own = box.address.rpartition("@")[2]
-    mailboxes = [b.address for b in config.mailboxes]
-    return colleague_refusal(address, _own_domains(config), own, mailboxes)
-
-
-def _own_domains(config: MailpipeConfig) -> tuple[str, ...]:
-    """Every domain an acknowledgement must not go to: the mailboxes', their send-as agents',
-    and the Message-ID domains."""
-    addresses = [a for box in config.mailboxes for a in (box.address, *box.send_as)]
-    return own_domains(addresses, [box.id_domain for box in config.mailboxes])
 
 
 def _bound(delivery: Delivery) -> Any:
