@@ -44,10 +44,12 @@ def test_kill_9_with_queued_acknowledgements_then_restart_sends_each_once(tmp_pa
             # The mail is removed too: nothing is read again after the restart, so only the
             # outbox can bring the queued acknowledgements back.
             run.wait_for(
-                lambda: _outbox(database_url)[0] == MAILS
-                and run.folders()["inbox"] == 0
-                and run.folders().get(RECOVERABLE) == MAILS
-                and len(run.sent()) >= 1,
+                lambda: (
+                    _outbox(database_url)[0] == MAILS
+                    and run.folders()["inbox"] == 0
+                    and run.folders().get(RECOVERABLE) == MAILS
+                    and len(run.sent()) >= 1
+                ),
                 "every acknowledgement stored, the mail removed, the first ack sent",
             )
             run.proc.kill()  # SIGKILL: nothing drains, the in-memory queues are gone
