@@ -59,6 +59,17 @@ def test_a_rolled_back_batch_leaves_no_outbox_row_behind() -> None:
     assert sorted(j.job_id for j in rig.outbox.jobs) == sorted(rig.store.outbox)
 
 
+def test_a_redelivered_email_keeps_one_outbox_row_for_its_acknowledgement() -> None:
+    rig = make_rig(auto_acknowledge=True)
+    rig.ticketer.handle(mail(1))
+    rig.ticketer.handle(mail(1))  # the broker redelivers it: the stored outcome wins
+    assert len(rig.store.records) == 1 and len(rig.store.outbox) == 1
+    [job_id] = rig.store.outbox
+    # Published again (the sender answers a job id once); the row stays the first one.
+    assert [j.job_id for j in rig.outbox.jobs] == [job_id, job_id]
+    assert rig.store.outbox[job_id]["attempts"] == 1
+
+
 def test_a_failed_publish_counts_nothing_and_marks_nothing() -> None:
     rig = make_rig(auto_acknowledge=True)
 
