@@ -62,9 +62,10 @@ MAX_MESSAGE_ID_BYTES = 998
 MAX_MESSAGE_ID_CHARS = MAX_MESSAGE_ID_BYTES  # the same bound in characters (ASCII ids)
 #: Longer ids (seen in the wild: 1,500 characters) become a digest in this reserved domain.
 LONG_ID_DOMAIN = "long-id.mailpipe.invalid"
-# What a msg-id cannot contain (RFC 5322 has no white space or control in it): controls,
-# including the line breaks Python's email package splits on, white space, lone surrogates.
-_UNSAFE = re.compile(r"[\x00-\x20\x7f\x85\xa0\u2028\u2029\ud800-\udfff]|\s")
+# What a msg-id cannot contain (RFC 5322 has no white space or control in it): C0 and C1
+# controls, including the line breaks Python's email package splits on, white space, lone
+# surrogates and the non-characters U+FFFE/U+FFFF (the header rule's set, docs/publishing-jobs.md).
+_UNSAFE = re.compile(r"[\x00-\x20\x7f-\xa0\u2028\u2029\ud800-\udfff\ufffe\uffff]|\s")
 _BRACKETED = re.compile(r"<([^<>]*)>")
 _COMMENT = re.compile(r"\([^()]*\)")
 

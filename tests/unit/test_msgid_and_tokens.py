@@ -175,3 +175,9 @@ def test_the_length_bound_is_in_utf8_bytes() -> None:
     ascii_ok = "<" + "a" * (MAX_MESSAGE_ID_BYTES - 14) + "@example.com>"
     assert len(ascii_ok) == MAX_MESSAGE_ID_BYTES
     assert canonical_message_id(ascii_ok) == ascii_ok
+
+
+def test_c1_controls_and_non_characters_are_dropped_from_message_ids() -> None:
+    from libs.common.msgid import canonical_message_id
+
+    assert canonical_message_id("<a\x85\x9b@b\ufffe\uffff>") == "<a@b>"
