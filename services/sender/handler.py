@@ -89,7 +89,12 @@ class SendHandler:
 
     def __call__(self, job: OutboundEmail, delivery: Delivery) -> None:
         # The log first: a repeated job id gets its first answer, never a second verdict.
-        claim, entry = self.p.joblog.claim_job(job.job_id, stale_after=self.p.settings.stale_after)
+        claim, entry = self.p.joblog.claim_job(
+            job.job_id,
+            mailbox=job.mailbox,
+            record_id=job.record_id,
+            stale_after=self.p.settings.stale_after,
+        )
         if claim in FINAL:
             log.info("job already final; answered from the job log", status=claim)
             metrics.JOBS.labels(status="duplicate").inc()
@@ -151,6 +156,7 @@ class SendHandler:
                 job.job_id,
                 internet_message_id=done.built.message_id,
                 graph_request_id=done.request_id,
+                subject=done.built.subject,
             ),
             self.p.sleep,
         )
@@ -177,6 +183,7 @@ class SendHandler:
                 job.job_id,
                 internet_message_id=built.message_id,
                 graph_request_id=None,
+                subject=built.subject,
             ),
             self.p.sleep,
         )

@@ -43,15 +43,26 @@ class SentJob:
     graph_request_id: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+    #: The mailbox and record of the job that claimed the id first (``None``: logged before
+    #: revision 0004, or never claimed), and the subject that was sent.
+    mailbox: str | None = None
+    record_id: int | None = None
+    subject: str | None = None
 
 
 class JobLog(StoreBase):
     """Open with ``JobLog.open(database_url)``; thread-safe, one transaction per call."""
 
     def claim_job(
-        self, job_id: str, *, stale_after: timedelta = DEFAULT_STALE_AFTER
+        self,
+        job_id: str,
+        *,
+        mailbox: str | None = None,
+        record_id: int | None = None,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
     ) -> tuple[Claim, SentJob]:
-        """Claim a job for sending.
+        """Claim a job for sending; the first claim logs the job's ``mailbox`` and
+        ``record_id``, which every later answer to the job id carries (never a repeat's).
 
         ``new``: first claim of this job id; this caller holds it and sends.
         ``resume``: this caller holds the claim of a job tried before (after ``mark_retry``,
@@ -64,7 +75,7 @@ class JobLog(StoreBase):
         for _ in range(RACE_ROUNDS):
             try:
                 with self._write() as conn:
-                    return self._claim(conn, job_id, stale_after)
+                    return self._claim(conn, job_id, (mailbox, record_id), stale_after)
             except IntegrityError as exc:  # another sender inserted the claim first
                 last = exc
         raise StoreError(
@@ -73,7 +84,11 @@ class JobLog(StoreBase):
         )
 
     def _claim(
-        self, conn: Connection, job_id: str, stale_after: timedelta
+        self,
+        conn: Connection,
+        job_id: str,
+        owner: tuple[str | None, int | None],
+        stale_after: timedelta,
     ) -> tuple[Claim, SentJob]:
         now = self._clock()
         query = select(sent_jobs).where(sent_jobs.c.job_id == job_id)
@@ -83,7 +98,12 @@ class JobLog(StoreBase):
         if row is None:
             conn.execute(
                 insert(sent_jobs).values(
-                    job_id=job_id, status="sending", attempts=1, updated_at=now
+                    job_id=job_id,
+                    status="sending",
+                    attempts=1,
+                    updated_at=now,
+                    mailbox=owner[0].lower() if owner[0] else None,
+                    record_id=owner[1],
                 )
             )
             return "new", _job(conn, job_id)
@@ -126,13 +146,19 @@ class JobLog(StoreBase):
         return sent_job(row) if row is not None else None
 
     def mark_sent(
-        self, job_id: str, *, internet_message_id: str | None, graph_request_id: str | None
+        self,
+        job_id: str,
+        *,
+        internet_message_id: str | None,
+        graph_request_id: str | None,
+        subject: str | None = None,
     ) -> SentJob:
         return self._finish(
             job_id,
             "sent",
             internet_message_id=rows.norm_mid(internet_message_id),
             graph_request_id=graph_request_id,
+            subject=subject,
             error_code=None,
             error_message=None,
         )
@@ -181,6 +207,9 @@ def sent_job(row: Row[Any]) -> SentJob:
         graph_request_id=r["graph_request_id"],
         error_code=r["error_code"],
         error_message=r["error_message"],
+        mailbox=r["mailbox"],
+        record_id=r["record_id"],
+        subject=r["subject"],
     )
 
 

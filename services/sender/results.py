@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -72,54 +73,70 @@ def refused_result(
 
 
 def logged_result(job: OutboundEmail, entry: SentJob) -> OutboundResult:
-    """The result of a job the log says is final (a redelivery or a second publish)."""
+    """The result of a job the log says is final (a redelivery or a second publish).
+
+    It says what the log holds of the first job with this id (its mailbox, record, subject and
+    Message-ID), never what the repeat says: a repeat naming another mailbox or record must
+    not get a sent message stored there (docs/sending.md, "A job id seen before").
+    """
     if entry.status == "sent":
-        return OutboundResult(
-            job_id=job.job_id,
-            mailbox=job.mailbox,
-            status="sent",
-            attempts=entry.attempts,
-            record_id=job.record_id,
-            internet_message_id=entry.internet_message_id,
-            graph_request_id=entry.graph_request_id,
-            detail="already sent: this job id was sent before, not again",
-            subject=job.subject,
-            finished_at=_now(),
-        )
+        return _already_sent(job.job_id, entry)
     status: ResultStatus = "rejected" if entry.status == "rejected" else "failed"
-    return refused_result(
+    refused = refused_result(
         job,
         status,
         code=entry.error_code or status,
         message=entry.error_message or f"the job was {status} before",
         attempts=entry.attempts,
     )
+    return refused.model_copy(update=_logged_owner(entry, refused.mailbox))
 
 
 def first_answer(answer: OutboundResult, entry: SentJob) -> OutboundResult:
     """``answer`` (to a job that breaks its contract) turned into the first result of its job
     id, which the log holds: a job id seen before is never given a second verdict."""
     if entry.status == "sent":
-        return OutboundResult(
-            job_id=answer.job_id,
-            mailbox=answer.mailbox,
-            attempts=entry.attempts,
-            status="sent",
-            internet_message_id=entry.internet_message_id,
-            graph_request_id=entry.graph_request_id,
-            detail="already sent: this job id was sent before, not again",
-            finished_at=_now(),
-        )
+        return _already_sent(answer.job_id, entry)
     status: ResultStatus = "rejected" if entry.status == "rejected" else "failed"
     return OutboundResult(
         job_id=answer.job_id,
-        mailbox=answer.mailbox,
         attempts=entry.attempts,
         status=status,
         error_code=(entry.error_code or status)[:200],
         error_message=(entry.error_message or f"the job was {status} before")[:4000],
         finished_at=_now(),
+        **_logged_owner(entry, answer.mailbox),
     )
+
+
+def _already_sent(job_id: str, entry: SentJob) -> OutboundResult:
+    """``sent`` with what the log says was sent. A log entry without its mailbox (written
+    before revision 0004) is answered without mailbox and record: it confirms the job id, and
+    nobody can store it on a record."""
+    fields: dict[str, Any] = {
+        "job_id": job_id,
+        "status": "sent",
+        "attempts": entry.attempts,
+        "internet_message_id": entry.internet_message_id,
+        "graph_request_id": entry.graph_request_id,
+        "detail": "already sent: this job id was sent before, not again",
+        "finished_at": _now(),
+    }
+    if entry.mailbox is not None:
+        fields.update(mailbox=entry.mailbox, record_id=entry.record_id, subject=entry.subject)
+    try:
+        return OutboundResult(**fields)
+    except ValidationError:  # a subject logged under an older, looser rule: leave it out
+        fields.pop("subject", None)
+        return OutboundResult(**fields)
+
+
+def _logged_owner(entry: SentJob, fallback: str | None) -> dict[str, Any]:
+    """The mailbox and record of the job that claimed the id first (the log's, when it has
+    them; a refusal logged without a claim keeps ``fallback`` and no record)."""
+    if entry.mailbox is None:
+        return {"mailbox": fallback, "record_id": None}
+    return {"mailbox": entry.mailbox, "record_id": entry.record_id}
 
 
 def invalid_job_result(body: bytes, error: str) -> OutboundResult | None:

@@ -9,7 +9,9 @@ from datetime import timedelta
 
 import pytest
 
+from libs.common.contracts import OutboundEmail
 from services.sender.joblog import JobLog
+from services.sender.results import logged_result
 from tests.db_fixtures import FakeClock
 
 
@@ -94,3 +96,35 @@ def test_a_heartbeat_keeps_a_claim_fresh_and_tells_a_taken_over_one(
     assert log.touch("job-hb", attempts=taken.attempts)
     log.mark_sent("job-hb", internet_message_id="<a@b.c>", graph_request_id=None)
     assert not log.touch("job-hb", attempts=taken.attempts), "a finished job has no claim"
+
+
+def test_the_first_claim_owns_the_mailbox_record_and_subject(
+    clocked: tuple[JobLog, FakeClock],
+) -> None:
+    log, _ = clocked
+    log.claim_job("job-own", mailbox="Support@Contoso.com", record_id=5)
+    # A repeat naming another mailbox and record changes nothing the log holds.
+    assert log.claim_job("job-own", mailbox="help2@contoso.com", record_id=9)[0] == "in_progress"
+    log.mark_sent(
+        "job-own", internet_message_id="<o@x.y>", graph_request_id=None, subject="Hi [#5]"
+    )
+    claim, entry = log.claim_job("job-own", mailbox="help2@contoso.com", record_id=9)
+    assert claim == "sent"
+    assert (entry.mailbox, entry.record_id, entry.subject) == ("support@contoso.com", 5, "Hi [#5]")
+    answer = logged_result(_job("job-own", mailbox="help2@contoso.com", record_id=9), entry)
+    assert (answer.mailbox, answer.record_id, answer.subject) == (
+        "support@contoso.com",
+        5,
+        "Hi [#5]",
+    )
+    assert answer.internet_message_id == "<o@x.y>"
+
+
+def _job(job_id: str, **fields: object) -> OutboundEmail:
+    data = {
+        "job_id": job_id,
+        "to": [{"address": "c@example.org"}],
+        "subject": "Refund",
+        "text": "x",
+    }
+    return OutboundEmail.model_validate(data | fields)

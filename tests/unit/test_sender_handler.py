@@ -47,18 +47,32 @@ class FakeJobLog:
     def _put(self, job_id: str, status: Any, **values: Any) -> SentJob:
         old = self.jobs.get(job_id)
         attempts = old.attempts if old else 1
-        self.jobs[job_id] = SentJob(job_id, status, attempts, self.now, **values)
+        # The first claim's mailbox and record stay, as in the real log.
+        owner = {"mailbox": old.mailbox, "record_id": old.record_id} if old else {}
+        self.jobs[job_id] = SentJob(job_id, status, attempts, self.now, **owner, **values)
         return self.jobs[job_id]
 
-    def claim_job(self, job_id: str, *, stale_after: timedelta) -> tuple[str, SentJob]:
+    def claim_job(
+        self,
+        job_id: str,
+        *,
+        stale_after: timedelta,
+        mailbox: str | None = None,
+        record_id: int | None = None,
+    ) -> tuple[str, SentJob]:
         old = self.jobs.get(job_id)
         if old is not None and old.status in ("sent", "failed", "rejected"):
             return old.status, old
         if old is not None and self.is_live(old, stale_after=stale_after):
             return "in_progress", old
-        attempts = old.attempts + 1 if old else 1
-        self.jobs[job_id] = SentJob(job_id, "sending", attempts, self.now)
-        return ("resume" if old else "new"), self.jobs[job_id]
+        if old is not None:
+            self.jobs[job_id] = replace(
+                old, status="sending", attempts=old.attempts + 1, updated_at=self.now
+            )
+            return "resume", self.jobs[job_id]
+        owner = {"mailbox": mailbox.lower() if mailbox else None, "record_id": record_id}
+        self.jobs[job_id] = SentJob(job_id, "sending", 1, self.now, **owner)
+        return "new", self.jobs[job_id]
 
     def touch(self, job_id: str, *, attempts: int) -> bool:
         old = self.jobs.get(job_id)

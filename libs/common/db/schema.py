@@ -219,6 +219,11 @@ sent_jobs = Table(
     Column("error_message", StoredText()),
     Column("attempts", Integer, nullable=False, default=0),
     _ts("updated_at"),
+    # The first claim's mailbox and record, and the subject that was sent: a repeated job id
+    # is answered with these, never with what the repeat says (0004).
+    Column("mailbox", StoredString(ADDRESS)),
+    Column("record_id", Id),
+    Column("subject", StoredText()),
     CheckConstraint(
         "status IN ('sending', 'retrying', 'sent', 'failed', 'rejected')", name="status"
     ),
