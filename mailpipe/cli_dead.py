@@ -236,8 +236,15 @@ def _resolve(
         _fail(command, _none_declared(letters))
     keys = {(q.name, letter.key) for q, letter in found}
     if not keys:
-        hint = f" (give at least {MIN_PREFIX} characters)" if len(ident) < MIN_PREFIX else ""
-        _fail(command, f"no dead letter {ident!r}{hint}; mailpipe dead list shows the ids", 1)
+        # A short id may be a whole id that was retried or dropped meanwhile: say both.
+        short = len(ident) < MIN_PREFIX
+        prefix = f"; a start of an id needs {MIN_PREFIX} characters" if short else ""
+        _fail(
+            command,
+            f"{ident!r} is not in any dead-letter queue (any more){prefix}; "
+            "mailpipe dead list shows the ids",
+            1,
+        )
     if len(keys) > 1:
         _fail(command, f"{ident!r} names {len(keys)} messages; give more of the id, or --queue")
     return found[0][0], [letter for _, letter in found]

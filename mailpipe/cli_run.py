@@ -23,9 +23,11 @@ def run(
     """Run fetcher, ticketer and sender in one process (in-memory broker, SQLite by default)."""
     from libs.common.db import current_revision
     from libs.common.settings import Settings
+    from libs.common.startup import check_broker_url
     from mailpipe.embedded import embedded_settings, run_embedded
 
     with error_exit("run"):
+        check_broker_url(broker_url, "--broker-url")
         settings = embedded_settings(Settings(), broker_url)
         # What would stop the start is checked before the banner, so that a failure is the
         # one line on stderr: the mailbox file, then the database (connect once).

@@ -186,13 +186,14 @@ def send(
     from libs.common.errors import MailpipeError
     from libs.common.settings import Settings
     from libs.common.startup import explain
-    from mailpipe.cli_errors import fail
+    from mailpipe.cli_errors import error_exit, fail
     from mailpipe.cli_outbox import queue_in_outbox, wants_outbox
 
     if (body is None) == (html_file is None):
         raise typer.BadParameter("give exactly one of --body or --html-file")
     _quiet_logs()
-    settings = Settings()
+    with error_exit("send"):
+        settings = Settings()
     try:
         blobs = BlobStore(settings.blob_dir)
         job = build_job(
@@ -218,8 +219,11 @@ def send(
                 result = publish_and_wait(broker, job, wait=wait, timeout_s=timeout)
     except OSError as exc:  # a file to attach or the blob directory
         fail("send", f"{exc.filename or ''}: {exc.strerror or exc.__class__.__name__}")
-    except MailpipeError as exc:
-        fail("send", explain(exc) or exc)
+    except (MailpipeError, ValueError) as exc:  # ValueError: a URL kombu cannot parse
+        error = explain(exc)
+        if error is None:
+            raise
+        fail("send", error)
     if not wait:
         typer.echo(job.job_id)
         return

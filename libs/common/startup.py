@@ -12,6 +12,7 @@ text is passed through :func:`~libs.common.redact.redact_url` on the way out.
 
 from __future__ import annotations
 
+import traceback
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -48,17 +49,24 @@ _DB_UNREACHABLE_HINT = (
 
 def broker_where(url: str) -> str:
     """``host:port`` (and a non-default vhost) of an AMQP URL, without the credentials."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # url_error says what is wrong with it
+        return "the broker URL"
     if parts.scheme == "memory":
         return "the in-process broker (memory://)"
     host = parts.hostname or "localhost"
-    where = f"{host}:{parts.port or 5672}"
+    where = f"{host}:{port or 5672}"
     vhost = unquote(parts.path[1:]) if parts.path.startswith("/") else ""
     return where if vhost in ("", "/") else f"{where} (vhost {vhost!r})"
 
 
 def broker_user(url: str) -> str:
-    return unquote(urlsplit(url).username or "guest")
+    try:
+        return unquote(urlsplit(url).username or "guest")
+    except ValueError:
+        return "?"
 
 
 def broker_failure(
@@ -71,6 +79,8 @@ def broker_failure(
     where = broker_where(url)
     if isinstance(exc, MailpipeError):
         return exc
+    if isinstance(exc, ValueError) and (bad_url := url_error(exc, setting)) is not None:
+        return bad_url
     if isinstance(exc, amqp_errors.AccessRefused):
         return PermanentError(
             f"the broker at {where} refused the login of user {broker_user(url)!r}",
@@ -132,7 +142,72 @@ def explain(exc: BaseException) -> MailpipeError | None:
         return exc
     if isinstance(exc, ValidationError):
         return settings_error(exc)
+    if isinstance(exc, ValueError):
+        return url_error(exc)
     return None
+
+
+#: Where URLs are parsed: a ValueError raised there is a URL the user gave that cannot be
+#: read (a port that is not a number, an IPv6 bracket that is not closed).
+_URL_PARSERS = ("/urllib/parse.py", "/sqlalchemy/engine/url.py", "/kombu/utils/url.py")
+#: Who asked, which tells whose URL it is.
+_DATABASE_CALLERS = ("/sqlalchemy/", "/psycopg/", "/libs/common/db/")
+_BROKER_CALLERS = ("/kombu/", "/amqp/", "/libs/common/broker/")
+_URL_HINT = (
+    "fix it: the port must be a number, an IPv6 host goes in [brackets], and a '@', ':' or "
+    "'/' in the user name or password must be percent-encoded"
+)
+
+
+def url_error(exc: ValueError, setting: str | None = None) -> ConfigError | None:
+    """A URL the user gave that cannot be parsed, or ``None`` when ``exc`` is not one.
+
+    kombu, SQLAlchemy and urllib refuse such URLs with a bare ValueError deep in a connect;
+    where it was raised tells which URL it is. The library's own words are not shown: some
+    quote a piece of the URL, which may be a piece of the password."""
+    files = [
+        frame.f_code.co_filename.replace("\\", "/")
+        for frame, _ in traceback.walk_tb(exc.__traceback__)
+    ]
+    if not files or not any(p in f for f in files[-2:] for p in _URL_PARSERS):
+        return None
+    if setting is not None:
+        what = "database" if "DATABASE" in setting else "broker"
+    elif any(p in f for f in files for p in _DATABASE_CALLERS):
+        setting, what = "MAILPIPE_DATABASE_URL", "database"
+    elif any(p in f for f in files for p in _BROKER_CALLERS):
+        setting, what = "MAILPIPE_AMQP_URL", "broker"
+    else:
+        return None
+    return ConfigError(
+        f"the {what} URL in {setting} is not valid: {_url_problem(exc)}", hint=_URL_HINT
+    )
+
+
+def _url_problem(exc: ValueError) -> str:
+    text = str(exc)
+    if "IPv6" in text:
+        return "an IPv6 address's '[' is not closed by ']'"
+    if "int" in text or "Port" in text or "port" in text:
+        return "its host and port cannot be read (the port is not a number)"
+    return "it cannot be read"
+
+
+def check_broker_url(url: str, setting: str) -> None:
+    """Refuse a broker URL that no connect could use, naming ``setting`` (where the user
+    gave it), before anything starts."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in ("amqp", "amqps", "pyamqp", "memory"):
+        raise ConfigError(
+            f"{setting}: unsupported broker URL {redact_url(url)!r}",
+            hint=f"set {setting} to an amqp:// or amqps:// URL of RabbitMQ, or memory://",
+        )
+    try:
+        urlsplit(url).port  # noqa: B018 - reading the port is the check
+    except ValueError as exc:
+        raise ConfigError(
+            f"the broker URL in {setting} is not valid: {_url_problem(exc)}", hint=_URL_HINT
+        ) from None
 
 
 def settings_error(exc: ValidationError) -> ConfigError:

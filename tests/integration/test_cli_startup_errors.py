@@ -189,3 +189,69 @@ def test_schema_into_a_folder_it_cannot_make_is_one_line(tmp_path: Path) -> None
     blocker.write_text("")
     done = mailpipe(tmp_path, "schema", "--out", str(blocker / "docs"))
     assert f"cannot write into {blocker / 'docs'}" in one_line_error(done, "schema")
+
+
+#: URLs no library can parse: a port that is not a number, an IPv6 bracket never closed.
+BAD_BROKER_URLS = [
+    f"amqp://u:{PASSWORD}@127.0.0.1:notaport//",
+    f"amqp://u:{PASSWORD}@[::1/",
+]
+BAD_DATABASE_URLS = [
+    f"postgresql+psycopg://u:{PASSWORD}@127.0.0.1:notaport/db",
+    f"postgresql+psycopg://u:{PASSWORD}@[::1/db",
+]
+
+
+@pytest.mark.parametrize("url", BAD_BROKER_URLS)
+@pytest.mark.parametrize(
+    "command", [SEND, ["sender"], ["ticketer"], ["dead", "list"], ["dead", "retry", "abcdefgh"]]
+)
+def test_a_broker_url_that_cannot_be_parsed_is_one_line(
+    command: list[str], url: str, tmp_path: Path
+) -> None:
+    env = {"MAILPIPE_CONFIG": str(config_file(tmp_path)), "MAILPIPE_AMQP_URL": url}
+    done = mailpipe(tmp_path, *command, **env)
+    name = "send" if command[0] == "send" else " ".join(command[:2])
+    line = one_line_error(done, name)
+    assert "the broker URL in MAILPIPE_AMQP_URL is not valid" in line and "port" in line
+
+
+@pytest.mark.parametrize("url", BAD_BROKER_URLS)
+def test_run_with_a_broker_url_that_cannot_be_parsed_names_the_option(
+    url: str, tmp_path: Path
+) -> None:
+    done = mailpipe(
+        tmp_path,
+        "run",
+        "--broker-url",
+        url,
+        MAILPIPE_CONFIG=str(config_file(tmp_path)),
+        MAILPIPE_DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+    )
+    assert "the broker URL in --broker-url is not valid" in one_line_error(done, "run")
+
+
+def test_run_with_a_broker_url_of_another_scheme_names_the_option(tmp_path: Path) -> None:
+    done = mailpipe(tmp_path, "run", "--broker-url", "http://x", MAILPIPE_CONFIG="/nonexistent")
+    line = one_line_error(done, "run")
+    assert "unsupported broker URL 'http://x'" in line and "set --broker-url to" in line
+    assert "MAILPIPE_AMQP_URL" not in line
+
+
+@pytest.mark.parametrize("url", BAD_DATABASE_URLS)
+@pytest.mark.parametrize(
+    "command", [["records", "list"], ["migrate"], ["run"], ["ticketer"], [*SEND, "--outbox"]]
+)
+def test_a_database_url_that_cannot_be_parsed_is_one_line(
+    command: list[str], url: str, tmp_path: Path
+) -> None:
+    env = {"MAILPIPE_CONFIG": str(config_file(tmp_path)), "MAILPIPE_DATABASE_URL": url}
+    done = mailpipe(tmp_path, *command, **env)
+    name = "send" if command[0] == "send" else " ".join(command)
+    line = one_line_error(done, name)
+    assert "the database URL in MAILPIPE_DATABASE_URL is not valid" in line
+
+
+def test_send_with_a_bad_namespace_names_the_variable(tmp_path: Path) -> None:
+    done = mailpipe(tmp_path, *SEND, MAILPIPE_NAMESPACE="a b")
+    assert one_line_error(done, "send").startswith("mailpipe send: MAILPIPE_NAMESPACE: ")

@@ -13,6 +13,7 @@ from libs.common.settings import Settings
 from libs.common.startup import (
     broker_failure,
     broker_where,
+    check_broker_url,
     explain,
     one_line,
     with_database_hint,
@@ -100,3 +101,48 @@ def test_a_service_needs_a_config_with_a_mailbox(tmp_path: Path) -> None:
     empty.write_text("")
     with pytest.raises(ConfigError, match="no mailboxes configured"):
         Settings(config=empty).service_config()
+
+
+BAD_URLS = ["amqp://u:pw-9z@127.0.0.1:notaport//", "amqp://u:pw-9z@[::1/"]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_a_url_kombu_cannot_parse_is_a_config_error_without_the_password(url: str) -> None:
+    from kombu import Connection
+
+    with pytest.raises(ValueError) as raised:
+        Connection(url).connect()
+    error = broker_failure(raised.value, url, "mailpipe", setting="--broker-url")
+    assert isinstance(error, ConfigError)
+    assert "the broker URL in --broker-url is not valid" in error.message
+    assert "pw-9z" not in one_line(error) and error.hint
+    assert broker_where(url) == "the broker URL"  # describing it must not raise
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_a_url_sqlalchemy_cannot_parse_names_the_database_setting(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    with pytest.raises(ValueError) as raised:
+        create_engine(url.replace("amqp://", "postgresql+psycopg://"))
+    error = explain(raised.value)
+    assert isinstance(error, ConfigError)
+    assert "MAILPIPE_DATABASE_URL is not valid" in error.message
+
+
+def test_a_value_error_of_our_own_is_a_bug_and_keeps_its_traceback() -> None:
+    with pytest.raises(ValueError) as raised:
+        int("x")
+    assert explain(raised.value) is None
+
+
+@pytest.mark.parametrize("url", [*BAD_URLS, "http://x", "rabbit:5672"])
+def test_a_broker_option_that_cannot_work_is_refused_naming_the_option(url: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        check_broker_url(url, "--broker-url")
+    assert "--broker-url" in raised.value.message and "pw-9z" not in one_line(raised.value)
+
+
+def test_a_good_broker_url_passes() -> None:
+    check_broker_url(URL, "--broker-url")
+    check_broker_url("memory://", "--broker-url")
