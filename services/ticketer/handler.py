@@ -32,6 +32,7 @@ from services.ticketer.acknowledge import Acknowledger
 from services.ticketer.domain.classify import classify
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.inbound import facts_from_inbound
+from services.ticketer.domain.sentcheck import SentClaim, refusal
 from services.ticketer.domain.verdict import Classification
 from services.ticketer.effects import Effects
 from services.ticketer.metrics import TicketerMetrics
@@ -202,6 +203,13 @@ class Ticketer:
             return
         if result.mailbox is None or result.internet_message_id is None:
             log.warning("sent result without mailbox or Message-ID", job=result.job_id)
+            return
+        claim = SentClaim(result.mailbox, result.record_id, result.internet_message_id)
+        logged = self._store.logged_send(result.job_id)
+        why = refusal(claim, self._store.record_mailbox(result.record_id), logged)
+        if why is not None:
+            # Not stored: the record is another mailbox's, or the job log says otherwise.
+            log.warning("sent result not stored on its record", job=result.job_id, reason=why)
             return
         try:
             _, stored = self._store.record_outbound(

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from libs.common.contracts import BlobRef, OutboundEmail, ProcessedEmail, RecordEvent
+from services.ticketer.domain.sentcheck import LoggedFacts
 from services.ticketer.store.models import (
     MessageRef,
     NewMessage,
@@ -47,6 +48,8 @@ class Records(Protocol):
     def record_mailbox(self, record_id: int) -> str | None: ...
 
     def record_summary(self, record_id: int) -> RecordSummary | None: ...
+
+    def logged_send(self, job_id: str) -> LoggedFacts | None: ...
 
     def create_record_with_message(
         self, msg: NewMessage, *, subject: str | None = None, requester: Party | None = None

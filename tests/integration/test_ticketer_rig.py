@@ -36,6 +36,7 @@ from libs.common.contracts import (
 from libs.common.graph import GraphPool
 from libs.common.settings import MailpipeConfig
 from libs.graphsim.testing import SimHandle
+from services.sender.joblog import JobLog
 from services.ticketer.app import build_ticketer, consumer_loops, lookup_pool
 from services.ticketer.store import RecordStore
 from tests.broker_helpers import drain, names_for, wait_until
@@ -123,7 +124,21 @@ class Rig:
                 correlation_id=email.graph_id,
             )
 
-    def send_result(self, result: OutboundResult) -> None:
+    def send_result(self, result: OutboundResult, *, logged: bool = True) -> None:
+        """Publish ``result``; with ``logged``, first write the sender's job log as the sender
+        does before it answers ``sent`` (the ticketer stores only what the log confirms)."""
+        if logged and result.status == "sent":
+            log = JobLog.open(self.database_url, migrate=False)
+            try:
+                log.claim_job(result.job_id, mailbox=result.mailbox, record_id=result.record_id)
+                log.mark_sent(
+                    result.job_id,
+                    internet_message_id=result.internet_message_id,
+                    graph_request_id=None,
+                    subject=result.subject,
+                )
+            finally:
+                log.close()
         self.broker.publish(
             self.broker.names.events,
             routing_key("outbound", result.status),

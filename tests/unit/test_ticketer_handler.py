@@ -32,6 +32,7 @@ from libs.common.contracts import (
 from libs.common.errors import BrokerError, ContractError
 from libs.common.msgid import make_message_id
 from libs.common.settings import MailboxConfig, MailpipeConfig
+from services.ticketer.domain.sentcheck import LoggedFacts
 from services.ticketer.handler import BadMimeError, Ticketer
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.store.errors import RecordNotFound
@@ -63,6 +64,8 @@ class FakeStore:
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     requesters: dict[str, Requester] = field(default_factory=dict)
     outbox: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The sender's job log: job id → what it says was sent.
+    sent_log: dict[str, LoggedFacts] = field(default_factory=dict)
 
     units: int = 0
 
@@ -107,6 +110,9 @@ class FakeStore:
     def record_mailbox(self, record_id: int) -> str | None:
         record = self.records.get(record_id)
         return record["mailbox"] if record else None
+
+    def logged_send(self, job_id: str) -> LoggedFacts | None:
+        return self.sent_log.get(job_id)
 
     def record_summary(self, record_id: int) -> RecordSummary | None:
         r = self.records.get(record_id)
@@ -634,6 +640,7 @@ def _bounce(rig: Rig, n: int) -> InboundEmail:
 def test_bounce_of_our_sent_message_becomes_a_delivery_failure() -> None:
     rig = make_rig()
     rig.ticketer.handle(mail(1))
+    rig.store.sent_log["j1"] = LoggedFacts(BOX, 1, "<ours@mailpipe.contoso.com>")
     rig.ticketer.handle_result(
         OutboundResult(
             job_id="j1",

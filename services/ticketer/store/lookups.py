@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from libs.common.db import statistics
 from libs.common.db._base import StoreBase
+from libs.common.db.schema import sent_jobs
+from services.ticketer.domain.sentcheck import LoggedFacts
 from services.ticketer.store import _rows, _sql
 from services.ticketer.store.models import RecordSummary
 
@@ -25,6 +27,16 @@ class Lookups(StoreBase):
         with self._read() as conn:
             row = conn.execute(_sql.RECORD_MAILBOX, {"b_id": record_id}).first()
         return str(row[0]) if row is not None else None
+
+    def logged_send(self, job_id: str) -> LoggedFacts | None:
+        """What the sender's job log (same database) says it sent for ``job_id``; ``None``
+        when the log holds no ``sent`` entry for it."""
+        query = select(
+            sent_jobs.c.mailbox, sent_jobs.c.record_id, sent_jobs.c.internet_message_id
+        ).where(sent_jobs.c.job_id == job_id, sent_jobs.c.status == "sent")
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return LoggedFacts(row[0], row[1], row[2]) if row is not None else None
 
     def ping(self) -> None:
         """One round trip to the database; raises ``StoreUnavailable`` when it is down."""

@@ -1,0 +1,103 @@
+"""A repeated job id through the real sender's job log and the real record store (SQLite and
+PostgreSQL): the repeat's answer says what was sent the first time, and the ticketer never
+stores a message on a record of another mailbox, nor one the job log does not confirm."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from libs.common.contracts import OutboundResult
+from libs.common.settings import MailboxConfig, MailpipeConfig
+from services.sender.config import SenderSettings
+from services.sender.domain.rate import SendRateLimiter
+from services.sender.handler import SenderPorts, SendHandler
+from services.sender.joblog import JobLog
+from services.ticketer.handler import Ticketer
+from services.ticketer.store import RecordStore
+from tests.unit.test_sender_handler import DELIVERY, Clock, FakeGraph, job
+from tests.unit.test_ticketer_handler import NOW, FakeBlobs, FakeOutbox, mail
+
+SUPPORT, HELP2 = "support@contoso.com", "help2@contoso.com"
+
+
+def _box(address: str) -> MailboxConfig:
+    data = {"address": address, "tenant_id": "t", "client_id": "c", "client_secret": "s"}
+    return MailboxConfig.model_validate(data)
+
+
+@dataclass
+class Pair:
+    sender: SendHandler
+    ticketer: Ticketer
+    store: RecordStore
+    results: list[OutboundResult]
+
+
+@pytest.fixture
+def pair(database_url: str) -> Iterator[Pair]:
+    config = MailpipeConfig(mailboxes=(_box(SUPPORT), _box(HELP2)))
+    store = RecordStore.open(database_url)
+    joblog = JobLog.open(database_url, migrate=False)
+    graph, clock, results = FakeGraph(), Clock(), []
+    ports = SenderPorts(
+        config=config,
+        settings=SenderSettings(),
+        joblog=joblog,
+        read_blob=lambda ref: b"",
+        graph_for=lambda b: graph,  # type: ignore[arg-type,return-value]
+        thread_of=lambda record_id: None,
+        record_mailbox=store.record_mailbox,
+        blob_size=lambda ref: None,
+        publish=results.append,
+        limiter=SendRateLimiter(limit=100, clock=clock),
+        sleep=clock.sleep,
+    )
+    ticketer = Ticketer(store, FakeBlobs(), FakeOutbox(), config, clock=lambda: NOW)
+    try:
+        yield Pair(SendHandler(ports), ticketer, store, results)
+    finally:
+        joblog.close()
+        store.close()
+
+
+def _record(pair: Pair, n: int, mailbox: str) -> int:
+    pair.ticketer.handle(mail(n, mailbox=mailbox, to=({"address": mailbox},)))
+    [record] = [r for r in pair.store.list_records() if r.mailbox == mailbox]
+    return record.id
+
+
+def _outbound(pair: Pair, record_id: int) -> list[Any]:
+    detail = pair.store.get_record(record_id)
+    assert detail is not None
+    return [m for m in detail.messages if m.direction == "out"]
+
+
+def test_a_repeat_through_another_mailbox_is_answered_and_stored_as_the_first(pair: Pair) -> None:
+    mine, theirs = _record(pair, 1, SUPPORT), _record(pair, 2, HELP2)
+    pair.sender(job("j1", record_id=mine, subject="Your order"), DELIVERY)
+    repeat = job("j1", mailbox=HELP2, record_id=theirs, subject="Refund approved: 10,000 EUR")
+    pair.sender(repeat, DELIVERY)
+    first, second = pair.results
+    assert (second.mailbox, second.record_id) == (SUPPORT, mine)
+    assert second.subject == first.subject and "Refund" not in (second.subject or "")
+    for result in (first, second):
+        pair.ticketer.handle_result(result)
+    # A result forged from the repeat's fields is not stored either.
+    forged = second.model_copy(update={"mailbox": HELP2, "record_id": theirs})
+    pair.ticketer.handle_result(forged)
+    assert [m.internet_message_id for m in _outbound(pair, mine)] == [first.internet_message_id]
+    assert _outbound(pair, theirs) == []
+
+
+def test_the_store_reads_what_the_job_log_says_was_sent(pair: Pair, database_url: str) -> None:
+    mine = _record(pair, 1, SUPPORT)
+    assert pair.store.logged_send("j1") is None
+    pair.sender(job("j1", record_id=mine), DELIVERY)
+    logged = pair.store.logged_send("j1")
+    assert logged is not None
+    assert (logged.mailbox, logged.record_id) == (SUPPORT, mine)
+    assert logged.internet_message_id == pair.results[0].internet_message_id
