@@ -32,7 +32,14 @@ MAX_ID_CHARS = 1000
 # look-arounds so that the same pattern is enforced here and published in the JSON Schemas.
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-\u0080-\uffff]{1,64}"
 _LABEL = r"[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\-\u0080-\uffff]{0,61}[A-Za-z0-9\u0080-\uffff])?"
-ADDRESS_PATTERN = rf"^{_LOCAL}@{_LABEL}(?:\.{_LABEL})+$"
+# An RFC 2047 encoded word as Python's email package finds one (email.header.ecre; its header
+# parser is stricter): "=?" charset (a "*lang" part included) "?" B or Q "?" text "?=". The
+# parser DECODES such a word, so "=?utf-8?q?a=0D=0ABcc:_x=40evil.example?=" would become a line
+# break and a Bcc header. Text we write into a mail header may not hold one: mailpipe encodes.
+ENCODED_WORD_PATTERN = r"=\?[^?]*\?[BbQq]\?.*\?="
+# The one look-ahead: ECMA-262 (the JSON Schema dialect) and Python read it alike.
+_NO_ENCODED_WORD = rf"(?!.*{ENCODED_WORD_PATTERN})"
+ADDRESS_PATTERN = rf"^{_NO_ENCODED_WORD}{_LOCAL}@{_LABEL}(?:\.{_LABEL})+$"
 # The one rule for text that ends up in a mail header (subject, names, X- header values, file
 # names, ids). Refused: every character some layer reads as a line break -- CR, LF, and what
 # Python's str.splitlines() (and so the email package's header parser) also breaks at: VT, FF,
@@ -41,14 +48,20 @@ ADDRESS_PATTERN = rf"^{_LOCAL}@{_LABEL}(?:\.{_LABEL})+$"
 # is header whitespace in RFC 5322 and no layer breaks a line at it. See docs/publishing-jobs.md.
 HEADER_FORBIDDEN_CLASS = r"\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff"
 HEADER_VALUE_PATTERN = rf"^[^{HEADER_FORBIDDEN_CLASS}]*$"
+# What a job may put into a header we write: the rule above and no encoded word. (Received
+# text keeps HEADER_VALUE_PATTERN: real mail carries encoded words, and nothing decodes them.)
+SEND_HEADER_VALUE_PATTERN = rf"^{_NO_ENCODED_WORD}[^{HEADER_FORBIDDEN_CLASS}]*$"
 EXTRA_HEADER_NAME_PATTERN = r"^[Xx]-[A-Za-z0-9-]{1,72}$"
 _ADDRESS_RE = re.compile(ADDRESS_PATTERN)
 _FORBIDDEN = re.compile(f"[{HEADER_FORBIDDEN_CLASS}]")
 _FORBIDDEN_RUNS = re.compile(f"[{HEADER_FORBIDDEN_CLASS}]+")
 _HEADER_NAME_RE = re.compile(EXTRA_HEADER_NAME_PATTERN)
+_ENCODED_WORD = re.compile(ENCODED_WORD_PATTERN, re.DOTALL)
 
 
 def check_address(value: str) -> str:
+    if _ENCODED_WORD.search(value):
+        raise ValueError(f"not an email address: {value!r} holds an RFC 2047 encoded word (=?…?=)")
     if not _ADDRESS_RE.match(value) or ".." in value or value.startswith("."):
         raise ValueError(f"not an email address: {value!r}")
     return value
@@ -66,10 +79,29 @@ def check_header_value(value: str) -> str:
     return value
 
 
+def check_send_header_value(value: str) -> str:
+    """:func:`check_header_value`, and no RFC 2047 encoded word: for text a job puts into a
+    header we write. The email package would decode the word (CR/LF included)."""
+    check_header_value(value)
+    found = _ENCODED_WORD.search(value)
+    if found is not None:
+        raise ValueError(
+            f"header values must not contain an RFC 2047 encoded word (=?charset?Q|B?…?=): found "
+            f"one at position {found.start()}; send the text itself, mailpipe encodes it"
+        )
+    return value
+
+
 def clean_header_value(value: str) -> str:
     """``value`` with each run of characters :func:`check_header_value` refuses turned into one
-    space: for text copied from received mail into a header we write (it always passes)."""
-    return _FORBIDDEN_RUNS.sub(" ", value)
+    space, and, when it holds an encoded word, every ``=?`` broken into ``= ?`` (so nothing is
+    left to decode, at any depth): for text copied from received mail into a header we write.
+    The result always passes :func:`check_send_header_value`; clean text comes back as it was."""
+    value = _FORBIDDEN_RUNS.sub(" ", value)
+    if _ENCODED_WORD.search(value):
+        # One pass suffices: "= ?" forms no new "=?", and no encoded word lacks one.
+        value = value.replace("=?", "= ?")
+    return value
 
 
 def check_extra_header_name(value: str) -> str:
@@ -96,6 +128,32 @@ HeaderStr = Annotated[
     Field(max_length=MAX_HEADER_VALUE_CHARS),
 ]
 SubjectStr = HeaderStr
+# The same for what a job asks us to write (libs/common/contracts/outbound.py).
+SendHeaderStr = Annotated[
+    str,
+    AfterValidator(check_send_header_value),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": MAX_HEADER_VALUE_CHARS,
+            "pattern": SEND_HEADER_VALUE_PATTERN,
+        }
+    ),
+    Field(max_length=MAX_HEADER_VALUE_CHARS),
+]
+SendIdStr = Annotated[
+    str,
+    AfterValidator(check_send_header_value),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_ID_CHARS,
+            "pattern": SEND_HEADER_VALUE_PATTERN,
+        }
+    ),
+    Field(min_length=1, max_length=MAX_ID_CHARS),
+]
 IdStr = Annotated[
     str,
     AfterValidator(check_header_value),

@@ -21,25 +21,27 @@ from libs.common.contracts._base import (
     EmailAddressStr,
     ExtraHeaderName,
     HeaderStr,
-    IdStr,
     MessageIdList,
     MessageIdStr,
     Model,
+    SendHeaderStr,
+    SendIdStr,
     SubjectStr,
+    check_send_header_value,
 )
 
-JobId = IdStr
+JobId = SendIdStr
 
 
 class OutboundAttachment(Model):
     """An attachment given inline (base64, small) or as a blob reference (large)."""
 
-    name: HeaderStr = Field(min_length=1)
-    content_type: HeaderStr = "application/octet-stream"
+    name: SendHeaderStr = Field(min_length=1)
+    content_type: SendHeaderStr = "application/octet-stream"
     content_base64: str | None = None
     blob: BlobRef | None = None
     is_inline: bool = False
-    content_id: HeaderStr | None = None
+    content_id: SendHeaderStr | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> OutboundAttachment:
@@ -76,12 +78,12 @@ class OutboundEmail(Contract):
     mailbox: EmailAddressStr
     #: Send as this agent (Exchange "Send As"); must be in the mailbox's ``send_as`` list.
     from_address: EmailAddressStr | None = None
-    from_name: HeaderStr = ""
+    from_name: SendHeaderStr = ""
     to: tuple[Address, ...] = Field(default=(), max_length=MAX_RECIPIENTS)
     cc: tuple[Address, ...] = Field(default=(), max_length=MAX_RECIPIENTS)
     bcc: tuple[Address, ...] = Field(default=(), max_length=MAX_RECIPIENTS)
     reply_to: tuple[Address, ...] = Field(default=(), max_length=10)
-    subject: SubjectStr
+    subject: SendHeaderStr
     text: BodyStr | None = None
     html: BodyStr | None = None
     attachments: tuple[OutboundAttachment, ...] = Field(default=(), max_length=MAX_ATTACHMENTS)
@@ -89,7 +91,7 @@ class OutboundEmail(Contract):
     references: MessageIdList = Field(default=(), max_length=MAX_REFERENCES)
     record_id: int | None = Field(default=None, ge=1)
     #: Extra headers; only ``X-`` names.
-    headers: dict[ExtraHeaderName, HeaderStr] = Field(
+    headers: dict[ExtraHeaderName, SendHeaderStr] = Field(
         default_factory=dict, max_length=50, json_schema_extra={"additionalProperties": False}
     )
     #: RFC 3834: ``auto-replied`` for acknowledgements, ``auto-generated`` for notices.
@@ -103,6 +105,14 @@ class OutboundEmail(Contract):
         for name in value:
             if name.lower().startswith("x-mailpipe-"):
                 raise ValueError(f"{name!r}: X-Mailpipe-* headers are reserved for mailpipe")
+        return value
+
+    @field_validator("to", "cc", "bcc", "reply_to")
+    @classmethod
+    def _names_we_can_write(cls, value: tuple[Address, ...]) -> tuple[Address, ...]:
+        # Address is shared with received mail; a name we write follows the sending rule.
+        for item in value:
+            check_send_header_value(item.name)
         return value
 
     @model_validator(mode="after")

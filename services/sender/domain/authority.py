@@ -18,6 +18,7 @@ from collections.abc import Callable
 from libs.common.contracts import BlobRef, OutboundEmail
 from libs.common.contracts.names import display_name_problem
 from libs.common.settings import MailboxConfig
+from services.sender.domain.mime import header_rejection
 from services.sender.domain.policy import Rejection, SendDecision, decide_sender, validate_job
 
 #: The prefix of a job's routing key; the rest is the mailbox (``outbound.support@contoso.com``).
@@ -44,7 +45,16 @@ def decide_job(
     )
     if refusal is not None or box is None:
         return refusal or Rejection("unknown_mailbox", f"mailbox {job.mailbox} is not configured")
-    return decide_sender(job, box)
+    decided = decide_sender(job, box)
+    if isinstance(decided, Rejection):
+        return decided
+    # Last: a trial build proves every header reads back as given (no injection, no long line).
+    return (
+        header_rejection(
+            job, decided, message_id_domain=box.id_domain, record_token=box.record_token_format
+        )
+        or decided
+    )
 
 
 def check_routing_key(job: OutboundEmail, routing_key: str) -> Rejection | None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy as email_policy
+from email.errors import MessageError
 from email.headerregistry import Address as MimeAddress
 from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage, MIMEPart
@@ -29,15 +30,23 @@ from libs.common.record_token import (
 )
 from services.sender.domain.addresses import Recipients, ascii_address, unique_recipients
 from services.sender.domain.attachments import AttachmentBytes
-from services.sender.domain.policy import SendDecision
+from services.sender.domain.mime_check import (
+    UNSAFE_HEADERS_CODE,
+    Intended,
+    UnsafeHeaders,
+    mime_problem,
+)
+from services.sender.domain.policy import Rejection, SendDecision
 from services.sender.domain.thread import ThreadContext, thread_headers
 
 __all__ = [
     "AttachmentBytes",
     "BuiltMessage",
     "ThreadContext",
+    "UnsafeHeaders",
     "build_mime",
     "find_record_token",
+    "header_rejection",
     "is_our_message_id",
     "record_token",
 ]
@@ -104,28 +113,47 @@ def build_mime(
 
     ``record_token`` is the subject token format (``"[#{id}]"``), or ``None`` to leave the
     subject as it is; ``attachments`` are the job's attachments with bytes resolved.
-    ``validate_job`` must have passed: an address it would refuse raises ``ValueError``.
+
+    The bytes are parsed back before they are returned: a header that would not read back
+    exactly as given, a header the job did not ask for, or a line over 998 octets raises
+    :class:`UnsafeHeaders` (permanent), whatever the email package made of the values.
     """
     msg = EmailMessage(policy=_POLICY)
+    intended = Intended()
     message_id = make_message_id(decision.mailbox, job.job_id, message_id_domain)
     recipients = unique_recipients(job, exclude=(decision.mailbox,))
     subject = job.subject
     if job.record_id is not None and record_token is not None:
         subject = apply_record_token(subject, job.record_id, record_token)
-    _address_headers(msg, decision, recipients, job.reply_to or decision.reply_to)
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(UTC))
-    msg["Message-ID"] = message_id
-    threading = thread_headers(job, thread, own_message_id=message_id)
-    if threading.in_reply_to:
-        msg["In-Reply-To"] = threading.in_reply_to
-    if threading.references:
-        msg["References"] = " ".join(threading.references)
-    _marker_headers(msg, job)
-    _body(msg, job, attachments)
-    for part in msg.iter_parts():
-        _drop_inner_mime_version(part)
-    return BuiltMessage(msg.as_bytes(), message_id, subject, recipients)
+    try:
+        _address_headers(msg, intended, decision, recipients, job.reply_to or decision.reply_to)
+        _put(msg, intended, "Subject", subject)
+        _put(msg, intended, "Date", format_datetime((now or datetime.now(UTC)).astimezone(UTC)))
+        _put(msg, intended, "Message-ID", message_id)
+        threading = thread_headers(job, thread, own_message_id=message_id)
+        if threading.in_reply_to:
+            _put(msg, intended, "In-Reply-To", threading.in_reply_to)
+        if threading.references:
+            _put(msg, intended, "References", " ".join(threading.references))
+        _marker_headers(msg, intended, job)
+        _body(msg, intended, job, attachments)
+        for part in msg.iter_parts():
+            _drop_inner_mime_version(part)
+        mime = msg.as_bytes()
+    except (ValueError, MessageError) as exc:  # the email package's header defects included
+        raise UnsafeHeaders(f"the message cannot be written: {exc}") from None
+    problem = mime_problem(mime, intended)
+    if problem is not None:
+        raise UnsafeHeaders(problem)
+    return BuiltMessage(mime, message_id, subject, recipients)
+
+
+def _put(msg: EmailMessage, intended: Intended, name: str, value: Any) -> None:
+    """Set a header and note what it must read back as."""
+    msg[name] = value
+    if isinstance(value, list):
+        value = [(a.display_name, a.addr_spec) for a in value]
+    intended.headers.append((name.lower(), value))
 
 
 def _mime_address(address: str, name: str = "") -> MimeAddress:
@@ -137,11 +165,12 @@ def _mime_address(address: str, name: str = "") -> MimeAddress:
 
 def _address_headers(
     msg: EmailMessage,
+    intended: Intended,
     decision: SendDecision,
     recipients: Recipients,
     reply_to: Sequence[Address],
 ) -> None:
-    msg["From"] = _mime_address(decision.from_address, decision.from_name)
+    _put(msg, intended, "From", [_mime_address(decision.from_address, decision.from_name)])
     for header, group in (
         ("To", recipients.to),
         ("Cc", recipients.cc),
@@ -149,24 +178,29 @@ def _address_headers(
         ("Reply-To", tuple(reply_to)),
     ):
         if group:
-            msg[header] = [_mime_address(a.address, a.name) for a in group]
+            _put(msg, intended, header, [_mime_address(a.address, a.name) for a in group])
 
 
-def _marker_headers(msg: EmailMessage, job: OutboundEmail) -> None:
+def _marker_headers(msg: EmailMessage, intended: Intended, job: OutboundEmail) -> None:
     """Loop and tracking markers, then the job's own X- headers (which never override)."""
     if job.auto_submitted != "no":
-        msg["Auto-Submitted"] = job.auto_submitted
+        _put(msg, intended, "Auto-Submitted", job.auto_submitted)
         # Keeps Exchange's out-of-office and other automatic answers from replying to it.
-        msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Mailpipe-Job-Id"] = job.job_id
+        _put(msg, intended, "X-Auto-Response-Suppress", "All")
+    _put(msg, intended, "X-Mailpipe-Job-Id", job.job_id)
     if job.record_id is not None:
-        msg["X-Mailpipe-Record-Id"] = str(job.record_id)
+        _put(msg, intended, "X-Mailpipe-Record-Id", str(job.record_id))
     for name, value in job.headers.items():
         if msg[name] is None:
-            msg[name] = value
+            _put(msg, intended, name, value)
 
 
-def _body(msg: EmailMessage, job: OutboundEmail, attachments: Sequence[AttachmentBytes]) -> None:
+def _body(
+    msg: EmailMessage,
+    intended: Intended,
+    job: OutboundEmail,
+    attachments: Sequence[AttachmentBytes],
+) -> None:
     if job.text is not None:
         msg.set_content(job.text)
         if job.html is not None:
@@ -175,6 +209,7 @@ def _body(msg: EmailMessage, job: OutboundEmail, attachments: Sequence[Attachmen
         msg.set_content(job.html or "", subtype="html")
     html_part = _html_part(msg) if job.html is not None else None
     for att in attachments:
+        intended.filenames.append(att.name)
         maintype, subtype = _content_type(att.content_type)
         if html_part is not None and att.is_inline and att.content_id:
             html_part.add_related(
@@ -210,3 +245,30 @@ def _content_type(value: str) -> tuple[str, str]:
     if not found or found.group(1) in ("multipart", "message"):
         return "application", "octet-stream"
     return found.group(1), found.group(2)
+
+
+def header_rejection(
+    job: OutboundEmail, decision: SendDecision, *, message_id_domain: str, record_token: str | None
+) -> Rejection | None:
+    """``header_not_writable`` when the job's headers cannot be written to read back as given
+    (a trial build without attachment bytes), so that the job is answered ``rejected`` at once."""
+    trial = [
+        AttachmentBytes(a.name, b"", a.content_type, a.is_inline, a.content_id)
+        for a in job.attachments
+    ]
+    try:
+        build_mime(
+            job,
+            decision,
+            message_id_domain=message_id_domain,
+            attachments=trial,
+            thread=None,
+            record_token=record_token,
+        )
+    except UnsafeHeaders as exc:
+        return Rejection(
+            UNSAFE_HEADERS_CODE,
+            f"{exc.message}: send header text as plain text (no =?…?= encoded words), and keep "
+            "display names and file names short enough to fold",
+        )
+    return None
