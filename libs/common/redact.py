@@ -11,17 +11,57 @@ _URL_CREDENTIALS = re.compile(
     r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^\s/]*@(?=[^\s@/]*(?:[/\s?#]|$))",
     re.I,
 )
-# ?password=… and friends in query strings (libpq, some AMQP clients).
+# ?password=… and friends in query strings and fragments (libpq, some AMQP clients, OAuth
+# redirects with ?code= or #access_token=, signed URLs with ?sig= or X-Amz-Signature=).
 _QUERY_SECRET = re.compile(
-    r"(?P<key>[?&](?:password|passwd|pwd|secret|token|sslpassword|access_token)=)[^&\s#]*", re.I
+    r"(?P<key>[?&#;](?:password|passwd|pwd|secret|client_secret|sslpassword|token|access_token|"
+    r"refresh_token|id_token|code|sig|signature|x-amz-signature|x-amz-credential|"
+    r"x-amz-security-token|api_key|apikey|key)=)[^&\s#;\"'<>]*",
+    re.I,
 )
+# Credentials written into text: "Authorization: Bearer abc", "Bearer abc", "Cookie: a=b".
+_HEADER_SECRET = re.compile(
+    r"(?P<key>\b(?:authorization|proxy-authorization|x-api-key|api-key)\s*[:=]\s*)"
+    r"[^\r\n,;\"']+|(?P<jar>\b(?:set-)?cookie\s*[:=]\s*)[^\r\n\"']+",
+    re.I,
+)
+_BEARER = re.compile(r"(?P<key>\bbearer\s+)[^\s,;\"']+", re.I)
+
+#: Names of fields whose values are secrets, as :func:`secret_key` compares them (lower case,
+#: without "-", "_", "." or spaces). Contained anywhere in the name:
+_SECRET_NAME_PARTS = (
+    "authorization",
+    "apikey",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "passphrase",
+    "credential",
+    "cookie",
+    "signature",
+    "privatekey",
+    "accesskey",
+    "sessionid",
+)
+#: ... or the whole name (short words that are parts of harmless names: "design", "barcode").
+_SECRET_NAMES = frozenset({"sig", "code", "pwd", "pass", "auth", "key", "bearer", "otp", "pin"})
 
 
 def redact_url(text: str) -> str:
     """``amqp://guest:secret@host`` → ``amqp://guest:***@host``, wherever URLs occur in ``text``
     (query-string passwords included)."""
     text = _URL_CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
-    return _QUERY_SECRET.sub(r"\g<key>***", text)
+    text = _QUERY_SECRET.sub(r"\g<key>***", text)
+    text = _HEADER_SECRET.sub(lambda m: (m.group("key") or m.group("jar")) + "***", text)
+    return _BEARER.sub(r"\g<key>***", text)
+
+
+def secret_key(name: object) -> bool:
+    """Whether a field or header called ``name`` holds a secret: ``X-Api-Key``, ``api_key``,
+    ``Authorization``, ``client_secret``, ``sig`` … (case, ``-``, ``_`` and ``.`` ignored)."""
+    folded = re.sub(r"[-_.\s]", "", str(name).lower())
+    return folded in _SECRET_NAMES or any(part in folded for part in _SECRET_NAME_PARTS)
 
 
 def redact_value(value: Any) -> Any:

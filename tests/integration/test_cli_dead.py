@@ -58,13 +58,15 @@ def _park_one(broker: Broker) -> str:
     return message_id
 
 
-def _put_foreign_job(broker: Broker) -> None:
+def _put_foreign_job(
+    broker: Broker, body: dict[str, Any] | None = None, headers: dict[str, Any] | None = None
+) -> None:
     """A job another system published, parked with a hostile subject and a secret field."""
     conn = broker.connection()
     try:
         conn.connect()
         conn.Producer(auto_declare=False).publish(
-            json.dumps(OUTBOUND).encode(),
+            json.dumps({**OUTBOUND, **(body or {})}).encode(),
             exchange="",
             routing_key=broker.names.sender.dead,
             content_type="application/json",
@@ -74,6 +76,7 @@ def _put_foreign_job(broker: Broker) -> None:
             headers={
                 "x-mailpipe-reason": "contract_violation",
                 "x-mailpipe-error": "fetch amqp://admin:s3cret@rabbit:5672/ failed",
+                **(headers or {}),
             },
             delivery_mode=2,
         )
@@ -126,6 +129,32 @@ def test_show_prints_headers_and_body_without_secrets(env: Broker) -> None:
     assert shown["body"]["password"] == "***"
     assert "hunter2" not in result.stdout and "s3cret" not in result.stdout
     assert shown["headers"]["x-mailpipe-reason"] == "contract_violation"
+
+
+def test_show_hides_secret_headers_and_fields_and_escapes_bidi(env: Broker) -> None:
+    body = {
+        "X-Api-Key": "k-hunter2pw",
+        "subject": "invoice\u202egpj.exe",
+        "link": "https://h/b?sig=s-hunter2pw&code=c-hunter2pw&access_token=a-hunter2pw",
+    }
+    _put_foreign_job(env, body, {"Authorization": "Bearer hunter2pw", "x-\u2066": "\u200e"})
+    result = run("show", "foreign-job-0001")
+    assert result.exit_code == 0, result.output
+    assert "hunter2pw" not in result.stdout
+    for raw in ("\u202e", "\u2066", "\u200e", "\u2028", "\x1b"):
+        assert raw not in result.stdout
+    shown = json.loads(result.stdout)
+    assert shown["headers"]["Authorization"] == "***" and shown["body"]["X-Api-Key"] == "***"
+    assert shown["body"]["subject"] == "invoice\\u202egpj.exe"
+    assert shown["headers"]["x-\\u2066"] == "\\u200e"
+
+
+def test_retry_of_an_id_that_is_gone_says_so(env: Broker) -> None:
+    _park_one(env)
+    result = run("retry", "mid-0")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "'mid-0' is not in any dead-letter queue (any more)" in result.stderr
 
 
 def test_show_of_an_unknown_id_is_one_line_exit_1(env: Broker) -> None:

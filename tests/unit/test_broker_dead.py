@@ -134,3 +134,70 @@ def test_one_line_never_lets_a_control_or_line_break_through(text: str, limit: i
 
 def test_one_line_shows_what_it_escaped() -> None:
     assert one_line("a\x1b[31mb\nc\u2028d\x0b", 100) == "a\\x1b[31mb\\x0ac\\u2028d\\x0b"
+
+
+SECRET_NAMES = ["Authorization", "X-Api-Key", "api_key", "apiKey", "client_secret", "token"]
+SECRET_NAMES += ["access-token", "PASSWORD", "passwd", "Cookie", "signature", "sig", "code"]
+SECRET_NAMES += ["x-ms-Signature", "refresh_token", "Proxy-Authorization", "secret"]
+
+
+def _shown(body: object, headers: dict[str, object]) -> tuple[dict[str, object], str]:
+    raw = json.dumps(body).encode() if not isinstance(body, bytes) else body
+    shown = details(describe(DEAD, WORK, raw, headers, PROPS))
+    return shown, json.dumps(shown, ensure_ascii=False)
+
+
+def test_show_hides_secret_headers_keys_and_url_query_values() -> None:
+    body = {
+        **JOB,
+        "X-Api-Key": "key-hunter2pw",
+        "nested": [{"Client-Secret": "cs-hunter2pw"}],
+        "links": "https://h/a?sv=1&sig=sig-hunter2pw&x=1 https://h/cb?code=code-hunter2pw",
+        "more": "https://h/t?token=tok-hunter2pw&access_token=at-hunter2pw",
+        "note": "sent with Authorization: Bearer bearer-hunter2pw",
+    }
+    headers = {"Authorization": "Bearer hdr-hunter2pw", "x-api-key": "xk-hunter2pw"}
+    shown, text = _shown(body, headers)
+    assert "hunter2pw" not in text
+    assert shown["headers"]["Authorization"] == "***"  # type: ignore[index]
+    assert shown["body"]["X-Api-Key"] == "***"  # type: ignore[index]
+    assert "sv=1" in shown["body"]["links"] and "&x=1" in shown["body"]["links"]  # type: ignore[index]
+    assert shown["body"]["job_id"] == "j-1"  # type: ignore[index]
+
+
+def test_show_escapes_bidi_and_format_characters_like_list() -> None:
+    body = {**JOB, "subject": "invoice\u202egpj.exe", "x\u2066key": "a\u200fb\u061cc\x85d"}
+    shown, text = _shown(body, {"x-\u202eh": "v\u2028w"})
+    assert shown["body"]["subject"] == "invoice\\u202egpj.exe"  # type: ignore[index]
+    assert "x\\u2066key" in shown["body"]  # type: ignore[operator]
+    assert shown["headers"]["x-\\u202eh"] == "v\\u2028w"  # type: ignore[index]
+    assert not any(unicodedata.category(c) in UNSAFE for c in text)
+    raw_text, _ = _shown("not json \x1b[2J\u202e".encode(), {})
+    assert raw_text["body"] == "not json \\x1b[2J\\u202e"
+
+
+_SECRET_VALUE = st.text(st.characters(categories=("L", "N")), min_size=4, max_size=12).map(
+    lambda s: f"zq{s}Q9"
+)
+_NAME = st.sampled_from(SECRET_NAMES).flatmap(
+    lambda n: st.sampled_from([n, n.lower(), n.upper(), n.replace("-", "_"), n.replace("_", "-")])
+)
+
+
+@given(
+    st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=5),
+    st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=5),
+    _NAME,
+    _NAME,
+    _SECRET_VALUE,
+)
+def test_nothing_show_prints_is_a_control_or_a_secret(
+    body: dict[str, str], headers: dict[str, str], body_key: str, header: str, secret: str
+) -> None:
+    body = {**body, body_key: secret}
+    headers = {**headers, header: f"Bearer {secret}"}
+    _, text = _shown(body, headers)
+    assert not any(unicodedata.category(c) in UNSAFE for c in text)
+    assert secret not in text
+    listed = json.dumps(summary(describe(DEAD, WORK, json.dumps(body).encode(), headers, PROPS)))
+    assert secret not in listed

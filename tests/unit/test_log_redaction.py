@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from libs.common.logging import configure_logging
-from libs.common.redact import redact_url, redact_value
+from libs.common.redact import redact_url, redact_value, secret_key
 
 URL = "amqp://guest:hunter2@127.0.0.1:5672//"
 
@@ -64,6 +64,15 @@ def test_tracebacks_nested_values_and_exceptions_are_redacted(
             "amqp://a:b@h// then postgresql://p:q@db/x",
             "amqp://a:***@h// then postgresql://p:***@db/x",
         ),
+        ("https://b/x?sv=1&sig=abc%2F&se=2", "https://b/x?sv=1&sig=***&se=2"),
+        ("https://app/cb?code=0.AXo&state=s", "https://app/cb?code=***&state=s"),
+        ("https://app/cb#access_token=eyJ&x=1", "https://app/cb#access_token=***&x=1"),
+        ("https://h/a?TOKEN=t1&X-Amz-Signature=s1", "https://h/a?TOKEN=***&X-Amz-Signature=***"),
+        ("Authorization: Bearer hunter2pw", "Authorization: ***"),
+        ("graph said 401 to bearer hunter2pw.", "graph said 401 to bearer ***"),
+        ("X-Api-Key=k1, then", "X-Api-Key=***, then"),
+        ("Cookie: a=1; b=2", "Cookie: ***"),
+        ("error code=graph_throttled", "error code=graph_throttled"),
     ],
 )
 def test_redact_url_cases(text: str, safe: str) -> None:
@@ -81,3 +90,15 @@ def test_database_urls_hide_query_passwords_too() -> None:
 
     shown = safe_url("postgresql+psycopg://u:pw1@h/db?password=hunter2&sslmode=require")
     assert "pw1" not in shown and "hunter2" not in shown and "sslmode=require" in shown
+
+
+@pytest.mark.parametrize(
+    "name", ["X-Api-Key", "api_key", "Authorization", "client_secret", "sig", "Set-Cookie"]
+)
+def test_secret_names_are_known_whatever_their_spelling(name: str) -> None:
+    assert secret_key(name) and secret_key(name.upper()) and secret_key(name.replace("-", "_"))
+
+
+@pytest.mark.parametrize("name", ["subject", "job_id", "design", "error_code", "reason"])
+def test_ordinary_names_are_not_secret(name: str) -> None:
+    assert not secret_key(name)

@@ -181,17 +181,28 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def one_line(text: str, limit: int) -> str:
-    """``text`` safe for one terminal line: line breaks, escapes and other control or format
-    characters are shown as ``\\x1b``, ``\\u2028`` …, never obeyed (a subject is the sender's)."""
+#: Unicode categories a terminal may obey rather than show: controls (escape sequences, line
+#: breaks), format characters (bidi overrides and isolates, zero-width ones), line and
+#: paragraph separators, surrogates, private use, unassigned.
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def escape(text: str) -> str:
+    """``text`` with every character a terminal could obey shown as ``\\x1b``, ``\\u202e`` …"""
     out = []
     for char in text:
-        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+        if unicodedata.category(char) in UNSAFE_CATEGORIES:
             code = ord(char)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:
             out.append(char)
-    return policy.truncate("".join(out), limit)
+    return "".join(out)
+
+
+def one_line(text: str, limit: int) -> str:
+    """``text`` safe for one terminal line: line breaks, escapes and other control or format
+    characters are shown as ``\\x1b``, ``\\u2028`` …, never obeyed (a subject is the sender's)."""
+    return policy.truncate(escape(text), limit)
 
 
 def matches(letter: DeadLetter, wanted: str) -> bool:

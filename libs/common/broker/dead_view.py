@@ -8,17 +8,21 @@ from datetime import datetime
 from typing import Any
 
 from libs.common.broker import policy
-from libs.common.broker.dead import DeadLetter, json_object
-from libs.common.redact import redact_value
+from libs.common.broker.dead import DeadLetter, escape, json_object
+from libs.common.redact import redact_value, secret_key
 
-#: Body keys whose values are never shown (no contract has them; a foreign publisher might).
-_SECRET_KEYS = ("password", "secret", "token", "authorization", "credential", "api_key")
 #: Inline attachments are big; nobody reads them in a terminal.
 MAX_SHOWN_CHARS = 2000
+HIDDEN = "***"
 
 
 def summary(letter: DeadLetter) -> dict[str, Any]:
-    """What ``mailpipe dead list --json`` prints for a letter."""
+    """What ``mailpipe dead list --json`` prints for a letter (terminal-safe, see _plain)."""
+    shown: dict[str, Any] = _plain(_summary(letter))
+    return shown
+
+
+def _summary(letter: DeadLetter) -> dict[str, Any]:
     return {
         "id": letter.key,
         "queue": letter.dead_queue,
@@ -29,7 +33,7 @@ def summary(letter: DeadLetter) -> dict[str, Any]:
         "reason": letter.reason,
         "error": letter.error,
         "hint": letter.hint,
-        "dead_at": letter.dead_at.isoformat() if letter.dead_at else None,
+        "dead_at": letter.dead_at,
         "attempts": letter.attempts,
         "retries": letter.retries,
         "replays": letter.replays,
@@ -39,47 +43,46 @@ def summary(letter: DeadLetter) -> dict[str, Any]:
 
 def details(letter: DeadLetter) -> dict[str, Any]:
     """What ``mailpipe dead show`` prints: the summary, every header, the body; credentials
-    and secret-looking fields hidden, long values cut."""
+    and the values of secret-named fields and headers hidden, long values cut."""
     parsed: Any = json_object(letter.body)
-    if parsed is None:
-        body: Any = letter.body.decode("utf-8", errors="replace")
-    else:
-        body = _hide_secrets(parsed)
-    return {
-        **summary(letter),
-        "properties": _plain(letter.properties),
-        # The dead queue's own delivery count only says how often it was listed.
-        "headers": _plain(
-            {k: v for k, v in letter.headers.items() if k != policy.HEADER_DELIVERY_COUNT}
-        ),
-        "body": _plain(body),
-    }
-
-
-def _hide_secrets(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: "***" if any(s in str(k).lower() for s in _SECRET_KEYS) else _hide_secrets(v)
-            for k, v in value.items()
+    body: Any = letter.body if parsed is None else parsed
+    shown: dict[str, Any] = _plain(
+        {
+            **_summary(letter),
+            "properties": letter.properties,
+            # The dead queue's own delivery count only says how often it was listed.
+            "headers": {
+                k: v for k, v in letter.headers.items() if k != policy.HEADER_DELIVERY_COUNT
+            },
+            "body": body,
         }
-    if isinstance(value, list):
-        return [_hide_secrets(v) for v in value]
-    return value
+    )
+    return shown
 
 
 def _plain(value: Any) -> Any:
-    """JSON-ready, credentials redacted, long strings cut (inline attachments are big)."""
+    """JSON-ready and safe to print: the values of secret-named keys (``X-Api-Key``,
+    ``Authorization`` …) hidden at any depth, credentials in text redacted, every control,
+    line-break and bidi character escaped (keys too: a header name is the publisher's), long
+    strings cut (inline attachments are big)."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+        return {
+            _text(k): HIDDEN if secret_key(k) and v not in (None, "") else _plain(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set):
         return [_plain(v) for v in value]
-    if isinstance(value, str):
-        shown = redact_value(value)
-        if len(shown) > MAX_SHOWN_CHARS:
-            return shown[:MAX_SHOWN_CHARS] + f"… ({len(shown)} characters)"
-        return shown
-    return redact_value(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    shown = escape(str(redact_value(str(value))))
+    if len(shown) > MAX_SHOWN_CHARS:
+        return shown[:MAX_SHOWN_CHARS] + f"… ({len(shown)} characters)"
+    return shown
