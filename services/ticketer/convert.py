@@ -161,9 +161,14 @@ def record_event(
     )
 
 
-def ack_job_id(mailbox: str, record_id: int) -> str:
-    """Deterministic, so a redelivered email asks for the same acknowledgement again."""
-    return f"ack:{mailbox.lower()}:{record_id}"
+def ack_job_id(mailbox: str, record_id: int, graph_id: str) -> str:
+    """Deterministic per email, so a redelivered email asks for the same acknowledgement
+    again; unguessable, so nobody can take the id first with a job of their own (which the
+    sender would log and answer the real acknowledgement with). The digest is of the email's
+    Graph id, which nobody outside the mailbox sees (docs/ticketer.md, "Auto-acknowledgement").
+    """
+    digest = hashlib.sha256(f"{mailbox.lower()}\n{graph_id}".encode()).hexdigest()[:32]
+    return f"ack:{mailbox.lower()}:{record_id}:{digest}"
 
 
 def ack_recipient(email: InboundEmail) -> Address | None:
@@ -194,7 +199,7 @@ def ack_job(email: InboundEmail, record_id: int, token_format: str, now: datetim
         "This is an automatic reply."
     )
     return OutboundEmail(
-        job_id=ack_job_id(email.mailbox, record_id),
+        job_id=ack_job_id(email.mailbox, record_id, email.graph_id),
         mailbox=email.mailbox,
         to=(recipient,),
         subject=subject[:MAX_SUBJECT_CHARS],

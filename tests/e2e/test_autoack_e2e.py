@@ -17,6 +17,7 @@ from kombu import Exchange, Queue
 from libs.common.contracts import OutboundEmail
 from libs.common.msgid import is_our_message_id
 from libs.common.record_token import find_record_token, record_token
+from services.ticketer.convert import ack_job_id
 from tests.broker_helpers import drain
 from tests.e2e.corpus import Corpus
 from tests.e2e.harness import Stack, pipeline
@@ -86,7 +87,9 @@ def test_acknowledgement_reaches_the_requester_and_the_answer_threads_back(
         # Exchange (and the simulator) strip Auto-Submitted from submitted MIME: the job asked
         # for it, and our Message-ID domain and X-Mailpipe headers mark the mail as ours.
         [job] = jobs
-        assert (job.job_id, job.auto_submitted) == (f"ack:{SUPPORT}:{record.id}", "auto-replied")
+        [graph_id] = [m["graph_id"] for m in stack.rows("record_messages") if m["graph_id"]]
+        ack_id = ack_job_id(SUPPORT, record.id, graph_id)
+        assert (job.job_id, job.auto_submitted) == (ack_id, "auto-replied")
         mime = message_from_bytes(base64.b64decode(sent["mime_base64"]), policy=policy.default)
         assert mime["X-Mailpipe-Job-Id"] == job.job_id
         text = mime.get_body(("plain",))

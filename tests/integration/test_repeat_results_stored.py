@@ -13,6 +13,7 @@ import pytest
 from libs.common.contracts import OutboundResult
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.sender.config import SenderSettings
+from services.sender.domain.policy import SendRejected
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import SenderPorts, SendHandler
 from services.sender.joblog import JobLog
@@ -26,7 +27,7 @@ SUPPORT, HELP2 = "support@contoso.com", "help2@contoso.com"
 
 def _box(address: str) -> MailboxConfig:
     data = {"address": address, "tenant_id": "t", "client_id": "c", "client_secret": "s"}
-    return MailboxConfig.model_validate(data)
+    return MailboxConfig.model_validate(data | {"auto_acknowledge": True})
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Pair:
     ticketer: Ticketer
     store: RecordStore
     results: list[OutboundResult]
+    outbox: FakeOutbox
 
 
 @pytest.fixture
@@ -56,9 +58,10 @@ def pair(database_url: str) -> Iterator[Pair]:
         limiter=SendRateLimiter(limit=100, clock=clock),
         sleep=clock.sleep,
     )
-    ticketer = Ticketer(store, FakeBlobs(), FakeOutbox(), config, clock=lambda: NOW)
+    outbox = FakeOutbox()
+    ticketer = Ticketer(store, FakeBlobs(), outbox, config, clock=lambda: NOW)
     try:
-        yield Pair(SendHandler(ports), ticketer, store, results)
+        yield Pair(SendHandler(ports), ticketer, store, results, outbox)
     finally:
         joblog.close()
         store.close()
@@ -101,3 +104,22 @@ def test_the_store_reads_what_the_job_log_says_was_sent(pair: Pair, database_url
     assert logged is not None
     assert (logged.mailbox, logged.record_id) == (SUPPORT, mine)
     assert logged.internet_message_id == pair.results[0].internet_message_id
+
+
+def test_a_job_that_takes_an_ack_id_first_does_not_block_the_acknowledgement(
+    pair: Pair,
+) -> None:
+    # Published before record 1 exists, under the id an acknowledgement once had: rejected.
+    guessed = job(f"ack:{SUPPORT}:1", from_address="ceo@contoso.com")
+    with pytest.raises(SendRejected):
+        pair.sender(guessed, DELIVERY)
+    record_id = _record(pair, 1, SUPPORT)
+    [ack] = pair.outbox.jobs
+    assert ack.record_id == record_id and ack.job_id != guessed.job_id
+    pair.sender(ack, DELIVERY)
+    rejected, sent = pair.results
+    assert (rejected.status, sent.status, sent.job_id) == ("rejected", "sent", ack.job_id)
+    pair.ticketer.handle_result(sent)
+    assert [m.internet_message_id for m in _outbound(pair, record_id)] == [sent.internet_message_id]
+    assert pair.store.outbox_job(ack.job_id) is not None
+    assert pair.store.pending_jobs() == 0, "the acknowledgement is confirmed by its own result"

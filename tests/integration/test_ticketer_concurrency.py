@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from libs.common.contracts import MailHeaders
+from services.ticketer.convert import ack_job_id
 from tests.integration.test_ticketer_rig import mail, make_rig
 
 __all__ = ["make_rig"]  # the fixture, imported for pytest
@@ -48,4 +49,8 @@ def test_three_ticketers_make_no_duplicate_records(make_rig: Any) -> None:
         assert (created, appended) == ("created", "appended")
         assert reply_record == record_id and record_id in by_record
     jobs = rig.jobs()
-    assert {j.job_id for j in jobs} == {f"ack:support@contoso.com:{r}" for r in by_record}
+    # Each acknowledgement's id names its record and (by digest) the email that made it.
+    graph_ids = {next(iter(outcomes[f"AAMk-{n}="]))[1]: f"AAMk-{n}=" for n in range(THREADS)}
+    assert {j.job_id for j in jobs} == {
+        ack_job_id("support@contoso.com", r, graph_ids[r]) for r in by_record
+    }

@@ -38,6 +38,7 @@ from libs.common.settings import MailpipeConfig
 from libs.graphsim.testing import SimHandle
 from services.sender.joblog import JobLog
 from services.ticketer.app import build_ticketer, consumer_loops, lookup_pool
+from services.ticketer.convert import ack_job_id
 from services.ticketer.store import RecordStore
 from tests.broker_helpers import drain, names_for, wait_until
 
@@ -259,7 +260,8 @@ def test_new_request_makes_record_processed_event_and_ack(make_rig: Any) -> None
     assert (event.event, event.change, event.record_id) == ("created", "new_request", record_id)
     assert wait_until(lambda: len(rig.jobs()) == 1)
     [job] = rig.jobs()
-    assert job.job_id == f"ack:{BOX}:{record_id}"
+    assert job.job_id == ack_job_id(BOX, record_id, email.graph_id)
+    assert job.job_id.startswith(f"ack:{BOX}:{record_id}:")
     assert job.record_id == record_id and job.auto_submitted == "auto-replied"
     assert [a.address for a in job.to] == ["user1@customer.example"]  # From, never Reply-To
     assert job.in_reply_to == email.internet_message_id

@@ -40,7 +40,17 @@ def test_ack_job_subject_is_bounded_and_goes_to_from_never_reply_to() -> None:
     job = convert.ack_job(long, 7, "[#{id}]", NOW)
     assert len(job.subject) == MAX_SUBJECT_CHARS and job.subject.startswith("Re: ")
     assert [a.address for a in job.to] == ["ann@customer.example"]
-    assert job.job_id == f"ack:{BOX}:7"
+    assert job.job_id == convert.ack_job_id(BOX, 7, "g1")
+
+
+def test_ack_job_ids_are_per_email_and_cannot_be_guessed_from_mailbox_and_record() -> None:
+    # The same email (a redelivery) asks for the same job; without its Graph id, which only
+    # the mailbox knows, nobody can name the id first.
+    first = convert.ack_job_id("Support@Contoso.com", 7, "AAMkAD-1")
+    assert first == convert.ack_job_id("support@contoso.com", 7, "AAMkAD-1")
+    assert first != convert.ack_job_id("support@contoso.com", 7, "AAMkAD-2")
+    assert first.startswith("ack:support@contoso.com:7:") and len(first.rsplit(":", 1)[1]) == 32
+    assert first != "ack:support@contoso.com:7"
 
 
 def test_ack_recipient_is_the_from_address_only() -> None:

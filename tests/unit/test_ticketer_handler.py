@@ -32,6 +32,7 @@ from libs.common.contracts import (
 from libs.common.errors import BrokerError, ContractError
 from libs.common.msgid import make_message_id
 from libs.common.settings import MailboxConfig, MailpipeConfig
+from services.ticketer import convert
 from services.ticketer.domain.sentcheck import LoggedFacts
 from services.ticketer.handler import BadMimeError, Ticketer
 from services.ticketer.metrics import TicketerMetrics
@@ -383,7 +384,7 @@ def test_auto_acknowledgement_fields() -> None:
     )
     rig.ticketer.handle(email)
     [job] = rig.outbox.jobs
-    assert job.job_id == f"ack:{BOX}:1"
+    assert job.job_id == convert.ack_job_id(BOX, 1, email.graph_id)
     assert job.record_id == 1
     assert job.auto_submitted == "auto-replied"
     assert [a.address for a in job.to] == ["user1@customer.example"]  # From, never Reply-To
