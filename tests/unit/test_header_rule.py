@@ -215,3 +215,285 @@ def test_the_sender_builds_any_job_the_rules_let_through(
     assert " ".join(str(parsed["Subject"]).split()) == " ".join(built.subject.split())
     (part,) = [p for p in parsed.walk() if p.get_filename() is not None]
     assert " ".join(str(part.get_filename()).split()) == " ".join(filename.split())
+
+
+# --- RFC 2047 encoded words: the email package decodes them, CR/LF included -----------------
+
+from email._header_value_parser import get_unstructured  # noqa: E402
+from email.header import decode_header  # noqa: E402
+
+from libs.common.contracts._base import (  # noqa: E402
+    ADDRESS_PATTERN,
+    SEND_HEADER_VALUE_PATTERN,
+    check_address,
+    check_send_header_value,
+)
+
+#: Encoded words of every shape the email package decodes (and some it does not).
+ENCODED_WORDS = [
+    "=?utf-8?q?hello=0D=0ABcc:_attacker=40evil.example?=",
+    "=?UTF-8?Q?a=0D=0AFrom:_ceo=40contoso.com?=",
+    "=?utf-8?b?YQ0KQmNjOiB4QGV2aWwuZXhhbXBsZQ==?=",
+    "=?utf-8*en?q?a=0D=0A=0D=0Abody?=",
+    "=?iso-8859-1?Q?caf=E9?=",
+    "=??q?x?=",
+    "=?utf-8?q?a b?=",
+    "word=?utf-8?q?x?=word",
+]
+
+_word = st.builds(
+    lambda cs, enc, text: f"=?{cs}?{enc}?{text}?=",
+    st.sampled_from(["utf-8", "UTF-8", "us-ascii", "utf-8*en", "", "x"]),
+    st.sampled_from("qQbB"),
+    st.sampled_from(["", "a", "=0D=0ABcc:_x=40evil.example", "YQ0KQg==", "a_b", "=3D=3F"]),
+)
+#: Text with encoded words (and their near misses) among ordinary characters.
+_ew_text = st.lists(
+    _word | st.sampled_from(["=?", "?=", "?q?", "=", "?", " ", "a", "é", "=3D", "\r\n"]),
+    max_size=12,
+).map("".join)
+
+
+def _send_passes(value: str) -> bool:
+    try:
+        check_send_header_value(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _decodes_something(value: str) -> bool:
+    """Whether either of the email package's decoders finds an encoded word in ``value``."""
+    parsed = get_unstructured(value)
+    if any(getattr(t, "token_type", "") == "encoded-word" for t in parsed):
+        return True
+    return str(parsed) != value or any(charset is not None for _, charset in decode_header(value))
+
+
+@pytest.mark.parametrize("word", ENCODED_WORDS)
+def test_an_encoded_word_is_refused_in_what_a_job_writes(word: str) -> None:
+    with pytest.raises(ValueError, match="encoded word"):
+        check_send_header_value(f"Subject text {word}")
+    assert not re.fullmatch(SEND_HEADER_VALUE_PATTERN, f"Subject text {word}")
+    # Received text keeps the character rule only: real mail carries such words.
+    assert check_header_value(word.replace("\r\n", "")) == word.replace("\r\n", "")
+
+
+@pytest.mark.parametrize("value", ["is 1+1=? yes", "a ?= b =? c", "x=?y", "=?", "?q?", "a=3Db"])
+def test_text_that_merely_looks_like_an_encoded_word_passes(value: str) -> None:
+    assert check_send_header_value(value) == value
+    assert re.fullmatch(SEND_HEADER_VALUE_PATTERN, value)
+
+
+@pytest.mark.parametrize(
+    "address", ["=?utf-8?q?a=0D=0ABcc=3A_x=40evil.example?=@example.org", "=?x?b?YQ==?=@a.org"]
+)
+def test_an_address_holding_an_encoded_word_is_refused(address: str) -> None:
+    with pytest.raises(ValueError, match="encoded word"):
+        check_address(address)
+    assert not re.fullmatch(ADDRESS_PATTERN, address)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ew_text | _text)
+def test_the_published_send_pattern_is_the_rule_and_nothing_passing_decodes(value: str) -> None:
+    assert bool(re.fullmatch(SEND_HEADER_VALUE_PATTERN, value)) == _send_passes(value)
+    if _send_passes(value):
+        assert not _decodes_something(value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ew_text | _text)
+def test_the_cleaner_leaves_nothing_to_decode_at_any_depth(value: str) -> None:
+    cleaned = clean_header_value(value)
+    assert _send_passes(cleaned)
+    assert not _decodes_something(cleaned)
+    assert clean_header_value(cleaned) == cleaned
+    if _send_passes(value):
+        assert cleaned == value
+
+
+def test_a_doubly_encoded_subject_is_cleaned_to_nothing_decodable() -> None:
+    # What Graph hands over after decoding one level of a customer's doubly-encoded subject.
+    once = "=?utf-8?q?printer=0D=0ABcc:_victim=40evil.example?="
+    cleaned = clean_header_value(once)
+    assert not _decodes_something(cleaned) and _send_passes(cleaned)
+    assert "printer" in cleaned
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "subject",
+        "from_name",
+        "job_id",
+        "headers",
+        "to_name",
+        "to_address",
+        "attachment_name",
+        "attachment_content_type",
+        "attachment_content_id",
+    ],
+)
+def test_the_job_contract_refuses_an_encoded_word_in_every_header_field(field: str) -> None:
+    job: dict[str, object] = {
+        "job_id": "j-1",
+        "mailbox": "support@contoso.com",
+        "to": [{"address": "c@example.com"}],
+        "subject": "hello",
+        "text": "body",
+    }
+    bad = "=?utf-8?q?a=0D=0ABcc:_x=40evil.example?="
+    attachment = {"name": "a.txt", "content_base64": "aGk="}
+    if field == "headers":
+        job["headers"] = {"X-Ref": bad}
+    elif field == "to_name":
+        job["to"] = [{"address": "c@example.com", "name": bad}]
+    elif field == "to_address":
+        job["to"] = [{"address": f"{bad}@example.org"}]
+    elif field.startswith("attachment_"):
+        job["attachments"] = [{**attachment, field.removeprefix("attachment_"): bad}]
+    else:
+        job[field] = bad
+    with pytest.raises(ValidationError, match="encoded word"):
+        OutboundEmail.model_validate(job)
+
+
+_long_word = st.integers(min_value=900, max_value=998).map(lambda n: "N" * n)
+_any_value = _ew_text | _text | _long_word
+
+
+def _job_or_none(data: dict[str, object]) -> OutboundEmail | None:
+    try:
+        return OutboundEmail.model_validate(data)
+    except ValidationError:
+        return None
+
+
+@settings(max_examples=250, deadline=None)
+@given(subject=_any_value, name=_any_value, value=_any_value, filename=_any_value)
+def test_whatever_passes_the_contract_builds_exactly_its_headers_or_is_refused(
+    subject: str, name: str, value: str, filename: str
+) -> None:
+    """Raw values (encoded words, encoded CR/LF, long unbreakable names): a job the contract
+    lets through is built with exactly the headers it asked for, each reading back as given,
+    no line over 998 octets -- or refused with UnsafeHeaders, never anything else."""
+    from services.sender.domain.attachments import AttachmentBytes
+    from services.sender.domain.mime import UnsafeHeaders, build_mime
+    from services.sender.domain.policy import SendDecision
+
+    job = _job_or_none(
+        {
+            "job_id": "j-1",
+            "mailbox": "support@contoso.com",
+            "from_name": name,
+            "to": [{"address": "c@example.com", "name": name}],
+            "subject": subject,
+            "text": "body",
+            "headers": {"X-Ref": value},
+            "attachments": [{"name": filename or "f", "content_base64": "aGk="}],
+        }
+    )
+    if job is None:
+        return
+    decision = SendDecision("support@contoso.com", "support@contoso.com", name)
+    try:
+        built = build_mime(
+            job,
+            decision,
+            message_id_domain="mailpipe.contoso.com",
+            attachments=[AttachmentBytes(filename or "f", b"data")],
+            thread=None,
+        )
+    except UnsafeHeaders:
+        return
+    assert max(len(line) for line in built.mime.split(b"\r\n")) <= 998
+    parsed = message_from_bytes(built.mime, policy=email_policy.default)
+    asked = ["from", "to", "subject", "date", "message-id", "x-mailpipe-job-id", "x-ref"]
+    assert sorted(k.lower() for k in parsed) == sorted([*asked, "mime-version", "content-type"])
+    squeeze = "".join  # white space may move in folding, nothing else
+    assert squeeze(str(parsed["Subject"]).split()) == squeeze(subject.split())
+    assert squeeze(str(parsed["X-Ref"]).split()) == squeeze(value.split())
+    for header in ("From", "To"):
+        (got,) = parsed[header].addresses
+        assert squeeze(got.display_name.split()) == squeeze(name.split())
+    (part,) = [p for p in parsed.walk() if p.get_filename() is not None]
+    assert squeeze(str(part.get_filename()).split()) == squeeze((filename or "f").split())
+
+
+@pytest.mark.parametrize("where", ["from_name", "to_name", "filename"])
+def test_a_long_unbreakable_name_never_makes_a_line_over_998_octets(where: str) -> None:
+    from services.sender.domain.attachments import AttachmentBytes
+    from services.sender.domain.mime import UnsafeHeaders, build_mime
+    from services.sender.domain.policy import SendDecision
+
+    long = "N" * 998
+    job = OutboundEmail.model_validate(
+        {
+            "job_id": "j-1",
+            "mailbox": "support@contoso.com",
+            "to": [{"address": "c@example.com", "name": long if where == "to_name" else ""}],
+            "subject": "s",
+            "text": "body",
+        }
+    )
+    decision = SendDecision(
+        "support@contoso.com", "support@contoso.com", long if where == "from_name" else ""
+    )
+    filename = long if where == "filename" else "a.txt"
+    try:
+        built = build_mime(
+            job,
+            decision,
+            message_id_domain="mailpipe.contoso.com",
+            attachments=[AttachmentBytes(filename, b"data")],
+            thread=None,
+        )
+    except UnsafeHeaders as exc:
+        assert exc.code == "header_not_writable" and exc.hint
+        return
+    assert max(len(line) for line in built.mime.split(b"\r\n")) <= 998
+
+
+@pytest.mark.parametrize(
+    "field", ["subject", "from_name", "to_name", "x_header", "filename", "to_address"]
+)
+def test_the_builder_refuses_what_would_not_read_back_even_past_the_contract(field: str) -> None:
+    """The second wall: a job that skipped validation (model_construct) still cannot inject."""
+    from libs.common.contracts import Address
+    from services.sender.domain.attachments import AttachmentBytes
+    from services.sender.domain.mime import UnsafeHeaders, build_mime
+    from services.sender.domain.policy import SendDecision
+
+    bad = "=?utf-8?q?hello=0D=0ABcc:_attacker=40evil.example?="
+    good = OutboundEmail.model_validate(
+        {
+            "job_id": "j-1",
+            "mailbox": "support@contoso.com",
+            "to": [{"address": "c@example.com"}],
+            "subject": "s",
+            "text": "body",
+        }
+    )
+    to = Address.model_construct(
+        address=f"{bad}@example.org" if field == "to_address" else "c@example.com",
+        name=bad if field == "to_name" else "",
+    )
+    job = good.model_copy(
+        update={
+            "subject": bad if field == "subject" else "s",
+            "to": (to,),
+            "headers": {"X-Ref": bad} if field == "x_header" else {},
+        }
+    )
+    decision = SendDecision(
+        "support@contoso.com", "support@contoso.com", bad if field == "from_name" else ""
+    )
+    with pytest.raises(UnsafeHeaders):
+        build_mime(
+            job,
+            decision,
+            message_id_domain="mailpipe.contoso.com",
+            attachments=[AttachmentBytes(bad if field == "filename" else "a.txt", b"data")],
+            thread=None,
+        )

@@ -21,6 +21,7 @@ from libs.common.contracts._base import (
     EmailAddressStr,
     ExtraHeaderName,
     HeaderStr,
+    IdStr,
     MessageIdList,
     MessageIdStr,
     Model,
@@ -144,7 +145,8 @@ class OutboundResult(Contract):
         default="mailpipe.outbound_result.v1", alias="schema"
     )
 
-    job_id: JobId
+    # The job's id as given (the char rule only): a job refused for its id is still answered.
+    job_id: IdStr
     mailbox: EmailAddressStr | None = None
     status: ResultStatus
     attempts: int = Field(default=1, ge=0)
