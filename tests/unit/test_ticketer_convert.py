@@ -153,3 +153,38 @@ def test_ack_job_cleans_the_customers_subject_and_drops_a_name_posing_as_an_addr
     assert job.to == (Address(address="ann@customer.example"),)
     blank = convert.ack_job(email().model_copy(update={"subject": "\x0b\x0c"}), 7, "[#{id}]", NOW)
     assert blank.subject == "Re: your message"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        # A customer's subject encoded twice, as Graph hands it over after decoding one level.
+        "=?utf-8?q?printer=0D=0ABcc:_victim=40evil.example?=",
+        "Re: =?UTF-8?B?cHJpbnRlcg0KQmNjOiB2aWN0aW1AZXZpbC5leGFtcGxl?= help",
+        "=?utf-8*en?q?printer=0D=0A=0D=0Abody?==?utf-8?q?=0D=0AFrom:_ceo=40contoso.com?=",
+    ],
+)
+def test_ack_job_subject_of_a_doubly_encoded_subject_holds_no_decodable_word(
+    subject: str,
+) -> None:
+    from email import message_from_bytes
+    from email import policy as email_policy
+    from email.header import decode_header
+
+    from services.sender.domain.mime import build_mime
+    from services.sender.domain.policy import SendDecision
+
+    job = convert.ack_job(email(subject=subject), 1, "[#{id}]", NOW)
+    assert all(charset is None for _, charset in decode_header(job.subject))
+    assert "=?" not in job.subject
+    built = build_mime(
+        job,
+        SendDecision(BOX, BOX),
+        message_id_domain="mailpipe.contoso.com",
+        attachments=[],
+        thread=None,
+    )
+    parsed = message_from_bytes(built.mime, policy=email_policy.default)
+    assert parsed["Bcc"] is None and len(parsed.get_all("From") or []) == 1
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["ann@customer.example"]
+    assert "\n" not in str(parsed["Subject"]) and "[#1]" in str(parsed["Subject"])
