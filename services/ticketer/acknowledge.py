@@ -57,6 +57,10 @@ class Acknowledger:
             refusal = refusal or AckRefusal("no_from")
             out.report(partial(self._ack_skipped, box.address, record_id, refusal))
             return
+        if self._store.ack_reserved(_unhashed_ack_id(box.address, record_id)):
+            # Acknowledged under the id acknowledgements had before they carried a digest: an
+            # email redelivered across that upgrade is not acknowledged a second time.
+            return
         try:
             job = convert.ack_job(email, record_id, box.record_token_format, self._clock())
         except ValueError as exc:  # pydantic's ValidationError is one: an unusable address
@@ -90,6 +94,11 @@ class Acknowledger:
     def _ack_limited(self, mailbox: str, record_id: int) -> None:
         self._metrics.acks_limited.labels(mailbox).inc()
         log.info("auto-acknowledgement rate limit reached", record_id=record_id)
+
+
+def _unhashed_ack_id(mailbox: str, record_id: int) -> str:
+    """The acknowledgement id of a record before ids carried the email's digest."""
+    return f"ack:{mailbox.lower()}:{record_id}"
 
 
 def ack_refusal_for(

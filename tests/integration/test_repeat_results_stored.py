@@ -123,3 +123,18 @@ def test_a_job_that_takes_an_ack_id_first_does_not_block_the_acknowledgement(
     assert [m.internet_message_id for m in _outbound(pair, record_id)] == [sent.internet_message_id]
     assert pair.store.outbox_job(ack.job_id) is not None
     assert pair.store.pending_jobs() == 0, "the acknowledgement is confirmed by its own result"
+
+
+def test_a_record_acknowledged_under_the_old_id_gets_no_second_one(pair: Pair) -> None:
+    # The acknowledgement of record 1 reserved under the id acknowledgements had before their
+    # ids carried a digest; its email then comes (back) to a ticketer of this version.
+    old = f"ack:{SUPPORT}:1"
+    pair.store.reserve_ack(
+        old, mailbox=SUPPORT, recipient="x@customer.example", record_id=1, limit=3
+    )
+    assert pair.store.ack_reserved(old) and not pair.store.ack_reserved(old + ":0")
+    assert _record(pair, 1, SUPPORT) == 1
+    assert pair.outbox.jobs == [] and pair.store.pending_jobs() == 0
+    _record(pair, 2, HELP2)
+    [job] = pair.outbox.jobs
+    assert job.mailbox == HELP2 and job.job_id.startswith(f"ack:{HELP2}:2:")

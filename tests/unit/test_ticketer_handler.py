@@ -222,6 +222,9 @@ class FakeStore:
         assert ref is not None
         return ref, True
 
+    def ack_reserved(self, job_id: str) -> bool:
+        return job_id in self.acks
+
     def reserve_ack(
         self,
         job_id: str,

@@ -68,6 +68,14 @@ class Acks(StoreBase):
         )
         return True
 
+    def ack_reserved(self, job_id: str) -> bool:
+        """Whether an acknowledgement was reserved under ``job_id``."""
+        with self._read() as conn:
+            return (
+                conn.execute(select(ack_log.c.id).where(ack_log.c.job_id == job_id)).first()
+                is not None
+            )
+
     def count_acks_since(self, recipient: str, since: datetime) -> int:
         with self._read() as conn:
             return _count(conn, rows.norm_address(recipient), since)
