@@ -14,7 +14,7 @@ Imports only typer and the standard library until an error happens, so ``--help`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -34,16 +34,22 @@ def fail(command: str, exc: BaseException | str, code: int = ERROR_EXIT) -> NoRe
 
 
 @contextmanager
-def error_exit(command: str) -> Iterator[None]:
-    """Turn every known failure inside the block into :func:`fail`."""
+def error_exit(command: str, given: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Turn every known failure inside the block into :func:`fail`.
+
+    ``given`` maps a setting to the option the user gave it with this time
+    (``{"MAILPIPE_DATABASE_URL": "--database-url"}``): the line names what the user typed."""
     try:
         yield
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception as exc:
-        from libs.common.startup import explain
+        from libs.common.startup import explain, one_line
 
         error = explain(exc)
         if error is None:
             raise
-        fail(command, error)
+        text = one_line(error)
+        for setting, option in (given or {}).items():
+            text = text.replace(setting, option)
+        fail(command, text)

@@ -73,7 +73,8 @@ def demo(
     options = DemoOptions(
         state_dir=state_dir, follow=follow, database_url=database_url, blob_dir=blob_dir
     )
-    with error_exit("demo"):
+    given = {"MAILPIPE_DATABASE_URL": "--database-url"} if database_url else None
+    with error_exit("demo", given):
         code = run_demo(options, Console())
     raise typer.Exit(code)
 

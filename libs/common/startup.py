@@ -188,8 +188,10 @@ def _url_problem(exc: ValueError) -> str:
     text = str(exc)
     if "IPv6" in text:
         return "an IPv6 address's '[' is not closed by ']'"
-    if "int" in text or "Port" in text or "port" in text:
-        return "its host and port cannot be read (the port is not a number)"
+    if "range" in text:
+        return "its port is not between 1 and 65535"
+    if "int" in text or "port" in text.lower():
+        return "its host and port cannot be read (is the port a number?)"
     return "it cannot be read"
 
 

@@ -255,3 +255,10 @@ def test_a_database_url_that_cannot_be_parsed_is_one_line(
 def test_send_with_a_bad_namespace_names_the_variable(tmp_path: Path) -> None:
     done = mailpipe(tmp_path, *SEND, MAILPIPE_NAMESPACE="a b")
     assert one_line_error(done, "send").startswith("mailpipe send: MAILPIPE_NAMESPACE: ")
+
+
+def test_demo_with_a_database_url_that_cannot_be_parsed_names_the_option(tmp_path: Path) -> None:
+    url = BAD_DATABASE_URLS[0]
+    done = mailpipe(tmp_path, "demo", "--database-url", url, "--state-dir", str(tmp_path / "s"))
+    line = one_line_error(done, "demo")
+    assert "the database URL in --database-url is not valid" in line

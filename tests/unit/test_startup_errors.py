@@ -146,3 +146,9 @@ def test_a_broker_option_that_cannot_work_is_refused_naming_the_option(url: str)
 def test_a_good_broker_url_passes() -> None:
     check_broker_url(URL, "--broker-url")
     check_broker_url("memory://", "--broker-url")
+
+
+def test_a_port_out_of_range_says_so() -> None:
+    with pytest.raises(ConfigError) as raised:
+        check_broker_url("amqp://u:pw-9z@127.0.0.1:99999//", "MAILPIPE_AMQP_URL")
+    assert "port is not between 1 and 65535" in raised.value.message

@@ -74,7 +74,7 @@ class Broker:
         if scheme not in ("amqp", "amqps", "pyamqp", "memory"):
             raise ConfigError(
                 f"unsupported broker URL {redact_url(url)!r}",
-                hint="set MAILPIPE_AMQP_URL to amqp://user:password@host:5672/vhost or memory://",
+                hint="set MAILPIPE_AMQP_URL to an amqp:// or amqps:// URL of RabbitMQ, or memory://",
             )
         if prefetch < 1:
             raise ConfigError("prefetch must be at least 1", hint="set a positive prefetch")
