@@ -188,3 +188,27 @@ def test_ack_job_subject_of_a_doubly_encoded_subject_holds_no_decodable_word(
     assert parsed["Bcc"] is None and len(parsed.get_all("From") or []) == 1
     assert [a.addr_spec for a in parsed["To"].addresses] == ["ann@customer.example"]
     assert "\n" not in str(parsed["Subject"]) and "[#1]" in str(parsed["Subject"])
+
+
+def test_ack_of_a_mail_whose_message_id_holds_an_encoded_word_threads_literally() -> None:
+    """A customer's Message-ID goes into In-Reply-To and References as the literal text it
+    is: never decoded into a line break and a Bcc, and the acknowledgement is still sent."""
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    from services.sender.domain.mime import build_mime
+    from services.sender.domain.policy import SendDecision
+
+    evil = "<=?utf-8?q?a=0D=0ABcc:_victim=40evil.example?=@customer.example>"
+    job = convert.ack_job(email(internet_message_id=evil), 1, "[#{id}]", NOW)
+    built = build_mime(
+        job,
+        SendDecision(BOX, BOX),
+        message_id_domain="mailpipe.contoso.com",
+        attachments=[],
+        thread=None,
+    )
+    assert f"\r\nIn-Reply-To: {evil}\r\n".encode() in built.mime
+    assert f"\r\nReferences: {evil}\r\n".encode() in built.mime
+    parsed = message_from_bytes(built.mime, policy=email_policy.default)
+    assert parsed["Bcc"] is None and b"victim@" not in built.mime.split(b"\r\n\r\n")[1]

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import _header_value_parser as hvp
 from email import policy as email_policy
 from email.errors import MessageError
 from email.headerregistry import Address as MimeAddress
@@ -53,6 +54,18 @@ __all__ = [
 
 _TYPE_RE = re.compile(r"^([a-z0-9][a-z0-9!#$&^_.+-]*)/([a-z0-9][a-z0-9!#$&^_.+-]*)$")
 _MAX_LINE = 998
+_WSP_RUN = re.compile(r"([ \t]+)")
+
+
+def _literal_tokens(value: str) -> hvp.UnstructuredTokenList:
+    """``value`` as words and white space, nothing decoded (non-ASCII words are still encoded
+    when the header is folded)."""
+    tokens = hvp.UnstructuredTokenList()
+    for piece in _WSP_RUN.split(value):
+        if piece:
+            kind = hvp.WhiteSpaceTerminal if piece.isspace() else hvp.ValueTerminal
+            tokens.append(kind(piece, "fws" if piece.isspace() else "vtext"))
+    return tokens
 
 
 class _PlainFoldHeader(UnstructuredHeader, BaseHeader):
@@ -61,7 +74,15 @@ class _PlainFoldHeader(UnstructuredHeader, BaseHeader):
     The default folder turns any word longer than a line (a long Exchange Message-ID in
     References, a token in an X- header) into RFC 2047 encoded words, which breaks
     threading: msg-id lists must stay literal.
+
+    It also never DECODES: the email package's own parser would turn an RFC 2047 encoded word
+    in a value (``=?utf-8?q?a=0D=0ABcc:…?=``, say in a customer's Message-ID that we copy into
+    References) into a real line break. The value is taken as the literal text it is.
     """
+
+    @staticmethod
+    def value_parser(value: str, /) -> hvp.UnstructuredTokenList:
+        return _literal_tokens(value)
 
     def fold(self, *, policy: Policy) -> str:
         value = str(self)
@@ -79,10 +100,14 @@ class _PlainFoldHeader(UnstructuredHeader, BaseHeader):
         return policy.linesep.join(lines) + policy.linesep
 
 
+class _PlainSubject(_PlainFoldHeader):
+    max_count = 1
+
+
+_REGISTRY = HeaderRegistry(default_class=_PlainFoldHeader)
+_REGISTRY.map_to_type("subject", _PlainSubject)
 # 7bit: non-ASCII bodies go as quoted-printable or base64, safe through any relay.
-_POLICY = email_policy.SMTP.clone(
-    cte_type="7bit", header_factory=HeaderRegistry(default_class=_PlainFoldHeader)
-)
+_POLICY = email_policy.SMTP.clone(cte_type="7bit", header_factory=_REGISTRY)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email import policy as email_policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from typing import Any
 
 from libs.common.errors import PermanentError
@@ -26,6 +26,10 @@ _STRUCTURAL = frozenset({"mime-version", "content-type", "content-transfer-encod
 _PART_HEADERS = frozenset(
     {"content-type", "content-transfer-encoding", "content-disposition", "content-id"}
 )
+
+#: Written literally (msg-id lists, never decoded by a reader that knows them): compared as
+#: raw text, or as decoded text when non-ASCII ids had to be encoded.
+_LITERAL = frozenset({"in-reply-to", "references"})
 
 UNSAFE_HEADERS_CODE = "header_not_writable"
 
@@ -76,8 +80,10 @@ def _check_lines(mime: bytes) -> str | None:
     return None
 
 
-def _check_header(parsed: EmailMessage, name: str, want: Any) -> str | None:
+def _check_header(parsed: EmailMessage, raw: Message, name: str, want: Any) -> str | None:
     got = parsed[name]
+    if name in _LITERAL and _same_text(raw[name], want):
+        return None
     if isinstance(want, list):
         wanted = [(_squeeze(n), spec) for n, spec in want]
         if _address_pairs(got) != wanted:
@@ -120,9 +126,10 @@ def mime_problem(mime: bytes, intended: Intended) -> str | None:
     try:
         parsed = message_from_bytes(mime, policy=email_policy.default)
         assert isinstance(parsed, EmailMessage)
+        raw = message_from_bytes(mime, policy=email_policy.compat32)
         problem = _check_names(parsed, intended) or _check_filenames(parsed, intended.filenames)
         for name, want in intended.headers:
-            problem = problem or _check_header(parsed, name, want)
+            problem = problem or _check_header(parsed, raw, name, want)
     except Exception as exc:  # whatever the parser trips on, the message is not sent
         return f"the message would not read back ({type(exc).__name__})"
     return problem
