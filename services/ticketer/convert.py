@@ -171,6 +171,15 @@ def ack_job_id(mailbox: str, record_id: int, graph_id: str) -> str:
     return f"ack:{mailbox.lower()}:{record_id}:{digest}"
 
 
+def ack_record_id(job_id: str) -> int | None:
+    """The record an acknowledgement's job id names (``ack:<mailbox>:<record>:<digest>``, or
+    the older ``ack:<mailbox>:<record>``); ``None`` for any other job id."""
+    parts = job_id.split(":")
+    if len(parts) not in (3, 4) or parts[0] != "ack" or not parts[2].isdigit():
+        return None
+    return int(parts[2])
+
+
 def ack_recipient(email: InboundEmail) -> Address | None:
     """The From address, only: Reply-To (and Sender) name whoever the mail's author likes, and
     an automatic answer there is backscatter. Whether it may be answered at all is

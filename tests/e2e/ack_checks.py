@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from services.ticketer.convert import ack_record_id
 from tests.e2e.accounting import Findings, Seeded, Snapshot
 from tests.e2e.harness import Stack
 
@@ -22,7 +23,9 @@ def sent_acks(stack: Stack) -> list[tuple[int, list[str]]]:
         job = str(entry["headers"].get("X-Mailpipe-Job-Id", ""))
         if job.startswith("ack:"):
             recipients = [*entry["to"], *entry["cc"], *entry["bcc"]]
-            out.append((int(job.rsplit(":", 1)[1]), [str(a).lower() for a in recipients]))
+            record = ack_record_id(job)
+            assert record is not None, job
+            out.append((record, [str(a).lower() for a in recipients]))
     return out
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from services.ticketer.convert import ack_record_id
 from tests.e2e.corpus import Corpus, Mail
 from tests.e2e.harness import Stack
 
@@ -98,7 +99,9 @@ def acks_sent(stack: Stack) -> dict[int, str]:
         for entry in stack.sent(box):
             job = str(entry["headers"].get("X-Mailpipe-Job-Id", ""))
             if job.startswith("ack:"):
-                found[int(job.rsplit(":", 1)[1])] = str(entry["internet_message_id"])
+                record = ack_record_id(job)
+                assert record is not None, job
+                found[record] = str(entry["internet_message_id"])
     return found
 
 

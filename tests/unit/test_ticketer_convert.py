@@ -212,3 +212,11 @@ def test_ack_of_a_mail_whose_message_id_holds_an_encoded_word_threads_literally(
     assert f"\r\nReferences: {evil}\r\n".encode() in built.mime
     parsed = message_from_bytes(built.mime, policy=email_policy.default)
     assert parsed["Bcc"] is None and b"victim@" not in built.mime.split(b"\r\n\r\n")[1]
+
+
+def test_the_record_of_an_acknowledgement_job_id() -> None:
+    from services.ticketer.convert import ack_job_id, ack_record_id
+
+    assert ack_record_id(ack_job_id("support@contoso.com", 42, "AAMk-1")) == 42
+    assert ack_record_id("ack:support@contoso.com:7") == 7  # the older form
+    assert ack_record_id("crm-123") is None and ack_record_id("ack:x:y:z") is None
