@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from libs.common.contracts._base import check_header_value
+from libs.common.contracts._base import check_send_header_value
 from libs.common.errors import ConfigError
 
 DEFAULT_TOKEN_FORMAT = "[#{id}]"  # noqa: S105 - a subject token, not a secret
@@ -30,7 +30,7 @@ def check_token_format(fmt: str) -> str:
             hint=f"use something like {DEFAULT_TOKEN_FORMAT!r}",
         )
     try:
-        check_header_value(fmt)  # it goes into every subject: the one header rule
+        check_send_header_value(fmt)  # it goes into every subject we send: the send rule
     except ValueError as exc:
         raise ConfigError(
             f"record token format: {exc}", hint=f"use something like {DEFAULT_TOKEN_FORMAT!r}"

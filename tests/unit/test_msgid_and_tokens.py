@@ -181,3 +181,13 @@ def test_c1_controls_and_non_characters_are_dropped_from_message_ids() -> None:
     from libs.common.msgid import canonical_message_id
 
     assert canonical_message_id("<a\x85\x9b@b\ufffe\uffff>") == "<a@b>"
+
+
+def test_a_token_format_with_an_encoded_word_is_refused_at_start() -> None:
+    import pytest
+
+    from libs.common.errors import ConfigError
+    from libs.common.record_token import check_token_format
+
+    with pytest.raises(ConfigError):
+        check_token_format("=?utf-8?q?x?= [#{id}]")
