@@ -103,3 +103,15 @@ def messages_of(
                 hint="Graph answered an unreadable message; retried later",
             )
     return out
+
+
+def list_pages(
+    get_json: Callable[..., dict[str, Any]], url: str, select: Sequence[str], top: int
+) -> Iterator[GraphMessage]:
+    """Every message of a listing, page by page (``@odata.nextLink`` used as given)."""
+    next_url: str | None = url
+    params: dict[str, str] | None = {"$select": ",".join(select), "$top": str(top)}
+    while next_url:
+        page = get_json(next_url, what="list messages", params=params)
+        yield from page.get("value", [])
+        next_url, params = page.get("@odata.nextLink"), None

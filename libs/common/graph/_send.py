@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -203,3 +203,19 @@ def _discard_draft(http: GraphHttp, user: str, draft_id: str) -> None:
         http.request("DELETE", f"{user}/messages/{quote(draft_id, safe='')}", what="delete draft")
     except GraphError as exc:
         log.warning("could not delete unsent draft %s of %s: %s", draft_id, user, exc.code)
+
+
+def find_sent(get_json: Callable[..., dict[str, Any]], user: str, internet_message_id: str) -> bool:
+    """Whether Sent Items holds a message with this Internet Message-ID (``<id@host>``).
+
+    Graph files the sent copy there (a MIME or draft send always; JSON only with
+    saveToSentItems). The copy can take a moment to appear, so "no" is only as good as that
+    moment.
+    """
+    literal = internet_message_id.replace("'", "''")  # OData string literal
+    page = get_json(
+        f"{user}/mailFolders/sentitems/messages",
+        what="find sent message",
+        params={"$filter": f"internetMessageId eq '{literal}'", "$select": "id", "$top": "1"},
+    )
+    return bool(page.get("value"))

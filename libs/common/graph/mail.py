@@ -107,16 +107,12 @@ class GraphMail:
     ) -> Iterator[GraphMessage]:
         """Every message of ``folder`` (of the whole mailbox when None), page by page
         (``@odata.nextLink`` used as given)."""
-        url: str | None = (
+        url = (
             f"{self._user}/messages"
             if folder is None
             else f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages"
         )
-        params: dict[str, str] | None = {"$select": ",".join(select), "$top": str(top)}
-        while url:
-            page = self._get_json(url, what="list messages", params=params)
-            yield from page.get("value", [])
-            url, params = page.get("@odata.nextLink"), None
+        return _reading.list_pages(self._get_json, url, select, top)
 
     def list_messages(
         self, folder: str = "inbox", *, select: Sequence[str] = MESSAGE_SELECT, top: int = 50
@@ -326,23 +322,9 @@ class GraphMail:
         )
 
     def find_sent(self, internet_message_id: str) -> bool:
-        """Whether Sent Items holds a message with this Internet Message-ID (``<id@host>``).
-
-        How a sender finds out whether a send whose answer was lost went out: Graph files
-        the sent copy there (a MIME or draft send always; JSON only with saveToSentItems).
-        The copy can take a moment to appear, so "no" is only as good as that moment.
-        """
-        literal = internet_message_id.replace("'", "''")  # OData string literal
-        page = self._get_json(
-            f"{self._user}/mailFolders/sentitems/messages",
-            what="find sent message",
-            params={
-                "$filter": f"internetMessageId eq '{literal}'",
-                "$select": "id",
-                "$top": "1",
-            },
-        )
-        return bool(page.get("value"))
+        """Whether Sent Items holds a message with this Internet Message-ID (``<id@host>``):
+        how a sender finds out whether a send whose answer was lost went out."""
+        return _send.find_sent(self._get_json, self._user, internet_message_id)
 
     # -- plumbing ------------------------------------------------------------------------
 
