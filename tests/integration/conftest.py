@@ -23,6 +23,12 @@ def broker(amqp_url: str, namespace: str) -> Iterator[Broker]:
 
 
 @pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """The sender's job log (and records) in a SQLite file of the test's own."""
+    return f"sqlite:///{tmp_path / 'mailpipe.db'}"
+
+
+@pytest.fixture
 def results(broker: Broker) -> Iterator[Results]:
     """The ``OutboundResult``s the sender publishes, read from a queue of the test's own."""
     reader = Results(broker)

@@ -20,20 +20,11 @@ from tests.integration.test_sender_support import (
     parsed,
     publish_job,
     publish_raw_job,
-    sender_in_process,
+    run_sender,
     sent_list,
 )
 
 INJECT = "=?utf-8?q?hello=0D=0ABcc:_attacker=40evil.example?="
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'mailpipe.db'}"
-
-
-def run(sim: SimHandle, broker: Broker, db_url: str, tmp_path: Path) -> Any:
-    return sender_in_process(broker, sim.config(), db_url, tmp_path / "blobs")
 
 
 def _job_json(**overrides: Any) -> bytes:
@@ -68,7 +59,7 @@ def test_an_encoded_word_in_a_header_field_is_rejected_and_nothing_is_sent(
     db_url: str,
     tmp_path: Path,
 ) -> None:
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         publish_raw_job(broker, _job_json(job_id="job-ew", **overrides))
         answer = answer_of(results, "job-ew")
     assert answer.status == "rejected" and answer.error_code == "contract_violation"
@@ -79,7 +70,7 @@ def test_an_encoded_word_in_a_header_field_is_rejected_and_nothing_is_sent(
 def test_a_name_too_long_to_fold_is_rejected_at_once(
     sim: SimHandle, broker: Broker, results: Results, db_url: str, tmp_path: Path
 ) -> None:
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         publish_job(broker, make_job("job-long", from_name="N" * 998))
         answer = answer_of(results, "job-long")
     assert answer.status == "rejected" and answer.error_code == "header_not_writable"
@@ -91,7 +82,7 @@ def test_text_that_only_looks_like_an_encoded_word_is_sent_as_given(
     sim: SimHandle, broker: Broker, results: Results, db_url: str, tmp_path: Path
 ) -> None:
     subject = "is 1+1=? yes ?= no =?utf-8 q"
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         publish_job(broker, make_job("job-near", subject=subject, headers={"X-Ref": "a=?b"}))
         assert answer_of(results, "job-near").status == "sent"
     (entry,) = sent_list(sim)

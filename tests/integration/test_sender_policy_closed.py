@@ -24,20 +24,11 @@ from tests.integration.test_sender_support import (
     Results,
     make_job,
     publish_job,
-    sender_in_process,
+    run_sender,
     sent_list,
 )
 
 HELPDESK = "helpdesk@contoso.com"
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'mailpipe.db'}"
-
-
-def run(sim: SimHandle, broker: Broker, db_url: str, tmp_path: Path) -> Any:
-    return sender_in_process(broker, sim.config(), db_url, tmp_path / "blobs")
 
 
 def answer_of(results: Results, job_id: str) -> OutboundResult:
@@ -55,7 +46,7 @@ def test_a_job_for_another_mailbox_than_its_routing_key_is_rejected(
     sim: SimHandle, broker: Broker, results: Results, db_url: str, tmp_path: Path
 ) -> None:
     job = make_job("job-key", mailbox=HELPDESK)
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         # Allowed to publish for support@ only; the job names helpdesk@, and so does a header.
         forged = {HEADER_ROUTING_KEY: routing_key("outbound", HELPDESK)}
         for job_id, headers in (("job-key", None), ("job-key-forged", forged)):
@@ -90,7 +81,7 @@ def test_a_display_name_posing_as_an_address_is_never_sent(
     db_url: str,
     tmp_path: Path,
 ) -> None:
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         publish_job(broker, make_job("job-name", **fields))
         answer = answer_of(results, "job-name")
     assert answer.status == "rejected" and answer.error_code == "display_name_not_allowed"
@@ -100,7 +91,7 @@ def test_a_display_name_posing_as_an_address_is_never_sent(
 def test_a_record_of_another_mailbox_is_refused(
     sim: SimHandle, broker: Broker, results: Results, db_url: str, tmp_path: Path
 ) -> None:
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         now = datetime.now(UTC)
         engine = create_engine(db_url)
         with engine.begin() as conn:
@@ -125,7 +116,7 @@ def test_a_blob_reference_understating_its_size_is_refused_before_it_is_read(
     ref = BlobStore(tmp_path / "blobs").put(big)
     assert ref.sha256 == hashlib.sha256(big).hexdigest()
     attachment = {"name": "big.bin", "blob": {"sha256": ref.sha256, "size": 10}}
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         publish_job(broker, make_job("job-blob", attachments=[attachment]))
         answer = answer_of(results, "job-blob")
     assert answer.status == "rejected" and answer.error_code == "blob_size_mismatch"
@@ -135,7 +126,7 @@ def test_a_blob_reference_understating_its_size_is_refused_before_it_is_read(
 def test_a_sent_job_republished_with_a_forbidden_sender_keeps_its_first_answer(
     sim: SimHandle, broker: Broker, results: Results, db_url: str, tmp_path: Path
 ) -> None:
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         publish_job(broker, make_job("job-again"))
         assert results.wait_for("job-again").status == "sent"
         publish_job(broker, make_job("job-again", from_address="ceo@contoso.com"))
@@ -162,7 +153,7 @@ def test_a_job_hitting_a_bug_ends_in_one_failed_result_and_a_final_log_row(
         return real(job, *args, **kwargs)
 
     monkeypatch.setattr(dispatch, "build_mime", build_mime)
-    with run(sim, broker, db_url, tmp_path) as joblog:
+    with run_sender(sim, broker, db_url, tmp_path) as joblog:
         publish_job(broker, make_job("job-bug"))
         answer = results.wait_for("job-bug")
         assert wait_until(lambda: len(drain(broker, broker.names.sender.dead)) == 1)

@@ -24,23 +24,14 @@ from tests.integration.test_sender_support import (
     parsed,
     publish_job,
     publish_raw_job,
+    run_sender,
     seed_record,
-    sender_in_process,
     sent_list,
     set_send_as,
     sim_stats,
 )
 
 AGENT = "alice@contoso.com"
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'mailpipe.db'}"
-
-
-def run(sim: SimHandle, broker: Broker, db_url: str, tmp_path: Path, **mailbox: Any) -> Any:
-    return sender_in_process(broker, sim.config(**mailbox), db_url, tmp_path / "blobs")
 
 
 def test_a_job_becomes_exactly_one_message(
@@ -74,7 +65,7 @@ def test_a_job_becomes_exactly_one_message(
         headers={"X-Desk-Ref": "A-7"},
     )
     seed_record(db_url, 42)  # a job may name only a record of its own mailbox
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         publish_job(broker, job)
         result = results.wait_for("job-full")
     assert result.status == "sent", result
@@ -112,7 +103,7 @@ def test_allowed_agent_sends_as_the_agent(
 ) -> None:
     set_send_as(sim, [AGENT])
     job = make_job("job-agent", from_address=AGENT, from_name="Alice Agent")
-    with run(sim, broker, db_url, tmp_path, send_as=[AGENT]):
+    with run_sender(sim, broker, db_url, tmp_path, send_as=[AGENT]):
         publish_job(broker, job)
         result = results.wait_for("job-agent")
     assert result.status == "sent" and result.sent_as == AGENT
@@ -124,7 +115,7 @@ def test_agent_not_in_the_list_is_rejected_and_nothing_is_sent(
     sim: SimHandle, broker: Broker, results: Results, db_url: str, tmp_path: Path
 ) -> None:
     set_send_as(sim, ["mallory@contoso.com"])  # Exchange would allow it: mailpipe must not
-    with run(sim, broker, db_url, tmp_path, send_as=[AGENT]) as joblog:
+    with run_sender(sim, broker, db_url, tmp_path, send_as=[AGENT]) as joblog:
         publish_job(broker, make_job("job-mallory", from_address="mallory@contoso.com"))
         result = results.wait_for("job-mallory")
         assert wait_until(lambda: bool(drain(broker, broker.names.sender.dead)))
@@ -139,7 +130,7 @@ def test_denied_grant_fails_with_the_delegation_hint(
     sim: SimHandle, broker: Broker, results: Results, db_url: str, tmp_path: Path
 ) -> None:
     set_send_as(sim, [])
-    with run(sim, broker, db_url, tmp_path, send_as=[AGENT]) as joblog:
+    with run_sender(sim, broker, db_url, tmp_path, send_as=[AGENT]) as joblog:
         publish_job(broker, make_job("job-denied", from_address=AGENT))
         result = results.wait_for("job-denied")
         entry = joblog.get_job("job-denied")
@@ -157,7 +148,7 @@ def test_fallback_sends_from_the_mailbox_with_reply_to_the_agent(
 ) -> None:
     set_send_as(sim, [])
     job = make_job("job-fallback", from_address=AGENT, from_name="Alice Agent")
-    with run(sim, broker, db_url, tmp_path, send_as=[AGENT], send_as_fallback="mailbox"):
+    with run_sender(sim, broker, db_url, tmp_path, send_as=[AGENT], send_as_fallback="mailbox"):
         publish_job(broker, job)
         result = results.wait_for("job-fallback")
     assert result.status == "sent" and result.sent_as == MAILBOX
@@ -173,7 +164,7 @@ def test_the_same_job_published_three_times_is_sent_once(
     sim: SimHandle, broker: Broker, results: Results, db_url: str, tmp_path: Path
 ) -> None:
     job = make_job("job-thrice")
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         for _ in range(3):
             publish_job(broker, job)
         assert wait_until(lambda: len(results.of("job-thrice")) == 3)
@@ -196,7 +187,7 @@ def test_a_10_mb_blob_attachment_goes_through_an_upload_session(
             {"name": "big.bin", "blob": ref.model_dump()},
         ],
     )
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         publish_job(broker, job)
         result = results.wait_for("job-big", timeout_s=120)
     assert result.status == "sent", result
@@ -248,7 +239,7 @@ def test_invalid_jobs_are_rejected_and_nothing_is_sent(
     tmp_path: Path,
 ) -> None:
     job_id = f"job-{name}"
-    with run(sim, broker, db_url, tmp_path):
+    with run_sender(sim, broker, db_url, tmp_path):
         publish_raw_job(broker, _job_json(job_id=job_id, **overrides))
         result = results.wait_for(job_id)
         assert wait_until(lambda: len(drain(broker, broker.names.sender.dead)) == 1)

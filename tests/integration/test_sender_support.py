@@ -320,3 +320,8 @@ def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def run_sender(sim: SimHandle, broker: Broker, db_url: str, tmp_path: Path, **mailbox: Any) -> Any:
+    """The sender in this process against the simulator's config (``mailbox`` overrides)."""
+    return sender_in_process(broker, sim.config(**mailbox), db_url, tmp_path / "blobs")
