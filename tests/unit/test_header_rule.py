@@ -143,6 +143,13 @@ def test_ordinary_names_are_kept(name: str) -> None:
     "field", ["subject", "from_name", "job_id", "headers", "to_name", "attachment_name"]
 )
 def test_the_job_contract_refuses_a_vertical_tab_in_every_header_field(field: str) -> None:
+    with pytest.raises(ValidationError, match="U\\+000B"):
+        OutboundEmail.model_validate(_job_with(field, "a\x0bb"))
+
+
+def _job_with(field: str, bad: str) -> dict[str, object]:
+    """A valid job whose ``field`` (``headers``, ``to_name``, ``to_address``,
+    ``attachment_<key>`` or a plain field name) holds ``bad``."""
     job: dict[str, object] = {
         "job_id": "j-1",
         "mailbox": "support@contoso.com",
@@ -150,17 +157,18 @@ def test_the_job_contract_refuses_a_vertical_tab_in_every_header_field(field: st
         "subject": "hello",
         "text": "body",
     }
-    bad = "a\x0bb"
+    attachment = {"name": "a.txt", "content_base64": "aGk="}
     if field == "headers":
         job["headers"] = {"X-Ref": bad}
     elif field == "to_name":
         job["to"] = [{"address": "c@example.com", "name": bad}]
-    elif field == "attachment_name":
-        job["attachments"] = [{"name": bad, "content_base64": "aGk="}]
+    elif field == "to_address":
+        job["to"] = [{"address": f"{bad}@example.org"}]
+    elif field.startswith("attachment_"):
+        job["attachments"] = [{**attachment, field.removeprefix("attachment_"): bad}]
     else:
         job[field] = bad
-    with pytest.raises(ValidationError, match="U\\+000B"):
-        OutboundEmail.model_validate(job)
+    return job
 
 
 @pytest.mark.parametrize("char", ["\r", "\x0b", "\u2028", "\x85"])
@@ -343,27 +351,9 @@ def test_a_doubly_encoded_subject_is_cleaned_to_nothing_decodable() -> None:
     ],
 )
 def test_the_job_contract_refuses_an_encoded_word_in_every_header_field(field: str) -> None:
-    job: dict[str, object] = {
-        "job_id": "j-1",
-        "mailbox": "support@contoso.com",
-        "to": [{"address": "c@example.com"}],
-        "subject": "hello",
-        "text": "body",
-    }
     bad = "=?utf-8?q?a=0D=0ABcc:_x=40evil.example?="
-    attachment = {"name": "a.txt", "content_base64": "aGk="}
-    if field == "headers":
-        job["headers"] = {"X-Ref": bad}
-    elif field == "to_name":
-        job["to"] = [{"address": "c@example.com", "name": bad}]
-    elif field == "to_address":
-        job["to"] = [{"address": f"{bad}@example.org"}]
-    elif field.startswith("attachment_"):
-        job["attachments"] = [{**attachment, field.removeprefix("attachment_"): bad}]
-    else:
-        job[field] = bad
     with pytest.raises(ValidationError, match="encoded word"):
-        OutboundEmail.model_validate(job)
+        OutboundEmail.model_validate(_job_with(field, bad))
 
 
 _long_word = st.integers(min_value=900, max_value=998).map(lambda n: "N" * n)
