@@ -1,4 +1,5 @@
-"""``mailpipe doctor``: check the configured mailboxes live and print ✓ or the fix.
+"""``mailpipe doctor``: check the configured mailboxes (and the database, when
+MAILPIPE_DATABASE_URL is set) live and print ✓ or the fix.
 
 Registered on the ``mailpipe`` app in :mod:`mailpipe.cli`; the checks import the Graph
 client only when the command runs.
@@ -30,16 +31,22 @@ def doctor(
         typer.Option(metavar="FILE", help="The mailbox TOML file (default: MAILPIPE_CONFIG)"),
     ] = None,
 ) -> None:
-    """Check each mailbox's Entra and Exchange setup step by step; exit 1 when one fails."""
+    """Check each mailbox's Entra and Exchange setup step by step, and the database when
+    MAILPIPE_DATABASE_URL is set; exit 1 when one fails."""
     from libs.common.settings import Settings
     from mailpipe.cli_errors import error_exit
+    from mailpipe.doctor_db import check_database
     from mailpipe.doctor_run import exit_code, load_for_doctor, render_json, render_text, run_doctor
 
     with error_exit("doctor"):
-        loaded, config_check = load_for_doctor(config or Settings().config)
+        settings = Settings()
+        loaded, config_check = load_for_doctor(config or settings.config)
+        database = None
+        if "database_url" in settings.model_fields_set:
+            database = check_database(settings.database_url.get_secret_value())
         reports = []
         if loaded is not None:
             reports = run_doctor(loaded, mailbox=mailbox, send_test=send_test)
-    out = render_json(config_check, reports) if as_json else render_text(config_check, reports)
-    typer.echo(out)
-    raise typer.Exit(exit_code(config_check, reports))
+    render = render_json if as_json else render_text
+    typer.echo(render(config_check, reports, database))
+    raise typer.Exit(exit_code(config_check, reports, database))

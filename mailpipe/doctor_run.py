@@ -131,17 +131,27 @@ def load_for_doctor(path: Path | None) -> tuple[MailpipeConfig | None, Check]:
     return config, Check("config", True, f"{path}: {count} mailbox{'es' if count > 1 else ''}")
 
 
-def exit_code(config_check: Check, reports: list[MailboxReport]) -> int:
-    """0 when every step passed (or cannot be proven without sending), 1 when one failed,
-    2 when the configuration did not load."""
+def exit_code(
+    config_check: Check, reports: list[MailboxReport], database: Check | None = None
+) -> int:
+    """0 when every step passed (or cannot be proven without sending), 1 when one failed
+    (the database step included), 2 when the configuration did not load."""
     if not config_check.ok:
         return 2
-    return 1 if any(c.ok is False for r in reports for c in r.checks) else 0
+    failed = database is not None and database.ok is False
+    return 1 if failed or any(c.ok is False for r in reports for c in r.checks) else 0
 
 
-def rows(config_check: Check, reports: list[MailboxReport]) -> list[dict[str, object]]:
+def _top(config_check: Check, database: Check | None) -> list[Check]:
+    """The steps of no mailbox: the configuration, then the database when it is checked."""
+    return [config_check] if database is None else [config_check, database]
+
+
+def rows(
+    config_check: Check, reports: list[MailboxReport], database: Check | None = None
+) -> list[dict[str, object]]:
     """The ``--json`` shape: one object per step."""
-    out: list[dict[str, object]] = [_row(None, config_check)]
+    out: list[dict[str, object]] = [_row(None, c) for c in _top(config_check, database)]
     out += [_row(r.mailbox, c) for r in reports for c in r.checks]
     return out
 
@@ -156,12 +166,16 @@ def _row(mailbox: str | None, check: Check) -> dict[str, object]:
     }
 
 
-def render_json(config_check: Check, reports: list[MailboxReport]) -> str:
-    return json.dumps(rows(config_check, reports), indent=2, ensure_ascii=False)
+def render_json(
+    config_check: Check, reports: list[MailboxReport], database: Check | None = None
+) -> str:
+    return json.dumps(rows(config_check, reports, database), indent=2, ensure_ascii=False)
 
 
-def render_text(config_check: Check, reports: list[MailboxReport]) -> str:
-    lines = _lines(config_check, "")
+def render_text(
+    config_check: Check, reports: list[MailboxReport], database: Check | None = None
+) -> str:
+    lines = [line for c in _top(config_check, database) for line in _lines(c, "")]
     for report in reports:
         lines.append(f"{report.mailbox}")
         for check in report.checks:

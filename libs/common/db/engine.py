@@ -4,7 +4,8 @@ SQLite: WAL (readers never block the writer), a busy timeout (writers queue inst
 foreign keys on, and write transactions opened with ``BEGIN IMMEDIATE`` so that two writers
 serialise at BEGIN rather than deadlock when both try to upgrade a read lock.
 PostgreSQL: psycopg 3, ``pool_pre_ping`` so a connection the server dropped is replaced
-before use rather than failing the work.
+before use rather than failing the work; a database that is not UTF8 is refused on connect
+(:mod:`libs.common.db.encoding`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from libs.common.db.encoding import refuse_other_encodings
 from libs.common.db.errors import StoreError, StoreUnavailable
 from libs.common.redact import redact_url
 
@@ -66,7 +68,11 @@ def make_engine(database_url: str) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(url)
     if backend == "postgresql":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        # First among the connect listeners: before SQLAlchemy's own first query, which a
+        # SQL_ASCII database answers in bytes (TypeError) instead of text.
+        event.listen(engine, "connect", refuse_other_encodings, insert=True)
+        return engine
     raise StoreError(
         f"unsupported database {backend!r}",
         hint="use sqlite:///path.db or postgresql+psycopg://user@host:5432/dbname",

@@ -29,3 +29,10 @@ class SchemaError(StoreError):
     """The database schema is not the one this version of mailpipe expects."""
 
     code = "store_schema"
+
+
+class EncodingError(StoreError):
+    """The PostgreSQL database does not store text as UTF8 (SQL_ASCII, LATIN1, …): mail text
+    cannot be stored faithfully, and under SQL_ASCII the driver even returns bytes for text."""
+
+    code = "store_encoding"

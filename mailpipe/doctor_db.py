@@ -1,0 +1,42 @@
+"""The doctor's ``database`` step: MAILPIPE_DATABASE_URL answers, is UTF8 (PostgreSQL) and at
+which schema revision it is. Nothing is created or migrated: an SQLite file that is not there
+yet is reported, not made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from libs.common.errors import MailpipeError
+from mailpipe.doctor import Check
+
+DATABASE = "database"
+_FIX = "see docs/deployment.md, 'The database'"
+
+
+def check_database(database_url: str) -> Check:
+    """Connect once (a PostgreSQL database that is not UTF8 is refused on connect) and read
+    the schema revision."""
+    from libs.common.db import current_revision, head_revision
+    from libs.common.db.engine import parse_url, safe_url
+    from libs.common.startup import explain
+
+    try:
+        url = parse_url(database_url)
+        where = safe_url(url)
+        if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+            detail = f"{where}: no file yet; mailpipe migrate or the first service creates it"
+            return Check(DATABASE, True, detail)
+        revision = current_revision(database_url)
+    except MailpipeError as exc:
+        error = explain(exc) or exc
+        return Check(DATABASE, False, error.message, error.hint or _FIX)
+    encoding = ", encoding UTF8" if url.get_backend_name() == "postgresql" else ""
+    return Check(DATABASE, True, f"{where}{encoding}: {_schema(revision, head_revision())}")
+
+
+def _schema(revision: str | None, head: str) -> str:
+    if revision is None:
+        return "no tables yet (mailpipe migrate, or the first service, creates them)"
+    if revision == head:
+        return f"schema at revision {revision} (head)"
+    return f"schema at revision {revision}, not {head}: mailpipe migrate upgrades it"
