@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from libs.common.errors import ConfigError
 from libs.common.msgid import check_message_id_domain, default_message_id_domain
 from libs.common.record_token import DEFAULT_TOKEN_FORMAT, check_token_format
+from libs.common.secret_url import read_password_file, read_secret_file, with_password
 
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _AFTER = re.compile(r"^(delete|move:.+)$")
@@ -169,7 +170,7 @@ class MailboxConfig(_Strict):
         if self.client_secret is not None:
             return self.client_secret
         if self.client_secret_file is not None:
-            return SecretStr(_read_secret_file(self.client_secret_file, "client_secret_file"))
+            return SecretStr(read_secret_file(self.client_secret_file, "client_secret_file"))
         return None
 
 
@@ -217,6 +218,21 @@ class Settings(BaseSettings):
     heartbeat_s: int = Field(default=30, ge=0)
     health_port: int | None = None
     log_level: str = "INFO"
+    #: Files holding the passwords of the two URLs (container secrets): libs/common/secret_url.py.
+    amqp_password_file: Path | None = None
+    database_password_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _passwords_from_files(self) -> Settings:
+        # Frozen model: the URLs are completed in place once, before anyone reads them.
+        for field, key in (("amqp", "MAILPIPE_AMQP"), ("database", "MAILPIPE_DATABASE")):
+            path = getattr(self, f"{field}_password_file")
+            if path is not None:
+                url = getattr(self, f"{field}_url").get_secret_value()
+                password = read_password_file(path, f"{key}_PASSWORD_FILE")
+                full = with_password(url, password, f"{key}_PASSWORD_FILE")
+                object.__setattr__(self, f"{field}_url", SecretStr(full))
+        return self
 
     @field_validator("config", mode="before")
     @classmethod
@@ -250,16 +266,6 @@ class Settings(BaseSettings):
                 "credential (docs/configuration.md)",
             )
         return config
-
-
-def _read_secret_file(path: Path, key: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(
-            f"{key}: cannot read secret file {path}: {exc.strerror or exc.__class__.__name__}",
-            hint="check the path and that the service user may read it",
-        ) from None
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
