@@ -121,6 +121,12 @@ def graphsim(
             help="Name clients reach it by (in the written config and the certificate)",
         ),
     ] = None,
+    auto_acknowledge: Annotated[
+        bool,
+        typer.Option(
+            "--auto-acknowledge", help="Turn auto-acknowledgement on in the written config"
+        ),
+    ] = False,
 ) -> None:
     """Run the Microsoft Graph mail simulator (HTTPS, token endpoint, control API)."""
     import errno
@@ -135,6 +141,7 @@ def graphsim(
             mailboxes=list(mailbox or ["support@contoso.com"]),
             write_config=write_config,
             public_host=public_host,
+            auto_acknowledge=auto_acknowledge,
         )
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):

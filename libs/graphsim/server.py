@@ -31,7 +31,7 @@ class Endpoint:
         return f"https://{self.public_host or host}:{self.port}"
 
 
-def config_toml(endpoint: Endpoint, world: World) -> str:
+def config_toml(endpoint: Endpoint, world: World, *, auto_acknowledge: bool = False) -> str:
     """A mailpipe config (``MAILPIPE_CONFIG``) whose mailboxes work against this simulator."""
     q = json.dumps  # TOML basic strings accept JSON string escapes
     lines = [
@@ -50,6 +50,8 @@ def config_toml(endpoint: Endpoint, world: World) -> str:
             f"client_id = {q(DEFAULT_CLIENT)}",
             f"client_secret = {q(world.default_secret)}",
         ]
+        if auto_acknowledge:
+            lines.append("auto_acknowledge = true")
     return "\n".join(lines) + "\n"
 
 
@@ -78,9 +80,10 @@ def _uvicorn(world: World, certs: CertPaths) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def _write_config(path: Path, endpoint: Endpoint, world: World) -> None:
+def _write_config(path: Path, endpoint: Endpoint, world: World, auto_acknowledge: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(config_toml(endpoint, world), encoding="utf-8")
+    text = config_toml(endpoint, world, auto_acknowledge=auto_acknowledge)
+    path.write_text(text, encoding="utf-8")
     path.chmod(0o600)  # it holds the client secret
 
 
@@ -92,6 +95,7 @@ def serve(
     mailboxes: list[str],
     write_config: Path | None,
     public_host: str | None = None,
+    auto_acknowledge: bool = False,
 ) -> None:
     """Run the simulator until interrupted."""
     certs = ensure_certs(state_dir, [public_host] if public_host else ())
@@ -99,7 +103,7 @@ def serve(
     sock = _bind(host, port)
     endpoint = Endpoint(host, sock.getsockname()[1], certs.ca, public_host)
     if write_config is not None:
-        _write_config(write_config, endpoint, world)
+        _write_config(write_config, endpoint, world, auto_acknowledge)
     print(f"graphsim listening on {endpoint.root_url} (Graph {endpoint.root_url}/v1.0)", flush=True)
     print(f"CA bundle: {certs.ca}", flush=True)
     if write_config is not None:

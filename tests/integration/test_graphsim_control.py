@@ -104,3 +104,14 @@ def test_written_config_is_a_valid_mailpipe_config(sim: SimHandle, tmp_path: Pat
     assert [m.address for m in config.mailboxes] == list(sim.mailboxes)
     assert config.graph.ca_bundle == sim.ca_bundle.resolve()
     assert sim.client_secret not in repr(config)
+
+
+def test_written_config_can_turn_auto_acknowledgement_on(sim: SimHandle, tmp_path: Path) -> None:
+    # The compose demo asks for it (`--auto-acknowledge`), so a posted mail is answered.
+    port = int(sim.authority_host.rsplit(":", 1)[1])
+    endpoint = Endpoint("127.0.0.1", port, sim.ca_bundle)
+    path = tmp_path / "mailpipe.toml"
+    path.write_text(config_toml(endpoint, sim.world, auto_acknowledge=True))
+    assert all(box.auto_acknowledge for box in load_config(path).mailboxes)
+    path.write_text(config_toml(endpoint, sim.world))
+    assert not any(box.auto_acknowledge for box in load_config(path).mailboxes)
