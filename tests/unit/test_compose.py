@@ -9,6 +9,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -158,6 +159,20 @@ def test_volumes_secrets_and_configs_are_declared_and_shared() -> None:
         assert f"blobs:{blob_dir}" in services[name]["volumes"], name
 
 
+def test_passwords_reach_services_as_mounted_files_not_in_urls() -> None:
+    for which in PROJECTS:
+        for name, service in project(which)["services"].items():
+            env = service.get("environment") or {}
+            for key, value in env.items():
+                if key.endswith("_URL") and "://" in str(value):
+                    assert urlsplit(str(value)).password is None, f"{name}: {key} has a password"
+                if key.endswith("_PASSWORD_FILE"):
+                    secret = str(value).removeprefix("/run/secrets/")
+                    mounted = [r if isinstance(r, str) else r["source"] for r in service["secrets"]]
+                    assert secret in mounted, f"{name}: {key} names a secret it does not mount"
+            assert "POSTGRES_PASSWORD" not in env and "RABBITMQ_DEFAULT_PASS" not in env, name
+
+
 def test_referenced_files_exist_or_are_documented() -> None:
     env_example = (REPO / ".env.example").read_text(encoding="utf-8")
     for name in (BASE, DEMO):
@@ -168,6 +183,11 @@ def test_referenced_files_exist_or_are_documented() -> None:
                 assert (context / service["build"].get("dockerfile", "Dockerfile")).is_file()
         for kind in ("secrets", "configs"):
             for entry in (doc.get(kind) or {}).values():
+                if "environment" in entry:  # a password from .env, handed over as a file
+                    assert f"{entry['environment']}=" in env_example, entry
+                    continue
+                if "content" in entry:  # written by compose itself
+                    continue
                 path = Path(entry["file"])
                 if name == DEMO:  # the demo needs nothing made by hand
                     assert (REPO / path).is_file(), path
