@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test unit lint fmt schema demo bench clean
+.PHONY: install test unit lint fmt schema demo bench compose-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ demo: $(STAMP)
 bench: $(STAMP)
 	bash scripts/ensure-services.sh
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The real stack through `docker compose` (docs/deployment.md): prepares Docker from Debian's
+# packages where it is missing (scripts/docker-prepare.sh), then builds, scales, kills, counts.
+compose-test: $(STAMP)
+	PY=$(PY) bash scripts/compose-test.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
