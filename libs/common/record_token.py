@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from libs.common.contracts._base import check_send_header_value
+from libs.common.contracts import check_send_header_value
 from libs.common.errors import ConfigError
 
 DEFAULT_TOKEN_FORMAT = "[#{id}]"  # noqa: S105 - a subject token, not a secret

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from libs.common.db import rows
-from libs.common.db._base import StoreBase, upsert
+from libs.common.db import StoreBase, rows, upsert
 from libs.common.db.schema import delta_state
 
 

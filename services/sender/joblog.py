@@ -13,8 +13,7 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from libs.common.db import rows
-from libs.common.db._base import RACE_ROUNDS, StoreBase
+from libs.common.db import RACE_ROUNDS, StoreBase, rows
 from libs.common.db.engine import describe
 from libs.common.db.errors import StoreError
 from libs.common.db.schema import sent_jobs

@@ -16,8 +16,8 @@ from libs.common.contracts import (
     OutboundResult,
     ProcessedEmail,
     RecordEvent,
+    clean_header_value,
 )
-from libs.common.contracts._base import clean_header_value
 from libs.common.contracts.names import safe_display_name
 from libs.common.record_token import record_token
 from services.ticketer.domain.bodies import body_text, sanitize_html, strip_quoted

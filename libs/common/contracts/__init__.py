@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from libs.common.contracts._base import (
+    HEADER_FORBIDDEN_CLASS,
     MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
     MAX_BODY_CHARS,
+    MAX_HEADER_VALUE_CHARS,
     MAX_INLINE_ATTACHMENTS_BYTES,
+    MAX_RECIPIENTS,
     MAX_SUBJECT_CHARS,
     Address,
     BlobRef,
     Contract,
+    check_address,
+    check_send_header_value,
+    clean_header_value,
 )
 from libs.common.contracts.events import RecordEvent
 from libs.common.contracts.inbound import AttachmentRef, Body, InboundEmail, MailHeaders
@@ -41,9 +48,13 @@ def contract_for(schema: str) -> type[Contract]:
 
 __all__ = [
     "CONTRACTS",
+    "HEADER_FORBIDDEN_CLASS",
+    "MAX_ATTACHMENTS",
     "MAX_ATTACHMENT_BYTES",
     "MAX_BODY_CHARS",
+    "MAX_HEADER_VALUE_CHARS",
     "MAX_INLINE_ATTACHMENTS_BYTES",
+    "MAX_RECIPIENTS",
     "MAX_SUBJECT_CHARS",
     "Address",
     "AttachmentRef",
@@ -58,5 +69,8 @@ __all__ = [
     "ProcessedEmail",
     "QuarantinedEmail",
     "RecordEvent",
+    "check_address",
+    "check_send_header_value",
+    "clean_header_value",
     "contract_for",
 ]

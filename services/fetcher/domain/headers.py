@@ -11,8 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from libs.common.contracts import MailHeaders
-from libs.common.contracts._base import HEADER_FORBIDDEN_CLASS, MAX_HEADER_VALUE_CHARS
+from libs.common.contracts import HEADER_FORBIDDEN_CLASS, MAX_HEADER_VALUE_CHARS, MailHeaders
 from libs.common.msgid import split_message_ids
 
 #: Header name (lower case) → MailHeaders field, for the single-valued ones.

@@ -12,11 +12,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from libs.common.contracts import Address, AttachmentRef, BlobRef, Body, InboundEmail
-from libs.common.contracts._base import (
+from libs.common.contracts import (
     MAX_ATTACHMENTS,
     MAX_BODY_CHARS,
     MAX_RECIPIENTS,
+    Address,
+    AttachmentRef,
+    BlobRef,
+    Body,
+    InboundEmail,
     check_address,
 )
 from libs.common.msgid import canonical_message_id

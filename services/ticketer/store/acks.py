@@ -11,8 +11,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from libs.common.db import rows
-from libs.common.db._base import RACE_ROUNDS, StoreBase
+from libs.common.db import RACE_ROUNDS, StoreBase, rows
 from libs.common.db.schema import ack_log
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from libs.common.db import statistics
-from libs.common.db._base import StoreBase
+from libs.common.db import StoreBase, statistics
 from libs.common.db.schema import sent_jobs
 from services.ticketer.domain.sentcheck import LoggedFacts
 from services.ticketer.store import _rows, _sql

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from libs.common.db import rows
-from libs.common.db._base import StoreBase, upsert
+from libs.common.db import StoreBase, rows, upsert
 from libs.common.db.schema import processed_log, quarantine, requesters
 from services.ticketer.store import _rows
 from services.ticketer.store.errors import RecordNotFound

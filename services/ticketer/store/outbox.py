@@ -16,8 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from libs.common.db import rows
-from libs.common.db._base import StoreBase
+from libs.common.db import StoreBase, rows
 from libs.common.db.schema import outbox
 from services.ticketer.store.models import OutboxRow
 

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from libs.common.db import rows
-from libs.common.db._base import StoreBase
+from libs.common.db import StoreBase, rows
 from libs.common.db.schema import (
     delivery_failures,
     record_attachments,
