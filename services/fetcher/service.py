@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import partial
 
 from libs.common.blobs import BlobStore
-from libs.common.broker import Broker, Publication, routing_key
+from libs.common.broker import Broker, routed
 from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
 from libs.common.graph import GraphMail
 from libs.common.health import Check
@@ -64,25 +64,12 @@ class Fetcher:
         """Publish to ``inbound`` with each mail's Graph id as correlation id; one wait for
         all the confirms."""
         self.broker.publish_many(
-            [
-                Publication(
-                    self.broker.names.inbound,
-                    routing_key("email", email.mailbox),
-                    email,
-                    correlation_id=email.graph_id,
-                )
-                for email in emails
-            ]
+            [routed(self.broker.names, email, correlation_id=email.graph_id) for email in emails]
         )
 
     def report_quarantined(self, event: QuarantinedEmail) -> None:
         """Mail this fetcher quarantined itself, for the ticketer's quarantine view."""
-        self.broker.publish(
-            self.broker.names.inbound,
-            routing_key("quarantined", event.mailbox),
-            event,
-            correlation_id=event.graph_id,
-        )
+        self.broker.publish_routed(event, correlation_id=event.graph_id)
 
     def consume_processed(self, stop: threading.Event) -> None:
         self.broker.consume_batch(

@@ -15,7 +15,6 @@ from functools import partial
 import structlog
 
 from libs.common.blobs import BlobStore
-from libs.common.broker import routing_key
 from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
 from libs.common.db.threads import ThreadLookup
 from libs.common.graph import GraphPool
@@ -34,17 +33,9 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
     threads = ThreadLookup(joblog.engine)  # the same database, read-only queries
     blobs = BlobStore(runtime.settings.blob_dir)
     graphs = GraphPool(runtime.config.graph)
-    names = runtime.names
 
     def publish(result: OutboundResult) -> None:
-        # Nobody has to follow results, so the events exchange is not mandatory.
-        runtime.broker.publish(
-            names.events,
-            routing_key("outbound", result.status),
-            result,
-            correlation_id=result.job_id,
-            mandatory=False,
-        )
+        runtime.broker.publish_routed(result, correlation_id=result.job_id)
 
     ports = SenderPorts(
         config=runtime.config,
