@@ -86,14 +86,11 @@ def publish_and_wait(
     """
     from kombu import Exchange, Queue
 
-    from libs.common.broker import routing_key
     from libs.common.contracts import OutboundResult
 
     names = broker.names
     if not wait:
-        broker.publish(
-            names.outbound, routing_key("outbound", job.mailbox), job, correlation_id=job.job_id
-        )
+        broker.publish_routed(job, correlation_id=job.job_id)
         return None
     conn = broker.connection()
     try:
@@ -107,9 +104,7 @@ def publish_and_wait(
             durable=False,
         ).bind(conn.channel())
         queue.declare()
-        broker.publish(
-            names.outbound, routing_key("outbound", job.mailbox), job, correlation_id=job.job_id
-        )
+        broker.publish_routed(job, correlation_id=job.job_id)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             message = queue.get(no_ack=True)

@@ -14,8 +14,9 @@ import base64
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
+from libs.common.after_processing import Delete, Move
 from libs.common.errors import MailpipeError
 from libs.common.graph.errors import GraphError
 from libs.common.settings import GraphConfig, MailboxConfig
@@ -222,8 +223,13 @@ def folder_targets(box: MailboxConfig) -> list[tuple[str, str, str]]:
     targets = [("folder", box.folder, "folder")]
     if box.copy_to_folder:
         targets.append(("copy folder", box.copy_to_folder, "copy_to_folder"))
-    if box.move_to_folder:
-        targets.append(("move folder", box.move_to_folder, "after_processing"))
+    match box.after_processing:  # the move folder is checked even when a copy folder wins
+        case Move(folder):
+            targets.append(("move folder", folder, "after_processing"))
+        case Delete():
+            pass
+        case _:
+            assert_never(box.after_processing)
     targets.append(("quarantine folder", box.quarantine_folder, "quarantine_folder"))
     return targets
 

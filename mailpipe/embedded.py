@@ -1,7 +1,8 @@
 """Embedded mode: fetcher, ticketer and sender in one process (``mailpipe run``, the demo).
 
-The three services are wired by their own ``wire(runtime)`` functions, exactly as their
-``main()`` does, on one shared runtime: one Broker (kombu's ``memory://`` keeps its queues in
+The three services are wired by their own ``wire(runtime)`` functions under their own names
+(:func:`~libs.common.service.wire_service`), exactly as their ``main()`` does, on one shared
+runtime: one Broker (kombu's ``memory://`` keeps its queues in
 this process, so every service must publish and consume through the same object), one health
 server. Only the transport differs from the distributed mode, and with it three things:
 
@@ -28,10 +29,8 @@ or ``run_embedded(settings)``: the same, until SIGTERM/SIGINT, then 0.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -42,12 +41,14 @@ from libs.common.broker import install_signal_handlers
 from libs.common.redact import redact_url
 from libs.common.service import (
     Runtime,
+    Wire,
     Wiring,
     add_checks,
     bootstrap,
     close_wirings,
     drain,
     start_loops,
+    wire_service,
 )
 from libs.common.settings import Settings
 
@@ -57,9 +58,6 @@ log = structlog.get_logger(__name__)
 #: file and SQL transports lose messages, so memory:// in one process is the only option).
 MEMORY_URL = "memory://"
 
-#: Wired in this order, the fetcher last; any order would do, since ``start_loops`` declares
-#: the whole topology before the first thread starts.
-SERVICES = ("ticketer", "sender", "fetcher")
 
 #: How long a stop waits for the ticketer and the sender to empty their queues.
 DRAIN_TIMEOUT_S = 30.0
@@ -77,10 +75,15 @@ def embedded_settings(settings: Settings, broker_url: str = MEMORY_URL) -> Setti
     return settings.model_copy(update={"amqp_url": SecretStr(broker_url)})
 
 
-def _wire_function(service: str) -> Callable[[Runtime], Wiring]:
-    module = importlib.import_module(f"services.{service}.app")
-    wire: Callable[[Runtime], Wiring] = module.wire
-    return wire
+def services() -> list[tuple[str, Wire]]:
+    """Each service's name and ``wire``, in the order they are wired: the fetcher last; any
+    order would do, since ``start_loops`` declares the whole topology before the first thread
+    starts. Imported here, not at the top: ``mailpipe --help`` loads none of them."""
+    from services.fetcher.app import wire as fetcher
+    from services.sender.app import wire as sender
+    from services.ticketer.app import wire as ticketer
+
+    return [("ticketer", ticketer), ("sender", sender), ("fetcher", fetcher)]
 
 
 @dataclass
@@ -149,19 +152,14 @@ def start_embedded(
     intake = dataclasses.replace(runtime, stop=threading.Event(), threads=[])
     embedded = Embedded(runtime, intake.stop, [])
     try:
-        for service in SERVICES:
-            # Each service's loops copy the context they are built in: bind the service's name
-            # there, so every log line still says which service wrote it.
-            structlog.contextvars.bind_contextvars(service=service)
-            if service == "fetcher":
+        for name, wire in services():
+            if name == "fetcher":
                 forget_delta_links(runtime)
-            target = intake if service == "fetcher" else runtime
-            embedded.wirings.append(_wire_function(service)(target))
-        structlog.contextvars.bind_contextvars(service="mailpipe")
+            target = intake if name == "fetcher" else runtime
+            embedded.wirings.append(wire_service(name, wire, target))
         add_checks(runtime, embedded.wirings)
         start_loops(runtime, [loop for wiring in embedded.wirings for loop in wiring.loops])
     except BaseException:
-        structlog.contextvars.bind_contextvars(service="mailpipe")
         embedded.stop()
         raise
     return embedded

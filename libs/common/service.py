@@ -1,9 +1,11 @@
 """What every service does at start: settings, logging, broker, health, signals.
 
-Each service's ``app.py`` has a ``wire(runtime) -> Wiring`` (its consumer loops, pollers,
-readiness checks and a cleanup) and a ``main()`` that calls :func:`bootstrap`, ``wire`` and
-:func:`run_wired`. The embedded mode (``mailpipe/embedded.py``) calls the same ``wire``
-functions of all three services on one shared :class:`Runtime`. Nothing here runs at import
+Every service has the same shape: its ``app.py`` has a ``wire(runtime) -> Wiring`` (its loops,
+readiness checks and a cleanup) and a ``main()`` that is ``run_service("<name>", wire)``. The
+embedded mode (``mailpipe/embedded.py``) passes the same ``wire`` functions, with the same
+names, to :func:`wire_service` on one shared :class:`Runtime`. What every service needs once
+is here: the service name in the log context of its loops (:func:`wire_service`), the database
+readiness check (:func:`database_check`), the :data:`Loop` type. Nothing here runs at import
 time.
 """
 
@@ -11,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TextIO
 
 import structlog
@@ -64,6 +68,43 @@ class Wiring:
     #: Closes the service's own adapters (Graph clients, database pools); called once, after
     #: every loop has returned.
     close: Callable[[], None] = lambda: None
+
+
+#: A service's composition: its adapters and loops built on a runtime.
+Wire = Callable[[Runtime], Wiring]
+
+
+def run_service(name: str, wire: Wire) -> int:
+    """The distributed service ``name``: bootstrap, wire, run until SIGTERM/SIGINT."""
+    runtime = bootstrap(name)
+    return run_wired(runtime, [wire_service(name, wire, runtime)])
+
+
+def wire_service(name: str, wire: Wire, runtime: Runtime) -> Wiring:
+    """``wire(runtime)`` as service ``name``: what it logs, and every line its loops log, say
+    ``service=name``. Threads do not inherit context variables, so each loop runs in its own
+    copy of the context ``wire`` ran in; the caller's context is left as it was."""
+    context = contextvars.copy_context()
+    context.run(structlog.contextvars.bind_contextvars, service=name)
+    wiring = context.run(wire, runtime)
+    loops: list[Loop] = [
+        (thread, partial(context.copy().run, loop)) for thread, loop in wiring.loops
+    ]
+    return dataclasses.replace(wiring, loops=loops)
+
+
+def database_check(ping: Callable[[], object]) -> Check:
+    """Readiness: ready while ``ping`` answers (a service without its database must not take
+    work). Any failure means "not ready"; the probe itself never raises."""
+
+    def check() -> tuple[bool, str]:
+        try:
+            ping()
+        except Exception as exc:  # the reason is the answer, not an error of the probe
+            return False, f"database unavailable: {exc.__class__.__name__}"
+        return True, "connected"
+
+    return check
 
 
 def bootstrap(
@@ -170,14 +211,13 @@ def close_wirings(wirings: Sequence[Wiring]) -> None:
 
 
 def start_loops(runtime: Runtime, loops: Sequence[Loop]) -> None:
-    """Declare the topology and start one (non-daemon) thread per loop; does not wait."""
+    """Declare the topology and start one (non-daemon) thread per loop; does not wait.
+
+    Each loop carries its service's log context (:func:`wire_service`)."""
     declare_topology(runtime)
     log.info("topology declared", namespace=runtime.names.namespace)
     for thread_name, loop in loops:
-        # A new thread starts with an empty context: carry the bound ``service`` (and anything
-        # else bound at start) into it, so every log line says which service wrote it.
-        context = contextvars.copy_context()
-        thread = threading.Thread(target=context.run, args=(loop,), name=thread_name, daemon=False)
+        thread = threading.Thread(target=loop, name=thread_name, daemon=False)
         thread.start()
         runtime.threads.append(thread)
     runtime.started.set()

@@ -26,13 +26,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from libs.common.after_processing import AfterProcessing, AfterProcessingSetting, Delete, action_of
 from libs.common.errors import ConfigError
 from libs.common.msgid import check_message_id_domain, default_message_id_domain
 from libs.common.record_token import DEFAULT_TOKEN_FORMAT, check_token_format
 from libs.common.secret_url import read_password_file, read_secret_file, with_password
 
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-_AFTER = re.compile(r"^(delete|move:.+)$")
 
 
 def _address(value: str) -> str:
@@ -82,7 +82,8 @@ class MailboxConfig(_Strict):
     certificate_key_file: Path | None = None
     folder: str = "inbox"
     poll_interval_s: float = Field(default=30.0, gt=0)
-    after_processing: str = "delete"
+    #: ``"delete"`` or ``"move:<folder>"`` in the TOML, parsed here once (after_processing.py).
+    after_processing: AfterProcessingSetting = Delete()
     copy_to_folder: str | None = None
     quarantine_folder: str = "mailpipe-quarantine"
     send_as: tuple[str, ...] = ()
@@ -110,13 +111,6 @@ class MailboxConfig(_Strict):
     @classmethod
     def _agents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_address(v) for v in value)
-
-    @field_validator("after_processing")
-    @classmethod
-    def _after(cls, value: str) -> str:
-        if not _AFTER.match(value):
-            raise ValueError("must be 'delete' or 'move:<folder>'")
-        return value
 
     @model_validator(mode="after")
     def _one_credential(self) -> MailboxConfig:
@@ -159,11 +153,9 @@ class MailboxConfig(_Strict):
         return self.message_id_domain or default_message_id_domain(self.address)
 
     @property
-    def move_to_folder(self) -> str | None:
-        """The folder processed mail is moved to, or ``None`` when it is deleted."""
-        if self.after_processing.startswith("move:"):
-            return self.after_processing.removeprefix("move:")
-        return None
+    def after_processing_action(self) -> AfterProcessing:
+        """What the fetcher does with processed mail (``copy_to_folder`` wins over a move)."""
+        return action_of(self.after_processing, self.copy_to_folder)
 
     def secret(self) -> SecretStr | None:
         """The client secret, read from its file when given as one."""

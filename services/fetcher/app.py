@@ -9,7 +9,7 @@ a cleanup. ``main()`` (the distributed service) and the embedded mode both use i
 from __future__ import annotations
 
 from libs.common.blobs import BlobStore
-from libs.common.service import Runtime, Wiring, bootstrap, run_wired
+from libs.common.service import Runtime, Wiring, run_service
 
 
 def wire(runtime: Runtime) -> Wiring:
@@ -33,5 +33,4 @@ def wire(runtime: Runtime) -> Wiring:
 
 
 def main() -> int:
-    runtime = bootstrap("fetcher")
-    return run_wired(runtime, [wire(runtime)])
+    return run_service("fetcher", wire)

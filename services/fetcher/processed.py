@@ -126,10 +126,7 @@ class ProcessedHandler:
 
 def _step(box: MailboxConfig, outcome: str) -> Step:
     return plan_step(
-        outcome,
-        move_to_folder=box.move_to_folder,
-        copy_to_folder=box.copy_to_folder,
-        quarantine_folder=box.quarantine_folder,
+        outcome, action=box.after_processing_action, quarantine_folder=box.quarantine_folder
     )
 
 

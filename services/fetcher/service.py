@@ -4,16 +4,15 @@ test broker, the simulator's config and a test database, and run the same loops.
 
 from __future__ import annotations
 
-import contextvars
 import threading
-from collections.abc import Callable
 from functools import partial
 
 from libs.common.blobs import BlobStore
-from libs.common.broker import Broker, Publication, routing_key
+from libs.common.broker import Broker, routed
 from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
 from libs.common.graph import GraphMail
 from libs.common.health import Check
+from libs.common.service import Loop
 from libs.common.settings import MailpipeConfig
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import PAGE_SIZE, MailboxPoller
@@ -23,8 +22,6 @@ from services.fetcher.state import DeltaState
 #: ProcessedEmail messages per Graph ``$batch`` (Graph's own maximum is 20 requests).
 PROCESSED_BATCH = 20
 PROCESSED_WAIT_S = 0.25
-
-Loop = tuple[str, Callable[[], None]]
 
 
 class Fetcher:
@@ -64,25 +61,12 @@ class Fetcher:
         """Publish to ``inbound`` with each mail's Graph id as correlation id; one wait for
         all the confirms."""
         self.broker.publish_many(
-            [
-                Publication(
-                    self.broker.names.inbound,
-                    routing_key("email", email.mailbox),
-                    email,
-                    correlation_id=email.graph_id,
-                )
-                for email in emails
-            ]
+            [routed(self.broker.names, email, correlation_id=email.graph_id) for email in emails]
         )
 
     def report_quarantined(self, event: QuarantinedEmail) -> None:
         """Mail this fetcher quarantined itself, for the ticketer's quarantine view."""
-        self.broker.publish(
-            self.broker.names.inbound,
-            routing_key("quarantined", event.mailbox),
-            event,
-            correlation_id=event.graph_id,
-        )
+        self.broker.publish_routed(event, correlation_id=event.graph_id)
 
     def consume_processed(self, stop: threading.Event) -> None:
         self.broker.consume_batch(
@@ -98,9 +82,7 @@ class Fetcher:
         """Every long-running piece, as ``(thread name, function)`` for ``run_consumers``."""
         loops: list[Loop] = [(f"poll-{p.address}", partial(p.run, stop)) for p in self.pollers]
         loops.append(("processed", partial(self.consume_processed, stop)))
-        # Each thread runs in a copy of the caller's context, so that its log lines carry
-        # what the service bound at start (its name).
-        return [(name, partial(contextvars.copy_context().run, fn)) for name, fn in loops]
+        return loops
 
     def checks(self) -> dict[str, Check]:
         """Readiness per mailbox: the last poll succeeded (or none has run yet)."""

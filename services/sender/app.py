@@ -7,19 +7,16 @@ distributed service) and the embedded mode both use it. Nothing here runs at imp
 
 from __future__ import annotations
 
-import contextvars
 import time
-from collections.abc import Callable
 from functools import partial
 
 import structlog
 
 from libs.common.blobs import BlobStore
-from libs.common.broker import routing_key
 from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
 from libs.common.db.threads import ThreadLookup
 from libs.common.graph import GraphPool
-from libs.common.service import Runtime, Wiring, bootstrap, run_wired
+from libs.common.service import Runtime, Wiring, database_check, run_service
 from services.sender.config import SenderSettings, check_claim_timing
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import SenderPorts, SendHandler
@@ -34,17 +31,9 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
     threads = ThreadLookup(joblog.engine)  # the same database, read-only queries
     blobs = BlobStore(runtime.settings.blob_dir)
     graphs = GraphPool(runtime.config.graph)
-    names = runtime.names
 
     def publish(result: OutboundResult) -> None:
-        # Nobody has to follow results, so the events exchange is not mandatory.
-        runtime.broker.publish(
-            names.events,
-            routing_key("outbound", result.status),
-            result,
-            correlation_id=result.job_id,
-            mandatory=False,
-        )
+        runtime.broker.publish_routed(result, correlation_id=result.job_id)
 
     ports = SenderPorts(
         config=runtime.config,
@@ -70,19 +59,6 @@ def blob_size(store: BlobStore, ref: BlobRef) -> int | None:
         return None
 
 
-def _database_check(joblog: JobLog) -> Callable[[], tuple[bool, str]]:
-    """Ready when the job log answers (a sender without it must not take jobs)."""
-
-    def check() -> tuple[bool, str]:
-        try:
-            joblog.get_job("readiness-probe")
-        except Exception as exc:  # any failure means "not ready"; the probe must not raise
-            return False, f"database unavailable: {exc.__class__.__name__}"
-        return True, "connected"
-
-    return check
-
-
 def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
     """The sender on ``runtime``: job log, handler, Graph clients, the ``sender`` loop."""
     sender = sender or SenderSettings()
@@ -106,17 +82,14 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
             on_dead=handler.on_dead,
         )
 
-    # The loop runs in a copy of the caller's context, so its log lines keep the service name
-    # bound there (threads do not inherit context variables).
-    loop = partial(contextvars.copy_context().run, consume)
-
     def close() -> None:
         graphs.close()
         handler.p.joblog.close()
 
-    return Wiring([("sender", loop)], {"database": _database_check(handler.p.joblog)}, close)
+    # Ready while the job log answers.
+    ready = database_check(partial(handler.p.joblog.get_job, "readiness-probe"))
+    return Wiring([("sender", consume)], {"database": ready}, close)
 
 
 def main() -> int:
-    runtime = bootstrap("sender")
-    return run_wired(runtime, [wire(runtime)])
+    return run_service("sender", wire)

@@ -11,7 +11,6 @@ the embedded mode both use it.
 
 from __future__ import annotations
 
-import contextvars
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -23,7 +22,7 @@ import structlog
 from libs.common.blobs import BlobStore
 from libs.common.contracts import InboundEmail, OutboundResult, QuarantinedEmail
 from libs.common.errors import MailpipeError
-from libs.common.service import Runtime, Wiring
+from libs.common.service import Loop, Runtime, Wiring, database_check, run_service
 from libs.common.settings import MailpipeConfig
 from services.ticketer.handler import Ticketer
 from services.ticketer.metrics import TicketerMetrics
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
     from services.ticketer.store import RecordStore
 
 log = structlog.get_logger(__name__)
-
-Loop = tuple[str, Callable[[], None]]
 
 #: InboundEmails handled per call: their effects are published together, one confirm wait.
 #: No batch window: a batch is whatever has arrived when the worker is free, so a lone mail
@@ -123,8 +120,6 @@ def consumer_loops(
             names.ticketer_quarantine, QuarantinedEmail, ticketer.handle_quarantined, stop=stop
         )
 
-    # Each loop runs in a copy of the caller's context, so its log lines keep what bootstrap
-    # bound there (the service name): threads do not inherit context variables.
     loops: list[Loop] = [
         ("ticketer-inbound", inbound),
         ("ticketer-results", results),
@@ -132,7 +127,7 @@ def consumer_loops(
     ]
     if statistics is not None:
         loops.append(("ticketer-statistics", partial(statistics, stop)))
-    return [(name, partial(contextvars.copy_context().run, fn)) for name, fn in loops]
+    return loops
 
 
 def keep_statistics(store: RecordStore, stop: threading.Event) -> None:
@@ -146,17 +141,6 @@ def keep_statistics(store: RecordStore, stop: threading.Event) -> None:
             continue
         if analyzed:
             log.info("planner statistics refreshed", tables=analyzed)
-
-
-def _database_check(store: RecordStore) -> Callable[[], tuple[bool, str]]:
-    def check() -> tuple[bool, str]:
-        try:
-            store.ping()
-        except Exception as exc:  # any failure means "not ready"
-            return False, f"database unavailable: {exc.__class__.__name__}"
-        return True, "connected"
-
-    return check
 
 
 def wire(runtime: Runtime) -> Wiring:
@@ -182,18 +166,9 @@ def wire(runtime: Runtime) -> Wiring:
         store.close()
 
     loops = consumer_loops(runtime.broker, ticketer, runtime.stop, statistics)
-    loops.append(
-        ("ticketer-outbox", partial(contextvars.copy_context().run, relay.run, runtime.stop))
-    )
-    return Wiring(
-        loops,
-        {"database": _database_check(store)},
-        close,
-    )
+    loops.append(("ticketer-outbox", partial(relay.run, runtime.stop)))
+    return Wiring(loops, {"database": database_check(store.ping)}, close)
 
 
 def main() -> int:
-    from libs.common.service import bootstrap, run_wired
-
-    runtime = bootstrap("ticketer")
-    return run_wired(runtime, [wire(runtime)])
+    return run_service("ticketer", wire)

@@ -1,10 +1,7 @@
-"""``BrokerOutbox``: the handler's effects onto the broker, with the agreed routing keys.
-
-ProcessedEmail → ``<ns>.processed`` ``processed.<mailbox>`` (mandatory: the fetcher must get
-it); RecordEvent → ``<ns>.events`` ``record.<event>`` (not mandatory: nobody has to follow
-records); OutboundEmail → ``<ns>.outbound`` ``outbound.<mailbox>`` (mandatory). A call
-publishes its messages pipelined and waits once for all the broker's confirms.
-correlation_id: the email's Graph id, the record id, the job id.
+"""``BrokerOutbox``: the handler's effects onto the broker, each on its route
+(:mod:`libs.common.broker.routes`: ProcessedEmail to ``processed``, RecordEvent to ``events``,
+OutboundEmail to ``outbound``). A call publishes its messages pipelined and waits once for all
+the broker's confirms. correlation_id: the email's Graph id, the record id, the job id.
 """
 
 from __future__ import annotations
@@ -12,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from libs.common.broker import Publication
-from libs.common.broker.names import routing_key
+from libs.common.broker import routed
 from libs.common.contracts import ProcessedEmail, RecordEvent
 from services.ticketer.ports import Effect
 
@@ -29,27 +25,14 @@ class BrokerOutbox:
     def publish(self, messages: Sequence[Effect]) -> None:
         """Every message pipelined, one wait for all the confirms."""
         if messages:
-            self._broker.publish_many([self._publication(m) for m in messages])
+            self._broker.publish_many(
+                [routed(self._names, m, correlation_id=correlation_id(m)) for m in messages]
+            )
 
-    def _publication(self, message: Effect) -> Publication:
-        if isinstance(message, ProcessedEmail):
-            return Publication(
-                self._names.processed,
-                routing_key("processed", message.mailbox),
-                message,
-                correlation_id=message.graph_id,
-            )
-        if isinstance(message, RecordEvent):
-            return Publication(
-                self._names.events,
-                routing_key("record", message.event),
-                message,
-                correlation_id=f"record:{message.record_id}",
-                mandatory=False,
-            )
-        return Publication(
-            self._names.outbound,
-            routing_key("outbound", message.mailbox),
-            message,
-            correlation_id=message.job_id,
-        )
+
+def correlation_id(message: Effect) -> str:
+    if isinstance(message, ProcessedEmail):
+        return message.graph_id
+    if isinstance(message, RecordEvent):
+        return f"record:{message.record_id}"
+    return message.job_id

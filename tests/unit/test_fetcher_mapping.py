@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from libs.common.after_processing import Delete, Move, action_of
 from libs.common.contracts import MAX_BODY_CHARS, BlobRef, InboundEmail
 from services.fetcher.domain import (
     Step,
@@ -242,12 +243,9 @@ def test_parse_address_accepts_bare_and_wrapped_forms() -> None:
 def test_plan_step_follows_the_mailbox_settings(
     outcome: str, move: str | None, copy: str | None, expected: Step
 ) -> None:
-    step = plan_step(
-        outcome,
-        move_to_folder=move,
-        copy_to_folder=copy,
-        quarantine_folder="mailpipe-quarantine",
-    )
+    # The mailbox's action as the settings make it from after_processing and copy_to_folder.
+    action = action_of(Move(move) if move else Delete(), copy)
+    step = plan_step(outcome, action=action, quarantine_folder="mailpipe-quarantine")
     assert step == expected
 
 

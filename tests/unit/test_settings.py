@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import structlog
 
+from libs.common.after_processing import CopyThenDelete, Move
 from libs.common.errors import ConfigError
 from libs.common.logging import configure_logging
 from libs.common.settings import Settings, load_config
@@ -49,8 +50,9 @@ def test_good_config_loads(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD))
     box = config.mailbox("support@contoso.com")
     assert box.address == "support@contoso.com"
-    assert box.move_to_folder == "Processed"
+    assert box.after_processing == Move("Processed")
     assert box.copy_to_folder == "Archive"
+    assert box.after_processing_action == CopyThenDelete("Archive")  # a copy wins over a move
     assert box.send_as == ("agent@contoso.com",)
     assert box.secret() is not None
     assert box.secret().get_secret_value() == "s3cr3t-value-xyz"  # type: ignore[union-attr]

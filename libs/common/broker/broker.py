@@ -11,7 +11,6 @@ import dataclasses
 import signal
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import FrameType, TracebackType
 from typing import Any, TypeVar
 
@@ -28,6 +27,7 @@ from libs.common.broker.publisher import (
     open_connection,
     properties_for,
 )
+from libs.common.broker.routes import Publication, route
 from libs.common.contracts import Contract
 from libs.common.errors import ConfigError
 from libs.common.redact import redact_url
@@ -36,18 +36,6 @@ C = TypeVar("C", bound=Contract)
 
 #: kombu's virtual transports poll; 50 ms keeps the embedded mode responsive at little cost.
 MEMORY_POLL_S = 0.05
-
-
-@dataclass(frozen=True)
-class Publication:
-    """One message for :meth:`Broker.publish_many`."""
-
-    exchange: str
-    routing_key: str
-    message: Contract
-    correlation_id: str
-    mandatory: bool = True
-    headers: Mapping[str, Any] | None = None
 
 
 class Broker:
@@ -156,6 +144,20 @@ class Broker:
             exchange, routing_key, message.to_json(), properties, headers or {}, mandatory=mandatory
         )
         return str(properties["message_id"])
+
+    def publish_routed(
+        self, message: Contract, *, correlation_id: str, headers: Mapping[str, Any] | None = None
+    ) -> str:
+        """:meth:`publish` on the message's route (:mod:`libs.common.broker.routes`)."""
+        where = route(self.names, message)
+        return self.publish(
+            where.exchange,
+            where.routing_key,
+            message,
+            correlation_id=correlation_id,
+            mandatory=where.mandatory,
+            headers=headers,
+        )
 
     def publish_many(self, publications: Sequence[Publication]) -> list[str]:
         """Publish all, pipelined, and wait once for every confirm; their ``message_id``s.

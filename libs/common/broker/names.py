@@ -3,14 +3,9 @@
 All names start with the namespace (``MAILPIPE_NAMESPACE``, default ``mailpipe``) so that
 several deployments or test runs share one broker without touching each other.
 
-Routing keys:
-
-* ``<ns>.inbound``   — ``email.<mailbox>`` (InboundEmail, fetcher → ticketer) and
-  ``quarantined.<mailbox>`` (QuarantinedEmail: mail the fetcher quarantined itself)
-* ``<ns>.processed`` — ``processed.<mailbox>`` (ProcessedEmail, ticketer → fetcher)
-* ``<ns>.outbound``  — ``outbound.<mailbox>`` (OutboundEmail, anyone → sender)
-* ``<ns>.events``    — ``outbound.<status>`` (OutboundResult) and ``record.<created|updated>``
-  (RecordEvent); nothing of ours has to listen here, so publishing to it is not ``mandatory``.
+Which contract goes to which exchange with which routing key, and whether that is
+``mandatory``: the routing table in :mod:`libs.common.broker.routes`. The work queues below
+bind to those keys.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ setting, carried out (batched) by ``services/fetcher/processed.py``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, assert_never
+
+from libs.common.after_processing import AfterProcessing, CopyThenDelete, Delete, Move
 
 StepKind = Literal["delete", "move", "copy_delete", "quarantine"]
 
@@ -18,20 +20,18 @@ class Step:
     folder: str | None = None
 
 
-def plan_step(
-    outcome: str,
-    *,
-    move_to_folder: str | None,
-    copy_to_folder: str | None,
-    quarantine_folder: str,
-) -> Step:
+def plan_step(outcome: str, *, action: AfterProcessing, quarantine_folder: str) -> Step:
     """A quarantined mail is moved aside and kept; any other outcome follows the mailbox's
-    ``after_processing`` / ``copy_to_folder`` settings (a copy wins over a move: the copy is
-    kept and the original goes to Recoverable Items)."""
+    after-processing action. The match is exhaustive: a new action is a type error here until
+    it is handled."""
     if outcome == "quarantined":
         return Step("quarantine", quarantine_folder)
-    if copy_to_folder:
-        return Step("copy_delete", copy_to_folder)
-    if move_to_folder:
-        return Step("move", move_to_folder)
-    return Step("delete")
+    match action:
+        case Delete():
+            return Step("delete")
+        case Move(folder):
+            return Step("move", folder)
+        case CopyThenDelete(folder):
+            return Step("copy_delete", folder)
+        case _:
+            assert_never(action)
