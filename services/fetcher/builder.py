@@ -16,6 +16,7 @@ from libs.common.blobs import BlobStore
 from libs.common.contracts import AttachmentRef, InboundEmail
 from libs.common.errors import ContractError
 from libs.common.graph import Attachment, GraphError, GraphMail, GraphNotFound
+from libs.common.mail import MailError
 from libs.common.settings import MailboxConfig
 from services.fetcher.domain import build_inbound, needs_attachments, needs_raw_mime
 from services.fetcher.domain.mapping import attachment_ref
@@ -47,7 +48,7 @@ class MailBuilder:
         self._box = box
         self._graph = graph
         self._blobs = blobs
-        self._listed: dict[str, list[Attachment] | GraphError] = {}
+        self._listed: dict[str, list[Attachment] | MailError] = {}
         #: The current round's reads (the poller sets a fresh one per round).
         self.reads = Reads()
 

@@ -18,7 +18,7 @@ from libs.common.blobs import BlobStore
 from libs.common.broker import routing_key
 from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
 from libs.common.db.threads import ThreadLookup
-from libs.common.graph import GraphPool
+from libs.common.mail import MailProvider, open_provider
 from libs.common.service import Runtime, Wiring, bootstrap, run_wired
 from services.sender.config import SenderSettings, check_claim_timing
 from services.sender.domain.rate import SendRateLimiter
@@ -28,12 +28,12 @@ from services.sender.joblog import JobLog
 log = structlog.get_logger("services.sender")
 
 
-def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler, GraphPool]:
+def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler, MailProvider]:
     url = runtime.settings.database_url.get_secret_value()
     joblog = JobLog.open(url)
     threads = ThreadLookup(joblog.engine)  # the same database, read-only queries
     blobs = BlobStore(runtime.settings.blob_dir)
-    graphs = GraphPool(runtime.config.graph)
+    mailboxes = open_provider(runtime.config)
     names = runtime.names
 
     def publish(result: OutboundResult) -> None:
@@ -51,7 +51,7 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
         settings=sender,
         joblog=joblog,
         read_blob=blobs.get,
-        graph_for=graphs,
+        mail_for=mailboxes,
         thread_of=threads.thread_of,
         record_mailbox=threads.mailbox_of,
         blob_size=partial(blob_size, blobs),
@@ -59,7 +59,7 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
         limiter=SendRateLimiter(limit=sender.rate_per_minute),
         sleep=time.sleep,
     )
-    return SendHandler(ports), graphs
+    return SendHandler(ports), mailboxes
 
 
 def blob_size(store: BlobStore, ref: BlobRef) -> int | None:
@@ -88,7 +88,7 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
     sender = sender or SenderSettings()
     # Before anything opens: a stale time the retry tiers cannot outlast loses jobs.
     check_claim_timing(sender, runtime.names.retry_delays_s)
-    handler, graphs = build_handler(runtime, sender)
+    handler, mailboxes = build_handler(runtime, sender)
     log.info(
         "sender ready",
         rate_per_minute=sender.rate_per_minute,
@@ -111,7 +111,7 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
     loop = partial(contextvars.copy_context().run, consume)
 
     def close() -> None:
-        graphs.close()
+        mailboxes.close()
         handler.p.joblog.close()
 
     return Wiring([("sender", loop)], {"database": _database_check(handler.p.joblog)}, close)
