@@ -24,7 +24,7 @@ from libs.common.graph._http import (
 from libs.common.graph._reading import DeltaPage
 from libs.common.graph._retry import RetryPolicy
 from libs.common.graph.auth import TokenSource
-from libs.common.graph.errors import DeltaExpired, GraphNotFound
+from libs.common.graph.errors import DeltaExpired, GraphNotFound, GraphPermanentError
 from libs.common.graph.models import (
     FULL_MESSAGE_SELECT,
     MESSAGE_SELECT,
@@ -213,9 +213,24 @@ class GraphMail:
         *,
         select: Sequence[str] = ("id", "displayName", "mail", "userPrincipalName"),
     ) -> dict[str, Any]:
-        return self._get_json(
-            f"/users/{quote(user, safe='@')}", what="get user", params={"$select": ",".join(select)}
-        )
+        """The user's properties. Any 404 means "no such user" here (Graph answers
+        ``Request_ResourceNotFound`` or ``ErrorInvalidUser``): :class:`GraphNotFound`."""
+        try:
+            return self._get_json(
+                f"/users/{quote(user, safe='@')}",
+                what="get user",
+                params={"$select": ",".join(select)},
+            )
+        except GraphPermanentError as exc:
+            if exc.status != 404 or isinstance(exc, GraphNotFound):
+                raise
+            raise GraphNotFound(
+                exc.message,
+                status=exc.status,
+                code=exc.code,
+                request_id=exc.request_id,
+                hint=exc.hint,
+            ) from exc
 
     # -- changing ------------------------------------------------------------------------
 
