@@ -111,3 +111,23 @@ def test_unparseable_bodies_still_give_a_typed_error() -> None:
     assert err.code == "http_400" and err.request_id == "hdr-id"
     assert parse_error_body(b"not json") == ("", "", None)
     assert parse_error_body({"error": "flat"}) == ("", "", None)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "about_mailbox"),
+    [
+        (403, "ErrorAccessDenied", True),
+        (401, "InvalidAuthenticationToken", True),
+        (404, "MailboxNotEnabledForRESTAPI", True),
+        (507, "ErrorQuotaExceeded", True),
+        (404, "ErrorItemNotFound", False),
+        (413, "RequestEntityTooLarge", False),
+        (400, "ErrorInvalidIdMalformed", False),
+        (500, "InternalServerError", False),
+    ],
+)
+def test_the_adapter_says_which_answers_speak_of_the_mailbox(
+    status: int, code: str, about_mailbox: bool
+) -> None:
+    # The fetcher blames one mail only for errors that are not about the mailbox or the app.
+    assert error_from_response(status, body(code)).about_mailbox is about_mailbox

@@ -52,6 +52,7 @@ class GraphError(MailError):
         self.status = status
         self.request_id = request_id
         self.retry_after_s = retry_after_s
+        self.about_mailbox = status in _MAILBOX_STATUSES or self.code in _MAILBOX_CODES
 
     def __repr__(self) -> str:
         return (
@@ -159,6 +160,22 @@ _HINTS: dict[str, str] = {
 }
 _DEFAULT_PERMANENT_HINT = "check the request and the app's permissions (see docs/graph.md)"
 
+#: Statuses and codes that speak of the mailbox or the app, never of one message
+#: (``MailError.about_mailbox``).
+_MAILBOX_STATUSES = frozenset({401, 403})
+_MAILBOX_CODES = frozenset(
+    {
+        "ErrorAccessDenied",
+        "AccessDenied",
+        "Authorization_RequestDenied",
+        "ErrorInvalidUser",
+        "MailboxNotEnabledForRESTAPI",
+        "MailboxNotSupportedForRESTAPI",
+        "ResourceNotFound",
+        "InvalidAuthenticationToken",
+        "ErrorQuotaExceeded",
+    }
+)
 _NOT_FOUND_CODES = {"ErrorItemNotFound", "ResourceNotFound", "ErrorObjectNotFound"}
 _RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
 

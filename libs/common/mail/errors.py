@@ -1,5 +1,8 @@
 """Provider-neutral mail errors: what the services catch, whatever provider raised it.
 
+Adapters give a transport failure the code ``"connection_error"`` (nothing reached the
+provider) or ``"timeout"``.
+
 Each provider adapter maps its own answers to these once, at its boundary (Microsoft Graph's
 in ``libs/common/graph/errors.py``: its classes subclass these, so a Graph error *is* the
 neutral one and keeps its status and request id for the logs). The split of
@@ -18,6 +21,13 @@ class MailError(MailpipeError):
     code = "mail_error"
     #: Seconds the provider asked us to wait (throttling), when it said.
     retry_after_s: float | None = None
+    #: The provider's status number (an HTTP status) and request id, for the logs only.
+    status: int | None = None
+    request_id: str | None = None
+    #: The adapter's verdict: the error speaks of the mailbox or the app (no permission, no
+    #: licence, a full mailbox, a refused token), never of the one message asked for. The
+    #: fetcher quarantines a message only for errors that are not.
+    about_mailbox: bool = False
 
 
 class MailRetryableError(MailError, RetryableError):
