@@ -33,9 +33,10 @@ from libs.common.mail.ports import (
     MailProvider,
     MailReader,
     MailSender,
+    SetupProbe,
     UserDirectory,
 )
-from libs.common.mail.providers import open_mailbox, open_provider
+from libs.common.mail.providers import open_mailbox, open_probe, open_provider
 
 __all__ = [
     "Attachment",
@@ -59,9 +60,11 @@ __all__ = [
     "OutgoingAttachment",
     "SendAsDenied",
     "SendResult",
+    "SetupProbe",
     "Throttled",
     "TooLarge",
     "UserDirectory",
     "open_mailbox",
+    "open_probe",
     "open_provider",
 ]

@@ -12,7 +12,7 @@ adapter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -151,3 +151,34 @@ class MailProvider(Protocol):
     def close(self) -> None:
         """Close every mailbox made (their connections)."""
         ...
+
+
+class SetupProbe(Protocol):
+    """The harmless calls ``mailpipe doctor`` makes to check a mailbox's setup (Microsoft's
+    adapter: :class:`libs.common.graph.probe.MailboxProbe`)."""
+
+    def fresh_token(self) -> str:
+        """A token straight from the authority, never a cached one."""
+        ...
+
+    def get_user(self, user: str, *, select: Sequence[str] = ...) -> dict[str, Any]: ...
+
+    def first_message_id(self, folder: str = "inbox") -> str | None: ...
+
+    def find_folder(self, name: str) -> str | None:
+        """The folder's id, or None; never creates it."""
+        ...
+
+    def create_draft(self, message: Mapping[str, Any]) -> str: ...
+
+    def permanent_delete(self, message_id: str) -> bool: ...
+
+    def send_mail(
+        self,
+        message: Mapping[str, Any],
+        attachments: Sequence[Any] = (),
+        *,
+        save_to_sent_items: bool = True,
+    ) -> Any: ...
+
+    def close(self) -> None: ...

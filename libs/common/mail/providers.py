@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 
-from libs.common.mail.ports import Mailbox, MailProvider
-from libs.common.settings import MailboxConfig, MailpipeConfig
+from libs.common.mail.ports import Mailbox, MailProvider, SetupProbe
+from libs.common.settings import GraphConfig, MailboxConfig, MailpipeConfig
 
 
 def open_provider(config: MailpipeConfig, *, retry_budget_s: float | None = None) -> MailProvider:
@@ -27,6 +27,15 @@ def open_provider(config: MailpipeConfig, *, retry_budget_s: float | None = None
 def open_mailbox(config: MailpipeConfig, box: MailboxConfig) -> Mailbox:
     """One mailbox of its own (close it when done), for a one-off command."""
     return _adapter(config, box, None)
+
+
+def open_probe(graph: GraphConfig, box: MailboxConfig) -> SetupProbe:
+    """The setup checks' calls on ``box`` (``mailpipe doctor``); close it when done."""
+    if box.provider == "microsoft":
+        from libs.common.graph.probe import MailboxProbe  # httpx and msal only when used
+
+        return MailboxProbe(graph, box)
+    raise AssertionError(f"no adapter for provider {box.provider!r}")  # the config forbids it
 
 
 class _Mailboxes:
