@@ -23,6 +23,7 @@ from libs.common.mail import (
     BatchOutcome,
     DeltaPage,
     DeltaResult,
+    Mailbox,
     MailError,
     MailNotFound,
     MessageData,
@@ -286,3 +287,8 @@ def _attachment(n: int, part: EmailMessage) -> Attachment:
         content_id=part["Content-ID"],
         content=content,
     )
+
+
+def as_port(fake: FakeMailbox) -> Mailbox:
+    """The fake as the port it stands for (mypy checks it implements all of it)."""
+    return fake

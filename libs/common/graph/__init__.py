@@ -34,7 +34,6 @@ from libs.common.graph.models import (
     OutgoingAttachment,
     SendResult,
 )
-from libs.common.graph.pool import GraphPool
 
 __all__ = [
     "FULL_MESSAGE_SELECT",
@@ -51,7 +50,6 @@ __all__ = [
     "GraphNotFound",
     "GraphOutcomeUnknown",
     "GraphPermanentError",
-    "GraphPool",
     "GraphRetryableError",
     "GraphSendAsDenied",
     "GraphThrottled",
