@@ -1,11 +1,12 @@
 """``mailpipe doctor``: check each configured mailbox live, in the order it is set up.
 
 Entra (credential, admin consent, application permissions) → Exchange (application access
-policy, licence) → folders → Send As grants. Each step is a small function over a
-:class:`Probe` (the Graph calls) returning a :class:`Check`; when a prerequisite fails, the
-steps that need it are reported as ``skipped: needs <step>`` instead of failing again for
-the same reason. Nothing in the mailbox changes except one throw-away draft per probe,
-purged at once; no mail is sent unless ``send_test`` asks for it.
+policy, licence) → folders → Send As grants: Microsoft's setup steps, read from Graph's
+error codes. Each step is a small function over a :class:`Probe` (the mail port's setup
+calls) returning a :class:`Check`; when a prerequisite fails, the steps that need it are
+reported as ``skipped: needs <step>`` instead of failing again for the same reason. Nothing
+in the mailbox changes except one throw-away draft per probe, purged at once; no mail is
+sent unless ``send_test`` asks for it.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import base64
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, assert_never
+from typing import Any, assert_never
 
 from libs.common.after_processing import Delete, Move
 from libs.common.errors import MailpipeError
-from libs.common.graph.errors import GraphError
+from libs.common.mail import MailError, SendAsDenied, SetupProbe
 from libs.common.settings import GraphConfig, MailboxConfig
 from mailpipe.doctor_fixes import CONSENT_FIX, permission_fix, policy_fix, send_as_fix
 
@@ -47,31 +48,9 @@ class Check:
         return self.ok is None and self.detail.startswith("skipped:")
 
 
-class Probe(Protocol):
-    """The Graph calls the checks make (``libs.common.graph.probe.MailboxProbe``)."""
-
-    def fresh_token(self) -> str: ...
-
-    def get_user(self, user: str, *, select: Sequence[str] = ...) -> dict[str, Any]: ...
-
-    def first_message_id(self, folder: str = "inbox") -> str | None: ...
-
-    def find_folder(self, name: str) -> str | None: ...
-
-    def create_draft(self, message: Mapping[str, Any]) -> str: ...
-
-    def permanent_delete(self, message_id: str) -> bool: ...
-
-    def send_mail(
-        self,
-        message: Mapping[str, Any],
-        attachments: Sequence[Any] = (),
-        *,
-        save_to_sent_items: bool = True,
-    ) -> Any: ...
-
-    def close(self) -> None: ...
-
+#: The calls the checks make (the mail port's setup probe; Microsoft's is
+#: ``libs.common.graph.probe.MailboxProbe``).
+Probe = SetupProbe
 
 ProbeFactory = Callable[[GraphConfig, MailboxConfig], Probe]
 
@@ -95,13 +74,13 @@ def token_roles(token: str) -> frozenset[str] | None:
 @dataclass(frozen=True)
 class Outcome:
     value: Any = None
-    error: GraphError | None = None
+    error: MailError | None = None
 
 
 def attempt(call: Callable[[], Any]) -> Outcome:
     try:
         return Outcome(call())
-    except GraphError as exc:
+    except MailError as exc:
         return Outcome(error=exc)
 
 
@@ -163,7 +142,7 @@ def check_reachable(
     return _failed(MAILBOX, exc)
 
 
-def _draft_round_trip(probe: Probe, message: Mapping[str, Any]) -> GraphError | None:
+def _draft_round_trip(probe: Probe, message: Mapping[str, Any]) -> MailError | None:
     """Create a draft and purge it; the error that stopped it, if any."""
     created = attempt(lambda: probe.create_draft(message))
     if created.error is not None:
@@ -266,7 +245,7 @@ def check_send_as(
     exc = _draft_round_trip(probe, _probe_message(agent))
     if exc is None and send_test:
         exc = attempt(lambda: probe.send_mail(_test_mail(agent), save_to_sent_items=False)).error
-    if exc is not None and exc.code == "ErrorSendAsDenied":
+    if isinstance(exc, SendAsDenied):
         detail = f"Exchange refused to let {box.address} send as {agent} (ErrorSendAsDenied)"
         return Check(step, False, detail, send_as_fix(agent, box, exc.hint))
     if exc is not None:

@@ -70,9 +70,9 @@ def diagnose(box: MailboxConfig, probe: Probe, *, send_test: bool = False) -> li
 
 
 def graph_probe(graph: GraphConfig, box: MailboxConfig) -> Probe:
-    from libs.common.graph.probe import MailboxProbe  # httpx and msal only when it runs
+    from libs.common.mail import open_probe  # a provider's client only when it runs
 
-    return MailboxProbe(graph, box)
+    return open_probe(graph, box)
 
 
 def _secrets(config: MailpipeConfig) -> list[str]:

@@ -74,6 +74,8 @@ class MailboxConfig(_Strict):
     """One service mailbox and the Entra app registration that reaches it."""
 
     address: str
+    #: Which mail provider serves the mailbox (``libs/common/mail/providers.py``).
+    provider: Literal["microsoft"] = "microsoft"
     tenant_id: str
     client_id: str
     client_secret: SecretStr | None = None

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from libs.common.blobs import BlobStore
 from libs.common.contracts import AttachmentRef, InboundEmail
 from libs.common.errors import ContractError
-from libs.common.graph import Attachment, GraphError, GraphMail, GraphNotFound
+from libs.common.mail import Attachment, Mailbox, MailError, MailNotFound
 from libs.common.settings import MailboxConfig
 from services.fetcher.domain import build_inbound, needs_attachments, needs_raw_mime
 from services.fetcher.domain.mapping import attachment_ref
@@ -34,7 +34,7 @@ class ReadFailed(Exception):
     """A read of one mail's part failed in a way that may be the mail's own fault (a 500
     where other mail is served): the round goes on, the poller judges it at the end."""
 
-    def __init__(self, kind: ReadKind, error: GraphError) -> None:
+    def __init__(self, kind: ReadKind, error: MailError) -> None:
         super().__init__(f"{kind} read failed: {error.message}")
         self.kind: ReadKind = kind
         self.error = error
@@ -43,11 +43,11 @@ class ReadFailed(Exception):
 class MailBuilder:
     """Not thread-safe: one per poller."""
 
-    def __init__(self, box: MailboxConfig, graph: GraphMail, blobs: BlobStore) -> None:
+    def __init__(self, box: MailboxConfig, graph: Mailbox, blobs: BlobStore) -> None:
         self._box = box
         self._graph = graph
         self._blobs = blobs
-        self._listed: dict[str, list[Attachment] | GraphError] = {}
+        self._listed: dict[str, list[Attachment] | MailError] = {}
         #: The current round's reads (the poller sets a fresh one per round).
         self.reads = Reads()
 
@@ -66,7 +66,7 @@ class MailBuilder:
         listed = self._listed.pop(graph_id, None)
         if isinstance(listed, list):
             return listed
-        if isinstance(listed, GraphNotFound):
+        if isinstance(listed, MailNotFound):
             raise listed  # gone since the delta page: the caller skips it
         # Not listed, or its batch item failed (throttled past the budget, too large an
         # answer…): on its own, so that its error is its own and a big one gets a request.
@@ -83,7 +83,7 @@ class MailBuilder:
         try:
             with budget:
                 result = read()
-        except GraphError as exc:
+        except MailError as exc:
             if not is_retryable_read_fault(exc):
                 raise
             self.reads.failed(kind)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from libs.common.graph import GraphError, GraphMail, GraphNotFound
+from libs.common.mail import Mailbox, MailError, MailNotFound
 from services.fetcher.domain import FETCH_SELECT
 from services.fetcher.flow import CHUNK, MailFlow, Message
 from services.fetcher.inflight import InFlight
@@ -22,7 +22,7 @@ ID_PAGE = 500
 
 
 def read_by_id(
-    graph: GraphMail, folder: str, inflight: InFlight, failures: FailureCounts, flow: MailFlow
+    graph: Mailbox, folder: str, inflight: InFlight, failures: FailureCounts, flow: MailFlow
 ) -> int:
     """Read and publish the folder's new mails one by one; how many were in flight."""
     listing = graph.iter_messages(folder, select=("id",), top=ID_PAGE)
@@ -41,9 +41,9 @@ def _readable(got: Mapping[str, Any], flow: MailFlow, failures: FailureCounts) -
     reads: Reads = flow.reads
     readable: list[Message] = []
     for graph_id, item in got.items():
-        if isinstance(item, GraphNotFound):
+        if isinstance(item, MailNotFound):
             failures.forget(graph_id)  # gone since the listing
-        elif isinstance(item, GraphError):
+        elif isinstance(item, MailError):
             if not is_read_fault(item):
                 raise item
             reads.failed("message")

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import structlog
 
-from libs.common.graph import GraphAuthError, GraphError, GraphMail, GraphNotFound
+from libs.common.mail import MailAuthError, Mailbox, MailError, MailNotFound
 from services.fetcher.domain import FETCH_SELECT
 from services.fetcher.narrowing import NARROW_RETRY_S, ReadKind, Reads
 from services.fetcher.quarantine import MailFacts, error_line
@@ -44,7 +44,7 @@ Proof = Literal["served", "alone"]
 #: What a failed read is remembered by from one round to the next.
 Signature = tuple[ReadKind, int | None, str]
 
-_READS: dict[str, Callable[[GraphMail, str], Any]] = {
+_READS: dict[str, Callable[[Mailbox, str], Any]] = {
     "message": lambda graph, gid: graph.get_message(gid, select=FETCH_SELECT),
     "attachments": lambda graph, gid: graph.get_attachments(gid),
     "mime": lambda graph, gid: graph.get_mime(gid),
@@ -56,7 +56,7 @@ class Prober:
 
     def __init__(
         self,
-        graph: GraphMail,
+        graph: Mailbox,
         reads: Reads,
         folder: str = "inbox",
         quarantine_folder: str = "mailpipe-quarantine",
@@ -87,16 +87,16 @@ class Prober:
         candidates = self._candidates(suspects)
         if candidates is None:
             return None
-        failed: GraphError | None = None
+        failed: MailError | None = None
         for neighbour in candidates:
             try:
                 with self._graph.retry_budget(NARROW_RETRY_S):
                     _READS[kind](self._graph, neighbour)
-            except GraphNotFound:
+            except MailNotFound:
                 continue
-            except GraphAuthError:
+            except MailAuthError:
                 raise
-            except GraphError as exc:
+            except MailError as exc:
                 failed = exc  # that one may be unreadable too; another may be served
                 continue
             self._reads.succeeded(kind)
@@ -116,9 +116,9 @@ class Prober:
         try:
             skip = suspects | set(self._held())
             listed = self._ids(None, len(skip) + PROBES)
-        except GraphAuthError:
+        except MailAuthError:
             raise
-        except GraphError as exc:
+        except MailError as exc:
             log.info("the mailbox's listing failed; nothing is proven", error=error_line(exc))
             return None
         return [gid for gid in listed if gid not in skip][:PROBES]
@@ -128,7 +128,7 @@ class Prober:
         before, so their reads prove nothing either way."""
         try:
             return self._ids(self._quarantine_folder, LISTED_MAX)
-        except GraphNotFound:
+        except MailNotFound:
             return []
 
     def _ids(self, folder: str | None, limit: int) -> list[str]:
@@ -147,9 +147,9 @@ class Prober:
         try:
             with self._graph.retry_budget(NARROW_RETRY_S):
                 self._graph.get_folder(self._folder)
-        except GraphAuthError:
+        except MailAuthError:
             raise
-        except GraphError as exc:
+        except MailError as exc:
             log.info("the folder read failed too; nothing is proven", error=error_line(exc))
             return None
         log.info(
@@ -165,9 +165,9 @@ class Prober:
         try:
             with self._graph.retry_budget(0.0):
                 return MailFacts.of(self._graph.get_message(graph_id, select=FACTS_SELECT))
-        except GraphAuthError:
+        except MailAuthError:
             raise
-        except GraphError:
+        except MailError:
             return MailFacts()
 
 

@@ -28,7 +28,7 @@ from structlog.contextvars import bound_contextvars
 
 from libs.common.contracts import InboundEmail
 from libs.common.errors import PermanentError
-from libs.common.graph import GraphAuthError, GraphError, GraphMail, GraphNotFound
+from libs.common.mail import MailAuthError, Mailbox, MailError, MailNotFound
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
 from services.fetcher.builder import MailBuilder, ReadFailed
@@ -69,7 +69,7 @@ _UNREAD_HINT = (
 class Unread:
     graph_id: str
     kind: ReadKind
-    error: GraphError
+    error: MailError
     facts: MailFacts
 
 
@@ -80,7 +80,7 @@ class MailFlow:
     def __init__(
         self,
         box: MailboxConfig,
-        graph: GraphMail,
+        graph: Mailbox,
         builder: MailBuilder,
         publish: Publish,
         inflight: InFlight,
@@ -168,7 +168,7 @@ class MailFlow:
     def _publish_built(self, built: list[InboundEmail]) -> list[str]:
         try:
             self._publish(built)
-        except GraphAuthError:
+        except MailAuthError:
             raise
         except PermanentError as exc:
             if len(built) == 1:
@@ -192,7 +192,7 @@ class MailFlow:
         """Run one mail's step; its failure becomes that mail's outcome (a string)."""
         try:
             return step()
-        except GraphNotFound:
+        except MailNotFound:
             log.info("mail vanished before it was read; skipped")
             self._failures.forget(graph_id)
             return "published"
@@ -201,7 +201,7 @@ class MailFlow:
             self._failures.suspect(graph_id)
             self.unread.append(Unread(graph_id, exc.kind, exc.error, facts))
             return "unread"  # judged by finish()
-        except GraphAuthError:
+        except MailAuthError:
             raise  # the credential, not the mail: poll() reports it for the mailbox
         except PermanentError as exc:
             return self._failed_mail(graph_id, exc, facts)
@@ -219,10 +219,10 @@ class MailFlow:
             # Shared by every mail (permissions, topology): never a reason to quarantine.
             log.error("mail could not be published", error=exc.message, hint=exc.hint)
             return "failed"
-        reason: Reason = "unreadable" if isinstance(exc, GraphError) else "unpublishable"
+        reason: Reason = "unreadable" if isinstance(exc, MailError) else "unpublishable"
         return self._count(graph_id, reason, exc, facts)
 
-    def unreadable(self, graph_id: str, error: GraphError, facts: MailFacts) -> None:
+    def unreadable(self, graph_id: str, error: MailError, facts: MailFacts) -> None:
         """A mail whose properties Graph failed to serve (a by-id read); judged at the end."""
         metrics.MAIL_FAILURES.labels(self.address).inc()
         self._failures.suspect(graph_id)
@@ -261,7 +261,7 @@ class MailFlow:
         return self._count(unread.graph_id, "unreadable", error, unread.facts)
 
     def _count(
-        self, graph_id: str, reason: Reason, exc: PermanentError | GraphError, facts: MailFacts
+        self, graph_id: str, reason: Reason, exc: PermanentError | MailError, facts: MailFacts
     ) -> str:
         """One more failure of the mail's own; quarantined once they are enough."""
         count = self._failures.failed(graph_id)

@@ -22,13 +22,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from libs.common.graph.errors import (
-    DeltaExpired,
-    GraphAuthError,
-    GraphError,
-    GraphNotFound,
-    GraphPermanentError,
-    GraphThrottled,
+from libs.common.mail import (
+    CursorExpired,
+    MailAuthError,
+    MailError,
+    MailNotFound,
+    MailPermanentError,
+    Throttled,
 )
 from services.fetcher.unpublishable import is_mail_fault
 
@@ -53,13 +53,13 @@ def is_read_fault(exc: BaseException) -> bool:
     """True when a failed read may be the fault of a message it serves: a Graph error that
     is not throttling or a ``Retry-After`` (Graph pacing us or down for all), not the
     credential, not an unreachable Graph, not about the mailbox or the app, not "gone"."""
-    if not isinstance(exc, GraphError):
+    if not isinstance(exc, MailError):
         return False
-    if isinstance(exc, GraphThrottled | GraphAuthError | GraphNotFound | DeltaExpired):
+    if isinstance(exc, Throttled | MailAuthError | MailNotFound | CursorExpired):
         return False
     if exc.retry_after_s is not None or exc.code == "connection_error":
         return False
-    if isinstance(exc, GraphPermanentError):
+    if isinstance(exc, MailPermanentError):
         return is_mail_fault(exc)
     return True  # 500, 502, 503/504 without Retry-After, a timeout, an unreadable answer
 
@@ -67,7 +67,7 @@ def is_read_fault(exc: BaseException) -> bool:
 def is_retryable_read_fault(exc: BaseException) -> bool:
     """A read fault the Graph client would retry: it counts only with a neighbour's proof.
     (A permanent one — 400, 413 for this mail — is the mail's own at once.)"""
-    return is_read_fault(exc) and isinstance(exc, GraphError) and exc.retryable
+    return is_read_fault(exc) and isinstance(exc, MailError) and exc.retryable
 
 
 @dataclass

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from libs.common.graph import GraphError, GraphUnavailable
-from libs.common.graph.mail import DeltaPage
+from libs.common.mail import DeltaPage, MailError, MailUnavailable
 from services.fetcher.flow import PREFETCH, MailFlow, Message
 from services.fetcher.inflight import InFlight
 from services.fetcher.narrowing import Ladder, is_read_fault
@@ -43,7 +42,7 @@ def read_delta(
     while True:
         try:
             page = _next_page(pages, ladder, address)
-        except GraphError:
+        except MailError:
             flow.run(pending)  # read before the failing page: they need not wait
             raise
         if page.resynced and not resynced:
@@ -67,7 +66,7 @@ def _next_page(pages: Iterator[DeltaPage], ladder: Ladder, address: str) -> Delt
     """The next page; a read fault narrows the next rounds before it ends this one."""
     try:
         page = next(pages, None)
-    except GraphError as exc:
+    except MailError as exc:
         if is_read_fault(exc):
             log.warning(
                 "delta read keeps failing; the next rounds read narrower",
@@ -79,7 +78,7 @@ def _next_page(pages: Iterator[DeltaPage], ladder: Ladder, address: str) -> Delt
             )
         raise
     if page is None:  # the client ends a round with a delta link or an error
-        raise GraphUnavailable(
+        raise MailUnavailable(
             "delta round ended without a delta link",
             code="bad_delta_page",
             hint="Graph answered an incomplete delta round; retried later",

@@ -29,7 +29,7 @@ import structlog
 
 from libs.common.blobs import BlobStore
 from libs.common.errors import MailpipeError, PermanentError
-from libs.common.graph import GraphAuthError, GraphMail
+from libs.common.mail import MailAuthError, Mailbox
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
 from services.fetcher.builder import MailBuilder
@@ -79,7 +79,7 @@ class MailboxPoller:
     def __init__(
         self,
         box: MailboxConfig,
-        graph: GraphMail,
+        graph: Mailbox,
         state: DeltaState,
         blobs: BlobStore,
         publish: Publish,
@@ -130,7 +130,7 @@ class MailboxPoller:
             return None
         try:
             result = self.round()
-        except GraphAuthError as exc:
+        except MailAuthError as exc:
             self._refused(exc)
             return None
         except Exception as exc:  # a poller never dies; the next round tries again
@@ -148,7 +148,7 @@ class MailboxPoller:
             )
         return result
 
-    def _refused(self, exc: GraphAuthError) -> None:
+    def _refused(self, exc: MailAuthError) -> None:
         """Every refused attempt counts; the line is logged when the refusal is new or
         changed, else at most once a minute; the next attempt waits longer each time."""
         metrics.GRAPH_AUTH_FAILURES.labels(self.address).inc()

@@ -16,7 +16,7 @@ import structlog
 from libs.common.broker import Delivery
 from libs.common.contracts import ProcessedEmail
 from libs.common.errors import ConfigError, RetryableError
-from libs.common.graph import BatchOutcome, GraphAuthError, GraphMail
+from libs.common.mail import BatchOutcome, MailAuthError, Mailbox
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.fetcher import metrics
 from services.fetcher.domain import Step, plan_step
@@ -36,12 +36,12 @@ _ACTION_NAMES = {
 
 
 class ProcessedHandler:
-    """A batch handler for ``Broker.consume_batch`` (one ``GraphMail`` per mailbox)."""
+    """A batch handler for ``Broker.consume_batch`` (one ``Mailbox`` per mailbox)."""
 
     def __init__(
         self,
         config: MailpipeConfig,
-        graph_for: Callable[[str], GraphMail],
+        graph_for: Callable[[str], Mailbox],
         inflight: InFlight,
     ) -> None:
         self._config = config
@@ -72,7 +72,7 @@ class ProcessedHandler:
         unique = list(dict.fromkeys(ids))
         try:
             by_id = self._apply(mailbox, step, unique)
-        except GraphAuthError as exc:
+        except MailAuthError as exc:
             # Retry rather than park: the mail stays put until the credential is fixed.
             by_id = dict.fromkeys(unique, _auth_retryable(exc))
         except Exception as exc:  # classified by the loop (retryable unless permanent)
@@ -103,7 +103,7 @@ class ProcessedHandler:
         return self._copy_then_delete(graph, mailbox, step.folder, ids)
 
     def _copy_then_delete(
-        self, graph: GraphMail, mailbox: str, folder: str, ids: list[str]
+        self, graph: Mailbox, mailbox: str, folder: str, ids: list[str]
     ) -> dict[str, Result]:
         to_copy = [i for i in ids if (mailbox, i) not in self._copied]
         results: dict[str, Result] = {}
@@ -142,5 +142,5 @@ def _error(outcome: BatchOutcome) -> BaseException:
     )
 
 
-def _auth_retryable(exc: GraphAuthError) -> RetryableError:
+def _auth_retryable(exc: MailAuthError) -> RetryableError:
     return RetryableError(exc.message, code=exc.code, hint=exc.hint)

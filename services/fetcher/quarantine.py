@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from libs.common.contracts import QuarantinedEmail
 from libs.common.errors import PermanentError
-from libs.common.graph import GraphAuthError, GraphError, GraphMail, GraphNotFound
+from libs.common.mail import MailAuthError, Mailbox, MailError, MailNotFound
 from libs.common.msgid import canonical_message_id
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
@@ -118,7 +118,7 @@ class Quarantiner:
     """Moves a mail aside so the mailbox moves on. No InboundEmail is published for it; a
     ``QuarantinedEmail`` is (through ``report``), so ``mailpipe quarantine list`` shows it."""
 
-    def __init__(self, box: MailboxConfig, graph: GraphMail, report: Report | None = None) -> None:
+    def __init__(self, box: MailboxConfig, graph: Mailbox, report: Report | None = None) -> None:
         self._box = box
         self._graph = graph
         self._report = report
@@ -141,12 +141,12 @@ class Quarantiner:
                 self._report(event)
         try:
             self._graph.move(entry.graph_id, folder)
-        except GraphNotFound:
+        except MailNotFound:
             log.info("mail to quarantine vanished before it was moved; skipped")
             return "gone"
-        except GraphAuthError:
+        except MailAuthError:
             raise
-        except (PermanentError, GraphError) as move_exc:
+        except (PermanentError, MailError) as move_exc:
             # Retryable too: the mail stays, the round stays incomplete, the next one tries
             # again (a move Graph did but answered badly shows up as the mail gone).
             log.error(

@@ -10,8 +10,8 @@ from functools import partial
 from libs.common.blobs import BlobStore
 from libs.common.broker import Broker, routed
 from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
-from libs.common.graph import GraphMail
 from libs.common.health import Check
+from libs.common.mail import Mailbox, open_mailbox
 from libs.common.service import Loop
 from libs.common.settings import MailpipeConfig
 from services.fetcher.inflight import InFlight
@@ -33,15 +33,13 @@ class Fetcher:
         blobs: BlobStore,
         *,
         page_size: int = PAGE_SIZE,
-        graphs: dict[str, GraphMail] | None = None,
+        graphs: dict[str, Mailbox] | None = None,
     ) -> None:
         self.config = config
         self.broker = broker
         self.inflight = InFlight()
-        # Each client's retry budget per call is [graph] max_retry_s (GraphMail reads it).
-        self.graphs = graphs or {
-            box.address: GraphMail(config.graph, box) for box in config.mailboxes
-        }
+        # Each mailbox's retry budget per call is the provider's ([graph] max_retry_s).
+        self.graphs = graphs or {box.address: open_mailbox(config, box) for box in config.mailboxes}
         self.pollers = [
             MailboxPoller(
                 box,

@@ -17,27 +17,11 @@ import threading
 from collections.abc import Iterable
 
 from libs.common.errors import ContractError, PermanentError
-from libs.common.graph.errors import GraphAuthError, GraphPermanentError
+from libs.common.mail import MailAuthError, MailPermanentError
 
 #: Consecutive failed rounds before a mail is moved to quarantine: enough to ride out a
 #: one-off, few enough that the mailbox's delta link is not held back for long.
 QUARANTINE_AFTER = 3
-
-#: Graph statuses and codes that speak of the mailbox or the app, never of one mail.
-_MAILBOX_STATUSES = frozenset({401, 403})
-_MAILBOX_CODES = frozenset(
-    {
-        "ErrorAccessDenied",
-        "AccessDenied",
-        "Authorization_RequestDenied",
-        "ErrorInvalidUser",
-        "MailboxNotEnabledForRESTAPI",
-        "MailboxNotSupportedForRESTAPI",
-        "ResourceNotFound",
-        "InvalidAuthenticationToken",
-        "ErrorQuotaExceeded",
-    }
-)
 
 
 def is_mail_fault(exc: PermanentError) -> bool:
@@ -45,10 +29,11 @@ def is_mail_fault(exc: PermanentError) -> bool:
     hand out this mail's parts), so that retrying it can never help."""
     if isinstance(exc, ContractError):
         return True
-    if isinstance(exc, GraphAuthError):
+    if isinstance(exc, MailAuthError):
         return False
-    if isinstance(exc, GraphPermanentError):
-        return exc.status not in _MAILBOX_STATUSES and exc.code not in _MAILBOX_CODES
+    if isinstance(exc, MailPermanentError):
+        # The adapter knows which of its provider's answers speak of the mailbox or the app.
+        return not exc.about_mailbox
     # ConfigError, UnroutableError and the like: a setup problem every mail shares.
     return False
 

@@ -15,7 +15,7 @@ import structlog
 from libs.common.blobs import BlobStore
 from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
 from libs.common.db.threads import ThreadLookup
-from libs.common.graph import GraphPool
+from libs.common.mail import MailProvider, open_provider
 from libs.common.service import Runtime, Wiring, database_check, run_service
 from services.sender.config import SenderSettings, check_claim_timing
 from services.sender.domain.rate import SendRateLimiter
@@ -25,12 +25,12 @@ from services.sender.joblog import JobLog
 log = structlog.get_logger("services.sender")
 
 
-def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler, GraphPool]:
+def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler, MailProvider]:
     url = runtime.settings.database_url.get_secret_value()
     joblog = JobLog.open(url)
     threads = ThreadLookup(joblog.engine)  # the same database, read-only queries
     blobs = BlobStore(runtime.settings.blob_dir)
-    graphs = GraphPool(runtime.config.graph)
+    mailboxes = open_provider(runtime.config)
 
     def publish(result: OutboundResult) -> None:
         runtime.broker.publish_routed(result, correlation_id=result.job_id)
@@ -40,7 +40,7 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
         settings=sender,
         joblog=joblog,
         read_blob=blobs.get,
-        graph_for=graphs,
+        mail_for=mailboxes,
         thread_of=threads.thread_of,
         record_mailbox=threads.mailbox_of,
         blob_size=partial(blob_size, blobs),
@@ -48,7 +48,7 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
         limiter=SendRateLimiter(limit=sender.rate_per_minute),
         sleep=time.sleep,
     )
-    return SendHandler(ports), graphs
+    return SendHandler(ports), mailboxes
 
 
 def blob_size(store: BlobStore, ref: BlobRef) -> int | None:
@@ -64,7 +64,7 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
     sender = sender or SenderSettings()
     # Before anything opens: a stale time the retry tiers cannot outlast loses jobs.
     check_claim_timing(sender, runtime.names.retry_delays_s)
-    handler, graphs = build_handler(runtime, sender)
+    handler, mailboxes = build_handler(runtime, sender)
     log.info(
         "sender ready",
         rate_per_minute=sender.rate_per_minute,
@@ -83,7 +83,7 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
         )
 
     def close() -> None:
-        graphs.close()
+        mailboxes.close()
         handler.p.joblog.close()
 
     # Ready while the job log answers.

@@ -1,4 +1,4 @@
-"""From a decided job to Graph: attachments read, MIME built, the send-as fallback, metrics.
+"""From a decided job to the mailbox: attachments read, MIME built, the send-as fallback, metrics.
 
 The handler (services/sender/handler.py) owns the claim and the answers; this module only
 sends, and builds the ``sent`` result of what was sent.
@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 
 import structlog
 
+from libs.common import mail
 from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
 from libs.common.errors import PermanentError
-from libs.common.graph import GraphPermanentError
 from libs.common.settings import MailboxConfig
 from services.sender import metrics
 from services.sender.domain.attachments import AttachmentBytes
@@ -22,7 +22,7 @@ from services.sender.domain.policy import SendDecision, fallback_decision, send_
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.domain.thread import ThreadContext, thread_headers
 from services.sender.results import sent_result
-from services.sender.transport import Delivered, GraphSender, deliver
+from services.sender.transport import Delivered, deliver
 
 log = structlog.get_logger("services.sender")
 
@@ -37,7 +37,7 @@ class SendAsDenied(PermanentError):
 
 
 def send_job(
-    graph: GraphSender,
+    sender: mail.MailSender,
     job: OutboundEmail,
     box: MailboxConfig,
     decision: SendDecision,
@@ -53,9 +53,9 @@ def send_job(
         for a in job.attachments
     ]
     try:
-        return _deliver(graph, job, box, decision, attachments, thread, before_send), decision
-    except GraphPermanentError as exc:
-        if exc.code != "ErrorSendAsDenied" or decision.agent is None:
+        return _deliver(sender, job, box, decision, attachments, thread, before_send), decision
+    except mail.SendAsDenied:
+        if decision.agent is None:
             raise
         fallback = fallback_decision(decision, box)
         if fallback is None:
@@ -64,11 +64,11 @@ def send_job(
                 hint=f"grant Send As on {decision.agent} to {box.address} in Exchange",
             ) from None
         log.warning("send-as denied; sending from the mailbox", agent=decision.agent)
-        return _deliver(graph, job, box, fallback, attachments, thread, before_send), fallback
+        return _deliver(sender, job, box, fallback, attachments, thread, before_send), fallback
 
 
 def _deliver(
-    graph: GraphSender,
+    sender: mail.MailSender,
     job: OutboundEmail,
     box: MailboxConfig,
     decision: SendDecision,
@@ -81,7 +81,7 @@ def _deliver(
     before_send()
     path = "unknown"
     try:
-        done = deliver(graph, build, attachments)
+        done = deliver(sender, build, attachments)
         path = done.path
     except Exception:
         metrics.GRAPH_SENDS.labels(path=path, status="error").inc()

@@ -25,7 +25,7 @@ from libs.common.broker.policy import REASON_UNEXPECTED, Outcome, error_text
 from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
 from libs.common.db.threads import RecordThread
 from libs.common.errors import ContractError, MailpipeError, PermanentError, RetryableError
-from libs.common.graph import GraphOutcomeUnknown
+from libs.common.mail import MailSender, OutcomeUnknown
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.sender import metrics
 from services.sender.claim import ClaimLost, Heartbeat, log_sent
@@ -49,7 +49,7 @@ from services.sender.results import (
     logged_result,
     refused_result,
 )
-from services.sender.transport import Delivered, GraphSender
+from services.sender.transport import Delivered
 
 log = structlog.get_logger("services.sender")
 
@@ -70,7 +70,7 @@ class SenderPorts:
     settings: SenderSettings
     joblog: JobLog
     read_blob: Callable[[BlobRef], bytes]
-    graph_for: Callable[[MailboxConfig], GraphSender]
+    mail_for: Callable[[MailboxConfig], MailSender]
     thread_of: Callable[[int], RecordThread | None]
     #: The mailbox a record belongs to (``None``: no such record).
     record_mailbox: Callable[[int], str | None]
@@ -124,7 +124,7 @@ class SendHandler:
             if resume and self._already_in_sent_items(job, box, decision, thread, attempts):
                 return
             done, final = send_job(
-                self.p.graph_for(box),
+                self.p.mail_for(box),
                 job,
                 box,
                 decision,
@@ -134,7 +134,7 @@ class SendHandler:
             )
         except (ClaimLost, SendRejected):
             raise  # another sender has the job / already answered ``rejected``
-        except GraphOutcomeUnknown as exc:
+        except OutcomeUnknown as exc:
             # Maybe sent: the retry looks in Sent Items before sending again.
             self.p.joblog.mark_retry(job.job_id, code=OUTCOME_UNKNOWN, message=exc.message)
             raise
@@ -174,7 +174,7 @@ class SendHandler:
     ) -> bool:
         """Look for the job's Message-ID in Sent Items; when there, log and answer ``sent``."""
         built = build_message(job, decision, box, thread, ())
-        if not self.p.graph_for(box).find_sent(built.message_id):
+        if not self.p.mail_for(box).find_sent(built.message_id):
             return False
         done = Delivered(built, "mime", None)
         log_sent(

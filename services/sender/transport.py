@@ -1,4 +1,4 @@
-"""Hand a built message to Graph: one MIME sendMail, or draft from MIME + attachments.
+"""Hand a built message to the mailbox: one MIME send, or a draft from MIME + attachments.
 
 The MIME is built here as often as the path needs (the builder is deterministic in all but
 the Date header), so the large attachments are never base64-encoded into a MIME that cannot
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from libs.common.graph import OutgoingAttachment, SendResult
+from libs.common.mail import MailSender, OutgoingAttachment
 from services.sender.domain.attachments import AttachmentBytes
 from services.sender.domain.mime import BuiltMessage
 from services.sender.domain.sizing import (
@@ -25,22 +24,6 @@ from services.sender.domain.sizing import (
 
 #: Builds the job's MIME with the given attachments (the rest of the job is bound).
 Build = Callable[[Sequence[AttachmentBytes]], BuiltMessage]
-
-
-class GraphSender(Protocol):
-    """What the sender needs of :class:`libs.common.graph.GraphMail`."""
-
-    def send_mime(self, mime: bytes) -> SendResult: ...
-
-    def find_sent(self, internet_message_id: str) -> bool: ...
-
-    def send_mime_draft(
-        self,
-        mime: bytes,
-        attachments: Sequence[OutgoingAttachment] = (),
-        *,
-        attachment_post_limit: int = ...,
-    ) -> SendResult: ...
 
 
 @dataclass(frozen=True)
@@ -64,15 +47,15 @@ def choose_path(
     return "upload_session", bare
 
 
-def deliver(graph: GraphSender, build: Build, attachments: Sequence[AttachmentBytes]) -> Delivered:
+def deliver(mail: MailSender, build: Build, attachments: Sequence[AttachmentBytes]) -> Delivered:
     """Send; the small attachments ride in the draft's MIME, the rest are added to it."""
     path, built = choose_path(build, attachments)
     if path == "mime":
-        return Delivered(built, path, graph.send_mime(built.mime).request_id)
+        return Delivered(built, path, mail.send_mime(built.mime).request_id)
     plan = plan_draft(built.size, attachments)
     draft = build([attachments[i] for i in plan.in_mime])
     extra = [_outgoing(attachments[i]) for i in (*plan.posted, *plan.uploaded)]
-    result = graph.send_mime_draft(
+    result = mail.send_mime_draft(
         draft.mime, extra, attachment_post_limit=ATTACHMENT_POST_LIMIT_BYTES
     )
     return Delivered(draft, path, result.request_id)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from libs.common.broker import Broker
-    from libs.common.graph import GraphPool
+    from libs.common.mail import MailProvider
     from services.ticketer.store import RecordStore
 
 log = structlog.get_logger(__name__)
@@ -53,7 +53,9 @@ STATISTICS_EVERY_S = 5.0
 LOOKUP_RETRY_BUDGET_S = 10.0
 
 
-def user_fetcher(config: MailpipeConfig, graphs: GraphPool) -> Callable[[str, str], dict[str, Any]]:
+def user_fetcher(
+    config: MailpipeConfig, graphs: MailProvider
+) -> Callable[[str, str], dict[str, Any]]:
     """``fetch(mailbox, address)`` through that mailbox's app registration."""
 
     def fetch(mailbox: str, address: str) -> dict[str, Any]:
@@ -62,13 +64,12 @@ def user_fetcher(config: MailpipeConfig, graphs: GraphPool) -> Callable[[str, st
     return fetch
 
 
-def lookup_pool(config: MailpipeConfig) -> GraphPool:
-    """Graph clients for requester lookups: a short retry budget (enrichment must not hold a
+def lookup_pool(config: MailpipeConfig) -> MailProvider:
+    """Mailboxes for requester lookups: a short retry budget (enrichment must not hold a
     record)."""
-    from libs.common.graph import GraphPool, RetryPolicy
+    from libs.common.mail import open_provider
 
-    budget_s = min(LOOKUP_RETRY_BUDGET_S, config.graph.max_retry_s)
-    return GraphPool(config.graph, RetryPolicy(budget_s=budget_s))
+    return open_provider(config, retry_budget_s=LOOKUP_RETRY_BUDGET_S)
 
 
 def build_ticketer(
@@ -76,7 +77,7 @@ def build_ticketer(
     blob_dir: Path,
     broker: Broker,
     config: MailpipeConfig,
-    graphs: GraphPool,
+    graphs: MailProvider,
     *,
     registry: CollectorRegistry | None = None,
     metrics: TicketerMetrics | None = None,

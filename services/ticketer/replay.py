@@ -3,7 +3,7 @@
 Order matters (docs/records.md): the entry is marked replayed (which forgets the email's
 ``quarantined`` outcome) *before* the mail is moved, or the fetcher could find the mail while
 the old outcome still stands and send it straight back to quarantine. Immutable ids survive the
-move, so the mail comes back under the Graph id the store knows. Replaying twice is harmless.
+move, so the mail comes back under the id the store knows. Replaying twice is harmless.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from services.ticketer.store.store import RecordStore
 
 
 class MailFolders(Protocol):
-    """What replay needs of :class:`libs.common.graph.GraphMail`."""
+    """What replay needs of a mailbox (:class:`libs.common.mail.Mailbox`)."""
 
     def list_messages(self, folder: str = ..., *, select: Any = ..., top: int = ...) -> Any: ...
 
@@ -30,17 +30,17 @@ class NotInQuarantine(PermanentError):
     code = "not_in_quarantine"
 
 
-def graph_mail(config: MailpipeConfig, box: MailboxConfig) -> MailFolders:
-    from libs.common.graph import GraphMail
+def provider_mail(config: MailpipeConfig, box: MailboxConfig) -> MailFolders:
+    from libs.common.mail import open_mailbox  # a provider's client only when it runs
 
-    return GraphMail(config.graph, box)
+    return open_mailbox(config, box)
 
 
 def replay(
     store: RecordStore,
     entry_id: int,
     config: MailpipeConfig,
-    mail_for: Callable[[MailpipeConfig, MailboxConfig], MailFolders] = graph_mail,
+    mail_for: Callable[[MailpipeConfig, MailboxConfig], MailFolders] = provider_mail,
 ) -> str:
     """Move quarantine entry ``entry_id``'s mail back; a line saying what was done."""
     entry = store.get_quarantine(entry_id)
@@ -58,7 +58,7 @@ def replay(
 
 
 def find_in_quarantine(mail: MailFolders, folder: str, entry: QuarantineRow) -> str:
-    """The Graph id of the entry's mail in ``folder``: by Graph id, else by Message-ID."""
+    """The id of the entry's mail in ``folder``: by the stored id, else by Message-ID."""
     wanted_mid = (entry.internet_message_id or "").strip().lower()
     for message in mail.list_messages(folder, select=("id", "internetMessageId"), top=100):
         if message.get("id") == entry.graph_id:

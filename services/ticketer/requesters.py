@@ -1,8 +1,8 @@
-"""Requester enrichment: who a sender is in the tenant (Graph ``GET /users/{address}``), cached.
+"""Requester enrichment: who a sender is in the tenant (the mail port's user lookup), cached.
 
 It never blocks a record: any failure is logged and the record is made without it. Answers,
 "not in the tenant" included, are cached in the store's ``requesters`` table, so a known sender
-costs no Graph request, and kept in memory for a few minutes, so a recent one costs no
+costs no provider request, and kept in memory for a few minutes, so a recent one costs no
 database read either. A permission error (``User.Read.All`` not granted) is logged once per
 back-off period with its hint and lookups pause for that period, so a missing permission does
 not cost one failing request per new record.
@@ -21,12 +21,14 @@ import structlog
 
 from libs.common.db import utcnow
 from libs.common.errors import MailpipeError
+from libs.common.mail import MailNotFound
 from services.ticketer.ports import RequesterCache
 from services.ticketer.store.models import Requester
 
 log = structlog.get_logger(__name__)
 
-#: Fetch one user: (mailbox, address) -> Graph's user JSON. Raises the Graph client's errors.
+#: Fetch one user: (mailbox, address) -> the user's properties. Raises the mail port's errors
+#: (``MailNotFound``: no such user in the tenant).
 FetchUser = Callable[[str, str], dict[str, Any]]
 
 #: Graph ``$select`` for the lookup (every field is on Graph's and the simulator's user).
@@ -69,7 +71,7 @@ class RequesterDirectory:
         if recent is not None:
             return recent
         # One lookup per address at a time: two batches with mail from the same new sender
-        # ask Graph once, the second finds the first's answer.
+        # ask the provider once, the second finds the first's answer.
         with self._stripes[hash(address.lower()) % len(self._stripes)]:
             recent = self._recall(address)
             return recent if recent is not None else self._look_up(mailbox, address)
@@ -121,10 +123,8 @@ class RequesterDirectory:
         now = self._clock()
         try:
             user = self._fetch(mailbox, address)
-        except MailpipeError as exc:
-            if getattr(exc, "status", None) == 404:
-                return Requester(address=address.lower(), fetched_at=now, in_tenant=False)
-            raise
+        except MailNotFound:
+            return Requester(address=address.lower(), fetched_at=now, in_tenant=False)
         return Requester(
             address=address.lower(),
             fetched_at=now,
@@ -138,8 +138,8 @@ class RequesterDirectory:
     def _failed(
         self, mailbox: str, exc: MailpipeError, cached: Requester | None
     ) -> Requester | None:
-        status = getattr(exc, "status", None)
-        if status in (401, 403) or not exc.retryable:
+        # Refused (no permission, a bad credential: 401 and 403 are never retryable) or wrong.
+        if not exc.retryable:
             with self._lock:
                 self._paused_until[mailbox] = self._monotonic() + self._pause_s
             log.warning(

@@ -19,7 +19,8 @@ from services.sender.handler import SenderPorts, SendHandler
 from services.sender.joblog import JobLog
 from services.ticketer.handler import Ticketer
 from services.ticketer.store import RecordStore
-from tests.unit.test_sender_handler import DELIVERY, Clock, FakeGraph, job
+from tests.mail_fake import FakeMailbox
+from tests.unit.test_sender_handler import DELIVERY, Clock, job
 from tests.unit.test_ticketer_handler import NOW, FakeBlobs, FakeOutbox, mail
 
 SUPPORT, HELP2 = "support@contoso.com", "help2@contoso.com"
@@ -44,13 +45,14 @@ def pair(database_url: str) -> Iterator[Pair]:
     config = MailpipeConfig(mailboxes=(_box(SUPPORT), _box(HELP2)))
     store = RecordStore.open(database_url)
     joblog = JobLog.open(database_url, migrate=False)
-    graph, clock, results = FakeGraph(), Clock(), []
+    fakes = {a: FakeMailbox(address=a) for a in (SUPPORT, HELP2)}
+    clock, results = Clock(), []
     ports = SenderPorts(
         config=config,
         settings=SenderSettings(),
         joblog=joblog,
         read_blob=lambda ref: b"",
-        graph_for=lambda b: graph,  # type: ignore[arg-type,return-value]
+        mail_for=lambda b: fakes[b.address],
         thread_of=lambda record_id: None,
         record_mailbox=store.record_mailbox,
         blob_size=lambda ref: None,

@@ -205,7 +205,7 @@ def sender_in_process(
             settings=sender,
             joblog=joblog,
             read_blob=BlobStore(blob_dir).get,
-            graph_for=graph_for,
+            mail_for=graph_for,
             thread_of=ThreadLookup(joblog.engine).thread_of,
             record_mailbox=ThreadLookup(joblog.engine).mailbox_of,
             blob_size=partial(blob_size, BlobStore(blob_dir)),

@@ -33,7 +33,7 @@ from libs.common.contracts import (
     ProcessedEmail,
     RecordEvent,
 )
-from libs.common.graph import GraphPool
+from libs.common.mail import MailProvider
 from libs.common.settings import MailpipeConfig
 from libs.graphsim.testing import SimHandle
 from services.sender.joblog import JobLog
@@ -91,7 +91,7 @@ class Rig:
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     brokers: list[Broker] = field(default_factory=list)
-    pools: list[GraphPool] = field(default_factory=list)
+    pools: list[MailProvider] = field(default_factory=list)
     _processed: list[ProcessedEmail] = field(default_factory=list)
     _events: list[RecordEvent] = field(default_factory=list)
     _jobs: list[OutboundEmail] = field(default_factory=list)

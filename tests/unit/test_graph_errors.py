@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from libs.common import mail
 from libs.common.errors import MailpipeError, PermanentError, RetryableError
 from libs.common.graph.errors import (
     DeltaExpired,
     GraphError,
     GraphNotFound,
     GraphPermanentError,
+    GraphSendAsDenied,
     GraphThrottled,
     GraphUnavailable,
     TooLarge,
@@ -33,7 +35,7 @@ def body(code: str) -> dict[str, object]:
     [
         (404, "ErrorItemNotFound", GraphNotFound, "already"),
         (403, "ErrorAccessDenied", GraphPermanentError, "application access policy"),
-        (403, "ErrorSendAsDenied", GraphPermanentError, "Send As"),
+        (403, "ErrorSendAsDenied", GraphSendAsDenied, "Send As"),
         (404, "MailboxNotEnabledForRESTAPI", GraphPermanentError, "licence"),
         (400, "ErrorInvalidRecipients", GraphPermanentError, "recipient"),
         (404, "ErrorInvalidUser", GraphPermanentError, "[[mailboxes]]"),
@@ -52,6 +54,27 @@ def test_permanent_codes_map_to_typed_errors_with_hints(
     assert err.status == status and err.code == code and err.request_id == "req-42"
     assert err.hint and hint_word in err.hint
     assert code in str(err) and "The details" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retry_after_s", "neutral"),
+    [
+        (404, "ErrorItemNotFound", None, mail.MailNotFound),
+        (403, "ErrorSendAsDenied", None, mail.SendAsDenied),
+        (403, "ErrorAccessDenied", None, mail.MailPermanentError),
+        (413, "RequestEntityTooLarge", None, mail.TooLarge),
+        (410, "SyncStateNotFound", None, mail.CursorExpired),
+        (429, "ApplicationThrottled", 3.0, mail.Throttled),
+        (503, "", None, mail.MailUnavailable),
+    ],
+)
+def test_each_graph_answer_is_the_mail_ports_neutral_error(
+    status: int, code: str, retry_after_s: float | None, neutral: type[mail.MailError]
+) -> None:
+    # The services catch only the neutral errors; Graph's codes are read here and nowhere else.
+    err = error_from_response(status, body(code), retry_after_s=retry_after_s)
+    assert isinstance(err, neutral) and isinstance(err, mail.MailError)
+    assert err.retryable is issubclass(neutral, mail.MailRetryableError)
 
 
 def test_not_found_is_its_own_type_but_mailbox_errors_are_not() -> None:
@@ -88,3 +111,23 @@ def test_unparseable_bodies_still_give_a_typed_error() -> None:
     assert err.code == "http_400" and err.request_id == "hdr-id"
     assert parse_error_body(b"not json") == ("", "", None)
     assert parse_error_body({"error": "flat"}) == ("", "", None)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "about_mailbox"),
+    [
+        (403, "ErrorAccessDenied", True),
+        (401, "InvalidAuthenticationToken", True),
+        (404, "MailboxNotEnabledForRESTAPI", True),
+        (507, "ErrorQuotaExceeded", True),
+        (404, "ErrorItemNotFound", False),
+        (413, "RequestEntityTooLarge", False),
+        (400, "ErrorInvalidIdMalformed", False),
+        (500, "InternalServerError", False),
+    ],
+)
+def test_the_adapter_says_which_answers_speak_of_the_mailbox(
+    status: int, code: str, about_mailbox: bool
+) -> None:
+    # The fetcher blames one mail only for errors that are not about the mailbox or the app.
+    assert error_from_response(status, body(code)).about_mailbox is about_mailbox

@@ -7,6 +7,7 @@ import pytest
 
 from libs.common.graph import GraphNotFound, GraphThrottled, GraphUnavailable
 from libs.common.graph.errors import GraphPermanentError
+from libs.common.mail import MailNotFound
 
 from .graph_helpers import SECRET, graph_error, make_mail
 
@@ -127,3 +128,22 @@ def test_secrets_and_tokens_are_absent_from_repr_and_errors() -> None:
     for text in texts:
         assert SECRET not in text and "token-0" not in text and "Bearer" not in text
     assert "application access policy" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "code", ["Request_ResourceNotFound", "ResourceNotFound", "ErrorInvalidUser"]
+)
+def test_a_user_lookup_404_is_not_found_whatever_the_code(code: str) -> None:
+    # "Not in the tenant" is MailNotFound for the port, whichever 404 Graph answers with.
+    mail, _, _, _, _ = make_mail(lambda r: graph_error(404, code))
+    with pytest.raises(MailNotFound) as info:
+        mail.get_user("x@contoso.test")
+    assert isinstance(info.value, GraphNotFound)
+    assert info.value.status == 404 and info.value.code == code and info.value.request_id
+
+
+def test_a_refused_user_lookup_stays_a_permanent_error() -> None:
+    mail, _, _, _, _ = make_mail(lambda r: graph_error(403, "Authorization_RequestDenied"))
+    with pytest.raises(GraphPermanentError) as info:
+        mail.get_user("x@contoso.test")
+    assert not isinstance(info.value, MailNotFound)

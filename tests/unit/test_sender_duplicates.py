@@ -13,14 +13,15 @@ from libs.common.broker.names import RETRY_DELAYS_S
 from libs.common.broker.policy import Action, Outcome
 from libs.common.db.errors import StoreUnavailable
 from libs.common.errors import ConfigError
-from libs.common.graph import GraphOutcomeUnknown
+from libs.common.mail import OutcomeUnknown
 from libs.common.msgid import make_message_id
 from services.sender.claim import ClaimLost, Heartbeat, SentNotLogged, log_sent
 from services.sender.config import SenderSettings, check_claim_timing
 from services.sender.dispatch import FOUND_IN_SENT_ITEMS
 from services.sender.handler import JobInProgress
 from services.sender.joblog import OUTCOME_UNKNOWN
-from tests.unit.test_sender_handler import DELIVERY, MAILBOX, box, job, message_id_of, rig
+from tests.mail_fake import message_id_of
+from tests.unit.test_sender_handler import DELIVERY, MAILBOX, box, job, rig
 
 STALE = timedelta(minutes=10)
 DEAD = Outcome(Action.DEAD, reason="retries_exhausted", error="job_in_progress")
@@ -33,7 +34,7 @@ def our_id(job_id: str) -> str:
 def test_a_lost_answer_is_not_sent_again_when_sent_items_has_it() -> None:
     r = rig()
     r.graph.lose_answers = 1  # Graph sent it; the sender hears a 504
-    with pytest.raises(GraphOutcomeUnknown):
+    with pytest.raises(OutcomeUnknown):
         r.handler(job("j1"), DELIVERY)
     assert len(r.graph.sent) == 1 and r.published == []
     entry = r.joblog.jobs["j1"]
@@ -49,8 +50,8 @@ def test_a_lost_answer_is_not_sent_again_when_sent_items_has_it() -> None:
 
 def test_a_lost_request_is_sent_on_the_retry_when_sent_items_lacks_it() -> None:
     r = rig()
-    r.graph.fail_with = [GraphOutcomeUnknown("sendMail failed: ReadTimeout", code="timeout")]
-    with pytest.raises(GraphOutcomeUnknown):
+    r.graph.fail_with = [OutcomeUnknown("sendMail failed: ReadTimeout", code="timeout")]
+    with pytest.raises(OutcomeUnknown):
         r.handler(job("j1"), DELIVERY)
     assert r.graph.sent == []
     r.handler(job("j1"), DELIVERY)
@@ -156,7 +157,7 @@ def test_retries_used_up_while_another_sender_holds_the_job_publish_nothing() ->
 def test_retries_used_up_after_a_lost_answer_find_the_mail_in_sent_items() -> None:
     r = rig()
     r.graph.lose_answers = 1
-    with pytest.raises(GraphOutcomeUnknown):
+    with pytest.raises(OutcomeUnknown):
         r.handler(job("j1"), DELIVERY)
     r.handler.on_dead(job("j1"), DELIVERY, DEAD)
     (result,) = r.published

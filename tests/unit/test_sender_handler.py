@@ -7,8 +7,6 @@ import base64
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from email import policy
-from email.parser import BytesParser
 from typing import Any
 
 import pytest
@@ -19,7 +17,7 @@ from libs.common.broker.policy import Action, Outcome
 from libs.common.contracts import OutboundEmail, OutboundResult
 from libs.common.db.errors import StoreUnavailable
 from libs.common.errors import RetryableError
-from libs.common.graph import GraphOutcomeUnknown, GraphPermanentError, GraphThrottled, SendResult
+from libs.common.mail import SendAsDenied, Throttled
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.sender.config import SenderSettings
 from services.sender.domain.attachments import AttachmentBytes
@@ -29,6 +27,7 @@ from services.sender.handler import JobInProgress, SenderPorts, SendHandler
 from services.sender.joblog import SentJob
 from services.sender.results import invalid_job_result
 from services.sender.transport import choose_path
+from tests.mail_fake import FakeMailbox
 
 MAILBOX = "support@contoso.com"
 DELIVERY = Delivery(message_id="m", correlation_id="c")
@@ -105,39 +104,6 @@ class FakeJobLog:
 
 
 @dataclass
-class FakeGraph:
-    sent: list[bytes] = field(default_factory=list)
-    drafts: list[tuple[bytes, list[Any]]] = field(default_factory=list)
-    fail_with: list[Exception] = field(default_factory=list)
-    #: The next N accepted sends lose their answer (Graph sent it; the caller hears a 504).
-    lose_answers: int = 0
-    lookups: list[str] = field(default_factory=list)
-
-    def send_mime(self, mime: bytes) -> SendResult:
-        if self.fail_with:
-            raise self.fail_with.pop(0)
-        self.sent.append(mime)
-        if self.lose_answers:
-            self.lose_answers -= 1
-            raise GraphOutcomeUnknown("sendMail (MIME) failed: HTTP 504", status=504)
-        return SendResult(f"req-{len(self.sent)}")
-
-    def send_mime_draft(self, mime: bytes, attachments: Any = (), **kw: Any) -> SendResult:
-        self.drafts.append((mime, list(attachments)))
-        return SendResult("req-draft")
-
-    def find_sent(self, internet_message_id: str) -> bool:
-        """Sent Items: every message sent, by its Message-ID header."""
-        self.lookups.append(internet_message_id)
-        out = [*self.sent, *(m for m, _ in self.drafts)]
-        return any(message_id_of(m) == internet_message_id for m in out)
-
-
-def message_id_of(mime: bytes) -> str:
-    return str(BytesParser(policy=policy.default).parsebytes(mime)["Message-ID"])
-
-
-@dataclass
 class Clock:
     now: float = 1000.0
     slept: list[float] = field(default_factory=list)
@@ -159,7 +125,7 @@ def box(**overrides: Any) -> MailboxConfig:
 class Rig:
     handler: SendHandler
     joblog: FakeJobLog
-    graph: FakeGraph
+    graph: FakeMailbox
     published: list[OutboundResult]
     clock: Clock
 
@@ -175,14 +141,22 @@ def rig(
     """``records``: record id → its mailbox (others belong to MAILBOX); ``blobs``: sha256 →
     stored size (others are not stored)."""
     records, blobs = records or {}, blobs or {}
-    joblog, graph, clock = FakeJobLog(), FakeGraph(), Clock()
+    joblog, clock = FakeJobLog(), Clock()
+    # One fake per mailbox (``graph`` is MAILBOX's); the agents a mailbox may send as have
+    # their grant, as the doctor checks.
+    graph = FakeMailbox(address=MAILBOX, send_as=set(mailbox.get("send_as", ())))
+    fakes = {MAILBOX: graph}
+
+    def mail_for(b: MailboxConfig) -> FakeMailbox:
+        return fakes.setdefault(b.address, FakeMailbox(address=b.address, send_as=set(b.send_as)))
+
     published: list[OutboundResult] = []
     ports = SenderPorts(
         config=MailpipeConfig(mailboxes=(box(**mailbox),)),
         settings=SenderSettings(rate_per_minute=limit, stale_claim_s=stale_claim_s),
         joblog=joblog,  # type: ignore[arg-type]
         read_blob=lambda ref: b"",
-        graph_for=lambda b: graph,
+        mail_for=mail_for,
         thread_of=lambda record_id: None,
         record_mailbox=lambda record_id: records.get(record_id, MAILBOX),
         blob_size=lambda ref: blobs.get(ref.sha256),
@@ -253,7 +227,7 @@ def test_a_claim_held_by_another_sender_is_retried_later() -> None:
 
 def test_a_throttled_send_releases_the_claim_and_retries() -> None:
     r = rig()
-    r.graph.fail_with.append(GraphThrottled("429", status=429, code="ApplicationThrottled"))
+    r.graph.fail_with.append(Throttled("429", code="ApplicationThrottled"))
     with pytest.raises(RetryableError):
         r.handler(job("j1"), DELIVERY)
     assert r.joblog.jobs["j1"].status == "retrying" and r.published == []
@@ -276,7 +250,7 @@ def test_retries_used_up_answer_failed_once() -> None:
 
 def test_send_as_denied_without_fallback_fails_with_the_grant_step() -> None:
     r = rig(send_as=["alice@contoso.com"])
-    r.graph.fail_with.append(GraphPermanentError("403", status=403, code="ErrorSendAsDenied"))
+    r.graph.fail_with.append(SendAsDenied("403", code="ErrorSendAsDenied"))
     with pytest.raises(Exception, match="ErrorSendAsDenied"):
         r.handler(job("j1", from_address="alice@contoso.com"), DELIVERY)
     (result,) = r.published

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from libs.common.graph import GraphNotFound, GraphPermanentError, GraphUnavailable
+from libs.common.mail import MailNotFound, MailPermanentError, MailUnavailable
 from services.ticketer.requesters import RequesterDirectory
 from services.ticketer.store.models import Requester
 
@@ -47,7 +47,7 @@ def test_found_user_is_cached_and_not_asked_again() -> None:
 
 def test_unknown_user_is_cached_as_outside_the_tenant() -> None:
     cache = Cache()
-    graph = Graph(GraphNotFound("get user failed: HTTP 404", status=404, hint="-"))
+    graph = Graph(MailNotFound("get user failed: HTTP 404", hint="-"))
     lookup = RequesterDirectory(cache, graph, clock=lambda: NOW)
     assert lookup("help@contoso.com", "bob@outside.example") == Requester(
         "bob@outside.example", NOW, in_tenant=False
@@ -66,8 +66,8 @@ def test_stale_cache_entry_is_refreshed() -> None:
 
 
 def test_missing_permission_pauses_lookups_for_the_mailbox() -> None:
-    denied = GraphPermanentError(
-        "get user failed: HTTP 403 Authorization_RequestDenied", status=403, hint="grant it"
+    denied = MailPermanentError(
+        "get user failed: HTTP 403 Authorization_RequestDenied", hint="grant it"
     )
     clock = [0.0]
     graph = Graph(denied)
@@ -84,7 +84,7 @@ def test_missing_permission_pauses_lookups_for_the_mailbox() -> None:
 
 def test_transient_failure_returns_none_and_caches_nothing() -> None:
     cache = Cache()
-    graph = Graph(GraphUnavailable("get user failed: HTTP 503", status=503))
+    graph = Graph(MailUnavailable("get user failed: HTTP 503"))
     lookup = RequesterDirectory(cache, graph, clock=lambda: NOW)
     assert lookup("help@contoso.com", "a@contoso.com") is None
     assert cache.rows == {}

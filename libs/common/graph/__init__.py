@@ -1,6 +1,9 @@
 """Microsoft Graph mail client: msal tokens, httpx, immutable ids, typed errors, throttling.
 
-``GraphMail`` is the face; ``errors`` the typed errors; ``models`` the plain data it returns.
+The mail port's Microsoft adapter (``libs/common/mail``): ``GraphMail`` implements
+:class:`libs.common.mail.Mailbox`; ``errors`` maps Graph's answers to the port's neutral
+errors; ``models`` the plain data it returns. Only ``libs.common.mail.providers`` (and the
+Graph client's own tests) import this package.
 """
 
 from libs.common.graph._http import RetryEvent
@@ -13,7 +16,9 @@ from libs.common.graph.errors import (
     GraphOutcomeUnknown,
     GraphPermanentError,
     GraphRetryableError,
+    GraphSendAsDenied,
     GraphThrottled,
+    GraphTooLarge,
     GraphUnavailable,
     TooLarge,
 )
@@ -29,7 +34,6 @@ from libs.common.graph.models import (
     OutgoingAttachment,
     SendResult,
 )
-from libs.common.graph.pool import GraphPool
 
 __all__ = [
     "FULL_MESSAGE_SELECT",
@@ -46,9 +50,10 @@ __all__ = [
     "GraphNotFound",
     "GraphOutcomeUnknown",
     "GraphPermanentError",
-    "GraphPool",
     "GraphRetryableError",
+    "GraphSendAsDenied",
     "GraphThrottled",
+    "GraphTooLarge",
     "GraphUnavailable",
     "OutgoingAttachment",
     "RetryEvent",

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from libs.common.graph._http import GraphHttp
 from libs.common.graph.errors import GraphAuthError, GraphError, GraphUnavailable
 from libs.common.graph.models import Attachment, BatchOutcome, BatchRequest
+from libs.common.mail.errors import MailError
 
 #: Runs batch items (≤ 20 per ``$batch``, throttled items retried); outcomes in input order.
 BatchRunner = Callable[[Sequence[BatchRequest]], list[BatchOutcome]]
@@ -36,7 +37,7 @@ class AttachmentReader:
         """Every attachment of one message with its bytes decoded."""
         return self._collect(message_id, self._page(f"{self._msg(message_id)}/attachments"))
 
-    def get_many(self, message_ids: Iterable[str]) -> dict[str, list[Attachment] | GraphError]:
+    def get_many(self, message_ids: Iterable[str]) -> dict[str, list[Attachment] | MailError]:
         """Attachments per message id (duplicates once, in input order), or that message's
         typed error (:class:`GraphNotFound` when it is gone). A failure of a ``$batch``
         request itself, and any authentication failure, raises."""
@@ -45,7 +46,7 @@ class AttachmentReader:
             BatchRequest(str(n), "GET", f"{self._msg(mid)}/attachments")
             for n, mid in enumerate(ids)
         ]
-        out: dict[str, list[Attachment] | GraphError] = {}
+        out: dict[str, list[Attachment] | MailError] = {}
         for mid, result in zip(ids, self._batch(items), strict=True):
             if result.error is not None:
                 out[mid] = result.error

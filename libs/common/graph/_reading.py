@@ -4,27 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from libs.common.graph.errors import GraphError, GraphUnavailable
+from libs.common.graph.errors import GraphUnavailable
 from libs.common.graph.models import BatchOutcome, DeltaResult, GraphMessage
+from libs.common.mail.errors import MailError
+from libs.common.mail.models import DeltaPage
 
 #: Fetches one delta page: ``(url, params, page_size) -> JSON``.
 PageGetter = Callable[[str, Mapping[str, str] | None, int], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class DeltaPage:
-    """One page of a delta round, as :meth:`GraphMail.iter_delta` yields it."""
-
-    messages: list[GraphMessage]
-    #: Ids of messages that left the folder (``@removed``).
-    removed: list[str]
-    #: On the round's last page only: persist it, pass it to the next round.
-    delta_link: str | None = None
-    #: True when the given delta link had expired (410) and the folder is read from scratch.
-    resynced: bool = False
 
 
 def delta_pages(
@@ -83,10 +71,10 @@ def collect(pages: Iterable[DeltaPage]) -> DeltaResult:
 
 def messages_of(
     ids: Sequence[str], outcomes: Sequence[BatchOutcome]
-) -> dict[str, GraphMessage | GraphError]:
+) -> dict[str, GraphMessage | MailError]:
     """Per id the message a ``$batch`` GET answered, or its typed error. A refused token
     raises: it is no message's fault."""
-    out: dict[str, GraphMessage | GraphError] = {}
+    out: dict[str, GraphMessage | MailError] = {}
     for mid, result in zip(ids, outcomes, strict=True):
         if result.error is not None:
             if result.status == 401:

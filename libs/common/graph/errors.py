@@ -4,6 +4,11 @@ Graph answers a failed request with ``{"error": {"code", "message", "innerError"
 {"request-id", ...}}}``. :func:`error_from_response` turns status + body into one class of
 the mailpipe hierarchy: retryable (throttling, outages, timeouts) or permanent (a setup step
 is missing; ``hint`` names it). This module is pure: no HTTP library is imported here.
+
+This is where Graph's answers become the mail port's neutral errors, once: every class here
+subclasses one of :mod:`libs.common.mail.errors` (``GraphNotFound`` is a ``MailNotFound``,
+403 ``ErrorSendAsDenied`` a ``SendAsDenied``, ...), so the services catch only those and no
+Graph error code is read outside this package.
 """
 
 from __future__ import annotations
@@ -12,10 +17,23 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from libs.common.errors import MailpipeError, PermanentError, RetryableError
+from libs.common.errors import MailpipeError
+from libs.common.mail.errors import (
+    CursorExpired,
+    MailAuthError,
+    MailError,
+    MailNotFound,
+    MailPermanentError,
+    MailRetryableError,
+    MailUnavailable,
+    OutcomeUnknown,
+    SendAsDenied,
+    Throttled,
+)
+from libs.common.mail.errors import TooLarge as MailTooLarge
 
 
-class GraphError(MailpipeError):
+class GraphError(MailError):
     """An error answered by (or on the way to) Microsoft Graph or its token authority."""
 
     code = "graph_error"
@@ -34,6 +52,7 @@ class GraphError(MailpipeError):
         self.status = status
         self.request_id = request_id
         self.retry_after_s = retry_after_s
+        self.about_mailbox = status in _MAILBOX_STATUSES or self.code in _MAILBOX_CODES
 
     def __repr__(self) -> str:
         return (
@@ -42,21 +61,21 @@ class GraphError(MailpipeError):
         )
 
 
-class GraphRetryableError(GraphError, RetryableError):
+class GraphRetryableError(GraphError, MailRetryableError):
     """Graph may accept the same request later (throttled, unavailable, timed out)."""
 
     retryable = True
 
 
-class GraphThrottled(GraphRetryableError):
+class GraphThrottled(GraphRetryableError, Throttled):
     """429 (or 503 with Retry-After): Graph asked us to slow down."""
 
 
-class GraphUnavailable(GraphRetryableError):
+class GraphUnavailable(GraphRetryableError, MailUnavailable):
     """Graph or the network failed: 5xx, timeout, connection error."""
 
 
-class GraphOutcomeUnknown(GraphUnavailable):
+class GraphOutcomeUnknown(GraphUnavailable, OutcomeUnknown):
     """A non-idempotent request (sendMail, draft send, copy) left and then timed out or got a
     5xx: Graph may have done the work. Not retried in place; the caller decides how to find
     out (the sender looks in Sent Items for its Message-ID before sending again)."""
@@ -74,26 +93,34 @@ def outcome_unknown(err: GraphError) -> GraphOutcomeUnknown:
     )
 
 
-class GraphPermanentError(GraphError, PermanentError):
+class GraphPermanentError(GraphError, MailPermanentError):
     """Retrying the same request cannot help; ``hint`` names the setup step to check."""
 
     retryable = False
 
 
-class GraphNotFound(GraphPermanentError):
+class GraphNotFound(GraphPermanentError, MailNotFound):
     """The item does not exist (any more). Deleting or moving it again counts as done."""
 
 
-class GraphAuthError(GraphPermanentError):
+class GraphAuthError(GraphPermanentError, MailAuthError):
     """No token: the app registration, its credential or the tenant is wrong."""
 
 
-class DeltaExpired(GraphPermanentError):
+class DeltaExpired(GraphPermanentError, CursorExpired):
     """410 SyncStateNotFound: the delta link expired; the folder must be synced from scratch."""
 
 
-class TooLarge(GraphPermanentError):
+class GraphSendAsDenied(GraphPermanentError, SendAsDenied):
+    """403 ``ErrorSendAsDenied``: Exchange refused to let the mailbox send as that address."""
+
+
+class GraphTooLarge(GraphPermanentError, MailTooLarge):
     """The request exceeds Graph's size limit."""
+
+
+#: The name this class had before the mail port; kept for the Graph client's own users.
+TooLarge = GraphTooLarge
 
 
 # Hints say which setup step an operator should check (docs/graph.md has the same table).
@@ -133,6 +160,22 @@ _HINTS: dict[str, str] = {
 }
 _DEFAULT_PERMANENT_HINT = "check the request and the app's permissions (see docs/graph.md)"
 
+#: Statuses and codes that speak of the mailbox or the app, never of one message
+#: (``MailError.about_mailbox``).
+_MAILBOX_STATUSES = frozenset({401, 403})
+_MAILBOX_CODES = frozenset(
+    {
+        "ErrorAccessDenied",
+        "AccessDenied",
+        "Authorization_RequestDenied",
+        "ErrorInvalidUser",
+        "MailboxNotEnabledForRESTAPI",
+        "MailboxNotSupportedForRESTAPI",
+        "ResourceNotFound",
+        "InvalidAuthenticationToken",
+        "ErrorQuotaExceeded",
+    }
+)
 _NOT_FOUND_CODES = {"ErrorItemNotFound", "ResourceNotFound", "ErrorObjectNotFound"}
 _RETRYABLE_STATUS = {408, 429, 500, 502, 503, 504}
 
@@ -185,7 +228,11 @@ def error_from_response(
             return GraphPermanentError(message, hint=hint, **kwargs)
         return GraphNotFound(message, hint=_HINTS["ErrorItemNotFound"], **kwargs)
     if status == 413 or code in ("RequestEntityTooLarge", "ErrorMessageSizeExceeded"):
-        return TooLarge(message, hint=_HINTS.get(code, _HINTS["RequestEntityTooLarge"]), **kwargs)
+        return GraphTooLarge(
+            message, hint=_HINTS.get(code, _HINTS["RequestEntityTooLarge"]), **kwargs
+        )
+    if code == "ErrorSendAsDenied":
+        return GraphSendAsDenied(message, hint=hint, **kwargs)
     return GraphPermanentError(message, hint=hint, **kwargs)
 
 

@@ -24,7 +24,7 @@ from libs.common.graph._http import (
 from libs.common.graph._reading import DeltaPage
 from libs.common.graph._retry import RetryPolicy
 from libs.common.graph.auth import TokenSource
-from libs.common.graph.errors import DeltaExpired, GraphError, GraphNotFound
+from libs.common.graph.errors import DeltaExpired, GraphNotFound, GraphPermanentError
 from libs.common.graph.models import (
     FULL_MESSAGE_SELECT,
     MESSAGE_SELECT,
@@ -36,6 +36,7 @@ from libs.common.graph.models import (
     OutgoingAttachment,
     SendResult,
 )
+from libs.common.mail.errors import MailError
 from libs.common.settings import GraphConfig, MailboxConfig
 
 
@@ -169,7 +170,7 @@ class GraphMail:
 
     def get_messages_many(
         self, message_ids: Iterable[str], *, select: Sequence[str] = FULL_MESSAGE_SELECT
-    ) -> dict[str, GraphMessage | GraphError]:
+    ) -> dict[str, GraphMessage | MailError]:
         """Many messages by ``$batch`` (20 per request): per id (in input order, duplicates
         once) the message, or that message's typed error (:class:`GraphNotFound` when it is
         gone). A refused token raises: it is no message's fault."""
@@ -190,7 +191,7 @@ class GraphMail:
 
     def get_attachments_many(
         self, message_ids: Iterable[str]
-    ) -> dict[str, list[Attachment] | GraphError]:
+    ) -> dict[str, list[Attachment] | MailError]:
         """Attachments of many messages, listed by ``$batch`` (20 messages per request):
         per id (in input order, duplicates once) its attachments as :meth:`get_attachments`
         gives them, or that message's typed error (:class:`GraphNotFound` when it is gone)."""
@@ -212,9 +213,24 @@ class GraphMail:
         *,
         select: Sequence[str] = ("id", "displayName", "mail", "userPrincipalName"),
     ) -> dict[str, Any]:
-        return self._get_json(
-            f"/users/{quote(user, safe='@')}", what="get user", params={"$select": ",".join(select)}
-        )
+        """The user's properties. Any 404 means "no such user" here (Graph answers
+        ``Request_ResourceNotFound`` or ``ErrorInvalidUser``): :class:`GraphNotFound`."""
+        try:
+            return self._get_json(
+                f"/users/{quote(user, safe='@')}",
+                what="get user",
+                params={"$select": ",".join(select)},
+            )
+        except GraphPermanentError as exc:
+            if exc.status != 404 or isinstance(exc, GraphNotFound):
+                raise
+            raise GraphNotFound(
+                exc.message,
+                status=exc.status,
+                code=exc.code,
+                request_id=exc.request_id,
+                hint=exc.hint,
+            ) from exc
 
     # -- changing ------------------------------------------------------------------------
 

@@ -1,0 +1,70 @@
+"""The mail-provider port: what the services need of a mailbox, provider-neutral.
+
+``ports`` holds the Protocols, ``models`` the plain data, ``errors`` the errors the services
+catch, ``providers`` the factory that picks a mailbox's adapter (Microsoft Graph's,
+``libs/common/graph``, today). Nothing here imports a provider's client at import time.
+"""
+
+from libs.common.mail.errors import (
+    CursorExpired,
+    MailAuthError,
+    MailError,
+    MailNotFound,
+    MailPermanentError,
+    MailRetryableError,
+    MailUnavailable,
+    OutcomeUnknown,
+    SendAsDenied,
+    Throttled,
+    TooLarge,
+)
+from libs.common.mail.models import (
+    Attachment,
+    BatchOutcome,
+    DeltaPage,
+    DeltaResult,
+    MessageData,
+    OutgoingAttachment,
+    SendResult,
+)
+from libs.common.mail.ports import (
+    Mailbox,
+    MailMover,
+    MailProvider,
+    MailReader,
+    MailSender,
+    SetupProbe,
+    UserDirectory,
+)
+from libs.common.mail.providers import open_mailbox, open_probe, open_provider
+
+__all__ = [
+    "Attachment",
+    "BatchOutcome",
+    "CursorExpired",
+    "DeltaPage",
+    "DeltaResult",
+    "MailAuthError",
+    "MailError",
+    "MailMover",
+    "MailNotFound",
+    "MailPermanentError",
+    "MailProvider",
+    "MailReader",
+    "MailRetryableError",
+    "MailSender",
+    "MailUnavailable",
+    "Mailbox",
+    "MessageData",
+    "OutcomeUnknown",
+    "OutgoingAttachment",
+    "SendAsDenied",
+    "SendResult",
+    "SetupProbe",
+    "Throttled",
+    "TooLarge",
+    "UserDirectory",
+    "open_mailbox",
+    "open_probe",
+    "open_provider",
+]

@@ -1,0 +1,95 @@
+"""Plain data the mail port returns and accepts, whatever the provider. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from libs.common.mail.errors import MailError
+
+#: One message's properties as the provider returns them (Microsoft Graph's ``message``
+#: JSON today: the fetcher's ``domain/mapping.py`` reads it). Only the selected ones are there.
+MessageData = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DeltaPage:
+    """One page of a round of changes since a cursor, as ``iter_delta`` yields it."""
+
+    messages: list[MessageData]
+    #: Ids of messages that left the folder.
+    removed: list[str]
+    #: On the round's last page only: the cursor to persist and pass to the next round.
+    delta_link: str | None = None
+    #: True when the given cursor had expired and the folder is read from scratch.
+    resynced: bool = False
+
+
+@dataclass(frozen=True)
+class DeltaResult:
+    """One complete round of changes for a folder."""
+
+    #: Messages added or changed since the previous round (all of them after a resync).
+    messages: list[MessageData]
+    #: Ids of messages that left the folder.
+    removed: list[str]
+    #: The cursor: persist this; pass it to the next round.
+    delta_link: str
+    #: True when the given cursor had expired and the folder was read from scratch.
+    resynced: bool = False
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A received attachment with its bytes decoded."""
+
+    id: str
+    name: str
+    content_type: str
+    size: int
+    is_inline: bool
+    content_id: str | None
+    content: bytes
+    #: The provider's kind of attachment; only file attachments carry bytes
+    #: (Graph: ``#microsoft.graph.fileAttachment``, ``…itemAttachment``, ``…referenceAttachment``).
+    kind: str = "#microsoft.graph.fileAttachment"
+
+
+@dataclass(frozen=True)
+class OutgoingAttachment:
+    """An attachment to send. Large ones go through the provider's upload path."""
+
+    name: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+    is_inline: bool = False
+    content_id: str | None = None
+
+
+BatchStatus = Literal["ok", "not_found", "error"]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """How one item of a batch ended. ``not_found`` counts as done for delete and move."""
+
+    id: str
+    status: int
+    outcome: BatchStatus
+    #: A move's or copy's answer: ``body["id"]`` is the new id.
+    body: Any = None
+    error: MailError | None = field(default=None, compare=False)
+
+    @property
+    def done(self) -> bool:
+        return self.outcome in ("ok", "not_found")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The provider accepted the message (accepted, not yet delivered)."""
+
+    request_id: str | None
+    #: The draft's id when the message went through a draft and uploads.
+    draft_id: str | None = None
+    internet_message_id: str | None = None

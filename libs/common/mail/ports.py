@@ -1,0 +1,184 @@
+"""What the services need of a mailbox, whatever provider serves it: the mail port.
+
+Each Protocol is one group of operations, named by what a service does with it; a service
+asks for the smallest group it uses (the sender a :class:`MailSender`, the ticketer's lookup a
+:class:`UserDirectory`). A provider adapter implements them all as one :class:`Mailbox`
+(Microsoft Graph's is :class:`libs.common.graph.GraphMail`) and raises only the errors of
+:mod:`libs.common.mail.errors`. Ids and cursors are the provider's own strings, opaque to the
+services. ``tests/mail_fake.py`` is the shared fake;
+``tests/integration/test_mail_port_contract.py`` runs the same checks against it and the Graph
+adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from libs.common.mail.errors import MailError
+from libs.common.mail.models import (
+    Attachment,
+    BatchOutcome,
+    DeltaPage,
+    DeltaResult,
+    MessageData,
+    OutgoingAttachment,
+    SendResult,
+)
+from libs.common.settings import MailboxConfig
+
+
+class MailReader(Protocol):
+    """Reading: changes since a cursor, one message (properties, raw MIME, attachments)."""
+
+    address: str
+
+    def iter_delta(
+        self,
+        folder: str = ...,
+        delta_link: str | None = ...,
+        *,
+        select: Sequence[str] = ...,
+        page_size: int = ...,
+    ) -> Iterator[DeltaPage]:
+        """The pages of changes since ``delta_link`` (everything when None); the last page
+        carries the next cursor. An expired cursor reads the folder from scratch."""
+        ...
+
+    def delta(
+        self,
+        folder: str = ...,
+        delta_link: str | None = ...,
+        *,
+        select: Sequence[str] = ...,
+        page_size: int = ...,
+    ) -> DeltaResult: ...
+
+    def iter_messages(
+        self, folder: str | None = ..., *, select: Sequence[str] = ..., top: int = ...
+    ) -> Iterator[MessageData]: ...
+
+    def list_messages(
+        self, folder: str = ..., *, select: Sequence[str] = ..., top: int = ...
+    ) -> list[MessageData]: ...
+
+    def get_message(self, message_id: str, *, select: Sequence[str] = ...) -> MessageData: ...
+
+    def get_messages_many(
+        self, message_ids: Iterable[str], *, select: Sequence[str] = ...
+    ) -> dict[str, MessageData | MailError]:
+        """Per id (input order, duplicates once) the message or that message's error."""
+        ...
+
+    def get_mime(self, message_id: str) -> bytes: ...
+
+    def get_attachments(self, message_id: str) -> list[Attachment]: ...
+
+    def get_attachments_many(
+        self, message_ids: Iterable[str]
+    ) -> dict[str, list[Attachment] | MailError]: ...
+
+    def get_folder(self, folder: str = ..., *, select: Sequence[str] = ...) -> dict[str, Any]:
+        """The folder's properties, reading no message (a cheap liveness read)."""
+        ...
+
+
+class MailMover(Protocol):
+    """Removing, moving and copying mail, one by one or in batches (the quarantine is a
+    move). A message already gone counts as done: ``delete`` says False, a batch
+    ``not_found``."""
+
+    def delete(self, message_id: str) -> bool: ...
+
+    def move(self, message_id: str, folder: str) -> str: ...
+
+    def copy(self, message_id: str, folder: str) -> str: ...
+
+    def delete_many(self, message_ids: Iterable[str]) -> dict[str, BatchOutcome]: ...
+
+    def move_many(self, message_ids: Iterable[str], folder: str) -> dict[str, BatchOutcome]: ...
+
+    def copy_many(self, message_ids: Iterable[str], folder: str) -> dict[str, BatchOutcome]: ...
+
+
+class MailSender(Protocol):
+    """Sending a built MIME message: small in one request, large with its attachments added
+    separately. Sending as another address is the MIME's From; a refusal is
+    :class:`~libs.common.mail.errors.SendAsDenied`, a lost answer
+    :class:`~libs.common.mail.errors.OutcomeUnknown` (then ``find_sent`` tells)."""
+
+    def send_mime(self, mime: bytes) -> SendResult: ...
+
+    def send_mime_draft(
+        self,
+        mime: bytes,
+        attachments: Sequence[OutgoingAttachment] = (),
+        *,
+        attachment_post_limit: int = ...,
+    ) -> SendResult: ...
+
+    def find_sent(self, internet_message_id: str) -> bool:
+        """Whether the sent folder holds a message with this Message-ID (``<id@host>``)."""
+        ...
+
+
+class UserDirectory(Protocol):
+    """Who an address is in the mailbox's organisation."""
+
+    def get_user(self, user: str, *, select: Sequence[str] = ...) -> dict[str, Any]:
+        """The user's properties; :class:`~libs.common.mail.errors.MailNotFound` when the
+        organisation has no such user."""
+        ...
+
+
+class Mailbox(MailReader, MailMover, MailSender, UserDirectory, Protocol):
+    """Every operation on one mailbox, as a provider adapter implements it."""
+
+    def retry_budget(self, budget_s: float) -> AbstractContextManager[None]:
+        """Within the block, the calling thread's calls keep retrying for at most
+        ``budget_s`` seconds before they raise a retryable error."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class MailProvider(Protocol):
+    """One :class:`Mailbox` per configured mailbox, made on first use, shared by threads."""
+
+    def __call__(self, box: MailboxConfig) -> Mailbox: ...
+
+    def close(self) -> None:
+        """Close every mailbox made (their connections)."""
+        ...
+
+
+class SetupProbe(Protocol):
+    """The harmless calls ``mailpipe doctor`` makes to check a mailbox's setup (Microsoft's
+    adapter: :class:`libs.common.graph.probe.MailboxProbe`)."""
+
+    def fresh_token(self) -> str:
+        """A token straight from the authority, never a cached one."""
+        ...
+
+    def get_user(self, user: str, *, select: Sequence[str] = ...) -> dict[str, Any]: ...
+
+    def first_message_id(self, folder: str = "inbox") -> str | None: ...
+
+    def find_folder(self, name: str) -> str | None:
+        """The folder's id, or None; never creates it."""
+        ...
+
+    def create_draft(self, message: Mapping[str, Any]) -> str: ...
+
+    def permanent_delete(self, message_id: str) -> bool: ...
+
+    def send_mail(
+        self,
+        message: Mapping[str, Any],
+        attachments: Sequence[Any] = (),
+        *,
+        save_to_sent_items: bool = True,
+    ) -> Any: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,71 @@
+"""Which adapter serves a mailbox: the one place that knows the providers.
+
+A service asks :func:`open_provider` for its mailboxes and never constructs a provider's
+client itself. Each mailbox names its provider (``provider`` in ``[[mailboxes]]``; only
+``"microsoft"`` today). The adapters are imported here lazily, so a service that never talks
+to mail (and the domain code) loads no HTTP or token library. A new provider is one more
+branch below and one more adapter package beside ``libs/common/graph``.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from libs.common.mail.ports import Mailbox, MailProvider, SetupProbe
+from libs.common.settings import GraphConfig, MailboxConfig, MailpipeConfig
+
+
+def open_provider(config: MailpipeConfig, *, retry_budget_s: float | None = None) -> MailProvider:
+    """Mailboxes for ``config``'s ``[[mailboxes]]``, one per address, made on first use.
+
+    ``retry_budget_s`` caps how long one call keeps retrying throttled or unavailable
+    answers (never more than the provider's configured budget); None keeps that budget.
+    """
+    return _Mailboxes(config, retry_budget_s)
+
+
+def open_mailbox(config: MailpipeConfig, box: MailboxConfig) -> Mailbox:
+    """One mailbox of its own (close it when done), for a one-off command."""
+    return _adapter(config, box, None)
+
+
+def open_probe(graph: GraphConfig, box: MailboxConfig) -> SetupProbe:
+    """The setup checks' calls on ``box`` (``mailpipe doctor``); close it when done."""
+    if box.provider == "microsoft":
+        from libs.common.graph.probe import MailboxProbe  # httpx and msal only when used
+
+        return MailboxProbe(graph, box)
+    raise AssertionError(f"no adapter for provider {box.provider!r}")  # the config forbids it
+
+
+class _Mailboxes:
+    def __init__(self, config: MailpipeConfig, retry_budget_s: float | None) -> None:
+        self._config = config
+        self._budget_s = retry_budget_s
+        self._boxes: dict[str, Mailbox] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, box: MailboxConfig) -> Mailbox:
+        with self._lock:
+            mailbox = self._boxes.get(box.address)
+            if mailbox is None:
+                mailbox = _adapter(self._config, box, self._budget_s)
+                self._boxes[box.address] = mailbox
+            return mailbox
+
+    def close(self) -> None:
+        with self._lock:
+            boxes, self._boxes = list(self._boxes.values()), {}
+        for mailbox in boxes:
+            mailbox.close()
+
+
+def _adapter(config: MailpipeConfig, box: MailboxConfig, budget_s: float | None) -> Mailbox:
+    if box.provider == "microsoft":
+        from libs.common.graph import GraphMail, RetryPolicy  # httpx and msal only when used
+
+        policy = None
+        if budget_s is not None:
+            policy = RetryPolicy(budget_s=min(budget_s, config.graph.max_retry_s))
+        return GraphMail(config.graph, box, policy=policy)
+    raise AssertionError(f"no adapter for provider {box.provider!r}")  # the config forbids it

@@ -1,0 +1,180 @@
+"""The mail port's contract: the same checks against the Graph adapter (on the simulator) and
+against the shared fake (``tests/mail_fake.py``), so the fake cannot drift from the adapter.
+
+Each backend is a :class:`Backend`: the port itself plus the few set-up steps a test needs
+(seed a message, grant Send As, add a user, expire the change cursors), which each backend
+does its own way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+
+from libs.common.mail import (
+    Mailbox,
+    MailNotFound,
+    OutgoingAttachment,
+    SendAsDenied,
+    open_provider,
+)
+from libs.graphsim.testing import SimHandle
+from tests.mail_fake import FakeMailbox
+
+from .graph_client_helpers import BOX, control_json, seed
+
+AGENT = "agent@contoso.com"
+
+
+@dataclass
+class Backend:
+    mailbox: Mailbox
+    seed: Callable[[bytes], str]
+    grant_send_as: Callable[[list[str]], None]
+    add_user: Callable[[str], None]
+    expire_cursors: Callable[[], None]
+
+
+def _graph(sim: SimHandle) -> Iterator[Backend]:
+    provider = open_provider(sim.config())
+    mailbox = provider(sim.config().mailbox(BOX))
+
+    def grant(addresses: list[str]) -> None:
+        control_json(sim, "PUT", f"/_sim/mailboxes/{BOX}/send-as", json={"allowed": addresses})
+
+    def add_user(address: str) -> None:
+        control_json(sim, "POST", "/_sim/users", json={"address": address})
+
+    def expire() -> None:
+        control_json(sim, "POST", f"/_sim/mailboxes/{BOX}/expire-delta")
+
+    yield Backend(mailbox, lambda raw: seed(sim, raw), grant, add_user, expire)
+    provider.close()
+
+
+def _fake() -> Iterator[Backend]:
+    fake = FakeMailbox(address=BOX)
+
+    def add_user(address: str) -> None:
+        fake.users[address] = {"id": f"user-{address}", "userPrincipalName": address}
+
+    yield Backend(fake, fake.seed, fake.send_as.update, add_user, fake.expire_cursors)
+
+
+@pytest.fixture(params=["graph", "fake"])
+def port(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    if request.param == "graph":
+        yield from _graph(request.getfixturevalue("sim"))
+    else:
+        yield from _fake()
+
+
+def mime(subject: str, *, sender: str = "ann@fabrikam.com", to: str = BOX) -> tuple[bytes, str]:
+    msg = EmailMessage()
+    msg["Subject"], msg["From"], msg["To"] = subject, sender, to
+    msg["Message-ID"] = make_msgid(domain="fabrikam.com")
+    msg.set_content("Hello,\nthe printer is jammed.\n")
+    msg.add_attachment(b"log line\n", maintype="text", subtype="plain", filename="log.txt")
+    return msg.as_bytes(), str(msg["Message-ID"])
+
+
+def test_a_seeded_message_reads_back(port: Backend) -> None:
+    raw, message_id = mime("Printer")
+    seeded = port.seed(raw)
+    message = port.mailbox.get_message(seeded)
+    assert message["id"] == seeded and message["subject"] == "Printer"
+    assert message["internetMessageId"] == message_id
+    assert b"Subject: Printer" in port.mailbox.get_mime(seeded)
+    (attachment,) = port.mailbox.get_attachments(seeded)
+    assert (attachment.name, attachment.content) == ("log.txt", b"log line\n")
+    many = port.mailbox.get_messages_many([seeded, seeded])
+    assert list(many) == [seeded]
+
+
+def test_a_missing_message_is_mail_not_found(port: Backend) -> None:
+    seeded = port.seed(mime("Gone")[0])
+    assert port.mailbox.delete(seeded) is True
+    assert port.mailbox.delete(seeded) is False
+    with pytest.raises(MailNotFound):
+        port.mailbox.get_message(seeded)
+    assert isinstance(port.mailbox.get_messages_many([seeded])[seeded], MailNotFound)
+    assert isinstance(port.mailbox.get_attachments_many([seeded])[seeded], MailNotFound)
+
+
+def test_batches_count_a_gone_message_as_done(port: Backend) -> None:
+    ids = [port.seed(mime(f"Ticket {i}")[0]) for i in range(3)]
+    port.mailbox.delete(ids[0])
+    outcomes = port.mailbox.delete_many(ids)
+    assert list(outcomes) == ids
+    assert outcomes[ids[0]].outcome == "not_found" and outcomes[ids[0]].done
+    assert all(outcomes[i].outcome == "ok" for i in ids[1:])
+    assert port.mailbox.list_messages("inbox") == []
+
+
+def test_move_and_copy_into_a_folder_made_on_demand(port: Backend) -> None:
+    ids = [port.seed(mime(f"Ticket {i}")[0]) for i in range(4)]
+    moved = port.mailbox.move(ids[0], "Processed")
+    assert port.mailbox.get_message(moved)["subject"] == "Ticket 0"
+    copied = port.mailbox.copy(ids[1], "Processed")
+    assert copied != ids[1] and port.mailbox.get_message(ids[1])["subject"] == "Ticket 1"
+    outcomes = port.mailbox.move_many(ids[2:], "Quarantine")
+    assert all(o.outcome == "ok" and o.body["id"] for o in outcomes.values())
+    assert [m["subject"] for m in port.mailbox.list_messages("inbox")] == ["Ticket 1"]
+    processed = port.mailbox.list_messages("Processed")
+    assert sorted(m["subject"] for m in processed) == ["Ticket 0", "Ticket 1"]
+    copies = port.mailbox.copy_many([ids[1]], "Processed")
+    assert copies[ids[1]].outcome == "ok" and copies[ids[1]].body["id"] != ids[1]
+
+
+def test_changes_since_a_cursor(port: Backend) -> None:
+    first = port.seed(mime("First")[0])
+    start = port.mailbox.delta("inbox")
+    assert [m["id"] for m in start.messages] == [first] and not start.resynced
+    second = port.seed(mime("Second")[0])
+    port.mailbox.delete(first)
+    pages = list(port.mailbox.iter_delta("inbox", start.delta_link))
+    assert [m["id"] for p in pages for m in p.messages] == [second]
+    assert [i for p in pages for i in p.removed] == [first]
+    assert pages[-1].delta_link and not any(p.delta_link for p in pages[:-1])
+    quiet = port.mailbox.delta("inbox", pages[-1].delta_link)
+    assert quiet.messages == [] and quiet.removed == []
+
+
+def test_an_expired_cursor_reads_the_folder_again(port: Backend) -> None:
+    kept = port.seed(mime("Kept")[0])
+    start = port.mailbox.delta("inbox")
+    port.expire_cursors()
+    again = port.mailbox.delta("inbox", start.delta_link)
+    assert again.resynced and [m["id"] for m in again.messages] == [kept]
+
+
+def test_sent_mail_is_found_by_its_message_id(port: Backend) -> None:
+    raw, message_id = mime("Answer", sender=BOX, to="ann@fabrikam.com")
+    assert port.mailbox.find_sent(message_id) is False
+    assert port.mailbox.send_mime(raw) is not None
+    assert port.mailbox.find_sent(message_id) is True
+    big, big_id = mime("Large", sender=BOX, to="ann@fabrikam.com")
+    extra = [OutgoingAttachment("a.bin", b"x" * 1000)]
+    port.mailbox.send_mime_draft(big, extra, attachment_post_limit=100)
+    assert port.mailbox.find_sent(big_id) is True
+
+
+def test_sending_as_another_address_needs_the_grant(port: Backend) -> None:
+    raw, _ = mime("As agent", sender=AGENT, to="ann@fabrikam.com")
+    with pytest.raises(SendAsDenied) as denied:
+        port.mailbox.send_mime(raw)
+    assert not denied.value.retryable and denied.value.hint
+    port.grant_send_as([AGENT])
+    port.mailbox.send_mime(raw)
+
+
+def test_user_lookup(port: Backend) -> None:
+    port.add_user("bob@contoso.com")
+    user = port.mailbox.get_user("bob@contoso.com", select=("id", "userPrincipalName"))
+    assert user["userPrincipalName"] == "bob@contoso.com" and user["id"]
+    with pytest.raises(MailNotFound):
+        port.mailbox.get_user("nobody@contoso.com")
