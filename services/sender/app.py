@@ -23,7 +23,7 @@ from libs.common.service import Runtime, Wiring, bootstrap, run_wired
 from services.sender.config import SenderSettings, check_claim_timing
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import SenderPorts, SendHandler
-from services.sender.joblog import JobLog
+from services.sender.joblog import JobLog, JobLogPort
 
 log = structlog.get_logger("services.sender")
 
@@ -70,7 +70,7 @@ def blob_size(store: BlobStore, ref: BlobRef) -> int | None:
         return None
 
 
-def _database_check(joblog: JobLog) -> Callable[[], tuple[bool, str]]:
+def _database_check(joblog: JobLogPort) -> Callable[[], tuple[bool, str]]:
     """Ready when the job log answers (a sender without it must not take jobs)."""
 
     def check() -> tuple[bool, str]:

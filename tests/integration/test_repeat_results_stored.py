@@ -44,13 +44,14 @@ def pair(database_url: str) -> Iterator[Pair]:
     config = MailpipeConfig(mailboxes=(_box(SUPPORT), _box(HELP2)))
     store = RecordStore.open(database_url)
     joblog = JobLog.open(database_url, migrate=False)
-    graph, clock, results = FakeGraph(), Clock(), []
+    graph, clock = FakeGraph(), Clock()
+    results: list[OutboundResult] = []
     ports = SenderPorts(
         config=config,
         settings=SenderSettings(),
         joblog=joblog,
         read_blob=lambda ref: b"",
-        graph_for=lambda b: graph,  # type: ignore[arg-type,return-value]
+        graph_for=lambda b: graph,
         thread_of=lambda record_id: None,
         record_mailbox=store.record_mailbox,
         blob_size=lambda ref: None,

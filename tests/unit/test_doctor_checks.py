@@ -9,7 +9,7 @@ from typing import Any
 
 from libs.common.graph.errors import GraphError, error_from_response
 from libs.common.settings import GraphConfig, MailboxConfig, MailpipeConfig
-from mailpipe.doctor import Check, token_roles
+from mailpipe.doctor import Check, Probe, token_roles
 from mailpipe.doctor_run import (
     MailboxReport,
     diagnose,
@@ -84,6 +84,10 @@ class FakeProbe:
 
     def close(self) -> None:
         self.closed = True
+
+
+# mypy holds each fake to the port it stands for: a fake that drifts fails the type check.
+_FAKE_PROBE: Probe = FakeProbe()
 
 
 def by_name(checks: list[Check]) -> dict[str, Check]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -19,16 +20,22 @@ from libs.common.broker.policy import Action, Outcome
 from libs.common.contracts import OutboundEmail, OutboundResult
 from libs.common.db.errors import StoreUnavailable
 from libs.common.errors import RetryableError
-from libs.common.graph import GraphOutcomeUnknown, GraphPermanentError, GraphThrottled, SendResult
+from libs.common.graph import (
+    GraphOutcomeUnknown,
+    GraphPermanentError,
+    GraphThrottled,
+    OutgoingAttachment,
+    SendResult,
+)
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.sender.config import SenderSettings
 from services.sender.domain.attachments import AttachmentBytes
 from services.sender.domain.policy import SendRejected
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import JobInProgress, SenderPorts, SendHandler
-from services.sender.joblog import SentJob
+from services.sender.joblog import DEFAULT_STALE_AFTER, Claim, JobLogPort, JobStatus, SentJob
 from services.sender.results import invalid_job_result
-from services.sender.transport import choose_path
+from services.sender.transport import GraphSender, choose_path
 
 MAILBOX = "support@contoso.com"
 DELIVERY = Delivery(message_id="m", correlation_id="c")
@@ -44,22 +51,24 @@ class FakeJobLog:
         #: The next N ``mark_sent`` calls fail as a database outage would.
         self.fail_mark_sent = 0
 
-    def _put(self, job_id: str, status: Any, **values: Any) -> SentJob:
+    def _put(self, job_id: str, status: JobStatus, **values: Any) -> SentJob:
         old = self.jobs.get(job_id)
         attempts = old.attempts if old else 1
         # The first claim's mailbox and record stay, as in the real log.
-        owner = {"mailbox": old.mailbox, "record_id": old.record_id} if old else {}
-        self.jobs[job_id] = SentJob(job_id, status, attempts, self.now, **owner, **values)
+        mailbox, record_id = (old.mailbox, old.record_id) if old else (None, None)
+        self.jobs[job_id] = SentJob(
+            job_id, status, attempts, self.now, mailbox=mailbox, record_id=record_id, **values
+        )
         return self.jobs[job_id]
 
     def claim_job(
         self,
         job_id: str,
         *,
-        stale_after: timedelta,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
         mailbox: str | None = None,
         record_id: int | None = None,
-    ) -> tuple[str, SentJob]:
+    ) -> tuple[Claim, SentJob]:
         old = self.jobs.get(job_id)
         if old is not None and old.status in ("sent", "failed", "rejected"):
             return old.status, old
@@ -70,8 +79,10 @@ class FakeJobLog:
                 old, status="sending", attempts=old.attempts + 1, updated_at=self.now
             )
             return "resume", self.jobs[job_id]
-        owner = {"mailbox": mailbox.lower() if mailbox else None, "record_id": record_id}
-        self.jobs[job_id] = SentJob(job_id, "sending", 1, self.now, **owner)
+        owner = mailbox.lower() if mailbox else None
+        self.jobs[job_id] = SentJob(
+            job_id, "sending", 1, self.now, mailbox=owner, record_id=record_id
+        )
         return "new", self.jobs[job_id]
 
     def touch(self, job_id: str, *, attempts: int) -> bool:
@@ -103,11 +114,18 @@ class FakeJobLog:
     def mark_retry(self, job_id: str, *, code: str, message: str) -> SentJob:
         return self._put(job_id, "retrying", error_code=code, error_message=message)
 
+    def close(self) -> None:
+        pass
+
+
+# mypy holds each fake to the port it stands for: a fake that drifts fails the type check.
+_JOBLOG_IS_A_PORT: JobLogPort = FakeJobLog()
+
 
 @dataclass
 class FakeGraph:
     sent: list[bytes] = field(default_factory=list)
-    drafts: list[tuple[bytes, list[Any]]] = field(default_factory=list)
+    drafts: list[tuple[bytes, list[OutgoingAttachment]]] = field(default_factory=list)
     fail_with: list[Exception] = field(default_factory=list)
     #: The next N accepted sends lose their answer (Graph sent it; the caller hears a 504).
     lose_answers: int = 0
@@ -122,7 +140,13 @@ class FakeGraph:
             raise GraphOutcomeUnknown("sendMail (MIME) failed: HTTP 504", status=504)
         return SendResult(f"req-{len(self.sent)}")
 
-    def send_mime_draft(self, mime: bytes, attachments: Any = (), **kw: Any) -> SendResult:
+    def send_mime_draft(
+        self,
+        mime: bytes,
+        attachments: Sequence[OutgoingAttachment] = (),
+        *,
+        attachment_post_limit: int = 0,
+    ) -> SendResult:
         self.drafts.append((mime, list(attachments)))
         return SendResult("req-draft")
 
@@ -131,6 +155,9 @@ class FakeGraph:
         self.lookups.append(internet_message_id)
         out = [*self.sent, *(m for m, _ in self.drafts)]
         return any(message_id_of(m) == internet_message_id for m in out)
+
+
+_GRAPH_IS_A_SENDER: GraphSender = FakeGraph()
 
 
 def message_id_of(mime: bytes) -> str:
@@ -180,7 +207,7 @@ def rig(
     ports = SenderPorts(
         config=MailpipeConfig(mailboxes=(box(**mailbox),)),
         settings=SenderSettings(rate_per_minute=limit, stale_claim_s=stale_claim_s),
-        joblog=joblog,  # type: ignore[arg-type]
+        joblog=joblog,
         read_blob=lambda ref: b"",
         graph_for=lambda b: graph,
         thread_of=lambda record_id: None,

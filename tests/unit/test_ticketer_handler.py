@@ -36,6 +36,7 @@ from services.ticketer import convert
 from services.ticketer.domain.sentcheck import LoggedFacts
 from services.ticketer.handler import BadMimeError, Ticketer
 from services.ticketer.metrics import TicketerMetrics
+from services.ticketer.ports import Blobs, Outbox, Records
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import (
     MessageRef,
@@ -300,6 +301,12 @@ class FakeOutbox:
                 self.events.append(message)
             else:
                 self.jobs.append(message)
+
+
+# mypy holds each fake to the port it stands for: a fake that drifts fails the type check.
+_FAKE_STORE: Records = FakeStore()
+_FAKE_BLOBS: Blobs = FakeBlobs()
+_FAKE_OUTBOX: Outbox = FakeOutbox()
 
 
 @dataclass
