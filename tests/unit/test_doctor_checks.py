@@ -29,7 +29,7 @@ BOX = MailboxConfig(
 )
 
 
-def jwt(claims: dict[str, Any]) -> str:
+def jwt(claims: object) -> str:
     body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     return f"eyJhbGciOiJIUzI1NiJ9.{body}.c2ln"
 
@@ -99,7 +99,7 @@ def test_token_roles_reads_the_claim_and_nothing_else() -> None:
     assert token_roles(jwt({"aud": "x"})) == frozenset()
     assert token_roles("opaque-token") is None
     assert token_roles("a.!!!.c") is None
-    assert token_roles(jwt(["not", "an", "object"])) is None  # type: ignore[arg-type]
+    assert token_roles(jwt(["not", "an", "object"])) is None
 
 
 def test_a_healthy_mailbox_passes_and_leaves_no_draft() -> None:

@@ -17,11 +17,11 @@ from libs.common.errors import RetryableError
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.relay import OutboxRelay, OutboxStore, retry_after
 from services.ticketer.store.models import OutboxRow, WriteResult
-from tests.unit.test_ticketer_handler import DELIVERY, NOW, mail, make_rig
+from tests.unit.test_ticketer_handler import DELIVERY, NOW, Rig, mail, make_rig
 
 
-def _ack_count(rig: object) -> float:
-    metrics: TicketerMetrics = rig.ticketer._metrics  # type: ignore[attr-defined]
+def _ack_count(rig: Rig) -> float:
+    metrics: TicketerMetrics = rig.ticketer._metrics
     return sum(
         s.value for m in metrics.acks.collect() for s in m.samples if s.name.endswith("_total")
     )
@@ -40,7 +40,7 @@ def test_an_acknowledgement_is_stored_in_the_outbox_of_its_records_unit() -> Non
     assert _ack_count(rig) == 2
 
 
-def test_a_rolled_back_batch_leaves_no_outbox_row_behind() -> None:
+def test_a_rolled_back_batch_leaves_no_outbox_row_behind(monkeypatch: pytest.MonkeyPatch) -> None:
     rig = make_rig(auto_acknowledge=True)
     real = rig.store.create_record_with_message
     calls = {"n": 0}
@@ -51,7 +51,7 @@ def test_a_rolled_back_batch_leaves_no_outbox_row_behind() -> None:
             raise RetryableError("database busy")
         return real(*args, **kw)
 
-    rig.store.create_record_with_message = second_fails_once  # type: ignore[method-assign]
+    monkeypatch.setattr(rig.store, "create_record_with_message", second_fails_once)
     results = rig.ticketer.handle_batch([(mail(1), DELIVERY), (mail(2), DELIVERY)])
     assert results == [None, None]
     # The unit was undone, the first ack with it; the one-by-one pass stored each once.
@@ -70,13 +70,13 @@ def test_a_redelivered_email_keeps_one_outbox_row_for_its_acknowledgement() -> N
     assert rig.store.outbox[job_id]["attempts"] == 1
 
 
-def test_a_failed_publish_counts_nothing_and_marks_nothing() -> None:
+def test_a_failed_publish_counts_nothing_and_marks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     rig = make_rig(auto_acknowledge=True)
 
     def down(messages: Sequence[object]) -> None:
         raise RetryableError("broker down")
 
-    rig.outbox.publish = down  # type: ignore[method-assign]
+    monkeypatch.setattr(rig.outbox, "publish", down)
     with pytest.raises(RetryableError):
         rig.ticketer.handle(mail(1))
     [row] = rig.store.outbox.values()
