@@ -65,12 +65,14 @@ def schema(
     ] = Path("docs"),
 ) -> None:
     """Write a JSON Schema per contract and the AsyncAPI document."""
-    from libs.common.schema_export import write_all
+    from libs.common.schema_export import BreakingChange, write_all
 
     try:
         written = write_all(out)
     except OSError as exc:
         fail("schema", f"cannot write into {out}: {exc.strerror or exc} (pick another --out)")
+    except BreakingChange as exc:
+        fail("schema", str(exc))
     for path in written:
         typer.echo(str(path))
 

@@ -50,7 +50,7 @@ def amqp_url() -> Iterator[str]:
         yield LOCAL_AMQP_URL
         return
     try:
-        from testcontainers.community.rabbitmq import (  # type: ignore[import-not-found]
+        from testcontainers.community.rabbitmq import (
             RabbitMqContainer,
         )
     except ImportError:

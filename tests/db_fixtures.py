@@ -7,12 +7,13 @@ When neither answers the test *fails* and says how to provide one: never a silen
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -124,22 +125,21 @@ class FakeClock:
         return self.now
 
 
-def inbound(n: int, *, mailbox: str = "help@example.com", **overrides: object) -> NewMessage:
+def inbound(n: int, *, mailbox: str = "help@example.com", **overrides: Any) -> NewMessage:
     """A plausible inbound message number ``n``; ``overrides`` replace any field."""
     from services.ticketer.store import NewMessage, Party
 
-    fields: dict[str, object] = {
-        "mailbox": mailbox,
-        "direction": "in",
-        "kind": "request",
-        "graph_id": f"AAMk-{n}",
-        "internet_message_id": f"<m{n}@customer.example>",
-        "conversation_id": f"conv-{n}",
-        "received_at": datetime(2026, 11, 1, 9, 0, tzinfo=UTC) + timedelta(minutes=n),
-        "from_": Party(f"user{n}@customer.example", f"User {n}"),
-        "to": (Party(mailbox, "Helpdesk"),),
-        "subject": f"Printer {n} is broken",
-        "body_text": f"Hello, printer {n} jams. Grüße",
-    }
-    fields.update(overrides)
-    return NewMessage(**fields)  # type: ignore[arg-type]
+    message = NewMessage(
+        mailbox=mailbox,
+        direction="in",
+        kind="request",
+        graph_id=f"AAMk-{n}",
+        internet_message_id=f"<m{n}@customer.example>",
+        conversation_id=f"conv-{n}",
+        received_at=datetime(2026, 11, 1, 9, 0, tzinfo=UTC) + timedelta(minutes=n),
+        from_=Party(f"user{n}@customer.example", f"User {n}"),
+        to=(Party(mailbox, "Helpdesk"),),
+        subject=f"Printer {n} is broken",
+        body_text=f"Hello, printer {n} jams. Grüße",
+    )
+    return dataclasses.replace(message, **overrides)

@@ -1,7 +1,9 @@
 """JSON Schemas of the contracts and the AsyncAPI 3.0 document of the topology.
 
 Both are generated from the models and ``broker/names.py`` (``mailpipe schema --out docs/``)
-and committed; ``tests/unit/test_schema_drift.py`` fails when the committed files drift.
+and committed; ``tests/unit/test_schema_drift.py`` fails when the committed files drift. A
+committed schema is only ever replaced by a compatible one of the same version
+(``libs/common/schema_compat.py``): a breaking change needs a new version, i.e. a new file.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from libs.common.contracts import (
     QuarantinedEmail,
     RecordEvent,
 )
+from libs.common.schema_compat import breaking_changes
 
 SCHEMA_DIR = "schemas"
 ASYNCAPI_FILE = "asyncapi.json"
@@ -44,7 +47,28 @@ def json_schema(contract: type[Contract]) -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://mailpipe.dev/schemas/{schema_file_name(contract)}"
     schema["title"] = contract.SCHEMA
+    if contract.UNKNOWN_FIELDS == "ignore":
+        # Its readers ignore fields they do not know: the published schema says so.
+        for node in (schema, *schema.get("$defs", {}).values()):
+            if "properties" in node and node.get("additionalProperties") is False:
+                del node["additionalProperties"]
     return schema
+
+
+class BreakingChange(Exception):
+    """A contract changed incompatibly without a new version in its ``schema`` name."""
+
+
+def check_compatible(rel: str, committed: str, text: str) -> None:
+    """Raise :class:`BreakingChange` when ``text`` may not replace ``committed`` (the same
+    version's schema file ``rel``)."""
+    changes = breaking_changes(json.loads(committed), json.loads(text))
+    if changes:
+        raise BreakingChange(
+            f"{rel}: {'; '.join(changes)}. Within a version only optional fields may be "
+            "added: give the contract a new version (docs/publishing-jobs.md#evolving-the-"
+            "contracts)"
+        )
 
 
 # (channel id, exchange kind, routing key pattern, contract, who publishes, who consumes)
@@ -200,8 +224,15 @@ def rendered() -> dict[str, str]:
 
 
 def write_all(out: Path) -> list[Path]:
+    """Write every file; refuses (:class:`BreakingChange`, nothing written) to replace a
+    committed contract schema by an incompatible one of the same version."""
+    files = rendered()
+    for rel, text in files.items():
+        path = out / rel
+        if rel.startswith(f"{SCHEMA_DIR}/") and path.is_file():
+            check_compatible(rel, path.read_text(encoding="utf-8"), text)
     written = []
-    for rel, text in rendered().items():
+    for rel, text in files.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

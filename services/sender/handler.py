@@ -42,7 +42,7 @@ from services.sender.domain.policy import Rejection, SendDecision, SendRejected,
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.domain.thread import ThreadContext
 from services.sender.giving_up import crashed, given_up
-from services.sender.joblog import FINAL, OUTCOME_UNKNOWN, JobLog
+from services.sender.joblog import FINAL, OUTCOME_UNKNOWN, JobLogPort
 from services.sender.results import (
     first_answer,
     invalid_job_result,
@@ -68,7 +68,7 @@ class SenderPorts:
 
     config: MailpipeConfig
     settings: SenderSettings
-    joblog: JobLog
+    joblog: JobLogPort
     read_blob: Callable[[BlobRef], bytes]
     mail_for: Callable[[MailboxConfig], MailSender]
     thread_of: Callable[[int], RecordThread | None]

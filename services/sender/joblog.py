@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.engine import Connection
@@ -47,6 +47,42 @@ class SentJob:
     mailbox: str | None = None
     record_id: int | None = None
     subject: str | None = None
+
+
+class JobLogPort(Protocol):
+    """What the send handler needs of the job log (:class:`JobLog`; a fake in unit tests)."""
+
+    def claim_job(
+        self,
+        job_id: str,
+        *,
+        mailbox: str | None = None,
+        record_id: int | None = None,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
+    ) -> tuple[Claim, SentJob]: ...
+
+    def touch(self, job_id: str, *, attempts: int) -> bool: ...
+
+    def is_live(self, entry: SentJob, *, stale_after: timedelta) -> bool: ...
+
+    def get_job(self, job_id: str) -> SentJob | None: ...
+
+    def mark_sent(
+        self,
+        job_id: str,
+        *,
+        internet_message_id: str | None,
+        graph_request_id: str | None,
+        subject: str | None = None,
+    ) -> SentJob: ...
+
+    def mark_failed(self, job_id: str, *, code: str, message: str) -> SentJob: ...
+
+    def mark_rejected(self, job_id: str, *, code: str, message: str) -> SentJob: ...
+
+    def mark_retry(self, job_id: str, *, code: str, message: str) -> SentJob: ...
+
+    def close(self) -> None: ...
 
 
 class JobLog(StoreBase):

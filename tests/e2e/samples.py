@@ -20,6 +20,7 @@ import base64
 import codecs
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.header import decode_header
@@ -88,12 +89,12 @@ def _message_id(headers: Message) -> str | None:
     return canonical_message_id(text) if _PLAIN_ID.fullmatch(text) else None
 
 
-def _addresses(values: list[object]) -> list[str]:
+def _addresses(values: Sequence[object]) -> list[str]:
     found = getaddresses([str(v) for v in values])
     return [addr.strip().lower() for _, addr in found if "@" in addr]
 
 
-def _first_address(values: list[object]) -> str:
+def _first_address(values: Sequence[object]) -> str:
     found = _addresses(values)
     return found[0] if found else ""
 
@@ -173,7 +174,7 @@ def _copy_key(raw: bytes, headers: Message) -> tuple[str, str, str]:
     try:
         message = message_from_bytes(raw, policy=policy.default)
         subject = str(message.get("Subject", ""))
-        part = message.get_body(("plain", "html"))  # type: ignore[attr-defined]
+        part = message.get_body(("plain", "html"))
         body = str(part.get_content()) if part is not None else ""
     except Exception:  # any mail the parser chokes on: compare its raw text instead
         subject = str(headers.get("Subject", ""))

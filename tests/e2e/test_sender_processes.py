@@ -7,6 +7,7 @@ import signal
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,10 @@ from tests.integration.test_sender_support import (
 )
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+def _sent_at_least(sim: SimHandle, count: int) -> bool:
+    return len(sent_list(sim)) >= count
 
 
 @pytest.fixture
@@ -83,7 +88,7 @@ def test_kill_9_during_500_jobs_sends_every_job_once_and_counts_the_window(
     try:
         for threshold in (120, 300):
             procs.append(start_sender(env, log_file))
-            assert wait_until(lambda t=threshold: len(sent_list(sim)) >= t, 180)
+            assert wait_until(partial(_sent_at_least, sim, threshold), 180)
             procs[-1].send_signal(signal.SIGKILL)  # no chance to finish, ack or log
             procs[-1].wait()
             kills += 1

@@ -5,7 +5,7 @@ run the processed consumer on a thread, read the mailbox back."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +17,7 @@ from typing import Any
 from libs.common.blobs import BlobStore
 from libs.common.broker import Broker, routing_key
 from libs.common.contracts import InboundEmail, ProcessedEmail
+from libs.common.contracts.processed import Outcome
 from libs.common.settings import MailpipeConfig
 from libs.graphsim.testing import SimHandle
 from services.fetcher.service import Fetcher
@@ -34,8 +35,8 @@ def mail(
     sender: str = "jane@customer.example",
     to: str = SUPPORT,
     html: str | None = None,
-    attachments: list[tuple[str, str, bytes]] = (),  # type: ignore[assignment]
-    inline: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+    inline: Sequence[tuple[str, bytes]] = (),
     headers: dict[str, str] | None = None,
 ) -> bytes:
     """A raw RFC 822 mail; ``inline`` images (cid, bytes) are related parts of the HTML."""
@@ -49,7 +50,7 @@ def mail(
     msg.set_content(f"Body of request {n}.\n")
     if html is not None or inline:
         msg.add_alternative(html or f"<p>Body {n}</p>", subtype="html")
-        html_part = msg.get_payload()[-1]  # type: ignore[index]
+        html_part = list(msg.iter_parts())[-1]
         for cid, data in inline:
             html_part.add_related(data, "image", "png", cid=f"<{cid}>")
     for name, ctype, data in attachments:
@@ -111,7 +112,7 @@ class Rig:
         return [InboundEmail.from_json(got.body) for got in self.inbound_messages()]
 
     def processed(
-        self, email: InboundEmail | str, *, outcome: str = "created", mailbox: str = SUPPORT
+        self, email: InboundEmail | str, *, outcome: Outcome = "created", mailbox: str = SUPPORT
     ) -> None:
         """Answer like the ticketer would (record 1, or a reason for ignored/quarantined)."""
         graph_id = email if isinstance(email, str) else email.graph_id
@@ -121,7 +122,7 @@ class Rig:
         message = ProcessedEmail(
             mailbox=box,
             graph_id=graph_id,
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             record_id=record,
             reason=reason,
             processed_at=datetime.now(UTC),

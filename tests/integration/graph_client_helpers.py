@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -31,7 +32,7 @@ def rfc822(
     cc: str | None = None,
     body: str = "Hello,\nthe printer is jammed again.\n",
     headers: dict[str, str] | None = None,
-    attachments: list[tuple[str, str, bytes]] = (),  # type: ignore[assignment]
+    attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> tuple[bytes, str]:
     """An RFC 822 message and its Message-ID."""
     msg = EmailMessage()

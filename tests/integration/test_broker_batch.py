@@ -20,6 +20,7 @@ from libs.common.broker.policy import HEADER_QUEUE, HEADER_REASON
 from libs.common.contracts import ProcessedEmail
 from libs.common.errors import ContractError, PermanentError, RetryableError
 from tests.broker_helpers import (
+    Got,
     drain,
     hand_back_head,
     namespaced_broker,
@@ -56,7 +57,7 @@ class BatchRecorder:
             for m, d in items:
                 self.attempts.setdefault(m.graph_id, []).append(d.attempt)
         if callable(self.verdict):
-            return self.verdict(items)  # type: ignore[no-any-return]
+            return self.verdict(items)
         return [None] * len(items)
 
     def on_invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> None:
@@ -111,10 +112,15 @@ def batch_consuming(
     assert not errors, f"the batch consumer raised {errors!r}"
 
 
-def _dead_letters(broker: Broker, count: int) -> list:
-    got: list = []
+def _dead_letters(broker: Broker, count: int) -> list[Got]:
+    got: list[Got] = []
     queue = broker.names.fetcher_processed.dead
-    assert wait_until(lambda: got.extend(drain(broker, queue)) or len(got) >= count)
+
+    def arrived() -> bool:
+        got.extend(drain(broker, queue))
+        return len(got) >= count
+
+    assert wait_until(arrived)
     return got
 
 

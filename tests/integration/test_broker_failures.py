@@ -23,6 +23,7 @@ from libs.common.contracts import ProcessedEmail
 from libs.common.errors import PermanentError, RetryableError
 from tests.broker_helpers import (
     TEST_DELAYS_S,
+    Got,
     Recorder,
     consuming,
     drain,
@@ -41,10 +42,15 @@ def broker(request: pytest.FixtureRequest, namespace: str) -> Iterator[Broker]:
         yield b
 
 
-def _dead(broker: Broker, count: int) -> list:
+def _dead(broker: Broker, count: int) -> list[Got]:
     queue = broker.names.fetcher_processed
-    got: list = []
-    assert wait_until(lambda: got.extend(drain(broker, queue.dead)) or len(got) >= count)
+    got: list[Got] = []
+
+    def arrived() -> bool:
+        got.extend(drain(broker, queue.dead))
+        return len(got) >= count
+
+    assert wait_until(arrived)
     return got
 
 

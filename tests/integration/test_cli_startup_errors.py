@@ -5,6 +5,7 @@ or database that does not exist, a namespace no service declared. No traceback, 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -189,6 +190,21 @@ def test_schema_into_a_folder_it_cannot_make_is_one_line(tmp_path: Path) -> None
     blocker.write_text("")
     done = mailpipe(tmp_path, "schema", "--out", str(blocker / "docs"))
     assert f"cannot write into {blocker / 'docs'}" in one_line_error(done, "schema")
+
+
+def test_schema_refuses_an_incompatible_change_within_a_version_in_one_line(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "docs"
+    assert mailpipe(tmp_path, "schema", "--out", str(out)).returncode == 0
+    committed = out / "schemas" / "processed_email.v1.json"
+    promised = json.loads(committed.read_text())
+    promised["properties"]["priority"] = {"type": "integer"}  # as if v1 had promised it
+    committed.write_text(json.dumps(promised))
+    line = one_line_error(mailpipe(tmp_path, "schema", "--out", str(out)), "schema")
+    assert "processed_email.v1.json: $.priority: property removed" in line
+    assert "new version" in line
+    assert "priority" in committed.read_text(), "the committed schema stays as it was"
 
 
 #: URLs no library can parse: a port that is not a number, an IPv6 bracket never closed.

@@ -24,7 +24,12 @@ def test_tables_that_grew_are_analyzed_once(store: RecordStore) -> None:
         return
     # The server publishes its table counters within a second or so of the commits.
     analyzed: list[str] = []
-    assert wait_until(lambda: analyzed.extend(store.refresh_statistics()) or len(analyzed) >= 3)
+
+    def analyzed_three() -> bool:
+        analyzed.extend(store.refresh_statistics())
+        return len(analyzed) >= 3
+
+    assert wait_until(analyzed_three)
     assert set(analyzed) == {"records", "record_messages", "processed_log"}
     assert store.refresh_statistics() == [], "nothing changed since"
     with store.engine.connect() as conn:

@@ -20,6 +20,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from libs.common.graph import GraphMail
+from libs.common.mail import Mailbox
 from libs.graphsim.testing import SimHandle
 from services.fetcher.service import Fetcher
 from services.fetcher.unpublishable import QUARANTINE_AFTER
@@ -75,7 +76,7 @@ def rig(sim: SimHandle, amqp_url: str, namespace: str, tmp_path: Path) -> Iterat
 
 def cutting_fetcher(rig: Rig, *, surrogate: bool = False) -> Fetcher:
     config = rig.config()
-    graphs = {
+    graphs: dict[str, Mailbox] = {
         box.address: GraphMail(
             config.graph, box, transport=Unmappable(rig.sim, surrogate=surrogate)
         )

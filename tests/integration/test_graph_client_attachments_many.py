@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from libs.common.graph import Attachment, GraphAuthError, GraphError, GraphNotFound
+from libs.common.mail import MailError
 from libs.graphsim.testing import SimHandle
 from tests.graphsim_helpers import graph
 
@@ -35,7 +36,7 @@ def _seed_messages(sim: SimHandle, count: int) -> dict[str, list[tuple[str, str,
     return seeded
 
 
-def _plain(got: list[Attachment] | GraphError) -> list[tuple[str, str, bytes]]:
+def _plain(got: list[Attachment] | MailError) -> list[tuple[str, str, bytes]]:
     assert isinstance(got, list), got
     return [(a.name, a.content_type, a.content) for a in got]
 

@@ -66,7 +66,8 @@ def test_reset_empties_mailboxes_and_clears_faults(sim: SimHandle) -> None:
         faults = c.get("/_sim/faults").json()
     assert sum(counts["folders"].values()) == 0
     assert faults["error_ratio"] == 0.0
-    assert sim.world.mailbox("support@contoso.com").send_as == set()  # type: ignore[union-attr]
+    box = sim.world.mailbox("support@contoso.com")
+    assert box is not None and box.send_as == set()
 
 
 def test_send_as_grant_is_stored_lowercase(sim: SimHandle) -> None:

@@ -9,7 +9,7 @@ header lines swapped, duplicated or taken from another message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -66,7 +66,7 @@ def _head_and_body(raw: bytes) -> tuple[list[bytes], bytes]:
     return head.split(b"\r\n"), sep + body
 
 
-def _header_op(raw: bytes, draw: Callable[[st.SearchStrategy], object]) -> bytes:
+def _header_op(raw: bytes, draw: st.DrawFn) -> bytes:
     lines, rest = _head_and_body(raw)
     i = draw(st.integers(0, len(lines) - 1))
     j = draw(st.integers(0, len(lines) - 1))
@@ -76,7 +76,7 @@ def _header_op(raw: bytes, draw: Callable[[st.SearchStrategy], object]) -> bytes
     elif kind == "duplicate":
         lines.insert(j, lines[i])
     else:
-        foreign, _ = _head_and_body(draw(st.sampled_from(SAMPLES)))  # type: ignore[arg-type]
+        foreign, _ = _head_and_body(draw(st.sampled_from(SAMPLES)))
         lines[i] = foreign[min(j, len(foreign) - 1)]
     return b"\r\n".join(lines) + rest
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from email.message import EmailMessage
 
+import httpx
+
 from libs.graphsim.testing import SimHandle
 from tests.graphsim_helpers import assert_shape, graph, seed
 
@@ -27,7 +29,7 @@ def rich_message() -> bytes:
         '<html><body><p>Hallo, der <b>Drucker</b> brennt.</p><img src="cid:logo1"></body></html>',
         subtype="html",
     )
-    msg.get_payload()[1].add_related(
+    list(msg.iter_parts())[1].add_related(
         PNG, "image", "png", cid="<logo1>", filename="logo.png", disposition="inline"
     )
     msg.add_attachment(PDF, maintype="application", subtype="pdf", filename="rechnung.pdf")
@@ -230,9 +232,7 @@ def test_an_app_without_mail_permissions_is_denied(sim: SimHandle) -> None:
     assert user.status_code == 200
 
 
-def httpx_client(sim: SimHandle, client_id: str, secret: str):  # type: ignore[no-untyped-def]
-    import httpx
-
+def httpx_client(sim: SimHandle, client_id: str, secret: str) -> httpx.Client:
     with httpx.Client(verify=sim.ssl_context()) as c:
         tok = c.post(
             f"{sim.authority_host}/{sim.tenant_id}/oauth2/v2.0/token",

@@ -171,6 +171,6 @@ def test_a_10_mb_attachment_through_an_upload_session(sim: SimHandle) -> None:
     assert drafts == []
     [record] = _sent(sim)
     mime = message_from_bytes(base64.b64decode(record["mime_base64"]), policy=policy.default)
-    [attachment] = list(mime.iter_attachments())  # type: ignore[attr-defined]
+    [attachment] = list(mime.iter_attachments())
     assert attachment.get_filename() == "big.bin"
     assert attachment.get_content() == payload

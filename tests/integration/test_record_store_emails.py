@@ -335,7 +335,12 @@ def test_a_race_lost_inside_a_unit_rolls_the_whole_unit_back(store: RecordStore)
     with ThreadPoolExecutor(2) as pool:
         theirs = pool.submit(other_unit)
         assert holding.wait(30)
-        pool.submit(lambda: (time.sleep(0.3), go.set()))
+
+        def release_later() -> None:
+            time.sleep(0.3)
+            go.set()
+
+        pool.submit(release_later)
         if store.dialect == "postgresql":
             with pytest.raises(UnitConflict), store.unit():
                 assert store.create_record_with_message(inbound(1)).fresh

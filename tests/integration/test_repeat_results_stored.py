@@ -46,7 +46,8 @@ def pair(database_url: str) -> Iterator[Pair]:
     store = RecordStore.open(database_url)
     joblog = JobLog.open(database_url, migrate=False)
     fakes = {a: FakeMailbox(address=a) for a in (SUPPORT, HELP2)}
-    clock, results = Clock(), []
+    clock = Clock()
+    results: list[OutboundResult] = []
     ports = SenderPorts(
         config=config,
         settings=SenderSettings(),

@@ -96,8 +96,10 @@ def test_a_record_of_another_mailbox_is_refused(
         engine = create_engine(db_url)
         with engine.begin() as conn:
             record_id = conn.execute(
-                insert(records).values(mailbox=MAILBOX, created_at=now, updated_at=now)
-            ).inserted_primary_key[0]
+                insert(records)
+                .values(mailbox=MAILBOX, created_at=now, updated_at=now)
+                .returning(records.c.id)
+            ).scalar_one()
         engine.dispose()
         publish_job(broker, make_job("job-other", mailbox=HELPDESK, record_id=record_id))
         publish_job(broker, make_job("job-none", record_id=record_id + 1000))

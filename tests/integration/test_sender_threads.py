@@ -35,10 +35,10 @@ def seed_record(database_url: str) -> int:
     try:
         with engine.begin() as conn:
             record_id = conn.execute(
-                insert(records).values(
-                    mailbox=MAILBOX, subject="Printer", created_at=T0, updated_at=T0
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
+                insert(records)
+                .values(mailbox=MAILBOX, subject="Printer", created_at=T0, updated_at=T0)
+                .returning(records.c.id)
+            ).scalar_one()
             rows = [
                 ("in", "request", "<q1@example.org>"),
                 ("out", "outbound", "<a1@mailpipe.contoso.com>"),

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from libs.common.contracts import AttachmentRef, BlobRef
 from mailpipe.cli import app
-from tests.broker_helpers import drain, publish_raw, wait_until
+from tests.broker_helpers import Got, drain, publish_raw, wait_until
 from tests.integration.test_ticketer_rig import mail, make_rig
 
 __all__ = ["make_rig"]  # the fixture, imported for pytest
@@ -39,10 +39,13 @@ def test_broken_mail_among_good_ones_is_quarantined(
     }
     assert len(rig.store.list_records()) == 3
     # Dead-lettered as well, so that the message itself stays inspectable.
-    dead: list[Any] = []
-    assert wait_until(
-        lambda: dead.extend(drain(rig.broker, rig.broker.names.ticketer.dead)) or len(dead) == 2
-    )
+    dead: list[Got] = []
+
+    def both_dead() -> bool:
+        dead.extend(drain(rig.broker, rig.broker.names.ticketer.dead))
+        return len(dead) == 2
+
+    assert wait_until(both_dead)
 
     monkeypatch.setenv("MAILPIPE_DATABASE_URL", rig.database_url)
     result = CliRunner().invoke(app, ["quarantine", "list", "--json"])

@@ -46,8 +46,11 @@ BOX = "support@contoso.com"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def mail(n: int, *, mailbox: str = BOX, **fields: Any) -> InboundEmail:
-    """Inbound mail number ``n`` as the fetcher publishes it; ``fields`` override any field."""
+def mail(
+    n: int, *, mailbox: str = BOX, from_: Address | None = None, **fields: Any
+) -> InboundEmail:
+    """Inbound mail number ``n`` as the fetcher publishes it; ``from_`` and ``fields``
+    override any field."""
     data: dict[str, Any] = {
         "mailbox": mailbox,
         "graph_id": f"AAMk-{n}=",
@@ -55,7 +58,7 @@ def mail(n: int, *, mailbox: str = BOX, **fields: Any) -> InboundEmail:
         "conversation_id": f"conv-{n}",
         "received_at": T0 + timedelta(seconds=n),
         "fetched_at": T0 + timedelta(seconds=n),
-        "from": Address(address=f"user{n}@customer.example", name=f"User {n}"),
+        "from": from_ or Address(address=f"user{n}@customer.example", name=f"User {n}"),
         "to": (Address(address=mailbox),),
         "subject": f"Printer {n} is broken",
         "body": Body(text=f"Hello, printer {n} jams. Grüße"),
@@ -286,7 +289,7 @@ def test_requester_is_named_from_the_tenant_and_cached(make_rig: Any, sim: SimHa
         ).raise_for_status()
     rig = make_rig()
     alice = Address(address="alice@contoso.com", name="alice")
-    rig.send(mail(1, **{"from": alice}), mail(2, **{"from": alice}), mail(3))
+    rig.send(mail(1, from_=alice), mail(2, from_=alice), mail(3))
     done = rig.processed(3)
     assert [p.outcome for p in done] == ["created"] * 3
     records = {r.id: r for r in rig.store.list_records()}

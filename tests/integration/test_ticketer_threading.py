@@ -90,7 +90,7 @@ def test_auto_reply_is_a_note_on_its_record_without_ack(make_rig: Any) -> None:
     rig.store.set_status(r1, "pending")
     out_of_office = mail(
         2,
-        **{"from": Address(address="user1@customer.example")},
+        from_=Address(address="user1@customer.example"),
         subject="Automatic reply: Printer 1 is broken",
         headers=MailHeaders(auto_submitted="auto-replied", in_reply_to="<m1@customer.example>"),
     )
@@ -122,7 +122,7 @@ def test_bounce_of_our_sent_message_is_a_delivery_failure(make_rig: Any) -> None
     assert facts.from_ is not None
     bounce = mail(
         2,
-        **{"from": Address(address=facts.from_.address)},
+        from_=Address(address=facts.from_.address),
         subject=facts.subject,
         internet_message_id=facts.message_id,
         raw_mime=rig.blobs.put(raw),
@@ -142,10 +142,10 @@ def test_bounce_of_our_sent_message_is_a_delivery_failure(make_rig: Any) -> None
 def test_loops_and_ignored_senders_make_no_record(make_rig: Any) -> None:
     rig = make_rig(auto_acknowledge=True, ignore_senders=["@newsletter.example"])
     rig.send(
-        mail(1, **{"from": Address(address=BOX)}),
+        mail(1, from_=Address(address=BOX)),
         mail(2, headers=MailHeaders(x_mailpipe={"job-id": "ack:1"})),
         mail(3, internet_message_id=make_message_id(BOX, "job-9", "mailpipe.contoso.com")),
-        mail(4, **{"from": Address(address="news@newsletter.example")}),
+        mail(4, from_=Address(address="news@newsletter.example")),
     )
     done = rig.processed(4)
     assert sorted((p.graph_id, p.outcome, p.reason) for p in done) == [

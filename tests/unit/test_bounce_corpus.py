@@ -15,11 +15,11 @@ import pytest
 
 from services.ticketer.domain.classify import classify
 from services.ticketer.domain.mime import parse_mime
-from services.ticketer.domain.verdict import Classification
+from services.ticketer.domain.verdict import Classification, Kind
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpora" / "bounces"
-CLASS_OF_REASON = {
+CLASS_OF_REASON: dict[str, Kind] = {
     "vacation": "auto_reply",
     "feedback": "feedback",
     "delivered": "delivery_success",
@@ -34,7 +34,7 @@ PSEUDO_STATUS = re.compile(r"^\d\.0\.9\d\d$")
 @dataclass(frozen=True)
 class Outcome:
     name: str
-    expected: str
+    expected: Kind
     result: Classification
     statuses: frozenset[str]
 

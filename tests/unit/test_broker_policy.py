@@ -54,10 +54,10 @@ def test_retryable_and_unexpected_errors_walk_the_tiers(exc: Exception) -> None:
 
 
 @pytest.mark.parametrize("exc", [PermanentError("no"), ContractError("bad field")])
-def test_permanent_errors_dead_letter_at_once(exc: Exception) -> None:
+def test_permanent_errors_dead_letter_at_once(exc: PermanentError) -> None:
     outcome = decide(_raised(exc), attempt=1, tiers=5)
     assert outcome.action is Action.DEAD
-    assert outcome.reason == exc.code  # type: ignore[attr-defined]
+    assert outcome.reason == exc.code
 
 
 def test_reason_error_and_traceback() -> None:

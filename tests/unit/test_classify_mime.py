@@ -211,7 +211,7 @@ def classify_inbound(email: InboundEmail, raw: bytes | None = None) -> str:
 
 def test_facts_from_contract_headers() -> None:
     assert classify_inbound(inbound()) == "request"
-    headers = {"x_mailpipe": {"x-mailpipe-record": "7"}}
+    headers: dict[str, object] = {"x_mailpipe": {"x-mailpipe-record": "7"}}
     assert classify_inbound(inbound(headers=headers)) == "x_mailpipe_header"
     headers = {"auto_submitted": "auto-replied", "in_reply_to": "<r@mailpipe.example>"}
     assert classify_inbound(inbound(headers=headers)) == "auto_submitted:auto-replied"

@@ -7,7 +7,7 @@ credential is not asked again before it is due."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,7 +249,7 @@ def test_a_part_graph_cannot_serve_counts_with_a_neighbour_s_proof(tmp_path: Pat
     assert setup.link() == f"link-{QUARANTINE_AFTER}"
 
 
-def counted(logs: list[dict[str, Any]]) -> list[int]:
+def counted(logs: list[MutableMapping[str, Any]]) -> list[int]:
     return [e["failures"] for e in logs if e["event"] == "mail could not be read"]
 
 

@@ -3,12 +3,14 @@ which mails need attachments or raw MIME, and what to do with a processed mail."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from libs.common.after_processing import Delete, Move, action_of
-from libs.common.contracts import MAX_BODY_CHARS, BlobRef, InboundEmail
+from libs.common.contracts import MAX_BODY_CHARS, AttachmentRef, BlobRef, InboundEmail
 from services.fetcher.domain import (
     Step,
     build_inbound,
@@ -48,9 +50,18 @@ def graph_message(**overrides: object) -> dict:
     return message
 
 
-def build(message: dict, **kwargs: object) -> InboundEmail:
+def build(
+    message: dict[str, Any],
+    attachments: Sequence[AttachmentRef] = (),
+    raw_mime: BlobRef | None = None,
+) -> InboundEmail:
     return build_inbound(
-        message, mailbox="support@contoso.com", folder="inbox", fetched_at=FETCHED, **kwargs
+        message,
+        mailbox="support@contoso.com",
+        folder="inbox",
+        fetched_at=FETCHED,
+        attachments=attachments,
+        raw_mime=raw_mime,
     )
 
 

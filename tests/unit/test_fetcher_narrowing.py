@@ -111,13 +111,13 @@ def test_a_read_is_proven_to_be_a_mail_s_when_another_of_its_kind_succeeded() ->
 
 
 def test_a_lone_mail_s_count_goes_on_only_while_its_error_repeats() -> None:
-    from services.fetcher.evidence import LastErrors
+    from services.fetcher.evidence import LastErrors, Signature
 
     last = LastErrors()
-    first = ("mime", 500, "ErrorInternalServerError")
+    first: Signature = ("mime", 500, "ErrorInternalServerError")
     assert not last.restarts("a", first, "alone"), "the first failure counts"
     assert not last.restarts("a", first, "alone"), "the same error again goes on"
-    other = ("mime", 502, "BadGateway")
+    other: Signature = ("mime", 502, "BadGateway")
     assert not last.restarts("a", other, "served"), "another mail served: counts whatever"
     assert last.restarts("a", first, "alone"), "alone with another error: start again"
     last.restarts("b", first, "alone")

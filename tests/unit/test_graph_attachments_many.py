@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from libs.common.graph import Attachment, GraphError, GraphNotFound, GraphThrottled
+from libs.common.mail import MailError
 
 from .graph_helpers import BASE, graph_error, make_mail
 
@@ -94,7 +95,7 @@ def test_many_messages_in_batches_of_20_with_retries_and_follow_ups() -> None:
     assert [a.content for a in _ok(got["m-3"])] == []
 
 
-def _ok(got: list[Attachment] | GraphError) -> list[Attachment]:
+def _ok(got: list[Attachment] | MailError) -> list[Attachment]:
     assert isinstance(got, list), got
     return got
 

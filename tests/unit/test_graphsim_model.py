@@ -12,7 +12,7 @@ from libs.graphsim import mime, mimeheaders, mimeparts
 from libs.graphsim.errors import GraphHTTPError
 from libs.graphsim.limits import Faults, Limiter, Stats
 from libs.graphsim.query import check_efficient, matches, parse_filter, parse_select
-from libs.graphsim.state import REMOVED, UPSERT, Mailbox
+from libs.graphsim.state import REMOVED, UPSERT, Mailbox, Message
 
 WHEN = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -28,7 +28,7 @@ def _raw(subject: str = "hello", **headers: str) -> bytes:
     return bytes(msg)
 
 
-def _add(box: Mailbox, folder: str = "inbox", subject: str = "hello"):  # type: ignore[no-untyped-def]
+def _add(box: Mailbox, folder: str = "inbox", subject: str = "hello") -> Message:
     fields, atts = mime.parse(_raw(subject), WHEN, box.address)
     target = box.folder(folder)
     assert target is not None

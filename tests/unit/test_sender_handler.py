@@ -24,7 +24,7 @@ from services.sender.domain.attachments import AttachmentBytes
 from services.sender.domain.policy import SendRejected
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import JobInProgress, SenderPorts, SendHandler
-from services.sender.joblog import SentJob
+from services.sender.joblog import DEFAULT_STALE_AFTER, Claim, JobLogPort, JobStatus, SentJob
 from services.sender.results import invalid_job_result
 from services.sender.transport import choose_path
 from tests.mail_fake import FakeMailbox
@@ -43,22 +43,24 @@ class FakeJobLog:
         #: The next N ``mark_sent`` calls fail as a database outage would.
         self.fail_mark_sent = 0
 
-    def _put(self, job_id: str, status: Any, **values: Any) -> SentJob:
+    def _put(self, job_id: str, status: JobStatus, **values: Any) -> SentJob:
         old = self.jobs.get(job_id)
         attempts = old.attempts if old else 1
         # The first claim's mailbox and record stay, as in the real log.
-        owner = {"mailbox": old.mailbox, "record_id": old.record_id} if old else {}
-        self.jobs[job_id] = SentJob(job_id, status, attempts, self.now, **owner, **values)
+        mailbox, record_id = (old.mailbox, old.record_id) if old else (None, None)
+        self.jobs[job_id] = SentJob(
+            job_id, status, attempts, self.now, mailbox=mailbox, record_id=record_id, **values
+        )
         return self.jobs[job_id]
 
     def claim_job(
         self,
         job_id: str,
         *,
-        stale_after: timedelta,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
         mailbox: str | None = None,
         record_id: int | None = None,
-    ) -> tuple[str, SentJob]:
+    ) -> tuple[Claim, SentJob]:
         old = self.jobs.get(job_id)
         if old is not None and old.status in ("sent", "failed", "rejected"):
             return old.status, old
@@ -69,8 +71,10 @@ class FakeJobLog:
                 old, status="sending", attempts=old.attempts + 1, updated_at=self.now
             )
             return "resume", self.jobs[job_id]
-        owner = {"mailbox": mailbox.lower() if mailbox else None, "record_id": record_id}
-        self.jobs[job_id] = SentJob(job_id, "sending", 1, self.now, **owner)
+        owner = mailbox.lower() if mailbox else None
+        self.jobs[job_id] = SentJob(
+            job_id, "sending", 1, self.now, mailbox=owner, record_id=record_id
+        )
         return "new", self.jobs[job_id]
 
     def touch(self, job_id: str, *, attempts: int) -> bool:
@@ -101,6 +105,13 @@ class FakeJobLog:
 
     def mark_retry(self, job_id: str, *, code: str, message: str) -> SentJob:
         return self._put(job_id, "retrying", error_code=code, error_message=message)
+
+    def close(self) -> None:
+        pass
+
+
+# mypy holds each fake to the port it stands for: a fake that drifts fails the type check.
+_JOBLOG_IS_A_PORT: JobLogPort = FakeJobLog()
 
 
 @dataclass
@@ -154,7 +165,7 @@ def rig(
     ports = SenderPorts(
         config=MailpipeConfig(mailboxes=(box(**mailbox),)),
         settings=SenderSettings(rate_per_minute=limit, stale_claim_s=stale_claim_s),
-        joblog=joblog,  # type: ignore[arg-type]
+        joblog=joblog,
         read_blob=lambda ref: b"",
         mail_for=mail_for,
         thread_of=lambda record_id: None,

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from libs.common.broker import Delivery
+from libs.common.broker import Delivery, Names
+from libs.common.broker.batch import single
 from libs.common.broker.policy import (
     REASON_DELIVERY_LIMIT,
     Action,
@@ -19,6 +20,8 @@ from libs.common.broker.policy import (
     crash_loop,
     decide,
 )
+from libs.common.broker.work import Work
+from libs.common.contracts import OutboundEmail
 from libs.common.errors import ContractError
 from libs.common.settings import MailpipeConfig
 from services.sender.domain.policy import SendRejected
@@ -143,3 +146,22 @@ def test_retries_used_up_while_another_sender_holds_the_job_are_left_to_it() -> 
     r.joblog.claim_job("j1", stale_after=STALE)
     r.handler.on_dead(job("j1"), DELIVERY, Outcome(Action.DEAD, reason="job_in_progress"))
     assert r.published == []
+
+
+def test_a_job_with_a_field_mailpipe_does_not_know_ends_in_one_rejected_result() -> None:
+    """The job contract stays strict (docs/publishing-jobs.md#evolving-the-contracts): its
+    sender hears which field was refused, once, and the job is parked as a dead letter."""
+    r = rig()
+    handler = single(r.handler)  # as the broker runs it
+    work = Work(Names().sender, OutboundEmail, handler, r.handler.on_invalid, r.handler.on_dead)
+    body = json.loads(job("j-colour").to_json()) | {"colour": "red"}
+    [outcome] = work([(json.dumps(body).encode(), DELIVERY)])
+    assert outcome.action is Action.DEAD
+    (result,) = r.published
+    assert (result.job_id, result.status, result.error_code) == (
+        "j-colour",
+        "rejected",
+        "contract_violation",
+    )
+    assert "colour: Extra inputs are not permitted" in (result.error_message or "")
+    assert r.graph.sent == [] and "j-colour" not in r.joblog.jobs

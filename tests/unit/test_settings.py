@@ -54,8 +54,8 @@ def test_good_config_loads(tmp_path: Path) -> None:
     assert box.copy_to_folder == "Archive"
     assert box.after_processing_action == CopyThenDelete("Archive")  # a copy wins over a move
     assert box.send_as == ("agent@contoso.com",)
-    assert box.secret() is not None
-    assert box.secret().get_secret_value() == "s3cr3t-value-xyz"  # type: ignore[union-attr]
+    secret = box.secret()
+    assert secret is not None and secret.get_secret_value() == "s3cr3t-value-xyz"
     assert config.graph.base_url == "https://127.0.0.1:8443/v1.0"
 
 
@@ -107,7 +107,8 @@ def test_secret_file_is_read(tmp_path: Path) -> None:
         'client_secret = "s3cr3t-value-xyz"', f'client_secret_file = "{tmp_path}/secret"'
     )
     box = load_config(write(tmp_path, config)).mailboxes[0]
-    assert box.secret().get_secret_value() == "from-a-file"  # type: ignore[union-attr]
+    secret = box.secret()
+    assert secret is not None and secret.get_secret_value() == "from-a-file"
 
 
 def test_no_credential_or_two_credentials(tmp_path: Path) -> None:

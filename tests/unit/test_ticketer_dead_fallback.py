@@ -15,7 +15,9 @@ from tests.unit.test_ticketer_handler import DELIVERY, mail, make_rig
 OUTCOME = Outcome(Action.DEAD, reason="store_error", error="value refused", hint="look at it")
 
 
-def test_a_quarantine_that_fails_on_the_mails_details_is_listed_by_graph_id() -> None:
+def test_a_quarantine_that_fails_on_the_mails_details_is_listed_by_graph_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     rig = make_rig()
     real = rig.store.quarantine_email
     calls: list[dict[str, Any]] = []
@@ -26,7 +28,7 @@ def test_a_quarantine_that_fails_on_the_mails_details_is_listed_by_graph_id() ->
             raise ValueError("A string literal cannot contain NUL (0x00) characters.")
         return real(mailbox, graph_id, reason, **kw)
 
-    rig.store.quarantine_email = refuses_details  # type: ignore[method-assign]
+    monkeypatch.setattr(rig.store, "quarantine_email", refuses_details)
     rig.ticketer.on_dead(mail(1, subject="odd\ufffdsubject"), DELIVERY, OUTCOME)
     assert rig.store.quarantined == [("g1", "store_error")]
     assert [(p.outcome, p.reason) for p in rig.outbox.processed_] == [
@@ -37,13 +39,15 @@ def test_a_quarantine_that_fails_on_the_mails_details_is_listed_by_graph_id() ->
     assert "value refused" in fallback["detail"] and "NUL" in fallback["detail"]
 
 
-def test_when_even_the_bare_listing_fails_the_hook_fails_and_is_retried() -> None:
+def test_when_even_the_bare_listing_fails_the_hook_fails_and_is_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     rig = make_rig()
 
     def down(*args: Any, **kw: Any) -> WriteResult:
         raise RetryableError("database down", code="store_unavailable")
 
-    rig.store.quarantine_email = down  # type: ignore[method-assign]
+    monkeypatch.setattr(rig.store, "quarantine_email", down)
     with pytest.raises(RetryableError):
         rig.ticketer.on_dead(mail(1), DELIVERY, OUTCOME)
     assert rig.outbox.processed_ == []

@@ -36,6 +36,7 @@ from services.ticketer import convert
 from services.ticketer.domain.sentcheck import LoggedFacts
 from services.ticketer.handler import BadMimeError, Ticketer
 from services.ticketer.metrics import TicketerMetrics
+from services.ticketer.ports import Blobs, Outbox, Records
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import (
     MessageRef,
@@ -302,6 +303,12 @@ class FakeOutbox:
                 self.jobs.append(message)
 
 
+# mypy holds each fake to the port it stands for: a fake that drifts fails the type check.
+_FAKE_STORE: Records = FakeStore()
+_FAKE_BLOBS: Blobs = FakeBlobs()
+_FAKE_OUTBOX: Outbox = FakeOutbox()
+
+
 @dataclass
 class Rig:
     store: FakeStore
@@ -537,7 +544,7 @@ def test_token_of_a_missing_record_or_another_mailbox_does_not_thread() -> None:
     assert len(rig.store.records) == 3
 
 
-def test_reply_to_a_deleted_record_starts_a_new_one() -> None:
+def test_reply_to_a_deleted_record_starts_a_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
     rig = make_rig()
     rig.ticketer.handle(mail(1))
     real_append = rig.store.append_message
@@ -546,7 +553,7 @@ def test_reply_to_a_deleted_record_starts_a_new_one() -> None:
         rig.store.records.pop(record_id, None)
         return real_append(record_id, msg, reopen=reopen)
 
-    rig.store.append_message = deleted  # type: ignore[method-assign]
+    monkeypatch.setattr(rig.store, "append_message", deleted)
     rig.ticketer.handle(mail(2, headers=MailHeaders(in_reply_to="<m1@customer.example>")))
     assert rig.outbox.processed_[-1].outcome == "created"
     assert rig.outbox.processed_[-1].record_id == 2
@@ -740,7 +747,9 @@ def test_contract_violation_that_names_its_mail_is_quarantined() -> None:
     assert (processed.outcome, processed.graph_id) == ("quarantined", "g9")
 
 
-def test_a_batch_publishes_the_effects_of_its_good_emails_once_in_one_call() -> None:
+def test_a_batch_publishes_the_effects_of_its_good_emails_once_in_one_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     rig = make_rig(auto_acknowledge=True)
     calls: list[int] = []
     publish = rig.outbox.publish
@@ -749,7 +758,7 @@ def test_a_batch_publishes_the_effects_of_its_good_emails_once_in_one_call() -> 
         calls.append(len(messages))
         publish(messages)
 
-    rig.outbox.publish = counted  # type: ignore[method-assign]
+    monkeypatch.setattr(rig.outbox, "publish", counted)
     missing = AttachmentRef(name="a.pdf", blob=BlobRef(sha256="b" * 64, size=3))
     batch = [mail(1), mail(2, attachments=(missing,)), mail(3)]
     with capture_logs() as logs:
@@ -764,19 +773,21 @@ def test_a_batch_publishes_the_effects_of_its_good_emails_once_in_one_call() -> 
     assert len(rig.outbox.jobs) == 2 and len(rig.store.records) == 2
 
 
-def test_a_failed_publish_fails_the_batch_and_the_redelivery_republishes() -> None:
+def test_a_failed_publish_fails_the_batch_and_the_redelivery_republishes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     rig = make_rig()
     publish = rig.outbox.publish
 
     def broken(messages: Sequence[ProcessedEmail | RecordEvent | OutboundEmail]) -> None:
         raise BrokerError("broker down")
 
-    rig.outbox.publish = broken  # type: ignore[method-assign]
+    monkeypatch.setattr(rig.outbox, "publish", broken)
     batch = [(mail(1), DELIVERY), (mail(2), DELIVERY)]
     with pytest.raises(BrokerError):
         rig.ticketer.handle_batch(batch)
     assert len(rig.store.records) == 2, "written before publishing"
-    rig.outbox.publish = publish  # type: ignore[method-assign]
+    monkeypatch.setattr(rig.outbox, "publish", publish)
     assert rig.ticketer.handle_batch(batch) == [None, None]
     assert len(rig.store.records) == 2, "no second record"
     assert [(p.graph_id, p.outcome) for p in rig.outbox.processed_] == [

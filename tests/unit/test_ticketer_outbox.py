@@ -15,13 +15,13 @@ import pytest
 from libs.common.contracts import OutboundEmail, OutboundResult
 from libs.common.errors import RetryableError
 from services.ticketer.metrics import TicketerMetrics
-from services.ticketer.relay import OutboxRelay, retry_after
+from services.ticketer.relay import OutboxRelay, OutboxStore, retry_after
 from services.ticketer.store.models import OutboxRow, WriteResult
-from tests.unit.test_ticketer_handler import DELIVERY, NOW, mail, make_rig
+from tests.unit.test_ticketer_handler import DELIVERY, NOW, Rig, mail, make_rig
 
 
-def _ack_count(rig: object) -> float:
-    metrics: TicketerMetrics = rig.ticketer._metrics  # type: ignore[attr-defined]
+def _ack_count(rig: Rig) -> float:
+    metrics: TicketerMetrics = rig.ticketer._metrics
     return sum(
         s.value for m in metrics.acks.collect() for s in m.samples if s.name.endswith("_total")
     )
@@ -40,7 +40,7 @@ def test_an_acknowledgement_is_stored_in_the_outbox_of_its_records_unit() -> Non
     assert _ack_count(rig) == 2
 
 
-def test_a_rolled_back_batch_leaves_no_outbox_row_behind() -> None:
+def test_a_rolled_back_batch_leaves_no_outbox_row_behind(monkeypatch: pytest.MonkeyPatch) -> None:
     rig = make_rig(auto_acknowledge=True)
     real = rig.store.create_record_with_message
     calls = {"n": 0}
@@ -51,7 +51,7 @@ def test_a_rolled_back_batch_leaves_no_outbox_row_behind() -> None:
             raise RetryableError("database busy")
         return real(*args, **kw)
 
-    rig.store.create_record_with_message = second_fails_once  # type: ignore[method-assign]
+    monkeypatch.setattr(rig.store, "create_record_with_message", second_fails_once)
     results = rig.ticketer.handle_batch([(mail(1), DELIVERY), (mail(2), DELIVERY)])
     assert results == [None, None]
     # The unit was undone, the first ack with it; the one-by-one pass stored each once.
@@ -70,13 +70,13 @@ def test_a_redelivered_email_keeps_one_outbox_row_for_its_acknowledgement() -> N
     assert rig.store.outbox[job_id]["attempts"] == 1
 
 
-def test_a_failed_publish_counts_nothing_and_marks_nothing() -> None:
+def test_a_failed_publish_counts_nothing_and_marks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     rig = make_rig(auto_acknowledge=True)
 
     def down(messages: Sequence[object]) -> None:
         raise RetryableError("broker down")
 
-    rig.outbox.publish = down  # type: ignore[method-assign]
+    monkeypatch.setattr(rig.outbox, "publish", down)
     with pytest.raises(RetryableError):
         rig.ticketer.handle(mail(1))
     [row] = rig.store.outbox.values()
@@ -171,15 +171,20 @@ class FakeRows:
         return 0
 
 
-def _relay(rows: FakeRows, sent: list[list[str]], **kw: object) -> OutboxRelay:
+# mypy holds each fake to the port it stands for: a fake that drifts fails the type check.
+_FAKE_ROWS: OutboxStore = FakeRows()
+
+
+def _relay(rows: FakeRows, sent: list[list[str]]) -> OutboxRelay:
     def publish(jobs: Sequence[OutboundEmail]) -> None:
         sent.append([j.job_id for j in jobs])
 
-    return OutboxRelay(rows, publish, clock=lambda: rows.now, **kw)  # type: ignore[arg-type]
+    return OutboxRelay(rows, publish, clock=lambda: rows.now)
 
 
 def test_the_relay_publishes_due_jobs_once_per_claim_until_confirmed() -> None:
-    rows, sent = FakeRows(), []
+    rows = FakeRows()
+    sent: list[list[str]] = []
     rows.add(_job(1).to_json().decode(), "ack-1")
     rows.add(_job(2).to_json().decode(), "ack-2", attempts=1, due=timedelta(seconds=60))
     relay = _relay(rows, sent)
@@ -212,7 +217,8 @@ def test_a_failed_publish_is_not_marked_and_comes_again_after_its_backoff() -> N
 
 
 def test_after_a_restart_without_queues_every_unanswered_job_is_due_now() -> None:
-    rows, sent = FakeRows(), []
+    rows = FakeRows()
+    sent: list[list[str]] = []
     rows.add(_job(1).to_json().decode(), "ack-1", attempts=1, due=timedelta(minutes=5))
     rows.add(_job(2).to_json().decode(), "ack-2", attempts=1, due=timedelta(minutes=5))
     rows.confirmed["ack-2"] = "sent"
@@ -224,7 +230,8 @@ def test_after_a_restart_without_queues_every_unanswered_job_is_due_now() -> Non
 
 
 def test_an_unreadable_job_is_answered_failed_instead_of_published_forever() -> None:
-    rows, sent = FakeRows(), []
+    rows = FakeRows()
+    sent: list[list[str]] = []
     rows.add('{"job_id": "old"}', "old")
     rows.add(_job(1).to_json().decode(), "ack-1")
     _relay(rows, sent).publish_due()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -241,9 +242,13 @@ class BlobRef(Model):
 
 
 class Contract(Model):
-    """A message on the broker. ``schema`` names the contract and its version."""
+    """A message on the broker. ``schema`` names the contract and its major version."""
 
     SCHEMA: ClassVar[str]
+    #: A field :meth:`from_json` does not know: ``ignore`` between mailpipe's own services (a
+    #: newer producer never dead-letters mail at an older consumer), ``forbid`` where others
+    #: write the message (they must hear of a misspelt field). docs/publishing-jobs.md
+    UNKNOWN_FIELDS: ClassVar[Literal["ignore", "forbid"]] = "ignore"
 
     def to_json(self) -> bytes:
         return self.model_dump_json(by_alias=True).encode("utf-8")
@@ -254,11 +259,37 @@ class Contract(Model):
         try:
             return cls.model_validate_json(body)
         except ValidationError as exc:
-            raise ContractError(f"{cls.SCHEMA}: {_first_error(exc)}") from None
+            error = exc
+        # The models stay strict (code that builds one refuses a misspelt field): a tolerant
+        # read drops what was refused as unknown and validates again, so usual mail pays nothing.
+        known = _without_unknown_fields(body, error) if cls.UNKNOWN_FIELDS == "ignore" else None
+        if known is not None:
+            try:
+                return cls.model_validate_json(known)
+            except ValidationError as exc:
+                error = exc
+        raise ContractError(f"{cls.SCHEMA}: {_first_error(error)}") from None
 
     @classmethod
     def example(cls) -> dict[str, Any]:  # pragma: no cover - overridden where useful
         return {}
+
+
+def _without_unknown_fields(body: bytes | str, exc: ValidationError) -> str | None:
+    """``body`` without the fields ``exc`` refused as unknown; ``None`` when it refused none."""
+    unknown = [e["loc"] for e in exc.errors() if e["type"] == "extra_forbidden"]
+    if not unknown:
+        return None
+    data = json.loads(body)
+    for loc in unknown:
+        parent = data
+        try:
+            for step in loc[:-1]:
+                parent = parent[step]
+            del parent[loc[-1]]
+        except (KeyError, IndexError, TypeError):
+            continue  # not a plain path (a union's branch): the next validation says so
+    return json.dumps(data)
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -81,7 +81,7 @@ class GraphMail:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> GraphMail:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
