@@ -5,12 +5,12 @@ Applying stores the outcome and, in the same log row, the decision itself (the R
 ``change`` and the acknowledgement intent), so a redelivery publishes from what was stored
 (``services/ticketer/effects.py``) without deciding again. A new record the plan acknowledges
 gets its rate reservation and outbox job in the same unit (``acknowledge.py``). When the record
-a decision appends to was deleted in the meantime, its ``if_gone`` decision is applied instead.
+a decision appends to was deleted in the meantime, the plan made without a record is applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -31,7 +31,8 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Applied:
-    """What applying did: the write, the decision applied (``if_gone`` when it came to that),
+    """What applying did: the write, the decision applied (the one without a record when the
+    record found was deleted meanwhile),
     the acknowledgement job put in the outbox, and whether the rate limit held one back."""
 
     result: WriteResult
@@ -83,15 +84,22 @@ class Applier:
         return ref.record_id if ref is not None else None
 
     def apply(
-        self, email: InboundEmail, facts: MailFacts, box: MailboxConfig, decision: Decision
+        self,
+        email: InboundEmail,
+        facts: MailFacts,
+        box: MailboxConfig,
+        decision: Decision,
+        decide: Callable[[int | None], Decision],
     ) -> Applied:
+        """``decide(found)``: the plan of this email for another record found; when the record
+        ``decision`` appends to was deleted meanwhile, ``decide(None)`` is applied instead."""
         try:
             result = self._write(email, facts, decision)
         except RecordNotFound:
-            if decision.if_gone is None:
+            if not isinstance(decision.action, Append):
                 raise
             log.info("the record to append to was deleted", change=decision.change)
-            return self.apply(email, facts, box, decision.if_gone)
+            return self.apply(email, facts, box, decide(None), decide)
         record_id = result.processed.record_id
         if not result.created or record_id is None or decision.ack.state != "acknowledge":
             return Applied(result, decision)

@@ -175,8 +175,8 @@ class Ticketer:
         verdict = self._classify(facts, box)
         lookups = record_lookups(email, facts, verdict, box.record_token_format)
         found = self._applier.find(email, box, lookups)
-        decision = plan(email, verdict, found, self._ack_policies[box.address])
-        applied = self._applier.apply(email, facts, box, decision)
+        decide = partial(plan, email, verdict, ack=self._ack_policies[box.address])
+        applied = self._applier.apply(email, facts, box, decide(found), decide)
         self._first_effects(email, box, applied, out)
 
     def on_dead(self, email: InboundEmail, delivery: Delivery, outcome: Outcome) -> None:
@@ -217,11 +217,12 @@ class Ticketer:
         except RecordNotFound:
             log.info("sent result for a deleted record", record_id=result.record_id)
             return
+        record = self._store.record_summary(result.record_id) if stored else None
         if stored:
             self._metrics.outbound_recorded.labels(result.mailbox).inc()
-            out = Effects()
-            self._event(result.record_id, "outbound", result.internet_message_id, out)
-            self._outbox.publish(out.messages)
+        if record is not None:  # else deleted since: nothing to announce
+            mid = result.internet_message_id
+            self._outbox.publish([convert.record_event(record, "outbound", mid, self._clock())])
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -294,14 +295,6 @@ class Ticketer:
         except ContractError as exc:  # the relay answers it failed; nothing to publish here
             log.warning("stored acknowledgement unreadable", job=job_id, error=exc.message)
             return None
-
-    def _event(
-        self, record_id: int, change: str, internet_message_id: str | None, out: Effects
-    ) -> None:
-        record = self._store.record_summary(record_id)
-        if record is None:
-            return  # deleted since: nothing to announce
-        out.publish(convert.record_event(record, change, internet_message_id, self._clock()))
 
     def _report(self, mailbox: str, row: ProcessedRow, verdict_reason: str | None) -> None:
         self._metrics.count_outcome(mailbox, row.outcome, row.reason, row.change)

@@ -119,3 +119,24 @@ def test_a_redelivery_publishes_the_stored_effects_without_classifying_again(
     assert _taken(rig) == first
     expected = kinds or ["ProcessedEmail", "RecordEvent"]
     assert [type(m).__name__ for m in first] == expected
+
+
+def test_a_reply_whose_record_was_deleted_is_planned_again_as_a_new_acknowledged_record() -> None:
+    rig, _ = ack_rig()
+    rig.ticketer.handle(mail(1))
+    _taken(rig)
+    real_append = rig.store.append_message
+
+    def gone(record_id: int, msg: Any, **kwargs: Any) -> Any:
+        rig.store.records.pop(record_id, None)  # deleted after the lookup found it
+        return real_append(record_id, msg, **kwargs)
+
+    rig.store.append_message = gone  # type: ignore[method-assign]
+    rig.ticketer.handle(mail(2, headers=MailHeaders(in_reply_to="<m1@customer.example>")))
+    row = rig.store.processed[(BOX, "g2")]
+    assert (row.outcome, row.change, row.ack) == ("created", "new_request", "acknowledge")
+    assert [type(m).__name__ for m in _taken(rig)] == [
+        "ProcessedEmail",
+        "RecordEvent",
+        "OutboundEmail",
+    ]

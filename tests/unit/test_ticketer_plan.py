@@ -77,11 +77,12 @@ def test_a_new_request_creates_a_record_and_acknowledges_it() -> None:
     assert decision == Decision(Create(), REQUEST, "new_request", AckIntent("acknowledge"))
 
 
-def test_a_reply_appends_reopening_and_starts_a_new_record_if_the_found_one_is_gone() -> None:
+def test_a_reply_appends_reopening_and_is_never_acknowledged() -> None:
     decision = plan(email(), REQUEST, 4, ACK)
-    assert decision.action == Append(4, "reply", reopen=True, strip_quotes=True)
-    assert (decision.change, decision.ack) == ("reply", NO_ACK)
-    assert decision.if_gone == plan(email(), REQUEST, None, ACK)
+    assert decision == Decision(
+        Append(4, "reply", reopen=True, strip_quotes=True), REQUEST, "reply"
+    )
+    assert decision.ack == NO_ACK
 
 
 @pytest.mark.parametrize(
@@ -97,9 +98,7 @@ def test_auto_replies_and_bounces_are_notes_or_ignored(
     decision = plan(email(), verdict, 4, ACK)
     assert decision.action == Append(4, kind, reopen=False)  # type: ignore[arg-type]
     assert (decision.change, decision.ack) == (kind, NO_ACK)
-    ignored = Decision(Ignore(unmatched), verdict)
-    assert decision.if_gone == ignored
-    assert plan(email(), verdict, None, ACK) == ignored
+    assert plan(email(), verdict, None, ACK) == Decision(Ignore(unmatched), verdict)
 
 
 def test_everything_else_is_ignored_with_its_kind_and_rule() -> None:

@@ -69,8 +69,6 @@ class Decision:
     #: The RecordEvent change announced once the action is stored (``None``: no event).
     change: Change | None = None
     ack: AckIntent = NO_ACK
-    #: What to do instead when the record the action appends to has been deleted meanwhile.
-    if_gone: Decision | None = None
 
 
 def stored_ack(intent: AckIntent) -> str:
