@@ -1,4 +1,7 @@
-"""Between the broker contracts and the record store's plain data. Pure functions, no I/O."""
+"""Between the broker contracts and the record store's plain data. Pure functions, no I/O.
+
+Mapping only: what to decide (threading, acknowledgements, their wording) is the domain's
+(:mod:`services.ticketer.domain`)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,13 @@ from libs.common.contracts import (
 )
 from libs.common.contracts.names import safe_display_name
 from libs.common.record_token import record_token
+from services.ticketer.domain.acknowledgement import (
+    ack_job_id,
+    ack_recipient,
+    ack_references,
+    ack_subject,
+    ack_text,
+)
 from services.ticketer.domain.bodies import body_text, sanitize_html, strip_quoted
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.verdict import Classification
@@ -35,12 +45,6 @@ from services.ticketer.store.models import (
 
 #: The contract allows 200 References; keep the newest when a thread is longer.
 MAX_REFERENCES = 200
-Change = str
-
-
-def thread_ids(facts: MailFacts) -> list[str]:
-    """In-Reply-To first, then References newest first: the closest ancestor wins."""
-    return list(dict.fromkeys([*facts.in_reply_to, *reversed(facts.references)]))
 
 
 def fingerprint(email: InboundEmail) -> str:
@@ -142,7 +146,7 @@ def processed_email(row: ProcessedRow) -> ProcessedEmail:
 
 
 def record_event(
-    record: RecordSummary, change: Change, internet_message_id: str | None, now: datetime
+    record: RecordSummary, change: str, internet_message_id: str | None, now: datetime
 ) -> RecordEvent:
     created = change == "new_request"
     return RecordEvent.model_validate(
@@ -161,60 +165,25 @@ def record_event(
     )
 
 
-def ack_job_id(mailbox: str, record_id: int, graph_id: str) -> str:
-    """Deterministic per email, so a redelivered email asks for the same acknowledgement
-    again; unguessable, so nobody can take the id first with a job of their own (which the
-    sender would log and answer the real acknowledgement with). The digest is of the email's
-    Graph id, which nobody outside the mailbox sees (docs/ticketer.md, "Auto-acknowledgement").
-    """
-    digest = hashlib.sha256(f"{mailbox.lower()}\n{graph_id}".encode()).hexdigest()[:32]
-    return f"ack:{mailbox.lower()}:{record_id}:{digest}"
-
-
-def ack_record_id(job_id: str) -> int | None:
-    """The record an acknowledgement's job id names (``ack:<mailbox>:<record>:<digest>``, or
-    the older ``ack:<mailbox>:<record>``); ``None`` for any other job id."""
-    parts = job_id.split(":")
-    if len(parts) not in (3, 4) or parts[0] != "ack" or not parts[2].isdigit():
-        return None
-    return int(parts[2])
-
-
-def ack_recipient(email: InboundEmail) -> Address | None:
-    """The From address, only: Reply-To (and Sender) name whoever the mail's author likes, and
-    an automatic answer there is backscatter. Whether it may be answered at all is
-    :func:`services.ticketer.domain.ackrules.ack_refusal`'s to say."""
-    return email.from_
-
-
 def ack_job(email: InboundEmail, record_id: int, token_format: str, now: datetime) -> OutboundEmail:
-    """The auto-acknowledgement of a new record, threaded to the customer's mail."""
+    """The auto-acknowledgement of a new record as a job (its wording, recipient, id and
+    threading: :mod:`services.ticketer.domain.acknowledgement`)."""
     recipient = ack_recipient(email)
     if recipient is None:
         raise ValueError("the mail has no address to acknowledge")
     # What the customer wrote goes into our headers only as the sender's rules allow: a
     # subject without line breaks or controls, a name that cannot pose as an address.
     recipient = Address(address=recipient.address, name=safe_display_name(recipient.name))
-    token = record_token(record_id, token_format)
-    subject = clean_header_value(email.subject or "").strip()
-    subject = f"Re: {subject}" if subject else "Re: your message"
-    references = list(
-        dict.fromkeys([*(r for r in email.headers.references), email.internet_message_id or ""])
-    )
-    text = (
-        "Thank you for your message. We have registered it as "
-        f"{token} and will get back to you.\n\n"
-        f"Please keep {token} in the subject when you write to us about it.\n\n"
-        "This is an automatic reply."
-    )
+    subject = ack_subject(clean_header_value(email.subject or "").strip())
+    references = ack_references(email.headers.references, email.internet_message_id)
     return OutboundEmail(
         job_id=ack_job_id(email.mailbox, record_id, email.graph_id),
         mailbox=email.mailbox,
         to=(recipient,),
         subject=subject[:MAX_SUBJECT_CHARS],
-        text=text,
+        text=ack_text(record_token(record_id, token_format)),
         in_reply_to=email.internet_message_id,
-        references=tuple(r for r in references if r)[-MAX_REFERENCES:],
+        references=references[-MAX_REFERENCES:],
         record_id=record_id,
         auto_submitted="auto-replied",
         created_at=now,

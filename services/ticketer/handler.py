@@ -1,14 +1,14 @@
 """``Ticketer``: one inbound email → exactly one outcome, then its effects (docs/ticketer.md).
 
-The decisions (classification, threading, what to store, whether to acknowledge) run over the
-ports of :mod:`services.ticketer.ports`; no broker, HTTP or database API is called here (the
-store's plain result types and errors are used).
-Order per email: the stored outcome wins (a redelivery republishes it); otherwise classify,
-write the outcome in one transaction, and only then publish ProcessedEmail, a RecordEvent and
-the auto-acknowledgement. A crash between the write and the publishes is healed by the
-redelivery, which takes the first branch. The acknowledgement is also written to the outbox in
-the record's transaction, so that it is published again until the sender answers even when
-the redelivery never comes (``memory://`` after a ``kill -9``): see services/ticketer/relay.py.
+Plan → apply → effects. The stored outcome wins: a redelivery publishes what the stored
+decision says (:func:`services.ticketer.effects.effects_for`) and decides nothing again.
+Otherwise the mail is classified, the store answers the plan's lookups, the pure ``plan``
+makes a :class:`~services.ticketer.domain.decision.Decision`, and ``Applier.apply`` stores it
+(outcome, change and acknowledgement intent, the acknowledgement's outbox row) in the batch's
+transaction; only after the commit are its effects published. A crash between the write and
+the publishes is healed by the redelivery; an acknowledgement the redelivery never comes for
+(``memory://`` after a ``kill -9``) is published again from the outbox (relay.py).
+No broker, HTTP or database API is called here: the ports of :mod:`services.ticketer.ports`.
 """
 
 from __future__ import annotations
@@ -28,25 +28,25 @@ from libs.common.db import utcnow
 from libs.common.errors import ContractError, MailpipeError, PermanentError
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer import convert
-from services.ticketer.acknowledge import Acknowledger
+from services.ticketer.acknowledge import Acknowledger, ack_policy, report_limited, report_skipped
+from services.ticketer.apply import Applied, Applier
 from services.ticketer.domain.classify import classify
+from services.ticketer.domain.decision import ack_from_stored
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.inbound import facts_from_inbound
+from services.ticketer.domain.plan import plan
 from services.ticketer.domain.sentcheck import SentClaim, refusal
+from services.ticketer.domain.threading import record_lookups
 from services.ticketer.domain.verdict import Classification
-from services.ticketer.effects import Effects
+from services.ticketer.effects import Effects, acknowledgement_job_id, effects_for, record_of
 from services.ticketer.metrics import TicketerMetrics
-from services.ticketer.outcomes import OutcomeWriter
 from services.ticketer.ports import Blobs, Outbox, Records, RequesterLookup
 from services.ticketer.quarantine import Quarantine
 from services.ticketer.relay import retry_after
 from services.ticketer.store.errors import RecordNotFound
-from services.ticketer.store.models import ProcessedRow, RecordSummary, WriteResult
+from services.ticketer.store.models import ProcessedRow, RecordSummary
 
 log = structlog.get_logger(__name__)
-
-#: Message kinds of an appended email that are also the RecordEvent ``change`` it announces.
-_APPEND_CHANGES = frozenset({"reply", "auto_reply", "delivery_failure"})
 
 
 class BadMimeError(PermanentError):
@@ -77,18 +77,13 @@ class Ticketer:
         self._blobs = blobs
         self._outbox = outbox
         self._config = config
-        self._writer = OutcomeWriter(store, requesters)
         self._metrics = metrics or TicketerMetrics()
         self._quarantine = Quarantine(store, outbox, config, self._metrics)
         self._unit_lock = threading.Lock()
         self._clock = clock
-        self._acks = Acknowledger(
-            store,
-            config,
-            self._metrics,
-            clock,
-            first_retry if first_retry is not None else retry_after(1),
-        )
+        retry = first_retry if first_retry is not None else retry_after(1)
+        self._applier = Applier(store, Acknowledger(store, clock, retry), requesters)
+        self._ack_policies = {box.address: ack_policy(box, config) for box in config.mailboxes}
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -108,7 +103,7 @@ class Ticketer:
         is retried or quarantined alone). A failed publish fails the whole batch; the
         redeliveries find their stored outcomes and publish them again.
         """
-        self._writer.warm([email for email, _ in items])
+        self._applier.warm([email for email, _ in items])
         out = Effects()
         try:
             # One batch in the database at a time (SQLite would queue them anyway): a batch
@@ -173,12 +168,16 @@ class Ticketer:
         else:
             done = self._store.processed_outcome(email.mailbox, email.graph_id)
         if done is not None:
-            self._republish(email, box, done, out)
+            # A redelivery or re-fetch: the stored decision's effects, decided nothing anew.
+            self._announce(done, box, self._record(done), self._stored_job(done), out)
             return
         facts = self._facts(email)
         verdict = self._classify(facts, box)
-        result, change = self._writer.write(email, box, facts, verdict)
-        self._effects(email, box, verdict, result, change, out)
+        lookups = record_lookups(email, facts, verdict, box.record_token_format)
+        found = self._applier.find(email, box, lookups)
+        decide = partial(plan, email, verdict, ack=self._ack_policies[box.address])
+        applied = self._applier.apply(email, facts, box, decide(found), decide)
+        self._first_effects(email, box, applied, out)
 
     def on_dead(self, email: InboundEmail, delivery: Delivery, outcome: Outcome) -> None:
         """The email could not be handled: quarantine it and tell the fetcher to move it."""
@@ -218,11 +217,12 @@ class Ticketer:
         except RecordNotFound:
             log.info("sent result for a deleted record", record_id=result.record_id)
             return
+        record = self._store.record_summary(result.record_id) if stored else None
         if stored:
             self._metrics.outbound_recorded.labels(result.mailbox).inc()
-            out = Effects()
-            self._event(result.record_id, "outbound", result.internet_message_id, out)
-            self._outbox.publish(out.messages)
+        if record is not None:  # else deleted since: nothing to announce
+            mid = result.internet_message_id
+            self._outbox.publish([convert.record_event(record, "outbound", mid, self._clock())])
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -250,75 +250,54 @@ class Ticketer:
 
     # -- effects ---------------------------------------------------------------------------
 
-    def _effects(
-        self,
-        email: InboundEmail,
-        box: MailboxConfig,
-        verdict: Classification,
-        result: WriteResult,
-        change: str | None,
-        out: Effects,
+    def _first_effects(
+        self, email: InboundEmail, box: MailboxConfig, applied: Applied, out: Effects
     ) -> None:
+        result = applied.result
         row = result.processed
-        out.publish(convert.processed_email(row))
         if not result.fresh:
-            return  # a concurrent handler of the same email wrote it and publishes the rest
-        out.report(partial(self._report, email.mailbox, row, change, verdict.reason))
-        if row.outcome in ("created", "appended") and row.record_id is not None and change:
-            self._event(row.record_id, change, email.internet_message_id, out, result.record)
-        if result.created and row.record_id is not None and verdict.may_acknowledge:
-            self._acknowledge(email, box, row.record_id, out)
-
-    def _republish(
-        self, email: InboundEmail, box: MailboxConfig, done: ProcessedRow, out: Effects
-    ) -> None:
-        """A redelivery or re-fetch: the same ProcessedEmail, event and acknowledgement."""
-        out.publish(convert.processed_email(done))
-        if done.record_id is None or done.outcome not in ("created", "appended"):
+            # A concurrent handler of the same email wrote it and publishes the rest.
+            out.publish(convert.processed_email(row))
             return
-        change = "new_request" if done.outcome == "created" else self._appended_change(email)
-        self._event(done.record_id, change, email.internet_message_id, out)
-        if done.outcome == "created" and box.auto_acknowledge:
-            try:
-                verdict = self._classify(self._facts(email), box)
-            except MailpipeError as exc:
-                log.warning("redelivered email not re-classified; no ack", error=str(exc))
-                return
-            if verdict.may_acknowledge:
-                # reserve_ack is idempotent per job id: the same answer as the first time.
-                self._acknowledge(email, box, done.record_id, out)
+        out.report(partial(self._report, email.mailbox, row, applied.decision.verdict.reason))
+        record = result.record if result.record is not None else self._record(row)
+        self._announce(row, box, record, applied.job, out)
+        if applied.limited:
+            out.report(partial(report_limited, self._metrics, box.address, row.record_id))
 
-    def _appended_change(self, email: InboundEmail) -> str:
-        if email.internet_message_id:
-            ref = self._store.find_message_by_internet_id(email.mailbox, email.internet_message_id)
-            if ref is not None:
-                return ref.kind if ref.kind in _APPEND_CHANGES else "reply"
-        return "reply"
-
-    def _event(
+    def _announce(
         self,
-        record_id: int,
-        change: str,
-        internet_message_id: str | None,
+        row: ProcessedRow,
+        box: MailboxConfig,
+        record: RecordSummary | None,
+        job: OutboundEmail | None,
         out: Effects,
-        record: RecordSummary | None = None,
     ) -> None:
-        """``record``: the record as just written, when the write says (else it is read)."""
-        if record is None:
-            record = self._store.record_summary(record_id)
-        if record is None:
-            return  # deleted since: nothing to announce
-        out.publish(convert.record_event(record, change, internet_message_id, self._clock()))
+        """The stored decision's messages, and its refused acknowledgement's report."""
+        for message in effects_for(row, record, job, self._clock()):
+            out.publish(message)
+        intent = ack_from_stored(row.ack)
+        if row.outcome == "created" and intent is not None and intent.state == "refused":
+            out.report(partial(report_skipped, self._metrics, box.address, row.record_id, intent))
 
-    def _acknowledge(
-        self, email: InboundEmail, box: MailboxConfig, record_id: int, out: Effects
-    ) -> None:
-        self._acks.acknowledge(email, box, record_id, out)
+    def _record(self, row: ProcessedRow) -> RecordSummary | None:
+        record_id = record_of(row)
+        return self._store.record_summary(record_id) if record_id is not None else None
 
-    def _report(
-        self, mailbox: str, row: ProcessedRow, change: str | None, verdict_reason: str | None
-    ) -> None:
-        self._metrics.count_outcome(mailbox, row.outcome, row.reason, change)
+    def _stored_job(self, row: ProcessedRow) -> OutboundEmail | None:
+        """The acknowledgement the outbox holds for a stored decision, if it asked for one."""
+        job_id = acknowledgement_job_id(row)
+        stored = self._store.outbox_job(job_id) if job_id is not None else None
+        if stored is None:
+            return None
+        try:
+            return OutboundEmail.from_json(stored.body)
+        except ContractError as exc:  # the relay answers it failed; nothing to publish here
+            log.warning("stored acknowledgement unreadable", job=job_id, error=exc.message)
+            return None
+
+    def _report(self, mailbox: str, row: ProcessedRow, verdict_reason: str | None) -> None:
+        self._metrics.count_outcome(mailbox, row.outcome, row.reason, row.change)
         log.info(
             "email handled",
             mailbox=mailbox,

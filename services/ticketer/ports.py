@@ -18,8 +18,10 @@ from typing import Protocol
 from libs.common.contracts import BlobRef, OutboundEmail, ProcessedEmail, RecordEvent
 from services.ticketer.domain.sentcheck import LoggedFacts
 from services.ticketer.store.models import (
+    Decided,
     MessageRef,
     NewMessage,
+    OutboxRow,
     Party,
     ProcessedRow,
     RecordSummary,
@@ -52,11 +54,21 @@ class Records(Protocol):
     def logged_send(self, job_id: str) -> LoggedFacts | None: ...
 
     def create_record_with_message(
-        self, msg: NewMessage, *, subject: str | None = None, requester: Party | None = None
+        self,
+        msg: NewMessage,
+        *,
+        subject: str | None = None,
+        requester: Party | None = None,
+        decided: Decided | None = None,
     ) -> WriteResult: ...
 
     def append_message(
-        self, record_id: int, msg: NewMessage, *, reopen: bool = True
+        self,
+        record_id: int,
+        msg: NewMessage,
+        *,
+        reopen: bool = True,
+        decided: Decided | None = None,
     ) -> WriteResult: ...
 
     def record_ignored(
@@ -103,6 +115,8 @@ class Records(Protocol):
     ) -> bool: ...
 
     def mark_published(self, job_ids: Sequence[str]) -> None: ...
+
+    def outbox_job(self, job_id: str) -> OutboxRow | None: ...
 
     def confirm_job(self, job_id: str, status: str, result: str) -> bool: ...
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from services.ticketer.convert import ack_record_id
+from services.ticketer.domain.acknowledgement import ack_record_id
 from tests.e2e.accounting import Findings, Seeded, Snapshot
 from tests.e2e.harness import Stack
 

@@ -17,7 +17,7 @@ from kombu import Exchange, Queue
 from libs.common.contracts import OutboundEmail
 from libs.common.msgid import is_our_message_id
 from libs.common.record_token import find_record_token, record_token
-from services.ticketer.convert import ack_job_id
+from services.ticketer.domain.acknowledgement import ack_job_id
 from tests.broker_helpers import drain
 from tests.e2e.corpus import Corpus
 from tests.e2e.harness import Stack, pipeline

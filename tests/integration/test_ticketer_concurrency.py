@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from libs.common.contracts import MailHeaders
-from services.ticketer.convert import ack_job_id
+from services.ticketer.domain.acknowledgement import ack_job_id
 from tests.integration.test_ticketer_rig import mail, make_rig
 
 __all__ = ["make_rig"]  # the fixture, imported for pytest

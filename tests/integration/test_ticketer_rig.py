@@ -38,7 +38,7 @@ from libs.common.settings import MailpipeConfig
 from libs.graphsim.testing import SimHandle
 from services.sender.joblog import JobLog
 from services.ticketer.app import build_ticketer, consumer_loops, lookup_pool
-from services.ticketer.convert import ack_job_id
+from services.ticketer.domain.acknowledgement import ack_job_id
 from services.ticketer.store import RecordStore
 from tests.broker_helpers import drain, names_for, wait_until
 

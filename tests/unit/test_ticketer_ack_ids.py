@@ -3,6 +3,9 @@ under the id acknowledgements had before (``ack:<mailbox>:<record>``) is not ack
 
 from __future__ import annotations
 
+from libs.common.contracts import Address
+from services.ticketer.domain.acknowledgement import ack_job_id, ack_recipient, ack_record_id
+from tests.unit.test_ticketer_convert import email
 from tests.unit.test_ticketer_handler import BOX, mail, make_rig
 
 
@@ -30,3 +33,28 @@ def test_a_record_acknowledged_under_the_old_id_is_not_acknowledged_again() -> N
     rig.ticketer.handle(mail(2))
     [new] = rig.outbox.jobs
     assert new.record_id == 2 and new.job_id.startswith(f"ack:{BOX}:2:")
+
+
+def test_ack_job_ids_are_per_email_and_cannot_be_guessed_from_mailbox_and_record() -> None:
+    # The same email (a redelivery) asks for the same job; without its Graph id, which only
+    # the mailbox knows, nobody can name the id first.
+    first = ack_job_id("Support@Contoso.com", 7, "AAMkAD-1")
+    assert first == ack_job_id("support@contoso.com", 7, "AAMkAD-1")
+    assert first != ack_job_id("support@contoso.com", 7, "AAMkAD-2")
+    assert first.startswith("ack:support@contoso.com:7:") and len(first.rsplit(":", 1)[1]) == 32
+    assert first != "ack:support@contoso.com:7"
+
+
+def test_ack_recipient_is_the_from_address_only() -> None:
+    others = {
+        "reply_to": (Address(address="victim@elsewhere.example"),),
+        "sender": Address(address="bulk@sender.example"),
+    }
+    assert ack_recipient(email(**others)) == Address(address="ann@customer.example")
+    assert ack_recipient(email(**{"from": None}, **others)) is None
+
+
+def test_the_record_of_an_acknowledgement_job_id() -> None:
+    assert ack_record_id(ack_job_id("support@contoso.com", 42, "AAMk-1")) == 42
+    assert ack_record_id("ack:support@contoso.com:7") == 7  # the older form
+    assert ack_record_id("crm-123") is None and ack_record_id("ack:x:y:z") is None

@@ -1,4 +1,4 @@
-"""Contracts ↔ store data: thread lookup order, acknowledgement jobs, sent results, events."""
+"""Contracts ↔ store data: acknowledgement jobs, sent results, events."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from libs.common.contracts import MAX_SUBJECT_CHARS, Address, InboundEmail, OutboundResult
 from services.ticketer import convert
-from services.ticketer.domain.facts import MailFacts
+from services.ticketer.domain.acknowledgement import ack_job_id
 from services.ticketer.store.models import Party, ProcessedRow, RecordSummary
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -30,36 +30,12 @@ def email(**fields: object) -> InboundEmail:
     return InboundEmail.model_validate(data)
 
 
-def test_thread_ids_in_reply_to_first_then_references_newest_first() -> None:
-    facts = MailFacts(in_reply_to=("<c@x>",), references=("<a@x>", "<b@x>", "<c@x>"))
-    assert convert.thread_ids(facts) == ["<c@x>", "<b@x>", "<a@x>"]
-
-
 def test_ack_job_subject_is_bounded_and_goes_to_from_never_reply_to() -> None:
     long = email(subject="x" * MAX_SUBJECT_CHARS, reply_to=(Address(address="desk@c.example"),))
     job = convert.ack_job(long, 7, "[#{id}]", NOW)
     assert len(job.subject) == MAX_SUBJECT_CHARS and job.subject.startswith("Re: ")
     assert [a.address for a in job.to] == ["ann@customer.example"]
-    assert job.job_id == convert.ack_job_id(BOX, 7, "g1")
-
-
-def test_ack_job_ids_are_per_email_and_cannot_be_guessed_from_mailbox_and_record() -> None:
-    # The same email (a redelivery) asks for the same job; without its Graph id, which only
-    # the mailbox knows, nobody can name the id first.
-    first = convert.ack_job_id("Support@Contoso.com", 7, "AAMkAD-1")
-    assert first == convert.ack_job_id("support@contoso.com", 7, "AAMkAD-1")
-    assert first != convert.ack_job_id("support@contoso.com", 7, "AAMkAD-2")
-    assert first.startswith("ack:support@contoso.com:7:") and len(first.rsplit(":", 1)[1]) == 32
-    assert first != "ack:support@contoso.com:7"
-
-
-def test_ack_recipient_is_the_from_address_only() -> None:
-    others = {
-        "reply_to": (Address(address="victim@elsewhere.example"),),
-        "sender": Address(address="bulk@sender.example"),
-    }
-    assert convert.ack_recipient(email(**others)) == Address(address="ann@customer.example")
-    assert convert.ack_recipient(email(**{"from": None}, **others)) is None
+    assert job.job_id == ack_job_id(BOX, 7, "g1")
 
 
 def test_ack_job_without_any_address_is_refused() -> None:
@@ -212,11 +188,3 @@ def test_ack_of_a_mail_whose_message_id_holds_an_encoded_word_threads_literally(
     assert f"\r\nReferences: {evil}\r\n".encode() in built.mime
     parsed = message_from_bytes(built.mime, policy=email_policy.default)
     assert parsed["Bcc"] is None and b"victim@" not in built.mime.split(b"\r\n\r\n")[1]
-
-
-def test_the_record_of_an_acknowledgement_job_id() -> None:
-    from services.ticketer.convert import ack_job_id, ack_record_id
-
-    assert ack_record_id(ack_job_id("support@contoso.com", 42, "AAMk-1")) == 42
-    assert ack_record_id("ack:support@contoso.com:7") == 7  # the older form
-    assert ack_record_id("crm-123") is None and ack_record_id("ack:x:y:z") is None

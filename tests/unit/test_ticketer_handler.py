@@ -32,15 +32,17 @@ from libs.common.contracts import (
 from libs.common.errors import BrokerError, ContractError
 from libs.common.msgid import make_message_id
 from libs.common.settings import MailboxConfig, MailpipeConfig
-from services.ticketer import convert
+from services.ticketer.domain.acknowledgement import ack_job_id
 from services.ticketer.domain.sentcheck import LoggedFacts
 from services.ticketer.handler import BadMimeError, Ticketer
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.ports import Blobs, Outbox, Records
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import (
+    Decided,
     MessageRef,
     NewMessage,
+    OutboxRow,
     Party,
     ProcessedRow,
     RecordSummary,
@@ -133,17 +135,25 @@ class FakeStore:
         reason: Any,
         folder: str = "inbox",
         mid: str | None = None,
+        decided: Decided | None = None,
     ) -> WriteResult:
         mailbox = msg_or_box if isinstance(msg_or_box, str) else msg_or_box.mailbox
         done = self.processed.get((mailbox, graph_id))
         if done is not None:
             return WriteResult(done, fresh=False)
         row = ProcessedRow(mailbox, graph_id, folder, mid, outcome, record_id, reason, NOW)
+        if decided is not None:
+            row = replace(row, change=decided.change, ack=decided.ack)
         self.processed[(mailbox, graph_id)] = row
         return WriteResult(row, fresh=True)
 
     def create_record_with_message(
-        self, msg: NewMessage, *, subject: str | None = None, requester: Party | None = None
+        self,
+        msg: NewMessage,
+        *,
+        subject: str | None = None,
+        requester: Party | None = None,
+        decided: Decided | None = None,
     ) -> WriteResult:
         assert msg.graph_id is not None
         if (msg.mailbox, msg.graph_id) in self.processed:
@@ -158,11 +168,23 @@ class FakeStore:
         }
         self.messages.append((record_id, msg))
         return self._log(
-            msg, msg.graph_id, "created", record_id, None, msg.folder, msg.internet_message_id
+            msg,
+            msg.graph_id,
+            "created",
+            record_id,
+            None,
+            msg.folder,
+            msg.internet_message_id,
+            decided,
         )
 
     def append_message(
-        self, record_id: int, msg: NewMessage, *, reopen: bool = True
+        self,
+        record_id: int,
+        msg: NewMessage,
+        *,
+        reopen: bool = True,
+        decided: Decided | None = None,
     ) -> WriteResult:
         assert msg.graph_id is not None
         if (msg.mailbox, msg.graph_id) in self.processed:
@@ -174,7 +196,14 @@ class FakeStore:
             self.records[record_id]["status"] = "open"
         self.messages.append((record_id, msg))
         return self._log(
-            msg, msg.graph_id, "appended", record_id, None, msg.folder, msg.internet_message_id
+            msg,
+            msg.graph_id,
+            "appended",
+            record_id,
+            None,
+            msg.folder,
+            msg.internet_message_id,
+            decided,
         )
 
     def record_ignored(
@@ -250,6 +279,12 @@ class FakeStore:
             return False
         self.outbox[job_id] = {"body": body, "attempts": int(published), "published": False}
         return True
+
+    def outbox_job(self, job_id: str) -> OutboxRow | None:
+        row = self.outbox.get(job_id)
+        if row is None:
+            return None
+        return OutboxRow(job_id, BOX, row["body"], row["attempts"], NOW, NOW)
 
     def mark_published(self, job_ids: Sequence[str]) -> None:
         for job_id in job_ids:
@@ -394,7 +429,7 @@ def test_auto_acknowledgement_fields() -> None:
     )
     rig.ticketer.handle(email)
     [job] = rig.outbox.jobs
-    assert job.job_id == convert.ack_job_id(BOX, 1, email.graph_id)
+    assert job.job_id == ack_job_id(BOX, 1, email.graph_id)
     assert job.record_id == 1
     assert job.auto_submitted == "auto-replied"
     assert [a.address for a in job.to] == ["user1@customer.example"]  # From, never Reply-To
@@ -549,9 +584,9 @@ def test_reply_to_a_deleted_record_starts_a_new_one(monkeypatch: pytest.MonkeyPa
     rig.ticketer.handle(mail(1))
     real_append = rig.store.append_message
 
-    def deleted(record_id: int, msg: NewMessage, *, reopen: bool = True) -> WriteResult:
+    def deleted(record_id: int, msg: NewMessage, **kwargs: Any) -> WriteResult:
         rig.store.records.pop(record_id, None)
-        return real_append(record_id, msg, reopen=reopen)
+        return real_append(record_id, msg, **kwargs)
 
     monkeypatch.setattr(rig.store, "append_message", deleted)
     rig.ticketer.handle(mail(2, headers=MailHeaders(in_reply_to="<m1@customer.example>")))

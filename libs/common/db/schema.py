@@ -203,6 +203,10 @@ processed_log = Table(
     Column("record_id", Id),
     Column("reason", StoredText()),
     _ts("processed_at"),
+    # The decision as planned (0005): the RecordEvent ``change`` it announces and the
+    # acknowledgement intent, so that a redelivery publishes the same without deciding again.
+    Column("change", StoredString(32)),
+    Column("ack", StoredText()),
     CheckConstraint("outcome IN ('created', 'appended', 'ignored', 'quarantined')", name="outcome"),
     UniqueConstraint("mailbox", "graph_id"),
 )

@@ -8,6 +8,7 @@ from libs.common.db import current_revision, ensure_schema, head_revision, migra
 from services.ticketer.store.errors import RecordNotFound, SchemaError, StoreError, StoreUnavailable
 from services.ticketer.store.models import (
     Attachment,
+    Decided,
     DeliveryFailure,
     MessageRef,
     NewMessage,
@@ -25,6 +26,7 @@ from services.ticketer.store.store import RecordStore
 
 __all__ = [
     "Attachment",
+    "Decided",
     "DeliveryFailure",
     "MessageRef",
     "NewMessage",

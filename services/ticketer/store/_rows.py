@@ -97,6 +97,8 @@ def processed_row(row: Row[Any]) -> ProcessedRow:
         record_id=r["record_id"],
         reason=r["reason"],
         processed_at=r["processed_at"],
+        change=r["change"],
+        ack=r["ack"],
     )
 
 

@@ -18,6 +18,7 @@ from libs.common.db.storable import storable
 from services.ticketer.store import _rows, _sql
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import (
+    Decided,
     MessageRef,
     NewMessage,
     Outcome,
@@ -168,7 +169,9 @@ def log(
     record_id: int | None,
     reason: str | None,
     now: datetime,
+    decided: Decided | None = None,
 ) -> ProcessedRow:
+    """The email's log row; ``decided``: the decision stored with it (change, ack intent)."""
     row = ProcessedRow(
         mailbox=rows.norm_address(mailbox),
         graph_id=graph_id,
@@ -178,6 +181,8 @@ def log(
         record_id=record_id,
         reason=reason,
         processed_at=now,
+        change=decided.change if decided else None,
+        ack=decided.ack if decided else None,
     )
     conn.execute(_sql.INSERT_LOG, dict(row.__dict__))
     return row

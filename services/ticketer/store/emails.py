@@ -29,6 +29,7 @@ from libs.common.db.errors import StoreError
 from libs.common.db.schema import quarantine, records
 from services.ticketer.store import _writes
 from services.ticketer.store.models import (
+    Decided,
     MessageRef,
     NewMessage,
     Party,
@@ -43,9 +44,15 @@ Work = Callable[[Connection, datetime], ProcessedRow]
 
 class EmailWrites(StoreBase):
     def create_record_with_message(
-        self, msg: NewMessage, *, subject: str | None = None, requester: Party | None = None
+        self,
+        msg: NewMessage,
+        *,
+        subject: str | None = None,
+        requester: Party | None = None,
+        decided: Decided | None = None,
     ) -> WriteResult:
-        """A new record holding ``msg``; outcome ``created``. Idempotent per email."""
+        """A new record holding ``msg``; outcome ``created``, stored with ``decided`` (the
+        decision's change and acknowledgement intent). Idempotent per email."""
         graph_id = _writes.inbound(msg)
         made: list[RecordSummary] = []
 
@@ -56,7 +63,9 @@ class EmailWrites(StoreBase):
             record = _writes.insert_record(conn, stored, subject, requester, now)
             made.append(record)
             _writes.insert_message(conn, record.id, stored, now)
-            return _writes.log(conn, msg.mailbox, graph_id, msg, "created", record.id, flag, now)
+            return _writes.log(
+                conn, msg.mailbox, graph_id, msg, "created", record.id, flag, now, decided
+            )
 
         result = self._once(msg.mailbox, graph_id, work)
         # The record as written, for its event: no read back. ``created`` means the last
@@ -66,9 +75,15 @@ class EmailWrites(StoreBase):
         return result
 
     def append_message(
-        self, record_id: int, msg: NewMessage, *, reopen: bool = True
+        self,
+        record_id: int,
+        msg: NewMessage,
+        *,
+        reopen: bool = True,
+        decided: Decided | None = None,
     ) -> WriteResult:
-        """Add ``msg`` to a record (reopening it unless ``reopen`` is false); ``appended``.
+        """Add ``msg`` to a record (reopening it unless ``reopen`` is false); ``appended``,
+        stored with ``decided``.
 
         Raises :class:`RecordNotFound` when the record is gone: the caller starts a new one.
         """
@@ -80,7 +95,9 @@ class EmailWrites(StoreBase):
                 return dup
             _writes.touch_record(conn, record_id, reopen=reopen, now=now)
             _writes.insert_message(conn, record_id, stored, now)
-            return _writes.log(conn, msg.mailbox, graph_id, msg, "appended", record_id, flag, now)
+            return _writes.log(
+                conn, msg.mailbox, graph_id, msg, "appended", record_id, flag, now, decided
+            )
 
         return self._once(msg.mailbox, graph_id, work)
 

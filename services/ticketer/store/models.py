@@ -101,6 +101,15 @@ class NewMessage:
 
 
 @dataclass(frozen=True)
+class Decided:
+    """What a write stores of the ticketer's decision beside the outcome: the RecordEvent
+    ``change`` and the acknowledgement intent, both as the domain encodes them."""
+
+    change: str | None
+    ack: str | None
+
+
+@dataclass(frozen=True)
 class ProcessedRow:
     """What became of one email: enough to publish the same ``ProcessedEmail`` again."""
 
@@ -112,6 +121,11 @@ class ProcessedRow:
     record_id: int | None
     reason: str | None
     processed_at: datetime
+    #: The decision stored with the outcome (revision 0005): the RecordEvent ``change`` it
+    #: announces, and the acknowledgement intent (:mod:`services.ticketer.domain.decision`).
+    #: ``ack`` is ``None`` on rows stored before the revision.
+    change: str | None = None
+    ack: str | None = None
 
 
 @dataclass(frozen=True)
