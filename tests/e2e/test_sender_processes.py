@@ -149,7 +149,9 @@ def test_three_senders_on_one_queue_send_1000_jobs_once_each(
     assert all(p.returncode == 0 for p in procs)
     counts = sent_by_job(sim)
     assert len(counts) == 1000 and set(counts.values()) == {1}
-    assert {r.status for r in got} == {"sent"} and len(got) == 1000
+    # Results are delivered at least once (docs/publishing-jobs.md): a job redelivered after its
+    # send (an ack lost with a dropped connection) repeats its stored result, never a new one.
+    assert {r.status for r in got} == {"sent"} and len({r.job_id for r in got}) == 1000
     per_process = [sum(1 for e in log_events(log) if e.get("event") == "job sent") for log in logs]
     assert sum(per_process) == 1000
     assert all(n > 0 for n in per_process), per_process
