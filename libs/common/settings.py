@@ -11,7 +11,6 @@ A bad configuration fails at start with one line naming the key and the file
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from libs.common._toml_file import key_path, read_toml
 from libs.common.after_processing import AfterProcessing, AfterProcessingSetting, Delete, action_of
 from libs.common.errors import ConfigError
 from libs.common.msgid import check_message_id_domain, default_message_id_domain
@@ -262,31 +262,14 @@ class Settings(BaseSettings):
         return config
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def load_config(path: Path) -> MailpipeConfig:
     """Read and validate the TOML file; any problem is one :class:`ConfigError` line."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read config file {path}: {exc.strerror or exc.__class__.__name__}",
-            hint="set MAILPIPE_CONFIG to the path of a readable TOML file",
-        ) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path)
     try:
         config = MailpipeConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors(include_url=False, include_input=False)[0]
-        where = _loc(tuple(err["loc"])) or "(top level)"
+        where = key_path(tuple(err["loc"])) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{path}: {where}: {msg}") from None
     # Secret files are read now, so a missing one fails at start and not at the first token.

@@ -14,22 +14,18 @@ docs/sending.md, "The duplicate window".
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NoReturn
 
 import structlog
 
 from libs.common.broker import Delivery
 from libs.common.broker.policy import REASON_UNEXPECTED, Outcome, error_text
-from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
-from libs.common.db.threads import RecordThread
+from libs.common.contracts import OutboundEmail
 from libs.common.errors import ContractError, MailpipeError, PermanentError, RetryableError
-from libs.common.mail import MailSender, OutcomeUnknown
-from libs.common.settings import MailboxConfig, MailpipeConfig
+from libs.common.mail import OutcomeUnknown
+from libs.common.settings import MailboxConfig
 from services.sender import metrics
 from services.sender.claim import ClaimLost, Heartbeat, log_sent
-from services.sender.config import SenderSettings
 from services.sender.dispatch import (
     SendAsDenied,
     build_message,
@@ -39,10 +35,10 @@ from services.sender.dispatch import (
 )
 from services.sender.domain.authority import decide_job
 from services.sender.domain.policy import Rejection, SendDecision, SendRejected, decide_sender
-from services.sender.domain.rate import SendRateLimiter
 from services.sender.domain.thread import ThreadContext
 from services.sender.giving_up import crashed, given_up
-from services.sender.joblog import FINAL, OUTCOME_UNKNOWN, JobLogPort
+from services.sender.joblog import FINAL, OUTCOME_UNKNOWN
+from services.sender.ports import JobInProgress, SenderPorts
 from services.sender.results import (
     first_answer,
     invalid_job_result,
@@ -54,31 +50,6 @@ from services.sender.transport import Delivered
 log = structlog.get_logger("services.sender")
 
 __all__ = ["JobInProgress", "SendAsDenied", "SendHandler", "SenderPorts"]
-
-
-class JobInProgress(RetryableError):
-    """Another sender holds a fresh claim on this job; it comes back after a retry tier."""
-
-    code = "job_in_progress"
-
-
-@dataclass
-class SenderPorts:
-    """The adapters the handler talks through (real ones in app.py, fakes in unit tests)."""
-
-    config: MailpipeConfig
-    settings: SenderSettings
-    joblog: JobLogPort
-    read_blob: Callable[[BlobRef], bytes]
-    mail_for: Callable[[MailboxConfig], MailSender]
-    thread_of: Callable[[int], RecordThread | None]
-    #: The mailbox a record belongs to (``None``: no such record).
-    record_mailbox: Callable[[int], str | None]
-    #: The stored size of a blob (``None``: not in the store).
-    blob_size: Callable[[BlobRef], int | None]
-    publish: Callable[[OutboundResult], None]
-    limiter: SendRateLimiter
-    sleep: Callable[[float], None]
 
 
 class SendHandler:
@@ -118,20 +89,7 @@ class SendHandler:
         attempts: int,
     ) -> None:
         try:
-            box, decision = self._decide(job, delivery.routing_key)
-            thread = self._thread(job)
-            # An earlier attempt may have sent it (lost answer, crash, log write failed).
-            if resume and self._already_in_sent_items(job, box, decision, thread, attempts):
-                return
-            done, final = send_job(
-                self.p.mail_for(box),
-                job,
-                box,
-                decision,
-                thread,
-                read_blob=self.p.read_blob,
-                before_send=functools.partial(self._before_send, box.address, heart),
-            )
+            sent = self._attempt(job, delivery, heart, resume=resume, attempts=attempts)
         except (ClaimLost, SendRejected):
             raise  # another sender has the job / already answered ``rejected``
         except OutcomeUnknown as exc:
@@ -150,6 +108,50 @@ class SendHandler:
             # the retry tiers try again, and when they are used up on_dead answers ``failed``.
             self.p.joblog.mark_retry(job.job_id, code=REASON_UNEXPECTED, message=error_text(exc))
             raise
+        if sent is None:
+            return
+        done, final, thread = sent
+        self._answer_sent(job, final, done, thread, attempts)
+        log.info("job sent", path=done.path, sent_as=final.from_address, mode=final.mode)
+
+    def _attempt(
+        self,
+        job: OutboundEmail,
+        delivery: Delivery,
+        heart: Heartbeat,
+        *,
+        resume: bool,
+        attempts: int,
+    ) -> tuple[Delivered, SendDecision, ThreadContext | None] | None:
+        """Send the job: what went out, under which decision, in which thread (``None``: an
+        earlier attempt had sent it, and it is answered already)."""
+        box, decision = self._decide(job, delivery.routing_key)
+        thread = self._thread(job)
+        # An earlier attempt may have sent it (lost answer, crash, log write failed).
+        if resume and self._already_in_sent_items(job, box, decision, thread, attempts):
+            return None
+        done, final = send_job(
+            self.p.mail_for(box),
+            job,
+            box,
+            decision,
+            thread,
+            read_blob=self.p.read_blob,
+            before_send=functools.partial(self._before_send, box.address, heart),
+        )
+        return done, final, thread
+
+    def _answer_sent(
+        self,
+        job: OutboundEmail,
+        decision: SendDecision,
+        done: Delivered,
+        thread: ThreadContext | None,
+        attempts: int,
+        *,
+        found: bool = False,
+    ) -> None:
+        """Log the job as sent, then publish its ``sent`` result."""
         log_sent(
             functools.partial(
                 self.p.joblog.mark_sent,
@@ -160,9 +162,8 @@ class SendHandler:
             ),
             self.p.sleep,
         )
-        self.p.publish(job_sent_result(job, final, done, thread, attempts))
+        self.p.publish(job_sent_result(job, decision, done, thread, attempts, found=found))
         metrics.JOBS.labels(status="sent").inc()
-        log.info("job sent", path=done.path, sent_as=final.from_address, mode=final.mode)
 
     def _already_in_sent_items(
         self,
@@ -177,18 +178,7 @@ class SendHandler:
         if not self.p.mail_for(box).find_sent(built.message_id):
             return False
         done = Delivered(built, "mime", None)
-        log_sent(
-            functools.partial(
-                self.p.joblog.mark_sent,
-                job.job_id,
-                internet_message_id=built.message_id,
-                graph_request_id=None,
-                subject=built.subject,
-            ),
-            self.p.sleep,
-        )
-        self.p.publish(job_sent_result(job, decision, done, thread, attempts, found=True))
-        metrics.JOBS.labels(status="sent").inc()
+        self._answer_sent(job, decision, done, thread, attempts, found=True)
         log.info("job found in Sent Items; not sent again", message_id=built.message_id)
         return True
 
