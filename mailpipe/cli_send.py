@@ -98,7 +98,7 @@ def publish_and_wait(
         queue = Queue(
             f"{names.namespace}.cli.{uuid.uuid4().hex[:12]}",
             Exchange(names.events, type="topic", passive=True),
-            routing_key="outbound.*",
+            routing_key=names.results_binding,
             exclusive=True,
             auto_delete=True,
             durable=False,

@@ -11,6 +11,7 @@ bind to those keys.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 #: Delayed-retry tiers in seconds: a retryable failure waits in tier N, then goes back to
 #: the work queue. Exponential backoff; the budget is len(RETRY_DELAYS_S) retries.
@@ -101,11 +102,16 @@ class Names:
             f"{self.namespace}.ticketer.quarantine", self.inbound, "quarantined.#"
         )
 
+    #: Binding of every OutboundResult on the events exchange (``outbound.<status>``): the
+    #: ticketer's results queue and ``mailpipe send --wait``'s own queue both use it.
+    results_binding: ClassVar[str] = "outbound.*"
+
     @property
     def ticketer_results(self) -> WorkQueue:
         """Every OutboundResult: any answer ends the publishing of the ticketer's outbox job;
         a sent one is also added to its record (outbound threading)."""
-        return self._work_queue(f"{self.namespace}.ticketer.results", self.events, "outbound.*")
+        name = f"{self.namespace}.ticketer.results"
+        return self._work_queue(name, self.events, self.results_binding)
 
     def _work_queue(self, name: str, exchange: str, binding_key: str) -> WorkQueue:
         return WorkQueue(name, exchange, binding_key, self.retry_delays_s)
