@@ -75,11 +75,7 @@ def new_message(
     ``strip_quotes`` keeps only the new part of a reply in ``body_text``; the whole mail stays
     in ``body_html`` (and in the raw MIME blob when there is one).
     """
-    text_in = email.body.text if email.body.text is not None else facts.text
-    html_in = email.body.html if email.body.html is not None else facts.html
-    text = body_text(text_in, html_in)
-    if strip_quotes and text:
-        text = strip_quoted(text)
+    text, html_in = _bodies(email, facts, strip_quotes=strip_quotes)
     sender = email.from_ or email.sender
     return NewMessage(
         mailbox=email.mailbox,
@@ -100,18 +96,34 @@ def new_message(
         body_html=sanitize_html(html_in) if html_in else None,
         truncated=email.body.truncated,
         content_sha256=fingerprint(email),
-        attachments=tuple(
-            Attachment(
-                name=a.name,
-                sha256=a.blob.sha256,
-                size=a.blob.size,
-                content_type=a.content_type,
-                inline=a.is_inline,
-                content_id=a.content_id,
-            )
-            for a in email.attachments
-        ),
+        attachments=_attachments(email),
         delivery_failures=failures,
+    )
+
+
+def _bodies(email: InboundEmail, facts: MailFacts, *, strip_quotes: bool) -> tuple[str, str | None]:
+    """(derived text, HTML as received) of an inbound email; the contract's bodies first, the
+    parsed MIME's when the contract has none."""
+    text_in = email.body.text if email.body.text is not None else facts.text
+    html_in = email.body.html if email.body.html is not None else facts.html
+    text = body_text(text_in, html_in)
+    if strip_quotes and text:
+        text = strip_quoted(text)
+    return text, html_in
+
+
+def _attachments(email: InboundEmail) -> tuple[Attachment, ...]:
+    """The email's attachments as the record stores them (their bytes are in the blob store)."""
+    return tuple(
+        Attachment(
+            name=a.name,
+            sha256=a.blob.sha256,
+            size=a.blob.size,
+            content_type=a.content_type,
+            inline=a.is_inline,
+            content_id=a.content_id,
+        )
+        for a in email.attachments
     )
 
 

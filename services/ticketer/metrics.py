@@ -12,6 +12,12 @@ from prometheus_client import CollectorRegistry, Counter
 class TicketerMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         registry = registry if registry is not None else CollectorRegistry()
+        self._register_inbound_counters(registry)
+        self._register_ack_counters(registry)
+        self._register_outbox_counters(registry)
+
+    def _register_inbound_counters(self, registry: CollectorRegistry) -> None:
+        """What became of inbound mail: a record, an appended message, ignored, quarantined."""
         self.records_created = Counter(
             "mailpipe_ticketer_records_created",
             "Records created from inbound mail",
@@ -36,6 +42,9 @@ class TicketerMetrics:
             ["mailbox"],
             registry=registry,
         )
+
+    def _register_ack_counters(self, registry: CollectorRegistry) -> None:
+        """Auto-acknowledgements: published, held back by the rate limit, or not sent at all."""
         self.acks = Counter(
             "mailpipe_ticketer_auto_acks_published",
             "Auto-acknowledgement jobs published (the broker confirmed them)",
@@ -55,6 +64,9 @@ class TicketerMetrics:
             ["mailbox", "reason"],
             registry=registry,
         )
+
+    def _register_outbox_counters(self, registry: CollectorRegistry) -> None:
+        """Outbound jobs: republished by the relay, answered by the sender, added to records."""
         self.outbox_published = Counter(
             "mailpipe_ticketer_outbox_republished",
             "Outbox jobs published again by the relay (no answer from the sender yet)",

@@ -30,10 +30,6 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
     ("libs/graphsim/control.py", "routes"): "route table of the simulator's control API",
     ("libs/common/schema_export.py", "asyncapi"): "generated AsyncAPI document, one literal",
     # The ticketer is being reworked into plan → apply → effects (issue 13, item 2).
-    ("services/ticketer/metrics.py", "TicketerMetrics.__init__"): "to split",
-    ("services/ticketer/convert.py", "new_message"): "to split",
-    ("services/ticketer/domain/inbound.py", "facts_from_inbound"): "to split",
-    ("services/ticketer/domain/lookalike.py", "resemblance"): "to split",
     ("mailpipe/cli_send.py", "send"): "to split",
     ("bench/run.py", "run"): "to split",
     ("libs/graphsim/app.py", "build_app"): "to split",

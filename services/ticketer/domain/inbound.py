@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from libs.common.contracts import Address, InboundEmail
+from libs.common.contracts import Address, InboundEmail, MailHeaders
 from services.ticketer.domain.facts import (
     MailAddress,
     MailFacts,
@@ -28,20 +28,6 @@ def facts_from_inbound(email: InboundEmail, raw_mime: bytes | None = None) -> Ma
     if raw_mime is not None:
         return parse_mime(raw_mime).facts
     marked = email.headers
-    headers: list[tuple[str, str]] = [
-        (name, value)
-        for name, value in (
-            ("auto-submitted", marked.auto_submitted),
-            ("precedence", marked.precedence),
-            ("x-auto-response-suppress", marked.x_auto_response_suppress),
-            ("x-loop", marked.x_loop),
-            ("return-path", marked.return_path),
-            ("content-type", marked.content_type),
-        )
-        if value is not None
-    ]
-    headers += [(name.lower(), value) for name, value in marked.other.items()]
-    headers += [(_mailpipe_name(name), value) for name, value in marked.x_mailpipe.items()]
     content_type = (marked.content_type or "text/plain").split(";")[0].strip().lower()
     report = _REPORT_TYPE.search(marked.content_type or "")
     part_types = tuple(a.content_type.lower() for a in email.attachments)
@@ -56,7 +42,7 @@ def facts_from_inbound(email: InboundEmail, raw_mime: bytes | None = None) -> Ma
         cc=tuple(MailAddress(a.address, a.name) for a in email.cc),
         reply_to=tuple(MailAddress(a.address, a.name) for a in email.reply_to),
         return_path=reverse_path(marked.return_path),
-        headers=tuple(headers),
+        headers=_header_pairs(marked),
         content_type=content_type,
         report_type=report.group(1).lower() if report else None,
         text=email.body.text,
@@ -64,6 +50,25 @@ def facts_from_inbound(email: InboundEmail, raw_mime: bytes | None = None) -> Ma
         part_types=part_types,
         has_delivery_status=bool(_DSN_TYPES & set(part_types)),
     )
+
+
+def _header_pairs(marked: MailHeaders) -> tuple[tuple[str, str], ...]:
+    """The headers the contract carries, as (lower-case name, value) pairs."""
+    headers: list[tuple[str, str]] = [
+        (name, value)
+        for name, value in (
+            ("auto-submitted", marked.auto_submitted),
+            ("precedence", marked.precedence),
+            ("x-auto-response-suppress", marked.x_auto_response_suppress),
+            ("x-loop", marked.x_loop),
+            ("return-path", marked.return_path),
+            ("content-type", marked.content_type),
+        )
+        if value is not None
+    ]
+    headers += [(name.lower(), value) for name, value in marked.other.items()]
+    headers += [(_mailpipe_name(name), value) for name, value in marked.x_mailpipe.items()]
+    return tuple(headers)
 
 
 def _mailpipe_name(name: str) -> str:

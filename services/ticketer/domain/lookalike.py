@@ -148,24 +148,29 @@ def resemblance(domain: str, own: str) -> str | None:
     plain, ours = mail_domain(domain), mail_domain(own)
     if not plain or not ours:
         return None
-    if plain == ours or plain.endswith("." + ours):
+    if plain == ours or plain.endswith("." + ours) or _reads_as_ours(plain, ours):
         return "lookalike"
+    return None
+
+
+def _reads_as_ours(plain: str, ours: str) -> bool:
+    """The lookalike rules of :func:`resemblance` on the skeletons of ``plain`` and ``ours``,
+    both already read as mail systems read them (:func:`mail_domain`)."""
     seen, own_skel = skeleton(plain), skeleton(ours)
     for form in (seen, seen.replace("-", "")):  # "con-toso.com" reads as ours too
         if form == own_skel or form.endswith("." + own_skel):
-            return "lookalike"
+            return True
     tokens, own_tokens = _tokens(seen), _tokens(own_skel)
     if _contains(tokens, own_tokens) or "".join(own_tokens) in tokens:
-        return "lookalike"
+        return True
     if _name_as_word(seen, own_skel):
-        return "lookalike"
+        return True
     raw_tokens = _tokens(plain)
     names = [t for t in own_tokens[:-1] if len(t) >= _MIN_NAME]
     if any(name in tokens and name not in raw_tokens for name in names):
-        return "lookalike"
-    if len(own_skel) >= _MIN_TYPO and _one_edit_apart(seen, own_skel):
-        return "lookalike"  # contosso.com, cotnoso.com, contoso.co: one slip of the keyboard
-    return None
+        return True
+    # contosso.com, cotnoso.com, contoso.co: one slip of the keyboard
+    return len(own_skel) >= _MIN_TYPO and _one_edit_apart(seen, own_skel)
 
 
 def closest(domain: str, owns: Iterable[str]) -> tuple[str, str] | None:
