@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from libs.common.blobs import BlobStore
-from libs.common.contracts import AttachmentRef, InboundEmail
+from libs.common.contracts import AttachmentRef, BlobRef, InboundEmail
 from libs.common.errors import ContractError
 from libs.common.mail import Attachment, Mailbox, MailError, MailNotFound
 from libs.common.settings import MailboxConfig
@@ -95,25 +95,8 @@ class MailBuilder:
         self, graph_id: str, message: Mapping[str, Any], *, suspect: bool = False
     ) -> InboundEmail:
         """The InboundEmail of one mail, its attachments and raw MIME in the blob store."""
-        attachments: list[AttachmentRef] = []
-        if needs_attachments(message):
-            for att in self._attachments(graph_id, suspect):
-                if not att.content and att.kind.endswith("referenceAttachment"):
-                    continue  # a link to a file elsewhere, not bytes
-                ref = self._blobs.put(att.content)
-                attachments.append(
-                    attachment_ref(
-                        att.name,
-                        att.content_type,
-                        ref,
-                        is_inline=att.is_inline,
-                        content_id=att.content_id,
-                    )
-                )
-        raw = None
-        if needs_raw_mime(message, keep_raw_mime=self._box.keep_raw_mime):
-            mime = self._read("mime", suspect, lambda: self._graph.get_mime(graph_id))
-            raw = self._blobs.put(mime)
+        attachments = self._stored_attachments(graph_id, message, suspect)
+        raw = self._stored_mime(graph_id, message, suspect)
         try:
             email = build_inbound(
                 message,
@@ -136,3 +119,34 @@ class MailBuilder:
                 "mapping needs a fix",
             ) from None
         return email
+
+    def _stored_attachments(
+        self, graph_id: str, message: Mapping[str, Any], suspect: bool
+    ) -> list[AttachmentRef]:
+        """The mail's attachments put in the blob store, as the contract refers to them."""
+        attachments: list[AttachmentRef] = []
+        if needs_attachments(message):
+            for att in self._attachments(graph_id, suspect):
+                if not att.content and att.kind.endswith("referenceAttachment"):
+                    continue  # a link to a file elsewhere, not bytes
+                ref = self._blobs.put(att.content)
+                attachments.append(
+                    attachment_ref(
+                        att.name,
+                        att.content_type,
+                        ref,
+                        is_inline=att.is_inline,
+                        content_id=att.content_id,
+                    )
+                )
+        return attachments
+
+    def _stored_mime(
+        self, graph_id: str, message: Mapping[str, Any], suspect: bool
+    ) -> BlobRef | None:
+        """The mail's raw MIME put in the blob store, when it is kept (the mailbox says so) or
+        needed (a delivery report: the ticketer reads its report parts)."""
+        if not needs_raw_mime(message, keep_raw_mime=self._box.keep_raw_mime):
+            return None
+        mime = self._read("mime", suspect, lambda: self._graph.get_mime(graph_id))
+        return self._blobs.put(mime)

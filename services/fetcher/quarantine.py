@@ -149,16 +149,13 @@ class Quarantiner:
         except (PermanentError, MailError) as move_exc:
             # Retryable too: the mail stays, the round stays incomplete, the next one tries
             # again (a move Graph did but answered badly shows up as the mail gone).
-            log.error(
-                f"{entry.reason} mail could not be moved to quarantine",
-                mailbox=entry.mailbox,
-                correlation_id=entry.graph_id,
-                error=entry.error,
-                move_error=error_line(move_exc),
-                hint=getattr(move_exc, "hint", None),
-                folder=folder,
-            )
+            _log_failed_move(entry, folder, move_exc)
             return "failed"
+        self._count_and_log_moved(entry, folder)
+        return "quarantined"
+
+    def _count_and_log_moved(self, entry: Quarantined, folder: str) -> None:
+        """The metric of its reason and the one ERROR line of a mail moved to quarantine."""
         counter = (
             metrics.QUARANTINED_UNREADABLE
             if entry.reason == "unreadable"
@@ -180,7 +177,6 @@ class Quarantiner:
             sender=entry.facts.sender,
             action=self.action(entry.reason),
         )
-        return "quarantined"
 
     def _event(self, entry: Quarantined) -> QuarantinedEmail | None:
         detail = f"{entry.error} — {entry.hint}" if entry.hint else entry.error
@@ -199,3 +195,16 @@ class Quarantiner:
         except ValidationError as exc:  # never let the listing stop the move
             log.error("quarantine event not built; the mail is moved all the same", error=str(exc))
             return None
+
+
+def _log_failed_move(entry: Quarantined, folder: str, move_exc: Exception) -> None:
+    """The one ERROR line of a mail whose move failed this round."""
+    log.error(
+        f"{entry.reason} mail could not be moved to quarantine",
+        mailbox=entry.mailbox,
+        correlation_id=entry.graph_id,
+        error=entry.error,
+        move_error=error_line(move_exc),
+        hint=getattr(move_exc, "hint", None),
+        folder=folder,
+    )
