@@ -37,7 +37,6 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
     ("mailpipe/cli.py", "graphsim"): "to split",
     ("mailpipe/demo.py", "run_demo"): "to split",
     ("mailpipe/demo_mail.py", "first_wave"): "to split",
-    ("services/sender/domain/mime.py", "build_mime"): "to split",
     ("libs/graphsim/auth.py", "issue"): "to split",
     ("bench/report.py", "build_report"): "to split",
     ("mailpipe/demo_mail.py", "_bounce"): "to split",

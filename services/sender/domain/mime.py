@@ -16,7 +16,7 @@ from email import policy as email_policy
 from email.errors import MessageError
 from email.headerregistry import Address as MimeAddress
 from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
-from email.message import EmailMessage, MIMEPart
+from email.message import EmailMessage
 from email.policy import Policy
 from email.utils import format_datetime
 from typing import Any
@@ -29,6 +29,7 @@ from libs.common.record_token import (
     find_record_token,
     record_token,
 )
+from services.sender.domain._mime_body import write_body
 from services.sender.domain.addresses import Recipients, ascii_address, unique_recipients
 from services.sender.domain.attachments import AttachmentBytes
 from services.sender.domain.mime_check import (
@@ -52,7 +53,6 @@ __all__ = [
     "record_token",
 ]
 
-_TYPE_RE = re.compile(r"^([a-z0-9][a-z0-9!#$&^_.+-]*)/([a-z0-9][a-z0-9!#$&^_.+-]*)$")
 _MAX_LINE = 998
 _WSP_RUN = re.compile(r"([ \t]+)")
 
@@ -147,23 +147,15 @@ def build_mime(
     intended = Intended()
     message_id = make_message_id(decision.mailbox, job.job_id, message_id_domain)
     recipients = unique_recipients(job, exclude=(decision.mailbox,))
-    subject = job.subject
-    if job.record_id is not None and record_token is not None:
-        subject = apply_record_token(subject, job.record_id, record_token)
+    subject = _subject(job, record_token)
     try:
         _address_headers(msg, intended, decision, recipients, job.reply_to or decision.reply_to)
         _put(msg, intended, "Subject", subject)
         _put(msg, intended, "Date", format_datetime((now or datetime.now(UTC)).astimezone(UTC)))
         _put(msg, intended, "Message-ID", message_id)
-        threading = thread_headers(job, thread, own_message_id=message_id)
-        if threading.in_reply_to:
-            _put(msg, intended, "In-Reply-To", threading.in_reply_to)
-        if threading.references:
-            _put(msg, intended, "References", " ".join(threading.references))
+        _threading_headers(msg, intended, job, thread, message_id)
         _marker_headers(msg, intended, job)
-        _body(msg, intended, job, attachments)
-        for part in msg.iter_parts():
-            _drop_inner_mime_version(part)
+        write_body(msg, intended, job, attachments)
         mime = msg.as_bytes()
     except (ValueError, MessageError) as exc:  # the email package's header defects included
         raise UnsafeHeaders(f"the message cannot be written: {exc}") from None
@@ -171,6 +163,28 @@ def build_mime(
     if problem is not None:
         raise UnsafeHeaders(problem)
     return BuiltMessage(mime, message_id, subject, recipients)
+
+
+def _subject(job: OutboundEmail, record_token: str | None) -> str:
+    """The job's subject, with the record token when the job has a record and a format."""
+    if job.record_id is not None and record_token is not None:
+        return apply_record_token(job.subject, job.record_id, record_token)
+    return job.subject
+
+
+def _threading_headers(
+    msg: EmailMessage,
+    intended: Intended,
+    job: OutboundEmail,
+    thread: ThreadContext | None,
+    message_id: str,
+) -> None:
+    """In-Reply-To and References, as :func:`thread_headers` works them out."""
+    threading = thread_headers(job, thread, own_message_id=message_id)
+    if threading.in_reply_to:
+        _put(msg, intended, "In-Reply-To", threading.in_reply_to)
+    if threading.references:
+        _put(msg, intended, "References", " ".join(threading.references))
 
 
 def _put(msg: EmailMessage, intended: Intended, name: str, value: Any) -> None:
@@ -218,58 +232,6 @@ def _marker_headers(msg: EmailMessage, intended: Intended, job: OutboundEmail) -
     for name, value in job.headers.items():
         if msg[name] is None:
             _put(msg, intended, name, value)
-
-
-def _body(
-    msg: EmailMessage,
-    intended: Intended,
-    job: OutboundEmail,
-    attachments: Sequence[AttachmentBytes],
-) -> None:
-    if job.text is not None:
-        msg.set_content(job.text)
-        if job.html is not None:
-            msg.add_alternative(job.html, subtype="html")
-    else:
-        msg.set_content(job.html or "", subtype="html")
-    html_part = _html_part(msg) if job.html is not None else None
-    for att in attachments:
-        intended.filenames.append(att.name)
-        maintype, subtype = _content_type(att.content_type)
-        if html_part is not None and att.is_inline and att.content_id:
-            html_part.add_related(
-                att.data,
-                maintype,
-                subtype,
-                cid=f"<{att.content_id}>",
-                filename=att.name,
-                disposition="inline",
-            )
-        else:
-            msg.add_attachment(att.data, maintype, subtype, filename=att.name)
-
-
-def _drop_inner_mime_version(part: MIMEPart) -> None:
-    """The email package repeats MIME-Version in parts it creates; only the top needs it."""
-    del part["MIME-Version"]
-    for sub in part.iter_parts():
-        _drop_inner_mime_version(sub)
-
-
-def _html_part(msg: EmailMessage) -> EmailMessage:
-    if msg.get_content_type() == "multipart/alternative":
-        parts: Any = msg.get_payload()
-        html: EmailMessage = parts[-1]
-        return html
-    return msg
-
-
-def _content_type(value: str) -> tuple[str, str]:
-    """``(maintype, subtype)``; odd or container types travel as application/octet-stream."""
-    found = _TYPE_RE.match(value.split(";", 1)[0].strip().lower())
-    if not found or found.group(1) in ("multipart", "message"):
-        return "application", "octet-stream"
-    return found.group(1), found.group(2)
 
 
 def header_rejection(
