@@ -33,7 +33,6 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
     ("mailpipe/cli_send.py", "send"): "to split",
     ("bench/run.py", "run"): "to split",
     ("libs/graphsim/app.py", "build_app"): "to split",
-    ("libs/common/graph/_http.py", "GraphHttp.request"): "to split",
     ("mailpipe/cli.py", "graphsim"): "to split",
     ("mailpipe/demo.py", "run_demo"): "to split",
     ("mailpipe/demo_mail.py", "first_wave"): "to split",
@@ -41,7 +40,6 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
     ("bench/report.py", "build_report"): "to split",
     ("mailpipe/demo_mail.py", "_bounce"): "to split",
     ("libs/graphsim/router.py", "resolve"): "to split",
-    ("libs/common/graph/_send.py", "_complete_draft"): "to split",
     ("mailpipe/cli_send.py", "publish_and_wait"): "to split",
     ("libs/common/broker/broker.py", "Broker.consume_batch"): "to split",
 }

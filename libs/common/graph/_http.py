@@ -81,6 +81,45 @@ def build_client(graph: GraphConfig, transport: httpx.BaseTransport | None = Non
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+@dataclass
+class _Attempts:
+    """One request's series of attempts: its retry policy, when it started, how many attempts
+    so far, how long they waited, and whether the token was refreshed once already."""
+
+    policy: RetryPolicy
+    started: float
+    count: int = 0
+    waited: float = 0.0
+    refreshed: bool = False
+
+
+def _transport_failure(what: str, exc: httpx.TransportError, *, idempotent: bool) -> GraphError:
+    """The error of a request that got no answer, to retry; raised at once when the request
+    may have arrived and must not be sent twice."""
+    err = transport_error(what, exc)
+    if not idempotent and not isinstance(exc, _NOT_SENT):
+        raise outcome_unknown(err) from None
+    return err
+
+
+def _response_failure(response: httpx.Response, what: str, *, idempotent: bool) -> GraphError:
+    """The error of a failed response, to retry; raised at once when retrying cannot help
+    or may do the work twice."""
+    err = error_from_response(
+        response.status_code,
+        response.content,
+        request_id=response.headers.get("request-id"),
+        retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
+        what=what,
+    )
+    if not err.retryable:
+        raise err
+    if not idempotent and response.status_code != 429:
+        # A 5xx after the request arrived: it may have been done (429: it was not).
+        raise outcome_unknown(err)
+    return err
+
+
 class GraphHttp:
     """Sends requests for one mailbox through its gate, with retries and typed errors."""
 
@@ -155,50 +194,40 @@ class GraphHttp:
         retried, because after a timeout or a 5xx Graph may have done the work already; that
         case raises :class:`GraphOutcomeUnknown` (a :class:`GraphUnavailable`).
         """
-        started = self._clock()
-        policy = self.policy
-        attempt = 0
-        waited = 0.0
-        refreshed = False
+        series = _Attempts(started=self._clock(), policy=self.policy)
         while True:
-            attempt += 1
+            series.count += 1
             try:
                 response = self._send(
                     method, path_or_url, params, json, content, headers, prefer, auth
                 )
             except httpx.TransportError as exc:
-                err: GraphError = transport_error(what, exc)
-                if not idempotent and not isinstance(exc, _NOT_SENT):
-                    raise outcome_unknown(err) from None
+                err: GraphError = _transport_failure(what, exc, idempotent=idempotent)
             else:
                 if response.status_code < 400:
                     return response
-                if response.status_code == 401 and auth and not refreshed:
+                if response.status_code == 401 and auth and not series.refreshed:
                     # An expired or revoked token: drop it and try once with a fresh one.
-                    refreshed = True
+                    series.refreshed = True
                     self._tokens.invalidate()
                     continue
-                err = error_from_response(
-                    response.status_code,
-                    response.content,
-                    request_id=response.headers.get("request-id"),
-                    retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
-                    what=what,
-                )
-                if not err.retryable:
-                    raise err
-                if not idempotent and response.status_code != 429:
-                    # A 5xx after the request arrived: it may have been done (429: it was not).
-                    raise outcome_unknown(err)
-            if attempt == 1:
-                self._first_failure(method, path_or_url, what, err)
-            wait = policy.delay(attempt, err.retry_after_s)
-            # Waited time counts even when the clock disagrees (an injected sleep in tests).
-            if max(self._clock() - started, waited) + wait > policy.budget_s:
-                raise err
-            self._report(what, attempt, err, wait)
-            self._sleep(wait)
-            waited += wait
+                err = _response_failure(response, what, idempotent=idempotent)
+            self._before_retry(series, method, path_or_url, what, err)
+
+    def _before_retry(
+        self, series: _Attempts, method: str, path_or_url: str, what: str, err: GraphError
+    ) -> None:
+        """Log the series' first failure, then sleep before the next attempt; raise ``err``
+        when that would overrun the retry budget."""
+        if series.count == 1:
+            self._first_failure(method, path_or_url, what, err)
+        wait = series.policy.delay(series.count, err.retry_after_s)
+        # Waited time counts even when the clock disagrees (an injected sleep in tests).
+        if max(self._clock() - series.started, series.waited) + wait > series.policy.budget_s:
+            raise err
+        self._report(what, series.count, err, wait)
+        self._sleep(wait)
+        series.waited += wait
 
     def _send(
         self,

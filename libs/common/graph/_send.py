@@ -126,20 +126,41 @@ def _complete_draft(
 ) -> SendResult:
     draft_id = str(draft["id"])
     try:
-        for att in attachments:
-            if len(att.content) <= post_limit:
-                http.request(
-                    "POST",
-                    f"{user}/messages/{quote(draft_id, safe='')}/attachments",
-                    what="add attachment",
-                    json=file_attachment(att),
-                    idempotent=False,
-                )
-            else:
-                upload_attachment(http, user, draft_id, att)
+        _add_attachments(http, user, draft_id, attachments, post_limit)
     except GraphError:
         _discard_draft(http, user, draft_id)
         raise
+    return SendResult(
+        _send_draft(http, user, draft_id),
+        draft_id=draft_id,
+        internet_message_id=draft.get("internetMessageId"),
+    )
+
+
+def _add_attachments(
+    http: GraphHttp,
+    user: str,
+    draft_id: str,
+    attachments: Sequence[OutgoingAttachment],
+    post_limit: int,
+) -> None:
+    """Each attachment on its own: posted as JSON up to ``post_limit`` bytes, uploaded in a
+    session above."""
+    for att in attachments:
+        if len(att.content) <= post_limit:
+            http.request(
+                "POST",
+                f"{user}/messages/{quote(draft_id, safe='')}/attachments",
+                what="add attachment",
+                json=file_attachment(att),
+                idempotent=False,
+            )
+        else:
+            upload_attachment(http, user, draft_id, att)
+
+
+def _send_draft(http: GraphHttp, user: str, draft_id: str) -> str | None:
+    """Send the draft; its request id. A draft that certainly was not sent is deleted."""
     try:
         response = http.request(
             "POST",
@@ -155,11 +176,7 @@ def _complete_draft(
     except GraphError:
         _discard_draft(http, user, draft_id)
         raise
-    return SendResult(
-        response.headers.get("request-id"),
-        draft_id=draft_id,
-        internet_message_id=draft.get("internetMessageId"),
-    )
+    return response.headers.get("request-id")
 
 
 def upload_attachment(http: GraphHttp, user: str, draft_id: str, att: OutgoingAttachment) -> None:
