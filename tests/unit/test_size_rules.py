@@ -41,7 +41,6 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
     ("mailpipe/demo_mail.py", "_bounce"): "to split",
     ("libs/graphsim/router.py", "resolve"): "to split",
     ("mailpipe/cli_send.py", "publish_and_wait"): "to split",
-    ("libs/common/broker/broker.py", "Broker.consume_batch"): "to split",
 }
 
 

@@ -234,21 +234,25 @@ class Broker:
         Prefetch is raised to ``(workers + 1) * max_batch`` when lower, so that a full batch
         is waiting whenever a worker comes free.
         """
-        settings = self._loop_settings
-        wanted = (workers + 1) * max_batch
-        if settings.prefetch < wanted:
-            settings = dataclasses.replace(settings, prefetch=wanted)
+        batch = BatchSettings(max_batch=max_batch, max_wait_s=max_wait_s, workers=workers)
         ConsumerLoop(
             lambda: self.connection(self.heartbeat_s),
-            settings,
+            self._batch_loop_settings(batch),
             queue,
             contract,
             handler,
             stop,
             on_invalid,
             on_dead,
-            BatchSettings(max_batch=max_batch, max_wait_s=max_wait_s, workers=workers),
+            batch,
         ).run()
+
+    def _batch_loop_settings(self, batch: BatchSettings) -> LoopSettings:
+        """The loop settings with prefetch raised to ``(workers + 1) * max_batch`` when lower."""
+        wanted = (batch.workers + 1) * batch.max_batch
+        if self._loop_settings.prefetch < wanted:
+            return dataclasses.replace(self._loop_settings, prefetch=wanted)
+        return self._loop_settings
 
     def close(self) -> None:
         self._publisher.close()
