@@ -102,8 +102,8 @@ def new_message(
 
 
 def _bodies(email: InboundEmail, facts: MailFacts, *, strip_quotes: bool) -> tuple[str, str | None]:
-    """(derived text, HTML as received) of an inbound email; the contract's bodies first, the
-    parsed MIME's when the contract has none."""
+    """(derived text, HTML as received) of an inbound email: the contract's bodies, or the
+    facts' (read from the raw MIME when there is one) where the contract has none."""
     text_in = email.body.text if email.body.text is not None else facts.text
     html_in = email.body.html if email.body.html is not None else facts.html
     text = body_text(text_in, html_in)
