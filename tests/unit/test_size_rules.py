@@ -30,16 +30,13 @@ LONG_FUNCTIONS: dict[tuple[str, str], str] = {
     ("services/ticketer/convert.py", "new_message"): "to split",
     ("services/ticketer/domain/inbound.py", "facts_from_inbound"): "to split",
     ("services/ticketer/domain/lookalike.py", "resemblance"): "to split",
-    ("mailpipe/cli_send.py", "send"): "to split",
     ("bench/run.py", "run"): "to split",
     ("libs/common/graph/_http.py", "GraphHttp.request"): "to split",
     ("services/fetcher/quarantine.py", "Quarantiner.quarantine"): "to split",
-    ("mailpipe/cli.py", "graphsim"): "to split",
     ("services/sender/domain/mime.py", "build_mime"): "to split",
     ("bench/report.py", "build_report"): "to split",
     ("services/fetcher/builder.py", "MailBuilder.build"): "to split",
     ("libs/common/graph/_send.py", "_complete_draft"): "to split",
-    ("mailpipe/cli_send.py", "publish_and_wait"): "to split",
     ("libs/common/broker/broker.py", "Broker.consume_batch"): "to split",
 }
 
