@@ -41,12 +41,7 @@ def build_report(c: Collected, database: str, ticketers: int, cpu_count: int) ->
     elapsed = end - start if start is not None and end is not None else None
     rate = n / elapsed if elapsed and c.completed else None
     lat = measure.latencies(c.seeded, arrived, deleted, start) if start is not None else []
-    where = measure.final_folders(c.events)
-    in_mailbox = {
-        (s.mailbox, s.graph_id)
-        for s in c.seeded
-        if where.get(s.graph_id) not in (None, measure.DELETED)
-    }
+    in_mailbox = _left_in_mailbox(c)
     stored = {(box, gid) for box, gid, _ in c.rows}
     http, tokens = measure.graph_requests(c.before, c.after)
     return {
@@ -69,6 +64,24 @@ def build_report(c: Collected, database: str, ticketers: int, cpu_count: int) ->
         "duplicates": measure.count_duplicates(c.seeded, c.rows),
         "records": c.records,
         "left_in_mailbox": len(in_mailbox),
+        **_conditions(c, database, ticketers, cpu_count),
+    }
+
+
+def _left_in_mailbox(c: Collected) -> set[tuple[str, str]]:
+    """(mailbox, id) of each seeded mail whose last move left it in a folder, not deleted."""
+    where = measure.final_folders(c.events)
+    return {
+        (s.mailbox, s.graph_id)
+        for s in c.seeded
+        if where.get(s.graph_id) not in (None, measure.DELETED)
+    }
+
+
+def _conditions(c: Collected, database: str, ticketers: int, cpu_count: int) -> dict[str, Any]:
+    """What the run used and ran on, to compare runs fairly: memory, CPU, the setup, the
+    machine's load, and how long seeding took."""
+    return {
         "max_rss_mb": c.max_rss_mb,
         "cpu_s": {name: round(v, 2) for name, v in c.cpu_s.items()},
         "database": database,

@@ -18,7 +18,7 @@ from statistics import mean
 from typing import Any
 
 from bench import measure
-from bench.corpus import make_corpus
+from bench.corpus import BenchMail, make_corpus
 from bench.database import fresh_database, inbound_rows, record_count
 from bench.procs import Child, clean_env, free_port, spawn
 from bench.raw_broker import delete_raw_queue, roundtrip_per_s
@@ -136,80 +136,115 @@ def run(opts: Options) -> dict[str, Any]:
     logs = work / "logs"
     logs.mkdir()
     namespace = f"bench-{uuid.uuid4().hex[:10]}"
-    boxes = mailbox_names(opts.mailboxes)
     try:
         with ExitStack() as stack:
             database_url = stack.enter_context(fresh_database(opts.database, work))
             stack.callback(_delete_namespace, opts.amqp_url, namespace)
             say(f"work directory {work}, namespace {namespace}, database {opts.database}")
-            sim = start_simulator(work, boxes)
-            stack.callback(sim.child.stop)
-            sim.faults(**UNLIMITED_BUDGET)
-
-            corpus = make_corpus(opts.emails, boxes)
-            seed_started = time.monotonic()
-            seeded = [
-                measure.Seeded(*row)
-                for row in sim.seed(corpus, lambda n: say(f"seeded {n} of {opts.emails}"))
-            ]
-            seed_s = time.monotonic() - seed_started
-            say(f"seeded {len(seeded)} emails in {seed_s:.1f} s")
-
-            size = round(mean(m.broker_bytes for _, m in corpus))
-            raw_rate = roundtrip_per_s(opts.amqp_url, namespace, opts.emails, size)
-            say(f"raw broker round trip: {raw_rate:.0f} messages/s ({size} bytes each)")
-
-            config = work / "mailpipe.toml"
-            write_pipeline_config(sim, config, poll_interval_s=opts.poll_interval_s)
-            env = clean_env(
-                MAILPIPE_AMQP_URL=opts.amqp_url,
-                MAILPIPE_NAMESPACE=namespace,
-                MAILPIPE_DATABASE_URL=database_url,
-                MAILPIPE_BLOB_DIR=str(work / "blobs"),
-                MAILPIPE_CONFIG=str(config),
-                MAILPIPE_LOG_LEVEL="INFO",
-            )
-            load_start = os.getloadavg()[0]
-            before = sim.stats()
-            sim_cpu_before = sim.child.cpu_seconds() or 0.0  # seeding is not the pipeline's
-            services = _start_services(opts, env, logs, stack)
-            expected = {box: sum(1 for s in seeded if s.mailbox == box) for box in boxes}
-            every = [c for group in services.values() for c in group]
-            completed = wait_for_drain(sim, expected, every, time.monotonic)
-
-            rss = {
-                name: max((c.peak_rss_mb() or 0.0) for c in group)
-                for name, group in services.items()
-            }
-            rss["graphsim"] = sim.child.peak_rss_mb() or 0.0
-            cpu = {
-                name: round(sum((c.cpu_seconds() or 0.0) for c in group), 2)
-                for name, group in services.items()
-            }
-            cpu["graphsim"] = (sim.child.cpu_seconds() or 0.0) - sim_cpu_before
-            after = sim.stats()
-            events = [e for box in boxes for e in sim.events(box)]
-            for child in every:
-                child.stop()
-            rows = inbound_rows(database_url)
-            collected = Collected(
-                seeded=seeded,
-                before=before,
-                after=after,
-                events=events,
-                rows=rows,
-                records=record_count(database_url),
-                raw_broker_per_s=raw_rate,
-                raw_message_bytes=size,
-                max_rss_mb=rss,
-                cpu_s=cpu,
-                load_1m=(load_start, os.getloadavg()[0]),
-                completed=completed,
-                seed_s=seed_s,
-            )
+            collected = _benchmark(opts, stack, work, namespace, database_url)
             return build_report(collected, opts.database, opts.ticketers, os.cpu_count() or 1)
     finally:
         if opts.keep_logs:
             say(f"logs kept in {logs}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _benchmark(
+    opts: Options, stack: ExitStack, work: Path, namespace: str, database_url: str
+) -> Collected:
+    """Seed, measure the raw broker, run the services until the mail drained, collect."""
+    boxes = mailbox_names(opts.mailboxes)
+    sim = _start_simulator(work, boxes, stack)
+    corpus = make_corpus(opts.emails, boxes)
+    seeded, seed_s = _seed(sim, corpus, opts.emails)
+    raw_rate, size = _raw_broker(opts, namespace, corpus)
+    env = _pipeline_env(opts, sim, work, namespace, database_url)
+    load_start = os.getloadavg()[0]
+    before = sim.stats()
+    sim_cpu_before = sim.child.cpu_seconds() or 0.0  # seeding is not the pipeline's
+    services = _start_services(opts, env, work / "logs", stack)
+    expected = {box: sum(1 for s in seeded if s.mailbox == box) for box in boxes}
+    every = [c for group in services.values() for c in group]
+    completed = wait_for_drain(sim, expected, every, time.monotonic)
+    rss, cpu = _resources(sim, services, sim_cpu_before)
+    after = sim.stats()
+    events = [e for box in boxes for e in sim.events(box)]
+    for child in every:
+        child.stop()
+    return Collected(
+        seeded=seeded,
+        before=before,
+        after=after,
+        events=events,
+        rows=inbound_rows(database_url),
+        records=record_count(database_url),
+        raw_broker_per_s=raw_rate,
+        raw_message_bytes=size,
+        max_rss_mb=rss,
+        cpu_s=cpu,
+        load_1m=(load_start, os.getloadavg()[0]),
+        completed=completed,
+        seed_s=seed_s,
+    )
+
+
+def _start_simulator(work: Path, boxes: list[str], stack: ExitStack) -> Simulator:
+    sim = start_simulator(work, boxes)
+    stack.callback(sim.child.stop)
+    sim.faults(**UNLIMITED_BUDGET)
+    return sim
+
+
+def _seed(
+    sim: Simulator, corpus: list[tuple[str, BenchMail]], emails: int
+) -> tuple[list[measure.Seeded], float]:
+    """The corpus into the mailboxes; what was seeded and how long it took."""
+    seed_started = time.monotonic()
+    seeded = [
+        measure.Seeded(*row) for row in sim.seed(corpus, lambda n: say(f"seeded {n} of {emails}"))
+    ]
+    seed_s = time.monotonic() - seed_started
+    say(f"seeded {len(seeded)} emails in {seed_s:.1f} s")
+    return seeded, seed_s
+
+
+def _raw_broker(
+    opts: Options, namespace: str, corpus: list[tuple[str, BenchMail]]
+) -> tuple[float, int]:
+    """The broker's own round trip rate for messages of the corpus's mean size: the ceiling
+    the pipeline is compared with."""
+    size = round(mean(m.broker_bytes for _, m in corpus))
+    raw_rate = roundtrip_per_s(opts.amqp_url, namespace, opts.emails, size)
+    say(f"raw broker round trip: {raw_rate:.0f} messages/s ({size} bytes each)")
+    return raw_rate, size
+
+
+def _pipeline_env(
+    opts: Options, sim: Simulator, work: Path, namespace: str, database_url: str
+) -> dict[str, str]:
+    """The services' environment, with their config file written into ``work``."""
+    config = work / "mailpipe.toml"
+    write_pipeline_config(sim, config, poll_interval_s=opts.poll_interval_s)
+    return clean_env(
+        MAILPIPE_AMQP_URL=opts.amqp_url,
+        MAILPIPE_NAMESPACE=namespace,
+        MAILPIPE_DATABASE_URL=database_url,
+        MAILPIPE_BLOB_DIR=str(work / "blobs"),
+        MAILPIPE_CONFIG=str(config),
+        MAILPIPE_LOG_LEVEL="INFO",
+    )
+
+
+def _resources(
+    sim: Simulator, services: dict[str, list[Child]], sim_cpu_before: float
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Peak memory (MB) and CPU seconds per service; the simulator's CPU since the start."""
+    rss = {name: max((c.peak_rss_mb() or 0.0) for c in group) for name, group in services.items()}
+    rss["graphsim"] = sim.child.peak_rss_mb() or 0.0
+    cpu = {
+        name: round(sum((c.cpu_seconds() or 0.0) for c in group), 2)
+        for name, group in services.items()
+    }
+    cpu["graphsim"] = (sim.child.cpu_seconds() or 0.0) - sim_cpu_before
+    return rss, cpu

@@ -99,36 +99,40 @@ def migrate() -> None:
     typer.echo(f"database at {where} is at revision {revision}{head}; {done}")
 
 
+# The options of `mailpipe graphsim`, named once so that the command's signature stays readable.
+_SimStateDir = Annotated[Path, typer.Option(metavar="DIR", help="Where the CA and keys are kept")]
+_SimHost = Annotated[str, typer.Option(metavar="HOST", help="Address to listen on")]
+_SimPort = Annotated[int, typer.Option(metavar="PORT", help="HTTPS port (0 picks a free one)")]
+_SimMailboxes = Annotated[
+    list[str] | None,
+    typer.Option(metavar="ADDRESS", help="A mailbox to serve (repeatable)"),
+]
+_SimWriteConfig = Annotated[
+    Path | None,
+    typer.Option(metavar="FILE", help="Write a mailpipe TOML config for these mailboxes"),
+]
+_SimPublicHost = Annotated[
+    str | None,
+    typer.Option(
+        metavar="HOST",
+        help="Name clients reach it by (in the written config and the certificate)",
+    ),
+]
+_SimAutoAcknowledge = Annotated[
+    bool,
+    typer.Option("--auto-acknowledge", help="Turn auto-acknowledgement on in the written config"),
+]
+
+
 @app.command()
 def graphsim(
-    state_dir: Annotated[
-        Path, typer.Option(metavar="DIR", help="Where the CA and keys are kept")
-    ] = Path(".graphsim"),
-    host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option(metavar="PORT", help="HTTPS port (0 picks a free one)")
-    ] = 8443,
-    mailbox: Annotated[
-        list[str] | None,
-        typer.Option(metavar="ADDRESS", help="A mailbox to serve (repeatable)"),
-    ] = None,
-    write_config: Annotated[
-        Path | None,
-        typer.Option(metavar="FILE", help="Write a mailpipe TOML config for these mailboxes"),
-    ] = None,
-    public_host: Annotated[
-        str | None,
-        typer.Option(
-            metavar="HOST",
-            help="Name clients reach it by (in the written config and the certificate)",
-        ),
-    ] = None,
-    auto_acknowledge: Annotated[
-        bool,
-        typer.Option(
-            "--auto-acknowledge", help="Turn auto-acknowledgement on in the written config"
-        ),
-    ] = False,
+    state_dir: _SimStateDir = Path(".graphsim"),
+    host: _SimHost = "127.0.0.1",
+    port: _SimPort = 8443,
+    mailbox: _SimMailboxes = None,
+    write_config: _SimWriteConfig = None,
+    public_host: _SimPublicHost = None,
+    auto_acknowledge: _SimAutoAcknowledge = False,
 ) -> None:
     """Run the Microsoft Graph mail simulator (HTTPS, token endpoint, control API)."""
     import errno

@@ -64,6 +64,22 @@ def _message(sender: str, subject: str, *, domain: str) -> EmailMessage:
 
 
 def first_wave() -> list[SampleMail]:
+    return [
+        SampleMail("a request (plain text)", bytes(_vpn_request()), acknowledged=True),
+        SampleMail("a request in French with a PDF", bytes(_invoice_request()), acknowledged=True),
+        SampleMail(
+            "a colleague's HTML mail with a screenshot",
+            bytes(_printer_request()),
+            acknowledged=True,
+        ),
+        SampleMail(
+            "a request from an address that does not exist", bytes(_password_request()), True
+        ),
+        SampleMail("a newsletter (bulk mail)", bytes(_newsletter())),
+    ]
+
+
+def _vpn_request() -> EmailMessage:
     vpn = _message(
         f"Jane Doe <{JANE}>", "Laptop won't connect to the VPN", domain="fabrikam.example"
     )
@@ -71,7 +87,10 @@ def first_wave() -> list[SampleMail]:
         "Hi,\n\nsince this morning my laptop (FAB-0423) fails to connect to the VPN with\n"
         "error 809. I can still reach the internet. Can you help?\n\nThanks,\nJane\n"
     )
+    return vpn
 
+
+def _invoice_request() -> EmailMessage:
     invoice = _message(
         f"Émilie Lefèvre <{EMILIE}>", "Facture n° 2026-1142 : montant erroné", domain="example.fr"
     )
@@ -82,7 +101,10 @@ def first_wave() -> list[SampleMail]:
     invoice.add_attachment(
         _PDF, maintype="application", subtype="pdf", filename="facture-2026-1142.pdf"
     )
+    return invoice
 
+
+def _printer_request() -> EmailMessage:
     printer = _message(
         f"{COLLEAGUE[1]} <{COLLEAGUE[0]}>", "Printer on the 3rd floor jams", domain="contoso.com"
     )
@@ -94,26 +116,25 @@ def first_wave() -> list[SampleMail]:
     )
     html_part = cast(EmailMessage, printer.get_payload()[-1])  # type: ignore[index]
     html_part.add_related(_PNG, "image", "png", cid="<screenshot@contoso.com>")
+    return printer
 
+
+def _password_request() -> EmailMessage:
     password = _message(
         f"Sam Lee <{UNKNOWN}>", "Password reset for the customer portal", domain="nowhere.example"
     )
     password.set_content("Hello, I cannot log in to the portal. Please reset my password.\n")
+    return password
 
+
+def _newsletter() -> EmailMessage:
     newsletter = _message(
         "Vendor News <news@vendor.example>", "Your weekly product digest", domain="vendor.example"
     )
     newsletter["Precedence"] = "bulk"
     newsletter["List-Unsubscribe"] = "<mailto:unsubscribe@vendor.example>"
     newsletter.set_content("This week: five tips for a tidier inbox.\n")
-
-    return [
-        SampleMail("a request (plain text)", bytes(vpn), acknowledged=True),
-        SampleMail("a request in French with a PDF", bytes(invoice), acknowledged=True),
-        SampleMail("a colleague's HTML mail with a screenshot", bytes(printer), acknowledged=True),
-        SampleMail("a request from an address that does not exist", bytes(password), True),
-        SampleMail("a newsletter (bulk mail)", bytes(newsletter)),
-    ]
+    return newsletter
 
 
 def second_wave(acks: Mapping[str, SentMail]) -> list[SampleMail]:
@@ -159,7 +180,15 @@ def _bounce(ack: SentMail) -> bytes:
     Written out by hand: the standard library's generator cannot build a delivery-status part.
     """
     boundary = "dsn-boundary-1142"
-    lines = [
+    lines = _bounce_headers(boundary)
+    for part in (_bounce_explanation(), _bounce_status(), _bounced_headers(ack)):
+        lines += ["", f"--{boundary}", *part]
+    lines += ["", f"--{boundary}--", ""]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def _bounce_headers(boundary: str) -> list[str]:
+    return [
         "From: Mail Delivery System <MAILER-DAEMON@mx.contoso.com>",
         f"To: {MAILBOX}",
         "Subject: Undelivered Mail Returned to Sender",
@@ -168,14 +197,22 @@ def _bounce(ack: SentMail) -> bytes:
         "Auto-Submitted: auto-replied",
         "MIME-Version: 1.0",
         f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"',
-        "",
-        f"--{boundary}",
+    ]
+
+
+def _bounce_explanation() -> list[str]:
+    """The part a person reads."""
+    return [
         "Content-Type: text/plain; charset=us-ascii",
         "",
         "I'm sorry to have to inform you that your message could not be delivered to",
         f"<{UNKNOWN}>: host nowhere.example said: 550 5.1.1 User unknown",
-        "",
-        f"--{boundary}",
+    ]
+
+
+def _bounce_status() -> list[str]:
+    """The part a program reads: which recipient failed and why."""
+    return [
         "Content-Type: message/delivery-status",
         "",
         "Reporting-MTA: dns; mx.contoso.com",
@@ -184,16 +221,16 @@ def _bounce(ack: SentMail) -> bytes:
         "Action: failed",
         "Status: 5.1.1",
         "Diagnostic-Code: smtp; 550 5.1.1 User unknown",
-        "",
-        f"--{boundary}",
+    ]
+
+
+def _bounced_headers(ack: SentMail) -> list[str]:
+    """The headers of the mail that bounced: how the bounce is matched to it."""
+    return [
         "Content-Type: text/rfc822-headers",
         "",
         f"From: {MAILBOX}",
         f"To: {UNKNOWN}",
         f"Subject: {ack.subject}",
         f"Message-ID: {ack.message_id}",
-        "",
-        f"--{boundary}--",
-        "",
     ]
-    return "\r\n".join(lines).encode("utf-8")

@@ -39,6 +39,7 @@ GRAPH_JSON = (
     "application/json;odata.metadata=minimal;odata.streaming=true;"
     "IEEE754Compatible=false;charset=utf-8"
 )
+GRAPH_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 
 
 def _root(request: Request) -> str:
@@ -62,14 +63,21 @@ def json_bytes(body: object) -> bytes:
         return json.dumps(scrub(body), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def build_app(world: World) -> Starlette:
-    async def discovery(request: Request) -> Response:
+class _Endpoints:
+    """The application's endpoints, over one world."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    async def discovery(self, request: Request) -> Response:
+        world = self._world
         tenant = request.path_params["tenant"]
         if not world.tenant_known(tenant):
             return JSONResponse(unknown_tenant(tenant).body(), status_code=400)
         return JSONResponse(openid_configuration(_root(request), tenant))
 
-    async def token(request: Request) -> Response:
+    async def token(self, request: Request) -> Response:
+        world = self._world
         tenant = request.path_params["tenant"]
         # client credentials are a small urlencoded form; no multipart parser needed
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
@@ -82,7 +90,8 @@ def build_app(world: World) -> Starlette:
             return JSONResponse(exc.body(), status_code=exc.status)
         return JSONResponse(body, headers={"Cache-Control": "no-store, no-cache"})
 
-    async def graph(request: Request) -> Response:
+    async def graph(self, request: Request) -> Response:
+        world = self._world
         request_id = str(uuid.uuid4())
         client_request_id = request.headers.get("client-request-id", request_id)
         template, entered = "?", None
@@ -119,7 +128,8 @@ def build_app(world: World) -> Starlette:
             world.stats.record(template, resp.status)
         return _to_starlette(resp, request_id, client_request_id)
 
-    async def upload_url(request: Request) -> Response:
+    async def upload_url(self, request: Request) -> Response:
+        world = self._world
         sid = request.path_params["sid"]
         headers = {k.lower(): v for k, v in request.headers.items()}
         if request.method == "DELETE":
@@ -132,11 +142,16 @@ def build_app(world: World) -> Starlette:
             return Response(status_code=status, headers=extra)
         return JSONResponse(payload, status_code=status, headers=extra)
 
+
+def build_app(world: World) -> Starlette:
+    endpoints = _Endpoints(world)
     routes = [
-        Route("/{tenant}/v2.0/.well-known/openid-configuration", discovery, methods=["GET"]),
-        Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
-        Route("/v1.0/{path:path}", graph, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
-        Route("/_upload/{sid}", upload_url, methods=["PUT", "DELETE"]),
+        Route(
+            "/{tenant}/v2.0/.well-known/openid-configuration", endpoints.discovery, methods=["GET"]
+        ),
+        Route("/{tenant}/oauth2/v2.0/token", endpoints.token, methods=["POST"]),
+        Route("/v1.0/{path:path}", endpoints.graph, methods=GRAPH_METHODS),
+        Route("/_upload/{sid}", endpoints.upload_url, methods=["PUT", "DELETE"]),
         *control_routes(world),
     ]
     return Starlette(routes=routes, exception_handlers={ControlError: control_error})

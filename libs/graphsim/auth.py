@@ -21,8 +21,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from libs.graphsim.directory import App
 from libs.graphsim.errors import EntraError, GraphHTTPError
-from libs.graphsim.state import App
 from libs.graphsim.world import World
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
@@ -114,6 +114,18 @@ def _check_form(world: World, tenant: str, form: dict[str, str]) -> App:
 def issue(world: World, tenant: str, form: dict[str, str], token_endpoint: str) -> dict:
     """The token response for a client-credentials request, or an :class:`EntraError`."""
     app = _check_form(world, tenant, form)
+    _check_credential(app, form, token_endpoint)
+    ttl = world.faults.token_ttl_s
+    return {
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "ext_expires_in": ttl,
+        "access_token": make_token(world, app, ttl),
+    }
+
+
+def _check_credential(app: App, form: dict[str, str], token_endpoint: str) -> None:
+    """The app proves who it is with a signed assertion or with its client secret."""
     secret = form.get("client_secret")
     assertion = form.get("client_assertion")
     if assertion is not None:
@@ -123,25 +135,7 @@ def issue(world: World, tenant: str, form: dict[str, str], token_endpoint: str) 
             )
         verify_assertion(app, assertion, token_endpoint)
     elif secret is not None:
-        if app.client_secret is None or not hmac.compare_digest(secret, app.client_secret):
-            raise EntraError(
-                401,
-                "invalid_client",
-                7000215,
-                "Invalid client secret provided. Ensure the secret being sent in the request "
-                "is the client secret value, not the client secret ID, for a secret added to "
-                f"app '{app.client_id}'.",
-            )
-        if app.secret_expires_at is not None and app.secret_expires_at <= time.time():
-            raise EntraError(
-                401,
-                "invalid_client",
-                7000222,
-                f"The provided client secret keys for app '{app.client_id}' are expired. Visit "
-                "the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, "
-                "or consider using certificate credentials for added security: "
-                "https://aka.ms/certCreds.",
-            )
+        _check_secret(app, secret)
     else:
         raise EntraError(
             401,
@@ -150,13 +144,28 @@ def issue(world: World, tenant: str, form: dict[str, str], token_endpoint: str) 
             "The request body must contain the following parameter: 'client_assertion' or "
             "'client_secret'.",
         )
-    ttl = world.faults.token_ttl_s
-    return {
-        "token_type": "Bearer",
-        "expires_in": ttl,
-        "ext_expires_in": ttl,
-        "access_token": make_token(world, app, ttl),
-    }
+
+
+def _check_secret(app: App, secret: str) -> None:
+    if app.client_secret is None or not hmac.compare_digest(secret, app.client_secret):
+        raise EntraError(
+            401,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided. Ensure the secret being sent in the request "
+            "is the client secret value, not the client secret ID, for a secret added to "
+            f"app '{app.client_id}'.",
+        )
+    if app.secret_expires_at is not None and app.secret_expires_at <= time.time():
+        raise EntraError(
+            401,
+            "invalid_client",
+            7000222,
+            f"The provided client secret keys for app '{app.client_id}' are expired. Visit "
+            "the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, "
+            "or consider using certificate credentials for added security: "
+            "https://aka.ms/certCreds.",
+        )
 
 
 def _thumbprints(certificate_pem: str) -> tuple[x509.Certificate, str, str]:

@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from libs.graphsim.state import AccessPolicy, App, Mailbox
+from libs.graphsim.directory import AccessPolicy, App
+from libs.graphsim.state import Mailbox
 from libs.graphsim.world import World
 
 

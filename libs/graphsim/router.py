@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from libs.graphsim import poison
+from libs.graphsim.directory import App, User
 from libs.graphsim.errors import GraphHTTPError, bad_request, graph_error_body
-from libs.graphsim.state import App, Mailbox, User
+from libs.graphsim.state import Mailbox
 from libs.graphsim.world import World
 
 #: Request bodies above this are refused, as Graph refuses requests over ~4 MB.
@@ -160,21 +161,34 @@ def resolve(world: World, req: GraphRequest) -> Call:
         last = segs[-1] if segs else ""
         raise bad_request(f"Resource not found for the segment '{last}'.")
     r, params = found
-    user = None
-    if "u" in params:
-        user = world.user(params["u"])
-        if r.permission != "user":
-            if user is None:
-                raise GraphHTTPError(
-                    404, "ErrorInvalidUser", f"The requested user '{params['u']}' is invalid."
-                )
-            if user.mailbox is None:
-                raise GraphHTTPError(
-                    404,
-                    "MailboxNotEnabledForRESTAPI",
-                    "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
-                )
-    if not (PERMISSIONS[r.permission] & req.app.permissions):
+    user = _user_of(world, r, params)
+    _check_permission(r, req.app)
+    _check_access_policy(r, req.app, user)
+    return Call(req, params, user, r.template, r.handler)
+
+
+def _user_of(world: World, r: Route, params: dict[str, str]) -> User | None:
+    """The user the path names, if any; a mail route needs one that exists and has a mailbox
+    (a directory route answers for a missing user itself)."""
+    if "u" not in params:
+        return None
+    user = world.user(params["u"])
+    if r.permission != "user":
+        if user is None:
+            raise GraphHTTPError(
+                404, "ErrorInvalidUser", f"The requested user '{params['u']}' is invalid."
+            )
+        if user.mailbox is None:
+            raise GraphHTTPError(
+                404,
+                "MailboxNotEnabledForRESTAPI",
+                "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+            )
+    return user
+
+
+def _check_permission(r: Route, app: App) -> None:
+    if not (PERMISSIONS[r.permission] & app.permissions):
         if r.permission == "user":
             raise GraphHTTPError(
                 403,
@@ -184,7 +198,11 @@ def resolve(world: World, req: GraphRequest) -> Call:
         raise GraphHTTPError(
             403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
         )
-    policy = req.app.access_policy
+
+
+def _check_access_policy(r: Route, app: App, user: User | None) -> None:
+    """An application access policy limits mailbox routes only, not the directory."""
+    policy = app.access_policy
     if user is not None and r.permission != "user" and policy and policy.blocks(user.address):
         raise GraphHTTPError(
             403,
@@ -192,7 +210,6 @@ def resolve(world: World, req: GraphRequest) -> Call:
             "Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly "
             "AccessPolicy settings.",
         )
-    return Call(req, params, user, r.template, r.handler)
 
 
 def run(world: World, call: Call) -> GraphResponse:

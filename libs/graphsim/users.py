@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from libs.graphsim.directory import User
 from libs.graphsim.errors import GraphHTTPError
 from libs.graphsim.router import Call, GraphResponse, route
-from libs.graphsim.state import User
 from libs.graphsim.world import World
 
 _DEFAULT = (

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from libs.graphsim import mime
+from libs.graphsim.directory import App, User, display_name_for
 from libs.graphsim.limits import Faults, Limiter, Stats
-from libs.graphsim.state import App, Folder, Mailbox, Message, User, display_name_for
+from libs.graphsim.state import Folder, Mailbox, Message
 
 DEFAULT_TENANT = "6f1c7a5e-3d2b-4c8a-9e1f-0a2b3c4d5e6f"
 DEFAULT_CLIENT = "0d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f60"

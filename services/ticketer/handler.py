@@ -35,7 +35,6 @@ from services.ticketer.domain.decision import ack_from_stored
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.plan import plan
-from services.ticketer.domain.sentcheck import SentClaim, refusal
 from services.ticketer.domain.threading import record_lookups
 from services.ticketer.domain.verdict import Classification
 from services.ticketer.effects import Effects, acknowledgement_job_id, effects_for, record_of
@@ -43,7 +42,7 @@ from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.ports import Blobs, Outbox, Records, RequesterLookup
 from services.ticketer.quarantine import Quarantine
 from services.ticketer.relay import retry_after
-from services.ticketer.store.errors import RecordNotFound
+from services.ticketer.sent_results import SentResults
 from services.ticketer.store.models import ProcessedRow, RecordSummary
 
 log = structlog.get_logger(__name__)
@@ -79,6 +78,7 @@ class Ticketer:
         self._config = config
         self._metrics = metrics or TicketerMetrics()
         self._quarantine = Quarantine(store, outbox, config, self._metrics)
+        self._sent_results = SentResults(store, outbox, self._metrics, clock)
         self._unit_lock = threading.Lock()
         self._clock = clock
         retry = first_retry if first_retry is not None else retry_after(1)
@@ -196,33 +196,7 @@ class Ticketer:
     def handle_result(self, result: OutboundResult, delivery: Delivery | None = None) -> None:
         """Any answer of the sender ends the outbox's publishing of its job; a sent job with a
         record is also stored on the record, so that answers thread back."""
-        if self._store.confirm_job(result.job_id, result.status, result.to_json().decode()):
-            self._metrics.outbox_confirmed.labels(result.status).inc()
-        if result.status != "sent" or result.record_id is None:
-            return
-        if result.mailbox is None or result.internet_message_id is None:
-            log.warning("sent result without mailbox or Message-ID", job=result.job_id)
-            return
-        claim = SentClaim(result.mailbox, result.record_id, result.internet_message_id)
-        logged = self._store.logged_send(result.job_id)
-        why = refusal(claim, self._store.record_mailbox(result.record_id), logged)
-        if why is not None:
-            # Not stored: the record is another mailbox's, or the job log says otherwise.
-            log.warning("sent result not stored on its record", job=result.job_id, reason=why)
-            return
-        try:
-            _, stored = self._store.record_outbound(
-                result.record_id, convert.outbound_message(result)
-            )
-        except RecordNotFound:
-            log.info("sent result for a deleted record", record_id=result.record_id)
-            return
-        record = self._store.record_summary(result.record_id) if stored else None
-        if stored:
-            self._metrics.outbound_recorded.labels(result.mailbox).inc()
-        if record is not None:  # else deleted since: nothing to announce
-            mid = result.internet_message_id
-            self._outbox.publish([convert.record_event(record, "outbound", mid, self._clock())])
+        self._sent_results.record(result)
 
     # -- steps -----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import pytest
 
 from libs.common.broker import Broker
 from libs.graphsim.testing import SimHandle
-from mailpipe.cli_send import INLINE_ATTACHMENT_BYTES, attachment_entry
+from mailpipe.cli_send_job import INLINE_ATTACHMENT_BYTES, attachment_entry
 from tests.broker_helpers import namespaced_broker
 from tests.integration.test_sender_support import (
     CUSTOMER,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mailpipe import demo
+from mailpipe import demo_setup
 from mailpipe.demo_view import folder_name, mailbox_table, thread_order
 from services.ticketer.store.models import StoredMessage
 
@@ -66,10 +66,10 @@ def test_the_mailbox_table_uses_outlook_folder_names() -> None:
 
 
 def test_without_a_state_directory_the_log_outlives_the_demo(tmp_path: Path) -> None:
-    path = demo._log_path(demo.DemoOptions(state_dir=None))
+    path = demo_setup.pipeline_log_path(demo_setup.DemoOptions(state_dir=None))
     try:
         assert path.exists() and path.name.startswith("mailpipe-demo-")
     finally:
         path.unlink()
-    kept = demo._log_path(demo.DemoOptions(state_dir=tmp_path))
+    kept = demo_setup.pipeline_log_path(demo_setup.DemoOptions(state_dir=tmp_path))
     assert kept == tmp_path.resolve() / "mailpipe.log"

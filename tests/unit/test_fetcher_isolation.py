@@ -20,7 +20,7 @@ from libs.common.blobs import BlobStore
 from libs.common.contracts import InboundEmail
 from libs.common.graph import GraphAuthError, GraphError, GraphNotFound
 from libs.common.graph.errors import error_from_response
-from libs.common.graph.mail import DeltaPage
+from libs.common.mail.models import DeltaPage
 from libs.common.settings import MailboxConfig
 from services.fetcher.credential import CredentialBackoff
 from services.fetcher.inflight import InFlight

@@ -30,7 +30,7 @@ from libs.common.graph.errors import (
     TooLarge,
     error_from_response,
 )
-from libs.common.graph.mail import DeltaPage
+from libs.common.mail.models import DeltaPage
 from libs.common.settings import MailboxConfig
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import MailboxPoller

@@ -1,0 +1,159 @@
+"""GraphMail's reading: message lists, delta rounds, one or many messages (properties, MIME,
+attachments), a folder and a user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from libs.common.graph import _reading
+from libs.common.graph._mailbox_base import MailboxBase
+from libs.common.graph.errors import DeltaExpired, GraphNotFound, GraphPermanentError
+from libs.common.graph.models import (
+    FULL_MESSAGE_SELECT,
+    MESSAGE_SELECT,
+    Attachment,
+    BatchRequest,
+    DeltaResult,
+    GraphMessage,
+)
+from libs.common.mail.errors import MailError
+from libs.common.mail.models import DeltaPage
+
+
+class MailReading(MailboxBase):
+    """Reads one mailbox: nothing here changes it."""
+
+    def iter_messages(
+        self,
+        folder: str | None = "inbox",
+        *,
+        select: Sequence[str] = MESSAGE_SELECT,
+        top: int = 50,
+    ) -> Iterator[GraphMessage]:
+        """Every message of ``folder`` (of the whole mailbox when None), page by page
+        (``@odata.nextLink`` used as given)."""
+        url = (
+            f"{self._user}/messages"
+            if folder is None
+            else f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages"
+        )
+        return _reading.list_pages(self._get_json, url, select, top)
+
+    def list_messages(
+        self, folder: str = "inbox", *, select: Sequence[str] = MESSAGE_SELECT, top: int = 50
+    ) -> list[GraphMessage]:
+        return list(self.iter_messages(folder, select=select, top=top))
+
+    def delta(
+        self,
+        folder: str = "inbox",
+        delta_link: str | None = None,
+        *,
+        select: Sequence[str] = MESSAGE_SELECT,
+        page_size: int = 50,
+    ) -> DeltaResult:
+        """Changes since ``delta_link`` (everything when None); an expired link resyncs."""
+        return _reading.collect(
+            self.iter_delta(folder, delta_link, select=select, page_size=page_size)
+        )
+
+    def iter_delta(
+        self,
+        folder: str = "inbox",
+        delta_link: str | None = None,
+        *,
+        select: Sequence[str] = MESSAGE_SELECT,
+        page_size: int = 50,
+    ) -> Iterator[DeltaPage]:
+        """The pages of one delta round as they arrive, the last with the delta link, so that
+        a caller can use the pages read before one that fails. An expired link (410, also
+        half-way through) starts the round over once from scratch (pages marked ``resynced``).
+        """
+
+        def fresh() -> str:
+            return f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages/delta"
+
+        def get_page(url: str, params: Mapping[str, str] | None, size: int) -> dict[str, Any]:
+            prefer = (f"odata.maxpagesize={size}",)
+            return self._get_json(url, what="delta", params=params, prefer=prefer)
+
+        try:
+            if delta_link:
+                yield from _reading.delta_pages(get_page, delta_link, None, page_size)
+            else:
+                yield from _reading.delta_pages(get_page, fresh(), select, page_size)
+        except DeltaExpired:
+            yield from _reading.delta_pages(get_page, fresh(), select, page_size, resynced=True)
+
+    def get_message(
+        self, message_id: str, *, select: Sequence[str] = FULL_MESSAGE_SELECT
+    ) -> GraphMessage:
+        return self._get_json(
+            self._msg(message_id), what="get message", params={"$select": ",".join(select)}
+        )
+
+    def get_messages_many(
+        self, message_ids: Iterable[str], *, select: Sequence[str] = FULL_MESSAGE_SELECT
+    ) -> dict[str, GraphMessage | MailError]:
+        """Many messages by ``$batch`` (20 per request): per id (in input order, duplicates
+        once) the message, or that message's typed error (:class:`GraphNotFound` when it is
+        gone). A refused token raises: it is no message's fault."""
+        ids = list(dict.fromkeys(message_ids))
+        query = urlencode({"$select": ",".join(select)})
+        items = [
+            BatchRequest(str(n), "GET", f"{self._msg(mid)}?{query}") for n, mid in enumerate(ids)
+        ]
+        return _reading.messages_of(ids, self.batch(items))
+
+    def get_mime(self, message_id: str) -> bytes:
+        """The message as RFC 822 bytes (``$value``)."""
+        return self._http.request("GET", f"{self._msg(message_id)}/$value", what="get MIME").content
+
+    def get_attachments(self, message_id: str) -> list[Attachment]:
+        """Every attachment with its bytes decoded (fetched separately when not inline)."""
+        return self._attachments.get(message_id)
+
+    def get_attachments_many(
+        self, message_ids: Iterable[str]
+    ) -> dict[str, list[Attachment] | MailError]:
+        """Attachments of many messages, listed by ``$batch`` (20 messages per request):
+        per id (in input order, duplicates once) its attachments as :meth:`get_attachments`
+        gives them, or that message's typed error (:class:`GraphNotFound` when it is gone)."""
+        return self._attachments.get_many(message_ids)
+
+    def get_folder(
+        self, folder: str = "inbox", *, select: Sequence[str] = ("id", "totalItemCount")
+    ) -> dict[str, Any]:
+        """The folder resource (``GET mailFolders/{folder}``): renders no message."""
+        return self._get_json(
+            f"{self._user}/mailFolders/{self._folder_ref(folder)}",
+            what="get folder",
+            params={"$select": ",".join(select)},
+        )
+
+    def get_user(
+        self,
+        user: str,
+        *,
+        select: Sequence[str] = ("id", "displayName", "mail", "userPrincipalName"),
+    ) -> dict[str, Any]:
+        """The user's properties. Any 404 means "no such user" here (Graph answers
+        ``Request_ResourceNotFound`` or ``ErrorInvalidUser``): :class:`GraphNotFound`."""
+        try:
+            return self._get_json(
+                f"/users/{quote(user, safe='@')}",
+                what="get user",
+                params={"$select": ",".join(select)},
+            )
+        except GraphPermanentError as exc:
+            if exc.status != 404 or isinstance(exc, GraphNotFound):
+                raise
+            raise GraphNotFound(
+                exc.message,
+                status=exc.status,
+                code=exc.code,
+                request_id=exc.request_id,
+                hint=exc.hint,
+            ) from exc
