@@ -7,16 +7,53 @@ from typing import Any, Literal
 
 from libs.common.mail.errors import MailError
 
-#: One message's properties as the provider returns them (Microsoft Graph's ``message``
-#: JSON today: the fetcher's ``domain/mapping.py`` reads it). Only the selected ones are there.
-MessageData = dict[str, Any]
+#: How much of each message a read returns: its ``id`` only (a listing that renders nothing
+#: of a message), a ``summary`` (also its Message-ID, subject, sender and time: little, so
+#: that it may come where the rest fails) or ``full`` (every field of :class:`MailMessage`).
+MessageView = Literal["id", "summary", "full"]
+
+
+@dataclass(frozen=True)
+class MailAddress:
+    """A name and an address as the provider gave them: not checked (an address may be
+    empty or an X.500 path, a name may hold line breaks); the consumer decides."""
+
+    address: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class MailMessage:
+    """One message's properties, whatever the provider. Fields the read's
+    :data:`MessageView` leaves out, or the provider did not give, are empty; values are as
+    the provider gave them (the fetcher's mapping makes them fit the contracts)."""
+
+    id: str
+    internet_message_id: str | None = None
+    conversation_id: str | None = None
+    #: The time it was received, as ISO 8601 text as the provider gave it (parsed
+    #: leniently by the consumer: a missing or bad time is not the message's end).
+    received_at: str | None = None
+    subject: str | None = None
+    from_: MailAddress | None = None
+    sender: MailAddress | None = None
+    to: tuple[MailAddress, ...] = ()
+    cc: tuple[MailAddress, ...] = ()
+    reply_to: tuple[MailAddress, ...] = ()
+    #: The provider's word that files are attached (it may ignore inline images).
+    has_attachments: bool = False
+    #: The body, in the provider's chosen form (``body_type``); empty when there is none.
+    body: str = ""
+    body_type: Literal["text", "html"] = "text"
+    #: Every header as (name, value), in the message's order, values as given (maybe folded).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class DeltaPage:
     """One page of a round of changes since a cursor, as ``iter_delta`` yields it."""
 
-    messages: list[MessageData]
+    messages: list[MailMessage]
     #: Ids of messages that left the folder.
     removed: list[str]
     #: On the round's last page only: the cursor to persist and pass to the next round.
@@ -30,7 +67,7 @@ class DeltaResult:
     """One complete round of changes for a folder."""
 
     #: Messages added or changed since the previous round (all of them after a resync).
-    messages: list[MessageData]
+    messages: list[MailMessage]
     #: Ids of messages that left the folder.
     removed: list[str]
     #: The cursor: persist this; pass it to the next round.
