@@ -96,7 +96,7 @@ class MailBuilder:
         attachments: list[AttachmentRef] = []
         if needs_attachments(message):
             for att in self._attachments(graph_id, suspect):
-                if not att.content and att.kind.endswith("referenceAttachment"):
+                if not att.content and att.kind == "reference":
                     continue  # a link to a file elsewhere, not bytes
                 ref = self._blobs.put(att.content)
                 attachments.append(

@@ -21,7 +21,7 @@ from libs.common.contracts import InboundEmail
 from libs.common.graph import GraphAuthError, GraphError, GraphNotFound
 from libs.common.graph.errors import error_from_response
 from libs.common.graph.mail import DeltaPage
-from libs.common.mail import MailAddress, MailMessage
+from libs.common.mail import Attachment, MailAddress, MailMessage
 from libs.common.settings import MailboxConfig
 from services.fetcher.credential import CredentialBackoff
 from services.fetcher.inflight import InFlight
@@ -452,3 +452,22 @@ def test_small_pages_still_fill_publish_chunks(tmp_path: Path) -> None:
     assert result is not None and result.complete and result.published == 30
     assert setup.batches == [20, 10], "mail of several pages published together"
     assert setup.ids() == sorted(graph.inbox)
+
+
+def test_a_reference_attachment_is_a_link_and_not_published(tmp_path: Path) -> None:
+    """Only a ``reference`` without bytes is left out; an empty file is still a file."""
+    listed = [
+        Attachment("f", "a.txt", "text/plain", 3, False, None, b"abc"),
+        Attachment("e", "empty.txt", "text/plain", 0, False, None, b""),
+        Attachment("r", "link", "text/html", 0, False, None, b"", kind="reference"),
+    ]
+
+    class WithFiles(FakeGraph):
+        def get_attachments(self, graph_id: str) -> list[Any]:
+            return listed
+
+    graph = WithFiles(inbox={"m": message("m", has_attachments=True)})
+    setup = make(tmp_path, graph)
+    setup.poller.poll()
+    (email,) = setup.published
+    assert [a.name for a in email.attachments] == ["a.txt", "empty.txt"]

@@ -20,6 +20,7 @@ from libs.common.mail.errors import (
 )
 from libs.common.mail.models import (
     Attachment,
+    AttachmentKind,
     BatchOutcome,
     DeltaPage,
     DeltaResult,
@@ -42,6 +43,7 @@ from libs.common.mail.providers import open_mailbox, open_probe, open_provider
 
 __all__ = [
     "Attachment",
+    "AttachmentKind",
     "BatchOutcome",
     "CursorExpired",
     "DeltaPage",

@@ -76,6 +76,10 @@ class DeltaResult:
     resynced: bool = False
 
 
+#: What a received attachment is (see :attr:`Attachment.kind`).
+AttachmentKind = Literal["file", "item", "reference"]
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A received attachment with its bytes decoded."""
@@ -87,9 +91,9 @@ class Attachment:
     is_inline: bool
     content_id: str | None
     content: bytes
-    #: The provider's kind of attachment; only file attachments carry bytes
-    #: (Graph: ``#microsoft.graph.fileAttachment``, ``…itemAttachment``, ``…referenceAttachment``).
-    kind: str = "#microsoft.graph.fileAttachment"
+    #: ``file``: bytes; ``item``: an attached message or event, as its MIME bytes;
+    #: ``reference``: a link to a file stored elsewhere, no bytes.
+    kind: AttachmentKind = "file"
 
 
 @dataclass(frozen=True)
