@@ -34,7 +34,15 @@ from libs.common.mail import (
     OutcomeUnknown,
     OutgoingAttachment,
     SendAsDenied,
+    SendLimits,
     SendResult,
+)
+
+#: The Graph adapter's numbers, so that the sender's paths come out as they would there.
+SEND_LIMITS = SendLimits(
+    message_in_one_request=2_900_000,
+    attachment_in_one_request=2_900_000,
+    largest_message=150 * 1024 * 1024,
 )
 
 
@@ -65,6 +73,7 @@ class FakeMailbox:
     #: Address → the user's properties (``id``, ``userPrincipalName``, ...).
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     closed: bool = False
+    send_limits: SendLimits = SEND_LIMITS
     #: (sequence, folder, "added" | "removed", id): what delta rounds read.
     _events: list[tuple[int, str, str, str]] = field(default_factory=list)
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))

@@ -158,6 +158,9 @@ def test_sent_mail_is_found_by_its_message_id(port: Backend) -> None:
     assert port.mailbox.find_sent(message_id) is False
     assert port.mailbox.send_mime(raw) is not None
     assert port.mailbox.find_sent(message_id) is True
+    limits = port.mailbox.send_limits
+    assert 0 < limits.attachment_in_one_request < limits.largest_message
+    assert 0 < limits.message_in_one_request < limits.largest_message
     big, big_id = mime("Large", sender=BOX, to="ann@fabrikam.com")
     extra = [OutgoingAttachment("a.bin", b"x" * 1000)]
     port.mailbox.send_mime_draft(big, extra, attachment_post_limit=100)

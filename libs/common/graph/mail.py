@@ -48,6 +48,8 @@ class GraphMail:
     :mod:`libs.common.graph.errors` once retrying cannot or may not help.
     """
 
+    send_limits = _send.SEND_LIMITS
+
     def __init__(
         self,
         graph: GraphConfig,

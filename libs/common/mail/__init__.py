@@ -28,6 +28,7 @@ from libs.common.mail.models import (
     MailMessage,
     MessageView,
     OutgoingAttachment,
+    SendLimits,
     SendResult,
 )
 from libs.common.mail.ports import (
@@ -65,6 +66,7 @@ __all__ = [
     "OutcomeUnknown",
     "OutgoingAttachment",
     "SendAsDenied",
+    "SendLimits",
     "SendResult",
     "SetupProbe",
     "Throttled",

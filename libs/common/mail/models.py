@@ -127,6 +127,21 @@ class BatchOutcome:
 
 
 @dataclass(frozen=True)
+class SendLimits:
+    """The sizes, in bytes, a mailbox's provider takes when sending: what a sender plans a
+    message's path by (Graph's, and how they follow from its request cap, are in
+    ``libs/common/graph/_send.py``)."""
+
+    #: Largest raw MIME message sent in one request (``send_mime``); a larger one goes
+    #: through ``send_mime_draft``, its large attachments added on their own.
+    message_in_one_request: int
+    #: Largest attachment added to a draft in one request; a larger one is uploaded in parts.
+    attachment_in_one_request: int
+    #: Largest message (encoded) the provider takes at all: the sender's default limit.
+    largest_message: int
+
+
+@dataclass(frozen=True)
 class SendResult:
     """The provider accepted the message (accepted, not yet delivered)."""
 

@@ -25,6 +25,7 @@ from libs.common.mail.models import (
     MailMessage,
     MessageView,
     OutgoingAttachment,
+    SendLimits,
     SendResult,
 )
 from libs.common.settings import MailboxConfig
@@ -110,6 +111,10 @@ class MailSender(Protocol):
     separately. Sending as another address is the MIME's From; a refusal is
     :class:`~libs.common.mail.errors.SendAsDenied`, a lost answer
     :class:`~libs.common.mail.errors.OutcomeUnknown` (then ``find_sent`` tells)."""
+
+    #: The provider's sizes: which messages go in one request, which attachments are
+    #: uploaded in parts, how large a message may be at all.
+    send_limits: SendLimits
 
     def send_mime(self, mime: bytes) -> SendResult: ...
 
