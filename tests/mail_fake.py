@@ -2,8 +2,9 @@
 
 Unit tests use it instead of a provider; ``tests/integration/test_mail_port_contract.py`` runs
 the same checks against it and against the Graph adapter on the simulator, so it behaves as
-the adapter does. Messages are kept as raw MIME per folder; the properties it returns are the
-few the checks read (``id``, ``subject``, ``internetMessageId``, ``parentFolderId``).
+the adapter does. Messages are kept as raw MIME per folder; the ``MailMessage`` it returns
+holds the few fields the checks read (``id``, ``subject``, ``internet_message_id``,
+``from_``; the ``id`` view only the id).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parseaddr
+from functools import partial
 from typing import Any
 
 from libs.common.mail import (
@@ -23,14 +25,24 @@ from libs.common.mail import (
     BatchOutcome,
     DeltaPage,
     DeltaResult,
+    MailAddress,
     Mailbox,
     MailError,
+    MailMessage,
     MailNotFound,
-    MessageData,
+    MessageView,
     OutcomeUnknown,
     OutgoingAttachment,
     SendAsDenied,
+    SendLimits,
     SendResult,
+)
+
+#: The Graph adapter's numbers, so that the sender's paths come out as they would there.
+SEND_LIMITS = SendLimits(
+    message_in_one_request=2_900_000,
+    attachment_in_one_request=2_900_000,
+    largest_message=150 * 1024 * 1024,
 )
 
 
@@ -61,6 +73,7 @@ class FakeMailbox:
     #: Address → the user's properties (``id``, ``userPrincipalName``, ...).
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     closed: bool = False
+    send_limits: SendLimits = SEND_LIMITS
     #: (sequence, folder, "added" | "removed", id): what delta rounds read.
     _events: list[tuple[int, str, str, str]] = field(default_factory=list)
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -81,7 +94,7 @@ class FakeMailbox:
         folder: str = "inbox",
         delta_link: str | None = None,
         *,
-        select: Sequence[str] = (),
+        view: MessageView = "full",
         page_size: int = 50,
     ) -> Iterator[DeltaPage]:
         name, box, since, resynced = folder.lower(), self._folder(folder), 0, False
@@ -94,7 +107,7 @@ class FakeMailbox:
         current = [i for i, k in last.items() if k == "added" and i in box] if since else list(box)
         removed = [i for i, k in last.items() if k == "removed"] if since else []
         link = f"{name}@{self._epoch}:{self._last_seq()}"
-        messages = [self._data(i, name) for i in current]
+        messages = [self._data(i, name, view) for i in current]
         yield DeltaPage(messages, removed, link, resynced)
 
     def delta(
@@ -102,31 +115,32 @@ class FakeMailbox:
         folder: str = "inbox",
         delta_link: str | None = None,
         *,
-        select: Sequence[str] = (),
+        view: MessageView = "full",
         page_size: int = 50,
     ) -> DeltaResult:
-        (page,) = self.iter_delta(folder, delta_link)
+        (page,) = self.iter_delta(folder, delta_link, view=view)
         return DeltaResult(page.messages, page.removed, str(page.delta_link), page.resynced)
 
     def iter_messages(
-        self, folder: str | None = "inbox", *, select: Sequence[str] = (), top: int = 50
-    ) -> Iterator[MessageData]:
+        self, folder: str | None = "inbox", *, view: MessageView = "summary", top: int = 50
+    ) -> Iterator[MailMessage]:
         names = [folder.lower()] if folder else list(self.folders)
         for name in names:
-            yield from (self._data(i, name) for i in self.folders.get(name, {}))
+            yield from (self._data(i, name, view) for i in self.folders.get(name, {}))
 
     def list_messages(
-        self, folder: str = "inbox", *, select: Sequence[str] = (), top: int = 50
-    ) -> list[MessageData]:
-        return list(self.iter_messages(folder))
+        self, folder: str = "inbox", *, view: MessageView = "summary", top: int = 50
+    ) -> list[MailMessage]:
+        return list(self.iter_messages(folder, view=view))
 
-    def get_message(self, message_id: str, *, select: Sequence[str] = ()) -> MessageData:
-        return self._data(message_id, self._where(message_id))
+    def get_message(self, message_id: str, *, view: MessageView = "full") -> MailMessage:
+        return self._data(message_id, self._where(message_id), view)
 
     def get_messages_many(
-        self, message_ids: Iterable[str], *, select: Sequence[str] = ()
-    ) -> dict[str, MessageData | MailError]:
-        return {i: self._or_error(self.get_message, i) for i in dict.fromkeys(message_ids)}
+        self, message_ids: Iterable[str], *, view: MessageView = "full"
+    ) -> dict[str, MailMessage | MailError]:
+        read = partial(self.get_message, view=view)
+        return {i: self._or_error(read, i) for i in dict.fromkeys(message_ids)}
 
     def get_mime(self, message_id: str) -> bytes:
         return self.folders[self._where(message_id)][message_id]
@@ -250,14 +264,17 @@ class FakeMailbox:
     def _last_seq(self) -> int:
         return self._events[-1][0] if self._events else 0
 
-    def _data(self, message_id: str, folder: str) -> MessageData:
+    def _data(self, message_id: str, folder: str, view: MessageView) -> MailMessage:
+        if view == "id":
+            return MailMessage(message_id)
         message = parse(self.folders[folder][message_id])
-        return {
-            "id": message_id,
-            "subject": str(message["Subject"] or ""),
-            "internetMessageId": str(message["Message-ID"] or ""),
-            "parentFolderId": folder,
-        }
+        name, address = parseaddr(str(message["From"] or ""))
+        return MailMessage(
+            message_id,
+            internet_message_id=str(message["Message-ID"] or ""),
+            subject=str(message["Subject"] or ""),
+            from_=MailAddress(address, name) if address else None,
+        )
 
     def _or_error(self, read: Any, message_id: str) -> Any:
         try:

@@ -7,15 +7,15 @@ own fault raises :class:`ReadFailed` instead of ending the round."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from libs.common.blobs import BlobStore
 from libs.common.contracts import AttachmentRef, BlobRef, InboundEmail
 from libs.common.errors import ContractError
-from libs.common.mail import Attachment, Mailbox, MailError, MailNotFound
+from libs.common.mail import Attachment, Mailbox, MailError, MailMessage, MailNotFound
 from libs.common.settings import MailboxConfig
 from services.fetcher.domain import build_inbound, needs_attachments, needs_raw_mime
 from services.fetcher.domain.mapping import attachment_ref
@@ -52,7 +52,7 @@ class MailBuilder:
         self.reads = Reads()
 
     def prefetch(
-        self, messages: Sequence[tuple[str, Mapping[str, Any]]], skip: frozenset[str] = frozenset()
+        self, messages: Sequence[tuple[str, MailMessage]], skip: frozenset[str] = frozenset()
     ) -> None:
         """List the attachments of the mails that have any, for the next :meth:`build` calls,
         with one ``$batch`` per 20 such mails instead of one request per mail. Mails in
@@ -91,9 +91,7 @@ class MailBuilder:
         self.reads.succeeded(kind)
         return result
 
-    def build(
-        self, graph_id: str, message: Mapping[str, Any], *, suspect: bool = False
-    ) -> InboundEmail:
+    def build(self, graph_id: str, message: MailMessage, *, suspect: bool = False) -> InboundEmail:
         """The InboundEmail of one mail, its attachments and raw MIME in the blob store."""
         attachments = self._stored_attachments(graph_id, message, suspect)
         raw = self._stored_mime(graph_id, message, suspect)
@@ -121,13 +119,13 @@ class MailBuilder:
         return email
 
     def _stored_attachments(
-        self, graph_id: str, message: Mapping[str, Any], suspect: bool
+        self, graph_id: str, message: MailMessage, suspect: bool
     ) -> list[AttachmentRef]:
         """The mail's attachments put in the blob store, as the contract refers to them."""
         attachments: list[AttachmentRef] = []
         if needs_attachments(message):
             for att in self._attachments(graph_id, suspect):
-                if not att.content and att.kind.endswith("referenceAttachment"):
+                if not att.content and att.kind == "reference":
                     continue  # a link to a file elsewhere, not bytes
                 ref = self._blobs.put(att.content)
                 attachments.append(
@@ -141,9 +139,7 @@ class MailBuilder:
                 )
         return attachments
 
-    def _stored_mime(
-        self, graph_id: str, message: Mapping[str, Any], suspect: bool
-    ) -> BlobRef | None:
+    def _stored_mime(self, graph_id: str, message: MailMessage, suspect: bool) -> BlobRef | None:
         """The mail's raw MIME put in the blob store, when it is kept (the mailbox says so) or
         needed (a delivery report: the ticketer reads its report parts)."""
         if not needs_raw_mime(message, keep_raw_mime=self._box.keep_raw_mime):

@@ -26,7 +26,6 @@ from typing import Any, Literal
 import structlog
 
 from libs.common.mail import MailAuthError, Mailbox, MailError, MailNotFound
-from services.fetcher.domain import FETCH_SELECT
 from services.fetcher.narrowing import NARROW_RETRY_S, ReadKind, Reads
 from services.fetcher.quarantine import MailFacts, error_line
 
@@ -36,16 +35,13 @@ log = structlog.get_logger("services.fetcher")
 PROBES = 3
 #: At most this many ids of the mailbox are listed to find a neighbour that is no suspect.
 LISTED_MAX = 1000
-#: What the quarantine entry of an unreadable mail asks for: little, so it may still come.
-FACTS_SELECT = ("internetMessageId", "subject", "from", "receivedDateTime")
-
 #: How a failed read is proven to be the mail's (module docstring); None: not proven.
 Proof = Literal["served", "alone"]
 #: What a failed read is remembered by from one round to the next.
 Signature = tuple[ReadKind, int | None, str]
 
 _READS: dict[str, Callable[[Mailbox, str], Any]] = {
-    "message": lambda graph, gid: graph.get_message(gid, select=FETCH_SELECT),
+    "message": lambda graph, gid: graph.get_message(gid, view="full"),
     "attachments": lambda graph, gid: graph.get_attachments(gid),
     "mime": lambda graph, gid: graph.get_mime(gid),
 }
@@ -135,8 +131,8 @@ class Prober:
         """Up to ``limit`` ids of ``folder`` (of the whole mailbox when None)."""
         limit = min(limit, LISTED_MAX)
         with self._graph.retry_budget(NARROW_RETRY_S):
-            listing = self._graph.iter_messages(folder, select=("id",), top=min(limit, 500))
-            ids = [str(m.get("id") or "") for m in islice(listing, limit)]
+            listing = self._graph.iter_messages(folder, view="id", top=min(limit, 500))
+            ids = [m.id for m in islice(listing, limit)]
         return [gid for gid in ids if gid]
 
     def _alone(self, kind: ReadKind, suspects: set[str]) -> Proof | None:
@@ -160,11 +156,11 @@ class Prober:
         return "alone"
 
     def facts_of(self, graph_id: str) -> MailFacts:
-        """What Graph still tells of a mail it cannot serve in full (one try; may be
-        nothing)."""
+        """What Graph still tells of a mail it cannot serve in full (its ``summary``: little,
+        so that it may still come; one try; may be nothing)."""
         try:
             with self._graph.retry_budget(0.0):
-                return MailFacts.of(self._graph.get_message(graph_id, select=FACTS_SELECT))
+                return MailFacts.of(self._graph.get_message(graph_id, view="summary"))
         except MailAuthError:
             raise
         except MailError:

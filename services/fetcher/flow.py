@@ -1,4 +1,4 @@
-"""One round's mails, from Graph JSON to published ``InboundEmail``s.
+"""One round's mails, from the mail port's messages to published ``InboundEmail``s.
 
 Mails are built in chunks of :data:`CHUNK` and each chunk is published together (one wait for
 the broker's confirms); a failure lands on its own mail. Two kinds of mail never publish:
@@ -18,7 +18,7 @@ is quarantined through :class:`~services.fetcher.quarantine.Quarantiner`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -28,7 +28,7 @@ from structlog.contextvars import bound_contextvars
 
 from libs.common.contracts import InboundEmail
 from libs.common.errors import PermanentError
-from libs.common.mail import MailAuthError, Mailbox, MailError, MailNotFound
+from libs.common.mail import MailAuthError, Mailbox, MailError, MailMessage, MailNotFound
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
 from services.fetcher.builder import MailBuilder, ReadFailed
@@ -57,7 +57,7 @@ CHUNK = 20
 #: mails in a hundred carrying attachments, a chunk alone would seldom fill a batch.
 PREFETCH = 100
 
-Message = tuple[str, Mapping[str, Any]]
+Message = tuple[str, MailMessage]
 
 _UNREAD_HINT = (
     "Graph fails to serve this mail while it serves others; after a few rounds in a row it "
@@ -111,12 +111,12 @@ class MailFlow:
     def reads(self) -> Reads:
         return self._builder.reads
 
-    def fresh(self, messages: list[Any]) -> tuple[list[Message], int]:
+    def fresh(self, messages: list[MailMessage]) -> tuple[list[Message], int]:
         """The mails not in flight, and how many were; every id is a probe's neighbour."""
         fresh: list[Message] = []
         skipped = 0
         for message in messages:
-            graph_id = str(message.get("id") or "")
+            graph_id = message.id
             if not graph_id:
                 continue
             self.prober.neighbours.append(graph_id)

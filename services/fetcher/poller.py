@@ -35,7 +35,6 @@ from services.fetcher import metrics
 from services.fetcher.builder import MailBuilder
 from services.fetcher.byid import read_by_id
 from services.fetcher.credential import CredentialBackoff
-from services.fetcher.domain import FETCH_SELECT
 from services.fetcher.evidence import LastErrors
 from services.fetcher.flow import CHUNK, MailFlow, Publish
 from services.fetcher.inflight import InFlight
@@ -219,7 +218,7 @@ class MailboxPoller:
         folder = self.box.folder
         link = self._state.get_delta_link(self.address, folder)
         size = self.ladder.page_size(self._page_size)
-        pages = self._graph.iter_delta(folder, link, select=FETCH_SELECT, page_size=size)
+        pages = self._graph.iter_delta(folder, link, view="full", page_size=size)
         with self._budget():
             read = read_delta(pages, flow, self.ladder, self._inflight, self.failures)
             flow.finish()

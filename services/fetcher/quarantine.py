@@ -11,7 +11,7 @@ must happen when the fetcher quarantines a mail happens in one place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from libs.common.contracts import QuarantinedEmail
 from libs.common.errors import PermanentError
-from libs.common.mail import MailAuthError, Mailbox, MailError, MailNotFound
+from libs.common.mail import MailAuthError, Mailbox, MailError, MailMessage, MailNotFound
 from libs.common.msgid import canonical_message_id
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
@@ -47,18 +47,16 @@ class MailFacts:
     received: str | None = None
 
     @classmethod
-    def of(cls, message: Mapping[str, Any] | None) -> MailFacts:
-        """From Graph message JSON, leniently (any field may be missing or odd)."""
-        if not message:
+    def of(cls, message: MailMessage | None) -> MailFacts:
+        """From the message's summary, leniently (any field may be missing or odd)."""
+        if message is None:
             return cls()
-        sender = message.get("from")
-        address = sender.get("emailAddress") if isinstance(sender, Mapping) else None
         return cls(
             # Canonical from the whole value: cut first, a long id would get another digest.
-            internet_message_id=canonical_message_id(_text(message.get("internetMessageId"), None)),
-            subject=_text(message.get("subject")),
-            sender=_text(address.get("address")) if isinstance(address, Mapping) else None,
-            received=_text(message.get("receivedDateTime")),
+            internet_message_id=canonical_message_id(_text(message.internet_message_id, None)),
+            subject=_text(message.subject),
+            sender=_text(message.from_.address) if message.from_ else None,
+            received=_text(message.received_at),
         )
 
 

@@ -15,7 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from libs.common.errors import ConfigError
 from services.sender.domain.rate import EXCHANGE_MESSAGES_PER_MINUTE
-from services.sender.domain.sizing import DEFAULT_MAX_MESSAGE_BYTES
 
 
 class SenderSettings(BaseSettings):
@@ -24,8 +23,9 @@ class SenderSettings(BaseSettings):
     #: Messages per minute per mailbox this process sends (Exchange allows 30 per mailbox:
     #: with n senders on one mailbox, give each 30 / n, or let Graph's 429 + retry absorb it).
     rate_per_minute: int = Field(default=EXCHANGE_MESSAGES_PER_MINUTE, ge=1)
-    #: Largest encoded message (Exchange Online's ceiling; a mailbox's MaxSendSize may be less).
-    max_message_bytes: int = Field(default=DEFAULT_MAX_MESSAGE_BYTES, ge=1)
+    #: Largest encoded message; None: the provider's largest (its ``SendLimits``: Exchange
+    #: Online's 150 MiB), though a mailbox's MaxSendSize may be less.
+    max_message_bytes: int | None = Field(default=None, ge=1)
     #: A ``sending`` claim not refreshed for this long belongs to a sender that died mid-send
     #: and is taken over (after a look in Sent Items; see docs/sending.md). A live sender
     #: refreshes its claim every ``heartbeat_s``, however long Graph or the rate limit take.

@@ -250,6 +250,7 @@ class SendHandler:
             job,
             box,
             routing_key,
+            limits_of=lambda box: self.p.mail_for(box).send_limits,
             max_bytes=self.p.settings.max_message_bytes,
             blob_size=self.p.blob_size,
             record_mailbox=self.p.record_mailbox,

@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from libs.common.mail import MailSender, OutgoingAttachment
+from libs.common.mail import MailSender, OutgoingAttachment, SendLimits
 from services.sender.domain.attachments import AttachmentBytes
 from services.sender.domain.mime import BuiltMessage
 from services.sender.domain.sizing import (
-    ATTACHMENT_POST_LIMIT_BYTES,
-    MIME_SEND_LIMIT_BYTES,
     SendPath,
     choose_send_path,
     mime_cost,
@@ -34,29 +32,31 @@ class Delivered:
 
 
 def choose_path(
-    build: Build, attachments: Sequence[AttachmentBytes]
+    build: Build, attachments: Sequence[AttachmentBytes], limits: SendLimits
 ) -> tuple[SendPath, BuiltMessage]:
     """The path and the message to send on it (the full MIME for ``mime``, the bare one
     without attachments for ``upload_session``). Raises ``MessageTooLarge``."""
     bare = build(())
-    choose_send_path(bare.size, ())  # even the bodies alone must fit one request
-    if bare.size + sum(mime_cost(a.size) for a in attachments) <= MIME_SEND_LIMIT_BYTES:
+    choose_send_path(bare.size, (), limits)  # even the bodies alone must fit one request
+    limit = limits.message_in_one_request
+    if bare.size + sum(mime_cost(a.size) for a in attachments) <= limit:
         full = build(attachments) if attachments else bare
-        if full.size <= MIME_SEND_LIMIT_BYTES:
+        if full.size <= limit:
             return "mime", full
     return "upload_session", bare
 
 
 def deliver(mail: MailSender, build: Build, attachments: Sequence[AttachmentBytes]) -> Delivered:
     """Send; the small attachments ride in the draft's MIME, the rest are added to it."""
-    path, built = choose_path(build, attachments)
+    limits = mail.send_limits
+    path, built = choose_path(build, attachments, limits)
     if path == "mime":
         return Delivered(built, path, mail.send_mime(built.mime).request_id)
-    plan = plan_draft(built.size, attachments)
+    plan = plan_draft(built.size, attachments, limits)
     draft = build([attachments[i] for i in plan.in_mime])
     extra = [_outgoing(attachments[i]) for i in (*plan.posted, *plan.uploaded)]
     result = mail.send_mime_draft(
-        draft.mime, extra, attachment_post_limit=ATTACHMENT_POST_LIMIT_BYTES
+        draft.mime, extra, attachment_post_limit=limits.attachment_in_one_request
     )
     return Delivered(draft, path, result.request_id)
 

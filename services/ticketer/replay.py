@@ -9,9 +9,10 @@ move, so the mail comes back under the id the store knows. Replaying twice is ha
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from libs.common.errors import PermanentError
+from libs.common.mail.models import MailMessage, MessageView
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import QuarantineRow
@@ -21,7 +22,9 @@ from services.ticketer.store.store import RecordStore
 class MailFolders(Protocol):
     """What replay needs of a mailbox (:class:`libs.common.mail.Mailbox`)."""
 
-    def list_messages(self, folder: str = ..., *, select: Any = ..., top: int = ...) -> Any: ...
+    def list_messages(
+        self, folder: str = ..., *, view: MessageView = ..., top: int = ...
+    ) -> list[MailMessage]: ...
 
     def move(self, message_id: str, folder: str) -> str: ...
 
@@ -60,12 +63,12 @@ def replay(
 def find_in_quarantine(mail: MailFolders, folder: str, entry: QuarantineRow) -> str:
     """The id of the entry's mail in ``folder``: by the stored id, else by Message-ID."""
     wanted_mid = (entry.internet_message_id or "").strip().lower()
-    for message in mail.list_messages(folder, select=("id", "internetMessageId"), top=100):
-        if message.get("id") == entry.graph_id:
-            return str(message["id"])
-        mid = str(message.get("internetMessageId") or "").strip().lower()
+    for message in mail.list_messages(folder, view="summary", top=100):
+        if message.id == entry.graph_id:
+            return message.id
+        mid = (message.internet_message_id or "").strip().lower()
         if wanted_mid and mid == wanted_mid:
-            return str(message["id"])
+            return message.id
     raise NotInQuarantine(
         f"the mail of entry {entry.id} is not in folder {folder!r} of {entry.mailbox}",
         hint="it was moved by hand or already replayed; look for it in the mailbox",

@@ -24,7 +24,6 @@ import httpx
 from libs.common.broker import Broker, Names
 from libs.common.graph import GraphMail
 from libs.graphsim.testing import SimHandle, running_simulator
-from services.fetcher.domain import FETCH_SELECT
 from services.fetcher.state import DeltaState
 from services.ticketer.store import RecordStore
 from tests.e2e.harness import REPO, config_toml, free_port
@@ -158,7 +157,7 @@ def test_run_reads_mail_again_whose_queue_was_lost(tmp_path: Path) -> None:
                 control.post(f"/_sim/mailboxes/{SUPPORT}/messages", content=mail(n))
         config = sim.config()
         with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
-            delta = graph.delta("inbox", None, select=FETCH_SELECT, page_size=100)
+            delta = graph.delta("inbox", None, page_size=100)
         assert len(delta.messages) == 4
         state = DeltaState.open(database_url)
         try:

@@ -15,11 +15,11 @@ from urllib.parse import quote
 
 import httpx
 
-from services.fetcher.domain.mapping import FETCH_SELECT
+from libs.common.graph import MESSAGE_SELECT
 
 BOX = "support@contoso.com"
 USER = f"users/{BOX}"
-SELECT = ",".join(FETCH_SELECT)
+SELECT = ",".join(MESSAGE_SELECT)
 PREFER = 'IdType="ImmutableId", odata.maxpagesize=25'
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

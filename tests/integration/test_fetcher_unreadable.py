@@ -17,6 +17,7 @@ from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 from libs.common.graph import GraphMail, GraphUnavailable
+from libs.common.mail import MailMessage
 from libs.common.settings import MailpipeConfig
 from libs.graphsim.testing import SimHandle
 from services.fetcher.credential import CredentialBackoff
@@ -74,16 +75,16 @@ def test_the_simulator_fails_every_read_that_serves_a_poisoned_message(lite: Rig
             err = info.value
             assert (err.status, err.code) == (500, "ErrorInternalServerError"), what
             assert err.request_id, f"{what}: a Graph error body with its request id"
-        assert {m["id"] for m in graph.list_messages("inbox", select=("id",))} == {good, bad}
-        many = graph.get_messages_many([good, bad], select=("subject",))
+        assert {m.id for m in graph.list_messages("inbox", view="id")} == {good, bad}
+        many = graph.get_messages_many([good, bad], view="summary")
         first = many[good]
-        assert isinstance(first, dict) and first["subject"] == "Request 1"
+        assert isinstance(first, MailMessage) and first.subject == "Request 1"
         assert isinstance(many[bad], GraphUnavailable)
         graph.move(bad, QUARANTINE)  # writes are served: it can be moved away by id
-        assert [m["id"] for m in graph.delta("inbox").messages] == [good]
+        assert [m.id for m in graph.delta("inbox").messages] == [good]
     faults(lite, poisoned={})
     with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
-        assert graph.get_message(bad)["subject"] == "Request 2"
+        assert graph.get_message(bad).subject == "Request 2"
     with lite.sim.control() as control:
         assert control.post("/_sim/faults", json={"poisoned": {bad: 200}}).status_code == 400
 
@@ -103,7 +104,7 @@ def test_the_simulator_can_fail_everything_of_a_mailbox_but_its_ids(lite: Rig) -
             with pytest.raises(GraphUnavailable) as info:
                 read()
             assert info.value.status == 500, what
-        assert {m["id"] for m in graph.list_messages("inbox", select=("id",))} == {old, new}
+        assert {m.id for m in graph.list_messages("inbox", view="id")} == {old, new}
     faults(lite, poisoned={})
     with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
         assert graph.get_folder("inbox")["totalItemCount"] == 2

@@ -21,7 +21,7 @@ def test_secret_gets_a_token_and_reads_the_mailbox(sim: SimHandle) -> None:
     token = TokenSource(config.graph, config.mailbox(BOX)).token()
     assert token and sim.client_secret not in token
     with mail_for(sim) as mail:
-        assert [m["subject"] for m in mail.list_messages()] == ["Token test"]
+        assert [m.subject for m in mail.list_messages()] == ["Token test"]
 
 
 def test_wrong_secret_is_a_clear_permanent_error(sim: SimHandle) -> None:

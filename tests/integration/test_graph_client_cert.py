@@ -31,4 +31,4 @@ def test_certificate_gets_a_token_and_reads_the_mailbox(sim: SimHandle, tmp_path
         certificate_key_file=str(key_file),
     )
     with GraphMail(config.graph, config.mailbox(BOX)) as mail:
-        assert [m["subject"] for m in mail.list_messages()] == ["Certificate test"]
+        assert [m.subject for m in mail.list_messages()] == ["Certificate test"]

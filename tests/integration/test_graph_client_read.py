@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 from email import policy
 
-from libs.common.graph import FULL_MESSAGE_SELECT, MESSAGE_SELECT
+from libs.common.mail import MailAddress
 from libs.graphsim.testing import SimHandle
 
 from .graph_client_helpers import BOX, control_json, mail_for, rfc822, seed, seed_many, stats
@@ -36,25 +36,21 @@ def seeded(sim: SimHandle) -> tuple[str, str]:
 def test_list_get_mime_and_attachments_round_trip(sim: SimHandle) -> None:
     graph_id, message_id = seeded(sim)
     with mail_for(sim) as mail:
-        (listed,) = mail.list_messages("inbox", select=MESSAGE_SELECT)
-        assert listed["id"] == graph_id
-        assert listed["subject"] == SUBJECT
-        assert listed["internetMessageId"] == message_id
-        assert listed["from"]["emailAddress"] == {
-            "name": "Jörg Müller",
-            "address": "joerg@fabrikam.com",
-        }
-        assert [r["emailAddress"]["address"] for r in listed["toRecipients"]] == [BOX]
-        assert [r["emailAddress"]["address"] for r in listed["ccRecipients"]] == [
-            "lead@fabrikam.com"
-        ]
-        assert [r["emailAddress"]["address"] for r in listed["replyTo"]] == ["replies@fabrikam.com"]
-        assert listed["hasAttachments"] is True
+        (listed,) = mail.list_messages("inbox", view="full")
+        assert listed.id == graph_id
+        assert listed.subject == SUBJECT
+        assert listed.internet_message_id == message_id
+        assert listed.from_ == MailAddress("joerg@fabrikam.com", "Jörg Müller")
+        assert [r.address for r in listed.to] == [BOX]
+        assert [r.address for r in listed.cc] == ["lead@fabrikam.com"]
+        assert [r.address for r in listed.reply_to] == ["replies@fabrikam.com"]
+        assert listed.has_attachments is True
 
-        full = mail.get_message(graph_id, select=FULL_MESSAGE_SELECT)
-        assert full["subject"] == SUBJECT
-        assert full["body"]["content"].replace("\r\n", "\n").strip() == BODY.strip()
-        headers = {h["name"].lower(): h["value"] for h in full["internetMessageHeaders"]}
+        full = mail.get_message(graph_id)
+        assert full.subject == SUBJECT and full.received_at
+        assert full.body_type == "text"
+        assert full.body.replace("\r\n", "\n").strip() == BODY.strip()
+        headers = {name.lower(): value for name, value in full.headers}
         assert headers["x-ticket-ref"] == "T-1234"
         assert headers["in-reply-to"] == "<earlier@contoso.com>"
         assert "<root@contoso.com>" in headers["references"]
@@ -75,18 +71,18 @@ def test_delta_returns_the_seeded_message(sim: SimHandle) -> None:
     with mail_for(sim) as mail:
         result = mail.delta("inbox")
     (msg,) = result.messages
-    assert msg["id"] == graph_id and msg["subject"] == SUBJECT
-    assert msg["internetMessageId"] == message_id
-    assert msg["from"]["emailAddress"]["address"] == "joerg@fabrikam.com"
+    assert msg.id == graph_id and msg.subject == SUBJECT
+    assert msg.internet_message_id == message_id
+    assert msg.from_ is not None and msg.from_.address == "joerg@fabrikam.com"
     assert result.removed == [] and result.delta_link.startswith(sim.base_url)
 
 
 def test_paging_across_several_pages(sim: SimHandle) -> None:
     ids = seed_many(sim, 23)
     with mail_for(sim) as mail:
-        listed = mail.list_messages("inbox", select=("id", "subject"), top=5)
-    assert sorted(m["id"] for m in listed) == sorted(ids)
-    assert len({m["id"] for m in listed}) == 23
+        listed = mail.list_messages("inbox", view="id", top=5)
+    assert sorted(m.id for m in listed) == sorted(ids)
+    assert len({m.id for m in listed}) == 23
     pages = stats(sim)["requests"]["GET users/{u}/mailFolders/{f}/messages"]
     assert pages == {"200": 5}
 
@@ -95,7 +91,7 @@ def test_delta_after_new_mail_and_after_deletes(sim: SimHandle) -> None:
     first = seed_many(sim, 9)
     with mail_for(sim) as mail:
         initial = mail.delta("inbox", page_size=4)
-        assert sorted(m["id"] for m in initial.messages) == sorted(first)
+        assert sorted(m.id for m in initial.messages) == sorted(first)
         assert stats(sim)["requests"]["GET users/{u}/mailFolders/{f}/messages/delta"]["200"] == 3
 
         quiet = mail.delta("inbox", initial.delta_link)
@@ -103,8 +99,8 @@ def test_delta_after_new_mail_and_after_deletes(sim: SimHandle) -> None:
 
         new = seed_many(sim, 2, prefix="New")
         after_new = mail.delta("inbox", quiet.delta_link)
-        assert sorted(m["id"] for m in after_new.messages) == sorted(new)
-        assert {m["subject"] for m in after_new.messages} == {"New 0", "New 1"}
+        assert sorted(m.id for m in after_new.messages) == sorted(new)
+        assert {m.subject for m in after_new.messages} == {"New 0", "New 1"}
 
         for gone in first[:3]:
             assert mail.delete(gone) is True
@@ -120,7 +116,7 @@ def test_expired_delta_link_gives_a_full_resync(sim: SimHandle) -> None:
         control_json(sim, "POST", f"/_sim/mailboxes/{BOX}/expire-delta")
         result = mail.delta("inbox", stale)
         assert result.resynced
-        assert sorted(m["id"] for m in result.messages) == sorted(ids)
+        assert sorted(m.id for m in result.messages) == sorted(ids)
         assert result.delta_link != stale
         assert mail.delta("inbox", result.delta_link).messages == []
     delta_statuses = stats(sim)["requests"]["GET users/{u}/mailFolders/{f}/messages/delta"]

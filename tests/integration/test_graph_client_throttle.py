@@ -21,7 +21,7 @@ def _hammer(sim: SimHandle, ids: list[str], events: list[RetryEvent]) -> list[st
         with mail_for(sim, events=events) as mail:
             subjects = []
             for k in range(CALLS_EACH):
-                subjects.append(mail.get_message(ids[(n + k) % len(ids)])["subject"])
+                subjects.append(str(mail.get_message(ids[(n + k) % len(ids)]).subject))
             subjects.append(str(len(mail.list_messages(top=10))))
             return subjects
 

@@ -40,15 +40,15 @@ def test_move_and_copy_into_a_folder_created_on_demand(sim: SimHandle) -> None:
     ids = seed_many(sim, 4)
     with mail_for(sim) as mail:
         moved = mail.move(ids[0], "Processed Tickets")
-        assert mail.get_message(moved)["subject"] == "Ticket 0"
+        assert mail.get_message(moved).subject == "Ticket 0"
         copied = mail.copy(ids[1], "processed tickets")
         assert copied != ids[1]
         outcomes = mail.move_many(ids[2:], "Archive")
         assert all(o.outcome == "ok" and o.body["id"] for o in outcomes.values())
         remaining = mail.list_messages("inbox")
         in_folder = mail.list_messages("Processed Tickets")
-    assert {m["subject"] for m in remaining} == {"Ticket 1"}
-    assert sorted(m["subject"] for m in in_folder) == ["Ticket 0", "Ticket 1"]
+    assert {m.subject for m in remaining} == {"Ticket 1"}
+    assert sorted(str(m.subject) for m in in_folder) == ["Ticket 0", "Ticket 1"]
     folders = counts(sim)["folders"]
     assert folders["Processed Tickets"] == 2 and folders["archive"] == 2
     assert stats(sim)["requests"]["POST users/{u}/mailFolders"] == {"201": 1}

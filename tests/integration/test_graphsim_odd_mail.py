@@ -16,9 +16,9 @@ import pytest
 
 from libs.common.graph import GraphMail
 from libs.common.graph.models import Attachment
+from libs.common.mail import MailAddress
 from libs.graphsim.mimeparts import MAX_DEPTH
 from libs.graphsim.testing import SimHandle
-from services.fetcher.domain.mapping import FETCH_SELECT
 from tests.graphsim_helpers import graph, seed
 from tests.integration.graphsim_reads import BOX, Served, read_like_the_fetcher
 
@@ -226,7 +226,7 @@ def test_the_sample_mail_through_the_real_graph_client(sim: SimHandle) -> None:
     """The realistic samples of the fuzz test, as the fetcher's client reads them."""
     seeded = {seed(sim, path.read_bytes()): path.name for path in sorted(DATA.glob("*.eml"))}
     with _client(sim) as client:
-        by_name = {seeded[m["id"]]: m for m in client.delta(select=FETCH_SELECT).messages}
+        by_name = {seeded[m.id]: m for m in client.delta().messages}
         attachments = client.get_attachments_many(seeded)
         mimes = {name: client.get_mime(mid) for mid, name in seeded.items()}
     assert set(by_name) == set(seeded.values())
@@ -238,35 +238,35 @@ def test_the_sample_mail_through_the_real_graph_client(sim: SimHandle) -> None:
         files[name] = found
 
     multi = by_name["multi-charset.eml"]
-    assert multi["subject"] == "打印机坏了 / Drücker kaputt"
-    assert multi["from"]["emailAddress"] == {"name": "Jürgen Kim", "address": "kim@example.kr"}
-    names = [r["emailAddress"]["name"] for r in multi["toRecipients"]]
+    assert multi.subject == "打印机坏了 / Drücker kaputt"
+    assert multi.from_ == MailAddress(name="Jürgen Kim", address="kim@example.kr")
+    names = [r.name for r in multi.to]
     assert names == ["Support München", "지원팀"]
-    assert multi["body"]["content"].startswith("Grüße aus München")
+    assert multi.body.startswith("Grüße aus München")
     assert [a.name for a in files["multi-charset.eml"]] == ["報告.txt", "korean.txt", "résumé.txt"]
 
     alt = by_name["alternative-attachments.eml"]
-    assert alt["from"]["emailAddress"] == {"name": "Doe, Jane", "address": "jane.doe@fabrikam.com"}
-    assert [r["emailAddress"]["address"] for r in alt["ccRecipients"]] == ["bob@fabrikam.com"]
-    assert "1.250,00 &euro;" in alt["body"]["content"]
+    assert alt.from_ == MailAddress(name="Doe, Jane", address="jane.doe@fabrikam.com")
+    assert [r.address for r in alt.cc] == ["bob@fabrikam.com"]
+    assert "1.250,00 &euro;" in alt.body and alt.body_type == "html"
     assert [a.name for a in files["alternative-attachments.eml"]] == [
         "invoice-2026-114.pdf",
         "Verträge 2026.csv",
     ]
 
     report = by_name["delivery-report.eml"]
-    assert report["from"]["emailAddress"]["address"] == "MAILER-DAEMON@mx.fabrikam.com"
+    assert report.from_ is not None and report.from_.address == "MAILER-DAEMON@mx.fabrikam.com"
     kinds = [a.content_type for a in files["delivery-report.eml"]]
     assert kinds == ["message/delivery-status", "message/rfc822"]
 
     inline = by_name["inline-image.eml"]
-    assert inline["subject"] == "Capture d'écran"
-    assert "Voilà l'écran" in inline["body"]["content"]  # the <meta> charset, no MIME label
+    assert inline.subject == "Capture d'écran"
+    assert "Voilà l'écran" in inline.body  # the <meta> charset, no MIME label
     (image,) = files["inline-image.eml"]
     assert (image.is_inline, image.content_id) == (True, "screen@example.fr")
 
     odd = by_name["odd-encodings.eml"]
-    assert odd["body"]["content"].strip() == "Größe: 3 × 4 m, Preis 12 €"
+    assert odd.body.strip() == "Größe: 3 × 4 m, Preis 12 €"
     contents = {a.name: a.content for a in files["odd-encodings.eml"]}
     assert contents == {
         "notes.txt": b"the notes are here.\n",

@@ -86,8 +86,9 @@ def test_a_seeded_message_reads_back(port: Backend) -> None:
     raw, message_id = mime("Printer")
     seeded = port.seed(raw)
     message = port.mailbox.get_message(seeded)
-    assert message["id"] == seeded and message["subject"] == "Printer"
-    assert message["internetMessageId"] == message_id
+    assert message.id == seeded and message.subject == "Printer"
+    assert message.internet_message_id == message_id
+    assert message.from_ is not None and message.from_.address == "ann@fabrikam.com"
     assert b"Subject: Printer" in port.mailbox.get_mime(seeded)
     (attachment,) = port.mailbox.get_attachments(seeded)
     assert (attachment.name, attachment.content) == ("log.txt", b"log line\n")
@@ -118,14 +119,14 @@ def test_batches_count_a_gone_message_as_done(port: Backend) -> None:
 def test_move_and_copy_into_a_folder_made_on_demand(port: Backend) -> None:
     ids = [port.seed(mime(f"Ticket {i}")[0]) for i in range(4)]
     moved = port.mailbox.move(ids[0], "Processed")
-    assert port.mailbox.get_message(moved)["subject"] == "Ticket 0"
+    assert port.mailbox.get_message(moved).subject == "Ticket 0"
     copied = port.mailbox.copy(ids[1], "Processed")
-    assert copied != ids[1] and port.mailbox.get_message(ids[1])["subject"] == "Ticket 1"
+    assert copied != ids[1] and port.mailbox.get_message(ids[1]).subject == "Ticket 1"
     outcomes = port.mailbox.move_many(ids[2:], "Quarantine")
     assert all(o.outcome == "ok" and o.body["id"] for o in outcomes.values())
-    assert [m["subject"] for m in port.mailbox.list_messages("inbox")] == ["Ticket 1"]
+    assert [m.subject for m in port.mailbox.list_messages("inbox")] == ["Ticket 1"]
     processed = port.mailbox.list_messages("Processed")
-    assert sorted(m["subject"] for m in processed) == ["Ticket 0", "Ticket 1"]
+    assert sorted(str(m.subject) for m in processed) == ["Ticket 0", "Ticket 1"]
     copies = port.mailbox.copy_many([ids[1]], "Processed")
     assert copies[ids[1]].outcome == "ok" and copies[ids[1]].body["id"] != ids[1]
 
@@ -133,11 +134,11 @@ def test_move_and_copy_into_a_folder_made_on_demand(port: Backend) -> None:
 def test_changes_since_a_cursor(port: Backend) -> None:
     first = port.seed(mime("First")[0])
     start = port.mailbox.delta("inbox")
-    assert [m["id"] for m in start.messages] == [first] and not start.resynced
+    assert [m.id for m in start.messages] == [first] and not start.resynced
     second = port.seed(mime("Second")[0])
     port.mailbox.delete(first)
     pages = list(port.mailbox.iter_delta("inbox", start.delta_link))
-    assert [m["id"] for p in pages for m in p.messages] == [second]
+    assert [m.id for p in pages for m in p.messages] == [second]
     assert [i for p in pages for i in p.removed] == [first]
     assert pages[-1].delta_link and not any(p.delta_link for p in pages[:-1])
     quiet = port.mailbox.delta("inbox", pages[-1].delta_link)
@@ -149,7 +150,7 @@ def test_an_expired_cursor_reads_the_folder_again(port: Backend) -> None:
     start = port.mailbox.delta("inbox")
     port.expire_cursors()
     again = port.mailbox.delta("inbox", start.delta_link)
-    assert again.resynced and [m["id"] for m in again.messages] == [kept]
+    assert again.resynced and [m.id for m in again.messages] == [kept]
 
 
 def test_sent_mail_is_found_by_its_message_id(port: Backend) -> None:
@@ -157,6 +158,9 @@ def test_sent_mail_is_found_by_its_message_id(port: Backend) -> None:
     assert port.mailbox.find_sent(message_id) is False
     assert port.mailbox.send_mime(raw) is not None
     assert port.mailbox.find_sent(message_id) is True
+    limits = port.mailbox.send_limits
+    assert 0 < limits.attachment_in_one_request < limits.largest_message
+    assert 0 < limits.message_in_one_request < limits.largest_message
     big, big_id = mime("Large", sender=BOX, to="ann@fabrikam.com")
     extra = [OutgoingAttachment("a.bin", b"x" * 1000)]
     port.mailbox.send_mime_draft(big, extra, attachment_post_limit=100)

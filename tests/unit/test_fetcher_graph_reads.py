@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from libs.common.graph import GraphNotFound, GraphUnavailable
+from libs.common.mail import MailMessage
 
 from .graph_helpers import BASE, graph_error, make_mail
 
@@ -43,7 +44,7 @@ def test_delta_pages_come_one_by_one_and_those_before_a_failure_are_kept() -> No
     seen: list[str] = []
     with pytest.raises(GraphUnavailable) as info:
         for page in mail.iter_delta("inbox", f"{BASE}{USER}/d", page_size=2):
-            seen += [m["id"] for m in page.messages] + [f"-{g}" for g in page.removed]
+            seen += [m.id for m in page.messages] + [f"-{g}" for g in page.removed]
             assert page.delta_link is None
     assert seen == ["a", "b", "c", "-gone"]
     assert info.value.status == 500 and info.value.request_id == "rid-1"
@@ -56,7 +57,7 @@ def test_messages_by_batch_each_with_its_own_error() -> None:
         for item in items:
             mid = urlsplit(item["url"]).path.rsplit("/", 1)[-1]
             select = parse_qs(urlsplit(item["url"]).query)["$select"]
-            assert select == ["id,subject"]
+            assert select == ["id,internetMessageId,subject,from,receivedDateTime"]
             status = {"bad": 500, "gone": 404}.get(mid, 200)
             body = (
                 {"id": mid, "subject": f"s-{mid}"}
@@ -67,9 +68,9 @@ def test_messages_by_batch_each_with_its_own_error() -> None:
         return httpx.Response(200, json={"responses": answers})
 
     mail, rec, _, _, _ = make_mail(batch, budget_s=0.0)
-    got = mail.get_messages_many(["ok", "bad", "gone", "ok"], select=("id", "subject"))
+    got = mail.get_messages_many(["ok", "bad", "gone", "ok"], view="summary")
     assert list(got) == ["ok", "bad", "gone"]
-    assert got["ok"] == {"id": "ok", "subject": "s-ok"}
+    assert got["ok"] == MailMessage(id="ok", subject="s-ok")
     assert isinstance(got["bad"], GraphUnavailable) and got["bad"].status == 500
     assert isinstance(got["gone"], GraphNotFound)
     assert len(rec.requests) == 1
@@ -110,7 +111,7 @@ def test_the_first_failure_of_a_retried_request_is_one_warning_line(
         lambda r: next(answers, httpx.Response(200, json={"id": "m"})), budget_s=120.0
     )
     caplog.set_level(logging.DEBUG, logger="mailpipe.graph")
-    assert mail.get_message("m")["id"] == "m"
+    assert mail.get_message("m").id == "m"
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and len(rec.requests) == 5, "one line for the whole series"
     line = warnings[0].getMessage()

@@ -20,6 +20,7 @@ from libs.common.blobs import BlobStore
 from libs.common.contracts import InboundEmail
 from libs.common.graph import GraphAuthError, GraphError, GraphNotFound
 from libs.common.graph.errors import error_from_response
+from libs.common.mail import Attachment, MailAddress, MailMessage
 from libs.common.mail.models import DeltaPage
 from libs.common.settings import MailboxConfig
 from services.fetcher.credential import CredentialBackoff
@@ -28,22 +29,14 @@ from services.fetcher.narrowing import NARROW_RETRY_S
 from services.fetcher.poller import MailboxPoller
 from services.fetcher.quarantine import Quarantined
 from services.fetcher.unpublishable import QUARANTINE_AFTER
-from tests.unit.test_fetcher_unpublishable import UNMAPPABLE, FakeState
+from tests.unit.test_fetcher_unpublishable import UNMAPPABLE, FakeState, graph_message
 
 BOX = "isolation-unit@contoso.example"
 QUARANTINE = "mailpipe-quarantine"
 
 
-def message(graph_id: str, subject: str = "Printer broken") -> dict[str, Any]:
-    return {
-        "id": graph_id,
-        "internetMessageId": f"<{graph_id}@customer.example>",
-        "receivedDateTime": "2026-11-26T09:30:00Z",
-        "subject": subject,
-        "from": {"emailAddress": {"address": "jane@customer.example", "name": "Jane"}},
-        "toRecipients": [{"emailAddress": {"address": BOX}}],
-        "body": {"contentType": "text", "content": "hello"},
-    }
+def message(graph_id: str, subject: str = "Printer broken", **changes: Any) -> MailMessage:
+    return graph_message(graph_id, subject, to=(MailAddress(BOX),), **changes)
 
 
 def server_error(status: int = 500, code: str = "ErrorInternalServerError") -> GraphError:
@@ -59,7 +52,7 @@ class FakeGraph:
     folders. ``folder_fails``: the folder resource is not served; ``listing_fails``: the
     mailbox's id listing is not served (the folder's still is)."""
 
-    inbox: dict[str, dict[str, Any]] = field(default_factory=dict)
+    inbox: dict[str, MailMessage] = field(default_factory=dict)
     others: list[str] = field(default_factory=list)
     poisoned: set[str] = field(default_factory=set)
     parts_poisoned: set[str] = field(default_factory=set)
@@ -89,11 +82,11 @@ class FakeGraph:
         for start in range(0, max(len(items), 1), size):
             page = items[start : start + size]
             for item in page:
-                self._check(item["id"])
+                self._check(item.id)
             last = start + size >= len(items)
             yield DeltaPage(page, [], f"link-{self.rounds}" if last else None)
 
-    def iter_messages(self, folder: str | None, **_: Any) -> Iterator[dict[str, Any]]:
+    def iter_messages(self, folder: str | None, **_: Any) -> Iterator[MailMessage]:
         if folder is None and self.listing_fails:
             raise server_error()
         if folder is None:
@@ -102,12 +95,12 @@ class FakeGraph:
             ids = list(self.inbox)
         else:
             ids = [gid for gid, to in self.moved if to == folder and gid in self.others]
-        yield from ({"id": gid} for gid in ids)
+        yield from (MailMessage(gid) for gid in ids)
 
     def get_messages_many(
         self, ids: Iterable[str], **_: Any
-    ) -> dict[str, dict[str, Any] | GraphError]:
-        out: dict[str, dict[str, Any] | GraphError] = {}
+    ) -> dict[str, MailMessage | GraphError]:
+        out: dict[str, MailMessage | GraphError] = {}
         for gid in ids:
             try:
                 out[gid] = self.get_message(gid)
@@ -115,9 +108,9 @@ class FakeGraph:
                 out[gid] = exc
         return out
 
-    def get_message(self, graph_id: str, **_: Any) -> dict[str, Any]:
+    def get_message(self, graph_id: str, **_: Any) -> MailMessage:
         self._check(graph_id)
-        return dict(self.inbox.get(graph_id) or message(graph_id))
+        return self.inbox.get(graph_id) or message(graph_id)
 
     def get_folder(self, folder: str, **_: Any) -> dict[str, Any]:
         self.folder_reads += 1
@@ -405,7 +398,7 @@ def test_when_graph_serves_no_mail_none_is_blamed(
 def test_unpublishable_and_unreadable_mail_go_through_one_seam(tmp_path: Path) -> None:
     graph = FakeGraph(
         inbox={
-            "cut": message("cut", subject="Drucker") | UNMAPPABLE,
+            "cut": message("cut", subject="Drucker", **UNMAPPABLE),
             "part": message("part"),
             "ok": message("ok"),
         },
@@ -459,3 +452,22 @@ def test_small_pages_still_fill_publish_chunks(tmp_path: Path) -> None:
     assert result is not None and result.complete and result.published == 30
     assert setup.batches == [20, 10], "mail of several pages published together"
     assert setup.ids() == sorted(graph.inbox)
+
+
+def test_a_reference_attachment_is_a_link_and_not_published(tmp_path: Path) -> None:
+    """Only a ``reference`` without bytes is left out; an empty file is still a file."""
+    listed = [
+        Attachment("f", "a.txt", "text/plain", 3, False, None, b"abc"),
+        Attachment("e", "empty.txt", "text/plain", 0, False, None, b""),
+        Attachment("r", "link", "text/html", 0, False, None, b"", kind="reference"),
+    ]
+
+    class WithFiles(FakeGraph):
+        def get_attachments(self, graph_id: str) -> list[Any]:
+            return listed
+
+    graph = WithFiles(inbox={"m": message("m", has_attachments=True)})
+    setup = make(tmp_path, graph)
+    setup.poller.poll()
+    (email,) = setup.published
+    assert [a.name for a in email.attachments] == ["a.txt", "empty.txt"]

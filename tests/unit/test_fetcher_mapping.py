@@ -1,9 +1,10 @@
-"""The fetcher's pure mapping: Graph message JSON → InboundEmail, headers → MailHeaders,
-which mails need attachments or raw MIME, and what to do with a processed mail."""
+"""The fetcher's pure mapping: the mail port's MailMessage → InboundEmail, headers →
+MailHeaders, which mails need attachments or raw MIME, and what to do with a processed mail."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from libs.common.after_processing import Delete, Move, action_of
 from libs.common.contracts import MAX_BODY_CHARS, AttachmentRef, BlobRef, InboundEmail
+from libs.common.mail import MailAddress, MailMessage
 from services.fetcher.domain import (
     Step,
     build_inbound,
@@ -26,32 +28,29 @@ FETCHED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 BLOB = BlobRef(sha256="a" * 64, size=3)
 
 
-def addr(address: str, name: str = "") -> dict:
-    return {"emailAddress": {"address": address, "name": name}}
+def addr(address: str, name: str = "") -> MailAddress:
+    return MailAddress(address, name)
 
 
-def graph_message(**overrides: object) -> dict:
-    message: dict = {
-        "id": "AAMkAD-1=",
-        "internetMessageId": "<m1@customer.example>",
-        "conversationId": "conv-1",
-        "receivedDateTime": "2026-11-26T09:30:00Z",
-        "subject": "Printer broken",
-        "from": addr("jane@customer.example", "Jane Doe"),
-        "sender": addr("jane@customer.example", "Jane Doe"),
-        "toRecipients": [addr("support@contoso.com", "Support")],
-        "ccRecipients": [],
-        "replyTo": [],
-        "hasAttachments": False,
-        "body": {"contentType": "text", "content": "It jams."},
-        "internetMessageHeaders": [{"name": "Message-ID", "value": "<m1@customer.example>"}],
-    }
-    message.update(overrides)
-    return message
+def graph_message(**overrides: Any) -> MailMessage:
+    message = MailMessage(
+        id="AAMkAD-1=",
+        internet_message_id="<m1@customer.example>",
+        conversation_id="conv-1",
+        received_at="2026-11-26T09:30:00Z",
+        subject="Printer broken",
+        from_=addr("jane@customer.example", "Jane Doe"),
+        sender=addr("jane@customer.example", "Jane Doe"),
+        to=(addr("support@contoso.com", "Support"),),
+        has_attachments=False,
+        body="It jams.",
+        headers=(("Message-ID", "<m1@customer.example>"),),
+    )
+    return replace(message, **overrides)
 
 
 def build(
-    message: dict[str, Any],
+    message: MailMessage,
     attachments: Sequence[AttachmentRef] = (),
     raw_mime: BlobRef | None = None,
 ) -> InboundEmail:
@@ -89,8 +88,9 @@ def test_non_ascii_names_subjects_and_bodies_are_kept() -> None:
     email = build(
         graph_message(
             subject="Drucker kaputt · Grüße 日本語",
-            **{"from": addr("jürgen@bücher.example", "Jürgen Müller")},
-            body={"contentType": "html", "content": "<p>Größe: 日本</p>"},
+            from_=addr("jürgen@bücher.example", "Jürgen Müller"),
+            body="<p>Größe: 日本</p>",
+            body_type="html",
         )
     )
     assert email.subject == "Drucker kaputt · Grüße 日本語"
@@ -100,13 +100,13 @@ def test_non_ascii_names_subjects_and_bodies_are_kept() -> None:
 
 
 def test_missing_and_malformed_fields_do_not_stop_the_mail() -> None:
-    message = {
-        "id": "AAMk-2=",
-        "from": {"emailAddress": {"address": "/O=EXCHANGELABS/OU=EXCHANGE/CN=RECIPIENTS"}},
-        "toRecipients": [addr(""), addr("ok@example.com"), "junk", addr("a b@example.com")],
-        "subject": None,
-        "receivedDateTime": "not a time",
-    }
+    message = MailMessage(
+        id="AAMk-2=",
+        from_=addr("/O=EXCHANGELABS/OU=EXCHANGE/CN=RECIPIENTS"),
+        to=(addr(""), addr("ok@example.com"), addr("a b@example.com")),
+        subject=None,
+        received_at="not a time",
+    )
     email = build(message)
     assert email.from_ is None and email.sender is None
     assert [a.address for a in email.to] == ["ok@example.com"]
@@ -133,7 +133,7 @@ def test_times_are_utc_whatever_graph_sends() -> None:
 
 def test_an_oversized_body_is_truncated_with_a_flag() -> None:
     content = "x" * (MAX_BODY_CHARS + 10)
-    email = build(graph_message(body={"contentType": "text", "content": content}))
+    email = build(graph_message(body=content))
     assert email.body.truncated
     assert email.body.original_chars == MAX_BODY_CHARS + 10
     assert email.body.text is not None and len(email.body.text) == MAX_BODY_CHARS
@@ -142,20 +142,21 @@ def test_an_oversized_body_is_truncated_with_a_flag() -> None:
 def test_headers_threading_loop_and_marker_fields() -> None:
     headers = extract_headers(
         [
-            {"name": "In-Reply-To", "value": "<parent@customer.example>"},
-            {"name": "References", "value": "<root@x.example>\r\n <parent@customer.example>"},
-            {"name": "Auto-Submitted", "value": "auto-replied"},
-            {"name": "Precedence", "value": "bulk"},
-            {"name": "X-Auto-Response-Suppress", "value": "All"},
-            {"name": "X-Loop", "value": "support@contoso.com"},
-            {"name": "Return-Path", "value": "<>"},
-            {"name": "Content-Type", "value": 'multipart/report; report-type="delivery-status"'},
-            {"name": "X-Autoreply", "value": "yes"},
-            {"name": "X-MS-Exchange-Inbox-Rules-Loop", "value": "support@contoso.com"},
-            {"name": "X-Mailpipe-Job", "value": "ack:support@contoso.com:7"},
-            {"name": "X-Mailpipe-Record", "value": "7"},
-            {"name": "Received", "value": "from somewhere"},
-            {"name": "X-Spam-Score", "value": "1"},
+            ("In-Reply-To", "<parent@customer.example>"),
+            ("References", "<root@x.example>\r\n <parent@customer.example>"),
+            ("Auto-Submitted", "auto-replied"),
+            ("Precedence", "bulk"),
+            ("X-Auto-Response-Suppress", "All"),
+            ("X-Loop", "support@contoso.com"),
+            ("Return-Path", "<>"),
+            ("Content-Type", 'multipart/report; report-type="delivery-status"'),
+            ("X-Autoreply", "yes"),
+            ("X-MS-Exchange-Inbox-Rules-Loop", "support@contoso.com"),
+            ("X-Mailpipe-Job", "ack:support@contoso.com:7"),
+            ("X-Mailpipe-Record", "7"),
+            ("Received", "from somewhere"),
+            ("X-Spam-Score", "1"),
+            ("", "a header without a name is left out"),
         ]
     )
     assert headers.in_reply_to == "<parent@customer.example>"
@@ -180,9 +181,9 @@ def test_header_values_are_unfolded_bounded_and_references_capped() -> None:
     refs = " ".join(f"<r{n}@x.example>" for n in range(300))
     headers = extract_headers(
         [
-            {"name": "References", "value": refs},
-            {"name": "X-Loop", "value": "a\r\n\tb" + "c" * 2000},
-            {"name": "x-loop", "value": "second"},
+            ("References", refs),
+            ("X-Loop", "a\r\n\tb" + "c" * 2000),
+            ("x-loop", "second"),
         ]
     )
     assert len(headers.references) == 200
@@ -196,13 +197,15 @@ def test_header_values_are_unfolded_bounded_and_references_capped() -> None:
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        (graph_message(hasAttachments=True), True),
+        (graph_message(has_attachments=True), True),
         (graph_message(), False),
-        (graph_message(body={"contentType": "html", "content": '<img src="cid:logo@x">'}), True),
-        (graph_message(body={"contentType": "text", "content": "see cid:logo"}), False),
+        (graph_message(body='<img src="CID:logo@x">', body_type="html"), True),
+        (graph_message(body="see cid:logo"), False),
     ],
 )
-def test_attachments_are_fetched_for_files_and_inline_images(message: dict, expected: bool) -> None:
+def test_attachments_are_fetched_for_files_and_inline_images(
+    message: MailMessage, expected: bool
+) -> None:
     assert needs_attachments(message) is expected
 
 
@@ -211,17 +214,17 @@ def test_raw_mime_for_reports_and_daemon_senders_or_when_configured() -> None:
     assert not needs_raw_mime(plain, keep_raw_mime=False)
     assert needs_raw_mime(plain, keep_raw_mime=True)
     report = graph_message(
-        internetMessageHeaders=[
-            {"name": "Content-Type", "value": "multipart/report; report-type=delivery-status"}
-        ]
+        headers=(("Content-Type", "multipart/report; report-type=delivery-status"),)
     )
     assert needs_raw_mime(report, keep_raw_mime=False)
-    daemon = graph_message(**{"from": addr("MAILER-DAEMON@mx.example"), "sender": None})
+    daemon = graph_message(from_=addr("MAILER-DAEMON@mx.example"), sender=None)
     assert needs_raw_mime(daemon, keep_raw_mime=False)
-    postmaster = graph_message(**{"from": addr("postmaster@contoso.com")})
+    postmaster = graph_message(from_=addr("postmaster@contoso.com"))
     assert needs_raw_mime(postmaster, keep_raw_mime=False)
-    nobody = graph_message(**{"from": None, "sender": None})
+    nobody = graph_message(from_=None, sender=None)
     assert needs_raw_mime(nobody, keep_raw_mime=False)
+    x500 = graph_message(from_=addr("/O=EXCHANGELABS/OU=EXCHANGE/CN=RECIPIENTS"), sender=None)
+    assert needs_raw_mime(x500, keep_raw_mime=False), "no address: maybe a report"
 
 
 def test_attachment_refs_and_blob_references_reach_the_contract() -> None:
@@ -233,12 +236,12 @@ def test_attachment_refs_and_blob_references_reach_the_contract() -> None:
     assert email.attachments == (ref, unnamed) and email.raw_mime == BLOB
 
 
-def test_parse_address_accepts_bare_and_wrapped_forms() -> None:
-    assert parse_address({"address": "a@b.example"}) is not None
-    assert parse_address(addr("a@b.example", "A\r\nB")) is not None
-    wrapped = parse_address(addr("a@b.example", "A\r\nB"))
-    assert wrapped is not None and wrapped.name == "A B"
+def test_parse_address_checks_the_address_and_unfolds_the_name() -> None:
+    assert parse_address(addr("a@b.example")) is not None
+    padded = parse_address(addr("  a@b.example ", "A\r\nB"))
+    assert padded is not None and (padded.address, padded.name) == ("a@b.example", "A B")
     assert parse_address(None) is None and parse_address(addr("nobody")) is None
+    assert parse_address(addr("a" * 310 + "@b.example")) is None
 
 
 @pytest.mark.parametrize(
@@ -267,15 +270,12 @@ def test_an_overlong_message_id_is_one_digest_in_every_field() -> None:
 
     long_id = "<" + "m" * 1500 + "@customer.example>"
     digest = canonical_message_id(long_id)
-    message = {
-        "id": "AAMk-long",
-        "internetMessageId": long_id,
-        "subject": "hello",
-        "internetMessageHeaders": [
-            {"name": "In-Reply-To", "value": long_id},
-            {"name": "References", "value": f"<root@a.example> {long_id}"},
-        ],
-    }
+    message = MailMessage(
+        id="AAMk-long",
+        internet_message_id=long_id,
+        subject="hello",
+        headers=(("In-Reply-To", long_id), ("References", f"<root@a.example> {long_id}")),
+    )
     email = build_inbound(
         message, mailbox="support@contoso.com", folder="inbox", fetched_at=datetime.now(UTC)
     )
@@ -290,7 +290,7 @@ def test_line_breakers_and_controls_in_received_headers_become_spaces() -> None:
     email = build(
         graph_message(
             subject="hello\x0bworld\u2028again\x85x",
-            **{"from": addr("ann@customer.example", "Ann\x0cExample")},
+            from_=addr("ann@customer.example", "Ann\x0cExample"),
         )
     )
     assert email.subject == "hello world again x"

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -30,6 +31,7 @@ from libs.common.graph.errors import (
     TooLarge,
     error_from_response,
 )
+from libs.common.mail import MailAddress, MailMessage
 from libs.common.mail.models import DeltaPage
 from libs.common.settings import MailboxConfig
 from services.fetcher.inflight import InFlight
@@ -39,26 +41,27 @@ from services.fetcher.unpublishable import QUARANTINE_AFTER, FailureCounts, is_m
 BOX = "poison-unit@contoso.example"
 #: A received time no contract can carry (before the year 1 in UTC): the mapping is lenient
 #: about everything else Graph sends, so this stands for "a mail that cannot be published".
-UNMAPPABLE = {"receivedDateTime": "0001-01-01T00:30:00+01:00"}
+UNMAPPABLE: dict[str, Any] = {"received_at": "0001-01-01T00:30:00+01:00"}
 
 
-def graph_message(graph_id: str, subject: str = "Printer broken") -> dict:
-    return {
-        "id": graph_id,
-        "internetMessageId": f"<{graph_id}@customer.example>",
-        "receivedDateTime": "2026-11-26T09:30:00Z",
-        "subject": subject,
-        "from": {"emailAddress": {"address": "jane@customer.example", "name": "Jane"}},
-        "toRecipients": [{"emailAddress": {"address": BOX}}],
-        "body": {"contentType": "text", "content": "hello"},
-    }
+def graph_message(graph_id: str, subject: str = "Printer broken", **changes: Any) -> MailMessage:
+    message = MailMessage(
+        id=graph_id,
+        internet_message_id=f"<{graph_id}@customer.example>",
+        received_at="2026-11-26T09:30:00Z",
+        subject=subject,
+        from_=MailAddress("jane@customer.example", "Jane"),
+        to=(MailAddress(BOX),),
+        body="hello",
+    )
+    return replace(message, **changes)
 
 
 @dataclass
 class FakeGraph:
     """Graph's mail folder as plain data: delta returns what is in the folder."""
 
-    inbox: dict[str, dict] = field(default_factory=dict)
+    inbox: dict[str, MailMessage] = field(default_factory=dict)
     moved: list[tuple[str, str]] = field(default_factory=list)
     move_error: Exception | None = None
     rounds: int = 0
@@ -181,7 +184,7 @@ def test_an_unmappable_mail_is_quarantined_after_n_rounds_and_the_link_moves_on(
 ) -> None:
     setup.graph.inbox = {
         "good-1": graph_message("good-1"),
-        "bad": graph_message("bad") | UNMAPPABLE,
+        "bad": graph_message("bad", **UNMAPPABLE),
         "good-2": graph_message("good-2"),
     }
     before = quarantined_total()
@@ -215,13 +218,13 @@ def test_an_unmappable_mail_is_quarantined_after_n_rounds_and_the_link_moves_on(
         {"id": "x" * 1001},  # longer than any id the contract allows
     ],
 )
-def test_each_kind_of_unmappable_mail_is_quarantined(setup: Setup, broken: dict) -> None:
-    message = graph_message("bad") | broken
-    setup.graph.inbox = {str(message["id"]): message}
+def test_each_kind_of_unmappable_mail_is_quarantined(setup: Setup, broken: dict[str, Any]) -> None:
+    message = graph_message("bad", **broken)
+    setup.graph.inbox = {message.id: message}
     results = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
     assert all(r is not None for r in results), "the mail fails, never the poll"
     assert [r.quarantined for r in results if r] == [0] * (QUARANTINE_AFTER - 1) + [1]
-    assert setup.graph.moved == [(message["id"], "mailpipe-quarantine")]
+    assert setup.graph.moved == [(message.id, "mailpipe-quarantine")]
     assert setup.published.emails == [] and setup.link() is not None
 
 
@@ -267,7 +270,7 @@ def test_a_refused_credential_is_the_mailbox_s_failure_not_the_mail_s(setup: Set
 
 
 def test_a_quarantine_move_that_fails_keeps_the_link_and_tries_again(setup: Setup) -> None:
-    setup.graph.inbox = {"bad": graph_message("bad") | UNMAPPABLE}
+    setup.graph.inbox = {"bad": graph_message("bad", **UNMAPPABLE)}
     setup.graph.move_error = GraphPermanentError("folder refused", status=400, hint="h")
     for _ in range(QUARANTINE_AFTER + 1):
         result = setup.poller.poll()
@@ -280,7 +283,7 @@ def test_a_quarantine_move_that_fails_keeps_the_link_and_tries_again(setup: Setu
 
 
 def test_a_mail_gone_before_its_quarantine_move_counts_as_done(setup: Setup) -> None:
-    setup.graph.inbox = {"bad": graph_message("bad") | UNMAPPABLE}
+    setup.graph.inbox = {"bad": graph_message("bad", **UNMAPPABLE)}
     setup.graph.move_error = GraphNotFound("gone", status=404, hint="h")
     results = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
     assert results[-1] is not None and results[-1].complete

@@ -162,3 +162,31 @@ def test_no_ids_no_requests() -> None:
     mail, rec, _, _, _ = make_mail(lambda r: httpx.Response(500))
     assert mail.get_attachments_many([]) == {}
     assert rec.requests == []
+
+
+def test_graph_attachment_types_become_the_ports_kinds() -> None:
+    """A file's and an item's bytes are read; a reference is a link (no bytes, no request);
+    a type Graph may add later is a file whose bytes come only when listed."""
+    listed = [
+        _file("f", b"abc"),
+        _file("i") | {"@odata.type": "#microsoft.graph.itemAttachment"},
+        _file("r") | {"@odata.type": "#microsoft.graph.referenceAttachment"},
+        _file("n") | {"@odata.type": "#microsoft.graph.newAttachment"},
+        {k: v for k, v in _file("u", b"xyz").items() if k != "@odata.type"},
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/attachments"):
+            return httpx.Response(200, json={"value": listed})
+        return httpx.Response(200, content=b"item-mime")
+
+    mail, rec, _, _, _ = make_mail(handler)
+    got = {a.id: (a.kind, a.content) for a in mail.get_attachments("m1")}
+    assert got == {
+        "f": ("file", b"abc"),
+        "i": ("item", b"item-mime"),
+        "r": ("reference", b""),
+        "n": ("file", b""),
+        "u": ("file", b"xyz"),
+    }
+    assert [r.url.path.rsplit("/", 2)[-2] for r in rec.requests[1:]] == ["i"]

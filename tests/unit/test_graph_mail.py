@@ -7,8 +7,9 @@ import json
 
 import httpx
 
-from libs.common.graph import BatchRequest, OutgoingAttachment
+from libs.common.graph import MESSAGE_SELECT, SELECTS, BatchRequest, OutgoingAttachment
 from libs.common.graph._send import CHUNK_SIZE
+from libs.common.mail import MailAddress, MailMessage
 
 from .graph_helpers import BASE, graph_error, make_mail
 
@@ -26,13 +27,13 @@ def test_paging_follows_next_link_exactly_as_given() -> None:
         )
 
     mail, rec, _, _, _ = make_mail(handler)
-    assert [m["id"] for m in mail.list_messages("inbox", select=("id", "subject"), top=2)] == [
+    assert [m.id for m in mail.list_messages("inbox", view="id", top=2)] == [
         "m1",
         "m2",
         "m3",
     ]
     first, second = rec.requests
-    assert first.url.params["$select"] == "id,subject" and first.url.params["$top"] == "2"
+    assert first.url.params["$select"] == "id" and first.url.params["$top"] == "2"
     assert str(second.url) == odd_link
 
 
@@ -56,7 +57,7 @@ def test_delta_collects_changes_and_removals_until_the_delta_link() -> None:
 
     mail, rec, _, _, _ = make_mail(handler)
     result = mail.delta("inbox", page_size=25)
-    assert [m["id"] for m in result.messages] == ["a", "b"]
+    assert [m.id for m in result.messages] == ["a", "b"]
     assert result.removed == ["gone"]
     assert result.delta_link.endswith("$deltatoken=d1") and not result.resynced
     assert all("odata.maxpagesize=25" in r.headers["Prefer"] for r in rec.requests)
@@ -75,7 +76,7 @@ def test_expired_delta_link_resyncs_from_scratch() -> None:
     mail, rec, _, _, _ = make_mail(handler)
     result = mail.delta("inbox", f"{USER}/mailFolders/inbox/messages/delta?$deltatoken=old")
     assert result.resynced and result.delta_link.endswith("new")
-    assert [m["id"] for m in result.messages] == ["a"]
+    assert [m.id for m in result.messages] == ["a"]
     assert len(rec.requests) == 2 and "$select" in rec.requests[1].url.params
 
 
@@ -274,5 +275,53 @@ def test_sync_state_lost_half_way_through_paging_restarts_once() -> None:
 
     mail, rec, _, _, _ = make_mail(handler)
     result = mail.delta("inbox")
-    assert result.resynced and [m["id"] for m in result.messages] == ["a"]
+    assert result.resynced and [m.id for m in result.messages] == ["a"]
     assert len(rec.requests) == 3
+
+
+def test_graph_json_becomes_the_neutral_message_with_odd_values_kept() -> None:
+    """Only the shape changes: what the fetcher's lenient mapping drops or cuts (an X.500
+    path, an empty address, a folded header) reaches it as Graph sent it."""
+    x500 = "/O=EXCHANGELABS/OU=EXCHANGE/CN=RECIPIENTS"
+    data = {
+        "id": "m1",
+        "internetMessageId": "<m1@customer.example>",
+        "conversationId": "conv-1",
+        "receivedDateTime": "2026-11-26T09:30:00Z",
+        "subject": None,
+        "from": {"emailAddress": {"address": x500}},
+        "sender": None,
+        "toRecipients": [{"emailAddress": {"address": "", "name": None}}, "junk", {"x": 1}],
+        "ccRecipients": "not a list",
+        "replyTo": [{"emailAddress": {"address": "r@customer.example", "name": "R"}}],
+        "hasAttachments": True,
+        "body": {"contentType": "HTML", "content": "<p>hi</p>"},
+        "internetMessageHeaders": [
+            {"name": "References", "value": "<a@x>\r\n <b@x>"},
+            {"name": "", "value": "nameless"},
+            {"name": "X-Empty", "value": None},
+            "junk",
+        ],
+    }
+    mail, rec, _, _, _ = make_mail(lambda request: httpx.Response(200, json=data))
+    message = mail.get_message("m1")
+    assert rec.requests[0].url.params["$select"] == ",".join(MESSAGE_SELECT)
+    assert message == MailMessage(
+        id="m1",
+        internet_message_id="<m1@customer.example>",
+        conversation_id="conv-1",
+        received_at="2026-11-26T09:30:00Z",
+        subject=None,
+        from_=MailAddress(x500),
+        sender=None,
+        # a bare mapping is read as the inner form, as the fetcher always did
+        to=(MailAddress(""), MailAddress("")),
+        cc=(),
+        reply_to=(MailAddress("r@customer.example", "R"),),
+        has_attachments=True,
+        body="<p>hi</p>",
+        body_type="html",
+        headers=(("References", "<a@x>\r\n <b@x>"), ("X-Empty", "")),
+    )
+    assert mail.get_message("m1", view="summary") == message
+    assert rec.requests[1].url.params["$select"] == ",".join(SELECTS["summary"])

@@ -27,7 +27,7 @@ from services.sender.handler import JobInProgress, SenderPorts, SendHandler
 from services.sender.joblog import DEFAULT_STALE_AFTER, Claim, JobLogPort, JobStatus, SentJob
 from services.sender.results import invalid_job_result
 from services.sender.transport import choose_path
-from tests.mail_fake import FakeMailbox
+from tests.mail_fake import SEND_LIMITS, FakeMailbox
 
 MAILBOX = "support@contoso.com"
 DELIVERY = Delivery(message_id="m", correlation_id="c")
@@ -300,9 +300,9 @@ def test_small_messages_go_as_mime_and_big_ones_through_a_draft() -> None:
 
     small = [AttachmentBytes("a.txt", b"x" * 1000)]
     big = [*small, AttachmentBytes("b.bin", b"y" * 3_000_000)]
-    path, built = choose_path(build, small)
+    path, built = choose_path(build, small, SEND_LIMITS)
     assert path == "mime" and b"a.txt" in built.mime
-    path, built = choose_path(build, big)
+    path, built = choose_path(build, big, SEND_LIMITS)
     assert path == "upload_session" and b"a.txt" not in built.mime
     r = rig()
     r.handler(

@@ -9,6 +9,7 @@ import pytest
 
 from libs.common.contracts import OutboundEmail
 from libs.common.errors import PermanentError
+from libs.common.graph._send import SEND_LIMITS
 from libs.common.settings import MailboxConfig
 from services.sender.domain.policy import (
     SEND_AS_DELEGATION_HINT,
@@ -22,6 +23,11 @@ from services.sender.domain.policy import (
 )
 
 DESK = "help@contoso.com"
+
+
+def validate(job: OutboundEmail, box: MailboxConfig | None, **kw: Any) -> Rejection | None:
+    """The checks with the Graph adapter's send limits."""
+    return validate_job(job, box, limits_of=lambda _: SEND_LIMITS, **kw)
 
 
 def mailbox(**overrides: Any) -> MailboxConfig:
@@ -146,34 +152,34 @@ def test_secrets_never_reach_decisions_or_messages() -> None:
 
 
 def test_valid_job_passes() -> None:
-    assert validate_job(job(), mailbox()) is None
+    assert validate(job(), mailbox()) is None
 
 
 def test_unknown_mailbox() -> None:
-    rejection = validate_job(job(), None)
+    rejection = validate(job(), None)
     assert rejection is not None
     assert rejection.code == "unknown_mailbox"
-    other = validate_job(job(mailbox="other@contoso.com"), mailbox())
+    other = validate(job(mailbox="other@contoso.com"), mailbox())
     assert other is not None
     assert other.code == "unknown_mailbox"
 
 
 def test_mailbox_case_does_not_matter() -> None:
-    assert validate_job(job(mailbox="Help@Contoso.com"), mailbox()) is None
+    assert validate(job(mailbox="Help@Contoso.com"), mailbox()) is None
 
 
 def test_only_the_mailbox_itself_as_recipient_is_rejected() -> None:
     lone = job(to=[{"address": "HELP@contoso.com"}], cc=[{"address": DESK}])
-    rejection = validate_job(lone, mailbox())
+    rejection = validate(lone, mailbox())
     assert rejection is not None
     assert rejection.code == "no_recipients"
 
 
 def test_non_ascii_local_part_is_rejected_but_idn_domain_passes() -> None:
-    bad = validate_job(job(to=[{"address": "jörg@example.com"}]), mailbox())
+    bad = validate(job(to=[{"address": "jörg@example.com"}]), mailbox())
     assert bad is not None
     assert bad.code == "address_not_supported"
-    assert validate_job(job(to=[{"address": "joerg@bücher.example"}]), mailbox()) is None
+    assert validate(job(to=[{"address": "joerg@bücher.example"}]), mailbox()) is None
 
 
 def test_duplicate_content_ids_are_rejected() -> None:
@@ -182,7 +188,7 @@ def test_duplicate_content_ids_are_rejected() -> None:
         {"name": "a.png", "content_base64": png, "is_inline": True, "content_id": "logo"},
         {"name": "b.png", "content_base64": png, "is_inline": True, "content_id": "<LOGO>"},
     ]
-    rejection = validate_job(job(html="<img src=cid:logo>", attachments=atts), mailbox())
+    rejection = validate(job(html="<img src=cid:logo>", attachments=atts), mailbox())
     assert rejection is not None
     assert rejection.code == "duplicate_content_id"
 
@@ -190,8 +196,8 @@ def test_duplicate_content_ids_are_rejected() -> None:
 def test_message_over_the_mailbox_limit_is_rejected() -> None:
     blob = {"sha256": "0" * 64, "size": 40 * 1024 * 1024}
     big = job(attachments=[{"name": "big.iso", "blob": blob}])
-    assert validate_job(big, mailbox()) is None
-    rejection = validate_job(big, mailbox(), max_bytes=35 * 1024 * 1024)
+    assert validate(big, mailbox()) is None
+    rejection = validate(big, mailbox(), max_bytes=35 * 1024 * 1024)
     assert rejection is not None
     assert rejection.code == "message_too_large"
     assert "MaxSendSize" in rejection.message
@@ -199,6 +205,6 @@ def test_message_over_the_mailbox_limit_is_rejected() -> None:
 
 def test_body_that_no_graph_request_can_carry_is_rejected() -> None:
     huge = "é" * 900_000  # 1.8 MB of UTF-8 in each of text and html
-    rejection = validate_job(job(text=huge, html=huge), mailbox())
+    rejection = validate(job(text=huge, html=huge), mailbox())
     assert rejection is not None
     assert rejection.code == "body_too_large"

@@ -1,23 +1,34 @@
-"""Graph send path by size: one MIME sendMail, or draft + upload sessions."""
+"""Send path by size, with the Graph adapter's limits: one MIME sendMail, or draft + upload
+sessions."""
 
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
-from services.sender.domain.attachments import AttachmentBytes
-from services.sender.domain.sizing import (
+from libs.common.graph._send import (
     ATTACHMENT_POST_LIMIT_BYTES,
     GRAPH_REQUEST_LIMIT_BYTES,
     MIME_SEND_LIMIT_BYTES,
-    MessageTooLarge,
-    choose_send_path,
-    mime_cost,
-    plan_draft,
+    SEND_LIMITS,
 )
+from libs.common.mail import SendLimits
+from services.sender.domain.attachments import AttachmentBytes
+from services.sender.domain.sizing import MessageTooLarge, mime_cost
+from services.sender.domain.sizing import choose_send_path as _choose_send_path
+from services.sender.domain.sizing import plan_draft as _plan_draft
 
 MB = 1_000_000
+
+
+def choose_send_path(size: int, attachments: list[AttachmentBytes]) -> str:
+    return _choose_send_path(size, attachments, SEND_LIMITS)
+
+
+def plan_draft(size: int, attachments: list[AttachmentBytes]) -> Any:
+    return _plan_draft(size, attachments, SEND_LIMITS)
 
 
 def att(size: int, name: str = "f.bin") -> AttachmentBytes:
@@ -27,6 +38,18 @@ def att(size: int, name: str = "f.bin") -> AttachmentBytes:
 def test_the_mime_limit_fits_one_request_after_base64() -> None:
     assert len(base64.b64encode(b"\0" * MIME_SEND_LIMIT_BYTES)) < GRAPH_REQUEST_LIMIT_BYTES
     assert len(base64.b64encode(b"\0" * ATTACHMENT_POST_LIMIT_BYTES)) < GRAPH_REQUEST_LIMIT_BYTES
+    assert SEND_LIMITS.message_in_one_request == MIME_SEND_LIMIT_BYTES
+    assert SEND_LIMITS.attachment_in_one_request == ATTACHMENT_POST_LIMIT_BYTES
+
+
+def test_the_paths_follow_the_providers_limits() -> None:
+    small = SendLimits(
+        message_in_one_request=10_000, attachment_in_one_request=500, largest_message=1
+    )
+    assert _choose_send_path(10_000, [], small) == "mime"
+    assert _choose_send_path(10_001, [att(100)], small) == "upload_session"
+    plan = _plan_draft(9_000, [att(100), att(400), att(600)], small)
+    assert (plan.in_mime, plan.posted, plan.uploaded) == ((0,), (1,), (2,))
 
 
 def test_mime_cost_covers_real_base64_lines() -> None:

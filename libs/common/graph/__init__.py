@@ -24,8 +24,9 @@ from libs.common.graph.errors import (
 )
 from libs.common.graph.mail import GraphMail
 from libs.common.graph.models import (
-    FULL_MESSAGE_SELECT,
     MESSAGE_SELECT,
+    SELECTS,
+    SUMMARY_SELECT,
     Attachment,
     BatchOutcome,
     BatchRequest,
@@ -36,8 +37,9 @@ from libs.common.graph.models import (
 )
 
 __all__ = [
-    "FULL_MESSAGE_SELECT",
     "MESSAGE_SELECT",
+    "SELECTS",
+    "SUMMARY_SELECT",
     "Attachment",
     "BatchOutcome",
     "BatchRequest",

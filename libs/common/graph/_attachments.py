@@ -20,6 +20,7 @@ from libs.common.graph._http import GraphHttp
 from libs.common.graph.errors import GraphAuthError, GraphError, GraphUnavailable
 from libs.common.graph.models import Attachment, BatchOutcome, BatchRequest
 from libs.common.mail.errors import MailError
+from libs.common.mail.models import AttachmentKind
 
 #: Runs batch items (≤ 20 per ``$batch``, throttled items retried); outcomes in input order.
 BatchRunner = Callable[[Sequence[BatchRequest]], list[BatchOutcome]]
@@ -74,24 +75,34 @@ class AttachmentReader:
 
     def attachment(self, message_id: str, item: Mapping[str, Any]) -> Attachment:
         """One listed attachment; its bytes fetched separately when not inline."""
-        kind = str(item.get("@odata.type") or "#microsoft.graph.fileAttachment")
+        odata_type = str(item.get("@odata.type") or "#microsoft.graph.fileAttachment")
         if item.get("contentBytes") is not None:
             content = base64.b64decode(item["contentBytes"])
-        elif kind.endswith("fileAttachment") or kind.endswith("itemAttachment"):
+        elif odata_type.endswith("fileAttachment") or odata_type.endswith("itemAttachment"):
             url = f"{self._msg(message_id)}/attachments/{quote(item['id'], safe='')}/$value"
             content = self._http.request("GET", url, what="get attachment").content
         else:
             content = b""  # a reference attachment is a link, not bytes
         return Attachment(
             id=str(item["id"]),
+            kind=_kind(odata_type),
             name=str(item.get("name") or ""),
             content_type=str(item.get("contentType") or "application/octet-stream"),
             size=int(item.get("size") or len(content)),
             is_inline=bool(item.get("isInline")),
             content_id=item.get("contentId"),
             content=content,
-            kind=kind,
         )
+
+
+def _kind(odata_type: str) -> AttachmentKind:
+    """The port's kind of a Graph ``@odata.type``; a type Graph may add later counts as a
+    file (its bytes are kept when Graph lists them, as they always were)."""
+    if odata_type.endswith("referenceAttachment"):
+        return "reference"
+    if odata_type.endswith("itemAttachment"):
+        return "item"
+    return "file"
 
 
 def _json_body(result: BatchOutcome) -> Mapping[str, Any]:

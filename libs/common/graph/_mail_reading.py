@@ -9,17 +9,16 @@ from urllib.parse import quote, urlencode
 
 from libs.common.graph import _reading
 from libs.common.graph._mailbox_base import MailboxBase
+from libs.common.graph._message import to_message
 from libs.common.graph.errors import DeltaExpired, GraphNotFound, GraphPermanentError
 from libs.common.graph.models import (
-    FULL_MESSAGE_SELECT,
-    MESSAGE_SELECT,
+    SELECTS,
     Attachment,
     BatchRequest,
     DeltaResult,
-    GraphMessage,
 )
 from libs.common.mail.errors import MailError
-from libs.common.mail.models import DeltaPage
+from libs.common.mail.models import DeltaPage, MailMessage, MessageView
 
 
 class MailReading(MailboxBase):
@@ -29,9 +28,9 @@ class MailReading(MailboxBase):
         self,
         folder: str | None = "inbox",
         *,
-        select: Sequence[str] = MESSAGE_SELECT,
+        view: MessageView = "summary",
         top: int = 50,
-    ) -> Iterator[GraphMessage]:
+    ) -> Iterator[MailMessage]:
         """Every message of ``folder`` (of the whole mailbox when None), page by page
         (``@odata.nextLink`` used as given)."""
         url = (
@@ -39,38 +38,37 @@ class MailReading(MailboxBase):
             if folder is None
             else f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages"
         )
-        return _reading.list_pages(self._get_json, url, select, top)
+        return _reading.list_pages(self._get_json, url, SELECTS[view], top)
 
     def list_messages(
-        self, folder: str = "inbox", *, select: Sequence[str] = MESSAGE_SELECT, top: int = 50
-    ) -> list[GraphMessage]:
-        return list(self.iter_messages(folder, select=select, top=top))
+        self, folder: str = "inbox", *, view: MessageView = "summary", top: int = 50
+    ) -> list[MailMessage]:
+        return list(self.iter_messages(folder, view=view, top=top))
 
     def delta(
         self,
         folder: str = "inbox",
         delta_link: str | None = None,
         *,
-        select: Sequence[str] = MESSAGE_SELECT,
+        view: MessageView = "full",
         page_size: int = 50,
     ) -> DeltaResult:
         """Changes since ``delta_link`` (everything when None); an expired link resyncs."""
-        return _reading.collect(
-            self.iter_delta(folder, delta_link, select=select, page_size=page_size)
-        )
+        return _reading.collect(self.iter_delta(folder, delta_link, view=view, page_size=page_size))
 
     def iter_delta(
         self,
         folder: str = "inbox",
         delta_link: str | None = None,
         *,
-        select: Sequence[str] = MESSAGE_SELECT,
+        view: MessageView = "full",
         page_size: int = 50,
     ) -> Iterator[DeltaPage]:
         """The pages of one delta round as they arrive, the last with the delta link, so that
         a caller can use the pages read before one that fails. An expired link (410, also
         half-way through) starts the round over once from scratch (pages marked ``resynced``).
-        """
+        A saved link asks for what the round that made it asked for."""
+        select = SELECTS[view]
 
         def fresh() -> str:
             return f"{self._user}/mailFolders/{self._folder_ref(folder)}/messages/delta"
@@ -87,21 +85,18 @@ class MailReading(MailboxBase):
         except DeltaExpired:
             yield from _reading.delta_pages(get_page, fresh(), select, page_size, resynced=True)
 
-    def get_message(
-        self, message_id: str, *, select: Sequence[str] = FULL_MESSAGE_SELECT
-    ) -> GraphMessage:
-        return self._get_json(
-            self._msg(message_id), what="get message", params={"$select": ",".join(select)}
-        )
+    def get_message(self, message_id: str, *, view: MessageView = "full") -> MailMessage:
+        params = {"$select": ",".join(SELECTS[view])}
+        return to_message(self._get_json(self._msg(message_id), what="get message", params=params))
 
     def get_messages_many(
-        self, message_ids: Iterable[str], *, select: Sequence[str] = FULL_MESSAGE_SELECT
-    ) -> dict[str, GraphMessage | MailError]:
+        self, message_ids: Iterable[str], *, view: MessageView = "full"
+    ) -> dict[str, MailMessage | MailError]:
         """Many messages by ``$batch`` (20 per request): per id (in input order, duplicates
         once) the message, or that message's typed error (:class:`GraphNotFound` when it is
         gone). A refused token raises: it is no message's fault."""
         ids = list(dict.fromkeys(message_ids))
-        query = urlencode({"$select": ",".join(select)})
+        query = urlencode({"$select": ",".join(SELECTS[view])})
         items = [
             BatchRequest(str(n), "GET", f"{self._msg(mid)}?{query}") for n, mid in enumerate(ids)
         ]

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from libs.common.graph._message import to_message
 from libs.common.graph.errors import GraphUnavailable
-from libs.common.graph.models import BatchOutcome, DeltaResult, GraphMessage
+from libs.common.graph.models import BatchOutcome, DeltaResult
 from libs.common.mail.errors import MailError
-from libs.common.mail.models import DeltaPage
+from libs.common.mail.models import DeltaPage, MailMessage
 
 #: Fetches one delta page: ``(url, params, page_size) -> JSON``.
 PageGetter = Callable[[str, Mapping[str, str] | None, int], dict[str, Any]]
@@ -28,13 +29,13 @@ def delta_pages(
     params = None if select is None else {"$select": ",".join(select)}
     while True:
         page = get_page(url, params, page_size)
-        messages: list[GraphMessage] = []
+        messages: list[MailMessage] = []
         removed: list[str] = []
         for item in page.get("value", []):
             if "@removed" in item:
                 removed.append(str(item["id"]))
             else:
-                messages.append(item)
+                messages.append(to_message(item))
         if "@odata.deltaLink" in page:
             yield DeltaPage(messages, removed, str(page["@odata.deltaLink"]), resynced)
             return
@@ -50,7 +51,7 @@ def delta_pages(
 
 def collect(pages: Iterable[DeltaPage]) -> DeltaResult:
     """A whole round from its pages; after a resync only what was read from scratch."""
-    messages: list[GraphMessage] = []
+    messages: list[MailMessage] = []
     removed: list[str] = []
     resynced = False
     for page in pages:
@@ -71,17 +72,17 @@ def collect(pages: Iterable[DeltaPage]) -> DeltaResult:
 
 def messages_of(
     ids: Sequence[str], outcomes: Sequence[BatchOutcome]
-) -> dict[str, GraphMessage | MailError]:
+) -> dict[str, MailMessage | MailError]:
     """Per id the message a ``$batch`` GET answered, or its typed error. A refused token
     raises: it is no message's fault."""
-    out: dict[str, GraphMessage | MailError] = {}
+    out: dict[str, MailMessage | MailError] = {}
     for mid, result in zip(ids, outcomes, strict=True):
         if result.error is not None:
             if result.status == 401:
                 raise result.error
             out[mid] = result.error
         elif isinstance(result.body, Mapping):
-            out[mid] = dict(result.body)
+            out[mid] = to_message(result.body)
         else:
             out[mid] = GraphUnavailable(
                 f"batch item {result.id} (get message) answered {result.status} without a "
@@ -95,11 +96,11 @@ def messages_of(
 
 def list_pages(
     get_json: Callable[..., dict[str, Any]], url: str, select: Sequence[str], top: int
-) -> Iterator[GraphMessage]:
+) -> Iterator[MailMessage]:
     """Every message of a listing, page by page (``@odata.nextLink`` used as given)."""
     next_url: str | None = url
     params: dict[str, str] | None = {"$select": ",".join(select), "$top": str(top)}
     while next_url:
         page = get_json(next_url, what="list messages", params=params)
-        yield from page.get("value", [])
+        yield from (to_message(item) for item in page.get("value", []))
         next_url, params = page.get("@odata.nextLink"), None

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from libs.common.graph._http import GraphHttp
 from libs.common.graph.errors import GraphError, GraphOutcomeUnknown
 from libs.common.graph.models import OutgoingAttachment, SendResult
+from libs.common.mail.models import SendLimits
 
 log = logging.getLogger("mailpipe.graph")
 
@@ -28,6 +29,32 @@ INLINE_LIMIT = 3_500_000
 ATTACHMENT_INLINE_LIMIT = 2_500_000
 #: Upload chunk: a multiple of 320 KiB, as Graph asks, and below the 4 MB chunk limit.
 CHUNK_SIZE = 320 * 1024 * 12
+
+# What a sender plans a MIME message's path by (the port's SendLimits).
+#
+# Graph caps a request near 4 MB (we count 4,000,000 bytes, the smaller reading of "4 MB").
+# A MIME sendMail body is the message base64-encoded, 4 bytes for every 3, so the raw MIME
+# may be at most 3,000,000 bytes; MIME_SEND_LIMIT_BYTES keeps a margin below that
+# (2,900,000 raw → 3,866,668 on the wire). Inside the MIME an attachment is itself base64 in
+# 76-character lines (78 bytes with CRLF per 57 raw bytes, x1.37), so through sendMail an
+# attachment costs x1.82 on the wire: about 1.5 MB of files fit in one MIME send.
+#
+# Anything bigger becomes a draft: the draft is created from MIME holding the bodies and the
+# attachments that fit, the others are added one by one — up to ATTACHMENT_POST_LIMIT_BYTES
+# as one JSON POST (base64 again, the same arithmetic), larger ones through an upload
+# session (3 to 150 MB, chunks ≤ 4 MB) — and the draft is sent.
+GRAPH_REQUEST_LIMIT_BYTES = 4_000_000
+#: Largest raw MIME sent in one sendMail (base64 of it stays below the request cap).
+MIME_SEND_LIMIT_BYTES = 2_900_000
+#: Largest attachment added to a draft as one JSON POST; larger ones use an upload session.
+ATTACHMENT_POST_LIMIT_BYTES = 2_900_000
+#: Exchange Online's largest message (encoded); a mailbox's MaxSendSize is often 35 MB.
+MAX_MESSAGE_BYTES = 150 * 1024 * 1024
+SEND_LIMITS = SendLimits(
+    message_in_one_request=MIME_SEND_LIMIT_BYTES,
+    attachment_in_one_request=ATTACHMENT_POST_LIMIT_BYTES,
+    largest_message=MAX_MESSAGE_BYTES,
+)
 
 
 def file_attachment(att: OutgoingAttachment) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Its operations are written by concern: reading in ``_mail_reading``, changing me
 
 from __future__ import annotations
 
+from libs.common.graph import _send
 from libs.common.graph._mail_changing import MailChanging
 from libs.common.graph._mail_reading import MailReading
 from libs.common.graph._mail_sending import MailSending
@@ -19,3 +20,5 @@ class GraphMail(MailReading, MailChanging, MailSending):
     most ``max_concurrency`` in flight, the 10-minute budget) and raises typed errors from
     :mod:`libs.common.graph.errors` once retrying cannot or may not help.
     """
+
+    send_limits = _send.SEND_LIMITS

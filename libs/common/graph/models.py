@@ -11,17 +11,19 @@ from libs.common.mail.models import (
     BatchOutcome,
     BatchStatus,
     DeltaResult,
-    MessageData,
+    MessageView,
     OutgoingAttachment,
     SendResult,
 )
 
-#: A Graph ``message`` resource as JSON (only the ``$select``ed properties are present).
-GraphMessage = MessageData
+#: A Graph ``message`` resource as JSON (only the ``$select``ed properties are present);
+#: ``_message.to_message`` makes it the port's ``MailMessage``.
+GraphMessage = dict[str, Any]
 
 __all__ = [
-    "FULL_MESSAGE_SELECT",
     "MESSAGE_SELECT",
+    "SELECTS",
+    "SUMMARY_SELECT",
     "WELL_KNOWN_FOLDERS",
     "Attachment",
     "BatchOutcome",
@@ -56,8 +58,8 @@ WELL_KNOWN_FOLDERS = frozenset(
     }
 )
 
-#: A message's envelope without its body: the default ``$select`` of listings and delta
-#: (big pages can 504; the fetcher passes its own, ``FETCH_SELECT``).
+#: What a ``full`` read asks Graph for per message (``$select``): exactly what a
+#: ``MailMessage`` holds, so that large delta pages stay small.
 MESSAGE_SELECT = (
     "id",
     "internetMessageId",
@@ -70,10 +72,17 @@ MESSAGE_SELECT = (
     "ccRecipients",
     "replyTo",
     "hasAttachments",
-    "parentFolderId",
+    "body",
+    "internetMessageHeaders",
 )
-#: Plus the body and headers, for fetching one message in full.
-FULL_MESSAGE_SELECT = (*MESSAGE_SELECT, "body", "internetMessageHeaders", "bccRecipients")
+#: A ``summary`` read: little, so that it may still come for a mail Graph cannot serve in full.
+SUMMARY_SELECT = ("id", "internetMessageId", "subject", "from", "receivedDateTime")
+#: The ``$select`` of each view of the port.
+SELECTS: dict[MessageView, tuple[str, ...]] = {
+    "id": ("id",),
+    "summary": SUMMARY_SELECT,
+    "full": MESSAGE_SELECT,
+}
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class MailboxProbe(GraphMail):
 
     def first_message_id(self, folder: str = "inbox") -> str | None:
         """The id of one message of ``folder`` (``$top=1``, ``$select=id``), or None."""
-        return next((str(m["id"]) for m in self.iter_messages(folder, select=("id",), top=1)), None)
+        return next((m.id for m in self.iter_messages(folder, view="id", top=1)), None)
 
     def find_folder(self, name: str) -> str | None:
         """The folder's id (a well-known name as is), or None; never creates it."""

@@ -20,11 +20,15 @@ from libs.common.mail.errors import (
 )
 from libs.common.mail.models import (
     Attachment,
+    AttachmentKind,
     BatchOutcome,
     DeltaPage,
     DeltaResult,
-    MessageData,
+    MailAddress,
+    MailMessage,
+    MessageView,
     OutgoingAttachment,
+    SendLimits,
     SendResult,
 )
 from libs.common.mail.ports import (
@@ -40,12 +44,15 @@ from libs.common.mail.providers import open_mailbox, open_probe, open_provider
 
 __all__ = [
     "Attachment",
+    "AttachmentKind",
     "BatchOutcome",
     "CursorExpired",
     "DeltaPage",
     "DeltaResult",
+    "MailAddress",
     "MailAuthError",
     "MailError",
+    "MailMessage",
     "MailMover",
     "MailNotFound",
     "MailPermanentError",
@@ -55,10 +62,11 @@ __all__ = [
     "MailSender",
     "MailUnavailable",
     "Mailbox",
-    "MessageData",
+    "MessageView",
     "OutcomeUnknown",
     "OutgoingAttachment",
     "SendAsDenied",
+    "SendLimits",
     "SendResult",
     "SetupProbe",
     "Throttled",

@@ -7,16 +7,53 @@ from typing import Any, Literal
 
 from libs.common.mail.errors import MailError
 
-#: One message's properties as the provider returns them (Microsoft Graph's ``message``
-#: JSON today: the fetcher's ``domain/mapping.py`` reads it). Only the selected ones are there.
-MessageData = dict[str, Any]
+#: How much of each message a read returns: its ``id`` only (a listing that renders nothing
+#: of a message), a ``summary`` (also its Message-ID, subject, sender and time: little, so
+#: that it may come where the rest fails) or ``full`` (every field of :class:`MailMessage`).
+MessageView = Literal["id", "summary", "full"]
+
+
+@dataclass(frozen=True)
+class MailAddress:
+    """A name and an address as the provider gave them: not checked (an address may be
+    empty or an X.500 path, a name may hold line breaks); the consumer decides."""
+
+    address: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class MailMessage:
+    """One message's properties, whatever the provider. Fields the read's
+    :data:`MessageView` leaves out, or the provider did not give, are empty; values are as
+    the provider gave them (the fetcher's mapping makes them fit the contracts)."""
+
+    id: str
+    internet_message_id: str | None = None
+    conversation_id: str | None = None
+    #: The time it was received, as ISO 8601 text as the provider gave it (parsed
+    #: leniently by the consumer: a missing or bad time is not the message's end).
+    received_at: str | None = None
+    subject: str | None = None
+    from_: MailAddress | None = None
+    sender: MailAddress | None = None
+    to: tuple[MailAddress, ...] = ()
+    cc: tuple[MailAddress, ...] = ()
+    reply_to: tuple[MailAddress, ...] = ()
+    #: The provider's word that files are attached (it may ignore inline images).
+    has_attachments: bool = False
+    #: The body, in the provider's chosen form (``body_type``); empty when there is none.
+    body: str = ""
+    body_type: Literal["text", "html"] = "text"
+    #: Every header as (name, value), in the message's order, values as given (maybe folded).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class DeltaPage:
     """One page of a round of changes since a cursor, as ``iter_delta`` yields it."""
 
-    messages: list[MessageData]
+    messages: list[MailMessage]
     #: Ids of messages that left the folder.
     removed: list[str]
     #: On the round's last page only: the cursor to persist and pass to the next round.
@@ -30,13 +67,17 @@ class DeltaResult:
     """One complete round of changes for a folder."""
 
     #: Messages added or changed since the previous round (all of them after a resync).
-    messages: list[MessageData]
+    messages: list[MailMessage]
     #: Ids of messages that left the folder.
     removed: list[str]
     #: The cursor: persist this; pass it to the next round.
     delta_link: str
     #: True when the given cursor had expired and the folder was read from scratch.
     resynced: bool = False
+
+
+#: What a received attachment is (see :attr:`Attachment.kind`).
+AttachmentKind = Literal["file", "item", "reference"]
 
 
 @dataclass(frozen=True)
@@ -50,9 +91,9 @@ class Attachment:
     is_inline: bool
     content_id: str | None
     content: bytes
-    #: The provider's kind of attachment; only file attachments carry bytes
-    #: (Graph: ``#microsoft.graph.fileAttachment``, ``…itemAttachment``, ``…referenceAttachment``).
-    kind: str = "#microsoft.graph.fileAttachment"
+    #: ``file``: bytes; ``item``: an attached message or event, as its MIME bytes;
+    #: ``reference``: a link to a file stored elsewhere, no bytes.
+    kind: AttachmentKind = "file"
 
 
 @dataclass(frozen=True)
@@ -83,6 +124,21 @@ class BatchOutcome:
     @property
     def done(self) -> bool:
         return self.outcome in ("ok", "not_found")
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    """The sizes, in bytes, a mailbox's provider takes when sending: what a sender plans a
+    message's path by (Graph's, and how they follow from its request cap, are in
+    ``libs/common/graph/_send.py``)."""
+
+    #: Largest raw MIME message sent in one request (``send_mime``); a larger one goes
+    #: through ``send_mime_draft``, its large attachments added on their own.
+    message_in_one_request: int
+    #: Largest attachment added to a draft in one request; a larger one is uploaded in parts.
+    attachment_in_one_request: int
+    #: Largest message (encoded) the provider takes at all: the sender's default limit.
+    largest_message: int
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,19 @@ from libs.common.mail.models import (
     BatchOutcome,
     DeltaPage,
     DeltaResult,
-    MessageData,
+    MailMessage,
+    MessageView,
     OutgoingAttachment,
+    SendLimits,
     SendResult,
 )
 from libs.common.settings import MailboxConfig
 
 
 class MailReader(Protocol):
-    """Reading: changes since a cursor, one message (properties, raw MIME, attachments)."""
+    """Reading: changes since a cursor, one message (properties, raw MIME, attachments).
+    Messages come as :class:`~libs.common.mail.models.MailMessage`, with as much of each as
+    the ``view`` asks for."""
 
     address: str
 
@@ -39,7 +43,7 @@ class MailReader(Protocol):
         folder: str = ...,
         delta_link: str | None = ...,
         *,
-        select: Sequence[str] = ...,
+        view: MessageView = ...,
         page_size: int = ...,
     ) -> Iterator[DeltaPage]:
         """The pages of changes since ``delta_link`` (everything when None); the last page
@@ -51,23 +55,23 @@ class MailReader(Protocol):
         folder: str = ...,
         delta_link: str | None = ...,
         *,
-        select: Sequence[str] = ...,
+        view: MessageView = ...,
         page_size: int = ...,
     ) -> DeltaResult: ...
 
     def iter_messages(
-        self, folder: str | None = ..., *, select: Sequence[str] = ..., top: int = ...
-    ) -> Iterator[MessageData]: ...
+        self, folder: str | None = ..., *, view: MessageView = ..., top: int = ...
+    ) -> Iterator[MailMessage]: ...
 
     def list_messages(
-        self, folder: str = ..., *, select: Sequence[str] = ..., top: int = ...
-    ) -> list[MessageData]: ...
+        self, folder: str = ..., *, view: MessageView = ..., top: int = ...
+    ) -> list[MailMessage]: ...
 
-    def get_message(self, message_id: str, *, select: Sequence[str] = ...) -> MessageData: ...
+    def get_message(self, message_id: str, *, view: MessageView = ...) -> MailMessage: ...
 
     def get_messages_many(
-        self, message_ids: Iterable[str], *, select: Sequence[str] = ...
-    ) -> dict[str, MessageData | MailError]:
+        self, message_ids: Iterable[str], *, view: MessageView = ...
+    ) -> dict[str, MailMessage | MailError]:
         """Per id (input order, duplicates once) the message or that message's error."""
         ...
 
@@ -107,6 +111,10 @@ class MailSender(Protocol):
     separately. Sending as another address is the MIME's From; a refusal is
     :class:`~libs.common.mail.errors.SendAsDenied`, a lost answer
     :class:`~libs.common.mail.errors.OutcomeUnknown` (then ``find_sent`` tells)."""
+
+    #: The provider's sizes: which messages go in one request, which attachments are
+    #: uploaded in parts, how large a message may be at all.
+    send_limits: SendLimits
 
     def send_mime(self, mime: bytes) -> SendResult: ...
 

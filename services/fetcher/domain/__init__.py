@@ -1,10 +1,10 @@
-"""The fetcher's pure domain: Graph message JSON → ``InboundEmail`` fields, and what to do
-with a processed mail. Plain functions over plain data; no Graph client, broker or database."""
+"""The fetcher's pure domain: the mail port's ``MailMessage`` → ``InboundEmail`` fields, and
+what to do with a processed mail. Plain functions over plain data; no mail client, broker or
+database."""
 
 from services.fetcher.domain.actions import Step, plan_step
 from services.fetcher.domain.headers import extract_headers
 from services.fetcher.domain.mapping import (
-    FETCH_SELECT,
     build_inbound,
     needs_attachments,
     needs_raw_mime,
@@ -12,7 +12,6 @@ from services.fetcher.domain.mapping import (
 )
 
 __all__ = [
-    "FETCH_SELECT",
     "Step",
     "build_inbound",
     "extract_headers",

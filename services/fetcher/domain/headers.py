@@ -1,4 +1,4 @@
-"""Graph's ``internetMessageHeaders`` → the contract's ``MailHeaders``.
+"""A message's raw headers, (name, value) pairs → the contract's ``MailHeaders``.
 
 Only the headers that threading, loop, auto-reply and bounce detection need are kept; values
 are unfolded and bounded to what a contract header may hold, so that one odd header can never
@@ -8,7 +8,7 @@ make the whole mail unpublishable.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from libs.common.contracts import HEADER_FORBIDDEN_CLASS, MAX_HEADER_VALUE_CHARS, MailHeaders
@@ -64,14 +64,10 @@ def clean_value(value: object) -> str:
     return unfold(value)[:MAX_HEADER_VALUE_CHARS]
 
 
-def _pairs(raw: Iterable[Any] | None) -> list[tuple[str, str]]:
+def _pairs(raw: Iterable[tuple[str, str]] | None) -> list[tuple[str, str]]:
     """(lower-case name, unfolded value); values are bounded by the caller, so that a long
     References header is split into its ids before anything is cut."""
-    out: list[tuple[str, str]] = []
-    for item in raw or ():
-        if isinstance(item, Mapping) and item.get("name"):
-            out.append((str(item["name"]).strip().lower(), unfold(item.get("value"))))
-    return out
+    return [(name.strip().lower(), unfold(value)) for name, value in raw or () if name]
 
 
 def _references(values: list[str]) -> tuple[str, ...]:
@@ -101,8 +97,8 @@ def _in_reply_to(value: str | None) -> str | None:
     return " ".join(kept)
 
 
-def extract_headers(raw: Iterable[Any] | None) -> MailHeaders:
-    """``MailHeaders`` from Graph's ``[{"name", "value"}, …]`` (absent → empty headers).
+def extract_headers(raw: Iterable[tuple[str, str]] | None) -> MailHeaders:
+    """``MailHeaders`` from (name, value) pairs (absent → empty headers).
 
     A repeated single-valued header keeps its first value (the one nearest the top, i.e. the
     last hop's); ``References`` from every occurrence are merged.

@@ -19,7 +19,13 @@ from libs.common.contracts import BlobRef, OutboundEmail
 from libs.common.contracts.names import display_name_problem
 from libs.common.settings import MailboxConfig
 from services.sender.domain.mime import header_rejection
-from services.sender.domain.policy import Rejection, SendDecision, decide_sender, validate_job
+from services.sender.domain.policy import (
+    LimitsOf,
+    Rejection,
+    SendDecision,
+    decide_sender,
+    validate_job,
+)
 
 #: The prefix of a job's routing key; the rest is the mailbox (``outbound.support@contoso.com``).
 ROUTING_PREFIX = "outbound."
@@ -30,7 +36,8 @@ def decide_job(
     box: MailboxConfig | None,
     routing_key: str,
     *,
-    max_bytes: int,
+    limits_of: LimitsOf,
+    max_bytes: int | None,
     blob_size: Callable[[BlobRef], int | None],
     record_mailbox: Callable[[int], str | None],
 ) -> SendDecision | Rejection:
@@ -39,7 +46,7 @@ def decide_job(
         check_routing_key(job, routing_key)
         # Real blob sizes before the size rules count them.
         or check_blob_sizes(job, blob_size)
-        or validate_job(job, box, max_bytes=max_bytes)
+        or validate_job(job, box, limits_of=limits_of, max_bytes=max_bytes)
         or check_names(job)
         or check_record(job, record_mailbox)
     )

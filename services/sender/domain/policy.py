@@ -8,19 +8,19 @@ mailbox's ``send_as``, or not at all. Exchange's own Send As grant is checked by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from libs.common.contracts import Address, OutboundEmail
 from libs.common.errors import PermanentError
+from libs.common.mail.models import SendLimits
 from libs.common.settings import MailboxConfig
 from services.sender.domain.addresses import ascii_address, unique_recipients
-from services.sender.domain.sizing import (
-    DEFAULT_MAX_MESSAGE_BYTES,
-    MIME_SEND_LIMIT_BYTES,
-    estimate_body_cost,
-    estimate_message_size,
-)
+from services.sender.domain.sizing import estimate_body_cost, estimate_message_size
+
+#: The send limits of a mailbox's provider (the mailbox's ``MailSender.send_limits``).
+LimitsOf = Callable[[MailboxConfig], SendLimits]
 
 #: How to grant Exchange "Send As"; one text for rejections, denials and the docs.
 SEND_AS_DELEGATION_HINT = (
@@ -139,12 +139,14 @@ def validate_job(
     job: OutboundEmail,
     mailbox: MailboxConfig | None,
     *,
-    max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    limits_of: LimitsOf,
+    max_bytes: int | None = None,
 ) -> Rejection | None:
     """Checks the contract cannot make alone; ``None`` when the job may be sent.
 
     The contract already rejects CR/LF in headers, non-X- extra headers, malformed
-    addresses and its size limits; those are not repeated here.
+    addresses and its size limits; those are not repeated here. Sizes are checked against
+    the mailbox's provider; ``max_bytes`` (None: the provider's largest message) may be less.
     """
     if mailbox is None or mailbox.address != job.mailbox.lower():
         return Rejection(
@@ -156,7 +158,7 @@ def validate_job(
         _check_recipients(job, mailbox)
         or _check_addresses(job)
         or _check_inline_ids(job)
-        or _check_size(job, max_bytes)
+        or _check_size(job, limits_of(mailbox), max_bytes)
     )
 
 
@@ -199,15 +201,17 @@ def _check_inline_ids(job: OutboundEmail) -> Rejection | None:
     return None
 
 
-def _check_size(job: OutboundEmail, max_bytes: int) -> Rejection | None:
+def _check_size(job: OutboundEmail, limits: SendLimits, max_bytes: int | None) -> Rejection | None:
     body = estimate_body_cost(job.text, job.html)
-    if body > MIME_SEND_LIMIT_BYTES:
+    if body > limits.message_in_one_request:
         return Rejection(
             "body_too_large",
             f"the text and HTML bodies take about {body} bytes as MIME, over the "
-            f"{MIME_SEND_LIMIT_BYTES} bytes a Graph request can carry: shorten the body or "
-            "move content into an attachment",
+            f"{limits.message_in_one_request} bytes a Graph request can carry: shorten the "
+            "body or move content into an attachment",
         )
+    if max_bytes is None:
+        max_bytes = limits.largest_message
     total = estimate_message_size(job)
     if total > max_bytes:
         return Rejection(

@@ -1,16 +1,12 @@
-"""Which Graph path a message takes, by size.
+"""Which path a message takes, by size, against the provider's :class:`SendLimits`.
 
-Graph caps a request near 4 MB (we count 4,000,000 bytes, the smaller reading of "4 MB").
-A MIME sendMail body is the message base64-encoded, 4 bytes for every 3, so the raw MIME
-may be at most 3,000,000 bytes; :data:`MIME_SEND_LIMIT_BYTES` keeps a margin below that
-(2,900,000 raw → 3,866,668 on the wire). Inside the MIME an attachment is itself base64 in
-76-character lines (78 bytes with CRLF per 57 raw bytes, x1.37), so through sendMail an
-attachment costs x1.82 on the wire: about 1.5 MB of files fit in one MIME send.
-
-Anything bigger becomes a draft: the draft is created from MIME holding the bodies and the
-attachments that fit, the others are added one by one — up to
-:data:`ATTACHMENT_POST_LIMIT_BYTES` as one JSON POST (base64 again, the same arithmetic),
-larger ones through an upload session (3 to 150 MB, chunks ≤ 4 MB) — and the draft is sent.
+A message whose MIME fits ``message_in_one_request`` goes out in one request. Inside the MIME
+an attachment is base64 in 76-character lines (78 bytes with CRLF per 57 raw bytes, x1.37:
+:func:`mime_cost`). Anything bigger becomes a draft: the draft is created from MIME holding
+the bodies and the attachments that fit, the others are added one by one — up to
+``attachment_in_one_request`` in one request, larger ones uploaded in parts — and the draft
+is sent. The provider's numbers and how they follow from its request cap are the adapter's
+(Graph's: ``libs/common/graph/_send.py``).
 """
 
 from __future__ import annotations
@@ -21,15 +17,9 @@ from typing import Literal
 
 from libs.common.contracts import OutboundEmail
 from libs.common.errors import PermanentError
+from libs.common.mail.models import SendLimits
 from services.sender.domain.attachments import AttachmentBytes
 
-GRAPH_REQUEST_LIMIT_BYTES = 4_000_000
-#: Largest raw MIME sent in one sendMail (base64 of it stays below the request cap).
-MIME_SEND_LIMIT_BYTES = 2_900_000
-#: Largest attachment added to a draft as one JSON POST; larger ones use an upload session.
-ATTACHMENT_POST_LIMIT_BYTES = 2_900_000
-#: Exchange Online's largest message (encoded); a mailbox's MaxSendSize is often 35 MB.
-DEFAULT_MAX_MESSAGE_BYTES = 150 * 1024 * 1024
 #: Headers of a part (Content-Type, -Disposition, -ID, boundary) and of the message.
 PART_OVERHEAD_BYTES = 400
 MESSAGE_OVERHEAD_BYTES = 4000
@@ -38,7 +28,7 @@ SendPath = Literal["mime", "upload_session"]
 
 
 class MessageTooLarge(PermanentError):
-    """Even without attachments the message is over what a Graph request can carry."""
+    """Even without attachments the message is over what one request can carry."""
 
     code = "body_too_large"
 
@@ -62,18 +52,21 @@ def estimate_message_size(job: OutboundEmail) -> int:
     return headers + estimate_body_cost(job.text, job.html) + files
 
 
-def choose_send_path(built_size: int, attachments: Sequence[AttachmentBytes]) -> SendPath:
-    """``mime`` when the built MIME fits one sendMail, else ``upload_session`` (draft path).
+def choose_send_path(
+    built_size: int, attachments: Sequence[AttachmentBytes], limits: SendLimits
+) -> SendPath:
+    """``mime`` when the built MIME fits one request, else ``upload_session`` (draft path).
 
     Raises :class:`MessageTooLarge` when moving every attachment out would still not fit.
     """
-    if built_size <= MIME_SEND_LIMIT_BYTES:
+    limit = limits.message_in_one_request
+    if built_size <= limit:
         return "mime"
     movable = sum(mime_cost(a.size) for a in attachments)
-    if built_size - movable > MIME_SEND_LIMIT_BYTES:
+    if built_size - movable > limit:
         raise MessageTooLarge(
             f"the message is {built_size} bytes of MIME without room to move attachments "
-            f"out; Graph takes at most {MIME_SEND_LIMIT_BYTES} in one request",
+            f"out; Graph takes at most {limit} in one request",
             hint="shorten the body or move content into an attachment",
         )
     return "upload_session"
@@ -88,13 +81,15 @@ class DraftPlan:
     uploaded: tuple[int, ...] = ()
 
 
-def plan_draft(base_size: int, attachments: Sequence[AttachmentBytes]) -> DraftPlan:
+def plan_draft(
+    base_size: int, attachments: Sequence[AttachmentBytes], limits: SendLimits
+) -> DraftPlan:
     """Split attachments for the draft path; ``base_size`` is the MIME without any of them.
 
     The smallest attachments fill the draft's MIME first (fewest requests); of the rest,
-    those up to :data:`ATTACHMENT_POST_LIMIT_BYTES` are POSTed, larger ones uploaded.
+    those up to ``attachment_in_one_request`` are POSTed, larger ones uploaded.
     """
-    budget = MIME_SEND_LIMIT_BYTES - base_size
+    budget = limits.message_in_one_request - base_size
     in_mime: list[int] = []
     posted: list[int] = []
     uploaded: list[int] = []
@@ -103,7 +98,7 @@ def plan_draft(base_size: int, attachments: Sequence[AttachmentBytes]) -> DraftP
         if cost <= budget:
             budget -= cost
             in_mime.append(i)
-        elif attachments[i].size <= ATTACHMENT_POST_LIMIT_BYTES:
+        elif attachments[i].size <= limits.attachment_in_one_request:
             posted.append(i)
         else:
             uploaded.append(i)
