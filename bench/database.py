@@ -51,8 +51,8 @@ def inbound_rows(database_url: str) -> list[tuple[str, str, str | None]]:
         with engine.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT mailbox, graph_id, internet_message_id FROM record_messages "
-                    "WHERE direction = 'in' AND graph_id IS NOT NULL"
+                    "SELECT mailbox, message_id, internet_message_id FROM record_messages "
+                    "WHERE direction = 'in' AND message_id IS NOT NULL"
                 )
             ).all()
     finally:

@@ -27,7 +27,7 @@ DELETED = "recoverableitemsdeletions"
 @dataclass(frozen=True)
 class Seeded:
     mailbox: str
-    graph_id: str
+    message_id: str
     message_id: str
 
 
@@ -77,9 +77,9 @@ def latencies(
     """Seconds from visible-to-the-pipeline to deleted, per deleted email."""
     out = []
     for s in seeded:
-        if s.graph_id in deleted:
-            visible = max(arrived.get(s.graph_id, start), start)
-            out.append(max(0.0, deleted[s.graph_id] - visible))
+        if s.message_id in deleted:
+            visible = max(arrived.get(s.message_id, start), start)
+            out.append(max(0.0, deleted[s.message_id] - visible))
     return out
 
 
@@ -99,7 +99,7 @@ def count_lost(
     return sum(
         1
         for s in seeded
-        if (s.mailbox, s.graph_id) not in stored and (s.mailbox, s.graph_id) not in in_mailbox
+        if (s.mailbox, s.message_id) not in stored and (s.mailbox, s.message_id) not in in_mailbox
     )
 
 
@@ -108,11 +108,11 @@ def count_duplicates(seeded: Iterable[Seeded], rows: Iterable[tuple[str, str, st
     by_gid: dict[tuple[str, str], int] = {}
     by_mid: dict[tuple[str, str], int] = {}
     for index, s in enumerate(seeded):
-        by_gid[(s.mailbox, s.graph_id)] = index
+        by_gid[(s.mailbox, s.message_id)] = index
         by_mid[(s.mailbox, s.message_id.lower())] = index
     per_email: Counter[int] = Counter()
-    for mailbox, graph_id, message_id in rows:
-        n: int | None = by_gid.get((mailbox, graph_id))
+    for mailbox, message_id, message_id in rows:
+        n: int | None = by_gid.get((mailbox, message_id))
         if n is None and message_id is not None:
             n = by_mid.get((mailbox, message_id.lower()))
         if n is not None:

@@ -36,7 +36,7 @@ def build_report(c: Collected, database: str, ticketers: int, cpu_count: int) ->
     n = len(c.seeded)
     start = measure.first_fetch_at(c.after)
     arrived, deleted = measure.arrivals_and_deletes(c.events)
-    ours = [deleted[s.graph_id] for s in c.seeded if s.graph_id in deleted]
+    ours = [deleted[s.message_id] for s in c.seeded if s.message_id in deleted]
     end = max(ours) if ours else None
     elapsed = end - start if start is not None and end is not None else None
     rate = n / elapsed if elapsed and c.completed else None
@@ -72,9 +72,9 @@ def _left_in_mailbox(c: Collected) -> set[tuple[str, str]]:
     """(mailbox, id) of each seeded mail whose last move left it in a folder, not deleted."""
     where = measure.final_folders(c.events)
     return {
-        (s.mailbox, s.graph_id)
+        (s.mailbox, s.message_id)
         for s in c.seeded
-        if where.get(s.graph_id) not in (None, measure.DELETED)
+        if where.get(s.message_id) not in (None, measure.DELETED)
     }
 
 

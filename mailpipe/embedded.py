@@ -154,7 +154,7 @@ def start_embedded(
     try:
         for name, wire in services():
             if name == "fetcher":
-                forget_delta_links(runtime)
+                forget_cursors(runtime)
             target = intake if name == "fetcher" else runtime
             embedded.wirings.append(wire_service(name, wire, target))
         add_checks(runtime, embedded.wirings)
@@ -165,14 +165,14 @@ def start_embedded(
     return embedded
 
 
-def forget_delta_links(runtime: Runtime) -> None:
+def forget_cursors(runtime: Runtime) -> None:
     """Make the first poll of every mailbox read its folder in full (see the module doc)."""
     from services.fetcher.state import DeltaState
 
     state = DeltaState.open(runtime.settings.database_url.get_secret_value())
     try:
         for box in runtime.config.mailboxes:
-            state.clear_delta_link(box.address, box.folder)
+            state.clear_cursor(box.address, box.folder)
     finally:
         state.close()
     log.info("delta links reset: the first poll reads each folder in full")

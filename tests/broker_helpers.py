@@ -45,7 +45,7 @@ def namespaced_broker(url: str, namespace: str, **kwargs: Any) -> Iterator[Broke
 def processed(n: int) -> ProcessedEmail:
     return ProcessedEmail(
         mailbox=MAILBOX,
-        graph_id=f"msg-{n}",
+        message_id=f"msg-{n}",
         outcome="created",
         record_id=n + 1,
         processed_at=datetime.now(UTC),
@@ -108,11 +108,11 @@ class Recorder:
         if self.dead_hook_error is not None:
             raise self.dead_hook_error
         with self._lock:
-            self.dead.append((message.graph_id, outcome.reason))
+            self.dead.append((message.message_id, outcome.reason))
 
     def ids(self) -> list[str]:
         with self._lock:
-            return [m.graph_id for m, _ in self.seen]
+            return [m.message_id for m, _ in self.seen]
 
 
 @contextmanager
@@ -209,9 +209,9 @@ def worker_main(argv: list[str]) -> int:
             fh.flush()
 
     def handler(message: ProcessedEmail, delivery: Delivery) -> None:
-        record(f"start {message.graph_id}")
+        record(f"start {message.message_id}")
         time.sleep(sleep_s)
-        record(f"done {message.graph_id}")
+        record(f"done {message.message_id}")
 
     record("ready")
     broker.consume(broker.names.fetcher_processed, ProcessedEmail, handler, stop=stop)

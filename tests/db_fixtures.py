@@ -133,7 +133,7 @@ def inbound(n: int, *, mailbox: str = "help@example.com", **overrides: Any) -> N
         mailbox=mailbox,
         direction="in",
         kind="request",
-        graph_id=f"AAMk-{n}",
+        message_id=f"AAMk-{n}",
         internet_message_id=f"<m{n}@customer.example>",
         conversation_id=f"conv-{n}",
         received_at=datetime(2026, 11, 1, 9, 0, tzinfo=UTC) + timedelta(minutes=n),

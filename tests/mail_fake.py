@@ -92,14 +92,14 @@ class FakeMailbox:
     def iter_delta(
         self,
         folder: str = "inbox",
-        delta_link: str | None = None,
+        cursor: str | None = None,
         *,
         view: MessageView = "full",
         page_size: int = 50,
     ) -> Iterator[DeltaPage]:
         name, box, since, resynced = folder.lower(), self._folder(folder), 0, False
-        if delta_link is not None:
-            epoch, _, seq = delta_link.rpartition(":")
+        if cursor is not None:
+            epoch, _, seq = cursor.rpartition(":")
             resynced = epoch != f"{name}@{self._epoch}"
             since = 0 if resynced else int(seq)
         # Per id, what happened to it last since the cursor.
@@ -113,13 +113,13 @@ class FakeMailbox:
     def delta(
         self,
         folder: str = "inbox",
-        delta_link: str | None = None,
+        cursor: str | None = None,
         *,
         view: MessageView = "full",
         page_size: int = 50,
     ) -> DeltaResult:
-        (page,) = self.iter_delta(folder, delta_link, view=view)
-        return DeltaResult(page.messages, page.removed, str(page.delta_link), page.resynced)
+        (page,) = self.iter_delta(folder, cursor, view=view)
+        return DeltaResult(page.messages, page.removed, str(page.cursor), page.resynced)
 
     def iter_messages(
         self, folder: str | None = "inbox", *, view: MessageView = "summary", top: int = 50

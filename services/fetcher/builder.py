@@ -62,8 +62,8 @@ class MailBuilder:
         self._listed = self._graph.get_attachments_many(ids) if ids else {}
         self.reads.succeeded("attachments", sum(isinstance(v, list) for v in self._listed.values()))
 
-    def _attachments(self, graph_id: str, suspect: bool) -> list[Attachment]:
-        listed = self._listed.pop(graph_id, None)
+    def _attachments(self, message_id: str, suspect: bool) -> list[Attachment]:
+        listed = self._listed.pop(message_id, None)
         if isinstance(listed, list):
             return listed
         if isinstance(listed, MailNotFound):
@@ -72,7 +72,7 @@ class MailBuilder:
         # answer…): on its own, so that its error is its own and a big one gets a request.
         # After a read fault in the batch (retried for the whole budget there), briefly.
         again = suspect or (listed is not None and is_read_fault(listed))
-        return self._read("attachments", again, lambda: self._graph.get_attachments(graph_id))
+        return self._read("attachments", again, lambda: self._graph.get_attachments(message_id))
 
     def _read(self, kind: ReadKind, suspect: bool, read: Callable[[], T]) -> T:
         """One read of a mail's part, counted; a possible fault of the mail's own raises
@@ -91,10 +91,10 @@ class MailBuilder:
         self.reads.succeeded(kind)
         return result
 
-    def build(self, graph_id: str, message: MailMessage, *, suspect: bool = False) -> InboundEmail:
+    def build(self, message_id: str, message: MailMessage, *, suspect: bool = False) -> InboundEmail:
         """The InboundEmail of one mail, its attachments and raw MIME in the blob store."""
-        attachments = self._stored_attachments(graph_id, message, suspect)
-        raw = self._stored_mime(graph_id, message, suspect)
+        attachments = self._stored_attachments(message_id, message, suspect)
+        raw = self._stored_mime(message_id, message, suspect)
         try:
             email = build_inbound(
                 message,
@@ -112,19 +112,19 @@ class MailBuilder:
             # Pydantic's validation and serialisation errors are ValueErrors, extreme times
             # overflow: this mail's data. Anything else is a bug and fails the poll loudly.
             raise ContractError(
-                f"mail {graph_id[:40]} does not fit InboundEmail: {str(exc)[:300]}",
+                f"mail {message_id[:40]} does not fit InboundEmail: {str(exc)[:300]}",
                 hint="report this mail to the maintainers (it is kept in the mailbox); the "
                 "mapping needs a fix",
             ) from None
         return email
 
     def _stored_attachments(
-        self, graph_id: str, message: MailMessage, suspect: bool
+        self, message_id: str, message: MailMessage, suspect: bool
     ) -> list[AttachmentRef]:
         """The mail's attachments put in the blob store, as the contract refers to them."""
         attachments: list[AttachmentRef] = []
         if needs_attachments(message):
-            for att in self._attachments(graph_id, suspect):
+            for att in self._attachments(message_id, suspect):
                 if not att.content and att.kind == "reference":
                     continue  # a link to a file elsewhere, not bytes
                 ref = self._blobs.put(att.content)
@@ -139,10 +139,10 @@ class MailBuilder:
                 )
         return attachments
 
-    def _stored_mime(self, graph_id: str, message: MailMessage, suspect: bool) -> BlobRef | None:
+    def _stored_mime(self, message_id: str, message: MailMessage, suspect: bool) -> BlobRef | None:
         """The mail's raw MIME put in the blob store, when it is kept (the mailbox says so) or
         needed (a delivery report: the ticketer reads its report parts)."""
         if not needs_raw_mime(message, keep_raw_mime=self._box.keep_raw_mime):
             return None
-        mime = self._read("mime", suspect, lambda: self._graph.get_mime(graph_id))
+        mime = self._read("mime", suspect, lambda: self._graph.get_mime(message_id))
         return self._blobs.put(mime)

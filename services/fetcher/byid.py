@@ -40,18 +40,18 @@ def _readable(
 ) -> list[Message]:
     reads: Reads = flow.reads
     readable: list[Message] = []
-    for graph_id, item in got.items():
+    for message_id, item in got.items():
         if isinstance(item, MailNotFound):
-            failures.forget(graph_id)  # gone since the listing
+            failures.forget(message_id)  # gone since the listing
         elif isinstance(item, MailError):
             if not is_read_fault(item):
                 raise item
             reads.failed("message")
-            flow.unreadable(graph_id, item, MailFacts())
+            flow.unreadable(message_id, item, MailFacts())
         else:
             reads.succeeded("message")
-            readable.append((graph_id, item))
-    suspects = {u.graph_id for u in flow.unread}
+            readable.append((message_id, item))
+    suspects = {u.message_id for u in flow.unread}
     if reads.everything_fails("message") and not flow.prober.proven("message", suspects):
         raise flow.unread[-1].error  # Graph serves no mail: no mail is to blame
     return readable

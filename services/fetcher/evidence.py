@@ -155,12 +155,12 @@ class Prober:
         )
         return "alone"
 
-    def facts_of(self, graph_id: str) -> MailFacts:
+    def facts_of(self, message_id: str) -> MailFacts:
         """What Graph still tells of a mail it cannot serve in full (its ``summary``: little,
         so that it may still come; one try; may be nothing)."""
         try:
             with self._graph.retry_budget(0.0):
-                return MailFacts.of(self._graph.get_message(graph_id, view="summary"))
+                return MailFacts.of(self._graph.get_message(message_id, view="summary"))
         except MailAuthError:
             raise
         except MailError:
@@ -175,11 +175,11 @@ class LastErrors:
     def __init__(self) -> None:
         self._last: dict[str, Signature] = {}
 
-    def restarts(self, graph_id: str, signature: Signature, proof: Proof) -> bool:
+    def restarts(self, message_id: str, signature: Signature, proof: Proof) -> bool:
         """Remember ``signature``; True when the count of an ``alone`` failure must start
         again because the mail failed otherwise before."""
-        before = self._last.get(graph_id)
-        self._last[graph_id] = signature
+        before = self._last.get(message_id)
+        self._last[message_id] = signature
         return proof == "alone" and before is not None and before != signature
 
     def retain(self, keep: Callable[[str], bool]) -> None:

@@ -67,7 +67,7 @@ _UNREAD_HINT = (
 
 @dataclass(frozen=True)
 class Unread:
-    graph_id: str
+    message_id: str
     kind: ReadKind
     error: MailError
     facts: MailFacts
@@ -116,14 +116,14 @@ class MailFlow:
         fresh: list[Message] = []
         skipped = 0
         for message in messages:
-            graph_id = message.id
-            if not graph_id:
+            message_id = message.id
+            if not message_id:
                 continue
-            self.prober.neighbours.append(graph_id)
-            if (self.address, graph_id) in self._inflight:
+            self.prober.neighbours.append(message_id)
+            if (self.address, message_id) in self._inflight:
                 skipped += 1
             else:
-                fresh.append((graph_id, message))
+                fresh.append((message_id, message))
         return fresh, skipped
 
     def run(self, messages: list[Message]) -> None:
@@ -146,17 +146,17 @@ class MailFlow:
                 raise next(u.error for u in reversed(self.unread) if u.kind == kind)
 
     def _unread_ids(self) -> set[str]:
-        return {u.graph_id for u in self.unread}
+        return {u.message_id for u in self.unread}
 
     def _chunk_of(self, chunk: list[Message], suspects: frozenset[str]) -> list[str]:
         """Build every mail of the chunk, then publish the built ones together."""
         outcomes: list[str] = []
         built: list[InboundEmail] = []
-        for graph_id, message in chunk:
+        for message_id, message in chunk:
             metrics.MAILS_FETCHED.labels(self.address).inc()
-            build = partial(self._builder.build, graph_id, message, suspect=graph_id in suspects)
-            with bound_contextvars(correlation_id=graph_id, mailbox=self.address):
-                outcome = self._guarded(graph_id, build, MailFacts.of(message))
+            build = partial(self._builder.build, message_id, message, suspect=message_id in suspects)
+            with bound_contextvars(correlation_id=message_id, mailbox=self.address):
+                outcome = self._guarded(message_id, build, MailFacts.of(message))
             if isinstance(outcome, InboundEmail):
                 built.append(outcome)
             else:
@@ -172,68 +172,68 @@ class MailFlow:
             raise
         except PermanentError as exc:
             if len(built) == 1:
-                with bound_contextvars(correlation_id=built[0].graph_id, mailbox=self.address):
-                    return [self._failed_mail(built[0].graph_id, exc, MailFacts())]
+                with bound_contextvars(correlation_id=built[0].message_id, mailbox=self.address):
+                    return [self._failed_mail(built[0].message_id, exc, MailFacts())]
             # Which mail? Publish them one by one, so that the failure lands on its own mail.
             outcomes = []
             for email in built:
-                with bound_contextvars(correlation_id=email.graph_id, mailbox=self.address):
+                with bound_contextvars(correlation_id=email.message_id, mailbox=self.address):
                     step = partial(self._publish, [email])
-                    done = self._guarded(email.graph_id, step, MailFacts())
+                    done = self._guarded(email.message_id, step, MailFacts())
                     outcomes.append(self._published(email) if done is None else str(done))
             return outcomes
         outcomes = []
         for email in built:
-            with bound_contextvars(correlation_id=email.graph_id, mailbox=self.address):
+            with bound_contextvars(correlation_id=email.message_id, mailbox=self.address):
                 outcomes.append(self._published(email))
         return outcomes
 
-    def _guarded(self, graph_id: str, step: Callable[[], Any], facts: MailFacts) -> Any:
+    def _guarded(self, message_id: str, step: Callable[[], Any], facts: MailFacts) -> Any:
         """Run one mail's step; its failure becomes that mail's outcome (a string)."""
         try:
             return step()
         except MailNotFound:
             log.info("mail vanished before it was read; skipped")
-            self._failures.forget(graph_id)
+            self._failures.forget(message_id)
             return "published"
         except ReadFailed as exc:
             metrics.MAIL_FAILURES.labels(self.address).inc()
-            self._failures.suspect(graph_id)
-            self.unread.append(Unread(graph_id, exc.kind, exc.error, facts))
+            self._failures.suspect(message_id)
+            self.unread.append(Unread(message_id, exc.kind, exc.error, facts))
             return "unread"  # judged by finish()
         except MailAuthError:
             raise  # the credential, not the mail: poll() reports it for the mailbox
         except PermanentError as exc:
-            return self._failed_mail(graph_id, exc, facts)
+            return self._failed_mail(message_id, exc, facts)
 
     def _published(self, email: InboundEmail) -> str:
-        self._failures.forget(email.graph_id)
-        self._inflight.add(self.address, email.graph_id)
+        self._failures.forget(email.message_id)
+        self._inflight.add(self.address, email.message_id)
         metrics.MAILS_PUBLISHED.labels(self.address).inc()
         log.info("mail published", attachments=len(email.attachments))
         return "published"
 
-    def _failed_mail(self, graph_id: str, exc: PermanentError, facts: MailFacts) -> str:
+    def _failed_mail(self, message_id: str, exc: PermanentError, facts: MailFacts) -> str:
         metrics.MAIL_FAILURES.labels(self.address).inc()
         if not is_mail_fault(exc):
             # Shared by every mail (permissions, topology): never a reason to quarantine.
             log.error("mail could not be published", error=exc.message, hint=exc.hint)
             return "failed"
         reason: Reason = "unreadable" if isinstance(exc, MailError) else "unpublishable"
-        return self._count(graph_id, reason, exc, facts)
+        return self._count(message_id, reason, exc, facts)
 
-    def unreadable(self, graph_id: str, error: MailError, facts: MailFacts) -> None:
+    def unreadable(self, message_id: str, error: MailError, facts: MailFacts) -> None:
         """A mail whose properties Graph failed to serve (a by-id read); judged at the end."""
         metrics.MAIL_FAILURES.labels(self.address).inc()
-        self._failures.suspect(graph_id)
-        self.unread.append(Unread(graph_id, "message", error, facts))
+        self._failures.suspect(message_id)
+        self.unread.append(Unread(message_id, "message", error, facts))
 
     def finish(self) -> None:
         """Judge the round's unread mails: count those proven to be at fault, quarantine
         those that failed too often, leave the rest for the next round."""
         unread_ids = self._unread_ids()
         for unread in self.unread:
-            with bound_contextvars(correlation_id=unread.graph_id, mailbox=self.address):
+            with bound_contextvars(correlation_id=unread.message_id, mailbox=self.address):
                 proof = self.prober.proof(unread.kind, unread_ids)
                 if proof is not None:
                     self.counts[self._proven(unread, proof)] += 1
@@ -248,23 +248,23 @@ class MailFlow:
                 )
                 self.counts["failed"] += 1
         self.unread.clear()
-        self._last_errors.retain(lambda graph_id: self._failures.get(graph_id) > 0)
+        self._last_errors.retain(lambda message_id: self._failures.get(message_id) > 0)
 
     def _proven(self, unread: Unread, proof: Proof) -> str:
         error = unread.error
         if self._last_errors.restarts(
-            unread.graph_id, (unread.kind, error.status, error.code), proof
+            unread.message_id, (unread.kind, error.status, error.code), proof
         ):
             log.info("mail fails otherwise than last round; its count starts again")
-            self._failures.forget(unread.graph_id)
-            self._failures.suspect(unread.graph_id)
-        return self._count(unread.graph_id, "unreadable", error, unread.facts)
+            self._failures.forget(unread.message_id)
+            self._failures.suspect(unread.message_id)
+        return self._count(unread.message_id, "unreadable", error, unread.facts)
 
     def _count(
-        self, graph_id: str, reason: Reason, exc: PermanentError | MailError, facts: MailFacts
+        self, message_id: str, reason: Reason, exc: PermanentError | MailError, facts: MailFacts
     ) -> str:
         """One more failure of the mail's own; quarantined once they are enough."""
-        count = self._failures.failed(graph_id)
+        count = self._failures.failed(message_id)
         unreadable = reason == "unreadable"
         if not self._failures.exhausted(count):
             log.error(
@@ -280,10 +280,10 @@ class MailFlow:
             )
             return "failed"
         if unreadable and facts == MailFacts():
-            facts = self.prober.facts_of(graph_id)
+            facts = self.prober.facts_of(message_id)
         entry = Quarantined(
             mailbox=self.address,
-            graph_id=graph_id,
+            message_id=message_id,
             folder=self._box.folder,
             reason=reason,
             error=error_line(exc),
@@ -295,5 +295,5 @@ class MailFlow:
         moved = self._quarantiner.quarantine(entry)
         if moved == "failed":
             return "failed"
-        self._failures.forget(graph_id)  # moved back to the inbox later, it starts afresh
+        self._failures.forget(message_id)  # moved back to the inbox later, it starts afresh
         return "quarantined" if moved == "quarantined" else "published"

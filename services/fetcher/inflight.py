@@ -18,17 +18,17 @@ class InFlight:
         self._lock = threading.Lock()
 
     def __contains__(self, key: tuple[str, str]) -> bool:
-        mailbox, graph_id = key
+        mailbox, message_id = key
         with self._lock:
-            return graph_id in self._ids.get(mailbox, ())
+            return message_id in self._ids.get(mailbox, ())
 
-    def add(self, mailbox: str, graph_id: str) -> None:
+    def add(self, mailbox: str, message_id: str) -> None:
         with self._lock:
-            self._ids.setdefault(mailbox, set()).add(graph_id)
+            self._ids.setdefault(mailbox, set()).add(message_id)
 
-    def discard(self, mailbox: str, graph_id: str) -> None:
+    def discard(self, mailbox: str, message_id: str) -> None:
         with self._lock:
-            self._ids.get(mailbox, set()).discard(graph_id)
+            self._ids.get(mailbox, set()).discard(message_id)
 
     def count(self, mailbox: str) -> int:
         with self._lock:

@@ -23,7 +23,7 @@ log = structlog.get_logger("services.fetcher")
 
 @dataclass(frozen=True)
 class DeltaRead:
-    delta_link: str
+    cursor: str
     skipped_in_flight: int
     resynced: bool
 
@@ -54,9 +54,9 @@ def read_delta(
         fresh, in_flight = flow.fresh(page.messages)
         pending += fresh
         skipped += in_flight
-        if page.delta_link is not None:
+        if page.cursor is not None:
             flow.run(pending)
-            return DeltaRead(page.delta_link, skipped, resynced)
+            return DeltaRead(page.cursor, skipped, resynced)
         if len(pending) >= PREFETCH:
             flow.run(pending)
             pending = []

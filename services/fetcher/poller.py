@@ -216,7 +216,7 @@ class MailboxPoller:
     def _delta_round(self, flow: MailFlow) -> RoundResult:
         mode = self.ladder.mode
         folder = self.box.folder
-        link = self._state.get_delta_link(self.address, folder)
+        link = self._state.get_cursor(self.address, folder)
         size = self.ladder.page_size(self._page_size)
         pages = self._graph.iter_delta(folder, link, view="full", page_size=size)
         with self._budget():
@@ -226,7 +226,7 @@ class MailboxPoller:
             log.info("delta reads work again; full pages from the next round", mailbox=self.address)
         complete = flow.counts["failed"] == 0
         if complete:
-            self._state.set_delta_link(self.address, folder, read.delta_link)
+            self._state.set_cursor(self.address, folder, read.cursor)
         return self._result(flow, read.skipped_in_flight, complete, read.resynced, mode)
 
     def _by_id_round(self, flow: MailFlow) -> RoundResult:

@@ -62,7 +62,7 @@ class ProcessedHandler:
                 continue
             groups[(box.address, _step(box, email.outcome))].append(index)
         for (mailbox, step), indexes in groups.items():
-            ids = [items[i][0].graph_id for i in indexes]
+            ids = [items[i][0].message_id for i in indexes]
             for i, result in zip(indexes, self._run_group(mailbox, step, ids), strict=True):
                 results[i] = result
         return results
@@ -77,20 +77,20 @@ class ProcessedHandler:
             by_id = dict.fromkeys(unique, _auth_retryable(exc))
         except Exception as exc:  # classified by the loop (retryable unless permanent)
             by_id = dict.fromkeys(unique, exc)
-        for graph_id, result in by_id.items():
+        for message_id, result in by_id.items():
             if result is None:
-                self._inflight.discard(mailbox, graph_id)
+                self._inflight.discard(mailbox, message_id)
                 metrics.MAILS_REMOVED.labels(mailbox, _ACTION_NAMES[step.kind]).inc()
             else:
                 log.warning(
                     "processed mail not removed yet",
                     mailbox=mailbox,
-                    correlation_id=graph_id,
+                    correlation_id=message_id,
                     action=step.kind,
                     error=str(result)[:300],
                 )
         log.info("processed mail handled", mailbox=mailbox, action=step.kind, count=len(ids))
-        return [by_id[graph_id] for graph_id in ids]
+        return [by_id[message_id] for message_id in ids]
 
     def _apply(self, mailbox: str, step: Step, ids: list[str]) -> dict[str, Result]:
         graph = self._graph_for(mailbox)

@@ -77,7 +77,7 @@ class Quarantined:
     """One mail the fetcher quarantines, and why."""
 
     mailbox: str
-    graph_id: str
+    message_id: str
     #: The folder it was read from (the mailbox's watched folder).
     folder: str
     reason: Reason
@@ -138,7 +138,7 @@ class Quarantiner:
             if event is not None:
                 self._report(event)
         try:
-            self._graph.move(entry.graph_id, folder)
+            self._graph.move(entry.message_id, folder)
         except MailNotFound:
             log.info("mail to quarantine vanished before it was moved; skipped")
             return "gone"
@@ -163,7 +163,7 @@ class Quarantiner:
         log.error(
             f"{entry.reason} mail moved to quarantine",
             mailbox=entry.mailbox,
-            correlation_id=entry.graph_id,
+            correlation_id=entry.message_id,
             reason=entry.reason,
             error=entry.error,
             code=entry.code,
@@ -182,7 +182,7 @@ class Quarantiner:
             return QuarantinedEmail(
                 mailbox=entry.mailbox,
                 folder=entry.folder,
-                graph_id=entry.graph_id,
+                message_id=entry.message_id,
                 internet_message_id=entry.facts.internet_message_id,
                 subject=clean_value(entry.facts.subject),
                 reason=f"{entry.reason}:{entry.code}"[:200],
@@ -200,7 +200,7 @@ def _log_failed_move(entry: Quarantined, folder: str, move_exc: Exception) -> No
     log.error(
         f"{entry.reason} mail could not be moved to quarantine",
         mailbox=entry.mailbox,
-        correlation_id=entry.graph_id,
+        correlation_id=entry.message_id,
         error=entry.error,
         move_error=error_line(move_exc),
         hint=getattr(move_exc, "hint", None),

@@ -59,12 +59,12 @@ class Fetcher:
         """Publish to ``inbound`` with each mail's Graph id as correlation id; one wait for
         all the confirms."""
         self.broker.publish_many(
-            [routed(self.broker.names, email, correlation_id=email.graph_id) for email in emails]
+            [routed(self.broker.names, email, correlation_id=email.message_id) for email in emails]
         )
 
     def report_quarantined(self, event: QuarantinedEmail) -> None:
         """Mail this fetcher quarantined itself, for the ticketer's quarantine view."""
-        self.broker.publish_routed(event, correlation_id=event.graph_id)
+        self.broker.publish_routed(event, correlation_id=event.message_id)
 
     def consume_processed(self, stop: threading.Event) -> None:
         self.broker.consume_batch(

@@ -14,28 +14,28 @@ from libs.common.db.schema import delta_state
 class DeltaState(StoreBase):
     """Open with ``DeltaState.open(database_url)``; thread-safe, one transaction per call."""
 
-    def get_delta_link(self, mailbox: str, folder: str) -> str | None:
+    def get_cursor(self, mailbox: str, folder: str) -> str | None:
         with self._read() as conn:
             row = conn.execute(
-                select(delta_state.c.delta_link).where(
+                select(delta_state.c.cursor).where(
                     delta_state.c.mailbox == rows.norm_address(mailbox),
                     delta_state.c.folder == folder,
                 )
             ).first()
         return str(row[0]) if row is not None else None
 
-    def set_delta_link(self, mailbox: str, folder: str, delta_link: str) -> None:
+    def set_cursor(self, mailbox: str, folder: str, cursor: str) -> None:
         """Keep the newest link (last writer wins)."""
         values = {
             "mailbox": rows.norm_address(mailbox),
             "folder": folder,
-            "delta_link": delta_link,
+            "cursor": cursor,
             "updated_at": self._clock(),
         }
         with self._write() as conn:
-            upsert(conn, delta_state, ["mailbox", "folder"], values, ["delta_link", "updated_at"])
+            upsert(conn, delta_state, ["mailbox", "folder"], values, ["cursor", "updated_at"])
 
-    def clear_delta_link(self, mailbox: str, folder: str) -> None:
+    def clear_cursor(self, mailbox: str, folder: str) -> None:
         """Forget the link (Graph answered 410 ``SyncStateNotFound``): the next poll resyncs."""
         with self._write() as conn:
             conn.execute(

@@ -52,42 +52,42 @@ class FailureCounts:
         self._suspects: set[str] = set()
         self._lock = threading.Lock()
 
-    def suspect(self, graph_id: str) -> None:
+    def suspect(self, message_id: str) -> None:
         """A read of this mail failed (whether or not it is counted)."""
         with self._lock:
-            self._suspects.add(graph_id)
+            self._suspects.add(message_id)
 
-    def is_suspect(self, graph_id: str) -> bool:
+    def is_suspect(self, message_id: str) -> bool:
         with self._lock:
-            return graph_id in self._suspects or graph_id in self._counts
+            return message_id in self._suspects or message_id in self._counts
 
-    def failed(self, graph_id: str) -> int:
+    def failed(self, message_id: str) -> int:
         """Count one more failure; the number in a row so far."""
         with self._lock:
-            count = self._counts.get(graph_id, 0) + 1
-            self._counts[graph_id] = count
+            count = self._counts.get(message_id, 0) + 1
+            self._counts[message_id] = count
             return count
 
     def exhausted(self, count: int) -> bool:
         return count >= self.limit
 
-    def forget(self, graph_id: str) -> None:
+    def forget(self, message_id: str) -> None:
         """The mail was published, quarantined or left the folder: start from zero."""
         with self._lock:
-            self._counts.pop(graph_id, None)
-            self._suspects.discard(graph_id)
+            self._counts.pop(message_id, None)
+            self._suspects.discard(message_id)
 
-    def retain(self, graph_ids: Iterable[str]) -> None:
-        """Forget the mails that are not among ``graph_ids`` (they left the folder)."""
-        keep = set(graph_ids)
+    def retain(self, message_ids: Iterable[str]) -> None:
+        """Forget the mails that are not among ``message_ids`` (they left the folder)."""
+        keep = set(message_ids)
         with self._lock:
-            for graph_id in [g for g in self._counts if g not in keep]:
-                del self._counts[graph_id]
+            for message_id in [g for g in self._counts if g not in keep]:
+                del self._counts[message_id]
             self._suspects &= keep
 
-    def get(self, graph_id: str) -> int:
+    def get(self, message_id: str) -> int:
         with self._lock:
-            return self._counts.get(graph_id, 0)
+            return self._counts.get(message_id, 0)
 
     def __len__(self) -> int:
         with self._lock:

@@ -127,7 +127,7 @@ class Applier:
             )
         return self._store.record_ignored(
             email.mailbox,
-            email.graph_id,
+            email.message_id,
             action.reason,
             folder=email.folder,
             internet_message_id=email.internet_message_id,

@@ -82,7 +82,7 @@ def new_message(
         direction="in",
         kind=kind,
         received_at=email.received_at,
-        graph_id=email.graph_id,
+        message_id=email.message_id,
         folder=email.folder,
         internet_message_id=email.internet_message_id,
         in_reply_to=facts.in_reply_to[0] if facts.in_reply_to else None,
@@ -148,7 +148,7 @@ def processed_email(row: ProcessedRow) -> ProcessedEmail:
     return ProcessedEmail(
         mailbox=row.mailbox,
         folder=row.folder,
-        graph_id=row.graph_id,
+        message_id=row.message_id,
         internet_message_id=row.internet_message_id,
         outcome=row.outcome,
         record_id=row.record_id,
@@ -189,7 +189,7 @@ def ack_job(email: InboundEmail, record_id: int, token_format: str, now: datetim
     subject = ack_subject(clean_header_value(email.subject or "").strip())
     references = ack_references(email.headers.references, email.internet_message_id)
     return OutboundEmail(
-        job_id=ack_job_id(email.mailbox, record_id, email.graph_id),
+        job_id=ack_job_id(email.mailbox, record_id, email.message_id),
         mailbox=email.mailbox,
         to=(recipient,),
         subject=subject[:MAX_SUBJECT_CHARS],
@@ -230,12 +230,12 @@ def named_email(body: bytes) -> tuple[str, str] | None:
         return None
     if not isinstance(data, dict):
         return None
-    mailbox, graph_id = data.get("mailbox"), data.get("graph_id")
-    if not isinstance(mailbox, str) or not isinstance(graph_id, str):
+    mailbox, message_id = data.get("mailbox"), data.get("message_id")
+    if not isinstance(mailbox, str) or not isinstance(message_id, str):
         return None
-    if not graph_id or len(graph_id) > 1000 or any(c in graph_id for c in "\r\n\x00"):
+    if not message_id or len(message_id) > 1000 or any(c in message_id for c in "\r\n\x00"):
         return None
-    return mailbox.lower(), graph_id
+    return mailbox.lower(), message_id
 
 
 def _party(address: Address | None) -> Party | None:

@@ -75,7 +75,7 @@ def acknowledgement_job_id(row: ProcessedRow) -> str | None:
     intent = ack_from_stored(row.ack)
     if intent is not None and intent.state != "acknowledge":
         return None
-    return ack_job_id(row.mailbox, row.record_id, row.graph_id)
+    return ack_job_id(row.mailbox, row.record_id, row.message_id)
 
 
 def _on_record(row: ProcessedRow) -> bool:

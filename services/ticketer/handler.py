@@ -109,7 +109,7 @@ class Ticketer:
             # One batch in the database at a time (SQLite would queue them anyway): a batch
             # behind another sees all of it; what overlaps is one's publishing, the other's work.
             with self._unit_lock, self._store.unit():
-                known = self._store.processed_outcomes([(e.mailbox, e.graph_id) for e, _ in items])
+                known = self._store.processed_outcomes([(e.mailbox, e.message_id) for e, _ in items])
                 for email, delivery in items:
                     with _bound(delivery):
                         self._handle(email, out, known)
@@ -164,9 +164,9 @@ class Ticketer:
         """``known``: the batch's stored outcomes, read at once (else this email's is read)."""
         box = self._config.mailbox(email.mailbox)
         if known is not None:
-            done = known.get((email.mailbox, email.graph_id))
+            done = known.get((email.mailbox, email.message_id))
         else:
-            done = self._store.processed_outcome(email.mailbox, email.graph_id)
+            done = self._store.processed_outcome(email.mailbox, email.message_id)
         if done is not None:
             # A redelivery or re-fetch: the stored decision's effects, decided nothing anew.
             self._announce(done, box, self._record(done), self._stored_job(done), out)
@@ -209,7 +209,7 @@ class Ticketer:
         facts = facts_from_inbound(email, raw)
         if raw is not None and not facts.headers:
             raise BadMimeError(
-                f"the raw MIME of {email.graph_id} has no headers: not an RFC 822 message",
+                f"the raw MIME of {email.message_id} has no headers: not an RFC 822 message",
                 hint="look at the mail in the quarantine folder; replay it once it is fixed",
             )
         return facts

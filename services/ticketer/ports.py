@@ -35,7 +35,7 @@ class Records(Protocol):
         """Every call inside shares one transaction (see :meth:`StoreBase.unit`)."""
         ...
 
-    def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None: ...
+    def processed_outcome(self, mailbox: str, message_id: str) -> ProcessedRow | None: ...
 
     def processed_outcomes(
         self, keys: Sequence[tuple[str, str]]
@@ -74,7 +74,7 @@ class Records(Protocol):
     def record_ignored(
         self,
         mailbox: str,
-        graph_id: str,
+        message_id: str,
         reason: str,
         *,
         folder: str = "inbox",
@@ -85,7 +85,7 @@ class Records(Protocol):
     def quarantine_email(
         self,
         mailbox: str,
-        graph_id: str,
+        message_id: str,
         reason: str,
         *,
         detail: str = "",

@@ -32,7 +32,7 @@ class BrokerOutbox:
 
 def correlation_id(message: Effect) -> str:
     if isinstance(message, ProcessedEmail):
-        return message.graph_id
+        return message.message_id
     if isinstance(message, RecordEvent):
         return f"record:{message.record_id}"
     return message.job_id

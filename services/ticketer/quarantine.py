@@ -38,7 +38,7 @@ class Quarantine:
         try:
             self._quarantine(
                 email.mailbox,
-                email.graph_id,
+                email.message_id,
                 outcome,
                 delivery.attempt,
                 email.folder,
@@ -49,14 +49,14 @@ class Quarantine:
             log.error(
                 "quarantine with the mail's details failed; listing it by its Graph id only",
                 mailbox=email.mailbox,
-                graph_id=email.graph_id,
+                message_id=email.message_id,
                 error=error_text(exc),
             )
             bare = dataclasses.replace(
                 outcome, error=f"{outcome.error} [listing it in full failed: {error_text(exc)}]"
             )
             self._quarantine(
-                email.mailbox, email.graph_id, bare, delivery.attempt, email.folder, None, ""
+                email.mailbox, email.message_id, bare, delivery.attempt, email.folder, None, ""
             )
 
     def from_fetcher(self, event: QuarantinedEmail) -> None:
@@ -65,7 +65,7 @@ class Quarantine:
         published back). Idempotent per (mailbox, Graph id), like every quarantine."""
         result = self._store.quarantine_email(
             event.mailbox,
-            event.graph_id,
+            event.message_id,
             event.reason,
             detail=event.detail,
             attempts=event.failures,
@@ -78,7 +78,7 @@ class Quarantine:
             log.info(
                 "mail quarantined by the fetcher listed",
                 mailbox=event.mailbox,
-                graph_id=event.graph_id,
+                message_id=event.message_id,
                 reason=event.reason,
             )
 
@@ -88,16 +88,16 @@ class Quarantine:
         named = convert.named_email(body)
         if named is None:
             return  # nothing to point at: the dead-letter queue keeps the message
-        mailbox, graph_id = named
+        mailbox, message_id = named
         if mailbox not in {box.address for box in self._config.mailboxes}:
             return
         outcome = Outcome(Action.DEAD, reason=error.code, error=error.message)
-        self._quarantine(mailbox, graph_id, outcome, delivery.attempt, "inbox", None, "")
+        self._quarantine(mailbox, message_id, outcome, delivery.attempt, "inbox", None, "")
 
     def _quarantine(
         self,
         mailbox: str,
-        graph_id: str,
+        message_id: str,
         outcome: Outcome,
         attempts: int,
         folder: str,
@@ -107,7 +107,7 @@ class Quarantine:
         detail = outcome.error + (f" ({outcome.hint})" if outcome.hint else "")
         result = self._store.quarantine_email(
             mailbox,
-            graph_id,
+            message_id,
             outcome.reason or "unexpected_error",
             detail=detail[:2000],
             attempts=attempts,
@@ -121,7 +121,7 @@ class Quarantine:
             log.error(
                 "email quarantined",
                 mailbox=mailbox,
-                graph_id=graph_id,
+                message_id=message_id,
                 reason=outcome.reason,
                 hint="see `mailpipe quarantine list`; replay with `mailpipe quarantine replay ID`",
             )

@@ -64,7 +64,7 @@ def find_in_quarantine(mail: MailFolders, folder: str, entry: QuarantineRow) -> 
     """The id of the entry's mail in ``folder``: by the stored id, else by Message-ID."""
     wanted_mid = (entry.internet_message_id or "").strip().lower()
     for message in mail.list_messages(folder, view="summary", top=100):
-        if message.id == entry.graph_id:
+        if message.id == entry.message_id:
             return message.id
         mid = (message.internet_message_id or "").strip().lower()
         if wanted_mid and mid == wanted_mid:

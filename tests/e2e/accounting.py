@@ -28,7 +28,7 @@ STORED = ("created", "appended")
 class Seeded:
     sample: Sample
     facts: RawFacts
-    graph_id: str
+    message_id: str
 
 
 @dataclass
@@ -91,11 +91,11 @@ class Snapshot:
         quarantine: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in stack.rows("quarantine"):
             if row["replayed_at"] is None:
-                quarantine[row["graph_id"]].append(row)
+                quarantine[row["message_id"]].append(row)
         inbound = [m for m in stack.rows("record_messages") if m["direction"] == "in"]
         messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in inbound:
-            messages[str(row["graph_id"])].append(row)
+            messages[str(row["message_id"])].append(row)
         folders = {
             name: {m["id"] for m in stack.folder_messages(name, box)} for name in stack.folders(box)
         }
@@ -108,8 +108,8 @@ class Snapshot:
             folders=folders,
         )
 
-    def where(self, graph_id: str) -> str:
-        return ", ".join(sorted(f for f, ids in self.folders.items() if graph_id in ids)) or "?"
+    def where(self, message_id: str) -> str:
+        return ", ".join(sorted(f for f, ids in self.folders.items() if message_id in ids)) or "?"
 
 
 def settled(stack: Stack, seeded: Sequence[Seeded]) -> bool:
@@ -117,8 +117,8 @@ def settled(stack: Stack, seeded: Sequence[Seeded]) -> bool:
     if stack.folders(stack.mailboxes[0]).get("inbox", 0):
         return False
     known = {gid for (_, gid) in stack.processed_log()}
-    known |= {row["graph_id"] for row in stack.rows("quarantine")}
-    return all(s.graph_id in known for s in seeded)
+    known |= {row["message_id"] for row in stack.rows("quarantine")}
+    return all(s.message_id in known for s in seeded)
 
 
 def account(stack: Stack, seeded: Sequence[Seeded], findings: Findings) -> Snapshot:
@@ -131,13 +131,13 @@ def account(stack: Stack, seeded: Sequence[Seeded], findings: Findings) -> Snaps
     _nothing_twice(seeded, snap, findings)
     _message_ids(seeded, snap, findings)
     if snap.folders.get("inbox"):
-        names = [s.sample.name for s in seeded if s.graph_id in snap.folders["inbox"]]
+        names = [s.sample.name for s in seeded if s.message_id in snap.folders["inbox"]]
         findings.add("left in the inbox", ", ".join(names) or "(mail the test did not seed)")
     return snap
 
 
 def _one(item: Seeded, snap: Snapshot, findings: Findings) -> None:
-    name, gid = item.sample.name, item.graph_id
+    name, gid = item.sample.name, item.message_id
     row, quarantined = snap.log.get(gid), snap.quarantine.get(gid, [])
     if row is None and not quarantined:
         findings.add("not accounted for (no outcome, no quarantine entry)", name, snap.where(gid))
@@ -167,14 +167,14 @@ def _one(item: Seeded, snap: Snapshot, findings: Findings) -> None:
 def _kinds(seeded: Sequence[Seeded], snap: Snapshot, findings: Findings) -> None:
     copies = _copies(seeded, snap)
     for item in seeded:
-        row = snap.log.get(item.graph_id)
+        row = snap.log.get(item.message_id)
         if row is None:
             continue
         outcome, reason = row["outcome"], str(row["reason"] or "")
         said = f"{outcome} ({reason})" if reason else outcome
-        if reason.startswith("duplicate") and item.graph_id not in copies:
+        if reason.startswith("duplicate") and item.message_id not in copies:
             findings.add("dropped as a duplicate of a different mail", item.sample.name, said)
-        copy = reason.startswith("duplicate") and item.graph_id in copies
+        copy = reason.startswith("duplicate") and item.message_id in copies
         if item.sample.kind == "request" and outcome not in STORED and not copy:
             findings.add("a person's mail did not become a record", item.sample.name, said)
         if item.sample.kind == "automatic" and outcome == "created":
@@ -186,19 +186,19 @@ def _copies(seeded: Sequence[Seeded], snap: Snapshot) -> set[str]:
     and body) among the other seeded mails: only those may be dropped as duplicates."""
     groups: dict[str, list[Seeded]] = defaultdict(list)
     for item in seeded:
-        mid = (snap.log.get(item.graph_id) or {}).get("internet_message_id")
+        mid = (snap.log.get(item.message_id) or {}).get("internet_message_id")
         if mid:
             groups[str(mid).lower()].append(item)
     found = set()
     for members in groups.values():
         for item in members:
             if any(o is not item and o.facts.copy_key == item.facts.copy_key for o in members):
-                found.add(item.graph_id)
+                found.add(item.message_id)
     return found
 
 
 def _nothing_twice(seeded: Sequence[Seeded], snap: Snapshot, findings: Findings) -> None:
-    ours = {s.graph_id for s in seeded}
+    ours = {s.message_id for s in seeded}
     created = [
         snap.log[g]["record_id"] for g in ours if snap.log.get(g, {}).get("outcome") == "created"
     ]
@@ -206,7 +206,7 @@ def _nothing_twice(seeded: Sequence[Seeded], snap: Snapshot, findings: Findings)
         detail = f"{len(snap.records)} records for {len(created)} created outcomes"
         findings.add("records made twice", "all", detail)
     for item in seeded:
-        if len(snap.messages.get(item.graph_id, [])) > 1:
+        if len(snap.messages.get(item.message_id, [])) > 1:
             findings.add("one mail stored twice", item.sample.name)
     by_mid: dict[str, int] = defaultdict(int)
     for row in snap.all_messages:
@@ -228,13 +228,13 @@ def _copies_stored_once(seeded: Sequence[Seeded], snap: Snapshot, findings: Find
             sender, subject, _ = facts.copy_key
             groups[(facts.message_id.lower(), sender, subject, facts.body_digest)].append(item)
     for members in groups.values():
-        stored = [m for m in members if snap.messages.get(m.graph_id)]
+        stored = [m for m in members if snap.messages.get(m.message_id)]
         if len(stored) > 1:
             names = ", ".join(m.sample.name for m in stored)
             outcomes = ", ".join(
-                f"{snap.log[m.graph_id]['outcome']}:{snap.log[m.graph_id]['reason'] or ''}"
+                f"{snap.log[m.message_id]['outcome']}:{snap.log[m.message_id]['reason'] or ''}"
                 for m in stored
-                if m.graph_id in snap.log
+                if m.message_id in snap.log
             )
             findings.add("copies of one mail stored more than once", names, outcomes)
 
@@ -242,7 +242,7 @@ def _copies_stored_once(seeded: Sequence[Seeded], snap: Snapshot, findings: Find
 def _message_ids(seeded: Sequence[Seeded], snap: Snapshot, findings: Findings) -> None:
     """A plain Message-ID reaches the log as the mail wrote it (in its canonical form)."""
     for item in seeded:
-        row = snap.log.get(item.graph_id)
+        row = snap.log.get(item.message_id)
         if row is None or item.facts.message_id is None or not row["internet_message_id"]:
             continue
         logged = canonical_message_id(str(row["internet_message_id"])) or ""

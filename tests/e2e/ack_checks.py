@@ -31,9 +31,9 @@ def sent_acks(stack: Stack) -> list[tuple[int, list[str]]]:
 
 def check_acks(stack: Stack, seeded: Sequence[Seeded], snap: Snapshot, findings: Findings) -> None:
     by_record = {
-        snap.log[s.graph_id]["record_id"]: s
+        snap.log[s.message_id]["record_id"]: s
         for s in seeded
-        if snap.log.get(s.graph_id, {}).get("outcome") == "created"
+        if snap.log.get(s.message_id, {}).get("outcome") == "created"
     }
     sent = sent_acks(stack)
     decided = [(r["record_id"], [str(r["recipient"]).lower()]) for r in stack.rows("ack_log")]

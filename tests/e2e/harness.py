@@ -364,7 +364,7 @@ class Stack:
 
     def processed_log(self) -> dict[tuple[str, str], dict[str, Any]]:
         """``processed_log`` by (mailbox, graph id): one outcome per handled email."""
-        return {(r["mailbox"], r["graph_id"]): r for r in self.rows("processed_log")}
+        return {(r["mailbox"], r["message_id"]): r for r in self.rows("processed_log")}
 
     def record(self, record_id: int) -> Any:
         """One record with its messages (``RecordStore.get_record``)."""

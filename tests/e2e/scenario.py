@@ -26,7 +26,7 @@ REQUEST_VARIANTS = ("plain", "html", "non_ascii", "attachment", "inline", "cc_th
 @dataclass(frozen=True)
 class Seeded:
     mail: Mail
-    graph_id: str
+    message_id: str
 
 
 def seed(stack: Stack, mails: Iterable[Mail]) -> list[Seeded]:
@@ -123,7 +123,7 @@ def check_outcomes(stack: Stack, seeded: Sequence[Seeded]) -> Outcomes:
     ordered = sorted(seeded, key=lambda s: s.mail.expect.outcome != "created")
     for item in ordered:
         mail, expect = item.mail, item.mail.expect
-        row = log.get((mail.mailbox, item.graph_id))
+        row = log.get((mail.mailbox, item.message_id))
         if row is None:
             problems.append(f"{mail.key}: no processed_log entry (lost)")
             continue
@@ -213,8 +213,8 @@ def deleted_before_processed(stack: Stack, seeded: Sequence[Seeded]) -> list[str
     for box in stack.mailboxes:
         removed = stack.removals("inbox", box)
         for item in (s for s in seeded if s.mail.mailbox == box):
-            row = log.get((box, item.graph_id))
-            at = removed.get(item.graph_id)
+            row = log.get((box, item.message_id))
+            at = removed.get(item.message_id)
             if at is not None and (row is None or at < row["processed_at"].timestamp()):
                 found.append(f"{item.mail.key} left the inbox before its outcome was written")
     return found

@@ -87,8 +87,8 @@ def test_acknowledgement_reaches_the_requester_and_the_answer_threads_back(
         # Exchange (and the simulator) strip Auto-Submitted from submitted MIME: the job asked
         # for it, and our Message-ID domain and X-Mailpipe headers mark the mail as ours.
         [job] = jobs
-        [graph_id] = [m["graph_id"] for m in stack.rows("record_messages") if m["graph_id"]]
-        ack_id = ack_job_id(SUPPORT, record.id, graph_id)
+        [message_id] = [m["message_id"] for m in stack.rows("record_messages") if m["message_id"]]
+        ack_id = ack_job_id(SUPPORT, record.id, message_id)
         assert (job.job_id, job.auto_submitted) == (ack_id, "auto-replied")
         mime = message_from_bytes(base64.b64decode(sent["mime_base64"]), policy=policy.default)
         assert mime["X-Mailpipe-Job-Id"] == job.job_id

@@ -161,7 +161,7 @@ def test_run_reads_mail_again_whose_queue_was_lost(tmp_path: Path) -> None:
         assert len(delta.messages) == 4
         state = DeltaState.open(database_url)
         try:
-            state.set_delta_link(SUPPORT, "inbox", delta.delta_link)
+            state.set_cursor(SUPPORT, "inbox", delta.cursor)
         finally:
             state.close()
 

@@ -45,6 +45,6 @@ def test_graph_faults_end_in_the_same_final_state(
         for box in stack.mailboxes:
             assert stack.folders(box)["inbox"] == 0
             recoverable = {m["id"] for m in stack.folder_messages(RECOVERABLE, box)}
-            assert {s.graph_id for s in seeded if s.mail.mailbox == box} <= recoverable
+            assert {s.message_id for s in seeded if s.mail.mailbox == box} <= recoverable
         assert sum(len(stack.sent(box)) for box in stack.mailboxes) == requests
         assert deleted_before_processed(stack, seeded) == []

@@ -115,5 +115,5 @@ def test_kill_9_of_ticketer_and_fetcher_during_1000_mails_loses_and_duplicates_n
         for box in stack.mailboxes:
             assert stack.folders(box)["inbox"] == 0
             recoverable = {m["id"] for m in stack.folder_messages(RECOVERABLE, box)}
-            assert {s.graph_id for s in seeded if s.mail.mailbox == box} <= recoverable
+            assert {s.message_id for s in seeded if s.mail.mailbox == box} <= recoverable
         assert Counter(v for _, v in kills) == {"ticketer": KILLS_EACH, "fetcher": KILLS_EACH}

@@ -46,7 +46,7 @@ def test_processed_mail_is_copied_or_moved_as_configured(
 
         for box in stack.mailboxes:
             mine = [s for s in seeded if s.mail.mailbox == box]
-            ids = {s.graph_id for s in mine}
+            ids = {s.message_id for s in mine}
             recoverable = {m["id"] for m in stack.folder_messages(RECOVERABLE, box)}
             if mode == "copy":
                 copies = stack.folder_messages("processed-copies", box)

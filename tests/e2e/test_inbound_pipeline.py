@@ -61,7 +61,7 @@ def test_500_mails_become_the_expected_records_and_threads(
         for box in stack.mailboxes:
             assert stack.folders(box)["inbox"] == 0
             in_recoverable = {m["id"] for m in stack.folder_messages(RECOVERABLE, box)}
-            assert {s.graph_id for s in seeded if s.mail.mailbox == box} <= in_recoverable
+            assert {s.message_id for s in seeded if s.mail.mailbox == box} <= in_recoverable
         assert deleted_before_processed(stack, seeded) == []
 
 

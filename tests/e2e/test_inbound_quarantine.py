@@ -69,13 +69,13 @@ def test_a_mail_whose_blob_is_lost_is_quarantined_and_the_others_are_not(
             ),
             what="every mail handled, the broken one in quarantine",
         )
-        broken_id = next(s.graph_id for s in seeded if s.mail is broken)
+        broken_id = next(s.message_id for s in seeded if s.mail is broken)
         row = stack.processed_log()[(box, broken_id)]
         assert (row["outcome"], row["reason"]) == ("quarantined", "blob_missing")
         assert [m["id"] for m in stack.folder_messages(QUARANTINE, box)] == [broken_id]
 
         listed = quarantine_list(stack)
-        assert [(q["graph_id"], q["reason"], q["subject"]) for q in listed] == [
+        assert [(q["message_id"], q["reason"], q["subject"]) for q in listed] == [
             (broken_id, "blob_missing", broken.subject)
         ]
         assert "MAILPIPE_BLOB_DIR" in str(listed[0]["detail"])  # the hint says what to do
@@ -86,7 +86,7 @@ def test_a_mail_whose_blob_is_lost_is_quarantined_and_the_others_are_not(
         assert not outcomes.problems, problems_text(outcomes.problems)
         assert len(stack.records()) == len(others)
         recoverable = {m["id"] for m in stack.folder_messages(RECOVERABLE, box)}
-        assert {s.graph_id for s in others} <= recoverable
+        assert {s.message_id for s in others} <= recoverable
         assert broken_id not in recoverable
 
         # Replayed, the mail is fetched afresh (its attachment stored again) and becomes a record.

@@ -32,7 +32,7 @@ def stand_in_ticketer(stack: Stack, seen: list[InboundEmail]) -> Iterator[None]:
             record_id = len(seen)
         answer = ProcessedEmail(
             mailbox=email.mailbox,
-            graph_id=email.graph_id,
+            message_id=email.message_id,
             internet_message_id=email.internet_message_id,
             outcome="created",
             record_id=record_id,
@@ -73,7 +73,7 @@ def test_seeded_mail_ends_in_recoverable_items_across_a_fetcher_kill(
                 lambda: stack.folders().get(RECOVERABLE) == 5, what="first five deleted"
             )
             assert stack.folders()["inbox"] == 0
-            assert {e.graph_id for e in seen} == first
+            assert {e.message_id for e in seen} == first
 
             stack.kill("fetcher")
             later = set(stack.seed_many(mail(n) for n in range(5, 8)))
@@ -82,7 +82,7 @@ def test_seeded_mail_ends_in_recoverable_items_across_a_fetcher_kill(
                 lambda: stack.folders().get(RECOVERABLE) == 8, what="all eight deleted"
             )
         assert stack.folders()["inbox"] == 0
-        assert {e.graph_id for e in seen} == first | later
+        assert {e.message_id for e in seen} == first | later
         assert len(seen) == 8, "the restart did not read old mail again"
         assert "mailpipe_fetcher_mails_published_total" in stack.processes["fetcher"].metrics()
         assert stack.stop("fetcher") == 0

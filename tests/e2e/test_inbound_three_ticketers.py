@@ -46,7 +46,7 @@ def check_no_duplicates(stack: Stack, seeded: Sequence[Seeded]) -> dict[str, int
         groups.items(), key=lambda g: g[1][0].mail.expect.outcome != "created"
     ):
         expect = items[0].mail.expect
-        rows = [log[(i.mail.mailbox, i.graph_id)] for i in items]
+        rows = [log[(i.mail.mailbox, i.message_id)] for i in items]
         outcomes = Counter(r["outcome"] for r in rows)
         if expect.outcome == "ignored":
             assert outcomes == {"ignored": len(items)}, key

@@ -133,9 +133,9 @@ def server_errors(stack: Stack, findings: Findings) -> None:
 def summary(seeded: Sequence[Seeded], snap: Snapshot, findings: Findings) -> str:
     outcomes: Counter[str] = Counter()
     for item in seeded:
-        row = snap.log.get(item.graph_id)
+        row = snap.log.get(item.message_id)
         if row is None:
-            outcomes["quarantine only" if item.graph_id in snap.quarantine else "none"] += 1
+            outcomes["quarantine only" if item.message_id in snap.quarantine else "none"] += 1
         else:
             outcomes[f"{row['outcome']}:{str(row['reason'] or '').split(':')[0]}"] += 1
     lines = [f"{len(seeded)} mails seeded; outcomes: {dict(sorted(outcomes.items()))}"]
@@ -146,7 +146,7 @@ def summary(seeded: Sequence[Seeded], snap: Snapshot, findings: Findings) -> str
 
 def log_hints(stack: Stack, seeded: Sequence[Seeded], snap: Snapshot, findings: Findings) -> str:
     """The services' warnings and errors that name a mail without an outcome."""
-    open_ids = {s.graph_id: s.sample.name for s in seeded if s.graph_id not in snap.log}
+    open_ids = {s.message_id: s.sample.name for s in seeded if s.message_id not in snap.log}
     lines = []
     for service in ("fetcher", "ticketer"):
         for event in stack.log_events(service):

@@ -24,7 +24,7 @@ def check_texts(stack: Stack, seeded: Sequence[Seeded], snap: Snapshot, findings
                 if "\x00" in str(row[column] or ""):
                     findings.add("NUL stored", f"{table}.{column} of row {row['id']}")
     for item in seeded:
-        stored = snap.messages.get(item.graph_id, [])
+        stored = snap.messages.get(item.message_id, [])
         if len(stored) == 1:
             _check_message(item, stored[0], findings)
 

@@ -115,13 +115,13 @@ class Rig:
         self, email: InboundEmail | str, *, outcome: Outcome = "created", mailbox: str = SUPPORT
     ) -> None:
         """Answer like the ticketer would (record 1, or a reason for ignored/quarantined)."""
-        graph_id = email if isinstance(email, str) else email.graph_id
+        message_id = email if isinstance(email, str) else email.message_id
         box = mailbox if isinstance(email, str) else email.mailbox
         record = 1 if outcome in ("created", "appended") else None
         reason = None if record else "test reason"
         message = ProcessedEmail(
             mailbox=box,
-            graph_id=graph_id,
+            message_id=message_id,
             outcome=outcome,
             record_id=record,
             reason=reason,
@@ -131,7 +131,7 @@ class Rig:
             self.broker.names.processed,
             routing_key("processed", box),
             message,
-            correlation_id=graph_id,
+            correlation_id=message_id,
         )
 
     def dead_letters(self) -> list[Got]:

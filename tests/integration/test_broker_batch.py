@@ -53,9 +53,9 @@ class BatchRecorder:
 
     def __call__(self, items: Items) -> list[BaseException | None]:
         with self.lock:
-            self.batches.append([m.graph_id for m, _ in items])
+            self.batches.append([m.message_id for m, _ in items])
             for m, d in items:
-                self.attempts.setdefault(m.graph_id, []).append(d.attempt)
+                self.attempts.setdefault(m.message_id, []).append(d.attempt)
         if callable(self.verdict):
             return self.verdict(items)
         return [None] * len(items)
@@ -66,7 +66,7 @@ class BatchRecorder:
 
     def on_dead(self, message: ProcessedEmail, delivery: Delivery, outcome: object) -> None:
         with self.lock:
-            self.dead.append((message.graph_id, getattr(outcome, "reason", "")))
+            self.dead.append((message.message_id, getattr(outcome, "reason", "")))
 
     def seen(self) -> set[str]:
         with self.lock:
@@ -144,9 +144,9 @@ def test_each_item_is_settled_by_its_own_result(broker: Broker) -> None:
     def verdict(items: Items) -> list[BaseException | None]:
         out: list[BaseException | None] = []
         for message, _ in items:
-            if message.graph_id == "msg-1":
+            if message.message_id == "msg-1":
                 out.append(PermanentError("bad mail", code="bad_mail", hint="look at it"))
-            elif message.graph_id == "msg-2" and "msg-2" not in retried_once:
+            elif message.message_id == "msg-2" and "msg-2" not in retried_once:
                 retried_once.add("msg-2")
                 out.append(RetryableError("throttled", code="throttled"))
             else:
@@ -159,7 +159,7 @@ def test_each_item_is_settled_by_its_own_result(broker: Broker) -> None:
     with batch_consuming(broker, recorder):
         (dead,) = _dead_letters(broker, 1)
         assert wait_until(lambda: len(recorder.attempts.get("msg-2", [])) == 2)
-    assert ProcessedEmail.from_json(dead.body).graph_id == "msg-1"
+    assert ProcessedEmail.from_json(dead.body).message_id == "msg-1"
     assert dead.headers[HEADER_REASON] == "bad_mail"
     assert dead.headers[HEADER_QUEUE] == broker.names.fetcher_processed.name
     assert recorder.dead == [("msg-1", "bad_mail")]
@@ -222,7 +222,7 @@ def test_stop_settles_the_batch_in_hand_and_leaves_the_rest_queued(broker: Broke
     (first,) = recorder.batches
     assert len(first) == 4
     # the batch in hand was acked; everything else went back to the queue, nothing lost
-    rest = {ProcessedEmail.from_json(m.body).graph_id for m in drain(broker, _queue(broker))}
+    rest = {ProcessedEmail.from_json(m.body).message_id for m in drain(broker, _queue(broker))}
     assert rest == {f"msg-{n}" for n in range(10)} - set(first)
 
 
@@ -285,7 +285,7 @@ def test_stop_with_two_workers_settles_both_batches_in_hand(broker: Broker) -> N
         release.set()
     assert len(recorder.batches) == 2
     handled = {g for batch in recorder.batches for g in batch}
-    rest = {ProcessedEmail.from_json(m.body).graph_id for m in drain(broker, _queue(broker))}
+    rest = {ProcessedEmail.from_json(m.body).message_id for m in drain(broker, _queue(broker))}
     assert len(handled) == 6 and rest == {f"msg-{n}" for n in range(12)} - handled
 
 
@@ -314,7 +314,7 @@ def test_a_session_takes_one_message_until_it_sees_one_never_handed_back(
     started, release = threading.Event(), threading.Event()
 
     def verdict(items: Items) -> list[BaseException | None]:
-        if items[0][0].graph_id == "msg-0":
+        if items[0][0].message_id == "msg-0":
             started.set()
             release.wait(30)
         return [None] * len(items)

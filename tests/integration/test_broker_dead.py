@@ -42,8 +42,8 @@ class Switch:
         self.on.set()
 
     def __call__(self, message: ProcessedEmail, delivery: Delivery) -> None:
-        if self.on.is_set() and message.graph_id in self.failures:
-            raise self.failures[message.graph_id]
+        if self.on.is_set() and message.message_id in self.failures:
+            raise self.failures[message.message_id]
 
 
 def _park(broker: Broker, switch: Switch, recorder: Recorder, count: int) -> None:
@@ -88,7 +88,7 @@ def test_list_shows_what_why_when_and_how_many_times(parked) -> None:
     assert gone.attempts == 1 and gone.retries == 0
     assert gone.schema == "mailpipe.processed_email.v1"
     assert gone.correlation_id == "corr-0"
-    assert gone.what["mailbox"] == "help@example.com" and gone.what["graph_id"] == "msg-0"
+    assert gone.what["mailbox"] == "help@example.com" and gone.what["message_id"] == "msg-0"
     walked = by_id[ids["msg-1"]]
     assert walked.reason == "throttled"
     assert walked.attempts == 3 and walked.retries == 2  # two tiers, then the dead queue
@@ -124,7 +124,7 @@ def test_retry_puts_one_back_and_its_consumer_handles_it(parked) -> None:
     handled_before = recorder.ids().count("msg-0")
     with consuming(broker, queue, recorder):
         assert wait_until(lambda: recorder.ids().count("msg-0") == handled_before + 1)
-    (_, delivery) = [(m, d) for m, d in recorder.seen if m.graph_id == "msg-0"][-1]
+    (_, delivery) = [(m, d) for m, d in recorder.seen if m.message_id == "msg-0"][-1]
     assert delivery.message_id == ids["msg-0"]
     assert delivery.attempt == 1  # a fresh retry budget
     assert delivery.routing_key == ROUTING_KEY

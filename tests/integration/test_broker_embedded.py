@@ -28,7 +28,7 @@ def test_handlers_publish_to_the_next_stage(broker: Broker) -> None:
 
     def first_stage(message: ProcessedEmail, delivery: Delivery) -> None:
         result = OutboundResult(
-            job_id=message.graph_id, status="sent", finished_at=datetime.now(UTC)
+            job_id=message.message_id, status="sent", finished_at=datetime.now(UTC)
         )
         broker.publish(
             broker.names.events, "outbound.sent", result, correlation_id=delivery.correlation_id

@@ -54,9 +54,9 @@ def _dead(broker: Broker, count: int) -> list[Got]:
     return got
 
 
-def _fail_for(graph_id: str, exc: Exception):
+def _fail_for(message_id: str, exc: Exception):
     def fail(message: ProcessedEmail, delivery: Delivery) -> None:
-        if message.graph_id == graph_id:
+        if message.message_id == message_id:
             raise exc
 
     return fail
@@ -72,7 +72,7 @@ def test_retryable_error_walks_the_tiers_then_dead_letters(broker: Broker) -> No
         (dead,) = _dead(broker, 1)
         publish_processed(broker, 1)  # the loop still consumes after giving up on msg-0
         assert wait_until(lambda: "msg-1" in recorder.ids())
-    attempts = [d for m, d in recorder.seen if m.graph_id == "msg-0"]
+    attempts = [d for m, d in recorder.seen if m.message_id == "msg-0"]
     # first try + one try per tier, in order, same message id throughout
     assert [d.attempt for d in attempts] == [1, 2, 3]
     assert len(TEST_DELAYS_S) == 2
@@ -86,7 +86,7 @@ def test_retryable_error_walks_the_tiers_then_dead_letters(broker: Broker) -> No
     assert dead.headers[HEADER_QUEUE] == queue.name
     assert dead.headers[HEADER_ROUTING_KEY] == "processed.help@example.com"
     assert "RetryableError" in dead.headers[HEADER_TRACEBACK]
-    assert ProcessedEmail.from_json(dead.body).graph_id == "msg-0"
+    assert ProcessedEmail.from_json(dead.body).message_id == "msg-0"
     assert broker.message_count(queue.name) == 0
     for tier in queue.retries:
         assert broker.message_count(tier) == 0
@@ -179,8 +179,8 @@ def test_many_failures_interleaved_with_good_messages(broker: Broker) -> None:
     }
 
     def fail(message: ProcessedEmail, delivery: Delivery) -> None:
-        if message.graph_id in failures:
-            raise failures[message.graph_id]
+        if message.message_id in failures:
+            raise failures[message.message_id]
 
     recorder = Recorder(fail=fail)
     for n in range(8):

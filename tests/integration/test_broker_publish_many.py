@@ -44,7 +44,7 @@ def test_every_message_arrives_once_with_its_properties(broker: Broker) -> None:
         assert message.properties["type"] == "mailpipe.processed_email.v1"
         assert message.properties["delivery_mode"] == 2
         assert message.content_type == "application/json"
-        assert ProcessedEmail.from_json(message.body).graph_id == f"msg-{n}"
+        assert ProcessedEmail.from_json(message.body).message_id == f"msg-{n}"
 
 
 def test_single_and_pipelined_publishes_mix(broker: Broker) -> None:
@@ -53,8 +53,8 @@ def test_single_and_pipelined_publishes_mix(broker: Broker) -> None:
     publish_processed(broker, 11)
     broker.publish_many([_pub(broker, n) for n in range(12, 15)])
     got = drain(broker, broker.names.fetcher_processed.name)
-    graph_ids = sorted(ProcessedEmail.from_json(m.body).graph_id for m in got)
-    assert graph_ids == sorted(f"msg-{n}" for n in range(15))
+    message_ids = sorted(ProcessedEmail.from_json(m.body).message_id for m in got)
+    assert message_ids == sorted(f"msg-{n}" for n in range(15))
 
 
 def test_an_unroutable_mandatory_message_fails_the_batch(broker: Broker) -> None:
@@ -70,7 +70,7 @@ def test_an_unroutable_mandatory_message_fails_the_batch(broker: Broker) -> None
 def test_an_unroutable_message_without_mandatory_is_dropped(broker: Broker) -> None:
     broker.publish_many([_pub(broker, 1, key="nobody.listens", mandatory=False), _pub(broker, 2)])
     (got,) = drain(broker, broker.names.fetcher_processed.name)
-    assert ProcessedEmail.from_json(got.body).graph_id == "msg-2"
+    assert ProcessedEmail.from_json(got.body).message_id == "msg-2"
 
 
 def test_an_empty_batch_publishes_nothing(broker: Broker) -> None:

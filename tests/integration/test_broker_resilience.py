@@ -39,7 +39,7 @@ def test_handler_slower_than_the_heartbeat_keeps_its_connection(broker: Broker) 
     queue = broker.names.fetcher_processed
 
     def slow(message: ProcessedEmail, delivery: Delivery) -> None:
-        if message.graph_id == "msg-0":
+        if message.message_id == "msg-0":
             time.sleep(7)  # 3.5 heartbeat intervals
 
     recorder = Recorder(fail=slow)
@@ -113,5 +113,5 @@ def test_sigterm_during_a_slow_handler_finishes_and_acks(
     lines = handled.read_text().splitlines()
     # the message in the handler was finished (and acked); the handler started no other one
     assert lines[-2:] == ["start msg-0", "done msg-0"]
-    left = sorted(ProcessedEmail.from_json(g.body).graph_id for g in drain(broker, queue.name))
+    left = sorted(ProcessedEmail.from_json(g.body).message_id for g in drain(broker, queue.name))
     assert left == ["msg-1", "msg-2"]  # the prefetched ones went back to the queue: none lost

@@ -61,7 +61,7 @@ def test_published_properties(broker: Broker) -> None:
     assert got.properties["type"] == "mailpipe.processed_email.v1"
     assert got.properties["delivery_mode"] == 2
     assert got.content_type == "application/json"
-    assert ProcessedEmail.from_json(got.body).graph_id == "msg-1"
+    assert ProcessedEmail.from_json(got.body).message_id == "msg-1"
 
 
 def test_unroutable_mandatory_publish_raises(broker: Broker) -> None:
@@ -113,7 +113,7 @@ def test_handler_runs_with_ids_bound_and_one_log_line_per_outcome(broker: Broker
 
     def record_context(message: ProcessedEmail, delivery: Delivery) -> None:
         bound.append(structlog.contextvars.get_contextvars())
-        if message.graph_id == "msg-1":
+        if message.message_id == "msg-1":
             raise PermanentError("no", code="nope")
 
     recorder = Recorder(fail=record_context)
@@ -150,7 +150,7 @@ def test_stop_hands_prefetched_messages_back_to_their_own_queue_only(broker: Bro
     started = threading.Event()
 
     def slow_first(message: ProcessedEmail, delivery: Delivery) -> None:
-        if message.graph_id == "msg-0":
+        if message.message_id == "msg-0":
             started.set()
             time.sleep(0.5)
 
@@ -163,7 +163,7 @@ def test_stop_hands_prefetched_messages_back_to_their_own_queue_only(broker: Bro
             stop.set()
         assert recorder.ids() == ["msg-0"]
         left = drain(broker, broker.names.fetcher_processed.name)
-        assert sorted(ProcessedEmail.from_json(g.body).graph_id for g in left) == [
+        assert sorted(ProcessedEmail.from_json(g.body).message_id for g in left) == [
             f"msg-{n}" for n in range(1, 5)
         ]
         assert len(drain(broker, other)) == 5

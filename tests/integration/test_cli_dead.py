@@ -97,7 +97,7 @@ def test_list_prints_counts_and_one_line_per_message(env: Broker) -> None:
     assert len(lines) == len(names.work_queues) + 2  # one line per queue and per message
     (parked,) = [line for line in lines if message_id in line]
     assert "mailbox_not_found" in parked and "attempts 1" in parked
-    assert "graph_id=msg-0" in parked and "mailbox gone" in parked
+    assert "message_id=msg-0" in parked and "mailbox gone" in parked
     (job,) = [line for line in lines if "foreign-job-0001" in line]
     assert "job_id=job-42" in job
     assert "\\x1b" in job and "\\x0a" in job and "\\u2028" in job  # shown, never obeyed
@@ -114,7 +114,7 @@ def test_list_json_and_one_queue(env: Broker) -> None:
     (message,) = queue["messages"]
     assert message["id"] == message_id
     assert message["reason"] == "mailbox_not_found" and message["hint"] == "fix the config"
-    assert message["what"]["graph_id"] == "msg-0" and message["attempts"] == 1
+    assert message["what"]["message_id"] == "msg-0" and message["attempts"] == 1
     assert message["dead_at"]
     assert env.message_count(env.names.fetcher_processed.dead) == 1  # listing took nothing
 
@@ -172,7 +172,7 @@ def test_retry_moves_the_message_back_once(env: Broker) -> None:
     assert result.stdout.strip() == f"retried 1 from {queue.dead} back to {queue.name}"
     assert env.message_count(queue.dead) == 0
     (back,) = drain(env, queue.name)
-    assert ProcessedEmail.from_json(back.body).graph_id == "msg-0"
+    assert ProcessedEmail.from_json(back.body).message_id == "msg-0"
     assert back.properties["message_id"] == message_id
 
 

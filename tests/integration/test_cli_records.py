@@ -160,10 +160,10 @@ def test_quarantine_list_and_replay(
             headers={"Content-Type": "message/rfc822"},
         )
         seeded.raise_for_status()
-    graph_id = seeded.json()["id"]
+    message_id = seeded.json()["id"]
     store.quarantine_email(
         BOX,
-        graph_id,
+        message_id,
         "bad_mime",
         detail="no headers",
         attempts=1,
@@ -173,8 +173,8 @@ def test_quarantine_list_and_replay(
     store.quarantine_email(BOX, "AAMk-gone=", "blob_missing", subject="gone")
 
     listed = json.loads(run("quarantine", "list", "--json").stdout)
-    assert [(q["graph_id"], q["reason"]) for q in listed] == [
-        (graph_id, "bad_mime"),
+    assert [(q["message_id"], q["reason"]) for q in listed] == [
+        (message_id, "bad_mime"),
         ("AAMk-gone=", "blob_missing"),
     ]
     monkeypatch.setenv("COLUMNS", "200")
@@ -186,9 +186,9 @@ def test_quarantine_list_and_replay(
     with sim.control() as control:
         inbox = control.get(f"/_sim/mailboxes/{BOX}/folders/inbox/messages").json()
         held = control.get(f"/_sim/mailboxes/{BOX}/folders/mailpipe-quarantine/messages").json()
-    assert [m["id"] for m in inbox] == [graph_id] and held == []
-    assert store.processed_outcome(BOX, graph_id) is None  # handled afresh when fetched again
-    assert [q.graph_id for q in store.list_quarantine()] == ["AAMk-gone="]
+    assert [m["id"] for m in inbox] == [message_id] and held == []
+    assert store.processed_outcome(BOX, message_id) is None  # handled afresh when fetched again
+    assert [q.message_id for q in store.list_quarantine()] == ["AAMk-gone="]
 
     not_there = run("quarantine", "replay", str(listed[1]["id"]))
     assert not_there.exit_code == 2 and "not in folder" in not_there.output

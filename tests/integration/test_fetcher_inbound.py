@@ -24,7 +24,7 @@ def test_seeded_mail_reaches_the_ticketer_queue_with_its_contents(rig: Rig) -> N
 
     got = rig.inbound_messages()
     assert sorted(g.properties["correlation_id"] for g in got) == sorted(ids)
-    emails = {e.graph_id: e for e in (InboundEmail.from_json(g.body) for g in got)}
+    emails = {e.message_id: e for e in (InboundEmail.from_json(g.body) for g in got)}
     first, second, third = (emails[i] for i in ids)
     assert first.subject == "Drucker kaputt · Grüße 日本"
     assert first.from_ is not None and first.from_.address == "jane@customer.example"
@@ -60,7 +60,7 @@ def test_nothing_is_published_again_while_in_flight(rig: Rig) -> None:
     assert len(rig.inbound()) == 4, "three first, then only the new one"
 
 
-def test_a_restart_resumes_from_the_saved_delta_link(rig: Rig) -> None:
+def test_a_restart_resumes_from_the_saved_cursor(rig: Rig) -> None:
     for n in range(2):
         rig.seed(mail(n))
     before = rig.fetcher().pollers[0].poll()
@@ -76,7 +76,7 @@ def test_a_restart_resumes_from_the_saved_delta_link(rig: Rig) -> None:
     found = poller.poll()
     assert found is not None and found.published == 1
     (email,) = rig.inbound()
-    assert email.graph_id == new_id and email.subject == "after the restart"
+    assert email.message_id == new_id and email.subject == "after the restart"
 
 
 def test_raw_mime_is_kept_when_configured_and_for_delivery_reports(rig: Rig) -> None:
@@ -94,7 +94,7 @@ def test_raw_mime_is_kept_when_configured_and_for_delivery_reports(rig: Rig) -> 
     )
     plain_id, report_id = rig.seed(plain), rig.seed(report)
     rig.fetcher().pollers[0].poll()
-    emails = {e.graph_id: e for e in rig.inbound()}
+    emails = {e.message_id: e for e in rig.inbound()}
     assert emails[plain_id].raw_mime is None
     raw = emails[report_id].raw_mime
     assert raw is not None and rig.blobs.get(raw) == report
@@ -102,7 +102,7 @@ def test_raw_mime_is_kept_when_configured_and_for_delivery_reports(rig: Rig) -> 
     rig.seed(mail(2))
     kept = rig.fetcher(keep_raw_mime=True)
     kept.pollers[0].poll()
-    (fresh,) = [e for e in rig.inbound() if e.graph_id not in emails]
+    (fresh,) = [e for e in rig.inbound() if e.message_id not in emails]
     assert fresh.raw_mime is not None and b"Request 2" in rig.blobs.get(fresh.raw_mime)
 
 

@@ -106,9 +106,9 @@ def test_an_unpublishable_mail_is_quarantined_and_the_mailbox_moves_on(rig: Rig)
     for _ in range(QUARANTINE_AFTER - 1):
         result = poller.poll()
         assert result is not None and result.failed == 1 and not result.complete
-        assert rig.state.get_delta_link(SUPPORT, "inbox") is None
+        assert rig.state.get_cursor(SUPPORT, "inbox") is None
         published += rig.inbound()
-    assert sorted(e.graph_id for e in published) == sorted(good), "each good mail once"
+    assert sorted(e.message_id for e in published) == sorted(good), "each good mail once"
     assert rig.folders().get(QUARANTINE, 0) == 0, "not quarantined before N rounds"
 
     with rig.consuming_processed(fetcher):
@@ -124,14 +124,14 @@ def test_an_unpublishable_mail_is_quarantined_and_the_mailbox_moves_on(rig: Rig)
     assert folders["inbox"] == 0 and folders[QUARANTINE] == 1 and folders[RECOVERABLE] == 3
     (kept,) = rig.sim_messages(QUARANTINE)
     assert kept["id"] == bad
-    assert rig.state.get_delta_link(SUPPORT, "inbox") is not None, "the link advanced"
+    assert rig.state.get_cursor(SUPPORT, "inbox") is not None, "the link advanced"
     assert poller.status.ok
 
     new = rig.seed(mail(5, subject="after the quarantine"))
     later = poller.poll()
     assert later is not None and later.complete and later.published == 1 and later.failed == 0
     (email,) = rig.inbound()
-    assert email.graph_id == new and email.subject == "after the quarantine"
+    assert email.message_id == new and email.subject == "after the quarantine"
 
 
 def test_a_restart_does_not_read_the_quarantined_mail_again(rig: Rig) -> None:
@@ -146,7 +146,7 @@ def test_a_restart_does_not_read_the_quarantined_mail_again(rig: Rig) -> None:
     good = rig.seed(mail(2))
     result = restarted.poll()
     assert result is not None and result.complete and result.published == 1
-    assert [e.graph_id for e in rig.inbound()] == [good]
+    assert [e.message_id for e in rig.inbound()] == [good]
     assert rig.folders()[QUARANTINE] == 1
 
 
@@ -158,5 +158,5 @@ def test_a_subject_graph_cut_inside_an_emoji_is_cleaned_not_quarantined(rig: Rig
     result = poller.poll()
     assert result is not None and result.complete and result.published == 1
     (email,) = rig.inbound()
-    assert email.graph_id == cut and email.subject.startswith("Drucker")
+    assert email.message_id == cut and email.subject.startswith("Drucker")
     assert rig.folders().get(QUARANTINE, 0) == 0

@@ -103,7 +103,7 @@ def test_quarantined_mail_is_moved_aside_and_the_rest_deleted(rig: Rig) -> None:
         (kept,) = control.get(
             f"/_sim/mailboxes/{SUPPORT}/folders/mailpipe-quarantine/messages"
         ).json()
-    assert kept["id"] == bad.graph_id, "immutable ids survive the move"
+    assert kept["id"] == bad.message_id, "immutable ids survive the move"
 
 
 def test_not_found_counts_as_done_and_redelivery_is_harmless(rig: Rig) -> None:
@@ -133,7 +133,7 @@ def test_mail_without_its_processed_message_is_never_touched(rig: Rig) -> None:
     assert rig.folders()["inbox"] == 1
     with rig.sim.control() as control:
         (left,) = control.get(f"/_sim/mailboxes/{SUPPORT}/folders/inbox/messages").json()
-    assert left["id"] == second.graph_id
+    assert left["id"] == second.message_id
     assert fetcher.inflight.count(SUPPORT) == 1, "still in flight until it is processed"
 
 
@@ -152,7 +152,7 @@ def test_graph_faults_change_nothing_in_the_end(rig: Rig) -> None:
         assert fetcher.inflight.count(SUPPORT) == 12
         emails = rig.inbound()
         in_inbox = [m["id"] for m in rig.sim_messages("inbox")]
-        assert sorted(e.graph_id for e in emails) == sorted(in_inbox)
+        assert sorted(e.message_id for e in emails) == sorted(in_inbox)
         with rig.consuming_processed(fetcher):
             for email in emails:
                 rig.processed(email)

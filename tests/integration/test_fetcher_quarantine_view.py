@@ -28,12 +28,12 @@ def test_an_unreadable_mail_is_listed_by_the_ticketer_and_replayable(
     for _ in range(QUARANTINE_AFTER):
         poller.poll()
     assert [m["id"] for m in rig.sim_messages(QUARANTINE)] == [bad]
-    assert [e.graph_id for e in rig.inbound()] == [good]
+    assert [e.message_id for e in rig.inbound()] == [good]
 
     got = drain(rig.broker, rig.broker.names.ticketer_quarantine.name)
     assert len(got) == 1, "one event for one quarantined mail"
     event = QuarantinedEmail.from_json(got[0].body)
-    assert (event.mailbox, event.graph_id, event.folder) == (SUPPORT, bad, "inbox")
+    assert (event.mailbox, event.message_id, event.folder) == (SUPPORT, bad, "inbox")
     assert event.reason.startswith("unreadable:") and event.failures == QUARANTINE_AFTER
     assert event.subject == "Graph cannot render me" and "request-id" in event.detail
 
@@ -43,7 +43,7 @@ def test_an_unreadable_mail_is_listed_by_the_ticketer_and_replayable(
         ticketer.handle_quarantined(event)
         ticketer.handle_quarantined(event)  # a redelivery lists nothing twice
         [entry] = store.list_quarantine()
-        assert (entry.graph_id, entry.reason) == (bad, event.reason)
+        assert (entry.message_id, entry.reason) == (bad, event.reason)
         assert entry.subject == "Graph cannot render me"
 
         faults(rig, poisoned={})
@@ -56,4 +56,4 @@ def test_an_unreadable_mail_is_listed_by_the_ticketer_and_replayable(
         store.close()
     again = poller.poll()
     assert again is not None and again.published == 1
-    assert [e.graph_id for e in rig.inbound()] == [bad]
+    assert [e.message_id for e in rig.inbound()] == [bad]

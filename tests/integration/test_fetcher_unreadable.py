@@ -127,7 +127,7 @@ def test_a_message_graph_cannot_serve_is_quarantined_and_the_mailbox_flows_on(ri
         assert poller.ladder.mode == "small" and rig.inbound() == []
         assert poller.poll() is None, "small pages: the page with the bad message fails"
         first = rig.inbound()
-        assert [e.graph_id for e in first] == before[:10], "the pages before it got through"
+        assert [e.message_id for e in first] == before[:10], "the pages before it got through"
         assert poller.ladder.mode == "by_id"
         rounds = [poller.poll() for _ in range(QUARANTINE_AFTER)]
     assert all(r is not None and r.mode == "by_id" for r in rounds)
@@ -135,7 +135,7 @@ def test_a_message_graph_cannot_serve_is_quarantined_and_the_mailbox_flows_on(ri
     assert rounds[0] is not None and rounds[0].published == len(before[10:] + after)
     assert rounds[-1] is not None and rounds[-1].complete
     rest = rig.inbound()
-    assert sorted(e.graph_id for e in first + rest) == sorted(before + after), "each once"
+    assert sorted(e.message_id for e in first + rest) == sorted(before + after), "each once"
     assert [m["id"] for m in rig.sim_messages(QUARANTINE)] == [bad]
     assert rig.folders()["inbox"] == len(before + after)
     assert sample("mailpipe_fetcher_quarantined_unreadable_total") - quarantined_before == 1
@@ -147,12 +147,12 @@ def test_a_message_graph_cannot_serve_is_quarantined_and_the_mailbox_flows_on(ri
         e for e in logs if e["event"] == "delta read keeps failing; the next rounds read narrower"
     ]
     assert [e["mode"] for e in narrowed] == ["small", "by_id"]
-    assert rig.state.get_delta_link(SUPPORT, "inbox") is None
+    assert rig.state.get_cursor(SUPPORT, "inbox") is None
 
     moved_on = poller.poll()
     assert moved_on is not None and moved_on.complete and moved_on.mode == "small"
     assert moved_on.published == 0 and moved_on.skipped_in_flight == len(before + after)
-    assert rig.state.get_delta_link(SUPPORT, "inbox") is not None, "the link advanced"
+    assert rig.state.get_cursor(SUPPORT, "inbox") is not None, "the link advanced"
     assert poller.status.ok and rig.inbound() == []
 
     with rig.consuming_processed(fetcher):
@@ -162,7 +162,7 @@ def test_a_message_graph_cannot_serve_is_quarantined_and_the_mailbox_flows_on(ri
     new = rig.seed(mail(30, subject="after the quarantine"))
     later = poller.poll()
     assert later is not None and later.complete and later.published == 1
-    assert [e.graph_id for e in rig.inbound()] == [new]
+    assert [e.message_id for e in rig.inbound()] == [new]
 
 
 def test_a_mail_whose_mime_graph_cannot_serve_is_quarantined_by_id(lite: Rig) -> None:
@@ -179,9 +179,9 @@ def test_a_mail_whose_mime_graph_cannot_serve_is_quarantined_by_id(lite: Rig) ->
         (0, 1, 0),
         (0, 0, 1),
     ]
-    assert sorted(e.graph_id for e in lite.inbound()) == sorted(good)
+    assert sorted(e.message_id for e in lite.inbound()) == sorted(good)
     assert [m["id"] for m in lite.sim_messages(QUARANTINE)] == [bad]
-    assert lite.state.get_delta_link(SUPPORT, "inbox") is not None
+    assert lite.state.get_cursor(SUPPORT, "inbox") is not None
     assert poller.status.ok
 
 
@@ -216,7 +216,7 @@ def test_messages_graph_cannot_serve_alone_in_the_mailbox_are_quarantined(
 
     moved_on = poller.poll()
     assert moved_on is not None and moved_on.complete and moved_on.mode == "small"
-    assert rig.state.get_delta_link(SUPPORT, "inbox") is not None and poller.status.ok
+    assert rig.state.get_cursor(SUPPORT, "inbox") is not None and poller.status.ok
 
 
 def test_lone_unreadable_mails_one_after_another_are_each_quarantined(lite: Rig) -> None:
@@ -231,7 +231,7 @@ def test_lone_unreadable_mails_one_after_another_are_each_quarantined(lite: Rig)
         assert [(r.failed, r.quarantined) for r in rounds if r] == [(1, 0), (1, 0), (0, 1)]
         assert lite.folders()["inbox"] == 0
     assert sorted(m["id"] for m in lite.sim_messages(QUARANTINE)) == sorted(poisoned)
-    assert lite.inbound() == [] and lite.state.get_delta_link(SUPPORT, "inbox") is not None
+    assert lite.inbound() == [] and lite.state.get_cursor(SUPPORT, "inbox") is not None
 
 
 def test_a_lone_unreadable_mail_is_quarantined_while_other_mail_comes_and_goes(
@@ -252,7 +252,7 @@ def test_a_lone_unreadable_mail_is_quarantined_while_other_mail_comes_and_goes(
     with lite.consuming_processed(fetcher):
         lite.processed(email)
         until(lambda: lite.folders().get("inbox") == 1)  # the good one deleted, bad alone
-    assert email.graph_id == good
+    assert email.message_id == good
 
     third = poller.poll()
     assert third is not None and third.quarantined == 1
@@ -281,9 +281,9 @@ def test_when_graph_fails_for_every_mail_nothing_is_quarantined(lite: Rig, outag
 
     faults(lite, error_ratio=0.0, poisoned={})
     results = [poller.poll() for _ in range(2)]
-    assert sorted(e.graph_id for e in lite.inbound()) == sorted(ids), "each once, once healed"
+    assert sorted(e.message_id for e in lite.inbound()) == sorted(ids), "each once, once healed"
     assert results[-1] is not None and results[-1].complete
-    assert lite.state.get_delta_link(SUPPORT, "inbox") is not None
+    assert lite.state.get_cursor(SUPPORT, "inbox") is not None
     assert lite.folders().get(QUARANTINE, 0) == 0
 
 

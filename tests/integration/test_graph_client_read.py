@@ -34,10 +34,10 @@ def seeded(sim: SimHandle) -> tuple[str, str]:
 
 
 def test_list_get_mime_and_attachments_round_trip(sim: SimHandle) -> None:
-    graph_id, message_id = seeded(sim)
+    message_id, message_id = seeded(sim)
     with mail_for(sim) as mail:
         (listed,) = mail.list_messages("inbox", view="full")
-        assert listed.id == graph_id
+        assert listed.id == message_id
         assert listed.subject == SUBJECT
         assert listed.internet_message_id == message_id
         assert listed.from_ == MailAddress("joerg@fabrikam.com", "Jörg Müller")
@@ -46,7 +46,7 @@ def test_list_get_mime_and_attachments_round_trip(sim: SimHandle) -> None:
         assert [r.address for r in listed.reply_to] == ["replies@fabrikam.com"]
         assert listed.has_attachments is True
 
-        full = mail.get_message(graph_id)
+        full = mail.get_message(message_id)
         assert full.subject == SUBJECT and full.received_at
         assert full.body_type == "text"
         assert full.body.replace("\r\n", "\n").strip() == BODY.strip()
@@ -55,26 +55,26 @@ def test_list_get_mime_and_attachments_round_trip(sim: SimHandle) -> None:
         assert headers["in-reply-to"] == "<earlier@contoso.com>"
         assert "<root@contoso.com>" in headers["references"]
 
-        parsed = email.message_from_bytes(mail.get_mime(graph_id), policy=policy.default)
+        parsed = email.message_from_bytes(mail.get_mime(message_id), policy=policy.default)
         assert parsed["Subject"] == SUBJECT
         assert parsed["Message-ID"] == message_id
         assert parsed["X-Ticket-Ref"] == "T-1234"
 
-        attachments = {a.name: a for a in mail.get_attachments(graph_id)}
+        attachments = {a.name: a for a in mail.get_attachments(message_id)}
         assert attachments["bericht.pdf"].content == PDF
         assert attachments["bericht.pdf"].content_type == "application/pdf"
         assert attachments["logo.bin"].content == LOGO
 
 
 def test_delta_returns_the_seeded_message(sim: SimHandle) -> None:
-    graph_id, message_id = seeded(sim)
+    message_id, message_id = seeded(sim)
     with mail_for(sim) as mail:
         result = mail.delta("inbox")
     (msg,) = result.messages
-    assert msg.id == graph_id and msg.subject == SUBJECT
+    assert msg.id == message_id and msg.subject == SUBJECT
     assert msg.internet_message_id == message_id
     assert msg.from_ is not None and msg.from_.address == "joerg@fabrikam.com"
-    assert result.removed == [] and result.delta_link.startswith(sim.base_url)
+    assert result.removed == [] and result.cursor.startswith(sim.base_url)
 
 
 def test_paging_across_several_pages(sim: SimHandle) -> None:
@@ -94,30 +94,30 @@ def test_delta_after_new_mail_and_after_deletes(sim: SimHandle) -> None:
         assert sorted(m.id for m in initial.messages) == sorted(first)
         assert stats(sim)["requests"]["GET users/{u}/mailFolders/{f}/messages/delta"]["200"] == 3
 
-        quiet = mail.delta("inbox", initial.delta_link)
+        quiet = mail.delta("inbox", initial.cursor)
         assert quiet.messages == [] and quiet.removed == []
 
         new = seed_many(sim, 2, prefix="New")
-        after_new = mail.delta("inbox", quiet.delta_link)
+        after_new = mail.delta("inbox", quiet.cursor)
         assert sorted(m.id for m in after_new.messages) == sorted(new)
         assert {m.subject for m in after_new.messages} == {"New 0", "New 1"}
 
         for gone in first[:3]:
             assert mail.delete(gone) is True
-        after_delete = mail.delta("inbox", after_new.delta_link)
+        after_delete = mail.delta("inbox", after_new.cursor)
         assert sorted(after_delete.removed) == sorted(first[:3])
         assert after_delete.messages == [] and not after_delete.resynced
 
 
-def test_expired_delta_link_gives_a_full_resync(sim: SimHandle) -> None:
+def test_expired_cursor_gives_a_full_resync(sim: SimHandle) -> None:
     ids = seed_many(sim, 6)
     with mail_for(sim) as mail:
-        stale = mail.delta("inbox").delta_link
+        stale = mail.delta("inbox").cursor
         control_json(sim, "POST", f"/_sim/mailboxes/{BOX}/expire-delta")
         result = mail.delta("inbox", stale)
         assert result.resynced
         assert sorted(m.id for m in result.messages) == sorted(ids)
-        assert result.delta_link != stale
-        assert mail.delta("inbox", result.delta_link).messages == []
+        assert result.cursor != stale
+        assert mail.delta("inbox", result.cursor).messages == []
     delta_statuses = stats(sim)["requests"]["GET users/{u}/mailFolders/{f}/messages/delta"]
     assert delta_statuses.get("410") == 1

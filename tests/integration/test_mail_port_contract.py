@@ -137,11 +137,11 @@ def test_changes_since_a_cursor(port: Backend) -> None:
     assert [m.id for m in start.messages] == [first] and not start.resynced
     second = port.seed(mime("Second")[0])
     port.mailbox.delete(first)
-    pages = list(port.mailbox.iter_delta("inbox", start.delta_link))
+    pages = list(port.mailbox.iter_delta("inbox", start.cursor))
     assert [m.id for p in pages for m in p.messages] == [second]
     assert [i for p in pages for i in p.removed] == [first]
-    assert pages[-1].delta_link and not any(p.delta_link for p in pages[:-1])
-    quiet = port.mailbox.delta("inbox", pages[-1].delta_link)
+    assert pages[-1].cursor and not any(p.cursor for p in pages[:-1])
+    quiet = port.mailbox.delta("inbox", pages[-1].cursor)
     assert quiet.messages == [] and quiet.removed == []
 
 
@@ -149,7 +149,7 @@ def test_an_expired_cursor_reads_the_folder_again(port: Backend) -> None:
     kept = port.seed(mime("Kept")[0])
     start = port.mailbox.delta("inbox")
     port.expire_cursors()
-    again = port.mailbox.delta("inbox", start.delta_link)
+    again = port.mailbox.delta("inbox", start.cursor)
     assert again.resynced and [m.id for m in again.messages] == [kept]
 
 

@@ -51,11 +51,11 @@ def _at_0004_with_rows(url: str) -> None:
                 ("g4", "appended", None),  # its message deleted since
                 ("g5", "ignored", None),
             ]
-            for graph_id, outcome, kind in rows:
+            for message_id, outcome, kind in rows:
                 conn.execute(
                     insert(processed_log).values(
                         mailbox=BOX,
-                        graph_id=graph_id,
+                        message_id=message_id,
                         folder="inbox",
                         outcome=outcome,
                         record_id=None if outcome == "ignored" else 1,
@@ -69,7 +69,7 @@ def _at_0004_with_rows(url: str) -> None:
                             direction="in",
                             kind=kind,
                             mailbox=BOX,
-                            graph_id=graph_id,
+                            message_id=message_id,
                             references=[],
                             to=[],
                             cc=[],

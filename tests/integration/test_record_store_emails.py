@@ -63,9 +63,9 @@ def test_redelivered_email_already_appended_is_not_turned_into_a_record(
     assert _count(store, records) == 1
 
 
-def test_same_message_id_under_another_graph_id_is_a_duplicate(store: RecordStore) -> None:
+def test_same_message_id_under_another_message_id_is_a_duplicate(store: RecordStore) -> None:
     first = store.create_record_with_message(inbound(1))
-    copy = store.create_record_with_message(inbound(1, graph_id="AAMk-copy"))
+    copy = store.create_record_with_message(inbound(1, message_id="AAMk-copy"))
     assert copy.fresh
     assert copy.processed.outcome == "ignored"
     assert copy.processed.reason == "duplicate"
@@ -101,7 +101,7 @@ def test_threads_racing_on_one_email_make_one_record(store: RecordStore) -> None
 
 
 def test_threads_racing_on_copies_with_one_message_id_make_one_record(store: RecordStore) -> None:
-    copies = [inbound(7, graph_id=f"AAMk-7-{i}") for i in range(4)]
+    copies = [inbound(7, message_id=f"AAMk-7-{i}") for i in range(4)]
     results = _race(store, copies, workers=4)
     outcomes = sorted(r.processed.outcome for r in results)
     assert outcomes == ["created", "ignored", "ignored", "ignored"]

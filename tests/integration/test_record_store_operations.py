@@ -48,7 +48,7 @@ def test_quarantine_list_and_replay(store: RecordStore) -> None:
     assert again.processed == result.processed and not again.fresh
 
     [entry] = store.list_quarantine()
-    assert (entry.graph_id, entry.reason, entry.detail, entry.attempts) == (
+    assert (entry.message_id, entry.reason, entry.detail, entry.attempts) == (
         "AAMk-bad",
         "bad_mime",
         "no boundary",
@@ -64,7 +64,7 @@ def test_quarantine_list_and_replay(store: RecordStore) -> None:
     assert store.list_quarantine(include_replayed=True) == [replayed]
     # The mail comes back to the inbox and is handled afresh, not quarantined again.
     assert store.processed_outcome(MAILBOX, "AAMk-bad") is None
-    created = store.create_record_with_message(inbound(1, graph_id="AAMk-bad"))
+    created = store.create_record_with_message(inbound(1, message_id="AAMk-bad"))
     assert created.created
 
     with pytest.raises(RecordNotFound):

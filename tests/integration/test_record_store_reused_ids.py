@@ -92,7 +92,7 @@ def test_a_mail_reusing_a_message_id_that_arrives_twice_is_stored_once(
     other = inbound(2, internet_message_id=MID, content_sha256="b" * 64)
     first = store.create_record_with_message(other)
     assert first.processed.reason == REUSED_MESSAGE_ID
-    copy = replace(other, graph_id="AAMk-2-copy")
+    copy = replace(other, message_id="AAMk-2-copy")
     again = store.create_record_with_message(copy)
     assert (again.processed.outcome, again.processed.reason) == ("ignored", "duplicate")
     assert again.processed.record_id == first.record_id

@@ -35,7 +35,7 @@ def test_three_ticketers_make_no_duplicate_records(make_rig: Any) -> None:
 
     outcomes: dict[str, set[tuple[str, int | None]]] = defaultdict(set)
     for p in done:
-        outcomes[p.graph_id].add((p.outcome, p.record_id))
+        outcomes[p.message_id].add((p.outcome, p.record_id))
     assert len(outcomes) == 2 * THREADS
     assert all(len(seen) == 1 for seen in outcomes.values()), "one outcome per email"
 
@@ -50,7 +50,7 @@ def test_three_ticketers_make_no_duplicate_records(make_rig: Any) -> None:
         assert reply_record == record_id and record_id in by_record
     jobs = rig.jobs()
     # Each acknowledgement's id names its record and (by digest) the email that made it.
-    graph_ids = {next(iter(outcomes[f"AAMk-{n}="]))[1]: f"AAMk-{n}=" for n in range(THREADS)}
+    message_ids = {next(iter(outcomes[f"AAMk-{n}="]))[1]: f"AAMk-{n}=" for n in range(THREADS)}
     assert {j.job_id for j in jobs} == {
-        ack_job_id("support@contoso.com", r, graph_ids[r]) for r in by_record
+        ack_job_id("support@contoso.com", r, message_ids[r]) for r in by_record
     }

@@ -29,7 +29,7 @@ def test_broken_mail_among_good_ones_is_quarantined(
         mail(4, raw_mime=garbage),
         mail(5),
     )
-    done = {p.graph_id: p for p in rig.processed(5)}
+    done = {p.message_id: p for p in rig.processed(5)}
     assert {g: (p.outcome, p.reason) for g, p in done.items()} == {
         "AAMk-1=": ("created", None),
         "AAMk-2=": ("quarantined", "blob_missing"),
@@ -51,7 +51,7 @@ def test_broken_mail_among_good_ones_is_quarantined(
     result = CliRunner().invoke(app, ["quarantine", "list", "--json"])
     assert result.exit_code == 0, result.output
     listed = json.loads(result.stdout)
-    assert sorted((q["graph_id"], q["reason"]) for q in listed) == [
+    assert sorted((q["message_id"], q["reason"]) for q in listed) == [
         ("AAMk-2=", "blob_missing"),
         ("AAMk-4=", "bad_mime"),
     ]
@@ -59,7 +59,7 @@ def test_broken_mail_among_good_ones_is_quarantined(
         assert set(entry) == {
             "id",
             "mailbox",
-            "graph_id",
+            "message_id",
             "folder",
             "internet_message_id",
             "subject",
@@ -78,10 +78,10 @@ def test_broken_mail_among_good_ones_is_quarantined(
     assert len(rig.store.list_quarantine()) == 2
 
     # A message that breaks the contract but names its mail: quarantined too.
-    broken = json.dumps({"mailbox": "support@contoso.com", "graph_id": "AAMk-9=", "x": 1})
+    broken = json.dumps({"mailbox": "support@contoso.com", "message_id": "AAMk-9=", "x": 1})
     publish_raw(rig.broker, rig.broker.names.ticketer, broken.encode(), "AAMk-9=")
     last = rig.processed(7)[-1]
-    assert (last.graph_id, last.outcome, last.reason) == (
+    assert (last.message_id, last.outcome, last.reason) == (
         "AAMk-9=",
         "quarantined",
         "contract_violation",

@@ -53,7 +53,7 @@ def mail(
     override any field."""
     data: dict[str, Any] = {
         "mailbox": mailbox,
-        "graph_id": f"AAMk-{n}=",
+        "message_id": f"AAMk-{n}=",
         "internet_message_id": f"<m{n}@customer.example>",
         "conversation_id": f"conv-{n}",
         "received_at": T0 + timedelta(seconds=n),
@@ -125,7 +125,7 @@ class Rig:
                 self.broker.names.inbound,
                 routing_key("email", email.mailbox),
                 email,
-                correlation_id=email.graph_id,
+                correlation_id=email.message_id,
             )
 
     def send_result(self, result: OutboundResult, *, logged: bool = True) -> None:
@@ -245,9 +245,9 @@ def test_new_request_makes_record_processed_event_and_ack(make_rig: Any) -> None
     email = mail(1, reply_to=(Address(address="desk@customer.example", name="Desk"),))
     rig.send(email)
     [processed] = rig.processed(1)
-    assert (processed.outcome, processed.graph_id, processed.mailbox) == (
+    assert (processed.outcome, processed.message_id, processed.mailbox) == (
         "created",
-        email.graph_id,
+        email.message_id,
         BOX,
     )
     record_id = processed.record_id
@@ -263,7 +263,7 @@ def test_new_request_makes_record_processed_event_and_ack(make_rig: Any) -> None
     assert (event.event, event.change, event.record_id) == ("created", "new_request", record_id)
     assert wait_until(lambda: len(rig.jobs()) == 1)
     [job] = rig.jobs()
-    assert job.job_id == ack_job_id(BOX, record_id, email.graph_id)
+    assert job.job_id == ack_job_id(BOX, record_id, email.message_id)
     assert job.job_id.startswith(f"ack:{BOX}:{record_id}:")
     assert job.record_id == record_id and job.auto_submitted == "auto-replied"
     assert [a.address for a in job.to] == ["user1@customer.example"]  # From, never Reply-To

@@ -20,8 +20,8 @@ CORPUS = Path("/work/shared/corpora/bounces/mail")
 REPLY = Body(text="It is still broken.\n\nOn Mon, 2 Nov 2026 at 10:00, Support wrote:\n> quoted")
 
 
-def _record_of(rig: Any, graph_id: str) -> int:
-    [done] = [p for p in rig.processed() if p.graph_id == graph_id]
+def _record_of(rig: Any, message_id: str) -> int:
+    [done] = [p for p in rig.processed() if p.message_id == message_id]
     assert done.record_id is not None
     return int(done.record_id)
 
@@ -64,7 +64,7 @@ def test_replies_thread_by_token_in_reply_to_of_ours_and_conversation(make_rig: 
 def test_reply_to_a_deleted_record_starts_a_new_one(make_rig: Any) -> None:
     rig = make_rig()
     rig.send(mail(1))
-    r1 = _record_of(rig, rig.processed(1)[0].graph_id)
+    r1 = _record_of(rig, rig.processed(1)[0].message_id)
     with rig.store.engine.begin() as conn:
         conn.execute(delete(records).where(records.c.id == r1))
     rig.send(
@@ -79,14 +79,14 @@ def test_reply_to_a_deleted_record_starts_a_new_one(make_rig: Any) -> None:
     # SQLite may hand the deleted record's id out again: what counts is a fresh record.
     detail = rig.store.get_record(second.record_id)
     assert detail is not None
-    assert [m.graph_id for m in detail.messages] == ["AAMk-2="]
+    assert [m.message_id for m in detail.messages] == ["AAMk-2="]
     assert detail.messages[0].kind == "request"
 
 
 def test_auto_reply_is_a_note_on_its_record_without_ack(make_rig: Any) -> None:
     rig = make_rig(auto_acknowledge=True)
     rig.send(mail(1))
-    r1 = _record_of(rig, rig.processed(1)[0].graph_id)
+    r1 = _record_of(rig, rig.processed(1)[0].message_id)
     rig.store.set_status(r1, "pending")
     out_of_office = mail(
         2,
@@ -116,7 +116,7 @@ def test_bounce_of_our_sent_message_is_a_delivery_failure(make_rig: Any) -> None
     returned = "<QCw92c-juIk7Y-w6@neko.example.com>"
     rig = make_rig(keep_raw_mime=True)
     rig.send(mail(1))
-    r1 = _record_of(rig, rig.processed(1)[0].graph_id)
+    r1 = _record_of(rig, rig.processed(1)[0].message_id)
     rig.send_result(sent_result("j-bounced", r1, returned))
     assert wait_until(lambda: rig.store.find_message_by_internet_id(BOX, returned) is not None)
     assert facts.from_ is not None
@@ -148,7 +148,7 @@ def test_loops_and_ignored_senders_make_no_record(make_rig: Any) -> None:
         mail(4, from_=Address(address="news@newsletter.example")),
     )
     done = rig.processed(4)
-    assert sorted((p.graph_id, p.outcome, p.reason) for p in done) == [
+    assert sorted((p.message_id, p.outcome, p.reason) for p in done) == [
         ("AAMk-1=", "ignored", "loop:from_self"),
         ("AAMk-2=", "ignored", "loop:x_mailpipe_header"),
         ("AAMk-3=", "ignored", "loop:own_message_id"),

@@ -39,7 +39,7 @@ def inbound(subject: str, **headers: object) -> Classification:
     email = InboundEmail.model_validate(
         {
             "mailbox": MAILBOX,
-            "graph_id": "g1",
+            "message_id": "g1",
             "internet_message_id": "<m1@customer.example>",
             "received_at": NOW,
             "fetched_at": NOW,

@@ -190,7 +190,7 @@ x
 def inbound(**overrides: object) -> InboundEmail:
     data: dict[str, object] = {
         "mailbox": "helpdesk@contoso.example",
-        "graph_id": "AAMk1",
+        "message_id": "AAMk1",
         "internet_message_id": "<c1@kunde.example>",
         "received_at": datetime(2026, 11, 1, tzinfo=UTC),
         "fetched_at": datetime(2026, 11, 1, tzinfo=UTC),

@@ -31,7 +31,7 @@ BLOB = {"sha256": "ab" * 32, "size": 3}
 INTERNAL: dict[str, dict[str, Any]] = {
     "mailpipe.inbound_email.v1": {
         "mailbox": "support@contoso.com",
-        "graph_id": "AAMk=",
+        "message_id": "AAMk=",
         "received_at": NOW,
         "fetched_at": NOW,
         "from": ADDRESS,
@@ -43,7 +43,7 @@ INTERNAL: dict[str, dict[str, Any]] = {
     },
     "mailpipe.processed_email.v1": {
         "mailbox": "support@contoso.com",
-        "graph_id": "AAMk=",
+        "message_id": "AAMk=",
         "outcome": "created",
         "record_id": 1,
         "processed_at": NOW,
@@ -65,7 +65,7 @@ INTERNAL: dict[str, dict[str, Any]] = {
     },
     "mailpipe.quarantined_email.v1": {
         "mailbox": "support@contoso.com",
-        "graph_id": "AAMk=",
+        "message_id": "AAMk=",
         "reason": "unreadable:http_500",
         "quarantined_at": NOW,
     },

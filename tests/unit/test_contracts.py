@@ -104,7 +104,7 @@ def test_outbound_accepts_good_jobs() -> None:
 
 
 def test_processed_and_result_invariants() -> None:
-    base: dict[str, Any] = {"mailbox": "s@contoso.com", "graph_id": "AAMk=", "processed_at": NOW}
+    base: dict[str, Any] = {"mailbox": "s@contoso.com", "message_id": "AAMk=", "processed_at": NOW}
     with pytest.raises(ContractError):
         ProcessedEmail.from_json(ProcessedEmail.model_construct(**base).model_dump_json())
     ProcessedEmail.model_validate({**base, "outcome": "created", "record_id": 1})
@@ -121,7 +121,7 @@ def test_inbound_times_are_utc() -> None:
 
     local = datetime(2026, 11, 26, 13, 0, tzinfo=timezone(timedelta(hours=1)))
     msg = InboundEmail.model_validate(
-        {"mailbox": "s@contoso.com", "graph_id": "id", "received_at": local, "fetched_at": local}
+        {"mailbox": "s@contoso.com", "message_id": "id", "received_at": local, "fetched_at": local}
     )
     assert msg.received_at.utcoffset() == timedelta(0)
     assert msg.received_at == local
@@ -129,7 +129,7 @@ def test_inbound_times_are_utc() -> None:
         InboundEmail.model_validate(
             {
                 "mailbox": "s@contoso.com",
-                "graph_id": "id",
+                "message_id": "id",
                 "received_at": "2026-01-01T00:00:00",
                 "fetched_at": NOW,
             }
@@ -158,7 +158,7 @@ _blob = st.fixed_dictionaries({"sha256": _sha, "size": st.integers(0, 10**9)})
 _inbound = st.fixed_dictionaries(
     {
         "mailbox": _address,
-        "graph_id": _header_text.filter(bool),
+        "message_id": _header_text.filter(bool),
         "received_at": _times,
         "fetched_at": _times,
         "from": st.none() | st.builds(Address, address=_address),
@@ -206,7 +206,7 @@ _outbound = st.fixed_dictionaries(
 _processed = st.fixed_dictionaries(
     {
         "mailbox": _address,
-        "graph_id": _header_text.filter(bool),
+        "message_id": _header_text.filter(bool),
         "outcome": st.just("created"),
         "record_id": st.integers(1, 10**6),
         "processed_at": _times,

@@ -35,8 +35,8 @@ BOX = "isolation-unit@contoso.example"
 QUARANTINE = "mailpipe-quarantine"
 
 
-def message(graph_id: str, subject: str = "Printer broken", **changes: Any) -> MailMessage:
-    return graph_message(graph_id, subject, to=(MailAddress(BOX),), **changes)
+def message(message_id: str, subject: str = "Printer broken", **changes: Any) -> MailMessage:
+    return graph_message(message_id, subject, to=(MailAddress(BOX),), **changes)
 
 
 def server_error(status: int = 500, code: str = "ErrorInternalServerError") -> GraphError:
@@ -67,10 +67,10 @@ class FakeGraph:
     rounds: int = 0
     address: str = BOX
 
-    def _check(self, graph_id: str, *, part: bool = False) -> None:
-        if graph_id not in self.inbox and graph_id not in self.others:
+    def _check(self, message_id: str, *, part: bool = False) -> None:
+        if message_id not in self.inbox and message_id not in self.others:
             raise GraphNotFound("gone", status=404, code="ErrorItemNotFound", hint="h")
-        if self.no_mail or graph_id in self.poisoned or (part and graph_id in self.parts_poisoned):
+        if self.no_mail or message_id in self.poisoned or (part and message_id in self.parts_poisoned):
             raise server_error(self.status)
 
     def iter_delta(self, folder: str, link: str | None, **kw: Any) -> Iterator[DeltaPage]:
@@ -108,9 +108,9 @@ class FakeGraph:
                 out[gid] = exc
         return out
 
-    def get_message(self, graph_id: str, **_: Any) -> MailMessage:
-        self._check(graph_id)
-        return self.inbox.get(graph_id) or message(graph_id)
+    def get_message(self, message_id: str, **_: Any) -> MailMessage:
+        self._check(message_id)
+        return self.inbox.get(message_id) or message(message_id)
 
     def get_folder(self, folder: str, **_: Any) -> dict[str, Any]:
         self.folder_reads += 1
@@ -118,12 +118,12 @@ class FakeGraph:
             raise server_error()
         return {"id": folder, "totalItemCount": len(self.inbox)}
 
-    def get_mime(self, graph_id: str) -> bytes:
-        self._check(graph_id, part=True)
+    def get_mime(self, message_id: str) -> bytes:
+        self._check(message_id, part=True)
         return b"Subject: x\r\n\r\nbody\r\n"
 
-    def get_attachments(self, graph_id: str) -> list[Any]:
-        self._check(graph_id, part=True)
+    def get_attachments(self, message_id: str) -> list[Any]:
+        self._check(message_id, part=True)
         return []
 
     def get_attachments_many(self, ids: Iterable[str]) -> dict[str, Any]:
@@ -135,11 +135,11 @@ class FakeGraph:
                 out[gid] = exc
         return out
 
-    def move(self, graph_id: str, folder: str) -> str:
-        self.inbox.pop(graph_id)
-        self.others.append(graph_id)
-        self.moved.append((graph_id, folder))
-        return graph_id
+    def move(self, message_id: str, folder: str) -> str:
+        self.inbox.pop(message_id)
+        self.others.append(message_id)
+        self.moved.append((message_id, folder))
+        return message_id
 
     def retry_budget(self, budget_s: float) -> AbstractContextManager[None]:
         self.budgets.append(budget_s)
@@ -156,10 +156,10 @@ class Setup:
     batches: list[int]
 
     def link(self) -> str | None:
-        return self.links.get_delta_link(BOX, "inbox")
+        return self.links.get_cursor(BOX, "inbox")
 
     def ids(self) -> list[str]:
-        return [e.graph_id for e in self.published]
+        return [e.message_id for e in self.published]
 
 
 def make(tmp_path: Path, graph: FakeGraph, *, page_size: int = 100, **box: Any) -> Setup:
@@ -213,7 +213,7 @@ def test_a_poisoned_delta_narrows_and_the_bad_mail_is_quarantined_by_id(tmp_path
     assert graph.moved == [("m12", QUARANTINE)] and setup.link() is None
     assert set(graph.budgets) == {NARROW_RETRY_S, 0.0}, "narrowed reads retry briefly"
     (entry,) = setup.entries
-    assert (entry.mailbox, entry.graph_id, entry.reason) == (BOX, "m12", "unreadable")
+    assert (entry.mailbox, entry.message_id, entry.reason) == (BOX, "m12", "unreadable")
     assert entry.code == "ErrorInternalServerError" and "rid-500" in entry.error
     assert entry.failures == QUARANTINE_AFTER and QUARANTINE in entry.hint
     assert entry.folder == "inbox"
@@ -289,7 +289,7 @@ def test_two_unreadable_mails_alone_are_both_quarantined(tmp_path: Path) -> None
     results = [setup.poller.poll() for _ in range(2 + QUARANTINE_AFTER)]
     assert results[-1] is not None and results[-1].quarantined == 2
     assert sorted(graph.moved) == [("bad-1", QUARANTINE), ("bad-2", QUARANTINE)]
-    assert {e.graph_id for e in setup.entries} == {"bad-1", "bad-2"}
+    assert {e.message_id for e in setup.entries} == {"bad-1", "bad-2"}
 
 
 def test_a_lone_mail_keeps_its_count_when_other_mail_comes_and_goes(tmp_path: Path) -> None:
@@ -407,7 +407,7 @@ def test_unpublishable_and_unreadable_mail_go_through_one_seam(tmp_path: Path) -
     setup = make(tmp_path, graph, keep_raw_mime=True)
     for _ in range(QUARANTINE_AFTER):
         setup.poller.poll()
-    by_id = {e.graph_id: e for e in setup.entries}
+    by_id = {e.message_id: e for e in setup.entries}
     assert set(by_id) == {"cut", "part"} and setup.ids() == ["ok"]
     assert by_id["cut"].reason == "unpublishable" and by_id["cut"].code == "contract_violation"
     assert by_id["cut"].facts.subject == "Drucker"
@@ -463,7 +463,7 @@ def test_a_reference_attachment_is_a_link_and_not_published(tmp_path: Path) -> N
     ]
 
     class WithFiles(FakeGraph):
-        def get_attachments(self, graph_id: str) -> list[Any]:
+        def get_attachments(self, message_id: str) -> list[Any]:
             return listed
 
     graph = WithFiles(inbox={"m": message("m", has_attachments=True)})

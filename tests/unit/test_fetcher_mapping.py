@@ -66,7 +66,7 @@ def build(
 
 def test_a_plain_mail_maps_field_by_field() -> None:
     email = build(graph_message())
-    assert email.graph_id == "AAMkAD-1="
+    assert email.message_id == "AAMkAD-1="
     assert email.mailbox == "support@contoso.com" and email.folder == "inbox"
     assert email.internet_message_id == "<m1@customer.example>"
     assert email.conversation_id == "conv-1"

@@ -121,7 +121,7 @@ def test_a_lone_mail_s_count_goes_on_only_while_its_error_repeats() -> None:
     assert not last.restarts("a", other, "served"), "another mail served: counts whatever"
     assert last.restarts("a", first, "alone"), "alone with another error: start again"
     last.restarts("b", first, "alone")
-    last.retain(lambda graph_id: graph_id == "b")
+    last.retain(lambda message_id: message_id == "b")
     assert len(last) == 1 and not last.restarts("a", other, "alone"), "forgotten: afresh"
 
 

@@ -44,10 +44,10 @@ BOX = "poison-unit@contoso.example"
 UNMAPPABLE: dict[str, Any] = {"received_at": "0001-01-01T00:30:00+01:00"}
 
 
-def graph_message(graph_id: str, subject: str = "Printer broken", **changes: Any) -> MailMessage:
+def graph_message(message_id: str, subject: str = "Printer broken", **changes: Any) -> MailMessage:
     message = MailMessage(
-        id=graph_id,
-        internet_message_id=f"<{graph_id}@customer.example>",
+        id=message_id,
+        internet_message_id=f"<{message_id}@customer.example>",
         received_at="2026-11-26T09:30:00Z",
         subject=subject,
         from_=MailAddress("jane@customer.example", "Jane"),
@@ -72,27 +72,27 @@ class FakeGraph:
 
     def iter_delta(self, folder: str, link: str | None, **_: object) -> Iterator[DeltaPage]:
         result = self.delta(folder, link)
-        yield DeltaPage(result.messages, result.removed, result.delta_link)
+        yield DeltaPage(result.messages, result.removed, result.cursor)
 
     def retry_budget(self, budget_s: float) -> AbstractContextManager[None]:
         return nullcontext()
 
-    def move(self, graph_id: str, folder: str) -> str:
+    def move(self, message_id: str, folder: str) -> str:
         if self.move_error is not None:
             raise self.move_error
-        self.inbox.pop(graph_id)
-        self.moved.append((graph_id, folder))
-        return graph_id
+        self.inbox.pop(message_id)
+        self.moved.append((message_id, folder))
+        return message_id
 
 
 @dataclass
 class FakeState:
     links: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def get_delta_link(self, mailbox: str, folder: str) -> str | None:
+    def get_cursor(self, mailbox: str, folder: str) -> str | None:
         return self.links.get((mailbox, folder))
 
-    def set_delta_link(self, mailbox: str, folder: str, link: str) -> None:
+    def set_cursor(self, mailbox: str, folder: str, link: str) -> None:
         self.links[(mailbox, folder)] = link
 
 
@@ -103,8 +103,8 @@ class Published:
 
     def __call__(self, emails: list[InboundEmail]) -> None:
         for email in emails:  # all or none, as the poller expects
-            if email.graph_id in self.fail_for:
-                raise self.fail_for[email.graph_id]
+            if email.message_id in self.fail_for:
+                raise self.fail_for[email.message_id]
             email.to_json()  # what the broker would do
         self.emails.extend(emails)
 
@@ -117,7 +117,7 @@ class Setup:
     poller: MailboxPoller
 
     def link(self) -> str | None:
-        return self.state.get_delta_link(BOX, "inbox")
+        return self.state.get_cursor(BOX, "inbox")
 
 
 @pytest.fixture
@@ -194,7 +194,7 @@ def test_an_unmappable_mail_is_quarantined_after_n_rounds_and_the_link_moves_on(
         assert setup.link() is None, "the bad mail holds the link back while it may recover"
         assert setup.graph.moved == [] and setup.poller.failures.get("bad") == n
         assert not setup.poller.status.ok
-    assert sorted(e.graph_id for e in setup.published.emails) == ["good-1", "good-2"]
+    assert sorted(e.message_id for e in setup.published.emails) == ["good-1", "good-2"]
 
     last = setup.poller.poll()
     assert last is not None and last.complete and last.quarantined == 1 and last.failed == 0
@@ -202,13 +202,13 @@ def test_an_unmappable_mail_is_quarantined_after_n_rounds_and_the_link_moves_on(
     assert setup.link() == f"link-{QUARANTINE_AFTER}"
     assert quarantined_total() - before == 1
     assert setup.poller.status.ok and len(setup.poller.failures) == 0
-    assert sorted(e.graph_id for e in setup.published.emails) == ["good-1", "good-2"]
-    assert all(e.graph_id != "bad" for e in setup.published.emails), "nothing published"
+    assert sorted(e.message_id for e in setup.published.emails) == ["good-1", "good-2"]
+    assert all(e.message_id != "bad" for e in setup.published.emails), "nothing published"
 
     setup.graph.inbox["new"] = graph_message("new")
     later = setup.poller.poll()
     assert later is not None and later.complete and later.published == 1
-    assert [e.graph_id for e in setup.published.emails].count("new") == 1
+    assert [e.message_id for e in setup.published.emails].count("new") == 1
 
 
 @pytest.mark.parametrize(

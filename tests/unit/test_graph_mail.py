@@ -37,7 +37,7 @@ def test_paging_follows_next_link_exactly_as_given() -> None:
     assert str(second.url) == odd_link
 
 
-def test_delta_collects_changes_and_removals_until_the_delta_link() -> None:
+def test_delta_collects_changes_and_removals_until_the_cursor() -> None:
     pages = {
         "start": {
             "value": [
@@ -59,13 +59,13 @@ def test_delta_collects_changes_and_removals_until_the_delta_link() -> None:
     result = mail.delta("inbox", page_size=25)
     assert [m.id for m in result.messages] == ["a", "b"]
     assert result.removed == ["gone"]
-    assert result.delta_link.endswith("$deltatoken=d1") and not result.resynced
+    assert result.cursor.endswith("$deltatoken=d1") and not result.resynced
     assert all("odata.maxpagesize=25" in r.headers["Prefer"] for r in rec.requests)
     assert all('IdType="ImmutableId"' in r.headers["Prefer"] for r in rec.requests)
     assert rec.requests[0].url.path.endswith("/mailFolders/inbox/messages/delta")
 
 
-def test_expired_delta_link_resyncs_from_scratch() -> None:
+def test_expired_cursor_resyncs_from_scratch() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if "deltatoken=old" in str(request.url):
             return graph_error(410, "SyncStateNotFound")
@@ -75,7 +75,7 @@ def test_expired_delta_link_resyncs_from_scratch() -> None:
 
     mail, rec, _, _, _ = make_mail(handler)
     result = mail.delta("inbox", f"{USER}/mailFolders/inbox/messages/delta?$deltatoken=old")
-    assert result.resynced and result.delta_link.endswith("new")
+    assert result.resynced and result.cursor.endswith("new")
     assert [m.id for m in result.messages] == ["a"]
     assert len(rec.requests) == 2 and "$select" in rec.requests[1].url.params
 

@@ -137,7 +137,7 @@ def test_an_overlong_message_id_becomes_a_stable_digest_that_fits_every_field() 
     done = ProcessedEmail.model_validate(
         {
             "mailbox": "support@contoso.com",
-            "graph_id": "g1",
+            "message_id": "g1",
             "internet_message_id": long_id,
             "outcome": "created",
             "record_id": 1,

@@ -19,7 +19,7 @@ BOX = "help@contoso.com"
 def email(**fields: object) -> InboundEmail:
     data: dict[str, object] = {
         "mailbox": BOX,
-        "graph_id": "g1",
+        "message_id": "g1",
         "internet_message_id": "<m1@customer.example>",
         "received_at": NOW,
         "fetched_at": NOW,
@@ -84,9 +84,9 @@ def test_processed_email_and_event_from_store_rows() -> None:
 @pytest.mark.parametrize(
     ("body", "named"),
     [
-        (json.dumps({"mailbox": "A@B.example", "graph_id": "g"}), ("a@b.example", "g")),
+        (json.dumps({"mailbox": "A@B.example", "message_id": "g"}), ("a@b.example", "g")),
         (json.dumps({"mailbox": "a@b.example"}), None),
-        (json.dumps({"mailbox": "a@b.example", "graph_id": "bad\nid"}), None),
+        (json.dumps({"mailbox": "a@b.example", "message_id": "bad\nid"}), None),
         (json.dumps([1, 2]), None),
         ("{", None),
     ],
@@ -99,11 +99,11 @@ def test_the_fingerprint_is_what_the_mail_said_not_how_it_was_processed() -> Non
     from libs.common.contracts import Address, Body, InboundEmail
     from services.ticketer.convert import fingerprint
 
-    def email(graph_id: str, text: str, sender: str = "Jane@Customer.example") -> InboundEmail:
+    def email(message_id: str, text: str, sender: str = "Jane@Customer.example") -> InboundEmail:
         return InboundEmail.model_validate(
             {
                 "mailbox": "support@contoso.com",
-                "graph_id": graph_id,
+                "message_id": message_id,
                 "internet_message_id": "<same@customer.example>",
                 "received_at": "2026-12-01T10:00:00Z",
                 "fetched_at": "2026-12-01T10:00:01Z",

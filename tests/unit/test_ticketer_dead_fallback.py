@@ -15,18 +15,18 @@ from tests.unit.test_ticketer_handler import DELIVERY, mail, make_rig
 OUTCOME = Outcome(Action.DEAD, reason="store_error", error="value refused", hint="look at it")
 
 
-def test_a_quarantine_that_fails_on_the_mails_details_is_listed_by_graph_id(
+def test_a_quarantine_that_fails_on_the_mails_details_is_listed_by_message_id(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rig = make_rig()
     real = rig.store.quarantine_email
     calls: list[dict[str, Any]] = []
 
-    def refuses_details(mailbox: str, graph_id: str, reason: str, **kw: Any) -> WriteResult:
+    def refuses_details(mailbox: str, message_id: str, reason: str, **kw: Any) -> WriteResult:
         calls.append(kw)
         if kw.get("subject"):
             raise ValueError("A string literal cannot contain NUL (0x00) characters.")
-        return real(mailbox, graph_id, reason, **kw)
+        return real(mailbox, message_id, reason, **kw)
 
     monkeypatch.setattr(rig.store, "quarantine_email", refuses_details)
     rig.ticketer.on_dead(mail(1, subject="odd\ufffdsubject"), DELIVERY, OUTCOME)
@@ -60,7 +60,7 @@ def test_mail_the_fetcher_quarantined_is_listed_once_and_nothing_is_published() 
     event = QuarantinedEmail.model_validate(
         {
             "mailbox": "help@contoso.com",
-            "graph_id": "g7",
+            "message_id": "g7",
             "internet_message_id": "<" + "x" * 1200 + "@a.example>",
             "subject": "unreadable",
             "reason": "unreadable:http_500",

@@ -84,8 +84,8 @@ class FakeStore:
             self.__dict__.update(saved)
             raise
 
-    def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None:
-        return self.processed.get((mailbox, graph_id))
+    def processed_outcome(self, mailbox: str, message_id: str) -> ProcessedRow | None:
+        return self.processed.get((mailbox, message_id))
 
     def processed_outcomes(
         self, keys: Sequence[tuple[str, str]]
@@ -129,7 +129,7 @@ class FakeStore:
     def _log(
         self,
         msg_or_box: Any,
-        graph_id: str,
+        message_id: str,
         outcome: Any,
         record_id: Any,
         reason: Any,
@@ -138,13 +138,13 @@ class FakeStore:
         decided: Decided | None = None,
     ) -> WriteResult:
         mailbox = msg_or_box if isinstance(msg_or_box, str) else msg_or_box.mailbox
-        done = self.processed.get((mailbox, graph_id))
+        done = self.processed.get((mailbox, message_id))
         if done is not None:
             return WriteResult(done, fresh=False)
-        row = ProcessedRow(mailbox, graph_id, folder, mid, outcome, record_id, reason, NOW)
+        row = ProcessedRow(mailbox, message_id, folder, mid, outcome, record_id, reason, NOW)
         if decided is not None:
             row = replace(row, change=decided.change, ack=decided.ack)
-        self.processed[(mailbox, graph_id)] = row
+        self.processed[(mailbox, message_id)] = row
         return WriteResult(row, fresh=True)
 
     def create_record_with_message(
@@ -155,9 +155,9 @@ class FakeStore:
         requester: Party | None = None,
         decided: Decided | None = None,
     ) -> WriteResult:
-        assert msg.graph_id is not None
-        if (msg.mailbox, msg.graph_id) in self.processed:
-            return WriteResult(self.processed[(msg.mailbox, msg.graph_id)], fresh=False)
+        assert msg.message_id is not None
+        if (msg.mailbox, msg.message_id) in self.processed:
+            return WriteResult(self.processed[(msg.mailbox, msg.message_id)], fresh=False)
         record_id = max([0, *self.records, *(r for r, _ in self.messages)]) + 1
         self.records[record_id] = {
             "mailbox": msg.mailbox,
@@ -169,7 +169,7 @@ class FakeStore:
         self.messages.append((record_id, msg))
         return self._log(
             msg,
-            msg.graph_id,
+            msg.message_id,
             "created",
             record_id,
             None,
@@ -186,9 +186,9 @@ class FakeStore:
         reopen: bool = True,
         decided: Decided | None = None,
     ) -> WriteResult:
-        assert msg.graph_id is not None
-        if (msg.mailbox, msg.graph_id) in self.processed:
-            return WriteResult(self.processed[(msg.mailbox, msg.graph_id)], fresh=False)
+        assert msg.message_id is not None
+        if (msg.mailbox, msg.message_id) in self.processed:
+            return WriteResult(self.processed[(msg.mailbox, msg.message_id)], fresh=False)
         if record_id not in self.records:
             raise RecordNotFound(f"record {record_id} does not exist", hint="-")
         self.records[record_id]["count"] += 1
@@ -197,7 +197,7 @@ class FakeStore:
         self.messages.append((record_id, msg))
         return self._log(
             msg,
-            msg.graph_id,
+            msg.message_id,
             "appended",
             record_id,
             None,
@@ -209,7 +209,7 @@ class FakeStore:
     def record_ignored(
         self,
         mailbox: str,
-        graph_id: str,
+        message_id: str,
         reason: str,
         *,
         folder: str = "inbox",
@@ -217,13 +217,13 @@ class FakeStore:
         record_id: int | None = None,
     ) -> WriteResult:
         return self._log(
-            mailbox, graph_id, "ignored", record_id, reason, folder, internet_message_id
+            mailbox, message_id, "ignored", record_id, reason, folder, internet_message_id
         )
 
     def quarantine_email(
         self,
         mailbox: str,
-        graph_id: str,
+        message_id: str,
         reason: str,
         *,
         detail: str = "",
@@ -233,10 +233,10 @@ class FakeStore:
         subject: str = "",
     ) -> WriteResult:
         result = self._log(
-            mailbox, graph_id, "quarantined", None, reason, folder, internet_message_id
+            mailbox, message_id, "quarantined", None, reason, folder, internet_message_id
         )
         if result.fresh:
-            self.quarantined.append((graph_id, reason))
+            self.quarantined.append((message_id, reason))
         return result
 
     def record_outbound(self, record_id: int, msg: NewMessage) -> tuple[MessageRef, bool]:
@@ -372,7 +372,7 @@ def make_rig(*, lookup: dict[str, Requester] | None = None, **box: Any) -> Rig:
 def mail(n: int, **fields: Any) -> InboundEmail:
     data: dict[str, Any] = {
         "mailbox": BOX,
-        "graph_id": f"g{n}",
+        "message_id": f"g{n}",
         "internet_message_id": f"<m{n}@customer.example>",
         "conversation_id": f"conv-{n}",
         "received_at": NOW,
@@ -397,7 +397,7 @@ def test_new_request_creates_a_record_then_publishes_processed_and_event() -> No
     rig.ticketer.handle(mail(1))
     assert list(rig.store.records) == [1]
     [processed] = rig.outbox.processed_
-    assert (processed.outcome, processed.record_id, processed.graph_id) == ("created", 1, "g1")
+    assert (processed.outcome, processed.record_id, processed.message_id) == ("created", 1, "g1")
     [event] = rig.outbox.events
     assert (event.event, event.change, event.record_id, event.message_count) == (
         "created",
@@ -429,7 +429,7 @@ def test_auto_acknowledgement_fields() -> None:
     )
     rig.ticketer.handle(email)
     [job] = rig.outbox.jobs
-    assert job.job_id == ack_job_id(BOX, 1, email.graph_id)
+    assert job.job_id == ack_job_id(BOX, 1, email.message_id)
     assert job.record_id == 1
     assert job.auto_submitted == "auto-replied"
     assert [a.address for a in job.to] == ["user1@customer.example"]  # From, never Reply-To
@@ -772,14 +772,14 @@ def test_html_only_mail_is_sanitised_and_text_derived() -> None:
 def test_contract_violation_that_names_its_mail_is_quarantined() -> None:
     rig = make_rig()
     error = ContractError("mailpipe.inbound_email.v1: received_at: invalid")
-    named = json.dumps({"mailbox": BOX.upper(), "graph_id": "g9", "received_at": "no"}).encode()
+    named = json.dumps({"mailbox": BOX.upper(), "message_id": "g9", "received_at": "no"}).encode()
     rig.ticketer.on_invalid(named, DELIVERY, error)
     rig.ticketer.on_invalid(b"not json at all", DELIVERY, error)
-    other = json.dumps({"mailbox": "x@elsewhere.example", "graph_id": "g8"}).encode()
+    other = json.dumps({"mailbox": "x@elsewhere.example", "message_id": "g8"}).encode()
     rig.ticketer.on_invalid(other, DELIVERY, error)
     assert rig.store.quarantined == [("g9", "contract_violation")]
     [processed] = rig.outbox.processed_
-    assert (processed.outcome, processed.graph_id) == ("quarantined", "g9")
+    assert (processed.outcome, processed.message_id) == ("quarantined", "g9")
 
 
 def test_a_batch_publishes_the_effects_of_its_good_emails_once_in_one_call(
@@ -803,7 +803,7 @@ def test_a_batch_publishes_the_effects_of_its_good_emails_once_in_one_call(
     assert results[0] is None and results[2] is None
     assert isinstance(results[1], BlobMissingError), "the bad email fails on its own"
     assert calls == [6], "processed, event and acknowledgement of two emails, in one call"
-    assert [p.graph_id for p in rig.outbox.processed_] == ["g1", "g3"]
+    assert [p.message_id for p in rig.outbox.processed_] == ["g1", "g3"]
     assert [e.record_id for e in rig.outbox.events] == [1, 2]
     assert len(rig.outbox.jobs) == 2 and len(rig.store.records) == 2
 
@@ -825,7 +825,7 @@ def test_a_failed_publish_fails_the_batch_and_the_redelivery_republishes(
     monkeypatch.setattr(rig.outbox, "publish", publish)
     assert rig.ticketer.handle_batch(batch) == [None, None]
     assert len(rig.store.records) == 2, "no second record"
-    assert [(p.graph_id, p.outcome) for p in rig.outbox.processed_] == [
+    assert [(p.message_id, p.outcome) for p in rig.outbox.processed_] == [
         ("g1", "created"),
         ("g2", "created"),
     ]

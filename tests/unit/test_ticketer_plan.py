@@ -34,7 +34,7 @@ OFF = AckPolicy(False, ("contoso.com",))
 def email(**fields: Any) -> InboundEmail:
     data: dict[str, Any] = {
         "mailbox": BOX,
-        "graph_id": "g1",
+        "message_id": "g1",
         "internet_message_id": "<m1@customer.example>",
         "conversation_id": "conv-1",
         "received_at": NOW,

@@ -74,7 +74,7 @@ class InboundEmail(Contract):
     mailbox: EmailAddressStr
     folder: HeaderStr = "inbox"
     #: Graph's immutable id of the message in the mailbox.
-    graph_id: IdStr
+    message_id: IdStr
     internet_message_id: MessageIdStr | None = None
     conversation_id: HeaderStr | None = None
     received_at: AwareDatetime

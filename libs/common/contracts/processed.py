@@ -25,7 +25,7 @@ class ProcessedEmail(Contract):
 
     mailbox: EmailAddressStr
     folder: HeaderStr = "inbox"
-    graph_id: IdStr
+    message_id: IdStr
     internet_message_id: MessageIdStr | None = None
     outcome: Outcome
     record_id: int | None = Field(default=None, ge=1)

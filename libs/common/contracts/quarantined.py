@@ -29,7 +29,7 @@ class QuarantinedEmail(Contract):
     mailbox: EmailAddressStr
     #: The watched folder the mail was in (replay moves it back there).
     folder: HeaderStr = "inbox"
-    graph_id: IdStr
+    message_id: IdStr
     internet_message_id: MessageIdStr | None = None
     subject: SubjectStr = ""
     #: Machine-readable reason, e.g. ``unreadable:http_500`` or ``unpublishable:contract``.

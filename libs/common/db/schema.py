@@ -102,7 +102,7 @@ record_messages = Table(
     Column("direction", StoredString(3), nullable=False),
     Column("kind", StoredString(32), nullable=False),
     Column("mailbox", StoredString(ADDRESS), nullable=False),
-    Column("graph_id", StoredString(HEADER)),
+    Column("message_id", StoredString(HEADER)),
     Column("internet_message_id", StoredString(HEADER)),
     Column("in_reply_to", StoredString(HEADER)),
     Column("references", StoredJSON(), nullable=False),
@@ -126,7 +126,7 @@ record_messages = Table(
         name="kind",
     ),
     # NULLs are distinct on both backends: outbound messages (no graph id) never collide.
-    UniqueConstraint("mailbox", "graph_id"),
+    UniqueConstraint("mailbox", "message_id"),
     UniqueConstraint("mailbox", "internet_message_id"),
     Index(None, "record_id"),
     Index(None, "mailbox", "conversation_id"),
@@ -178,7 +178,7 @@ quarantine = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("mailbox", StoredString(ADDRESS), nullable=False),
-    Column("graph_id", StoredString(HEADER), nullable=False),
+    Column("message_id", StoredString(HEADER), nullable=False),
     Column("folder", StoredString(HEADER), nullable=False),
     Column("internet_message_id", StoredString(HEADER)),
     Column("subject", StoredText(), nullable=False, default=""),
@@ -187,7 +187,7 @@ quarantine = Table(
     Column("attempts", Integer, nullable=False, default=0),
     _ts("created_at"),
     _ts("replayed_at", nullable=True),
-    Index(None, "mailbox", "graph_id"),
+    Index(None, "mailbox", "message_id"),
 )
 
 processed_log = Table(
@@ -195,7 +195,7 @@ processed_log = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("mailbox", StoredString(ADDRESS), nullable=False),
-    Column("graph_id", StoredString(HEADER), nullable=False),
+    Column("message_id", StoredString(HEADER), nullable=False),
     Column("folder", StoredString(HEADER), nullable=False),
     Column("internet_message_id", StoredString(HEADER)),
     Column("outcome", StoredString(16), nullable=False),
@@ -208,7 +208,7 @@ processed_log = Table(
     Column("change", StoredString(32)),
     Column("ack", StoredText()),
     CheckConstraint("outcome IN ('created', 'appended', 'ignored', 'quarantined')", name="outcome"),
-    UniqueConstraint("mailbox", "graph_id"),
+    UniqueConstraint("mailbox", "message_id"),
 )
 
 sent_jobs = Table(
@@ -239,7 +239,7 @@ delta_state = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("mailbox", StoredString(ADDRESS), nullable=False),
     Column("folder", StoredString(HEADER), nullable=False),
-    Column("delta_link", StoredText(), nullable=False),
+    Column("cursor", StoredText(), nullable=False),
     _ts("updated_at"),
     UniqueConstraint("mailbox", "folder"),
 )

@@ -57,7 +57,7 @@ class DeltaPage:
     #: Ids of messages that left the folder.
     removed: list[str]
     #: On the round's last page only: the cursor to persist and pass to the next round.
-    delta_link: str | None = None
+    cursor: str | None = None
     #: True when the given cursor had expired and the folder is read from scratch.
     resynced: bool = False
 
@@ -71,7 +71,7 @@ class DeltaResult:
     #: Ids of messages that left the folder.
     removed: list[str]
     #: The cursor: persist this; pass it to the next round.
-    delta_link: str
+    cursor: str
     #: True when the given cursor had expired and the folder was read from scratch.
     resynced: bool = False
 

@@ -41,19 +41,19 @@ class MailReader(Protocol):
     def iter_delta(
         self,
         folder: str = ...,
-        delta_link: str | None = ...,
+        cursor: str | None = ...,
         *,
         view: MessageView = ...,
         page_size: int = ...,
     ) -> Iterator[DeltaPage]:
-        """The pages of changes since ``delta_link`` (everything when None); the last page
+        """The pages of changes since ``cursor`` (everything when None); the last page
         carries the next cursor. An expired cursor reads the folder from scratch."""
         ...
 
     def delta(
         self,
         folder: str = ...,
-        delta_link: str | None = ...,
+        cursor: str | None = ...,
         *,
         view: MessageView = ...,
         page_size: int = ...,

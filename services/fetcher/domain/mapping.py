@@ -143,7 +143,7 @@ def build_inbound(
     return InboundEmail(
         mailbox=mailbox,
         folder=folder,
-        graph_id=message.id,
+        message_id=message.id,
         internet_message_id=canonical_message_id(unfold(message.internet_message_id)),
         conversation_id=_optional(message.conversation_id),
         received_at=parse_time(message.received_at, fetched),

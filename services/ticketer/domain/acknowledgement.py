@@ -57,13 +57,13 @@ def ack_recipient(email: InboundEmail) -> Address | None:
     return email.from_
 
 
-def ack_job_id(mailbox: str, record_id: int, graph_id: str) -> str:
+def ack_job_id(mailbox: str, record_id: int, message_id: str) -> str:
     """Deterministic per email, so a redelivered email asks for the same acknowledgement
     again; unguessable, so nobody can take the id first with a job of their own (which the
     sender would log and answer the real acknowledgement with). The digest is of the email's
     Graph id, which nobody outside the mailbox sees (docs/ticketer.md, "Auto-acknowledgement").
     """
-    digest = hashlib.sha256(f"{mailbox.lower()}\n{graph_id}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{mailbox.lower()}\n{message_id}".encode()).hexdigest()[:32]
     return f"ack:{mailbox.lower()}:{record_id}:{digest}"
 
 

@@ -8,16 +8,16 @@ from sqlalchemy import bindparam, insert, select, update
 
 from libs.common.db.schema import processed_log, record_messages, records
 
-#: Parameters: ``b_mailbox``, ``b_graph_id``.
+#: Parameters: ``b_mailbox``, ``b_message_id``.
 PROCESSED = select(processed_log).where(
     processed_log.c.mailbox == bindparam("b_mailbox"),
-    processed_log.c.graph_id == bindparam("b_graph_id"),
+    processed_log.c.message_id == bindparam("b_message_id"),
 )
 
-#: Parameters: ``b_mailbox``, ``b_graph_ids`` (a list).
+#: Parameters: ``b_mailbox``, ``b_message_ids`` (a list).
 PROCESSED_MANY = select(processed_log).where(
     processed_log.c.mailbox == bindparam("b_mailbox"),
-    processed_log.c.graph_id.in_(bindparam("b_graph_ids", expanding=True)),
+    processed_log.c.message_id.in_(bindparam("b_message_ids", expanding=True)),
 )
 
 #: Parameters: ``b_mailbox``, ``b_mid``.

@@ -37,13 +37,13 @@ class Where:
 
 
 def inbound(msg: NewMessage) -> str:
-    if msg.graph_id is None or msg.direction != "in":
-        raise ValueError("an inbound message with a graph_id is needed here")
-    return msg.graph_id
+    if msg.message_id is None or msg.direction != "in":
+        raise ValueError("an inbound message with a message_id is needed here")
+    return msg.message_id
 
 
-def processed(conn: Connection, mailbox: str, graph_id: str) -> ProcessedRow | None:
-    row = conn.execute(_sql.PROCESSED, {"b_mailbox": mailbox, "b_graph_id": graph_id}).first()
+def processed(conn: Connection, mailbox: str, message_id: str) -> ProcessedRow | None:
+    row = conn.execute(_sql.PROCESSED, {"b_mailbox": mailbox, "b_message_id": message_id}).first()
     return _rows.processed_row(row) if row is not None else None
 
 
@@ -83,9 +83,9 @@ def duplicate(
         existing = _by_fingerprint(conn, msg)  # this other mail may itself come twice
         if existing is None:
             return None, replace(msg, internet_message_id=None), REUSED_MESSAGE_ID
-    assert msg.graph_id is not None
+    assert msg.message_id is not None
     record_id = int(existing.record_id)
-    row = log(conn, msg.mailbox, msg.graph_id, msg, "ignored", record_id, "duplicate", now)
+    row = log(conn, msg.mailbox, msg.message_id, msg, "ignored", record_id, "duplicate", now)
     return row, msg, None
 
 
@@ -163,7 +163,7 @@ def insert_message(conn: Connection, record_id: int, msg: NewMessage, now: datet
 def log(
     conn: Connection,
     mailbox: str,
-    graph_id: str,
+    message_id: str,
     where: NewMessage | Where,
     outcome: Outcome,
     record_id: int | None,
@@ -174,7 +174,7 @@ def log(
     """The email's log row; ``decided``: the decision stored with it (change, ack intent)."""
     row = ProcessedRow(
         mailbox=rows.norm_address(mailbox),
-        graph_id=graph_id,
+        message_id=message_id,
         folder=where.folder,
         internet_message_id=rows.norm_mid(where.internet_message_id),
         outcome=outcome,

@@ -53,7 +53,7 @@ class EmailWrites(StoreBase):
     ) -> WriteResult:
         """A new record holding ``msg``; outcome ``created``, stored with ``decided`` (the
         decision's change and acknowledgement intent). Idempotent per email."""
-        graph_id = _writes.inbound(msg)
+        message_id = _writes.inbound(msg)
         made: list[RecordSummary] = []
 
         def work(conn: Connection, now: datetime) -> ProcessedRow:
@@ -64,10 +64,10 @@ class EmailWrites(StoreBase):
             made.append(record)
             _writes.insert_message(conn, record.id, stored, now)
             return _writes.log(
-                conn, msg.mailbox, graph_id, msg, "created", record.id, flag, now, decided
+                conn, msg.mailbox, message_id, msg, "created", record.id, flag, now, decided
             )
 
-        result = self._once(msg.mailbox, graph_id, work)
+        result = self._once(msg.mailbox, message_id, work)
         # The record as written, for its event: no read back. ``created`` means the last
         # round ran ``work`` to its end (a round that lost a race was rolled back).
         if result.created:
@@ -87,7 +87,7 @@ class EmailWrites(StoreBase):
 
         Raises :class:`RecordNotFound` when the record is gone: the caller starts a new one.
         """
-        graph_id = _writes.inbound(msg)
+        message_id = _writes.inbound(msg)
 
         def work(conn: Connection, now: datetime) -> ProcessedRow:
             dup, stored, flag = _writes.duplicate(conn, msg, now)
@@ -96,15 +96,15 @@ class EmailWrites(StoreBase):
             _writes.touch_record(conn, record_id, reopen=reopen, now=now)
             _writes.insert_message(conn, record_id, stored, now)
             return _writes.log(
-                conn, msg.mailbox, graph_id, msg, "appended", record_id, flag, now, decided
+                conn, msg.mailbox, message_id, msg, "appended", record_id, flag, now, decided
             )
 
-        return self._once(msg.mailbox, graph_id, work)
+        return self._once(msg.mailbox, message_id, work)
 
     def record_ignored(
         self,
         mailbox: str,
-        graph_id: str,
+        message_id: str,
         reason: str,
         *,
         folder: str = "inbox",
@@ -115,14 +115,14 @@ class EmailWrites(StoreBase):
 
         def work(conn: Connection, now: datetime) -> ProcessedRow:
             where = _writes.Where(folder, internet_message_id)
-            return _writes.log(conn, mailbox, graph_id, where, "ignored", record_id, reason, now)
+            return _writes.log(conn, mailbox, message_id, where, "ignored", record_id, reason, now)
 
-        return self._once(mailbox, graph_id, work)
+        return self._once(mailbox, message_id, work)
 
     def quarantine_email(
         self,
         mailbox: str,
-        graph_id: str,
+        message_id: str,
         reason: str,
         *,
         detail: str = "",
@@ -137,7 +137,7 @@ class EmailWrites(StoreBase):
             conn.execute(
                 insert(quarantine).values(
                     mailbox=rows.norm_address(mailbox),
-                    graph_id=graph_id,
+                    message_id=message_id,
                     folder=folder,
                     internet_message_id=rows.norm_mid(internet_message_id),
                     subject=subject,
@@ -148,9 +148,9 @@ class EmailWrites(StoreBase):
                 )
             )
             where = _writes.Where(folder, internet_message_id)
-            return _writes.log(conn, mailbox, graph_id, where, "quarantined", None, reason, now)
+            return _writes.log(conn, mailbox, message_id, where, "quarantined", None, reason, now)
 
-        return self._once(mailbox, graph_id, work)
+        return self._once(mailbox, message_id, work)
 
     def record_outbound(self, record_id: int, msg: NewMessage) -> tuple[MessageRef, bool]:
         """Store a message we sent on its record; idempotent on its Message-ID.
@@ -186,13 +186,13 @@ class EmailWrites(StoreBase):
             if done.rowcount == 0:
                 raise _writes.gone(record_id)
 
-    def _once(self, mailbox: str, graph_id: str, work: Work) -> WriteResult:
+    def _once(self, mailbox: str, message_id: str, work: Work) -> WriteResult:
         mailbox = rows.norm_address(mailbox)
         last: IntegrityError | None = None
         for _ in range(RACE_ROUNDS):
             try:
                 with self._write() as conn:
-                    done = _writes.processed(conn, mailbox, graph_id)
+                    done = _writes.processed(conn, mailbox, message_id)
                     if done is not None:
                         return WriteResult(done, fresh=False)
                     return WriteResult(work(conn, self._clock()), fresh=True)

@@ -73,7 +73,7 @@ class DeliveryFailure:
 class NewMessage:
     """A message to store on a record: an inbound email or one we sent.
 
-    ``graph_id`` is ``None`` for outbound messages. Message-IDs are stored with angle
+    ``message_id`` is ``None`` for outbound messages. Message-IDs are stored with angle
     brackets whether or not they were given with them.
     """
 
@@ -81,7 +81,7 @@ class NewMessage:
     direction: Direction
     kind: Kind
     received_at: datetime
-    graph_id: str | None = None
+    message_id: str | None = None
     folder: str = "inbox"
     internet_message_id: str | None = None
     in_reply_to: str | None = None
@@ -114,7 +114,7 @@ class ProcessedRow:
     """What became of one email: enough to publish the same ``ProcessedEmail`` again."""
 
     mailbox: str
-    graph_id: str
+    message_id: str
     folder: str
     internet_message_id: str | None
     outcome: Outcome
@@ -190,7 +190,7 @@ class StoredMessage:
     id: int
     direction: Direction
     kind: Kind
-    graph_id: str | None
+    message_id: str | None
     internet_message_id: str | None
     in_reply_to: str | None
     conversation_id: str | None
@@ -236,7 +236,7 @@ class RecordDetail:
 class QuarantineRow:
     id: int
     mailbox: str
-    graph_id: str
+    message_id: str
     folder: str
     internet_message_id: str | None
     subject: str
@@ -250,7 +250,7 @@ class QuarantineRow:
         return {
             "id": self.id,
             "mailbox": self.mailbox,
-            "graph_id": self.graph_id,
+            "message_id": self.message_id,
             "folder": self.folder,
             "internet_message_id": self.internet_message_id,
             "subject": self.subject,

@@ -52,7 +52,7 @@ class Operations(StoreBase):
             conn.execute(
                 delete(processed_log).where(
                     processed_log.c.mailbox == row.mailbox,
-                    processed_log.c.graph_id == row.graph_id,
+                    processed_log.c.message_id == row.message_id,
                     processed_log.c.outcome == "quarantined",
                 )
             )

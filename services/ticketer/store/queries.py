@@ -31,10 +31,10 @@ MAX_LOOKUP_IDS = 250
 
 
 class RecordQueries(StoreBase):
-    def processed_outcome(self, mailbox: str, graph_id: str) -> ProcessedRow | None:
+    def processed_outcome(self, mailbox: str, message_id: str) -> ProcessedRow | None:
         """The stored outcome of an email, so a redelivery republishes the same one."""
         with self._read() as conn:
-            return _writes.processed(conn, rows.norm_address(mailbox), graph_id)
+            return _writes.processed(conn, rows.norm_address(mailbox), message_id)
 
     def processed_outcomes(
         self, keys: Sequence[tuple[str, str]]
@@ -47,9 +47,9 @@ class RecordQueries(StoreBase):
         out: dict[tuple[str, str], ProcessedRow] = {}
         with self._read() as conn:
             for mailbox, box_keys in wanted.items():
-                params = {"b_mailbox": mailbox, "b_graph_ids": sorted({k[1] for k in box_keys})}
+                params = {"b_mailbox": mailbox, "b_message_ids": sorted({k[1] for k in box_keys})}
                 found = {
-                    str(row.graph_id): _rows.processed_row(row)
+                    str(row.message_id): _rows.processed_row(row)
                     for row in conn.execute(_sql.PROCESSED_MANY, params)
                 }
                 out.update({key: found[key[1]] for key in box_keys if key[1] in found})
