@@ -27,8 +27,9 @@ DELETED = "recoverableitemsdeletions"
 @dataclass(frozen=True)
 class Seeded:
     mailbox: str
+    #: The provider's id of the seeded mail.
     message_id: str
-    message_id: str
+    internet_message_id: str
 
 
 def first_fetch_at(stats: Mapping[str, Any]) -> float | None:
@@ -109,12 +110,12 @@ def count_duplicates(seeded: Iterable[Seeded], rows: Iterable[tuple[str, str, st
     by_mid: dict[tuple[str, str], int] = {}
     for index, s in enumerate(seeded):
         by_gid[(s.mailbox, s.message_id)] = index
-        by_mid[(s.mailbox, s.message_id.lower())] = index
+        by_mid[(s.mailbox, s.internet_message_id.lower())] = index
     per_email: Counter[int] = Counter()
-    for mailbox, message_id, message_id in rows:
+    for mailbox, message_id, internet_message_id in rows:
         n: int | None = by_gid.get((mailbox, message_id))
-        if n is None and message_id is not None:
-            n = by_mid.get((mailbox, message_id.lower()))
+        if n is None and internet_message_id is not None:
+            n = by_mid.get((mailbox, internet_message_id.lower()))
         if n is not None:
             per_email[n] += 1
     return sum(c - 1 for c in per_email.values() if c > 1)

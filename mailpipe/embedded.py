@@ -167,9 +167,9 @@ def start_embedded(
 
 def forget_cursors(runtime: Runtime) -> None:
     """Make the first poll of every mailbox read its folder in full (see the module doc)."""
-    from services.fetcher.state import DeltaState
+    from services.fetcher.state import MailCursors
 
-    state = DeltaState.open(runtime.settings.database_url.get_secret_value())
+    state = MailCursors.open(runtime.settings.database_url.get_secret_value())
     try:
         for box in runtime.config.mailboxes:
             state.clear_cursor(box.address, box.folder)

@@ -45,6 +45,7 @@ def namespaced_broker(url: str, namespace: str, **kwargs: Any) -> Iterator[Broke
 def processed(n: int) -> ProcessedEmail:
     return ProcessedEmail(
         mailbox=MAILBOX,
+        provider="microsoft",
         message_id=f"msg-{n}",
         outcome="created",
         record_id=n + 1,

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 if TYPE_CHECKING:
-    from services.fetcher.state import DeltaState
+    from services.fetcher.state import MailCursors
     from services.sender.joblog import JobLog
     from services.ticketer.store import NewMessage, RecordStore
 
@@ -92,11 +92,11 @@ def store(database_url: str) -> Iterator[RecordStore]:
 
 
 @pytest.fixture
-def delta_state(database_url: str) -> Iterator[DeltaState]:
-    """The fetcher's migrated :class:`DeltaState` on a fresh database."""
-    from services.fetcher.state import DeltaState
+def cursors(database_url: str) -> Iterator[MailCursors]:
+    """The fetcher's migrated :class:`MailCursors` on a fresh database."""
+    from services.fetcher.state import MailCursors
 
-    opened = DeltaState.open(database_url)
+    opened = MailCursors.open(database_url)
     try:
         yield opened
     finally:
@@ -133,6 +133,7 @@ def inbound(n: int, *, mailbox: str = "help@example.com", **overrides: Any) -> N
         mailbox=mailbox,
         direction="in",
         kind="request",
+        provider="microsoft",
         message_id=f"AAMk-{n}",
         internet_message_id=f"<m{n}@customer.example>",
         conversation_id=f"conv-{n}",

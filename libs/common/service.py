@@ -128,6 +128,7 @@ def bootstrap(
         Names(settings.namespace),
         heartbeat_s=settings.heartbeat_s,
         prefetch=settings.prefetch,
+        publish_previous=settings.publish_previous_contracts,
     )
     stop = threading.Event()
     runtime = Runtime(name, settings, config, broker, stop)

@@ -212,6 +212,9 @@ class Settings(BaseSettings):
     heartbeat_s: int = Field(default=30, ge=0)
     health_port: int | None = None
     log_level: str = "INFO"
+    #: Publish the previous version of each contract while services of the release before
+    #: still run (a rolling upgrade; docs/deployment.md, "Upgrading"). Off once all are new.
+    publish_previous_contracts: bool = False
     #: Files holding the passwords of the two URLs (container secrets): libs/common/secret_url.py.
     amqp_password_file: Path | None = None
     database_password_file: Path | None = None

@@ -14,11 +14,11 @@ from libs.common.service import Runtime, Wiring, run_service
 
 def wire(runtime: Runtime) -> Wiring:
     from services.fetcher.service import Fetcher
-    from services.fetcher.state import DeltaState
+    from services.fetcher.state import MailCursors
 
     settings = runtime.settings
-    # DeltaState.open brings the schema up to date (ensure_schema) before anything polls.
-    state = DeltaState.open(settings.database_url.get_secret_value())
+    # MailCursors.open brings the schema up to date (ensure_schema) before anything polls.
+    state = MailCursors.open(settings.database_url.get_secret_value())
     try:
         fetcher = Fetcher(runtime.config, runtime.broker, state, BlobStore(settings.blob_dir))
     except BaseException:

@@ -91,7 +91,9 @@ class MailBuilder:
         self.reads.succeeded(kind)
         return result
 
-    def build(self, message_id: str, message: MailMessage, *, suspect: bool = False) -> InboundEmail:
+    def build(
+        self, message_id: str, message: MailMessage, *, suspect: bool = False
+    ) -> InboundEmail:
         """The InboundEmail of one mail, its attachments and raw MIME in the blob store."""
         attachments = self._stored_attachments(message_id, message, suspect)
         raw = self._stored_mime(message_id, message, suspect)
@@ -99,6 +101,7 @@ class MailBuilder:
             email = build_inbound(
                 message,
                 mailbox=self._box.address,
+                provider=self._box.provider,
                 folder=self._box.folder,
                 fetched_at=datetime.now(UTC),
                 attachments=attachments,

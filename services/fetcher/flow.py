@@ -154,7 +154,8 @@ class MailFlow:
         built: list[InboundEmail] = []
         for message_id, message in chunk:
             metrics.MAILS_FETCHED.labels(self.address).inc()
-            build = partial(self._builder.build, message_id, message, suspect=message_id in suspects)
+            suspect = message_id in suspects
+            build = partial(self._builder.build, message_id, message, suspect=suspect)
             with bound_contextvars(correlation_id=message_id, mailbox=self.address):
                 outcome = self._guarded(message_id, build, MailFacts.of(message))
             if isinstance(outcome, InboundEmail):

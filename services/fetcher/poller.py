@@ -41,7 +41,7 @@ from services.fetcher.inflight import InFlight
 from services.fetcher.narrowing import NARROW_RETRY_S, Ladder, Mode, Reads
 from services.fetcher.paging import read_delta
 from services.fetcher.quarantine import Quarantiner, Report, error_line
-from services.fetcher.state import DeltaState
+from services.fetcher.state import MailCursors
 from services.fetcher.unpublishable import FailureCounts
 
 log = structlog.get_logger("services.fetcher")
@@ -79,7 +79,7 @@ class MailboxPoller:
         self,
         box: MailboxConfig,
         graph: Mailbox,
-        state: DeltaState,
+        state: MailCursors,
         blobs: BlobStore,
         publish: Publish,
         inflight: InFlight,
@@ -226,7 +226,7 @@ class MailboxPoller:
             log.info("delta reads work again; full pages from the next round", mailbox=self.address)
         complete = flow.counts["failed"] == 0
         if complete:
-            self._state.set_cursor(self.address, folder, read.cursor)
+            self._state.set_cursor(self.address, folder, read.cursor, provider=self.box.provider)
         return self._result(flow, read.skipped_in_flight, complete, read.resynced, mode)
 
     def _by_id_round(self, flow: MailFlow) -> RoundResult:

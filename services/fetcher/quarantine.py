@@ -182,6 +182,7 @@ class Quarantiner:
             return QuarantinedEmail(
                 mailbox=entry.mailbox,
                 folder=entry.folder,
+                provider=self._box.provider,
                 message_id=entry.message_id,
                 internet_message_id=entry.facts.internet_message_id,
                 subject=clean_value(entry.facts.subject),

@@ -17,7 +17,7 @@ from libs.common.settings import MailpipeConfig
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import PAGE_SIZE, MailboxPoller
 from services.fetcher.processed import ProcessedHandler
-from services.fetcher.state import DeltaState
+from services.fetcher.state import MailCursors
 
 #: ProcessedEmail messages per Graph ``$batch`` (Graph's own maximum is 20 requests).
 PROCESSED_BATCH = 20
@@ -29,7 +29,7 @@ class Fetcher:
         self,
         config: MailpipeConfig,
         broker: Broker,
-        state: DeltaState,
+        state: MailCursors,
         blobs: BlobStore,
         *,
         page_size: int = PAGE_SIZE,

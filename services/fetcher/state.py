@@ -1,6 +1,7 @@
-"""The fetcher's delta links: where each (mailbox, folder) Graph delta query left off.
+"""The fetcher's cursors: where each (mailbox, folder) read of changes left off.
 
-A repository on the shared database (:mod:`libs.common.db`, table ``delta_state``).
+A repository on the shared database (:mod:`libs.common.db`, table ``mail_cursors``). A cursor
+is the provider's own opaque token (Graph's delta link): stored and handed back, never read.
 """
 
 from __future__ import annotations
@@ -8,39 +9,41 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from libs.common.db import StoreBase, rows, upsert
-from libs.common.db.schema import delta_state
+from libs.common.db.schema import mail_cursors
 
 
-class DeltaState(StoreBase):
-    """Open with ``DeltaState.open(database_url)``; thread-safe, one transaction per call."""
+class MailCursors(StoreBase):
+    """Open with ``MailCursors.open(database_url)``; thread-safe, one transaction per call."""
 
     def get_cursor(self, mailbox: str, folder: str) -> str | None:
         with self._read() as conn:
             row = conn.execute(
-                select(delta_state.c.cursor).where(
-                    delta_state.c.mailbox == rows.norm_address(mailbox),
-                    delta_state.c.folder == folder,
+                select(mail_cursors.c.cursor).where(
+                    mail_cursors.c.mailbox == rows.norm_address(mailbox),
+                    mail_cursors.c.folder == folder,
                 )
             ).first()
         return str(row[0]) if row is not None else None
 
-    def set_cursor(self, mailbox: str, folder: str, cursor: str) -> None:
-        """Keep the newest link (last writer wins)."""
+    def set_cursor(self, mailbox: str, folder: str, cursor: str, *, provider: str) -> None:
+        """Keep the newest cursor (last writer wins)."""
         values = {
             "mailbox": rows.norm_address(mailbox),
             "folder": folder,
+            "provider": provider,
             "cursor": cursor,
             "updated_at": self._clock(),
         }
         with self._write() as conn:
-            upsert(conn, delta_state, ["mailbox", "folder"], values, ["cursor", "updated_at"])
+            changed = ["provider", "cursor", "updated_at"]
+            upsert(conn, mail_cursors, ["mailbox", "folder"], values, changed)
 
     def clear_cursor(self, mailbox: str, folder: str) -> None:
-        """Forget the link (Graph answered 410 ``SyncStateNotFound``): the next poll resyncs."""
+        """Forget the cursor (the provider says it expired): the next poll reads afresh."""
         with self._write() as conn:
             conn.execute(
-                delete(delta_state).where(
-                    delta_state.c.mailbox == rows.norm_address(mailbox),
-                    delta_state.c.folder == folder,
+                delete(mail_cursors).where(
+                    mail_cursors.c.mailbox == rows.norm_address(mailbox),
+                    mail_cursors.c.folder == folder,
                 )
             )

@@ -129,6 +129,7 @@ class Applier:
             email.mailbox,
             email.message_id,
             action.reason,
+            provider=email.provider,
             folder=email.folder,
             internet_message_id=email.internet_message_id,
         )

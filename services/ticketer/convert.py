@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
+from typing import NamedTuple, TypeGuard
 
 from pydantic import ValidationError
 
 from libs.common.contracts import (
+    FIRST_PROVIDER,
     MAX_SUBJECT_CHARS,
+    PROVIDER_PATTERN,
     Address,
     InboundEmail,
     OutboundEmail,
@@ -82,6 +86,7 @@ def new_message(
         direction="in",
         kind=kind,
         received_at=email.received_at,
+        provider=email.provider,
         message_id=email.message_id,
         folder=email.folder,
         internet_message_id=email.internet_message_id,
@@ -148,6 +153,7 @@ def processed_email(row: ProcessedRow) -> ProcessedEmail:
     return ProcessedEmail(
         mailbox=row.mailbox,
         folder=row.folder,
+        provider=row.provider,
         message_id=row.message_id,
         internet_message_id=row.internet_message_id,
         outcome=row.outcome,
@@ -222,20 +228,38 @@ def outbound_message(result: OutboundResult) -> NewMessage:
     )
 
 
-def named_email(body: bytes) -> tuple[str, str] | None:
-    """(mailbox, graph id) of a JSON body that breaks the InboundEmail contract, if it says."""
+class NamedMail(NamedTuple):
+    """Which mail a quarantine entry is about: enough to find it in its mailbox again."""
+
+    mailbox: str
+    provider: str
+    message_id: str
+    folder: str
+
+
+def named_email(body: bytes) -> NamedMail | None:
+    """The mail a JSON body that breaks the InboundEmail contract names, if it does: its
+    mailbox, provider and the provider's id (``graph_id`` in version 1, always Microsoft's)."""
     try:
         data = json.loads(body)
     except ValueError:
         return None
     if not isinstance(data, dict):
         return None
-    mailbox, message_id = data.get("mailbox"), data.get("message_id")
-    if not isinstance(mailbox, str) or not isinstance(message_id, str):
+    mailbox = data.get("mailbox")
+    message_id = data.get("message_id", data.get("graph_id"))
+    provider = data.get("provider", FIRST_PROVIDER if "graph_id" in data else None)
+    if not (isinstance(mailbox, str) and _usable_id(message_id) and _usable_provider(provider)):
         return None
-    if not message_id or len(message_id) > 1000 or any(c in message_id for c in "\r\n\x00"):
-        return None
-    return mailbox.lower(), message_id
+    return NamedMail(mailbox.lower(), provider, message_id, "inbox")
+
+
+def _usable_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= 1000 and not set("\r\n\x00") & set(value)
+
+
+def _usable_provider(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and re.fullmatch(PROVIDER_PATTERN, value) is not None
 
 
 def _party(address: Address | None) -> Party | None:

@@ -109,7 +109,9 @@ class Ticketer:
             # One batch in the database at a time (SQLite would queue them anyway): a batch
             # behind another sees all of it; what overlaps is one's publishing, the other's work.
             with self._unit_lock, self._store.unit():
-                known = self._store.processed_outcomes([(e.mailbox, e.message_id) for e, _ in items])
+                known = self._store.processed_outcomes(
+                    [(e.mailbox, e.message_id) for e, _ in items]
+                )
                 for email, delivery in items:
                     with _bound(delivery):
                         self._handle(email, out, known)
@@ -282,4 +284,6 @@ class Ticketer:
 
 
 def _bound(delivery: Delivery) -> Any:
-    return bound_contextvars(correlation_id=delivery.correlation_id, message_id=delivery.message_id)
+    return bound_contextvars(
+        correlation_id=delivery.correlation_id, amqp_message_id=delivery.message_id
+    )

@@ -33,21 +33,16 @@ class Quarantine:
 
         If listing it with what the mail says fails (what broke the handler can break this
         too: a value a table or a contract refuses), it is listed again with only its mailbox,
-        Graph id and the raw reason, so that a deterministic failure never keeps the mail
+        provider's id and the raw reason, so that a deterministic failure never keeps the mail
         circling; only a failure of that, too (the database down), is retried."""
+        mail = convert.NamedMail(email.mailbox, email.provider, email.message_id, email.folder)
         try:
             self._quarantine(
-                email.mailbox,
-                email.message_id,
-                outcome,
-                delivery.attempt,
-                email.folder,
-                email.internet_message_id,
-                email.subject,
+                mail, outcome, delivery.attempt, email.internet_message_id, email.subject
             )
         except Exception as exc:
             log.error(
-                "quarantine with the mail's details failed; listing it by its Graph id only",
+                "quarantine with the mail's details failed; listing it by its provider's id only",
                 mailbox=email.mailbox,
                 message_id=email.message_id,
                 error=error_text(exc),
@@ -55,20 +50,19 @@ class Quarantine:
             bare = dataclasses.replace(
                 outcome, error=f"{outcome.error} [listing it in full failed: {error_text(exc)}]"
             )
-            self._quarantine(
-                email.mailbox, email.message_id, bare, delivery.attempt, email.folder, None, ""
-            )
+            self._quarantine(mail, bare, delivery.attempt, None, "")
 
     def from_fetcher(self, event: QuarantinedEmail) -> None:
         """The fetcher moved a mail it could not read or publish to the quarantine folder:
         list it beside the ticketer's own entries (the mail is already moved: nothing is
-        published back). Idempotent per (mailbox, Graph id), like every quarantine."""
+        published back). Idempotent per (mailbox, provider's id), like every quarantine."""
         result = self._store.quarantine_email(
             event.mailbox,
             event.message_id,
             event.reason,
             detail=event.detail,
             attempts=event.failures,
+            provider=event.provider,
             folder=event.folder,
             internet_message_id=event.internet_message_id,
             subject=event.subject,
@@ -84,26 +78,24 @@ class Quarantine:
 
     def invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> None:
         """An InboundEmail that breaks its contract: quarantine the mail when the body still
-        names it (mailbox and Graph id) and the mailbox is ours."""
+        names it (mailbox and provider's id) and the mailbox is ours."""
         named = convert.named_email(body)
         if named is None:
             return  # nothing to point at: the dead-letter queue keeps the message
-        mailbox, message_id = named
-        if mailbox not in {box.address for box in self._config.mailboxes}:
+        if named.mailbox not in {box.address for box in self._config.mailboxes}:
             return
         outcome = Outcome(Action.DEAD, reason=error.code, error=error.message)
-        self._quarantine(mailbox, message_id, outcome, delivery.attempt, "inbox", None, "")
+        self._quarantine(named, outcome, delivery.attempt, None, "")
 
     def _quarantine(
         self,
-        mailbox: str,
-        message_id: str,
+        mail: convert.NamedMail,
         outcome: Outcome,
         attempts: int,
-        folder: str,
         internet_message_id: str | None,
         subject: str,
     ) -> None:
+        mailbox, message_id = mail.mailbox, mail.message_id
         detail = outcome.error + (f" ({outcome.hint})" if outcome.hint else "")
         result = self._store.quarantine_email(
             mailbox,
@@ -111,7 +103,8 @@ class Quarantine:
             outcome.reason or "unexpected_error",
             detail=detail[:2000],
             attempts=attempts,
-            folder=folder,
+            provider=mail.provider,
+            folder=mail.folder,
             internet_message_id=internet_message_id,
             subject=subject,
         )

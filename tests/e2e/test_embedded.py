@@ -24,7 +24,7 @@ import httpx
 from libs.common.broker import Broker, Names
 from libs.common.graph import GraphMail
 from libs.graphsim.testing import SimHandle, running_simulator
-from services.fetcher.state import DeltaState
+from services.fetcher.state import MailCursors
 from services.ticketer.store import RecordStore
 from tests.e2e.harness import REPO, config_toml, free_port
 from tests.integration.fetcher_rig import SUPPORT, mail
@@ -159,9 +159,9 @@ def test_run_reads_mail_again_whose_queue_was_lost(tmp_path: Path) -> None:
         with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
             delta = graph.delta("inbox", None, page_size=100)
         assert len(delta.messages) == 4
-        state = DeltaState.open(database_url)
+        state = MailCursors.open(database_url)
         try:
-            state.set_cursor(SUPPORT, "inbox", delta.cursor)
+            state.set_cursor(SUPPORT, "inbox", delta.cursor, provider="microsoft")
         finally:
             state.close()
 

@@ -32,6 +32,7 @@ def stand_in_ticketer(stack: Stack, seen: list[InboundEmail]) -> Iterator[None]:
             record_id = len(seen)
         answer = ProcessedEmail(
             mailbox=email.mailbox,
+            provider=email.provider,
             message_id=email.message_id,
             internet_message_id=email.internet_message_id,
             outcome="created",

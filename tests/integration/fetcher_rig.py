@@ -21,7 +21,7 @@ from libs.common.contracts.processed import Outcome
 from libs.common.settings import MailpipeConfig
 from libs.graphsim.testing import SimHandle
 from services.fetcher.service import Fetcher
-from services.fetcher.state import DeltaState
+from services.fetcher.state import MailCursors
 from tests.broker_helpers import Got, drain, namespaced_broker, wait_until
 
 SUPPORT = "support@contoso.com"
@@ -63,7 +63,7 @@ def mail(
 class Rig:
     sim: SimHandle
     broker: Broker
-    state: DeltaState
+    state: MailCursors
     blobs: BlobStore
     made: list[Fetcher] = field(default_factory=list)
 
@@ -121,6 +121,7 @@ class Rig:
         reason = None if record else "test reason"
         message = ProcessedEmail(
             mailbox=box,
+            provider="microsoft",
             message_id=message_id,
             outcome=outcome,
             record_id=record,
@@ -156,7 +157,7 @@ def open_rig(
 ) -> Iterator[Rig]:
     """A rig on the simulator, RabbitMQ in the test's namespace, and delta state in
     ``database_url``; everything closed afterwards."""
-    state = DeltaState.open(database_url)
+    state = MailCursors.open(database_url)
     try:
         with namespaced_broker(amqp_url, namespace, heartbeat_s=5) as broker:
             made = Rig(sim, broker, state, BlobStore(blob_dir))

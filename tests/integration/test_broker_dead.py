@@ -86,7 +86,7 @@ def test_list_shows_what_why_when_and_how_many_times(parked) -> None:
     gone = by_id[ids["msg-0"]]
     assert (gone.reason, gone.error, gone.hint) == ("mailbox_not_found", "mailbox gone", "fix it")
     assert gone.attempts == 1 and gone.retries == 0
-    assert gone.schema == "mailpipe.processed_email.v1"
+    assert gone.schema == "mailpipe.processed_email.v2"
     assert gone.correlation_id == "corr-0"
     assert gone.what["mailbox"] == "help@example.com" and gone.what["message_id"] == "msg-0"
     walked = by_id[ids["msg-1"]]

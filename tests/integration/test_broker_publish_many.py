@@ -41,7 +41,7 @@ def test_every_message_arrives_once_with_its_properties(broker: Broker) -> None:
     for n, message_id in enumerate(ids):
         message = by_id[message_id]
         assert message.properties["correlation_id"] == f"corr-{n}"
-        assert message.properties["type"] == "mailpipe.processed_email.v1"
+        assert message.properties["type"] == "mailpipe.processed_email.v2"
         assert message.properties["delivery_mode"] == 2
         assert message.content_type == "application/json"
         assert ProcessedEmail.from_json(message.body).message_id == f"msg-{n}"

@@ -58,7 +58,7 @@ def test_published_properties(broker: Broker) -> None:
     (got,) = drain(broker, broker.names.fetcher_processed.name)
     assert got.properties["message_id"] == message_id
     assert got.properties["correlation_id"] == "corr-1"
-    assert got.properties["type"] == "mailpipe.processed_email.v1"
+    assert got.properties["type"] == "mailpipe.processed_email.v2"
     assert got.properties["delivery_mode"] == 2
     assert got.content_type == "application/json"
     assert ProcessedEmail.from_json(got.body).message_id == "msg-1"
@@ -123,11 +123,11 @@ def test_handler_runs_with_ids_bound_and_one_log_line_per_outcome(broker: Broker
     with capture_logs(processors=merge) as logs, consuming(broker, queue, recorder):
         assert wait_until(lambda: len(recorder.seen) >= 3)
         assert wait_until(lambda: sum(e["event"].startswith("message ") for e in logs) >= 3)
-    assert sorted((c["message_id"], c["correlation_id"]) for c in bound) == sorted(
+    assert sorted((c["amqp_message_id"], c["correlation_id"]) for c in bound) == sorted(
         (message_id, f"corr-{n}") for n, message_id in enumerate(ids)
     )
     outcomes = sorted(
-        (e["event"], e["message_id"]) for e in logs if e["event"].startswith("message ")
+        (e["event"], e["amqp_message_id"]) for e in logs if e["event"].startswith("message ")
     )
     assert outcomes == sorted(
         [("message acked", ids[0]), ("message dead-lettered", ids[1]), ("message acked", ids[2])]

@@ -41,7 +41,7 @@ def test_migrate_command_brings_an_empty_database_to_head(
         tables = set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    assert {"records", "sent_jobs", "delta_state", "ack_log", "alembic_version"} <= tables
+    assert {"records", "sent_jobs", "mail_cursors", "ack_log", "alembic_version"} <= tables
 
     # Again: nothing to do, same answer.
     again = _mailpipe_migrate(database_url, tmp_path)

@@ -169,8 +169,9 @@ def test_quarantine_list_and_replay(
         attempts=1,
         internet_message_id="<q1@customer.example>",
         subject="broken",
+        provider="microsoft",
     )
-    store.quarantine_email(BOX, "AAMk-gone=", "blob_missing", subject="gone")
+    store.quarantine_email(BOX, "AAMk-gone=", "blob_missing", subject="gone", provider="microsoft")
 
     listed = json.loads(run("quarantine", "list", "--json").stdout)
     assert [(q["message_id"], q["reason"]) for q in listed] == [

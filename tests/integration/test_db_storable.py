@@ -34,7 +34,12 @@ def test_nul_and_lone_surrogates_are_stored_as_replacement_characters(store: Rec
 
 def test_a_quarantine_entry_with_a_nul_in_its_subject_is_stored(store: RecordStore) -> None:
     result = store.quarantine_email(
-        "help@example.com", "AAMk-9", "store_error", detail=f"detail {ODD}", subject=ODD
+        "help@example.com",
+        "AAMk-9",
+        "store_error",
+        detail=f"detail {ODD}",
+        subject=ODD,
+        provider="microsoft",
     )
     assert result.fresh and result.processed.outcome == "quarantined"
     [entry] = store.list_quarantine()

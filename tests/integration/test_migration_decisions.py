@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection
 from libs.common.db import migrate
 from libs.common.db.engine import make_engine, transaction
 from libs.common.db.migrate import script_location
-from libs.common.db.schema import processed_log, record_messages, records
+from libs.common.db.schema import records
 from services.ticketer.store import Decided, RecordStore
 from tests.db_fixtures import inbound
+from tests.integration.tables_0005 import PROCESSED_LOG, RECORD_MESSAGES
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 BOX = "help@example.com"
@@ -53,9 +54,9 @@ def _at_0004_with_rows(url: str) -> None:
             ]
             for message_id, outcome, kind in rows:
                 conn.execute(
-                    insert(processed_log).values(
+                    insert(PROCESSED_LOG).values(
                         mailbox=BOX,
-                        message_id=message_id,
+                        graph_id=message_id,
                         folder="inbox",
                         outcome=outcome,
                         record_id=None if outcome == "ignored" else 1,
@@ -64,12 +65,14 @@ def _at_0004_with_rows(url: str) -> None:
                 )
                 if kind is not None:
                     conn.execute(
-                        insert(record_messages).values(
+                        insert(RECORD_MESSAGES).values(
                             record_id=1,
                             direction="in",
                             kind=kind,
                             mailbox=BOX,
-                            message_id=message_id,
+                            graph_id=message_id,
+                            from_name="",
+                            truncated=False,
                             references=[],
                             to=[],
                             cc=[],

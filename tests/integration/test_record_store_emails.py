@@ -258,8 +258,10 @@ def test_delivery_failure_is_attached_to_the_record(store: RecordStore) -> None:
 
 
 def test_ignored_email_is_logged_once(store: RecordStore) -> None:
-    first = store.record_ignored(MAILBOX, "AAMk-9", "auto_reply", internet_message_id="<x@y.z>")
-    again = store.record_ignored(MAILBOX, "AAMk-9", "loop")
+    first = store.record_ignored(
+        MAILBOX, "AAMk-9", "auto_reply", internet_message_id="<x@y.z>", provider="microsoft"
+    )
+    again = store.record_ignored(MAILBOX, "AAMk-9", "loop", provider="microsoft")
     assert first.fresh and not again.fresh
     assert again.processed == first.processed
     assert first.processed.outcome == "ignored" and first.processed.reason == "auto_reply"
@@ -359,7 +361,7 @@ def test_a_race_lost_inside_a_unit_rolls_the_whole_unit_back(store: RecordStore)
 
 def test_processed_outcomes_of_many_emails_at_once(store: RecordStore) -> None:
     first = store.create_record_with_message(inbound(1)).processed
-    second = store.record_ignored("Other@Example.com", "AAMk-x", "auto_reply")
+    second = store.record_ignored("Other@Example.com", "AAMk-x", "auto_reply", provider="microsoft")
     keys = [(MAILBOX, "AAMk-1"), (MAILBOX, "AAMk-2"), ("Other@Example.com", "AAMk-x")]
     found = store.processed_outcomes(keys)
     assert found == {keys[0]: first, keys[2]: second.processed}, "keyed as asked, absent: new"

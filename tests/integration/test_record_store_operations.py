@@ -39,12 +39,20 @@ def _ack(store: RecordStore, job_id: str, recipient: str, limit: int = 2) -> boo
 
 def test_quarantine_list_and_replay(store: RecordStore) -> None:
     result = store.quarantine_email(
-        MAILBOX, "AAMk-bad", "bad_mime", detail="no boundary", attempts=5, subject="Broken"
+        MAILBOX,
+        "AAMk-bad",
+        "bad_mime",
+        detail="no boundary",
+        attempts=5,
+        subject="Broken",
+        provider="microsoft",
     )
     assert result.fresh and result.processed.outcome == "quarantined"
     assert result.processed.reason == "bad_mime"
     # A redelivery of the same mail answers the same, and lists it once.
-    again = store.quarantine_email(MAILBOX, "AAMk-bad", "bad_mime", attempts=6)
+    again = store.quarantine_email(
+        MAILBOX, "AAMk-bad", "bad_mime", attempts=6, provider="microsoft"
+    )
     assert again.processed == result.processed and not again.fresh
 
     [entry] = store.list_quarantine()
@@ -74,7 +82,7 @@ def test_quarantine_list_and_replay(store: RecordStore) -> None:
 
 def test_an_email_with_a_record_is_not_quarantined_afterwards(store: RecordStore) -> None:
     created = store.create_record_with_message(inbound(1))
-    late = store.quarantine_email(MAILBOX, "AAMk-1", "blob_missing")
+    late = store.quarantine_email(MAILBOX, "AAMk-1", "blob_missing", provider="microsoft")
     assert late.processed == created.processed and not late.fresh
     assert store.list_quarantine() == []
 

@@ -78,7 +78,9 @@ def test_broken_mail_among_good_ones_is_quarantined(
     assert len(rig.store.list_quarantine()) == 2
 
     # A message that breaks the contract but names its mail: quarantined too.
-    broken = json.dumps({"mailbox": "support@contoso.com", "message_id": "AAMk-9=", "x": 1})
+    broken = json.dumps(
+        {"mailbox": "support@contoso.com", "provider": "microsoft", "message_id": "AAMk-9=", "x": 1}
+    )
     publish_raw(rig.broker, rig.broker.names.ticketer, broken.encode(), "AAMk-9=")
     last = rig.processed(7)[-1]
     assert (last.message_id, last.outcome, last.reason) == (

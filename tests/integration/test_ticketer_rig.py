@@ -54,6 +54,7 @@ def mail(
     data: dict[str, Any] = {
         "mailbox": mailbox,
         "message_id": f"AAMk-{n}=",
+        "provider": "microsoft",
         "internet_message_id": f"<m{n}@customer.example>",
         "conversation_id": f"conv-{n}",
         "received_at": T0 + timedelta(seconds=n),

@@ -40,6 +40,7 @@ def inbound(subject: str, **headers: object) -> Classification:
         {
             "mailbox": MAILBOX,
             "message_id": "g1",
+            "provider": "microsoft",
             "internet_message_id": "<m1@customer.example>",
             "received_at": NOW,
             "fetched_at": NOW,

@@ -191,6 +191,7 @@ def inbound(**overrides: object) -> InboundEmail:
     data: dict[str, object] = {
         "mailbox": "helpdesk@contoso.example",
         "message_id": "AAMk1",
+        "provider": "microsoft",
         "internet_message_id": "<c1@kunde.example>",
         "received_at": datetime(2026, 11, 1, tzinfo=UTC),
         "fetched_at": datetime(2026, 11, 1, tzinfo=UTC),

@@ -31,7 +31,7 @@ BLOB = {"sha256": "ab" * 32, "size": 3}
 INTERNAL: dict[str, dict[str, Any]] = {
     "mailpipe.inbound_email.v1": {
         "mailbox": "support@contoso.com",
-        "message_id": "AAMk=",
+        "graph_id": "AAMk=",
         "received_at": NOW,
         "fetched_at": NOW,
         "from": ADDRESS,
@@ -43,7 +43,7 @@ INTERNAL: dict[str, dict[str, Any]] = {
     },
     "mailpipe.processed_email.v1": {
         "mailbox": "support@contoso.com",
-        "message_id": "AAMk=",
+        "graph_id": "AAMk=",
         "outcome": "created",
         "record_id": 1,
         "processed_at": NOW,
@@ -65,11 +65,16 @@ INTERNAL: dict[str, dict[str, Any]] = {
     },
     "mailpipe.quarantined_email.v1": {
         "mailbox": "support@contoso.com",
-        "message_id": "AAMk=",
+        "graph_id": "AAMk=",
         "reason": "unreadable:http_500",
         "quarantined_at": NOW,
     },
 }
+# Version 2 of the mail contracts: the provider and its id instead of Graph's id.
+for _name in ("inbound_email", "processed_email", "quarantined_email"):
+    _v1 = dict(INTERNAL[f"mailpipe.{_name}.v1"])
+    _v1["message_id"] = _v1.pop("graph_id")
+    INTERNAL[f"mailpipe.{_name}.v2"] = {**_v1, "provider": "microsoft"}
 JOB = {
     "job_id": "j-1",
     "mailbox": "support@contoso.com",

@@ -51,10 +51,13 @@ def rejected(data: dict[str, Any]) -> str:
 def test_schema_names_and_registry() -> None:
     assert set(CONTRACTS) == {
         "mailpipe.inbound_email.v1",
+        "mailpipe.inbound_email.v2",
         "mailpipe.processed_email.v1",
+        "mailpipe.processed_email.v2",
         "mailpipe.outbound_email.v1",
         "mailpipe.outbound_result.v1",
         "mailpipe.quarantined_email.v1",
+        "mailpipe.quarantined_email.v2",
         "mailpipe.record_event.v1",
     }
     assert contract_for("mailpipe.outbound_email.v1") is OutboundEmail
@@ -104,7 +107,12 @@ def test_outbound_accepts_good_jobs() -> None:
 
 
 def test_processed_and_result_invariants() -> None:
-    base: dict[str, Any] = {"mailbox": "s@contoso.com", "message_id": "AAMk=", "processed_at": NOW}
+    base: dict[str, Any] = {
+        "mailbox": "s@contoso.com",
+        "provider": "microsoft",
+        "message_id": "AAMk=",
+        "processed_at": NOW,
+    }
     with pytest.raises(ContractError):
         ProcessedEmail.from_json(ProcessedEmail.model_construct(**base).model_dump_json())
     ProcessedEmail.model_validate({**base, "outcome": "created", "record_id": 1})
@@ -121,7 +129,13 @@ def test_inbound_times_are_utc() -> None:
 
     local = datetime(2026, 11, 26, 13, 0, tzinfo=timezone(timedelta(hours=1)))
     msg = InboundEmail.model_validate(
-        {"mailbox": "s@contoso.com", "message_id": "id", "received_at": local, "fetched_at": local}
+        {
+            "mailbox": "s@contoso.com",
+            "provider": "microsoft",
+            "message_id": "id",
+            "received_at": local,
+            "fetched_at": local,
+        }
     )
     assert msg.received_at.utcoffset() == timedelta(0)
     assert msg.received_at == local
@@ -130,6 +144,7 @@ def test_inbound_times_are_utc() -> None:
             {
                 "mailbox": "s@contoso.com",
                 "message_id": "id",
+                "provider": "microsoft",
                 "received_at": "2026-01-01T00:00:00",
                 "fetched_at": NOW,
             }
@@ -159,6 +174,7 @@ _inbound = st.fixed_dictionaries(
     {
         "mailbox": _address,
         "message_id": _header_text.filter(bool),
+        "provider": st.sampled_from(["microsoft", "google"]),
         "received_at": _times,
         "fetched_at": _times,
         "from": st.none() | st.builds(Address, address=_address),
@@ -207,6 +223,7 @@ _processed = st.fixed_dictionaries(
     {
         "mailbox": _address,
         "message_id": _header_text.filter(bool),
+        "provider": st.just("microsoft"),
         "outcome": st.just("created"),
         "record_id": st.integers(1, 10**6),
         "processed_at": _times,

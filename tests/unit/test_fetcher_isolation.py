@@ -70,7 +70,11 @@ class FakeGraph:
     def _check(self, message_id: str, *, part: bool = False) -> None:
         if message_id not in self.inbox and message_id not in self.others:
             raise GraphNotFound("gone", status=404, code="ErrorItemNotFound", hint="h")
-        if self.no_mail or message_id in self.poisoned or (part and message_id in self.parts_poisoned):
+        if (
+            self.no_mail
+            or message_id in self.poisoned
+            or (part and message_id in self.parts_poisoned)
+        ):
             raise server_error(self.status)
 
     def iter_delta(self, folder: str, link: str | None, **kw: Any) -> Iterator[DeltaPage]:

@@ -57,6 +57,7 @@ def build(
     return build_inbound(
         message,
         mailbox="support@contoso.com",
+        provider="microsoft",
         folder="inbox",
         fetched_at=FETCHED,
         attachments=attachments,
@@ -125,6 +126,7 @@ def test_times_are_utc_whatever_graph_sends() -> None:
     email = build_inbound(
         graph_message(),
         mailbox="support@contoso.com",
+        provider="microsoft",
         folder="inbox",
         fetched_at=datetime(2026, 11, 26, 13, 0, tzinfo=timezone(timedelta(hours=1))),
     )
@@ -277,7 +279,11 @@ def test_an_overlong_message_id_is_one_digest_in_every_field() -> None:
         headers=(("In-Reply-To", long_id), ("References", f"<root@a.example> {long_id}")),
     )
     email = build_inbound(
-        message, mailbox="support@contoso.com", folder="inbox", fetched_at=datetime.now(UTC)
+        message,
+        mailbox="support@contoso.com",
+        provider="microsoft",
+        folder="inbox",
+        fetched_at=datetime.now(UTC),
     )
     assert email.internet_message_id == digest
     assert email.headers.in_reply_to == digest

@@ -92,7 +92,7 @@ class FakeState:
     def get_cursor(self, mailbox: str, folder: str) -> str | None:
         return self.links.get((mailbox, folder))
 
-    def set_cursor(self, mailbox: str, folder: str, link: str) -> None:
+    def set_cursor(self, mailbox: str, folder: str, link: str, *, provider: str) -> None:
         self.links[(mailbox, folder)] = link
 
 

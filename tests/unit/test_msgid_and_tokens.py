@@ -138,6 +138,7 @@ def test_an_overlong_message_id_becomes_a_stable_digest_that_fits_every_field() 
         {
             "mailbox": "support@contoso.com",
             "message_id": "g1",
+            "provider": "microsoft",
             "internet_message_id": long_id,
             "outcome": "created",
             "record_id": 1,

@@ -20,6 +20,7 @@ def email(**fields: object) -> InboundEmail:
     data: dict[str, object] = {
         "mailbox": BOX,
         "message_id": "g1",
+        "provider": "microsoft",
         "internet_message_id": "<m1@customer.example>",
         "received_at": NOW,
         "fetched_at": NOW,
@@ -69,7 +70,9 @@ def test_sent_result_becomes_an_outbound_message() -> None:
 
 
 def test_processed_email_and_event_from_store_rows() -> None:
-    row = ProcessedRow(BOX, "g1", "inbox", "<m1@x.example>", "ignored", None, "loop:x", NOW)
+    row = ProcessedRow(
+        BOX, "microsoft", "g1", "inbox", "<m1@x.example>", "ignored", None, "loop:x", NOW
+    )
     processed = convert.processed_email(row)
     assert (processed.outcome, processed.reason, processed.processed_at) == (
         "ignored",
@@ -84,9 +87,18 @@ def test_processed_email_and_event_from_store_rows() -> None:
 @pytest.mark.parametrize(
     ("body", "named"),
     [
-        (json.dumps({"mailbox": "A@B.example", "message_id": "g"}), ("a@b.example", "g")),
+        (
+            json.dumps({"mailbox": "A@B.example", "message_id": "g", "provider": "microsoft"}),
+            ("a@b.example", "microsoft", "g", "inbox"),
+        ),
+        (  # version 1: Graph's id, always Microsoft's
+            json.dumps({"mailbox": "A@B.example", "graph_id": "g"}),
+            ("a@b.example", "microsoft", "g", "inbox"),
+        ),
+        (json.dumps({"mailbox": "a@b.example", "message_id": "g"}), None),  # whose id?
+        (json.dumps({"mailbox": "a@b.example", "message_id": "g", "provider": "M S"}), None),
         (json.dumps({"mailbox": "a@b.example"}), None),
-        (json.dumps({"mailbox": "a@b.example", "message_id": "bad\nid"}), None),
+        (json.dumps({"mailbox": "a@b.example", "message_id": "bad\nid", "provider": "x"}), None),
         (json.dumps([1, 2]), None),
         ("{", None),
     ],
@@ -104,6 +116,7 @@ def test_the_fingerprint_is_what_the_mail_said_not_how_it_was_processed() -> Non
             {
                 "mailbox": "support@contoso.com",
                 "message_id": message_id,
+                "provider": "microsoft",
                 "internet_message_id": "<same@customer.example>",
                 "received_at": "2026-12-01T10:00:00Z",
                 "fetched_at": "2026-12-01T10:00:01Z",

@@ -61,6 +61,7 @@ def test_mail_the_fetcher_quarantined_is_listed_once_and_nothing_is_published() 
         {
             "mailbox": "help@contoso.com",
             "message_id": "g7",
+            "provider": "microsoft",
             "internet_message_id": "<" + "x" * 1200 + "@a.example>",
             "subject": "unreadable",
             "reason": "unreadable:http_500",

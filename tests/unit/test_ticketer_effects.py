@@ -17,7 +17,9 @@ from services.ticketer.effects import acknowledgement_job_id, effects_for, recor
 from services.ticketer.store.models import Party, ProcessedRow, RecordSummary
 from tests.unit.test_ticketer_handler import BOX, NOW, Rig, ack_rig, mail
 
-CREATED = ProcessedRow(BOX, "g1", "inbox", "<m1@x>", "created", 1, None, NOW, "new_request", "none")
+CREATED = ProcessedRow(
+    BOX, "microsoft", "g1", "inbox", "<m1@x>", "created", 1, None, NOW, "new_request", "none"
+)
 RECORD = RecordSummary(1, BOX, "Printer", Party("ann@x.example"), "open", 1, NOW, NOW)
 JOB = OutboundEmail(
     job_id="ack:j", mailbox=BOX, to=(Address(address="ann@x.example"),), subject="s", text="t"

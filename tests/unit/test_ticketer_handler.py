@@ -136,12 +136,16 @@ class FakeStore:
         folder: str = "inbox",
         mid: str | None = None,
         decided: Decided | None = None,
+        provider: str = "",
     ) -> WriteResult:
         mailbox = msg_or_box if isinstance(msg_or_box, str) else msg_or_box.mailbox
+        provider = provider or msg_or_box.provider
         done = self.processed.get((mailbox, message_id))
         if done is not None:
             return WriteResult(done, fresh=False)
-        row = ProcessedRow(mailbox, message_id, folder, mid, outcome, record_id, reason, NOW)
+        row = ProcessedRow(
+            mailbox, provider, message_id, folder, mid, outcome, record_id, reason, NOW
+        )
         if decided is not None:
             row = replace(row, change=decided.change, ack=decided.ack)
         self.processed[(mailbox, message_id)] = row
@@ -212,12 +216,20 @@ class FakeStore:
         message_id: str,
         reason: str,
         *,
+        provider: str,
         folder: str = "inbox",
         internet_message_id: str | None = None,
         record_id: int | None = None,
     ) -> WriteResult:
         return self._log(
-            mailbox, message_id, "ignored", record_id, reason, folder, internet_message_id
+            mailbox,
+            message_id,
+            "ignored",
+            record_id,
+            reason,
+            folder,
+            internet_message_id,
+            provider=provider,
         )
 
     def quarantine_email(
@@ -228,12 +240,20 @@ class FakeStore:
         *,
         detail: str = "",
         attempts: int = 0,
+        provider: str,
         folder: str = "inbox",
         internet_message_id: str | None = None,
         subject: str = "",
     ) -> WriteResult:
         result = self._log(
-            mailbox, message_id, "quarantined", None, reason, folder, internet_message_id
+            mailbox,
+            message_id,
+            "quarantined",
+            None,
+            reason,
+            folder,
+            internet_message_id,
+            provider=provider,
         )
         if result.fresh:
             self.quarantined.append((message_id, reason))
@@ -373,6 +393,7 @@ def mail(n: int, **fields: Any) -> InboundEmail:
     data: dict[str, Any] = {
         "mailbox": BOX,
         "message_id": f"g{n}",
+        "provider": "microsoft",
         "internet_message_id": f"<m{n}@customer.example>",
         "conversation_id": f"conv-{n}",
         "received_at": NOW,
@@ -772,10 +793,12 @@ def test_html_only_mail_is_sanitised_and_text_derived() -> None:
 def test_contract_violation_that_names_its_mail_is_quarantined() -> None:
     rig = make_rig()
     error = ContractError("mailpipe.inbound_email.v1: received_at: invalid")
-    named = json.dumps({"mailbox": BOX.upper(), "message_id": "g9", "received_at": "no"}).encode()
+    named = json.dumps(
+        {"mailbox": BOX.upper(), "provider": "microsoft", "message_id": "g9", "received_at": "no"}
+    ).encode()
     rig.ticketer.on_invalid(named, DELIVERY, error)
     rig.ticketer.on_invalid(b"not json at all", DELIVERY, error)
-    other = json.dumps({"mailbox": "x@elsewhere.example", "message_id": "g8"}).encode()
+    other = json.dumps({"mailbox": "x@elsewhere.example", "graph_id": "g8"}).encode()
     rig.ticketer.on_invalid(other, DELIVERY, error)
     assert rig.store.quarantined == [("g9", "contract_violation")]
     [processed] = rig.outbox.processed_

@@ -35,6 +35,7 @@ def email(**fields: Any) -> InboundEmail:
     data: dict[str, Any] = {
         "mailbox": BOX,
         "message_id": "g1",
+        "provider": "microsoft",
         "internet_message_id": "<m1@customer.example>",
         "conversation_id": "conv-1",
         "received_at": NOW,

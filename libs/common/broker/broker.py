@@ -38,6 +38,19 @@ C = TypeVar("C", bound=Contract)
 MEMORY_POLL_S = 0.05
 
 
+def _checked_scheme(url: str, prefetch: int) -> str:
+    """The URL's scheme, once the URL and ``prefetch`` are known to be usable."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in ("amqp", "amqps", "pyamqp", "memory"):
+        raise ConfigError(
+            f"unsupported broker URL {redact_url(url)!r}",
+            hint="set MAILPIPE_AMQP_URL to an amqp:// or amqps:// URL of RabbitMQ, or memory://",
+        )
+    if prefetch < 1:
+        raise ConfigError("prefetch must be at least 1", hint="set a positive prefetch")
+    return scheme
+
+
 class Broker:
     """Publish contracts and consume work queues of one namespace.
 
@@ -57,20 +70,16 @@ class Broker:
         confirm_timeout_s: float = 30.0,
         connect_timeout_s: float = 10.0,
         max_backoff_s: float = 30.0,
+        publish_previous: bool = False,
     ) -> None:
-        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-        if scheme not in ("amqp", "amqps", "pyamqp", "memory"):
-            raise ConfigError(
-                f"unsupported broker URL {redact_url(url)!r}",
-                hint="set MAILPIPE_AMQP_URL to an amqp:// or amqps:// URL of RabbitMQ, or memory://",
-            )
-        if prefetch < 1:
-            raise ConfigError("prefetch must be at least 1", hint="set a positive prefetch")
         self._url = url
         self.names = names or Names()
-        self.memory = scheme == "memory"
+        self.memory = _checked_scheme(url, prefetch) == "memory"
         self.heartbeat_s = 0.0 if self.memory else heartbeat_s
         self.prefetch = prefetch
+        #: During a rolling upgrade: each contract published in its previous version where it
+        #: can be said in it, for consumers not yet upgraded (docs/deployment.md, "Upgrading").
+        self.publish_previous = publish_previous
         self._connect_timeout_s = connect_timeout_s
         self._loop_settings = LoopSettings(
             prefetch=prefetch,
@@ -139,11 +148,15 @@ class Broker:
         Raises :class:`UnroutableError` when ``mandatory`` and no queue matched, and
         :class:`BrokerError` when the broker stayed unreachable through the retries.
         """
+        message = self._on_the_wire(message)
         properties = properties_for(message, correlation_id)
         self._publisher.publish(
             exchange, routing_key, message.to_json(), properties, headers or {}, mandatory=mandatory
         )
         return str(properties["message_id"])
+
+    def _on_the_wire(self, message: Contract) -> Contract:
+        return (self.publish_previous and message.downgrade()) or message
 
     def publish_routed(
         self, message: Contract, *, correlation_id: str, headers: Mapping[str, Any] | None = None
@@ -168,12 +181,13 @@ class Broker:
         """
         items = []
         for pub in publications:
-            properties = properties_for(pub.message, pub.correlation_id)
+            message = self._on_the_wire(pub.message)
+            properties = properties_for(message, pub.correlation_id)
             items.append(
                 Outgoing(
                     pub.exchange,
                     pub.routing_key,
-                    pub.message.to_json(),
+                    message.to_json(),
                     properties,
                     pub.headers or {},
                     pub.mandatory,

@@ -42,7 +42,7 @@ _VERDICT_HEADERS = frozenset(
 _BROKER_DEATH_PREFIXES = ("x-first-death-", "x-last-death-")
 
 #: Body fields that say which mail or job a message is about, in the order they are shown.
-WHAT_FIELDS = ("job_id", "mailbox", "message_id", "record_id", "status", "subject")
+WHAT_FIELDS = ("job_id", "mailbox", "message_id", "graph_id", "record_id", "status", "subject")
 MIN_PREFIX = 6
 
 

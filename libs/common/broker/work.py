@@ -118,4 +118,6 @@ class Work(Generic[C]):
 
 def bound(delivery: Delivery) -> Any:
     """Log lines inside carry the message's ids."""
-    return bound_contextvars(correlation_id=delivery.correlation_id, message_id=delivery.message_id)
+    return bound_contextvars(
+        correlation_id=delivery.correlation_id, amqp_message_id=delivery.message_id
+    )

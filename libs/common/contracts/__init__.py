@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from libs.common.contracts._base import (
+    FIRST_PROVIDER,
     HEADER_FORBIDDEN_CLASS,
     MAX_ATTACHMENT_BYTES,
     MAX_ATTACHMENTS,
@@ -11,18 +12,25 @@ from libs.common.contracts._base import (
     MAX_INLINE_ATTACHMENTS_BYTES,
     MAX_RECIPIENTS,
     MAX_SUBJECT_CHARS,
+    PROVIDER_PATTERN,
     Address,
     BlobRef,
-    Contract,
     check_address,
     check_send_header_value,
     clean_header_value,
 )
+from libs.common.contracts._contract import Contract
 from libs.common.contracts.events import RecordEvent
-from libs.common.contracts.inbound import AttachmentRef, Body, InboundEmail, MailHeaders
+from libs.common.contracts.inbound import (
+    AttachmentRef,
+    Body,
+    InboundEmail,
+    InboundEmailV1,
+    MailHeaders,
+)
 from libs.common.contracts.outbound import OutboundAttachment, OutboundEmail, OutboundResult
-from libs.common.contracts.processed import ProcessedEmail
-from libs.common.contracts.quarantined import QuarantinedEmail
+from libs.common.contracts.processed import ProcessedEmail, ProcessedEmailV1
+from libs.common.contracts.quarantined import QuarantinedEmail, QuarantinedEmailV1
 from libs.common.errors import ContractError
 
 #: Every contract by its schema name.
@@ -35,7 +43,19 @@ CONTRACTS: dict[str, type[Contract]] = {
         OutboundResult,
         RecordEvent,
         QuarantinedEmail,
+        # The versions before, still read (docs/publishing-jobs.md, "Evolving the contracts").
+        InboundEmailV1,
+        ProcessedEmailV1,
+        QuarantinedEmailV1,
     )
+}
+
+
+#: The contracts published today: every one but the versions kept only to be read.
+CURRENT: dict[str, type[Contract]] = {
+    schema: c
+    for schema, c in CONTRACTS.items()
+    if all(other.PREVIOUS is not c for other in CONTRACTS.values())
 }
 
 
@@ -48,6 +68,8 @@ def contract_for(schema: str) -> type[Contract]:
 
 __all__ = [
     "CONTRACTS",
+    "CURRENT",
+    "FIRST_PROVIDER",
     "HEADER_FORBIDDEN_CLASS",
     "MAX_ATTACHMENTS",
     "MAX_ATTACHMENT_BYTES",
@@ -56,18 +78,22 @@ __all__ = [
     "MAX_INLINE_ATTACHMENTS_BYTES",
     "MAX_RECIPIENTS",
     "MAX_SUBJECT_CHARS",
+    "PROVIDER_PATTERN",
     "Address",
     "AttachmentRef",
     "BlobRef",
     "Body",
     "Contract",
     "InboundEmail",
+    "InboundEmailV1",
     "MailHeaders",
     "OutboundAttachment",
     "OutboundEmail",
     "OutboundResult",
     "ProcessedEmail",
+    "ProcessedEmailV1",
     "QuarantinedEmail",
+    "QuarantinedEmailV1",
     "RecordEvent",
     "check_address",
     "check_send_header_value",

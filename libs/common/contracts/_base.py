@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -12,11 +11,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     WithJsonSchema,
 )
 
-from libs.common.errors import ContractError
 from libs.common.msgid import canonical_message_id, split_message_ids
 
 # Field limits are part of the public contract (and of the generated JSON Schemas).
@@ -211,6 +208,13 @@ def _message_ids(value: object) -> object:
 
 MessageIdList = Annotated[tuple[MessageIdStr, ...], BeforeValidator(_message_ids)]
 
+#: Which mail provider a mailbox is served by (``microsoft`` today). An open token rather than
+#: a closed list: a new provider is a new value, not a new contract version.
+PROVIDER_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+ProviderStr = Annotated[str, Field(pattern=PROVIDER_PATTERN)]
+#: The provider of every mailbox before contracts named one (the ``…v1`` contracts).
+FIRST_PROVIDER = "microsoft"
+
 
 ExtraHeaderName = Annotated[
     str,
@@ -239,62 +243,3 @@ class BlobRef(Model):
 
     sha256: Sha256Str
     size: int = Field(ge=0)
-
-
-class Contract(Model):
-    """A message on the broker. ``schema`` names the contract and its major version."""
-
-    SCHEMA: ClassVar[str]
-    #: A field :meth:`from_json` does not know: ``ignore`` between mailpipe's own services (a
-    #: newer producer never dead-letters mail at an older consumer), ``forbid`` where others
-    #: write the message (they must hear of a misspelt field). docs/publishing-jobs.md
-    UNKNOWN_FIELDS: ClassVar[Literal["ignore", "forbid"]] = "ignore"
-
-    def to_json(self) -> bytes:
-        return self.model_dump_json(by_alias=True).encode("utf-8")
-
-    @classmethod
-    def from_json(cls, body: bytes | str) -> Self:
-        """Parse and validate; any problem is a :class:`ContractError` saying which field."""
-        try:
-            return cls.model_validate_json(body)
-        except ValidationError as exc:
-            error = exc
-        # The models stay strict (code that builds one refuses a misspelt field): a tolerant
-        # read drops what was refused as unknown and validates again, so usual mail pays nothing.
-        known = _without_unknown_fields(body, error) if cls.UNKNOWN_FIELDS == "ignore" else None
-        if known is not None:
-            try:
-                return cls.model_validate_json(known)
-            except ValidationError as exc:
-                error = exc
-        raise ContractError(f"{cls.SCHEMA}: {_first_error(error)}") from None
-
-    @classmethod
-    def example(cls) -> dict[str, Any]:  # pragma: no cover - overridden where useful
-        return {}
-
-
-def _without_unknown_fields(body: bytes | str, exc: ValidationError) -> str | None:
-    """``body`` without the fields ``exc`` refused as unknown; ``None`` when it refused none."""
-    unknown = [e["loc"] for e in exc.errors() if e["type"] == "extra_forbidden"]
-    if not unknown:
-        return None
-    data = json.loads(body)
-    for loc in unknown:
-        parent = data
-        try:
-            for step in loc[:-1]:
-                parent = parent[step]
-            del parent[loc[-1]]
-        except (KeyError, IndexError, TypeError):
-            continue  # not a plain path (a union's branch): the next validation says so
-    return json.dumps(data)
-
-
-def _first_error(exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False, include_input=False)
-    err = errors[0]
-    where = ".".join(str(p) for p in err["loc"]) or "(message)"
-    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {err['msg'].removeprefix('Value error, ')}{more}"

@@ -8,11 +8,11 @@ from pydantic import AwareDatetime, Field
 
 from libs.common.contracts._base import (
     Address,
-    Contract,
     EmailAddressStr,
     MessageIdStr,
     SubjectStr,
 )
+from libs.common.contracts._contract import Contract
 
 
 class RecordEvent(Contract):

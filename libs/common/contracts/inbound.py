@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar, Literal
+from datetime import UTC, datetime
+from typing import ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from libs.common.contracts._base import (
+    FIRST_PROVIDER,
     MAX_ATTACHMENTS,
     MAX_BODY_CHARS,
     MAX_RECIPIENTS,
@@ -15,15 +16,16 @@ from libs.common.contracts._base import (
     Address,
     BlobRef,
     BodyStr,
-    Contract,
     EmailAddressStr,
     HeaderStr,
     IdStr,
     MessageIdList,
     MessageIdStr,
     Model,
+    ProviderStr,
     SubjectStr,
 )
+from libs.common.contracts._contract import Contract, restated
 
 _X_MAILPIPE_MAX = 20
 
@@ -65,16 +67,11 @@ class AttachmentRef(Model):
     content_id: HeaderStr | None = None
 
 
-class InboundEmail(Contract):
-    SCHEMA: ClassVar[str] = "mailpipe.inbound_email.v1"
-    schema_name: Literal["mailpipe.inbound_email.v1"] = Field(
-        default="mailpipe.inbound_email.v1", alias="schema"
-    )
+class _Inbound(Contract):
+    """The fields every version of ``InboundEmail`` has."""
 
     mailbox: EmailAddressStr
     folder: HeaderStr = "inbox"
-    #: Graph's immutable id of the message in the mailbox.
-    message_id: IdStr
     internet_message_id: MessageIdStr | None = None
     conversation_id: HeaderStr | None = None
     received_at: AwareDatetime
@@ -93,12 +90,46 @@ class InboundEmail(Contract):
     @field_validator("received_at", "fetched_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        from datetime import UTC
-
         return value.astimezone(UTC)
 
     @model_validator(mode="after")
-    def _body_bounds(self) -> InboundEmail:
+    def _body_bounds(self) -> Self:
         if self.body.original_chars > MAX_BODY_CHARS and not self.body.truncated:
             raise ValueError("a body over the limit must be truncated and flagged")
         return self
+
+
+class InboundEmailV1(_Inbound):
+    """Version 1: Microsoft's mailboxes only, the message named by ``graph_id``. Still read
+    (as an :class:`InboundEmail`); published only for a ticketer not yet upgraded."""
+
+    SCHEMA: ClassVar[str] = "mailpipe.inbound_email.v1"
+    schema_name: Literal["mailpipe.inbound_email.v1"] = Field(
+        default="mailpipe.inbound_email.v1", alias="schema"
+    )
+
+    #: Graph's immutable id of the message in the mailbox.
+    graph_id: IdStr
+
+    def upgrade(self) -> InboundEmail:
+        return restated(
+            self, InboundEmail, {"graph_id"}, provider=FIRST_PROVIDER, message_id=self.graph_id
+        )
+
+
+class InboundEmail(_Inbound):
+    SCHEMA: ClassVar[str] = "mailpipe.inbound_email.v2"
+    PREVIOUS: ClassVar[type[Contract] | None] = InboundEmailV1
+    schema_name: Literal["mailpipe.inbound_email.v2"] = Field(
+        default="mailpipe.inbound_email.v2", alias="schema"
+    )
+
+    #: The mail provider serving the mailbox (``microsoft``).
+    provider: ProviderStr
+    #: The provider's id of the message in the mailbox (Graph's immutable id).
+    message_id: IdStr
+
+    def downgrade(self) -> InboundEmailV1 | None:
+        if self.provider != FIRST_PROVIDER:
+            return None
+        return restated(self, InboundEmailV1, {"provider", "message_id"}, graph_id=self.message_id)

@@ -17,7 +17,6 @@ from libs.common.contracts._base import (
     Address,
     BlobRef,
     BodyStr,
-    Contract,
     EmailAddressStr,
     ExtraHeaderName,
     HeaderStr,
@@ -30,6 +29,7 @@ from libs.common.contracts._base import (
     SubjectStr,
     check_send_header_value,
 )
+from libs.common.contracts._contract import Contract
 
 JobId = SendIdStr
 

@@ -43,6 +43,7 @@ metadata = MetaData(
 Id = BigInteger().with_variant(Integer(), "sqlite")
 ADDRESS = 320
 HEADER = 1000
+PROVIDER = 32
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -102,6 +103,8 @@ record_messages = Table(
     Column("direction", StoredString(3), nullable=False),
     Column("kind", StoredString(32), nullable=False),
     Column("mailbox", StoredString(ADDRESS), nullable=False),
+    # The mail provider and its id of an inbound message (0006); both NULL for outbound ones.
+    Column("provider", StoredString(PROVIDER)),
     Column("message_id", StoredString(HEADER)),
     Column("internet_message_id", StoredString(HEADER)),
     Column("in_reply_to", StoredString(HEADER)),
@@ -125,7 +128,7 @@ record_messages = Table(
         "kind IN ('request', 'reply', 'auto_reply', 'note', 'delivery_failure', 'outbound')",
         name="kind",
     ),
-    # NULLs are distinct on both backends: outbound messages (no graph id) never collide.
+    # NULLs are distinct on both backends: outbound messages (no message id) never collide.
     UniqueConstraint("mailbox", "message_id"),
     UniqueConstraint("mailbox", "internet_message_id"),
     Index(None, "record_id"),
@@ -178,6 +181,7 @@ quarantine = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("mailbox", StoredString(ADDRESS), nullable=False),
+    Column("provider", StoredString(PROVIDER), nullable=False),
     Column("message_id", StoredString(HEADER), nullable=False),
     Column("folder", StoredString(HEADER), nullable=False),
     Column("internet_message_id", StoredString(HEADER)),
@@ -195,6 +199,7 @@ processed_log = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("mailbox", StoredString(ADDRESS), nullable=False),
+    Column("provider", StoredString(PROVIDER), nullable=False),
     Column("message_id", StoredString(HEADER), nullable=False),
     Column("folder", StoredString(HEADER), nullable=False),
     Column("internet_message_id", StoredString(HEADER)),
@@ -233,12 +238,15 @@ sent_jobs = Table(
     ),
 )
 
-delta_state = Table(
-    "delta_state",
+# Where each (mailbox, folder) read of changes left off: the provider's opaque cursor (Graph's
+# delta link). Called ``delta_state`` with a ``delta_link`` before 0006.
+mail_cursors = Table(
+    "mail_cursors",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("mailbox", StoredString(ADDRESS), nullable=False),
     Column("folder", StoredString(HEADER), nullable=False),
+    Column("provider", StoredString(PROVIDER), nullable=False),
     Column("cursor", StoredText(), nullable=False),
     _ts("updated_at"),
     UniqueConstraint("mailbox", "folder"),

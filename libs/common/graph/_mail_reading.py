@@ -48,18 +48,19 @@ class MailReading(MailboxBase):
     def delta(
         self,
         folder: str = "inbox",
-        delta_link: str | None = None,
+        cursor: str | None = None,
         *,
         view: MessageView = "full",
         page_size: int = 50,
     ) -> DeltaResult:
-        """Changes since ``delta_link`` (everything when None); an expired link resyncs."""
-        return _reading.collect(self.iter_delta(folder, delta_link, view=view, page_size=page_size))
+        """Changes since ``cursor`` (Graph's delta link; everything when None); an expired
+        link resyncs."""
+        return _reading.collect(self.iter_delta(folder, cursor, view=view, page_size=page_size))
 
     def iter_delta(
         self,
         folder: str = "inbox",
-        delta_link: str | None = None,
+        cursor: str | None = None,
         *,
         view: MessageView = "full",
         page_size: int = 50,
@@ -78,8 +79,8 @@ class MailReading(MailboxBase):
             return self._get_json(url, what="delta", params=params, prefer=prefer)
 
         try:
-            if delta_link:
-                yield from _reading.delta_pages(get_page, delta_link, None, page_size)
+            if cursor:
+                yield from _reading.delta_pages(get_page, cursor, None, page_size)
             else:
                 yield from _reading.delta_pages(get_page, fresh(), select, page_size)
         except DeltaExpired:

@@ -61,8 +61,8 @@ def collect(pages: Iterable[DeltaPage]) -> DeltaResult:
             removed.clear()
         messages.extend(page.messages)
         removed.extend(page.removed)
-        if page.delta_link is not None:
-            return DeltaResult(messages, removed, page.delta_link, resynced)
+        if page.cursor is not None:
+            return DeltaResult(messages, removed, page.cursor, resynced)
     raise GraphUnavailable(
         "delta round without a delta link",
         code="bad_delta_page",

@@ -133,6 +133,7 @@ def build_inbound(
     message: MailMessage,
     *,
     mailbox: str,
+    provider: str,
     folder: str,
     fetched_at: datetime,
     attachments: Sequence[AttachmentRef] = (),
@@ -143,6 +144,7 @@ def build_inbound(
     return InboundEmail(
         mailbox=mailbox,
         folder=folder,
+        provider=provider,
         message_id=message.id,
         internet_message_id=canonical_message_id(unfold(message.internet_message_id)),
         conversation_id=_optional(message.conversation_id),

@@ -44,6 +44,7 @@ def message_values(msg: NewMessage, record_id: int, now: datetime) -> dict[str, 
         "direction": msg.direction,
         "kind": msg.kind,
         "mailbox": norm_address(msg.mailbox),
+        "provider": msg.provider,
         "message_id": msg.message_id,
         "internet_message_id": norm_mid(msg.internet_message_id),
         "in_reply_to": norm_mid(msg.in_reply_to),
@@ -63,9 +64,9 @@ def message_values(msg: NewMessage, record_id: int, now: datetime) -> dict[str, 
     }
 
 
-def attachment_values(a: Attachment, message_id: int) -> dict[str, Any]:
+def attachment_values(a: Attachment, row_id: int) -> dict[str, Any]:
     return {
-        "message_id": message_id,
+        "message_id": row_id,  # the record_messages row
         "name": a.name,
         "content_type": a.content_type,
         "sha256": a.sha256,
@@ -75,10 +76,10 @@ def attachment_values(a: Attachment, message_id: int) -> dict[str, Any]:
     }
 
 
-def failure_values(d: DeliveryFailure, record_id: int, message_id: int) -> dict[str, Any]:
+def failure_values(d: DeliveryFailure, record_id: int, row_id: int) -> dict[str, Any]:
     return {
         "record_id": record_id,
-        "message_id": message_id,
+        "message_id": row_id,  # the record_messages row
         "recipient": norm_address(d.recipient),
         "status": d.status,
         "diagnostic": d.diagnostic,
@@ -90,6 +91,7 @@ def processed_row(row: Row[Any]) -> ProcessedRow:
     r = mapping(row)
     return ProcessedRow(
         mailbox=r["mailbox"],
+        provider=r["provider"],
         message_id=r["message_id"],
         folder=r["folder"],
         internet_message_id=r["internet_message_id"],

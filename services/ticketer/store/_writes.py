@@ -29,16 +29,17 @@ from services.ticketer.store.models import (
 
 
 class Where:
-    """The two fields of the log row that come from the email itself."""
+    """The fields of the log row that come from the email itself."""
 
-    def __init__(self, folder: str, internet_message_id: str | None) -> None:
+    def __init__(self, provider: str, folder: str, internet_message_id: str | None) -> None:
+        self.provider: str | None = provider
         self.folder = folder
         self.internet_message_id = internet_message_id
 
 
 def inbound(msg: NewMessage) -> str:
-    if msg.message_id is None or msg.direction != "in":
-        raise ValueError("an inbound message with a message_id is needed here")
+    if msg.provider is None or msg.message_id is None or msg.direction != "in":
+        raise ValueError("an inbound message with its provider and message_id is needed here")
     return msg.message_id
 
 
@@ -146,18 +147,18 @@ def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetim
 
 def insert_message(conn: Connection, record_id: int, msg: NewMessage, now: datetime) -> int:
     result = conn.execute(_sql.INSERT_MESSAGE, _rows.message_values(msg, record_id, now))
-    message_id = rows.new_id(result)
+    row_id = rows.new_id(result)
     if msg.attachments:
         conn.execute(
             insert(record_attachments),
-            [_rows.attachment_values(a, message_id) for a in msg.attachments],
+            [_rows.attachment_values(a, row_id) for a in msg.attachments],
         )
     if msg.delivery_failures:
         conn.execute(
             insert(delivery_failures),
-            [_rows.failure_values(d, record_id, message_id) for d in msg.delivery_failures],
+            [_rows.failure_values(d, record_id, row_id) for d in msg.delivery_failures],
         )
-    return message_id
+    return row_id
 
 
 def log(
@@ -172,8 +173,10 @@ def log(
     decided: Decided | None = None,
 ) -> ProcessedRow:
     """The email's log row; ``decided``: the decision stored with it (change, ack intent)."""
+    assert where.provider is not None, "an inbound message names its provider"
     row = ProcessedRow(
         mailbox=rows.norm_address(mailbox),
+        provider=where.provider,
         message_id=message_id,
         folder=where.folder,
         internet_message_id=rows.norm_mid(where.internet_message_id),

@@ -107,6 +107,7 @@ class EmailWrites(StoreBase):
         message_id: str,
         reason: str,
         *,
+        provider: str,
         folder: str = "inbox",
         internet_message_id: str | None = None,
         record_id: int | None = None,
@@ -114,7 +115,7 @@ class EmailWrites(StoreBase):
         """Log that an email makes no record (auto-reply, loop, ignored sender…)."""
 
         def work(conn: Connection, now: datetime) -> ProcessedRow:
-            where = _writes.Where(folder, internet_message_id)
+            where = _writes.Where(provider, folder, internet_message_id)
             return _writes.log(conn, mailbox, message_id, where, "ignored", record_id, reason, now)
 
         return self._once(mailbox, message_id, work)
@@ -127,6 +128,7 @@ class EmailWrites(StoreBase):
         *,
         detail: str = "",
         attempts: int = 0,
+        provider: str,
         folder: str = "inbox",
         internet_message_id: str | None = None,
         subject: str = "",
@@ -137,6 +139,7 @@ class EmailWrites(StoreBase):
             conn.execute(
                 insert(quarantine).values(
                     mailbox=rows.norm_address(mailbox),
+                    provider=provider,
                     message_id=message_id,
                     folder=folder,
                     internet_message_id=rows.norm_mid(internet_message_id),
@@ -147,7 +150,7 @@ class EmailWrites(StoreBase):
                     created_at=now,
                 )
             )
-            where = _writes.Where(folder, internet_message_id)
+            where = _writes.Where(provider, folder, internet_message_id)
             return _writes.log(conn, mailbox, message_id, where, "quarantined", None, reason, now)
 
         return self._once(mailbox, message_id, work)

@@ -73,14 +73,15 @@ class DeliveryFailure:
 class NewMessage:
     """A message to store on a record: an inbound email or one we sent.
 
-    ``message_id`` is ``None`` for outbound messages. Message-IDs are stored with angle
-    brackets whether or not they were given with them.
+    ``provider`` and its ``message_id`` are ``None`` for outbound messages. Message-IDs are
+    stored with angle brackets whether or not they were given with them.
     """
 
     mailbox: str
     direction: Direction
     kind: Kind
     received_at: datetime
+    provider: str | None = None
     message_id: str | None = None
     folder: str = "inbox"
     internet_message_id: str | None = None
@@ -114,6 +115,7 @@ class ProcessedRow:
     """What became of one email: enough to publish the same ``ProcessedEmail`` again."""
 
     mailbox: str
+    provider: str
     message_id: str
     folder: str
     internet_message_id: str | None
@@ -236,6 +238,7 @@ class RecordDetail:
 class QuarantineRow:
     id: int
     mailbox: str
+    provider: str
     message_id: str
     folder: str
     internet_message_id: str | None
@@ -250,6 +253,7 @@ class QuarantineRow:
         return {
             "id": self.id,
             "mailbox": self.mailbox,
+            "provider": self.provider,
             "message_id": self.message_id,
             "folder": self.folder,
             "internet_message_id": self.internet_message_id,
