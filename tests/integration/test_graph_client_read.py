@@ -34,10 +34,10 @@ def seeded(sim: SimHandle) -> tuple[str, str]:
 
 
 def test_list_get_mime_and_attachments_round_trip(sim: SimHandle) -> None:
-    message_id, message_id = seeded(sim)
+    mail_id, message_id = seeded(sim)
     with mail_for(sim) as mail:
         (listed,) = mail.list_messages("inbox", view="full")
-        assert listed.id == message_id
+        assert listed.id == mail_id
         assert listed.subject == SUBJECT
         assert listed.internet_message_id == message_id
         assert listed.from_ == MailAddress("joerg@fabrikam.com", "Jörg Müller")
@@ -46,7 +46,7 @@ def test_list_get_mime_and_attachments_round_trip(sim: SimHandle) -> None:
         assert [r.address for r in listed.reply_to] == ["replies@fabrikam.com"]
         assert listed.has_attachments is True
 
-        full = mail.get_message(message_id)
+        full = mail.get_message(mail_id)
         assert full.subject == SUBJECT and full.received_at
         assert full.body_type == "text"
         assert full.body.replace("\r\n", "\n").strip() == BODY.strip()
@@ -55,23 +55,23 @@ def test_list_get_mime_and_attachments_round_trip(sim: SimHandle) -> None:
         assert headers["in-reply-to"] == "<earlier@contoso.com>"
         assert "<root@contoso.com>" in headers["references"]
 
-        parsed = email.message_from_bytes(mail.get_mime(message_id), policy=policy.default)
+        parsed = email.message_from_bytes(mail.get_mime(mail_id), policy=policy.default)
         assert parsed["Subject"] == SUBJECT
         assert parsed["Message-ID"] == message_id
         assert parsed["X-Ticket-Ref"] == "T-1234"
 
-        attachments = {a.name: a for a in mail.get_attachments(message_id)}
+        attachments = {a.name: a for a in mail.get_attachments(mail_id)}
         assert attachments["bericht.pdf"].content == PDF
         assert attachments["bericht.pdf"].content_type == "application/pdf"
         assert attachments["logo.bin"].content == LOGO
 
 
 def test_delta_returns_the_seeded_message(sim: SimHandle) -> None:
-    message_id, message_id = seeded(sim)
+    mail_id, message_id = seeded(sim)
     with mail_for(sim) as mail:
         result = mail.delta("inbox")
     (msg,) = result.messages
-    assert msg.id == message_id and msg.subject == SUBJECT
+    assert msg.id == mail_id and msg.subject == SUBJECT
     assert msg.internet_message_id == message_id
     assert msg.from_ is not None and msg.from_.address == "joerg@fabrikam.com"
     assert result.removed == [] and result.cursor.startswith(sim.base_url)
@@ -109,7 +109,7 @@ def test_delta_after_new_mail_and_after_deletes(sim: SimHandle) -> None:
         assert after_delete.messages == [] and not after_delete.resynced
 
 
-def test_expired_cursor_gives_a_full_resync(sim: SimHandle) -> None:
+def test_expired_delta_link_gives_a_full_resync(sim: SimHandle) -> None:
     ids = seed_many(sim, 6)
     with mail_for(sim) as mail:
         stale = mail.delta("inbox").cursor

@@ -59,6 +59,7 @@ def test_broken_mail_among_good_ones_is_quarantined(
         assert set(entry) == {
             "id",
             "mailbox",
+            "provider",
             "message_id",
             "folder",
             "internet_message_id",
@@ -70,7 +71,7 @@ def test_broken_mail_among_good_ones_is_quarantined(
             "replayed_at",
         }
         assert entry["detail"] and entry["replayed_at"] is None
-        assert entry["mailbox"] == "support@contoso.com"
+        assert entry["mailbox"] == "support@contoso.com" and entry["provider"] == "microsoft"
 
     # A redelivery of a quarantined mail republishes the same outcome; no second entry.
     rig.send(mail(2, attachments=(missing,)))
