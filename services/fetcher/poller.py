@@ -41,7 +41,7 @@ from services.fetcher.inflight import InFlight
 from services.fetcher.narrowing import NARROW_RETRY_S, Ladder, Mode, Reads
 from services.fetcher.paging import read_delta
 from services.fetcher.quarantine import Quarantiner, Report, error_line
-from services.fetcher.state import MailCursors
+from services.fetcher.state import Cursors
 from services.fetcher.unpublishable import FailureCounts
 
 log = structlog.get_logger("services.fetcher")
@@ -79,7 +79,7 @@ class MailboxPoller:
         self,
         box: MailboxConfig,
         graph: Mailbox,
-        state: MailCursors,
+        state: Cursors,
         blobs: BlobStore,
         publish: Publish,
         inflight: InFlight,

@@ -6,10 +6,20 @@ is the provider's own opaque token (Graph's delta link): stored and handed back,
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import delete, select
 
 from libs.common.db import StoreBase, rows, upsert
 from libs.common.db.schema import mail_cursors
+
+
+class Cursors(Protocol):
+    """What the poller needs of the cursors' store (:class:`MailCursors` on the database)."""
+
+    def get_cursor(self, mailbox: str, folder: str) -> str | None: ...
+
+    def set_cursor(self, mailbox: str, folder: str, cursor: str, *, provider: str) -> None: ...
 
 
 class MailCursors(StoreBase):

@@ -7,7 +7,7 @@ credential is not asked again before it is due."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from libs.common.blobs import BlobStore
 from libs.common.contracts import InboundEmail
 from libs.common.graph import GraphAuthError, GraphError, GraphNotFound
 from libs.common.graph.errors import error_from_response
-from libs.common.mail import Attachment, MailAddress, MailMessage
+from libs.common.mail import Attachment, MailAddress, MailError, MailMessage, MessageView
 from libs.common.mail.models import DeltaPage
 from libs.common.settings import MailboxConfig
 from services.fetcher.credential import CredentialBackoff
@@ -29,6 +29,7 @@ from services.fetcher.narrowing import NARROW_RETRY_S
 from services.fetcher.poller import MailboxPoller
 from services.fetcher.quarantine import Quarantined
 from services.fetcher.unpublishable import QUARANTINE_AFTER
+from tests.mail_fake import FakeMailbox
 from tests.unit.test_fetcher_unpublishable import UNMAPPABLE, FakeState, graph_message
 
 BOX = "isolation-unit@contoso.example"
@@ -45,7 +46,7 @@ def server_error(status: int = 500, code: str = "ErrorInternalServerError") -> G
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(FakeMailbox):
     """A folder whose reads fail for ``poisoned`` mails (everything of them), for the parts
     of ``parts_poisoned`` ones (``$value``, attachments), or for every mail (``no_mail``;
     id listings still work), with ``status`` (500). ``others``: ids of mail in other
@@ -77,20 +78,28 @@ class FakeGraph:
         ):
             raise server_error(self.status)
 
-    def iter_delta(self, folder: str, link: str | None, **kw: Any) -> Iterator[DeltaPage]:
+    def iter_delta(
+        self,
+        folder: str = "inbox",
+        cursor: str | None = None,
+        *,
+        view: MessageView = "full",
+        page_size: int = 50,
+    ) -> Iterator[DeltaPage]:
         if self.refused is not None:
             raise self.refused
         self.rounds += 1
         items = list(self.inbox.values())
-        size = int(kw["page_size"])
-        for start in range(0, max(len(items), 1), size):
-            page = items[start : start + size]
+        for start in range(0, max(len(items), 1), page_size):
+            page = items[start : start + page_size]
             for item in page:
                 self._check(item.id)
-            last = start + size >= len(items)
+            last = start + page_size >= len(items)
             yield DeltaPage(page, [], f"link-{self.rounds}" if last else None)
 
-    def iter_messages(self, folder: str | None, **_: Any) -> Iterator[MailMessage]:
+    def iter_messages(
+        self, folder: str | None = "inbox", *, view: MessageView = "summary", top: int = 50
+    ) -> Iterator[MailMessage]:
         if folder is None and self.listing_fails:
             raise server_error()
         if folder is None:
@@ -102,21 +111,21 @@ class FakeGraph:
         yield from (MailMessage(gid) for gid in ids)
 
     def get_messages_many(
-        self, ids: Iterable[str], **_: Any
-    ) -> dict[str, MailMessage | GraphError]:
-        out: dict[str, MailMessage | GraphError] = {}
-        for gid in ids:
+        self, message_ids: Iterable[str], *, view: MessageView = "full"
+    ) -> dict[str, MailMessage | MailError]:
+        out: dict[str, MailMessage | MailError] = {}
+        for gid in message_ids:
             try:
                 out[gid] = self.get_message(gid)
             except GraphError as exc:
                 out[gid] = exc
         return out
 
-    def get_message(self, message_id: str, **_: Any) -> MailMessage:
+    def get_message(self, message_id: str, *, view: MessageView = "full") -> MailMessage:
         self._check(message_id)
         return self.inbox.get(message_id) or message(message_id)
 
-    def get_folder(self, folder: str, **_: Any) -> dict[str, Any]:
+    def get_folder(self, folder: str = "inbox", *, select: Sequence[str] = ()) -> dict[str, Any]:
         self.folder_reads += 1
         if self.folder_fails:
             raise server_error()
@@ -126,13 +135,15 @@ class FakeGraph:
         self._check(message_id, part=True)
         return b"Subject: x\r\n\r\nbody\r\n"
 
-    def get_attachments(self, message_id: str) -> list[Any]:
+    def get_attachments(self, message_id: str) -> list[Attachment]:
         self._check(message_id, part=True)
         return []
 
-    def get_attachments_many(self, ids: Iterable[str]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for gid in ids:
+    def get_attachments_many(
+        self, message_ids: Iterable[str]
+    ) -> dict[str, list[Attachment] | MailError]:
+        out: dict[str, list[Attachment] | MailError] = {}
+        for gid in message_ids:
             try:
                 out[gid] = self.get_attachments(gid)
             except GraphError as exc:
@@ -178,8 +189,8 @@ def make(tmp_path: Path, graph: FakeGraph, *, page_size: int = 100, **box: Any) 
 
     poller = MailboxPoller(
         config,
-        graph,  # type: ignore[arg-type]
-        links,  # type: ignore[arg-type]
+        graph,
+        links,
         BlobStore(tmp_path / "blobs"),
         publish,
         InFlight(),
@@ -467,7 +478,7 @@ def test_a_reference_attachment_is_a_link_and_not_published(tmp_path: Path) -> N
     ]
 
     class WithFiles(FakeGraph):
-        def get_attachments(self, message_id: str) -> list[Any]:
+        def get_attachments(self, message_id: str) -> list[Attachment]:
             return listed
 
     graph = WithFiles(inbox={"m": message("m", has_attachments=True)})

@@ -6,7 +6,6 @@ mailbox-wide failures keep the link where it was and quarantine nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,13 @@ from libs.common.graph.errors import (
     TooLarge,
     error_from_response,
 )
-from libs.common.mail import MailAddress, MailMessage
+from libs.common.mail import MailAddress, MailMessage, MessageView
 from libs.common.mail.models import DeltaPage
 from libs.common.settings import MailboxConfig
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import MailboxPoller
 from services.fetcher.unpublishable import QUARANTINE_AFTER, FailureCounts, is_mail_fault
+from tests.mail_fake import FakeMailbox
 
 BOX = "poison-unit@contoso.example"
 #: A received time no contract can carry (before the year 1 in UTC): the mapping is lenient
@@ -58,7 +58,7 @@ def graph_message(message_id: str, subject: str = "Printer broken", **changes: A
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(FakeMailbox):
     """Graph's mail folder as plain data: delta returns what is in the folder."""
 
     inbox: dict[str, MailMessage] = field(default_factory=dict)
@@ -66,16 +66,27 @@ class FakeGraph:
     move_error: Exception | None = None
     rounds: int = 0
 
-    def delta(self, folder: str, link: str | None, **_: object) -> DeltaResult:
+    def delta(
+        self,
+        folder: str = "inbox",
+        cursor: str | None = None,
+        *,
+        view: MessageView = "full",
+        page_size: int = 50,
+    ) -> DeltaResult:
         self.rounds += 1
         return DeltaResult(list(self.inbox.values()), [], f"link-{self.rounds}")
 
-    def iter_delta(self, folder: str, link: str | None, **_: object) -> Iterator[DeltaPage]:
-        result = self.delta(folder, link)
+    def iter_delta(
+        self,
+        folder: str = "inbox",
+        cursor: str | None = None,
+        *,
+        view: MessageView = "full",
+        page_size: int = 50,
+    ) -> Iterator[DeltaPage]:
+        result = self.delta(folder, cursor)
         yield DeltaPage(result.messages, result.removed, result.cursor)
-
-    def retry_budget(self, budget_s: float) -> AbstractContextManager[None]:
-        return nullcontext()
 
     def move(self, message_id: str, folder: str) -> str:
         if self.move_error is not None:
@@ -126,8 +137,8 @@ def setup(tmp_path: Path) -> Setup:
     graph, state, published = FakeGraph(), FakeState(), Published()
     poller = MailboxPoller(
         box,
-        graph,  # type: ignore[arg-type]
-        state,  # type: ignore[arg-type]
+        graph,
+        state,
         BlobStore(tmp_path / "blobs"),
         published,
         InFlight(),
