@@ -20,7 +20,7 @@ from libs.common.blobs import BlobStore
 from libs.common.contracts import InboundEmail
 from libs.common.graph import GraphAuthError, GraphError, GraphNotFound
 from libs.common.graph.errors import error_from_response
-from libs.common.mail import Attachment, MailAddress, MailMessage
+from libs.common.mail import Attachment, MailAddress, MailFolder, MailMessage
 from libs.common.mail.models import DeltaPage
 from libs.common.settings import MailboxConfig
 from services.fetcher.credential import CredentialBackoff
@@ -116,11 +116,11 @@ class FakeGraph:
         self._check(message_id)
         return self.inbox.get(message_id) or message(message_id)
 
-    def get_folder(self, folder: str, **_: Any) -> dict[str, Any]:
+    def get_folder(self, folder: str) -> MailFolder:
         self.folder_reads += 1
         if self.folder_fails:
             raise server_error()
-        return {"id": folder, "totalItemCount": len(self.inbox)}
+        return MailFolder(id=folder, display_name=folder, total_count=len(self.inbox))
 
     def get_mime(self, message_id: str) -> bytes:
         self._check(message_id, part=True)
