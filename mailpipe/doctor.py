@@ -186,7 +186,7 @@ def check_send(roles: frozenset[str] | None) -> Check:
 
 
 def check_users(probe: Probe, box: MailboxConfig) -> Check:
-    found = attempt(lambda: probe.get_user(box.address, select=("id",)))
+    found = attempt(lambda: probe.get_user(box.address))
     exc = found.error
     if exc is None:
         return Check(USERS, True, f"read the directory entry of {box.address}")
@@ -236,7 +236,7 @@ def check_send_as(
 ) -> Check:
     step = f"send-as {agent}"
     if users_ok:
-        exc = attempt(lambda: probe.get_user(agent, select=("id",))).error
+        exc = attempt(lambda: probe.get_user(agent)).error
         if exc is not None and (exc.code in _NO_USER or exc.status == 404):
             fix = f"correct or remove {agent} in send_as of {box.address}"
             return Check(step, False, f"{agent} is not a user of this tenant", fix)

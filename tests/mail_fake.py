@@ -25,9 +25,11 @@ from libs.common.mail import (
     BatchOutcome,
     DeltaPage,
     DeltaResult,
+    DirectoryUser,
     MailAddress,
     Mailbox,
     MailError,
+    MailFolder,
     MailMessage,
     MailNotFound,
     MessageView,
@@ -44,6 +46,9 @@ SEND_LIMITS = SendLimits(
     attachment_in_one_request=2_900_000,
     largest_message=150 * 1024 * 1024,
 )
+
+#: The display names Graph gives the well-known folders the fake may hold.
+_NAMES = {"inbox": "Inbox", "sentitems": "Sent Items", "drafts": "Drafts"}
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -70,8 +75,8 @@ class FakeMailbox:
     lose_answers: int = 0
     lookups: list[str] = field(default_factory=list)
     send_as: set[str] = field(default_factory=set)
-    #: Address → the user's properties (``id``, ``userPrincipalName``, ...).
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Lower-case address → the user.
+    users: dict[str, DirectoryUser] = field(default_factory=dict)
     closed: bool = False
     send_limits: SendLimits = SEND_LIMITS
     #: (sequence, folder, "added" | "removed", id): what delta rounds read.
@@ -154,15 +159,19 @@ class FakeMailbox:
     ) -> dict[str, list[Attachment] | MailError]:
         return {i: self._or_error(self.get_attachments, i) for i in dict.fromkeys(message_ids)}
 
-    def get_folder(self, folder: str = "inbox", *, select: Sequence[str] = ()) -> dict[str, Any]:
-        return {"id": folder, "totalItemCount": len(self._folder(folder))}
+    def get_folder(self, folder: str = "inbox") -> MailFolder:
+        count = len(self._folder(folder))
+        name = folder.lower()
+        return MailFolder(
+            id=f"folder-{name}", display_name=_NAMES.get(name, folder), total_count=count
+        )
 
-    def get_user(self, user: str, *, select: Sequence[str] = ()) -> dict[str, Any]:
+    def get_user(self, user: str) -> DirectoryUser:
         self.lookups.append(user)
         found = self.users.get(user.lower())
         if found is None:
             raise MailNotFound(f"no user {user}", code="user_not_found", hint="check the address")
-        return dict(found)
+        return found
 
     # -- removing, moving, copying -------------------------------------------------------
 

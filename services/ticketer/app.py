@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -28,13 +28,13 @@ from services.ticketer.handler import Ticketer
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.publishing import BrokerOutbox
 from services.ticketer.relay import OutboxRelay
-from services.ticketer.requesters import USER_SELECT, RequesterDirectory
+from services.ticketer.requesters import FetchUser, RequesterDirectory
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from libs.common.broker import Broker
-    from libs.common.mail import MailProvider
+    from libs.common.mail import DirectoryUser, MailProvider
     from services.ticketer.store import RecordStore
 
 log = structlog.get_logger(__name__)
@@ -53,13 +53,11 @@ STATISTICS_EVERY_S = 5.0
 LOOKUP_RETRY_BUDGET_S = 10.0
 
 
-def user_fetcher(
-    config: MailpipeConfig, graphs: MailProvider
-) -> Callable[[str, str], dict[str, Any]]:
+def user_fetcher(config: MailpipeConfig, graphs: MailProvider) -> FetchUser:
     """``fetch(mailbox, address)`` through that mailbox's app registration."""
 
-    def fetch(mailbox: str, address: str) -> dict[str, Any]:
-        return graphs(config.mailbox(mailbox)).get_user(address, select=USER_SELECT)
+    def fetch(mailbox: str, address: str) -> DirectoryUser:
+        return graphs(config.mailbox(mailbox)).get_user(address)
 
     return fetch
 

@@ -15,13 +15,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 
 from libs.common.db import utcnow
 from libs.common.errors import MailpipeError
-from libs.common.mail import MailNotFound
+from libs.common.mail import DirectoryUser, MailNotFound
 from services.ticketer.ports import RequesterCache
 from services.ticketer.store.models import Requester
 
@@ -29,10 +28,7 @@ log = structlog.get_logger(__name__)
 
 #: Fetch one user: (mailbox, address) -> the user's properties. Raises the mail port's errors
 #: (``MailNotFound``: no such user in the tenant).
-FetchUser = Callable[[str, str], dict[str, Any]]
-
-#: Graph ``$select`` for the lookup (every field is on Graph's and the simulator's user).
-USER_SELECT = ("id", "displayName", "mail", "userPrincipalName", "jobTitle", "department")
+FetchUser = Callable[[str, str], DirectoryUser]
 
 
 class RequesterDirectory:
@@ -128,10 +124,10 @@ class RequesterDirectory:
         return Requester(
             address=address.lower(),
             fetched_at=now,
-            name=str(user.get("displayName") or ""),
-            display_name=user.get("displayName"),
-            job_title=user.get("jobTitle"),
-            department=user.get("department"),
+            name=user.display_name or "",
+            display_name=user.display_name,
+            job_title=user.job_title,
+            department=user.department,
             in_tenant=True,
         )
 

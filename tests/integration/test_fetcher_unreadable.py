@@ -107,7 +107,7 @@ def test_the_simulator_can_fail_everything_of_a_mailbox_but_its_ids(lite: Rig) -
         assert {m.id for m in graph.list_messages("inbox", view="id")} == {old, new}
     faults(lite, poisoned={})
     with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
-        assert graph.get_folder("inbox")["totalItemCount"] == 2
+        assert graph.get_folder("inbox").total_count == 2
 
 
 # -- a message Graph cannot serve ---------------------------------------------------------

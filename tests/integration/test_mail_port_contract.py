@@ -16,7 +16,9 @@ from email.utils import make_msgid
 import pytest
 
 from libs.common.mail import (
+    DirectoryUser,
     Mailbox,
+    MailFolder,
     MailNotFound,
     OutgoingAttachment,
     SendAsDenied,
@@ -35,7 +37,7 @@ class Backend:
     mailbox: Mailbox
     seed: Callable[[bytes], str]
     grant_send_as: Callable[[list[str]], None]
-    add_user: Callable[[str], None]
+    add_user: Callable[[str, str], None]
     expire_cursors: Callable[[], None]
 
 
@@ -46,8 +48,9 @@ def _graph(sim: SimHandle) -> Iterator[Backend]:
     def grant(addresses: list[str]) -> None:
         control_json(sim, "PUT", f"/_sim/mailboxes/{BOX}/send-as", json={"allowed": addresses})
 
-    def add_user(address: str) -> None:
-        control_json(sim, "POST", "/_sim/users", json={"address": address})
+    def add_user(address: str, name: str) -> None:
+        user = {"address": address, "display_name": name}
+        control_json(sim, "POST", "/_sim/users", json=user)
 
     def expire() -> None:
         control_json(sim, "POST", f"/_sim/mailboxes/{BOX}/expire-delta")
@@ -59,8 +62,9 @@ def _graph(sim: SimHandle) -> Iterator[Backend]:
 def _fake() -> Iterator[Backend]:
     fake = FakeMailbox(address=BOX)
 
-    def add_user(address: str) -> None:
-        fake.users[address] = {"id": f"user-{address}", "userPrincipalName": address}
+    def add_user(address: str, name: str) -> None:
+        user = DirectoryUser(f"user-{address}", name, address, user_principal_name=address)
+        fake.users[address] = user
 
     yield Backend(fake, fake.seed, fake.send_as.update, add_user, fake.expire_cursors)
 
@@ -177,8 +181,22 @@ def test_sending_as_another_address_needs_the_grant(port: Backend) -> None:
 
 
 def test_user_lookup(port: Backend) -> None:
-    port.add_user("bob@contoso.com")
-    user = port.mailbox.get_user("bob@contoso.com", select=("id", "userPrincipalName"))
-    assert user["userPrincipalName"] == "bob@contoso.com" and user["id"]
+    port.add_user("bob@contoso.com", "Bob Jones")
+    user = port.mailbox.get_user("Bob@Contoso.com")
+    assert isinstance(user, DirectoryUser) and user.id
+    assert (user.display_name, user.mail) == ("Bob Jones", "bob@contoso.com")
+    assert user.user_principal_name == "bob@contoso.com"
+    # Properties the organisation did not fill in are None, not "".
+    assert (user.job_title, user.department) == (None, None)
     with pytest.raises(MailNotFound):
         port.mailbox.get_user("nobody@contoso.com")
+
+
+def test_a_folder_reads_without_its_mail(port: Backend) -> None:
+    port.seed(mime("One")[0])
+    port.seed(mime("Two")[0])
+    folder = port.mailbox.get_folder("inbox")
+    assert isinstance(folder, MailFolder) and folder.id
+    assert (folder.display_name, folder.total_count) == ("Inbox", 2)
+    with pytest.raises(MailNotFound):
+        port.mailbox.get_folder("No such folder")

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from libs.common.graph.errors import GraphError, error_from_response
+from libs.common.mail import DirectoryUser
 from libs.common.settings import GraphConfig, MailboxConfig, MailpipeConfig
 from mailpipe.doctor import Check, Probe, token_roles
 from mailpipe.doctor_run import (
@@ -56,9 +57,9 @@ class FakeProbe:
         self._maybe_fail("token")
         return self.token
 
-    def get_user(self, user: str, *, select: Sequence[str] = ()) -> dict[str, Any]:
+    def get_user(self, user: str) -> DirectoryUser:
         self._maybe_fail("user")
-        return {"id": user}
+        return DirectoryUser(id=user)
 
     def first_message_id(self, folder: str = "inbox") -> str | None:
         self._maybe_fail("list")

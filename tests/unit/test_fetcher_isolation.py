@@ -7,7 +7,7 @@ credential is not asked again before it is due."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,14 @@ from libs.common.blobs import BlobStore
 from libs.common.contracts import InboundEmail
 from libs.common.graph import GraphAuthError, GraphError, GraphNotFound
 from libs.common.graph.errors import error_from_response
-from libs.common.mail import Attachment, MailAddress, MailError, MailMessage, MessageView
+from libs.common.mail import (
+    Attachment,
+    MailAddress,
+    MailError,
+    MailFolder,
+    MailMessage,
+    MessageView,
+)
 from libs.common.mail.models import DeltaPage
 from libs.common.settings import MailboxConfig
 from services.fetcher.credential import CredentialBackoff
@@ -125,11 +132,11 @@ class FakeGraph(FakeMailbox):
         self._check(message_id)
         return self.inbox.get(message_id) or message(message_id)
 
-    def get_folder(self, folder: str = "inbox", *, select: Sequence[str] = ()) -> dict[str, Any]:
+    def get_folder(self, folder: str = "inbox") -> MailFolder:
         self.folder_reads += 1
         if self.folder_fails:
             raise server_error()
-        return {"id": folder, "totalItemCount": len(self.inbox)}
+        return MailFolder(id=folder, display_name=folder, total_count=len(self.inbox))
 
     def get_mime(self, message_id: str) -> bytes:
         self._check(message_id, part=True)

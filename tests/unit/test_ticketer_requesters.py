@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from libs.common.mail import MailNotFound, MailPermanentError, MailUnavailable
+from libs.common.mail import DirectoryUser, MailNotFound, MailPermanentError, MailUnavailable
 from services.ticketer.requesters import RequesterDirectory
 from services.ticketer.store.models import Requester
 
@@ -24,11 +23,11 @@ class Cache:
 
 
 class Graph:
-    def __init__(self, answer: dict[str, Any] | Exception) -> None:
+    def __init__(self, answer: DirectoryUser | Exception) -> None:
         self.answer = answer
         self.calls: list[str] = []
 
-    def __call__(self, mailbox: str, address: str) -> dict[str, Any]:
+    def __call__(self, mailbox: str, address: str) -> DirectoryUser:
         self.calls.append(address)
         if isinstance(self.answer, Exception):
             raise self.answer
@@ -36,7 +35,10 @@ class Graph:
 
 
 def test_found_user_is_cached_and_not_asked_again() -> None:
-    cache, graph = Cache(), Graph({"displayName": "Alice A", "jobTitle": "Accountant"})
+    cache, graph = (
+        Cache(),
+        Graph(DirectoryUser("u1", display_name="Alice A", job_title="Accountant")),
+    )
     lookup = RequesterDirectory(cache, graph, clock=lambda: NOW)
     first = lookup("help@contoso.com", "Alice@Contoso.com")
     second = lookup("help@contoso.com", "alice@contoso.com")
@@ -57,7 +59,7 @@ def test_unknown_user_is_cached_as_outside_the_tenant() -> None:
 
 
 def test_stale_cache_entry_is_refreshed() -> None:
-    cache, graph = Cache(), Graph({"displayName": "New Name"})
+    cache, graph = Cache(), Graph(DirectoryUser("u2", display_name="New Name"))
     cache.rows["a@contoso.com"] = Requester(
         "a@contoso.com", NOW - timedelta(days=2), display_name="Old", in_tenant=True
     )

@@ -3,13 +3,14 @@ attachments), a folder and a user."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from libs.common.graph import _reading
 from libs.common.graph._mailbox_base import MailboxBase
 from libs.common.graph._message import to_message
+from libs.common.graph._resources import FOLDER_SELECT, USER_SELECT, to_folder, to_user
 from libs.common.graph.errors import DeltaExpired, GraphNotFound, GraphPermanentError
 from libs.common.graph.models import (
     SELECTS,
@@ -18,7 +19,13 @@ from libs.common.graph.models import (
     DeltaResult,
 )
 from libs.common.mail.errors import MailError
-from libs.common.mail.models import DeltaPage, MailMessage, MessageView
+from libs.common.mail.models import (
+    DeltaPage,
+    DirectoryUser,
+    MailFolder,
+    MailMessage,
+    MessageView,
+)
 
 
 class MailReading(MailboxBase):
@@ -119,29 +126,24 @@ class MailReading(MailboxBase):
         gives them, or that message's typed error (:class:`GraphNotFound` when it is gone)."""
         return self._attachments.get_many(message_ids)
 
-    def get_folder(
-        self, folder: str = "inbox", *, select: Sequence[str] = ("id", "totalItemCount")
-    ) -> dict[str, Any]:
+    def get_folder(self, folder: str = "inbox") -> MailFolder:
         """The folder resource (``GET mailFolders/{folder}``): renders no message."""
-        return self._get_json(
-            f"{self._user}/mailFolders/{self._folder_ref(folder)}",
-            what="get folder",
-            params={"$select": ",".join(select)},
+        return to_folder(
+            self._get_json(
+                f"{self._user}/mailFolders/{self._folder_ref(folder)}",
+                what="get folder",
+                params={"$select": ",".join(FOLDER_SELECT)},
+            )
         )
 
-    def get_user(
-        self,
-        user: str,
-        *,
-        select: Sequence[str] = ("id", "displayName", "mail", "userPrincipalName"),
-    ) -> dict[str, Any]:
+    def get_user(self, user: str) -> DirectoryUser:
         """The user's properties. Any 404 means "no such user" here (Graph answers
         ``Request_ResourceNotFound`` or ``ErrorInvalidUser``): :class:`GraphNotFound`."""
         try:
-            return self._get_json(
+            data = self._get_json(
                 f"/users/{quote(user, safe='@')}",
                 what="get user",
-                params={"$select": ",".join(select)},
+                params={"$select": ",".join(USER_SELECT)},
             )
         except GraphPermanentError as exc:
             if exc.status != 404 or isinstance(exc, GraphNotFound):
@@ -153,3 +155,4 @@ class MailReading(MailboxBase):
                 request_id=exc.request_id,
                 hint=exc.hint,
             ) from exc
+        return to_user(data)

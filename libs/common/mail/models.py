@@ -76,6 +76,32 @@ class DeltaResult:
     resynced: bool = False
 
 
+@dataclass(frozen=True)
+class MailFolder:
+    """A folder's properties, read without reading its mail."""
+
+    #: The provider's id of the folder (opaque to the services).
+    id: str
+    display_name: str | None = None
+    #: How many messages it holds, when the provider says.
+    total_count: int | None = None
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    """Who an address is in the mailbox's organisation: the properties the provider gave
+    (None when it gave none), values as given."""
+
+    #: The provider's id of the user (opaque to the services).
+    id: str
+    display_name: str | None = None
+    mail: str | None = None
+    #: The sign-in name (Microsoft's UPN, an address in form).
+    user_principal_name: str | None = None
+    job_title: str | None = None
+    department: str | None = None
+
+
 #: What a received attachment is (see :attr:`Attachment.kind`).
 AttachmentKind = Literal["file", "item", "reference"]
 

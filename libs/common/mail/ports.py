@@ -22,6 +22,8 @@ from libs.common.mail.models import (
     BatchOutcome,
     DeltaPage,
     DeltaResult,
+    DirectoryUser,
+    MailFolder,
     MailMessage,
     MessageView,
     OutgoingAttachment,
@@ -83,8 +85,9 @@ class MailReader(Protocol):
         self, message_ids: Iterable[str]
     ) -> dict[str, list[Attachment] | MailError]: ...
 
-    def get_folder(self, folder: str = ..., *, select: Sequence[str] = ...) -> dict[str, Any]:
-        """The folder's properties, reading no message (a cheap liveness read)."""
+    def get_folder(self, folder: str = ...) -> MailFolder:
+        """The folder's properties, reading no message (a cheap liveness read);
+        :class:`~libs.common.mail.errors.MailNotFound` when there is no such folder."""
         ...
 
 
@@ -134,7 +137,7 @@ class MailSender(Protocol):
 class UserDirectory(Protocol):
     """Who an address is in the mailbox's organisation."""
 
-    def get_user(self, user: str, *, select: Sequence[str] = ...) -> dict[str, Any]:
+    def get_user(self, user: str) -> DirectoryUser:
         """The user's properties; :class:`~libs.common.mail.errors.MailNotFound` when the
         organisation has no such user."""
         ...
@@ -169,7 +172,7 @@ class SetupProbe(Protocol):
         """A token straight from the authority, never a cached one."""
         ...
 
-    def get_user(self, user: str, *, select: Sequence[str] = ...) -> dict[str, Any]: ...
+    def get_user(self, user: str) -> DirectoryUser: ...
 
     def first_message_id(self, folder: str = "inbox") -> str | None: ...
 
