@@ -37,4 +37,4 @@ class FakeBlobs:
 
 
 # mypy holds the fake to the port it stands for: a fake that drifts fails the type check.
-_AS_BLOBS: Blobs = FakeBlobs()
+_FAKE_BLOBS: Blobs = FakeBlobs()

@@ -122,4 +122,4 @@ class FakeJobLog:
 
 
 # mypy holds the fake to the port it stands for: a fake that drifts fails the type check.
-_AS_JOBLOG: JobLogPort = FakeJobLog()
+_FAKE_JOBLOG: JobLogPort = FakeJobLog()

@@ -396,5 +396,5 @@ class FakeStore:
 
 
 # mypy holds the fake to the ports it stands for: a fake that drifts fails the type check.
-_AS_RECORDS: Records = FakeStore()
-_AS_CACHE: RequesterCache = FakeStore()
+_FAKE_RECORDS: Records = FakeStore()
+_FAKE_CACHE: RequesterCache = FakeStore()
