@@ -71,7 +71,13 @@ def _fresh_postgres(admin: URL) -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of an empty database of its own, once per backend."""
-    if request.param == "sqlite":
+    yield from fresh_database(request, request.param, tmp_path)
+
+
+def fresh_database(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the test's own on ``backend`` (``sqlite`` or ``postgresql``): for a
+    fixture whose own parameters name the backend (a port's contract test: fake, sqlite, ...)."""
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'records.db'}"
         return
     admin: URL = request.getfixturevalue("postgres_admin_url")

@@ -19,9 +19,10 @@ from services.sender.handler import SenderPorts, SendHandler
 from services.sender.joblog import JobLog
 from services.ticketer.handler import Ticketer
 from services.ticketer.store import RecordStore
+from tests.blobs_fake import FakeBlobs
 from tests.mail_fake import FakeMailbox
 from tests.unit.test_sender_handler import DELIVERY, Clock, job
-from tests.unit.test_ticketer_handler import NOW, FakeBlobs, FakeOutbox, mail
+from tests.unit.test_ticketer_handler import NOW, FakeOutbox, mail
 
 SUPPORT, HELP2 = "support@contoso.com", "help2@contoso.com"
 

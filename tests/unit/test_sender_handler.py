@@ -4,9 +4,8 @@ what it answers, the rate limit holding jobs instead of failing them."""
 from __future__ import annotations
 
 import base64
-import threading
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from prometheus_client import REGISTRY
 from libs.common.broker import Delivery
 from libs.common.broker.policy import Action, Outcome
 from libs.common.contracts import OutboundEmail, OutboundResult
-from libs.common.db.errors import StoreUnavailable
 from libs.common.errors import RetryableError
 from libs.common.mail import SendAsDenied, Throttled
 from libs.common.settings import MailboxConfig, MailpipeConfig
@@ -24,94 +22,13 @@ from services.sender.domain.attachments import AttachmentBytes
 from services.sender.domain.policy import SendRejected
 from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import JobInProgress, SenderPorts, SendHandler
-from services.sender.joblog import DEFAULT_STALE_AFTER, Claim, JobLogPort, JobStatus, SentJob
 from services.sender.results import invalid_job_result
 from services.sender.transport import choose_path
+from tests.joblog_fake import FakeJobLog
 from tests.mail_fake import SEND_LIMITS, FakeMailbox
 
 MAILBOX = "support@contoso.com"
 DELIVERY = Delivery(message_id="m", correlation_id="c")
-
-
-class FakeJobLog:
-    """The job log's rules over a dict; ``now`` is its clock, moved by the tests."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, SentJob] = {}
-        self.now = datetime.now(UTC)
-        self.touched = threading.Event()
-        #: The next N ``mark_sent`` calls fail as a database outage would.
-        self.fail_mark_sent = 0
-
-    def _put(self, job_id: str, status: JobStatus, **values: Any) -> SentJob:
-        old = self.jobs.get(job_id)
-        attempts = old.attempts if old else 1
-        # The first claim's mailbox and record stay, as in the real log.
-        mailbox, record_id = (old.mailbox, old.record_id) if old else (None, None)
-        self.jobs[job_id] = SentJob(
-            job_id, status, attempts, self.now, mailbox=mailbox, record_id=record_id, **values
-        )
-        return self.jobs[job_id]
-
-    def claim_job(
-        self,
-        job_id: str,
-        *,
-        stale_after: timedelta = DEFAULT_STALE_AFTER,
-        mailbox: str | None = None,
-        record_id: int | None = None,
-    ) -> tuple[Claim, SentJob]:
-        old = self.jobs.get(job_id)
-        if old is not None and old.status in ("sent", "failed", "rejected"):
-            return old.status, old
-        if old is not None and self.is_live(old, stale_after=stale_after):
-            return "in_progress", old
-        if old is not None:
-            self.jobs[job_id] = replace(
-                old, status="sending", attempts=old.attempts + 1, updated_at=self.now
-            )
-            return "resume", self.jobs[job_id]
-        owner = mailbox.lower() if mailbox else None
-        self.jobs[job_id] = SentJob(
-            job_id, "sending", 1, self.now, mailbox=owner, record_id=record_id
-        )
-        return "new", self.jobs[job_id]
-
-    def touch(self, job_id: str, *, attempts: int) -> bool:
-        old = self.jobs.get(job_id)
-        if old is None or old.status != "sending" or old.attempts != attempts:
-            return False
-        self.jobs[job_id] = replace(old, updated_at=self.now)
-        self.touched.set()
-        return True
-
-    def is_live(self, entry: SentJob, *, stale_after: timedelta) -> bool:
-        return entry.status == "sending" and entry.updated_at > self.now - stale_after
-
-    def get_job(self, job_id: str) -> SentJob | None:
-        return self.jobs.get(job_id)
-
-    def mark_sent(self, job_id: str, **values: Any) -> SentJob:
-        if self.fail_mark_sent:
-            self.fail_mark_sent -= 1
-            raise StoreUnavailable("the database dropped the connection")
-        return self._put(job_id, "sent", **values)
-
-    def mark_failed(self, job_id: str, *, code: str, message: str) -> SentJob:
-        return self._put(job_id, "failed", error_code=code, error_message=message)
-
-    def mark_rejected(self, job_id: str, *, code: str, message: str) -> SentJob:
-        return self._put(job_id, "rejected", error_code=code, error_message=message)
-
-    def mark_retry(self, job_id: str, *, code: str, message: str) -> SentJob:
-        return self._put(job_id, "retrying", error_code=code, error_message=message)
-
-    def close(self) -> None:
-        pass
-
-
-# mypy holds each fake to the port it stands for: a fake that drifts fails the type check.
-_JOBLOG_IS_A_PORT: JobLogPort = FakeJobLog()
 
 
 @dataclass

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -36,310 +32,20 @@ from services.ticketer.domain.acknowledgement import ack_job_id
 from services.ticketer.domain.sentcheck import LoggedFacts
 from services.ticketer.handler import BadMimeError, Ticketer
 from services.ticketer.metrics import TicketerMetrics
-from services.ticketer.ports import Blobs, Outbox, Records
-from services.ticketer.store.errors import RecordNotFound
+from services.ticketer.ports import Outbox
 from services.ticketer.store.models import (
-    Decided,
-    MessageRef,
     NewMessage,
-    OutboxRow,
     Party,
-    ProcessedRow,
-    RecordSummary,
     Requester,
     WriteResult,
 )
+from tests.blobs_fake import FakeBlobs
+from tests.records_fake import NOW, FakeStore
 
 BOX = "help@contoso.com"
-NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 
 # -- fakes -------------------------------------------------------------------------------------
-
-
-@dataclass
-class FakeStore:
-    """The record store's behaviour that the handler relies on, in memory."""
-
-    records: dict[int, dict[str, Any]] = field(default_factory=dict)
-    messages: list[tuple[int, NewMessage]] = field(default_factory=list)
-    processed: dict[tuple[str, str], ProcessedRow] = field(default_factory=dict)
-    acks: dict[str, str] = field(default_factory=dict)
-    quarantined: list[tuple[str, str]] = field(default_factory=list)
-    requesters: dict[str, Requester] = field(default_factory=dict)
-    outbox: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: The sender's job log: job id → what it says was sent.
-    sent_log: dict[str, LoggedFacts] = field(default_factory=dict)
-
-    units: int = 0
-
-    @contextmanager
-    def unit(self) -> Iterator[None]:
-        """One transaction: everything written inside is undone when the block raises."""
-        self.units += 1
-        saved = copy.deepcopy(self.__dict__)
-        try:
-            yield
-        except BaseException:
-            self.__dict__.update(saved)
-            raise
-
-    def processed_outcome(self, mailbox: str, message_id: str) -> ProcessedRow | None:
-        return self.processed.get((mailbox, message_id))
-
-    def processed_outcomes(
-        self, keys: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], ProcessedRow]:
-        return {key: self.processed[key] for key in keys if key in self.processed}
-
-    def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None:
-        for i, (record_id, m) in enumerate(self.messages):
-            if m.mailbox == mailbox and m.internet_message_id == mid:
-                return MessageRef(i, record_id, m.direction, m.kind, mid)
-        return None
-
-    def find_record_by_message_ids(self, mailbox: str, ids: Sequence[str]) -> int | None:
-        for mid in ids:
-            ref = self.find_message_by_internet_id(mailbox, mid)
-            if ref is not None:
-                return ref.record_id
-        return None
-
-    def find_record_by_conversation(self, mailbox: str, conversation_id: str) -> int | None:
-        for record_id, m in reversed(self.messages):
-            if m.mailbox == mailbox and m.conversation_id == conversation_id:
-                return record_id
-        return None
-
-    def record_mailbox(self, record_id: int) -> str | None:
-        record = self.records.get(record_id)
-        return record["mailbox"] if record else None
-
-    def logged_send(self, job_id: str) -> LoggedFacts | None:
-        return self.sent_log.get(job_id)
-
-    def record_summary(self, record_id: int) -> RecordSummary | None:
-        r = self.records.get(record_id)
-        if r is None:
-            return None
-        return RecordSummary(
-            record_id, r["mailbox"], r["subject"], r["requester"], r["status"], r["count"], NOW, NOW
-        )
-
-    def _log(
-        self,
-        msg_or_box: Any,
-        message_id: str,
-        outcome: Any,
-        record_id: Any,
-        reason: Any,
-        folder: str = "inbox",
-        mid: str | None = None,
-        decided: Decided | None = None,
-        provider: str = "",
-    ) -> WriteResult:
-        mailbox = msg_or_box if isinstance(msg_or_box, str) else msg_or_box.mailbox
-        provider = provider or msg_or_box.provider
-        done = self.processed.get((mailbox, message_id))
-        if done is not None:
-            return WriteResult(done, fresh=False)
-        row = ProcessedRow(
-            mailbox, provider, message_id, folder, mid, outcome, record_id, reason, NOW
-        )
-        if decided is not None:
-            row = replace(row, change=decided.change, ack=decided.ack)
-        self.processed[(mailbox, message_id)] = row
-        return WriteResult(row, fresh=True)
-
-    def create_record_with_message(
-        self,
-        msg: NewMessage,
-        *,
-        subject: str | None = None,
-        requester: Party | None = None,
-        decided: Decided | None = None,
-    ) -> WriteResult:
-        assert msg.message_id is not None
-        if (msg.mailbox, msg.message_id) in self.processed:
-            return WriteResult(self.processed[(msg.mailbox, msg.message_id)], fresh=False)
-        record_id = max([0, *self.records, *(r for r, _ in self.messages)]) + 1
-        self.records[record_id] = {
-            "mailbox": msg.mailbox,
-            "subject": msg.subject,
-            "requester": requester or msg.from_,
-            "status": "open",
-            "count": 1,
-        }
-        self.messages.append((record_id, msg))
-        return self._log(
-            msg,
-            msg.message_id,
-            "created",
-            record_id,
-            None,
-            msg.folder,
-            msg.internet_message_id,
-            decided,
-        )
-
-    def append_message(
-        self,
-        record_id: int,
-        msg: NewMessage,
-        *,
-        reopen: bool = True,
-        decided: Decided | None = None,
-    ) -> WriteResult:
-        assert msg.message_id is not None
-        if (msg.mailbox, msg.message_id) in self.processed:
-            return WriteResult(self.processed[(msg.mailbox, msg.message_id)], fresh=False)
-        if record_id not in self.records:
-            raise RecordNotFound(f"record {record_id} does not exist", hint="-")
-        self.records[record_id]["count"] += 1
-        if reopen:
-            self.records[record_id]["status"] = "open"
-        self.messages.append((record_id, msg))
-        return self._log(
-            msg,
-            msg.message_id,
-            "appended",
-            record_id,
-            None,
-            msg.folder,
-            msg.internet_message_id,
-            decided,
-        )
-
-    def record_ignored(
-        self,
-        mailbox: str,
-        message_id: str,
-        reason: str,
-        *,
-        provider: str,
-        folder: str = "inbox",
-        internet_message_id: str | None = None,
-        record_id: int | None = None,
-    ) -> WriteResult:
-        return self._log(
-            mailbox,
-            message_id,
-            "ignored",
-            record_id,
-            reason,
-            folder,
-            internet_message_id,
-            provider=provider,
-        )
-
-    def quarantine_email(
-        self,
-        mailbox: str,
-        message_id: str,
-        reason: str,
-        *,
-        detail: str = "",
-        attempts: int = 0,
-        provider: str,
-        folder: str = "inbox",
-        internet_message_id: str | None = None,
-        subject: str = "",
-    ) -> WriteResult:
-        result = self._log(
-            mailbox,
-            message_id,
-            "quarantined",
-            None,
-            reason,
-            folder,
-            internet_message_id,
-            provider=provider,
-        )
-        if result.fresh:
-            self.quarantined.append((message_id, reason))
-        return result
-
-    def record_outbound(self, record_id: int, msg: NewMessage) -> tuple[MessageRef, bool]:
-        assert msg.internet_message_id is not None
-        ref = self.find_message_by_internet_id(msg.mailbox, msg.internet_message_id)
-        if ref is not None:
-            return ref, False
-        if record_id not in self.records:
-            raise RecordNotFound(f"record {record_id} does not exist", hint="-")
-        self.records[record_id]["count"] += 1
-        self.messages.append((record_id, msg))
-        ref = self.find_message_by_internet_id(msg.mailbox, msg.internet_message_id)
-        assert ref is not None
-        return ref, True
-
-    def ack_reserved(self, job_id: str) -> bool:
-        return job_id in self.acks
-
-    def reserve_ack(
-        self,
-        job_id: str,
-        *,
-        mailbox: str,
-        recipient: str,
-        record_id: int | None,
-        limit: int,
-        window: timedelta = timedelta(hours=1),
-    ) -> bool:
-        if job_id in self.acks:
-            return True
-        if sum(1 for r in self.acks.values() if r == recipient) >= limit:
-            return False
-        self.acks[job_id] = recipient
-        return True
-
-    def add_job(
-        self, job_id: str, mailbox: str, body: str, *, published: bool = False, delay: timedelta
-    ) -> bool:
-        if job_id in self.outbox:
-            return False
-        self.outbox[job_id] = {"body": body, "attempts": int(published), "published": False}
-        return True
-
-    def outbox_job(self, job_id: str) -> OutboxRow | None:
-        row = self.outbox.get(job_id)
-        if row is None:
-            return None
-        return OutboxRow(job_id, BOX, row["body"], row["attempts"], NOW, NOW)
-
-    def mark_published(self, job_ids: Sequence[str]) -> None:
-        for job_id in job_ids:
-            self.outbox[job_id]["published"] = True
-
-    def confirm_job(self, job_id: str, status: str, result: str) -> bool:
-        row = self.outbox.get(job_id)
-        if row is None or "status" in row:
-            return False
-        row["status"] = status
-        return True
-
-    def get_requester(self, address: str) -> Requester | None:
-        return self.requesters.get(address)
-
-    def put_requester(self, requester: Requester) -> None:
-        self.requesters[requester.address] = requester
-
-
-@dataclass
-class FakeBlobs:
-    data: dict[str, bytes] = field(default_factory=dict)
-
-    def put(self, raw: bytes) -> BlobRef:
-        digest = hashlib.sha256(raw).hexdigest()
-        self.data[digest] = raw
-        return BlobRef(sha256=digest, size=len(raw))
-
-    def get(self, ref: BlobRef) -> bytes:
-        if ref.sha256 not in self.data:
-            raise BlobMissingError(f"blob {ref.sha256[:12]} missing", hint="share the blob dir")
-        return self.data[ref.sha256]
-
-    def exists(self, ref: BlobRef) -> bool:
-        return ref.sha256 in self.data
 
 
 @dataclass
@@ -359,8 +65,6 @@ class FakeOutbox:
 
 
 # mypy holds each fake to the port it stands for: a fake that drifts fails the type check.
-_FAKE_STORE: Records = FakeStore()
-_FAKE_BLOBS: Blobs = FakeBlobs()
 _FAKE_OUTBOX: Outbox = FakeOutbox()
 
 
