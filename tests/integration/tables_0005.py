@@ -4,6 +4,9 @@ no column defaults: give every NOT NULL column a value."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import Column, Text, column, table
 
 from libs.common.db.schema import UTCDateTime
@@ -54,3 +57,23 @@ DELTA_STATE = table(
     Column("delta_link", Text()),
     Column("updated_at", UTCDateTime()),
 )
+
+
+def message_values(mailbox: str, graph_id: str | None, at: datetime, **more: Any) -> dict[str, Any]:
+    """An inbound message of record 1 as revision 0005 stored it; ``more`` replaces any."""
+    values: dict[str, Any] = {
+        "record_id": 1,
+        "direction": "in",
+        "kind": "request",
+        "mailbox": mailbox,
+        "graph_id": graph_id,
+        "from_name": "",
+        "truncated": False,
+        "references": [],
+        "to": [],
+        "cc": [],
+        "subject": "s",
+        "received_at": at,
+        "created_at": at,
+    }
+    return {**values, **more}

@@ -16,7 +16,7 @@ from libs.common.db.migrate import script_location
 from libs.common.db.schema import records
 from services.ticketer.store import Decided, RecordStore
 from tests.db_fixtures import inbound
-from tests.integration.tables_0005 import PROCESSED_LOG, RECORD_MESSAGES
+from tests.integration.tables_0005 import PROCESSED_LOG, RECORD_MESSAGES, message_values
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 BOX = "help@example.com"
@@ -64,23 +64,8 @@ def _at_0004_with_rows(url: str) -> None:
                     )
                 )
                 if kind is not None:
-                    conn.execute(
-                        insert(RECORD_MESSAGES).values(
-                            record_id=1,
-                            direction="in",
-                            kind=kind,
-                            mailbox=BOX,
-                            graph_id=message_id,
-                            from_name="",
-                            truncated=False,
-                            references=[],
-                            to=[],
-                            cc=[],
-                            subject="s",
-                            received_at=NOW,
-                            created_at=NOW,
-                        )
-                    )
+                    values = message_values(BOX, message_id, NOW, kind=kind)
+                    conn.execute(insert(RECORD_MESSAGES).values(**values))
     finally:
         engine.dispose()
 

@@ -23,6 +23,7 @@ from tests.integration.tables_0005 import (
     PROCESSED_LOG,
     QUARANTINE,
     RECORD_MESSAGES,
+    message_values,
 )
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -44,24 +45,8 @@ def _record(conn: Connection) -> None:
 
 def _message(conn: Connection, direction: str, graph_id: str | None, mid: str) -> None:
     kind = "request" if direction == "in" else "outbound"
-    conn.execute(
-        insert(RECORD_MESSAGES).values(
-            record_id=1,
-            direction=direction,
-            kind=kind,
-            mailbox=BOX,
-            graph_id=graph_id,
-            internet_message_id=mid,
-            from_name="",
-            truncated=False,
-            references=[],
-            to=[],
-            cc=[],
-            subject="s",
-            received_at=NOW,
-            created_at=NOW,
-        )
-    )
+    values = message_values(BOX, graph_id, NOW, direction=direction, kind=kind)
+    conn.execute(insert(RECORD_MESSAGES).values(**values, internet_message_id=mid))
 
 
 def _at_0005_with_rows(url: str) -> None:
