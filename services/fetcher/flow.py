@@ -75,7 +75,7 @@ class Unread:
 
 class MailFlow:
     """One round's mails; ``counts`` holds the outcomes (``published``, ``failed``,
-    ``quarantined``). Not thread-safe: one per round of one poller."""
+    ``quarantined``, ``vanished``). Not thread-safe: one per round of one poller."""
 
     def __init__(
         self,
@@ -196,7 +196,7 @@ class MailFlow:
         except MailNotFound:
             log.info("mail vanished before it was read; skipped")
             self._failures.forget(message_id)
-            return "published"
+            return "vanished"
         except ReadFailed as exc:
             metrics.MAIL_FAILURES.labels(self.address).inc()
             self._failures.suspect(message_id)
@@ -297,4 +297,4 @@ class MailFlow:
         if moved == "failed":
             return "failed"
         self._failures.forget(message_id)  # moved back to the inbox later, it starts afresh
-        return "quarantined" if moved == "quarantined" else "published"
+        return "quarantined" if moved == "quarantined" else "vanished"

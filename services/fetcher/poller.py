@@ -72,6 +72,8 @@ class RoundResult:
     quarantined: int = 0
     #: How the round read: ``full`` or ``small`` delta pages, or ``by_id`` (no delta link).
     mode: Mode = "full"
+    #: Mails gone from the mailbox before they could be read or moved: nothing to do.
+    vanished: int = 0
 
 
 class MailboxPoller:
@@ -250,4 +252,5 @@ class MailboxPoller:
             resynced,
             flow.counts["quarantined"],
             mode,
+            flow.counts["vanished"],
         )

@@ -84,10 +84,10 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
 
     def close() -> None:
         mailboxes.close()
-        handler.p.joblog.close()
+        handler.ports.joblog.close()
 
     # Ready while the job log answers.
-    ready = database_check(partial(handler.p.joblog.get_job, "readiness-probe"))
+    ready = database_check(partial(handler.ports.joblog.get_job, "readiness-probe"))
     return Wiring([("sender", consume)], {"database": ready}, close)
 
 

@@ -54,29 +54,29 @@ __all__ = ["JobInProgress", "SendAsDenied", "SendHandler", "SenderPorts"]
 
 class SendHandler:
     def __init__(self, ports: SenderPorts) -> None:
-        self.p = ports
+        self.ports = ports
 
     # -- the consumer's three hooks ----------------------------------------------------
 
     def __call__(self, job: OutboundEmail, delivery: Delivery) -> None:
         # The log first: a repeated job id gets its first answer, never a second verdict.
-        claim, entry = self.p.joblog.claim_job(
+        claim, entry = self.ports.joblog.claim_job(
             job.job_id,
             mailbox=job.mailbox,
             record_id=job.record_id,
-            stale_after=self.p.settings.stale_after,
+            stale_after=self.ports.settings.stale_after,
         )
         if claim in FINAL:
             log.info("job already final; answered from the job log", status=claim)
             metrics.JOBS.labels(status="duplicate").inc()
-            self.p.publish(logged_result(job, entry))
+            self.ports.publish(logged_result(job, entry))
             return
         if claim == "in_progress":
             raise JobInProgress(f"job {job.job_id} is being sent by another sender")
         # The claim is refreshed while the job is in hand, so it never looks stale to the
         # other senders however long the rate limit, Graph's retries or an upload take.
-        beat = functools.partial(self.p.joblog.touch, job.job_id, attempts=entry.attempts)
-        with Heartbeat(beat, self.p.settings.heartbeat_s) as heart:
+        beat = functools.partial(self.ports.joblog.touch, job.job_id, attempts=entry.attempts)
+        with Heartbeat(beat, self.ports.settings.heartbeat_s) as heart:
             self._claimed(job, delivery, heart, resume=claim == "resume", attempts=entry.attempts)
 
     def _claimed(
@@ -94,10 +94,10 @@ class SendHandler:
             raise  # another sender has the job / already answered ``rejected``
         except OutcomeUnknown as exc:
             # Maybe sent: the retry looks in Sent Items before sending again.
-            self.p.joblog.mark_retry(job.job_id, code=OUTCOME_UNKNOWN, message=exc.message)
+            self.ports.joblog.mark_retry(job.job_id, code=OUTCOME_UNKNOWN, message=exc.message)
             raise
         except RetryableError as exc:
-            self.p.joblog.mark_retry(job.job_id, code=exc.code, message=exc.message)
+            self.ports.joblog.mark_retry(job.job_id, code=exc.code, message=exc.message)
             raise
         except PermanentError as exc:
             # Answered here with the whole message (the dead-letter text is cut short).
@@ -106,7 +106,9 @@ class SendHandler:
         except Exception as exc:
             # A bug or a fault nobody foresaw: the claim is released (never left ``sending``),
             # the retry tiers try again, and when they are used up on_dead answers ``failed``.
-            self.p.joblog.mark_retry(job.job_id, code=REASON_UNEXPECTED, message=error_text(exc))
+            self.ports.joblog.mark_retry(
+                job.job_id, code=REASON_UNEXPECTED, message=error_text(exc)
+            )
             raise
         if sent is None:
             return
@@ -131,12 +133,12 @@ class SendHandler:
         if resume and self._already_in_sent_items(job, box, decision, thread, attempts):
             return None
         done, final = send_job(
-            self.p.mail_for(box),
+            self.ports.mail_for(box),
             job,
             box,
             decision,
             thread,
-            read_blob=self.p.read_blob,
+            read_blob=self.ports.read_blob,
             before_send=functools.partial(self._before_send, box.address, heart),
         )
         return done, final, thread
@@ -154,15 +156,15 @@ class SendHandler:
         """Log the job as sent, then publish its ``sent`` result."""
         log_sent(
             functools.partial(
-                self.p.joblog.mark_sent,
+                self.ports.joblog.mark_sent,
                 job.job_id,
                 internet_message_id=done.built.message_id,
                 graph_request_id=done.request_id,
                 subject=done.built.subject,
             ),
-            self.p.sleep,
+            self.ports.sleep,
         )
-        self.p.publish(job_sent_result(job, decision, done, thread, attempts, found=found))
+        self.ports.publish(job_sent_result(job, decision, done, thread, attempts, found=found))
         metrics.JOBS.labels(status="sent").inc()
 
     def _already_in_sent_items(
@@ -175,7 +177,7 @@ class SendHandler:
     ) -> bool:
         """Look for the job's Message-ID in Sent Items; when there, log and answer ``sent``."""
         built = build_message(job, decision, box, thread, ())
-        if not self.p.mail_for(box).find_sent(built.message_id):
+        if not self.ports.mail_for(box).find_sent(built.message_id):
             return False
         done = Delivered(built, "mime", None)
         self._answer_sent(job, decision, done, thread, attempts, found=True)
@@ -187,20 +189,20 @@ class SendHandler:
         if result is None:
             log.error("job without a readable job_id dead-lettered", error=error.message)
             return
-        entry = self.p.joblog.get_job(result.job_id)
+        entry = self.ports.joblog.get_job(result.job_id)
         if entry is not None and entry.status in FINAL:
             result = first_answer(result, entry)  # a job id seen before: its first result
-        self.p.publish(result)
+        self.ports.publish(result)
         metrics.JOBS.labels(status=result.status).inc()
 
     def on_dead(self, job: OutboundEmail, delivery: Delivery, outcome: Outcome) -> None:
-        entry = self.p.joblog.get_job(job.job_id)
+        entry = self.ports.joblog.get_job(job.job_id)
         if entry is not None and entry.status in FINAL:
             return  # already answered (a rejection raises to reach the dead-letter queue)
         if (
             entry is not None
             and not crashed(outcome)
-            and self.p.joblog.is_live(entry, stale_after=self.p.settings.stale_after)
+            and self.ports.joblog.is_live(entry, stale_after=self.ports.settings.stale_after)
         ):
             # Another sender is sending it right now and will publish the one result. (Not
             # after a crash loop: the live claim is then this message's own, from a process
@@ -228,8 +230,8 @@ class SendHandler:
             return False
 
     def _fail(self, job: OutboundEmail, code: str, message: str) -> None:
-        entry = self.p.joblog.mark_failed(job.job_id, code=code, message=message)
-        self.p.publish(
+        entry = self.ports.joblog.mark_failed(job.job_id, code=code, message=message)
+        self.ports.publish(
             refused_result(job, "failed", code=code, message=message, attempts=entry.attempts)
         )
         metrics.JOBS.labels(status="failed").inc()
@@ -238,7 +240,7 @@ class SendHandler:
     # -- steps -------------------------------------------------------------------------
 
     def _mailbox(self, address: str) -> MailboxConfig | None:
-        for box in self.p.config.mailboxes:
+        for box in self.ports.config.mailboxes:
             if box.address == address.lower():
                 return box
         return None
@@ -250,10 +252,10 @@ class SendHandler:
             job,
             box,
             routing_key,
-            limits_of=lambda box: self.p.mail_for(box).send_limits,
-            max_bytes=self.p.settings.max_message_bytes,
-            blob_size=self.p.blob_size,
-            record_mailbox=self.p.record_mailbox,
+            limits_of=lambda box: self.ports.mail_for(box).send_limits,
+            max_bytes=self.ports.settings.max_message_bytes,
+            blob_size=self.ports.blob_size,
+            record_mailbox=self.ports.record_mailbox,
         )
         if isinstance(decided, Rejection):
             self._reject(job, decided)
@@ -261,10 +263,10 @@ class SendHandler:
         return box, decided
 
     def _reject(self, job: OutboundEmail, rejection: Rejection) -> NoReturn:
-        entry = self.p.joblog.mark_rejected(
+        entry = self.ports.joblog.mark_rejected(
             job.job_id, code=rejection.code, message=rejection.message
         )
-        self.p.publish(
+        self.ports.publish(
             refused_result(
                 job,
                 "rejected",
@@ -278,7 +280,7 @@ class SendHandler:
         raise rejection.error()
 
     def _before_send(self, mailbox: str, heart: Heartbeat) -> None:
-        if wait_for_rate(self.p.limiter, self.p.sleep, mailbox):
+        if wait_for_rate(self.ports.limiter, self.ports.sleep, mailbox):
             # Taken over while waiting (say the database was out of reach): do not send.
             heart.confirm()
         heart.check()
@@ -286,7 +288,7 @@ class SendHandler:
     def _thread(self, job: OutboundEmail) -> ThreadContext | None:
         if job.in_reply_to or job.references or job.record_id is None:
             return None
-        found = self.p.thread_of(job.record_id)
+        found = self.ports.thread_of(job.record_id)
         if found is None:
             return None
         return ThreadContext(found.last_inbound_message_id, found.message_ids)

@@ -493,3 +493,19 @@ def test_a_reference_attachment_is_a_link_and_not_published(tmp_path: Path) -> N
     setup.poller.poll()
     (email,) = setup.published
     assert [a.name for a in email.attachments] == ["a.txt", "empty.txt"]
+
+
+def test_a_mail_gone_before_it_is_read_is_counted_as_vanished_not_published(
+    tmp_path: Path,
+) -> None:
+    class Deleted(FakeGraph):
+        def get_attachments(self, message_id: str) -> list[Attachment]:
+            if message_id == "gone":
+                raise GraphNotFound("gone", status=404, code="ErrorItemNotFound", hint="h")
+            return []
+
+    graph = Deleted(inbox={"gone": message("gone", has_attachments=True), "ok": message("ok")})
+    setup = make(tmp_path, graph)
+    result = setup.poller.poll()
+    assert result is not None and (result.published, result.vanished) == (1, 1)
+    assert setup.ids() == ["ok"] and result.complete and setup.entries == []

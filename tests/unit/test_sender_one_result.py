@@ -100,7 +100,7 @@ def test_a_display_name_posing_as_an_address_is_rejected(fields: dict[str, objec
 
 def test_the_routing_key_must_name_the_jobs_mailbox() -> None:
     r = rig()
-    r.handler.p.config = MailpipeConfig(mailboxes=(box(), box(address=HELP2)))
+    r.handler.ports.config = MailpipeConfig(mailboxes=(box(), box(address=HELP2)))
     via_support = replace(DELIVERY, routing_key=f"outbound.{MAILBOX}")
     with pytest.raises(SendRejected):
         r.handler(job("j1", mailbox=HELP2), via_support)
