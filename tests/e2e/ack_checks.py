@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from services.ticketer.domain.acknowledgement import ack_record_id
 from tests.e2e.accounting import Findings, Seeded, Snapshot
+from tests.e2e.ack_ids import ack_record_id
 from tests.e2e.harness import Stack
 
 #: The mailbox's own domain, and any domain that merely contains it (contoso.com.evil.org).

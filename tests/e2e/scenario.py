@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.ticketer.domain.acknowledgement import ack_record_id
+from tests.e2e.ack_ids import ack_record_id
 from tests.e2e.corpus import Corpus, Mail
 from tests.e2e.harness import Stack
 

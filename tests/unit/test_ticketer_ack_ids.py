@@ -4,7 +4,8 @@ under the id acknowledgements had before (``ack:<mailbox>:<record>``) is not ack
 from __future__ import annotations
 
 from libs.common.contracts import Address
-from services.ticketer.domain.acknowledgement import ack_job_id, ack_recipient, ack_record_id
+from services.ticketer.domain.acknowledgement import ack_job_id, ack_recipient
+from tests.e2e.ack_ids import ack_record_id
 from tests.unit.test_ticketer_convert import email
 from tests.unit.test_ticketer_handler import BOX, mail, make_rig
 

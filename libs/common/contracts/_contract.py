@@ -58,10 +58,6 @@ class Contract(Model):
                 error = exc
         raise ContractError(f"{cls.SCHEMA}: {_first_error(error)}") from None
 
-    @classmethod
-    def example(cls) -> dict[str, Any]:  # pragma: no cover - overridden where useful
-        return {}
-
 
 def _schema_of(body: bytes | str) -> object:
     """The ``schema`` a message names; ``None`` when it is not a JSON object."""

@@ -72,15 +72,6 @@ def unhashed_ack_id(mailbox: str, record_id: int) -> str:
     return f"ack:{mailbox.lower()}:{record_id}"
 
 
-def ack_record_id(job_id: str) -> int | None:
-    """The record an acknowledgement's job id names (``ack:<mailbox>:<record>:<digest>``, or
-    the older ``ack:<mailbox>:<record>``); ``None`` for any other job id."""
-    parts = job_id.split(":")
-    if len(parts) not in (3, 4) or parts[0] != "ack" or not parts[2].isdigit():
-        return None
-    return int(parts[2])
-
-
 def ack_subject(subject: str) -> str:
     """``Re:`` and the customer's subject (already cleaned for our headers)."""
     return f"Re: {subject}" if subject else "Re: your message"
