@@ -167,7 +167,19 @@ class Stack:
     ) -> str:
         return self.compose_bytes(*args, stdin=stdin, check=check, timeout_s=timeout_s).decode()
 
-    def up(self, *extra: str) -> None:
+    def up(self, *extra: str, attempts: int = 4) -> None:
+        """``up -d --wait``. Right after RabbitMQ or PostgreSQL restarted, a service whose
+        readiness failed while it reconnected is briefly ``unhealthy`` (three failed checks,
+        45 s), and ``--wait`` gives up at once; the next checks make it healthy again, so
+        the wait is repeated a few times. A service that stays unhealthy still fails."""
+        for _ in range(attempts - 1):
+            try:
+                self.compose("up", "-d", "--wait", *extra)
+                return
+            except AssertionError as exc:
+                if "is unhealthy" not in str(exc):
+                    raise
+            time.sleep(20)
         self.compose("up", "-d", "--wait", *extra)
 
     def container_ids(self, service: str, *, all_states: bool = False) -> list[str]:
