@@ -21,7 +21,7 @@ requester, status, count; ``outbox``: job id → body, mailbox, attempts, publis
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -97,11 +97,14 @@ class FakeStore:
     sent_log: dict[str, LoggedFacts] = field(default_factory=dict)
 
     units: int = 0
+    #: The thread keys each unit was opened with.
+    locked: list[frozenset[str]] = field(default_factory=list)
 
     @contextmanager
-    def unit(self) -> Iterator[None]:
+    def unit(self, threads: Collection[str] = ()) -> Iterator[None]:
         """One transaction: everything written inside is undone when the block raises."""
         self.units += 1
+        self.locked.append(frozenset(threads))
         saved = copy.deepcopy(self.__dict__)
         try:
             yield
@@ -126,6 +129,14 @@ class FakeStore:
             stored = canonical_message_id(m.internet_message_id)
             if wanted and norm(m.mailbox) == norm(mailbox) and stored == wanted:
                 return MessageRef(i, record_id, m.direction, m.kind, stored)
+        return None
+
+    def find_record_answering(self, mailbox: str, mid: str) -> int | None:
+        wanted = canonical_message_id(mid)
+        for record_id, m in self.messages:
+            answers = canonical_message_id(m.in_reply_to)
+            if wanted and norm(m.mailbox) == norm(mailbox) and answers == wanted:
+                return record_id
         return None
 
     def find_record_by_message_ids(self, mailbox: str, ids: Sequence[str]) -> int | None:

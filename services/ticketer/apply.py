@@ -80,6 +80,8 @@ class Applier:
             return self._store.find_record_by_message_ids(mailbox, lookup.ids)
         if lookup.by == "conversation":
             return self._store.find_record_by_conversation(mailbox, lookup.ids[0])
+        if lookup.by == "answered_by":
+            return self._store.find_record_answering(mailbox, lookup.ids[0])
         ref = self._store.find_message_by_internet_id(mailbox, lookup.ids[0])
         return ref.record_id if ref is not None else None
 

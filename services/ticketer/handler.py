@@ -25,7 +25,7 @@ from structlog.contextvars import bound_contextvars
 from libs.common.broker.policy import Delivery, Outcome
 from libs.common.contracts import InboundEmail, OutboundEmail, OutboundResult, QuarantinedEmail
 from libs.common.db import utcnow
-from libs.common.errors import ContractError, MailpipeError, PermanentError
+from libs.common.errors import ContractError, MailpipeError
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer import convert
 from services.ticketer.acknowledge import Acknowledger, ack_policy, report_limited, report_skipped
@@ -33,25 +33,21 @@ from services.ticketer.apply import Applied, Applier
 from services.ticketer.domain.classify import classify
 from services.ticketer.domain.decision import ack_from_stored
 from services.ticketer.domain.facts import MailFacts
-from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.plan import plan
 from services.ticketer.domain.threading import record_lookups
+from services.ticketer.domain.threadkeys import batch_thread_keys, thread_keys
 from services.ticketer.domain.verdict import Classification
 from services.ticketer.effects import Effects, acknowledgement_job_id, effects_for, record_of
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.ports import Blobs, Outbox, Records, RequesterLookup
 from services.ticketer.quarantine import Quarantine
+from services.ticketer.reading import read_facts
 from services.ticketer.relay import retry_after
 from services.ticketer.sent_results import SentResults
+from services.ticketer.store.errors import UnitConflict
 from services.ticketer.store.models import ProcessedRow, RecordSummary
 
 log = structlog.get_logger(__name__)
-
-
-class BadMimeError(PermanentError):
-    """The raw MIME blob is not an RFC 822 message."""
-
-    code = "bad_mime"
 
 
 class Ticketer:
@@ -89,8 +85,21 @@ class Ticketer:
 
     def handle(self, email: InboundEmail, delivery: Delivery | None = None) -> None:
         out = Effects()
-        self._handle(email, out)
+        self._handle_alone(email, out)
         self._settle(out)
+
+    def _handle_alone(self, email: InboundEmail, out: Effects) -> None:
+        """One email in a unit of its own, holding its threads' locks. A write that loses a
+        race to a concurrent handler of the same email is done again outside a unit, where
+        it reads the winner's outcome."""
+        own = Effects()
+        try:
+            with self._store.unit(thread_keys(email)):
+                self._handle(email, own)
+        except UnitConflict:
+            own = Effects()
+            self._handle(email, own)
+        out.extend(own)
 
     def handle_batch(
         self, items: list[tuple[InboundEmail, Delivery]]
@@ -108,7 +117,10 @@ class Ticketer:
         try:
             # One batch in the database at a time (SQLite would queue them anyway): a batch
             # behind another sees all of it; what overlaps is one's publishing, the other's work.
-            with self._unit_lock, self._store.unit():
+            # Its threads are locked first: another ticketer's batch holding a mail of one of
+            # them is applied before this one reads anything (docs/ticketer.md).
+            threads = batch_thread_keys(email for email, _ in items)
+            with self._unit_lock, self._store.unit(threads):
                 known = self._store.processed_outcomes(
                     [(e.mailbox, e.message_id) for e, _ in items]
                 )
@@ -130,7 +142,7 @@ class Ticketer:
             own = Effects()
             with _bound(delivery):
                 try:
-                    self._handle(email, own)
+                    self._handle_alone(email, own)
                 except Exception as exc:  # this email's failure, retried on its own
                     results.append(exc)
                     continue
@@ -173,7 +185,7 @@ class Ticketer:
             # A redelivery or re-fetch: the stored decision's effects, decided nothing anew.
             self._announce(done, box, self._record(done), self._stored_job(done), out)
             return
-        facts = self._facts(email)
+        facts = read_facts(self._blobs, email)
         verdict = self._classify(facts, box)
         lookups = record_lookups(email, facts, verdict, box.record_token_format)
         found = self._applier.find(email, box, lookups)
@@ -201,20 +213,6 @@ class Ticketer:
         self._sent_results.record(result)
 
     # -- steps -----------------------------------------------------------------------------
-
-    def _facts(self, email: InboundEmail) -> MailFacts:
-        for attachment in email.attachments:
-            if not self._blobs.exists(attachment.blob):
-                # get() raises the blob store's own typed error, with its hint.
-                self._blobs.get(attachment.blob)
-        raw = self._blobs.get(email.raw_mime) if email.raw_mime is not None else None
-        facts = facts_from_inbound(email, raw)
-        if raw is not None and not facts.headers:
-            raise BadMimeError(
-                f"the raw MIME of {email.message_id} has no headers: not an RFC 822 message",
-                hint="look at the mail in the quarantine folder; replay it once it is fixed",
-            )
-        return facts
 
     def _classify(self, facts: MailFacts, box: MailboxConfig) -> Classification:
         return classify(

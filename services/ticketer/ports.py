@@ -10,7 +10,7 @@ pass in-memory fakes of all three.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Protocol
@@ -31,8 +31,9 @@ from services.ticketer.store.models import (
 
 
 class Records(Protocol):
-    def unit(self) -> AbstractContextManager[None]:
-        """Every call inside shares one transaction (see :meth:`StoreBase.unit`)."""
+    def unit(self, threads: Collection[str] = ()) -> AbstractContextManager[None]:
+        """Every call inside shares one transaction (see :meth:`StoreBase.unit`), which holds
+        the locks of ``threads`` (thread keys) from its start to its end."""
         ...
 
     def processed_outcome(self, mailbox: str, message_id: str) -> ProcessedRow | None: ...
@@ -46,6 +47,8 @@ class Records(Protocol):
     def find_record_by_message_ids(self, mailbox: str, ids: Sequence[str]) -> int | None: ...
 
     def find_record_by_conversation(self, mailbox: str, conversation_id: str) -> int | None: ...
+
+    def find_record_answering(self, mailbox: str, mid: str) -> int | None: ...
 
     def record_mailbox(self, record_id: int) -> str | None: ...
 

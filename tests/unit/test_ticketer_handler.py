@@ -30,9 +30,10 @@ from libs.common.msgid import make_message_id
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer.domain.acknowledgement import ack_job_id
 from services.ticketer.domain.sentcheck import LoggedFacts
-from services.ticketer.handler import BadMimeError, Ticketer
+from services.ticketer.handler import Ticketer
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.ports import Outbox
+from services.ticketer.reading import BadMimeError
 from services.ticketer.store.models import (
     NewMessage,
     Party,

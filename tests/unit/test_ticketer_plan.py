@@ -64,6 +64,17 @@ def test_a_request_is_looked_up_by_token_then_message_ids_then_conversation() ->
     assert record_lookups(bare, MailFacts(), REQUEST, "[#{id}]") == ()
 
 
+def test_a_request_is_looked_up_last_among_the_answers_to_it() -> None:
+    """A reply handled first started a record: the request it answers joins that record."""
+    facts = MailFacts(message_id="<r@x>")
+    found = record_lookups(email(conversation_id=None), facts, REQUEST, "[#{id}]")
+    assert found == (Lookup("answered_by", ids=("<r@x>",)),)
+    with_all = MailFacts(message_id="<r@x>", in_reply_to=("<p@x>",))
+    assert record_lookups(email(), with_all, REQUEST, "[#{id}]")[-1] == Lookup(
+        "answered_by", ids=("<r@x>",)
+    )
+
+
 def test_a_bounce_is_looked_up_by_its_returned_message_and_ignored_mail_nowhere() -> None:
     bounce = Classification("bounce", "dsn:5.1.1", original_message_id="<ours@x>")
     assert record_lookups(email(), MailFacts(), bounce, "[#{id}]") == (

@@ -134,6 +134,8 @@ record_messages = Table(
     Index(None, "record_id"),
     Index(None, "mailbox", "conversation_id"),
     Index(None, "mailbox", "content_sha256"),
+    # The answers to a message (0007): a mail that arrives after its reply joins its record.
+    Index(None, "mailbox", "in_reply_to"),
 )
 
 record_attachments = Table(

@@ -2,9 +2,11 @@
 
 Threading a request or an auto-reply, the first lookup that finds a record wins: the record
 token in the subject (a record of this mailbox), then In-Reply-To and References (any message
-of a record, ours included), then Graph's conversationId. A bounce belongs to the record of the
-returned message. Everything else is looked up nowhere. The store answers the lookups
-(``services/ticketer/apply.py``); this module only says which, in what order.
+of a record, ours included), then Graph's conversationId, and last a stored answer to this
+very mail (its reply came first and started a record, which the mail joins). A bounce
+belongs to the record of the returned message. Everything else is looked up nowhere. The
+store answers the lookups (``services/ticketer/apply.py``); this module only says which, in
+what order.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from libs.common.record_token import find_record_token
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.verdict import Classification
 
-LookupBy = Literal["token", "message_ids", "conversation", "returned_message"]
+LookupBy = Literal["token", "message_ids", "conversation", "answered_by", "returned_message"]
 
 
 @dataclass(frozen=True)
 class Lookup:
     """``token``: the record ``record_id`` if it is this mailbox's; ``message_ids``: the
     record holding any of ``ids``, earlier ids first; ``conversation``: the record last given
-    a message of conversation ``ids[0]``; ``returned_message``: the record of message
+    a message of conversation ``ids[0]``; ``answered_by``: the record of the first stored
+    mail whose In-Reply-To is ``ids[0]``; ``returned_message``: the record of message
     ``ids[0]``."""
 
     by: LookupBy
@@ -58,4 +61,6 @@ def _thread_lookups(email: InboundEmail, facts: MailFacts, token_format: str) ->
         found.append(Lookup("message_ids", ids=tuple(ids)))
     if email.conversation_id:
         found.append(Lookup("conversation", ids=(email.conversation_id,)))
+    if facts.message_id:
+        found.append(Lookup("answered_by", ids=(facts.message_id,)))
     return tuple(found)

@@ -42,6 +42,17 @@ RECORDS_BY_MIDS = select(record_messages.c.internet_message_id, record_messages.
     record_messages.c.internet_message_id.in_(bindparam("b_mids", expanding=True)),
 )
 
+#: Parameters: ``b_mailbox``, ``b_mid``. The first record given an answer to message ``b_mid``.
+RECORD_ANSWERING = (
+    select(record_messages.c.record_id)
+    .where(
+        record_messages.c.mailbox == bindparam("b_mailbox"),
+        record_messages.c.in_reply_to == bindparam("b_mid"),
+    )
+    .order_by(record_messages.c.id)
+    .limit(1)
+)
+
 #: Parameters: ``b_mailbox``, ``b_conversation``.
 RECORD_BY_CONVERSATION = (
     select(record_messages.c.record_id)

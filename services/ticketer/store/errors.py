@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from libs.common.db.errors import SchemaError, StoreError, StoreUnavailable
+from libs.common.db.errors import SchemaError, StoreError, StoreUnavailable, UnitConflict
 from libs.common.errors import PermanentError
 
-__all__ = ["RecordNotFound", "SchemaError", "StoreError", "StoreUnavailable"]
+__all__ = ["RecordNotFound", "SchemaError", "StoreError", "StoreUnavailable", "UnitConflict"]
 
 
 class RecordNotFound(PermanentError):

@@ -76,6 +76,17 @@ class RecordQueries(StoreBase):
                 return found[mid]
         return None
 
+    def find_record_answering(self, mailbox: str, mid: str) -> int | None:
+        """The record of the first stored mail whose In-Reply-To names ``mid``: a mail that
+        arrives after its answer joins the record the answer started."""
+        wanted = rows.norm_mid(mid)
+        if wanted is None:
+            return None
+        params = {"b_mailbox": rows.norm_address(mailbox), "b_mid": wanted}
+        with self._read() as conn:
+            row = conn.execute(_sql.RECORD_ANSWERING, params).first()
+        return int(row[0]) if row is not None else None
+
     def find_record_by_conversation(self, mailbox: str, conversation_id: str) -> int | None:
         """The record most recently given a message of this Graph conversation."""
         params = {"b_mailbox": rows.norm_address(mailbox), "b_conversation": conversation_id}

@@ -8,11 +8,13 @@ from services.ticketer.store.lookups import Lookups
 from services.ticketer.store.operations import Operations
 from services.ticketer.store.outbox import OutboxRows
 from services.ticketer.store.queries import RecordQueries
+from services.ticketer.store.threadlocks import ThreadLocks
 
 
-class RecordStore(EmailWrites, RecordQueries, Lookups, Operations, Acks, OutboxRows):
+class RecordStore(ThreadLocks, EmailWrites, RecordQueries, Lookups, Operations, Acks, OutboxRows):
     """Records, their messages, the processed log, quarantine, the requester cache, the ack log,
-    the outbox.
+    the outbox. ``unit(threads)``: one transaction holding the locks of those threads
+    (:mod:`services.ticketer.store.threadlocks`).
 
     Open it with ``RecordStore.open(database_url)`` (migrates the schema first, see
     :class:`libs.common.db.StoreBase`). Thread-safe (a connection pool; each call is its own
