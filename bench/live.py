@@ -82,7 +82,7 @@ class Live:
     def seeded(self) -> list[measure.Seeded]:
         return list(self.seeder.seeded) if self.seeder else []
 
-    def begin(self, corpus: list[tuple[str, BenchMail]]) -> None:
+    def begin(self, corpus: list[tuple[str, BenchMail]]) -> Live:
         if self.opts.steady_rate:
             self.seeder = SteadySeeder(self.sim, corpus, self.opts.steady_rate)
             self.seeder.start(lambda n: say(f"{n} mails arrived"))
@@ -92,6 +92,7 @@ class Live:
             say(f"published {len(jobs)} outbound jobs")
         if self.opts.kill_fetcher_after_s is not None:
             threading.Thread(target=self._kill_later, daemon=True).start()
+        return self
 
     def _kill_later(self) -> None:
         time.sleep(self.opts.kill_fetcher_after_s)

@@ -101,19 +101,17 @@ def _benchmark(
     sim_cpu_before = sim.child.cpu_seconds() or 0.0  # seeding is not the pipeline's
     services = start_services(opts.counts, env, work / "logs", stack)
     every = [c for group in services.values() for c in group]
-    run = Live(opts, sim, boxes, namespace, services)
-    run.begin(corpus)
+    run = Live(opts, sim, boxes, namespace, services).begin(corpus)
     completed = run.finish(seeded, every)
     rss, cpu = resources(sim, services, sim_cpu_before)
     after, ended_at = sim.stats(), time.time()
-    events = [e for box in boxes for e in sim.events(box)]
     for child in every:
         child.stop()
     return Collected(
         seeded=run.seeded or seeded,
         before=before,
         after=after,
-        events=events,
+        events=[e for box in boxes for e in sim.events(box)],
         rows=inbound_rows(database_url),
         records=record_count(database_url),
         raw_broker_per_s=raw_rate,
