@@ -26,9 +26,14 @@ def parse(argv: list[str] | None = None) -> Options:
     p.add_argument(
         "--poll-interval", type=float, default=5.0, help="fetcher poll interval, s (default 5)"
     )
+    _scale_out_options(p)
     a = p.parse_args(argv)
-    if a.emails < 1 or a.mailboxes < 1 or a.ticketers < 1:
-        p.error("--emails, --mailboxes and --ticketers must be at least 1")
+    if min(a.emails, a.mailboxes, a.ticketers, a.fetchers, a.senders) < 1:
+        p.error("--emails, --mailboxes, --ticketers, --fetchers and --senders must be at least 1")
+    if a.jobs < 0 or (a.steady is not None and (a.steady <= 0 or a.duration <= 0)):
+        p.error("--jobs must be at least 0, --steady and --duration above 0")
+    if a.kill_fetcher_after is not None and a.fetchers < 2:
+        p.error("--kill-fetcher-after needs --fetchers 2 or more (someone must take over)")
     return Options(
         emails=a.emails,
         mailboxes=a.mailboxes,
@@ -37,6 +42,35 @@ def parse(argv: list[str] | None = None) -> Options:
         keep_logs=a.keep_logs,
         amqp_url=os.environ.get("MAILPIPE_AMQP_URL") or Options.amqp_url,
         poll_interval_s=a.poll_interval,
+        fetchers=a.fetchers,
+        senders=a.senders,
+        jobs=a.jobs,
+        steady_rate=a.steady,
+        duration_s=a.duration,
+        kill_fetcher_after_s=a.kill_fetcher_after,
+    )
+
+
+def _scale_out_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fetchers", type=int, default=1, help="fetcher processes (default 1)")
+    p.add_argument("--senders", type=int, default=1, help="sender processes (default 1)")
+    p.add_argument(
+        "--jobs", type=int, default=0, help="outbound jobs through the senders (default 0)"
+    )
+    p.add_argument(
+        "--steady",
+        type=float,
+        metavar="RATE",
+        help="mail arrives at RATE per second while the services run, instead of a backlog",
+    )
+    p.add_argument(
+        "--duration", type=float, default=60.0, help="seconds of --steady arrival (default 60)"
+    )
+    p.add_argument(
+        "--kill-fetcher-after",
+        type=float,
+        metavar="S",
+        help="SIGKILL the first fetcher S seconds after the fetchers started",
     )
 
 

@@ -67,3 +67,29 @@ def record_count(database_url: str) -> int:
             return int(conn.execute(text("SELECT count(*) FROM records")).scalar_one())
     finally:
         engine.dispose()
+
+
+def stored_at(database_url: str) -> dict[str, float]:
+    """Graph id → when its inbound message was stored with a record (epoch seconds)."""
+    engine = _engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT message_id, created_at FROM record_messages "
+                    "WHERE direction = 'in' AND message_id IS NOT NULL"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return {str(r[0]): _epoch(r[1]) for r in rows}
+
+
+def _epoch(value: object) -> float:
+    """A stored UTC time as epoch seconds (SQLite hands back text, PostgreSQL a datetime)."""
+    from datetime import UTC, datetime
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()

@@ -137,3 +137,36 @@ def requests_by_route(before: Mapping[str, Any], after: Mapping[str, Any]) -> di
         if n:
             out[route] = n
     return out
+
+
+def record_latencies(
+    seeded: Iterable[Seeded],
+    arrived: Mapping[str, float],
+    stored_at: Mapping[str, float],
+    start: float,
+) -> list[float]:
+    """Seconds from visible-to-the-pipeline (arrival, or the first fetch if it arrived before)
+    to the record's stored message, per stored email: in a steady run, what a customer waits
+    before their mail is a ticket."""
+    out = []
+    for s in seeded:
+        if s.message_id in stored_at:
+            visible = max(arrived.get(s.message_id, start), start)
+            out.append(max(0.0, stored_at[s.message_id] - visible))
+    return out
+
+
+def busiest_window(times: Iterable[float], window_s: float) -> int:
+    """The most events in any ``window_s``-second window (both ends included)."""
+    ordered = sorted(times)
+    best, first = 0, 0
+    for last, at in enumerate(ordered):
+        while at - ordered[first] > window_s:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def delta_requests(by_route: Mapping[str, int]) -> int:
+    """Requests of the delta query (first pages and their continuations)."""
+    return sum(n for route, n in by_route.items() if "delta" in route)

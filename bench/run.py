@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +17,14 @@ from typing import Any
 
 from bench import measure
 from bench.corpus import BenchMail, make_corpus
-from bench.database import fresh_database, inbound_rows, record_count
-from bench.procs import Child, clean_env, free_port, spawn
+from bench.database import fresh_database, inbound_rows, record_count, stored_at
+from bench.live import Live, say
+from bench.procs import clean_env
 from bench.raw_broker import delete_raw_queue, roundtrip_per_s
 from bench.report import Collected, build_report
+from bench.services import resources, start_services
 from bench.sim import UNLIMITED_BUDGET, Simulator, start_simulator, write_pipeline_config
 from libs.common.broker import Broker, Names
-
-#: The run gives up when no mail has been deleted for this long (a stuck pipeline).
-STALL_TIMEOUT_S = 120.0
-QUARANTINE = "mailpipe-quarantine"
 
 
 @dataclass(frozen=True)
@@ -40,11 +36,19 @@ class Options:
     keep_logs: bool = False
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672//"
     poll_interval_s: float = 5.0
+    fetchers: int = 1
+    senders: int = 1
+    #: Outbound jobs published while the run goes (through the senders into the simulator).
+    jobs: int = 0
+    #: Steady arrival: mails per second over ``duration_s`` instead of a seeded backlog.
+    steady_rate: float | None = None
+    duration_s: float = 60.0
+    #: SIGKILL the first fetcher this many seconds after the fetchers started.
+    kill_fetcher_after_s: float | None = None
 
-
-def say(message: str) -> None:
-    """Progress for people: stderr, so stdout's last line stays the JSON."""
-    print(f"bench: {message}", file=sys.stderr, flush=True)
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"fetcher": self.fetchers, "sender": self.senders, "ticketer": self.ticketers}
 
 
 def mailbox_names(count: int) -> list[str]:
@@ -60,75 +64,6 @@ def _delete_namespace(amqp_url: str, namespace: str) -> None:
         broker.delete()
     finally:
         broker.close()
-
-
-def _wait_ready(child: Child, timeout_s: float = 60.0) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and child.alive:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{child.health_port}/readyz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{child.name} did not become ready:\n{child.log_tail()}")
-
-
-def _drained(sim: Simulator, expected: dict[str, int]) -> tuple[bool, int]:
-    """Whether every inbox is empty with all its mail deleted (or quarantined); deleted so far."""
-    done, deleted = True, 0
-    for box, count in expected.items():
-        folders = sim.folders(box)
-        gone = folders.get(measure.DELETED, 0)
-        deleted += gone
-        if folders.get("inbox", 0) or gone + folders.get(QUARANTINE, 0) < count:
-            done = False
-    return done, deleted
-
-
-def wait_for_drain(
-    sim: Simulator, expected: dict[str, int], services: list[Child], now: Callable[[], float]
-) -> bool:
-    """Poll the mailboxes until drained; ``False`` when stalled or a service died."""
-    last, last_change, last_say = -1, now(), 0.0
-    while True:
-        done, deleted = _drained(sim, expected)
-        if done:
-            return True
-        if deleted != last:
-            last, last_change = deleted, now()
-        dead = [c.name for c in services if not c.alive]
-        if dead or now() - last_change > STALL_TIMEOUT_S:
-            say(f"stopped waiting: {'exited: ' + ', '.join(dead) if dead else 'no progress'}")
-            return False
-        if now() - last_say >= 5:
-            say(f"{deleted} of {sum(expected.values())} deleted")
-            last_say = now()
-        time.sleep(0.25)
-
-
-def _start_services(
-    opts: Options, env: dict[str, str], logs: Path, stack: ExitStack
-) -> dict[str, list[Child]]:
-    def start(name: str, service: str) -> Child:
-        child = spawn(
-            name,
-            ["-m", f"services.{service}"],
-            {**env, "MAILPIPE_HEALTH_PORT": str(free_port())},
-            logs,
-        )
-        stack.callback(child.stop)
-        return child
-
-    group: dict[str, list[Child]] = {"sender": [start("sender", "sender")], "ticketer": []}
-    for n in range(opts.ticketers):
-        group["ticketer"].append(start(f"ticketer-{n + 1}", "ticketer"))
-    for child in group["sender"] + group["ticketer"]:
-        _wait_ready(child)
-    # The fetcher goes last: the clock starts at its first read, with every consumer ready.
-    group["fetcher"] = [start("fetcher", "fetcher")]
-    return group
 
 
 def run(opts: Options) -> dict[str, Any]:
@@ -153,30 +88,30 @@ def run(opts: Options) -> dict[str, Any]:
 def _benchmark(
     opts: Options, stack: ExitStack, work: Path, namespace: str, database_url: str
 ) -> Collected:
-    """Seed, measure the raw broker, run the services until the mail drained, collect."""
+    """Seed (a backlog, or a steady arrival while the services run), measure the raw broker,
+    run the services until the mail drained and the jobs went out, collect."""
     boxes = mailbox_names(opts.mailboxes)
     sim = _start_simulator(work, boxes, stack)
-    corpus = make_corpus(opts.emails, boxes)
-    seeded, seed_s = _seed(sim, corpus, opts.emails)
+    corpus = make_corpus(_email_count(opts), boxes)
+    seeded, seed_s = ([], 0.0) if opts.steady_rate else _seed(sim, corpus, opts.emails)
     raw_rate, size = _raw_broker(opts, namespace, corpus)
     env = _pipeline_env(opts, sim, work, namespace, database_url)
     load_start = os.getloadavg()[0]
     before = sim.stats()
     sim_cpu_before = sim.child.cpu_seconds() or 0.0  # seeding is not the pipeline's
-    services = _start_services(opts, env, work / "logs", stack)
-    expected = {box: sum(1 for s in seeded if s.mailbox == box) for box in boxes}
+    services = start_services(opts.counts, env, work / "logs", stack)
     every = [c for group in services.values() for c in group]
-    completed = wait_for_drain(sim, expected, every, time.monotonic)
-    rss, cpu = _resources(sim, services, sim_cpu_before)
-    after = sim.stats()
-    events = [e for box in boxes for e in sim.events(box)]
+    run = Live(opts, sim, boxes, namespace, services).begin(corpus)
+    completed = run.finish(seeded, every)
+    rss, cpu = resources(sim, services, sim_cpu_before)
+    after, ended_at = sim.stats(), time.time()
     for child in every:
         child.stop()
     return Collected(
-        seeded=seeded,
+        seeded=run.seeded or seeded,
         before=before,
         after=after,
-        events=events,
+        events=[e for box in boxes for e in sim.events(box)],
         rows=inbound_rows(database_url),
         records=record_count(database_url),
         raw_broker_per_s=raw_rate,
@@ -186,7 +121,16 @@ def _benchmark(
         load_1m=(load_start, os.getloadavg()[0]),
         completed=completed,
         seed_s=seed_s,
+        stored_at=stored_at(database_url),
+        ended_at=ended_at,
+        extra=run.figures(),
     )
+
+
+def _email_count(opts: Options) -> int:
+    if opts.steady_rate:
+        return max(1, round(opts.steady_rate * opts.duration_s))
+    return opts.emails
 
 
 def _start_simulator(work: Path, boxes: list[str], stack: ExitStack) -> Simulator:
@@ -234,17 +178,3 @@ def _pipeline_env(
         MAILPIPE_CONFIG=str(config),
         MAILPIPE_LOG_LEVEL="INFO",
     )
-
-
-def _resources(
-    sim: Simulator, services: dict[str, list[Child]], sim_cpu_before: float
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Peak memory (MB) and CPU seconds per service; the simulator's CPU since the start."""
-    rss = {name: max((c.peak_rss_mb() or 0.0) for c in group) for name, group in services.items()}
-    rss["graphsim"] = sim.child.peak_rss_mb() or 0.0
-    cpu = {
-        name: round(sum((c.cpu_seconds() or 0.0) for c in group), 2)
-        for name, group in services.items()
-    }
-    cpu["graphsim"] = (sim.child.cpu_seconds() or 0.0) - sim_cpu_before
-    return rss, cpu

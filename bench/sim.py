@@ -57,6 +57,19 @@ class Simulator:
     def events(self, mailbox: str) -> list[dict[str, Any]]:
         return list(self.call("GET", f"/_sim/mailboxes/{mailbox}/events"))
 
+    def post(self, client: httpx.Client, box: str, mail: BenchMail) -> tuple[str, str, str]:
+        """One mail into ``box``'s inbox: (mailbox, graph id, Message-ID)."""
+        r = client.post(
+            f"/_sim/mailboxes/{box}/messages",
+            content=mail.raw,
+            headers={"Content-Type": "message/rfc822"},
+        )
+        r.raise_for_status()
+        return box, str(r.json()["id"]), mail.message_id
+
+    def sent(self, mailbox: str) -> list[dict[str, Any]]:
+        return list(self.call("GET", f"/_sim/mailboxes/{mailbox}/sent"))
+
     def seed(
         self, mails: list[tuple[str, BenchMail]], progress: Callable[[int], None]
     ) -> list[tuple[str, str, str]]:
@@ -65,14 +78,7 @@ class Simulator:
         with self.client() as c:
 
             def one(item: tuple[str, BenchMail]) -> tuple[str, str, str]:
-                box, mail = item
-                r = c.post(
-                    f"/_sim/mailboxes/{box}/messages",
-                    content=mail.raw,
-                    headers={"Content-Type": "message/rfc822"},
-                )
-                r.raise_for_status()
-                return box, str(r.json()["id"]), mail.message_id
+                return self.post(c, *item)
 
             out = []
             with ThreadPoolExecutor(SEED_WORKERS) as pool:

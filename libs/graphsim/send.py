@@ -8,6 +8,7 @@ send-as grant (control API), else 403 ``ErrorSendAsDenied``, as Exchange answers
 from __future__ import annotations
 
 import base64
+import time
 import binascii
 import datetime as dt
 import re
@@ -71,6 +72,7 @@ def _record(world: World, box: Mailbox, out: EmailMessage, bcc: list[str], save:
             "internet_message_id": str(out.get("Message-ID", "")),
             "headers": {k: str(v) for k, v in out.items()},
             "mime_base64": base64.b64encode(raw).decode(),
+            "sent_at": time.time(),
         }
     )
     if save:

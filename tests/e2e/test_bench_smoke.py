@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,11 +31,12 @@ FIELDS = {
 }
 
 
-def test_bench_prints_the_contract_with_nothing_lost_or_doubled(amqp_url: str) -> None:
+def run_bench(amqp_url: str, *args: str) -> tuple[dict[str, Any], str]:
+    """The run's JSON line and its stderr; the run must have passed (exit 0)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPIPE_")}
     env["MAILPIPE_AMQP_URL"] = amqp_url
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--emails", "100", "--poll-interval", "1"],
+        [sys.executable, "-m", "bench", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -42,7 +44,11 @@ def test_bench_prints_the_contract_with_nothing_lost_or_doubled(amqp_url: str) -
         timeout=280,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
+def test_bench_prints_the_contract_with_nothing_lost_or_doubled(amqp_url: str) -> None:
+    report, stderr = run_bench(amqp_url, "--emails", "100", "--poll-interval", "1")
 
     assert not FIELDS - report.keys(), FIELDS - report.keys()
     assert report["emails"] == 100
@@ -64,4 +70,30 @@ def test_bench_prints_the_contract_with_nothing_lost_or_doubled(amqp_url: str) -
     assert routes.get("GET users/{u}/mailFolders/{f}/messages/delta", 0) >= 1
     assert routes.get("POST $batch", 0) >= 1
     assert report["graph_http_requests_per_email"] == sum(routes.values()) / 100
-    assert "bench:" in done.stderr  # progress is on stderr, the JSON alone on stdout
+    assert "bench:" in stderr  # progress is on stderr, the JSON alone on stdout
+    assert report["mode"] == "backlog"
+    assert report["latency_from"] == "visible_to_delete"
+    assert set(report["cpu_ms_per_email"]) == {"fetcher", "ticketer", "sender", "graphsim"}
+
+
+def test_bench_steady_arrival_with_outbound_jobs_and_two_of_each(amqp_url: str) -> None:
+    """A steady arrival over many mailboxes, two fetchers, two senders and outbound jobs: every
+    mail one record, every job sent once, the latency measured from arrival to record."""
+    report, _ = run_bench(
+        amqp_url,
+        *("--steady", "10", "--duration", "4", "--mailboxes", "8", "--poll-interval", "1"),
+        *("--fetchers", "2", "--senders", "2", "--jobs", "16"),
+    )
+
+    assert report["mode"] == "steady"
+    assert report["emails"] == 40
+    assert report["completed"] is True
+    assert (report["lost"], report["duplicates"], report["records"]) == (0, 0, 40)
+    assert report["left_in_mailbox"] == 0
+    assert (report["fetchers"], report["senders"]) == (2, 2)
+    assert (report["jobs"], report["jobs_sent"], report["jobs_sent_twice"]) == (16, 16, 0)
+    # 16 jobs over 8 mailboxes: two each, far below Exchange's 30 a minute.
+    assert report["busiest_mailbox_60s"] == 2
+    assert report["latency_from"] == "arrival_to_record"
+    assert 0 <= report["latency_p50_s"] <= report["latency_p95_s"]
+    assert report["delta_requests_per_mailbox_per_interval"] > 0

@@ -6,13 +6,16 @@ from bench.corpus import make_corpus
 from bench.measure import (
     Seeded,
     arrivals_and_deletes,
+    busiest_window,
     count_duplicates,
     count_lost,
+    delta_requests,
     final_folders,
     first_fetch_at,
     graph_requests,
     latencies,
     percentile,
+    record_latencies,
     requests_by_route,
 )
 
@@ -107,3 +110,22 @@ def test_the_corpus_is_unique_mixed_and_spread_over_mailboxes() -> None:
     assert 0 < len(with_files) < 40
     assert all(m.broker_bytes < len(m.raw) for m in with_files)
     assert any(b"text/html" in m.raw for _, m in corpus)
+
+
+def test_record_latency_runs_from_arrival_or_first_fetch_to_the_stored_record() -> None:
+    arrived, _ = arrivals_and_deletes(EVENTS)
+    stored = {"id0": 11.0, "id2": 21.5}  # id1 never became a record
+
+    assert record_latencies(SEEDED, arrived, stored, start=10.0) == [1.0, 1.5]
+
+
+def test_busiest_window_counts_the_most_events_in_any_window() -> None:
+    assert busiest_window([], 60) == 0
+    assert busiest_window([0, 30, 60, 61, 200], 60) == 3  # 0..60 and 30..61 and 60..61
+    assert busiest_window([5, 5, 5], 1) == 3
+    assert busiest_window([0, 61, 122], 60) == 1
+
+
+def test_delta_requests_count_only_the_delta_route() -> None:
+    routes = {"GET users/{u}/mailFolders/{f}/messages/delta": 7, "POST $batch": 3}
+    assert delta_requests(routes) == 7
