@@ -285,8 +285,8 @@ def sender_env(
         MAILPIPE_CONFIG=str(config),
         MAILPIPE_BLOB_DIR=str(blob_dir),
         MAILPIPE_SENDER_RATE_PER_MINUTE="100000",
-        **extra,
     )
+    env.update(extra)  # may set the rate too
     return env
 
 
