@@ -48,6 +48,13 @@ class RetryableError(MailpipeError):
         self.retry_after_s = retry_after_s
 
 
+class HandBack(RetryableError):
+    """The handler gives its message back to the queue untried (the service is stopping):
+    requeued as it is, no retry tier taken, no attempt counted."""
+
+    code = "handed_back"
+
+
 class PermanentError(MailpipeError):
     """Retrying cannot help; ``hint`` says what the operator should do."""
 

@@ -13,6 +13,7 @@ import binascii
 import datetime as dt
 import re
 import secrets
+import time
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -72,6 +73,7 @@ def _record(world: World, box: Mailbox, out: EmailMessage, bcc: list[str], save:
             "internet_message_id": str(out.get("Message-ID", "")),
             "headers": {k: str(v) for k, v in out.items()},
             "mime_base64": base64.b64encode(raw).decode(),
+            # When Exchange would count the send against the mailbox's rate (epoch seconds).
             "sent_at": time.time(),
         }
     )

@@ -18,9 +18,10 @@ from libs.common.db.threads import ThreadLookup
 from libs.common.mail import MailProvider, open_provider
 from libs.common.service import Runtime, Wiring, database_check, run_service
 from services.sender.config import SenderSettings, check_claim_timing
-from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import SenderPorts, SendHandler
 from services.sender.joblog import JobLog
+from services.sender.pacing import Pacer
+from services.sender.sendrate import SendSlots
 
 log = structlog.get_logger("services.sender")
 
@@ -29,6 +30,7 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
     url = runtime.settings.database_url.get_secret_value()
     joblog = JobLog.open(url)
     threads = ThreadLookup(joblog.engine)  # the same database, read-only queries
+    slots = SendSlots(joblog.engine)  # the same database: the rate every sender shares
     blobs = BlobStore(runtime.settings.blob_dir)
     mailboxes = open_provider(runtime.config)
 
@@ -45,7 +47,8 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
         record_mailbox=threads.mailbox_of,
         blob_size=partial(blob_size, blobs),
         publish=publish,
-        limiter=SendRateLimiter(limit=sender.rate_per_minute),
+        # A job waiting for its slot is given back when the sender is told to stop.
+        pacer=Pacer(slots, sender.rate, runtime.stop),
         sleep=time.sleep,
     )
     return SendHandler(ports), mailboxes
@@ -68,6 +71,7 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
     log.info(
         "sender ready",
         rate_per_minute=sender.rate_per_minute,
+        rate_window_s=sender.rate_window_s,
         stale_claim_s=sender.stale_claim_s,
         mailboxes=[box.address for box in runtime.config.mailboxes],
     )

@@ -1,7 +1,7 @@
 """The sender's own settings (environment, prefix ``MAILPIPE_SENDER_``).
 
 They are the sender's alone, so they live here rather than in the shared settings: how fast
-one sender process may send per mailbox, how big a message may be, and when a claim left
+fast every sender together may send per mailbox, how big a message may be, and when a claim left
 by a dead sender may be taken over.
 """
 
@@ -14,15 +14,21 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from libs.common.errors import ConfigError
-from services.sender.domain.rate import EXCHANGE_MESSAGES_PER_MINUTE
+from services.sender.domain.rate import (
+    EXCHANGE_MESSAGES_PER_MINUTE,
+    EXCHANGE_WINDOW_S,
+    RateLimit,
+)
 
 
 class SenderSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MAILPIPE_SENDER_", extra="ignore", frozen=True)
 
-    #: Messages per minute per mailbox this process sends (Exchange allows 30 per mailbox:
-    #: with n senders on one mailbox, give each 30 / n, or let Graph's 429 + retry absorb it).
+    #: Messages per mailbox in any ``rate_window_s`` (Exchange allows 30 a minute), counted
+    #: across every sender on the database (``send_slots``): the limit is not divided by n.
     rate_per_minute: int = Field(default=EXCHANGE_MESSAGES_PER_MINUTE, ge=1)
+    #: The window of that limit in seconds (60 for Exchange; shorter in tests).
+    rate_window_s: float = Field(default=EXCHANGE_WINDOW_S, gt=0)
     #: Largest encoded message; None: the provider's largest (its ``SendLimits``: Exchange
     #: Online's 150 MiB), though a mailbox's MaxSendSize may be less.
     max_message_bytes: int | None = Field(default=None, ge=1)
@@ -30,6 +36,10 @@ class SenderSettings(BaseSettings):
     #: and is taken over (after a look in Sent Items; see docs/sending.md). A live sender
     #: refreshes its claim every ``heartbeat_s``, however long Graph or the rate limit take.
     stale_claim_s: float = Field(default=600.0, gt=0)
+
+    @property
+    def rate(self) -> RateLimit:
+        return RateLimit(limit=self.rate_per_minute, window_s=self.rate_window_s)
 
     @property
     def stale_after(self) -> timedelta:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 
 import structlog
 
@@ -19,7 +20,6 @@ from services.sender import metrics
 from services.sender.domain.attachments import AttachmentBytes
 from services.sender.domain.mime import BuiltMessage, build_mime
 from services.sender.domain.policy import SendDecision, fallback_decision, send_as_denied_message
-from services.sender.domain.rate import SendRateLimiter
 from services.sender.domain.thread import ThreadContext, thread_headers
 from services.sender.results import sent_result
 from services.sender.transport import Delivered, deliver
@@ -44,16 +44,17 @@ def send_job(
     thread: ThreadContext | None,
     *,
     read_blob: Callable[[BlobRef], bytes],
-    before_send: Callable[[], None],
+    in_slot: Callable[[], AbstractContextManager[None]],
 ) -> tuple[Delivered, SendDecision]:
-    """Send the job (``before_send`` runs right before each send: rate limit, claim check);
-    the delivery and the decision it went out under (the fallback's, when Send As failed)."""
+    """Send the job (each send inside ``in_slot()``: the mailbox's send slot, the claim
+    checked); the delivery and the decision it went out under (the fallback's, when Send As
+    failed)."""
     attachments = [
         AttachmentBytes.from_contract(a, read_blob(a.blob) if a.blob else None)
         for a in job.attachments
     ]
     try:
-        return _deliver(sender, job, box, decision, attachments, thread, before_send), decision
+        return _deliver(sender, job, box, decision, attachments, thread, in_slot), decision
     except mail.SendAsDenied:
         if decision.agent is None:
             raise
@@ -64,7 +65,7 @@ def send_job(
                 hint=f"grant Send As on {decision.agent} to {box.address} in Exchange",
             ) from None
         log.warning("send-as denied; sending from the mailbox", agent=decision.agent)
-        return _deliver(sender, job, box, fallback, attachments, thread, before_send), fallback
+        return _deliver(sender, job, box, fallback, attachments, thread, in_slot), fallback
 
 
 def _deliver(
@@ -74,32 +75,20 @@ def _deliver(
     decision: SendDecision,
     attachments: Sequence[AttachmentBytes],
     thread: ThreadContext | None,
-    before_send: Callable[[], None],
+    in_slot: Callable[[], AbstractContextManager[None]],
 ) -> Delivered:
     # Bound: only the attachments vary by path.
     build = functools.partial(build_message, job, decision, box, thread)
-    before_send()
     path = "unknown"
-    try:
-        done = deliver(sender, build, attachments)
-        path = done.path
-    except Exception:
-        metrics.GRAPH_SENDS.labels(path=path, status="error").inc()
-        raise
+    with in_slot():
+        try:
+            done = deliver(sender, build, attachments)
+            path = done.path
+        except Exception:
+            metrics.GRAPH_SENDS.labels(path=path, status="error").inc()
+            raise
     metrics.GRAPH_SENDS.labels(path=path, status="accepted").inc()
     return done
-
-
-def wait_for_rate(limiter: SendRateLimiter, sleep: Callable[[float], None], mailbox: str) -> bool:
-    """Hold the send for the mailbox's rate limit; whether it waited."""
-    wait = limiter.reserve(mailbox)
-    if wait <= 0:
-        return False
-    metrics.RATE_LIMIT_WAITS.inc()
-    metrics.RATE_LIMIT_WAIT_SECONDS.inc(wait)
-    log.info("holding the send for the mailbox's rate limit", wait_s=round(wait, 3))
-    sleep(wait)
-    return True
 
 
 def build_message(

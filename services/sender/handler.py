@@ -31,13 +31,13 @@ from services.sender.dispatch import (
     build_message,
     job_sent_result,
     send_job,
-    wait_for_rate,
 )
 from services.sender.domain.authority import decide_job
 from services.sender.domain.policy import Rejection, SendDecision, SendRejected, decide_sender
 from services.sender.domain.thread import ThreadContext
 from services.sender.giving_up import crashed, given_up
 from services.sender.joblog import FINAL, OUTCOME_UNKNOWN
+from services.sender.pacing import SenderStopping
 from services.sender.ports import JobInProgress, SenderPorts
 from services.sender.results import (
     first_answer,
@@ -92,6 +92,9 @@ class SendHandler:
             sent = self._attempt(job, delivery, heart, resume=resume, attempts=attempts)
         except (ClaimLost, SendRejected):
             raise  # another sender has the job / already answered ``rejected``
+        except SenderStopping:
+            self._release(job)
+            raise
         except OutcomeUnknown as exc:
             # Maybe sent: the retry looks in Sent Items before sending again.
             self.ports.joblog.mark_retry(job.job_id, code=OUTCOME_UNKNOWN, message=exc.message)
@@ -139,7 +142,7 @@ class SendHandler:
             decision,
             thread,
             read_blob=self.ports.read_blob,
-            before_send=functools.partial(self._before_send, box.address, heart),
+            in_slot=functools.partial(self.ports.pacer.slot, box.address, heart),
         )
         return done, final, thread
 
@@ -279,11 +282,14 @@ class SendHandler:
         log.warning("job rejected", code=rejection.code)
         raise rejection.error()
 
-    def _before_send(self, mailbox: str, heart: Heartbeat) -> None:
-        if wait_for_rate(self.ports.limiter, self.ports.sleep, mailbox):
-            # Taken over while waiting (say the database was out of reach): do not send.
-            heart.confirm()
-        heart.check()
+    def _release(self, job: OutboundEmail) -> None:
+        """Give the claim up: the next sender takes the job at once, not once it is stale."""
+        try:
+            self.ports.joblog.mark_retry(
+                job.job_id, code=SenderStopping.code, message="the sender stopped while it waited"
+            )
+        except RetryableError as exc:  # the database is out too: the claim goes stale
+            log.warning("could not release the claim of a job given back", error=exc.code)
 
     def _thread(self, job: OutboundEmail) -> ThreadContext | None:
         if job.in_reply_to or job.references or job.record_id is None:

@@ -12,8 +12,8 @@ from libs.common.errors import RetryableError
 from libs.common.mail import MailSender
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.sender.config import SenderSettings
-from services.sender.domain.rate import SendRateLimiter
 from services.sender.joblog import JobLogPort
+from services.sender.pacing import Pacer
 
 __all__ = ["JobInProgress", "SenderPorts"]
 
@@ -39,5 +39,6 @@ class SenderPorts:
     #: The stored size of a blob (``None``: not in the store).
     blob_size: Callable[[BlobRef], int | None]
     publish: Callable[[OutboundResult], None]
-    limiter: SendRateLimiter
+    #: The mailbox's shared send slots (the rate across every sender).
+    pacer: Pacer
     sleep: Callable[[float], None]

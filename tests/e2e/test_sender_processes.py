@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from collections import Counter
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-from libs.common.broker import Broker, Names
+from libs.common.broker import Broker
 from libs.graphsim.testing import SimHandle
 from services.sender.dispatch import FOUND_IN_SENT_ITEMS
 from services.sender.joblog import JobLog
 from tests.broker_helpers import wait_until
+from tests.e2e.senders import senders, sent_by_job
 from tests.integration.test_sender_support import (
     Results,
     log_events,
@@ -34,30 +33,6 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 
 def _sent_at_least(sim: SimHandle, count: int) -> bool:
     return len(sent_list(sim)) >= count
-
-
-@pytest.fixture
-def broker(amqp_url: str, namespace: str) -> Iterator[Broker]:
-    # The processes use the default retry tiers; the test declares the same topology so it
-    # can publish before they are up.
-    b = Broker(amqp_url, Names(namespace))
-    b.declare()
-    try:
-        yield b
-    finally:
-        b.close()
-        b.delete()
-
-
-@pytest.fixture
-def results(broker: Broker) -> Iterator[Results]:
-    reader = Results(broker)
-    yield reader
-    reader.delete()
-
-
-def sent_by_job(sim: SimHandle) -> Counter[str]:
-    return Counter(entry["headers"]["X-Mailpipe-Job-Id"] for entry in sent_list(sim))
 
 
 def test_kill_9_during_500_jobs_sends_every_job_once_and_counts_the_window(
@@ -138,14 +113,11 @@ def test_three_senders_on_one_queue_send_1000_jobs_once_each(
     config = write_config(sim, tmp_path / "mailpipe.toml")
     env = sender_env(amqp_url, namespace, database_url, config, tmp_path / "blobs")
     logs = [tmp_path / f"sender-{i}.log" for i in range(3)]
-    procs = [start_sender(env, log) for log in logs]
-    try:
+    with senders(env, logs) as procs:
         jobs = [make_job(f"three-{i:04d}") for i in range(1000)]
         for job in jobs:
             publish_job(broker, job)
         got = results.wait_count(1000, timeout_s=300)
-    finally:
-        stop_all(procs)
     assert all(p.returncode == 0 for p in procs)
     counts = sent_by_job(sim)
     assert len(counts) == 1000 and set(counts.values()) == {1}

@@ -31,6 +31,7 @@ TABLES = {
     "quarantine",
     "processed_log",
     "sent_jobs",
+    "send_slots",
     "mail_cursors",
     "ack_log",
     "outbox",
@@ -50,7 +51,7 @@ def _tables(url: str) -> set[str]:
 def test_migrate_from_empty_creates_every_table(database_url: str) -> None:
     assert current_revision(database_url) is None
     migrate(database_url)
-    assert current_revision(database_url) == head_revision() == "0007"
+    assert current_revision(database_url) == head_revision() == "0009"
     assert _tables(database_url) == TABLES | {"alembic_version"}
 
 

@@ -14,14 +14,16 @@ from libs.common.contracts import OutboundResult
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.sender.config import SenderSettings
 from services.sender.domain.policy import SendRejected
-from services.sender.domain.rate import SendRateLimiter
+from services.sender.domain.rate import RateLimit
 from services.sender.handler import SenderPorts, SendHandler
 from services.sender.joblog import JobLog
+from services.sender.pacing import Pacer
 from services.ticketer.handler import Ticketer
 from services.ticketer.store import RecordStore
 from tests.blobs_fake import FakeBlobs
 from tests.mail_fake import FakeMailbox
-from tests.unit.test_sender_handler import DELIVERY, Clock, job
+from tests.slots_fake import FakeClock, FakeSendSlots, FakeStop
+from tests.unit.test_sender_handler import DELIVERY, job
 from tests.unit.test_ticketer_handler import NOW, FakeOutbox, mail
 
 SUPPORT, HELP2 = "support@contoso.com", "help2@contoso.com"
@@ -47,7 +49,7 @@ def pair(database_url: str) -> Iterator[Pair]:
     store = RecordStore.open(database_url)
     joblog = JobLog.open(database_url, migrate=False)
     fakes = {a: FakeMailbox(address=a) for a in (SUPPORT, HELP2)}
-    clock = Clock()
+    clock = FakeClock()
     results: list[OutboundResult] = []
     ports = SenderPorts(
         config=config,
@@ -59,7 +61,7 @@ def pair(database_url: str) -> Iterator[Pair]:
         record_mailbox=store.record_mailbox,
         blob_size=lambda ref: None,
         publish=results.append,
-        limiter=SendRateLimiter(limit=100, clock=clock),
+        pacer=Pacer(FakeSendSlots(clock), RateLimit(limit=100), FakeStop(clock)),
         sleep=clock.sleep,
     )
     outbox = FakeOutbox()

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email import policy
@@ -35,9 +35,10 @@ from libs.common.settings import MailboxConfig, MailpipeConfig
 from libs.graphsim.testing import SimHandle
 from services.sender.app import blob_size
 from services.sender.config import SenderSettings
-from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import SenderPorts, SendHandler
 from services.sender.joblog import JobLog
+from services.sender.pacing import Pacer
+from services.sender.sendrate import SendSlots, SendSlotsPort
 from tests.broker_helpers import drain, wait_until
 
 MAILBOX = "support@contoso.com"
@@ -178,11 +179,14 @@ def sender_in_process(
     config: MailpipeConfig,
     database_url: str,
     blob_dir: Path,
+    slots: Callable[[SendSlots], SendSlotsPort] = lambda real: real,
     **settings: Any,
 ) -> Iterator[JobLog]:
-    """The sender's handler, wired to real adapters, consuming on a thread of this process."""
+    """The sender's handler, wired to real adapters, consuming on a thread of this process
+    (``slots`` may wrap its send slots); leaving the block stops it as SIGTERM would."""
     sender = SenderSettings(**settings)
     joblog = JobLog.open(database_url)
+    stop = threading.Event()
     graphs: dict[str, GraphMail] = {}
 
     def graph_for(box: MailboxConfig) -> GraphMail:
@@ -210,11 +214,10 @@ def sender_in_process(
             record_mailbox=ThreadLookup(joblog.engine).mailbox_of,
             blob_size=partial(blob_size, BlobStore(blob_dir)),
             publish=publish,
-            limiter=SendRateLimiter(limit=sender.rate_per_minute),
+            pacer=Pacer(slots(SendSlots(joblog.engine)), sender.rate, stop),
             sleep=time.sleep,
         )
     )
-    stop = threading.Event()
     thread = threading.Thread(
         target=broker.consume,
         args=(broker.names.sender, OutboundEmail, handler),
@@ -282,8 +285,8 @@ def sender_env(
         MAILPIPE_CONFIG=str(config),
         MAILPIPE_BLOB_DIR=str(blob_dir),
         MAILPIPE_SENDER_RATE_PER_MINUTE="100000",
-        **extra,
     )
+    env.update(extra)  # may set the rate too
     return env
 
 

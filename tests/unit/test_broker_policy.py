@@ -26,7 +26,13 @@ from libs.common.broker.policy import (
     summary,
 )
 from libs.common.broker.wire import first_routing_key
-from libs.common.errors import BrokerError, ContractError, PermanentError, RetryableError
+from libs.common.errors import (
+    BrokerError,
+    ContractError,
+    HandBack,
+    PermanentError,
+    RetryableError,
+)
 from libs.common.redact import redact_url
 
 
@@ -58,6 +64,13 @@ def test_permanent_errors_dead_letter_at_once(exc: PermanentError) -> None:
     outcome = decide(_raised(exc), attempt=1, tiers=5)
     assert outcome.action is Action.DEAD
     assert outcome.reason == exc.code
+
+
+def test_a_message_handed_back_is_requeued_untried_on_any_attempt() -> None:
+    for attempt in (1, len(RETRY_DELAYS_S) + 1):
+        outcome = decide(HandBack("stopping"), attempt, len(RETRY_DELAYS_S))
+        assert outcome.action is Action.REQUEUE and outcome.tier is None
+        assert outcome.reason == "handed_back"
 
 
 def test_reason_error_and_traceback() -> None:

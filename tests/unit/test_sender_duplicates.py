@@ -122,7 +122,7 @@ def test_a_live_claim_never_goes_stale_while_the_rate_limit_holds_it() -> None:
         assert r.joblog.touched.wait(10), "the heartbeat refreshed the claim"
         seen.append(r.joblog.claim_job("j2", stale_after=stale)[0])  # another sender tries
 
-    r.handler.ports.sleep = long_wait
+    r.stop.on_wait = long_wait
     r.handler(job("j1"), DELIVERY)
     r.handler(job("j2"), DELIVERY)  # waits a minute for the rate limit
     assert seen == ["in_progress"], "never taken over while in hand"
@@ -138,7 +138,7 @@ def test_a_claim_taken_over_during_the_wait_is_not_sent() -> None:
         r.joblog.now += timedelta(seconds=1)
         r.joblog.claim_job("j2", stale_after=timedelta(seconds=0.2))
 
-    r.handler.ports.sleep = taken_over
+    r.stop.on_wait = taken_over
     r.handler(job("j1"), DELIVERY)
     with pytest.raises(ClaimLost):
         r.handler(job("j2"), DELIVERY)

@@ -4,7 +4,7 @@ what it answers, the rate limit holding jobs instead of failing them."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,28 +20,16 @@ from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.sender.config import SenderSettings
 from services.sender.domain.attachments import AttachmentBytes
 from services.sender.domain.policy import SendRejected
-from services.sender.domain.rate import SendRateLimiter
 from services.sender.handler import JobInProgress, SenderPorts, SendHandler
+from services.sender.pacing import Pacer, SenderStopping
 from services.sender.results import invalid_job_result
 from services.sender.transport import choose_path
 from tests.joblog_fake import FakeJobLog
 from tests.mail_fake import SEND_LIMITS, FakeMailbox
+from tests.slots_fake import FakeClock, FakeSendSlots, FakeStop
 
 MAILBOX = "support@contoso.com"
 DELIVERY = Delivery(message_id="m", correlation_id="c")
-
-
-@dataclass
-class Clock:
-    now: float = 1000.0
-    slept: list[float] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 def box(**overrides: Any) -> MailboxConfig:
@@ -55,7 +43,9 @@ class Rig:
     joblog: FakeJobLog
     graph: FakeMailbox
     published: list[OutboundResult]
-    clock: Clock
+    clock: FakeClock
+    slots: FakeSendSlots
+    stop: FakeStop
 
 
 def rig(
@@ -69,7 +59,8 @@ def rig(
     """``records``: record id → its mailbox (others belong to MAILBOX); ``blobs``: sha256 →
     stored size (others are not stored)."""
     records, blobs = records or {}, blobs or {}
-    joblog, clock = FakeJobLog(), Clock()
+    joblog, clock = FakeJobLog(), FakeClock()
+    slots, stop = FakeSendSlots(clock), FakeStop(clock)
     # One fake per mailbox (``graph`` is MAILBOX's); the agents a mailbox may send as have
     # their grant, as the doctor checks.
     graph = FakeMailbox(address=MAILBOX, send_as=set(mailbox.get("send_as", ())))
@@ -79,9 +70,10 @@ def rig(
         return fakes.setdefault(b.address, FakeMailbox(address=b.address, send_as=set(b.send_as)))
 
     published: list[OutboundResult] = []
+    settings = SenderSettings(rate_per_minute=limit, stale_claim_s=stale_claim_s)
     ports = SenderPorts(
         config=MailpipeConfig(mailboxes=(box(**mailbox),)),
-        settings=SenderSettings(rate_per_minute=limit, stale_claim_s=stale_claim_s),
+        settings=settings,
         joblog=joblog,
         read_blob=lambda ref: b"",
         mail_for=mail_for,
@@ -89,10 +81,10 @@ def rig(
         record_mailbox=lambda record_id: records.get(record_id, MAILBOX),
         blob_size=lambda ref: blobs.get(ref.sha256),
         publish=published.append,
-        limiter=SendRateLimiter(limit=limit, clock=clock),
+        pacer=Pacer(slots, settings.rate, stop),
         sleep=clock.sleep,
     )
-    return Rig(SendHandler(ports), joblog, graph, published, clock)
+    return Rig(SendHandler(ports), joblog, graph, published, clock, slots, stop)
 
 
 def job(job_id: str, **fields: Any) -> OutboundEmail:
@@ -120,6 +112,28 @@ def test_the_rate_limit_holds_jobs_and_fails_none() -> None:
     # Two go at once; the third and the fifth wait for the 60-second window to move on.
     assert r.clock.slept == [60.0, 60.0]
     assert _waits() - before == 2
+    # Each slot is stamped where its send ended; no window holds more than two.
+    assert sorted(t for _, t in r.slots.slots.values()) == [1000.0, 1000.0, 1060.0, 1060.0, 1120.0]
+
+
+def test_a_database_outage_while_waiting_for_a_slot_keeps_the_job_in_hand() -> None:
+    r = rig()
+    r.slots.fail_takes = 4
+    r.handler(job("j1"), DELIVERY)  # no retry tier: the slot is asked for again
+    assert len(r.graph.sent) == 1 and [p.status for p in r.published] == ["sent"]
+    assert r.slots.takes == 5 and r.joblog.jobs["j1"].attempts == 1
+    assert r.clock.slept and max(r.clock.slept) <= 5.0  # backoff, capped
+
+
+def test_a_stopping_sender_gives_a_waiting_job_back_with_its_claim_released() -> None:
+    r = rig(limit=1)
+    r.handler(job("j1"), DELIVERY)
+    r.stop.stop_after = 1.0  # told to stop one second into the 60-second wait
+    with pytest.raises(SenderStopping):
+        r.handler(job("j2"), DELIVERY)
+    assert len(r.graph.sent) == 1
+    assert r.joblog.jobs["j2"].status == "retrying"  # the next sender claims it at once
+    assert r.clock.slept == [60.0]  # one pause, cut short by the stop in real life
 
 
 def test_an_unknown_mailbox_is_rejected_before_anything_else() -> None:

@@ -209,6 +209,10 @@ class ConsumerLoop(Generic[C]):
         for outcome in batch.future.result():
             job = batch.jobs[0]
             with bound(job.delivery):
+                if outcome.action is Action.REQUEUE:
+                    self._hand_back(job)
+                    batch.jobs.pop(0)
+                    continue
                 if outcome.action is Action.RETRY:
                     delayed = self._delayed if self._settings.memory else None
                     copies.retry(outlet, self._queue, job, outcome, delayed)
@@ -218,6 +222,11 @@ class ConsumerLoop(Generic[C]):
                 if outcome.action is Action.ACK:
                     log.debug("message acked", queue=self._queue.name)
             batch.jobs.pop(0)  # settled: _abandon hands back only what is left
+
+    def _hand_back(self, job: Job) -> None:
+        memory_outlet = self._outlet if self._settings.memory else None
+        copies.hand_back(job.message, self._queue.name, memory_outlet)
+        log.info("message handed back to its queue", queue=self._queue.name)
 
     def _release_delayed(self, outlet: Outlet, *, everything: bool = False) -> None:
         """``memory://`` only: put due retries back on the work queue (all of them on stop,

@@ -9,6 +9,7 @@ Classification (see docs/broker.md):
   the dead-letter queue once the tiers are used up;
 * :class:`~libs.common.errors.PermanentError` (``ContractError`` included) → dead-letter queue
   at once;
+* :class:`~libs.common.errors.HandBack` → given back to the work queue as it is (requeued);
 * any other exception → treated as retryable. An unexpected exception is a bug or a transient
   fault we did not foresee; retrying a few times and then parking the message in the
   dead-letter queue loses nothing, while dead-lettering at once would turn every passing glitch
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from libs.common.broker.names import DELIVERY_LIMIT
-from libs.common.errors import MailpipeError
+from libs.common.errors import HandBack, MailpipeError
 from libs.common.redact import redact_url
 
 HEADER_ATTEMPT = "x-mailpipe-attempt"
@@ -76,6 +77,8 @@ class Action(enum.Enum):
     ACK = "ack"
     RETRY = "retry"
     DEAD = "dead"
+    #: Back to the work queue untried (the handler raised ``HandBack``).
+    REQUEUE = "requeue"
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,8 @@ def decide(exc: BaseException | None, attempt: int, tiers: int) -> Outcome:
     """Ack, retry in tier ``attempt - 1``, or dead-letter, for a handler that raised ``exc``."""
     if exc is None:
         return ACKED
+    if isinstance(exc, HandBack):
+        return Outcome(Action.REQUEUE, reason=exc.code, error=exc.message)
     reason = exc.code if isinstance(exc, MailpipeError) else REASON_UNEXPECTED
     hint = (exc.hint or "") if isinstance(exc, MailpipeError) else ""
     error, tb = error_text(exc), summary(exc)

@@ -240,6 +240,18 @@ sent_jobs = Table(
     ),
 )
 
+# The sends of each mailbox in the last rate window, shared by every sender (0009): a row is
+# taken before a send and stamped with the database's time when the send ends
+# (docs/sending.md, "Sending rate"); rows older than the window are pruned.
+send_slots = Table(
+    "send_slots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("mailbox", StoredString(ADDRESS), nullable=False),
+    _ts("sent_at"),
+    Index(None, "mailbox", "sent_at"),
+)
+
 # Where each (mailbox, folder) read of changes left off: the provider's opaque cursor (Graph's
 # delta link). Called ``delta_state`` with a ``delta_link`` before 0006.
 mail_cursors = Table(

@@ -1,59 +1,47 @@
-"""Exchange's sending limit (30 messages a minute per mailbox) as a pure sliding window.
+"""Exchange's sending limit (30 messages a minute per mailbox), shared by every sender.
 
-``reserve`` books the earliest moment a message may leave and says how long to wait for
-it; the caller holds the job that long and then sends. No job fails because of the limit.
+The slots a mailbox has used live in the database (``send_slots``, one row per send, its time
+the END of the send); :mod:`services.sender.sendrate` reads them under a lock and asks
+:func:`slot_wait` whether one more may go now. Plain arithmetic over times in seconds, from
+one clock (the database's), so that several senders on several hosts agree.
 
-Each send is booked at max(now, the ``limit``-th latest booking + window): any ``limit``
-+ 1 consecutive bookings then span at least ``window_s``, so every interval
-[a, a + window_s) holds at most ``limit`` sends, and bookings never go backwards. Only the
-latest ``limit`` bookings per mailbox are kept.
-
-The window is per process. With several senders on one mailbox, give each ``limit`` / n,
-or rely on Exchange's throttling answer (retried with backoff) for the rest.
+A send may go when fewer than ``limit`` sends lie in the last ``window_s``; otherwise it waits
+until the oldest of them leaves the window, and asks again (the slots may have moved: a send
+still in flight is stamped again when it ends). Since each send is counted where it ended,
+no window of ``window_s`` at Exchange holds more than ``limit`` of them.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 EXCHANGE_MESSAGES_PER_MINUTE = 30
+EXCHANGE_WINDOW_S = 60.0
 
 
-class SendRateLimiter:
-    def __init__(
-        self,
-        limit: int = EXCHANGE_MESSAGES_PER_MINUTE,
-        window_s: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if limit < 1 or window_s <= 0:
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``limit`` sends per mailbox in any ``window_s`` seconds."""
+
+    limit: int = EXCHANGE_MESSAGES_PER_MINUTE
+    window_s: float = EXCHANGE_WINDOW_S
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.window_s <= 0:
             raise ValueError("limit must be >= 1 and window_s > 0")
-        self.limit = limit
-        self.window_s = window_s
-        self._clock = clock
-        self._booked: dict[str, deque[float]] = {}
-        # Sender threads may share one limiter; booking must be atomic.
-        self._lock = threading.Lock()
 
-    def reserve(self, mailbox: str) -> float:
-        """Book a send for ``mailbox``; seconds to wait before sending (0.0 when free)."""
-        now = self._clock()
-        with self._lock:
-            booked = self._booked.setdefault(mailbox.lower(), deque(maxlen=self.limit))
-            at = now
-            if len(booked) == self.limit:
-                at = max(now, booked[0] + self.window_s)
-            booked.append(at)
-        return at - now
+    def cutoff(self, now: float) -> float:
+        """Slots at or before this time no longer count."""
+        return now - self.window_s
 
-    def next_wait(self, mailbox: str) -> float:
-        """What :meth:`reserve` would answer now, without booking (for metrics and health)."""
-        now = self._clock()
-        with self._lock:
-            booked = self._booked.get(mailbox.lower())
-            if booked is None or len(booked) < self.limit:
-                return 0.0
-            return max(0.0, booked[0] + self.window_s - now)
+
+def slot_wait(slot_times: Iterable[float], now: float, rate: RateLimit) -> float:
+    """Seconds until the mailbox may take one more slot (0.0: now), given its slots' times."""
+    counted = sorted(t for t in slot_times if t > rate.cutoff(now))
+    if len(counted) < rate.limit:
+        return 0.0
+    # The slot that must leave the window so that only limit - 1 remain.
+    leaving = counted[len(counted) - rate.limit]
+    # Never 0.0 when full (rounding): 0.0 means "take it".
+    return max(leaving + rate.window_s - now, 0.001)

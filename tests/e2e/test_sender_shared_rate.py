@@ -1,0 +1,60 @@
+"""Three sender processes share one mailbox's sending rate (the send slots in PostgreSQL):
+the simulator sees at most the limit in any window, every job is sent once, none waits its
+way into the dead-letter queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from libs.common.broker import Broker
+from libs.graphsim.testing import SimHandle
+from tests.broker_helpers import drain
+from tests.e2e.senders import senders, sent_by_job
+from tests.integration.test_sender_support import (
+    Results,
+    make_job,
+    publish_job,
+    sender_env,
+    sent_list,
+    write_config,
+)
+from tests.rate_checks import busiest_window
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+LIMIT, WINDOW_S, JOBS = 5, 2.0, 30
+
+
+def test_three_senders_keep_one_mailbox_within_its_rate(
+    sim: SimHandle,
+    broker: Broker,
+    results: Results,
+    amqp_url: str,
+    namespace: str,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    config = write_config(sim, tmp_path / "mailpipe.toml")
+    env = sender_env(
+        amqp_url,
+        namespace,
+        database_url,
+        config,
+        tmp_path / "blobs",
+        MAILPIPE_SENDER_RATE_PER_MINUTE=str(LIMIT),
+        MAILPIPE_SENDER_RATE_WINDOW_S=str(WINDOW_S),
+    )
+    jobs = [make_job(f"rate-{i:03d}") for i in range(JOBS)]
+    with senders(env, [tmp_path / f"sender-{i}.log" for i in range(3)]) as procs:
+        for job in jobs:
+            publish_job(broker, job)
+        got = results.wait_count(JOBS, timeout_s=120)
+    assert all(p.returncode == 0 for p in procs)
+    sent = sent_list(sim)
+    assert len(sent) == JOBS and set(sent_by_job(sim).values()) == {1}, "each job once"
+    busiest = busiest_window([entry["sent_at"] for entry in sent], WINDOW_S)
+    assert busiest <= LIMIT, f"{busiest} sends in one {WINDOW_S} s window"
+    assert {r.status for r in got} == {"sent"} and len({r.job_id for r in got}) == JOBS
+    assert drain(broker, broker.names.sender.dead) == []
