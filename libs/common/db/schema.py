@@ -7,15 +7,13 @@ and these definitions agree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -23,10 +21,8 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
-from libs.common.db.storable import StoredJSON, StoredString, StoredText
+from libs.common.db.storable import StoredJSON, StoredString, StoredText, UTCDateTime
 
 # Constraint names are explicit so that later migrations (and SQLite batch mode) can find them.
 metadata = MetaData(
@@ -44,32 +40,6 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 ADDRESS = 320
 HEADER = 1000
 PROVIDER = 32
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
-
-    SQLite keeps no zone; storing naive UTC and re-attaching UTC on the way out makes both
-    backends return the same values.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use UTC-aware ones")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 def _ts(name: str, *, nullable: bool = False) -> Column[datetime]:
