@@ -12,8 +12,8 @@ from functools import partial
 
 import structlog
 
-from libs.common.blobs import BlobStore
-from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
+from libs.common.blobs import BlobStorage, open_blobs
+from libs.common.contracts import OutboundEmail, OutboundResult
 from libs.common.db.threads import ThreadLookup
 from libs.common.mail import MailProvider, open_provider
 from libs.common.service import Runtime, Wiring, database_check, run_service
@@ -25,11 +25,13 @@ from services.sender.joblog import JobLog
 log = structlog.get_logger("services.sender")
 
 
-def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler, MailProvider]:
+def build_handler(
+    runtime: Runtime, sender: SenderSettings
+) -> tuple[SendHandler, MailProvider, BlobStorage]:
     url = runtime.settings.database_url.get_secret_value()
     joblog = JobLog.open(url)
     threads = ThreadLookup(joblog.engine)  # the same database, read-only queries
-    blobs = BlobStore(runtime.settings.blob_dir)
+    blobs = open_blobs(runtime.settings)
     mailboxes = open_provider(runtime.config)
 
     def publish(result: OutboundResult) -> None:
@@ -43,20 +45,12 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
         mail_for=mailboxes,
         thread_of=threads.thread_of,
         record_mailbox=threads.mailbox_of,
-        blob_size=partial(blob_size, blobs),
+        blob_size=blobs.size,
         publish=publish,
         limiter=SendRateLimiter(limit=sender.rate_per_minute),
         sleep=time.sleep,
     )
-    return SendHandler(ports), mailboxes
-
-
-def blob_size(store: BlobStore, ref: BlobRef) -> int | None:
-    """The stored size of a blob, ``None`` when it is not there (its read says so later)."""
-    try:
-        return store.path(ref.sha256).stat().st_size
-    except FileNotFoundError:
-        return None
+    return SendHandler(ports), mailboxes, blobs
 
 
 def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
@@ -64,7 +58,7 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
     sender = sender or SenderSettings()
     # Before anything opens: a stale time the retry tiers cannot outlast loses jobs.
     check_claim_timing(sender, runtime.names.retry_delays_s)
-    handler, mailboxes = build_handler(runtime, sender)
+    handler, mailboxes, blobs = build_handler(runtime, sender)
     log.info(
         "sender ready",
         rate_per_minute=sender.rate_per_minute,
@@ -84,6 +78,7 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
 
     def close() -> None:
         mailboxes.close()
+        blobs.close()
         handler.ports.joblog.close()
 
     # Ready while the job log answers.

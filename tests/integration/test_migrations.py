@@ -34,6 +34,8 @@ TABLES = {
     "mail_cursors",
     "ack_log",
     "outbox",
+    "blobs",
+    "blob_chunks",
 }
 
 MIGRATE_SCRIPT = "import sys; from libs.common.db import migrate; migrate(sys.argv[1])"
@@ -50,7 +52,7 @@ def _tables(url: str) -> set[str]:
 def test_migrate_from_empty_creates_every_table(database_url: str) -> None:
     assert current_revision(database_url) is None
     migrate(database_url)
-    assert current_revision(database_url) == head_revision() == "0006"
+    assert current_revision(database_url) == head_revision() == "0008"
     assert _tables(database_url) == TABLES | {"alembic_version"}
 
 

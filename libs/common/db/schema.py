@@ -7,26 +7,23 @@ and these definitions agree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
-from libs.common.db.storable import StoredJSON, StoredString, StoredText
+from libs.common.db.storable import StoredJSON, StoredString, StoredText, UTCDateTime
 
 # Constraint names are explicit so that later migrations (and SQLite batch mode) can find them.
 metadata = MetaData(
@@ -44,32 +41,6 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 ADDRESS = 320
 HEADER = 1000
 PROVIDER = 32
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
-
-    SQLite keeps no zone; storing naive UTC and re-attaching UTC on the way out makes both
-    backends return the same values.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use UTC-aware ones")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 def _ts(name: str, *, nullable: bool = False) -> Column[datetime]:
@@ -285,4 +256,29 @@ outbox = Table(
     Column("result", StoredText()),
     _ts("confirmed_at", nullable=True),
     Index(None, "confirmed_at", "next_attempt_at"),
+)
+
+#: The database blob store (0008, libs/common/db/blobs.py): each blob's bytes in chunks of 1 MiB,
+#: so that no write or read holds one huge value.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", StoredString(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    # When it was last put: garbage collection keeps what was put within its grace period.
+    _ts("put_at"),
+    Index(None, "put_at"),
+)
+
+blob_chunks = Table(
+    "blob_chunks",
+    metadata,
+    Column(
+        "sha256",
+        StoredString(64),
+        ForeignKey("blobs.sha256", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )
