@@ -9,12 +9,14 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select, update
 
-from libs.common.blobs import BlobCorruptError
+from libs.common.blobs import BlobCorruptError, BlobTooLarge, open_blobs
 from libs.common.contracts import BlobRef
 from libs.common.db.blobs import CHUNK_BYTES, DatabaseBlobStore
 from libs.common.db.schema import blob_chunks, blobs
+from libs.common.settings import Settings
 
 
 @pytest.fixture
@@ -63,3 +65,18 @@ def test_a_changed_chunk_is_caught_on_read(store: DatabaseBlobStore) -> None:
     with pytest.raises(BlobCorruptError) as corrupt:
         store.get(ref)
     assert not corrupt.value.retryable and corrupt.value.hint
+
+
+def test_the_settings_pick_the_database_store(database_url: str) -> None:
+    settings = Settings(
+        database_url=SecretStr(database_url), blob_store="database", blob_max_bytes=10
+    )
+    store = open_blobs(settings)
+    try:
+        assert isinstance(store, DatabaseBlobStore) and store.max_bytes == 10
+        ref = store.put(b"0123456789")
+        assert store.get(ref) == b"0123456789" and store.size(ref) == 10
+        with pytest.raises(BlobTooLarge):
+            store.put(b"0123456789!")
+    finally:
+        store.close()
