@@ -173,6 +173,11 @@ from mailpipe.cli_dead import dead_app  # noqa: E402
 
 app.add_typer(dead_app, name="dead")
 
+# The blob store's garbage collection; cli_blobs imports only typer until a command runs.
+from mailpipe.cli_blobs import blobs_app  # noqa: E402
+
+app.add_typer(blobs_app, name="blobs")
+
 
 app.command(name="doctor")(_doctor)
 

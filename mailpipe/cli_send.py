@@ -147,14 +147,14 @@ def send(
     outbox: _Outbox = False,
 ) -> None:
     """Publish an outbound email job; with --wait print its result (exit 1 unless sent)."""
-    from libs.common.blobs import BlobStore
+    from libs.common.blobs import open_blobs
     from mailpipe.cli_outbox import wants_outbox
 
     if (body is None) == (html_file is None):
         raise typer.BadParameter("give exactly one of --body or --html-file")
     settings = _load_settings()
     with _failures_explained():
-        blobs = BlobStore(settings.blob_dir)
+        blobs = open_blobs(settings)
         job = build_job(
             job_id=job_id or f"cli-{uuid.uuid4().hex}",
             mailbox=mailbox,

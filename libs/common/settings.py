@@ -205,6 +205,14 @@ class Settings(BaseSettings):
     namespace: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")] = "mailpipe"
     database_url: SecretStr = SecretStr("sqlite:///mailpipe.db")
     blob_dir: Path = Path("blobs")
+    #: Where attachments and raw MIME are kept: a folder (``blob_dir``, one disk for every
+    #: service) or the database (no shared disk: the distributed mode).
+    blob_store: Literal["folder", "database"] = "folder"
+    #: The largest blob stored; a larger attachment quarantines its mail (docs/configuration.md).
+    blob_max_bytes: int = Field(default=150 * 1024 * 1024, ge=1)
+    #: ``mailpipe blobs gc`` keeps blobs put less than this long ago: mail still queued may
+    #: name them before any record does.
+    blob_gc_grace_s: int = Field(default=7 * 24 * 3600, ge=0)
     config: Path | None = None
     prefetch: int = Field(default=16, ge=1, le=1000)
     #: AMQP heartbeat in seconds; handlers run off the connection's thread, so a slow

@@ -8,7 +8,7 @@ a cleanup. ``main()`` (the distributed service) and the embedded mode both use i
 
 from __future__ import annotations
 
-from libs.common.blobs import BlobStore
+from libs.common.blobs import open_blobs
 from libs.common.service import Runtime, Wiring, run_service
 
 
@@ -19,14 +19,17 @@ def wire(runtime: Runtime) -> Wiring:
     settings = runtime.settings
     # MailCursors.open brings the schema up to date (ensure_schema) before anything polls.
     state = MailCursors.open(settings.database_url.get_secret_value())
+    blobs = open_blobs(settings)
     try:
-        fetcher = Fetcher(runtime.config, runtime.broker, state, BlobStore(settings.blob_dir))
+        fetcher = Fetcher(runtime.config, runtime.broker, state, blobs)
     except BaseException:
+        blobs.close()
         state.close()
         raise
 
     def close() -> None:
         fetcher.close()
+        blobs.close()
         state.close()
 
     return Wiring(fetcher.loops(runtime.stop), fetcher.checks(), close)

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from libs.common.blobs import BlobStore
+from libs.common.blobs import BlobStorage
 from libs.common.contracts import AttachmentRef, BlobRef, InboundEmail
 from libs.common.errors import ContractError
 from libs.common.mail import Attachment, Mailbox, MailError, MailMessage, MailNotFound
@@ -43,7 +43,7 @@ class ReadFailed(Exception):
 class MailBuilder:
     """Not thread-safe: one per poller."""
 
-    def __init__(self, box: MailboxConfig, graph: Mailbox, blobs: BlobStore) -> None:
+    def __init__(self, box: MailboxConfig, graph: Mailbox, blobs: BlobStorage) -> None:
         self._box = box
         self._graph = graph
         self._blobs = blobs

@@ -27,7 +27,7 @@ from threading import Event
 
 import structlog
 
-from libs.common.blobs import BlobStore
+from libs.common.blobs import BlobStorage
 from libs.common.errors import MailpipeError, PermanentError
 from libs.common.mail import MailAuthError, Mailbox
 from libs.common.settings import MailboxConfig
@@ -82,7 +82,7 @@ class MailboxPoller:
         box: MailboxConfig,
         graph: Mailbox,
         state: Cursors,
-        blobs: BlobStore,
+        blobs: BlobStorage,
         publish: Publish,
         inflight: InFlight,
         *,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from functools import partial
 
-from libs.common.blobs import BlobStore
+from libs.common.blobs import BlobStorage
 from libs.common.broker import Broker, routed
 from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
 from libs.common.health import Check
@@ -30,7 +30,7 @@ class Fetcher:
         config: MailpipeConfig,
         broker: Broker,
         state: MailCursors,
-        blobs: BlobStore,
+        blobs: BlobStorage,
         *,
         page_size: int = PAGE_SIZE,
         graphs: dict[str, Mailbox] | None = None,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from libs.common.blobs import BlobTooLarge
 from libs.common.errors import ContractError, PermanentError
 from libs.common.mail import MailAuthError, MailPermanentError
 
@@ -27,7 +28,9 @@ QUARANTINE_AFTER = 3
 def is_mail_fault(exc: PermanentError) -> bool:
     """True when ``exc`` is about this one mail (it cannot be mapped, or Graph refuses to
     hand out this mail's parts), so that retrying it can never help."""
-    if isinstance(exc, ContractError):
+    if isinstance(exc, ContractError | BlobTooLarge):
+        # BlobTooLarge: an attachment (or the raw MIME) over MAILPIPE_BLOB_MAX_BYTES, on
+        # either blob store; only this mail carries it.
         return True
     if isinstance(exc, MailAuthError):
         return False

@@ -12,8 +12,8 @@ from functools import partial
 
 import structlog
 
-from libs.common.blobs import BlobStore
-from libs.common.contracts import BlobRef, OutboundEmail, OutboundResult
+from libs.common.blobs import BlobStorage, open_blobs
+from libs.common.contracts import OutboundEmail, OutboundResult
 from libs.common.db.threads import ThreadLookup
 from libs.common.mail import MailProvider, open_provider
 from libs.common.service import Runtime, Wiring, database_check, run_service
@@ -26,12 +26,14 @@ from services.sender.sendrate import SendSlots
 log = structlog.get_logger("services.sender")
 
 
-def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler, MailProvider]:
+def build_handler(
+    runtime: Runtime, sender: SenderSettings
+) -> tuple[SendHandler, MailProvider, BlobStorage]:
     url = runtime.settings.database_url.get_secret_value()
     joblog = JobLog.open(url)
     threads = ThreadLookup(joblog.engine)  # the same database, read-only queries
     slots = SendSlots(joblog.engine)  # the same database: the rate every sender shares
-    blobs = BlobStore(runtime.settings.blob_dir)
+    blobs = open_blobs(runtime.settings)
     mailboxes = open_provider(runtime.config)
 
     def publish(result: OutboundResult) -> None:
@@ -45,21 +47,13 @@ def build_handler(runtime: Runtime, sender: SenderSettings) -> tuple[SendHandler
         mail_for=mailboxes,
         thread_of=threads.thread_of,
         record_mailbox=threads.mailbox_of,
-        blob_size=partial(blob_size, blobs),
+        blob_size=blobs.size,
         publish=publish,
         # A job waiting for its slot is given back when the sender is told to stop.
         pacer=Pacer(slots, sender.rate, runtime.stop),
         sleep=time.sleep,
     )
-    return SendHandler(ports), mailboxes
-
-
-def blob_size(store: BlobStore, ref: BlobRef) -> int | None:
-    """The stored size of a blob, ``None`` when it is not there (its read says so later)."""
-    try:
-        return store.path(ref.sha256).stat().st_size
-    except FileNotFoundError:
-        return None
+    return SendHandler(ports), mailboxes, blobs
 
 
 def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
@@ -67,7 +61,7 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
     sender = sender or SenderSettings()
     # Before anything opens: a stale time the retry tiers cannot outlast loses jobs.
     check_claim_timing(sender, runtime.names.retry_delays_s)
-    handler, mailboxes = build_handler(runtime, sender)
+    handler, mailboxes, blobs = build_handler(runtime, sender)
     log.info(
         "sender ready",
         rate_per_minute=sender.rate_per_minute,
@@ -88,6 +82,7 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
 
     def close() -> None:
         mailboxes.close()
+        blobs.close()
         handler.ports.joblog.close()
 
     # Ready while the job log answers.

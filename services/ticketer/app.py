@@ -14,18 +14,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
 
-from libs.common.blobs import BlobStore
+from libs.common.blobs import open_blobs
 from libs.common.contracts import InboundEmail, OutboundResult, QuarantinedEmail
 from libs.common.errors import MailpipeError
 from libs.common.service import Loop, Runtime, Wiring, database_check, run_service
 from libs.common.settings import MailpipeConfig
 from services.ticketer.handler import Ticketer
 from services.ticketer.metrics import TicketerMetrics
+from services.ticketer.ports import Blobs
 from services.ticketer.publishing import BrokerOutbox
 from services.ticketer.relay import OutboxRelay
 from services.ticketer.requesters import FetchUser, RequesterDirectory
@@ -72,7 +72,7 @@ def lookup_pool(config: MailpipeConfig) -> MailProvider:
 
 def build_ticketer(
     store: RecordStore,
-    blob_dir: Path,
+    blobs: Blobs,
     broker: Broker,
     config: MailpipeConfig,
     graphs: MailProvider,
@@ -82,7 +82,7 @@ def build_ticketer(
 ) -> Ticketer:
     return Ticketer(
         store,
-        BlobStore(blob_dir),
+        blobs,
         BrokerOutbox(broker),
         config,
         requesters=RequesterDirectory(store, user_fetcher(config, graphs)),
@@ -151,9 +151,8 @@ def wire(runtime: Runtime) -> Wiring:
     store = RecordStore.open(runtime.settings.database_url.get_secret_value())
     graphs = lookup_pool(runtime.config)
     metrics = TicketerMetrics(REGISTRY)
-    ticketer = build_ticketer(
-        store, runtime.settings.blob_dir, runtime.broker, runtime.config, graphs, metrics=metrics
-    )
+    blobs = open_blobs(runtime.settings)
+    ticketer = build_ticketer(store, blobs, runtime.broker, runtime.config, graphs, metrics=metrics)
     relay = OutboxRelay(store, BrokerOutbox(runtime.broker).publish, metrics=metrics)
     if runtime.broker.memory:
         relay.restarted_without_queues()
@@ -162,6 +161,7 @@ def wire(runtime: Runtime) -> Wiring:
 
     def close() -> None:
         graphs.close()
+        blobs.close()
         store.close()
 
     loops = consumer_loops(runtime.broker, ticketer, runtime.stop, statistics)

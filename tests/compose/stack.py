@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 FILES = ("docker-compose.yml", "docker-compose.demo.yml")
 MAILBOX = "support@contoso.com"
 #: The mailpipe services (one image); rabbitmq and postgres are the infrastructure.
-SERVICES = ("fetcher", "ticketer", "sender", "graphsim")
+SERVICES = ("fetcher", "ticketer", "sender", "blobs-gc", "graphsim")
 
 # Run inside a sender container, which has the broker URL and its password file: publishes the
 # jobs read from stdin as a client of the documented contract would (docs/publishing-jobs.md).

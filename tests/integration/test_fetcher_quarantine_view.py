@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from libs.common.blobs import BlobStore
 from libs.common.contracts import QuarantinedEmail
 from services.fetcher.unpublishable import QUARANTINE_AFTER
 from services.ticketer.app import build_ticketer, lookup_pool
@@ -39,7 +40,7 @@ def test_an_unreadable_mail_is_listed_by_the_ticketer_and_replayable(
 
     store, graphs = RecordStore.open(database_url), lookup_pool(config)
     try:
-        ticketer = build_ticketer(store, tmp_path / "blobs", rig.broker, config, graphs)
+        ticketer = build_ticketer(store, BlobStore(tmp_path / "blobs"), rig.broker, config, graphs)
         ticketer.handle_quarantined(event)
         ticketer.handle_quarantined(event)  # a redelivery lists nothing twice
         [entry] = store.list_quarantine()

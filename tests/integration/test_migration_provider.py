@@ -11,7 +11,7 @@ from alembic.config import Config
 from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import Connection
 
-from libs.common.db import current_revision, migrate
+from libs.common.db import current_revision, head_revision, migrate
 from libs.common.db.engine import make_engine, transaction
 from libs.common.db.migrate import head_revision, script_location
 from libs.common.db.schema import records

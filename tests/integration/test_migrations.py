@@ -35,6 +35,8 @@ TABLES = {
     "mail_cursors",
     "ack_log",
     "outbox",
+    "blobs",
+    "blob_chunks",
 }
 
 MIGRATE_SCRIPT = "import sys; from libs.common.db import migrate; migrate(sys.argv[1])"

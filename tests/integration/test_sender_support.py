@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ from libs.common.db.threads import ThreadLookup
 from libs.common.graph import GraphMail, RetryPolicy
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from libs.graphsim.testing import SimHandle
-from services.sender.app import blob_size
 from services.sender.config import SenderSettings
 from services.sender.handler import SenderPorts, SendHandler
 from services.sender.joblog import JobLog
@@ -203,16 +201,17 @@ def sender_in_process(
             mandatory=False,
         )
 
+    blobs = BlobStore(blob_dir)
     handler = SendHandler(
         SenderPorts(
             config=config,
             settings=sender,
             joblog=joblog,
-            read_blob=BlobStore(blob_dir).get,
+            read_blob=blobs.get,
             mail_for=graph_for,
             thread_of=ThreadLookup(joblog.engine).thread_of,
             record_mailbox=ThreadLookup(joblog.engine).mailbox_of,
-            blob_size=partial(blob_size, BlobStore(blob_dir)),
+            blob_size=blobs.size,
             publish=publish,
             pacer=Pacer(slots(SendSlots(joblog.engine)), sender.rate, stop),
             sleep=time.sleep,

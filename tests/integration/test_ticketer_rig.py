@@ -109,7 +109,7 @@ class Rig:
             self.pools.append(graphs)
             ticketer = build_ticketer(
                 self.store,
-                self.blobs.root,
+                self.blobs,
                 broker,
                 self.config,
                 graphs,

@@ -93,6 +93,7 @@ def test_every_command_and_healthcheck_is_a_real_mailpipe_command(which: str) ->
             assert parse_mailpipe_args(args) == "mailpipe healthcheck"
     assert {commands[s] for s in PIPELINE} == {f"mailpipe {s}" for s in PIPELINE}
     assert commands["migrate"] == "mailpipe migrate"
+    assert commands["blobs-gc"] == "mailpipe blobs gc"
     assert commands["graphsim"] == "mailpipe graphsim"
 
 
@@ -154,9 +155,14 @@ def test_volumes_secrets_and_configs_are_declared_and_shared() -> None:
                     source = ref if isinstance(ref, str) else ref["source"]
                     assert source in doc.get(kind, {}), f"{name}: {kind} {source} not declared"
     services = project("base")["services"]
-    blob_dir = services["fetcher"]["environment"]["MAILPIPE_BLOB_DIR"]
-    for name in PIPELINE:  # the fetcher writes blobs; the ticketer and the sender read them
-        assert f"blobs:{blob_dir}" in services[name]["volumes"], name
+    # No shared disk: every service keeps and reads blobs in the database, the GC included.
+    assert "blobs" not in project("base")["volumes"]
+    for name in (*PIPELINE, "blobs-gc"):
+        env = services[name]["environment"]
+        assert env["MAILPIPE_BLOB_STORE"] == "database", name
+        assert "MAILPIPE_BLOB_DIR" not in env and not services[name].get("volumes"), name
+    limits = {services[name]["environment"]["MAILPIPE_BLOB_MAX_BYTES"] for name in PIPELINE}
+    assert len(limits) == 1, "one size limit for every service"
 
 
 def test_passwords_reach_services_as_mounted_files_not_in_urls() -> None:

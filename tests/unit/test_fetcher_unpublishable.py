@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from libs.common.blobs import BlobStore
-from libs.common.contracts import InboundEmail
+from libs.common.blobs import BlobStore, BlobTooLarge
+from libs.common.contracts import InboundEmail, QuarantinedEmail
 from libs.common.errors import (
     BrokerError,
     ConfigError,
@@ -30,7 +30,7 @@ from libs.common.graph.errors import (
     TooLarge,
     error_from_response,
 )
-from libs.common.mail import MailAddress, MailMessage, MessageView
+from libs.common.mail import Attachment, MailAddress, MailMessage, MessageView
 from libs.common.mail.models import DeltaPage
 from libs.common.settings import MailboxConfig
 from services.fetcher.inflight import InFlight
@@ -160,6 +160,7 @@ def quarantined_total() -> float:
     ("exc", "own"),
     [
         (ContractError("does not fit", hint="h"), True),
+        (BlobTooLarge("over the limit", hint="h"), True),
         (TooLarge("too big", status=413, code="RequestEntityTooLarge", hint="h"), True),
         (error_from_response(400, {"error": {"code": "ErrorInvalidIdMalformed"}}), True),
         (error_from_response(403, {"error": {"code": "ErrorAccessDenied"}}), False),
@@ -299,3 +300,39 @@ def test_a_mail_gone_before_its_quarantine_move_counts_as_done(setup: Setup) -> 
     results = [setup.poller.poll() for _ in range(QUARANTINE_AFTER)]
     assert results[-1] is not None and results[-1].complete
     assert setup.link() == f"link-{QUARANTINE_AFTER}"
+
+
+@dataclass
+class WithFiles(FakeGraph):
+    """Each mail has one attachment: ``files[id]``."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def get_attachments(self, message_id: str) -> list[Attachment]:
+        content = self.files[message_id]
+        kind = "application/octet-stream"
+        return [Attachment("a1", "f.bin", kind, len(content), False, None, content)]
+
+
+def test_a_mail_with_an_attachment_over_the_blob_limit_is_quarantined_with_its_reason(
+    tmp_path: Path,
+) -> None:
+    """The limit is the blob store's (either store): the mail is at fault, not the round."""
+    box = MailboxConfig(address=BOX, tenant_id="t", client_id="c", client_secret="s")
+    graph = WithFiles(files={"big": b"x" * 101, "small": b"y" * 100})
+    state, published = FakeState(), Published()
+    reported: list[QuarantinedEmail] = []
+    store = BlobStore(tmp_path / "blobs", max_bytes=100)
+    poller = MailboxPoller(
+        box, graph, state, store, published, InFlight(), report_quarantine=reported.append
+    )
+    graph.inbox = {gid: graph_message(gid, has_attachments=True) for gid in ("big", "small")}
+    results = [poller.poll() for _ in range(QUARANTINE_AFTER)]
+    assert all(r is not None for r in results), "the mail fails, never the poll"
+    assert [r.quarantined for r in results if r] == [0] * (QUARANTINE_AFTER - 1) + [1]
+    assert graph.moved == [("big", "mailpipe-quarantine")]
+    [event] = reported
+    assert (event.message_id, event.reason) == ("big", "unpublishable:blob_too_large")
+    assert "over the limit of 100 bytes" in event.detail
+    assert [e.message_id for e in published.emails] == ["small"]
+    assert len([p for p in (tmp_path / "blobs").rglob("*") if p.is_file()]) == 1, "big not kept"

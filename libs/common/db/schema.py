@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     UniqueConstraint,
@@ -269,4 +270,29 @@ outbox = Table(
     Column("result", StoredText()),
     _ts("confirmed_at", nullable=True),
     Index(None, "confirmed_at", "next_attempt_at"),
+)
+
+#: The database blob store (0008, libs/common/db/blobs.py): each blob's bytes in chunks of 1 MiB,
+#: so that no write or read holds one huge value.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", StoredString(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    # When it was last put: garbage collection keeps what was put within its grace period.
+    _ts("put_at"),
+    Index(None, "put_at"),
+)
+
+blob_chunks = Table(
+    "blob_chunks",
+    metadata,
+    Column(
+        "sha256",
+        StoredString(64),
+        ForeignKey("blobs.sha256", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )

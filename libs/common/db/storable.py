@@ -1,4 +1,4 @@
-"""Column types that store any text the mail brought, and UTC times, on both databases.
+"""Column types that store any text the mail brought, and aware UTC times, on both databases.
 
 PostgreSQL refuses NUL in text (``A string literal cannot contain NUL (0x00) characters``) and
 no driver can encode a lone surrogate (what Python's email package keeps of an undecodable
