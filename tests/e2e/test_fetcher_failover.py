@@ -18,12 +18,13 @@ FETCHERS = ("fetcher-1", "fetcher-2")
 
 def holders(stack: Stack) -> dict[str, str]:
     """Mailbox → the fetcher that took its lease last (the logs are kept across runs)."""
-    taken: dict[str, str] = {}
-    for name in FETCHERS:
-        for event in stack.log_events(name):
-            if event["event"] == "mailbox lease taken":
-                taken[event["mailbox"]] = name
-    return taken
+    taken = sorted(
+        (event["timestamp"], event["mailbox"], name)
+        for name in FETCHERS
+        for event in stack.log_events(name)
+        if event["event"] == "mailbox lease taken"
+    )
+    return {mailbox: name for _, mailbox, name in taken}
 
 
 def seed_wave(stack: Stack, first: int, count: int) -> set[tuple[str, str]]:
