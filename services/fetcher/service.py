@@ -1,5 +1,6 @@
 """The fetcher assembled from its adapters: one poller per mailbox, the processed consumer,
-and the readiness checks. ``app.py`` builds it from the environment; tests build it from a
+the mailbox leases (which mailboxes this fetcher polls when several share them) and the
+readiness checks. ``app.py`` builds it from the environment; tests build it from a
 test broker, the simulator's config and a test database, and run the same loops."""
 
 from __future__ import annotations
