@@ -4,6 +4,7 @@ mail is published once, before and after."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from kombu import Connection
 
 from libs.common.broker import Broker, mailbox_leases
 from libs.common.broker.lease import LeaseKeeper
@@ -56,9 +58,15 @@ def running(loops: list[tuple[str, Callable[[], None]]], stop: threading.Event) 
         run.stop()
 
 
-def keeper(broker: Broker) -> tuple[LeaseBook, LeaseKeeper]:
+def keeper(broker: Broker, opened: list[Connection] | None = None) -> tuple[LeaseBook, LeaseKeeper]:
+    def connect(heartbeat_s: float) -> Connection:
+        conn = broker.connection(heartbeat_s)
+        if opened is not None:
+            opened.append(conn)
+        return conn
+
     book, keep = mailbox_leases(
-        broker.connection,
+        connect,
         broker.names,
         BOXES,
         memory=False,
@@ -89,6 +97,25 @@ def test_every_mailbox_has_exactly_one_holder_and_a_stopped_holder_hands_over(
             # a stopped: its tokens went back, b is handed every mailbox
             until(lambda: owners([book_a, book_b]) == {box: [1] for box in BOXES})
             assert not any(book_a.held(box) for box in BOXES)
+
+
+def test_a_holder_whose_connection_breaks_loses_its_mailboxes_to_the_other(
+    amqp_url: str, namespace: str
+) -> None:
+    with namespaced_broker(amqp_url, namespace) as broker:
+        opened: list[Connection] = []
+        (book_a, keep_a), (book_b, keep_b) = keeper(broker, opened), keeper(broker)
+        stop_a, stop_b = threading.Event(), threading.Event()
+        with running([("a", lambda: keep_a.run(stop_a))], stop_a):
+            until(lambda: all(owners([book_a]).values()))
+            with running([("b", lambda: keep_b.run(stop_b))], stop_b):
+                until(lambda: len(opened) == 1)
+                # The socket cut under a's session, as a crashed host's would be: the broker
+                # sees the connection close and makes b active; a reconnects as the standby.
+                opened[0].connection.sock.shutdown(socket.SHUT_RDWR)
+                until(lambda: owners([book_a, book_b]) == {box: [1] for box in BOXES})
+                until(lambda: len(opened) == 2)  # a is back, as the standby: b keeps them
+                assert owners([book_a, book_b]) == {box: [1] for box in BOXES}
 
 
 class Rounds:

@@ -37,8 +37,6 @@ class Lease(Protocol):
 class Unshared:
     """One fetcher alone (the embedded mode): every mailbox is always its own."""
 
-    shared = False
-
     def wait(self, mailbox: str, stop: threading.Event, timeout_s: float) -> bool:
         return not stop.is_set()
 
@@ -49,8 +47,6 @@ class Unshared:
 
 class LeaseBook:
     """Thread-safe: the lease session writes, the pollers read."""
-
-    shared = True
 
     def __init__(self, stale_after_s: float, ticks: Callable[[], float] = time.monotonic) -> None:
         self._stale_after_s = stale_after_s
