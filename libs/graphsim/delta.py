@@ -4,6 +4,7 @@ mailbox no longer knows (expired through the control API, or never issued)."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -48,7 +49,10 @@ def _start_round(box: Mailbox, folder: Folder, prior: DeltaCursor | None) -> Del
     else:
         pending = box.changes_since(folder, prior.cursor)
         cursor = prior.cursor
-    return DeltaCursor(box.address, folder.id, cursor, box.delta_epoch, select, pending, 0, box.seq)
+    round_id = secrets.token_hex(8)
+    return DeltaCursor(
+        box.address, folder.id, cursor, box.delta_epoch, select, pending, 0, box.seq, round_id
+    )
 
 
 def _entry(
@@ -93,21 +97,14 @@ def delta(world: World, call: Call) -> GraphResponse:
     }
     end = state.offset + size
     if end < len(state.pending):
-        nxt = DeltaCursor(
-            box.address,
-            folder.id,
-            state.cursor,
-            state.epoch,
-            state.select,
-            state.pending,
-            end,
-            state.round_end,
-        )
+        nxt = dataclasses.replace(state, offset=end)  # the same round, one page on
         body["@odata.nextLink"] = _link(call, "$skiptoken", _store(world, nxt))
     elif token is not None and "$deltatoken" in q and not state.pending:
         body["@odata.deltaLink"] = _link(call, "$deltatoken", token)  # nothing new: same link
     else:
         done = DeltaCursor(box.address, folder.id, state.round_end, state.epoch, state.select)
         body["@odata.deltaLink"] = _link(call, "$deltatoken", _store(world, done))
+    last = "@odata.deltaLink" in body
+    world.stats.round_page(box.address, state.round_id, first=state.offset == 0, last=last)
     headers = {"Preference-Applied": f"odata.maxpagesize={size}"} if call.req.max_page_size else {}
     return GraphResponse(200, body, headers)

@@ -18,6 +18,9 @@ from typing import Any
 from libs.graphsim import poison
 from libs.graphsim.errors import GraphHTTPError, throttled
 
+#: A delta round not paged on for this long was abandoned by its client (see Stats.round_page).
+ROUND_IDLE_S = 60.0
+
 
 @dataclass
 class Faults:
@@ -71,6 +74,30 @@ class Stats:
         #: can tell when a client started and stopped reading.
         self.first_at: dict[str, float] = {}
         self.last_at: dict[str, float] = {}
+        #: Requests and batch items per mailbox: what its request budget was spent on.
+        self.mailbox_requests: Counter[str] = Counter()
+        #: Delta rounds per mailbox: started, and the most ever open at once (several clients
+        #: reading one mailbox's changes at the same time would show here as more than 1).
+        self.delta_rounds: Counter[str] = Counter()
+        self.max_open_delta_rounds: dict[str, int] = {}
+        #: Open rounds per mailbox: round id → monotonic time of its last page.
+        self.open_rounds: dict[str, dict[str, float]] = {}
+
+    def round_page(self, mailbox: str, round_id: str, *, first: bool, last: bool) -> None:
+        """A delta page was served: the round opens with its first page and closes with the
+        page that carries the deltaLink. A round nobody pages on for ``ROUND_IDLE_S`` was
+        abandoned by its client (a failed page) and no longer counts as open."""
+        now = time.monotonic()
+        rounds = self.open_rounds.setdefault(mailbox, {})
+        for stale in [r for r, seen in rounds.items() if now - seen > ROUND_IDLE_S]:
+            del rounds[stale]
+        if first:
+            self.delta_rounds[mailbox] += 1
+        rounds[round_id] = now
+        if len(rounds) > self.max_open_delta_rounds.get(mailbox, 0):
+            self.max_open_delta_rounds[mailbox] = len(rounds)
+        if last:
+            del rounds[round_id]
 
     def record(self, route: str, status: int, *, batch_item: bool = False) -> None:
         (self.batch_items if batch_item else self.requests)[route][status] += 1
@@ -95,6 +122,9 @@ class Stats:
             "token_requests": self.token_requests,
             "first_request_at": dict(self.first_at),
             "last_request_at": dict(self.last_at),
+            "mailbox_requests": dict(self.mailbox_requests),
+            "delta_rounds": dict(self.delta_rounds),
+            "max_open_delta_rounds": dict(self.max_open_delta_rounds),
         }
 
 
@@ -134,6 +164,7 @@ class Limiter:
 
     def spend(self, app_id: str, mailbox: str) -> None:
         """One request (or batch item) against the budget, then the random faults."""
+        self.stats.mailbox_requests[mailbox] += 1
         window = self.windows.setdefault((app_id, mailbox), deque())
         now = time.monotonic()
         horizon = now - self.faults.budget_window_s

@@ -8,7 +8,6 @@ send-as grant (control API), else 403 ``ErrorSendAsDenied``, as Exchange answers
 from __future__ import annotations
 
 import base64
-import time
 import binascii
 import datetime as dt
 import re

@@ -32,6 +32,8 @@ class DeltaCursor:
     offset: int = 0
     #: The log position this round ends at; becomes the next deltaLink's cursor.
     round_end: int = 0
+    #: Which round this page belongs to (the statistics' open rounds per mailbox).
+    round_id: str = ""
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 :func:`wire` builds the fetcher on a :class:`Runtime`: the shared database for the delta
 links (schema brought up to date first), the blob store, one Graph client per mailbox; it
-returns the pollers and the processed consumer as loops, the per-mailbox readiness checks and
-a cleanup. ``main()`` (the distributed service) and the embedded mode both use it.
+returns the pollers, the processed consumer and the mailbox leases as loops, the per-mailbox
+readiness checks and a cleanup. ``main()`` (the distributed service) and the embedded mode
+both use it.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from threading import Event
 import structlog
 
 from libs.common.blobs import BlobStorage
+from libs.common.broker.leasebook import Lease, Unshared
 from libs.common.errors import MailpipeError, PermanentError
 from libs.common.mail import MailAuthError, Mailbox
 from libs.common.settings import MailboxConfig
@@ -91,8 +92,11 @@ class MailboxPoller:
         clock: Callable[[], float] = time.time,
         ticks: Callable[[], float] = time.monotonic,
         report_quarantine: Report | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.box = box
+        #: Whether this fetcher polls the mailbox now (several fetchers share the mailboxes).
+        self._lease: Lease = lease or Unshared()
         self._graph = graph
         self._state = state
         self._builder = MailBuilder(box, graph, blobs)
@@ -117,12 +121,23 @@ class MailboxPoller:
         return self.box.address
 
     def run(self, stop: Event) -> None:
-        """Poll until ``stop`` is set; no error ends the loop (each is logged and counted)."""
+        """Poll until ``stop`` is set, while this fetcher holds the mailbox's lease; no error
+        ends the loop (each is logged and counted)."""
         log.info("polling", mailbox=self.address, folder=self.box.folder)
         while not stop.is_set():
-            self.poll()
-            stop.wait(max(self.box.poll_interval_s, self.credential.wait_s()))
+            if not self._lease.wait(self.address, stop, self.box.poll_interval_s):
+                self._not_ours()
+                continue
+            with self._lease.round(self.address) as ours:
+                if ours:
+                    self.poll()
+            if ours:
+                stop.wait(max(self.box.poll_interval_s, self.credential.wait_s()))
         log.info("poller stopped", mailbox=self.address)
+
+    def _not_ours(self) -> None:
+        """Another fetcher polls the mailbox: nothing is wrong with it here."""
+        self.status = PollStatus(True, "polled by another fetcher", self.status.last_success)
 
     def poll(self) -> RoundResult | None:
         """One round; ``None`` when it failed or a refused credential is not due again yet

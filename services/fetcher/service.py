@@ -1,5 +1,6 @@
 """The fetcher assembled from its adapters: one poller per mailbox, the processed consumer,
-and the readiness checks. ``app.py`` builds it from the environment; tests build it from a
+the mailbox leases (which mailboxes this fetcher polls when several share them) and the
+readiness checks. ``app.py`` builds it from the environment; tests build it from a
 test broker, the simulator's config and a test database, and run the same loops."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import threading
 from functools import partial
 
 from libs.common.blobs import BlobStorage
-from libs.common.broker import Broker, routed
+from libs.common.broker import Broker, mailbox_leases, routed
 from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
 from libs.common.health import Check
 from libs.common.mail import Mailbox, open_mailbox
@@ -40,6 +41,15 @@ class Fetcher:
         self.inflight = InFlight()
         # Each mailbox's retry budget per call is the provider's ([graph] max_retry_s).
         self.graphs = graphs or {box.address: open_mailbox(config, box) for box in config.mailboxes}
+        # Which mailboxes this fetcher polls, when several run on one configuration.
+        self.lease, self.lease_keeper = mailbox_leases(
+            broker.connection,
+            broker.names,
+            [box.address for box in config.mailboxes],
+            memory=broker.memory,
+            heartbeat_s=broker.heartbeat_s,
+            poll_interval_s=min((b.poll_interval_s for b in config.mailboxes), default=30.0),
+        )
         self.pollers = [
             MailboxPoller(
                 box,
@@ -50,6 +60,7 @@ class Fetcher:
                 self.inflight,
                 page_size=page_size,
                 report_quarantine=self.report_quarantined,
+                lease=self.lease,
             )
             for box in config.mailboxes
         ]
@@ -80,6 +91,8 @@ class Fetcher:
         """Every long-running piece, as ``(thread name, function)`` for ``run_consumers``."""
         loops: list[Loop] = [(f"poll-{p.address}", partial(p.run, stop)) for p in self.pollers]
         loops.append(("processed", partial(self.consume_processed, stop)))
+        if self.lease_keeper is not None:
+            loops.append(("leases", partial(self.lease_keeper.run, stop)))
         return loops
 
     def checks(self) -> dict[str, Check]:

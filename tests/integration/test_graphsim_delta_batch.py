@@ -189,3 +189,28 @@ def test_random_throttling_and_errors_are_injected(sim: SimHandle) -> None:
         "429": 1,
         "503": 1,
     }
+
+
+def _stats(sim: SimHandle) -> dict[str, Any]:
+    with sim.control() as c:
+        return dict(c.get("/_sim/stats").json())
+
+
+def test_stats_count_delta_rounds_and_the_most_open_at_once_per_mailbox(sim: SimHandle) -> None:
+    for n in range(6):
+        seed(sim, simple(n))
+    mailbox = "support@contoso.com"
+    prefer = {"Prefer": "odata.maxpagesize=4"}
+    with graph(sim) as g:
+        _drain(g, DELTA, page_size=4)
+        _drain(g, DELTA, page_size=4)
+        assert _stats(sim)["max_open_delta_rounds"] == {mailbox: 1}, "one after the other"
+        # Two clients page through the mailbox's changes at the same time.
+        one = g.get(DELTA, headers=prefer).json()
+        two = g.get(DELTA, headers=prefer).json()
+        g.get(one["@odata.nextLink"], headers=prefer).raise_for_status()
+        g.get(two["@odata.nextLink"], headers=prefer).raise_for_status()
+    stats = _stats(sim)
+    assert stats["max_open_delta_rounds"] == {mailbox: 2}
+    assert stats["delta_rounds"] == {mailbox: 4}
+    assert stats["mailbox_requests"] == {mailbox: 8}, "two pages per round"

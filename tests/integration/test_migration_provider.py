@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from libs.common.db import current_revision, head_revision, migrate
 from libs.common.db.engine import make_engine, transaction
-from libs.common.db.migrate import head_revision, script_location
+from libs.common.db.migrate import script_location
 from libs.common.db.schema import records
 from services.fetcher.state import MailCursors
 from services.ticketer.store import RecordStore

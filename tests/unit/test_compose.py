@@ -130,9 +130,10 @@ def test_pipeline_services_can_be_scaled() -> None:
     for name in SCALABLE:
         assert "replicas" not in (services[name].get("deploy") or {}), name
         assert "scale" not in services[name], name
-    # One fetcher per set of mailboxes (docs/deployment.md says why).
-    assert services["fetcher"]["deploy"]["replicas"] == 1
-    assert "one fetcher" in (REPO / "docs" / "deployment.md").read_text(encoding="utf-8").lower()
+    # Two fetchers share the mailboxes by default; one polls each (docs/deployment.md).
+    assert services["fetcher"]["deploy"]["replicas"] == 2
+    deployment = (REPO / "docs" / "deployment.md").read_text(encoding="utf-8")
+    assert "several fetchers" in deployment.lower()
 
 
 def test_nothing_is_published_but_the_demo_simulator_on_loopback() -> None:

@@ -15,12 +15,14 @@ from libs.common.broker.policy import Delivery
 
 if TYPE_CHECKING:
     from libs.common.broker.broker import Broker, install_signal_handlers
+    from libs.common.broker.lease import mailbox_leases
     from libs.common.broker.routes import Publication, Route, route, routed
 
 #: Loaded on first use, by module: the broker client (kombu), and the routes (the contracts).
 _LAZY = {
     "Broker": "broker",
     "install_signal_handlers": "broker",
+    "mailbox_leases": "lease",
     "Publication": "routes",
     "Route": "routes",
     "route": "routes",
@@ -45,6 +47,7 @@ __all__ = [
     "Route",
     "WorkQueue",
     "install_signal_handlers",
+    "mailbox_leases",
     "route",
     "routed",
     "routing_key",

@@ -91,6 +91,11 @@ class Names:
             f"{self.namespace}.fetcher.processed", self.processed, "processed.#"
         )
 
+    def fetcher_lease(self, mailbox: str) -> str:
+        """The lease queue of one mailbox: its active consumer is the fetcher that polls it
+        (:mod:`libs.common.broker.lease`). Not a work queue: no retries, no dead letters."""
+        return f"{self.namespace}.fetcher.lease.{mailbox.lower()}"
+
     @property
     def sender(self) -> WorkQueue:
         return self._work_queue(f"{self.namespace}.sender", self.outbound, "outbound.#")
