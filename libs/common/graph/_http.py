@@ -8,8 +8,6 @@ mailbox's concurrency and request budget) hold for every operation alike.
 from __future__ import annotations
 
 import logging
-import os
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -53,53 +51,6 @@ class RetryEvent:
     code: str
     retry_after_s: float | None
     wait_s: float
-
-
-#: One TLS context per trust store, shared by every mailbox's client: a context holds the whole
-#: parsed CA store (a few hundred KB), and a fetcher with a thousand mailboxes would otherwise
-#: keep a thousand copies. An ``SSLContext`` may serve many connections and threads at once.
-_CONTEXTS: dict[tuple[str, int, int] | None, ssl.SSLContext] = {}
-_CONTEXTS_LOCK = threading.Lock()
-
-
-def ssl_context(graph: GraphConfig) -> ssl.SSLContext:
-    """Trust exactly the configured CA bundle, or httpx's default store when none is set."""
-    key = None if graph.ca_bundle is None else _file_key(str(graph.ca_bundle))
-    with _CONTEXTS_LOCK:
-        context = _CONTEXTS.get(key)
-        if context is None:
-            if key is None:
-                context = httpx.create_ssl_context()
-            else:
-                context = ssl.create_default_context(cafile=key[0])
-            _CONTEXTS[key] = context
-        return context
-
-
-def _file_key(path: str) -> tuple[str, int, int]:
-    """The bundle's path with its size and modification time: a bundle rewritten in place (a
-    renewed CA) gets a new context."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (path, -1, -1)  # ssl reports the missing file, as before
-    return (path, st.st_mtime_ns, st.st_size)
-
-
-def build_client(graph: GraphConfig, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """An HTTP/1.1 keep-alive client; connections are reused across requests and threads."""
-    return httpx.Client(
-        timeout=httpx.Timeout(graph.timeout_s),
-        limits=httpx.Limits(
-            max_connections=graph.max_concurrency * 2,
-            max_keepalive_connections=graph.max_concurrency * 2,
-        ),
-        http1=True,
-        http2=False,
-        verify=ssl_context(graph),
-        transport=transport,
-        follow_redirects=False,
-    )
 
 
 # A request that never reached Graph can always be sent again, even a non-idempotent POST.
