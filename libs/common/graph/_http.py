@@ -8,7 +8,6 @@ mailbox's concurrency and request budget) hold for every operation alike.
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -52,29 +51,6 @@ class RetryEvent:
     code: str
     retry_after_s: float | None
     wait_s: float
-
-
-def ssl_context(graph: GraphConfig) -> ssl.SSLContext | bool:
-    """Trust exactly the configured CA bundle, or the system store when none is set."""
-    if graph.ca_bundle is None:
-        return True
-    return ssl.create_default_context(cafile=str(graph.ca_bundle))
-
-
-def build_client(graph: GraphConfig, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """An HTTP/1.1 keep-alive client; connections are reused across requests and threads."""
-    return httpx.Client(
-        timeout=httpx.Timeout(graph.timeout_s),
-        limits=httpx.Limits(
-            max_connections=graph.max_concurrency * 2,
-            max_keepalive_connections=graph.max_concurrency * 2,
-        ),
-        http1=True,
-        http2=False,
-        verify=ssl_context(graph),
-        transport=transport,
-        follow_redirects=False,
-    )
 
 
 # A request that never reached Graph can always be sent again, even a non-idempotent POST.

@@ -13,13 +13,13 @@ import httpx
 
 from libs.common.graph._attachments import AttachmentReader
 from libs.common.graph._batch import run_batch
+from libs.common.graph._clients import acquire_client
 from libs.common.graph._folders import FolderResolver
 from libs.common.graph._http import (
     PREFER_IMMUTABLE,
     GraphHttp,
     RetryEvent,
     TokenProvider,
-    build_client,
 )
 from libs.common.graph._retry import RetryPolicy
 from libs.common.graph.auth import TokenSource
@@ -42,7 +42,7 @@ class MailboxBase:
         on_retry: Callable[[RetryEvent], None] | None = None,
     ) -> None:
         self.address = mailbox.address
-        self._client = build_client(graph, transport)
+        self._client, self._release_client = acquire_client(graph, transport)
         self._sleep = sleep
         self._http = GraphHttp(
             graph,
@@ -61,7 +61,7 @@ class MailboxBase:
         return f"GraphMail(mailbox={self.address!r}, base_url={self._http.base_url!r})"
 
     def close(self) -> None:
-        self._client.close()
+        self._release_client()
 
     def __enter__(self) -> Self:
         return self
