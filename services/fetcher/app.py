@@ -14,15 +14,19 @@ from libs.common.service import Runtime, Wiring, run_service
 
 
 def wire(runtime: Runtime) -> Wiring:
+    from services.fetcher.config import FetcherSettings
     from services.fetcher.service import Fetcher
     from services.fetcher.state import MailCursors
 
     settings = runtime.settings
+    own = FetcherSettings()  # a bad value stops the start before anything opens
     # MailCursors.open brings the schema up to date (ensure_schema) before anything polls.
     state = MailCursors.open(settings.database_url.get_secret_value())
     blobs = open_blobs(settings)
     try:
-        fetcher = Fetcher(runtime.config, runtime.broker, state, blobs)
+        fetcher = Fetcher(
+            runtime.config, runtime.broker, state, blobs, poll_threads=own.poll_threads
+        )
     except BaseException:
         blobs.close()
         state.close()

@@ -1,7 +1,10 @@
 """One mailbox's poller: a round every ``poll_interval_s``, each new mail published.
 
-Runs on its own thread (one per mailbox), so a slow or failing mailbox never stalls the
-others. Order of effects, so that nothing is lost: the changes since the saved delta link are
+Its rounds are run by the fetcher's schedule (:mod:`services.fetcher.schedule`: a few
+threads for all the mailboxes, a turn each when due), so a slow or failing mailbox holds one
+worker and never stalls the others.
+
+Order of effects, so that nothing is lost: the changes since the saved delta link are
 read page by page; each page's new mails are built (attachments and raw MIME to the blob
 store) and published in chunks, each chunk waiting once for the broker's confirms
 (:mod:`services.fetcher.flow`); only when every mail of the round is published is the new
@@ -23,7 +26,6 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from threading import Event
 
 import structlog
 
@@ -47,6 +49,8 @@ from services.fetcher.unpublishable import FailureCounts
 
 log = structlog.get_logger("services.fetcher")
 
+#: How soon a mailbox another fetcher polls is looked at again (a lease may come any time).
+LEASE_RECHECK_S = 1.0
 #: Messages per delta page: few requests per mail, while ``$select`` keeps pages small.
 PAGE_SIZE = 100
 
@@ -120,20 +124,17 @@ class MailboxPoller:
     def address(self) -> str:
         return self.box.address
 
-    def run(self, stop: Event) -> None:
-        """Poll until ``stop`` is set, while this fetcher holds the mailbox's lease; no error
-        ends the loop (each is logged and counted)."""
-        log.info("polling", mailbox=self.address, folder=self.box.folder)
-        while not stop.is_set():
-            if not self._lease.wait(self.address, stop, self.box.poll_interval_s):
-                self._not_ours()
-                continue
-            with self._lease.round(self.address) as ours:
-                if ours:
-                    self.poll()
+    def turn(self) -> float:
+        """One turn of the fetcher's schedule (:mod:`services.fetcher.schedule`): a round when
+        this fetcher holds the mailbox's lease; seconds until the next turn. Never raises."""
+        with self._lease.round(self.address) as ours:
             if ours:
-                stop.wait(max(self.box.poll_interval_s, self.credential.wait_s()))
-        log.info("poller stopped", mailbox=self.address)
+                self.poll()
+        if not ours:
+            self._not_ours()
+            # Look again soon: a lease granted now starts its round within this.
+            return min(LEASE_RECHECK_S, self.box.poll_interval_s)
+        return max(self.box.poll_interval_s, self.credential.wait_s())
 
     def _not_ours(self) -> None:
         """Another fetcher polls the mailbox: nothing is wrong with it here."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import threading
 from functools import partial
 
+import structlog
+
 from libs.common.blobs import BlobStorage
 from libs.common.broker import Broker, mailbox_leases, routed
 from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
@@ -18,7 +20,10 @@ from libs.common.settings import MailpipeConfig
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import PAGE_SIZE, MailboxPoller
 from services.fetcher.processed import ProcessedHandler
+from services.fetcher.schedule import POLL_THREADS, PollSchedule
 from services.fetcher.state import MailCursors
+
+log = structlog.get_logger("services.fetcher")
 
 #: ProcessedEmail messages per Graph ``$batch`` (Graph's own maximum is 20 requests).
 PROCESSED_BATCH = 20
@@ -35,8 +40,11 @@ class Fetcher:
         *,
         page_size: int = PAGE_SIZE,
         graphs: dict[str, Mailbox] | None = None,
+        poll_threads: int = POLL_THREADS,
     ) -> None:
         self.config = config
+        #: Threads that run the pollers' rounds (a thread per mailbox up to this many).
+        self.poll_threads = poll_threads
         self.broker = broker
         self.inflight = InFlight()
         # Each mailbox's retry budget per call is the provider's ([graph] max_retry_s).
@@ -89,7 +97,11 @@ class Fetcher:
 
     def loops(self, stop: threading.Event) -> list[Loop]:
         """Every long-running piece, as ``(thread name, function)`` for ``run_consumers``."""
-        loops: list[Loop] = [(f"poll-{p.address}", partial(p.run, stop)) for p in self.pollers]
+        schedule = PollSchedule(self.pollers, threads=self.poll_threads)
+        log.info("polling", mailboxes=len(self.pollers), threads=schedule.threads)
+        loops: list[Loop] = [
+            (f"poll-{n + 1}", partial(schedule.worker, stop)) for n in range(schedule.threads)
+        ]
         loops.append(("processed", partial(self.consume_processed, stop)))
         if self.lease_keeper is not None:
             loops.append(("leases", partial(self.lease_keeper.run, stop)))
