@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import threading
 from functools import partial
+from typing import TYPE_CHECKING
 
 import structlog
 
 from libs.common.blobs import BlobStorage
 from libs.common.broker import Broker, mailbox_leases, routed
+from libs.common.broker.leasebook import Lease
 from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
 from libs.common.health import Check
 from libs.common.mail import Mailbox, open_mailbox
@@ -22,6 +24,9 @@ from services.fetcher.poller import PAGE_SIZE, MailboxPoller
 from services.fetcher.processed import ProcessedHandler
 from services.fetcher.schedule import POLL_THREADS, PollSchedule
 from services.fetcher.state import MailCursors
+
+if TYPE_CHECKING:
+    from libs.common.broker.lease import LeaseKeeper
 
 log = structlog.get_logger("services.fetcher")
 
@@ -50,14 +55,7 @@ class Fetcher:
         # Each mailbox's retry budget per call is the provider's ([graph] max_retry_s).
         self.graphs = graphs or {box.address: open_mailbox(config, box) for box in config.mailboxes}
         # Which mailboxes this fetcher polls, when several run on one configuration.
-        self.lease, self.lease_keeper = mailbox_leases(
-            broker.connection,
-            broker.names,
-            [box.address for box in config.mailboxes],
-            memory=broker.memory,
-            heartbeat_s=broker.heartbeat_s,
-            poll_interval_s=min((b.poll_interval_s for b in config.mailboxes), default=30.0),
-        )
+        self.lease, self.lease_keeper = _leases(config, broker)
         self.pollers = [
             MailboxPoller(
                 box,
@@ -114,6 +112,17 @@ class Fetcher:
     def close(self) -> None:
         for graph in self.graphs.values():
             graph.close()
+
+
+def _leases(config: MailpipeConfig, broker: Broker) -> tuple[Lease, LeaseKeeper | None]:
+    return mailbox_leases(
+        broker.connection,
+        broker.names,
+        [box.address for box in config.mailboxes],
+        memory=broker.memory,
+        heartbeat_s=broker.heartbeat_s,
+        poll_interval_s=min((b.poll_interval_s for b in config.mailboxes), default=30.0),
+    )
 
 
 def _poll_check(poller: MailboxPoller) -> Check:
