@@ -15,6 +15,7 @@ from bench.corpus import BenchMail
 from bench.procs import Child
 from bench.sim import Simulator
 from bench.steady import SteadySeeder
+from bench.takeover import takeover_figures
 
 #: The run gives up when no mail has been deleted (or job sent) for this long.
 STALL_TIMEOUT_S = 120.0
@@ -149,5 +150,7 @@ class Live:
             sent = outbound.sent_jobs(self.sim, self.boxes, self.tag)
             out |= outbound.job_figures(sent, self.opts.jobs)
         if self.killed_at is not None:
+            survivors = [c.log_path for c in self.services["fetcher"] if c is not self.killed]
             out["fetcher_killed_at"] = self.killed_at
+            out |= takeover_figures(survivors, self.killed_at)
         return out

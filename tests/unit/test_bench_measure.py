@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bench.corpus import make_corpus
 from bench.measure import (
     Seeded,
@@ -18,6 +20,7 @@ from bench.measure import (
     record_latencies,
     requests_by_route,
 )
+from bench.takeover import leases_taken
 
 BOX = "bench1@contoso.com"
 SEEDED = [Seeded(BOX, f"id{n}", f"<m{n}@example.org>") for n in range(3)]
@@ -129,3 +132,17 @@ def test_busiest_window_counts_the_most_events_in_any_window() -> None:
 def test_delta_requests_count_only_the_delta_route() -> None:
     routes = {"GET users/{u}/mailFolders/{f}/messages/delta": 7, "POST $batch": 3}
     assert delta_requests(routes) == 7
+
+
+def test_takeover_reads_the_leases_taken_after_the_kill() -> None:
+    lines = [
+        '{"event": "mailbox lease taken", "mailbox": "a@x", "timestamp": "2026-12-03T10:00:00Z"}',
+        "not json",
+        '{"event": "polling", "timestamp": "2026-12-03T10:00:05Z"}',
+        '{"event": "mailbox lease taken", "mailbox": "b@x", "timestamp": "2026-12-03T10:00:07Z"}',
+        '{"event": "mailbox lease taken", "mailbox": "c@x", "timestamp": "2026-12-03T10:00:08.5Z"}',
+    ]
+    kill = datetime(2026, 12, 3, 10, 0, 6, tzinfo=UTC).timestamp()
+
+    assert sorted(leases_taken(lines, kill)) == ["b@x", "c@x"]
+    assert leases_taken(lines, kill)["c@x"] - kill == 2.5
