@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from amqp.exceptions import NotFound
 from kombu import Connection
 
 from libs.common.broker import Broker, mailbox_leases
@@ -79,6 +80,19 @@ def keeper(
     )
     assert isinstance(book, LeaseBook) and keep is not None
     return book, keep
+
+
+def fewest_consumers(broker: Broker, boxes: list[str]) -> int:
+    """The fewest consumers of any of these mailboxes' lease queues (0: one is missing)."""
+    with broker.connection() as conn:
+        channel = conn.channel()
+        try:
+            return min(
+                channel.queue_declare(broker.names.fetcher_lease(box), passive=True).consumer_count
+                for box in boxes
+            )
+        except NotFound:
+            return 0
 
 
 def owners(books: list[LeaseBook]) -> dict[str, list[int]]:
@@ -194,7 +208,9 @@ def test_a_holder_whose_connection_breaks_loses_its_mailboxes_to_the_other(
         with running([("a", lambda: keep_a.run(stop_a))], stop_a):
             until(lambda: all(owners([book_a]).values()))
             with running([("b", lambda: keep_b.run(stop_b))], stop_b):
-                until(lambda: len(opened) == 1)
+                # b in every queue's line first: else a, back sooner, would simply retake all.
+                until(lambda: fewest_consumers(broker, BOXES) == 2)
+                assert len(opened) == 1
                 # The socket cut under a's session, as a crashed host's would be: the broker
                 # sees the connection close and makes b active; a reconnects as the standby.
                 opened[0].connection.sock.shutdown(socket.SHUT_RDWR)

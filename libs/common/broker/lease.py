@@ -197,7 +197,7 @@ class LeaseKeeper:
     def _hand_back(self, channel: Any) -> None:
         """Hands on the tokens marked to go whose rounds have ended."""
         for mailbox in sorted(self.book.releasing()):
-            if self.book.busy(mailbox) or mailbox not in self._tags:
+            if self.book.busy(mailbox):
                 continue
             queue = self._queue_of[mailbox]
             # Cancel first: rejected while this consumer is active, the token would come back.
