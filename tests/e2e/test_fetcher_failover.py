@@ -1,7 +1,8 @@
 """Two fetcher processes on one configuration, with the ticketer: each mailbox is polled by
-one of them (never two delta rounds at once on a mailbox); ``kill -9`` of the one that polls
-them, and the other takes its mailboxes over: mail that arrives afterwards still gets its
-outcome, every mail exactly one, the inboxes empty. On PostgreSQL (the shared delta links)."""
+one of them (never two delta rounds at once on a mailbox), the two mailboxes one each;
+``kill -9`` of one, and the other takes its mailbox over: mail that arrives afterwards still
+gets its outcome, every mail exactly one, the inboxes empty. On PostgreSQL (the shared delta
+links)."""
 
 from __future__ import annotations
 
@@ -60,10 +61,15 @@ def test_kill_9_of_the_polling_fetcher_hands_its_mailboxes_to_the_other(
         wait_handled(stack, seeded)
         stats = stack.stats()
         assert stats["max_open_delta_rounds"] == dict.fromkeys(stack.mailboxes, 1)
+        # The first fetcher up took both mailboxes; it hands one on within a few refreshes.
+        stack.wait_until(
+            lambda: set(holders(stack).values()) == set(FETCHERS), what="one mailbox each"
+        )
         before = holders(stack)
         assert set(before) == set(stack.mailboxes), "every mailbox has a holder"
         victim = before[stack.mailboxes[0]]
-        # New mail arrives, and the fetcher polling the first mailbox dies without a word.
+        # New mail arrives, and the fetcher polling the first mailbox dies without a word:
+        # the survivor takes it over and polls both.
         seeded |= seed_wave(stack, 100, 30)
         stack.kill(victim)
         survivor = next(name for name in FETCHERS if name != victim)

@@ -97,3 +97,25 @@ def test_lease_heartbeat_fits_the_poll_interval() -> None:
     assert lease_heartbeat_s(30, 60) == 30
     assert lease_heartbeat_s(0, 20) == 20, "heartbeats off elsewhere: on here"
     assert lease_heartbeat_s(30, 0.2) == MIN_HEARTBEAT_S
+
+
+def test_a_mailbox_being_handed_back_starts_no_round_and_waits_for_its_rounds() -> None:
+    clock = Clock()
+    leases = book(clock)
+    leases.heard()
+    leases.granted("a")
+    leases.granted("b")
+    with leases.round("a") as ours:
+        assert ours
+        leases.release("a")
+        assert leases.busy("a"), "the round in flight ends before the token goes"
+        assert not leases.held("a") and leases.held("b")
+        with leases.round("a") as again:
+            assert not again
+    assert not leases.busy("a")
+    assert leases.releasing() == frozenset({"a"})
+    leases.dropped("a")
+    assert leases.tokens() == frozenset({"b"}) and leases.releasing() == frozenset()
+    leases.release("b")
+    leases.lost()
+    assert leases.releasing() == frozenset()

@@ -14,6 +14,14 @@ connects and once per refresh; ``x-max-length 1`` with ``drop-head`` keeps at mo
 waiting, so a queue holds at most two (one in hand, one ready). A lost token (the queue
 deleted, the broker restarted) is replaced within one refresh. The queues are
 ``auto_delete``: when the last fetcher leaves, the queue and its tokens go with it.
+
+The mailboxes are shared out: once per refresh a fetcher counts the fetchers (the consumers of
+a lease queue, waiting ones included) and hands back what it holds beyond its fair share
+(:mod:`libs.common.broker.leaseshare`). Handing back a token: no new round starts on it, the
+rounds in flight end, the consumer is cancelled *first* (the broker makes the next one in line
+active), then the token is rejected to be requeued (it goes to that one: on RabbitMQ 3.10 the
+cancel alone does not deliver even a waiting token), and the queue is consumed again, last in
+line.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from kombu import Connection
 
 from libs.common.broker import policy
 from libs.common.broker.leasebook import LeaseBook, Unshared
+from libs.common.broker.leaseshare import to_hand_back
 from libs.common.broker.names import Names
 from libs.common.broker.publisher import close_quietly, open_connection
 
@@ -53,8 +62,9 @@ def lease_queue_arguments() -> dict[str, Any]:
     return {"x-single-active-consumer": True, "x-max-length": 1, "x-overflow": "drop-head"}
 
 
-def declare_lease_queue(channel: Any, name: str) -> None:
-    channel.queue_declare(
+def declare_lease_queue(channel: Any, name: str) -> Any:
+    """Declares the queue (idempotent); the declare-ok carries its ``consumer_count``."""
+    return channel.queue_declare(
         queue=name,
         durable=True,
         exclusive=False,
@@ -85,6 +95,11 @@ class LeaseKeeper:
     ) -> None:
         self._connect = connect
         self._queues = {names.fetcher_lease(m): m for m in mailboxes}
+        self._queue_of = {m: q for q, m in self._queues.items()}
+        # Per session: each queue's consumer tag, each held token's delivery tag and when it came.
+        self._consumers: dict[str, str] = {}
+        self._tags: dict[str, int] = {}
+        self._since: dict[str, float] = {}
         self.book = book
         self._refresh_s = refresh_s
         self._max_backoff_s = max_backoff_s
@@ -112,9 +127,9 @@ class LeaseKeeper:
             open_connection(conn)
             channel = conn.channel()
             channel.basic_qos(0, 1, False)  # one token in hand per queue
+            self._consumers, self._tags, self._since = {}, {}, {}
             for queue, mailbox in self._queues.items():
-                declare_lease_queue(channel, queue)
-                channel.basic_consume(queue, callback=partial(self._granted, mailbox))
+                self._consume(channel, queue, mailbox)
             self.book.reopen()
             self.book.heard()
             self._failures = 0
@@ -136,9 +151,12 @@ class LeaseKeeper:
                 stop_by = stop_by or time.monotonic() + STOP_WAIT_S
                 if self.book.idle() or time.monotonic() > stop_by:
                     return
-            elif time.monotonic() >= next_offer:
-                self._offer(channel)
-                next_offer = time.monotonic() + self._refresh_s
+            else:
+                if time.monotonic() >= next_offer:
+                    self._offer(channel)
+                    self._share(channel)
+                    next_offer = time.monotonic() + self._refresh_s
+                self._hand_back(channel)
             with contextlib.suppress(TimeoutError):
                 conn.drain_events(timeout=TICK_S)
             conn.heartbeat_check()
@@ -154,10 +172,48 @@ class LeaseKeeper:
             if mailbox not in held:
                 channel.basic_publish(AmqpMessage(TOKEN, delivery_mode=1), "", queue)
 
+    def _consume(self, channel: Any, queue: str, mailbox: str) -> None:
+        # Declared each time: cancelling the last consumer deletes an auto_delete queue.
+        declare_lease_queue(channel, queue)
+        self._consumers[queue] = channel.basic_consume(
+            queue, callback=partial(self._granted, mailbox)
+        )
+
+    def _share(self, channel: Any) -> None:
+        """Marks what this fetcher holds beyond its fair share to be handed back."""
+        # Every fetcher consumes every lease queue, so any one queue counts them all.
+        fetchers = declare_lease_queue(channel, min(self._queues)).consumer_count
+        held = self.book.tokens() - self.book.releasing()
+        excess = to_hand_back(
+            {box: self._since[box] for box in held if box in self._since},
+            mailboxes=len(self._queues),
+            fetchers=fetchers,
+            now=time.monotonic(),
+            min_hold_s=self._refresh_s,
+        )
+        for mailbox in excess:
+            self.book.release(mailbox)
+
+    def _hand_back(self, channel: Any) -> None:
+        """Hands on the tokens marked to go whose rounds have ended."""
+        for mailbox in sorted(self.book.releasing()):
+            if self.book.busy(mailbox):
+                continue
+            queue = self._queue_of[mailbox]
+            # Cancel first: rejected while this consumer is active, the token would come back.
+            channel.basic_cancel(self._consumers.pop(queue))
+            channel.basic_reject(self._tags.pop(mailbox), requeue=True)
+            self.book.dropped(mailbox)
+            del self._since[mailbox]
+            self._consume(channel, queue, mailbox)  # last in line now: a standby
+            log.info("mailbox lease handed on", mailbox=mailbox)
+
     def _granted(self, mailbox: str, message: Any) -> None:
-        # Never acked: the token is held for as long as the connection lives.
+        # Never acked: the token is held for as long as the connection lives (or handed on).
         if mailbox not in self.book.tokens():
             log.info("mailbox lease taken", mailbox=mailbox)
+        self._tags[mailbox] = message.delivery_tag
+        self._since.setdefault(mailbox, time.monotonic())
         self.book.granted(mailbox)
 
 

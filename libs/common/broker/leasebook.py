@@ -10,6 +10,8 @@ counting itself the holder after less than that (docs/fetcher.md, "Several fetch
 Pollers ask through :meth:`LeaseBook.round` (a round starts only on a held mailbox and is
 counted while it runs); the session, on stop, waits for the counted rounds before it gives
 the tokens back, so that a graceful stop never overlaps with the next holder's first round.
+A mailbox being handed back to share the work (:meth:`LeaseBook.release`) is no longer held
+either, and its token goes only once its rounds are done (:meth:`LeaseBook.busy`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class LeaseBook:
         self._tokens: set[str] = set()
         self._fresh_until = 0.0
         self._rounds: Counter[str] = Counter()
+        self._releasing: set[str] = set()
         self._closing = False
 
     # -- the lease session's side --------------------------------------------------------
@@ -77,7 +80,29 @@ class LeaseBook:
         """The lease connection is gone: the broker gives every token to someone else."""
         with self._cond:
             self._tokens.clear()
+            self._releasing.clear()
             self._fresh_until = 0.0
+
+    def release(self, mailbox: str) -> None:
+        """The mailbox is to be handed back: no new round starts on it."""
+        with self._cond:
+            self._releasing.add(mailbox)
+            self._cond.notify_all()
+
+    def releasing(self) -> frozenset[str]:
+        with self._cond:
+            return frozenset(self._releasing)
+
+    def busy(self, mailbox: str) -> bool:
+        """A round of this mailbox is running."""
+        with self._cond:
+            return self._rounds[mailbox] > 0
+
+    def dropped(self, mailbox: str) -> None:
+        """The mailbox's token was handed back."""
+        with self._cond:
+            self._tokens.discard(mailbox)
+            self._releasing.discard(mailbox)
 
     def close(self) -> None:
         """Stopping: no new round starts; waiting pollers wake up."""
@@ -127,7 +152,12 @@ class LeaseBook:
                     self._cond.notify_all()
 
     def _held(self, mailbox: str) -> bool:
-        return not self._closing and mailbox in self._tokens and self._fresh()
+        return (
+            not self._closing
+            and mailbox in self._tokens
+            and mailbox not in self._releasing
+            and self._fresh()
+        )
 
     def _fresh(self) -> bool:
         return self._ticks() < self._fresh_until
