@@ -53,6 +53,16 @@ RECORD_BY_CONVERSATION = (
     .limit(1)
 )
 
+#: Parameters: ``b_mailbox``, ``b_conversations`` (a list). The conversations the mailbox holds.
+CONVERSATIONS_HELD = (
+    select(record_messages.c.conversation_id)
+    .where(
+        record_messages.c.mailbox == bindparam("b_mailbox"),
+        record_messages.c.conversation_id.in_(bindparam("b_conversations", expanding=True)),
+    )
+    .distinct()
+)
+
 #: Parameter: ``b_id``.
 RECORD = select(records).where(records.c.id == bindparam("b_id"))
 RECORD_MAILBOX = select(records.c.mailbox).where(records.c.id == bindparam("b_id"))

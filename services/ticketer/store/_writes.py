@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
-from libs.common.db import rows
+from libs.common.db import Absent, rows
 from libs.common.db.schema import (
     delivery_failures,
     record_attachments,
@@ -26,6 +26,7 @@ from services.ticketer.store.models import (
     ProcessedRow,
     RecordSummary,
 )
+from services.ticketer.store.prefetch import CONVERSATION, MID
 
 
 class Where:
@@ -48,11 +49,17 @@ def processed(conn: Connection, mailbox: str, message_id: str) -> ProcessedRow |
     return _rows.processed_row(row) if row is not None else None
 
 
-def by_mid(conn: Connection, mailbox: str, mid: str | None) -> MessageRef | None:
+def by_mid(
+    conn: Connection, mailbox: str, mid: str | None, absent: Absent | None = None
+) -> MessageRef | None:
+    """``absent``: the unit's memory of keys read absent (none asked again)."""
     mid = rows.norm_mid(mid)
     if mid is None:
         return None
-    params = {"b_mailbox": rows.norm_address(mailbox), "b_mid": mid}
+    mailbox = rows.norm_address(mailbox)
+    if absent is not None and (MID, mailbox, mid) in absent:
+        return None
+    params = {"b_mailbox": mailbox, "b_mid": mid}
     row = conn.execute(_sql.MESSAGE_BY_MID, params).first()
     return _rows.message_ref(row) if row is not None else None
 
@@ -63,7 +70,7 @@ REUSED_MESSAGE_ID = "message_id_reused"
 
 
 def duplicate(
-    conn: Connection, msg: NewMessage, now: datetime
+    conn: Connection, msg: NewMessage, now: datetime, absent: Absent | None = None
 ) -> tuple[ProcessedRow | None, NewMessage, str | None]:
     """A copy of a mail already stored (same Message-ID, other Graph id, same content) is
     logged ``ignored``/``duplicate``, not stored: ``(row, msg, None)``.
@@ -74,9 +81,10 @@ def duplicate(
     Otherwise ``(None, msg, None)``.
     """
     mid = rows.norm_mid(msg.internet_message_id)
-    if mid is None:
+    mailbox = rows.norm_address(msg.mailbox)
+    if mid is None or (absent is not None and (MID, mailbox, mid) in absent):
         return None, msg, None
-    params = {"b_mailbox": rows.norm_address(msg.mailbox), "b_mid": mid}
+    params = {"b_mailbox": mailbox, "b_mid": mid}
     existing = conn.execute(_sql.MESSAGE_BY_MID, params).first()
     if existing is None:
         return None, msg, None
@@ -145,9 +153,15 @@ def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetim
         raise gone(record_id)
 
 
-def insert_message(conn: Connection, record_id: int, msg: NewMessage, now: datetime) -> int:
-    result = conn.execute(_sql.INSERT_MESSAGE, _rows.message_values(msg, record_id, now))
+def insert_message(
+    conn: Connection, record_id: int, msg: NewMessage, now: datetime, absent: Absent | None = None
+) -> int:
+    values = _rows.message_values(msg, record_id, now)
+    result = conn.execute(_sql.INSERT_MESSAGE, values)
     row_id = rows.new_id(result)
+    if absent is not None:  # held now: later lookups in the unit must ask the database
+        absent.wrote(MID, values["mailbox"], values["internet_message_id"])
+        absent.wrote(CONVERSATION, values["mailbox"], values["conversation_id"])
     if msg.attachments:
         conn.execute(
             insert(record_attachments),

@@ -7,10 +7,11 @@ from services.ticketer.store.emails import EmailWrites
 from services.ticketer.store.lookups import Lookups
 from services.ticketer.store.operations import Operations
 from services.ticketer.store.outbox import OutboxRows
+from services.ticketer.store.prefetch import Prefetch
 from services.ticketer.store.queries import RecordQueries
 
 
-class RecordStore(EmailWrites, RecordQueries, Lookups, Operations, Acks, OutboxRows):
+class RecordStore(EmailWrites, RecordQueries, Prefetch, Lookups, Operations, Acks, OutboxRows):
     """Records, their messages, the processed log, quarantine, the requester cache, the ack log,
     the outbox.
 
