@@ -68,11 +68,13 @@ def ticketer(store: RecordStore) -> tuple[Ticketer, Published]:
 
 @contextmanager
 def statements(store: RecordStore) -> Iterator[list[str]]:
-    """The SQL statements run on ``store`` inside the block, first word only."""
+    """The SQL statements run on ``store`` inside the block, first word only (no BEGIN)."""
     seen: list[str] = []
 
     def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement.split()[0].upper())
+        word = statement.split()[0].upper()
+        if word not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            seen.append(word)
 
     event.listen(store.engine, "before_cursor_execute", note)
     try:
@@ -88,8 +90,10 @@ def test_a_batch_of_new_mail_reads_a_bounded_number_of_times(store: RecordStore)
         batch = [(mail(first + i), DELIVERY) for i in range(size)]
         with statements(store) as seen:
             assert handler.handle_batch(batch) == [None] * size
-        inserts = seen.count("INSERT")
-        assert inserts == 3 * size  # record, message, log row: nothing read back
+        # Record, message and log row: one statement on PostgreSQL, three on SQLite.
+        per_email = 1 if store.dialect == "postgresql" else 3
+        writes = [s for s in seen if s != "SELECT"]
+        assert len(writes) == per_email * size
         reads.append(seen.count("SELECT"))
     # The outcomes, Message-IDs and conversations of the whole batch: once each.
     assert reads[0] == reads[1] <= 3

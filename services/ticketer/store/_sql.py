@@ -4,7 +4,10 @@ parameters (``conn.execute(STATEMENT, {...})``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, true, update
+from sqlalchemy.sql.elements import BindParameter
 
 from libs.common.db.schema import processed_log, record_messages, records
 
@@ -79,3 +82,37 @@ TOUCH_REOPEN = TOUCH.values(status="open")
 INSERT_RECORD = insert(records)
 INSERT_MESSAGE = insert(record_messages)
 INSERT_LOG = insert(processed_log)
+
+
+def _bound(table: Table, prefix: str) -> dict[str, BindParameter[Any]]:
+    """A bound parameter ``<prefix><column>`` of the column's type per column but the ids."""
+    return {
+        c.name: bindparam(f"{prefix}{c.name}", type_=c.type)
+        for c in table.c
+        if c.name not in ("id", "record_id")
+    }
+
+
+def _create() -> Any:
+    """PostgreSQL only (data-modifying WITH): a new record, its first message and the email's
+    log row in ONE statement, one round trip instead of three. Parameters: the columns'
+    values prefixed ``r_`` (records), ``m_`` (record_messages), ``l_`` (processed_log), the
+    ids left out; returns the record's id and the message's."""
+    record = insert(records).values(_bound(records, "r_")).returning(records.c.id).cte("r")
+    m_values = _bound(record_messages, "m_")
+    message = (
+        insert(record_messages)
+        .from_select(["record_id", *m_values], select(record.c.id, *m_values.values()))
+        .returning(record_messages.c.id)
+        .cte("m")
+    )
+    l_values = _bound(processed_log, "l_")
+    rows = select(record.c.id, *l_values.values()).select_from(record.join(message, true()))
+    return (
+        insert(processed_log)
+        .from_select(["record_id", *l_values], rows)
+        .returning(processed_log.c.record_id, select(message.c.id).scalar_subquery())
+    )
+
+
+CREATE = _create()

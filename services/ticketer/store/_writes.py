@@ -125,12 +125,11 @@ def _stored(value: str | None) -> str | None:
     return storable(value) if value is not None else None
 
 
-def insert_record(
-    conn: Connection, msg: NewMessage, subject: str | None, requester: Party | None, now: datetime
-) -> RecordSummary:
-    """The new record, as :func:`_rows.record_summary` would read it back."""
+def record_values(
+    msg: NewMessage, subject: str | None, requester: Party | None, now: datetime
+) -> dict[str, Any]:
     requester = requester or msg.from_
-    values: dict[str, Any] = {
+    return {
         "mailbox": rows.norm_address(msg.mailbox),
         "subject": msg.subject if subject is None else subject,
         "requester_address": rows.norm_address(requester.address) if requester else None,
@@ -140,6 +139,13 @@ def insert_record(
         "created_at": now,
         "updated_at": now,
     }
+
+
+def insert_record(
+    conn: Connection, msg: NewMessage, subject: str | None, requester: Party | None, now: datetime
+) -> RecordSummary:
+    """The new record, as :func:`_rows.record_summary` would read it back."""
+    values = record_values(msg, subject, requester, now)
     record_id = rows.new_id(conn.execute(_sql.INSERT_RECORD, values))
     return _rows.record_summary_of({"id": record_id, **values})
 
@@ -157,11 +163,20 @@ def insert_message(
     conn: Connection, record_id: int, msg: NewMessage, now: datetime, absent: Absent | None = None
 ) -> int:
     values = _rows.message_values(msg, record_id, now)
-    result = conn.execute(_sql.INSERT_MESSAGE, values)
-    row_id = rows.new_id(result)
+    row_id = rows.new_id(conn.execute(_sql.INSERT_MESSAGE, values))
+    message_written(conn, record_id, row_id, msg, absent)
+    return row_id
+
+
+def message_written(
+    conn: Connection, record_id: int, row_id: int, msg: NewMessage, absent: Absent | None
+) -> None:
+    """What follows a message's insert: its attachments and delivery failures; the unit
+    no longer takes its Message-ID and conversation for absent."""
     if absent is not None:  # held now: later lookups in the unit must ask the database
-        absent.wrote(MID, values["mailbox"], values["internet_message_id"])
-        absent.wrote(CONVERSATION, values["mailbox"], values["conversation_id"])
+        mailbox = rows.norm_address(msg.mailbox)
+        absent.wrote(MID, mailbox, rows.norm_mid(msg.internet_message_id))
+        absent.wrote(CONVERSATION, mailbox, msg.conversation_id)
     if msg.attachments:
         conn.execute(
             insert(record_attachments),
@@ -172,7 +187,6 @@ def insert_message(
             insert(delivery_failures),
             [_rows.failure_values(d, record_id, row_id) for d in msg.delivery_failures],
         )
-    return row_id
 
 
 def log(
@@ -187,8 +201,23 @@ def log(
     decided: Decided | None = None,
 ) -> ProcessedRow:
     """The email's log row; ``decided``: the decision stored with it (change, ack intent)."""
+    row = log_row(mailbox, message_id, where, outcome, record_id, reason, now, decided)
+    conn.execute(_sql.INSERT_LOG, dict(row.__dict__))
+    return row
+
+
+def log_row(
+    mailbox: str,
+    message_id: str,
+    where: NewMessage | Where,
+    outcome: Outcome,
+    record_id: int | None,
+    reason: str | None,
+    now: datetime,
+    decided: Decided | None = None,
+) -> ProcessedRow:
     assert where.provider is not None, "an inbound message names its provider"
-    row = ProcessedRow(
+    return ProcessedRow(
         mailbox=rows.norm_address(mailbox),
         provider=where.provider,
         message_id=message_id,
@@ -201,8 +230,6 @@ def log(
         change=decided.change if decided else None,
         ack=decided.ack if decided else None,
     )
-    conn.execute(_sql.INSERT_LOG, dict(row.__dict__))
-    return row
 
 
 def gone(record_id: int) -> RecordNotFound:

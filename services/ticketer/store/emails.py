@@ -27,7 +27,7 @@ from libs.common.db import RACE_ROUNDS, StoreBase, rows
 from libs.common.db.engine import describe
 from libs.common.db.errors import StoreError
 from libs.common.db.schema import quarantine, records
-from services.ticketer.store import _writes
+from services.ticketer.store import _create, _writes
 from services.ticketer.store.models import (
     Decided,
     MessageRef,
@@ -62,12 +62,12 @@ class EmailWrites(StoreBase):
             dup, stored, flag = _writes.duplicate(conn, msg, now, absent)
             if dup is not None:
                 return dup
-            record = _writes.insert_record(conn, stored, subject, requester, now)
-            made.append(record)
-            _writes.insert_message(conn, record.id, stored, now, absent)
-            return _writes.log(
-                conn, msg.mailbox, message_id, msg, "created", record.id, flag, now, decided
+            logged = _writes.log_row(
+                msg.mailbox, message_id, msg, "created", None, flag, now, decided
             )
+            record, row = _create.create(conn, stored, subject, requester, logged, absent)
+            made.append(record)
+            return row
 
         result = self._once(msg.mailbox, message_id, work)
         # The record as written, for its event: no read back. ``created`` means the last
