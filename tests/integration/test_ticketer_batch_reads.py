@@ -156,3 +156,28 @@ def test_lookups_of_mail_read_ahead_answer_as_the_database_does(store: RecordSto
     # Outside a unit nothing is remembered: every lookup asks the database.
     store.expect(ahead)
     assert store.find_record_by_conversation(BOX, "conv-new") == made
+
+
+def test_a_batch_of_replies_writes_once_per_email_on_postgresql(store: RecordStore) -> None:
+    handler, out = ticketer(store)
+    assert handler.handle_batch([(mail(n), DELIVERY) for n in range(5)]) == [None] * 5
+    replies = [
+        mail(
+            100 + n,
+            conversation_id=f"conv-{n}",
+            headers=MailHeaders(in_reply_to=f"<m{n}@customer.example>"),
+            subject=f"Re: Printer {n} is broken",
+        )
+        for n in range(5)
+    ]
+    with statements(store) as seen:
+        assert handler.handle_batch([(m, DELIVERY) for m in replies]) == [None] * 5
+
+    # Record counted and reopened, message, log row: one statement on PostgreSQL.
+    per_email = 1 if store.dialect == "postgresql" else 3
+    assert len([s for s in seen if s != "SELECT"]) == per_email * 5
+    created = {p.message_id: p.record_id for p in out.processed[:5]}
+    assert [(p.outcome, p.record_id) for p in out.processed[5:]] == [
+        ("appended", created[f"g{n}"]) for n in range(5)
+    ]
+    assert [r.message_count for r in store.list_records()] == [2] * 5

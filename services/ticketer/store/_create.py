@@ -1,9 +1,11 @@
-"""A new record from an inbound email: the record, its first message and the email's log row.
+"""A new record from an inbound email (the record, its first message and the email's log
+row), or an email appended to a record (the record counted and maybe reopened, the message,
+the log row).
 
-On PostgreSQL that is ONE statement (:data:`_sql.CREATE`, data-modifying ``WITH``): one round
-trip instead of three, the same rows. On SQLite, which has no ``INSERT`` inside ``WITH`` and
-no round trip to save, three statements. Either way inside the caller's transaction, so a
-unique constraint that another writer won raises as before.
+On PostgreSQL each is ONE statement (:data:`_sql.CREATE`, :data:`_sql.APPEND`, data-modifying
+``WITH``): one round trip instead of three, the same rows. On SQLite, which has no ``INSERT``
+inside ``WITH`` and no round trip to save, three statements. Either way inside the caller's
+transaction, so a unique constraint that another writer won raises as before.
 """
 
 from __future__ import annotations
@@ -43,3 +45,28 @@ def create(
     _writes.message_written(conn, record_id, row_id, msg, absent)
     record = _rows.record_summary_of({"id": record_id, **values})
     return record, replace(logged, record_id=record_id)
+
+
+def append(
+    conn: Connection,
+    record_id: int,
+    msg: NewMessage,
+    reopen: bool,
+    logged: ProcessedRow,
+    absent: Absent | None,
+) -> ProcessedRow:
+    """Raises :class:`RecordNotFound` (nothing written) when the record is gone."""
+    now = logged.processed_at
+    if conn.dialect.name != "postgresql":
+        _writes.touch_record(conn, record_id, reopen=reopen, now=now)
+        _writes.insert_message(conn, record_id, msg, now, absent)
+        conn.execute(_sql.INSERT_LOG, dict(logged.__dict__))
+        return logged
+    params = {"t_id": record_id, "t_now": now}
+    params.update((f"m_{k}", v) for k, v in _rows.message_values(msg, record_id, now).items())
+    params.update((f"l_{k}", v) for k, v in logged.__dict__.items())
+    written = conn.execute(_sql.APPEND_REOPEN if reopen else _sql.APPEND, params).first()
+    if written is None:
+        raise _writes.gone(record_id)
+    _writes.message_written(conn, record_id, int(written[0]), msg, absent)
+    return logged

@@ -116,3 +116,35 @@ def _create() -> Any:
 
 
 CREATE = _create()
+
+
+def _append(reopen: bool) -> Any:
+    """PostgreSQL only: one more message on record ``t_id`` (counted, ``t_now``; reopened with
+    ``reopen``) and the email's log row in ONE statement; parameters as :data:`CREATE`'s,
+    ``r_`` aside. Returns the message's id, or no row when the record is gone (then nothing
+    was written)."""
+    touch = records.update().where(records.c.id == bindparam("t_id", type_=records.c.id.type))
+    touch = touch.values(
+        message_count=records.c.message_count + 1,
+        updated_at=bindparam("t_now", type_=records.c.updated_at.type),
+        **({"status": "open"} if reopen else {}),
+    )
+    record = touch.returning(records.c.id).cte("t")
+    m_values = _bound(record_messages, "m_")
+    message = (
+        insert(record_messages)
+        .from_select(["record_id", *m_values], select(record.c.id, *m_values.values()))
+        .returning(record_messages.c.id)
+        .cte("m")
+    )
+    l_values = _bound(processed_log, "l_")
+    rows = select(record.c.id, *l_values.values()).select_from(record.join(message, true()))
+    return (
+        insert(processed_log)
+        .from_select(["record_id", *l_values], rows)
+        .returning(select(message.c.id).scalar_subquery())
+    )
+
+
+APPEND = _append(reopen=False)
+APPEND_REOPEN = _append(reopen=True)

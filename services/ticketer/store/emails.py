@@ -96,11 +96,10 @@ class EmailWrites(StoreBase):
             dup, stored, flag = _writes.duplicate(conn, msg, now, absent)
             if dup is not None:
                 return dup
-            _writes.touch_record(conn, record_id, reopen=reopen, now=now)
-            _writes.insert_message(conn, record_id, stored, now, absent)
-            return _writes.log(
-                conn, msg.mailbox, message_id, msg, "appended", record_id, flag, now, decided
+            logged = _writes.log_row(
+                msg.mailbox, message_id, msg, "appended", record_id, flag, now, decided
             )
+            return _create.append(conn, record_id, stored, reopen, logged, absent)
 
         return self._once(msg.mailbox, message_id, work)
 
