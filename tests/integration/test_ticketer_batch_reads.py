@@ -7,8 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from threading import Thread
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from libs.common.broker.policy import Delivery
@@ -21,11 +24,12 @@ from libs.common.contracts import (
     ProcessedEmail,
     RecordEvent,
 )
+from libs.common.db.errors import UnitConflict
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer.handler import Ticketer
 from services.ticketer.store import Expected, RecordStore
 from tests.blobs_fake import FakeBlobs
-from tests.db_fixtures import inbound
+from tests.db_fixtures import fresh_database, inbound
 
 BOX = "help@example.com"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -181,3 +185,31 @@ def test_a_batch_of_replies_writes_once_per_email_on_postgresql(store: RecordSto
         ("appended", created[f"g{n}"]) for n in range(5)
     ]
     assert [r.message_count for r in store.list_records()] == [2] * 5
+
+
+@pytest.fixture
+def postgres_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RecordStore]:
+    """PostgreSQL only: on SQLite a second writer waits for the unit's write lock."""
+    for url in fresh_database(request, "postgresql", tmp_path):
+        opened = RecordStore.open(url)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
+def test_an_email_another_writer_stores_after_the_read_ahead_rolls_the_unit_back(
+    postgres_store: RecordStore,
+) -> None:
+    store = postgres_store
+    with pytest.raises(UnitConflict), store.unit():
+        assert store.processed_outcomes([(BOX, "AAMk-1")]) == {}
+        store.expect([Expected(BOX, ("<m1@customer.example>",), "conv-1")])
+        # Another ticketer stores the same email and commits (a thread: a transaction of its own).
+        other = Thread(target=store.create_record_with_message, args=(inbound(1),))
+        other.start()
+        other.join()
+        store.create_record_with_message(inbound(1))  # believed new: its insert collides
+    # Redone outside a unit, it finds the other's outcome: one record, nothing twice.
+    assert not store.create_record_with_message(inbound(1)).fresh
+    assert len(store.list_records()) == 1
