@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from libs.common.db.engine import parse_url
@@ -38,6 +38,22 @@ def fresh_database(kind: str, work: Path) -> Iterator[str]:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         engine.dispose()
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[int]]:
+    """Counts the SQL statements ``engine`` runs inside the block: ``[count]``, kept up to
+    date (an ``executemany`` counts once: it is one call, like one round trip or few)."""
+    seen = [0]
+
+    def note(*_: object) -> None:
+        seen[0] += 1
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def _engine(database_url: str) -> Engine:

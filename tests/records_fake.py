@@ -43,6 +43,7 @@ from services.ticketer.store.models import (
     Requester,
     WriteResult,
 )
+from services.ticketer.store.prefetch import Expected
 
 #: The fake's one clock.
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -122,6 +123,9 @@ class FakeStore:
     ) -> dict[tuple[str, str], ProcessedRow]:
         found = {key: self.processed_outcome(*key) for key in keys}
         return {key: row for key, row in found.items() if row is not None}
+
+    def expect(self, emails: Sequence[Expected]) -> None:
+        """Nothing to read ahead in memory."""
 
     def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None:
         wanted = canonical_message_id(mid)

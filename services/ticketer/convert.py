@@ -46,6 +46,7 @@ from services.ticketer.store.models import (
     ProcessedRow,
     RecordSummary,
 )
+from services.ticketer.store.prefetch import Expected
 
 #: The contract allows 200 References; keep the newest when a thread is longer.
 MAX_REFERENCES = 200
@@ -274,3 +275,10 @@ def _address(party: Party | None) -> Address | None:
         return Address(address=party.address, name=party.name)
     except ValidationError:
         return None
+
+
+def expected(email: InboundEmail) -> Expected:
+    """What handling ``email`` may look up: its Message-ID (the duplicate check), its
+    thread's (In-Reply-To, References) and its conversation."""
+    ids = (email.internet_message_id, email.headers.in_reply_to, *email.headers.references)
+    return Expected(email.mailbox, tuple(i for i in ids if i), email.conversation_id)

@@ -124,6 +124,11 @@ class Ticketer:
                 known = self._store.processed_outcomes(
                     [(e.mailbox, e.message_id) for e, _ in items]
                 )
+                # The new emails' lookups at once: one query per kind, not several per email.
+                # What it finds absent is believed for the whole unit, so it must come after
+                # any lock the unit takes on its threads (docs/records.md).
+                new = [e for e, _ in items if (e.mailbox, e.message_id) not in known]
+                self._store.expect([convert.expected(e) for e in new])
                 for email, delivery in items:
                     with _bound(delivery):
                         self._handle(email, out, known)

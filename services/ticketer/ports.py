@@ -28,6 +28,7 @@ from services.ticketer.store.models import (
     Requester,
     WriteResult,
 )
+from services.ticketer.store.prefetch import Expected
 
 
 class Records(Protocol):
@@ -41,6 +42,10 @@ class Records(Protocol):
     def processed_outcomes(
         self, keys: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], ProcessedRow]: ...
+
+    def expect(self, emails: Sequence[Expected]) -> None:
+        """Inside a unit: read the batch's lookups at once (see ``store/prefetch.py``)."""
+        ...
 
     def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None: ...
 

@@ -5,13 +5,14 @@ Services build their repositories on :class:`StoreBase`; the tables of every ser
 :mod:`libs.common.db.schema`. Importing connects to nothing. See docs/records.md.
 """
 
-from libs.common.db._base import RACE_ROUNDS, Clock, StoreBase, upsert, utcnow
+from libs.common.db._base import RACE_ROUNDS, Absent, Clock, StoreBase, held, upsert, utcnow
 from libs.common.db.engine import describe, make_engine, safe_url, transaction
 from libs.common.db.errors import SchemaError, StoreError, StoreUnavailable
 from libs.common.db.migrate import current_revision, ensure_schema, head_revision, migrate
 
 __all__ = [
     "RACE_ROUNDS",
+    "Absent",
     "Clock",
     "SchemaError",
     "StoreBase",
@@ -21,6 +22,7 @@ __all__ = [
     "describe",
     "ensure_schema",
     "head_revision",
+    "held",
     "make_engine",
     "migrate",
     "safe_url",

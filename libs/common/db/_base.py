@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from libs.common.db.engine import describe, make_engine, transaction, translate_errors
 from libs.common.db.errors import UnitConflict
 from libs.common.db.migrate import ensure_schema
+from libs.common.db.schema import HEADER
+from libs.common.db.storable import as_stored
 
 Clock = Callable[[], datetime]
 
@@ -25,6 +27,44 @@ RACE_ROUNDS = 5
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class Absent:
+    """What a unit of work read once for its whole batch and found ABSENT: keys
+    ``(kind, mailbox, value)``, e.g. ``("mid", mailbox, message_id)``. A lookup of such a key
+    is answered from memory for the rest of the unit, saving a round trip per email; a write
+    of the key in the unit drops it again, so the next lookup asks the database.
+
+    Only absence is kept, never a row: the unit's own writes are the only ones it sees change
+    a key, and they drop it. Another writer's row of the key committed after the read is what
+    a lookup at the read would have missed too: where a unique constraint covers the key (an
+    email's log row, a Message-ID) the unit's own insert collides with it, which rolls the unit
+    back (:class:`UnitConflict`) and its work is done again outside a unit; where none does
+    (a conversation, a thread's ancestors) the read must come after the locks the unit takes
+    on its threads, which keep such writers out until it commits.
+
+    Values are kept as a header column stores them (:func:`held`): two values the column
+    cannot tell apart are one key.
+    """
+
+    def __init__(self) -> None:
+        self._keys: set[tuple[str, str, str]] = set()
+
+    def add(self, kind: str, mailbox: str, values: Iterable[str]) -> None:
+        self._keys.update((kind, mailbox, held(v)) for v in values)
+
+    def __contains__(self, key: tuple[str, str, str]) -> bool:
+        kind, mailbox, value = key
+        return (kind, mailbox, held(value)) in self._keys
+
+    def wrote(self, kind: str, mailbox: str, value: str | None) -> None:
+        if value is not None:
+            self._keys.discard((kind, mailbox, held(value)))
+
+
+def held(value: str) -> str:
+    """``value`` as a header-wide column (Message-ID, Graph id, conversation) stores it."""
+    return as_stored(value, HEADER)
 
 
 class StoreBase:
@@ -68,10 +108,18 @@ class StoreBase:
             return
         with transaction(self._engine, write=True) as conn:
             self._local.conn = conn
+            self._local.absent = Absent()
             try:
                 yield
             finally:
                 self._local.conn = None
+                self._local.absent = None
+
+    def _absent(self) -> Absent | None:
+        """The unit's memory of keys read absent (see :class:`Absent`); ``None`` outside a
+        unit, where every lookup asks the database."""
+        absent: Absent | None = getattr(self._local, "absent", None)
+        return absent
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:

@@ -27,6 +27,12 @@ def storable(value: str) -> str:
     return _UNSTORABLE.sub(REPLACEMENT, value) if _UNSTORABLE.search(value) else value
 
 
+def as_stored(value: str, width: int | None) -> str:
+    """``value`` as a :class:`StoredString` of ``width`` stores it (and a look-up binds it)."""
+    value = storable(value)
+    return value[:width] if width is not None and len(value) > width else value
+
+
 def storable_json(value: Any) -> Any:
     """Every string inside a JSON value (keys too) made storable."""
     if isinstance(value, str):
@@ -51,9 +57,7 @@ class StoredString(TypeDecorator[str]):
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if not isinstance(value, str):
             return value
-        width = getattr(self.impl_instance, "length", None)
-        value = storable(value)
-        return value[:width] if width is not None and len(value) > width else value
+        return as_stored(value, getattr(self.impl_instance, "length", None))
 
 
 class StoredText(TypeDecorator[str]):

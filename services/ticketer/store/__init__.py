@@ -22,12 +22,14 @@ from services.ticketer.store.models import (
     StoredMessage,
     WriteResult,
 )
+from services.ticketer.store.prefetch import Expected
 from services.ticketer.store.store import RecordStore
 
 __all__ = [
     "Attachment",
     "Decided",
     "DeliveryFailure",
+    "Expected",
     "MessageRef",
     "NewMessage",
     "OutboxRow",

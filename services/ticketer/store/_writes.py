@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
-from libs.common.db import rows
+from libs.common.db import Absent, rows
 from libs.common.db.schema import (
     delivery_failures,
     record_attachments,
@@ -26,6 +26,7 @@ from services.ticketer.store.models import (
     ProcessedRow,
     RecordSummary,
 )
+from services.ticketer.store.prefetch import CONVERSATION, MID
 
 
 class Where:
@@ -48,11 +49,17 @@ def processed(conn: Connection, mailbox: str, message_id: str) -> ProcessedRow |
     return _rows.processed_row(row) if row is not None else None
 
 
-def by_mid(conn: Connection, mailbox: str, mid: str | None) -> MessageRef | None:
+def by_mid(
+    conn: Connection, mailbox: str, mid: str | None, absent: Absent | None = None
+) -> MessageRef | None:
+    """``absent``: the unit's memory of keys read absent (none asked again)."""
     mid = rows.norm_mid(mid)
     if mid is None:
         return None
-    params = {"b_mailbox": rows.norm_address(mailbox), "b_mid": mid}
+    mailbox = rows.norm_address(mailbox)
+    if absent is not None and (MID, mailbox, mid) in absent:
+        return None
+    params = {"b_mailbox": mailbox, "b_mid": mid}
     row = conn.execute(_sql.MESSAGE_BY_MID, params).first()
     return _rows.message_ref(row) if row is not None else None
 
@@ -63,7 +70,7 @@ REUSED_MESSAGE_ID = "message_id_reused"
 
 
 def duplicate(
-    conn: Connection, msg: NewMessage, now: datetime
+    conn: Connection, msg: NewMessage, now: datetime, absent: Absent | None = None
 ) -> tuple[ProcessedRow | None, NewMessage, str | None]:
     """A copy of a mail already stored (same Message-ID, other Graph id, same content) is
     logged ``ignored``/``duplicate``, not stored: ``(row, msg, None)``.
@@ -74,9 +81,10 @@ def duplicate(
     Otherwise ``(None, msg, None)``.
     """
     mid = rows.norm_mid(msg.internet_message_id)
-    if mid is None:
+    mailbox = rows.norm_address(msg.mailbox)
+    if mid is None or (absent is not None and (MID, mailbox, mid) in absent):
         return None, msg, None
-    params = {"b_mailbox": rows.norm_address(msg.mailbox), "b_mid": mid}
+    params = {"b_mailbox": mailbox, "b_mid": mid}
     existing = conn.execute(_sql.MESSAGE_BY_MID, params).first()
     if existing is None:
         return None, msg, None
@@ -117,12 +125,11 @@ def _stored(value: str | None) -> str | None:
     return storable(value) if value is not None else None
 
 
-def insert_record(
-    conn: Connection, msg: NewMessage, subject: str | None, requester: Party | None, now: datetime
-) -> RecordSummary:
-    """The new record, as :func:`_rows.record_summary` would read it back."""
+def record_values(
+    msg: NewMessage, subject: str | None, requester: Party | None, now: datetime
+) -> dict[str, Any]:
     requester = requester or msg.from_
-    values: dict[str, Any] = {
+    return {
         "mailbox": rows.norm_address(msg.mailbox),
         "subject": msg.subject if subject is None else subject,
         "requester_address": rows.norm_address(requester.address) if requester else None,
@@ -132,6 +139,13 @@ def insert_record(
         "created_at": now,
         "updated_at": now,
     }
+
+
+def insert_record(
+    conn: Connection, msg: NewMessage, subject: str | None, requester: Party | None, now: datetime
+) -> RecordSummary:
+    """The new record, as :func:`_rows.record_summary` would read it back."""
+    values = record_values(msg, subject, requester, now)
     record_id = rows.new_id(conn.execute(_sql.INSERT_RECORD, values))
     return _rows.record_summary_of({"id": record_id, **values})
 
@@ -145,9 +159,24 @@ def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetim
         raise gone(record_id)
 
 
-def insert_message(conn: Connection, record_id: int, msg: NewMessage, now: datetime) -> int:
-    result = conn.execute(_sql.INSERT_MESSAGE, _rows.message_values(msg, record_id, now))
-    row_id = rows.new_id(result)
+def insert_message(
+    conn: Connection, record_id: int, msg: NewMessage, now: datetime, absent: Absent | None = None
+) -> int:
+    values = _rows.message_values(msg, record_id, now)
+    row_id = rows.new_id(conn.execute(_sql.INSERT_MESSAGE, values))
+    message_written(conn, record_id, row_id, msg, absent)
+    return row_id
+
+
+def message_written(
+    conn: Connection, record_id: int, row_id: int, msg: NewMessage, absent: Absent | None
+) -> None:
+    """What follows a message's insert: its attachments and delivery failures; the unit
+    no longer takes its Message-ID and conversation for absent."""
+    if absent is not None:  # held now: later lookups in the unit must ask the database
+        mailbox = rows.norm_address(msg.mailbox)
+        absent.wrote(MID, mailbox, rows.norm_mid(msg.internet_message_id))
+        absent.wrote(CONVERSATION, mailbox, msg.conversation_id)
     if msg.attachments:
         conn.execute(
             insert(record_attachments),
@@ -158,7 +187,6 @@ def insert_message(conn: Connection, record_id: int, msg: NewMessage, now: datet
             insert(delivery_failures),
             [_rows.failure_values(d, record_id, row_id) for d in msg.delivery_failures],
         )
-    return row_id
 
 
 def log(
@@ -173,8 +201,23 @@ def log(
     decided: Decided | None = None,
 ) -> ProcessedRow:
     """The email's log row; ``decided``: the decision stored with it (change, ack intent)."""
+    row = log_row(mailbox, message_id, where, outcome, record_id, reason, now, decided)
+    conn.execute(_sql.INSERT_LOG, dict(row.__dict__))
+    return row
+
+
+def log_row(
+    mailbox: str,
+    message_id: str,
+    where: NewMessage | Where,
+    outcome: Outcome,
+    record_id: int | None,
+    reason: str | None,
+    now: datetime,
+    decided: Decided | None = None,
+) -> ProcessedRow:
     assert where.provider is not None, "an inbound message names its provider"
-    row = ProcessedRow(
+    return ProcessedRow(
         mailbox=rows.norm_address(mailbox),
         provider=where.provider,
         message_id=message_id,
@@ -187,8 +230,6 @@ def log(
         change=decided.change if decided else None,
         ack=decided.ack if decided else None,
     )
-    conn.execute(_sql.INSERT_LOG, dict(row.__dict__))
-    return row
 
 
 def gone(record_id: int) -> RecordNotFound:

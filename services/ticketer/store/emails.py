@@ -27,7 +27,7 @@ from libs.common.db import RACE_ROUNDS, StoreBase, rows
 from libs.common.db.engine import describe
 from libs.common.db.errors import StoreError
 from libs.common.db.schema import quarantine, records
-from services.ticketer.store import _writes
+from services.ticketer.store import _create, _writes
 from services.ticketer.store.models import (
     Decided,
     MessageRef,
@@ -38,6 +38,7 @@ from services.ticketer.store.models import (
     Status,
     WriteResult,
 )
+from services.ticketer.store.prefetch import PROCESSED
 
 Work = Callable[[Connection, datetime], ProcessedRow]
 
@@ -55,17 +56,18 @@ class EmailWrites(StoreBase):
         decision's change and acknowledgement intent). Idempotent per email."""
         message_id = _writes.inbound(msg)
         made: list[RecordSummary] = []
+        absent = self._absent()
 
         def work(conn: Connection, now: datetime) -> ProcessedRow:
-            dup, stored, flag = _writes.duplicate(conn, msg, now)
+            dup, stored, flag = _writes.duplicate(conn, msg, now, absent)
             if dup is not None:
                 return dup
-            record = _writes.insert_record(conn, stored, subject, requester, now)
-            made.append(record)
-            _writes.insert_message(conn, record.id, stored, now)
-            return _writes.log(
-                conn, msg.mailbox, message_id, msg, "created", record.id, flag, now, decided
+            logged = _writes.log_row(
+                msg.mailbox, message_id, msg, "created", None, flag, now, decided
             )
+            record, row = _create.create(conn, stored, subject, requester, logged, absent)
+            made.append(record)
+            return row
 
         result = self._once(msg.mailbox, message_id, work)
         # The record as written, for its event: no read back. ``created`` means the last
@@ -88,16 +90,16 @@ class EmailWrites(StoreBase):
         Raises :class:`RecordNotFound` when the record is gone: the caller starts a new one.
         """
         message_id = _writes.inbound(msg)
+        absent = self._absent()
 
         def work(conn: Connection, now: datetime) -> ProcessedRow:
-            dup, stored, flag = _writes.duplicate(conn, msg, now)
+            dup, stored, flag = _writes.duplicate(conn, msg, now, absent)
             if dup is not None:
                 return dup
-            _writes.touch_record(conn, record_id, reopen=reopen, now=now)
-            _writes.insert_message(conn, record_id, stored, now)
-            return _writes.log(
-                conn, msg.mailbox, message_id, msg, "appended", record_id, flag, now, decided
+            logged = _writes.log_row(
+                msg.mailbox, message_id, msg, "appended", record_id, flag, now, decided
             )
+            return _create.append(conn, record_id, stored, reopen, logged, absent)
 
         return self._once(msg.mailbox, message_id, work)
 
@@ -166,12 +168,13 @@ class EmailWrites(StoreBase):
         for _ in range(RACE_ROUNDS):
             try:
                 with self._write() as conn:
-                    existing = _writes.by_mid(conn, msg.mailbox, msg.internet_message_id)
+                    absent = self._absent()
+                    existing = _writes.by_mid(conn, msg.mailbox, msg.internet_message_id, absent)
                     if existing is not None:
                         return existing, False
                     now = self._clock()
                     _writes.touch_record(conn, record_id, reopen=False, now=now)
-                    _writes.insert_message(conn, record_id, msg, now)
+                    _writes.insert_message(conn, record_id, msg, now, absent)
                     stored = _writes.by_mid(conn, msg.mailbox, msg.internet_message_id)
                     assert stored is not None
                     return stored, True
@@ -191,14 +194,20 @@ class EmailWrites(StoreBase):
 
     def _once(self, mailbox: str, message_id: str, work: Work) -> WriteResult:
         mailbox = rows.norm_address(mailbox)
+        absent = self._absent()
+        # Inside a unit that read this email's log row absent, no need to read it again.
+        known_new = absent is not None and (PROCESSED, mailbox, message_id) in absent
         last: IntegrityError | None = None
         for _ in range(RACE_ROUNDS):
             try:
                 with self._write() as conn:
-                    done = _writes.processed(conn, mailbox, message_id)
+                    done = None if known_new else _writes.processed(conn, mailbox, message_id)
                     if done is not None:
                         return WriteResult(done, fresh=False)
-                    return WriteResult(work(conn, self._clock()), fresh=True)
+                    row = work(conn, self._clock())
+                    if absent is not None:  # logged now: a second copy in the unit must look
+                        absent.wrote(PROCESSED, mailbox, message_id)
+                    return WriteResult(row, fresh=True)
             except IntegrityError as exc:
                 # Lost a race to another writer of the same email: the next round reads its result.
                 last = exc

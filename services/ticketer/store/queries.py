@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from libs.common.db import StoreBase, rows
+from libs.common.db import StoreBase, held, rows
 from libs.common.db.schema import (
     delivery_failures,
     record_attachments,
@@ -25,6 +25,7 @@ from services.ticketer.store.models import (
     Status,
     StoredMessage,
 )
+from services.ticketer.store.prefetch import CONVERSATION, MID, PROCESSED
 
 #: In-Reply-To plus References are bounded by the contract (200); keep the IN list bounded too.
 MAX_LOOKUP_IDS = 250
@@ -33,41 +34,54 @@ MAX_LOOKUP_IDS = 250
 class RecordQueries(StoreBase):
     def processed_outcome(self, mailbox: str, message_id: str) -> ProcessedRow | None:
         """The stored outcome of an email, so a redelivery republishes the same one."""
+        mailbox = rows.norm_address(mailbox)
+        absent = self._absent()
+        if absent is not None and (PROCESSED, mailbox, message_id) in absent:
+            return None
         with self._read() as conn:
-            return _writes.processed(conn, rows.norm_address(mailbox), message_id)
+            return _writes.processed(conn, mailbox, message_id)
 
     def processed_outcomes(
         self, keys: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], ProcessedRow]:
         """The stored outcomes of many emails at once, keyed by the (mailbox, graph id) pairs
-        as given; an email not handled yet is absent. One query per mailbox."""
+        as given; an email not handled yet is absent. One query per mailbox. Inside a unit,
+        the emails not handled yet are remembered as such for the rest of it."""
+        absent = self._absent()
         wanted: dict[str, list[tuple[str, str]]] = {}
         for key in keys:
             wanted.setdefault(rows.norm_address(key[0]), []).append(key)
         out: dict[tuple[str, str], ProcessedRow] = {}
         with self._read() as conn:
             for mailbox, box_keys in wanted.items():
-                params = {"b_mailbox": mailbox, "b_message_ids": sorted({k[1] for k in box_keys})}
+                ids = sorted({k[1] for k in box_keys})
+                params = {"b_mailbox": mailbox, "b_message_ids": ids}
                 found = {
                     str(row.message_id): _rows.processed_row(row)
                     for row in conn.execute(_sql.PROCESSED_MANY, params)
                 }
                 out.update({key: found[key[1]] for key in box_keys if key[1] in found})
+                if absent is not None:
+                    absent.add(PROCESSED, mailbox, [i for i in ids if held(i) not in found])
         return out
 
     def find_message_by_internet_id(self, mailbox: str, mid: str) -> MessageRef | None:
         with self._read() as conn:
-            return _writes.by_mid(conn, mailbox, mid)
+            return _writes.by_mid(conn, mailbox, mid, self._absent())
 
     def find_record_by_message_ids(self, mailbox: str, ids: Sequence[str]) -> int | None:
         """The record holding any of ``ids`` (inbound or ours), preferring earlier ids.
 
         Pass In-Reply-To first, then References newest first: the closest ancestor wins.
         """
+        mailbox = rows.norm_address(mailbox)
         wanted = rows.norm_mids(ids)[:MAX_LOOKUP_IDS]
+        absent = self._absent()
+        if absent is not None:  # read absent for the whole batch: no need to ask again
+            wanted = [mid for mid in wanted if (MID, mailbox, mid) not in absent]
         if not wanted:
             return None
-        params = {"b_mailbox": rows.norm_address(mailbox), "b_mids": wanted}
+        params = {"b_mailbox": mailbox, "b_mids": wanted}
         with self._read() as conn:
             hits = conn.execute(_sql.RECORDS_BY_MIDS, params).all()
         found = {str(mid): int(record_id) for mid, record_id in hits}
@@ -89,7 +103,11 @@ class RecordQueries(StoreBase):
 
     def find_record_by_conversation(self, mailbox: str, conversation_id: str) -> int | None:
         """The record most recently given a message of this Graph conversation."""
-        params = {"b_mailbox": rows.norm_address(mailbox), "b_conversation": conversation_id}
+        mailbox = rows.norm_address(mailbox)
+        absent = self._absent()
+        if absent is not None and (CONVERSATION, mailbox, conversation_id) in absent:
+            return None
+        params = {"b_mailbox": mailbox, "b_conversation": conversation_id}
         with self._read() as conn:
             row = conn.execute(_sql.RECORD_BY_CONVERSATION, params).first()
         return int(row[0]) if row is not None else None

@@ -7,11 +7,14 @@ from services.ticketer.store.emails import EmailWrites
 from services.ticketer.store.lookups import Lookups
 from services.ticketer.store.operations import Operations
 from services.ticketer.store.outbox import OutboxRows
+from services.ticketer.store.prefetch import Prefetch
 from services.ticketer.store.queries import RecordQueries
 from services.ticketer.store.threadlocks import ThreadLocks
 
 
-class RecordStore(ThreadLocks, EmailWrites, RecordQueries, Lookups, Operations, Acks, OutboxRows):
+class RecordStore(
+    ThreadLocks, EmailWrites, RecordQueries, Prefetch, Lookups, Operations, Acks, OutboxRows
+):
     """Records, their messages, the processed log, quarantine, the requester cache, the ack log,
     the outbox. ``unit(threads)``: one transaction holding the locks of those threads
     (:mod:`services.ticketer.store.threadlocks`).
