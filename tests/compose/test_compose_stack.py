@@ -33,9 +33,12 @@ def _acks(stack: Stack) -> int:
 def test_demo_stack_comes_up_healthy_and_a_mail_becomes_a_record_answered_once(
     stack: Stack,
 ) -> None:
-    for service in ("rabbitmq", "postgres", "fetcher", "ticketer", "sender", "graphsim"):
+    for service in ("rabbitmq", "postgres", "ticketer", "sender", "graphsim", "blobs-gc"):
         (container,) = stack.container_ids(service)
         assert _health(stack, container) == "healthy", service
+    fetchers = stack.container_ids("fetcher")
+    assert len(fetchers) == 2, "compose runs two fetchers, sharing the mailboxes"
+    assert all(_health(stack, c) == "healthy" for c in fetchers)
     (migrate,) = stack.container_ids("migrate", all_states=True)
     assert stack.inspect(migrate)["State"]["ExitCode"] == 0
 

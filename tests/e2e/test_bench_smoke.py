@@ -76,19 +76,20 @@ def test_bench_prints_the_contract_with_nothing_lost_or_doubled(amqp_url: str) -
     assert set(report["cpu_ms_per_email"]) == {"fetcher", "ticketer", "sender", "graphsim"}
 
 
-def test_bench_steady_arrival_with_outbound_jobs_and_two_of_each(amqp_url: str) -> None:
-    """A steady arrival over many mailboxes, two fetchers, two senders and outbound jobs: every
-    mail one record, every job sent once, the latency measured from arrival to record."""
+def test_bench_steady_arrival_with_outbound_jobs_and_a_fetcher_killed(amqp_url: str) -> None:
+    """A steady arrival over many mailboxes, two fetchers (one killed half-way), two senders
+    and outbound jobs: every mail one record, every job sent once, the latency measured from
+    arrival to record, the killed fetcher's mailboxes taken over."""
     report, _ = run_bench(
         amqp_url,
-        *("--steady", "10", "--duration", "4", "--mailboxes", "8", "--poll-interval", "1"),
-        *("--fetchers", "2", "--senders", "2", "--jobs", "16"),
+        *("--steady", "10", "--duration", "10", "--mailboxes", "8", "--poll-interval", "1"),
+        *("--fetchers", "2", "--kill-fetcher-after", "6", "--senders", "2", "--jobs", "16"),
     )
 
     assert report["mode"] == "steady"
-    assert report["emails"] == 40
+    assert report["emails"] == 100
     assert report["completed"] is True
-    assert (report["lost"], report["duplicates"], report["records"]) == (0, 0, 40)
+    assert (report["lost"], report["duplicates"], report["records"]) == (0, 0, 100)
     assert report["left_in_mailbox"] == 0
     assert (report["fetchers"], report["senders"]) == (2, 2)
     assert (report["jobs"], report["jobs_sent"], report["jobs_sent_twice"]) == (16, 16, 0)
@@ -97,3 +98,6 @@ def test_bench_steady_arrival_with_outbound_jobs_and_two_of_each(amqp_url: str) 
     assert report["latency_from"] == "arrival_to_record"
     assert 0 <= report["latency_p50_s"] <= report["latency_p95_s"]
     assert report["delta_requests_per_mailbox_per_interval"] > 0
+    # The two fetchers split the 8 mailboxes; the survivor took the killed one's over.
+    assert 1 <= report["mailboxes_taken_over"] <= 8
+    assert report["takeover_s"] >= 0
