@@ -278,7 +278,12 @@ def _address(party: Party | None) -> Address | None:
 
 
 def expected(email: InboundEmail) -> Expected:
-    """What handling ``email`` may look up: its Message-ID (the duplicate check), its
-    thread's (In-Reply-To, References) and its conversation."""
+    """What handling ``email`` may look up: its Message-ID (the duplicate check, and whether
+    a stored reply answers it), its thread's (In-Reply-To, References) and its conversation."""
     ids = (email.internet_message_id, email.headers.in_reply_to, *email.headers.references)
-    return Expected(email.mailbox, tuple(i for i in ids if i), email.conversation_id)
+    return Expected(
+        email.mailbox,
+        tuple(i for i in ids if i),
+        email.conversation_id,
+        own_message_id=email.internet_message_id,
+    )

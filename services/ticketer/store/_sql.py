@@ -45,6 +45,16 @@ RECORDS_BY_MIDS = select(record_messages.c.internet_message_id, record_messages.
     record_messages.c.internet_message_id.in_(bindparam("b_mids", expanding=True)),
 )
 
+#: Parameters: ``b_mailbox``, ``b_mids``. Which of these Message-IDs a stored mail answers.
+ANSWERED_HELD = (
+    select(record_messages.c.in_reply_to)
+    .where(
+        record_messages.c.mailbox == bindparam("b_mailbox"),
+        record_messages.c.in_reply_to.in_(bindparam("b_mids", expanding=True)),
+    )
+    .distinct()
+)
+
 #: Parameters: ``b_mailbox``, ``b_mid``. The first record given an answer to message ``b_mid``.
 RECORD_ANSWERING = (
     select(record_messages.c.record_id)

@@ -26,7 +26,7 @@ from services.ticketer.store.models import (
     ProcessedRow,
     RecordSummary,
 )
-from services.ticketer.store.prefetch import CONVERSATION, MID
+from services.ticketer.store.prefetch import ANSWERED, CONVERSATION, MID
 
 
 class Where:
@@ -177,6 +177,7 @@ def message_written(
         mailbox = rows.norm_address(msg.mailbox)
         absent.wrote(MID, mailbox, rows.norm_mid(msg.internet_message_id))
         absent.wrote(CONVERSATION, mailbox, msg.conversation_id)
+        absent.wrote(ANSWERED, mailbox, rows.norm_mid(msg.in_reply_to))
     if msg.attachments:
         conn.execute(
             insert(record_attachments),

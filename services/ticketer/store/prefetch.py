@@ -16,6 +16,8 @@ from services.ticketer.store import _sql
 PROCESSED = "processed"
 MID = "mid"
 CONVERSATION = "conversation"
+#: A Message-ID no stored mail answers (names in its In-Reply-To): the answered-by lookup.
+ANSWERED = "answered"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Expected:
     mailbox: str
     message_ids: tuple[str, ...] = ()
     conversation_id: str | None = None
+    #: Its own Message-ID: whether a stored mail answers it (a reply handled before it).
+    own_message_id: str | None = None
 
 
 class Prefetch(StoreBase):
@@ -36,20 +40,33 @@ class Prefetch(StoreBase):
         absent = self._absent()
         if absent is None:
             return
-        mids: dict[str, set[str]] = {}
-        conversations: dict[str, set[str]] = {}
-        for email in emails:
-            box = rows.norm_address(email.mailbox)
-            wanted = {rows.norm_mid(v) for v in email.message_ids}
-            mids.setdefault(box, set()).update(m for m in wanted if m is not None)
-            if email.conversation_id:
-                conversations.setdefault(box, set()).add(email.conversation_id)
+        wanted = _wanted(emails)
         with self._read() as conn:
-            for box, values in mids.items():
-                params = {"b_mailbox": box, "b_mids": sorted(values)}
-                found = {str(r[0]) for r in conn.execute(_sql.RECORDS_BY_MIDS, params)}
-                absent.add(MID, box, [v for v in values if held(v) not in found])
-            for box, values in conversations.items():
-                params = {"b_mailbox": box, "b_conversations": sorted(values)}
-                found = {str(r[0]) for r in conn.execute(_sql.CONVERSATIONS_HELD, params)}
-                absent.add(CONVERSATION, box, [v for v in values if held(v) not in found])
+            for (kind, box), values in wanted.items():
+                query, name = _QUERIES[kind]
+                params = {"b_mailbox": box, name: sorted(values)}
+                found = {str(r[0]) for r in conn.execute(query, params)}
+                absent.add(kind, box, [v for v in values if held(v) not in found])
+
+
+#: Per kind of key: the query of those the mailbox holds, and its parameter's name.
+_QUERIES = {
+    MID: (_sql.RECORDS_BY_MIDS, "b_mids"),
+    CONVERSATION: (_sql.CONVERSATIONS_HELD, "b_conversations"),
+    ANSWERED: (_sql.ANSWERED_HELD, "b_mids"),
+}
+
+
+def _wanted(emails: Sequence[Expected]) -> dict[tuple[str, str], set[str]]:
+    """The keys to read, per (kind, mailbox)."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for email in emails:
+        box = rows.norm_address(email.mailbox)
+        mids = {rows.norm_mid(v) for v in email.message_ids}
+        wanted.setdefault((MID, box), set()).update(m for m in mids if m is not None)
+        if email.conversation_id:
+            wanted.setdefault((CONVERSATION, box), set()).add(email.conversation_id)
+        own = rows.norm_mid(email.own_message_id)
+        if own is not None:
+            wanted.setdefault((ANSWERED, box), set()).add(own)
+    return {key: values for key, values in wanted.items() if values}

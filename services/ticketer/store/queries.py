@@ -25,7 +25,7 @@ from services.ticketer.store.models import (
     Status,
     StoredMessage,
 )
-from services.ticketer.store.prefetch import CONVERSATION, MID, PROCESSED
+from services.ticketer.store.prefetch import ANSWERED, CONVERSATION, MID, PROCESSED
 
 #: In-Reply-To plus References are bounded by the contract (200); keep the IN list bounded too.
 MAX_LOOKUP_IDS = 250
@@ -96,7 +96,11 @@ class RecordQueries(StoreBase):
         wanted = rows.norm_mid(mid)
         if wanted is None:
             return None
-        params = {"b_mailbox": rows.norm_address(mailbox), "b_mid": wanted}
+        mailbox = rows.norm_address(mailbox)
+        absent = self._absent()
+        if absent is not None and (ANSWERED, mailbox, wanted) in absent:
+            return None
+        params = {"b_mailbox": mailbox, "b_mid": wanted}
         with self._read() as conn:
             row = conn.execute(_sql.RECORD_ANSWERING, params).first()
         return int(row[0]) if row is not None else None
