@@ -120,6 +120,14 @@ def _create() -> Any:
     values prefixed ``r_`` (records), ``m_`` (record_messages), ``l_`` (processed_log), the
     ids left out; returns the record's id and the message's."""
     record = insert(records).values(_bound(records, "r_")).returning(records.c.id).cte("r")
+    log, message = _message_and_log(record)
+    return log.returning(processed_log.c.record_id, select(message.c.id).scalar_subquery())
+
+
+def _message_and_log(record: Any) -> tuple[Any, Any]:
+    """The message inserted on the record ``record`` (a CTE returning its ``id``) and the
+    email's log row naming both: the log's insert (to be given its RETURNING) and the
+    message's CTE. Nothing is inserted when ``record`` returns no row."""
     m_values = _bound(record_messages, "m_")
     message = (
         insert(record_messages)
@@ -129,11 +137,7 @@ def _create() -> Any:
     )
     l_values = _bound(processed_log, "l_")
     rows = select(record.c.id, *l_values.values()).select_from(record.join(message, true()))
-    return (
-        insert(processed_log)
-        .from_select(["record_id", *l_values], rows)
-        .returning(processed_log.c.record_id, select(message.c.id).scalar_subquery())
-    )
+    return insert(processed_log).from_select(["record_id", *l_values], rows), message
 
 
 CREATE = _create()
@@ -150,21 +154,8 @@ def _append(reopen: bool) -> Any:
         updated_at=bindparam("t_now", type_=records.c.updated_at.type),
         **({"status": "open"} if reopen else {}),
     )
-    record = touch.returning(records.c.id).cte("t")
-    m_values = _bound(record_messages, "m_")
-    message = (
-        insert(record_messages)
-        .from_select(["record_id", *m_values], select(record.c.id, *m_values.values()))
-        .returning(record_messages.c.id)
-        .cte("m")
-    )
-    l_values = _bound(processed_log, "l_")
-    rows = select(record.c.id, *l_values.values()).select_from(record.join(message, true()))
-    return (
-        insert(processed_log)
-        .from_select(["record_id", *l_values], rows)
-        .returning(select(message.c.id).scalar_subquery())
-    )
+    log, message = _message_and_log(touch.returning(records.c.id).cte("t"))
+    return log.returning(select(message.c.id).scalar_subquery())
 
 
 APPEND = _append(reopen=False)
