@@ -215,8 +215,23 @@ def check_broker_url(url: str, setting: str) -> None:
 def settings_error(exc: ValidationError) -> ConfigError:
     """A bad ``MAILPIPE_*`` environment variable, named as the user wrote it."""
     err = exc.errors(include_url=False, include_input=False)[0]
-    where = "MAILPIPE_" + "__".join(str(p) for p in err["loc"]).upper()
+    where = _env_prefix(exc.title) + "__".join(str(p) for p in err["loc"]).upper()
     return ConfigError(f"{where}: {err['msg']}", hint="fix or unset that environment variable")
+
+
+def _env_prefix(title: str) -> str:
+    """The environment prefix of the settings class named ``title`` (a service's own
+    settings have their own: ``MAILPIPE_SENDER_``, ``MAILPIPE_FETCHER_``); ``MAILPIPE_``
+    for the shared ones."""
+    from pydantic_settings import BaseSettings
+
+    found: list[type[BaseSettings]] = [BaseSettings]
+    while found:
+        cls = found.pop()
+        if cls.__name__ == title:
+            return str(cls.model_config.get("env_prefix") or "MAILPIPE_").upper()
+        found.extend(cls.__subclasses__())
+    return "MAILPIPE_"
 
 
 def one_line(exc: BaseException) -> str:

@@ -152,3 +152,24 @@ def test_a_port_out_of_range_says_so() -> None:
     with pytest.raises(ConfigError) as raised:
         check_broker_url("amqp://u:pw-9z@127.0.0.1:99999//", "MAILPIPE_AMQP_URL")
     assert "port is not between 1 and 65535" in raised.value.message
+
+
+def test_a_service_setting_is_named_with_its_own_prefix() -> None:
+    from pydantic import ValidationError
+
+    from libs.common.startup import settings_error
+    from services.fetcher.config import FetcherSettings
+    from services.sender.config import SenderSettings
+
+    for model, name, value in (
+        (FetcherSettings, "poll_threads", 0),
+        (SenderSettings, "rate_per_minute", 0),
+    ):
+        try:
+            model.model_validate({name: value})
+        except ValidationError as exc:
+            error = settings_error(exc)
+        else:
+            raise AssertionError(f"{model.__name__} took {name}={value}")
+        prefix = str(model.model_config["env_prefix"])
+        assert str(error).startswith(f"{prefix}{name.upper()}: "), str(error)
