@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -60,44 +61,33 @@ def _engine(database_url: str) -> Engine:
     return create_engine(parse_url(database_url))
 
 
-def inbound_rows(database_url: str) -> list[tuple[str, str, str | None]]:
-    """(mailbox, graph id, Message-ID) of every inbound message stored with a record."""
+def _query(database_url: str, sql: str) -> list[Any]:
+    """The rows of one read of the run's database (its own engine, disposed after)."""
     engine = _engine(database_url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT mailbox, message_id, internet_message_id FROM record_messages "
-                    "WHERE direction = 'in' AND message_id IS NOT NULL"
-                )
-            ).all()
+            return list(conn.execute(text(sql)).all())
     finally:
         engine.dispose()
+
+
+#: The inbound messages stored with a record.
+_INBOUND = "FROM record_messages WHERE direction = 'in' AND message_id IS NOT NULL"
+
+
+def inbound_rows(database_url: str) -> list[tuple[str, str, str | None]]:
+    """(mailbox, graph id, Message-ID) of every inbound message stored with a record."""
+    rows = _query(database_url, f"SELECT mailbox, message_id, internet_message_id {_INBOUND}")
     return [(str(r[0]), str(r[1]), None if r[2] is None else str(r[2])) for r in rows]
 
 
 def record_count(database_url: str) -> int:
-    engine = _engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM records")).scalar_one())
-    finally:
-        engine.dispose()
+    return int(_query(database_url, "SELECT count(*) FROM records")[0][0])
 
 
 def stored_at(database_url: str) -> dict[str, float]:
     """Graph id → when its inbound message was stored with a record (epoch seconds)."""
-    engine = _engine(database_url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT message_id, created_at FROM record_messages "
-                    "WHERE direction = 'in' AND message_id IS NOT NULL"
-                )
-            ).all()
-    finally:
-        engine.dispose()
+    rows = _query(database_url, f"SELECT message_id, created_at {_INBOUND}")
     return {str(r[0]): _epoch(r[1]) for r in rows}
 
 
