@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
+from functools import lru_cache
 from typing import Any
 
 import structlog
@@ -23,10 +24,23 @@ _SECRET_KEYS = re.compile(
 )
 
 
+# Written by the processors before ``_redact`` (TimeStamper, add_log_level), over whatever a
+# caller passed under these names: nothing of a caller's is left in them to hide.
+_OWN_KEYS = frozenset({"timestamp", "level"})
+
+
+@lru_cache(maxsize=1024)
+def _secret_key(key: str) -> bool:
+    # A log line has a handful of keys, the same ones line after line.
+    return _SECRET_KEYS.search(key) is not None
+
+
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Runs last, after tracebacks are formatted, so that nothing written escapes it."""
     for key, value in list(event.items()):
-        if isinstance(value, SecretStr) or (_SECRET_KEYS.search(key) and value is not None):
+        if key in _OWN_KEYS:
+            continue
+        if isinstance(value, SecretStr) or (value is not None and _secret_key(str(key))):
             event[key] = "**********"
         else:
             event[key] = redact_value(value)

@@ -8,9 +8,11 @@ import logging
 
 import pytest
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from libs.common.logging import configure_logging
-from libs.common.redact import redact_url, redact_value, secret_key
+from libs.common.redact import _redact_text, redact_url, redact_value, secret_key
 
 URL = "amqp://guest:hunter2@127.0.0.1:5672//"
 
@@ -102,3 +104,59 @@ def test_secret_names_are_known_whatever_their_spelling(name: str) -> None:
 @pytest.mark.parametrize("name", ["subject", "job_id", "design", "error_code", "reason"])
 def test_ordinary_names_are_not_secret(name: str) -> None:
     assert not secret_key(name)
+
+
+# Pieces of everything the four patterns look for, mixed with harmless text, so that the
+# drawn strings reach every pattern's edges (case, separators, "=" and ":" without a secret).
+_PIECES = st.sampled_from(
+    [
+        "amqp://",
+        "HTTPS://",
+        "u:",
+        "p@",
+        "@h/",
+        "?",
+        "&",
+        "#",
+        ";",
+        "password=",
+        "Token=",
+        "sig=",
+        "x-amz-signature=",
+        "=",
+        ":",
+        " ",
+        "\n",
+        "Authorization: ",
+        "api-key=",
+        "X-Api-Key:",
+        "Set-Cookie: a=b",
+        "cookie=",
+        "Bearer ",
+        "bearer\t",
+        "abc",
+        "AAk=",
+        "mailbox@contoso.com",
+        "2026-12-03T16:37:17Z",
+        "<id@host>",
+        "/",
+        ",",
+        '"',
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PIECES | st.text(max_size=4), max_size=12).map("".join))
+def test_the_quick_check_lets_through_only_what_the_patterns_would_leave(text: str) -> None:
+    assert redact_url(text) == _redact_text(text)
+
+
+def test_own_processor_keys_are_kept_and_secret_keys_hidden(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("test")
+    structlog.get_logger("t").info("x", api_token="s3cret", note="plain")
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["api_token"] == "**********" and line["note"] == "plain"
+    assert line["level"] == "info" and line["timestamp"].endswith("Z")
