@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from libs.common.text.html import html_to_text
 from services.ticketer.domain.bodies import (
     body_text,
-    html_to_text,
     sanitize_html,
     strip_quoted,
     truncate,

@@ -156,7 +156,11 @@ def test_own_processor_keys_are_kept_and_secret_keys_hidden(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("test")
-    structlog.get_logger("t").info("x", api_token="s3cret", note="plain")
+    try:
+        structlog.get_logger("t").info("x", api_token="s3cret", note="plain")
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["api_token"] == "**********" and line["note"] == "plain"
     assert line["level"] == "info" and line["timestamp"].endswith("Z")

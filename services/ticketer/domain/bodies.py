@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import nh3
-from inscriptis import get_text
+
+from libs.common.text.html import html_to_text
 
 # Links may use the usual schemes; images may only show what the mail itself carries
 # (``cid:`` inline parts, ``data:image/``): a remote image is a read receipt for the sender
@@ -32,14 +33,6 @@ def sanitize_html(html: str) -> str:
         url_schemes=set(_URL_SCHEMES),
         attribute_filter=_keep_attribute,
     )
-
-
-def html_to_text(html: str) -> str:
-    """Readable text of an HTML body (layout-aware: tables and lists stay legible)."""
-    try:
-        return get_text(html).strip("\n")
-    except Exception:  # inscriptis fails on pathological markup; fall back to tag removal
-        return re.sub(r"<[^>]+>", " ", html)
 
 
 def body_text(text: str | None, html: str | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from services.ticketer.domain.bodies import html_to_text
+from libs.common.text.html import html_to_text
 from services.ticketer.domain.facts import MailFacts, first_message_id
 from services.ticketer.domain.report import find_status
 from services.ticketer.domain.verdict import DeliveryFailure
