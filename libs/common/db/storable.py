@@ -24,6 +24,8 @@ REPLACEMENT = "\ufffd"
 
 def storable(value: str) -> str:
     """``value`` with NUL and lone surrogates replaced (one scan when there are none)."""
+    if value.isascii() and "\x00" not in value:  # most values; both checks run in C at once
+        return value
     return _UNSTORABLE.sub(REPLACEMENT, value) if _UNSTORABLE.search(value) else value
 
 
