@@ -33,9 +33,7 @@ console_sessions = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("token_sha256", StoredString(64), nullable=False, unique=True),
-    Column(
-        "user_id", Id, ForeignKey("console_users.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("user_id", Id, ForeignKey("console_users.id", ondelete="CASCADE"), nullable=False),
     Column("csrf_secret", StoredString(64), nullable=False),
     timestamp("created_at"),
     timestamp("last_seen_at"),

@@ -1,0 +1,96 @@
+"""Wiring of the web console: its repository, the pages, and the server (docs/console.md).
+
+:func:`build_app` makes the Starlette application from an :class:`~services.web.auth.Accounts`
+(tests drive it with Starlette's TestClient and their own clock); :class:`WebServer` serves it
+with uvicorn, in the foreground (``mailpipe web``) or on a thread (``mailpipe run``).
+``/healthz`` answers while the process runs, ``/readyz`` while the database answers.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib.resources import files
+
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from libs.common.db import utcnow
+from libs.common.health import run_checks
+from libs.common.service import database_check
+from services.web.auth import Accounts
+from services.web.pages import audit, home, signin, users
+from services.web.security import SecurityHeaders
+from services.web.settings import WebSettings
+from services.web.store import ConsoleStore
+
+log = structlog.get_logger(__name__)
+
+
+def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlette:
+    checks = {"database": database_check(accounts.store.ping)}
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        ok, results = run_checks(checks)
+        return JSONResponse({"ready": ok, "checks": results}, status_code=200 if ok else 503)
+
+    static = StaticFiles(directory=str(files("services.web") / "static"))
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Mount("/static", app=static, name="static"),
+        *signin.routes,
+        *home.routes,
+        *users.routes,
+        *audit.routes,
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    app.state.accounts = accounts
+    app.state.insecure_cookies = insecure_cookies
+    return app
+
+
+def open_accounts(database_url: str, settings: WebSettings) -> Accounts:
+    """The repository on ``database_url``, its schema brought up to date (as every service
+    does at start), and the sign-in rules on it."""
+    store = ConsoleStore.open(database_url)
+    return Accounts(store, utcnow, settings.session_policy())
+
+
+class WebServer:
+    """uvicorn serving the console; :meth:`run` in the foreground, or :meth:`start` on a
+    thread and :meth:`stop` (``mailpipe run``)."""
+
+    def __init__(self, accounts: Accounts, settings: WebSettings, host: str, port: int) -> None:
+        app = build_app(accounts, insecure_cookies=settings.insecure_cookies)
+        # log_config=None: uvicorn logs through the JSON logging every service configures.
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+        self.accounts = accounts
+        self.server = uvicorn.Server(config)
+        self.thread: threading.Thread | None = None
+        self.where = f"http://{host}:{port}/"
+
+    def run(self) -> None:
+        log.info("web console listening", url=self.where)
+        try:
+            self.server.run()
+        finally:
+            self.accounts.store.close()
+
+    def start(self) -> WebServer:
+        self.thread = threading.Thread(target=self.run, name="web", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        if self.thread is not None:
+            self.thread.join(timeout=10)
