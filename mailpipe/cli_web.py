@@ -37,7 +37,8 @@ def web(
         server = WebServer(
             accounts, web_settings, host or web_settings.host, port or web_settings.port
         )
-    server.run()
+        code = server.run()
+    raise typer.Exit(code)
 
 
 def _read_password(from_stdin: bool) -> str:

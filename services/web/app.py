@@ -9,6 +9,7 @@ with uvicorn, in the foreground (``mailpipe web``) or on a thread (``mailpipe ru
 from __future__ import annotations
 
 import threading
+import time
 from importlib.resources import files
 
 import structlog
@@ -20,7 +21,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from libs.common.broker import install_signal_handlers
 from libs.common.db import utcnow
+from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
 from libs.common.service import database_check
 from services.web.auth import Accounts
@@ -30,6 +33,9 @@ from services.web.settings import WebSettings
 from services.web.store import ConsoleStore
 
 log = structlog.get_logger(__name__)
+
+#: How long a stop waits for the requests in hand.
+STOP_TIMEOUT_S = 10.0
 
 
 def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlette:
@@ -65,9 +71,16 @@ def open_accounts(database_url: str, settings: WebSettings) -> Accounts:
     return Accounts(store, utcnow, settings.session_policy())
 
 
+class CannotListen(MailpipeError):
+    """The console's address is taken or not allowed."""
+
+    code = "cannot_listen"
+
+
 class WebServer:
-    """uvicorn serving the console; :meth:`run` in the foreground, or :meth:`start` on a
-    thread and :meth:`stop` (``mailpipe run``)."""
+    """uvicorn serving the console on a thread: :meth:`run` until SIGTERM/SIGINT
+    (``mailpipe web``), or :meth:`start` and :meth:`stop` beside the pipeline
+    (``mailpipe run``)."""
 
     def __init__(self, accounts: Accounts, settings: WebSettings, host: str, port: int) -> None:
         app = build_app(accounts, insecure_cookies=settings.insecure_cookies)
@@ -75,22 +88,35 @@ class WebServer:
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
         self.accounts = accounts
         self.server = uvicorn.Server(config)
-        self.thread: threading.Thread | None = None
+        self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
         self.where = f"http://{host}:{port}/"
 
-    def run(self) -> None:
-        log.info("web console listening", url=self.where)
-        try:
-            self.server.run()
-        finally:
-            self.accounts.store.close()
+    def run(self) -> int:
+        """Serve until SIGTERM or SIGINT, then stop and return 0."""
+        stop = threading.Event()
+        install_signal_handlers(stop)
+        self.start()
+        while not stop.wait(0.5) and self.thread.is_alive():
+            pass
+        self.stop()
+        return 0
 
     def start(self) -> WebServer:
-        self.thread = threading.Thread(target=self.run, name="web", daemon=True)
+        """Start serving; :class:`CannotListen` when the address cannot be had."""
         self.thread.start()
+        while not self.server.started and self.thread.is_alive():
+            time.sleep(0.05)
+        if not self.server.started:
+            self.accounts.store.close()
+            raise CannotListen(
+                f"the web console cannot listen on {self.where}",
+                hint="pick another --port (MAILPIPE_WEB_PORT), or stop what uses it",
+            )
+        log.info("web console listening", url=self.where)
         return self
 
     def stop(self) -> None:
         self.server.should_exit = True
-        if self.thread is not None:
-            self.thread.join(timeout=10)
+        self.thread.join(timeout=STOP_TIMEOUT_S)
+        self.accounts.store.close()
+        log.info("web console stopped")

@@ -197,12 +197,12 @@ def _every_change(console: Console) -> None:
         ("password", {"password": "dave password 2"}),
     ):
         post_form(client, f"/admin/users/{dave}/{change}", data, "/")
-    change = {
+    own = {
         "current_password": ADMIN_PASSWORD,
         "new_password": "alice password 2",
         "confirm_password": "alice password 2",
     }
-    post_form(client, "/account/password", change, "/account/password")
+    post_form(client, "/account/password", own, "/account/password")
     client.get("/admin/users")
     client.get("/admin/audit")
     client.post("/logout", data={"csrf_token": csrf_of(client.get("/").text)})
