@@ -75,7 +75,7 @@ def _run_checked(settings: Settings, broker_url: str, web: bool) -> int:
 def _start_console(database_url: str) -> WebServer:
     """The web console on a thread of this process, on the pipeline's database."""
     from services.web.app import WebServer, open_accounts
-    from services.web.settings import WebSettings
+    from services.web.config import WebSettings
 
     settings = WebSettings()
     accounts = open_accounts(database_url, settings)

@@ -28,7 +28,7 @@ def web(
     from libs.common.logging import configure_logging
     from libs.common.settings import Settings
     from services.web.app import WebServer, open_accounts
-    from services.web.settings import WebSettings
+    from services.web.config import WebSettings
 
     with error_exit("web"):
         settings, web_settings = Settings(), WebSettings()
@@ -62,7 +62,7 @@ def create_user(
     from libs.common.settings import Settings
     from services.web.admin import create_account
     from services.web.app import open_accounts
-    from services.web.settings import WebSettings
+    from services.web.config import WebSettings
 
     password = _read_password(password_stdin)
     if not password:

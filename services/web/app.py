@@ -27,9 +27,9 @@ from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
 from libs.common.service import database_check
 from services.web.auth import Accounts
+from services.web.config import WebSettings
 from services.web.pages import audit, home, signin, users
 from services.web.security import SecurityHeaders
-from services.web.settings import WebSettings
 from services.web.store import ConsoleStore
 
 log = structlog.get_logger(__name__)
