@@ -76,3 +76,11 @@ def test_built_package_ships_the_migrations_and_migrates(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "0010"
     assert current_revision(url) == "0010"
+
+
+def test_built_package_ships_the_consoles_templates_and_stylesheet(tmp_path: Path) -> None:
+    out = _build(tmp_path)
+    web = out / "services" / "web"
+    shipped = {p.name for p in (web / "templates").glob("*.html")}
+    assert shipped == {p.name for p in (ROOT / "services/web/templates").glob("*.html")}
+    assert (web / "static" / "console.css").is_file()
