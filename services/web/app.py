@@ -85,7 +85,15 @@ class WebServer:
     def __init__(self, accounts: Accounts, settings: WebSettings, host: str, port: int) -> None:
         app = build_app(accounts, insecure_cookies=settings.insecure_cookies)
         # log_config=None: uvicorn logs through the JSON logging every service configures.
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
         self.accounts = accounts
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)

@@ -23,6 +23,9 @@ class WebSettings(BaseSettings):
     session_absolute_s: int = Field(default=7 * 86400, gt=0)
     #: Cookies without ``Secure``, for plain HTTP on the local machine only.
     insecure_cookies: bool = False
+    #: Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
+    #: addresses, or ``*``): the client address is what sign-in throttling counts by.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     def session_policy(self) -> SessionPolicy:
         return SessionPolicy(

@@ -18,7 +18,7 @@ def _page_number(value: str | None) -> int:
 
 
 @requires("admin")
-async def audit_page(request: Request, current: Current, form: FormData | None) -> Response:
+def audit_page(request: Request, current: Current, form: FormData | None) -> Response:
     page = _page_number(request.query_params.get("page"))
     entries, total = accounts(request).store.audit_page((page - 1) * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))

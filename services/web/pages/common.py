@@ -21,8 +21,10 @@ from services.web.security import SESSION_COOKIE
 
 templates = Jinja2Templates(directory=str(files("services.web") / "templates"))
 
-#: A page of a signed-in user: the request, who it is, and the form of a POST.
-Page = Callable[[Request, Current, FormData | None], Awaitable[Response]]
+#: A page of a signed-in user: the request, who it is, and the form of a POST. Pages are
+#: plain functions: they run on Starlette's thread pool, so their database calls and password
+#: hashes never hold up the event loop.
+Page = Callable[[Request, Current, FormData | None], Response]
 
 
 def accounts(request: Request) -> Accounts:
@@ -87,7 +89,7 @@ def requires(role: Role | None) -> Callable[[Page], Callable[[Request], Awaitabl
                 form = await request.form()
                 if not token_matches(current.session.csrf_secret, _text(form, "csrf_token")):
                     return csrf_refused(request, current)
-            return await page(request, current, form)
+            return await run_in_threadpool(page, request, current, form)
 
         return endpoint
 

@@ -14,7 +14,7 @@ from services.web.pages.common import accounts, field, render, requires
 
 
 @requires(None)
-async def home(request: Request, current: Current, form: FormData | None) -> Response:
+def home(request: Request, current: Current, form: FormData | None) -> Response:
     links = [("/account/password", "Change your password")]
     if may(current.user.role, "admin"):
         links[:0] = [("/admin/users", "Users"), ("/admin/audit", "Audit log")]
@@ -22,12 +22,12 @@ async def home(request: Request, current: Current, form: FormData | None) -> Res
 
 
 @requires(None)
-async def password_page(request: Request, current: Current, form: FormData | None) -> Response:
+def password_page(request: Request, current: Current, form: FormData | None) -> Response:
     return render(request, "password.html", {"errors": {}, "done": False}, current=current)
 
 
 @requires(None)
-async def change_password(request: Request, current: Current, form: FormData | None) -> Response:
+def change_password(request: Request, current: Current, form: FormData | None) -> Response:
     """Your own password: the current one first; every other session of yours ends."""
     console = accounts(request)
     user = current.user

@@ -77,7 +77,7 @@ def _signed_in(request: Request, user: User, next_path: str) -> Response:
 
 
 @requires(None)
-async def logout(request: Request, current: Current, form: FormData | None) -> Response:
+def logout(request: Request, current: Current, form: FormData | None) -> Response:
     console = accounts(request)
     console.store.end_session(current.session.id)
     console.store.audit(

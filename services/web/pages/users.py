@@ -50,7 +50,7 @@ def _audit(console: Accounts, current: Current, action: str, target: User, **det
 
 
 @requires("admin")
-async def users_page(request: Request, current: Current, form: FormData | None) -> Response:
+def users_page(request: Request, current: Current, form: FormData | None) -> Response:
     return _page(request, current)
 
 
@@ -66,7 +66,7 @@ def _create_errors(username: str, password: str, role: str) -> dict[str, str]:
 
 
 @requires("admin")
-async def create_user(request: Request, current: Current, form: FormData | None) -> Response:
+def create_user(request: Request, current: Current, form: FormData | None) -> Response:
     console = accounts(request)
     username = normalize_username(field(form, "username"))
     display, role = field(form, "display_name").strip(), field(form, "role")
@@ -89,7 +89,7 @@ def _target(request: Request) -> User | None:
     return accounts(request).store.user(int(user_id))
 
 
-async def _change(request: Request, current: Current, form: FormData | None) -> Response:
+def _change(request: Request, current: Current, form: FormData | None) -> Response:
     """One change of one account, named by the last part of the path."""
     target = _target(request)
     if target is None:
