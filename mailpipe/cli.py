@@ -181,6 +181,12 @@ app.add_typer(blobs_app, name="blobs")
 
 app.command(name="doctor")(_doctor)
 
+# The web console and its accounts; cli_web imports only typer until a command runs.
+from mailpipe.cli_web import admin_app, web  # noqa: E402
+
+app.command(name="web")(web)
+app.add_typer(admin_app, name="admin")
+
 # The embedded mode and the demo; cli_run imports only typer until a command runs.
 from mailpipe import cli_run  # noqa: E402
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mailpipe.cli_errors import error_exit
+
+if TYPE_CHECKING:
+    from libs.common.settings import Settings
+    from services.web.app import WebServer
 
 
 def run(
@@ -19,12 +23,21 @@ def run(
             "(MAILPIPE_AMQP_URL is not used)",
         ),
     ] = "memory://",
+    web: Annotated[
+        bool,
+        typer.Option(
+            "--web/--no-web",
+            help="Serve the web console too, on MAILPIPE_WEB_HOST:MAILPIPE_WEB_PORT "
+            "(127.0.0.1:8025)",
+        ),
+    ] = True,
 ) -> None:
-    """Run fetcher, ticketer and sender in one process (in-memory broker, SQLite by default)."""
+    """Run fetcher, ticketer and sender in one process (in-memory broker, SQLite by default),
+    and the web console."""
     from libs.common.db import current_revision
     from libs.common.settings import Settings
     from libs.common.startup import check_broker_url
-    from mailpipe.embedded import embedded_settings, run_embedded
+    from mailpipe.embedded import embedded_settings
 
     with error_exit("run"):
         check_broker_url(broker_url, "--broker-url")
@@ -35,15 +48,38 @@ def run(
         current_revision(settings.database_url.get_secret_value())
         if broker_url != "memory://":
             _check_broker(broker_url, settings.namespace)
-        queues = "in memory (memory://)" if broker_url == "memory://" else _redacted(broker_url)
-        records = _redacted(settings.database_url.get_secret_value())
-        typer.echo(
-            f"mailpipe run: fetcher, ticketer and sender in one process; queues {queues}, "
-            f"records in {records}",
-            err=True,
-        )
-        code = run_embedded(settings)
+        code = _run_checked(settings, broker_url, web)
     raise typer.Exit(code)
+
+
+def _run_checked(settings: Settings, broker_url: str, web: bool) -> int:
+    """The banner, then the pipeline (and the console) until SIGTERM/SIGINT."""
+    from mailpipe.embedded import run_embedded
+
+    queues = "in memory (memory://)" if broker_url == "memory://" else _redacted(broker_url)
+    records = _redacted(settings.database_url.get_secret_value())
+    console = _start_console(settings.database_url.get_secret_value()) if web else None
+    where = f"; console on {console.where}" if console else ""
+    typer.echo(
+        f"mailpipe run: fetcher, ticketer and sender in one process; queues {queues}, "
+        f"records in {records}{where}",
+        err=True,
+    )
+    try:
+        return run_embedded(settings)
+    finally:
+        if console is not None:
+            console.stop()
+
+
+def _start_console(database_url: str) -> WebServer:
+    """The web console on a thread of this process, on the pipeline's database."""
+    from services.web.app import WebServer, open_accounts
+    from services.web.config import WebSettings
+
+    settings = WebSettings()
+    accounts = open_accounts(database_url, settings)
+    return WebServer(accounts, settings, settings.host, settings.port).start()
 
 
 def demo(

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 FILES = ("docker-compose.yml", "docker-compose.demo.yml")
 MAILBOX = "support@contoso.com"
 #: The mailpipe services (one image); rabbitmq and postgres are the infrastructure.
-SERVICES = ("fetcher", "ticketer", "sender", "blobs-gc", "graphsim")
+SERVICES = ("fetcher", "ticketer", "sender", "blobs-gc", "graphsim", "web")
 
 # Run inside a sender container, which has the broker URL and its password file: publishes the
 # jobs read from stdin as a client of the documented contract would (docs/publishing-jobs.md).
@@ -107,6 +107,8 @@ class Stack:
     images: dict[str, str]
     run: str = field(default_factory=lambda: secrets.token_hex(4))
     port: int = field(default_factory=free_port)
+    #: The web console's host port (on 127.0.0.1).
+    web_port: int = field(default_factory=free_port)
     passwords: dict[str, str] = field(
         default_factory=lambda: {
             "RABBITMQ_PASSWORD": "rq-" + secrets.token_urlsafe(18),
@@ -130,6 +132,7 @@ class Stack:
             "IMAGE": "mailpipe:compose-test",
             "DOCKER_BUILDKIT": "0",  # BuildKit would look up the Dockerfile's syntax line online
             "GRAPHSIM_PORT": str(self.port),
+            "WEB_PORT": str(self.web_port),
             # Exchange's 30 a minute is not what is tested here; the senders' limiter is.
             "MAILPIPE_SENDER_RATE_PER_MINUTE": "100000",
         }

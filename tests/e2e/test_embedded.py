@@ -38,6 +38,8 @@ class Run:
     port: int
     log_path: Path
     control: httpx.Client
+    #: Where the web console of ``mailpipe run`` listens.
+    web_port: int
 
     def wait_for(self, predicate: Callable[[], bool], what: str) -> None:
         """Poll until ``predicate`` holds; fail, naming ``what``, if the process dies first."""
@@ -78,13 +80,14 @@ def mailpipe_run(
     overrides = {"auto_acknowledge": True, "poll_interval_s": 0.5}
     config.write_text(config_toml(sim, [SUPPORT], {}, overrides))
     config.chmod(0o600)
-    port = free_port()
+    port, web_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPIPE_")}
     env.update(
         MAILPIPE_CONFIG=str(config),
         MAILPIPE_DATABASE_URL=database_url,
         MAILPIPE_BLOB_DIR=str(tmp_path / "blobs"),
         MAILPIPE_HEALTH_PORT=str(port),
+        MAILPIPE_WEB_PORT=str(web_port),
         MAILPIPE_AMQP_URL="amqp://guest:guest@127.0.0.1:1//",  # nothing listens there
         PYTHONUNBUFFERED="1",
         **extra_env,
@@ -99,7 +102,7 @@ def mailpipe_run(
             stderr=subprocess.STDOUT,
         )
         try:
-            yield Run(proc, port, log_path, control)
+            yield Run(proc, port, log_path, control, web_port)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -123,6 +126,8 @@ def test_run_turns_mail_into_records_and_stops_on_sigterm(tmp_path: Path) -> Non
         for n in range(3):
             run.control.post(f"/_sim/mailboxes/{SUPPORT}/messages", content=mail(n))
         run.wait_for(run.ready, "ready")
+        console = httpx.get(f"http://127.0.0.1:{run.web_port}/login")
+        assert console.status_code == 200 and "Sign in" in console.text
         run.wait_for(
             lambda: run.folders()["inbox"] == 0 and run.folders().get(RECOVERABLE) == 3,
             "inbox emptied",

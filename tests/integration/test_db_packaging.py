@@ -74,5 +74,13 @@ def test_built_package_ships_the_migrations_and_migrates(tmp_path: Path) -> None
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "0009"
-    assert current_revision(url) == "0009"
+    assert done.stdout.strip() == "0010"
+    assert current_revision(url) == "0010"
+
+
+def test_built_package_ships_the_consoles_templates_and_stylesheet(tmp_path: Path) -> None:
+    out = _build(tmp_path)
+    web = out / "services" / "web"
+    shipped = {p.name for p in (web / "templates").glob("*.html")}
+    assert shipped == {p.name for p in (ROOT / "services/web/templates").glob("*.html")}
+    assert (web / "static" / "console.css").is_file()

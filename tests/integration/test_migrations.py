@@ -37,6 +37,10 @@ TABLES = {
     "outbox",
     "blobs",
     "blob_chunks",
+    "console_users",
+    "console_sessions",
+    "console_login_failures",
+    "console_audit",
 }
 
 MIGRATE_SCRIPT = "import sys; from libs.common.db import migrate; migrate(sys.argv[1])"
@@ -53,7 +57,7 @@ def _tables(url: str) -> set[str]:
 def test_migrate_from_empty_creates_every_table(database_url: str) -> None:
     assert current_revision(database_url) is None
     migrate(database_url)
-    assert current_revision(database_url) == head_revision() == "0009"
+    assert current_revision(database_url) == head_revision() == "0010"
     assert _tables(database_url) == TABLES | {"alembic_version"}
 
 

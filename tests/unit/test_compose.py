@@ -95,6 +95,7 @@ def test_every_command_and_healthcheck_is_a_real_mailpipe_command(which: str) ->
     assert commands["migrate"] == "mailpipe migrate"
     assert commands["blobs-gc"] == "mailpipe blobs gc"
     assert commands["graphsim"] == "mailpipe graphsim"
+    assert commands["web"] == "mailpipe web"
 
 
 def test_a_wrong_command_or_option_is_caught() -> None:
@@ -136,9 +137,10 @@ def test_pipeline_services_can_be_scaled() -> None:
     assert "several fetchers" in deployment.lower()
 
 
-def test_nothing_is_published_but_the_demo_simulator_on_loopback() -> None:
+def test_nothing_is_published_but_the_console_and_the_demo_simulator_on_loopback() -> None:
     base = project("base")["services"]
-    assert [name for name, s in base.items() if "ports" in s] == []
+    assert [name for name, s in base.items() if "ports" in s] == ["web"]
+    assert all(p.startswith("127.0.0.1:") for p in base["web"]["ports"])
     demo = project("demo")["services"]
     assert all(p.startswith("127.0.0.1:") for p in demo["graphsim"]["ports"])
 

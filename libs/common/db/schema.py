@@ -7,8 +7,6 @@ and these definitions agree.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -18,34 +16,33 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     Table,
     UniqueConstraint,
 )
 
-from libs.common.db.storable import StoredJSON, StoredString, StoredText, UTCDateTime
+from libs.common.db._metadata import ADDRESS, HEADER, PROVIDER, Id, metadata
+from libs.common.db._metadata import timestamp as _ts
 
-# Constraint names are explicit so that later migrations (and SQLite batch mode) can find them.
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
+# The web console's tables (0010) live in their own module, on the same metadata.
+from libs.common.db.console_schema import (
+    console_audit,
+    console_login_failures,
+    console_sessions,
+    console_users,
 )
+from libs.common.db.storable import StoredJSON, StoredString, StoredText
 
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
-Id = BigInteger().with_variant(Integer(), "sqlite")
-ADDRESS = 320
-HEADER = 1000
-PROVIDER = 32
-
-
-def _ts(name: str, *, nullable: bool = False) -> Column[datetime]:
-    return Column(name, UTCDateTime(), nullable=nullable)
-
+__all__ = [
+    "ADDRESS",
+    "HEADER",
+    "PROVIDER",
+    "Id",
+    "console_audit",
+    "console_login_failures",
+    "console_sessions",
+    "console_users",
+    "metadata",
+]
 
 records = Table(
     "records",

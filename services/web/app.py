@@ -1,0 +1,130 @@
+"""Wiring of the web console: its repository, the pages, and the server (docs/console.md).
+
+:func:`build_app` makes the Starlette application from an :class:`~services.web.auth.Accounts`
+(tests drive it with Starlette's TestClient and their own clock); :class:`WebServer` serves it
+with uvicorn, in the foreground (``mailpipe web``) or on a thread (``mailpipe run``).
+``/healthz`` answers while the process runs, ``/readyz`` while the database answers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from importlib.resources import files
+
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from libs.common.broker import install_signal_handlers
+from libs.common.db import utcnow
+from libs.common.errors import MailpipeError
+from libs.common.health import run_checks
+from libs.common.service import database_check
+from services.web.auth import Accounts
+from services.web.config import WebSettings
+from services.web.pages import audit, home, signin, users
+from services.web.security import SecurityHeaders
+from services.web.store import ConsoleStore
+
+log = structlog.get_logger(__name__)
+
+#: How long a stop waits for the requests in hand.
+STOP_TIMEOUT_S = 10.0
+
+
+def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlette:
+    checks = {"database": database_check(accounts.store.ping)}
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        ok, results = run_checks(checks)
+        return JSONResponse({"ready": ok, "checks": results}, status_code=200 if ok else 503)
+
+    static = StaticFiles(directory=str(files("services.web") / "static"))
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Mount("/static", app=static, name="static"),
+        *signin.routes,
+        *home.routes,
+        *users.routes,
+        *audit.routes,
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    app.state.accounts = accounts
+    app.state.insecure_cookies = insecure_cookies
+    return app
+
+
+def open_accounts(database_url: str, settings: WebSettings) -> Accounts:
+    """The repository on ``database_url``, its schema brought up to date (as every service
+    does at start), and the sign-in rules on it."""
+    store = ConsoleStore.open(database_url)
+    return Accounts(store, utcnow, settings.session_policy())
+
+
+class CannotListen(MailpipeError):
+    """The console's address is taken or not allowed."""
+
+    code = "cannot_listen"
+
+
+class WebServer:
+    """uvicorn serving the console on a thread: :meth:`run` until SIGTERM/SIGINT
+    (``mailpipe web``), or :meth:`start` and :meth:`stop` beside the pipeline
+    (``mailpipe run``)."""
+
+    def __init__(self, accounts: Accounts, settings: WebSettings, host: str, port: int) -> None:
+        app = build_app(accounts, insecure_cookies=settings.insecure_cookies)
+        # log_config=None: uvicorn logs through the JSON logging every service configures.
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
+        self.accounts = accounts
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
+        self.where = f"http://{host}:{port}/"
+
+    def run(self) -> int:
+        """Serve until SIGTERM or SIGINT, then stop and return 0."""
+        stop = threading.Event()
+        install_signal_handlers(stop)
+        self.start()
+        while not stop.wait(0.5) and self.thread.is_alive():
+            pass
+        self.stop()
+        return 0
+
+    def start(self) -> WebServer:
+        """Start serving; :class:`CannotListen` when the address cannot be had."""
+        self.thread.start()
+        while not self.server.started and self.thread.is_alive():
+            time.sleep(0.05)
+        if not self.server.started:
+            self.accounts.store.close()
+            raise CannotListen(
+                f"the web console cannot listen on {self.where}",
+                hint="pick another --port (MAILPIPE_WEB_PORT), or stop what uses it",
+            )
+        log.info("web console listening", url=self.where)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=STOP_TIMEOUT_S)
+        self.accounts.store.close()
+        log.info("web console stopped")

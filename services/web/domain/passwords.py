@@ -1,0 +1,39 @@
+"""The password policy and the username's form."""
+
+from __future__ import annotations
+
+import re
+
+MIN_PASSWORD = 12
+#: argon2 hashes anything, but a megabyte password is an attack on the CPU, not a password.
+MAX_PASSWORD = 1024
+MAX_USERNAME = 64
+
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]*")
+
+
+def normalize_username(username: str) -> str:
+    """Usernames are case-insensitive: stored and compared lower-cased, without outer spaces."""
+    return username.strip().lower()
+
+
+def username_problem(username: str) -> str | None:
+    """Why ``username`` (normalized) cannot name an account; ``None`` when it can."""
+    if not username:
+        return "Enter a username."
+    if len(username) > MAX_USERNAME:
+        return f"A username has at most {MAX_USERNAME} characters."
+    if not _USERNAME.fullmatch(username):
+        return "Use letters, digits and . _ @ - only, starting with a letter or digit."
+    return None
+
+
+def password_problem(username: str, password: str) -> str | None:
+    """Why ``password`` is refused for ``username``; ``None`` when the policy accepts it."""
+    if len(password) < MIN_PASSWORD:
+        return f"A password has at least {MIN_PASSWORD} characters."
+    if len(password) > MAX_PASSWORD:
+        return f"A password has at most {MAX_PASSWORD} characters."
+    if normalize_username(password) == normalize_username(username):
+        return "The password must not be the username."
+    return None

@@ -1,0 +1,110 @@
+"""What every page shares: the templates, rendering, the role check and the CSRF check."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from importlib.resources import files
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from services.web.auth import Accounts, Current
+from services.web.domain.roles import Role, may
+from services.web.domain.tokens import safe_next, token_matches
+from services.web.security import SESSION_COOKIE
+
+templates = Jinja2Templates(directory=str(files("services.web") / "templates"))
+
+#: A page of a signed-in user: the request, who it is, and the form of a POST. Pages are
+#: plain functions: they run on Starlette's thread pool, so their database calls and password
+#: hashes never hold up the event loop.
+Page = Callable[[Request, Current, FormData | None], Response]
+
+
+def accounts(request: Request) -> Accounts:
+    found: Accounts = request.app.state.accounts
+    return found
+
+
+def insecure_cookies(request: Request) -> bool:
+    return bool(request.app.state.insecure_cookies)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+    current: Current | None = None,
+) -> Response:
+    """``name`` with the base layout's context: who is signed in and the session's token."""
+    full = {"current": current, "csrf_token": current.session.csrf_secret if current else ""}
+    full.update(context or {})
+    return templates.TemplateResponse(request, name, full, status_code=status)
+
+
+def refused(request: Request, status: int, message: str, current: Current | None) -> Response:
+    return render(request, "refused.html", {"message": message}, status, current)
+
+
+def csrf_refused(request: Request, current: Current | None) -> Response:
+    return refused(
+        request,
+        403,
+        "This form has expired or did not come from this site: reload the page and send it again.",
+        current,
+    )
+
+
+def login_redirect(request: Request) -> Response:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/login?" + urlencode({"next": safe_next(here)}), 303)
+
+
+def requires(role: Role | None) -> Callable[[Page], Callable[[Request], Awaitable[Response]]]:
+    """A page for signed-in users (of ``role`` when given): anonymous users go to /login with
+    ``next=``, a user without the role gets 403, a POST without the session's token 403."""
+
+    def wrap(page: Page) -> Callable[[Request], Awaitable[Response]]:
+        @wraps(page)
+        async def endpoint(request: Request) -> Response:
+            token = request.cookies.get(SESSION_COOKIE)
+            current = await run_in_threadpool(accounts(request).current, token)
+            if current is None:
+                return login_redirect(request)
+            if role is not None and not may(current.user.role, role):
+                return refused(request, 403, f"This page is for the {role} role only.", current)
+            form = None
+            if request.method == "POST":
+                form = await request.form()
+                if not token_matches(current.session.csrf_secret, _text(form, "csrf_token")):
+                    return csrf_refused(request, current)
+            return await run_in_threadpool(page, request, current, form)
+
+        return endpoint
+
+    return wrap
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def field(form: FormData | None, name: str) -> str:
+    """A text field of a form ("" when absent, or a file)."""
+    return _text(form, name) if form is not None else ""
+
+
+def see_other(path: str) -> Response:
+    return RedirectResponse(path, 303)
