@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import Column, Text, column, table
 
-from libs.common.db.schema import UTCDateTime
-from libs.common.db.storable import StoredJSON
+from libs.common.db.storable import StoredJSON, UTCDateTime
 
 PROCESSED_LOG = table(
     "processed_log",
