@@ -74,5 +74,5 @@ def test_built_package_ships_the_migrations_and_migrates(tmp_path: Path) -> None
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "0009"
-    assert current_revision(url) == "0009"
+    assert done.stdout.strip() == "0011"
+    assert current_revision(url) == "0011"

@@ -37,6 +37,8 @@ TABLES = {
     "outbox",
     "blobs",
     "blob_chunks",
+    "integrations",
+    "integrations_revision",
 }
 
 MIGRATE_SCRIPT = "import sys; from libs.common.db import migrate; migrate(sys.argv[1])"
@@ -53,7 +55,7 @@ def _tables(url: str) -> set[str]:
 def test_migrate_from_empty_creates_every_table(database_url: str) -> None:
     assert current_revision(database_url) is None
     migrate(database_url)
-    assert current_revision(database_url) == head_revision() == "0009"
+    assert current_revision(database_url) == head_revision() == "0011"
     assert _tables(database_url) == TABLES | {"alembic_version"}
 
 
