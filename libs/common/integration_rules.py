@@ -165,13 +165,13 @@ def checked(fields: IntegrationFields, *, stored_secret: bool) -> IntegrationFie
     if fields.secret is None and not stored_secret:
         what = "client_secret" if fields.credential_kind == "secret" else "certificate_key"
         raise IntegrationInvalid(what, "missing: a new integration needs its credential")
+    if fields.credential_kind == "certificate" and not fields.certificate_pem:
+        raise IntegrationInvalid("certificate_pem", "missing: upload the public certificate")
     secret = fields.secret
     if secret is not None and fields.credential_kind == "secret":
         secret = check_secret(secret)
     if secret is not None and fields.credential_kind == "certificate":
         secret = check_private_key(secret)
-    if fields.credential_kind == "certificate" and not fields.certificate_pem:
-        raise IntegrationInvalid("certificate_pem", "missing: upload the public certificate")
     out = dataclasses.replace(
         fields,
         name=fields.name.strip(),
