@@ -72,9 +72,9 @@ def test_create_update_and_the_write_only_secret(repo: Integrations, box: Secret
 
 def test_refusals_name_the_field(repo: Integrations, box: SecretBox) -> None:
     first = repo.save(fields(), box)
-    with pytest.raises(IntegrationInvalid, match="address: integration .* already has"):
+    with pytest.raises(IntegrationInvalid, match=r"address: integration \d+ already has"):
         repo.save(fields(name="other"), box)
-    with pytest.raises(IntegrationInvalid, match="name: integration .* already has"):
+    with pytest.raises(IntegrationInvalid, match=r"name: integration \d+ already has"):
         repo.save(fields("b@contoso.com", name=first.fields.name), box)
     with pytest.raises(IntegrationInvalid, match="client_secret: this looks like the secret's ID"):
         repo.save(fields("c@contoso.com", secret=SecretStr(TENANT)), box)
