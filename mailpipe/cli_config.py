@@ -42,17 +42,20 @@ def import_file(
     updated); secrets, from the file or its *_file paths, are stored encrypted."""
     from libs.common.config_source import secrets_box
     from libs.common.integration_toml import imported
-    from libs.common.settings import Settings, load_config
+    from libs.common.settings import GraphConfig, Settings, load_config
 
     with error_exit("config import"):
         box = secrets_box(Settings())
-        boxes = imported(load_config(file))
+        config = load_config(file)
+        boxes = imported(config)
         store = _store()
         try:
             for fields in boxes:
                 typer.echo(_import_one(store, fields, box))
         finally:
             store.close()
+        if config.graph != GraphConfig():
+            typer.echo(f"{file}: [graph] is not stored; keep it in MAILPIPE_CONFIG", err=True)
 
 
 def _import_one(store: Integrations, fields: IntegrationFields, box: SecretBox) -> str:

@@ -28,19 +28,26 @@ def doctor(
     ] = False,
     config: Annotated[
         Path | None,
-        typer.Option(metavar="FILE", help="The mailbox TOML file (default: MAILPIPE_CONFIG)"),
+        typer.Option(
+            metavar="FILE",
+            help="The mailbox TOML file (default: MAILPIPE_CONFIG, or the integrations in the "
+            "database with MAILPIPE_CONFIG_SOURCE=database)",
+        ),
     ] = None,
 ) -> None:
     """Check each mailbox's Entra and Exchange setup step by step, and the database when
     MAILPIPE_DATABASE_URL is set; exit 1 when one fails."""
     from libs.common.settings import Settings
     from mailpipe.cli_errors import error_exit
-    from mailpipe.doctor_db import check_database
+    from mailpipe.doctor_db import check_database, load_integrations
     from mailpipe.doctor_run import exit_code, load_for_doctor, render_json, render_text, run_doctor
 
     with error_exit("doctor"):
         settings = Settings()
-        loaded, config_check = load_for_doctor(config or settings.config)
+        if config is None and settings.config_source == "database":
+            loaded, config_check = load_integrations(settings)
+        else:
+            loaded, config_check = load_for_doctor(config or settings.config)
         database = None
         if "database_url" in settings.model_fields_set:
             database = check_database(settings.database_url.get_secret_value())

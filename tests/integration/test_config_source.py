@@ -164,3 +164,22 @@ def test_mailpipe_run_waits_then_starts_on_the_imported_integration(
     output = log.read_text(errors="replace")
     assert output.count(WAITING) == 1  # said once a minute, not once a poll
     assert sim.client_secret not in output
+
+
+def test_the_doctor_checks_the_integrations_in_the_database(
+    sim: SimHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = tmp_path / "secrets.key"
+    key_file.write_text(new_key())
+    monkeypatch.setenv("MAILPIPE_DATABASE_URL", f"sqlite:///{tmp_path / 'mailpipe.db'}")
+    monkeypatch.setenv("MAILPIPE_SECRETS_KEY_FILE", str(key_file))
+    monkeypatch.setenv("MAILPIPE_CONFIG_SOURCE", "database")
+    monkeypatch.setenv("MAILPIPE_CONFIG", str(_sim_graph(sim, tmp_path / "graph.toml")))
+    empty = CliRunner().invoke(app, ["doctor"])
+    assert empty.exit_code == 2 and "✗ config: no integration is enabled yet" in empty.stdout
+    file = write_sim_config(sim, tmp_path / "import.toml", [BOX])
+    assert CliRunner().invoke(app, ["config", "import", str(file)]).exit_code == 0
+    done = CliRunner().invoke(app, ["doctor"])
+    assert "✓ config: database: 1 enabled integration" in done.stdout
+    assert "✓ token:" in done.stdout and "(client secret)" in done.stdout
+    assert sim.client_secret not in done.stdout
