@@ -47,6 +47,16 @@ def _schema(revision: str | None, head: str) -> str:
     return f"schema at revision {revision}, not {head}: mailpipe migrate upgrades it"
 
 
+def load_mailboxes(settings: Settings, path: Path | None) -> tuple[MailpipeConfig | None, Check]:
+    """Step 1: the file ``path`` (``--config``) or MAILPIPE_CONFIG, or, with
+    ``MAILPIPE_CONFIG_SOURCE=database`` and no ``--config``, the integrations."""
+    from mailpipe.doctor_run import load_for_doctor
+
+    if path is None and settings.config_source == "database":
+        return load_integrations(settings)
+    return load_for_doctor(path or settings.config)
+
+
 def load_integrations(settings: Settings) -> tuple[MailpipeConfig | None, Check]:
     """Step 1 with ``MAILPIPE_CONFIG_SOURCE=database``: the enabled integrations, their
     secrets opened with the secrets key (``[graph]`` from MAILPIPE_CONFIG when set)."""

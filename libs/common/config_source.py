@@ -48,16 +48,17 @@ def service_config(
     graph = _graph(settings)
     store = Integrations.open(settings.database_url.get_secret_value())
     try:
-        if not wait:
-            mailboxes = store.to_mailbox_configs(box)
-            if not mailboxes:
-                raise ConfigError(
-                    "no integration is enabled yet",
-                    hint="add one in the console or with `mailpipe config import`",
-                )
-        else:
-            read = lambda: store.to_mailbox_configs(box)  # noqa: E731
+
+        def read() -> tuple[MailboxConfig, ...]:
+            return store.to_mailbox_configs(box)
+
+        if wait:
             mailboxes = _first_integrations(read, stop or threading.Event(), poll_s, say_every_s)
+        elif not (mailboxes := read()):
+            raise ConfigError(
+                "no integration is enabled yet",
+                hint="add one in the console or with `mailpipe config import`",
+            )
     finally:
         store.close()
     return MailpipeConfig(graph=graph, mailboxes=mailboxes)

@@ -157,21 +157,19 @@ def check_one_default(defaults: Iterable[tuple[int | None, bool]]) -> None:
         )
 
 
+def check_choice(field: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise IntegrationInvalid(field, f"must be one of {', '.join(choices)}, not {value!r}")
+
+
 def checked(fields: IntegrationFields, *, stored_secret: bool) -> IntegrationFields:
     """``fields`` normalised, or :class:`IntegrationInvalid` for the first wrong one.
     ``stored_secret``: an update may leave ``secret`` out and keep the stored one."""
     if not fields.name.strip():
         raise IntegrationInvalid("name", "empty")
-    if fields.secret is None and not stored_secret:
-        what = "client_secret" if fields.credential_kind == "secret" else "certificate_key"
-        raise IntegrationInvalid(what, "missing: a new integration needs its credential")
-    if fields.credential_kind == "certificate" and not fields.certificate_pem:
-        raise IntegrationInvalid("certificate_pem", "missing: upload the public certificate")
-    secret = fields.secret
-    if secret is not None and fields.credential_kind == "secret":
-        secret = check_secret(secret)
-    if secret is not None and fields.credential_kind == "certificate":
-        secret = check_private_key(secret)
+    check_choice("direction", fields.direction, ("incoming", "outgoing", "both"))
+    check_choice("credential_kind", fields.credential_kind, ("secret", "certificate"))
+    secret = _credential(fields, stored_secret)
     out = dataclasses.replace(
         fields,
         name=fields.name.strip(),
@@ -184,6 +182,20 @@ def checked(fields: IntegrationFields, *, stored_secret: bool) -> IntegrationFie
     )
     mailbox_config(out, secret or SecretStr("stored"))  # the rest: MailboxConfig's own rules
     return out
+
+
+def _credential(fields: IntegrationFields, stored_secret: bool) -> SecretStr | None:
+    """The new secret or private key, checked; ``None`` keeps the stored one."""
+    if fields.secret is None and not stored_secret:
+        what = "client_secret" if fields.credential_kind == "secret" else "certificate_key"
+        raise IntegrationInvalid(what, "missing: a new integration needs its credential")
+    if fields.credential_kind == "certificate" and not fields.certificate_pem:
+        raise IntegrationInvalid("certificate_pem", "missing: upload the public certificate")
+    if fields.secret is None:
+        return None
+    if fields.credential_kind == "secret":
+        return check_secret(fields.secret)
+    return check_private_key(fields.secret)
 
 
 def mailbox_config(fields: IntegrationFields, secret: SecretStr) -> MailboxConfig:

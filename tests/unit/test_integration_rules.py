@@ -98,6 +98,10 @@ def test_checked_normalises_and_names_the_first_wrong_field() -> None:
         checked(fields(after_processing="archive"), stored_secret=False)
     with pytest.raises(IntegrationInvalid, match=r"record_token_format"):
         checked(fields(record_token_format="no id"), stored_secret=False)
+    with pytest.raises(IntegrationInvalid, match="direction: must be one of incoming, outgoing"):
+        checked(fields(direction="sideways"), stored_secret=False)
+    with pytest.raises(IntegrationInvalid, match="credential_kind: must be one of secret"):
+        checked(fields(credential_kind="password"), stored_secret=False)
     with pytest.raises(IntegrationInvalid, match="certificate_pem: missing"):
         checked(fields(credential_kind="certificate"), stored_secret=False)
     with pytest.raises(IntegrationInvalid, match="certificate_key: not a PEM private key"):
