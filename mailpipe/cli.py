@@ -178,6 +178,12 @@ from mailpipe.cli_blobs import blobs_app  # noqa: E402
 
 app.add_typer(blobs_app, name="blobs")
 
+# Integrations in the database and their secrets key; cli_config imports only typer until a
+# command runs.
+from mailpipe.cli_config import config_app, secrets_app  # noqa: E402
+
+app.add_typer(config_app, name="config")
+app.add_typer(secrets_app, name="secrets")
 
 app.command(name="doctor")(_doctor)
 

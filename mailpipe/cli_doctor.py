@@ -12,6 +12,15 @@ from typing import Annotated
 
 import typer
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="The mailbox TOML file (default: MAILPIPE_CONFIG, or the integrations in the "
+        "database with MAILPIPE_CONFIG_SOURCE=database)",
+    ),
+]
+
 
 def doctor(
     mailbox: Annotated[
@@ -26,21 +35,18 @@ def doctor(
             help="Prove each send_as grant by sending one message as the agent to the agent"
         ),
     ] = False,
-    config: Annotated[
-        Path | None,
-        typer.Option(metavar="FILE", help="The mailbox TOML file (default: MAILPIPE_CONFIG)"),
-    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Check each mailbox's Entra and Exchange setup step by step, and the database when
     MAILPIPE_DATABASE_URL is set; exit 1 when one fails."""
     from libs.common.settings import Settings
     from mailpipe.cli_errors import error_exit
-    from mailpipe.doctor_db import check_database
-    from mailpipe.doctor_run import exit_code, load_for_doctor, render_json, render_text, run_doctor
+    from mailpipe.doctor_db import check_database, load_mailboxes
+    from mailpipe.doctor_run import exit_code, render_json, render_text, run_doctor
 
     with error_exit("doctor"):
         settings = Settings()
-        loaded, config_check = load_for_doctor(config or settings.config)
+        loaded, config_check = load_mailboxes(settings, config)
         database = None
         if "database_url" in settings.model_fields_set:
             database = check_database(settings.database_url.get_secret_value())

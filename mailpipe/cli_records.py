@@ -144,11 +144,12 @@ def quarantine_replay(
 ) -> None:
     """Move the mail of ENTRY_ID (as `quarantine list` shows it) back from the quarantine
     folder, so that the fetcher handles it again."""
+    from libs.common.config_source import service_config
     from libs.common.settings import Settings
     from services.ticketer.replay import replay
 
     with _store("quarantine replay") as store:
-        message = replay(store, entry_id, Settings().service_config())
+        message = replay(store, entry_id, service_config(Settings(), wait=False))
     typer.echo(message)
 
 

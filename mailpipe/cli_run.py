@@ -34,6 +34,7 @@ def run(
 ) -> None:
     """Run fetcher, ticketer and sender in one process (in-memory broker, SQLite by default),
     and the web console."""
+    from libs.common.config_source import service_config
     from libs.common.db import current_revision
     from libs.common.settings import Settings
     from libs.common.startup import check_broker_url
@@ -43,8 +44,9 @@ def run(
         check_broker_url(broker_url, "--broker-url")
         settings = embedded_settings(Settings(), broker_url)
         # What would stop the start is checked before the banner, so that a failure is the
-        # one line on stderr: the mailbox file, then the database (connect once).
-        settings.service_config()
+        # one line on stderr: the mailbox file (or the first integration, waited for), then
+        # the database (connect once).
+        service_config(settings)
         current_revision(settings.database_url.get_secret_value())
         if broker_url != "memory://":
             _check_broker(broker_url, settings.namespace)

@@ -102,7 +102,7 @@ def check_token(probe: Probe, box: MailboxConfig) -> tuple[Check, frozenset[str]
         token = probe.fresh_token()
     except MailpipeError as exc:
         return Check(TOKEN, False, f"no token: {exc.message}", exc.hint or CONSENT_FIX), None
-    kind = "certificate" if box.certificate_file else "client secret"
+    kind = "client secret" if box.secret() is not None else "certificate"
     detail = f"issued to client {box.client_id} in tenant {box.tenant_id} ({kind})"
     return Check(TOKEN, True, detail), token_roles(token)
 

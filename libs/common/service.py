@@ -24,6 +24,7 @@ from typing import TextIO
 import structlog
 
 from libs.common.broker import Broker, Names, install_signal_handlers
+from libs.common.config_source import service_config
 from libs.common.health import Check, HealthServer
 from libs.common.logging import configure_logging
 from libs.common.settings import MailpipeConfig, Settings
@@ -110,8 +111,9 @@ def database_check(ping: Callable[[], object]) -> Check:
 def bootstrap(
     name: str, settings: Settings | None = None, *, log_stream: TextIO | None = None
 ) -> Runtime:
-    """Read settings and config (a mistake, or no mailbox at all, raises ConfigError), log,
-    and build the broker.
+    """Read settings and config (a mistake, or no mailbox at all, raises ConfigError; with
+    ``MAILPIPE_CONFIG_SOURCE=database`` it waits for the first integration), log, and build
+    the broker.
 
     Logs go to stdout, or to ``log_stream`` (the demo keeps the terminal for its own output).
     """
@@ -122,7 +124,7 @@ def bootstrap(
         # configure_logging binds its handlers to whatever sys.stdout is at that moment.
         with contextlib.redirect_stdout(log_stream):
             configure_logging(name, settings.log_level)
-    config = settings.service_config()
+    config = service_config(settings)
     broker = Broker(
         settings.amqp_url.get_secret_value(),
         Names(settings.namespace),

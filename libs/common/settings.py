@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from libs.common._toml_file import key_path, read_toml
 from libs.common.after_processing import AfterProcessing, AfterProcessingSetting, Delete, action_of
 from libs.common.errors import ConfigError
+from libs.common.mailbox_credential import check_one_credential
 from libs.common.msgid import check_message_id_domain, default_message_id_domain
 from libs.common.record_token import DEFAULT_TOKEN_FORMAT, check_token_format
 from libs.common.secret_url import read_password_file, read_secret_file, with_password
@@ -35,7 +36,7 @@ from libs.common.secret_url import read_password_file, read_secret_file, with_pa
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 
-def _address(value: str) -> str:
+def mailbox_address(value: str) -> str:
     value = value.strip()
     if not _ADDRESS.match(value):
         raise ValueError(f"not an email address: {value!r}")
@@ -82,6 +83,10 @@ class MailboxConfig(_Strict):
     client_secret_file: Path | None = None
     certificate_file: Path | None = None
     certificate_key_file: Path | None = None
+    #: The certificate as PEM text and its private key, in memory (integrations stored in the
+    #: database: the key is decrypted when the configuration is built, never written to disk).
+    certificate_pem: str | None = None
+    certificate_key: SecretStr | None = None
     folder: str = "inbox"
     poll_interval_s: float = Field(default=30.0, gt=0)
     #: ``"delete"`` or ``"move:<folder>"`` in the TOML, parsed here once (after_processing.py).
@@ -107,28 +112,16 @@ class MailboxConfig(_Strict):
     @field_validator("address")
     @classmethod
     def _check_address(cls, value: str) -> str:
-        return _address(value)
+        return mailbox_address(value)
 
     @field_validator("send_as")
     @classmethod
     def _agents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_address(v) for v in value)
+        return tuple(mailbox_address(v) for v in value)
 
     @model_validator(mode="after")
     def _one_credential(self) -> MailboxConfig:
-        has_secret = self.client_secret is not None or self.client_secret_file is not None
-        has_cert = self.certificate_file is not None or self.certificate_key_file is not None
-        if has_secret and has_cert:
-            raise ValueError("give a client secret or a certificate, not both")
-        if self.client_secret is not None and self.client_secret_file is not None:
-            raise ValueError("give client_secret or client_secret_file, not both")
-        if has_cert and (self.certificate_file is None or self.certificate_key_file is None):
-            raise ValueError("a certificate needs both certificate_file and certificate_key_file")
-        if not has_secret and not has_cert:
-            raise ValueError(
-                "no credential: set client_secret, client_secret_file, or "
-                "certificate_file + certificate_key_file"
-            )
+        check_one_credential(self)
         return self
 
     @field_validator("record_token_format")
@@ -214,6 +207,12 @@ class Settings(BaseSettings):
     #: name them before any record does.
     blob_gc_grace_s: int = Field(default=7 * 24 * 3600, ge=0)
     config: Path | None = None
+    #: Where the services' mailboxes come from: the ``config`` file, or the integrations in
+    #: the database (docs/configuration.md, "Integrations in the database").
+    config_source: Literal["file", "database"] = "file"
+    #: The key of the integrations' stored secrets (libs/common/secret_box.py), or its file.
+    secrets_key: SecretStr | None = None
+    secrets_key_file: Path | None = None
     prefetch: int = Field(default=16, ge=1, le=1000)
     #: AMQP heartbeat in seconds; handlers run off the connection's thread, so a slow
     #: handler does not starve it.
@@ -239,7 +238,7 @@ class Settings(BaseSettings):
                 object.__setattr__(self, f"{field}_url", SecretStr(full))
         return self
 
-    @field_validator("config", mode="before")
+    @field_validator("config", "secrets_key_file", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # ``MAILPIPE_CONFIG=`` in an env file means "no file", not "the current directory".

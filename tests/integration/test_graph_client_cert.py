@@ -32,3 +32,29 @@ def test_certificate_gets_a_token_and_reads_the_mailbox(sim: SimHandle, tmp_path
     )
     with GraphMail(config.graph, config.mailbox(BOX)) as mail:
         assert [m.subject for m in mail.list_messages()] == ["Certificate test"]
+
+
+def test_a_certificate_held_in_memory_gets_a_token(sim: SimHandle) -> None:
+    # What an integration stored in the database gives: the PEM and the opened private key,
+    # never written to a file.
+    certificate = self_signed()
+    client_id = str(uuid.uuid4())
+    control_json(
+        sim,
+        "POST",
+        "/_sim/apps",
+        json={
+            "tenant_id": sim.tenant_id,
+            "client_id": client_id,
+            "certificate_pem": certificate.cert_pem,
+        },
+    )
+    seed(sim, rfc822("In memory")[0])
+    config = sim.config(
+        client_id=client_id,
+        client_secret=None,
+        certificate_pem=certificate.cert_pem,
+        certificate_key=certificate.key_pem,
+    )
+    with GraphMail(config.graph, config.mailbox(BOX)) as mail:
+        assert [m.subject for m in mail.list_messages()] == ["In memory"]

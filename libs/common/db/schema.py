@@ -293,3 +293,5 @@ blob_chunks = Table(
     Column("seq", Integer, primary_key=True),
     Column("data", LargeBinary, nullable=False),
 )
+
+import libs.common.db.schema_integrations  # noqa: E402, F401 - the tables of 0011 (integrations)

@@ -85,9 +85,12 @@ def _credential(box: MailboxConfig) -> tuple[str | dict[str, str], str]:
     if secret is not None:
         value = secret.get_secret_value()
         return value, _digest(value.encode())
-    assert box.certificate_file is not None and box.certificate_key_file is not None
-    key = Path(box.certificate_key_file).read_text(encoding="utf-8")
-    cert = Path(box.certificate_file).read_text(encoding="utf-8")
+    if box.certificate_pem is not None and box.certificate_key is not None:
+        key, cert = box.certificate_key.get_secret_value(), box.certificate_pem
+    else:
+        assert box.certificate_file is not None and box.certificate_key_file is not None
+        key = Path(box.certificate_key_file).read_text(encoding="utf-8")
+        cert = Path(box.certificate_file).read_text(encoding="utf-8")
     # msal (>= 1.35) derives the SHA-256 thumbprint from the public certificate.
     return {"private_key": key, "public_certificate": cert}, _digest(key.encode(), cert.encode())
 

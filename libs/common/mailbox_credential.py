@@ -1,0 +1,47 @@
+"""The one credential of a mailbox's Entra app, checked for :class:`~libs.common.settings.
+MailboxConfig`: a client secret (in the file or a file of its own), or a certificate (two files,
+or, from the database of integrations, its PEM and private key held in memory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import SecretStr
+
+
+class HasCredential(Protocol):
+    @property
+    def client_secret(self) -> SecretStr | None: ...
+    @property
+    def client_secret_file(self) -> Path | None: ...
+    @property
+    def certificate_file(self) -> Path | None: ...
+    @property
+    def certificate_key_file(self) -> Path | None: ...
+    @property
+    def certificate_pem(self) -> str | None: ...
+    @property
+    def certificate_key(self) -> SecretStr | None: ...
+
+
+def check_one_credential(box: HasCredential) -> None:
+    """Raise ``ValueError`` (pydantic's validator words) unless exactly one credential is given."""
+    has_secret = box.client_secret is not None or box.client_secret_file is not None
+    files = box.certificate_file is not None or box.certificate_key_file is not None
+    memory = box.certificate_pem is not None or box.certificate_key is not None
+    if has_secret and (files or memory):
+        raise ValueError("give a client secret or a certificate, not both")
+    if box.client_secret is not None and box.client_secret_file is not None:
+        raise ValueError("give client_secret or client_secret_file, not both")
+    if files and memory:
+        raise ValueError("give the certificate as files or as PEM text, not both")
+    if files and (box.certificate_file is None or box.certificate_key_file is None):
+        raise ValueError("a certificate needs both certificate_file and certificate_key_file")
+    if memory and (box.certificate_pem is None or box.certificate_key is None):
+        raise ValueError("a certificate needs both certificate_pem and certificate_key")
+    if not has_secret and not files and not memory:
+        raise ValueError(
+            "no credential: set client_secret, client_secret_file, or "
+            "certificate_file + certificate_key_file"
+        )
