@@ -3,6 +3,7 @@ script errors and Content-Security-Policy violations, signing in, and axe-core's
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,13 @@ document.addEventListener("securitypolicyviolation", (event) => {
   console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`);
 });
 """
+
+#: Chromium's note that a page came with an error status the test asked for: a wrong password
+#: (400), a refused page or form (403), the throttle (429). Any other (a 404 for a missing icon
+#: or stylesheet) counts as an error.
+_MEANT_STATUS = re.compile(
+    r"Failed to load resource: the server responded with a status of 4(00|03|29)"
+)
 
 #: What axe-core reports that a test fails on.
 FAILING_IMPACTS = frozenset({"serious", "critical"})
@@ -49,9 +57,8 @@ class Watched:
         self.errors.append(f"{self.page.url}: uncaught {error}")
 
     def unexpected(self) -> list[str]:
-        """The errors, less Chromium's note that a page came with an error status (the 403 and
-        429 pages are meant to)."""
-        return [e for e in self.errors if "Failed to load resource: the server responded" not in e]
+        """The errors, less Chromium's note of a status the test asked for."""
+        return [e for e in self.errors if not _MEANT_STATUS.search(e)]
 
 
 def watch(page: Page) -> Watched:

@@ -5,7 +5,6 @@ per test. Without Chromium the tests fail saying how to install it; they never s
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright

@@ -72,4 +72,5 @@ def test_an_agent_gets_the_403_page_on_the_admin_pages(page: Page) -> None:
         answer = page.goto(path)
         assert answer is not None and answer.status == 403
         expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+        expect(page.get_by_role("alert")).to_have_text("This page is for the admin role only.")
         expect(page.get_by_role("link", name="Back to the home page")).to_be_visible()
