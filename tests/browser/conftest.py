@@ -4,6 +4,7 @@ per test. Without Chromium the tests fail saying how to install it; they never s
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,11 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.browser_rig import CHROMIUM, HOW_TO_INSTALL, Watched, launch, watch
 from tests.browser.console_process import ADMIN, AGENT, RunningConsole, mailpipe_web
+
+#: Each context is a client address of its own, sent as X-Forwarded-For (which the console
+#: believes from 127.0.0.1, its default MAILPIPE_WEB_FORWARDED_ALLOW_IPS): one test's failed
+#: sign-ins never count towards the throttle of another's (20 per client address).
+_ADDRESSES = (f"2001:db8::{n:x}" for n in itertools.count(1))
 
 #: Playwright's expect() waits this long for a page to reach the state a test names.
 EXPECT_TIMEOUT_MS = 10_000
@@ -40,6 +46,7 @@ def _page(browser: Browser, console: RunningConsole, javascript: bool) -> Iterat
         base_url=console.base_url,
         java_script_enabled=javascript,
         viewport={"width": 1000, "height": 700},
+        extra_http_headers={"X-Forwarded-For": next(_ADDRESSES)},
     )
     context.set_default_timeout(EXPECT_TIMEOUT_MS)
     watched = watch(context.new_page())

@@ -60,6 +60,8 @@ def test_an_admin_creates_a_user_and_sees_it_listed_and_audited(page: Page) -> N
     expect(entry).to_contain_text("user created")
     expect(entry).to_contain_text(ADMIN[0])
     expect(page.locator("main")).not_to_contain_text(password)
+    signed_in = page.get_by_role("row").filter(has_text="signed in").first
+    expect(signed_in).to_contain_text("client: 2001:db8::")  # this context's own address
     sign_out(page)
     sign_in(page, username, password)
     expect(page.get_by_role("heading", name="Welcome, Carla Agent")).to_be_visible()
