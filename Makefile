@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The whole suite: unit, integration (real RabbitMQ, PostgreSQL, the Graph simulator) and e2e.
+# The whole suite: unit, integration (real RabbitMQ, PostgreSQL, the Graph simulator), e2e and
+# the console in Debian's Chromium (scripts/browser-prepare.sh installs it where it is missing).
 test: $(STAMP)
 	bash scripts/ensure-services.sh
+	bash scripts/browser-prepare.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 unit: $(STAMP)
