@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import nh3
 
-
 # Links may use the usual schemes; images may only show what the mail itself carries
 # (``cid:`` inline parts, ``data:image/``): a remote image is a read receipt for the sender
 # (tracking pixel) every time an agent opens the record, so it is removed (alt text stays).
