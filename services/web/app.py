@@ -28,7 +28,8 @@ from libs.common.health import run_checks
 from libs.common.service import database_check
 from services.web.auth import Accounts
 from services.web.config import WebSettings
-from services.web.pages import audit, home, signin, users
+from services.web.pages import audit, home, quarantine, signin, users
+from services.web.quarantine import QuarantineDesk, open_desk
 from services.web.security import SecurityHeaders
 from services.web.store import ConsoleStore
 
@@ -38,7 +39,12 @@ log = structlog.get_logger(__name__)
 STOP_TIMEOUT_S = 10.0
 
 
-def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlette:
+def build_app(
+    accounts: Accounts,
+    *,
+    insecure_cookies: bool = False,
+    quarantine_desk: QuarantineDesk | None = None,
+) -> Starlette:
     checks = {"database": database_check(accounts.store.ping)}
 
     async def healthz(request: Request) -> Response:
@@ -57,10 +63,12 @@ def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlett
         *home.routes,
         *users.routes,
         *audit.routes,
+        *quarantine.routes,
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
+    app.state.quarantine = quarantine_desk
     return app
 
 
@@ -83,7 +91,11 @@ class WebServer:
     (``mailpipe run``)."""
 
     def __init__(self, accounts: Accounts, settings: WebSettings, host: str, port: int) -> None:
-        app = build_app(accounts, insecure_cookies=settings.insecure_cookies)
+        app = build_app(
+            accounts,
+            insecure_cookies=settings.insecure_cookies,
+            quarantine_desk=open_desk(accounts.store),
+        )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(
             app,
