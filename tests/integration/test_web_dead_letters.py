@@ -113,6 +113,7 @@ def test_drop_of_one_message_and_of_a_whole_queue(rig: Rig) -> None:
     every = {"csrf_token": token, "every": "yes"}
     unconfirmed = client.post("/dead-letters/fetcher.processed/drop", data=every)
     assert unconfirmed.status_code == 400 and "tick the box" in unconfirmed.text
+    assert re.search(r'aria-describedby="(confirm-\d+-error)"', unconfirmed.text)
     assert rig.broker.message_count(rig.broker.names.fetcher_processed.dead) == 1
     confirmed = client.post(
         "/dead-letters/fetcher.processed/drop", data={**every, "confirm": "yes"}

@@ -40,7 +40,14 @@ def _notice(request: Request, known: set[str]) -> str:
     return template.format(count=int(count), queue=queue)
 
 
-def _page(request: Request, current: Current, *, error: str = "", status: int = 200) -> Response:
+def _page(
+    request: Request,
+    current: Current,
+    *,
+    error: str = "",
+    status: int = 200,
+    unconfirmed: str = "",
+) -> Response:
     desk = _desk(request)
     if desk is None:
         return refused(request, 503, "Dead letters are not available in this console.", current)
@@ -57,6 +64,7 @@ def _page(request: Request, current: Current, *, error: str = "", status: int = 
         "notice": notice,
         "note": note,
         "error": error,
+        "unconfirmed": unconfirmed,
     }
     return render(request, "dead_letters.html", context, status, current)
 
@@ -83,8 +91,8 @@ def act(request: Request, current: Current, form: FormData | None) -> Response:
     if bool(key) == every:
         return _page(request, current, error="Name one message, or every message.", status=400)
     if action == "drop" and every and field(form, "confirm") != "yes":
-        error = "Dropping a whole queue cannot be undone: tick the box to confirm."
-        return _page(request, current, error=error, status=400)
+        queue = request.path_params["queue"]
+        return _page(request, current, status=400, unconfirmed=queue)
     try:
         done = desk.act(action, request.path_params["queue"], key or None)
     except MailpipeError as exc:
