@@ -43,16 +43,6 @@ IdArgument = Annotated[
 AllOption = Annotated[bool, typer.Option("--all", help="Every message of the queue(s)")]
 
 
-#: What a retry cannot do for some queues: their consumers answer a message they answered
-#: before with that answer (idempotency), so the way to do the work again is elsewhere.
-RETRY_NOTES = {
-    "sender": "the sender answers a job it already answered (failed, rejected) with that "
-    "same answer and sends nothing; to send it after all, publish it again under a new job_id",
-    "ticketer": "mail the ticketer quarantined is answered as quarantined again; bring it back "
-    "with mailpipe quarantine replay ID (ids: mailpipe quarantine list)",
-}
-
-
 def _short(letters: DeadLetters, queue: WorkQueue) -> str:
     return queue.name.removeprefix(letters.namespace + ".")
 
@@ -194,6 +184,8 @@ Action = Callable[["DeadLetters", "WorkQueue", Callable[["DeadLetter"], bool]], 
 
 
 def _act(command: str, ident: str | None, every: bool, queue: str | None, act: Action) -> None:
+    from libs.common.broker.dead_view import RETRY_NOTES
+
     if bool(ident) == every:
         _fail(command, f"name one message (mailpipe dead {command} ID) or pass --all")
     verb = "retried" if command == "retry" else "dropped"

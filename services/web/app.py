@@ -28,7 +28,9 @@ from libs.common.health import run_checks
 from libs.common.service import database_check
 from services.web.auth import Accounts
 from services.web.config import WebSettings
-from services.web.pages import audit, home, signin, users
+from services.web.dead_letters import DeadLetterDesk, broker_letters
+from services.web.pages import audit, dead_letters, home, quarantine, signin, users
+from services.web.quarantine import QuarantineDesk, open_desk
 from services.web.security import SecurityHeaders
 from services.web.store import ConsoleStore
 
@@ -38,7 +40,13 @@ log = structlog.get_logger(__name__)
 STOP_TIMEOUT_S = 10.0
 
 
-def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlette:
+def build_app(
+    accounts: Accounts,
+    *,
+    insecure_cookies: bool = False,
+    quarantine_desk: QuarantineDesk | None = None,
+    dead_letter_desk: DeadLetterDesk | None = None,
+) -> Starlette:
     checks = {"database": database_check(accounts.store.ping)}
 
     async def healthz(request: Request) -> Response:
@@ -57,10 +65,14 @@ def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlett
         *home.routes,
         *users.routes,
         *audit.routes,
+        *quarantine.routes,
+        *dead_letters.routes,
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
+    app.state.quarantine = quarantine_desk
+    app.state.dead_letters = dead_letter_desk
     return app
 
 
@@ -80,10 +92,23 @@ class CannotListen(MailpipeError):
 class WebServer:
     """uvicorn serving the console on a thread: :meth:`run` until SIGTERM/SIGINT
     (``mailpipe web``), or :meth:`start` and :meth:`stop` beside the pipeline
-    (``mailpipe run``)."""
+    (``mailpipe run``). ``amqp_url`` is the broker of the dead-letter page when it is not
+    ``MAILPIPE_AMQP_URL`` (``mailpipe run --broker-url``)."""
 
-    def __init__(self, accounts: Accounts, settings: WebSettings, host: str, port: int) -> None:
-        app = build_app(accounts, insecure_cookies=settings.insecure_cookies)
+    def __init__(
+        self,
+        accounts: Accounts,
+        settings: WebSettings,
+        host: str,
+        port: int,
+        amqp_url: str | None = None,
+    ) -> None:
+        app = build_app(
+            accounts,
+            insecure_cookies=settings.insecure_cookies,
+            quarantine_desk=open_desk(accounts.store),
+            dead_letter_desk=DeadLetterDesk(broker_letters(amqp_url)),
+        )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(
             app,

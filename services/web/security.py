@@ -1,7 +1,8 @@
 """Security headers on every response, and the console's cookies.
 
 No page has inline script or style (CSS is a static file), so the policy allows only this
-origin; pages are never cached (they show who is signed in and what they may do)."""
+origin (a quarantined mail's HTML is shown in a sandboxed ``srcdoc`` frame, which inherits this
+policy); pages are never cached (they show who is signed in and what they may do)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

@@ -11,6 +11,16 @@ from libs.common.broker import policy
 from libs.common.broker.dead import DeadLetter, escape, json_object
 from libs.common.redact import redact_value, secret_key
 
+#: What a retry cannot do for some queues: their consumers answer a message they answered
+#: before with that answer (idempotency), so the way to do the work again is elsewhere.
+RETRY_NOTES = {
+    "sender": "the sender answers a job it already answered (failed, rejected) with that "
+    "same answer and sends nothing; to send it after all, publish it again under a new job_id",
+    "ticketer": "mail the ticketer quarantined is answered as quarantined again; bring it back "
+    "with mailpipe quarantine replay ID (ids: mailpipe quarantine list)",
+}
+
+
 #: Inline attachments are big; nobody reads them in a terminal.
 MAX_SHOWN_CHARS = 2000
 HIDDEN = "***"

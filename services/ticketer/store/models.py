@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from libs.common.db.quarantine import QuarantineRow as QuarantineRow
+
 Direction = Literal["in", "out"]
 Status = Literal["open", "pending", "closed"]
 Kind = Literal["request", "reply", "auto_reply", "note", "delivery_failure", "outbound"]
@@ -232,38 +234,6 @@ class RecordDetail:
 
     def as_json(self) -> dict[str, Any]:
         return {**self.record.as_json(), "messages": [m.as_json() for m in self.messages]}
-
-
-@dataclass(frozen=True)
-class QuarantineRow:
-    id: int
-    mailbox: str
-    provider: str
-    message_id: str
-    folder: str
-    internet_message_id: str | None
-    subject: str
-    reason: str
-    detail: str
-    attempts: int
-    created_at: datetime
-    replayed_at: datetime | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "mailbox": self.mailbox,
-            "provider": self.provider,
-            "message_id": self.message_id,
-            "folder": self.folder,
-            "internet_message_id": self.internet_message_id,
-            "subject": self.subject,
-            "reason": self.reason,
-            "detail": self.detail,
-            "attempts": self.attempts,
-            "created_at": self.created_at.isoformat(),
-            "replayed_at": self.replayed_at.isoformat() if self.replayed_at else None,
-        }
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
 from libs.common.db import StoreBase, rows, upsert
-from libs.common.db.schema import processed_log, quarantine, requesters
+from libs.common.db.quarantine import mark_replayed_in
+from libs.common.db.schema import quarantine, requesters
 from services.ticketer.store import _rows
 from services.ticketer.store.errors import RecordNotFound
 from services.ticketer.store.models import QuarantineRow, Requester
@@ -43,21 +44,7 @@ class Operations(StoreBase):
                     f"quarantine entry {quarantine_id} does not exist",
                     hint="list the entries with `mailpipe quarantine list`",
                 )
-            if row.replayed_at is None:
-                conn.execute(
-                    update(quarantine)
-                    .where(quarantine.c.id == quarantine_id)
-                    .values(replayed_at=self._clock())
-                )
-            conn.execute(
-                delete(processed_log).where(
-                    processed_log.c.mailbox == row.mailbox,
-                    processed_log.c.message_id == row.message_id,
-                    processed_log.c.outcome == "quarantined",
-                )
-            )
-            fresh = conn.execute(select(quarantine).where(quarantine.c.id == quarantine_id)).one()
-        return _rows.quarantine_row(fresh)
+            return mark_replayed_in(conn, row, self._clock())
 
     # -- requester cache ---------------------------------------------------------------------
 

@@ -1,0 +1,119 @@
+"""The quarantine entries, read and replayed by the ticketer's store and by the console.
+
+The ticketer writes an entry when it gives up on a mail (and moves the mail into the mailbox's
+quarantine folder); ``mailpipe quarantine`` and the console's ``/quarantine`` page read them and
+mark one replayed. Marking forgets the email's ``quarantined`` outcome in the same transaction,
+so the fetcher handles the mail afresh once it is moved back (docs/records.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql.elements import ColumnElement
+
+from libs.common.db._base import StoreBase
+from libs.common.db.errors import StoreError
+from libs.common.db.rows import mapping, norm_address
+from libs.common.db.schema import processed_log, quarantine
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    id: int
+    mailbox: str
+    provider: str
+    message_id: str
+    folder: str
+    internet_message_id: str | None
+    subject: str
+    reason: str
+    detail: str
+    attempts: int
+    created_at: datetime
+    replayed_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "mailbox": self.mailbox,
+            "provider": self.provider,
+            "message_id": self.message_id,
+            "folder": self.folder,
+            "internet_message_id": self.internet_message_id,
+            "subject": self.subject,
+            "reason": self.reason,
+            "detail": self.detail,
+            "attempts": self.attempts,
+            "created_at": self.created_at.isoformat(),
+            "replayed_at": self.replayed_at.isoformat() if self.replayed_at else None,
+        }
+
+
+class QuarantineEntryMissing(StoreError):
+    code = "quarantine_entry_missing"
+
+
+def quarantine_row(row: Row[Any]) -> QuarantineRow:
+    r = mapping(row)
+    return QuarantineRow(**{f.name: r[f.name] for f in fields(QuarantineRow)})
+
+
+def mark_replayed_in(conn: Connection, row: Row[Any], now: datetime) -> QuarantineRow:
+    """Mark the entry ``row`` replayed (once) and forget its ``quarantined`` outcome."""
+    if row.replayed_at is None:
+        conn.execute(update(quarantine).where(quarantine.c.id == row.id).values(replayed_at=now))
+    conn.execute(
+        delete(processed_log).where(
+            processed_log.c.mailbox == row.mailbox,
+            processed_log.c.message_id == row.message_id,
+            processed_log.c.outcome == "quarantined",
+        )
+    )
+    return quarantine_row(conn.execute(select(quarantine).where(quarantine.c.id == row.id)).one())
+
+
+class QuarantineBook(StoreBase):
+    """The console's view of the quarantine: newest first, a page at a time."""
+
+    def page(
+        self, offset: int, limit: int, *, mailbox: str = "", reason: str = ""
+    ) -> tuple[list[QuarantineRow], int]:
+        """Entries not yet replayed, newest first, and how many there are in all."""
+        where: list[ColumnElement[bool]] = [quarantine.c.replayed_at.is_(None)]
+        if mailbox:
+            where.append(quarantine.c.mailbox == norm_address(mailbox))
+        if reason:
+            where.append(quarantine.c.reason == reason)
+        query = select(quarantine).where(*where).order_by(quarantine.c.id.desc())
+        with self._read() as conn:
+            found = conn.execute(query.offset(offset).limit(limit)).all()
+            total = conn.execute(select(func.count()).select_from(quarantine).where(*where))
+            return [quarantine_row(r) for r in found], int(total.scalar_one())
+
+    def choices(self) -> tuple[list[str], list[str]]:
+        """The mailboxes and the reasons of the entries not yet replayed, for the filters."""
+        waiting = quarantine.c.replayed_at.is_(None)
+        with self._read() as conn:
+            boxes = conn.execute(select(quarantine.c.mailbox).where(waiting).distinct())
+            reasons = conn.execute(select(quarantine.c.reason).where(waiting).distinct())
+            return sorted(r[0] for r in boxes), sorted(r[0] for r in reasons)
+
+    def get(self, entry_id: int) -> QuarantineRow | None:
+        with self._read() as conn:
+            row = conn.execute(select(quarantine).where(quarantine.c.id == entry_id)).first()
+        return quarantine_row(row) if row is not None else None
+
+    def mark_replayed(self, entry_id: int) -> QuarantineRow:
+        with self._write() as conn:
+            row = conn.execute(select(quarantine).where(quarantine.c.id == entry_id)).first()
+            if row is None:
+                raise QuarantineEntryMissing(
+                    f"quarantine entry {entry_id} does not exist",
+                    hint="reload the quarantine list: the entry may have been replayed already",
+                )
+            return mark_replayed_in(conn, row, self._clock())

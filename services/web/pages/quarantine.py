@@ -1,0 +1,130 @@
+"""``/quarantine`` (admin): the mail the ticketer gave up on, newest first, a page at a time,
+filtered by mailbox and reason; one entry's mail (headers, text, sanitised HTML in a sandboxed
+frame, attachments); replay, as ``mailpipe quarantine replay`` does. Every replay is audited
+and confirmed on the page the browser is sent to (post/redirect/get)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from libs.common.db.quarantine import QuarantineRow
+from libs.common.errors import MailpipeError
+from services.web.auth import Current
+from services.web.pages.common import accounts, refused, render, requires, see_other
+from services.web.quarantine import MailView, QuarantineDesk
+
+PAGE_SIZE = 50
+
+#: The confirmations a redirect may ask for (never text from the query string).
+DONE = {"replayed": "Replayed entry {entry}: its mail is back in the mailbox's folder."}
+
+
+def _desk(request: Request) -> QuarantineDesk | None:
+    desk: QuarantineDesk | None = getattr(request.app.state, "quarantine", None)
+    return desk
+
+
+def _number(value: str | None, default: int = 1) -> int:
+    return int(value) if value and value.isdigit() and 0 < int(value) < 10**9 else default
+
+
+def _notice(request: Request) -> str:
+    template = DONE.get(request.query_params.get("done", ""))
+    return template.format(entry=_number(request.query_params.get("entry"))) if template else ""
+
+
+def _unavailable(request: Request, current: Current) -> Response:
+    return refused(request, 503, "The quarantine is not available in this console.", current)
+
+
+@requires("admin")
+def quarantine_page(request: Request, current: Current, form: FormData | None) -> Response:
+    desk = _desk(request)
+    if desk is None:
+        return _unavailable(request, current)
+    page = _number(request.query_params.get("page"))
+    mailbox = request.query_params.get("mailbox", "").strip()
+    reason = request.query_params.get("reason", "").strip()
+    entries, total = desk.book.page(
+        (page - 1) * PAGE_SIZE, PAGE_SIZE, mailbox=mailbox, reason=reason
+    )
+    mailboxes, reasons = desk.book.choices()
+    context: dict[str, Any] = {
+        "entries": entries,
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "mailbox": mailbox,
+        "reason": reason,
+        "mailboxes": mailboxes,
+        "reasons": reasons,
+        "filters": urlencode({k: v for k, v in (("mailbox", mailbox), ("reason", reason)) if v}),
+        "notice": _notice(request),
+    }
+    return render(request, "quarantine.html", context, current=current)
+
+
+def _entry_page(
+    request: Request,
+    current: Current,
+    entry: QuarantineRow,
+    *,
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    desk = _desk(request)
+    assert desk is not None
+    mail: MailView | None = None
+    mail_error = ""
+    try:
+        mail = desk.mail(entry)
+    except MailpipeError as exc:
+        mail_error = f"The mail cannot be shown: {exc}"
+    context = {"entry": entry, "mail": mail, "mail_error": mail_error, "error": error}
+    return render(request, "quarantine_entry.html", context, status, current)
+
+
+@requires("admin")
+def entry_page(request: Request, current: Current, form: FormData | None) -> Response:
+    desk = _desk(request)
+    if desk is None:
+        return _unavailable(request, current)
+    entry = desk.book.get(request.path_params["entry_id"])
+    if entry is None or entry.replayed_at is not None:
+        return refused(request, 404, "There is no such quarantine entry (any more).", current)
+    return _entry_page(request, current, entry)
+
+
+@requires("admin")
+def replay_entry(request: Request, current: Current, form: FormData | None) -> Response:
+    desk = _desk(request)
+    if desk is None:
+        return _unavailable(request, current)
+    entry = desk.book.get(request.path_params["entry_id"])
+    if entry is None or entry.replayed_at is not None:
+        return refused(request, 404, "There is no such quarantine entry (any more).", current)
+    try:
+        done = desk.replay(entry)
+    except MailpipeError as exc:
+        return _entry_page(request, current, entry, error=f"Not replayed: {exc}", status=409)
+    accounts(request).store.audit(
+        "quarantine replayed",
+        actor_id=current.user.id,
+        actor=current.user.username,
+        target=f"quarantine entry {entry.id}",
+        detail={"mailbox": entry.mailbox, "subject": entry.subject, "done": done},
+    )
+    return see_other("/quarantine?" + urlencode({"done": "replayed", "entry": entry.id}))
+
+
+routes = [
+    Route("/quarantine", quarantine_page, methods=["GET"]),
+    Route("/quarantine/{entry_id:int}", entry_page, methods=["GET"]),
+    Route("/quarantine/{entry_id:int}/replay", replay_entry, methods=["POST"]),
+]

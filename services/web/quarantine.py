@@ -1,0 +1,132 @@
+"""What the console's ``/quarantine`` pages need: the entries (the shared database), the mail
+itself (the mailbox's quarantine folder, through the mail port) and replay, the same
+:func:`~libs.common.quarantine_replay.move_back` as ``mailpipe quarantine replay``.
+
+The mail is read as MIME and shown as headers, its text part, its HTML part sanitised
+(:func:`~libs.common.text.safe_html.sanitize_html`) and the names of its attachments. The
+configuration (which mailboxes, their folders and credentials) is read when first needed, from
+the source ``MAILPIPE_CONFIG_SOURCE`` names, as the CLI reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+from libs.common.db import StoreBase
+from libs.common.db.quarantine import QuarantineBook, QuarantineRow
+from libs.common.mail import Mailbox
+from libs.common.quarantine_replay import find_in_quarantine, move_back
+from libs.common.settings import MailboxConfig, MailpipeConfig
+from libs.common.text.html import html_to_text
+from libs.common.text.safe_html import sanitize_html
+
+#: Headers shown above the mail, in this order, when present.
+SHOWN_HEADERS = ("From", "To", "Cc", "Reply-To", "Date", "Subject", "Message-ID")
+
+
+@dataclass(frozen=True)
+class AttachmentLine:
+    name: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class MailView:
+    """A quarantined mail as the page shows it; ``html`` is already sanitised."""
+
+    headers: tuple[tuple[str, str], ...]
+    text: str
+    html: str
+    attachments: tuple[AttachmentLine, ...]
+
+
+def mail_view(mime: bytes) -> MailView:
+    message = BytesParser(policy=policy.default).parsebytes(mime)
+    assert isinstance(message, EmailMessage)
+    headers = tuple(
+        (name, str(value)) for name in SHOWN_HEADERS if (value := message.get(name)) is not None
+    )
+    html = _part(message, "html")
+    text = _part(message, "plain") or (html_to_text(html) if html else "")
+    attachments = tuple(
+        AttachmentLine(
+            part.get_filename() or "(no name)",
+            part.get_content_type(),
+            len(part.get_payload(decode=True) or b""),
+        )
+        for part in message.iter_attachments()
+    )
+    return MailView(headers, text, sanitize_html(html) if html else "", attachments)
+
+
+def _part(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    if part is None:
+        return ""
+    try:
+        return str(part.get_content())
+    except (LookupError, ValueError):  # an unknown charset or a broken encoding
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+
+MailOpener = Callable[[MailpipeConfig, MailboxConfig], Mailbox]
+
+
+def _open_mailbox(config: MailpipeConfig, box: MailboxConfig) -> Mailbox:
+    from libs.common.mail import open_mailbox  # a provider's client only when it runs
+
+    return open_mailbox(config, box)
+
+
+class QuarantineDesk:
+    """The quarantine's entries and their mail; ``config`` is called when a mail is needed."""
+
+    def __init__(
+        self,
+        book: QuarantineBook,
+        config: Callable[[], MailpipeConfig],
+        open_mail: MailOpener = _open_mailbox,
+    ) -> None:
+        self.book = book
+        self._config = config
+        self._open_mail = open_mail
+
+    def mail(self, entry: QuarantineRow) -> MailView:
+        """The entry's mail as it lies in the quarantine folder."""
+        config = self._config()
+        box = config.mailbox(entry.mailbox)
+        mailbox = self._open_mail(config, box)
+        try:
+            message_id = find_in_quarantine(mailbox, box.quarantine_folder, entry)
+            return mail_view(mailbox.get_mime(message_id))
+        finally:
+            mailbox.close()
+
+    def replay(self, entry: QuarantineRow) -> str:
+        """Mark the entry replayed and move its mail back (as the CLI does); what was done."""
+        config = self._config()
+        mailbox = self._open_mail(config, config.mailbox(entry.mailbox))
+        try:
+            return move_back(entry, self.book.mark_replayed, config, lambda c, b: mailbox)
+        finally:
+            mailbox.close()
+
+
+def service_config() -> MailpipeConfig:
+    """The configuration as ``mailpipe quarantine replay`` reads it, read anew at each use
+    (an integration changed in the console counts at once)."""
+    from libs.common.config_source import service_config as read
+    from libs.common.settings import Settings
+
+    return read(Settings(), wait=False)
+
+
+def open_desk(store: StoreBase) -> QuarantineDesk:
+    """The desk on the console's own database engine (the pipeline's shared database)."""
+    return QuarantineDesk(QuarantineBook(store.engine), service_config)
