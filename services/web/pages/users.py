@@ -12,10 +12,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.web.auth import Accounts, Current
-from services.web.domain.passwords import normalize_username, password_problem, username_problem
-from services.web.domain.roles import ROLES, last_admin_problem, parse_role
+from services.web.domain.passwords import (
+    display_name_problem,
+    normalize_username,
+    password_problem,
+    username_problem,
+)
+from services.web.domain.roles import LAST_ADMIN, ROLES, last_admin_problem, parse_role
 from services.web.pages.common import accounts, field, render, requires
 from services.web.store import User, UsernameTaken
+
+#: The largest id an account can have (a signed 64-bit column).
+MAX_ID = 2**63 - 1
 
 
 def _page(
@@ -54,10 +62,12 @@ def users_page(request: Request, current: Current, form: FormData | None) -> Res
     return _page(request, current)
 
 
-def _create_errors(username: str, password: str, role: str) -> dict[str, str]:
+def _create_errors(username: str, display: str, password: str, role: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if problem := username_problem(username):
         errors["username"] = problem
+    if problem := display_name_problem(display):
+        errors["display_name"] = problem
     if parse_role(role) is None:
         errors["role"] = "Pick admin or agent."
     if problem := password_problem(username, password):
