@@ -81,7 +81,7 @@ def create_user(request: Request, current: Current, form: FormData | None) -> Re
     username = normalize_username(field(form, "username"))
     display, role = field(form, "display_name").strip(), field(form, "role")
     entered = {"username": username, "display_name": display, "role": role}
-    errors = _create_errors(username, field(form, "password"), role)
+    errors = _create_errors(username, display, field(form, "password"), role)
     if not errors:
         try:
             hashed = console.hash_password(field(form, "password"))
@@ -95,8 +95,8 @@ def create_user(request: Request, current: Current, form: FormData | None) -> Re
 
 
 def _target(request: Request) -> User | None:
-    user_id = request.path_params["user_id"]
-    return accounts(request).store.user(int(user_id))
+    user_id = int(request.path_params["user_id"])
+    return accounts(request).store.user(user_id) if user_id <= MAX_ID else None
 
 
 def _change(request: Request, current: Current, form: FormData | None) -> Response:
@@ -119,7 +119,8 @@ def _change(request: Request, current: Current, form: FormData | None) -> Respon
 def _disable(
     request: Request, current: Current, console: Accounts, target: User, form: FormData | None
 ) -> Response:
-    console.store.change_user(target.id, disabled=True)
+    if not console.store.change_keeping_an_admin(target.id, disabled=True):
+        return _page(request, current, error=LAST_ADMIN, status=409)
     console.store.end_sessions_of(target.id)
     _audit(console, current, "user disabled", target)
     return _page(request, current, notice=f"Disabled {target.username}.")
@@ -139,7 +140,8 @@ def _role(
     role = parse_role(field(form, "role"))
     if role is None:
         return _page(request, current, error="Pick admin or agent.", status=400)
-    console.store.change_user(target.id, role=role)
+    if not console.store.change_keeping_an_admin(target.id, role=role):
+        return _page(request, current, error=LAST_ADMIN, status=409)
     _audit(console, current, "role changed", target, before=target.role, after=role)
     return _page(request, current, notice=f"{target.username} is now {role}.")
 
