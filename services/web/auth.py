@@ -133,6 +133,15 @@ class Accounts:
         self.store.open_session(user.id, token_digest(new.token), new.csrf_secret, expires)
         return new
 
+    def renew_session(self, user: User) -> tuple[NewSession, Current]:
+        """End every session of ``user`` and open a new one: after a password change, a copy
+        of the old cookie signs nobody in."""
+        self.store.end_sessions_of(user.id)
+        new = self.start_session(user)
+        row = self.store.session(token_digest(new.token))
+        assert row is not None
+        return new, Current(user, row)
+
     def current(self, token: str | None) -> Current | None:
         """The live session of ``token`` and its user; ``None`` when there is none (an expired
         session, or one of a disabled user, is ended on the way)."""

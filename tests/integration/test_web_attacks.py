@@ -308,3 +308,41 @@ def test_concurrent_guesses_get_no_more_tries_than_the_throttle_allows(console: 
     # A refused guess's row is counted while it lives, so under load fewer may get through.
     assert statuses.count(400) <= 5
     assert statuses.count(400) + statuses.count(429) == 16
+
+
+def test_changing_your_password_renews_your_own_session_token(console: Console) -> None:
+    client = console.client()
+    sign_in(client, "bob", AGENT_PASSWORD)
+    stolen = console.client("198.51.100.66")
+    stolen.cookies[SESSION_COOKIE] = client.cookies[SESSION_COOKIE]
+    assert stolen.get("/").status_code == 200
+    new = {
+        "current_password": AGENT_PASSWORD,
+        "new_password": "bob new password",
+        "confirm_password": "bob new password",
+    }
+    answer = post_form(client, "/account/password", new, "/account/password")
+    assert answer.status_code == 200
+    assert "Your password is changed" in answer.text
+    assert stolen.get("/").status_code == 303
+    assert client.get("/").status_code == 200
+    # The new page's form works with the new session.
+    again = {**new, "current_password": "bob new password", "new_password": "bob third pass"}
+    again["confirm_password"] = "bob third pass"
+    token = csrf_of(answer.text)
+    assert client.post("/account/password", data={**again, "csrf_token": token}).status_code == 200
+
+
+def test_reprs_hold_no_secret(console: Console) -> None:
+    from services.web.auth import NewSession
+    from services.web.config import WebSettings
+
+    client = console.client()
+    sign_in(client, "alice", ADMIN_PASSWORD)
+    token = client.cookies[SESSION_COOKIE]
+    current = console.accounts.current(token)
+    assert current is not None
+    new = NewSession("the token value", "the csrf value")
+    text = " ".join(map(repr, (current, current.user, current.session, new, WebSettings())))
+    for secret in (token, current.session.csrf_secret, current.user.password_hash, "the "):
+        assert secret not in text
