@@ -7,8 +7,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from starlette.routing import Route
 from starlette.testclient import TestClient
@@ -346,3 +348,69 @@ def test_reprs_hold_no_secret(console: Console) -> None:
     text = " ".join(map(repr, (current, current.user, current.session, new, WebSettings())))
     for secret in (token, current.session.csrf_secret, current.user.password_hash, "the "):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\\evil.example",
+        "/\t/evil.example",
+        "\t//evil.example",
+        " //evil.example",
+        "https:evil.example",
+        "HTTPS://evil.example",
+        "javascript:alert(1)",
+        "/\r\nSet-Cookie: planted=1",
+        "/%0d%0aSet-Cookie:%20planted=1",
+        "%2F%2Fevil.example",
+        "/\u3000/evil.example",
+    ],
+)
+def test_next_variants_stay_on_the_site_and_inject_no_header(console: Console, target: str) -> None:
+    client = console.client()
+    answer = sign_in(client, "alice", ADMIN_PASSWORD, target)
+    location = answer.headers["location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\"))
+    assert "\r" not in location and "\n" not in location and "\t" not in location
+    assert not any(c.startswith("planted") for c in answer.headers.get_list("set-cookie"))
+    assert "planted" not in client.cookies
+
+
+def test_the_account_page_changes_only_your_own_password(console: Console) -> None:
+    alice = console.store.user_by_username("alice")
+    assert alice is not None
+    client = console.client()
+    sign_in(client, "bob", AGENT_PASSWORD)
+    data = {
+        "current_password": AGENT_PASSWORD,
+        "new_password": "taken over pass",
+        "confirm_password": "taken over pass",
+        "user_id": str(alice.id),
+        "username": "alice",
+    }
+    assert post_form(client, "/account/password", data, "/").status_code == 200
+    after = console.store.user(alice.id)
+    assert after is not None and after.password_hash == alice.password_hash
+    assert sign_in(console.client(), "bob", "taken over pass").status_code == 303
+
+
+def test_unknown_user_wrong_password_and_disabled_each_run_one_verification(
+    console: Console,
+) -> None:
+    bob = console.store.user_by_username("bob")
+    assert bob is not None
+    console.store.change_user(bob.id, disabled=True)
+    calls: list[str] = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            calls.append(str(hash))
+            return super().verify(hash, password)
+
+    console.accounts._hasher = Counting(time_cost=1, memory_cost=8, parallelism=1)
+    for username, password in (("mallory", "x" * 20), ("alice", "x" * 20), ("bob", AGENT_PASSWORD)):
+        calls.clear()
+        answer = console.accounts.sign_in(username, password, "198.51.100.40")
+        assert answer.status == 400 and answer.message == "Wrong username or password."
+        assert len(calls) == 1
+        assert calls[0].startswith("$argon2id$")
