@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from libs.common.errors import MailpipeError
 from services.web.auth import Accounts
-from services.web.domain.passwords import normalize_username, password_problem, username_problem
+from services.web.domain.passwords import (
+    display_name_problem,
+    normalize_username,
+    password_problem,
+    username_problem,
+)
 from services.web.domain.roles import parse_role
 from services.web.store import User
 
@@ -27,6 +32,8 @@ def create_account(
     name = normalize_username(username)
     if problem := username_problem(name):
         raise AccountRefused(problem, hint="pick another username")
+    if problem := display_name_problem(display_name):
+        raise AccountRefused(problem, hint="pick a shorter display name of printable characters")
     if parse_role(role) is None:
         raise AccountRefused(f"unknown role {role!r}", hint="use --role admin or --role agent")
     if problem := password_problem(name, password):

@@ -15,11 +15,11 @@ from importlib.resources import files
 import structlog
 import uvicorn
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from libs.common.broker import install_signal_handlers
 from libs.common.db import utcnow
@@ -38,6 +38,12 @@ log = structlog.get_logger(__name__)
 
 #: How long a stop waits for the requests in hand.
 STOP_TIMEOUT_S = 10.0
+
+
+class ConsoleApp(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's ServerErrorMiddleware, so that a 500 has the headers too.
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def build_app(
@@ -68,7 +74,7 @@ def build_app(
         *quarantine.routes,
         *dead_letters.routes,
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    app = ConsoleApp(routes=routes)
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
     app.state.quarantine = quarantine_desk

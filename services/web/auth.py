@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import structlog
 from argon2 import PasswordHasher
@@ -82,16 +83,14 @@ class Accounts:
 
     def sign_in(self, username: str, password: str, client: str) -> SignIn:
         name = normalize_username(username)[:64]
-        now = self.clock()
-        users, clients = self.store.failures_since(name, client, now - self.throttle.window)
-        wait = throttle_wait(users, clients, now, self.throttle)
-        if wait is not None:
-            self._audit_failure(name, client, "throttled")
+        attempt = self.store.record_failure(name, client)
+        if wait := self._throttled(name, client, attempt):
+            self.store.forget_failure(attempt)
+            log.info("console sign-in refused", username=name, client=client, reason="throttled")
             return SignIn(None, throttled_message(wait), 429)
         user = self.store.user_by_username(name)
         good = self.verify(user, password)
         if user is None or not good or user.disabled:
-            self.store.record_failure(name, client)
             reason = "unknown user" if user is None else "disabled" if good else "wrong password"
             self._audit_failure(name, client, reason)
             return SignIn(None, WRONG_CREDENTIALS, 400)
@@ -108,6 +107,16 @@ class Accounts:
         log.info("console sign-in", username=user.username, client=client)
         return SignIn(user)
 
+    def _throttled(self, name: str, client: str, attempt: int) -> timedelta | None:
+        """How long sign-ins of ``name`` from ``client`` stay refused, counting the failures
+        but ``attempt``. The attempt is recorded as a failure BEFORE the count (and the
+        password check), so of many guesses sent at once no more than the limit get through:
+        the k-th to be recorded sees at least k - 1 others."""
+        now = self.clock()
+        since = now - self.throttle.window
+        users, clients = self.store.failures_since(name, client, since, besides=attempt)
+        return throttle_wait(users, clients, now, self.throttle)
+
     def _audit_failure(self, name: str, client: str, reason: str) -> None:
         self.store.audit(
             "sign-in failed",
@@ -123,6 +132,15 @@ class Accounts:
         expires = self.clock() + self.sessions.absolute
         self.store.open_session(user.id, token_digest(new.token), new.csrf_secret, expires)
         return new
+
+    def renew_session(self, user: User) -> tuple[NewSession, Current]:
+        """End every session of ``user`` and open a new one: after a password change, a copy
+        of the old cookie signs nobody in."""
+        self.store.end_sessions_of(user.id)
+        new = self.start_session(user)
+        row = self.store.session(token_digest(new.token))
+        assert row is not None
+        return new, Current(user, row)
 
     def current(self, token: str | None) -> Current | None:
         """The live session of ``token`` and its user; ``None`` when there is none (an expired

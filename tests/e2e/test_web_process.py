@@ -36,10 +36,12 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> httpx.Response
 
 
 @contextmanager
-def mailpipe_web(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``mailpipe web`` on a free port and a SQLite database of its own; stopped by SIGTERM."""
+def mailpipe_web(tmp_path: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``mailpipe web`` on a free port and a SQLite database of its own (and ``settings`` as
+    environment variables); stopped by SIGTERM."""
     port = free_port()
     env = {
+        **settings,
         **os.environ,
         "PYTHONPATH": str(REPO),
         "MAILPIPE_DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}",
@@ -93,6 +95,19 @@ def test_behind_a_local_proxy_failures_count_by_the_forwarded_address(tmp_path: 
                 assert _attempt(client, f"guess{n}", "wrong password!", "198.51.100.1") == 400
             assert _attempt(client, "alice", "alice password 1", "198.51.100.1") == 429
             assert _attempt(client, "alice", "alice password 1", "198.51.100.2") == 303
+
+
+def test_an_untrusted_peers_forwarded_address_is_not_believed(tmp_path: Path) -> None:
+    with mailpipe_web(tmp_path, MAILPIPE_WEB_FORWARDED_ALLOW_IPS="192.0.2.1") as (base, process):
+        _wait_healthy(base, process)
+        accounts = open_accounts(f"sqlite:///{tmp_path / 'console.db'}", WebSettings())
+        create_account(accounts, "alice", "Alice", "admin", "alice password 1")
+        accounts.store.close()
+        with httpx.Client(base_url=base) as client:
+            # A new made-up address each time: all count as 127.0.0.1, the real peer.
+            for n in range(20):
+                assert _attempt(client, f"guess{n}", "wrong password!", f"198.51.100.{n}") == 400
+            assert _attempt(client, "alice", "alice password 1", "198.51.100.99") == 429
 
 
 def test_a_taken_port_is_one_line_and_exit_code_2(tmp_path: Path) -> None:

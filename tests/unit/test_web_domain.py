@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.web.domain.passwords import (
+    display_name_problem,
     normalize_username,
     password_problem,
     username_problem,
@@ -35,6 +36,24 @@ def test_usernames_are_case_insensitive_and_plain() -> None:
     assert username_problem("a b") is not None
     assert username_problem("-alice") is not None
     assert username_problem("a" * 65) is not None
+
+
+def test_lookalike_usernames_normalize_to_one() -> None:
+    full_width = "\uff21\uff2c\uff29\uff23\uff25"  # ALICE in full-width letters
+    assert normalize_username(full_width) == "alice"
+    assert normalize_username("\u3000Alice\u3000") == "alice"  # ideographic spaces
+    assert normalize_username("\u212aate") == "kate"  # KELVIN SIGN
+    assert normalize_username("STRASSE") == normalize_username("stra\u00dfe") == "strasse"
+    assert username_problem(normalize_username("al\u0456ce")) is not None  # Cyrillic i
+
+
+def test_display_names_are_bounded_and_printable() -> None:
+    assert display_name_problem("Alice Admin") is None
+    assert display_name_problem("") is None
+    assert display_name_problem("\u00c9lise \u5f20") is None
+    assert display_name_problem("d" * 201) == "A display name has at most 200 characters."
+    for hostile in ("a\x00", "a\x1b[2J", "a\nb", "\u202egnp.exe"):
+        assert display_name_problem(hostile) == "A display name has no control characters."
 
 
 def test_throttle_by_username_after_five_failures_in_the_window() -> None:

@@ -6,6 +6,7 @@ from typing import Literal, cast
 
 Role = Literal["admin", "agent"]
 ROLES: tuple[Role, ...] = ("admin", "agent")
+LAST_ADMIN = "This is the last active admin: make another admin first."
 
 #: What each role includes.
 _GRANTS: dict[Role, frozenset[Role]] = {
@@ -28,5 +29,5 @@ def may(role: str, required: Role) -> bool:
 def last_admin_problem(active_admins: int, target_is_active_admin: bool) -> str | None:
     """Why disabling or demoting the target is refused: it would leave no active admin."""
     if target_is_active_admin and active_admins <= 1:
-        return "This is the last active admin: make another admin first."
+        return LAST_ADMIN
     return None

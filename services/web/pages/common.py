@@ -17,7 +17,7 @@ from starlette.templating import Jinja2Templates
 from services.web.auth import Accounts, Current
 from services.web.domain.roles import Role, may
 from services.web.domain.tokens import safe_next, token_matches
-from services.web.security import SESSION_COOKIE
+from services.web.security import SESSION_COOKIE, set_cookie
 
 templates = Jinja2Templates(directory=str(files("services.web") / "templates"))
 
@@ -38,6 +38,12 @@ def insecure_cookies(request: Request) -> bool:
 
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    max_age = int(accounts(request).sessions.absolute.total_seconds())
+    insecure = insecure_cookies(request)
+    set_cookie(response, SESSION_COOKIE, token, insecure=insecure, max_age=max_age)
 
 
 def render(

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from services.web.auth import Accounts, Current
 from services.web.domain.passwords import password_problem
 from services.web.domain.roles import may
-from services.web.pages.common import accounts, field, render, requires
+from services.web.pages.common import accounts, field, render, requires, set_session_cookie
 
 
 @requires(None)
@@ -28,7 +28,8 @@ def password_page(request: Request, current: Current, form: FormData | None) -> 
 
 @requires(None)
 def change_password(request: Request, current: Current, form: FormData | None) -> Response:
-    """Your own password: the current one first; every other session of yours ends."""
+    """Your own password: the current one first; every other session of yours ends, and this
+    one goes on under a new token."""
     console = accounts(request)
     user = current.user
     new = field(form, "new_password")
@@ -45,7 +46,10 @@ def change_password(request: Request, current: Current, form: FormData | None) -
         target=user.username,
         detail={"other_sessions_ended": ended},
     )
-    return render(request, "password.html", {"errors": {}, "done": True}, current=current)
+    fresh, renewed = console.renew_session(user)
+    response = render(request, "password.html", {"errors": {}, "done": True}, current=renewed)
+    set_session_cookie(request, response, fresh.token)
+    return response
 
 
 def _password_errors(

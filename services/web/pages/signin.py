@@ -25,6 +25,7 @@ from services.web.pages.common import (
     render,
     requires,
     see_other,
+    set_session_cookie,
 )
 from services.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, clear_cookie, set_cookie
 from services.web.store import User
@@ -69,10 +70,8 @@ def _signed_in(request: Request, user: User, next_path: str) -> Response:
             console.store.end_session(row.id)
     new = console.start_session(user)
     response = see_other(next_path)
-    insecure = insecure_cookies(request)
-    max_age = int(console.sessions.absolute.total_seconds())
-    set_cookie(response, SESSION_COOKIE, new.token, insecure=insecure, max_age=max_age)
-    clear_cookie(response, LOGIN_CSRF_COOKIE, insecure=insecure)
+    set_session_cookie(request, response, new.token)
+    clear_cookie(response, LOGIN_CSRF_COOKIE, insecure=insecure_cookies(request))
     return response
 
 

@@ -12,10 +12,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.web.auth import Accounts, Current
-from services.web.domain.passwords import normalize_username, password_problem, username_problem
-from services.web.domain.roles import ROLES, last_admin_problem, parse_role
+from services.web.domain.passwords import (
+    display_name_problem,
+    normalize_username,
+    password_problem,
+    username_problem,
+)
+from services.web.domain.roles import LAST_ADMIN, ROLES, last_admin_problem, parse_role
 from services.web.pages.common import accounts, field, render, requires
 from services.web.store import User, UsernameTaken
+
+#: The largest id an account can have (a signed 64-bit column).
+MAX_ID = 2**63 - 1
 
 
 def _page(
@@ -54,10 +62,12 @@ def users_page(request: Request, current: Current, form: FormData | None) -> Res
     return _page(request, current)
 
 
-def _create_errors(username: str, password: str, role: str) -> dict[str, str]:
+def _create_errors(username: str, display: str, password: str, role: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if problem := username_problem(username):
         errors["username"] = problem
+    if problem := display_name_problem(display):
+        errors["display_name"] = problem
     if parse_role(role) is None:
         errors["role"] = "Pick admin or agent."
     if problem := password_problem(username, password):
@@ -71,7 +81,7 @@ def create_user(request: Request, current: Current, form: FormData | None) -> Re
     username = normalize_username(field(form, "username"))
     display, role = field(form, "display_name").strip(), field(form, "role")
     entered = {"username": username, "display_name": display, "role": role}
-    errors = _create_errors(username, field(form, "password"), role)
+    errors = _create_errors(username, display, field(form, "password"), role)
     if not errors:
         try:
             hashed = console.hash_password(field(form, "password"))
@@ -85,8 +95,8 @@ def create_user(request: Request, current: Current, form: FormData | None) -> Re
 
 
 def _target(request: Request) -> User | None:
-    user_id = request.path_params["user_id"]
-    return accounts(request).store.user(int(user_id))
+    user_id = int(request.path_params["user_id"])
+    return accounts(request).store.user(user_id) if user_id <= MAX_ID else None
 
 
 def _change(request: Request, current: Current, form: FormData | None) -> Response:
@@ -109,7 +119,8 @@ def _change(request: Request, current: Current, form: FormData | None) -> Respon
 def _disable(
     request: Request, current: Current, console: Accounts, target: User, form: FormData | None
 ) -> Response:
-    console.store.change_user(target.id, disabled=True)
+    if not console.store.change_keeping_an_admin(target.id, disabled=True):
+        return _page(request, current, error=LAST_ADMIN, status=409)
     console.store.end_sessions_of(target.id)
     _audit(console, current, "user disabled", target)
     return _page(request, current, notice=f"Disabled {target.username}.")
@@ -129,7 +140,8 @@ def _role(
     role = parse_role(field(form, "role"))
     if role is None:
         return _page(request, current, error="Pick admin or agent.", status=400)
-    console.store.change_user(target.id, role=role)
+    if not console.store.change_keeping_an_admin(target.id, role=role):
+        return _page(request, current, error=LAST_ADMIN, status=409)
     _audit(console, current, "role changed", target, before=target.role, after=role)
     return _page(request, current, notice=f"{target.username} is now {role}.")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, true, update
 
 from libs.common.db import StoreBase
 from libs.common.db.schema import console_login_failures, console_sessions
@@ -67,28 +67,38 @@ class Sessions(StoreBase):
         with self._write() as conn:
             return conn.execute(delete(console_sessions).where(*where)).rowcount
 
-    def record_failure(self, username: str, client: str) -> None:
+    def record_failure(self, username: str, client: str) -> int:
+        """A failed sign-in (or one under way: see :meth:`Accounts.sign_in`); its row's id."""
         with self._write() as conn:
-            conn.execute(
+            result = conn.execute(
                 insert(console_login_failures).values(
                     username=username, client=client[:64], failed_at=self._clock()
                 )
             )
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def forget_failure(self, failure_id: int) -> None:
+        table = console_login_failures
+        with self._write() as conn:
+            conn.execute(delete(table).where(table.c.id == failure_id))
 
     def failures_since(
-        self, username: str, client: str, since: datetime
+        self, username: str, client: str, since: datetime, *, besides: int | None = None
     ) -> tuple[list[datetime], list[datetime]]:
-        """The failed sign-ins since ``since``: for ``username``, and from ``client``. Older
-        rows are pruned on the way."""
+        """The failed sign-ins since ``since`` (but the row ``besides``): for ``username``, and
+        from ``client``. Older rows are pruned on the way."""
         table = console_login_failures
+        others = table.c.id != besides if besides is not None else true()
         with self._write() as conn:
             conn.execute(delete(table).where(table.c.failed_at < since))
             by_user = conn.execute(
-                select(table.c.failed_at).where(table.c.username == username)
+                select(table.c.failed_at).where(table.c.username == username, others)
             ).scalars()
             users = list(by_user)
             by_client = conn.execute(
-                select(table.c.failed_at).where(table.c.client == client[:64])
+                select(table.c.failed_at).where(table.c.client == client[:64], others)
             ).scalars()
             return users, list(by_client)
 

@@ -73,6 +73,24 @@ class Users(StoreBase):
             ).scalar_one()
         return int(count)
 
+    def change_keeping_an_admin(self, user_id: int, **values: Any) -> bool:
+        """:meth:`change_user`, refused (``False``) when it would disable or demote the last
+        active admin. The active admins are locked, counted and changed in one transaction, so
+        two admins disabling each other at the same moment cannot both succeed."""
+        table = console_users
+        active = select(table.c.id).where(table.c.role == "admin", table.c.disabled.is_(False))
+        demotes = values.get("disabled") is True or values.get("role", "admin") != "admin"
+        with self._write() as conn:
+            admins = set(conn.execute(active.with_for_update()).scalars())
+            if demotes and user_id in admins and len(admins) <= 1:
+                return False
+            conn.execute(
+                update(table)
+                .where(table.c.id == user_id)
+                .values(updated_at=self._clock(), **values)
+            )
+        return True
+
     def change_user(self, user_id: int, **values: Any) -> None:
         """Set ``role``, ``disabled`` or ``password_hash`` of one account."""
         assert set(values) <= {"role", "disabled", "password_hash", "display_name"}
