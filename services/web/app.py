@@ -28,7 +28,8 @@ from libs.common.health import run_checks
 from libs.common.service import database_check
 from services.web.auth import Accounts
 from services.web.config import WebSettings
-from services.web.pages import audit, home, signin, users
+from services.web.health_report import HealthSource
+from services.web.pages import audit, health, home, signin, users
 from services.web.security import SecurityHeaders
 from services.web.store import ConsoleStore
 
@@ -38,7 +39,10 @@ log = structlog.get_logger(__name__)
 STOP_TIMEOUT_S = 10.0
 
 
-def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlette:
+def build_app(
+    accounts: Accounts, *, insecure_cookies: bool = False, health_source: HealthSource | None = None
+) -> Starlette:
+    """``health_source``: where /health reads (made from the environment when ``None``)."""
     checks = {"database": database_check(accounts.store.ping)}
 
     async def healthz(request: Request) -> Response:
@@ -57,10 +61,12 @@ def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlett
         *home.routes,
         *users.routes,
         *audit.routes,
+        *health.routes,
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
+    app.state.health = health_source
     return app
 
 
