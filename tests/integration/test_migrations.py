@@ -43,6 +43,7 @@ TABLES = {
     "console_audit",
     "integrations",
     "integrations_revision",
+    "mailbox_health",
 }
 
 MIGRATE_SCRIPT = "import sys; from libs.common.db import migrate; migrate(sys.argv[1])"
