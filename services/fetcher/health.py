@@ -95,6 +95,12 @@ class HealthRecorder:
             consecutive_errors=before + 1,
         )
 
+    def forget(self, address: str) -> None:
+        """Another fetcher polls the mailbox now: its rows are that fetcher's to write (this
+        one's would overwrite them with older news)."""
+        with self._lock:
+            self._entries.pop(address, None)
+
     def _entry(self, address: str, refresh_s: float) -> _Entry:
         entry = self._entries.get(address)
         if entry is None:
@@ -140,7 +146,9 @@ class HealthRecorder:
         now = self._ticks()
         with self._lock:
             for row in rows:
-                entry = self._entries[row.mailbox]
+                entry = self._entries.get(row.mailbox)
+                if entry is None:  # forgotten during the write
+                    continue
                 entry.written_at = now
                 # A change noted during the write keeps the row due.
                 entry.changed = _meaning(entry.row) != _meaning(row)

@@ -143,6 +143,8 @@ class MailboxPoller:
     def _not_ours(self) -> None:
         """Another fetcher polls the mailbox: nothing is wrong with it here."""
         self.status = PollStatus(True, "polled by another fetcher", self.status.last_success)
+        if self._health is not None:
+            self._health.forget(self.address)
 
     def poll(self) -> RoundResult | None:
         """One round; ``None`` when it failed or a refused credential is not due again yet

@@ -109,3 +109,14 @@ def test_a_database_outage_is_logged_once_and_the_rows_written_when_it_answers()
     said = [e["event"] for e in logs]
     assert said == ["mailbox health not recorded", "mailbox health recorded again"]
     assert sink.batches[0][0].consecutive_errors == 1
+
+
+def test_a_mailbox_another_fetcher_took_is_no_longer_written() -> None:
+    health, sink, ticks = recorder()
+    health.success(A, 30.0)
+    health.success(B, 30.0)
+    health.flush()
+    health.forget(A)
+    ticks.now += 30
+    assert health.flush() == 1
+    assert [r.mailbox for r in sink.batches[-1]] == [B]
