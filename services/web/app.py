@@ -88,8 +88,17 @@ class WebServer:
     (``mailpipe web``), or :meth:`start` and :meth:`stop` beside the pipeline
     (``mailpipe run``)."""
 
-    def __init__(self, accounts: Accounts, settings: WebSettings, host: str, port: int) -> None:
-        app = build_app(accounts, insecure_cookies=settings.insecure_cookies)
+    def __init__(
+        self,
+        accounts: Accounts,
+        settings: WebSettings,
+        host: str,
+        port: int,
+        health_source: HealthSource | None = None,
+    ) -> None:
+        app = build_app(
+            accounts, insecure_cookies=settings.insecure_cookies, health_source=health_source
+        )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(
             app,

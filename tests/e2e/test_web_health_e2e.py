@@ -56,3 +56,4 @@ def test_records_today_counts_new_mail_on_the_health_page(tmp_path: Path) -> Non
     assert support["status"] == "ok" and support["consecutive_errors"] == 0
     assert page.status_code == 200 and 'alt="OK"' in page.text
     assert "s ago" in page.text
+    assert "keeps its dead letters inside the process" in page.text, "its own broker asked"
