@@ -101,7 +101,6 @@ def _one(
         last_success_at=row.last_success_at if row else None,
         consecutive_errors=row.consecutive_errors if row else 0,
         error_kind=row.error_kind if row else None,
-        waiting=row.waiting if row else 0,
         quarantined=held,
         expires_on=view.expires_on,
         recorded=row is not None,

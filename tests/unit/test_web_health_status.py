@@ -78,10 +78,10 @@ def test_errors_speak_for_an_old_success() -> None:
     assert status.reasons == ("the last 1 poll(s) failed",)
 
 
-def test_waiting_and_quarantined_mail_warn() -> None:
-    status = status_of(replace(FINE, waiting=2, quarantined=1))
+def test_quarantined_mail_warns() -> None:
+    status = status_of(replace(FINE, quarantined=1))
     assert status.level == "warning"
-    assert status.reasons == ("2 mail(s) waiting", "1 mail(s) quarantined")
+    assert status.reasons == ("1 mail(s) quarantined",)
 
 
 def test_the_worst_verdict_wins_and_every_reason_is_kept() -> None:

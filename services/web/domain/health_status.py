@@ -33,7 +33,6 @@ class Signals:
     consecutive_errors: int = 0
     #: ``credential``, ``permanent`` or ``transient`` (the last error's kind).
     error_kind: str | None = None
-    waiting: int = 0
     quarantined: int = 0
     #: The secret's or certificate's expiry (the earlier of the two when both are known).
     expires_on: date | None = None
@@ -104,12 +103,11 @@ def _freshness(s: Signals) -> list[tuple[Level, str]]:
 
 
 def _backlog(s: Signals) -> list[tuple[Level, str]]:
-    found: list[tuple[Level, str]] = []
-    if s.waiting:
-        found.append(("warning", f"{s.waiting} mail(s) waiting"))
+    """Quarantined mail needs a look. Mail waiting does not by itself: a busy mailbox always
+    has some in flight, and mail that keeps failing ends in the quarantine."""
     if s.quarantined:
-        found.append(("warning", f"{s.quarantined} mail(s) quarantined"))
-    return found
+        return [("warning", f"{s.quarantined} mail(s) quarantined")]
+    return []
 
 
 def ago(seconds: float) -> str:
