@@ -128,3 +128,19 @@ def test_a_database_outage_while_recording_does_not_stop_the_poller(rig: Rig) ->
         for thread in threads:
             thread.join(timeout=60)
     assert outage.store.all()[SUPPORT].last_success_at is not None
+
+
+def test_a_restarted_fetcher_keeps_the_last_success_it_did_not_see(rig: Rig) -> None:
+    rig.seed(mail(1))
+    first = rig.fetcher(poll_interval_s=30)
+    assert poller_of(first).poll() is not None
+    succeeded = recorded(rig, first).last_success_at
+    config = rig.config(poll_interval_s=30)
+    boxes = tuple(
+        b.model_copy(update={"client_secret": SecretStr(WRONG_SECRET)}) for b in config.mailboxes
+    )
+    restarted = rig.fetcher(config.model_copy(update={"mailboxes": boxes}))
+    assert poller_of(restarted).poll() is None
+    row = recorded(rig, restarted)
+    assert row.error_kind == "credential" and row.consecutive_errors == 1
+    assert row.last_success_at == succeeded is not None

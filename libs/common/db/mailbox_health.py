@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
-from libs.common.db._base import StoreBase, upsert
+from libs.common.db._base import StoreBase
 from libs.common.db.rows import norm_address
 from libs.common.db.schema import quarantine, records
 from libs.common.db.schema_health import mailbox_health
@@ -57,7 +59,7 @@ class MailboxHealthStore(StoreBase):
             for row in rows:
                 values = {c: getattr(row, c) for c in _CHANGED}
                 values.update(mailbox=norm_address(row.mailbox), updated_at=now)
-                upsert(conn, mailbox_health, ["mailbox"], values, _CHANGED)
+                conn.execute(_upsert(conn.dialect.name, values))
                 written += 1
         return written
 
@@ -89,3 +91,19 @@ class MailboxHealthStore(StoreBase):
         with self._read() as conn:
             found = conn.execute(query).all()
         return {norm_address(str(mailbox)): int(count) for mailbox, count in found}
+
+
+#: Times a fetcher does not know after its restart (``None`` in its memory) keep the stored ones.
+_KEPT = ("last_success_at", "last_error_at")
+
+
+def _upsert(dialect: str, values: dict[str, Any]) -> Insert:
+    """Insert or update the mailbox's row; a ``None`` time keeps the stored time."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(mailbox_health)
+    stmt = insert.values(**values)
+    table = mailbox_health.c
+    update = {
+        c: func.coalesce(stmt.excluded[c], table[c]) if c in _KEPT else stmt.excluded[c]
+        for c in _CHANGED
+    }
+    return stmt.on_conflict_do_update(index_elements=["mailbox"], set_=update)
