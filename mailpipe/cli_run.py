@@ -60,7 +60,7 @@ def _run_checked(settings: Settings, broker_url: str, web: bool) -> int:
 
     queues = "in memory (memory://)" if broker_url == "memory://" else _redacted(broker_url)
     records = _redacted(settings.database_url.get_secret_value())
-    console = _start_console(settings.database_url.get_secret_value(), broker_url) if web else None
+    console = _start_console(settings, broker_url) if web else None
     where = f"; console on {console.where}" if console else ""
     typer.echo(
         f"mailpipe run: fetcher, ticketer and sender in one process; queues {queues}, "
@@ -74,14 +74,18 @@ def _run_checked(settings: Settings, broker_url: str, web: bool) -> int:
             console.stop()
 
 
-def _start_console(database_url: str, broker_url: str) -> WebServer:
-    """The web console on a thread of this process, on the pipeline's database and broker."""
+def _start_console(settings: Settings, broker_url: str) -> WebServer:
+    """The web console on a thread of this process, on the pipeline's database and broker
+    (``--broker-url``: the dead letters of its quarantine and health pages)."""
+    from libs.common.db.mailbox_health import MailboxHealthStore
     from services.web.app import WebServer, open_accounts
     from services.web.config import WebSettings
+    from services.web.health_report import HealthSource
 
-    settings = WebSettings()
-    accounts = open_accounts(database_url, settings)
-    return WebServer(accounts, settings, settings.host, settings.port, broker_url).start()
+    web = WebSettings()
+    accounts = open_accounts(settings.database_url.get_secret_value(), web)
+    health = HealthSource.from_settings(settings, MailboxHealthStore(accounts.store.engine))
+    return WebServer(accounts, web, web.host, web.port, broker_url, health).start()
 
 
 def demo(

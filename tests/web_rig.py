@@ -17,6 +17,7 @@ from services.web.admin import create_account
 from services.web.app import build_app
 from services.web.auth import Accounts
 from services.web.domain.tokens import SessionPolicy
+from services.web.health_report import HealthSource
 from services.web.store import ConsoleStore, User
 
 ADMIN_PASSWORD = "admin password 12345"
@@ -53,8 +54,10 @@ class Console:
     #: Session tokens a test wants to look for where they must never be.
     cookies_seen: list[str] = field(default_factory=list)
 
-    def client(self, address: str = "203.0.113.7") -> TestClient:
-        app = build_app(self.accounts)
+    def client(
+        self, address: str = "203.0.113.7", health_source: HealthSource | None = None
+    ) -> TestClient:
+        app = build_app(self.accounts, health_source=health_source)
         client = TestClient(
             app, base_url="https://console.test", client=(address, 50000), follow_redirects=False
         )

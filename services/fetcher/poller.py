@@ -40,6 +40,7 @@ from services.fetcher.byid import read_by_id
 from services.fetcher.credential import CredentialBackoff
 from services.fetcher.evidence import LastErrors
 from services.fetcher.flow import CHUNK, MailFlow, Publish
+from services.fetcher.health import HealthRecorder
 from services.fetcher.inflight import InFlight
 from services.fetcher.narrowing import NARROW_RETRY_S, Ladder, Mode, Reads
 from services.fetcher.paging import read_delta
@@ -97,8 +98,11 @@ class MailboxPoller:
         ticks: Callable[[], float] = time.monotonic,
         report_quarantine: Report | None = None,
         lease: Lease | None = None,
+        health: HealthRecorder | None = None,
     ) -> None:
         self.box = box
+        #: Where each round's outcome is noted for the console (:mod:`services.fetcher.health`).
+        self._health = health
         #: Whether this fetcher polls the mailbox now (several fetchers share the mailboxes).
         self._lease: Lease = lease or Unshared()
         self._graph = graph
@@ -139,6 +143,8 @@ class MailboxPoller:
     def _not_ours(self) -> None:
         """Another fetcher polls the mailbox: nothing is wrong with it here."""
         self.status = PollStatus(True, "polled by another fetcher", self.status.last_success)
+        if self._health is not None:
+            self._health.forget(self.address)
 
     def poll(self) -> RoundResult | None:
         """One round; ``None`` when it failed or a refused credential is not due again yet
@@ -163,7 +169,23 @@ class MailboxPoller:
             self.status = PollStatus(
                 False, f"{result.failed} mail(s) could not be read", self.status.last_success
             )
+        self._note_round(result)
         return result
+
+    def _note_round(self, result: RoundResult) -> None:
+        """The round's outcome for the console: a complete round is a success; one that left
+        mails unpublished says how many wait (they are read again next round)."""
+        if self._health is None:
+            return
+        waiting = result.failed + result.skipped_in_flight
+        if result.complete:
+            self._health.success(self.address, self.box.poll_interval_s, waiting=waiting)
+        else:
+            self._health.waiting(self.address, self.box.poll_interval_s, waiting)
+
+    def _note_error(self, code: str, hint: str | None, kind: str) -> None:
+        if self._health is not None:
+            self._health.failure(self.address, self.box.poll_interval_s, code, hint, kind)
 
     def _refused(self, exc: MailAuthError) -> None:
         """Every refused attempt counts; the line is logged when the refusal is new or
@@ -171,6 +193,7 @@ class MailboxPoller:
         metrics.GRAPH_AUTH_FAILURES.labels(self.address).inc()
         metrics.POLL_FAILURES.labels(self.address, exc.code).inc()
         self.status = PollStatus(False, f"credential refused: {exc.code}", self.status.last_success)
+        self._note_error(exc.code, exc.hint, "credential")
         refusal = self.credential.refused((exc.code, exc.hint))
         if refusal.log:
             log.error(
@@ -203,6 +226,7 @@ class MailboxPoller:
             mode=self.ladder.mode,
         )
         self.status = PollStatus(False, f"{what}: {code}", self.status.last_success)
+        self._note_error(code, hint, "permanent" if permanent else "transient")
 
     def round(self) -> RoundResult:
         """One round as the ladder says: delta pages (the link saved when every mail was

@@ -15,10 +15,12 @@ from libs.common.blobs import BlobStorage
 from libs.common.broker import Broker, mailbox_leases, routed
 from libs.common.broker.leasebook import Lease
 from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
+from libs.common.db.mailbox_health import MailboxHealthStore
 from libs.common.health import Check
 from libs.common.mail import Mailbox, open_mailbox
 from libs.common.service import Loop
 from libs.common.settings import MailpipeConfig
+from services.fetcher.health import HealthRecorder
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import PAGE_SIZE, MailboxPoller
 from services.fetcher.processed import ProcessedHandler
@@ -46,8 +48,11 @@ class Fetcher:
         page_size: int = PAGE_SIZE,
         graphs: dict[str, Mailbox] | None = None,
         poll_threads: int = POLL_THREADS,
+        health: HealthRecorder | None = None,
     ) -> None:
         self.config = config
+        #: Each mailbox's last poll, written to the shared database for the console.
+        self.health = health or HealthRecorder(MailboxHealthStore(state.engine))
         #: Threads that run the pollers' rounds (a thread per mailbox up to this many).
         self.poll_threads = poll_threads
         self.broker = broker
@@ -67,6 +72,7 @@ class Fetcher:
                 page_size=page_size,
                 report_quarantine=self.report_quarantined,
                 lease=self.lease,
+                health=self.health,
             )
             for box in config.mailboxes
         ]
@@ -101,6 +107,7 @@ class Fetcher:
             (f"poll-{n + 1}", partial(schedule.worker, stop)) for n in range(schedule.threads)
         ]
         loops.append(("processed", partial(self.consume_processed, stop)))
+        loops.append(("health", partial(self.health.run, stop)))
         if self.lease_keeper is not None:
             loops.append(("leases", partial(self.lease_keeper.run, stop)))
         return loops

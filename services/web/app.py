@@ -29,7 +29,8 @@ from libs.common.service import database_check
 from services.web.auth import Accounts
 from services.web.config import WebSettings
 from services.web.dead_letters import DeadLetterDesk, broker_letters
-from services.web.pages import audit, dead_letters, home, quarantine, signin, users
+from services.web.health_report import HealthSource
+from services.web.pages import audit, dead_letters, health, home, quarantine, signin, users
 from services.web.quarantine import QuarantineDesk, open_desk
 from services.web.security import SecurityHeaders
 from services.web.store import ConsoleStore
@@ -52,7 +53,9 @@ def build_app(
     insecure_cookies: bool = False,
     quarantine_desk: QuarantineDesk | None = None,
     dead_letter_desk: DeadLetterDesk | None = None,
+    health_source: HealthSource | None = None,
 ) -> Starlette:
+    """``health_source``: where /health reads (made from the environment when ``None``)."""
     checks = {"database": database_check(accounts.store.ping)}
 
     async def healthz(request: Request) -> Response:
@@ -73,12 +76,14 @@ def build_app(
         *audit.routes,
         *quarantine.routes,
         *dead_letters.routes,
+        *health.routes,
     ]
     app = ConsoleApp(routes=routes)
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
     app.state.quarantine = quarantine_desk
     app.state.dead_letters = dead_letter_desk
+    app.state.health = health_source
     return app
 
 
@@ -108,12 +113,14 @@ class WebServer:
         host: str,
         port: int,
         amqp_url: str | None = None,
+        health_source: HealthSource | None = None,
     ) -> None:
         app = build_app(
             accounts,
             insecure_cookies=settings.insecure_cookies,
             quarantine_desk=open_desk(accounts.store),
             dead_letter_desk=DeadLetterDesk(broker_letters(amqp_url)),
+            health_source=health_source,
         )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(

@@ -294,4 +294,5 @@ blob_chunks = Table(
     Column("data", LargeBinary, nullable=False),
 )
 
+import libs.common.db.schema_health  # noqa: E402 - the table of 0012 (mailbox health)
 import libs.common.db.schema_integrations  # noqa: E402, F401 - the tables of 0011 (integrations)
