@@ -60,7 +60,7 @@ def _run_checked(settings: Settings, broker_url: str, web: bool) -> int:
 
     queues = "in memory (memory://)" if broker_url == "memory://" else _redacted(broker_url)
     records = _redacted(settings.database_url.get_secret_value())
-    console = _start_console(settings.database_url.get_secret_value()) if web else None
+    console = _start_console(settings) if web else None
     where = f"; console on {console.where}" if console else ""
     typer.echo(
         f"mailpipe run: fetcher, ticketer and sender in one process; queues {queues}, "
@@ -74,14 +74,16 @@ def _run_checked(settings: Settings, broker_url: str, web: bool) -> int:
             console.stop()
 
 
-def _start_console(database_url: str) -> WebServer:
-    """The web console on a thread of this process, on the pipeline's database."""
+def _start_console(settings: Settings) -> WebServer:
+    """The web console on a thread of this process, on the pipeline's database and its
+    integrations."""
     from services.web.app import WebServer, open_accounts
     from services.web.config import WebSettings
+    from services.web.mailboxes import open_mailboxes
 
-    settings = WebSettings()
-    accounts = open_accounts(database_url, settings)
-    return WebServer(accounts, settings, settings.host, settings.port).start()
+    web = WebSettings()
+    accounts = open_accounts(settings.database_url.get_secret_value(), web)
+    return WebServer(accounts, web, web.host, web.port, open_mailboxes(settings)).start()
 
 
 def demo(

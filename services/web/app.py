@@ -28,7 +28,16 @@ from libs.common.health import run_checks
 from libs.common.service import database_check
 from services.web.auth import Accounts
 from services.web.config import WebSettings
-from services.web.pages import audit, home, signin, users
+from services.web.mailboxes import Mailboxes
+from services.web.pages import (
+    audit,
+    connection,
+    home,
+    integration_edit,
+    integrations,
+    signin,
+    users,
+)
 from services.web.security import SecurityHeaders
 from services.web.store import ConsoleStore
 
@@ -38,7 +47,11 @@ log = structlog.get_logger(__name__)
 STOP_TIMEOUT_S = 10.0
 
 
-def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlette:
+def build_app(
+    accounts: Accounts, *, insecure_cookies: bool = False, mailboxes: Mailboxes | None = None
+) -> Starlette:
+    """The console on ``accounts``; ``mailboxes``: the integrations it shows (none given: an
+    empty, read-only list)."""
     checks = {"database": database_check(accounts.store.ping)}
 
     async def healthz(request: Request) -> Response:
@@ -57,10 +70,14 @@ def build_app(accounts: Accounts, *, insecure_cookies: bool = False) -> Starlett
         *home.routes,
         *users.routes,
         *audit.routes,
+        *integrations.routes,
+        *integration_edit.routes,
+        *connection.routes,
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
+    app.state.mailboxes = mailboxes or Mailboxes("file")
     return app
 
 
@@ -82,8 +99,18 @@ class WebServer:
     (``mailpipe web``), or :meth:`start` and :meth:`stop` beside the pipeline
     (``mailpipe run``)."""
 
-    def __init__(self, accounts: Accounts, settings: WebSettings, host: str, port: int) -> None:
-        app = build_app(accounts, insecure_cookies=settings.insecure_cookies)
+    def __init__(
+        self,
+        accounts: Accounts,
+        settings: WebSettings,
+        host: str,
+        port: int,
+        mailboxes: Mailboxes | None = None,
+    ) -> None:
+        self.mailboxes = mailboxes or Mailboxes("file")
+        app = build_app(
+            accounts, insecure_cookies=settings.insecure_cookies, mailboxes=self.mailboxes
+        )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(
             app,
@@ -116,6 +143,7 @@ class WebServer:
             time.sleep(0.05)
         if not self.server.started:
             self.accounts.store.close()
+            self.mailboxes.close()
             raise CannotListen(
                 f"the web console cannot listen on {self.where}",
                 hint="pick another --port (MAILPIPE_WEB_PORT), or stop what uses it",
@@ -127,4 +155,5 @@ class WebServer:
         self.server.should_exit = True
         self.thread.join(timeout=STOP_TIMEOUT_S)
         self.accounts.store.close()
+        self.mailboxes.close()
         log.info("web console stopped")

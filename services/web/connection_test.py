@@ -1,4 +1,4 @@
-""""Test connection" of one integration: the doctor's steps (libs/common/setup_check) against
+""" "Test connection" of one integration: the doctor's steps (libs/common/setup_check) against
 its settings, one at a time, each as ``{"step", "ok", "detail", "fix"}`` with no secret in
 it; then kept as the integration's last result."""
 

@@ -105,9 +105,7 @@ def entered_of(integration: Integration | None) -> dict[str, Any]:
     values = {f.name: getattr(fields, f.name) for f in dataclasses.fields(fields)}
     values.pop("secret")
     values.pop("certificate_pem")
-    values["secret_expires_on"] = (fields.secret_expires_on or "") and str(
-        fields.secret_expires_on
-    )
+    values["secret_expires_on"] = (fields.secret_expires_on or "") and str(fields.secret_expires_on)
     values["copy_to_folder"] = fields.copy_to_folder or ""
     values["ignore_senders"] = "\n".join(fields.ignore_senders)
     values["send_as"] = "\n".join(fields.send_as)
@@ -196,5 +194,3 @@ def changed_fields(before: IntegrationFields | None, after: IntegrationFields) -
         return names
     out = [n for n in names if getattr(before, n) != getattr(after, n)]
     return out + (["secret"] if after.secret is not None else [])
-
-

@@ -9,7 +9,7 @@ from typing import Any
 from libs.common.settings import MailboxConfig
 from libs.common.setup_check.steps import Check, Probe, attempt
 
-OUTSIDE, SEND_TEST = "outside the app's scope", "send test"
+OUTSIDE, SEND_TEST = "mailbox outside scope", "send test"
 _DENIED = frozenset({"ErrorAccessDenied", "AccessDenied", "Authorization_RequestDenied"})
 
 
