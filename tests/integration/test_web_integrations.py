@@ -263,3 +263,53 @@ def test_a_file_source_is_read_only(database_url: str, sim: SimHandle) -> None:
         assert client.get("/admin/integrations/new").status_code == 409
         refused = post_form(client, "/admin/integrations", form_of(sim), "/admin/integrations")
         assert refused.status_code == 409
+
+
+def sent_of(sim: SimHandle) -> list[dict[str, Any]]:
+    with sim.control() as control:
+        answer = control.get(f"/_sim/mailboxes/{BOX}/sent")
+    answer.raise_for_status()
+    found: list[dict[str, Any]] = answer.json()
+    return found
+
+
+def test_send_test_and_send_as_per_agent(console: Console, sim: SimHandle) -> None:
+    agent = "agent@contoso.com"
+    with sim.control() as control:
+        control.post("/_sim/users", json={"address": agent}).raise_for_status()
+        path = f"/_sim/mailboxes/{BOX}/send-as"
+        control.put(path, json={"allowed": [agent]}).raise_for_status()
+    client = admin(console)
+    ident = create(client, sim, allow_personal_profiles="on", send_as=agent)
+    page = f"/admin/integrations/{ident}"
+    answer = post_form(client, f"{page}/test", {}, page)
+    steps = steps_of(answer.text)
+    assert steps[f"send-as {agent}"] == "unknown"  # a draft cannot prove the grant
+    assert "send test" not in steps and sent_of(sim) == []
+    asked = {"send_test": "on", "send_test_to": "me@contoso.com"}
+    answer = post_form(client, f"{page}/test", asked, page)
+    assert steps_of(answer.text)["send test"] == "ok"
+    (sent,) = sent_of(sim)
+    assert sent["to"] == ["me@contoso.com"]
+
+
+def test_a_mailbox_outside_the_scope_that_is_reachable_fails(
+    console: Console, sim: SimHandle
+) -> None:
+    client = admin(console)
+    ident = create(client, sim)
+    page = f"/admin/integrations/{ident}"
+    answer = post_form(client, f"{page}/test", {"outside_mailbox": OUTSIDE}, page)
+    assert steps_of(answer.text)["mailbox outside scope"] == "failed"
+    assert "New-ApplicationAccessPolicy" in answer.text
+
+
+def test_the_test_form_is_checked_by_its_field(console: Console, sim: SimHandle) -> None:
+    client = admin(console)
+    ident = create(client, sim)
+    page = f"/admin/integrations/{ident}"
+    answer = post_form(client, f"{page}/test", {"send_test": "on"}, page)
+    assert answer.status_code == 400
+    assert 'id="send_test_to-error"' in answer.text
+    assert "give the address the test message goes to" in answer.text
+    assert sent_of(sim) == []
