@@ -45,5 +45,6 @@ def open_mailboxes(settings: Settings) -> Mailboxes:
     config = settings.load_config()
     if settings.config_source == "file":
         return Mailboxes("file", config.graph, file_mailboxes=config.mailboxes)
+    box = secrets_box(settings)  # no key: refused before the database is opened
     store = Integrations.open(settings.database_url.get_secret_value())
-    return Mailboxes("database", config.graph, store=store, box=secrets_box(settings))
+    return Mailboxes("database", config.graph, store=store, box=box)
