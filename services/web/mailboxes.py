@@ -13,6 +13,7 @@ from typing import Literal
 
 from libs.common.config_source import secrets_box
 from libs.common.db.integrations import Integrations
+from libs.common.errors import ConfigError
 from libs.common.secret_box import SecretBox
 from libs.common.settings import GraphConfig, MailboxConfig, Settings
 from libs.common.setup_check.runner import graph_probe
@@ -33,6 +34,15 @@ class Mailboxes:
     @property
     def editable(self) -> bool:
         return self.source == "database" and self.store is not None and self.box is not None
+
+    def opened(self, ident: int) -> MailboxConfig:
+        """Integration ``ident`` as the services would run it, its secret opened."""
+        if self.store is None or self.box is None:
+            raise ConfigError(
+                "the integrations are read-only here (MAILPIPE_CONFIG_SOURCE=file)",
+                hint="run `mailpipe config import FILE`, then set MAILPIPE_CONFIG_SOURCE=database",
+            )
+        return self.store.mailbox_config_of(ident, self.box)
 
     def close(self) -> None:
         if self.store is not None:

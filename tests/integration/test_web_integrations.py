@@ -313,3 +313,17 @@ def test_the_test_form_is_checked_by_its_field(console: Console, sim: SimHandle)
     assert 'id="send_test_to-error"' in answer.text
     assert "give the address the test message goes to" in answer.text
     assert sent_of(sim) == []
+
+
+def test_a_secret_sealed_with_another_key_fails_the_test_with_its_fix(
+    console: Console, sim: SimHandle
+) -> None:
+    client = admin(console)
+    ident = create(client, sim)
+    assert console.mailboxes is not None
+    console.mailboxes.box = SecretBox(new_key())  # the key was replaced without the old one
+    page = f"/admin/integrations/{ident}"
+    answer = post_form(client, f"{page}/test", {}, page)
+    assert answer.status_code == 200
+    assert steps_of(answer.text) == {"settings": "failed"}
+    assert "MAILPIPE_SECRETS_KEY" in answer.text

@@ -15,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from libs.common.db.integrations import Integrations
+from libs.common.errors import MailpipeError
 from libs.common.integration_rules import Integration
 from libs.common.settings import mailbox_address
 from services.web.auth import Current
@@ -48,9 +49,13 @@ def _steps(
 ) -> Iterator[dict[str, Any]]:
     """The steps as they finish; the last result kept and audited once all have run."""
     mailboxes = mailboxes_of(request)
-    box = store.mailbox_config_of(item.id, mailboxes.box) if mailboxes.box else None
     done: list[dict[str, Any]] = []
-    if box is not None:
+    try:
+        box = mailboxes.opened(item.id)
+    except MailpipeError as exc:  # a secret sealed with another key, a rule since tightened
+        done.append({"step": "settings", "ok": False, "detail": exc.message, "fix": exc.hint or ""})
+        yield done[0]
+    else:
         for row in run_steps(mailboxes, box, asked):
             done.append(row)
             yield row
