@@ -18,7 +18,16 @@ from libs.common.db.schema import console_audit
 from libs.common.secret_box import SecretBox, new_key
 from libs.graphsim.testing import SimHandle
 from services.web.mailboxes import Mailboxes
-from tests.web_rig import ADMIN_PASSWORD, AGENT_PASSWORD, Console, open_console, post_form, sign_in
+from tests.certs import self_signed
+from tests.web_rig import (
+    ADMIN_PASSWORD,
+    AGENT_PASSWORD,
+    Console,
+    csrf_of,
+    open_console,
+    post_form,
+    sign_in,
+)
 
 BOX = "support@contoso.com"
 OUTSIDE = "helpdesk@contoso.com"
@@ -327,3 +336,30 @@ def test_a_secret_sealed_with_another_key_fails_the_test_with_its_fix(
     assert answer.status_code == 200
     assert steps_of(answer.text) == {"settings": "failed"}
     assert "MAILPIPE_SECRETS_KEY" in answer.text
+
+
+def test_a_certificate_uploaded_through_the_form(console: Console, sim: SimHandle) -> None:
+    certificate = self_signed("console-test")
+    app = {
+        "tenant_id": sim.tenant_id,
+        "client_id": sim.client_id,
+        "certificate_pem": certificate.cert_pem,
+    }
+    with sim.control() as control:
+        control.post("/_sim/apps", json=app).raise_for_status()
+    client = admin(console)
+    token = csrf_of(client.get("/admin/integrations/new").text)
+    data = form_of(sim, credential_kind="certificate", client_secret=None, csrf_token=token)
+    files = {
+        "certificate_pem": ("app.crt", certificate.cert_pem.encode(), "application/x-pem-file"),
+        "certificate_key": ("app.key", certificate.key_pem.encode(), "application/x-pem-file"),
+    }
+    answer = client.post("/admin/integrations", data=data, files=files)
+    assert answer.status_code == 303, answer.text
+    page = answer.headers["location"].split("?")[0]
+    form = client.get(page).text
+    assert "A certificate is stored; leave empty to keep it." in form
+    assert "PRIVATE KEY" not in form
+    tested = post_form(client, f"{page}/test", {}, page)
+    assert steps_of(tested.text)["token"] == "ok"
+    assert not any("PRIVATE KEY" in text for text in console.pages)
