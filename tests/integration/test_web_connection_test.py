@@ -139,3 +139,16 @@ def test_a_secret_sealed_with_another_key_fails_the_test_with_its_fix(
     assert answer.status_code == 200
     assert steps_of(answer.text) == {"settings": "failed"}
     assert "MAILPIPE_SECRETS_KEY" in answer.text
+
+
+def test_the_script_is_a_static_file_and_the_page_has_no_inline_script(
+    console: Console, sim: SimHandle
+) -> None:
+    client = admin(console)
+    ident = create(client, sim)
+    page = client.get(f"/admin/integrations/{ident}")
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, re.S)
+    assert scripts == [(' src="/static/connection-test.js" defer', "")]
+    assert "'self'" in page.headers["content-security-policy"]
+    script = client.get("/static/connection-test.js")
+    assert script.status_code == 200 and "text/event-stream" in script.text
