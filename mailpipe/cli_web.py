@@ -23,19 +23,24 @@ def web(
     ] = None,
     port: Annotated[int | None, typer.Option(metavar="PORT", help="Port [8025]")] = None,
 ) -> None:
-    """Serve the web console (sign-in, users, audit log) on the database of
+    """Serve the web console (sign-in, users, audit log, integrations) on the database of
     MAILPIPE_DATABASE_URL."""
     from libs.common.logging import configure_logging
     from libs.common.settings import Settings
     from services.web.app import WebServer, open_accounts
     from services.web.config import WebSettings
+    from services.web.mailboxes import open_mailboxes
 
     with error_exit("web"):
         settings, web_settings = Settings(), WebSettings()
         configure_logging("web", settings.log_level)
         accounts = open_accounts(settings.database_url.get_secret_value(), web_settings)
         server = WebServer(
-            accounts, web_settings, host or web_settings.host, port or web_settings.port
+            accounts,
+            web_settings,
+            host or web_settings.host,
+            port or web_settings.port,
+            open_mailboxes(settings),
         )
         code = server.run()
     raise typer.Exit(code)

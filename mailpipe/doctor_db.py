@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from libs.common.errors import MailpipeError
-from mailpipe.doctor import Check
+from libs.common.setup_check.steps import Check
 
 if TYPE_CHECKING:
     from libs.common.settings import MailpipeConfig, Settings

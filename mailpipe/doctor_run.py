@@ -4,35 +4,15 @@ and the two ways of showing the result (text for people, JSON for machines)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from libs.common.errors import ConfigError
-from libs.common.settings import GraphConfig, MailboxConfig, MailpipeConfig, load_config
-from mailpipe.doctor import (
-    CONSENT,
-    MAILBOX,
-    READ_ROLES,
-    READWRITE,
-    SEND,
-    TOKEN,
-    USERS,
-    Check,
-    Probe,
-    ProbeFactory,
-    attempt,
-    check_consent,
-    check_folder,
-    check_reachable,
-    check_readwrite,
-    check_send,
-    check_send_as,
-    check_token,
-    check_users,
-    folder_targets,
-    has_any,
-    skipped,
-)
+from libs.common.settings import MailpipeConfig, load_config
+from libs.common.setup_check.runner import diagnose, graph_probe, redacted
+from libs.common.setup_check.steps import Check, ProbeFactory
+
+__all__ = ["MailboxReport", "diagnose", "run_doctor"]
 
 _MARK = {True: "✓", False: "✗", None: "?"}
 
@@ -43,38 +23,6 @@ class MailboxReport:
     checks: tuple[Check, ...]
 
 
-def diagnose(box: MailboxConfig, probe: Probe, *, send_test: bool = False) -> list[Check]:
-    """Every step for one mailbox, in setup order; later steps skipped after a failed
-    prerequisite."""
-    later = [n for n, *_ in folder_targets(box)] + [f"send-as {a}" for a in box.send_as]
-    token, roles = check_token(probe, box)
-    if not token.ok:
-        return [token, *skipped([CONSENT, READWRITE, SEND, USERS, MAILBOX, *later], TOKEN)]
-    consent = check_consent(roles)
-    if consent.ok is False:
-        return [token, consent, *skipped([READWRITE, SEND, USERS, MAILBOX, *later], CONSENT)]
-    read = attempt(lambda: probe.first_message_id("inbox")) if has_any(roles, READ_ROLES) else None
-    mailbox = check_reachable(box, roles, read)
-    readwrite = check_readwrite(probe, roles, mailbox)
-    users = check_users(probe, box)
-    checks = [token, consent, readwrite, check_send(roles), users, mailbox]
-    if not mailbox.ok:
-        return checks + skipped(later, MAILBOX)
-    checks += [check_folder(probe, box, *target) for target in folder_targets(box)]
-    if readwrite.ok is False:
-        return checks + skipped([f"send-as {a}" for a in box.send_as], READWRITE)
-    return checks + [
-        check_send_as(probe, box, agent, users_ok=users.ok is True, send_test=send_test)
-        for agent in box.send_as
-    ]
-
-
-def graph_probe(graph: GraphConfig, box: MailboxConfig) -> Probe:
-    from libs.common.mail import open_probe  # a provider's client only when it runs
-
-    return open_probe(graph, box)
-
-
 def _secrets(config: MailpipeConfig) -> list[str]:
     found = []
     for box in config.mailboxes:
@@ -82,14 +30,6 @@ def _secrets(config: MailpipeConfig) -> list[str]:
         if secret is not None and secret.get_secret_value():
             found.append(secret.get_secret_value())
     return found
-
-
-def _redact(check: Check, secrets: list[str]) -> Check:
-    # Belt and braces: the Graph client never puts a secret in an error, and neither may we.
-    detail, fix = check.detail, check.fix
-    for secret in secrets:
-        detail, fix = detail.replace(secret, "***"), fix.replace(secret, "***")
-    return replace(check, detail=detail, fix=fix)
 
 
 def run_doctor(
@@ -110,7 +50,7 @@ def run_doctor(
             checks = diagnose(box, probe, send_test=send_test)
         finally:
             probe.close()
-        reports.append(MailboxReport(box.address, tuple(_redact(c, secrets) for c in checks)))
+        reports.append(MailboxReport(box.address, tuple(redacted(c, secrets) for c in checks)))
     return reports
 
 

@@ -18,6 +18,7 @@ from services.web.app import build_app
 from services.web.auth import Accounts
 from services.web.domain.tokens import SessionPolicy
 from services.web.health_report import HealthSource
+from services.web.mailboxes import Mailboxes
 from services.web.store import ConsoleStore, User
 
 ADMIN_PASSWORD = "admin password 12345"
@@ -53,11 +54,13 @@ class Console:
     pages: list[str] = field(default_factory=list)
     #: Session tokens a test wants to look for where they must never be.
     cookies_seen: list[str] = field(default_factory=list)
+    #: The integrations the console shows (none: an empty, read-only list).
+    mailboxes: Mailboxes | None = None
 
     def client(
         self, address: str = "203.0.113.7", health_source: HealthSource | None = None
     ) -> TestClient:
-        app = build_app(self.accounts, health_source=health_source)
+        app = build_app(self.accounts, health_source=health_source, mailboxes=self.mailboxes)
         client = TestClient(
             app, base_url="https://console.test", client=(address, 50000), follow_redirects=False
         )

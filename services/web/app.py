@@ -30,7 +30,19 @@ from services.web.auth import Accounts
 from services.web.config import WebSettings
 from services.web.dead_letters import DeadLetterDesk, broker_letters
 from services.web.health_report import HealthSource
-from services.web.pages import audit, dead_letters, health, home, quarantine, signin, users
+from services.web.mailboxes import Mailboxes
+from services.web.pages import (
+    audit,
+    connection,
+    dead_letters,
+    health,
+    home,
+    integration_edit,
+    integrations,
+    quarantine,
+    signin,
+    users,
+)
 from services.web.quarantine import QuarantineDesk, open_desk
 from services.web.security import SecurityHeaders
 from services.web.store import ConsoleStore
@@ -54,8 +66,10 @@ def build_app(
     quarantine_desk: QuarantineDesk | None = None,
     dead_letter_desk: DeadLetterDesk | None = None,
     health_source: HealthSource | None = None,
+    mailboxes: Mailboxes | None = None,
 ) -> Starlette:
-    """``health_source``: where /health reads (made from the environment when ``None``)."""
+    """``health_source``: where /health reads (made from the environment when ``None``);
+    ``mailboxes``: the integrations it shows (none given: an empty, read-only list)."""
     checks = {"database": database_check(accounts.store.ping)}
 
     async def healthz(request: Request) -> Response:
@@ -74,6 +88,9 @@ def build_app(
         *home.routes,
         *users.routes,
         *audit.routes,
+        *integrations.routes,
+        *integration_edit.routes,
+        *connection.routes,
         *quarantine.routes,
         *dead_letters.routes,
         *health.routes,
@@ -84,6 +101,7 @@ def build_app(
     app.state.quarantine = quarantine_desk
     app.state.dead_letters = dead_letter_desk
     app.state.health = health_source
+    app.state.mailboxes = mailboxes or Mailboxes("file")
     return app
 
 
@@ -114,13 +132,16 @@ class WebServer:
         port: int,
         amqp_url: str | None = None,
         health_source: HealthSource | None = None,
+        mailboxes: Mailboxes | None = None,
     ) -> None:
+        self.mailboxes = mailboxes or Mailboxes("file")
         app = build_app(
             accounts,
             insecure_cookies=settings.insecure_cookies,
             quarantine_desk=open_desk(accounts.store),
             dead_letter_desk=DeadLetterDesk(broker_letters(amqp_url)),
             health_source=health_source,
+            mailboxes=self.mailboxes,
         )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(
@@ -154,6 +175,7 @@ class WebServer:
             time.sleep(0.05)
         if not self.server.started:
             self.accounts.store.close()
+            self.mailboxes.close()
             raise CannotListen(
                 f"the web console cannot listen on {self.where}",
                 hint="pick another --port (MAILPIPE_WEB_PORT), or stop what uses it",
@@ -165,4 +187,5 @@ class WebServer:
         self.server.should_exit = True
         self.thread.join(timeout=STOP_TIMEOUT_S)
         self.accounts.store.close()
+        self.mailboxes.close()
         log.info("web console stopped")

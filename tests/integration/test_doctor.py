@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from libs.common.settings import MailboxConfig, MailpipeConfig
+from libs.common.setup_check.steps import Check
 from libs.graphsim.testing import SimHandle
-from mailpipe.doctor import Check
 from mailpipe.doctor_run import exit_code, run_doctor
 from tests.certs import self_signed
 

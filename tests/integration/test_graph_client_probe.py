@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from libs.common.graph.probe import MailboxProbe
+from libs.common.setup_check.steps import token_roles
 from libs.graphsim.testing import SimHandle
-from mailpipe.doctor import token_roles
 
 from .graph_client_helpers import BOX, control_json, rfc822, seed
 

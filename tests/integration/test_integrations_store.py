@@ -143,3 +143,26 @@ def test_a_wrong_key_is_one_line_and_nothing_leaks(
     [config] = repo.to_mailbox_configs(box)
     shown = " ".join([caplog.text, repr(saved), str(saved), repr(config), repr(caught.value)])
     assert SECRET not in shown
+
+
+def test_the_last_check_replaces_the_one_before_and_goes_with_its_integration(
+    repo: Integrations, box: SecretBox
+) -> None:
+    first = repo.save(fields(), box)
+    other = repo.save(fields("desk@contoso.com"), box)
+    revision = repo.revision()
+    failed = {"step": "token", "ok": False, "detail": "AADSTS7000215", "fix": "paste the Value"}
+    repo.record_check(first.id, [failed])
+    passed = [{"step": "token", "ok": True, "detail": "ok", "fix": ""}]
+    skipped = {"step": "send-as a@contoso.com", "ok": None, "detail": "draft", "fix": ""}
+    last = repo.record_check(first.id, [*passed, skipped])
+    assert last.ok is True  # a step that cannot be proven is not a failure
+    repo.record_check(other.id, [failed])
+    checks = repo.last_checks()
+    assert checks[first.id].ok is True and list(checks[first.id].steps) == [*passed, skipped]
+    assert checks[other.id].ok is False
+    assert repo.revision() == revision  # a test is not a change of the integration
+    repo.delete(first.id)
+    assert set(repo.last_checks()) == {other.id}
+    with pytest.raises(IntegrationNotFound):
+        repo.record_check(first.id, passed)

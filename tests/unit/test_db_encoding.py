@@ -8,7 +8,7 @@ import pytest
 
 from libs.common.db.encoding import check_encoding, refuse_other_encodings, server_encoding
 from libs.common.db.errors import EncodingError, StoreError
-from mailpipe.doctor import Check
+from libs.common.setup_check.steps import Check
 from mailpipe.doctor_run import exit_code, render_text, rows
 
 

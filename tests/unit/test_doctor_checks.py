@@ -10,7 +10,7 @@ from typing import Any
 from libs.common.graph.errors import GraphError, error_from_response
 from libs.common.mail import DirectoryUser
 from libs.common.settings import GraphConfig, MailboxConfig, MailpipeConfig
-from mailpipe.doctor import Check, Probe, token_roles
+from libs.common.setup_check.steps import Check, Probe, token_roles
 from mailpipe.doctor_run import (
     MailboxReport,
     diagnose,

@@ -11,6 +11,9 @@ serialised, so the checks below (one default, a unique name and address) see eve
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -18,7 +21,11 @@ from sqlalchemy.engine import Connection, Row
 
 from libs.common.db._base import StoreBase
 from libs.common.db.errors import StoreError
-from libs.common.db.schema_integrations import integrations, integrations_revision
+from libs.common.db.schema_integrations import (
+    integration_checks,
+    integrations,
+    integrations_revision,
+)
 from libs.common.integration_rules import (
     Integration,
     IntegrationFields,
@@ -36,6 +43,16 @@ _LISTS = ("ignore_senders", "send_as")
 
 class IntegrationNotFound(StoreError):
     code = "integration_not_found"
+
+
+@dataclass(frozen=True)
+class LastCheck:
+    """The last "Test connection" of an integration: each step as ``{"step", "ok", "detail",
+    "fix"}`` (``ok`` ``None``: skipped or not provable without sending)."""
+
+    checked_at: datetime
+    ok: bool
+    steps: tuple[dict[str, Any], ...]
 
 
 def _integration(row: Row[Any]) -> Integration:
@@ -117,7 +134,29 @@ class Integrations(StoreBase):
         with self._write() as conn:
             _bump(conn)
             done = conn.execute(delete(integrations).where(integrations.c.id == ident))
+            checks = integration_checks
+            conn.execute(delete(checks).where(checks.c.integration_id == ident))
             return bool(done.rowcount)
+
+    def record_check(self, ident: int, steps: Sequence[dict[str, Any]]) -> LastCheck:
+        """Keep ``steps`` as the last test of ``ident`` (the one before is replaced); ``ok``
+        when no step failed. Not a change of the integration: the revision stays."""
+        checks = integration_checks
+        last = LastCheck(self._clock(), all(s.get("ok") is not False for s in steps), tuple(steps))
+        with self._write() as conn:
+            self._row(conn, ident)
+            conn.execute(delete(checks).where(checks.c.integration_id == ident))
+            values = {"checked_at": last.checked_at, "ok": last.ok, "steps": list(steps)}
+            conn.execute(insert(checks).values(integration_id=ident, **values))
+        return last
+
+    def last_checks(self) -> dict[int, LastCheck]:
+        """The last test of every integration that had one, by id."""
+        with self._read() as conn:
+            rows = conn.execute(select(integration_checks)).all()
+        return {
+            int(r.integration_id): LastCheck(r.checked_at, bool(r.ok), tuple(r.steps)) for r in rows
+        }
 
     def set_default(self, ident: int) -> None:
         """Make ``ident`` the one default integration."""
@@ -136,6 +175,12 @@ class Integrations(StoreBase):
         return tuple(
             mailbox_config(_integration(row).fields, box.open(row.sealed_secret)) for row in rows
         )
+
+    def mailbox_config_of(self, ident: int, box: SecretBox) -> MailboxConfig:
+        """The service configuration of one integration (enabled or not), its secret opened."""
+        with self._read() as conn:
+            row = self._row(conn, ident)
+        return mailbox_config(_integration(row).fields, box.open(row.sealed_secret))
 
     @staticmethod
     def _row(conn: Connection, ident: int) -> Row[Any]:

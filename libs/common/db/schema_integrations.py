@@ -65,3 +65,14 @@ integrations_revision = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("revision", BigInteger, nullable=False),
 )
+
+#: The last "Test connection" of each integration (0013): when, and each step's outcome and fix
+#: (``[{"step", "ok", "detail", "fix"}]``). Deleted with its integration.
+integration_checks = Table(
+    "integration_checks",
+    metadata,
+    Column("integration_id", Id, primary_key=True, autoincrement=False),
+    _ts("checked_at"),
+    Column("ok", Boolean, nullable=False),
+    Column("steps", StoredJSON(), nullable=False),
+)

@@ -1,4 +1,5 @@
-"""``mailpipe doctor``: check each configured mailbox live, in the order it is set up.
+"""The setup steps of a mailbox, checked live in the order it is set up (``mailpipe doctor``
+and the console's "Test connection" share them: docs/doctor.md).
 
 Entra (credential, admin consent, application permissions) → Exchange (application access
 policy, licence) → folders → Send As grants: Microsoft's setup steps, read from Graph's
@@ -21,7 +22,7 @@ from libs.common.after_processing import Delete, Move
 from libs.common.errors import MailpipeError
 from libs.common.mail import MailError, SendAsDenied, SetupProbe
 from libs.common.settings import GraphConfig, MailboxConfig
-from mailpipe.doctor_fixes import CONSENT_FIX, permission_fix, policy_fix, send_as_fix
+from libs.common.setup_check.fixes import CONSENT_FIX, permission_fix, policy_fix, send_as_fix
 
 TOKEN, CONSENT, MAILBOX = "token", "admin consent", "mailbox"
 READWRITE, SEND, USERS = "Mail.ReadWrite", "Mail.Send", "User.Read.All"

@@ -1,0 +1,196 @@
+"""The integration form: what each field is called, where in Entra or Exchange its value is
+found, and the form read back into :class:`~libs.common.integration_rules.IntegrationFields`.
+
+Labels follow the seed's setup steps word for word. A refused form keeps what was typed except
+the secret and the uploads (``entered`` never holds them)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from pydantic import SecretStr
+from starlette.datastructures import FormData, UploadFile
+
+from libs.common.integration_rules import Integration, IntegrationFields
+
+#: The field names of the form (inputs), their labels and one line of help each.
+LABELS: dict[str, str] = {
+    "name": "Name",
+    "enabled": "Enable mailbox",
+    "direction": "Direction",
+    "protocol": "Protocol",
+    "provider": "Service provider",
+    "client_id": "Client ID",
+    "credential_kind": "Credential",
+    "client_secret": "Client secret",
+    "certificate_pem": "Certificate (PEM)",
+    "certificate_key": "Certificate private key (PEM)",
+    "tenant_id": "Tenant ID",
+    "secret_expires_on": "Secret expiry date",
+    "address": "Mailbox address",
+    "folder": "Folder",
+    "poll_interval_s": "Poll interval (seconds)",
+    "after_processing": "After processing",
+    "copy_to_folder": "Send a copy of the incoming emails to",
+    "quarantine_folder": "Quarantine folder",
+    "auto_acknowledge": "Send an automatic acknowledgement",
+    "auto_ack_per_hour": "Acknowledgements per sender per hour",
+    "auto_ack_own_domain": "Acknowledge senders of our own domain",
+    "ignore_senders": "Ignore these senders",
+    "allow_personal_profiles": "Allow admins to send messages from their personal email profiles",
+    "send_as": "Agents' addresses",
+    "is_default": "Default integration",
+}
+
+HELP: dict[str, str] = {
+    "name": "A name for this integration in the console, e.g. Support.",
+    "enabled": "Off: the services leave this mailbox alone; the settings are kept.",
+    "direction": "Incoming reads the mailbox; outgoing sends replies from it; both does both.",
+    "protocol": "OAuth 2.0 with an Entra app registration (client credentials).",
+    "provider": "Microsoft 365 / Exchange Online through Microsoft Graph.",
+    "client_id": "Entra admin center → App registrations → your app → Overview → "
+    "Application (client) ID.",
+    "credential_kind": "A client secret, or a certificate uploaded to the app registration.",
+    "client_secret": "Entra admin center → App registrations → your app → Certificates & "
+    "secrets → the secret's Value (shown once when made), not its Secret ID.",
+    "certificate_pem": "The public certificate you uploaded under Certificates & secrets → "
+    "Certificates.",
+    "certificate_key": "The private key of that certificate, in PEM (kept sealed).",
+    "tenant_id": "Entra admin center → App registrations → your app → Overview → "
+    "Directory (tenant) ID (or your tenant's domain).",
+    "secret_expires_on": "Certificates & secrets → the Expires column; the console reminds "
+    "you 30 days before.",
+    "address": "Exchange admin center → Recipients → Mailboxes → the shared mailbox's "
+    "email address.",
+    "folder": "The mail folder read, as Outlook names it (inbox by default).",
+    "poll_interval_s": "How often the mailbox is read, in seconds.",
+    "after_processing": "delete, or move:<folder> (a folder that exists in the mailbox).",
+    "copy_to_folder": "A folder of the mailbox that keeps a copy of every incoming email "
+    "(empty: none).",
+    "quarantine_folder": "Where mail that cannot be processed is moved (created in Outlook "
+    "beforehand).",
+    "auto_acknowledge": "Reply once to a new sender that their message has arrived.",
+    "auto_ack_per_hour": "At most this many acknowledgements to one sender per hour.",
+    "auto_ack_own_domain": "Also acknowledge colleagues writing from the mailbox's domain.",
+    "ignore_senders": "One address or @domain per line; their mail is not processed.",
+    "allow_personal_profiles": "Replies go out as the agent; grant each agent Send As on "
+    "the mailbox (Exchange admin center → the mailbox → Delegation).",
+    "send_as": "One agent address per line (used while the box above is ticked).",
+    "is_default": "Replies without a known mailbox go out through the default integration.",
+}
+
+SECRET_INPUTS = ("client_secret", "certificate_pem", "certificate_key")
+_FLAGS = ("enabled", "auto_acknowledge", "auto_ack_own_domain", "allow_personal_profiles")
+_TEXTS = (
+    "name",
+    "direction",
+    "provider",
+    "client_id",
+    "credential_kind",
+    "tenant_id",
+    "address",
+    "folder",
+    "after_processing",
+    "copy_to_folder",
+    "quarantine_folder",
+)
+
+
+def entered_of(integration: Integration | None) -> dict[str, Any]:
+    """What the form shows for a stored integration (its secret never), or a new one's
+    defaults."""
+    fields = integration.fields if integration else IntegrationFields("", "", "", "")
+    values = {f.name: getattr(fields, f.name) for f in dataclasses.fields(fields)}
+    values.pop("secret")
+    values.pop("certificate_pem")
+    values["secret_expires_on"] = (fields.secret_expires_on or "") and str(fields.secret_expires_on)
+    values["copy_to_folder"] = fields.copy_to_folder or ""
+    values["ignore_senders"] = "\n".join(fields.ignore_senders)
+    values["send_as"] = "\n".join(fields.send_as)
+    return values
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _upload(form: FormData, name: str) -> str:
+    value = form.get(name)
+    if isinstance(value, UploadFile):
+        return value.file.read().decode("utf-8", errors="replace").strip()
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _number(entered: dict[str, Any], errors: dict[str, str], name: str, kind: type) -> Any:
+    try:
+        return kind(entered[name])
+    except ValueError:
+        errors[name] = f"not a number: {entered[name]!r}"
+        return kind(0)
+
+
+def _entered(form: FormData) -> dict[str, Any]:
+    """What was typed, as the form shows it again (never a secret or an upload)."""
+    entered: dict[str, Any] = {name: _text(form, name) for name in _TEXTS}
+    entered.update({name: form.get(name) == "on" for name in (*_FLAGS, "is_default")})
+    for name in ("poll_interval_s", "auto_ack_per_hour", "secret_expires_on"):
+        entered[name] = _text(form, name)
+    entered["ignore_senders"] = _text(form, "ignore_senders")
+    entered["send_as"] = _text(form, "send_as")
+    return entered
+
+
+def _expiry(entered: dict[str, Any], errors: dict[str, str]) -> date | None:
+    if not entered["secret_expires_on"]:
+        return None
+    try:
+        return date.fromisoformat(entered["secret_expires_on"])
+    except ValueError:
+        errors["secret_expires_on"] = "not a date: pick the day (YYYY-MM-DD)"  # noqa: S105
+        return None
+
+
+def read_form(
+    form: FormData, stored: Integration | None
+) -> tuple[IntegrationFields | None, dict[str, Any], dict[str, str]]:
+    """The fields of a posted form (``None`` when a value could not even be read), what was
+    typed (to show again, secrets left out) and the errors by field."""
+    entered = _entered(form)
+    errors: dict[str, str] = {}
+    expires = _expiry(entered, errors)
+    poll = _number(entered, errors, "poll_interval_s", float)
+    per_hour = _number(entered, errors, "auto_ack_per_hour", int)
+    if errors:
+        return None, entered, errors
+    kind = entered["credential_kind"]
+    secret = _upload(form, "client_secret" if kind == "secret" else "certificate_key")
+    certificate = _upload(form, "certificate_pem") or (
+        stored.fields.certificate_pem if stored else None
+    )
+    base = {k: v for k, v in entered.items() if k not in ("ignore_senders", "send_as")}
+    base.update(poll_interval_s=poll, auto_ack_per_hour=per_hour, secret_expires_on=expires)
+    base["copy_to_folder"] = entered["copy_to_folder"] or None
+    fields = IntegrationFields(
+        **base,
+        secret=SecretStr(secret) if secret else None,
+        certificate_pem=certificate or None,
+        ignore_senders=_lines(entered["ignore_senders"]),
+        send_as=_lines(entered["send_as"]),
+    )
+    return fields, entered, errors
+
+
+def changed_fields(before: IntegrationFields | None, after: IntegrationFields) -> list[str]:
+    """The names of the fields a save changed (a new secret as ``secret``; never a value)."""
+    names = [f.name for f in dataclasses.fields(after) if f.name != "secret"]
+    if before is None:
+        return names
+    out = [n for n in names if getattr(before, n) != getattr(after, n)]
+    return out + (["secret"] if after.secret is not None else [])
