@@ -40,7 +40,7 @@ def web(
             web_settings,
             host or web_settings.host,
             port or web_settings.port,
-            open_mailboxes(settings),
+            mailboxes=open_mailboxes(settings),
         )
         code = server.run()
     raise typer.Exit(code)
