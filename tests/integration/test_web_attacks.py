@@ -100,7 +100,7 @@ def test_no_get_route_changes_anything(console: Console) -> None:
     sign_in(client, "alice", ADMIN_PASSWORD)
     before = _state(console)
     for path in [*_post_paths(console, bob.id), "/", "/admin/users", "/admin/audit", "/login"]:
-        assert client.get(path).status_code in (200, 404, 405), path
+        assert client.get(path).status_code < 500, path
     assert _state(console) == before
 
 
