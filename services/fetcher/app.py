@@ -25,12 +25,20 @@ def wire(runtime: Runtime) -> Wiring:
     blobs = open_blobs(settings)
     try:
         fetcher = Fetcher(
-            runtime.config, runtime.broker, state, blobs, poll_threads=own.poll_threads
+            runtime.config,
+            runtime.broker,
+            state,
+            blobs,
+            poll_threads=own.poll_threads,
+            grows=runtime.watcher is not None,
         )
     except BaseException:
         blobs.close()
         state.close()
         raise
+
+    if runtime.watcher is not None:  # integrations added, removed, changed: no restart
+        runtime.watcher.subscribe(fetcher.apply)
 
     def close() -> None:
         fetcher.close()

@@ -55,6 +55,21 @@ class PollSchedule:
         heapq.heapify(self._due)
         self._cond = threading.Condition()
         self.threads = max(1, min(threads, len(pollers)))
+        #: Pollers taken out while a worker runs their turn: not put back (by identity).
+        self._retired: set[int] = set()
+
+    def add(self, poller: Turn) -> None:
+        """A mailbox to poll from now on, due at once."""
+        self._put(poller, 0.0)
+
+    def retire(self, poller: Turn) -> None:
+        """No turn of ``poller`` starts any more; one running now finishes."""
+        with self._cond:
+            kept = [entry for entry in self._due if entry[2] is not poller]
+            if len(kept) == len(self._due):
+                self._retired.add(id(poller))
+            self._due = kept
+            heapq.heapify(self._due)
 
     def worker(self, stop: threading.Event) -> None:
         """Run due turns until ``stop`` is set; no error ends it (a turn logs its own)."""
@@ -85,5 +100,8 @@ class PollSchedule:
 
     def _put(self, poller: Turn, delay: float) -> None:
         with self._cond:
+            if id(poller) in self._retired:
+                self._retired.discard(id(poller))
+                return
             heapq.heappush(self._due, (self._ticks() + delay, next(self._order), poller))
             self._cond.notify()
