@@ -5,8 +5,10 @@ readiness checks and a cleanup) and a ``main()`` that is ``run_service("<name>",
 embedded mode (``mailpipe/embedded.py``) passes the same ``wire`` functions, with the same
 names, to :func:`wire_service` on one shared :class:`Runtime`. What every service needs once
 is here: the service name in the log context of its loops (:func:`wire_service`), the database
-readiness check (:func:`database_check`), the :data:`Loop` type. Nothing here runs at import
-time.
+readiness check (:func:`database_check`), the :data:`Loop` type, and the integration watcher
+(``MAILPIPE_CONFIG_SOURCE=database``): ``runtime.watcher`` runs on a thread of its own once the
+loops start, ``runtime.config`` follows it, and a ``wire`` subscribes whatever of its service
+must follow a change (:mod:`libs.common.config_watch`). Nothing here runs at import time.
 """
 
 from __future__ import annotations
