@@ -139,6 +139,17 @@ def test_a_disabled_integration_is_no_longer_polled(live: Live) -> None:
     assert isinstance(book, LeaseBook) and not book.held(SUPPORT)
 
 
+def test_mail_in_flight_of_a_disabled_integration_still_finishes(live: Live) -> None:
+    live.rig.seed(mail(4))
+    until(lambda: live.published_from(SUPPORT), 30)
+    [email] = [e for e in live.seen if e.mailbox == SUPPORT]
+    live.save(SUPPORT, enabled=False, after_processing="move:Done")
+    live.watcher.check()
+    live.rig.processed(email)  # the ticketer's answer arrives after the change
+    until(lambda: live.rig.folders(SUPPORT).get("inbox") == 0, 30)
+    assert live.rig.dead_letters() == []
+
+
 def test_a_changed_secret_gets_a_new_token_and_the_old_one_is_refused(live: Live) -> None:
     sim = live.rig.sim
     until(lambda: live.requests(SUPPORT) > 0, 30)
