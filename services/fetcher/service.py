@@ -90,23 +90,29 @@ class Fetcher:
         changed one polled with the new values and a new client (a new secret, a new token)."""
         self.processed.use(config)
         renewed = change.changed if not change.graph else config.mailboxes
-        for box in (*change.removed, *renewed):
-            self._drop(box.address)
+        for box in change.removed:
+            for poller in [p for p in self.pollers if p.address == box.address]:
+                self.schedule.retire(poller)
+                self.pollers.remove(poller)
         for box in (*renewed, *change.added):
             if box.address in self.graphs:
                 self._retired.append(self.graphs[box.address])
             self.graphs[box.address] = open_mailbox(config, box)
-            poller = self._poller(box)
-            self.pollers.append(poller)
-            self.schedule.add(poller)
+            self._renew(self._poller(box))
         self.config = config
         if self.lease_keeper is not None:
             self.lease_keeper.use([box.address for box in config.mailboxes])
 
-    def _drop(self, address: str) -> None:
-        for poller in [p for p in self.pollers if p.address == address]:
-            self.schedule.retire(poller)
-            self.pollers.remove(poller)
+    def _renew(self, poller: MailboxPoller) -> None:
+        """``poller`` in its mailbox's place (its next turn, never beside a running one), or
+        due at once for a new mailbox."""
+        old = next((p for p in self.pollers if p.address == poller.address), None)
+        if old is None:
+            self.schedule.add(poller)
+        else:
+            self.schedule.replace(old, poller)
+            self.pollers.remove(old)
+        self.pollers.append(poller)
 
     def publish(self, emails: list[InboundEmail]) -> None:
         """Publish to ``inbound`` with each mail's Graph id as correlation id; one wait for
@@ -143,9 +149,9 @@ class Fetcher:
 
     def checks(self) -> dict[str, Check]:
         """Readiness per mailbox: the last poll succeeded (or none has run yet)."""
-        return {f"mailbox:{p.address}": self._poll_check(p.address) for p in self.pollers}
+        return {f"mailbox:{p.address}": self.poll_check(p.address) for p in self.pollers}
 
-    def _poll_check(self, address: str) -> Check:
+    def poll_check(self, address: str) -> Check:
         """The current poller of ``address`` (an integration change may replace it)."""
 
         def check() -> tuple[bool, str]:

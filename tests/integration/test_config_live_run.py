@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import httpx
 
 from libs.common.db.integrations import Integrations
 from libs.common.secret_box import SecretBox, new_key
@@ -28,6 +31,12 @@ def _seed(sim: SimHandle, mailbox: str, raw: bytes) -> None:
         control.post(f"/_sim/mailboxes/{mailbox}/messages", content=raw).raise_for_status()
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def test_mailpipe_run_polls_an_integration_added_while_it_runs(
     sim: SimHandle, tmp_path: Path
 ) -> None:
@@ -42,6 +51,7 @@ def test_mailpipe_run_polls_an_integration_added_while_it_runs(
         MAILPIPE_SECRETS_KEY=key,
         MAILPIPE_DATABASE_URL=database_url,
         MAILPIPE_BLOB_DIR=str(tmp_path / "blobs"),
+        MAILPIPE_HEALTH_PORT=str(port := _free_port()),
         PYTHONUNBUFFERED="1",
     )
     log = tmp_path / "run.log"
@@ -59,6 +69,8 @@ def test_mailpipe_run_polls_an_integration_added_while_it_runs(
         store.save(integration(sim, HELPDESK), SecretBox(key))
         _wait_for(proc, log, "integrations changed; applying", timeout=30)
         until(lambda: _inbox(sim, HELPDESK) == 0, 60)  # fetched, recorded, deleted
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).json()
+        assert ready["checks"][f"mailbox:{HELPDESK}"]["ok"]  # its readiness check too
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0, log.read_text()[-3000:]
     finally:

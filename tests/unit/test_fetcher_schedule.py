@@ -107,3 +107,16 @@ def test_a_poller_retired_during_its_turn_is_not_put_back() -> None:
     schedule.retire(box)  # out with a worker: dropped when the turn ends
     schedule._put(box, 0.0)
     assert schedule._due == []
+
+
+def test_a_replaced_poller_takes_the_place_of_the_old_one() -> None:
+    old, new = Box("box"), Box("box")
+    schedule = PollSchedule([old], threads=1)
+    schedule.replace(old, new)  # waiting in the timetable: swapped in place
+    assert [entry[2] for entry in schedule._due] == [new]
+    taken = schedule._take(threading.Event())
+    assert taken is new
+    newer = Box("box")
+    schedule.replace(new, newer)  # out with a worker: its successor goes back in its place
+    schedule._put(new, 5.0)
+    assert [entry[2] for entry in schedule._due] == [newer]
