@@ -89,7 +89,13 @@ class Fetcher:
         mailbox is polled, a removed one no longer (its mail in flight still finishes), a
         changed one polled with the new values and a new client (a new secret, a new token)."""
         self.processed.use(config)
-        renewed = change.changed if not change.graph else config.mailboxes
+        added = {box.address for box in change.added}
+        # A new [graph] renews every client; else only the changed mailboxes'.
+        renewed = (
+            [b for b in config.mailboxes if b.address not in added]
+            if change.graph
+            else list(change.changed)
+        )
         for box in change.removed:
             for poller in [p for p in self.pollers if p.address == box.address]:
                 self.schedule.retire(poller)

@@ -39,3 +39,20 @@ def test_an_added_mailbox_gets_one_holder_and_a_removed_one_is_given_up(
             until(lambda: fewest_consumers(broker, [removed]) == 0)  # the queue is gone
             for box in [*BOXES[1:], ADDED]:  # the others keep exactly one holder
                 until(lambda box=box: len(holders(books, box)) == 1)
+
+
+def test_a_mailbox_removed_and_added_again_before_it_was_given_up_stays_leased(
+    amqp_url: str, namespace: str
+) -> None:
+    with namespaced_broker(amqp_url, namespace) as broker:
+        book, keep = keeper(broker)
+        stop = threading.Event()
+        with running([("a", lambda: keep.run(stop))], stop):
+            until(lambda: all(book.held(box) for box in BOXES))
+            with book.round(BOXES[0]) as ours:  # a round in flight holds the give-up back
+                assert ours
+                keep.use(BOXES[1:])
+                until(lambda: not book.held(BOXES[0]))  # released: no new round starts
+                keep.use(BOXES)  # configured again before it was given up
+            until(lambda: all(book.held(box) for box in BOXES))
+            assert fewest_consumers(broker, BOXES) == 1

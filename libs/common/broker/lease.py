@@ -110,6 +110,7 @@ class LeaseKeeper:
         self._wanted: list[str] | None = None
         self._wanted_lock = threading.Lock()
         self._leaving: set[str] = set()
+        self._rejoin: set[str] = set()
 
     def use(self, mailboxes: Sequence[str]) -> None:
         """The mailboxes from now on: a new one gets its lease queue, a removed one is given
@@ -197,6 +198,7 @@ class LeaseKeeper:
         with self._wanted_lock:
             wanted, self._wanted = self._wanted, None
         if wanted is not None:
+            self._rejoin = set(wanted) & self._leaving  # removed and added again meanwhile
             queues = {self._names.fetcher_lease(m): m for m in wanted}
             for queue, mailbox in queues.items():
                 if queue not in self._queues:
@@ -221,6 +223,10 @@ class LeaseKeeper:
         self.book.dropped(mailbox)
         self._leaving.discard(mailbox)
         log.info("mailbox lease released: no longer configured", mailbox=mailbox)
+        if mailbox in self._rejoin:  # configured again: back in the line, last
+            self._rejoin.discard(mailbox)
+            self._queues[queue], self._queue_of[mailbox] = mailbox, queue
+            self._consume(channel, queue, mailbox)
 
     def _share(self, channel: Any) -> None:
         """Marks what this fetcher holds beyond its fair share to be handed back."""
