@@ -7,7 +7,8 @@ mailboxes, stops the start. ``database``: the ENABLED integrations of ``MAILPIPE
 still comes from ``MAILPIPE_CONFIG`` when it is set. While there is no enabled integration yet,
 :func:`service_config` waits for the first, saying so once a minute, instead of exiting.
 
-Changes made after the start are not picked up yet: a restart reads them
+Changes made after the start are picked up by :func:`watcher` (a
+:class:`~libs.common.config_watch.ConfigWatcher`) within one poll interval, without a restart
 (docs/configuration.md, "Integrations in the database").
 """
 
@@ -19,6 +20,7 @@ from collections.abc import Callable
 
 import structlog
 
+from libs.common.config_watch import ConfigWatcher
 from libs.common.db.integrations import Integrations
 from libs.common.errors import ConfigError
 from libs.common.secret_box import SecretBox, load_box
@@ -62,6 +64,23 @@ def service_config(
     finally:
         store.close()
     return MailpipeConfig(graph=graph, mailboxes=mailboxes)
+
+
+def watcher(
+    settings: Settings, config: MailpipeConfig
+) -> tuple[ConfigWatcher | None, Callable[[], None]]:
+    """The watcher of a service started on ``config`` (None from a file: a restart reads it),
+    and what closes its database pool. Its first check reads the integrations again (a
+    change made during the start counts)."""
+    if settings.config_source == "file":
+        return None, lambda: None
+    box = secrets_box(settings)
+    store = Integrations.open(settings.database_url.get_secret_value())
+
+    def load() -> MailpipeConfig:
+        return MailpipeConfig(graph=config.graph, mailboxes=store.to_mailbox_configs(box))
+
+    return ConfigWatcher(config, store.revision, load), store.close
 
 
 def secrets_box(settings: Settings) -> SecretBox:

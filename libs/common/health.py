@@ -22,7 +22,7 @@ Check = Callable[[], tuple[bool, str]]
 
 def run_checks(checks: Mapping[str, Check]) -> tuple[bool, dict[str, dict[str, object]]]:
     results: dict[str, dict[str, object]] = {}
-    for name, check in checks.items():
+    for name, check in list(checks.items()):  # a check may be added meanwhile
         try:
             ok, detail = check()
         except Exception as exc:  # a broken check means "not ready", never a crashed server

@@ -5,8 +5,10 @@ readiness checks and a cleanup) and a ``main()`` that is ``run_service("<name>",
 embedded mode (``mailpipe/embedded.py``) passes the same ``wire`` functions, with the same
 names, to :func:`wire_service` on one shared :class:`Runtime`. What every service needs once
 is here: the service name in the log context of its loops (:func:`wire_service`), the database
-readiness check (:func:`database_check`), the :data:`Loop` type. Nothing here runs at import
-time.
+readiness check (:func:`database_check`), the :data:`Loop` type, and the integration watcher
+(``MAILPIPE_CONFIG_SOURCE=database``): ``runtime.watcher`` runs on a thread of its own once the
+loops start, ``runtime.config`` follows it, and a ``wire`` subscribes whatever of its service
+must follow a change (:mod:`libs.common.config_watch`). Nothing here runs at import time.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import TextIO
 import structlog
 
 from libs.common.broker import Broker, Names, install_signal_handlers
-from libs.common.config_source import service_config
+from libs.common.config_source import service_config, watcher
+from libs.common.config_watch import ConfigChange, ConfigWatcher
 from libs.common.health import Check, HealthServer
 from libs.common.logging import configure_logging
 from libs.common.settings import MailpipeConfig, Settings
@@ -54,6 +57,10 @@ class Runtime:
     threads: list[threading.Thread] = field(default_factory=list)
     #: Set once the topology is declared and the consumer loops run.
     started: threading.Event = field(default_factory=threading.Event)
+    #: Picks up integration changes (``MAILPIPE_CONFIG_SOURCE=database``); ``config`` follows
+    #: it, and a service's wiring subscribes what must change with it.
+    watcher: ConfigWatcher | None = None
+    close_watcher: Callable[[], None] = lambda: None
 
     @property
     def names(self) -> Names:
@@ -134,6 +141,7 @@ def bootstrap(
     )
     stop = threading.Event()
     runtime = Runtime(name, settings, config, broker, stop)
+    _watch(runtime)
     if settings.health_port is not None:
         runtime.health = HealthServer(settings.health_port)
         runtime.health.add_check("started", _started_check(runtime))
@@ -146,6 +154,17 @@ def bootstrap(
         broker=repr(broker),
     )
     return runtime
+
+
+def _watch(runtime: Runtime) -> None:
+    """The runtime's watcher (database source): ``runtime.config`` follows it first."""
+    runtime.watcher, runtime.close_watcher = watcher(runtime.settings, runtime.config)
+    if runtime.watcher is not None:
+        runtime.watcher.subscribe(partial(_follow, runtime))
+
+
+def _follow(runtime: Runtime, config: MailpipeConfig, change: ConfigChange) -> None:
+    runtime.config = config
 
 
 def _started_check(runtime: Runtime) -> Callable[[], tuple[bool, str]]:
@@ -223,8 +242,19 @@ def start_loops(runtime: Runtime, loops: Sequence[Loop]) -> None:
         thread = threading.Thread(target=loop, name=thread_name, daemon=False)
         thread.start()
         runtime.threads.append(thread)
+    if runtime.watcher is not None:
+        _start_watcher(runtime, runtime.watcher)
     runtime.started.set()
     log.info("running", consumers=[name for name, _ in loops])
+
+
+def _start_watcher(runtime: Runtime, config_watcher: ConfigWatcher) -> None:
+    """Integration changes within one poll interval (libs.common.config_watch)."""
+    thread = threading.Thread(
+        target=config_watcher.run, args=(runtime.stop,), name="config-watch", daemon=False
+    )
+    thread.start()
+    runtime.threads.append(thread)
 
 
 def declare_topology(runtime: Runtime) -> None:
@@ -245,6 +275,7 @@ def drain(runtime: Runtime) -> None:
     for thread in runtime.threads:
         thread.join()
     runtime.broker.close()
+    runtime.close_watcher()
     if runtime.health is not None:
         runtime.health.stop()
     log.info("stopped")

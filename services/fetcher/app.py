@@ -9,8 +9,16 @@ both use it.
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
 from libs.common.blobs import open_blobs
 from libs.common.service import Runtime, Wiring, run_service
+
+if TYPE_CHECKING:
+    from libs.common.config_watch import ConfigChange
+    from libs.common.settings import MailpipeConfig
+    from services.fetcher.service import Fetcher
 
 
 def wire(runtime: Runtime) -> Wiring:
@@ -25,12 +33,20 @@ def wire(runtime: Runtime) -> Wiring:
     blobs = open_blobs(settings)
     try:
         fetcher = Fetcher(
-            runtime.config, runtime.broker, state, blobs, poll_threads=own.poll_threads
+            runtime.config,
+            runtime.broker,
+            state,
+            blobs,
+            poll_threads=own.poll_threads,
+            grows=runtime.watcher is not None,
         )
     except BaseException:
         blobs.close()
         state.close()
         raise
+
+    if runtime.watcher is not None:  # integrations added, removed, changed: no restart
+        runtime.watcher.subscribe(partial(_follow, runtime, fetcher))
 
     def close() -> None:
         fetcher.close()
@@ -38,6 +54,16 @@ def wire(runtime: Runtime) -> Wiring:
         state.close()
 
     return Wiring(fetcher.loops(runtime.stop), fetcher.checks(), close)
+
+
+def _follow(
+    runtime: Runtime, fetcher: Fetcher, config: MailpipeConfig, change: ConfigChange
+) -> None:
+    """An integration change: the fetcher applies it; a new mailbox gets its readiness check."""
+    fetcher.apply(config, change)
+    if runtime.health is not None:
+        for box in change.added:
+            runtime.health.add_check(f"mailbox:{box.address}", fetcher.poll_check(box.address))
 
 
 def main() -> int:

@@ -45,18 +45,35 @@ class ProcessedHandler:
         inflight: InFlight,
     ) -> None:
         self._config = config
+        #: Mailboxes removed since the start: their mail in flight still finishes.
+        self._former: dict[str, MailboxConfig] = {}
         self._graph_for = graph_for
         self._inflight = inflight
         #: Originals already copied (copy is not idempotent: a retried delete must not copy
         #: again). Forgotten once the original is gone.
         self._copied: set[tuple[str, str]] = set()
 
+    def use(self, config: MailpipeConfig) -> None:
+        """The configuration from now on (an integration changed)."""
+        for box in self._config.mailboxes:
+            self._former[box.address] = box
+        self._config = config
+
+    def _box(self, address: str) -> MailboxConfig:
+        try:
+            return self._config.mailbox(address)
+        except ConfigError:
+            former = self._former.get(address.lower())
+            if former is None:
+                raise
+            return former
+
     def __call__(self, items: Items) -> list[Result]:
         results: list[Result] = [None] * len(items)
         groups: dict[tuple[str, Step], list[int]] = defaultdict(list)
         for index, (email, _) in enumerate(items):
             try:
-                box = self._config.mailbox(email.mailbox)
+                box = self._box(email.mailbox)
             except ConfigError as exc:
                 results[index] = exc
                 continue

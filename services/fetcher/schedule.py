@@ -55,6 +55,23 @@ class PollSchedule:
         heapq.heapify(self._due)
         self._cond = threading.Condition()
         self.threads = max(1, min(threads, len(pollers)))
+        #: Pollers taken out while a worker runs their turn: not put back (by identity), or
+        #: put back as their successor.
+        self._retired: set[int] = set()
+        self._successors: dict[int, Turn] = {}
+
+    def add(self, poller: Turn) -> None:
+        """A mailbox to poll from now on, due at once."""
+        self._put(poller, 0.0)
+
+    def retire(self, poller: Turn) -> None:
+        """No turn of ``poller`` starts any more; one running now finishes."""
+        with self._cond:
+            kept = [entry for entry in self._due if entry[2] is not poller]
+            if len(kept) == len(self._due):
+                self._retired.add(id(poller))
+            self._due = kept
+            heapq.heapify(self._due)
 
     def worker(self, stop: threading.Event) -> None:
         """Run due turns until ``stop`` is set; no error ends it (a turn logs its own)."""
@@ -83,7 +100,21 @@ class PollSchedule:
                 self._cond.wait(min(wait, WAKE_S))
             return None
 
+    def replace(self, old: Turn, new: Turn) -> None:
+        """``new`` takes ``old``'s place: its next turn when ``old``'s was due, or, when a
+        worker runs ``old`` now, when that turn asks for (never two turns at once)."""
+        with self._cond:
+            for index, (due, order, poller) in enumerate(self._due):
+                if poller is old:
+                    self._due[index] = (due, order, new)  # same key: still a heap
+                    return
+            self._successors[id(old)] = new
+
     def _put(self, poller: Turn, delay: float) -> None:
         with self._cond:
+            poller = self._successors.pop(id(poller), poller)
+            if id(poller) in self._retired:
+                self._retired.discard(id(poller))
+                return
             heapq.heappush(self._due, (self._ticks() + delay, next(self._order), poller))
             self._cond.notify()

@@ -14,12 +14,13 @@ import structlog
 from libs.common.blobs import BlobStorage
 from libs.common.broker import Broker, mailbox_leases, routed
 from libs.common.broker.leasebook import Lease
+from libs.common.config_watch import ConfigChange
 from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
 from libs.common.db.mailbox_health import MailboxHealthStore
 from libs.common.health import Check
 from libs.common.mail import Mailbox, open_mailbox
 from libs.common.service import Loop
-from libs.common.settings import MailpipeConfig
+from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.fetcher.health import HealthRecorder
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import PAGE_SIZE, MailboxPoller
@@ -35,6 +36,8 @@ log = structlog.get_logger("services.fetcher")
 #: ProcessedEmail messages per Graph ``$batch`` (Graph's own maximum is 20 requests).
 PROCESSED_BATCH = 20
 PROCESSED_WAIT_S = 0.25
+#: Poll workers of a fetcher whose mailboxes may grow (a thread per mailbox up to this many).
+GROWN_THREADS = 8
 
 
 class Fetcher:
@@ -49,7 +52,10 @@ class Fetcher:
         graphs: dict[str, Mailbox] | None = None,
         poll_threads: int = POLL_THREADS,
         health: HealthRecorder | None = None,
+        grows: bool = False,
     ) -> None:
+        """``grows``: mailboxes may be added later (:meth:`apply`): room for a few workers
+        more than the mailboxes of the start."""
         self.config = config
         #: Each mailbox's last poll, written to the shared database for the console.
         self.health = health or HealthRecorder(MailboxHealthStore(state.engine))
@@ -57,26 +63,69 @@ class Fetcher:
         self.poll_threads = poll_threads
         self.broker = broker
         self.inflight = InFlight()
+        self._state, self._blobs, self._page_size = state, blobs, page_size
         # Each mailbox's retry budget per call is the provider's ([graph] max_retry_s).
         self.graphs = graphs or {box.address: open_mailbox(config, box) for box in config.mailboxes}
+        #: Clients replaced by an integration change (a round may still use one): closed last.
+        self._retired: list[Mailbox] = []
         # Which mailboxes this fetcher polls, when several run on one configuration.
         self.lease, self.lease_keeper = _leases(config, broker)
-        self.pollers = [
-            MailboxPoller(
-                box,
-                self.graphs[box.address],
-                state,
-                blobs,
-                self.publish,
-                self.inflight,
-                page_size=page_size,
-                report_quarantine=self.report_quarantined,
-                lease=self.lease,
-                health=self.health,
-            )
-            for box in config.mailboxes
-        ]
+        self.pollers = [self._poller(box) for box in config.mailboxes]
         self.processed = ProcessedHandler(config, self.graphs.__getitem__, self.inflight)
+        self.schedule = PollSchedule(self.pollers, threads=poll_threads)
+        if grows:
+            self.schedule.threads = max(self.schedule.threads, min(poll_threads, GROWN_THREADS))
+
+    def _poller(self, box: MailboxConfig) -> MailboxPoller:
+        return MailboxPoller(
+            box,
+            self.graphs[box.address],
+            self._state,
+            self._blobs,
+            self.publish,
+            self.inflight,
+            page_size=self._page_size,
+            report_quarantine=self.report_quarantined,
+            lease=self.lease,
+            health=self.health,
+        )
+
+    def apply(self, config: MailpipeConfig, change: ConfigChange) -> None:
+        """An integration change (:class:`~libs.common.config_watch.ConfigWatcher`): a new
+        mailbox is polled, a removed one no longer (its mail in flight still finishes), a
+        changed one polled with the new values and a new client (a new secret, a new token)."""
+        self.processed.use(config)
+        added = {box.address for box in change.added}
+        # A new [graph] renews every client; else only the changed mailboxes'.
+        renewed = (
+            [b for b in config.mailboxes if b.address not in added]
+            if change.graph
+            else list(change.changed)
+        )
+        for box in change.removed:
+            for poller in [p for p in self.pollers if p.address == box.address]:
+                self.schedule.retire(poller)
+                self.pollers.remove(poller)
+            self.health.forget(box.address)  # no longer ours to report
+        for box in (*renewed, *change.added):
+            if box.address in self.graphs:
+                self._retired.append(self.graphs[box.address])
+            self.graphs[box.address] = open_mailbox(config, box)
+            self._renew(self._poller(box))
+        self.config = config
+        if self.lease_keeper is not None:
+            self.lease_keeper.use([box.address for box in config.mailboxes])
+
+    def _renew(self, poller: MailboxPoller) -> None:
+        """``poller`` in its mailbox's place (its next turn, never beside a running one), or
+        due at once for a new mailbox."""
+        old = next((p for p in self.pollers if p.address == poller.address), None)
+        if old is None:
+            self.schedule.add(poller)
+        else:
+            self.schedule.replace(old, poller)
+            self.pollers.remove(old)
+        self.pollers.append(poller)
 
     def publish(self, emails: list[InboundEmail]) -> None:
         """Publish to ``inbound`` with each mail's Graph id as correlation id; one wait for
@@ -101,7 +150,7 @@ class Fetcher:
 
     def loops(self, stop: threading.Event) -> list[Loop]:
         """Every long-running piece, as ``(thread name, function)`` for ``run_consumers``."""
-        schedule = PollSchedule(self.pollers, threads=self.poll_threads)
+        schedule = self.schedule
         log.info("polling", mailboxes=len(self.pollers), threads=schedule.threads)
         loops: list[Loop] = [
             (f"poll-{n + 1}", partial(schedule.worker, stop)) for n in range(schedule.threads)
@@ -114,10 +163,21 @@ class Fetcher:
 
     def checks(self) -> dict[str, Check]:
         """Readiness per mailbox: the last poll succeeded (or none has run yet)."""
-        return {f"mailbox:{p.address}": _poll_check(p) for p in self.pollers}
+        return {f"mailbox:{p.address}": self.poll_check(p.address) for p in self.pollers}
+
+    def poll_check(self, address: str) -> Check:
+        """The current poller of ``address`` (an integration change may replace it)."""
+
+        def check() -> tuple[bool, str]:
+            poller = next((p for p in self.pollers if p.address == address), None)
+            if poller is None:
+                return True, "no longer configured"
+            return poller.status.ok, poller.status.detail
+
+        return check
 
     def close(self) -> None:
-        for graph in self.graphs.values():
+        for graph in (*self.graphs.values(), *self._retired):
             graph.close()
 
 
@@ -130,11 +190,3 @@ def _leases(config: MailpipeConfig, broker: Broker) -> tuple[Lease, LeaseKeeper 
         heartbeat_s=broker.heartbeat_s,
         poll_interval_s=min((b.poll_interval_s for b in config.mailboxes), default=30.0),
     )
-
-
-def _poll_check(poller: MailboxPoller) -> Check:
-    def check() -> tuple[bool, str]:
-        status = poller.status
-        return status.ok, status.detail
-
-    return check

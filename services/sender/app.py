@@ -62,6 +62,8 @@ def wire(runtime: Runtime, sender: SenderSettings | None = None) -> Wiring:
     # Before anything opens: a stale time the retry tiers cannot outlast loses jobs.
     check_claim_timing(sender, runtime.names.retry_delays_s)
     handler, mailboxes, blobs = build_handler(runtime, sender)
+    if runtime.watcher is not None:  # a job after a change is judged by the new policy
+        runtime.watcher.subscribe(lambda config, _change: setattr(handler.ports, "config", config))
     log.info(
         "sender ready",
         rate_per_minute=sender.rate_per_minute,

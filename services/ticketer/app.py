@@ -53,11 +53,15 @@ STATISTICS_EVERY_S = 5.0
 LOOKUP_RETRY_BUDGET_S = 10.0
 
 
-def user_fetcher(config: MailpipeConfig, graphs: MailProvider) -> FetchUser:
-    """``fetch(mailbox, address)`` through that mailbox's app registration."""
+def user_fetcher(
+    config: MailpipeConfig | Callable[[], MailpipeConfig], graphs: MailProvider
+) -> FetchUser:
+    """``fetch(mailbox, address)`` through that mailbox's app registration (``config``: a
+    callable when it follows integration changes)."""
 
     def fetch(mailbox: str, address: str) -> DirectoryUser:
-        return graphs(config.mailbox(mailbox)).get_user(address)
+        current = config() if callable(config) else config
+        return graphs(current.mailbox(mailbox)).get_user(address)
 
     return fetch
 
@@ -79,13 +83,15 @@ def build_ticketer(
     *,
     registry: CollectorRegistry | None = None,
     metrics: TicketerMetrics | None = None,
+    current: Callable[[], MailpipeConfig] | None = None,
 ) -> Ticketer:
+    """``current``: the configuration as it changes (the requester lookups follow it)."""
     return Ticketer(
         store,
         blobs,
         BrokerOutbox(broker),
         config,
-        requesters=RequesterDirectory(store, user_fetcher(config, graphs)),
+        requesters=RequesterDirectory(store, user_fetcher(current or config, graphs)),
         metrics=metrics or TicketerMetrics(registry),
     )
 
@@ -150,9 +156,17 @@ def wire(runtime: Runtime) -> Wiring:
 
     store = RecordStore.open(runtime.settings.database_url.get_secret_value())
     graphs = lookup_pool(runtime.config)
+
+    def config_now() -> MailpipeConfig:
+        return runtime.config  # follows the watcher (libs.common.service)
+
     metrics = TicketerMetrics(REGISTRY)
     blobs = open_blobs(runtime.settings)
-    ticketer = build_ticketer(store, blobs, runtime.broker, runtime.config, graphs, metrics=metrics)
+    ticketer = build_ticketer(
+        store, blobs, runtime.broker, runtime.config, graphs, metrics=metrics, current=config_now
+    )
+    if runtime.watcher is not None:  # the next mail is judged by the new configuration
+        runtime.watcher.subscribe(lambda config, _change: ticketer.use(config))
     relay = OutboxRelay(store, BrokerOutbox(runtime.broker).publish, metrics=metrics)
     if runtime.broker.memory:
         relay.restarted_without_queues()

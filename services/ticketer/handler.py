@@ -81,6 +81,11 @@ class Ticketer:
         self._applier = Applier(store, Acknowledger(store, clock, retry), requesters)
         self._ack_policies = {box.address: ack_policy(box, config) for box in config.mailboxes}
 
+    def use(self, config: MailpipeConfig) -> None:
+        """The next mail is judged by ``config`` (an integration changed)."""
+        self._ack_policies = {box.address: ack_policy(box, config) for box in config.mailboxes}
+        self._config = self._quarantine.config = config
+
     # -- inbound ---------------------------------------------------------------------------
 
     def handle(self, email: InboundEmail, delivery: Delivery | None = None) -> None:

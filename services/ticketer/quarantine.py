@@ -25,7 +25,8 @@ class Quarantine:
     ) -> None:
         self._store = store
         self._outbox = outbox
-        self._config = config
+        #: Follows integration changes (:meth:`Ticketer.use`).
+        self.config = config
         self._metrics = metrics
 
     def dead(self, email: InboundEmail, delivery: Delivery, outcome: Outcome) -> None:
@@ -82,7 +83,7 @@ class Quarantine:
         named = convert.named_email(body)
         if named is None:
             return  # nothing to point at: the dead-letter queue keeps the message
-        if named.mailbox not in {box.address for box in self._config.mailboxes}:
+        if named.mailbox not in {box.address for box in self.config.mailboxes}:
             return
         outcome = Outcome(Action.DEAD, reason=error.code, error=error.message)
         self._quarantine(named, outcome, delivery.attempt, None, "")

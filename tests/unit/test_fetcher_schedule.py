@@ -75,3 +75,48 @@ def test_a_turn_that_raises_keeps_its_mailbox_in_the_schedule() -> None:
     run_for(PollSchedule([broken], threads=1), 1.2)
 
     assert broken.turns >= 2
+
+
+def test_an_added_mailbox_gets_turns_and_a_retired_one_stops() -> None:
+    kept, gone, new = Box("kept"), Box("gone"), Box("new")
+    schedule = PollSchedule([kept, gone], threads=2)
+    stop = threading.Event()
+    workers = [threading.Thread(target=schedule.worker, args=(stop,)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    try:
+        time.sleep(0.2)
+        schedule.retire(gone)
+        schedule.add(new)
+        time.sleep(0.05)  # a turn of ``gone`` running at the retire finishes
+        turns_at_retire = gone.turns
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(timeout=5)
+    assert gone.turns == turns_at_retire and turns_at_retire >= 1
+    assert new.turns >= 5 and kept.turns >= 10
+
+
+def test_a_poller_retired_during_its_turn_is_not_put_back() -> None:
+    box = Box("busy")
+    schedule = PollSchedule([box], threads=1)
+    taken = schedule._take(threading.Event())
+    assert taken is box
+    schedule.retire(box)  # out with a worker: dropped when the turn ends
+    schedule._put(box, 0.0)
+    assert schedule._due == []
+
+
+def test_a_replaced_poller_takes_the_place_of_the_old_one() -> None:
+    old, new = Box("box"), Box("box")
+    schedule = PollSchedule([old], threads=1)
+    schedule.replace(old, new)  # waiting in the timetable: swapped in place
+    assert [entry[2] for entry in schedule._due] == [new]
+    taken = schedule._take(threading.Event())
+    assert taken is new
+    newer = Box("box")
+    schedule.replace(new, newer)  # out with a worker: its successor goes back in its place
+    schedule._put(new, 5.0)
+    assert [entry[2] for entry in schedule._due] == [newer]

@@ -40,3 +40,15 @@ def test_microsoft_is_the_default_and_only_provider() -> None:
     assert box("a@contoso.com").provider == "microsoft"
     with pytest.raises(ValidationError, match="provider"):
         box("a@contoso.com", provider="google")
+
+
+def test_a_changed_mailbox_gets_a_new_client_and_the_old_one_is_closed_last() -> None:
+    old = box("a@contoso.com", client_secret="old")
+    provider = open_provider(MailpipeConfig(mailboxes=(old,)))
+    first = provider(old)
+    assert provider(box("a@contoso.com", client_secret="old")) is first  # same settings
+    renewed = box("a@contoso.com", client_secret="new")
+    second = provider(renewed)
+    assert second is not first  # a new secret never gets the old secret's cached token
+    assert provider(renewed) is second
+    provider.close()

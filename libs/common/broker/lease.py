@@ -94,6 +94,7 @@ class LeaseKeeper:
         max_backoff_s: float = 30.0,
     ) -> None:
         self._connect = connect
+        self._names = names
         self._queues = {names.fetcher_lease(m): m for m in mailboxes}
         self._queue_of = {m: q for q, m in self._queues.items()}
         # Per session: each queue's consumer tag, each held token's delivery tag and when it came.
@@ -104,6 +105,18 @@ class LeaseKeeper:
         self._refresh_s = refresh_s
         self._max_backoff_s = max_backoff_s
         self._failures = 0
+        #: The mailboxes an integration change asks for (applied by the session's loop), and
+        #: the mailboxes removed whose token or consumer is still to be given up.
+        self._wanted: list[str] | None = None
+        self._wanted_lock = threading.Lock()
+        self._leaving: set[str] = set()
+        self._rejoin: set[str] = set()
+
+    def use(self, mailboxes: Sequence[str]) -> None:
+        """The mailboxes from now on: a new one gets its lease queue, a removed one is given
+        up once its round in flight has ended (applied within one refresh tick)."""
+        with self._wanted_lock:
+            self._wanted = list(mailboxes)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -152,6 +165,7 @@ class LeaseKeeper:
                 if self.book.idle() or time.monotonic() > stop_by:
                     return
             else:
+                self._follow(channel)
                 if time.monotonic() >= next_offer:
                     self._offer(channel)
                     self._share(channel)
@@ -179,8 +193,45 @@ class LeaseKeeper:
             queue, callback=partial(self._granted, mailbox)
         )
 
+    def _follow(self, channel: Any) -> None:
+        """Applies :meth:`use`: consumes the new lease queues, gives up the removed ones."""
+        with self._wanted_lock:
+            wanted, self._wanted = self._wanted, None
+        if wanted is not None:
+            self._rejoin = set(wanted) & self._leaving  # removed and added again meanwhile
+            queues = {self._names.fetcher_lease(m): m for m in wanted}
+            for queue, mailbox in queues.items():
+                if queue not in self._queues:
+                    self._queues[queue], self._queue_of[mailbox] = mailbox, queue
+                    self._consume(channel, queue, mailbox)
+                    log.info("mailbox lease queue added", mailbox=mailbox)
+            for mailbox in [m for q, m in self._queues.items() if q not in queues]:
+                self._leaving.add(mailbox)
+                self.book.release(mailbox)
+        for mailbox in sorted(self._leaving):
+            if not self.book.busy(mailbox):
+                self._give_up(channel, mailbox)
+
+    def _give_up(self, channel: Any, mailbox: str) -> None:
+        queue = self._queue_of.pop(mailbox)
+        del self._queues[queue]
+        if queue in self._consumers:
+            channel.basic_cancel(self._consumers.pop(queue))
+        if mailbox in self._tags:
+            channel.basic_reject(self._tags.pop(mailbox), requeue=True)
+        self._since.pop(mailbox, None)
+        self.book.dropped(mailbox)
+        self._leaving.discard(mailbox)
+        log.info("mailbox lease released: no longer configured", mailbox=mailbox)
+        if mailbox in self._rejoin:  # configured again: back in the line, last
+            self._rejoin.discard(mailbox)
+            self._queues[queue], self._queue_of[mailbox] = mailbox, queue
+            self._consume(channel, queue, mailbox)
+
     def _share(self, channel: Any) -> None:
         """Marks what this fetcher holds beyond its fair share to be handed back."""
+        if not self._queues:
+            return
         # Every fetcher consumes every lease queue, so any one queue counts them all.
         fetchers = declare_lease_queue(channel, min(self._queues)).consumer_count
         held = self.book.tokens() - self.book.releasing()
@@ -196,7 +247,7 @@ class LeaseKeeper:
 
     def _hand_back(self, channel: Any) -> None:
         """Hands on the tokens marked to go whose rounds have ended."""
-        for mailbox in sorted(self.book.releasing()):
+        for mailbox in sorted(self.book.releasing() - self._leaving):
             if self.book.busy(mailbox):
                 continue
             queue = self._queue_of[mailbox]

@@ -42,20 +42,29 @@ class _Mailboxes:
     def __init__(self, config: MailpipeConfig, retry_budget_s: float | None) -> None:
         self._config = config
         self._budget_s = retry_budget_s
-        self._boxes: dict[str, Mailbox] = {}
+        #: Per address the settings its client was made with, and the client.
+        self._boxes: dict[str, tuple[MailboxConfig, Mailbox]] = {}
+        #: Clients of settings since changed (another thread may still use one): closed last.
+        self._retired: list[Mailbox] = []
         self._lock = threading.Lock()
 
     def __call__(self, box: MailboxConfig) -> Mailbox:
+        """The client of ``box``; a new one when its settings changed (a new secret must
+        not be served the old secret's cached token)."""
         with self._lock:
-            mailbox = self._boxes.get(box.address)
-            if mailbox is None:
-                mailbox = _adapter(self._config, box, self._budget_s)
-                self._boxes[box.address] = mailbox
+            made = self._boxes.get(box.address)
+            if made is not None and made[0] == box:
+                return made[1]
+            if made is not None:
+                self._retired.append(made[1])
+            mailbox = _adapter(self._config, box, self._budget_s)
+            self._boxes[box.address] = (box, mailbox)
             return mailbox
 
     def close(self) -> None:
         with self._lock:
-            boxes, self._boxes = list(self._boxes.values()), {}
+            boxes = [made[1] for made in self._boxes.values()] + self._retired
+            self._boxes, self._retired = {}, []
         for mailbox in boxes:
             mailbox.close()
 
