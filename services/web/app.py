@@ -59,6 +59,40 @@ class ConsoleApp(Starlette):
         return SecurityHeaders(super().build_middleware_stack())
 
 
+#: Every page's routes, in the order they are matched.
+PAGES: list[BaseRoute] = [
+    *signin.routes,
+    *home.routes,
+    *users.routes,
+    *audit.routes,
+    *integrations.routes,
+    *integration_edit.routes,
+    *connection.routes,
+    *quarantine.routes,
+    *dead_letters.routes,
+    *health.routes,
+]
+
+
+def _service_routes(accounts: Accounts) -> list[BaseRoute]:
+    """``/healthz``, ``/readyz`` (the database answers) and the static files."""
+    checks = {"database": database_check(accounts.store.ping)}
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        ok, results = run_checks(checks)
+        return JSONResponse({"ready": ok, "checks": results}, status_code=200 if ok else 503)
+
+    static = StaticFiles(directory=str(files("services.web") / "static"))
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Mount("/static", app=static, name="static"),
+    ]
+
+
 def build_app(
     accounts: Accounts,
     *,
@@ -70,32 +104,7 @@ def build_app(
 ) -> Starlette:
     """``health_source``: where /health reads (made from the environment when ``None``);
     ``mailboxes``: the integrations it shows (none given: an empty, read-only list)."""
-    checks = {"database": database_check(accounts.store.ping)}
-
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(request: Request) -> Response:
-        ok, results = run_checks(checks)
-        return JSONResponse({"ready": ok, "checks": results}, status_code=200 if ok else 503)
-
-    static = StaticFiles(directory=str(files("services.web") / "static"))
-    routes: list[BaseRoute] = [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Mount("/static", app=static, name="static"),
-        *signin.routes,
-        *home.routes,
-        *users.routes,
-        *audit.routes,
-        *integrations.routes,
-        *integration_edit.routes,
-        *connection.routes,
-        *quarantine.routes,
-        *dead_letters.routes,
-        *health.routes,
-    ]
-    app = ConsoleApp(routes=routes)
+    app = ConsoleApp(routes=[*_service_routes(accounts), *PAGES])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
     app.state.quarantine = quarantine_desk
