@@ -1,8 +1,9 @@
 """``mailpipe records list/show`` and ``mailpipe quarantine list/replay/drop``.
 
-They read ``MAILPIPE_DATABASE_URL`` (and, for replay, ``MAILPIPE_CONFIG``). ``--json`` prints
-the store's JSON shapes (``RecordSummary``/``RecordDetail``/``QuarantineRow.as_json``, with
-the entry's ``state``); without it, rich tables. Imports are lazy: ``mailpipe --help`` loads no database driver.
+They read ``MAILPIPE_DATABASE_URL`` (and, for replay and drop, ``MAILPIPE_CONFIG``).
+``--json`` prints the store's JSON shapes (``RecordSummary``/``RecordDetail``/
+``QuarantineRow.as_json``, with the entry's ``state``); without it, rich tables. Imports are
+lazy: ``mailpipe --help`` loads no database driver.
 """
 
 from __future__ import annotations

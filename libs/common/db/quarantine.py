@@ -2,8 +2,9 @@
 
 The ticketer writes an entry when it gives up on a mail (and moves the mail into the mailbox's
 quarantine folder); ``mailpipe quarantine`` and the console's ``/quarantine`` page read them and
-mark one replayed or dropped (not wanted: kept as history, with who, when and why). Marking forgets the email's ``quarantined`` outcome in the same transaction,
-so the fetcher handles the mail afresh once it is moved back (docs/records.md).
+mark one replayed or dropped (not wanted: kept as history, with who, when and why). Marking
+one replayed forgets the email's ``quarantined`` outcome in the same transaction, so the
+fetcher handles the mail afresh once it is moved back (docs/records.md).
 """
 
 from __future__ import annotations
