@@ -16,14 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from libs.common.db.quarantine import QuarantineRow
-from libs.common.errors import PermanentError
+from libs.common.db.quarantine import QuarantineRow, refuse_decided
 from libs.common.quarantine_replay import (
     MailList,
     NotInQuarantine,
     find_in_quarantine,
     provider_mail,
-    refuse_dropped,
 )
 from libs.common.settings import MailboxConfig, MailpipeConfig
 
@@ -41,10 +39,6 @@ BinFor = Callable[[MailpipeConfig, MailboxConfig], MailBin]
 MarkDropped = Callable[[int, str, str], QuarantineRow]
 
 
-class EntryReplayed(PermanentError):
-    code = "quarantine_entry_replayed"
-
-
 @dataclass(frozen=True)
 class Dropped:
     """An entry dropped; ``already_gone`` when its mail was no longer in the folder."""
@@ -58,17 +52,6 @@ class Dropped:
         if self.already_gone:
             return f"dropped entry {self.entry.id}: its mail was already gone from {where}"
         return f"dropped entry {self.entry.id}: its mail was deleted from {where}"
-
-
-def refuse_decided(entry: QuarantineRow) -> None:
-    """Raise when ``entry`` was replayed or dropped already: there is nothing left to drop."""
-    refuse_dropped(entry)
-    if entry.replayed_at is not None:
-        raise EntryReplayed(
-            f"quarantine entry {entry.id} was replayed on "
-            f"{entry.replayed_at:%Y-%m-%d %H:%M} UTC and cannot be dropped",
-            hint="its mail is back in the mailbox; delete it there if it is not wanted",
-        )
 
 
 def drop(

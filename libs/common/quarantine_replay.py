@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from libs.common.db.quarantine import QuarantineRow
+from libs.common.db.quarantine import QuarantineRow, refuse_dropped
 from libs.common.errors import PermanentError
 from libs.common.mail.models import MailMessage, MessageView
 from libs.common.settings import MailboxConfig, MailpipeConfig
@@ -41,21 +41,6 @@ MailFor = Callable[[MailpipeConfig, MailboxConfig], MailFolders]
 
 class NotInQuarantine(PermanentError):
     code = "not_in_quarantine"
-
-
-class EntryDropped(PermanentError):
-    code = "quarantine_entry_dropped"
-
-
-def refuse_dropped(entry: QuarantineRow) -> None:
-    """Raise :class:`EntryDropped` when ``entry`` was dropped: its mail is deleted."""
-    if entry.dropped_at is not None:
-        raise EntryDropped(
-            f"quarantine entry {entry.id} was dropped by {entry.dropped_by} on "
-            f"{entry.dropped_at:%Y-%m-%d %H:%M} UTC and cannot be replayed",
-            hint="its mail was deleted from the quarantine folder; "
-            "restore it from Recoverable Items if it is wanted after all",
-        )
 
 
 def provider_mail(config: MailpipeConfig, box: MailboxConfig) -> Mailbox:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from libs.common.db.quarantine import EntryDropped, EntryReplayed
 from libs.graphsim.testing import SimHandle
 from mailpipe.cli import app
 from services.ticketer.store import RecordStore
@@ -116,7 +117,7 @@ def test_a_dropped_entry_is_never_replayed_nor_dropped_again(
     assert replay.exit_code == 2
     assert "was dropped" in replay.output and "cannot be replayed" in replay.output
     again = run("quarantine", "drop", str(entry), "--yes")
-    assert again.exit_code == 2 and "cannot be replayed" in again.output
+    assert again.exit_code == 2 and "cannot be dropped again" in again.output
     assert configured.get_quarantine(entry) is not None
     assert _messages(sim, "inbox") == []
 
@@ -152,3 +153,24 @@ def test_drop_needs_yes_and_an_entry(configured: RecordStore, sim: SimHandle) ->
     assert [q.id for q in configured.list_quarantine()] == [entry]
     missing = run("quarantine", "drop", "999", "--yes")
     assert missing.exit_code == 2 and "quarantine entry 999 does not exist" in missing.output
+
+
+def test_the_store_refuses_to_mark_an_entry_decided_the_other_way(
+    configured: RecordStore, sim: SimHandle
+) -> None:
+    """Two people at once: a replay marked after a drop (or the reverse) is refused in the
+    write itself, whatever the entry looked like when it was read."""
+    dropped, _ = _quarantined(sim, configured, 1)
+    replayed, _ = _quarantined(sim, configured, 2)
+    configured.mark_dropped(dropped, "alice", "spam")
+    configured.mark_dropped(dropped, "bob", "again")  # a second drop changes nothing
+    with pytest.raises(EntryDropped, match="dropped by alice"):
+        configured.mark_replayed(dropped)
+    configured.mark_replayed(replayed)
+    with pytest.raises(EntryReplayed, match="was replayed"):
+        configured.mark_dropped(replayed, "bob", "")
+    first = configured.get_quarantine(dropped)
+    assert first is not None and (first.dropped_by, first.drop_note) == ("alice", "spam")
+    assert first.replayed_at is None
+    second = configured.get_quarantine(replayed)
+    assert second is not None and second.state == "replayed" and second.dropped_at is None

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from libs.common.db.quarantine import QuarantineRow
+from libs.common.db.quarantine import EntryDropped, EntryReplayed, QuarantineRow
 from libs.common.mail.errors import MailUnavailable
-from libs.common.quarantine_drop import EntryReplayed, MailBin, drop
-from libs.common.quarantine_replay import EntryDropped, move_back
+from libs.common.quarantine_drop import MailBin, drop
+from libs.common.quarantine_replay import move_back
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from tests.mail_fake import FakeMailbox
 

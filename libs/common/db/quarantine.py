@@ -73,13 +73,45 @@ class QuarantineEntryMissing(StoreError):
     code = "quarantine_entry_missing"
 
 
+class EntryDropped(StoreError):
+    code = "quarantine_entry_dropped"
+
+
+def refuse_dropped(entry: QuarantineRow, undone: str = "replayed") -> None:
+    """Raise :class:`EntryDropped` when ``entry`` was dropped: its mail is deleted."""
+    if entry.dropped_at is not None:
+        raise EntryDropped(
+            f"quarantine entry {entry.id} was dropped by {entry.dropped_by} on "
+            f"{entry.dropped_at:%Y-%m-%d %H:%M} UTC and cannot be {undone}",
+            hint="its mail was deleted from the quarantine folder; "
+            "restore it from Recoverable Items if it is wanted after all",
+        )
+
+
+class EntryReplayed(StoreError):
+    code = "quarantine_entry_replayed"
+
+
+def refuse_decided(entry: QuarantineRow) -> None:
+    """Raise when ``entry`` was replayed or dropped already: there is nothing left to drop."""
+    refuse_dropped(entry, "dropped again")
+    if entry.replayed_at is not None:
+        raise EntryReplayed(
+            f"quarantine entry {entry.id} was replayed on "
+            f"{entry.replayed_at:%Y-%m-%d %H:%M} UTC and cannot be dropped",
+            hint="its mail is back in the mailbox; delete it there if it is not wanted",
+        )
+
+
 def quarantine_row(row: Row[Any]) -> QuarantineRow:
     r = mapping(row)
     return QuarantineRow(**{f.name: r[f.name] for f in fields(QuarantineRow)})
 
 
 def mark_replayed_in(conn: Connection, row: Row[Any], now: datetime) -> QuarantineRow:
-    """Mark the entry ``row`` replayed (once) and forget its ``quarantined`` outcome."""
+    """Mark the entry ``row`` replayed (once) and forget its ``quarantined`` outcome; an
+    entry dropped meanwhile is refused."""
+    refuse_dropped(quarantine_row(row))
     if row.replayed_at is None:
         conn.execute(update(quarantine).where(quarantine.c.id == row.id).values(replayed_at=now))
     conn.execute(
@@ -95,8 +127,10 @@ def mark_replayed_in(conn: Connection, row: Row[Any], now: datetime) -> Quaranti
 def mark_dropped_in(
     conn: Connection, row: Row[Any], now: datetime, by: str, note: str
 ) -> QuarantineRow:
-    """Mark the entry ``row`` dropped by ``by`` (once: a second drop changes nothing)."""
+    """Mark the entry ``row`` dropped by ``by`` (once: a second drop changes nothing); an entry
+    replayed meanwhile is refused."""
     if row.dropped_at is None:
+        refuse_decided(quarantine_row(row))
         conn.execute(
             update(quarantine)
             .where(quarantine.c.id == row.id)

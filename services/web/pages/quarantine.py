@@ -14,9 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.common.db.quarantine import QuarantineRow
+from libs.common.db.quarantine import EntryDropped, QuarantineRow, refuse_dropped
 from libs.common.errors import MailpipeError
-from libs.common.quarantine_replay import EntryDropped, refuse_dropped
 from services.web.auth import Current
 from services.web.pages.common import accounts, field, refused, render, requires, see_other
 from services.web.quarantine import MailView, QuarantineDesk
