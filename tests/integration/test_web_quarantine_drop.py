@@ -117,7 +117,8 @@ def test_drop_deletes_the_mail_keeps_the_entry_as_history_and_audits(rig: Rig) -
     assert audit["actor"] == "alice" and audit["target"] == f"quarantine entry {entry}"
     history = client.get("/quarantine", params={"show": "dropped"}).text
     assert "Junk 1" in history and "Spam from a bot" in history and "Junk 2" not in history
-    assert "1 dropped mail" in history
+    assert "1 dropped mail" in history and 'option value="dropped" selected' in history
+    assert f'<option value="{BOX}">' in history
     assert client.get(f"/quarantine/{entry}").status_code == 404
     assert kept
 

@@ -164,11 +164,12 @@ class QuarantineBook(StoreBase):
             total = conn.execute(select(func.count()).select_from(quarantine).where(*where))
             return [quarantine_row(r) for r in found], int(total.scalar_one())
 
-    def choices(self) -> tuple[list[str], list[str]]:
-        """The mailboxes and the reasons of the entries waiting, for the filters."""
+    def choices(self, *, dropped: bool = False) -> tuple[list[str], list[str]]:
+        """The mailboxes and the reasons of the entries waiting (or dropped), for the filters."""
+        where = (quarantine.c.dropped_at.is_not(None),) if dropped else WAITING
         with self._read() as conn:
-            boxes = conn.execute(select(quarantine.c.mailbox).where(*WAITING).distinct())
-            reasons = conn.execute(select(quarantine.c.reason).where(*WAITING).distinct())
+            boxes = conn.execute(select(quarantine.c.mailbox).where(*where).distinct())
+            reasons = conn.execute(select(quarantine.c.reason).where(*where).distinct())
             return sorted(r[0] for r in boxes), sorted(r[0] for r in reasons)
 
     def get(self, entry_id: int) -> QuarantineRow | None:

@@ -63,7 +63,7 @@ def quarantine_page(request: Request, current: Current, form: FormData | None) -
         (page - 1) * PAGE_SIZE, PAGE_SIZE, mailbox=mailbox, reason=reason, dropped=dropped
     )
     shown = (("mailbox", mailbox), ("reason", reason), ("show", "dropped" if dropped else ""))
-    mailboxes, reasons = desk.book.choices()
+    mailboxes, reasons = desk.book.choices(dropped=dropped)
     context: dict[str, Any] = {
         "entries": entries,
         "total": total,
