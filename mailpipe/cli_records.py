@@ -1,8 +1,9 @@
-"""``mailpipe records list/show`` and ``mailpipe quarantine list/replay``.
+"""``mailpipe records list/show`` and ``mailpipe quarantine list/replay/drop``.
 
-They read ``MAILPIPE_DATABASE_URL`` (and, for replay, ``MAILPIPE_CONFIG``). ``--json`` prints
-the store's JSON shapes (``RecordSummary``/``RecordDetail``/``QuarantineRow.as_json``); without
-it, rich tables. Imports are lazy: ``mailpipe --help`` loads no database driver.
+They read ``MAILPIPE_DATABASE_URL`` (and, for replay and drop, ``MAILPIPE_CONFIG``).
+``--json`` prints the store's JSON shapes (``RecordSummary``/``RecordDetail``/
+``QuarantineRow.as_json``, with the entry's ``state``); without it, rich tables. Imports are
+lazy: ``mailpipe --help`` loads no database driver.
 """
 
 from __future__ import annotations
@@ -126,10 +127,11 @@ def quarantine_list(
         str | None, typer.Option(metavar="ADDRESS", help="Only this mailbox")
     ] = None,
     include_replayed: Annotated[
-        bool, typer.Option("--all", help="Include entries already replayed")
+        bool, typer.Option("--all", help="Include entries already replayed or dropped")
     ] = False,
 ) -> None:
-    """Mail given up on, with the reason; replay an entry with `mailpipe quarantine replay ID`."""
+    """Mail given up on, with the reason; replay an entry with `mailpipe quarantine replay ID`
+    or drop it with `mailpipe quarantine drop ID --yes`."""
     with _store("quarantine list") as store:
         rows = store.list_quarantine(mailbox=mailbox, include_replayed=include_replayed)
     if as_json:
@@ -151,6 +153,44 @@ def quarantine_replay(
     with _store("quarantine replay") as store:
         message = replay(store, entry_id, service_config(Settings(), wait=False))
     typer.echo(message)
+
+
+@quarantine_app.command("drop")
+def quarantine_drop(
+    entry_id: Annotated[int, typer.Argument(metavar="ENTRY_ID", hidden=True)],
+    note: Annotated[
+        str, typer.Option(metavar="TEXT", help="Why it is not wanted (kept with the entry)")
+    ] = "",
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Really drop it: the mail is deleted from the folder")
+    ] = False,
+) -> None:
+    """Drop ENTRY_ID (as `quarantine list` shows it): its mail is not wanted. The mail is
+    deleted from the quarantine folder (into Recoverable Items) and the entry kept as history,
+    with who dropped it, when and the note; it can no longer be replayed (needs --yes)."""
+    from libs.common.config_source import service_config
+    from libs.common.settings import Settings
+    from services.ticketer.replay import drop
+
+    if not yes:
+        _fail(
+            "quarantine drop",
+            ValueError("dropping deletes the mail: add --yes (look first: quarantine list)"),
+        )
+    with _store("quarantine drop") as store:
+        config = service_config(Settings(), wait=False)
+        done = drop(store, entry_id, config, _operator(), note)
+    typer.echo(done.line)
+
+
+def _operator() -> str:
+    """Who drops, as the database keeps it: the user running the command."""
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (cli)"
+    except (OSError, KeyError):  # no user name in the environment or the password database
+        return "(cli)"
 
 
 def _records_table(found: list[RecordSummary]) -> None:
@@ -200,7 +240,7 @@ def _quarantine_table(rows: list[QuarantineRow]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "mailbox", "subject", "reason", "detail", "attempts", "created")
+    table = Table("id", "mailbox", "subject", "reason", "detail", "attempts", "created", "state")
     for q in rows:
         table.add_row(
             str(q.id),
@@ -210,5 +250,6 @@ def _quarantine_table(rows: list[QuarantineRow]) -> None:
             q.detail[:120],
             str(q.attempts),
             q.created_at.strftime("%Y-%m-%d %H:%M"),
+            q.state if q.dropped_by is None else f"{q.state} by {q.dropped_by}",
         )
     Console().print(table)

@@ -1,6 +1,7 @@
 """What the console's ``/quarantine`` pages need: the entries (the shared database), the mail
-itself (the mailbox's quarantine folder, through the mail port) and replay, the same
-:func:`~libs.common.quarantine_replay.move_back` as ``mailpipe quarantine replay``.
+itself (the mailbox's quarantine folder, through the mail port), replay and drop, the same
+:func:`~libs.common.quarantine_replay.move_back` and :func:`~libs.common.quarantine_drop.drop`
+as ``mailpipe quarantine replay`` and ``drop``.
 
 The mail is read as MIME and shown as headers, its text part, its HTML part sanitised
 (:func:`~libs.common.text.safe_html.sanitize_html`) and the names of its attachments. The
@@ -19,6 +20,7 @@ from email.parser import BytesParser
 from libs.common.db import StoreBase
 from libs.common.db.quarantine import QuarantineBook, QuarantineRow
 from libs.common.mail import Mailbox
+from libs.common.quarantine_drop import Dropped, drop
 from libs.common.quarantine_replay import find_in_quarantine, move_back
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from libs.common.text.html import html_to_text
@@ -114,6 +116,15 @@ class QuarantineDesk:
         mailbox = self._open_mail(config, config.mailbox(entry.mailbox))
         try:
             return move_back(entry, self.book.mark_replayed, config, lambda c, b: mailbox)
+        finally:
+            mailbox.close()
+
+    def drop(self, entry: QuarantineRow, by: str, note: str) -> Dropped:
+        """Delete the entry's mail and mark the entry dropped by ``by`` (as the CLI does)."""
+        config = self._config()
+        mailbox = self._open_mail(config, config.mailbox(entry.mailbox))
+        try:
+            return drop(entry, self.book.mark_dropped, config, by, note, lambda c, b: mailbox)
         finally:
             mailbox.close()
 

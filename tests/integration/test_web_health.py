@@ -59,8 +59,8 @@ def _integration(stored: Integrations, name: str, address: str, expires: date) -
 
 
 def _rows(console: Console) -> None:
-    """Support: 2 records today and 1 yesterday, 1 mail quarantined (and 1 replayed), a
-    recent success. Sales: its secret refused twice in a row."""
+    """Support: 2 records today and 1 yesterday, 1 mail quarantined (and 1 replayed, 1
+    dropped), a recent success. Sales: its secret refused twice in a row."""
     now = console.clock.now
     engine = console.store.engine
     stored = Integrations(engine)
@@ -71,6 +71,8 @@ def _rows(console: Console) -> None:
             conn.execute(insert(records).values(_record(SUPPORT, created)))
         for replayed in (None, now):
             conn.execute(insert(quarantine).values(_held(SUPPORT, now, replayed)))
+        dropped = _held(SUPPORT, now, None) | {"message_id": "m-dropped", "dropped_at": now}
+        conn.execute(insert(quarantine).values(dropped))
     MailboxHealthStore(engine).save(
         [
             MailboxHealth(SUPPORT, last_success_at=now - timedelta(seconds=12)),

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from libs.common.db._base import StoreBase
+from libs.common.db.quarantine import WAITING
 from libs.common.db.rows import norm_address
 from libs.common.db.schema import quarantine, records
 from libs.common.db.schema_health import mailbox_health
@@ -79,10 +80,10 @@ class MailboxHealthStore(StoreBase):
         return self._counts(query)
 
     def quarantined(self) -> dict[str, int]:
-        """Mails in the quarantine not replayed yet, per mailbox."""
+        """Mails in the quarantine neither replayed nor dropped yet, per mailbox."""
         query = (
             select(quarantine.c.mailbox, func.count())
-            .where(quarantine.c.replayed_at.is_(None))
+            .where(*WAITING)
             .group_by(quarantine.c.mailbox)
         )
         return self._counts(query)

@@ -2,8 +2,9 @@
 
 The ticketer writes an entry when it gives up on a mail (and moves the mail into the mailbox's
 quarantine folder); ``mailpipe quarantine`` and the console's ``/quarantine`` page read them and
-mark one replayed. Marking forgets the email's ``quarantined`` outcome in the same transaction,
-so the fetcher handles the mail afresh once it is moved back (docs/records.md).
+mark one replayed or dropped (not wanted: kept as history, with who, when and why). Marking
+one replayed forgets the email's ``quarantined`` outcome in the same transaction, so the
+fetcher handles the mail afresh once it is moved back (docs/records.md).
 """
 
 from __future__ import annotations
@@ -36,6 +37,16 @@ class QuarantineRow:
     attempts: int
     created_at: datetime
     replayed_at: datetime | None
+    dropped_at: datetime | None
+    dropped_by: str | None
+    drop_note: str | None
+
+    @property
+    def state(self) -> str:
+        """``waiting``, ``replayed`` or ``dropped``."""
+        if self.dropped_at is not None:
+            return "dropped"
+        return "replayed" if self.replayed_at is not None else "waiting"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -51,11 +62,45 @@ class QuarantineRow:
             "attempts": self.attempts,
             "created_at": self.created_at.isoformat(),
             "replayed_at": self.replayed_at.isoformat() if self.replayed_at else None,
+            "state": self.state,
+            "dropped_at": self.dropped_at.isoformat() if self.dropped_at else None,
+            "dropped_by": self.dropped_by,
+            "drop_note": self.drop_note,
         }
 
 
 class QuarantineEntryMissing(StoreError):
     code = "quarantine_entry_missing"
+
+
+class EntryDropped(StoreError):
+    code = "quarantine_entry_dropped"
+
+
+def refuse_dropped(entry: QuarantineRow, undone: str = "replayed") -> None:
+    """Raise :class:`EntryDropped` when ``entry`` was dropped: its mail is deleted."""
+    if entry.dropped_at is not None:
+        raise EntryDropped(
+            f"quarantine entry {entry.id} was dropped by {entry.dropped_by} on "
+            f"{entry.dropped_at:%Y-%m-%d %H:%M} UTC and cannot be {undone}",
+            hint="its mail was deleted from the quarantine folder; "
+            "restore it from Recoverable Items if it is wanted after all",
+        )
+
+
+class EntryReplayed(StoreError):
+    code = "quarantine_entry_replayed"
+
+
+def refuse_decided(entry: QuarantineRow) -> None:
+    """Raise when ``entry`` was replayed or dropped already: there is nothing left to drop."""
+    refuse_dropped(entry, "dropped again")
+    if entry.replayed_at is not None:
+        raise EntryReplayed(
+            f"quarantine entry {entry.id} was replayed on "
+            f"{entry.replayed_at:%Y-%m-%d %H:%M} UTC and cannot be dropped",
+            hint="its mail is back in the mailbox; delete it there if it is not wanted",
+        )
 
 
 def quarantine_row(row: Row[Any]) -> QuarantineRow:
@@ -64,7 +109,9 @@ def quarantine_row(row: Row[Any]) -> QuarantineRow:
 
 
 def mark_replayed_in(conn: Connection, row: Row[Any], now: datetime) -> QuarantineRow:
-    """Mark the entry ``row`` replayed (once) and forget its ``quarantined`` outcome."""
+    """Mark the entry ``row`` replayed (once) and forget its ``quarantined`` outcome; an
+    entry dropped meanwhile is refused."""
+    refuse_dropped(quarantine_row(row))
     if row.replayed_at is None:
         conn.execute(update(quarantine).where(quarantine.c.id == row.id).values(replayed_at=now))
     conn.execute(
@@ -77,14 +124,36 @@ def mark_replayed_in(conn: Connection, row: Row[Any], now: datetime) -> Quaranti
     return quarantine_row(conn.execute(select(quarantine).where(quarantine.c.id == row.id)).one())
 
 
+def mark_dropped_in(
+    conn: Connection, row: Row[Any], now: datetime, by: str, note: str
+) -> QuarantineRow:
+    """Mark the entry ``row`` dropped by ``by`` (once: a second drop changes nothing); an entry
+    replayed meanwhile is refused."""
+    if row.dropped_at is None:
+        refuse_decided(quarantine_row(row))
+        conn.execute(
+            update(quarantine)
+            .where(quarantine.c.id == row.id)
+            .values(dropped_at=now, dropped_by=by, drop_note=note or None)
+        )
+    return quarantine_row(conn.execute(select(quarantine).where(quarantine.c.id == row.id)).one())
+
+
+#: The entries still waiting for a decision: neither replayed nor dropped.
+WAITING = (quarantine.c.replayed_at.is_(None), quarantine.c.dropped_at.is_(None))
+
+
 class QuarantineBook(StoreBase):
     """The console's view of the quarantine: newest first, a page at a time."""
 
     def page(
-        self, offset: int, limit: int, *, mailbox: str = "", reason: str = ""
+        self, offset: int, limit: int, *, mailbox: str = "", reason: str = "", dropped: bool = False
     ) -> tuple[list[QuarantineRow], int]:
-        """Entries not yet replayed, newest first, and how many there are in all."""
-        where: list[ColumnElement[bool]] = [quarantine.c.replayed_at.is_(None)]
+        """Entries waiting (or, ``dropped``, those dropped), newest first, and how many there
+        are in all."""
+        where: list[ColumnElement[bool]] = (
+            [quarantine.c.dropped_at.is_not(None)] if dropped else list(WAITING)
+        )
         if mailbox:
             where.append(quarantine.c.mailbox == norm_address(mailbox))
         if reason:
@@ -95,12 +164,12 @@ class QuarantineBook(StoreBase):
             total = conn.execute(select(func.count()).select_from(quarantine).where(*where))
             return [quarantine_row(r) for r in found], int(total.scalar_one())
 
-    def choices(self) -> tuple[list[str], list[str]]:
-        """The mailboxes and the reasons of the entries not yet replayed, for the filters."""
-        waiting = quarantine.c.replayed_at.is_(None)
+    def choices(self, *, dropped: bool = False) -> tuple[list[str], list[str]]:
+        """The mailboxes and the reasons of the entries waiting (or dropped), for the filters."""
+        where = (quarantine.c.dropped_at.is_not(None),) if dropped else WAITING
         with self._read() as conn:
-            boxes = conn.execute(select(quarantine.c.mailbox).where(waiting).distinct())
-            reasons = conn.execute(select(quarantine.c.reason).where(waiting).distinct())
+            boxes = conn.execute(select(quarantine.c.mailbox).where(*where).distinct())
+            reasons = conn.execute(select(quarantine.c.reason).where(*where).distinct())
             return sorted(r[0] for r in boxes), sorted(r[0] for r in reasons)
 
     def get(self, entry_id: int) -> QuarantineRow | None:
@@ -110,10 +179,18 @@ class QuarantineBook(StoreBase):
 
     def mark_replayed(self, entry_id: int) -> QuarantineRow:
         with self._write() as conn:
-            row = conn.execute(select(quarantine).where(quarantine.c.id == entry_id)).first()
-            if row is None:
-                raise QuarantineEntryMissing(
-                    f"quarantine entry {entry_id} does not exist",
-                    hint="reload the quarantine list: the entry may have been replayed already",
-                )
-            return mark_replayed_in(conn, row, self._clock())
+            return mark_replayed_in(conn, _existing(conn, entry_id), self._clock())
+
+    def mark_dropped(self, entry_id: int, by: str, note: str = "") -> QuarantineRow:
+        with self._write() as conn:
+            return mark_dropped_in(conn, _existing(conn, entry_id), self._clock(), by, note)
+
+
+def _existing(conn: Connection, entry_id: int) -> Row[Any]:
+    row = conn.execute(select(quarantine).where(quarantine.c.id == entry_id)).first()
+    if row is None:
+        raise QuarantineEntryMissing(
+            f"quarantine entry {entry_id} does not exist",
+            hint="reload the quarantine list: the entry may have been replayed or dropped already",
+        )
+    return row

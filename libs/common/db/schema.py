@@ -1,8 +1,6 @@
-"""Every table of the one mailpipe database, as SQLAlchemy Core.
-
-This is the *query* view of the schema. The schema itself is created and changed only by the
-Alembic migrations in ``libs/common/db/migrations``; a test checks that a migrated database
-and these definitions agree.
+"""Every table of the one mailpipe database, as SQLAlchemy Core: the *query* view of the
+schema. Only the Alembic migrations in ``libs/common/db/migrations`` create and change it; a
+test checks that a migrated database and these definitions agree.
 """
 
 from __future__ import annotations
@@ -161,6 +159,9 @@ quarantine = Table(
     Column("attempts", Integer, nullable=False, default=0),
     _ts("created_at"),
     _ts("replayed_at", nullable=True),
+    _ts("dropped_at", nullable=True),  # dropped: not wanted, the mail deleted (0014)
+    Column("dropped_by", StoredString(200)),
+    Column("drop_note", StoredText()),
     Index(None, "mailbox", "message_id"),
 )
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
+from sqlalchemy.engine import Connection, Row
 
 from libs.common.db import StoreBase, rows, upsert
-from libs.common.db.quarantine import mark_replayed_in
+from libs.common.db.quarantine import WAITING, mark_dropped_in, mark_replayed_in
 from libs.common.db.schema import quarantine, requesters
 from services.ticketer.store import _rows
 from services.ticketer.store.errors import RecordNotFound
@@ -18,11 +21,12 @@ class Operations(StoreBase):
     def list_quarantine(
         self, *, mailbox: str | None = None, include_replayed: bool = False
     ) -> list[QuarantineRow]:
+        """Entries oldest first; those replayed or dropped only with ``include_replayed``."""
         query = select(quarantine).order_by(quarantine.c.id)
         if mailbox is not None:
             query = query.where(quarantine.c.mailbox == rows.norm_address(mailbox))
         if not include_replayed:
-            query = query.where(quarantine.c.replayed_at.is_(None))
+            query = query.where(*WAITING)
         with self._read() as conn:
             return [_rows.quarantine_row(r) for r in conn.execute(query)]
 
@@ -38,13 +42,23 @@ class Operations(StoreBase):
         ticketer handles the mail afresh instead of quarantining it again. Idempotent.
         """
         with self._write() as conn:
-            row = conn.execute(select(quarantine).where(quarantine.c.id == quarantine_id)).first()
-            if row is None:
-                raise RecordNotFound(
-                    f"quarantine entry {quarantine_id} does not exist",
-                    hint="list the entries with `mailpipe quarantine list`",
-                )
-            return mark_replayed_in(conn, row, self._clock())
+            return mark_replayed_in(conn, self._entry(conn, quarantine_id), self._clock())
+
+    def mark_dropped(self, quarantine_id: int, by: str, note: str = "") -> QuarantineRow:
+        """Mark an entry dropped by ``by`` with an optional ``note``. Idempotent."""
+        with self._write() as conn:
+            row = self._entry(conn, quarantine_id)
+            return mark_dropped_in(conn, row, self._clock(), by, note)
+
+    @staticmethod
+    def _entry(conn: Connection, quarantine_id: int) -> Row[Any]:
+        row = conn.execute(select(quarantine).where(quarantine.c.id == quarantine_id)).first()
+        if row is None:
+            raise RecordNotFound(
+                f"quarantine entry {quarantine_id} does not exist",
+                hint="list the entries with `mailpipe quarantine list --all`",
+            )
+        return row
 
     # -- requester cache ---------------------------------------------------------------------
 
