@@ -7,14 +7,16 @@ from __future__ import annotations
 import socket
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from amqp.exceptions import NotFound
 from kombu import Connection
+from structlog.testing import capture_logs
 
 from libs.common.broker import Broker, mailbox_leases
 from libs.common.broker.lease import LeaseKeeper
@@ -178,6 +180,10 @@ def test_three_fetchers_split_ten_mailboxes(amqp_url: str, namespace: str) -> No
             assert overlaps.stop() == set(), "no mailbox held by two at once"
 
 
+def _lease_reconnected(logs: list[MutableMapping[str, Any]]) -> bool:
+    return any(e.get("event") == "mailbox leases lost the broker; reconnecting" for e in logs)
+
+
 def test_every_mailbox_has_exactly_one_holder_and_a_stopped_holder_hands_over(
     amqp_url: str, namespace: str
 ) -> None:
@@ -189,10 +195,19 @@ def test_every_mailbox_has_exactly_one_holder_and_a_stopped_holder_hands_over(
                 # Three mailboxes over two: one holds two, the other one.
                 until(lambda: all(len(o) == 1 for o in owners([book_a, book_b]).values()))
                 until(lambda: sorted([len(held(b, BOXES)) for b in (book_a, book_b)]) == [1, 2])
-                # Offers go on every refresh; the holders stay the same.
+                # Offers go on every refresh; the holders stay the same, unless the broker
+                # itself broke a lease queue: RabbitMQ 3.10-3.11 can crash a classic queue with
+                # a single active consumer while tokens move (rabbitmq-server#5460,
+                # docs/deployment.md). The keepers then reconnect, and the mailboxes may
+                # change hands: still one holder each, which is what is checked then.
                 before = owners([book_a, book_b])
-                for _ in range(3):
-                    until(lambda: owners([book_a, book_b]) == before)
+                with capture_logs() as logs:
+                    for _ in range(3):
+                        until(
+                            lambda: owners([book_a, book_b]) == before or _lease_reconnected(logs)
+                        )
+                    if _lease_reconnected(logs):
+                        until(lambda: all(len(o) == 1 for o in owners([book_a, book_b]).values()))
             # a stopped: its tokens went back, b is handed every mailbox
             until(lambda: owners([book_a, book_b]) == {box: [1] for box in BOXES})
             assert not any(book_a.held(box) for box in BOXES)

@@ -183,7 +183,10 @@ class LeaseKeeper:
         """A token to each queue whose token is not in hand (see the module's docstring)."""
         held = self.book.tokens()
         for queue, mailbox in self._queues.items():
-            if mailbox not in held:
+            # Only into a queue with no token waiting: RabbitMQ 3.10-3.11 can crash a classic
+            # queue with a single active consumer when a publish meets a token waiting for a
+            # newly active consumer (rabbitmq-server#5460). A waiting token is an offer enough.
+            if mailbox not in held and declare_lease_queue(channel, queue).message_count == 0:
                 channel.basic_publish(AmqpMessage(TOKEN, delivery_mode=1), "", queue)
 
     def _consume(self, channel: Any, queue: str, mailbox: str) -> None:
