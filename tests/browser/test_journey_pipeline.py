@@ -37,7 +37,7 @@ def test_a_quarantined_mail_is_viewed_and_replayed(journey_page: Page, journey: 
     page = journey_page
     subject = f"Printer on fire {uuid.uuid4().hex[:6]}"
     html = "<p onclick='x()'>Printer <b>on fire</b></p>"
-    journey.quarantine(mail(7, subject=subject, html=html), BILLING, subject)
+    journey.quarantine(mail(7, subject=subject, to=BILLING, html=html), BILLING, subject)
     sign_in(page, ADMIN[0], ADMIN[3])
     page.get_by_role("link", name="Quarantine").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Quarantine")
@@ -46,6 +46,8 @@ def test_a_quarantined_mail_is_viewed_and_replayed(journey_page: Page, journey: 
     expect(page.get_by_role("heading", level=1)).to_contain_text(subject)
     frame = page.get_by_title("The mail's HTML, sanitised")
     expect(frame).to_have_attribute("sandbox", "")
+    inside = page.frame_locator("iframe.mail-html").locator("body")
+    expect(inside).to_contain_text("Printer on fire")
     expect(page.locator(".mail-text")).to_contain_text("Body of request 7.")
     assert serious_violations(page) == []
     page.get_by_role("button", name="Replay entry").click()
