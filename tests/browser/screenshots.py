@@ -1,7 +1,8 @@
 """Screenshots of every console page for docs/console.md, taken in Debian's Chromium on a
 console of its own (and the integration and operations pages on the Graph simulator, with
-``mailpipe run`` and RabbitMQ: :mod:`tests.browser.journey_shots`): ``PYTHONPATH=. .venv/bin/python -m tests.browser.screenshots`` writes
-``docs/img/console-*.png`` (1000 px wide). Run it after a change that shows on a page."""
+``mailpipe run`` and RabbitMQ: :mod:`tests.browser.journey_shots`):
+``PYTHONPATH=. .venv/bin/python -m tests.browser.screenshots`` writes ``docs/img/console-*.png``
+(1000 px wide). Run it after a change that shows on a page."""
 
 from __future__ import annotations
 

@@ -14,9 +14,7 @@ from tests.browser.journey_steps import expect_all_passed, fill_integration, ope
 NAME = "Helpdesk"
 
 
-def test_an_admin_creates_an_integration_and_tests_it(
-    journey_page: Page, journey: Journey
-) -> None:
+def test_an_admin_creates_an_integration_and_tests_it(journey_page: Page, journey: Journey) -> None:
     page = journey_page
     sign_in(page, ADMIN[0], ADMIN[3])
     page.get_by_role("link", name="Integrations").click()
