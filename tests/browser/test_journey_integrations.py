@@ -13,6 +13,14 @@ from tests.browser.journey_steps import expect_all_passed, fill_integration, ope
 
 NAME = "Helpdesk"
 
+#: Records how many steps the list holds each time the script adds to it: more than one
+#: count means the steps appeared one by one as the stream brought them.
+WATCH_STEPS = """list => {
+  window.stepsSeen = [];
+  new MutationObserver(() => window.stepsSeen.push(list.children.length))
+    .observe(list, { childList: true });
+}"""
+
 
 def test_an_admin_creates_an_integration_and_tests_it(journey_page: Page, journey: Journey) -> None:
     page = journey_page
@@ -23,10 +31,13 @@ def test_an_admin_creates_an_integration_and_tests_it(journey_page: Page, journe
     fill_integration(page, journey.sim, NAME, HELPDESK)
     expect(page.get_by_role("heading", level=1)).to_have_text(NAME)
     url = page.url
+    page.locator("#test-results").evaluate(WATCH_STEPS)
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_role("button", name="Test connection")).to_be_enabled()
     expect_all_passed(page)
     assert page.url == url, "the script shows the steps without leaving the page"
+    seen = page.evaluate("window.stepsSeen")
+    assert len({n for n in seen if n}) >= 2, f"the steps came all at once: {seen}"
     expect(page.get_by_role("heading", name="Result")).to_have_count(0)
     assert serious_violations(page) == []
 
