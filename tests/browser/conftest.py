@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.browser_rig import CHROMIUM, HOW_TO_INSTALL, Watched, launch, watch
 from tests.browser.console_process import ADMIN, AGENT, RunningConsole, mailpipe_web
+from tests.browser.journey_rig import Journey, journey_world
 
 #: Each context is a client address of its own, sent as X-Forwarded-For (which the console
 #: believes from 127.0.0.1, its default MAILPIPE_WEB_FORWARDED_ALLOW_IPS): one test's failed
@@ -70,4 +71,27 @@ def page(watched: Watched) -> Page:
 def page_without_js(browser: Browser, console: RunningConsole) -> Iterator[Page]:
     """A page whose context runs no JavaScript at all."""
     for watched in _page(browser, console, javascript=False):
+        yield watched.page
+
+
+@pytest.fixture(scope="session")
+def journey(
+    tmp_path_factory: pytest.TempPathFactory, amqp_url: str, run_id: str
+) -> Iterator[Journey]:
+    """The admin journey's console: integrations in its database, the Graph simulator."""
+    namespace = f"t{run_id}-browser"
+    with journey_world(tmp_path_factory.mktemp("journey"), amqp_url, namespace) as world:
+        yield world
+
+
+@pytest.fixture
+def journey_page(browser: Browser, journey: Journey) -> Iterator[Page]:
+    """A watched page with JavaScript on the journey's console."""
+    for watched in _page(browser, journey.console, javascript=True):
+        yield watched.page
+
+
+@pytest.fixture
+def journey_page_without_js(browser: Browser, journey: Journey) -> Iterator[Page]:
+    for watched in _page(browser, journey.console, javascript=False):
         yield watched.page

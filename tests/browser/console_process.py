@@ -64,14 +64,16 @@ def _wait_ready(process: subprocess.Popen[bytes], ready: queue.Queue[str], out: 
 
 
 @contextmanager
-def mailpipe_web(workdir: Path) -> Iterator[RunningConsole]:
-    """The console on a free port until the block ends (then SIGTERM, as an operator stops it)."""
+def mailpipe_web(workdir: Path, **extra_env: str) -> Iterator[RunningConsole]:
+    """The console on a free port until the block ends (then SIGTERM, as an operator stops it);
+    ``extra_env`` adds to (or overrides) its environment."""
     port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "MAILPIPE_DATABASE_URL": f"sqlite:///{workdir / 'console.db'}",
         "MAILPIPE_WEB_INSECURE_COOKIES": "1",
+        **extra_env,
     }
     command = [sys.executable, "-m", "mailpipe", "web", "--port", str(port)]
     process = subprocess.Popen(

@@ -1,6 +1,8 @@
 """Screenshots of every console page for docs/console.md, taken in Debian's Chromium on a
-console of its own: ``PYTHONPATH=. .venv/bin/python -m tests.browser.screenshots`` writes
-``docs/img/console-*.png`` (1000 px wide). Run it after a change that shows on a page."""
+console of its own (and the integration and operations pages on the Graph simulator, with
+``mailpipe run`` and RabbitMQ: :mod:`tests.browser.journey_shots`):
+``PYTHONPATH=. .venv/bin/python -m tests.browser.screenshots`` writes ``docs/img/console-*.png``
+(1000 px wide). Run it after a change that shows on a page."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.browser.browser_rig import CHROMIUM, HOW_TO_INSTALL, launch, sign_in, sign_out
 from tests.browser.console_process import ADMIN, AGENT, mailpipe_web
+from tests.browser.journey_shots import shoot_journey
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "img"
 WIDTH = 1000
@@ -55,6 +58,8 @@ def main() -> int:
             page = context.new_page()
             for name, account, path in SHOTS:
                 print(_shoot(page, name, account, path))
+            for shot in shoot_journey(browser, OUT, WIDTH):
+                print(shot)
             browser.close()
     return 0
 
