@@ -21,8 +21,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from libs.common.blobs import BlobStorage
 from libs.common.broker import install_signal_handlers
 from libs.common.db import utcnow
+from libs.common.db.record_views import RecordViews
 from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
 from libs.common.service import database_check
@@ -40,6 +42,7 @@ from services.web.pages import (
     integration_edit,
     integrations,
     quarantine,
+    records,
     signin,
     users,
 )
@@ -71,6 +74,7 @@ PAGES: list[BaseRoute] = [
     *quarantine.routes,
     *dead_letters.routes,
     *health.routes,
+    *records.routes,
 ]
 
 
@@ -101,9 +105,11 @@ def build_app(
     dead_letter_desk: DeadLetterDesk | None = None,
     health_source: HealthSource | None = None,
     mailboxes: Mailboxes | None = None,
+    blobs: BlobStorage | None = None,
 ) -> Starlette:
     """``health_source``: where /health reads (made from the environment when ``None``);
-    ``mailboxes``: the integrations it shows (none given: an empty, read-only list)."""
+    ``mailboxes``: the integrations it shows (none given: an empty, read-only list);
+    ``blobs``: where record attachments are read (none: downloads answer 503)."""
     app = ConsoleApp(routes=[*_service_routes(accounts), *PAGES])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
@@ -111,6 +117,8 @@ def build_app(
     app.state.dead_letters = dead_letter_desk
     app.state.health = health_source
     app.state.mailboxes = mailboxes or Mailboxes("file")
+    app.state.records = RecordViews(accounts.store.engine)
+    app.state.blobs = blobs
     return app
 
 
