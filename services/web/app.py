@@ -150,6 +150,7 @@ class WebServer:
         amqp_url: str | None = None,
         health_source: HealthSource | None = None,
         mailboxes: Mailboxes | None = None,
+        blobs: BlobStorage | None = None,
     ) -> None:
         self.mailboxes = mailboxes or Mailboxes("file")
         app = build_app(
@@ -159,6 +160,7 @@ class WebServer:
             dead_letter_desk=DeadLetterDesk(broker_letters(amqp_url)),
             health_source=health_source,
             mailboxes=self.mailboxes,
+            blobs=blobs,
         )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(
