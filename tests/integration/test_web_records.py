@@ -112,6 +112,8 @@ def test_the_list_searches_filters_pages_and_counts(
     assert _ids(client.get("/records", params={"status": "closed"}).text) == [first]
     assert _ids(client.get("/records", params={"mailbox": OTHER}).text) == [second]
     assert _ids(client.get("/records", params={"q": "no such thing"}).text) == []
+    assert _ids(client.get("/records", params={"q": "%"}).text) == []
+    assert _ids(client.get("/records", params={"q": "printer_"}).text) == []
 
     monkeypatch.setattr(record_pages, "PAGE_SIZE", 2)
     one = client.get("/records", params={"status": "open"}).text

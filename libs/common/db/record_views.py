@@ -98,16 +98,17 @@ def _parties(value: Any) -> tuple[str, ...]:
 def _conditions(query: RecordQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if query.search:
-        like = f"%{query.search.lower()}%"
-        where.append(
-            or_(
-                func.lower(records.c.subject).like(like),
-                func.lower(func.coalesce(records.c.requester_address, "")).like(like),
-                func.lower(records.c.requester_name).like(like),
-                func.lower(records.c.status).like(like),
-                func.lower(records.c.mailbox).like(like),
-            )
+        # The words are text, not a pattern: % and _ match only themselves.
+        escaped = query.search.lower().replace("\\", "\\\\").replace("%", "\\%")
+        like = "%" + escaped.replace("_", "\\_") + "%"
+        columns = (
+            records.c.subject,
+            func.coalesce(records.c.requester_address, ""),
+            records.c.requester_name,
+            records.c.status,
+            records.c.mailbox,
         )
+        where.append(or_(*(func.lower(c).like(like, escape="\\") for c in columns)))
     if query.status in STATUSES:
         where.append(records.c.status == query.status)
     if query.mailbox:
