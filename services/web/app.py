@@ -139,7 +139,8 @@ class WebServer:
     """uvicorn serving the console on a thread: :meth:`run` until SIGTERM/SIGINT
     (``mailpipe web``), or :meth:`start` and :meth:`stop` beside the pipeline
     (``mailpipe run``). ``amqp_url`` is the broker of the dead-letter page when it is not
-    ``MAILPIPE_AMQP_URL`` (``mailpipe run --broker-url``)."""
+    ``MAILPIPE_AMQP_URL`` (``mailpipe run --broker-url``); ``blobs`` is where record
+    attachments are read (``open_blobs``, as the other services)."""
 
     def __init__(
         self,
