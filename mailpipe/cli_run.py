@@ -77,6 +77,7 @@ def _run_checked(settings: Settings, broker_url: str, web: bool) -> int:
 def _start_console(settings: Settings, broker_url: str) -> WebServer:
     """The web console on a thread of this process, on the pipeline's database, integrations
     and broker (``--broker-url``: the dead letters of its quarantine and health pages)."""
+    from libs.common.blobs import open_blobs
     from libs.common.db.mailbox_health import MailboxHealthStore
     from services.web.app import WebServer, open_accounts
     from services.web.config import WebSettings
@@ -87,7 +88,10 @@ def _start_console(settings: Settings, broker_url: str) -> WebServer:
     accounts = open_accounts(settings.database_url.get_secret_value(), web)
     health = HealthSource.from_settings(settings, MailboxHealthStore(accounts.store.engine))
     mailboxes = open_mailboxes(settings)
-    return WebServer(accounts, web, web.host, web.port, broker_url, health, mailboxes).start()
+    blobs = open_blobs(settings)
+    return WebServer(
+        accounts, web, web.host, web.port, broker_url, health, mailboxes, blobs
+    ).start()
 
 
 def demo(

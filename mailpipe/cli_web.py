@@ -25,6 +25,7 @@ def web(
 ) -> None:
     """Serve the web console (sign-in, users, audit log, integrations) on the database of
     MAILPIPE_DATABASE_URL."""
+    from libs.common.blobs import open_blobs
     from libs.common.logging import configure_logging
     from libs.common.settings import Settings
     from services.web.app import WebServer, open_accounts
@@ -41,6 +42,7 @@ def web(
             host or web_settings.host,
             port or web_settings.port,
             mailboxes=open_mailboxes(settings),
+            blobs=open_blobs(settings),
         )
         code = server.run()
     raise typer.Exit(code)

@@ -21,8 +21,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from libs.common.blobs import BlobStorage
 from libs.common.broker import install_signal_handlers
 from libs.common.db import utcnow
+from libs.common.db.record_views import RecordViews
 from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
 from libs.common.service import database_check
@@ -40,6 +42,7 @@ from services.web.pages import (
     integration_edit,
     integrations,
     quarantine,
+    records,
     signin,
     users,
 )
@@ -71,6 +74,7 @@ PAGES: list[BaseRoute] = [
     *quarantine.routes,
     *dead_letters.routes,
     *health.routes,
+    *records.routes,
 ]
 
 
@@ -101,9 +105,11 @@ def build_app(
     dead_letter_desk: DeadLetterDesk | None = None,
     health_source: HealthSource | None = None,
     mailboxes: Mailboxes | None = None,
+    blobs: BlobStorage | None = None,
 ) -> Starlette:
     """``health_source``: where /health reads (made from the environment when ``None``);
-    ``mailboxes``: the integrations it shows (none given: an empty, read-only list)."""
+    ``mailboxes``: the integrations it shows (none given: an empty, read-only list);
+    ``blobs``: where record attachments are read (none: downloads answer 503)."""
     app = ConsoleApp(routes=[*_service_routes(accounts), *PAGES])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
@@ -111,6 +117,8 @@ def build_app(
     app.state.dead_letters = dead_letter_desk
     app.state.health = health_source
     app.state.mailboxes = mailboxes or Mailboxes("file")
+    app.state.records = RecordViews(accounts.store.engine)
+    app.state.blobs = blobs
     return app
 
 
@@ -131,7 +139,8 @@ class WebServer:
     """uvicorn serving the console on a thread: :meth:`run` until SIGTERM/SIGINT
     (``mailpipe web``), or :meth:`start` and :meth:`stop` beside the pipeline
     (``mailpipe run``). ``amqp_url`` is the broker of the dead-letter page when it is not
-    ``MAILPIPE_AMQP_URL`` (``mailpipe run --broker-url``)."""
+    ``MAILPIPE_AMQP_URL`` (``mailpipe run --broker-url``); ``blobs`` is where record
+    attachments are read (``open_blobs``, as the other services)."""
 
     def __init__(
         self,
@@ -142,6 +151,7 @@ class WebServer:
         amqp_url: str | None = None,
         health_source: HealthSource | None = None,
         mailboxes: Mailboxes | None = None,
+        blobs: BlobStorage | None = None,
     ) -> None:
         self.mailboxes = mailboxes or Mailboxes("file")
         app = build_app(
@@ -151,6 +161,7 @@ class WebServer:
             dead_letter_desk=DeadLetterDesk(broker_letters(amqp_url)),
             health_source=health_source,
             mailboxes=self.mailboxes,
+            blobs=blobs,
         )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(

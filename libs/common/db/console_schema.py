@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Table
 
-from libs.common.db._metadata import Id, metadata, timestamp
+from libs.common.db._metadata import ADDRESS, Id, metadata, timestamp
 from libs.common.db.storable import StoredJSON, StoredString, StoredText
 
 #: Usernames are stored lower-cased: unique whatever case they are typed in.
@@ -21,6 +21,8 @@ console_users = Table(
     # argon2id, in its own encoded form (parameters and salt included).
     Column("password_hash", StoredString(255), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    # The address Send As is granted for (0015); NULL until an admin sets it.
+    Column("personal_email", StoredString(ADDRESS)),
     timestamp("created_at"),
     timestamp("updated_at"),
     CheckConstraint("role IN ('admin', 'agent')", name="role"),

@@ -52,6 +52,7 @@ records = Table(
     Column("requester_name", StoredText(), nullable=False, default=""),
     Column("status", StoredString(16), nullable=False, default="open"),
     Column("message_count", Integer, nullable=False, default=0),
+    Column("assigned_to", Id, index=True),  # a console user's id (0015), no foreign key
     _ts("created_at"),
     _ts("updated_at"),
     CheckConstraint("status IN ('open', 'pending', 'closed')", name="status"),

@@ -106,11 +106,12 @@ INSERT_LOG = insert(processed_log)
 
 
 def _bound(table: Table, prefix: str) -> dict[str, BindParameter[Any]]:
-    """A bound parameter ``<prefix><column>`` of the column's type per column but the ids."""
+    """A bound parameter ``<prefix><column>`` of the column's type per column but the ids
+    and the console's ``assigned_to`` (a new record is nobody's: the column's NULL)."""
     return {
         c.name: bindparam(f"{prefix}{c.name}", type_=c.type)
         for c in table.c
-        if c.name not in ("id", "record_id")
+        if c.name not in ("id", "record_id", "assigned_to")
     }
 
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from libs.common.settings import mailbox_address
 from services.web.auth import Accounts, Current
 from services.web.domain.passwords import (
     display_name_problem,
@@ -158,7 +159,39 @@ def _reset(
     return _page(request, current, notice=f"Reset the password of {target.username}.")
 
 
-_CHANGES = {"disable": _disable, "enable": _enable, "role": _role, "password": _reset}
+def _email(
+    request: Request, current: Current, console: Accounts, target: User, form: FormData | None
+) -> Response:
+    """The user's personal address (the one Send As is granted for); empty clears it."""
+    entered = field(form, "personal_email").strip()
+    try:
+        address = mailbox_address(entered) if entered else None
+    except ValueError:
+        error = f"{target.username}: enter an email address such as name@example.com."
+        return _page(request, current, error=error, status=400)
+    console.store.change_user(target.id, personal_email=address)
+    _audit(
+        console,
+        current,
+        "personal email changed",
+        target,
+        before=target.personal_email,
+        after=address,
+    )
+    return _page(
+        request,
+        current,
+        notice=f"The personal email of {target.username} is {address or 'cleared'}.",
+    )
+
+
+_CHANGES = {
+    "disable": _disable,
+    "enable": _enable,
+    "role": _role,
+    "password": _reset,
+    "email": _email,
+}
 
 routes = [
     Route("/admin/users", users_page, methods=["GET"]),

@@ -27,6 +27,8 @@ class User:
     created_at: datetime
     updated_at: datetime
     password_hash: str = field(repr=False, compare=False)
+    #: The address Send As is granted for (set by an admin); ``None`` until set.
+    personal_email: str | None = None
 
     @property
     def active_admin(self) -> bool:

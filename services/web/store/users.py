@@ -22,6 +22,7 @@ def user_of(row: Any) -> User:
         created_at=row.created_at,
         updated_at=row.updated_at,
         password_hash=row.password_hash,
+        personal_email=row.personal_email,
     )
 
 
@@ -92,8 +93,15 @@ class Users(StoreBase):
         return True
 
     def change_user(self, user_id: int, **values: Any) -> None:
-        """Set ``role``, ``disabled`` or ``password_hash`` of one account."""
-        assert set(values) <= {"role", "disabled", "password_hash", "display_name"}
+        """Set ``role``, ``disabled``, ``password_hash``, ``display_name`` or
+        ``personal_email`` of one account."""
+        assert set(values) <= {
+            "role",
+            "disabled",
+            "password_hash",
+            "display_name",
+            "personal_email",
+        }
         with self._write() as conn:
             conn.execute(
                 update(console_users)

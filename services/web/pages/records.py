@@ -1,0 +1,191 @@
+"""``/records`` (agents and admins): the records a page at a time, newest activity first,
+searched and filtered, with the counts per status; ``/records/{id}``: one record's thread
+(text, sanitised HTML in a sandboxed frame, attachments), its requester's profile, its status
+and its assigned agent, both changed by a form (post/redirect/get, audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from libs.common.blobs import BlobStorage
+from libs.common.contracts import BlobRef
+from libs.common.db.record_views import STATUSES, RecordQuery, RecordViews
+from libs.common.errors import MailpipeError
+from libs.common.text.safe_html import sanitize_html
+from services.web.auth import Current
+from services.web.pages.common import accounts, field, refused, render, requires, see_other
+
+PAGE_SIZE = 50
+GONE = "There is no such record."
+#: Content types a browser could run or render as a page: served as plain bytes instead.
+_ACTIVE = ("html", "javascript", "ecmascript", "svg", "xml")
+DONE = {
+    "status": "The status is changed.",
+    "assigned": "The assignment is changed.",
+}
+
+
+def _views(request: Request) -> RecordViews:
+    views: RecordViews = request.app.state.records
+    return views
+
+
+def _number(value: str | None, default: int = 1) -> int:
+    return int(value) if value and value.isdigit() and 0 < int(value) < 10**9 else default
+
+
+def _query(request: Request, current: Current) -> RecordQuery:
+    params = request.query_params
+    assigned = params.get("assigned", "")
+    return RecordQuery(
+        search=params.get("q", "").strip()[:200],
+        status=params.get("status", "") if params.get("status") in STATUSES else "",
+        mailbox=params.get("mailbox", "").strip()[:320],
+        assigned=assigned if assigned in ("me", "none") else "",
+        user_id=current.user.id,
+    )
+
+
+@requires("agent")
+def records_page(request: Request, current: Current, form: FormData | None) -> Response:
+    views = _views(request)
+    query = _query(request, current)
+    page = _number(request.query_params.get("page"))
+    lines, total = views.page(query, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    shown = (
+        ("q", query.search),
+        ("status", query.status),
+        ("mailbox", query.mailbox),
+        ("assigned", query.assigned),
+    )
+    context: dict[str, Any] = {
+        "records": lines,
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "query": query,
+        "counts": views.counts(),
+        "statuses": STATUSES,
+        "mailboxes": views.mailboxes(),
+        "agents": _agents(request),
+        "filters": urlencode({k: v for k, v in shown if v}),
+    }
+    return render(request, "records.html", context, current=current)
+
+
+def _agents(request: Request) -> dict[int, str]:
+    """Every console user's id and name, for the "assigned to" column and choice."""
+    return {u.id: u.display_name or u.username for u in accounts(request).store.users()}
+
+
+@requires("agent")
+def record_page(request: Request, current: Current, form: FormData | None) -> Response:
+    views = _views(request)
+    record = views.get(request.path_params["record_id"])
+    if record is None:
+        return refused(request, 404, GONE, current)
+    thread = [
+        (m, sanitize_html(m.body_html) if m.body_html else "") for m in views.thread(record.id)
+    ]
+    users = [u for u in accounts(request).store.users() if not u.disabled]
+    context = {
+        "record": record,
+        "thread": thread,
+        "requester": views.requester(record.requester_address),
+        "statuses": STATUSES,
+        "users": users,
+        "agents": _agents(request),
+        "notice": DONE.get(request.query_params.get("done", ""), ""),
+    }
+    return render(request, "record.html", context, current=current)
+
+
+@requires("agent")
+def change_status(request: Request, current: Current, form: FormData | None) -> Response:
+    record_id: int = request.path_params["record_id"]
+    status = field(form, "status")
+    record = _views(request).get(record_id)
+    if record is None:
+        return refused(request, 404, GONE, current)
+    if status not in STATUSES:
+        return refused(request, 400, "Choose open, pending or closed.", current)
+    _views(request).change(record_id, status=status)
+    _audit(
+        request, current, "record status changed", record_id, {"from": record.status, "to": status}
+    )
+    return see_other(f"/records/{record_id}?done=status")
+
+
+@requires("agent")
+def change_assignment(request: Request, current: Current, form: FormData | None) -> Response:
+    record_id: int = request.path_params["record_id"]
+    record = _views(request).get(record_id)
+    if record is None:
+        return refused(request, 404, GONE, current)
+    chosen = field(form, "assigned_to")
+    agents = {u.id: u for u in accounts(request).store.users() if not u.disabled}
+    user_id = int(chosen) if chosen.isdigit() else None
+    if chosen and (user_id is None or user_id not in agents):
+        return refused(request, 400, "Choose an active console user, or nobody.", current)
+    _views(request).change(record_id, assigned_to=user_id)
+    to = agents[user_id].username if user_id is not None else None
+    _audit(request, current, "record assigned", record_id, {"to": to})
+    return see_other(f"/records/{record_id}?done=assigned")
+
+
+def _audit(
+    request: Request, current: Current, action: str, record_id: int, detail: dict[str, Any]
+) -> None:
+    accounts(request).store.audit(
+        action,
+        actor_id=current.user.id,
+        actor=current.user.username,
+        target=f"record #{record_id}",
+        detail=detail,
+    )
+
+
+def served_type(content_type: str) -> str:
+    """The stored content type, unless a browser could run or render it (then plain bytes)."""
+    lowered = content_type.strip().lower()
+    if "/" not in lowered or any(word in lowered for word in _ACTIVE):
+        return "application/octet-stream"
+    return lowered
+
+
+@requires("agent")
+def attachment(request: Request, current: Current, form: FormData | None) -> Response:
+    views = _views(request)
+    record_id: int = request.path_params["record_id"]
+    number: int = request.path_params["number"]
+    found = [a for a in views.attachments(record_id) if a.number == number]
+    blobs: BlobStorage | None = request.app.state.blobs
+    if not found:
+        return refused(request, 404, "There is no such attachment.", current)
+    if blobs is None:
+        return refused(request, 503, "The blob store is not available in this console.", current)
+    item = found[0]
+    try:
+        data = blobs.get(BlobRef(sha256=item.sha256, size=item.size))
+    except MailpipeError as exc:
+        return refused(request, 503, f"The attachment cannot be read: {exc}", current)
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(item.name or 'attachment')}",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(data, media_type=served_type(item.content_type), headers=headers)
+
+
+routes = [
+    Route("/records", records_page, methods=["GET"]),
+    Route("/records/{record_id:int}", record_page, methods=["GET"]),
+    Route("/records/{record_id:int}/status", change_status, methods=["POST"]),
+    Route("/records/{record_id:int}/assign", change_assignment, methods=["POST"]),
+    Route("/records/{record_id:int}/attachments/{number:int}", attachment, methods=["GET"]),
+]
