@@ -6,16 +6,18 @@ setting of a mailbox and its Entra app (the field names of
 ``direction``, ``allow_personal_profiles``, ``is_default``, ``secret_expires_on``). Its
 ``secret`` is the client secret's value or the certificate's private key, write-only: ``None``
 on an update keeps the stored one. :func:`checked` refuses what is wrong with one line naming
-the field (:class:`IntegrationInvalid`), never echoing a secret.
+the field (:class:`IntegrationInvalid`), never echoing a secret; :func:`problems` gives every
+wrong field at once (the console's form marks them all).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Literal
 
 from pydantic import SecretStr, ValidationError
@@ -162,35 +164,91 @@ def check_choice(field: str, value: str, choices: tuple[str, ...]) -> None:
         raise IntegrationInvalid(field, f"must be one of {', '.join(choices)}, not {value!r}")
 
 
+def problems(fields: IntegrationFields, *, stored_secret: bool) -> dict[str, IntegrationInvalid]:
+    """Every wrong field of ``fields`` at once (field → its refusal, in the order of the
+    rules), each rule run on its own; MailboxConfig's own rules only when the others pass.
+    ``stored_secret``: an update may leave ``secret`` out and keep the stored one."""
+    found: dict[str, IntegrationInvalid] = {}
+    for rule in _rules(fields, stored_secret):
+        try:
+            rule()
+        except IntegrationInvalid as exc:
+            found.setdefault(exc.field, exc)
+    if not found:
+        out = _normalised(fields, stored_secret)
+        try:
+            mailbox_config(out, out.secret or SecretStr("stored"))
+        except IntegrationInvalid as exc:
+            found[exc.field] = exc
+    return found
+
+
 def checked(fields: IntegrationFields, *, stored_secret: bool) -> IntegrationFields:
     """``fields`` normalised, or :class:`IntegrationInvalid` for the first wrong one.
     ``stored_secret``: an update may leave ``secret`` out and keep the stored one."""
-    if not fields.name.strip():
+    for first in problems(fields, stored_secret=stored_secret).values():
+        raise first
+    return _normalised(fields, stored_secret)
+
+
+def check_name(value: str) -> str:
+    if not value.strip():
         raise IntegrationInvalid("name", "empty")
-    check_choice("direction", fields.direction, ("incoming", "outgoing", "both"))
-    check_choice("credential_kind", fields.credential_kind, ("secret", "certificate"))
-    secret = _credential(fields, stored_secret)
-    out = dataclasses.replace(
+    return value.strip()
+
+
+def _rules(fields: IntegrationFields, stored_secret: bool) -> list[Callable[[], object]]:
+    """The rules of the fields, each a call that raises :class:`IntegrationInvalid`."""
+    kinds = ("secret", "certificate")
+    credential: list[Callable[[], object]] = [
+        lambda: _secret_given(fields, stored_secret),
+        lambda: _certificate_given(fields),
+        lambda: _credential(fields),
+    ]
+    return [
+        lambda: check_name(fields.name),
+        lambda: check_choice("direction", fields.direction, ("incoming", "outgoing", "both")),
+        lambda: check_choice("credential_kind", fields.credential_kind, kinds),
+        *(credential if fields.credential_kind in kinds else []),
+        lambda: check_address(fields.address),
+        lambda: check_tenant(fields.tenant_id),
+        lambda: check_client_id(fields.client_id),
+        lambda: check_poll_interval(fields.poll_interval_s),
+        *(partial(check_address, a, "send_as") for a in fields.send_as),
+    ]
+
+
+def _normalised(fields: IntegrationFields, stored_secret: bool) -> IntegrationFields:
+    """``fields`` as saved; :class:`IntegrationInvalid` for the first wrong one."""
+    _secret_given(fields, stored_secret)
+    _certificate_given(fields)
+    return dataclasses.replace(
         fields,
-        name=fields.name.strip(),
+        name=check_name(fields.name),
         address=check_address(fields.address),
         tenant_id=check_tenant(fields.tenant_id),
         client_id=check_client_id(fields.client_id),
-        secret=secret,
+        secret=_credential(fields),
         poll_interval_s=check_poll_interval(fields.poll_interval_s),
         send_as=tuple(check_address(a, "send_as") for a in fields.send_as),
     )
-    mailbox_config(out, secret or SecretStr("stored"))  # the rest: MailboxConfig's own rules
-    return out
 
 
-def _credential(fields: IntegrationFields, stored_secret: bool) -> SecretStr | None:
-    """The new secret or private key, checked; ``None`` keeps the stored one."""
+def _secret_given(fields: IntegrationFields, stored_secret: bool) -> None:
+    """A new integration (or a new kind of credential) gives its secret or private key."""
     if fields.secret is None and not stored_secret:
         what = "client_secret" if fields.credential_kind == "secret" else "certificate_key"
         raise IntegrationInvalid(what, "missing: a new integration needs its credential")
+
+
+def _certificate_given(fields: IntegrationFields) -> None:
+    """A certificate credential comes with its public certificate."""
     if fields.credential_kind == "certificate" and not fields.certificate_pem:
         raise IntegrationInvalid("certificate_pem", "missing: upload the public certificate")
+
+
+def _credential(fields: IntegrationFields) -> SecretStr | None:
+    """The new secret or private key, checked; ``None`` keeps the stored one."""
     if fields.secret is None:
         return None
     if fields.credential_kind == "secret":

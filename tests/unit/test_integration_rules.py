@@ -21,6 +21,7 @@ from libs.common.integration_rules import (
     check_tenant,
     checked,
     mailbox_config,
+    problems,
 )
 from tests.certs import self_signed
 
@@ -106,6 +107,57 @@ def test_checked_normalises_and_names_the_first_wrong_field() -> None:
         checked(fields(credential_kind="certificate"), stored_secret=False)
     with pytest.raises(IntegrationInvalid, match="certificate_key: not a PEM private key"):
         checked(fields(credential_kind="certificate", certificate_pem="x"), stored_secret=False)
+
+
+def _refusal(given: IntegrationFields) -> str:
+    """Today's one-line refusal of the one wrong field of ``given``."""
+    with pytest.raises(IntegrationInvalid) as caught:
+        checked(given, stored_secret=False)
+    return str(caught.value)
+
+
+def test_problems_reports_every_wrong_field_each_as_its_rule_says() -> None:
+    wrong = {
+        "name": "  ",
+        "address": "support at contoso",
+        "tenant_id": "",
+        "client_id": "",
+        "secret": None,
+        "poll_interval_s": 0.0,
+        "send_as": ("agent@contoso.com", "not an agent"),
+    }
+    found = problems(fields(**wrong), stored_secret=False)
+    assert list(found) == [
+        "name",
+        "client_secret",
+        "address",
+        "tenant_id",
+        "client_id",
+        "poll_interval_s",
+        "send_as",
+    ]
+    for name, value in wrong.items():
+        alone = _refusal(fields(**{name: value}))
+        where = "client_secret" if name == "secret" else name
+        assert str(found[where]) == alone and found[where].field == where
+    assert found["tenant_id"].hint is not None and "Entra" in found["tenant_id"].hint
+
+
+def test_problems_of_a_certificate_and_of_mailbox_config() -> None:
+    found = problems(fields(credential_kind="certificate", secret=None), stored_secret=False)
+    assert [str(e) for e in found.values()] == [
+        "certificate_key: missing: a new integration needs its credential",
+        "certificate_pem: missing: upload the public certificate",
+    ]
+    assert list(problems(fields(credential_kind="password"), stored_secret=False)) == [
+        "credential_kind"
+    ]
+    config_only = problems(fields(after_processing="archive"), stored_secret=False)
+    assert list(config_only) == ["after_processing"]
+    both = problems(fields(after_processing="archive", client_id="app"), stored_secret=False)
+    assert list(both) == ["client_id"]  # MailboxConfig's rules once the others pass
+    assert problems(fields(secret=None), stored_secret=True) == {}
+    assert problems(fields(), stored_secret=False) == {}
 
 
 def test_the_mailbox_config_of_an_integration_maps_every_setting() -> None:
