@@ -159,16 +159,15 @@ def _expiry(entered: dict[str, Any], errors: dict[str, str]) -> date | None:
 
 def read_form(
     form: FormData, stored: Integration | None
-) -> tuple[IntegrationFields | None, dict[str, Any], dict[str, str]]:
-    """The fields of a posted form (``None`` when a value could not even be read), what was
-    typed (to show again, secrets left out) and the errors by field."""
+) -> tuple[IntegrationFields, dict[str, Any], dict[str, str]]:
+    """The fields of a posted form, what was typed (to show again, secrets left out) and the
+    errors of the values that could not even be read (a number or a date), by field; such a
+    value is read as 0 or no date, so the rules still check every other field."""
     entered = _entered(form)
     errors: dict[str, str] = {}
     expires = _expiry(entered, errors)
     poll = _number(entered, errors, "poll_interval_s", float)
     per_hour = _number(entered, errors, "auto_ack_per_hour", int)
-    if errors:
-        return None, entered, errors
     kind = entered["credential_kind"]
     secret = _upload(form, "client_secret" if kind == "secret" else "certificate_key")
     certificate = _upload(form, "certificate_pem") or (
@@ -185,6 +184,12 @@ def read_form(
         send_as=_lines(entered["send_as"]),
     )
     return fields, entered, errors
+
+
+def in_form_order(errors: dict[str, str]) -> dict[str, str]:
+    """``errors`` in the order their fields come in the form (the summary lists them so)."""
+    order = {name: place for place, name in enumerate(LABELS)}
+    return dict(sorted(errors.items(), key=lambda e: order.get(e[0], len(order))))
 
 
 def changed_fields(before: IntegrationFields | None, after: IntegrationFields) -> list[str]:

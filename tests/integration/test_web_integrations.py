@@ -1,7 +1,7 @@
 """The console's integrations pages on SQLite and PostgreSQL: the form creates, edits and
-deletes; each rule's refusal is shown by its field; secrets never appear in a page, the audit
-log or the logs; agents and forged forms are refused; a file source is read-only; the expiry
-reminder; a certificate uploaded through the form."""
+deletes; each rule's refusal is shown by its field, every wrong field at once and in a summary;
+secrets never appear in a page, the audit log or the logs; agents and forged forms are refused;
+a file source is read-only; the expiry reminder; a certificate uploaded through the form."""
 
 from __future__ import annotations
 
@@ -71,6 +71,35 @@ def test_a_refusal_is_shown_by_its_field_and_keeps_what_was_typed(
     assert f'{field}-error"' in answer.text.split(f'id="{field}"', 1)[1].split(">", 1)[0]
     assert secret not in answer.text and SECRET_ID not in answer.text
     assert 'value="Support"' in answer.text or field == "name"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_wrong_field_is_shown_at_once_by_its_field_and_in_the_summary(
+    console: Console, sim: SimHandle
+) -> None:
+    client = admin(console)
+    data = form_of(sim, client_id="", tenant_id="", client_secret="", folder="Helpdesk")
+    answer = post_form(client, "/admin/integrations", data, "/admin/integrations/new")
+    assert answer.status_code == 400
+    expected = {
+        "client_id": "not a GUID",
+        "client_secret": "missing: a new integration needs its credential",
+        "tenant_id": "not a GUID or a domain",
+    }
+    for field, text in expected.items():
+        error = re.search(rf'<p id="{field}-error" class="error">([^<]*)</p>', answer.text)
+        assert error is not None and text in error.group(1), field
+        tag = answer.text.split(f'id="{field}"', 1)[1].split(">", 1)[0]
+        assert f'{field}-error"' in tag and 'aria-invalid="true"' in tag
+    summary = answer.text.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert 'role="alert"' in summary and 'tabindex="-1"' in summary
+    assert "3 fields need correcting" in summary
+    links = re.findall(r'<li><a href="#([a-z_]+)">([^<]*)</a></li>', summary)
+    assert [name for name, _ in links] == list(expected)  # in the order of the form
+    for (name, text), label in zip(links, ("Client ID", "Client secret", "Tenant ID"), strict=True):
+        assert text.startswith(f"{label}: ") and expected[name] in text
+    assert 'value="Support"' in answer.text and 'value="Helpdesk"' in answer.text
+    assert 'aria-invalid="true"' not in answer.text.split('id="address"', 1)[1].split(">", 1)[0]
 
 
 def test_secrets_never_in_pages_the_audit_or_the_logs(console: Console, sim: SimHandle) -> None:

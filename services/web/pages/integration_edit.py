@@ -1,7 +1,8 @@
 """The integration form (admin): ``/admin/integrations/new`` and ``/admin/integrations/{id}``.
-Validation is :mod:`libs.common.integration_rules`'; a refusal is shown by its field and the
-form keeps what was typed, the secret and uploads excepted. Secrets are write-only: never
-rendered, logged or audited (the audit row names the changed fields only)."""
+Validation is :mod:`libs.common.integration_rules`'; every wrong field is shown at once, by its
+field and in a summary at the top of the form linking to each; the form keeps what was typed,
+the secret and uploads excepted. Secrets are write-only: never rendered, logged or audited
+(the audit row names the changed fields only)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from libs.common.integration_rules import Integration, IntegrationInvalid
+from libs.common.integration_rules import Integration, IntegrationInvalid, problems
 from services.web.auth import Current
-from services.web.integration_form import HELP, LABELS, changed_fields, entered_of, read_form
+from services.web.integration_form import (
+    HELP,
+    LABELS,
+    changed_fields,
+    entered_of,
+    in_form_order,
+    read_form,
+)
 from services.web.pages.common import refused, render, requires, see_other
 from services.web.pages.integrations import (
     READ_ONLY,
@@ -78,19 +86,28 @@ def _save(request: Request, current: Current, form: FormData, item: Integration 
     if store is None:
         return refused(request, 409, READ_ONLY, current)
     fields, entered, errors = read_form(form, item)
-    if fields is not None:
+    same_kind = item is not None and item.fields.credential_kind == fields.credential_kind
+    for found in problems(fields, stored_secret=same_kind).values():
+        errors.setdefault(*_shown(found))
+    if not errors:
         try:
             saved = store.save(fields, mailboxes.box, item.id if item else None)
         except IntegrationInvalid as exc:
-            where = exc.field.split(".")[0]
-            text = exc.message.split(": ", 1)[-1]
-            errors[_INPUT_OF.get(where, where)] = text + (f" ({exc.hint})" if exc.hint else "")
-    if errors or fields is None:
+            errors.setdefault(*_shown(exc))
+    if errors:
+        errors = in_form_order(errors)
         return form_page(request, current, item, entered=entered, errors=errors, status=400)
     changed = changed_fields(item.fields if item else None, fields)
     action = "integration updated" if item else "integration created"
     audit_integration(request, current, action, saved.fields.name, fields=changed)
     return see_other(f"/admin/integrations/{saved.id}?saved=1")
+
+
+def _shown(exc: IntegrationInvalid) -> tuple[str, str]:
+    """The input a refusal is shown by, and its text with the hint (never a value typed)."""
+    where = exc.field.split(".")[0]
+    text = exc.message.split(": ", 1)[-1]
+    return _INPUT_OF.get(where, where), text + (f" ({exc.hint})" if exc.hint else "")
 
 
 @requires("admin")
