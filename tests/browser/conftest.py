@@ -23,7 +23,7 @@ _ADDRESSES = (f"2001:db8::{n:x}" for n in itertools.count(1))
 EXPECT_TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole]:
     with mailpipe_web(tmp_path_factory.mktemp("console")) as running:
         for account in (ADMIN, AGENT):
@@ -31,7 +31,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningConsole
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(HOW_TO_INSTALL, pytrace=False)
@@ -74,7 +74,7 @@ def page_without_js(browser: Browser, console: RunningConsole) -> Iterator[Page]
         yield watched.page
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def journey(
     tmp_path_factory: pytest.TempPathFactory, amqp_url: str, run_id: str
 ) -> Iterator[Journey]:

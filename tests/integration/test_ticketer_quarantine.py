@@ -69,8 +69,12 @@ def test_broken_mail_among_good_ones_is_quarantined(
             "attempts",
             "created_at",
             "replayed_at",
+            "state",
+            "dropped_at",
+            "dropped_by",
+            "drop_note",
         }
-        assert entry["detail"] and entry["replayed_at"] is None
+        assert entry["detail"] and entry["replayed_at"] is None and entry["state"] == "waiting"
         assert entry["mailbox"] == "support@contoso.com" and entry["provider"] == "microsoft"
 
     # A redelivery of a quarantined mail republishes the same outcome; no second entry.
