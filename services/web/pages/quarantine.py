@@ -109,13 +109,21 @@ def _entry_page(
 
 @requires("admin")
 def entry_page(request: Request, current: Current, form: FormData | None) -> Response:
+    found = _waiting(request, current)
+    if isinstance(found, Response):
+        return found
+    return _entry_page(request, current, found[1])
+
+
+def _waiting(request: Request, current: Current) -> Response | tuple[QuarantineDesk, QuarantineRow]:
+    """The desk and the waiting entry the path names, or the page that says why not."""
     desk = _desk(request)
     if desk is None:
         return _unavailable(request, current)
     entry = desk.book.get(request.path_params["entry_id"])
     if entry is None or entry.state != "waiting":
         return refused(request, 404, GONE, current)
-    return _entry_page(request, current, entry)
+    return desk, entry
 
 
 @requires("admin")
@@ -146,12 +154,10 @@ def replay_entry(request: Request, current: Current, form: FormData | None) -> R
 
 @requires("admin")
 def drop_entry(request: Request, current: Current, form: FormData | None) -> Response:
-    desk = _desk(request)
-    if desk is None:
-        return _unavailable(request, current)
-    entry = desk.book.get(request.path_params["entry_id"])
-    if entry is None or entry.state != "waiting":
-        return refused(request, 404, GONE, current)
+    found = _waiting(request, current)
+    if isinstance(found, Response):
+        return found
+    desk, entry = found
     note = field(form, "note").strip()
     if field(form, "confirm") != "yes":
         drop = {"note": note, "error": CONFIRM}
