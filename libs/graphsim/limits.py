@@ -53,6 +53,8 @@ class Faults:
     notify_duplicate_ratio: float = 0.0
     #: Change notifications held until this many are pending, then released shuffled.
     notify_reorder_window: int = 0
+    #: A partly filled reorder window is released after this long, so nothing waits for ever.
+    notify_reorder_hold_ms: int = 1000
     #: Seeds the notification faults' random choices (``None``: not reproducible).
     notify_seed: int | None = None
     #: Notifications for one URL that fall due within this time go in one POST.

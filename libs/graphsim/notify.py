@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 #: Most notifications in one POST.
 MAX_BATCH = 100
-#: A partly filled reorder window is released after this long, so nothing waits for ever.
-REORDER_HOLD_S = 1.0
 
 
 @dataclass(order=True)
@@ -159,7 +157,7 @@ class Notifier:
         with self._cond:
             while not self._stopping:
                 now = time.monotonic()
-                if self._held and now - self._held_since >= REORDER_HOLD_S:
+                if self._held and now - self._held_since >= self._hold_s():
                     self._release_held()
                 if self._queue and self._queue[0].due <= now:
                     break
@@ -170,10 +168,13 @@ class Notifier:
             self._cond.wait(self._world.faults.notify_batch_ms / 1000)
             return self._generation, self._take(time.monotonic())
 
+    def _hold_s(self) -> float:
+        return self._world.faults.notify_reorder_hold_ms / 1000
+
     def _wait_s(self, now: float) -> float | None:
         waits = [self._queue[0].due - now] if self._queue else []
         if self._held:
-            waits.append(self._held_since + REORDER_HOLD_S - now)
+            waits.append(self._held_since + self._hold_s() - now)
         return max(0.0, min(waits)) if waits else None
 
     def _take(self, now: float) -> list[Pending]:
