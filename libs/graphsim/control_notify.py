@@ -28,6 +28,16 @@ def _control_json(sub: Subscription) -> dict[str, object]:
     }
 
 
+def _fire(world: World, sub: Subscription, event: str) -> bool:
+    """What the event means for the subscription, then the notification (if it has a
+    lifecycle URL): a removed subscription is gone, as Graph removed it."""
+    if event == "reauthorizationRequired":
+        sub.needs_reauthorization = True
+    if event == "subscriptionRemoved":
+        del world.subscriptions[sub.id]
+    return world.notifier.lifecycle(sub, event)
+
+
 def routes(world: World) -> list[Route]:
     def find(request: Request) -> Subscription | None:
         prune(world.subscriptions)
@@ -49,11 +59,7 @@ def routes(world: World) -> list[Route]:
             sub = find(request)
             if sub is None:
                 return _error(404, "no such subscription")
-            if event == "reauthorizationRequired":
-                sub.needs_reauthorization = True
-            if event == "subscriptionRemoved":
-                del world.subscriptions[sub.id]
-            sent = world.notifier.lifecycle(sub, event)
+            sent = _fire(world, sub, event)
         return JSONResponse({"sent": sent}, status_code=202)
 
     async def expire(request: Request) -> Response:
