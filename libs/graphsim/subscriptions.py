@@ -153,6 +153,7 @@ def renew(world: World, call: Call) -> GraphResponse:
     sub.expires = parse_expiration(
         body["expirationDateTime"], world.faults.subscription_max_minutes
     )
+    sub.needs_reauthorization = False  # a renewal reauthorizes, as in Graph
     return GraphResponse(200, _entity(call, sub))
 
 
