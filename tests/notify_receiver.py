@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +32,10 @@ class Receiver:
     #: (path, the POST's JSON body) per notification POST, in arrival order.
     posts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failed_posts: int = 0
+    #: When set, notification POSTs are recorded at once but answered only once it is set.
+    hold: threading.Event | None = None
+    #: Called before a validation request is answered (e.g. to call the simulator back).
+    on_validation: Callable[[], None] | None = None
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     def url(self, path: str) -> str:
@@ -82,6 +86,10 @@ def _handler(rec: Receiver) -> type[BaseHTTPRequestHandler]:
                     rec.posts.append((url.path, json.loads(raw)))
                     rec.cond.notify_all()
                     mode = 202
+            if token and rec.on_validation is not None:
+                rec.on_validation()
+            if not token and rec.hold is not None:
+                rec.hold.wait(WAIT_S)
             if token and mode == "echo":
                 self._answer(200, token[0].encode())
             elif token and mode == "wrong":

@@ -135,6 +135,24 @@ def test_updated_and_deleted_when_subscribed(
     assert wait_count(sim, "sent", 2)["sent"] == 2  # the seeding ("created") was not subscribed to
 
 
+def test_a_slow_endpoint_blocks_no_graph_request(
+    sim: SimHandle, client: httpx.Client, rec: Receiver
+) -> None:
+    sim.notification_faults(notify_timeout_s=60)
+    subscribe(client, rec)
+    rec.hold = threading.Event()
+    try:
+        [first] = seed_many(sim, 1)
+        rec.wait_items(1)  # posted, and not answered yet
+        [second] = seed_many(sim, 1)  # the simulator still takes mail and answers reads
+        assert client.get(f"{BOX}/messages/{second}").status_code == 200
+        assert counts(sim)["sent"] == 0
+    finally:
+        rec.hold.set()
+    got = [i["resourceData"]["id"] for i in wait_settled(sim, rec, 2)]
+    assert got == [first, second]
+
+
 def test_close_notifications_share_a_post_without_loss(
     sim: SimHandle, client: httpx.Client, rec: Receiver
 ) -> None:

@@ -74,6 +74,20 @@ def test_create_validates_the_endpoint_and_returns_the_resource(
     assert counts["validations"] == 2 and counts["subscriptions_alive"] == 1
 
 
+def test_the_endpoint_may_call_graph_while_validating(
+    sim: SimHandle, client: httpx.Client, rec: Receiver
+) -> None:
+    seen: list[int] = []
+
+    def call_back() -> None:
+        with graph(sim) as other:
+            seen.append(other.get("subscriptions").status_code)
+
+    rec.on_validation = call_back
+    subscribe(client, rec)
+    assert seen == [200]
+
+
 @pytest.mark.parametrize("mode", ["wrong", 500])
 def test_failed_validation_is_400_and_stores_nothing(
     client: httpx.Client, rec: Receiver, mode: str | int
