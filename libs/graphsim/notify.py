@@ -191,7 +191,11 @@ class Notifier:
     def _deliver(self, client: httpx.Client, generation: int, batch: list[Pending]) -> None:
         world = self._world
         with world.lock:
-            batch = [p for p in batch if p.lifecycle or p.sub_id in world.subscriptions]
+            # A subscription deleted or expired since the change notifies no more.
+            subs = world.subscriptions
+            batch = [
+                p for p in batch if p.lifecycle or (p.sub_id in subs and subs[p.sub_id].alive())
+            ]
             faults, counts = world.faults, world.stats.notifications
         if not batch:
             return
@@ -202,18 +206,18 @@ class Notifier:
                 counts["lifecycle_sent" if batch[0].lifecycle else "sent"] += len(batch)
                 return
             counts["failed_deliveries"] += 1
-            retry = status is None or status >= 500
-            if not retry or batch[0].attempt >= faults.notify_retries:
-                counts["undelivered"] += len(batch)
-                return
-        self._retry(generation, batch, faults)
+            retryable = status is None or status >= 500
+            again = [p for p in batch if retryable and p.attempt < faults.notify_retries]
+            counts["undelivered"] += len(batch) - len(again)
+        if again:
+            self._retry(generation, again, faults)
 
     def _retry(self, generation: int, batch: list[Pending], faults: Faults) -> None:
         with self._cond:
             if generation != self._generation:
                 return
-            wait_s = faults.notify_retry_ms / 1000 * 2 ** batch[0].attempt
             for p in batch:
+                wait_s = faults.notify_retry_ms / 1000 * 2**p.attempt
                 p.attempt += 1
                 p.due, p.seq = time.monotonic() + wait_s, next(self._seq)
                 self._push(p)

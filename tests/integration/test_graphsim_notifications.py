@@ -181,6 +181,17 @@ def test_5xx_is_retried_and_4xx_is_not(sim: SimHandle, client: httpx.Client, rec
     assert [i["resourceData"]["id"] for i in items] == [retried, after]
 
 
+def test_retries_end_and_the_notification_is_undelivered(
+    sim: SimHandle, client: httpx.Client, rec: Receiver
+) -> None:
+    sim.notification_faults(notify_retry_ms=20, notify_retries=2)
+    subscribe(client, rec)
+    rec.fail_next = 100
+    seed_many(sim, 1)
+    final = wait_count(sim, "undelivered", 1)
+    assert final["failed_deliveries"] == 3 and rec.failed_posts == 3 and final["sent"] == 0
+
+
 def test_drops_are_seeded_and_add_up(sim: SimHandle, client: httpx.Client, rec: Receiver) -> None:
     def run() -> set[int]:
         with sim.control() as c:
