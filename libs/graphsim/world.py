@@ -1,5 +1,6 @@
 """Everything one simulator holds: users and their mailboxes, app registrations, delta and
-upload sessions, fault knobs and statistics. Reset returns it to the state it started in."""
+upload sessions, change-notification subscriptions, fault knobs and statistics. Reset returns
+it to the state it started in."""
 
 from __future__ import annotations
 
