@@ -122,6 +122,13 @@ _SimAutoAcknowledge = Annotated[
     bool,
     typer.Option("--auto-acknowledge", help="Turn auto-acknowledgement on in the written config"),
 ]
+_SimAllowHttp = Annotated[
+    bool,
+    typer.Option(
+        "--allow-http-notifications",
+        help="Let subscriptions post notifications to http URLs (Graph allows https only)",
+    ),
+]
 
 
 @app.command()
@@ -133,6 +140,7 @@ def graphsim(
     write_config: _SimWriteConfig = None,
     public_host: _SimPublicHost = None,
     auto_acknowledge: _SimAutoAcknowledge = False,
+    allow_http_notifications: _SimAllowHttp = False,
 ) -> None:
     """Run the Microsoft Graph mail simulator (HTTPS, token endpoint, control API)."""
     import errno
@@ -148,6 +156,7 @@ def graphsim(
             write_config=write_config,
             public_host=public_host,
             auto_acknowledge=auto_acknowledge,
+            allow_http_notifications=allow_http_notifications,
         )
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):

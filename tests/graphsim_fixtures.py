@@ -17,7 +17,10 @@ SIM_MAILBOXES = ["support@contoso.com", "helpdesk@contoso.com"]
 
 @pytest.fixture(scope="session")
 def graphsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimHandle]:
-    with running_simulator(tmp_path_factory.mktemp("graphsim"), SIM_MAILBOXES) as handle:
+    # Test receivers of change notifications are plain http servers.
+    with running_simulator(
+        tmp_path_factory.mktemp("graphsim"), SIM_MAILBOXES, allow_http_notifications=True
+    ) as handle:
         yield handle
 
 

@@ -20,10 +20,20 @@ from starlette.routing import Route
 from libs.common.text.charsets import scrub
 
 # Importing the handler modules registers their routes.
-from libs.graphsim import batch, delta, folders, mail, send, upload, users  # noqa: F401
+from libs.graphsim import (  # noqa: F401
+    batch,
+    delta,
+    folders,
+    mail,
+    send,
+    subscriptions,
+    upload,
+    users,
+)
 from libs.graphsim.auth import authenticate, issue, openid_configuration, unknown_tenant
 from libs.graphsim.control import ControlError, control_error
 from libs.graphsim.control import routes as control_routes
+from libs.graphsim.control_notify import routes as notify_routes
 from libs.graphsim.errors import EntraError, GraphHTTPError
 from libs.graphsim.router import (
     GraphRequest,
@@ -118,6 +128,8 @@ class _Endpoints:
             upload.check_cap(len(req.body))
             with world.lock:
                 resp = batch.execute_batch(world, req) if call is None else run(world, call)
+            if resp.deferred is not None:
+                resp = await resp.deferred()
         except GraphHTTPError as exc:
             resp = error_response(exc, request_id, client_request_id)
         finally:
@@ -153,5 +165,6 @@ def build_app(world: World) -> Starlette:
         Route("/v1.0/{path:path}", endpoints.graph, methods=GRAPH_METHODS),
         Route("/_upload/{sid}", endpoints.upload_url, methods=["PUT", "DELETE"]),
         *control_routes(world),
+        *notify_routes(world),
     ]
     return Starlette(routes=routes, exception_handlers={ControlError: control_error})

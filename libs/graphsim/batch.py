@@ -72,7 +72,10 @@ def _execute(world: World, req: GraphRequest, request_id: str) -> tuple[GraphRes
         box = mailbox_key(call)
         if box is not None:
             world.limiter.spend(req.app.client_id, box)
-        return run(world, call), template
+        resp = run(world, call)
+        if resp.deferred is not None:
+            raise bad_request("The simulator does not take this request in a batch.")
+        return resp, template
     except GraphHTTPError as exc:
         return error_response(exc, request_id, req.headers.get("client-request-id", "")), template
 

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from libs.graphsim.directory import AccessPolicy, App
 from libs.graphsim.state import Mailbox
+from libs.graphsim.watch import prune
 from libs.graphsim.world import World
 
 
@@ -125,15 +126,21 @@ def routes(world: World) -> list[Route]:
     async def faults(request: Request) -> Response:
         with world.lock:
             if request.method == "POST":
+                data = await _json(request)
                 try:
-                    world.faults.update(await _json(request))
+                    world.faults.update(data)
                 except (TypeError, ValueError) as exc:
                     return _error(400, str(exc))
+                if "notify_seed" in data:
+                    world.notifier.reseed(world.faults.notify_seed)
             return JSONResponse(world.faults.as_dict())
 
     async def stats(request: Request) -> Response:
         with world.lock:
-            return JSONResponse(world.stats.as_dict())
+            prune(world.subscriptions)
+            body = world.stats.as_dict()
+            body["notifications"]["subscriptions_alive"] = len(world.subscriptions)
+            return JSONResponse(body)
 
     async def reset(request: Request) -> Response:
         world.reset()

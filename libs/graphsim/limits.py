@@ -44,6 +44,31 @@ class Faults:
     lose_send_responses: int = 0
     #: Messages every read of which fails (:mod:`libs.graphsim.poison`): id → entry.
     poisoned: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Change notifications (:mod:`libs.graphsim.notify`) -----------------------------------
+    #: Delay before a notification is posted; a range up to ``notify_delay_max_ms`` if larger.
+    notify_delay_ms: int = 0
+    notify_delay_max_ms: int = 0
+    #: Fractions of change notifications never sent / sent twice.
+    notify_drop_ratio: float = 0.0
+    notify_duplicate_ratio: float = 0.0
+    #: Change notifications held until this many are pending, then released shuffled.
+    notify_reorder_window: int = 0
+    #: A partly filled reorder window is released after this long, so nothing waits for ever.
+    notify_reorder_hold_ms: int = 1000
+    #: Seeds the notification faults' random choices (``None``: not reproducible).
+    notify_seed: int | None = None
+    #: Notifications for one URL that fall due within this time go in one POST.
+    notify_batch_ms: int = 50
+    #: Further attempts after a 5xx, a timeout or a refused connection; the first waits
+    #: ``notify_retry_ms``, each next one twice as long.
+    notify_retries: int = 3
+    notify_retry_ms: int = 200
+    #: How long a notification POST may take before it counts as a timeout.
+    notify_timeout_s: float = 3.0
+    #: How long the validation request may take (Graph: 10 s).
+    validation_timeout_s: float = 10.0
+    #: The longest a message subscription may live (Graph: 4230 minutes without resource data).
+    subscription_max_minutes: int = 4230
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name: f.type for f in fields(self)}
@@ -52,6 +77,9 @@ class Faults:
                 raise ValueError(f"unknown fault knob {key!r}; known: {sorted(known)}")
             if key == "poisoned":
                 value = poison.parse(value)
+            if key == "notify_seed":
+                self.notify_seed = None if value is None else int(value)
+                continue
             current = getattr(self, key)
             setattr(self, key, type(current)(value))
 
@@ -82,6 +110,10 @@ class Stats:
         self.max_open_delta_rounds: dict[str, int] = {}
         #: Open rounds per mailbox: round id → monotonic time of its last page.
         self.open_rounds: dict[str, dict[str, float]] = {}
+        #: Change notifications: sent, dropped, duplicated, failed_deliveries (attempts that
+        #: got no 2xx), undelivered (given up), posts, validations, validation_failures,
+        #: lifecycle_sent.
+        self.notifications: Counter[str] = Counter()
 
     def round_page(self, mailbox: str, round_id: str, *, first: bool, last: bool) -> None:
         """A delta page was served: the round opens with its first page and closes with the
@@ -125,6 +157,7 @@ class Stats:
             "mailbox_requests": dict(self.mailbox_requests),
             "delta_rounds": dict(self.delta_rounds),
             "max_open_delta_rounds": dict(self.max_open_delta_rounds),
+            "notifications": dict(self.notifications),
         }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,9 @@ class GraphResponse:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    #: Work a handler cannot do under the world's lock (a network call): the endpoint awaits
+    #: it outside the lock and answers with what it returns instead.
+    deferred: Callable[[], Awaitable[GraphResponse]] | None = None
 
 
 @dataclass

@@ -96,10 +96,11 @@ def serve(
     write_config: Path | None,
     public_host: str | None = None,
     auto_acknowledge: bool = False,
+    allow_http_notifications: bool = False,
 ) -> None:
     """Run the simulator until interrupted."""
     certs = ensure_certs(state_dir, [public_host] if public_host else ())
-    world = World(mailboxes)
+    world = World(mailboxes, allow_http_notifications=allow_http_notifications)
     sock = _bind(host, port)
     endpoint = Endpoint(host, sock.getsockname()[1], certs.ca, public_host)
     if write_config is not None:
@@ -114,9 +115,16 @@ def serve(
 class BackgroundServer:
     """The simulator in a daemon thread on a free port; ``stop()`` shuts it down."""
 
-    def __init__(self, state_dir: Path, mailboxes: list[str], host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        mailboxes: list[str],
+        host: str = "127.0.0.1",
+        *,
+        allow_http_notifications: bool = False,
+    ) -> None:
         self.certs = ensure_certs(state_dir)
-        self.world = World(mailboxes)
+        self.world = World(mailboxes, allow_http_notifications=allow_http_notifications)
         self._sock = _bind(host, 0)
         self.endpoint = Endpoint(host, self._sock.getsockname()[1], self.certs.ca)
         self._server = _uvicorn(self.world, self.certs)
@@ -144,3 +152,4 @@ class BackgroundServer:
         self._server.force_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
+        self.world.notifier.stop()

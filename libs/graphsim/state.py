@@ -11,6 +11,7 @@ import base64
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,8 @@ HIDDEN = frozenset({"msgfolderroot", "recoverableitemsdeletions"})
 
 UPSERT = "upsert"
 REMOVED = "removed"
+#: Graph's change types, as a mailbox tells its listener (change notifications).
+CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 #: Timeline entries kept per mailbox (the oldest go first); enough for a long benchmark.
 MAX_EVENTS = 500_000
 
@@ -108,6 +111,8 @@ class Mailbox:
     events: deque[tuple[float, str, str, str]] = field(
         default_factory=lambda: deque(maxlen=MAX_EVENTS)
     )
+    #: Told (change type, folder, message) on every change: the change notifications' source.
+    listener: Callable[[str, Folder, Message], None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         root = Folder(new_folder_id(), WELL_KNOWN["msgfolderroot"], "msgfolderroot", None)
@@ -170,10 +175,12 @@ class Mailbox:
 
     # messages -------------------------------------------------------------------------
 
-    def _log(self, folder: Folder, kind: str, msg: Message) -> None:
+    def _log(self, folder: Folder, kind: str, msg: Message, change: str) -> None:
         self.seq += 1
         folder.log.append((self.seq, kind, msg.immutable_id, msg.rest_id))
         self.events.append((time.time(), kind, folder.name, msg.immutable_id))
+        if self.listener is not None:
+            self.listener(change, folder, msg)
 
     def add(
         self,
@@ -201,10 +208,10 @@ class Mailbox:
         folder.messages[msg.immutable_id] = msg
         self.index[msg.immutable_id] = msg
         self.index[msg.rest_id] = msg
-        self._log(folder, UPSERT, msg)
+        self._log(folder, UPSERT, msg, CREATED)
 
     def _unplace(self, msg: Message) -> None:
-        self._log(msg.folder, REMOVED, msg)
+        self._log(msg.folder, REMOVED, msg, DELETED)
         del msg.folder.messages[msg.immutable_id]
         self.index.pop(msg.rest_id, None)
 
@@ -241,7 +248,7 @@ class Mailbox:
 
     def touch(self, msg: Message) -> None:
         msg.change_key = new_change_key()
-        self._log(msg.folder, UPSERT, msg)
+        self._log(msg.folder, UPSERT, msg, UPDATED)
 
     def changes_since(self, folder: Folder, cursor: int) -> list[tuple[str, str, str]]:
         """(kind, immutable id, rest id) per item changed after ``cursor``, last change wins."""

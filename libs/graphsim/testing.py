@@ -58,6 +58,23 @@ class SimHandle:
         )
         return MailpipeConfig(graph=graph, mailboxes=boxes)
 
+    def notification_faults(self, **knobs: Any) -> dict[str, Any]:
+        """Set notification fault knobs (``notify_drop_ratio=0.5, notify_seed=7`` …) through
+        the control API; returns the whole fault set."""
+        with self.control() as control:
+            resp = control.post("/_sim/faults", json=knobs)
+            resp.raise_for_status()
+            return dict(resp.json())
+
+    def lifecycle(self, subscription_id: str, event: str) -> bool:
+        """Fire a lifecycle event; whether one was sent (only with a lifecycle URL)."""
+        with self.control() as control:
+            resp = control.post(
+                f"/_sim/subscriptions/{subscription_id}/lifecycle", json={"event": event}
+            )
+            resp.raise_for_status()
+            return bool(resp.json()["sent"])
+
     def control(self, timeout_s: float = 30.0) -> httpx.Client:
         """An httpx client for the control API (base URL is the server root)."""
         return httpx.Client(
@@ -66,9 +83,14 @@ class SimHandle:
 
 
 @contextmanager
-def running_simulator(state_dir: Path, mailboxes: list[str]) -> Iterator[SimHandle]:
-    """Start the simulator on 127.0.0.1 and a free port; stop it on exit."""
-    server = BackgroundServer(state_dir, mailboxes)
+def running_simulator(
+    state_dir: Path, mailboxes: list[str], *, allow_http_notifications: bool = False
+) -> Iterator[SimHandle]:
+    """Start the simulator on 127.0.0.1 and a free port; stop it on exit.
+    ``allow_http_notifications`` lets subscriptions post to plain http URLs (test receivers)."""
+    server = BackgroundServer(
+        state_dir, mailboxes, allow_http_notifications=allow_http_notifications
+    )
     server.start()
     root = server.endpoint.root_url
     try:

@@ -1,9 +1,11 @@
 """Everything one simulator holds: users and their mailboxes, app registrations, delta and
-upload sessions, fault knobs and statistics. Reset returns it to the state it started in."""
+upload sessions, change-notification subscriptions, fault knobs and statistics. Reset returns
+it to the state it started in."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import secrets
 import threading
@@ -14,7 +16,9 @@ from typing import Any
 from libs.graphsim import mime
 from libs.graphsim.directory import App, User, display_name_for
 from libs.graphsim.limits import Faults, Limiter, Stats
+from libs.graphsim.notify import Notifier
 from libs.graphsim.state import Folder, Mailbox, Message
+from libs.graphsim.watch import Subscription
 
 DEFAULT_TENANT = "6f1c7a5e-3d2b-4c8a-9e1f-0a2b3c4d5e6f"
 DEFAULT_CLIENT = "0d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f60"
@@ -49,8 +53,17 @@ class UploadSession:
 class World:
     """The simulator's whole state; handlers hold ``lock`` while they touch it."""
 
-    def __init__(self, mailboxes: list[str], seed: int | None = None) -> None:
+    def __init__(
+        self,
+        mailboxes: list[str],
+        seed: int | None = None,
+        *,
+        allow_http_notifications: bool = False,
+    ) -> None:
         self.lock = threading.RLock()
+        #: Graph posts notifications to https URLs only; tests run plain http receivers.
+        self.allow_http_notifications = allow_http_notifications
+        self.notifier = Notifier(self)
         self.initial_mailboxes = [m.lower() for m in mailboxes]
         # The default app's secret is fixed per process so a written config keeps working.
         self.default_secret = "sim-" + secrets.token_urlsafe(24)
@@ -64,6 +77,8 @@ class World:
             self.apps: dict[tuple[str, str], App] = {}
             self.deltas: dict[str, DeltaCursor] = {}
             self.uploads: dict[str, UploadSession] = {}
+            self.subscriptions: dict[str, Subscription] = {}
+            self.notifier.clear()
             self.faults = Faults()
             self.stats = Stats()
             self.limiter = Limiter(self.faults, self.stats, self.rng)
@@ -83,6 +98,8 @@ class World:
         user_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, address))
         name = display_name or display_name_for(address)
         box = Mailbox(address, user_id, name) if has_mailbox else None
+        if box is not None:
+            box.listener = functools.partial(self.notifier.on_change, box)
         user = User(address, user_id, name, box)
         self.users[address] = user
         self.users[user_id] = user

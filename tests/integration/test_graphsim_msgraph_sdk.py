@@ -1,4 +1,5 @@
-"""Microsoft's own msgraph-sdk, pointed at the simulator, lists a seeded message and sends mail.
+"""Microsoft's own msgraph-sdk, pointed at the simulator, lists a seeded message, sends mail
+and creates a change-notification subscription.
 
 No azure-identity: a small kiota AccessTokenProvider gets tokens with real msal from the
 simulator's token endpoint. The SDK's httpx client trusts only the simulator's CA.
@@ -7,6 +8,7 @@ simulator's token endpoint. The SDK's httpx client trusts only the simulator's C
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +27,7 @@ from msgraph.generated.models.email_address import EmailAddress
 from msgraph.generated.models.item_body import ItemBody
 from msgraph.generated.models.message import Message
 from msgraph.generated.models.recipient import Recipient
+from msgraph.generated.models.subscription import Subscription
 from msgraph.generated.users.item.send_mail.send_mail_post_request_body import (
     SendMailPostRequestBody,
 )
@@ -33,6 +36,7 @@ from msgraph_core import GraphClientFactory
 from libs.graphsim.testing import SimHandle
 from tests.graphsim_helpers import seed
 from tests.integration.test_graphsim_mail import rich_message
+from tests.notify_receiver import receiver
 
 # The generated SDK warns about its own deprecated request-configuration classes.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -111,3 +115,27 @@ def test_msgraph_sdk_lists_a_seeded_message_and_sends_mail(sim: SimHandle) -> No
     assert [r["subject"] for r in records] == ["Sent by msgraph-sdk"]
     assert records[0]["to"] == ["alice@example.org"]
     assert counts["folders"]["sentitems"] == 0  # save_to_sent_items=False was honoured
+
+
+async def _subscribe(sim: SimHandle, url: str) -> Subscription | None:
+    async with httpx.AsyncClient(verify=sim.ssl_context(), timeout=30) as http:
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        body = Subscription(
+            change_type="created",
+            notification_url=url,
+            resource="users/support@contoso.com/mailFolders('inbox')/messages",
+            expiration_date_time=expires,
+            client_state="sdk-state",
+        )
+        return await _client(sim, http).subscriptions.post(body)
+
+
+def test_msgraph_sdk_creates_a_subscription_that_notifies(sim: SimHandle) -> None:
+    with receiver() as rec:
+        created = asyncio.run(_subscribe(sim, rec.url("/notify")))
+        assert created is not None and created.id and created.client_state == "sdk-state"
+        assert created.expiration_date_time is not None
+        assert len(rec.validations) == 1
+        seed(sim, rich_message())
+        [item] = rec.wait_items(1)
+    assert item["subscriptionId"] == created.id and item["clientState"] == "sdk-state"
