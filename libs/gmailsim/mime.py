@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from email.message import Message as EmailMessage
 from typing import Any
 
+from libs.common.text.charsets import decode_html, decode_text
+
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg)\s*:\s*)+", re.I)
 _MSGID = re.compile(r"<[^<>\s]+>")
 SNIPPET_CHARS = 200
@@ -47,6 +49,7 @@ class Part:
     filename: str
     headers: list[dict[str, str]]
     data: bytes | None
+    charset: str | None = None
     parts: list[Part] = field(default_factory=list)
 
 
@@ -82,7 +85,7 @@ def _payload(msg: EmailMessage) -> bytes:
 def _part(msg: EmailMessage, part_id: str, attachments: dict[str, bytes]) -> Part:
     mime_type = msg.get_content_type()
     filename = decoded_header(msg.get_filename() or "")
-    node = Part(part_id, mime_type, filename, _headers(msg), None)
+    node = Part(part_id, mime_type, filename, _headers(msg), None, msg.get_content_charset())
     if msg.is_multipart():
         subs = msg.get_payload()
         if isinstance(subs, list):
@@ -99,8 +102,9 @@ def _part(msg: EmailMessage, part_id: str, attachments: dict[str, bytes]) -> Par
 
 def _text_of(part: Part) -> str:
     if part.mime_type.startswith("text/") and not part.filename and part.data is not None:
-        text = part.data.decode("utf-8", "replace")
-        return re.sub(r"<[^>]*>", " ", text) if part.mime_type == "text/html" else text
+        if part.mime_type == "text/html":
+            return re.sub(r"<[^>]*>", " ", decode_html(part.data, part.charset))
+        return decode_text(part.data, part.charset)
     return next((t for t in (_text_of(p) for p in part.parts) if t), "")
 
 
