@@ -51,6 +51,10 @@ def _term(box: Mailbox, term: str) -> tuple[Test | None, bool]:
     raise bad_request(f"Invalid query: unsupported term '{term}' in the simulator.")
 
 
+def _negated(test: Test) -> Test:
+    return lambda m: not test(m)
+
+
 def compile_query(box: Mailbox, q: str, include_spam_trash: bool) -> Test:
     tests: list[Test] = []
     lifted = include_spam_trash
@@ -61,7 +65,7 @@ def compile_query(box: Mailbox, q: str, include_spam_trash: bool) -> Test:
             lifted = True
             continue
         if negated:
-            tests.append(lambda m, t=test: not t(m))
+            tests.append(_negated(test))
         else:
             tests.append(test)
             lifted = lifted or mentions
