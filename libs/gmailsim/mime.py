@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import email
 import email.header
+import email.parser
 import email.policy
 import re
 from dataclasses import dataclass, field
@@ -17,10 +18,13 @@ from email.message import Message as EmailMessage
 from typing import Any
 
 from libs.common.text.charsets import decode_html, decode_text
+from libs.gmailsim import multipart
 
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg)\s*:\s*)+", re.I)
 _MSGID = re.compile(r"<[^<>\s]+>")
 SNIPPET_CHARS = 200
+#: Multipart nesting served as a tree; deeper parts are one opaque leaf (as in graphsim).
+MAX_DEPTH = 64
 
 
 def b64url(data: bytes) -> str:
@@ -82,16 +86,19 @@ def _payload(msg: EmailMessage) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-def _part(msg: EmailMessage, part_id: str, attachments: dict[str, bytes]) -> Part:
+def _part(msg: EmailMessage, part_id: str, attachments: dict[str, bytes], depth: int = 0) -> Part:
     mime_type = msg.get_content_type()
     filename = decoded_header(msg.get_filename() or "")
     node = Part(part_id, mime_type, filename, _headers(msg), None, msg.get_content_charset())
+    if msg.is_multipart() and depth >= MAX_DEPTH:
+        node.mime_type, node.data = "application/octet-stream", b""
+        return node
     if msg.is_multipart():
         subs = msg.get_payload()
         if isinstance(subs, list):
             for i, sub in enumerate(subs):
                 sub_id = f"{part_id}.{i}" if part_id else str(i)
-                node.parts.append(_part(sub, sub_id, attachments))
+                node.parts.append(_part(sub, sub_id, attachments, depth + 1))
         return node
     data = _payload(msg)
     if filename:
@@ -108,10 +115,20 @@ def _text_of(part: Part) -> str:
     return next((t for t in (_text_of(p) for p in part.parts) if t), "")
 
 
-def parse(raw: bytes) -> Parsed:
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+def _tree(raw: bytes) -> tuple[EmailMessage, Part, dict[str, bytes]]:
     attachments: dict[str, bytes] = {}
-    root = _part(msg, "", attachments)
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        return msg, _part(msg, "", attachments), attachments
+    except RecursionError:
+        # nesting too deep for the standard parser: the headers, and the rest as one text body
+        head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        body = multipart.split_head(raw)[1]
+        return head, Part("", "text/plain", "", _headers(head), body), {}
+
+
+def parse(raw: bytes) -> Parsed:
+    msg, root, attachments = _tree(raw)
     subject = decoded_header(msg.get("Subject"))
     refs = _MSGID.findall(f"{msg.get('References', '')} {msg.get('In-Reply-To', '')}")
     found = _MSGID.findall(str(msg.get("Message-ID", "")))

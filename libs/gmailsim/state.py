@@ -71,6 +71,8 @@ class Mailbox:
     #: alias address → verificationStatus (``accepted`` or ``pending``)
     send_as: dict[str, str] = field(default_factory=dict)
     next_label: int = 1
+    #: Message-ID → the latest message carrying it, for threading.
+    by_message_id: dict[str, Message] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in SYSTEM_LABELS:
@@ -128,9 +130,9 @@ class Mailbox:
         """The thread a message joins: the thread of a message it refers to (In-Reply-To or
         References) whose subject matches once Re:/Fwd: prefixes are dropped."""
         for ref in parsed.references:
-            for other in self.messages.values():
-                if other.parsed.message_id == ref and other.parsed.topic == parsed.topic:
-                    return other.thread_id
+            other = self.by_message_id.get(ref)
+            if other is not None and other.parsed.topic == parsed.topic:
+                return other.thread_id
         return None
 
     def add(self, raw: bytes, labels: set[str], when_ms: int, thread_id: str | None) -> Message:
@@ -139,6 +141,8 @@ class Mailbox:
         thread = thread_id or self.thread_for(parsed) or msg_id
         msg = Message(msg_id, thread, raw, when_ms, set(labels), 0, parsed)
         self.messages[msg_id] = msg
+        if parsed.message_id:
+            self.by_message_id[parsed.message_id] = msg
         self.record("messagesAdded", msg)
         return msg
 
@@ -154,6 +158,8 @@ class Mailbox:
 
     def delete(self, msg: Message) -> None:
         del self.messages[msg.id]
+        if self.by_message_id.get(msg.parsed.message_id) is msg:
+            del self.by_message_id[msg.parsed.message_id]
         self.record("messagesDeleted", msg)
 
     def threads_total(self) -> int:
