@@ -66,12 +66,13 @@ class _Endpoints:
         if int(request.headers.get("content-length") or 0) > REQUEST_CAP:
             raise send.too_large()
         headers = {k.lower(): v for k, v in request.headers.items()}
+        query = parse_qs(request.url.query, keep_blank_values=True)
         with world.lock:
-            token = authenticate(world, headers.get("authorization"))
+            token = upload.session_token(world, request.method, query, headers)
+            token = token or authenticate(world, headers.get("authorization"))
         if world.faults.latency_ms:
             await asyncio.sleep(world.faults.latency_ms / 1000)
         body = await request.body()
-        query = parse_qs(request.url.query, keep_blank_values=True)
         return ApiRequest(request.method, path, query, headers, body, token, world.root_url)
 
     async def api(self, request: Request) -> Response:

@@ -2,7 +2,8 @@
 ``media`` (the body is the RFC 822), ``multipart`` (multipart/related: JSON metadata such as
 ``threadId``, then the RFC 822) and ``resumable`` (a POST with the metadata opens a session
 whose URI comes back in ``Location``; PUTs to it carry the bytes, in one go or in chunks with
-``Content-Range``; 308 until the last byte, then the sent message). Up to 35 MB, as Gmail.
+``Content-Range``; 308 until the last byte, then the sent message; the session URI needs no
+Authorization header, as at Google). Up to 35 MB, as Gmail.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 from typing import Any
 
 from libs.gmailsim import multipart
+from libs.gmailsim.accounts import SEND, AccessToken
 from libs.gmailsim.errors import bad_request, not_found
 from libs.gmailsim.router import ApiResponse, Call, route
 from libs.gmailsim.send import MAX_MESSAGE_BYTES, send_raw, too_large
@@ -92,6 +95,18 @@ def upload_chunk(world: World, call: Call) -> ApiResponse:
         return _incomplete(len(session.received))
     del world.uploads[upload_id]
     return _sent(world, call, bytes(session.received), session.thread_id)
+
+
+def session_token(
+    world: World, method: str, query: dict[str, list[str]], headers: dict[str, str]
+) -> AccessToken | None:
+    """A resumable session URI is its own credential, as at Google: a PUT to it without an
+    Authorization header acts for the user who opened the session."""
+    upload_id = (query.get("upload_id") or [""])[0]
+    session = world.uploads.get(upload_id)
+    if method != "PUT" or "authorization" in headers or session is None:
+        return None
+    return AccessToken(session.user, frozenset({SEND}), time.time() + 60, "upload-session")
 
 
 def _incomplete(have: int) -> ApiResponse:

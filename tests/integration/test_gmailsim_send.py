@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import email
 
+import httpx
 import pytest
 
 from libs.gmailsim.testing import GmailSimHandle
@@ -89,6 +90,8 @@ def test_multipart_and_resumable_uploads(gsim: GmailSimHandle) -> None:
         )
         session = opened.headers["Location"]
         half = len(big) // 2
+    # the session URI is its own credential: no Authorization on the PUTs
+    with httpx.Client(verify=gsim.ssl_context()) as api:
         first = api.put(
             session, content=big[:half], headers={"Content-Range": f"bytes 0-{half - 1}/*"}
         )
