@@ -148,7 +148,7 @@ def _checked(world: World, req: ApiRequest, r: Route, params: dict[str, str]) ->
         raise insufficient_scope()
     box = world.mailbox(req.token.user)
     if box is None:
-        raise GmailHTTPError(400, "failedPrecondition", "Mail service not enabled")
+        raise GmailHTTPError(400, "failedPrecondition", "Precondition check failed.")
     return Call(req, params, box, r.template, r.handler)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from google.auth.exceptions import RefreshError
+from google.oauth2 import service_account
 
 from libs.gmailsim.testing import GmailSimHandle
-from tests.gmailsim_helpers import FULL, MODIFY, SEND, mail, seed, token
+from tests.gmailsim_helpers import FULL, MODIFY, SEND, google_request, mail, seed, token
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -67,6 +68,16 @@ def test_a_scope_outside_the_delegation_is_unauthorized(gsim: GmailSimHandle) ->
     with pytest.raises(RefreshError, match="unauthorized_client"):
         token(gsim, "support@example.com", scopes=[SEND])
     assert token(gsim, "support@example.com", scopes=[MODIFY])
+
+
+def test_without_a_subject_the_account_has_no_mailbox(gsim: GmailSimHandle) -> None:
+    creds = service_account.Credentials.from_service_account_info(gsim.key_info, scopes=[MODIFY])
+    creds.refresh(google_request(gsim))
+    assert isinstance(creds.token, str)
+    with gsim.api(creds.token) as api:
+        resp = api.get("/gmail/v1/users/me/messages")
+    assert resp.status_code == 400
+    assert resp.json()["error"]["errors"][0]["reason"] == "failedPrecondition"
 
 
 def test_a_user_outside_the_domain_is_an_invalid_grant(gsim: GmailSimHandle) -> None:
