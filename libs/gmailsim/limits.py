@@ -83,6 +83,24 @@ class Stats:
         }
 
 
+class _Window:
+    """Units spent in the last ``span_s`` seconds, with a running total."""
+
+    def __init__(self, span_s: float) -> None:
+        self.span_s = span_s
+        self.spent: deque[tuple[float, int]] = deque()
+        self.total = 0
+
+    def used(self, now: float) -> int:
+        while self.spent and self.spent[0][0] <= now - self.span_s:
+            self.total -= self.spent.popleft()[1]
+        return self.total
+
+    def add(self, now: float, units: int) -> None:
+        self.spent.append((now, units))
+        self.total += units
+
+
 class Quota:
     """Units spent per user in sliding one-second and one-minute windows, then random faults."""
 
@@ -90,19 +108,17 @@ class Quota:
         self.faults = faults
         self.stats = stats
         self.rng = rng
-        self.spent: dict[str, deque[tuple[float, int]]] = {}
+        self.windows: dict[str, tuple[_Window, _Window]] = {}
 
     def spend(self, user: str, units: int) -> None:
         now = time.monotonic()
-        window = self.spent.setdefault(user, deque())
-        while window and window[0][0] <= now - 60:
-            window.popleft()
-        last_s = sum(u for at, u in window if at > now - 1)
-        last_min = sum(u for _, u in window)
+        second, minute = self.windows.setdefault(user, (_Window(1.0), _Window(60.0)))
         f = self.faults
-        if last_s + units > f.user_units_per_s or last_min + units > f.user_units_per_min:
+        over_s = second.used(now) + units > f.user_units_per_s
+        if over_s or minute.used(now) + units > f.user_units_per_min:
             raise self._exhausted()
-        window.append((now, units))
+        second.add(now, units)
+        minute.add(now, units)
         self.stats.units[user] += units
         self.random_faults()
 

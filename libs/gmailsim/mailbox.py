@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from libs.gmailsim.errors import GmailHTTPError, bad_request, not_found
@@ -97,7 +98,9 @@ def history(world: World, call: Call) -> ApiResponse:
     if start < box.history_floor:
         raise not_found()
     keys, label = _history_types(call), call.req.arg("labelId")
-    records = [r for hid, r in box.history if hid > start]
+    # the log is in id order: start after the cursor without reading what came before it
+    first = bisect.bisect_right(box.history, start, key=lambda entry: entry[0])
+    records = [r for _, r in box.history[first:]]
     chosen = [s for s in (_selected(r, keys, label) for r in records) if s is not None]
     offset, size = page_args(call)
     body: dict[str, Any] = {"historyId": str(box.history_id)}
