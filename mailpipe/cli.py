@@ -168,6 +168,47 @@ def graphsim(
         )
 
 
+_GmailSimKey = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE", help="Write the service account key file (JSON) for the mailboxes"
+    ),
+]
+
+
+@app.command()
+def gmailsim(
+    state_dir: _SimStateDir = Path(".gmailsim"),
+    host: _SimHost = "127.0.0.1",
+    port: _SimPort = 8444,
+    mailbox: _SimMailboxes = None,
+    write_key: _GmailSimKey = None,
+    public_host: _SimPublicHost = None,
+) -> None:
+    """Run the Gmail API simulator (HTTPS, service-account token endpoint, control API)."""
+    import errno
+
+    from libs.gmailsim.server import serve
+
+    try:
+        serve(
+            state_dir=state_dir,
+            host=host,
+            port=port,
+            mailboxes=list(mailbox or ["support@example.com"]),
+            write_key_file=write_key,
+            public_host=public_host,
+        )
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        fail(
+            "gmailsim",
+            f"cannot listen on {host}:{port}: {exc.strerror} (pick another --port, 0 picks a "
+            "free one, or stop what uses it)",
+        )
+
+
 # Probes for container healthchecks; cli_ops imports only the standard library and typer.
 from mailpipe.cli_ops import healthcheck  # noqa: E402
 

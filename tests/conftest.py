@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.db_fixtures", "tests.graphsim_fixtures"]
+pytest_plugins = ["tests.db_fixtures", "tests.graphsim_fixtures", "tests.gmailsim_fixtures"]
 
 # tests/compose drives the real stack through `docker compose`: `make compose-test` runs it on a
 # Docker prepared by scripts/docker-prepare.sh (which names the images in this variable); the

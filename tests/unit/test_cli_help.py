@@ -19,6 +19,7 @@ COMMANDS = [
     ["schema"],
     ["migrate"],
     ["graphsim"],
+    ["gmailsim"],
     ["healthcheck"],
     ["records"],
     ["records", "list"],

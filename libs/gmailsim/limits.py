@@ -1,0 +1,145 @@
+"""Quota units per user (Gmail's per-method costs), fault knobs and request statistics.
+
+Gmail meters every call in quota units per user: 250 per second (15,000 per minute); over
+that it answers 429 ``rateLimitExceeded`` "User-rate limit exceeded" (or, as it sometimes
+does, 403 ``userRateLimitExceeded``). Each call of a batch is metered on its own.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter, defaultdict, deque
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from libs.gmailsim.errors import GmailHTTPError, rate_limited
+
+
+@dataclass
+class Faults:
+    #: Fraction of API calls (and batch parts) answered 429 rateLimitExceeded.
+    throttle_ratio: float = 0.0
+    #: Fraction answered with a backend error (``error_status``: 500 or 503).
+    error_ratio: float = 0.0
+    error_status: int = 503
+    #: Added to every API request before it is handled.
+    latency_ms: int = 0
+    #: Lifetime of newly issued access tokens.
+    token_ttl_s: int = 3599
+    #: Retry-After on quota and injected 429s; 0 sends none (Gmail does not always).
+    retry_after_s: int = 1
+    #: Quota units per user per second and per minute.
+    user_units_per_s: int = 250
+    user_units_per_min: int = 15_000
+    #: How an exhausted quota is answered: 429 rateLimitExceeded or 403 userRateLimitExceeded.
+    quota_status: int = 429
+
+    def update(self, values: dict[str, Any]) -> None:
+        known = {f.name for f in fields(self)}
+        for key, value in values.items():
+            if key not in known:
+                raise ValueError(f"unknown fault knob {key!r}; known: {sorted(known)}")
+            setattr(self, key, type(getattr(self, key))(value))
+        if self.quota_status not in (403, 429) or self.error_status not in (500, 503):
+            raise ValueError("quota_status must be 403 or 429, error_status 500 or 503")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Stats:
+    """Requests by route and status, quota units per user, tokens issued."""
+
+    def __init__(self) -> None:
+        self.requests: defaultdict[str, Counter[int]] = defaultdict(Counter)
+        self.batch_items: defaultdict[str, Counter[int]] = defaultdict(Counter)
+        self.http_requests = 0
+        self.token_requests = 0
+        self.tokens_issued = 0
+        self.units: Counter[str] = Counter()
+        self.rate_limited = 0
+        #: Batches of more than 50 calls: served, as Google does, but it discourages them.
+        self.large_batches = 0
+
+    def record(self, route: str, status: int, *, batch_item: bool = False) -> None:
+        (self.batch_items if batch_item else self.requests)[route][status] += 1
+        if not batch_item:
+            self.http_requests += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        def plain(table: dict[str, Counter[int]]) -> dict[str, dict[str, int]]:
+            return {route: {str(s): n for s, n in c.items()} for route, c in table.items()}
+
+        return {
+            "http_requests": self.http_requests,
+            "requests": plain(self.requests),
+            "batch_items": plain(self.batch_items),
+            "token_requests": self.token_requests,
+            "tokens_issued": self.tokens_issued,
+            "units": dict(self.units),
+            "rate_limited": self.rate_limited,
+            "large_batches": self.large_batches,
+        }
+
+
+class _Window:
+    """Units spent in the last ``span_s`` seconds, with a running total."""
+
+    def __init__(self, span_s: float) -> None:
+        self.span_s = span_s
+        self.spent: deque[tuple[float, int]] = deque()
+        self.total = 0
+
+    def used(self, now: float) -> int:
+        while self.spent and self.spent[0][0] <= now - self.span_s:
+            self.total -= self.spent.popleft()[1]
+        return self.total
+
+    def add(self, now: float, units: int) -> None:
+        self.spent.append((now, units))
+        self.total += units
+
+
+class Quota:
+    """Units spent per user in sliding one-second and one-minute windows, then random faults."""
+
+    def __init__(self, faults: Faults, stats: Stats, rng: random.Random) -> None:
+        self.faults = faults
+        self.stats = stats
+        self.rng = rng
+        self.windows: dict[str, tuple[_Window, _Window]] = {}
+
+    def spend(self, user: str, units: int) -> None:
+        now = time.monotonic()
+        second, minute = self.windows.setdefault(user, (_Window(1.0), _Window(60.0)))
+        f = self.faults
+        over_s = second.used(now) + units > f.user_units_per_s
+        if over_s or minute.used(now) + units > f.user_units_per_min:
+            raise self._exhausted()
+        second.add(now, units)
+        minute.add(now, units)
+        self.stats.units[user] += units
+        self.random_faults()
+
+    def _exhausted(self) -> GmailHTTPError:
+        self.stats.rate_limited += 1
+        if self.faults.quota_status == 403:
+            return GmailHTTPError(
+                403, "userRateLimitExceeded", "User Rate Limit Exceeded", domain="usageLimits"
+            )
+        return rate_limited(self.faults.retry_after_s)
+
+    def random_faults(self) -> None:
+        f = self.faults
+        if f.throttle_ratio and self.rng.random() < f.throttle_ratio:
+            self.stats.rate_limited += 1
+            raise rate_limited(f.retry_after_s)
+        if f.error_ratio and self.rng.random() < f.error_ratio:
+            raise GmailHTTPError(
+                f.error_status,
+                "backendError",
+                "Backend Error"
+                if f.error_status == 500
+                else "The service is currently unavailable.",
+            )
