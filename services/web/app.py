@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 from libs.common.blobs import BlobStorage
 from libs.common.broker import install_signal_handlers
 from libs.common.db import utcnow
+from libs.common.db.record_versions import RecordVersions
 from libs.common.db.record_views import RecordViews
 from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
@@ -42,10 +43,12 @@ from services.web.pages import (
     integration_edit,
     integrations,
     quarantine,
+    record_events,
     records,
     signin,
     users,
 )
+from services.web.pages.record_events import LiveStreams
 from services.web.quarantine import QuarantineDesk, open_desk
 from services.web.security import SecurityHeaders
 from services.web.store import ConsoleStore
@@ -75,6 +78,7 @@ PAGES: list[BaseRoute] = [
     *dead_letters.routes,
     *health.routes,
     *records.routes,
+    *record_events.routes,
 ]
 
 
@@ -118,6 +122,8 @@ def build_app(
     app.state.health = health_source
     app.state.mailboxes = mailboxes or Mailboxes("file")
     app.state.records = RecordViews(accounts.store.engine)
+    app.state.versions = RecordVersions(accounts.store.engine)
+    app.state.live = LiveStreams()
     app.state.blobs = blobs
     return app
 
