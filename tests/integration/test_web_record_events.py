@@ -207,3 +207,18 @@ def test_the_streams_checks_do_not_keep_an_idle_session_alive(rig: Rig) -> None:
             rig.store.append_message(record_id, inbound(3, subject="Too late"))
             rest = events.rest()
     assert [(e.name, e.data) for e in rest] == [("ended", {"why": "signed-out"})]
+
+
+def test_the_list_counts_the_records_made_after_its_page(rig: Rig) -> None:
+    rig.record(1)
+    with rig.session("bob") as bob:
+        page = bob.get("/records").text
+        found = re.search(r'id="records-news"[^>]*data-events="([^"]+)"', page)
+        assert found is not None and found.group(1).startswith("/records/events?after=")
+        with bob.stream("GET", unescape(found.group(1))) as response:
+            events = Events(response)
+            rig.record(2)
+            first = events.until("records")
+            rig.record(3)
+            second = events.until("records")
+    assert (first.data, second.data) == ({"new": 1}, {"new": 2})

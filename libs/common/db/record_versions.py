@@ -46,3 +46,15 @@ class RecordVersions(StoreBase):
         parts = (row.updated_at.isoformat(), row.status, row.assigned_to, row.message_count)
         seen = "|".join(str(p) for p in (*parts, row.newest))
         return hashlib.sha256(seen.encode()).hexdigest()[:16]
+
+    def newest_record(self) -> int:
+        """The id of the newest record (0 when there is none): the list's live notice counts
+        the records above the one its page saw (ids only grow, see schema.records)."""
+        with self._read() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(records.c.id), 0))).scalar_one())
+
+    def records_after(self, record_id: int) -> int:
+        """How many records are newer than ``record_id`` (a range of the primary key)."""
+        with self._read() as conn:
+            query = select(func.count()).select_from(records).where(records.c.id > record_id)
+            return int(conn.execute(query).scalar_one())

@@ -2,6 +2,7 @@
 Server-Sent Events (docs/console.md, "Live updates"). Each ``record`` event carries the
 re-rendered facts and thread (the same partials, escaping and sanitising as the page) whenever
 the record's version (libs/common/db/record_versions.py) differs from what the page shows.
+``GET /records/events?after=<id>``: the list's ``records`` events, how many records are new.
 
 The stream polls the database, re-checks the session without extending it, and ends when the
 client goes, the session ends, the record is deleted or its lifetime is up (the browser then
@@ -13,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -66,12 +68,15 @@ class LiveStreams:
 
 @dataclass(frozen=True)
 class Watch:
-    """One stream: whose it is, which record, and the version its page shows."""
+    """One stream: whose it is, what its page shows, how to look again and what to send."""
 
     request: Request
     token: str
-    record_id: int
     shown: str
+    #: What the page would show now, as a short text; ``None`` when it is gone.
+    look: Callable[[], str | None]
+    #: The event (name, data) for what ``look`` said; ``None`` when it is gone meanwhile.
+    render: Callable[[], tuple[str, dict[str, Any]] | None]
 
 
 def event(name: str, data: dict[str, Any], ident: str = "") -> str:
@@ -101,12 +106,10 @@ def _signed_in(accounts: Accounts, token: str) -> Current | None:
 
 async def _updates(watch: Watch) -> AsyncIterator[str]:
     """The events of one stream until it ends (see the module's text)."""
-    state = watch.request.app.state
-    accounts: Accounts = state.accounts
-    versions: RecordVersions = state.versions
+    accounts: Accounts = watch.request.app.state.accounts
     shown, polls = watch.shown, 0
     while polls * POLL_S < LIFETIME_S:
-        version = await run_in_threadpool(versions.version, watch.record_id)
+        version = await run_in_threadpool(watch.look)
         check = version != shown or polls % SESSION_EVERY == 0
         if check and await run_in_threadpool(_signed_in, accounts, watch.token) is None:
             yield event("ended", {"why": "signed-out"})
@@ -115,9 +118,9 @@ async def _updates(watch: Watch) -> AsyncIterator[str]:
             yield event("ended", {"why": "gone"})
             return
         if version != shown:
-            found = await run_in_threadpool(fragment, watch.request, watch.record_id)
+            found = await run_in_threadpool(watch.render)
             if found is not None:
-                yield event("record", found, version)
+                yield event(*found, version)
                 shown = version
         elif polls % HEARTBEAT_POLLS == HEARTBEAT_POLLS - 1:
             yield ": still here\n\n"
@@ -139,6 +142,15 @@ async def _stream(watch: Watch) -> AsyncIterator[str]:
         live.give_back()
 
 
+def _response(watch: Watch) -> Response:
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(_stream(watch), media_type="text/event-stream", headers=headers)
+
+
+def _token(request: Request) -> str:
+    return request.cookies.get(SESSION_COOKIE, "")
+
+
 @requires("agent")
 def record_events(request: Request, current: Current, form: FormData | None) -> Response:
     record_id: int = request.path_params["record_id"]
@@ -147,11 +159,33 @@ def record_events(request: Request, current: Current, form: FormData | None) -> 
         return refused(request, 404, GONE, current)
     # A reconnecting browser names the last version it was sent; a page, the one it shows.
     shown = request.headers.get("last-event-id") or request.query_params.get("since", "")
-    watch = Watch(request, request.cookies.get(SESSION_COOKIE, ""), record_id, shown[:64])
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(_stream(watch), media_type="text/event-stream", headers=headers)
+
+    def render() -> tuple[str, dict[str, Any]] | None:
+        found = fragment(request, record_id)
+        return ("record", found) if found is not None else None
+
+    look = partial(versions.version, record_id)
+    return _response(Watch(request, _token(request), shown[:64], look, render))
+
+
+@requires("agent")
+def list_events(request: Request, current: Current, form: FormData | None) -> Response:
+    """``records`` events: how many records are newer than the list's page (``after``)."""
+    versions: RecordVersions = request.app.state.versions
+    after = request.query_params.get("after", "")
+    newest = int(after) if after.isdigit() and len(after) < 19 else versions.newest_record()
+    shown = request.headers.get("last-event-id") or "0"
+
+    def look() -> str:
+        return str(versions.records_after(newest))
+
+    def render() -> tuple[str, dict[str, Any]]:
+        return "records", {"new": int(look())}
+
+    return _response(Watch(request, _token(request), shown[:64], look, render))
 
 
 routes = [
+    Route("/records/events", list_events, methods=["GET"]),
     Route("/records/{record_id:int}/events", record_events, methods=["GET"]),
 ]

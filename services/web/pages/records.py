@@ -57,6 +57,8 @@ def records_page(request: Request, current: Current, form: FormData | None) -> R
     views = _views(request)
     query = _query(request, current)
     page = _number(request.query_params.get("page"))
+    # Read first: a record made meanwhile is counted as new by the live notice, not missed.
+    newest = request.app.state.versions.newest_record()
     lines, total = views.page(query, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     shown = (
         ("q", query.search),
@@ -75,6 +77,7 @@ def records_page(request: Request, current: Current, form: FormData | None) -> R
         "mailboxes": views.mailboxes(),
         "agents": _agents(request),
         "filters": urlencode({k: v for k, v in shown if v}),
+        "newest": newest,
     }
     return render(request, "records.html", context, current=current)
 
