@@ -180,6 +180,7 @@ class WebServer:
             forwarded_allow_ips=settings.forwarded_allow_ips,
         )
         self.accounts = accounts
+        self.live: LiveStreams = app.state.live
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
         self.where = f"http://{host}:{port}/"
@@ -210,6 +211,7 @@ class WebServer:
         return self
 
     def stop(self) -> None:
+        self.live.closing.set()
         self.server.should_exit = True
         self.thread.join(timeout=STOP_TIMEOUT_S)
         self.accounts.store.close()

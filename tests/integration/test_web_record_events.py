@@ -8,12 +8,14 @@ PostgreSQL."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import unescape
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from services.ticketer.store import RecordStore
@@ -34,6 +36,7 @@ class Rig:
     console: Console
     store: RecordStore
     base: str
+    app: Starlette
 
     def session(self, username: str) -> httpx.Client:
         """A client signed in as ``username`` (a session opened as sign-in does)."""
@@ -57,8 +60,9 @@ def rig(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
         for console in open_console(database_url):
             console.add_user("alice", "admin", ADMIN_PASSWORD)
             console.add_user("bob", "agent", AGENT_PASSWORD)
-            with serving(build_app(console.accounts)) as base:
-                yield Rig(console, store, base)
+            app = build_app(console.accounts)
+            with serving(app) as base:
+                yield Rig(console, store, base, app)
     finally:
         store.close()
 
@@ -88,6 +92,15 @@ def test_new_mail_after_the_stream_opened_arrives_and_other_records_do_not(rig: 
     assert "Elsewhere entirely" not in got.data["thread"]
     assert got.ident and got.ident not in url
     assert events.retry == [record_events.RETRY_MS]
+    # The client went away: its place under the cap is given back.
+    _wait_for(lambda: rig.app.state.live.open == 0)
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + PATIENCE_S
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
 
 
 def test_a_status_change_by_another_agent_is_sent(rig: Rig) -> None:
@@ -222,3 +235,12 @@ def test_the_list_counts_the_records_made_after_its_page(rig: Rig) -> None:
             rig.record(3)
             second = events.until("records")
     assert (first.data, second.data) == ({"new": 1}, {"new": 2})
+
+
+def test_streams_end_when_the_server_stops(rig: Rig) -> None:
+    record_id = rig.record(1)
+    with rig.session("bob") as bob, bob.stream("GET", _events_url(bob, record_id)) as response:
+        events = Events(response)
+        rig.app.state.live.closing.set()  # as WebServer.stop does first
+        assert events.rest() == []
+    assert rig.app.state.live.open == 0

@@ -53,6 +53,9 @@ class LiveStreams:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.open = 0
+        #: Set when the server stops: the streams end at their next poll instead of holding
+        #: the stop up until their lifetime is over.
+        self.closing = threading.Event()
 
     def take(self) -> bool:
         with self._lock:
@@ -107,8 +110,9 @@ def _signed_in(accounts: Accounts, token: str) -> Current | None:
 async def _updates(watch: Watch) -> AsyncIterator[str]:
     """The events of one stream until it ends (see the module's text)."""
     accounts: Accounts = watch.request.app.state.accounts
+    closing = watch.request.app.state.live.closing
     shown, polls = watch.shown, 0
-    while polls * POLL_S < LIFETIME_S:
+    while polls * POLL_S < LIFETIME_S and not closing.is_set():
         version = await run_in_threadpool(watch.look)
         check = version != shown or polls % SESSION_EVERY == 0
         if check and await run_in_threadpool(_signed_in, accounts, watch.token) is None:
