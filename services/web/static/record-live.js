@@ -30,6 +30,10 @@
     if (said.length) { news.textContent = said.join(" "); }
   }
 
+  function where(element) {
+    return element && thread.contains(element) && element.getAttribute("href");
+  }
+
   var status = thread.getAttribute("data-status");
   var source = new EventSource(thread.getAttribute("data-events"));
   source.addEventListener("open", function () { show("Live", "live-on"); });
@@ -41,8 +45,14 @@
     var data = JSON.parse(e.data);
     var before = messages();
     // The server's own rendering of the page's partials: escaped and sanitised as the page is.
+    var focused = where(document.activeElement);
     facts.innerHTML = data.facts;
     thread.innerHTML = data.thread;
+    if (focused) {
+      // The same link again after the swap: a keyboard user keeps their place in the thread.
+      var again = thread.querySelector('a[href="' + CSS.escape(focused) + '"]');
+      if (again) { again.focus(); }
+    }
     announce(before, messages(), status, data.status);
     status = data.status;
     show("Live", "live-on");
