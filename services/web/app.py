@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 from libs.common.blobs import BlobStorage
 from libs.common.broker import install_signal_handlers
 from libs.common.db import utcnow
+from libs.common.db.record_versions import RecordVersions
 from libs.common.db.record_views import RecordViews
 from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
@@ -42,10 +43,12 @@ from services.web.pages import (
     integration_edit,
     integrations,
     quarantine,
+    record_events,
     records,
     signin,
     users,
 )
+from services.web.pages.record_events import LiveStreams
 from services.web.quarantine import QuarantineDesk, open_desk
 from services.web.security import SecurityHeaders
 from services.web.store import ConsoleStore
@@ -75,6 +78,7 @@ PAGES: list[BaseRoute] = [
     *dead_letters.routes,
     *health.routes,
     *records.routes,
+    *record_events.routes,
 ]
 
 
@@ -118,6 +122,8 @@ def build_app(
     app.state.health = health_source
     app.state.mailboxes = mailboxes or Mailboxes("file")
     app.state.records = RecordViews(accounts.store.engine)
+    app.state.versions = RecordVersions(accounts.store.engine)
+    app.state.live = LiveStreams()
     app.state.blobs = blobs
     return app
 
@@ -174,6 +180,7 @@ class WebServer:
             forwarded_allow_ips=settings.forwarded_allow_ips,
         )
         self.accounts = accounts
+        self.live: LiveStreams = app.state.live
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
         self.where = f"http://{host}:{port}/"
@@ -204,6 +211,7 @@ class WebServer:
         return self
 
     def stop(self) -> None:
+        self.live.closing.set()
         self.server.should_exit = True
         self.thread.join(timeout=STOP_TIMEOUT_S)
         self.accounts.store.close()

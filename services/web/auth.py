@@ -145,6 +145,14 @@ class Accounts:
     def current(self, token: str | None) -> Current | None:
         """The live session of ``token`` and its user; ``None`` when there is none (an expired
         session, or one of a disabled user, is ended on the way)."""
+        found = self.still_live(token)
+        if found is not None:
+            self.store.touch_session(found.session.id)
+        return found
+
+    def still_live(self, token: str | None) -> Current | None:
+        """As :meth:`current`, but the session is not marked as used: a live update's re-check
+        must not keep an idle session alive (docs/console.md, "Live updates")."""
         if not token:
             return None
         row = self.store.session(token_digest(token))
@@ -156,5 +164,4 @@ class Accounts:
         if state != "live" or now >= row.expires_at or user is None or user.disabled:
             self.store.end_session(row.id)
             return None
-        self.store.touch_session(row.id)
         return Current(user, row)

@@ -78,9 +78,12 @@ def test_built_package_ships_the_migrations_and_migrates(tmp_path: Path) -> None
     assert current_revision(url) == "0015"
 
 
-def test_built_package_ships_the_consoles_templates_and_stylesheet(tmp_path: Path) -> None:
+def test_built_package_ships_the_consoles_templates_and_static_files(tmp_path: Path) -> None:
     out = _build(tmp_path)
     web = out / "services" / "web"
     shipped = {p.name for p in (web / "templates").glob("*.html")}
     assert shipped == {p.name for p in (ROOT / "services/web/templates").glob("*.html")}
-    assert (web / "static" / "console.css").is_file()
+    # Every stylesheet, icon and script: a page naming a missing one loses its enhancement.
+    static = {p.name for p in (web / "static").iterdir()}
+    assert static == {p.name for p in (ROOT / "services/web/static").iterdir()}
+    assert {"console.css", "record-live.js", "records-live.js"} <= static

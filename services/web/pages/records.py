@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from libs.common.blobs import BlobStorage
 from libs.common.contracts import BlobRef
-from libs.common.db.record_views import STATUSES, RecordQuery, RecordViews
+from libs.common.db.record_views import STATUSES, RecordLine, RecordQuery, RecordViews
 from libs.common.errors import MailpipeError
 from libs.common.text.safe_html import sanitize_html
 from services.web.auth import Current
@@ -57,6 +57,8 @@ def records_page(request: Request, current: Current, form: FormData | None) -> R
     views = _views(request)
     query = _query(request, current)
     page = _number(request.query_params.get("page"))
+    # Read first: a record made meanwhile is counted as new by the live notice, not missed.
+    newest = request.app.state.versions.newest_record()
     lines, total = views.page(query, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     shown = (
         ("q", query.search),
@@ -75,6 +77,7 @@ def records_page(request: Request, current: Current, form: FormData | None) -> R
         "mailboxes": views.mailboxes(),
         "agents": _agents(request),
         "filters": urlencode({k: v for k, v in shown if v}),
+        "newest": newest,
     }
     return render(request, "records.html", context, current=current)
 
@@ -84,23 +87,32 @@ def _agents(request: Request) -> dict[int, str]:
     return {u.id: u.display_name or u.username for u in accounts(request).store.users()}
 
 
-@requires("agent")
-def record_page(request: Request, current: Current, form: FormData | None) -> Response:
+def thread_context(request: Request, record: RecordLine) -> dict[str, Any]:
+    """What _record_facts.html and _thread.html show: the page and its live updates
+    (pages/record_events.py) render them from this alike."""
     views = _views(request)
-    record = views.get(request.path_params["record_id"])
-    if record is None:
-        return refused(request, 404, GONE, current)
     thread = [
         (m, sanitize_html(m.body_html) if m.body_html else "") for m in views.thread(record.id)
     ]
+    return {"record": record, "thread": thread, "agents": _agents(request)}
+
+
+@requires("agent")
+def record_page(request: Request, current: Current, form: FormData | None) -> Response:
+    views = _views(request)
+    record_id: int = request.path_params["record_id"]
+    # Read before the record: a change in between is sent again by the live updates, not lost.
+    version = request.app.state.versions.version(record_id)
+    record = views.get(record_id)
+    if record is None:
+        return refused(request, 404, GONE, current)
     users = [u for u in accounts(request).store.users() if not u.disabled]
     context = {
-        "record": record,
-        "thread": thread,
+        **thread_context(request, record),
+        "version": version or "",
         "requester": views.requester(record.requester_address),
         "statuses": STATUSES,
         "users": users,
-        "agents": _agents(request),
         "notice": DONE.get(request.query_params.get("done", ""), ""),
     }
     return render(request, "record.html", context, current=current)
