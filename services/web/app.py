@@ -25,6 +25,7 @@ from libs.common.blobs import BlobStorage
 from libs.common.broker import install_signal_handlers
 from libs.common.db import utcnow
 from libs.common.db.record_views import RecordViews
+from libs.common.db.replies import Replies
 from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
 from libs.common.service import database_check
@@ -43,10 +44,12 @@ from services.web.pages import (
     integrations,
     quarantine,
     records,
+    replies,
     signin,
     users,
 )
 from services.web.quarantine import QuarantineDesk, open_desk
+from services.web.replies import Publish, ReplyDesk, broker_publisher
 from services.web.security import SecurityHeaders
 from services.web.store import ConsoleStore
 
@@ -75,6 +78,7 @@ PAGES: list[BaseRoute] = [
     *dead_letters.routes,
     *health.routes,
     *records.routes,
+    *replies.routes,
 ]
 
 
@@ -106,10 +110,13 @@ def build_app(
     health_source: HealthSource | None = None,
     mailboxes: Mailboxes | None = None,
     blobs: BlobStorage | None = None,
+    publish: Publish | None = None,
 ) -> Starlette:
     """``health_source``: where /health reads (made from the environment when ``None``);
     ``mailboxes``: the integrations it shows (none given: an empty, read-only list);
-    ``blobs``: where record attachments are read (none: downloads answer 503)."""
+    ``blobs``: where record attachments are read and large reply files put (none: downloads
+    answer 503); ``publish``: how a reply's job reaches the sender (none: the broker of the
+    settings)."""
     app = ConsoleApp(routes=[*_service_routes(accounts), *PAGES])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
@@ -119,6 +126,9 @@ def build_app(
     app.state.mailboxes = mailboxes or Mailboxes("file")
     app.state.records = RecordViews(accounts.store.engine)
     app.state.blobs = blobs
+    app.state.reply_desk = ReplyDesk(
+        Replies(accounts.store.engine), publish or broker_publisher(), blobs, utcnow
+    )
     return app
 
 
@@ -162,6 +172,7 @@ class WebServer:
             health_source=health_source,
             mailboxes=self.mailboxes,
             blobs=blobs,
+            publish=broker_publisher(amqp_url),
         )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(

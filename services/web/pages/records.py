@@ -15,11 +15,12 @@ from starlette.routing import Route
 
 from libs.common.blobs import BlobStorage
 from libs.common.contracts import BlobRef
-from libs.common.db.record_views import STATUSES, RecordQuery, RecordViews
+from libs.common.db.record_views import STATUSES, RecordLine, RecordQuery, RecordViews
 from libs.common.errors import MailpipeError
 from libs.common.text.safe_html import sanitize_html
 from services.web.auth import Current
 from services.web.pages.common import accounts, field, refused, render, requires, see_other
+from services.web.pages.reply_form import reply_context
 
 PAGE_SIZE = 50
 GONE = "There is no such record."
@@ -28,6 +29,7 @@ _ACTIVE = ("html", "javascript", "ecmascript", "svg", "xml")
 DONE = {
     "status": "The status is changed.",
     "assigned": "The assignment is changed.",
+    "reply": "The reply is queued for the sender; its state shows in the thread.",
 }
 
 
@@ -86,24 +88,31 @@ def _agents(request: Request) -> dict[int, str]:
 
 @requires("agent")
 def record_page(request: Request, current: Current, form: FormData | None) -> Response:
-    views = _views(request)
-    record = views.get(request.path_params["record_id"])
+    record = _views(request).get(request.path_params["record_id"])
     if record is None:
         return refused(request, 404, GONE, current)
+    context = record_context(request, record)
+    context["notice"] = DONE.get(request.query_params.get("done", ""), "")
+    context.update(reply_context(request, current, record))
+    return render(request, "record.html", context, current=current)
+
+
+def record_context(request: Request, record: RecordLine) -> dict[str, Any]:
+    """What the record page shows of ``record`` (the reply form's part aside)."""
+    views = _views(request)
     thread = [
         (m, sanitize_html(m.body_html) if m.body_html else "") for m in views.thread(record.id)
     ]
     users = [u for u in accounts(request).store.users() if not u.disabled]
-    context = {
+    return {
         "record": record,
         "thread": thread,
         "requester": views.requester(record.requester_address),
         "statuses": STATUSES,
         "users": users,
         "agents": _agents(request),
-        "notice": DONE.get(request.query_params.get("done", ""), ""),
+        "notice": "",
     }
-    return render(request, "record.html", context, current=current)
 
 
 @requires("agent")
