@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from libs.common.blobs import BlobStore
 from libs.common.broker import Broker
+from libs.common.contracts import OutboundEmail
 from libs.common.db.schema import console_audit
 from libs.common.db.schema_replies import record_replies
 from libs.graphsim.testing import SimHandle
@@ -26,6 +27,7 @@ from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.sent_results import SentResults
 from services.ticketer.store import RecordStore
 from services.web.mailboxes import Mailboxes
+from services.web.replies import Publish
 from tests.db_fixtures import inbound
 from tests.integration.test_sender_support import (
     MAILBOX,
@@ -89,13 +91,22 @@ def _desk(
     try:
         for console in open_console(db_url):
             console.mailboxes = Mailboxes("file", file_mailboxes=sim.config(**box).mailboxes)
-            console.publish = lambda job: broker.publish_routed(job, correlation_id=job.job_id)
+            console.publish = _publisher(broker)
             console.blobs = BlobStore(tmp_path / "blobs")
             bob = console.add_user("bob", "agent", AGENT_PASSWORD)
             console.store.change_user(bob.id, personal_email=AGENT)
             yield Desk(console, store, made.record_id, sim, broker, results)
     finally:
         store.close()
+
+
+def _publisher(broker: Broker) -> Publish:
+    """As the console publishes: on the job's route, with its id as correlation id."""
+
+    def publish(job: OutboundEmail) -> None:
+        broker.publish_routed(job, correlation_id=job.job_id)
+
+    return publish
 
 
 @pytest.fixture
