@@ -45,6 +45,7 @@ TABLES = {
     "integrations",
     "integrations_revision",
     "mailbox_health",
+    "record_replies",
 }
 
 MIGRATE_SCRIPT = "import sys; from libs.common.db import migrate; migrate(sys.argv[1])"

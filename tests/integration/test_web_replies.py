@@ -20,8 +20,8 @@ from starlette.testclient import TestClient
 from libs.common.blobs import BlobStore
 from libs.common.broker import Broker
 from libs.common.contracts import OutboundEmail
+from libs.common.db.console_schema import record_replies
 from libs.common.db.schema import console_audit
-from libs.common.db.schema_replies import record_replies
 from libs.graphsim.testing import SimHandle
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.sent_results import SentResults

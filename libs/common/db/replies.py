@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import and_, select
 
 from libs.common.db._base import StoreBase
+from libs.common.db.console_schema import record_replies
 from libs.common.db.schema import record_messages, sent_jobs
-from libs.common.db.schema_replies import record_replies
 
 
 @dataclass(frozen=True)
