@@ -64,9 +64,10 @@ def test_the_admin_ticks_who_may_send_as_themself(console: Console, sim: SimHand
 
 
 def test_a_toml_send_as_list_shows_its_users_ticked(console: Console, sim: SimHandle) -> None:
-    assert console.mailboxes is not None and console.mailboxes.store is not None
+    mailboxes = console.mailboxes
+    assert mailboxes is not None and mailboxes.store is not None and mailboxes.box is not None
     box = sim.config(send_as=[CAROL.upper(), OUTSIDER]).mailboxes[0]
-    saved = console.mailboxes.store.save(fields_of(box), console.mailboxes.box)  # as import does
+    saved = mailboxes.store.save(fields_of(box), mailboxes.box)  # as `config import` does
     assert saved.fields.allow_personal_profiles
     page = admin(console).get(f"/admin/integrations/{saved.id}").text
     assert _boxes(page)[CAROL] == "checked"
