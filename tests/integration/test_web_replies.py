@@ -22,6 +22,7 @@ from libs.common.broker import Broker
 from libs.common.contracts import OutboundEmail
 from libs.common.db.console_schema import record_replies
 from libs.common.db.schema import console_audit
+from libs.common.errors import BrokerError
 from libs.graphsim.testing import SimHandle
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.sent_results import SentResults
@@ -267,3 +268,31 @@ def test_a_reply_needs_text_and_a_session_token(desk: Desk) -> None:
     )
     assert forged.status_code == 403
     assert desk.replies() == [] and "Send the reply" in page
+
+
+def test_a_broker_that_cannot_be_reached_keeps_the_form_and_sending_again_is_one_reply(
+    desk: Desk,
+) -> None:
+    working = desk.console.publish
+    assert working is not None
+    handed: list[str] = []
+    up: list[bool] = []
+
+    def flaky(job: OutboundEmail) -> None:
+        if not up:
+            raise BrokerError("the broker cannot be reached")
+        handed.append(job.job_id)
+        working(job)
+
+    desk.console.publish = flaky
+    client = desk.agent()
+    page = desk.page(client)
+    refused = desk.reply(client, page, text="Try again.")
+    assert refused.status_code == 503
+    assert 'id="broker-error"' in refused.text and "broker_unavailable" in refused.text
+    assert "Try again." in refused.text
+    (kept,) = desk.replies()
+    up.append(True)  # the broker is back: the same form sent again
+    assert desk.reply(client, refused.text, text="Try again.").status_code == 303
+    assert desk.replies() == [kept] and handed == [kept.job_id]
+    assert _thread_item_states(desk.page(client)) == ["queued"]
