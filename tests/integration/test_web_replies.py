@@ -1,7 +1,7 @@
 """Replying from the console, below the browser: the record page's form (TestClient) publishes
 an OutboundEmail job on a real RabbitMQ, the sender (in this process) sends it to the Graph
 simulator, and the record's thread shows the reply's state from the database — sent, failed
-with the sender's hint, rejected with the reason — with who replied and as which address.
+with the sender's hint, rejected with the reason — with who replied and as which address (SQLite and PostgreSQL).
 A forged From is refused by the console, and by the sender's policy when published directly."""
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class Desk:
     sim: SimHandle
     broker: Broker
     results: Results
+    url: str
 
     def agent(self) -> TestClient:
         client = self.console.client()
@@ -96,7 +97,7 @@ def _desk(
             console.blobs = BlobStore(tmp_path / "blobs")
             bob = console.add_user("bob", "agent", AGENT_PASSWORD)
             console.store.change_user(bob.id, personal_email=AGENT)
-            yield Desk(console, store, made.record_id, sim, broker, results)
+            yield Desk(console, store, made.record_id, sim, broker, results, db_url)
     finally:
         store.close()
 
@@ -112,16 +113,16 @@ def _publisher(broker: Broker) -> Publish:
 
 @pytest.fixture
 def desk(
-    db_url: str, tmp_path: Path, sim: SimHandle, broker: Broker, results: Results
+    database_url: str, tmp_path: Path, sim: SimHandle, broker: Broker, results: Results
 ) -> Iterator[Desk]:
-    yield from _desk(db_url, tmp_path, sim, broker, results)
+    yield from _desk(database_url, tmp_path, sim, broker, results)
 
 
 @pytest.fixture
 def desk_as_agent(
-    db_url: str, tmp_path: Path, sim: SimHandle, broker: Broker, results: Results
+    database_url: str, tmp_path: Path, sim: SimHandle, broker: Broker, results: Results
 ) -> Iterator[Desk]:
-    yield from _desk(db_url, tmp_path, sim, broker, results, send_as=[AGENT])
+    yield from _desk(database_url, tmp_path, sim, broker, results, send_as=[AGENT])
 
 
 def _thread_item_states(page: str) -> list[str]:
@@ -129,7 +130,7 @@ def _thread_item_states(page: str) -> list[str]:
 
 
 def test_a_reply_from_the_mailbox_is_sent_once_and_its_state_shown(
-    desk: Desk, db_url: str, tmp_path: Path
+    desk: Desk, tmp_path: Path
 ) -> None:
     client = desk.agent()
     page = desk.page(client)
@@ -146,7 +147,7 @@ def test_a_reply_from_the_mailbox_is_sent_once_and_its_state_shown(
     again = desk.reply(client, page, text="The printer works again.", files=files)
     assert again.status_code == 303  # the same form twice: one reply, one job
     (row,) = desk.replies()
-    with run_sender(desk.sim, desk.broker, db_url, tmp_path):
+    with run_sender(desk.sim, desk.broker, desk.url, tmp_path):
         result = desk.results.wait_for(row.job_id)
     assert result.status == "sent", result
     (sent,) = sent_list(desk.sim)
@@ -183,9 +184,7 @@ class _Outbox:
         self.seen.extend(messages)
 
 
-def test_an_agent_with_the_grant_replies_as_themself(
-    desk_as_agent: Desk, db_url: str, tmp_path: Path
-) -> None:
+def test_an_agent_with_the_grant_replies_as_themself(desk_as_agent: Desk, tmp_path: Path) -> None:
     desk = desk_as_agent
     set_send_as(desk.sim, [AGENT])
     client = desk.agent()
@@ -194,7 +193,7 @@ def test_an_agent_with_the_grant_replies_as_themself(
     assert desk.reply(client, page, text="Done.", from_address=AGENT).status_code == 303
     (row,) = desk.replies()
     assert row.from_address == AGENT and row.username == "bob"
-    with run_sender(desk.sim, desk.broker, db_url, tmp_path, send_as=[AGENT]):
+    with run_sender(desk.sim, desk.broker, desk.url, tmp_path, send_as=[AGENT]):
         result = desk.results.wait_for(row.job_id)
     assert result.status == "sent" and result.sent_as == AGENT
     (sent,) = sent_list(desk.sim)
@@ -204,14 +203,14 @@ def test_an_agent_with_the_grant_replies_as_themself(
 
 
 def test_without_exchanges_grant_the_reply_fails_with_the_hint(
-    desk_as_agent: Desk, db_url: str, tmp_path: Path
+    desk_as_agent: Desk, tmp_path: Path
 ) -> None:
     desk = desk_as_agent
     set_send_as(desk.sim, [])  # mailpipe lists the agent, Exchange grants nothing
     client = desk.agent()
     assert desk.reply(client, text="Done.", from_address=AGENT).status_code == 303
     (row,) = desk.replies()
-    with run_sender(desk.sim, desk.broker, db_url, tmp_path, send_as=[AGENT]):
+    with run_sender(desk.sim, desk.broker, desk.url, tmp_path, send_as=[AGENT]):
         result = desk.results.wait_for(row.job_id)
     assert result.status == "failed" and result.error_code == "send_as_denied"
     shown = unescape(desk.page(client))
@@ -221,7 +220,7 @@ def test_without_exchanges_grant_the_reply_fails_with_the_hint(
 
 
 def test_a_forged_from_is_refused_by_the_console_and_by_the_sender(
-    desk: Desk, db_url: str, tmp_path: Path
+    desk: Desk, tmp_path: Path
 ) -> None:
     set_send_as(desk.sim, [AGENT, "carol@contoso.com"])  # Exchange would allow: mailpipe must not
     client = desk.agent()
@@ -232,7 +231,7 @@ def test_a_forged_from_is_refused_by_the_console_and_by_the_sender(
         assert "Forged." in answer.text  # what was typed is kept
     assert desk.replies() == []
     # Published straight to the sender's queue, the forged job is rejected by its policy.
-    with run_sender(desk.sim, desk.broker, db_url, tmp_path):
+    with run_sender(desk.sim, desk.broker, desk.url, tmp_path):
         publish_job(desk.broker, make_job("forged-1", from_address=AGENT))
         result = desk.results.wait_for("forged-1")
     assert result.status == "rejected" and result.error_code == "send_as_not_allowed"
@@ -240,7 +239,7 @@ def test_a_forged_from_is_refused_by_the_console_and_by_the_sender(
 
 
 def test_a_from_the_sender_no_longer_allows_is_rejected_in_the_thread(
-    desk_as_agent: Desk, db_url: str, tmp_path: Path
+    desk_as_agent: Desk, tmp_path: Path
 ) -> None:
     """The console still lists the agent (a stale form, or a changed configuration), the
     sender's own list does not: the sender decides, and the thread says why."""
@@ -249,7 +248,7 @@ def test_a_from_the_sender_no_longer_allows_is_rejected_in_the_thread(
     client = desk.agent()
     assert desk.reply(client, text="Done.", from_address=AGENT).status_code == 303
     (row,) = desk.replies()
-    with run_sender(desk.sim, desk.broker, db_url, tmp_path, send_as=[]):
+    with run_sender(desk.sim, desk.broker, desk.url, tmp_path, send_as=[]):
         result = desk.results.wait_for(row.job_id)
     assert result.status == "rejected" and result.error_code == "send_as_not_allowed"
     shown = unescape(desk.page(client))
