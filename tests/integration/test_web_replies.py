@@ -1,8 +1,9 @@
 """Replying from the console, below the browser: the record page's form (TestClient) publishes
 an OutboundEmail job on a real RabbitMQ, the sender (in this process) sends it to the Graph
 simulator, and the record's thread shows the reply's state from the database — sent, failed
-with the sender's hint, rejected with the reason — with who replied and as which address (SQLite and PostgreSQL).
-A forged From is refused by the console, and by the sender's policy when published directly."""
+with the sender's hint, rejected with the reason — with who replied and as which address.
+A forged From is refused by the console, and by the sender's policy when published directly.
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
