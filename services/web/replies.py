@@ -51,7 +51,7 @@ def broker_publisher(amqp_url: str | None = None) -> Publish:
 
 @dataclass(frozen=True)
 class Sent:
-    job_id: str
+    job: OutboundEmail
     #: ``False`` when the form had been sent before (the same key): nothing new stored.
     new: bool
 
@@ -69,8 +69,10 @@ class ReplyDesk:
         self._blobs = blobs
         self._clock = clock
 
-    def send(self, record: RecordLine, draft: Draft, user_id: int, username: str) -> Sent:
-        """Store the reply and publish its job; raises the broker's or blob store's error."""
+    def store(self, record: RecordLine, draft: Draft, user_id: int, username: str) -> Sent:
+        """Store the reply (its large files put into the blob store) and return its job;
+        ``new`` is ``False`` when this form was stored before. Raises a ContractError for a
+        value the contract refuses, :class:`NoBlobStore` for a large file without a store."""
         assert record.requester_address is not None
         threading = self.replies.threading(record.id)
         job = build_job(
@@ -101,8 +103,11 @@ class ReplyDesk:
                 attachments=tuple({"name": a.name, "size": a.size} for a in job.attachments),
             )
         )
-        self._publish(job)
-        return Sent(job.job_id, new)
+        return Sent(job, new)
+
+    def publish(self, sent: Sent) -> None:
+        """Hand the job to the sender (again, for a form sent twice: answered once)."""
+        self._publish(sent.job)
 
     def _attachment(self, upload: Upload) -> dict[str, object]:
         if len(upload.data) <= INLINE_BYTES:

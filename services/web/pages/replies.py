@@ -17,6 +17,7 @@ from services.web.domain.replying import MAX_FILE_BYTES, MAX_FILES, Draft, Uploa
 from services.web.pages.common import accounts, field, refused, render, requires, see_other
 from services.web.pages.records import GONE, record_context
 from services.web.pages.reply_form import choices_of, desk, reply_context
+from services.web.replies import Sent
 
 NOT_HANDED = (
     "The reply is kept but the sender could not be reached ({code}); send the form again "
@@ -68,25 +69,31 @@ def reply(request: Request, current: Current, form: FormData | None) -> Response
     if errors:
         return _again(request, current, record, draft, errors)
     try:
-        sent = desk(request).send(record, draft, current.user.id, current.user.username)
-    except (BrokerError, UnroutableError) as exc:
-        return _again(request, current, record, draft, {"broker": NOT_HANDED.format(code=exc.code)})
+        sent = desk(request).store(record, draft, current.user.id, current.user.username)
     except MailpipeError as exc:  # the contract refused a value, or no blob store for a file
         hint = f" ({exc.hint})" if exc.hint else ""
         return _again(request, current, record, draft, {"text": f"Not sent: {exc}{hint}"})
     if sent.new:
-        accounts(request).store.audit(
-            "record replied",
-            actor_id=current.user.id,
-            actor=current.user.username,
-            target=f"record #{record.id}",
-            detail={
-                "job_id": sent.job_id,
-                "from": draft.from_address.lower(),
-                "attachments": len(draft.files),
-            },
-        )
+        _audit(request, current, record, sent)
+    try:
+        desk(request).publish(sent)
+    except (BrokerError, UnroutableError) as exc:
+        return _again(request, current, record, draft, {"broker": NOT_HANDED.format(code=exc.code)})
     return see_other(f"/records/{record.id}?done=reply")
+
+
+def _audit(request: Request, current: Current, record: RecordLine, sent: Sent) -> None:
+    accounts(request).store.audit(
+        "record replied",
+        actor_id=current.user.id,
+        actor=current.user.username,
+        target=f"record #{record.id}",
+        detail={
+            "job_id": sent.job.job_id,
+            "from": sent.job.from_address or sent.job.mailbox,
+            "attachments": len(sent.job.attachments),
+        },
+    )
 
 
 routes = [Route("/records/{record_id:int}/reply", reply, methods=["POST"])]
