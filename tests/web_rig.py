@@ -13,12 +13,14 @@ import httpx
 from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
+from libs.common.blobs import BlobStorage
 from services.web.admin import create_account
 from services.web.app import build_app
 from services.web.auth import Accounts
 from services.web.domain.tokens import SessionPolicy
 from services.web.health_report import HealthSource
 from services.web.mailboxes import Mailboxes
+from services.web.replies import Publish
 from services.web.store import ConsoleStore, User
 
 ADMIN_PASSWORD = "admin password 12345"
@@ -56,11 +58,20 @@ class Console:
     cookies_seen: list[str] = field(default_factory=list)
     #: The integrations the console shows (none: an empty, read-only list).
     mailboxes: Mailboxes | None = None
+    #: How a reply's job is published, and the blob store of large files (replies tests).
+    publish: Publish | None = None
+    blobs: BlobStorage | None = None
 
     def client(
         self, address: str = "203.0.113.7", health_source: HealthSource | None = None
     ) -> TestClient:
-        app = build_app(self.accounts, health_source=health_source, mailboxes=self.mailboxes)
+        app = build_app(
+            self.accounts,
+            health_source=health_source,
+            mailboxes=self.mailboxes,
+            publish=self.publish,
+            blobs=self.blobs,
+        )
         client = TestClient(
             app, base_url="https://console.test", client=(address, 50000), follow_redirects=False
         )

@@ -26,6 +26,7 @@ from libs.common.broker import install_signal_handlers
 from libs.common.db import utcnow
 from libs.common.db.record_versions import RecordVersions
 from libs.common.db.record_views import RecordViews
+from libs.common.db.replies import Replies
 from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
 from libs.common.service import database_check
@@ -45,11 +46,13 @@ from services.web.pages import (
     quarantine,
     record_events,
     records,
+    replies,
     signin,
     users,
 )
 from services.web.pages.record_events import LiveStreams
 from services.web.quarantine import QuarantineDesk, open_desk
+from services.web.replies import Publish, ReplyDesk, broker_publisher
 from services.web.security import SecurityHeaders
 from services.web.store import ConsoleStore
 
@@ -79,6 +82,7 @@ PAGES: list[BaseRoute] = [
     *health.routes,
     *records.routes,
     *record_events.routes,
+    *replies.routes,
 ]
 
 
@@ -110,10 +114,13 @@ def build_app(
     health_source: HealthSource | None = None,
     mailboxes: Mailboxes | None = None,
     blobs: BlobStorage | None = None,
+    publish: Publish | None = None,
 ) -> Starlette:
     """``health_source``: where /health reads (made from the environment when ``None``);
     ``mailboxes``: the integrations it shows (none given: an empty, read-only list);
-    ``blobs``: where record attachments are read (none: downloads answer 503)."""
+    ``blobs``: where record attachments are read and large reply files put (none: downloads
+    answer 503); ``publish``: how a reply's job reaches the sender (none: the broker of the
+    settings)."""
     app = ConsoleApp(routes=[*_service_routes(accounts), *PAGES])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
@@ -125,6 +132,9 @@ def build_app(
     app.state.versions = RecordVersions(accounts.store.engine)
     app.state.live = LiveStreams()
     app.state.blobs = blobs
+    app.state.reply_desk = ReplyDesk(
+        Replies(accounts.store.engine), publish or broker_publisher(), blobs, utcnow
+    )
     return app
 
 
@@ -168,6 +178,7 @@ class WebServer:
             health_source=health_source,
             mailboxes=self.mailboxes,
             blobs=blobs,
+            publish=broker_publisher(amqp_url),
         )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(

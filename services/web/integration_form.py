@@ -40,6 +40,7 @@ LABELS: dict[str, str] = {
     "auto_ack_own_domain": "Acknowledge senders of our own domain",
     "ignore_senders": "Ignore these senders",
     "allow_personal_profiles": "Allow admins to send messages from their personal email profiles",
+    "send_as_users": "Agents who may send as themselves",
     "send_as": "Agents' addresses",
     "is_default": "Default integration",
 }
@@ -77,7 +78,10 @@ HELP: dict[str, str] = {
     "ignore_senders": "One address or @domain per line; their mail is not processed.",
     "allow_personal_profiles": "Replies go out as the agent; grant each agent Send As on "
     "the mailbox (Exchange admin center → the mailbox → Delegation).",
-    "send_as": "One agent address per line (used while the box above is ticked).",
+    "send_as_users": "Tick each console user who may reply as their personal email (set on "
+    "Users); grant each of them Send As in Exchange.",
+    "send_as": "Other addresses, one per line, for agents without a console account (used "
+    "while the box above is ticked).",
     "is_default": "Replies without a known mailbox go out through the default integration.",
 }
 
@@ -109,7 +113,17 @@ def entered_of(integration: Integration | None) -> dict[str, Any]:
     values["copy_to_folder"] = fields.copy_to_folder or ""
     values["ignore_senders"] = "\n".join(fields.ignore_senders)
     values["send_as"] = "\n".join(fields.send_as)
+    values["send_as_users"] = []
     return values
+
+
+def with_people(entered: dict[str, Any], emails: set[str]) -> dict[str, Any]:
+    """``entered`` with each address of the Send As list that is a console user's personal
+    email ticked by that user instead of written out: the users' boxes show the stored list."""
+    typed = _lines(entered["send_as"])
+    ticked = [*entered["send_as_users"], *(a.lower() for a in typed if a.lower() in emails)]
+    others = [a for a in typed if a.lower() not in emails]
+    return {**entered, "send_as_users": list(dict.fromkeys(ticked)), "send_as": "\n".join(others)}
 
 
 def _text(form: FormData, name: str) -> str:
@@ -144,6 +158,8 @@ def _entered(form: FormData) -> dict[str, Any]:
         entered[name] = _text(form, name)
     entered["ignore_senders"] = _text(form, "ignore_senders")
     entered["send_as"] = _text(form, "send_as")
+    ticked = form.getlist("send_as_users")
+    entered["send_as_users"] = [v.strip().lower() for v in ticked if isinstance(v, str)]
     return entered
 
 
@@ -173,7 +189,8 @@ def read_form(
     certificate = _upload(form, "certificate_pem") or (
         stored.fields.certificate_pem if stored else None
     )
-    base = {k: v for k, v in entered.items() if k not in ("ignore_senders", "send_as")}
+    lists = ("ignore_senders", "send_as", "send_as_users")
+    base = {k: v for k, v in entered.items() if k not in lists}
     base.update(poll_interval_s=poll, auto_ack_per_hour=per_hour, secret_expires_on=expires)
     base["copy_to_folder"] = entered["copy_to_folder"] or None
     fields = IntegrationFields(
@@ -181,7 +198,7 @@ def read_form(
         secret=SecretStr(secret) if secret else None,
         certificate_pem=certificate or None,
         ignore_senders=_lines(entered["ignore_senders"]),
-        send_as=_lines(entered["send_as"]),
+        send_as=tuple(dict.fromkeys([*entered["send_as_users"], *_lines(entered["send_as"])])),
     )
     return fields, entered, errors
 

@@ -18,6 +18,7 @@ from libs.common.secret_box import SecretBox
 from libs.common.settings import GraphConfig, MailboxConfig, Settings
 from libs.common.setup_check.runner import graph_probe
 from libs.common.setup_check.steps import ProbeFactory
+from services.web.domain.replying import SendingPolicy
 
 
 @dataclass
@@ -43,6 +44,20 @@ class Mailboxes:
                 hint="run `mailpipe config import FILE`, then set MAILPIPE_CONFIG_SOURCE=database",
             )
         return self.store.mailbox_config_of(ident, self.box)
+
+    def sending_policy(self, address: str) -> SendingPolicy:
+        """What the integration of mailbox ``address`` allows a reply's From to be (a file's
+        mailbox allows personal profiles when it lists ``send_as``, as its import does)."""
+        if self.store is not None:
+            found = self.store.find(address)
+            if found is not None:
+                fields = found.fields
+                return SendingPolicy(address, fields.allow_personal_profiles, fields.send_as)
+            return SendingPolicy(address)
+        for box in self.file_mailboxes:
+            if box.address.lower() == address.lower():
+                return SendingPolicy(address, bool(box.send_as), box.send_as)
+        return SendingPolicy(address)
 
     def close(self) -> None:
         if self.store is not None:

@@ -1,11 +1,12 @@
 """The web console's tables (0010, docs/console.md): its accounts, their server-side sessions,
-the failed sign-ins that throttle guessing, and the audit log of every change."""
+the failed sign-ins that throttle guessing, the audit log of every change, and the replies
+written in the console (0016)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Table
 
-from libs.common.db._metadata import ADDRESS, Id, metadata, timestamp
+from libs.common.db._metadata import ADDRESS, HEADER, Id, metadata, timestamp
 from libs.common.db.storable import StoredJSON, StoredString, StoredText
 
 #: Usernames are stored lower-cased: unique whatever case they are typed in.
@@ -68,4 +69,27 @@ console_audit = Table(
     Column("target", StoredString(200), nullable=False, default=""),
     Column("detail", StoredJSON(), nullable=False),
     Index(None, "at"),
+)
+
+# Replies written in the console (0016, docs/console.md "Replying"): who replied to which
+# record, as which address, under which job id. What became of each job is the sender's job
+# log (``sent_jobs``, joined by ``job_id``): the stored OutboundResult.
+record_replies = Table(
+    "record_replies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # The OutboundEmail's job id: one form sent twice is one row and one job.
+    Column("job_id", StoredString(HEADER), nullable=False, unique=True),
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    # No foreign key: console users are disabled, never deleted.
+    Column("user_id", Id),
+    Column("username", StoredString(64), nullable=False),
+    Column("mailbox", StoredString(ADDRESS), nullable=False),
+    Column("from_address", StoredString(ADDRESS), nullable=False),
+    Column("subject", StoredText(), nullable=False),
+    Column("body_text", StoredText(), nullable=False),
+    # The attachments' names and sizes (the bytes are in the job or the blob store).
+    Column("attachments", StoredJSON(), nullable=False),
+    timestamp("created_at"),
+    Index(None, "record_id"),
 )

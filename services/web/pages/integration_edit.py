@@ -22,8 +22,9 @@ from services.web.integration_form import (
     entered_of,
     in_form_order,
     read_form,
+    with_people,
 )
-from services.web.pages.common import refused, render, requires, see_other
+from services.web.pages.common import accounts, refused, render, requires, see_other
 from services.web.pages.integrations import (
     READ_ONLY,
     audit_integration,
@@ -47,9 +48,12 @@ def form_page(
 ) -> Response:
     store = editable_store(request)
     last = store.last_checks().get(item.id) if store and item else None
+    people = [u for u in accounts(request).store.users() if not u.disabled]
+    emails = {u.personal_email for u in people if u.personal_email}
     context: dict[str, Any] = {
         "item": item,
-        "entered": entered if entered is not None else entered_of(item),
+        "entered": with_people(entered if entered is not None else entered_of(item), emails),
+        "people": people,
         "errors": errors or {},
         "labels": LABELS,
         "help": HELP,

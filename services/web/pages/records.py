@@ -20,6 +20,7 @@ from libs.common.errors import MailpipeError
 from libs.common.text.safe_html import sanitize_html
 from services.web.auth import Current
 from services.web.pages.common import accounts, field, refused, render, requires, see_other
+from services.web.pages.reply_form import reply_context, reply_states
 
 PAGE_SIZE = 50
 GONE = "There is no such record."
@@ -28,6 +29,7 @@ _ACTIVE = ("html", "javascript", "ecmascript", "svg", "xml")
 DONE = {
     "status": "The status is changed.",
     "assigned": "The assignment is changed.",
+    "reply": "The reply is queued for the sender; its state shows in the thread.",
 }
 
 
@@ -88,33 +90,44 @@ def _agents(request: Request) -> dict[int, str]:
 
 
 def thread_context(request: Request, record: RecordLine) -> dict[str, Any]:
-    """What _record_facts.html and _thread.html show: the page and its live updates
-    (pages/record_events.py) render them from this alike."""
+    """What _record_facts.html and _thread.html show (the replies' states included): the
+    page and its live updates (pages/record_events.py) render them from this alike."""
     views = _views(request)
     thread = [
         (m, sanitize_html(m.body_html) if m.body_html else "") for m in views.thread(record.id)
     ]
-    return {"record": record, "thread": thread, "agents": _agents(request)}
+    return {
+        "record": record,
+        "thread": thread,
+        "agents": _agents(request),
+        **reply_states(request, record),
+    }
+
+
+def record_context(request: Request, record: RecordLine) -> dict[str, Any]:
+    """What the record page shows of ``record`` (the reply form's part aside)."""
+    users = [u for u in accounts(request).store.users() if not u.disabled]
+    return {
+        **thread_context(request, record),
+        "requester": _views(request).requester(record.requester_address),
+        "statuses": STATUSES,
+        "users": users,
+        "notice": "",
+    }
 
 
 @requires("agent")
 def record_page(request: Request, current: Current, form: FormData | None) -> Response:
-    views = _views(request)
     record_id: int = request.path_params["record_id"]
     # Read before the record: a change in between is sent again by the live updates, not lost.
     version = request.app.state.versions.version(record_id)
-    record = views.get(record_id)
+    record = _views(request).get(record_id)
     if record is None:
         return refused(request, 404, GONE, current)
-    users = [u for u in accounts(request).store.users() if not u.disabled]
-    context = {
-        **thread_context(request, record),
-        "version": version or "",
-        "requester": views.requester(record.requester_address),
-        "statuses": STATUSES,
-        "users": users,
-        "notice": DONE.get(request.query_params.get("done", ""), ""),
-    }
+    context = record_context(request, record)
+    context["version"] = version or ""
+    context["notice"] = DONE.get(request.query_params.get("done", ""), "")
+    context.update(reply_context(request, current, record))
     return render(request, "record.html", context, current=current)
 
 
