@@ -35,13 +35,15 @@ def create(
         record = _writes.insert_record(conn, msg, subject, requester, now)
         _writes.insert_message(conn, record.id, msg, now, absent)
         logged = replace(logged, record_id=record.id)
-        conn.execute(_sql.INSERT_LOG, dict(logged.__dict__))
+        _sql.INSERT_LOG.rowcount(conn, logged.__dict__)
         return record, logged
     values = _writes.record_values(msg, subject, requester, now)
     params = {f"r_{k}": v for k, v in values.items()}
     params.update((f"m_{k}", v) for k, v in _rows.message_values(msg, 0, now).items())
     params.update((f"l_{k}", v) for k, v in logged.__dict__.items())
-    record_id, row_id = conn.execute(_sql.CREATE, params).one()
+    written = _sql.CREATE.first(conn, params)
+    assert written is not None, "an INSERT … RETURNING without its row"
+    record_id, row_id = written
     _writes.message_written(conn, record_id, row_id, msg, absent)
     record = _rows.record_summary_of({"id": record_id, **values})
     return record, replace(logged, record_id=record_id)
@@ -60,12 +62,12 @@ def append(
     if conn.dialect.name != "postgresql":
         _writes.touch_record(conn, record_id, reopen=reopen, now=now)
         _writes.insert_message(conn, record_id, msg, now, absent)
-        conn.execute(_sql.INSERT_LOG, dict(logged.__dict__))
+        _sql.INSERT_LOG.rowcount(conn, logged.__dict__)
         return logged
     params = {"t_id": record_id, "t_now": now}
     params.update((f"m_{k}", v) for k, v in _rows.message_values(msg, record_id, now).items())
     params.update((f"l_{k}", v) for k, v in logged.__dict__.items())
-    written = conn.execute(_sql.APPEND_REOPEN if reopen else _sql.APPEND, params).first()
+    written = (_sql.APPEND_REOPEN if reopen else _sql.APPEND).first(conn, params)
     if written is None:
         raise _writes.gone(record_id)
     _writes.message_written(conn, record_id, int(written[0]), msg, absent)

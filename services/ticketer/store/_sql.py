@@ -1,14 +1,18 @@
 """The statements of the hot path, built once: a statement built per call costs more CPU
 (construction and cache-key generation) than running it on SQLite. Values go in as bound
-parameters (``conn.execute(STATEMENT, {...})``)."""
+parameters (``conn.execute(STATEMENT, {...})``); the writes are :class:`Prepared`
+(``STATEMENT.first(conn, {...})``, ``.rowcount``): compiled once, run on the driver's
+cursor without SQLAlchemy's per-call work."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, true, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 
+from libs.common.db.prepared import Prepared
 from libs.common.db.schema import processed_log, record_messages, records
 
 #: Parameters: ``b_mailbox``, ``b_message_id``.
@@ -92,17 +96,25 @@ RECORD = select(records).where(records.c.id == bindparam("b_id"))
 RECORD_MAILBOX = select(records.c.mailbox).where(records.c.id == bindparam("b_id"))
 
 #: Parameters: ``b_id``, ``b_now``. One more message on the record; REOPEN also opens it.
-TOUCH = (
+_TOUCH = (
     update(records)
     .where(records.c.id == bindparam("b_id"))
     .values(message_count=records.c.message_count + 1, updated_at=bindparam("b_now"))
 )
-TOUCH_REOPEN = TOUCH.values(status="open")
+TOUCH = Prepared(_TOUCH)
+TOUCH_REOPEN = Prepared(_TOUCH.values(status="open"))
 
-#: Executed with a dict of column values.
-INSERT_RECORD = insert(records)
-INSERT_MESSAGE = insert(record_messages)
-INSERT_LOG = insert(processed_log)
+#: Executed with a dict of column values; the first two return the new row's id.
+INSERT_RECORD = Prepared(insert(records).returning(records.c.id))
+INSERT_MESSAGE = Prepared(insert(record_messages).returning(record_messages.c.id))
+INSERT_LOG = Prepared(insert(processed_log))
+
+
+def new_id(statement: Prepared, conn: Connection, values: dict[str, Any]) -> int:
+    """The id an ``INSERT … RETURNING id`` gave its row."""
+    row = statement.first(conn, values)
+    assert row is not None, "an INSERT … RETURNING without its row"
+    return int(row[0])
 
 
 def _bound(table: Table, prefix: str) -> dict[str, BindParameter[Any]]:
@@ -141,7 +153,7 @@ def _message_and_log(record: Any) -> tuple[Any, Any]:
     return insert(processed_log).from_select(["record_id", *l_values], rows), message
 
 
-CREATE = _create()
+CREATE = Prepared(_create())
 
 
 def _append(reopen: bool) -> Any:
@@ -159,5 +171,5 @@ def _append(reopen: bool) -> Any:
     return log.returning(select(message.c.id).scalar_subquery())
 
 
-APPEND = _append(reopen=False)
-APPEND_REOPEN = _append(reopen=True)
+APPEND = Prepared(_append(reopen=False))
+APPEND_REOPEN = Prepared(_append(reopen=True))

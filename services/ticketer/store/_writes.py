@@ -146,7 +146,7 @@ def insert_record(
 ) -> RecordSummary:
     """The new record, as :func:`_rows.record_summary` would read it back."""
     values = record_values(msg, subject, requester, now)
-    record_id = rows.new_id(conn.execute(_sql.INSERT_RECORD, values))
+    record_id = _sql.new_id(_sql.INSERT_RECORD, conn, values)
     return _rows.record_summary_of({"id": record_id, **values})
 
 
@@ -154,8 +154,7 @@ def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetim
     """Count one more message; on PostgreSQL the row lock also orders concurrent appends."""
     # A reply from the requester needs attention again, whether closed or pending: reopen.
     statement = _sql.TOUCH_REOPEN if reopen else _sql.TOUCH
-    done = conn.execute(statement, {"b_id": record_id, "b_now": now})
-    if done.rowcount == 0:
+    if statement.rowcount(conn, {"b_id": record_id, "b_now": now}) == 0:
         raise gone(record_id)
 
 
@@ -163,7 +162,7 @@ def insert_message(
     conn: Connection, record_id: int, msg: NewMessage, now: datetime, absent: Absent | None = None
 ) -> int:
     values = _rows.message_values(msg, record_id, now)
-    row_id = rows.new_id(conn.execute(_sql.INSERT_MESSAGE, values))
+    row_id = _sql.new_id(_sql.INSERT_MESSAGE, conn, values)
     message_written(conn, record_id, row_id, msg, absent)
     return row_id
 
@@ -203,7 +202,7 @@ def log(
 ) -> ProcessedRow:
     """The email's log row; ``decided``: the decision stored with it (change, ack intent)."""
     row = log_row(mailbox, message_id, where, outcome, record_id, reason, now, decided)
-    conn.execute(_sql.INSERT_LOG, dict(row.__dict__))
+    _sql.INSERT_LOG.rowcount(conn, row.__dict__)
     return row
 
 
