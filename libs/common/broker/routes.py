@@ -15,7 +15,8 @@ MailboxChanged                ``<ns>.events``    ``changed.<mailbox>``       no
 
 Mandatory: a message no queue takes is an error (:class:`UnroutableError`), since a service
 has to get it. Nothing of ours has to follow the events exchange, so publishing there is not
-mandatory; a hint no fetcher hears (none runs) is lost and the safety poll covers it. The work queues' binding keys (:class:`Names`) match these keys; a unit test holds
+mandatory; a hint no fetcher hears (none runs) is lost and the safety poll covers it. The
+work queues' binding keys (:class:`Names`) match these keys; a unit test holds
 both together.
 """
 
