@@ -45,6 +45,7 @@ TABLES = {
     "integrations",
     "integrations_revision",
     "mailbox_health",
+    "push_subscriptions",
 }
 
 MIGRATE_SCRIPT = "import sys; from libs.common.db import migrate; migrate(sys.argv[1])"
@@ -61,7 +62,7 @@ def _tables(url: str) -> set[str]:
 def test_migrate_from_empty_creates_every_table(database_url: str) -> None:
     assert current_revision(database_url) is None
     migrate(database_url)
-    assert current_revision(database_url) == head_revision() == "0015"
+    assert current_revision(database_url) == head_revision() == "0017"
     assert _tables(database_url) == TABLES | {"alembic_version"}
 
 

@@ -297,4 +297,5 @@ blob_chunks = Table(
 )
 
 import libs.common.db.schema_health  # noqa: E402 - the table of 0012 (mailbox health)
-import libs.common.db.schema_integrations  # noqa: E402, F401 - the tables of 0011 (integrations)
+import libs.common.db.schema_integrations  # noqa: E402 - the tables of 0011 (integrations)
+import libs.common.db.schema_push  # noqa: E402, F401 - the table of 0017 (push subscriptions)
