@@ -37,7 +37,7 @@ from services.notify.domain.notifications import (
 log = structlog.get_logger("services.notify")
 
 Lookup = Callable[[str], PushSubscription | None]
-Publish = Callable[[MailboxChanged], None]
+Publish = Callable[[MailboxChanged], object]
 
 
 class Endpoint:

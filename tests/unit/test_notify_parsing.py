@@ -21,7 +21,7 @@ STATE = "c" * 40
 
 
 def change(**fields: object) -> dict[str, object]:
-    item = {
+    item: dict[str, object] = {
         "subscriptionId": "sub-1",
         "subscriptionExpirationDateTime": "2026-12-05T10:00:00.0000000Z",
         "changeType": "created",
