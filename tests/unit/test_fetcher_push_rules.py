@@ -74,8 +74,11 @@ class Box:
             assert self.turned.wait_for(lambda: self.turns >= n, WAIT_S), f"{self.turns} < {n}"
 
 
+Running = tuple[PollSchedule, Box, Box, list[tuple[str, bool]], threading.Event]
+
+
 @pytest.fixture
-def running() -> tuple[PollSchedule, Box, Box, list[tuple[str, bool]], threading.Event]:
+def running() -> Running:
     a, b = Box("a@x.com"), Box("b@x.com")
     schedule = PollSchedule([a, b], threads=2)
     told: list[tuple[str, bool]] = []
@@ -88,7 +91,7 @@ def running() -> tuple[PollSchedule, Box, Box, list[tuple[str, bool]], threading
     return schedule, a, b, told, stop
 
 
-def test_a_hint_runs_the_turn_at_once(running: tuple) -> None:  # type: ignore[type-arg]
+def test_a_hint_runs_the_turn_at_once(running: Running) -> None:
     schedule, a, b, told, stop = running
     schedule.hurry("a@x.com")
     a.wait_turns(2)
@@ -98,7 +101,7 @@ def test_a_hint_runs_the_turn_at_once(running: tuple) -> None:  # type: ignore[t
     assert ("a@x.com", False) in told, "the first turn was the timetable's"
 
 
-def test_hints_during_a_turn_are_one_more_turn(running: tuple) -> None:  # type: ignore[type-arg]
+def test_hints_during_a_turn_are_one_more_turn(running: Running) -> None:
     schedule, a, _, _, stop = running
     a.block.clear()
     a.inside.clear()
@@ -114,7 +117,7 @@ def test_hints_during_a_turn_are_one_more_turn(running: tuple) -> None:  # type:
     assert a.turns == 3, "fifty hints during one turn: one turn more"
 
 
-def test_an_unknown_mailbox_hint_changes_nothing(running: tuple) -> None:  # type: ignore[type-arg]
+def test_an_unknown_mailbox_hint_changes_nothing(running: Running) -> None:
     schedule, a, b, _, stop = running
     schedule.hurry("nobody@x.com")
     schedule.hurry("a@x.com")
