@@ -1,7 +1,6 @@
 """Every table of the one mailpipe database, as SQLAlchemy Core: the *query* view of the
 schema. Only the Alembic migrations in ``libs/common/db/migrations`` create and change it; a
-test checks that a migrated database and these definitions agree.
-"""
+test checks that a migrated database and these definitions agree."""
 
 from __future__ import annotations
 
