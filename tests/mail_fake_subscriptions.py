@@ -6,11 +6,13 @@ unknown subscription is ``MailNotFound``, a refused one (``refuse_with``) a perm
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from libs.common.mail import MailNotFound, MailPermanentError, Subscription
+
+_IDS = itertools.count(1)
 
 #: Graph's documented maximum for message subscriptions without resource data.
 MAX_LIFETIME = timedelta(minutes=4230)
@@ -47,7 +49,6 @@ class FakeSubscriptions:
     refuse_with: list[Exception] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     now: Callable[[], datetime] = utcnow
-    _sub_seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def subscribe(
         self,
@@ -60,7 +61,7 @@ class FakeSubscriptions:
     ) -> Subscription:
         if self.refuse_with:
             raise self.refuse_with.pop(0)
-        sub_id = f"sub-{next(self._sub_seq)}"
+        sub_id = f"sub-{next(_IDS)}"  # unique across mailboxes, as Graph's are
         granted = self._granted(expires_at)
         self.subscriptions[sub_id] = FakeSubscription(
             sub_id, folder, notification_url, lifecycle_url, client_state, granted

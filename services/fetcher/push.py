@@ -147,10 +147,10 @@ class SubscriptionKeeper:
     def tend(self) -> None:
         """One pass: every mailbox's subscription made, renewed or dropped as due."""
         with self._lock:
-            work, gone = list(self.kept.items()), self._gone
-            self._gone = []
-        for address in gone:
-            self._drop(address, self.kept.pop(address, None))
+            gone = [(a, self.kept.pop(a, None)) for a in self._gone]
+            work, self._gone = list(self.kept.items()), []
+        for address, kept in gone:
+            self._drop(address, kept)
         for address, kept in work:
             try:
                 self._tend_one(address, kept)
