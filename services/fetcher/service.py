@@ -77,8 +77,11 @@ class Fetcher:
         self.pollers = [self._poller(box) for box in config.mailboxes]
         self.processed = ProcessedHandler(config, self.graphs.__getitem__, self.inflight)
         self.schedule = PollSchedule(self.pollers, threads=poll_threads)
+        #: Hears the notification endpoint's hints (push only).
+        self.hints: HintListener | None = None
         if self.push is not None:
             self.schedule.on_turn = self.push.turn_started
+            self.hints = HintListener(broker.connection, broker.names, self.push.on_hint)
         if grows:
             self.schedule.threads = max(self.schedule.threads, min(poll_threads, GROWN_THREADS))
 
@@ -170,10 +173,9 @@ class Fetcher:
         loops.append(("health", partial(self.health.run, stop)))
         if self.lease_keeper is not None:
             loops.append(("leases", partial(self.lease_keeper.run, stop)))
-        if self.push is not None:
-            listener = HintListener(self.broker.connection, self.broker.names, self.push.on_hint)
+        if self.push is not None and self.hints is not None:
             loops.append(("push", partial(self.push.run, stop)))
-            loops.append(("hints", partial(listener.run, stop)))
+            loops.append(("hints", partial(self.hints.run, stop)))
         return loops
 
     def checks(self) -> dict[str, Check]:
