@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from libs.common.broker.hints import HintListener
 from libs.common.db.push_subscriptions import PushSubscriptionStore
 from services.fetcher.push import SubscriptionKeeper
 
@@ -36,3 +37,12 @@ def open_push(fetcher: Fetcher, engine: Any) -> SubscriptionKeeper:
     )
     keeper.use(config.push, {box.address: box.folder for box in config.mailboxes})
     return keeper
+
+
+def hint_listener(fetcher: Fetcher) -> HintListener | None:
+    """What hears the hints, the schedule telling the keeper which turns they asked for."""
+    if fetcher.push is None:
+        return None
+    fetcher.schedule.on_turn = fetcher.push.turn_started
+    broker = fetcher.broker
+    return HintListener(broker.connection, broker.names, fetcher.push.on_hint)

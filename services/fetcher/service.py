@@ -13,7 +13,6 @@ import structlog
 
 from libs.common.blobs import BlobStorage
 from libs.common.broker import Broker, mailbox_leases, routed
-from libs.common.broker.hints import HintListener
 from libs.common.broker.leasebook import Lease
 from libs.common.config_watch import ConfigChange
 from libs.common.contracts import InboundEmail, ProcessedEmail, QuarantinedEmail
@@ -26,7 +25,7 @@ from services.fetcher.health import HealthRecorder
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import PAGE_SIZE, MailboxPoller
 from services.fetcher.processed import ProcessedHandler
-from services.fetcher.push_wiring import open_push
+from services.fetcher.push_wiring import hint_listener, open_push
 from services.fetcher.schedule import POLL_THREADS, PollSchedule
 from services.fetcher.state import MailCursors
 
@@ -78,10 +77,7 @@ class Fetcher:
         self.processed = ProcessedHandler(config, self.graphs.__getitem__, self.inflight)
         self.schedule = PollSchedule(self.pollers, threads=poll_threads)
         #: Hears the notification endpoint's hints (push only).
-        self.hints: HintListener | None = None
-        if self.push is not None:
-            self.schedule.on_turn = self.push.turn_started
-            self.hints = HintListener(broker.connection, broker.names, self.push.on_hint)
+        self.hints = hint_listener(self)
         if grows:
             self.schedule.threads = max(self.schedule.threads, min(poll_threads, GROWN_THREADS))
 
