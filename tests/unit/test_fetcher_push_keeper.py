@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from libs.common.contracts import MailboxChanged
 from libs.common.mail import MailUnavailable
@@ -215,3 +216,24 @@ def test_stopping_deletes_every_subscription(rig: Rig) -> None:
     rig.keeper.tend()
     rig.keeper.drop_all()
     assert not rig.fake.subscriptions and not rig.book.rows
+
+
+def finds(address: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "mailpipe_fetcher_push_safety_finds_total", {"mailbox": address}
+    )
+    return value or 0.0
+
+
+def test_mail_a_safety_round_finds_while_push_lives_is_counted(rig: Rig) -> None:
+    before = finds(BOX)
+    rig.keeper.turn_started(BOX, hinted=False)
+    rig.keeper.published(BOX, 3)
+    assert finds(BOX) == before, "push not alive yet: a normal round"
+    rig.keeper.tend()
+    rig.keeper.turn_started(BOX, hinted=True)
+    rig.keeper.published(BOX, 2)
+    assert finds(BOX) == before, "a hint's round found what the notification announced"
+    rig.keeper.turn_started(BOX, hinted=False)
+    rig.keeper.published(BOX, 4)
+    assert finds(BOX) == before + 4, "the safety round found mail no notification announced"
