@@ -58,6 +58,13 @@ def sender() -> None:
 
 
 @app.command()
+def notify() -> None:
+    """Receive Microsoft Graph's change notifications (behind an HTTPS proxy) and tell the
+    fetchers which mailboxes to read at once (docs/push.md)."""
+    _run_service("notify")
+
+
+@app.command()
 def schema(
     out: Annotated[
         Path,

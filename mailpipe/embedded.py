@@ -75,15 +75,18 @@ def embedded_settings(settings: Settings, broker_url: str = MEMORY_URL) -> Setti
     return settings.model_copy(update={"amqp_url": SecretStr(broker_url)})
 
 
-def services() -> list[tuple[str, Wire]]:
+def services(*, pushed: bool = False) -> list[tuple[str, Wire]]:
     """Each service's name and ``wire``, in the order they are wired: the fetcher last; any
     order would do, since ``start_loops`` declares the whole topology before the first thread
-    starts. Imported here, not at the top: ``mailpipe --help`` loads none of them."""
+    starts. ``pushed`` (``[push]`` configured): the notification endpoint too
+    (docs/push.md). Imported here, not at the top: ``mailpipe --help`` loads none of them."""
     from services.fetcher.app import wire as fetcher
+    from services.notify.app import wire as notify
     from services.sender.app import wire as sender
     from services.ticketer.app import wire as ticketer
 
-    return [("ticketer", ticketer), ("sender", sender), ("fetcher", fetcher)]
+    endpoint: list[tuple[str, Wire]] = [("notify", notify)] if pushed else []
+    return [("ticketer", ticketer), ("sender", sender), *endpoint, ("fetcher", fetcher)]
 
 
 @dataclass
@@ -152,7 +155,7 @@ def start_embedded(
     intake = dataclasses.replace(runtime, stop=threading.Event(), threads=[])
     embedded = Embedded(runtime, intake.stop, [])
     try:
-        for name, wire in services():
+        for name, wire in services(pushed=runtime.config.push is not None):
             if name == "fetcher":
                 forget_cursors(runtime)
             target = intake if name == "fetcher" else runtime

@@ -2,9 +2,9 @@
 
 Unit tests use it instead of a provider; ``tests/integration/test_mail_port_contract.py`` runs
 the same checks against it and against the Graph adapter on the simulator, so it behaves as
-the adapter does. Messages are kept as raw MIME per folder; the ``MailMessage`` it returns
-holds the few fields the checks read (``id``, ``subject``, ``internet_message_id``,
-``from_``; the ``id`` view only the id).
+the adapter does (its change subscriptions: :mod:`tests.mail_fake_subscriptions`). Messages
+are kept as raw MIME per folder; the ``MailMessage`` it returns holds the few fields the checks
+read (``id``, ``subject``, ``internet_message_id``, ``from_``; the ``id`` view only the id).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from libs.common.mail import (
     SendLimits,
     SendResult,
 )
+from tests.mail_fake_subscriptions import FakeSubscriptions
 
 #: The Graph adapter's numbers, so that the sender's paths come out as they would there.
 SEND_LIMITS = SendLimits(
@@ -62,7 +63,7 @@ def message_id_of(mime: bytes) -> str:
 
 
 @dataclass
-class FakeMailbox:
+class FakeMailbox(FakeSubscriptions):
     """One mailbox in memory. The knobs tests turn: ``fail_with`` (the next sends raise these),
     ``lose_answers`` (the next N accepted sends raise ``OutcomeUnknown``), ``send_as`` (the
     granted addresses), ``users`` (the organisation's directory)."""

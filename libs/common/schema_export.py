@@ -17,6 +17,7 @@ from libs.common.contracts import (
     CONTRACTS,
     Contract,
     InboundEmail,
+    MailboxChanged,
     OutboundEmail,
     OutboundResult,
     ProcessedEmail,
@@ -73,6 +74,7 @@ _CHANNELS: tuple[tuple[str, str, str, type[Contract], str, str], ...] = (
     ("outboundEmail", "outbound", "outbound.{mailbox}", OutboundEmail, "any system", "sender"),
     ("outboundResult", "events", "outbound.{status}", OutboundResult, "sender", "anyone"),
     ("recordEvent", "events", "record.{event}", RecordEvent, "ticketer", "anyone"),
+    ("mailboxChanged", "events", "changed.{mailbox}", MailboxChanged, "notify", "fetcher"),
     (
         "quarantinedEmail",
         "inbound",

@@ -30,6 +30,7 @@ from libs.common.after_processing import AfterProcessing, AfterProcessingSetting
 from libs.common.errors import ConfigError
 from libs.common.mailbox_credential import check_one_credential
 from libs.common.msgid import check_message_id_domain, default_message_id_domain
+from libs.common.push_settings import PushConfig
 from libs.common.record_token import DEFAULT_TOKEN_FORMAT, check_token_format
 from libs.common.secret_url import read_password_file, read_secret_file, with_password
 
@@ -166,6 +167,8 @@ class MailpipeConfig(_Strict):
 
     graph: GraphConfig = GraphConfig()
     mailboxes: tuple[MailboxConfig, ...] = ()
+    #: Change notifications (docs/push.md); none: every mailbox is polled only.
+    push: PushConfig | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> MailpipeConfig:

@@ -99,21 +99,20 @@ class MailboxPoller:
         report_quarantine: Report | None = None,
         lease: Lease | None = None,
         health: HealthRecorder | None = None,
+        interval: Callable[[str, float], float] | None = None,
     ) -> None:
         self.box = box
+        #: The poll interval (push: the safety interval while the mailbox's subscription lives).
+        self._interval = interval or _normal_interval
         #: Where each round's outcome is noted for the console (:mod:`services.fetcher.health`).
         self._health = health
         #: Whether this fetcher polls the mailbox now (several fetchers share the mailboxes).
         self._lease: Lease = lease or Unshared()
-        self._graph = graph
-        self._state = state
+        self._graph, self._state = graph, state
         self._builder = MailBuilder(box, graph, blobs)
         self._quarantiner = Quarantiner(box, graph, report_quarantine)
-        self._publish = publish
-        self._inflight = inflight
-        self._page_size = page_size
-        self._chunk = chunk
-        self._clock = clock
+        self._publish, self._inflight = publish, inflight
+        self._page_size, self._chunk, self._clock = page_size, chunk, clock
         self.status = PollStatus()
         #: Consecutive failures of a mail's own; decides when a mail is quarantined.
         self.failures = FailureCounts()
@@ -138,7 +137,8 @@ class MailboxPoller:
             self._not_ours()
             # Look again soon: a lease granted now starts its round within this.
             return min(LEASE_RECHECK_S, self.box.poll_interval_s)
-        return max(self.box.poll_interval_s, self.credential.wait_s())
+        interval = self._interval(self.address, self.box.poll_interval_s)
+        return max(interval, self.credential.wait_s())
 
     def _not_ours(self) -> None:
         """Another fetcher polls the mailbox: nothing is wrong with it here."""
@@ -294,3 +294,7 @@ class MailboxPoller:
             mode,
             flow.counts["vanished"],
         )
+
+
+def _normal_interval(address: str, normal_s: float) -> float:
+    return normal_s

@@ -6,6 +6,9 @@ the process grows with the number of mailboxes. Here ``threads`` workers share o
 (a heap of when each mailbox is due): a worker takes the mailbox due first, waits for its time,
 runs one turn (:meth:`MailboxPoller.turn`) and puts it back at the time the turn asks for.
 
+A hint (push, docs/push.md) moves a mailbox's turn to now (:meth:`PollSchedule.hurry`),
+bounded per mailbox; hints while its turn runs are one more turn right after it.
+
 Up to ``threads`` mailboxes this is exactly a thread per mailbox. Beyond, a mailbox waits for a
 free worker when every worker is busy: with Graph's 0.1 to 1 s per round, 50 workers poll 1,000
 mailboxes every 30 s with room to spare, and a slow mailbox holds one worker, not the others.
@@ -21,6 +24,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import structlog
+
+from services.fetcher.domain.push import hurried_due
 
 log = structlog.get_logger("services.fetcher")
 
@@ -59,6 +64,14 @@ class PollSchedule:
         #: put back as their successor.
         self._retired: set[int] = set()
         self._successors: dict[int, Turn] = {}
+        #: Mailboxes whose next turn a hint asked for; hinted while their turn ran; when
+        #: their last hint-asked turn was due.
+        self._hinted: set[str] = set()
+        self._again: set[str] = set()
+        self._hurried_at: dict[str, float] = {}
+        self._running: set[str] = set()
+        #: Told before each turn whether a hint asked for it (push's metrics).
+        self.on_turn: Callable[[str, bool], None] | None = None
 
     def add(self, poller: Turn) -> None:
         """A mailbox to poll from now on, due at once."""
@@ -79,12 +92,41 @@ class PollSchedule:
             poller = self._take(stop)
             if poller is None:
                 return
+            self._tell(poller.address)
             try:
                 delay = poller.turn()
             except Exception:  # a turn never raises; if it does, the mailbox is not dropped
                 log.exception("poll turn failed", mailbox=poller.address)
                 delay = WAKE_S
             self._put(poller, delay)
+
+    def hurry(self, address: str) -> None:
+        """A hint: ``address``'s next turn now, or (its turn runs) once more right after."""
+        with self._cond:
+            for index, (due, order, poller) in enumerate(self._due):
+                if poller.address == address:
+                    self._due[index] = (self._hurried(address, due), order, poller)
+                    heapq.heapify(self._due)
+                    self._cond.notify()
+                    return
+            if address in self._running:  # else not ours to poll: nothing to do
+                self._again.add(address)
+
+    def _hurried(self, address: str, due: float) -> float:
+        """``due`` moved by a hint (under the lock); the same when it changes nothing."""
+        when = hurried_due(self._ticks(), due, self._hurried_at.get(address))
+        if when is None:
+            return due
+        self._hurried_at[address] = when
+        self._hinted.add(address)
+        return when
+
+    def _tell(self, address: str) -> None:
+        with self._cond:
+            hinted = address in self._hinted
+            self._hinted.discard(address)
+        if self.on_turn is not None:
+            self.on_turn(address, hinted)
 
     def _take(self, stop: threading.Event) -> Turn | None:
         with self._cond:
@@ -94,6 +136,7 @@ class PollSchedule:
                     wait = due - self._ticks()
                     if wait <= 0:
                         heapq.heappop(self._due)
+                        self._running.add(poller.address)
                         return poller
                 else:
                     wait = WAKE_S  # every mailbox is out with a worker
@@ -116,5 +159,10 @@ class PollSchedule:
             if id(poller) in self._retired:
                 self._retired.discard(id(poller))
                 return
-            heapq.heappush(self._due, (self._ticks() + delay, next(self._order), poller))
+            self._running.discard(poller.address)
+            due = self._ticks() + delay
+            if poller.address in self._again:
+                self._again.discard(poller.address)
+                due = self._hurried(poller.address, due)
+            heapq.heappush(self._due, (due, next(self._order), poller))
             self._cond.notify()

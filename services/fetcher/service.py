@@ -25,6 +25,7 @@ from services.fetcher.health import HealthRecorder
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import PAGE_SIZE, MailboxPoller
 from services.fetcher.processed import ProcessedHandler
+from services.fetcher.push_wiring import hint_listener, open_push
 from services.fetcher.schedule import POLL_THREADS, PollSchedule
 from services.fetcher.state import MailCursors
 
@@ -70,9 +71,13 @@ class Fetcher:
         self._retired: list[Mailbox] = []
         # Which mailboxes this fetcher polls, when several run on one configuration.
         self.lease, self.lease_keeper = _leases(config, broker)
+        #: Push (docs/push.md): the mailboxes' change subscriptions, when [push] is configured.
+        self.push = open_push(self, state.engine) if config.push is not None else None
         self.pollers = [self._poller(box) for box in config.mailboxes]
         self.processed = ProcessedHandler(config, self.graphs.__getitem__, self.inflight)
         self.schedule = PollSchedule(self.pollers, threads=poll_threads)
+        #: Hears the notification endpoint's hints (push only).
+        self.hints = hint_listener(self)
         if grows:
             self.schedule.threads = max(self.schedule.threads, min(poll_threads, GROWN_THREADS))
 
@@ -88,6 +93,7 @@ class Fetcher:
             report_quarantine=self.report_quarantined,
             lease=self.lease,
             health=self.health,
+            interval=self.push.interval if self.push is not None else None,
         )
 
     def apply(self, config: MailpipeConfig, change: ConfigChange) -> None:
@@ -115,6 +121,8 @@ class Fetcher:
         self.config = config
         if self.lease_keeper is not None:
             self.lease_keeper.use([box.address for box in config.mailboxes])
+        if self.push is not None:  # [push] itself is read at start; its mailboxes follow
+            self.push.use(config.push, {box.address: box.folder for box in config.mailboxes})
 
     def _renew(self, poller: MailboxPoller) -> None:
         """``poller`` in its mailbox's place (its next turn, never beside a running one), or
@@ -133,6 +141,8 @@ class Fetcher:
         self.broker.publish_many(
             [routed(self.broker.names, email, correlation_id=email.message_id) for email in emails]
         )
+        if self.push is not None and emails:  # a poller's chunk is of its one mailbox
+            self.push.published(emails[0].mailbox, len(emails))
 
     def report_quarantined(self, event: QuarantinedEmail) -> None:
         """Mail this fetcher quarantined itself, for the ticketer's quarantine view."""
@@ -159,6 +169,9 @@ class Fetcher:
         loops.append(("health", partial(self.health.run, stop)))
         if self.lease_keeper is not None:
             loops.append(("leases", partial(self.lease_keeper.run, stop)))
+        if self.push is not None and self.hints is not None:
+            loops.append(("push", partial(self.push.run, stop)))
+            loops.append(("hints", partial(self.hints.run, stop)))
         return loops
 
     def checks(self) -> dict[str, Check]:
@@ -172,7 +185,8 @@ class Fetcher:
             poller = next((p for p in self.pollers if p.address == address), None)
             if poller is None:
                 return True, "no longer configured"
-            return poller.status.ok, poller.status.detail
+            push = f"; {self.push.status(address)}" if self.push is not None else ""
+            return poller.status.ok, poller.status.detail + push
 
         return check
 

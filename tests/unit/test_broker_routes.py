@@ -14,6 +14,7 @@ from libs.common.contracts import (
     CURRENT,
     Contract,
     InboundEmail,
+    MailboxChanged,
     OutboundEmail,
     OutboundResult,
     ProcessedEmail,
@@ -39,6 +40,7 @@ SAMPLES: list[Contract] = [
     sample(OutboundEmail, mailbox=BOX),
     sample(OutboundResult, status="sent"),
     sample(RecordEvent, event="created"),
+    sample(MailboxChanged, mailbox=BOX),
 ]
 
 
@@ -92,6 +94,8 @@ def test_every_contract_has_exactly_one_route() -> None:
         (SAMPLES[3], "ns.outbound", "outbound.support.desk@contoso.com", True, "ns.sender"),
         (SAMPLES[4], "ns.events", "outbound.sent", False, "ns.ticketer.results"),
         (SAMPLES[5], "ns.events", "record.created", False, None),
+        # Hints go to each fetcher's own queue (not a work queue): no work queue takes them.
+        (SAMPLES[6], "ns.events", "changed.support.desk@contoso.com", False, None),
     ],
 )
 def test_routes_land_in_their_consumer(
@@ -129,3 +133,10 @@ def test_topic_match_itself() -> None:
     assert not topic_match("email.#", "emails.a")
     assert topic_match("outbound.*", "outbound.sent")
     assert not topic_match("outbound.*", "outbound.a.b")
+
+
+def test_hints_reach_the_fetchers_binding_and_nothing_else() -> None:
+    where = route(NAMES, SAMPLES[6])
+    assert topic_match(NAMES.hints_binding, where.routing_key)
+    assert not topic_match(NAMES.results_binding, where.routing_key)
+    assert NAMES.fetcher_hints("abc") == "ns.fetcher.hints.abc"

@@ -69,6 +69,12 @@ INTERNAL: dict[str, dict[str, Any]] = {
         "reason": "unreadable:http_500",
         "quarantined_at": NOW,
     },
+    "mailpipe.mailbox_changed.v1": {
+        "mailbox": "support@contoso.com",
+        "reason": "created",
+        "subscription_id": "sub-1",
+        "occurred_at": NOW,
+    },
 }
 # Version 2 of the mail contracts: the provider and its id instead of Graph's id.
 for _name in ("inbound_email", "processed_email", "quarantined_email"):

@@ -118,6 +118,15 @@ class Names:
         name = f"{self.namespace}.ticketer.results"
         return self._work_queue(name, self.events, self.results_binding)
 
+    #: Binding of every MailboxChanged hint on the events exchange (``changed.<mailbox>``).
+    hints_binding: ClassVar[str] = "changed.#"
+
+    def fetcher_hints(self, instance: str) -> str:
+        """One fetcher process's own queue of MailboxChanged hints (exclusive, auto-delete):
+        every fetcher hears every hint and acts on the mailboxes it polls. Not a work queue:
+        a hint lost with its process costs at most one safety poll (docs/push.md)."""
+        return f"{self.namespace}.fetcher.hints.{instance}"
+
     def _work_queue(self, name: str, exchange: str, binding_key: str) -> WorkQueue:
         return WorkQueue(name, exchange, binding_key, self.retry_delays_s)
 

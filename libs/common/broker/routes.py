@@ -10,11 +10,13 @@ ProcessedEmail                ``<ns>.processed`` ``processed.<mailbox>``     yes
 OutboundEmail                 ``<ns>.outbound``  ``outbound.<mailbox>``      yes
 OutboundResult                ``<ns>.events``    ``outbound.<status>``       no
 RecordEvent                   ``<ns>.events``    ``record.<event>``          no
+MailboxChanged                ``<ns>.events``    ``changed.<mailbox>``       no
 ============================  =================  ==========================  =========
 
 Mandatory: a message no queue takes is an error (:class:`UnroutableError`), since a service
 has to get it. Nothing of ours has to follow the events exchange, so publishing there is not
-mandatory. The work queues' binding keys (:class:`Names`) match these keys; a unit test holds
+mandatory; a hint no fetcher hears (none runs) is lost and the safety poll covers it. The
+work queues' binding keys (:class:`Names`) match these keys; a unit test holds
 both together.
 """
 
@@ -28,6 +30,7 @@ from libs.common.broker.names import Names, routing_key
 from libs.common.contracts import (
     Contract,
     InboundEmail,
+    MailboxChanged,
     OutboundEmail,
     OutboundResult,
     ProcessedEmail,
@@ -54,6 +57,7 @@ ROUTES: Mapping[type[Contract], Rule] = {
     OutboundEmail: Rule("outbound", "outbound", "mailbox"),
     OutboundResult: Rule("events", "outbound", "status", mandatory=False),
     RecordEvent: Rule("events", "record", "event", mandatory=False),
+    MailboxChanged: Rule("events", "changed", "mailbox", mandatory=False),
 }
 
 

@@ -20,7 +20,7 @@ from libs.common.contracts._base import (
     clean_header_value,
 )
 from libs.common.contracts._contract import Contract
-from libs.common.contracts.events import RecordEvent
+from libs.common.contracts.events import MailboxChanged, RecordEvent
 from libs.common.contracts.inbound import (
     AttachmentRef,
     Body,
@@ -43,6 +43,7 @@ CONTRACTS: dict[str, type[Contract]] = {
         OutboundResult,
         RecordEvent,
         QuarantinedEmail,
+        MailboxChanged,
         # The versions before, still read (docs/publishing-jobs.md, "Evolving the contracts").
         InboundEmailV1,
         ProcessedEmailV1,
@@ -87,6 +88,7 @@ __all__ = [
     "InboundEmail",
     "InboundEmailV1",
     "MailHeaders",
+    "MailboxChanged",
     "OutboundAttachment",
     "OutboundEmail",
     "OutboundResult",

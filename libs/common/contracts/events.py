@@ -32,3 +32,22 @@ class RecordEvent(Contract):
     change: Literal["new_request", "reply", "auto_reply", "delivery_failure", "outbound"]
     internet_message_id: MessageIdStr | None = None
     occurred_at: AwareDatetime
+
+
+class MailboxChanged(Contract):
+    """A hint that a mailbox may hold new mail: the notification endpoint publishes it for a
+    change notification it accepted (docs/push.md). It carries no authority and no content:
+    the fetcher polling the mailbox runs a delta round, which finds whatever is there."""
+
+    SCHEMA: ClassVar[str] = "mailpipe.mailbox_changed.v1"
+    schema_name: Literal["mailpipe.mailbox_changed.v1"] = Field(
+        default="mailpipe.mailbox_changed.v1", alias="schema"
+    )
+
+    mailbox: EmailAddressStr
+    #: ``created`` (new mail), ``missed`` or ``removed`` (lifecycle: a delta round catches
+    #: up), ``reauthorize`` (the subscription asks to be reauthorized).
+    reason: Literal["created", "missed", "removed", "reauthorize"] = "created"
+    #: The provider's subscription id the notification named (opaque, for the logs).
+    subscription_id: str = Field(default="", max_length=200)
+    occurred_at: AwareDatetime

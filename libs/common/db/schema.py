@@ -1,7 +1,6 @@
 """Every table of the one mailpipe database, as SQLAlchemy Core: the *query* view of the
 schema. Only the Alembic migrations in ``libs/common/db/migrations`` create and change it; a
-test checks that a migrated database and these definitions agree.
-"""
+test checks that a migrated database and these definitions agree."""
 
 from __future__ import annotations
 
@@ -297,4 +296,5 @@ blob_chunks = Table(
 )
 
 import libs.common.db.schema_health  # noqa: E402 - the table of 0012 (mailbox health)
-import libs.common.db.schema_integrations  # noqa: E402, F401 - the tables of 0011 (integrations)
+import libs.common.db.schema_integrations  # noqa: E402 - the tables of 0011 (integrations)
+import libs.common.db.schema_push  # noqa: E402, F401 - the table of 0017 (push subscriptions)

@@ -1,7 +1,8 @@
 """GraphMail: the face the services use for one mailbox's mail through Microsoft Graph.
 
 Its operations are written by concern: reading in ``_mail_reading``, changing messages in
-``_mail_changing``, sending in ``_mail_sending``, on the client and plumbing of
+``_mail_changing``, sending in ``_mail_sending``, change subscriptions in
+``_mail_subscribing``, on the client and plumbing of
 ``_mailbox_base``.
 """
 
@@ -11,9 +12,10 @@ from libs.common.graph import _send
 from libs.common.graph._mail_changing import MailChanging
 from libs.common.graph._mail_reading import MailReading
 from libs.common.graph._mail_sending import MailSending
+from libs.common.graph._mail_subscribing import MailSubscribing
 
 
-class GraphMail(MailReading, MailChanging, MailSending):
+class GraphMail(MailReading, MailChanging, MailSending, MailSubscribing):
     """Mail operations on one mailbox. Thread-safe; share one per mailbox and process.
 
     Every request asks for immutable ids, goes through the mailbox's process-wide gate (at

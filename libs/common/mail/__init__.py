@@ -32,6 +32,7 @@ from libs.common.mail.models import (
     OutgoingAttachment,
     SendLimits,
     SendResult,
+    Subscription,
 )
 from libs.common.mail.ports import (
     Mailbox,
@@ -39,6 +40,7 @@ from libs.common.mail.ports import (
     MailProvider,
     MailReader,
     MailSender,
+    MailSubscriptions,
     SetupProbe,
     UserDirectory,
 )
@@ -64,6 +66,7 @@ __all__ = [
     "MailReader",
     "MailRetryableError",
     "MailSender",
+    "MailSubscriptions",
     "MailUnavailable",
     "Mailbox",
     "MessageView",
@@ -73,6 +76,7 @@ __all__ = [
     "SendLimits",
     "SendResult",
     "SetupProbe",
+    "Subscription",
     "Throttled",
     "TooLarge",
     "UserDirectory",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from libs.common.mail.errors import MailError
@@ -175,3 +176,12 @@ class SendResult:
     #: The draft's id when the message went through a draft and uploads.
     draft_id: str | None = None
     internet_message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A change subscription on a mailbox folder: the provider calls the notification URL
+    when mail arrives there, until ``expires_at`` (the provider's, never assumed)."""
+
+    id: str
+    expires_at: datetime

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
 from libs.common.mail.errors import MailError
@@ -29,6 +30,7 @@ from libs.common.mail.models import (
     OutgoingAttachment,
     SendLimits,
     SendResult,
+    Subscription,
 )
 from libs.common.settings import MailboxConfig
 
@@ -143,7 +145,38 @@ class UserDirectory(Protocol):
         ...
 
 
-class Mailbox(MailReader, MailMover, MailSender, UserDirectory, Protocol):
+class MailSubscriptions(Protocol):
+    """Change subscriptions (push, docs/push.md): the provider calls our notification URL
+    when mail arrives in a folder. Expiry is the provider's to say: ``expires_at`` is asked
+    for, the returned :class:`~libs.common.mail.models.Subscription` says what was granted.
+    A subscription the provider no longer knows is
+    :class:`~libs.common.mail.errors.MailNotFound`; a refused one (the provider could not
+    validate the notification URL) a :class:`~libs.common.mail.errors.MailPermanentError`."""
+
+    def subscribe(
+        self,
+        folder: str,
+        *,
+        notification_url: str,
+        lifecycle_url: str,
+        client_state: str,
+        expires_at: datetime,
+    ) -> Subscription:
+        """New mail in ``folder`` notified; ``client_state`` comes back in every notification."""
+        ...
+
+    def renew(self, subscription_id: str, expires_at: datetime) -> Subscription: ...
+
+    def reauthorize(self, subscription_id: str) -> None:
+        """Answer a ``reauthorizationRequired`` lifecycle event: the subscription goes on."""
+        ...
+
+    def unsubscribe(self, subscription_id: str) -> bool:
+        """End it; False when the provider no longer knew it."""
+        ...
+
+
+class Mailbox(MailReader, MailMover, MailSender, UserDirectory, MailSubscriptions, Protocol):
     """Every operation on one mailbox, as a provider adapter implements it."""
 
     def retry_budget(self, budget_s: float) -> AbstractContextManager[None]:

@@ -1,0 +1,48 @@
+"""The fetcher's subscription keeper built on its pieces: the mailboxes' Graph clients, the
+shared database (where the endpoint checks clientState), the leases and the schedule."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from libs.common.broker.hints import HintListener
+from libs.common.db.push_subscriptions import PushSubscriptionStore
+from services.fetcher.push import SubscriptionKeeper
+
+if TYPE_CHECKING:
+    from services.fetcher.service import Fetcher
+
+#: Never set: asking the lease whether a mailbox is held now, without waiting.
+_NOW = threading.Event()
+
+
+def open_push(fetcher: Fetcher, engine: Any) -> SubscriptionKeeper:
+    """``engine``: the shared database's (the fetcher's cursors' own)."""
+    config = fetcher.config
+    assert config.push is not None
+
+    def held(address: str) -> bool:
+        return fetcher.lease.wait(address, _NOW, 0.0)
+
+    def hurry(address: str) -> None:
+        fetcher.schedule.hurry(address)
+
+    keeper = SubscriptionKeeper(
+        config.push,
+        lambda address: fetcher.graphs[address],
+        PushSubscriptionStore(engine),
+        held,
+        hurry,
+    )
+    keeper.use(config.push, {box.address: box.folder for box in config.mailboxes})
+    return keeper
+
+
+def hint_listener(fetcher: Fetcher) -> HintListener | None:
+    """What hears the hints, the schedule telling the keeper which turns they asked for."""
+    if fetcher.push is None:
+        return None
+    fetcher.schedule.on_turn = fetcher.push.turn_started
+    broker = fetcher.broker
+    return HintListener(broker.connection, broker.names, fetcher.push.on_hint)

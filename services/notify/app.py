@@ -1,0 +1,62 @@
+"""Wiring of the notification endpoint (``mailpipe notify``, docs/push.md): uvicorn serving
+:func:`services.notify.endpoint.build_app` on a loop of its own, the subscriptions read from the
+shared database, the hints published on the broker. ``mailpipe run`` wires it beside the
+pipeline when ``[push]`` is configured."""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+
+import structlog
+import uvicorn
+
+from libs.common.contracts import MailboxChanged
+from libs.common.db.push_subscriptions import PushSubscriptionStore
+from libs.common.service import Runtime, Wiring, run_service
+from services.notify.config import NotifySettings
+from services.notify.endpoint import Endpoint, build_app
+
+log = structlog.get_logger("services.notify")
+
+#: How long a stopping endpoint waits for requests in flight.
+STOP_TIMEOUT_S = 5.0
+
+
+def wire(runtime: Runtime) -> Wiring:
+    own = NotifySettings()
+    store = PushSubscriptionStore.open(runtime.settings.database_url.get_secret_value())
+    broker = runtime.broker
+
+    def publish(hint: MailboxChanged) -> None:
+        broker.publish_routed(hint, correlation_id=hint.subscription_id or hint.mailbox)
+
+    endpoint = Endpoint(store.find, publish)
+    config = uvicorn.Config(
+        build_app(endpoint),
+        host=own.host,
+        port=own.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=own.forwarded_allow_ips,
+    )
+    server = uvicorn.Server(config)
+
+    def serve(stop: threading.Event) -> None:
+        thread = threading.Thread(target=server.run, name="notify-http", daemon=True)
+        thread.start()
+        log.info("notification endpoint listening", host=own.host, port=own.port)
+        while not stop.wait(0.5) and thread.is_alive():
+            pass
+        server.should_exit = True
+        thread.join(timeout=STOP_TIMEOUT_S)
+
+    def ready() -> tuple[bool, str]:
+        return (server.started, "listening" if server.started else "not listening yet")
+
+    return Wiring([("notify", partial(serve, runtime.stop))], {"endpoint": ready}, store.close)
+
+
+def main() -> int:
+    return run_service("notify", wire)

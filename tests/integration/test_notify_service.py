@@ -1,0 +1,74 @@
+"""``mailpipe notify`` as wired (``services/notify/app.py``) on a real port, broker and
+database: the handshake over HTTP, a checked notification reaching a fetcher's hint queue,
+readiness once listening, a clean stop."""
+
+from __future__ import annotations
+
+import queue
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from libs.common.broker import Broker
+from libs.common.broker.hints import HintListener
+from libs.common.contracts import MailboxChanged
+from libs.common.db.push_subscriptions import PushSubscriptionStore
+from libs.common.service import Runtime
+from libs.common.settings import MailpipeConfig, Settings
+from services.notify.app import wire
+
+STATE = "a-client-state-of-forty-characters-long!"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_wired_endpoint_serves_and_publishes(
+    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
+    store = PushSubscriptionStore.open(url)
+    store.save("sub-1", "help@contoso.com", STATE, datetime.now(UTC) + timedelta(days=1))
+    port = free_port()
+    monkeypatch.setenv("MAILPIPE_NOTIFY_PORT", str(port))
+    settings = Settings(database_url=SecretStr(url))
+    runtime = Runtime("notify", settings, MailpipeConfig(), broker, threading.Event())
+    wiring = wire(runtime)
+    heard: queue.Queue[MailboxChanged] = queue.Queue()
+    listener = HintListener(broker.connection, broker.names, heard.put)
+    threads = [threading.Thread(target=fn, name=name) for name, fn in wiring.loops]
+    threads.append(threading.Thread(target=listener.run, args=(runtime.stop,)))
+    for thread in threads:
+        thread.start()
+    try:
+        assert listener.ready.wait(10)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            for _ in range(100):  # the server thread is starting: wait for its socket
+                try:
+                    client.get("/healthz")
+                    break
+                except httpx.ConnectError:
+                    runtime.stop.wait(0.1)
+            assert wiring.checks["endpoint"]() == (True, "listening")
+            token = client.post("/notifications", params={"validationToken": "abc 123"})
+            assert (token.status_code, token.text) == (200, "abc 123")
+            item = {"subscriptionId": "sub-1", "changeType": "created", "clientState": STATE}
+            answer = client.post("/notifications", json={"value": [item]})
+            assert answer.status_code == 202
+        hint = heard.get(timeout=10)
+        assert (hint.mailbox, hint.subscription_id) == ("help@contoso.com", "sub-1")
+    finally:
+        runtime.stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        wiring.close()
+        store.close()
+    assert not any(thread.is_alive() for thread in threads)
