@@ -229,6 +229,36 @@ def test_raw_mime_for_reports_and_daemon_senders_or_when_configured() -> None:
     assert needs_raw_mime(x500, keep_raw_mime=False), "no address: maybe a report"
 
 
+def test_headers_extracted_once_give_the_same_contract_and_raw_mime_rule() -> None:
+    """The builder extracts a mail's headers once for both the raw-MIME rule and the
+    contract: the same answers, byte for byte, as when each extracts them itself."""
+    for message in (
+        graph_message(),
+        graph_message(
+            headers=(
+                ("Content-Type", "multipart/report; report-type=delivery-status"),
+                ("In-Reply-To", "<a@x.example>"),
+                ("References", "<r@x.example>\r\n <a@x.example>"),
+                ("Auto-Submitted", "auto-replied"),
+            )
+        ),
+    ):
+        headers = extract_headers(message.headers)
+        for keep in (False, True):
+            assert needs_raw_mime(message, keep_raw_mime=keep, headers=headers) is (
+                needs_raw_mime(message, keep_raw_mime=keep)
+            )
+        given = build_inbound(
+            message,
+            mailbox="support@contoso.com",
+            provider="microsoft",
+            folder="inbox",
+            fetched_at=FETCHED,
+            headers=headers,
+        )
+        assert given.to_json() == build(message).to_json()
+
+
 def test_attachment_refs_and_blob_references_reach_the_contract() -> None:
     ref = attachment_ref("logo.png", "image/png", BLOB, is_inline=True, content_id="<logo@x>")
     assert ref.content_id == "logo@x" and ref.is_inline
