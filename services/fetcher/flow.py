@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -34,12 +33,13 @@ from services.fetcher import metrics
 from services.fetcher.builder import MailBuilder, ReadFailed
 from services.fetcher.evidence import LastErrors, Prober, Proof
 from services.fetcher.inflight import InFlight
-from services.fetcher.narrowing import ReadKind, Reads
+from services.fetcher.narrowing import Reads
 from services.fetcher.quarantine import (
     MailFacts,
     Quarantined,
     Quarantiner,
     Reason,
+    Unread,
     error_line,
 )
 from services.fetcher.unpublishable import FailureCounts, is_mail_fault
@@ -63,14 +63,6 @@ _UNREAD_HINT = (
     "Graph fails to serve this mail while it serves others; after a few rounds in a row it "
     "is moved to the folder {folder!r}"
 )
-
-
-@dataclass(frozen=True)
-class Unread:
-    message_id: str
-    kind: ReadKind
-    error: MailError
-    facts: MailFacts
 
 
 class MailFlow:
@@ -157,7 +149,7 @@ class MailFlow:
             suspect = message_id in suspects
             build = partial(self._builder.build, message_id, message, suspect=suspect)
             with bound_contextvars(correlation_id=message_id, mailbox=self.address):
-                outcome = self._guarded(message_id, build, MailFacts.of(message))
+                outcome = self._guarded(message_id, build, message)
             if isinstance(outcome, InboundEmail):
                 built.append(outcome)
             else:
@@ -180,17 +172,16 @@ class MailFlow:
             for email in built:
                 with bound_contextvars(correlation_id=email.message_id, mailbox=self.address):
                     step = partial(self._publish, [email])
-                    done = self._guarded(email.message_id, step, MailFacts())
+                    done = self._guarded(email.message_id, step, None)
                     outcomes.append(self._published(email) if done is None else str(done))
             return outcomes
-        outcomes = []
-        for email in built:
-            with bound_contextvars(correlation_id=email.message_id, mailbox=self.address):
-                outcomes.append(self._published(email))
-        return outcomes
+        return [self._published(email) for email in built]
 
-    def _guarded(self, message_id: str, step: Callable[[], Any], facts: MailFacts) -> Any:
-        """Run one mail's step; its failure becomes that mail's outcome (a string)."""
+    def _guarded(
+        self, message_id: str, step: Callable[[], Any], message: MailMessage | None
+    ) -> Any:
+        """Run one mail's step; its failure becomes that mail's outcome (a string), with the
+        facts of ``message`` (made on a failure only: they cost CPU per mail)."""
         try:
             return step()
         except MailNotFound:
@@ -200,18 +191,24 @@ class MailFlow:
         except ReadFailed as exc:
             metrics.MAIL_FAILURES.labels(self.address).inc()
             self._failures.suspect(message_id)
-            self.unread.append(Unread(message_id, exc.kind, exc.error, facts))
+            self.unread.append(Unread(message_id, exc.kind, exc.error, MailFacts.of(message)))
             return "unread"  # judged by finish()
         except MailAuthError:
             raise  # the credential, not the mail: poll() reports it for the mailbox
         except PermanentError as exc:
-            return self._failed_mail(message_id, exc, facts)
+            return self._failed_mail(message_id, exc, MailFacts.of(message))
 
     def _published(self, email: InboundEmail) -> str:
         self._failures.forget(email.message_id)
         self._inflight.add(self.address, email.message_id)
         metrics.MAILS_PUBLISHED.labels(self.address).inc()
-        log.info("mail published", attachments=len(email.attachments))
+        # The mail's ids given, not bound around the call: a binding per mail costs more.
+        log.info(
+            "mail published",
+            attachments=len(email.attachments),
+            correlation_id=email.message_id,
+            mailbox=self.address,
+        )
         return "published"
 
     def _failed_mail(self, message_id: str, exc: PermanentError, facts: MailFacts) -> str:
