@@ -23,10 +23,10 @@ from functools import partial
 from typing import Any
 
 import structlog
-from structlog.contextvars import bound_contextvars
 
 from libs.common.contracts import InboundEmail
 from libs.common.errors import PermanentError
+from libs.common.logging import log_context
 from libs.common.mail import MailAuthError, Mailbox, MailError, MailMessage, MailNotFound
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
@@ -148,7 +148,7 @@ class MailFlow:
             metrics.MAILS_FETCHED.labels(self.address).inc()
             suspect = message_id in suspects
             build = partial(self._builder.build, message_id, message, suspect=suspect)
-            with bound_contextvars(correlation_id=message_id, mailbox=self.address):
+            with log_context(correlation_id=message_id, mailbox=self.address):
                 outcome = self._guarded(message_id, build, message)
             if isinstance(outcome, InboundEmail):
                 built.append(outcome)
@@ -165,12 +165,12 @@ class MailFlow:
             raise
         except PermanentError as exc:
             if len(built) == 1:
-                with bound_contextvars(correlation_id=built[0].message_id, mailbox=self.address):
+                with log_context(correlation_id=built[0].message_id, mailbox=self.address):
                     return [self._failed_mail(built[0].message_id, exc, MailFacts())]
             # Which mail? Publish them one by one, so that the failure lands on its own mail.
             outcomes = []
             for email in built:
-                with bound_contextvars(correlation_id=email.message_id, mailbox=self.address):
+                with log_context(correlation_id=email.message_id, mailbox=self.address):
                     step = partial(self._publish, [email])
                     done = self._guarded(email.message_id, step, None)
                     outcomes.append(self._published(email) if done is None else str(done))
@@ -231,7 +231,7 @@ class MailFlow:
         those that failed too often, leave the rest for the next round."""
         unread_ids = self._unread_ids()
         for unread in self.unread:
-            with bound_contextvars(correlation_id=unread.message_id, mailbox=self.address):
+            with log_context(correlation_id=unread.message_id, mailbox=self.address):
                 proof = self.prober.proof(unread.kind, unread_ids)
                 if proof is not None:
                     self.counts[self._proven(unread, proof)] += 1
