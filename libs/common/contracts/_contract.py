@@ -42,12 +42,11 @@ class Contract(Model):
         message serialises before it publishes it, and both ends of a publish used to pay for
         the same dump twice. The model is frozen (its nested models too), so it cannot go
         stale."""
-        try:
-            return self._wire_json
-        except AttributeError:
+        body: bytes | None = getattr(self, "_wire_json", None)
+        if body is None:
             body = self.model_dump_json(by_alias=True).encode("utf-8")
             object.__setattr__(self, "_wire_json", body)
-            return body
+        return body
 
     @classmethod
     def from_json(cls, body: bytes | str) -> Self:
