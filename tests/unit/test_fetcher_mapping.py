@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from libs.common.after_processing import Delete, Move, action_of
 from libs.common.contracts import MAX_BODY_CHARS, AttachmentRef, BlobRef, InboundEmail
@@ -22,6 +24,8 @@ from services.fetcher.domain import (
     parse_address,
     plan_step,
 )
+from services.fetcher.domain import headers as headers_module
+from services.fetcher.domain.headers import unfold
 from services.fetcher.domain.mapping import attachment_ref, parse_time
 
 FETCHED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -331,3 +335,40 @@ def test_line_breakers_and_controls_in_received_headers_become_spaces() -> None:
     )
     assert email.subject == "hello world again x"
     assert email.from_ is not None and email.from_.name == "Ann Example"
+
+
+_HEADER_NAMES = st.sampled_from(
+    [
+        "Received",
+        "DKIM-Signature",
+        "References",
+        "references ",
+        "In-Reply-To",
+        "Auto-Submitted",
+        "Content-Type",
+        "X-Mailpipe-Record",
+        "x-mailpipe-job",
+        "List-Id",
+        "X-Autoreply",
+        "Subject",
+        "",
+    ]
+)
+_HEADER_VALUES = st.text(
+    st.characters(codec="utf-8", categories=("L", "N", "P", "Zs", "Cc")), max_size=60
+) | st.sampled_from(["<a@x.example>", "<a@x.example>\r\n <b@x.example>", "auto-replied"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUES), max_size=12))
+def test_only_kept_headers_are_unfolded_with_the_same_result(raw: list[tuple[str, str]]) -> None:
+    """The headers no field keeps (Received, DKIM…) are skipped before they are unfolded:
+    the same MailHeaders as unfolding every header first."""
+    ours = extract_headers(raw)
+
+    def every(pairs: Any) -> list[tuple[str, str]]:
+        return [(n.strip().lower(), unfold(v)) for n, v in pairs or () if n]
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(headers_module, "_pairs", every)
+        assert extract_headers(raw) == ours
