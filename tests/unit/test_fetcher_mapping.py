@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from libs.common.after_processing import Delete, Move, action_of
-from libs.common.contracts import MAX_BODY_CHARS, AttachmentRef, BlobRef, InboundEmail
+from libs.common.contracts import (
+    MAX_BODY_CHARS,
+    AttachmentRef,
+    BlobRef,
+    InboundEmail,
+    check_address,
+)
 from libs.common.mail import MailAddress, MailMessage
 from services.fetcher.domain import (
     Step,
@@ -25,7 +31,7 @@ from services.fetcher.domain import (
     plan_step,
 )
 from services.fetcher.domain import headers as headers_module
-from services.fetcher.domain.headers import unfold
+from services.fetcher.domain.headers import clean_value, unfold
 from services.fetcher.domain.mapping import attachment_ref, parse_time
 
 FETCHED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -372,3 +378,23 @@ def test_only_kept_headers_are_unfolded_with_the_same_result(raw: list[tuple[str
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(headers_module, "_pairs", every)
         assert extract_headers(raw) == ours
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    address=st.text(max_size=40)
+    | st.sampled_from(["a@b.example", " a@b.example ", "=?utf-8?q?x?=@b.example", "a..b@c.example"])
+    | st.builds(lambda n: "a" * n + "@b.example", st.integers(300, 330)),
+    name=st.text(max_size=30),
+)
+def test_parse_address_keeps_exactly_what_check_address_accepts(address: str, name: str) -> None:
+    kept = parse_address(addr(address, name))
+    stripped = address.strip()
+    try:
+        check_address(stripped)
+        valid = len(stripped) <= 320
+    except ValueError:
+        valid = False
+    assert (kept is not None) is valid
+    if kept is not None:
+        assert (kept.address, kept.name) == (stripped, clean_value(name))
