@@ -13,11 +13,16 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from libs.common.blobs import BlobStorage
-from libs.common.contracts import AttachmentRef, BlobRef, InboundEmail
+from libs.common.contracts import AttachmentRef, BlobRef, InboundEmail, MailHeaders
 from libs.common.errors import ContractError
 from libs.common.mail import Attachment, Mailbox, MailError, MailMessage, MailNotFound
 from libs.common.settings import MailboxConfig
-from services.fetcher.domain import build_inbound, needs_attachments, needs_raw_mime
+from services.fetcher.domain import (
+    build_inbound,
+    extract_headers,
+    needs_attachments,
+    needs_raw_mime,
+)
 from services.fetcher.domain.mapping import attachment_ref
 from services.fetcher.narrowing import (
     NARROW_RETRY_S,
@@ -96,7 +101,8 @@ class MailBuilder:
     ) -> InboundEmail:
         """The InboundEmail of one mail, its attachments and raw MIME in the blob store."""
         attachments = self._stored_attachments(message_id, message, suspect)
-        raw = self._stored_mime(message_id, message, suspect)
+        headers = extract_headers(message.headers)  # once: the raw-MIME rule reads them too
+        raw = self._stored_mime(message_id, message, suspect, headers)
         try:
             email = build_inbound(
                 message,
@@ -106,6 +112,7 @@ class MailBuilder:
                 fetched_at=datetime.now(UTC),
                 attachments=attachments,
                 raw_mime=raw,
+                headers=headers,
             )
             # Serialise once here: text the contract accepts may still not be JSON (a lone
             # UTF-16 surrogate, when Graph cut a string inside a pair), and that must fail as
@@ -142,10 +149,13 @@ class MailBuilder:
                 )
         return attachments
 
-    def _stored_mime(self, message_id: str, message: MailMessage, suspect: bool) -> BlobRef | None:
+    def _stored_mime(
+        self, message_id: str, message: MailMessage, suspect: bool, headers: MailHeaders
+    ) -> BlobRef | None:
         """The mail's raw MIME put in the blob store, when it is kept (the mailbox says so) or
         needed (a delivery report: the ticketer reads its report parts)."""
-        if not needs_raw_mime(message, keep_raw_mime=self._box.keep_raw_mime):
+        keep = self._box.keep_raw_mime
+        if not needs_raw_mime(message, keep_raw_mime=keep, headers=headers):
             return None
         mime = self._read("mime", suspect, lambda: self._graph.get_mime(message_id))
         return self._blobs.put(mime)

@@ -19,27 +19,27 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import structlog
-from structlog.contextvars import bound_contextvars
 
 from libs.common.contracts import InboundEmail
 from libs.common.errors import PermanentError
+from libs.common.logging import log_context
 from libs.common.mail import MailAuthError, Mailbox, MailError, MailMessage, MailNotFound
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
 from services.fetcher.builder import MailBuilder, ReadFailed
 from services.fetcher.evidence import LastErrors, Prober, Proof
 from services.fetcher.inflight import InFlight
-from services.fetcher.narrowing import ReadKind, Reads
+from services.fetcher.narrowing import Reads
 from services.fetcher.quarantine import (
     MailFacts,
     Quarantined,
     Quarantiner,
     Reason,
+    Unread,
     error_line,
 )
 from services.fetcher.unpublishable import FailureCounts, is_mail_fault
@@ -63,14 +63,6 @@ _UNREAD_HINT = (
     "Graph fails to serve this mail while it serves others; after a few rounds in a row it "
     "is moved to the folder {folder!r}"
 )
-
-
-@dataclass(frozen=True)
-class Unread:
-    message_id: str
-    kind: ReadKind
-    error: MailError
-    facts: MailFacts
 
 
 class MailFlow:
@@ -156,8 +148,8 @@ class MailFlow:
             metrics.MAILS_FETCHED.labels(self.address).inc()
             suspect = message_id in suspects
             build = partial(self._builder.build, message_id, message, suspect=suspect)
-            with bound_contextvars(correlation_id=message_id, mailbox=self.address):
-                outcome = self._guarded(message_id, build, MailFacts.of(message))
+            with log_context(correlation_id=message_id, mailbox=self.address):
+                outcome = self._guarded(message_id, build, message)
             if isinstance(outcome, InboundEmail):
                 built.append(outcome)
             else:
@@ -173,24 +165,23 @@ class MailFlow:
             raise
         except PermanentError as exc:
             if len(built) == 1:
-                with bound_contextvars(correlation_id=built[0].message_id, mailbox=self.address):
+                with log_context(correlation_id=built[0].message_id, mailbox=self.address):
                     return [self._failed_mail(built[0].message_id, exc, MailFacts())]
             # Which mail? Publish them one by one, so that the failure lands on its own mail.
             outcomes = []
             for email in built:
-                with bound_contextvars(correlation_id=email.message_id, mailbox=self.address):
+                with log_context(correlation_id=email.message_id, mailbox=self.address):
                     step = partial(self._publish, [email])
-                    done = self._guarded(email.message_id, step, MailFacts())
+                    done = self._guarded(email.message_id, step, None)
                     outcomes.append(self._published(email) if done is None else str(done))
             return outcomes
-        outcomes = []
-        for email in built:
-            with bound_contextvars(correlation_id=email.message_id, mailbox=self.address):
-                outcomes.append(self._published(email))
-        return outcomes
+        return [self._published(email) for email in built]
 
-    def _guarded(self, message_id: str, step: Callable[[], Any], facts: MailFacts) -> Any:
-        """Run one mail's step; its failure becomes that mail's outcome (a string)."""
+    def _guarded(
+        self, message_id: str, step: Callable[[], Any], message: MailMessage | None
+    ) -> Any:
+        """Run one mail's step; its failure becomes that mail's outcome (a string), with the
+        facts of ``message`` (made on a failure only: they cost CPU per mail)."""
         try:
             return step()
         except MailNotFound:
@@ -200,18 +191,24 @@ class MailFlow:
         except ReadFailed as exc:
             metrics.MAIL_FAILURES.labels(self.address).inc()
             self._failures.suspect(message_id)
-            self.unread.append(Unread(message_id, exc.kind, exc.error, facts))
+            self.unread.append(Unread(message_id, exc.kind, exc.error, MailFacts.of(message)))
             return "unread"  # judged by finish()
         except MailAuthError:
             raise  # the credential, not the mail: poll() reports it for the mailbox
         except PermanentError as exc:
-            return self._failed_mail(message_id, exc, facts)
+            return self._failed_mail(message_id, exc, MailFacts.of(message))
 
     def _published(self, email: InboundEmail) -> str:
         self._failures.forget(email.message_id)
         self._inflight.add(self.address, email.message_id)
         metrics.MAILS_PUBLISHED.labels(self.address).inc()
-        log.info("mail published", attachments=len(email.attachments))
+        # The mail's ids given, not bound around the call: a binding per mail costs more.
+        log.info(
+            "mail published",
+            attachments=len(email.attachments),
+            correlation_id=email.message_id,
+            mailbox=self.address,
+        )
         return "published"
 
     def _failed_mail(self, message_id: str, exc: PermanentError, facts: MailFacts) -> str:
@@ -234,7 +231,7 @@ class MailFlow:
         those that failed too often, leave the rest for the next round."""
         unread_ids = self._unread_ids()
         for unread in self.unread:
-            with bound_contextvars(correlation_id=unread.message_id, mailbox=self.address):
+            with log_context(correlation_id=unread.message_id, mailbox=self.address):
                 proof = self.prober.proof(unread.kind, unread_ids)
                 if proof is not None:
                     self.counts[self._proven(unread, proof)] += 1

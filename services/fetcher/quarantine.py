@@ -26,6 +26,7 @@ from libs.common.msgid import canonical_message_id
 from libs.common.settings import MailboxConfig
 from services.fetcher import metrics
 from services.fetcher.domain.headers import clean_value
+from services.fetcher.narrowing import ReadKind
 
 log = structlog.get_logger("services.fetcher")
 
@@ -58,6 +59,16 @@ class MailFacts:
             sender=_text(message.from_.address) if message.from_ else None,
             received=_text(message.received_at),
         )
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A mail whose read failed this round, judged at the round's end (``MailFlow.finish``)."""
+
+    message_id: str
+    kind: ReadKind
+    error: MailError
+    facts: MailFacts
 
 
 def _text(value: Any, limit: int | None = 998) -> str | None:

@@ -20,12 +20,12 @@ from functools import partial
 from typing import Any
 
 import structlog
-from structlog.contextvars import bound_contextvars
 
 from libs.common.broker.policy import Delivery, Outcome
 from libs.common.contracts import InboundEmail, OutboundEmail, OutboundResult, QuarantinedEmail
 from libs.common.db import utcnow
 from libs.common.errors import ContractError, MailpipeError
+from libs.common.logging import log_context
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer import convert
 from services.ticketer.acknowledge import Acknowledger, ack_policy, report_limited, report_skipped
@@ -292,6 +292,4 @@ class Ticketer:
 
 
 def _bound(delivery: Delivery) -> Any:
-    return bound_contextvars(
-        correlation_id=delivery.correlation_id, amqp_message_id=delivery.message_id
-    )
+    return log_context(correlation_id=delivery.correlation_id, amqp_message_id=delivery.message_id)

@@ -261,3 +261,37 @@ def test_every_contract_round_trips_through_json(msg: Any) -> None:
     again = type(msg).from_json(msg.to_json())
     assert again == msg
     assert again.to_json() == msg.to_json()
+
+
+def test_the_wire_json_is_made_once_and_never_leaks_into_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A producer checks its message serialises, then publishes it: one dump for both. The
+    remembered JSON is no field: equal messages stay equal, copies start without it."""
+    msg = ProcessedEmail.model_validate(
+        {
+            "mailbox": "s@contoso.com",
+            "provider": "microsoft",
+            "message_id": "AAMk=",
+            "processed_at": NOW,
+            "outcome": "created",
+            "record_id": 1,
+        }
+    )
+    dumps: list[str] = []
+    real = ProcessedEmail.model_dump_json
+
+    def counted(self: ProcessedEmail, **kwargs: Any) -> str:
+        dumps.append(self.message_id)
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(ProcessedEmail, "model_dump_json", counted)
+    first = msg.to_json()
+    assert msg.to_json() is first
+    assert dumps == ["AAMk="]
+    fresh = ProcessedEmail.from_json(first)
+    assert fresh == msg and hash(fresh) == hash(msg)
+    assert "_wire_json" not in msg.model_dump() and "_wire_json" not in repr(msg)
+    changed = msg.model_copy(update={"record_id": 2})
+    assert b'"record_id":2' in changed.to_json()
+    assert dumps == ["AAMk=", "AAMk="]

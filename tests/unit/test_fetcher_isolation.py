@@ -262,6 +262,8 @@ def test_a_part_graph_cannot_serve_counts_with_a_neighbour_s_proof(tmp_path: Pat
     counted = [e for e in logs if e["event"] == "mail could not be read"]
     assert [e["failures"] for e in counted] == [1, 2]
     assert setup.link() == f"link-{QUARANTINE_AFTER}"
+    published = [e for e in logs if e["event"] == "mail published"]
+    assert [(e["correlation_id"], e["mailbox"]) for e in published] == [("a", BOX), ("b", BOX)]
 
 
 def counted(logs: list[MutableMapping[str, Any]]) -> list[int]:

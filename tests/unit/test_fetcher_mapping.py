@@ -9,9 +9,17 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from libs.common.after_processing import Delete, Move, action_of
-from libs.common.contracts import MAX_BODY_CHARS, AttachmentRef, BlobRef, InboundEmail
+from libs.common.contracts import (
+    MAX_BODY_CHARS,
+    AttachmentRef,
+    BlobRef,
+    InboundEmail,
+    check_address,
+)
 from libs.common.mail import MailAddress, MailMessage
 from services.fetcher.domain import (
     Step,
@@ -22,6 +30,8 @@ from services.fetcher.domain import (
     parse_address,
     plan_step,
 )
+from services.fetcher.domain import headers as headers_module
+from services.fetcher.domain.headers import clean_value, unfold
 from services.fetcher.domain.mapping import attachment_ref, parse_time
 
 FETCHED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -229,6 +239,36 @@ def test_raw_mime_for_reports_and_daemon_senders_or_when_configured() -> None:
     assert needs_raw_mime(x500, keep_raw_mime=False), "no address: maybe a report"
 
 
+def test_headers_extracted_once_give_the_same_contract_and_raw_mime_rule() -> None:
+    """The builder extracts a mail's headers once for both the raw-MIME rule and the
+    contract: the same answers, byte for byte, as when each extracts them itself."""
+    for message in (
+        graph_message(),
+        graph_message(
+            headers=(
+                ("Content-Type", "multipart/report; report-type=delivery-status"),
+                ("In-Reply-To", "<a@x.example>"),
+                ("References", "<r@x.example>\r\n <a@x.example>"),
+                ("Auto-Submitted", "auto-replied"),
+            )
+        ),
+    ):
+        headers = extract_headers(message.headers)
+        for keep in (False, True):
+            assert needs_raw_mime(message, keep_raw_mime=keep, headers=headers) is (
+                needs_raw_mime(message, keep_raw_mime=keep)
+            )
+        given = build_inbound(
+            message,
+            mailbox="support@contoso.com",
+            provider="microsoft",
+            folder="inbox",
+            fetched_at=FETCHED,
+            headers=headers,
+        )
+        assert given.to_json() == build(message).to_json()
+
+
 def test_attachment_refs_and_blob_references_reach_the_contract() -> None:
     ref = attachment_ref("logo.png", "image/png", BLOB, is_inline=True, content_id="<logo@x>")
     assert ref.content_id == "logo@x" and ref.is_inline
@@ -301,3 +341,60 @@ def test_line_breakers_and_controls_in_received_headers_become_spaces() -> None:
     )
     assert email.subject == "hello world again x"
     assert email.from_ is not None and email.from_.name == "Ann Example"
+
+
+_HEADER_NAMES = st.sampled_from(
+    [
+        "Received",
+        "DKIM-Signature",
+        "References",
+        "references ",
+        "In-Reply-To",
+        "Auto-Submitted",
+        "Content-Type",
+        "X-Mailpipe-Record",
+        "x-mailpipe-job",
+        "List-Id",
+        "X-Autoreply",
+        "Subject",
+        "",
+    ]
+)
+_HEADER_VALUES = st.text(
+    st.characters(codec="utf-8", categories=("L", "N", "P", "Zs", "Cc")), max_size=60
+) | st.sampled_from(["<a@x.example>", "<a@x.example>\r\n <b@x.example>", "auto-replied"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUES), max_size=12))
+def test_only_kept_headers_are_unfolded_with_the_same_result(raw: list[tuple[str, str]]) -> None:
+    """The headers no field keeps (Received, DKIM…) are skipped before they are unfolded:
+    the same MailHeaders as unfolding every header first."""
+    ours = extract_headers(raw)
+
+    def every(pairs: Any) -> list[tuple[str, str]]:
+        return [(n.strip().lower(), unfold(v)) for n, v in pairs or () if n]
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(headers_module, "_pairs", every)
+        assert extract_headers(raw) == ours
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    address=st.text(max_size=40)
+    | st.sampled_from(["a@b.example", " a@b.example ", "=?utf-8?q?x?=@b.example", "a..b@c.example"])
+    | st.builds(lambda n: "a" * n + "@b.example", st.integers(300, 330)),
+    name=st.text(max_size=30),
+)
+def test_parse_address_keeps_exactly_what_check_address_accepts(address: str, name: str) -> None:
+    kept = parse_address(addr(address, name))
+    stripped = address.strip()
+    try:
+        check_address(stripped)
+        valid = len(stripped) <= 320
+    except ValueError:
+        valid = False
+    assert (kept is not None) is valid
+    if kept is not None:
+        assert (kept.address, kept.name) == (stripped, clean_value(name))

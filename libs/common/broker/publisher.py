@@ -16,6 +16,7 @@ from kombu import Connection, Producer
 from kombu.exceptions import OperationalError
 
 from libs.common.broker.confirms import Confirms
+from libs.common.broker.frames import write_publishes
 from libs.common.broker.policy import backoff_s, truncate
 from libs.common.broker.wire import CONTENT_TYPE, PERSISTENT
 from libs.common.contracts import Contract
@@ -133,14 +134,11 @@ class Outlet:
         confirms.select()
         self._returned.clear()
         try:
-            for item in items:
-                self._channel._basic_publish(
-                    self._prepare(item),
-                    exchange=item.exchange,
-                    routing_key=item.routing_key,
-                    mandatory=item.mandatory,
-                )
-                confirms.owe(confirms.sent())
+            write_publishes(
+                self._channel,
+                ((self._prepare(i), i.exchange, i.routing_key, i.mandatory) for i in items),
+                lambda: confirms.owe(confirms.sent()),
+            )
             confirms.wait(self._confirm_timeout_s)
         except NotFound:
             raise self._missing_exchange(items[0].exchange) from None

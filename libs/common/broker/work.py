@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import structlog
-from structlog.contextvars import bound_contextvars
 
 from libs.common.broker import policy
 from libs.common.broker.batch import BatchHandler, call
@@ -19,6 +18,7 @@ from libs.common.broker.names import WorkQueue
 from libs.common.broker.policy import ACKED, Action, Delivery, Outcome, decide
 from libs.common.contracts import Contract
 from libs.common.errors import ContractError
+from libs.common.logging import log_context
 
 log = structlog.get_logger("libs.common.broker")
 
@@ -118,6 +118,4 @@ class Work(Generic[C]):
 
 def bound(delivery: Delivery) -> Any:
     """Log lines inside carry the message's ids."""
-    return bound_contextvars(
-        correlation_id=delivery.correlation_id, amqp_message_id=delivery.message_id
-    )
+    return log_context(correlation_id=delivery.correlation_id, amqp_message_id=delivery.message_id)

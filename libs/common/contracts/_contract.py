@@ -15,6 +15,10 @@ from libs.common.errors import ContractError
 class Contract(Model):
     """A message on the broker. ``schema`` names the contract and its major version."""
 
+    #: The message's JSON once :meth:`to_json` made it (a slot, not a field: no part of the
+    #: model's fields, equality, dumps or copies, which start without it).
+    __slots__ = ("_wire_json",)
+
     SCHEMA: ClassVar[str]
     #: A field :meth:`from_json` does not know: ``ignore`` between mailpipe's own services (a
     #: newer producer never dead-letters mail at an older consumer), ``forbid`` where others
@@ -34,7 +38,15 @@ class Contract(Model):
         return None
 
     def to_json(self) -> bytes:
-        return self.model_dump_json(by_alias=True).encode("utf-8")
+        """The message as sent on the wire. Made once per message: a producer checks that its
+        message serialises before it publishes it, and both ends of a publish used to pay for
+        the same dump twice. The model is frozen (its nested models too), so it cannot go
+        stale."""
+        body: bytes | None = getattr(self, "_wire_json", None)
+        if body is None:
+            body = self.model_dump_json(by_alias=True).encode("utf-8")
+            object.__setattr__(self, "_wire_json", body)
+        return body
 
     @classmethod
     def from_json(cls, body: bytes | str) -> Self:

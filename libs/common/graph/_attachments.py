@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from libs.common.fastjson import loads
 from libs.common.graph._http import GraphHttp
 from libs.common.graph.errors import GraphAuthError, GraphError, GraphUnavailable
 from libs.common.graph.models import Attachment, BatchOutcome, BatchRequest
@@ -70,7 +71,7 @@ class AttachmentReader:
             page = self._page(str(link))
 
     def _page(self, url: str) -> Mapping[str, Any]:
-        data = self._http.request("GET", url, what="list attachments").json()
+        data = loads(self._http.request("GET", url, what="list attachments").content)
         return data if isinstance(data, Mapping) else {}
 
     def attachment(self, message_id: str, item: Mapping[str, Any]) -> Attachment:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
+from libs.common.fastjson import loads
 from libs.common.graph._attachments import AttachmentReader
 from libs.common.graph._batch import run_batch
 from libs.common.graph._clients import acquire_client
@@ -85,7 +86,9 @@ class MailboxBase:
         """Any requests as ``$batch`` (≤ 20 each, throttled items retried); in input order."""
         return run_batch(
             items,
-            lambda body: self._http.request("POST", "/$batch", what="$batch", json=body).json(),
+            lambda body: loads(
+                self._http.request("POST", "/$batch", what="$batch", json=body).content
+            ),
             prefer=PREFER_IMMUTABLE,
             policy=self._http.policy,
             sleep=self._sleep,
@@ -115,5 +118,6 @@ class MailboxBase:
         params: Mapping[str, str] | None = None,
         prefer: Sequence[str] = (),
     ) -> dict[str, Any]:
-        data = self._http.request("GET", url, what=what, params=params, prefer=prefer).json()
+        response = self._http.request("GET", url, what=what, params=params, prefer=prefer)
+        data = loads(response.content)
         return data if isinstance(data, dict) else {}

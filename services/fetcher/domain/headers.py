@@ -64,10 +64,21 @@ def clean_value(value: object) -> str:
     return unfold(value)[:MAX_HEADER_VALUE_CHARS]
 
 
+#: Every header name :func:`extract_headers` keeps (and ``x-mailpipe-*``).
+_KEPT = frozenset({"references", *_NAMED, *OTHER_MARKERS})
+
+
 def _pairs(raw: Iterable[tuple[str, str]] | None) -> list[tuple[str, str]]:
-    """(lower-case name, unfolded value); values are bounded by the caller, so that a long
-    References header is split into its ids before anything is cut."""
-    return [(name.strip().lower(), unfold(value)) for name, value in raw or () if name]
+    """(lower-case name, unfolded value) of the headers kept; values are bounded by the
+    caller, so that a long References header is split into its ids before anything is cut.
+    Only those are unfolded: a mail's Received, DKIM and other long headers are never kept,
+    and unfolding them was a good part of the fetcher's CPU per mail."""
+    pairs = []
+    for name, value in raw or ():
+        key = name.strip().lower() if name else ""
+        if key in _KEPT or key.startswith(_MAILPIPE_PREFIX):
+            pairs.append((key, unfold(value)))
+    return pairs
 
 
 def _references(values: list[str]) -> tuple[str, ...]:

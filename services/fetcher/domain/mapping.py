@@ -21,7 +21,7 @@ from libs.common.contracts import (
     BlobRef,
     Body,
     InboundEmail,
-    check_address,
+    MailHeaders,
 )
 from libs.common.mail.models import MailAddress, MailMessage
 from libs.common.msgid import canonical_message_id
@@ -35,14 +35,12 @@ def parse_address(item: MailAddress | None) -> Address | None:
     """The contract's Address; ``None`` when it is not an address."""
     if item is None:
         return None
-    address = item.address.strip()
+    # The contract's own validation is the check (the name is clean: only the address can
+    # fail it); checking the address before as well was a second regex per address.
     try:
-        check_address(address)
-    except ValueError:
+        return Address(address=item.address.strip(), name=clean_value(item.name))
+    except ValueError:  # pydantic's ValidationError
         return None
-    if len(address) > 320:
-        return None
-    return Address(address=address, name=clean_value(item.name))
 
 
 def parse_addresses(items: Iterable[MailAddress]) -> tuple[Address, ...]:
@@ -94,13 +92,17 @@ def needs_attachments(message: MailMessage) -> bool:
     return False
 
 
-def needs_raw_mime(message: MailMessage, *, keep_raw_mime: bool) -> bool:
+def needs_raw_mime(
+    message: MailMessage, *, keep_raw_mime: bool, headers: MailHeaders | None = None
+) -> bool:
     """Keep the raw MIME when configured, or when the mail looks like a delivery report
     (``multipart/report``, or from nobody / the MAILER-DAEMON / postmaster): the ticketer's
-    bounce parser needs its delivery-status parts."""
+    bounce parser needs its delivery-status parts. ``headers``: the message's, when the
+    caller has them already (extracting them is a good part of a mail's mapping)."""
     if keep_raw_mime:
         return True
-    headers = extract_headers(message.headers)
+    if headers is None:
+        headers = extract_headers(message.headers)
     if (headers.content_type or "").lower().startswith("multipart/report"):
         return True
     sender = parse_address(message.from_) or parse_address(message.sender)
@@ -138,8 +140,10 @@ def build_inbound(
     fetched_at: datetime,
     attachments: Sequence[AttachmentRef] = (),
     raw_mime: BlobRef | None = None,
+    headers: MailHeaders | None = None,
 ) -> InboundEmail:
-    """The InboundEmail for one message; attachments and raw MIME already in blobs."""
+    """The InboundEmail for one message; attachments and raw MIME already in blobs;
+    ``headers`` as :func:`needs_raw_mime` had them (extracted here when not given)."""
     fetched = fetched_at.astimezone(UTC)
     return InboundEmail(
         mailbox=mailbox,
@@ -157,7 +161,7 @@ def build_inbound(
         reply_to=parse_addresses(message.reply_to),
         subject=clean_value(message.subject),
         body=parse_body(message),
-        headers=extract_headers(message.headers),
+        headers=extract_headers(message.headers) if headers is None else headers,
         attachments=tuple(_first(attachments, MAX_ATTACHMENTS)),
         raw_mime=raw_mime,
     )
