@@ -1,0 +1,126 @@
+"""Gmail's batch endpoint (``POST /batch/gmail/v1``): up to 50 calls in one multipart/mixed
+request (Google takes 100 but discourages more than 50), answered part by part in order.
+Each part is throttled on its own: throttled parts are sent again, the rest kept."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from libs.common.gmail._errors import error_from_response
+from libs.common.gmail._http import GmailHttp
+from libs.common.gmail._quota import cost
+from libs.common.mail.errors import MailError
+
+MAX_CALLS = 50
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    #: Under the API root, e.g. ``/gmail/v1/users/me/messages/ID?format=raw``.
+    path: str
+    what: str
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    error: MailError | None = None
+
+
+def _encode(calls: Sequence[Call]) -> tuple[bytes, str]:
+    boundary = "batch_" + secrets.token_hex(12)
+    chunks = []
+    for n, call in enumerate(calls):
+        body = b"" if call.body is None else json.dumps(call.body).encode()
+        head = f"{call.method} {call.path} HTTP/1.1\r\n"
+        if call.body is not None:
+            head += "Content-Type: application/json\r\n"
+        part = (
+            f"--{boundary}\r\nContent-Type: application/http\r\nContent-ID: <item-{n}>\r\n\r\n"
+            f"{head}\r\n"
+        ).encode()
+        chunks.append(part + body + b"\r\n")
+    return b"".join(
+        chunks
+    ) + f"--{boundary}--\r\n".encode(), f"multipart/mixed; boundary={boundary}"
+
+
+def _decode(content: bytes, content_type: str) -> list[tuple[int, bytes, str | None]]:
+    """(status, body, Retry-After) per part, in the answer's order."""
+    boundary = content_type.partition("boundary=")[2].strip('"; ')
+    out = []
+    for chunk in content.split(b"--" + boundary.encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        _, _, http = chunk.partition(b"\r\n\r\n")
+        head, _, body = http.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        retry_after = next(
+            (
+                v.strip()
+                for k, _, v in (ln.partition(":") for ln in lines[1:])
+                if k.lower() == "retry-after"
+            ),
+            None,
+        )
+        out.append((status, body.rstrip(b"\r\n"), retry_after))
+    return out
+
+
+def run_batch(
+    http: GmailHttp, calls: Sequence[Call], sleep: Callable[[float], None] = time.sleep
+) -> list[Answer]:
+    """Every call's answer, in input order; throttled or failing-retryable parts retried
+    within the retry budget, then given as their error."""
+    answers: dict[int, Answer] = {}
+    pending = list(range(len(calls)))
+    started, attempt = time.monotonic(), 0
+    while pending:
+        attempt += 1
+        retry: list[int] = []
+        wait = 0.0
+        for start in range(0, len(pending), MAX_CALLS):
+            chunk = pending[start : start + MAX_CALLS]
+            for n, answer in zip(chunk, _round(http, [calls[n] for n in chunk]), strict=True):
+                answers[n] = answer
+                if answer.error is not None and answer.error.retryable:
+                    retry.append(n)
+                    wait = max(wait, http.policy.delay(attempt, answer.error.retry_after_s))
+        if not retry or time.monotonic() - started + wait > http.policy.budget_s:
+            break
+        sleep(wait)
+        pending = retry
+    return [answers[n] for n in range(len(calls))]
+
+
+def _round(http: GmailHttp, calls: Sequence[Call]) -> list[Answer]:
+    body, content_type = _encode(calls)
+    response = http.request(
+        "POST",
+        "/batch/gmail/v1",
+        what="batch",
+        units=sum(cost(c.what) for c in calls),
+        content=body,
+        headers={"Content-Type": content_type},
+    )
+    parts = _decode(response.content, response.headers.get("content-type", ""))
+    answers = []
+    for call, (status, content, retry_after) in zip(calls, parts, strict=True):
+        if status < 400:
+            answers.append(Answer(status, json.loads(content) if content.strip() else None))
+            continue
+        retry_s = float(retry_after) if retry_after and retry_after.isdigit() else None
+        err = error_from_response(
+            status, content, what=call.what, user=http.user, retry_after_s=retry_s
+        )
+        answers.append(Answer(status, None, err))
+    return answers
