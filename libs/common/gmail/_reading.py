@@ -4,6 +4,7 @@ once), attachments, a label's counts. Nothing here changes the mailbox."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 from libs.common.gmail import _convert
@@ -21,6 +22,17 @@ from libs.common.mail.models import (
     MessageView,
 )
 
+
+def in_trash(address: str, message_id: str) -> MailNotFound:
+    err = MailNotFound(
+        f"gmail message {message_id} of {address} is in the trash",
+        code="not_found",
+        hint="it was removed; Gmail keeps it in the trash for 30 days",
+    )
+    err.status = 404
+    return err
+
+
 DIRECTORY_HINT = "Google's Directory API is not used yet: users are not looked up on Gmail"
 
 
@@ -30,29 +42,36 @@ class GmailReading(GmailBase):
     def _raw_call(self, message_id: str) -> Call:
         return Call("GET", f"{ME}/messages/{quote(message_id, safe='')}?format=raw", "messages.get")
 
+    def _raw(self, message_id: str) -> dict[str, Any]:
+        """The ``format=raw`` resource; a message in the trash is gone, as a deleted one is
+        on Graph (it is kept there 30 days, like Recoverable Items)."""
+        path = f"/messages/{quote(message_id, safe='')}"
+        resource = self._get(path, what="messages.get", format="raw")
+        if "TRASH" in resource.get("labelIds", []):
+            raise in_trash(self.address, message_id)
+        return resource
+
     def get_message(self, message_id: str, *, view: MessageView = "full") -> MailMessage:
-        resource = self._get(
-            f"/messages/{quote(message_id, safe='')}", what="messages.get", format="raw"
-        )
-        return _convert.to_message(resource, full=view == "full")
+        return _convert.to_message(self._raw(message_id), full=view == "full")
 
     def get_mime(self, message_id: str) -> bytes:
-        resource = self._get(
-            f"/messages/{quote(message_id, safe='')}", what="messages.get", format="raw"
-        )
-        return _convert.raw_of(resource)
+        return _convert.raw_of(self._raw(message_id))
 
     def get_attachments(self, message_id: str) -> list[Attachment]:
         return _convert.attachments_of(self.get_mime(message_id))
 
-    def _raw_many(self, message_ids: Iterable[str]) -> dict[str, dict | MailError]:
+    def _raw_many(self, message_ids: Iterable[str]) -> dict[str, dict[str, Any] | MailError]:
         ids = list(dict.fromkeys(message_ids))
         answers = self.batch([self._raw_call(mid) for mid in ids])
-        out: dict[str, dict | MailError] = {}
+        out: dict[str, dict[str, Any] | MailError] = {}
         for mid, answer in zip(ids, answers, strict=True):
             if answer.error is not None and answer.status == 401:
                 raise answer.error  # a refused token is no message's fault
-            out[mid] = answer.error if answer.error is not None else dict(answer.body or {})
+            body = dict(answer.body or {})
+            if answer.error is None and "TRASH" in body.get("labelIds", []):
+                out[mid] = in_trash(self.address, mid)
+            else:
+                out[mid] = answer.error if answer.error is not None else body
         return out
 
     def get_messages_many(
