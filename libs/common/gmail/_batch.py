@@ -1,5 +1,6 @@
 """Gmail's batch endpoint (``POST /batch/gmail/v1``): up to 50 calls in one multipart/mixed
-request (Google takes 100 but discourages more than 50), answered part by part in order.
+request (Google takes 100 but discourages more than 50), and no more quota units than one
+second allows, answered part by part in order.
 Each part is throttled on its own: throttled parts are sent again, the rest kept."""
 
 from __future__ import annotations
@@ -88,8 +89,7 @@ def run_batch(
         attempt += 1
         retry: list[int] = []
         wait = 0.0
-        for start in range(0, len(pending), MAX_CALLS):
-            chunk = pending[start : start + MAX_CALLS]
+        for chunk in _chunks(pending, calls, http.units_per_s):
             for n, answer in zip(chunk, _round(http, [calls[n] for n in chunk]), strict=True):
                 answers[n] = answer
                 if answer.error is not None and answer.error.retryable:
@@ -100,6 +100,21 @@ def run_batch(
         sleep(wait)
         pending = retry
     return [answers[n] for n in range(len(calls))]
+
+
+def _chunks(pending: list[int], calls: Sequence[Call], units_per_s: int) -> list[list[int]]:
+    """At most 50 calls per batch, and no more units than the user's second allows (Google
+    meters each part: a batch dearer than the quota would be throttled part by part)."""
+    chunks: list[list[int]] = [[]]
+    spent = 0
+    for n in pending:
+        units = cost(calls[n].what)
+        if chunks[-1] and (len(chunks[-1]) >= MAX_CALLS or spent + units > units_per_s):
+            chunks.append([])
+            spent = 0
+        chunks[-1].append(n)
+        spent += units
+    return [c for c in chunks if c]
 
 
 def _round(http: GmailHttp, calls: Sequence[Call]) -> list[Answer]:

@@ -55,6 +55,10 @@ class GmailHttp:
         self.requests_sent = 0
         self.units_spent = 0
 
+    @property
+    def units_per_s(self) -> int:
+        return self._quota.units_per_s
+
     def __repr__(self) -> str:
         return f"GmailHttp(user={self.user!r}, api_url={self.api_url!r})"
 

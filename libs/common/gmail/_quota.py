@@ -31,6 +31,11 @@ COSTS = {
 }
 
 
+#: The window, with a margin for the time a request takes to reach Google: its window starts
+#: when the request arrives, ours when it leaves.
+WINDOW_S = 1.1
+
+
 def cost(method: str) -> int:
     return COSTS.get(method, 5)
 
@@ -54,14 +59,14 @@ class UserQuota:
         """Spend ``units`` and return 0, or return how long to wait first."""
         with self._lock:
             now = self._clock()
-            while self._spent and self._spent[0][0] <= now - 1.0:
+            while self._spent and self._spent[0][0] <= now - WINDOW_S:
                 self._spent.popleft()
             used = sum(u for _, u in self._spent)
             # A call dearer than the whole window still goes, alone in its window.
             if used + units <= self.units_per_s or not self._spent:
                 self._spent.append((now, units))
                 return 0.0
-            return max(self._spent[0][0] + 1.0 - now, 0.001)
+            return max(self._spent[0][0] + WINDOW_S - now, 0.001)
 
     @contextmanager
     def call(self, units: int, sleep: Callable[[float], None] = time.sleep) -> Iterator[None]:

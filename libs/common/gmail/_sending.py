@@ -11,7 +11,7 @@ from email.message import Message
 from email.utils import getaddresses
 
 from libs.common.gmail import _convert
-from libs.common.gmail._auth import SEND
+from libs.common.gmail._auth import MODIFY, SEND
 from libs.common.gmail._base import ME, GmailBase
 from libs.common.gmail._errors import send_as_denied
 from libs.common.gmail._http import GmailHttp
@@ -111,7 +111,8 @@ class GmailSending(GmailBase):
     def _agent(self, address: str) -> GmailHttp:
         with self._send_lock:
             if address not in self._agents:
-                self._agents[address] = self._http_for(address, [SEND])
+                # Reading too: the thread to answer in, and find_sent after a lost answer.
+                self._agents[address] = self._http_for(address, [MODIFY, SEND])
             return self._agents[address]
 
     def _verified_aliases(self) -> frozenset[str]:
