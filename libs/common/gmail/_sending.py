@@ -137,7 +137,12 @@ class GmailSending(GmailBase):
                 "GET",
                 f"{ME}/messages",
                 what="messages.list",
-                params={"q": f"rfc822msgid:{ref.strip('<>')}", "maxResults": "1"},
+                # the trash too: the mail answered is often processed (trashed) by then
+                params={
+                    "q": f"rfc822msgid:{ref.strip('<>')}",
+                    "maxResults": "1",
+                    "includeSpamTrash": "true",
+                },
             ).json()
             for message in found.get("messages", []):
                 return str(message["threadId"])
