@@ -2,7 +2,8 @@
 
 ``ports`` holds the Protocols, ``models`` the plain data, ``errors`` the errors the services
 catch, ``retry`` the retry policy the adapters share, ``providers`` the factory that picks a
-mailbox's adapter (Microsoft Graph's, ``libs/common/graph``, or Gmail's, ``libs/common/gmail``). Nothing here imports a provider's client at import time.
+mailbox's adapter (Microsoft Graph's, ``libs/common/graph``, or Gmail's,
+``libs/common/gmail``). Nothing here imports a provider's client at import time.
 """
 
 from libs.common.mail.errors import (
