@@ -101,3 +101,21 @@ def test_many_messages_go_in_batches_within_the_quota(gsim: GmailSimHandle) -> N
     labels = counts(gsim, BOX)["labels"]
     assert (labels["Archive"], labels["trash"], labels["inbox"]) == (30, 30, 0)
     assert calls(gsim, "POST users/{u}/messages/batchModify") == 1
+
+
+def test_attachments_after_a_read_cost_no_second_read(gsim: GmailSimHandle) -> None:
+    raw = mail("With file", extra="MIME-Version: 1.0")
+    gid = seed(gsim, BOX, raw)["id"]
+    with gmail_box(gsim) as box:
+        (page,) = box.iter_delta("inbox")
+        assert [m.id for m in page.messages] == [gid]
+        batches = calls(gsim, "POST batch")
+        gets = calls(gsim, "GET users/{u}/messages/{id}")
+        assert box.get_attachments_many([gid]) == {gid: []}
+        assert box.get_mime(gid) == raw
+        assert (calls(gsim, "POST batch"), calls(gsim, "GET users/{u}/messages/{id}")) == (
+            batches,
+            gets,
+        )
+        box.delete(gid)  # a removed message is forgotten: gone to every read
+        assert isinstance(box.get_attachments_many([gid])[gid], MailNotFound)

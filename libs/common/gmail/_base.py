@@ -16,6 +16,7 @@ from libs.common.gmail._auth import MODIFY, SEND, SETTINGS_BASIC, TokenSource
 from libs.common.gmail._batch import Answer, Call, run_batch
 from libs.common.gmail._http import GmailHttp, Tokens
 from libs.common.gmail._quota import quota_for
+from libs.common.gmail._rawcache import RawCache
 from libs.common.mail.errors import MailNotFound
 from libs.common.mail.retry import RetryPolicy
 from libs.common.settings import GoogleConfig, MailboxConfig
@@ -60,6 +61,7 @@ class GmailBase:
         scopes = [MODIFY, SEND] + ([SETTINGS_BASIC] if mailbox.google_send_as == "alias" else [])
         self._http = self._http_for(mailbox.address, scopes, tokens)
         self._labels: dict[str, str] = {}
+        self._recent = RawCache()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:

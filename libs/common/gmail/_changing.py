@@ -31,6 +31,7 @@ class GmailChanging(GmailBase):
         """Into the trash. False when it was already gone (or in the trash: Gmail trashes a
         message twice without a word, so one cheap read tells)."""
         path = f"{ME}/messages/{quote(message_id, safe='')}"
+        self._recent.forget(message_id)
         try:
             seen = self._http.request(
                 "GET", path, what="messages.get", params={"format": "minimal"}
@@ -79,6 +80,8 @@ class GmailChanging(GmailBase):
         already in the trash is trashed again and ``ok``: done either way, and telling the two
         apart would cost a read (5 units) per message on the fetcher's busiest path."""
         ids = list(dict.fromkeys(message_ids))
+        for mid in ids:
+            self._recent.forget(mid)
         calls = [
             Call("POST", f"{ME}/messages/{quote(mid, safe='')}/trash", "messages.trash")
             for mid in ids

@@ -42,37 +42,54 @@ class GmailReading(GmailBase):
     def _raw_call(self, message_id: str) -> Call:
         return Call("GET", f"{ME}/messages/{quote(message_id, safe='')}?format=raw", "messages.get")
 
-    def _raw(self, message_id: str) -> dict[str, Any]:
-        """The ``format=raw`` resource; a message in the trash is gone, as a deleted one is
-        on Graph (it is kept there 30 days, like Recoverable Items)."""
-        path = f"/messages/{quote(message_id, safe='')}"
-        resource = self._get(path, what="messages.get", format="raw")
+    def _raw(self, message_id: str, *, cached: bool = False) -> dict[str, Any]:
+        """The ``format=raw`` resource (``cached``: the one just read, if any); a message in
+        the trash is gone, as a deleted one is on Graph (kept 30 days, like Recoverable
+        Items)."""
+        resource = self._recent.get(message_id) if cached else None
+        if resource is None:
+            path = f"/messages/{quote(message_id, safe='')}"
+            resource = self._get(path, what="messages.get", format="raw")
         if "TRASH" in resource.get("labelIds", []):
+            self._recent.forget(message_id)
             raise in_trash(self.address, message_id)
+        self._recent.put(message_id, resource)
         return resource
 
     def get_message(self, message_id: str, *, view: MessageView = "full") -> MailMessage:
         return _convert.to_message(self._raw(message_id), full=view == "full")
 
     def get_mime(self, message_id: str) -> bytes:
-        return _convert.raw_of(self._raw(message_id))
+        return _convert.raw_of(self._raw(message_id, cached=True))
 
     def get_attachments(self, message_id: str) -> list[Attachment]:
         return _convert.attachments_of(self.get_mime(message_id))
 
-    def _raw_many(self, message_ids: Iterable[str]) -> dict[str, dict[str, Any] | MailError]:
-        ids = list(dict.fromkeys(message_ids))
-        answers = self.batch([self._raw_call(mid) for mid in ids])
+    def _raw_many(
+        self, message_ids: Iterable[str], *, cached: bool = False
+    ) -> dict[str, dict[str, Any] | MailError]:
+        """Per id the raw resource or its error (``cached``: those just read from memory)."""
         out: dict[str, dict[str, Any] | MailError] = {}
+        ids = []
+        for mid in dict.fromkeys(message_ids):
+            found = self._recent.get(mid) if cached else None
+            if found is not None:
+                out[mid] = found
+            else:
+                ids.append(mid)
+        answers = self.batch([self._raw_call(mid) for mid in ids]) if ids else []
         for mid, answer in zip(ids, answers, strict=True):
             if answer.error is not None and answer.status == 401:
                 raise answer.error  # a refused token is no message's fault
             body = dict(answer.body or {})
             if answer.error is None and "TRASH" in body.get("labelIds", []):
                 out[mid] = in_trash(self.address, mid)
+            elif answer.error is not None:
+                out[mid] = answer.error
             else:
-                out[mid] = answer.error if answer.error is not None else body
-        return out
+                out[mid] = body
+                self._recent.put(mid, body)
+        return {mid: out[mid] for mid in dict.fromkeys(message_ids)}
 
     def get_messages_many(
         self, message_ids: Iterable[str], *, view: MessageView = "full"
@@ -92,7 +109,7 @@ class GmailReading(GmailBase):
             mid: got
             if isinstance(got, MailError)
             else _convert.attachments_of(_convert.raw_of(got))
-            for mid, got in self._raw_many(message_ids).items()
+            for mid, got in self._raw_many(message_ids, cached=True).items()
         }
 
     def _views(self, ids: list[str], view: MessageView) -> list[MailMessage]:

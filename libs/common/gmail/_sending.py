@@ -27,6 +27,8 @@ SEND_LIMITS = SendLimits(
     largest_message=35 * 1024 * 1024,
 )
 ALIASES_FOR_S = 300.0
+#: Messages sent as agents remembered for find_sent (a lost answer is looked up at once).
+SENT_BY_KEPT = 10_000
 
 
 class GmailSending(GmailBase):
@@ -46,7 +48,10 @@ class GmailSending(GmailBase):
         http = self._sender(head.get("From", ""))
         mid = str(head.get("Message-ID") or "").strip() or None
         if mid and http is not self._http:
-            self._sent_by[mid.strip("<>")] = http.user
+            with self._send_lock:
+                self._sent_by[mid.strip("<>")] = http.user
+                while len(self._sent_by) > SENT_BY_KEPT:  # the oldest first (insertion order)
+                    del self._sent_by[next(iter(self._sent_by))]
         meta = {}
         thread = self._thread_of(http, head)
         if thread:
