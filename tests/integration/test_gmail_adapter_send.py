@@ -77,7 +77,8 @@ def test_an_agent_is_impersonated_and_their_sent_gets_the_copy(gsim: GmailSimHan
 
 def test_an_agent_outside_the_workspace_is_send_as_denied(gsim: GmailSimHandle) -> None:
     with gmail_box(gsim) as box, pytest.raises(SendAsDenied) as denied:
-        box.send_mime(outgoing("stranger@example.com").as_bytes())
+        # a reply: the thread is looked up as the agent too, and refused the same way
+        box.send_mime(outgoing("stranger@example.com", reply_to="<q@outside.test>").as_bytes())
     assert not denied.value.retryable
     assert denied.value.hint and "Domain-wide delegation" in denied.value.hint
     assert "Send mail as" in denied.value.hint

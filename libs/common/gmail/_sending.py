@@ -48,26 +48,30 @@ class GmailSending(GmailBase):
         http = self._sender(head.get("From", ""))
         mid = str(head.get("Message-ID") or "").strip() or None
         if mid and http is not self._http:
-            with self._send_lock:
-                self._sent_by[mid.strip("<>")] = http.user
-                while len(self._sent_by) > SENT_BY_KEPT:  # the oldest first (insertion order)
-                    del self._sent_by[next(iter(self._sent_by))]
-        meta = {}
-        thread = self._thread_of(http, head)
-        if thread:
-            meta["threadId"] = thread
+            self._remember(mid, http.user)
         try:
-            if len(mime) > ONE_REQUEST:
-                self._upload(http, mime, meta)
-            else:
-                body = {"raw": _convert.b64url_encode(mime), **meta}
-                path = f"{ME}/messages/send"
-                http.request("POST", path, what="messages.send", json=body, idempotent=False)
+            self._send(http, mime, self._thread_of(http, head))
         except MailAuthError as exc:
             if http is self._http:
                 raise
-            raise send_as_denied(exc, http.user) from None
+            raise send_as_denied(exc, http.user) from None  # the agent's grant, not ours
         return SendResult(request_id=None, internet_message_id=mid)
+
+    def _send(self, http: GmailHttp, mime: bytes, thread: str | None) -> None:
+        meta = {"threadId": thread} if thread else {}
+        if len(mime) > ONE_REQUEST:
+            self._upload(http, mime, meta)
+            return
+        body = {"raw": _convert.b64url_encode(mime), **meta}
+        path = f"{ME}/messages/send"
+        http.request("POST", path, what="messages.send", json=body, idempotent=False)
+
+    def _remember(self, message_id: str, user: str) -> None:
+        """Which mailbox a message went out of, for :meth:`find_sent` (the newest kept)."""
+        with self._send_lock:
+            self._sent_by[message_id.strip("<>")] = user
+            while len(self._sent_by) > SENT_BY_KEPT:  # the oldest first (insertion order)
+                del self._sent_by[next(iter(self._sent_by))]
 
     def send_mime_draft(
         self,
