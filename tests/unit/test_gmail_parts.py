@@ -11,6 +11,7 @@ import pytest
 
 from libs.common.after_processing import Move
 from libs.common.errors import ConfigError
+from libs.common.gmail._batch import _decode
 from libs.common.gmail._convert import (
     attachments_of,
     b64url_encode,
@@ -167,3 +168,19 @@ def test_a_google_mailbox_loads_from_toml(tmp_path: Path) -> None:
     path.write_text(GOOGLE.format(key=key) + 'tenant_id = "t"\n')
     with pytest.raises(ConfigError, match="takes no tenant_id"):
         load_config(path)
+
+
+def test_batch_answers_are_matched_by_content_id() -> None:
+    def part(n: int, status: int, body: str) -> str:
+        head = (
+            f"HTTP/1.1 {status} X\r\nRetry-After: 3\r\n" if status == 429 else "HTTP/1.1 200 OK\r\n"
+        )
+        return (
+            f"--b\r\nContent-Type: application/http\r\nContent-ID: <response-item-{n}>\r\n\r\n"
+            f"{head}Content-Type: application/json\r\n\r\n{body}\r\n"
+        )
+
+    answer = (part(1, 429, "{}") + part(0, 200, '{"id": "a"}') + "--b--\r\n").encode()
+    first, second = _decode(answer, "multipart/mixed; boundary=b", 2)
+    assert (first.status, json.loads(first.body)) == (200, {"id": "a"})
+    assert (second.status, second.retry_after) == (429, "3")

@@ -17,7 +17,7 @@ from libs.common.gmail._batch import Answer, Call, run_batch
 from libs.common.gmail._http import GmailHttp, Tokens
 from libs.common.gmail._quota import quota_for
 from libs.common.gmail._rawcache import RawCache
-from libs.common.mail.errors import MailNotFound
+from libs.common.mail.errors import MailError, MailNotFound
 from libs.common.mail.retry import RetryPolicy
 from libs.common.settings import GoogleConfig, MailboxConfig
 
@@ -142,7 +142,7 @@ class GmailBase:
             created = self._http.request(
                 "POST", ME + "/labels", what="labels.create", json={"name": name}
             ).json()
-        except Exception:
+        except MailError:
             self._read_labels()  # made by another process meanwhile (409): read it
             if name.lower() in self._labels:
                 return

@@ -16,6 +16,7 @@ from libs.common.gmail._errors import error_from_response
 from libs.common.gmail._http import GmailHttp
 from libs.common.gmail._quota import cost
 from libs.common.mail.errors import MailError
+from libs.common.mail.retry import parse_retry_after
 
 MAX_CALLS = 50
 
@@ -54,27 +55,42 @@ def _encode(calls: Sequence[Call]) -> tuple[bytes, str]:
     ) + f"--{boundary}--\r\n".encode(), f"multipart/mixed; boundary={boundary}"
 
 
-def _decode(content: bytes, content_type: str) -> list[tuple[int, bytes, str | None]]:
-    """(status, body, Retry-After) per part, in the answer's order."""
+def _header(lines: list[str], name: str) -> str | None:
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
+@dataclass(frozen=True)
+class _Part:
+    status: int
+    body: bytes
+    retry_after: str | None
+
+
+def _decode(content: bytes, content_type: str, count: int) -> list[_Part]:
+    """The answer's parts in the calls' order: by ``Content-ID: <response-item-N>`` (Google
+    may answer in another order), else in the order given."""
     boundary = content_type.partition("boundary=")[2].strip('"; ')
-    out = []
+    by_id: dict[int, _Part] = {}
+    in_order: list[_Part] = []
     for chunk in content.split(b"--" + boundary.encode())[1:]:
         if chunk.startswith(b"--"):
             break
-        _, _, http = chunk.partition(b"\r\n\r\n")
+        outer, _, http = chunk.lstrip(b"\r\n").partition(b"\r\n\r\n")
         head, _, body = http.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        retry_after = next(
-            (
-                v.strip()
-                for k, _, v in (ln.partition(":") for ln in lines[1:])
-                if k.lower() == "retry-after"
-            ),
-            None,
-        )
-        out.append((status, body.rstrip(b"\r\n"), retry_after))
-    return out
+        part = _Part(int(lines[0].split()[1]), body.rstrip(b"\r\n"), _header(lines, "retry-after"))
+        cid = _header(outer.decode("latin-1").split("\r\n"), "content-id") or ""
+        number = cid.strip("<>").rpartition("item-")[2]
+        if number.isdigit() and int(number) < count:
+            by_id[int(number)] = part
+        in_order.append(part)
+    if len(by_id) == count:
+        return [by_id[n] for n in range(count)]
+    return in_order
 
 
 def run_batch(
@@ -127,15 +143,20 @@ def _round(http: GmailHttp, calls: Sequence[Call]) -> list[Answer]:
         content=body,
         headers={"Content-Type": content_type},
     )
-    parts = _decode(response.content, response.headers.get("content-type", ""))
+    parts = _decode(response.content, response.headers.get("content-type", ""), len(calls))
     answers = []
-    for call, (status, content, retry_after) in zip(calls, parts, strict=True):
-        if status < 400:
-            answers.append(Answer(status, json.loads(content) if content.strip() else None))
+    for call, part in zip(calls, parts, strict=True):
+        if part.status < 400:
+            answers.append(
+                Answer(part.status, json.loads(part.body) if part.body.strip() else None)
+            )
             continue
-        retry_s = float(retry_after) if retry_after and retry_after.isdigit() else None
         err = error_from_response(
-            status, content, what=call.what, user=http.user, retry_after_s=retry_s
+            part.status,
+            part.body,
+            what=call.what,
+            user=http.user,
+            retry_after_s=parse_retry_after(part.retry_after),
         )
-        answers.append(Answer(status, None, err))
+        answers.append(Answer(part.status, None, err))
     return answers
