@@ -191,6 +191,7 @@ def gmailsim(
     mailbox: _SimMailboxes = None,
     write_key: _GmailSimKey = None,
     public_host: _SimPublicHost = None,
+    write_config: _SimWriteConfig = None,
 ) -> None:
     """Run the Gmail API simulator (HTTPS, service-account token endpoint, control API)."""
     import errno
@@ -205,6 +206,7 @@ def gmailsim(
             mailboxes=list(mailbox or ["support@example.com"]),
             write_key_file=write_key,
             public_host=public_host,
+            write_config=write_config,
         )
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from libs.common.after_processing import after_processing_text
+from libs.common.errors import ConfigError
 from libs.common.integration_rules import Integration, IntegrationFields
 from libs.common.settings import MailboxConfig, MailpipeConfig
 
@@ -44,6 +45,12 @@ _PLAIN = (
 
 def fields_of(box: MailboxConfig) -> IntegrationFields:
     """An imported mailbox: its credential read (from the file or its ``*_file`` paths)."""
+    if box.provider != "microsoft":
+        # The console's integrations hold Microsoft's credentials only, for now.
+        raise ConfigError(
+            f"mailbox {box.address}: a {box.provider} mailbox cannot be imported yet",
+            hint="keep Google mailboxes in the MAILPIPE_CONFIG file (docs/google.md)",
+        )
     secret = box.secret()
     pem, kind = None, "secret"
     if secret is None:
@@ -57,7 +64,7 @@ def fields_of(box: MailboxConfig) -> IntegrationFields:
         credential_kind=kind,  # type: ignore[arg-type]
         secret=secret,
         certificate_pem=pem,
-        provider=box.provider,
+        provider="microsoft",
         folder=box.folder,
         poll_interval_s=box.poll_interval_s,
         after_processing=after_processing_text(box.after_processing),

@@ -5,9 +5,12 @@ or, from the database of integrations, its PEM and private key held in memory)."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import SecretStr
+
+from libs.common.errors import ConfigError
+from libs.common.google_config import check_google_mailbox
 
 
 class HasCredential(Protocol):
@@ -23,6 +26,59 @@ class HasCredential(Protocol):
     def certificate_pem(self) -> str | None: ...
     @property
     def certificate_key(self) -> SecretStr | None: ...
+
+
+class HasProvider(HasCredential, Protocol):
+    """A mailbox: its provider, Microsoft's ids, Google's key and how its secrets are read."""
+
+    @property
+    def provider(self) -> str: ...
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def service_account_key(self) -> SecretStr | None: ...
+    @property
+    def service_account_key_file(self) -> Path | None: ...
+    def secret(self) -> SecretStr | None: ...
+    def service_account_info(self) -> dict[str, Any]: ...
+
+
+def check_mailbox_credential(box: HasProvider) -> None:
+    """Raise ``ValueError`` unless the mailbox has its provider's credential and no other."""
+    if box.provider == "google":
+        check_google_mailbox({k: getattr(box, k) for k in _ALL_CREDENTIAL_FIELDS})
+        return
+    if box.service_account_key or box.service_account_key_file:
+        raise ValueError("a microsoft mailbox takes no service account key (Google's)")
+    check_one_credential(box)
+
+
+def read_credential(box: HasProvider) -> None:
+    """Read the mailbox's secret files now, so that a missing one fails at start and not at
+    the first token; :class:`ConfigError` naming the key."""
+    box.secret()
+    if box.provider == "google":
+        box.service_account_info()
+    for key in ("certificate_file", "certificate_key_file"):
+        file = getattr(box, key)
+        if file is not None and not Path(file).is_file():
+            raise ConfigError(f"{key}: no such file {file}")
+
+
+_ALL_CREDENTIAL_FIELDS = (
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "client_secret_file",
+    "certificate_file",
+    "certificate_key_file",
+    "certificate_pem",
+    "certificate_key",
+    "service_account_key",
+    "service_account_key_file",
+)
 
 
 def check_one_credential(box: HasCredential) -> None:

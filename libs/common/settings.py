@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,15 +20,24 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from libs.common._toml_file import key_path, read_toml
-from libs.common.after_processing import AfterProcessing, AfterProcessingSetting, Delete, action_of
+from libs.common.after_processing import (
+    AfterProcessing,
+    AfterProcessingSetting,
+    Delete,
+    Move,
+    action_of,
+)
 from libs.common.errors import ConfigError
-from libs.common.mailbox_credential import check_one_credential
+from libs.common.google_config import GoogleConfig, service_account_info
+from libs.common.graph_config import GraphConfig as GraphConfig
+from libs.common.mailbox_credential import check_mailbox_credential, read_credential
 from libs.common.msgid import check_message_id_domain, default_message_id_domain
 from libs.common.push_settings import PushConfig
 from libs.common.record_token import DEFAULT_TOKEN_FORMAT, check_token_format
@@ -48,38 +57,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class GraphConfig(_Strict):
-    """Where Microsoft Graph and the token authority live (Microsoft's or the simulator's)."""
-
-    base_url: str = "https://graph.microsoft.com/v1.0"
-    authority_host: str = "https://login.microsoftonline.com"
-    #: CA bundle for both Graph and the authority; ``None`` uses the system store.
-    ca_bundle: Path | None = None
-    timeout_s: float = 30.0
-    #: Requests in flight per mailbox (Exchange allows 4).
-    max_concurrency: int = Field(default=4, ge=1, le=4)
-    #: Requests per mailbox per 10 minutes; Exchange allows 10,000, we stay below.
-    budget_per_10_min: int = Field(default=9000, ge=1, le=10000)
-    #: How long one call may keep retrying throttled or unavailable answers before it gives up
-    #: with a retryable error (the broker's retry tiers take over from there).
-    max_retry_s: float = Field(default=120.0, gt=0)
-
-    @field_validator("base_url", "authority_host")
-    @classmethod
-    def _https(cls, value: str) -> str:
-        if not value.startswith("https://"):
-            raise ValueError("must be an https:// URL (msal accepts only https authorities)")
-        return value.rstrip("/")
-
-
 class MailboxConfig(_Strict):
-    """One service mailbox and the Entra app registration that reaches it."""
+    """One service mailbox and the Entra app registration (Microsoft) or the service account
+    with domain-wide delegation (Google) that reaches it."""
 
     address: str
     #: Which mail provider serves the mailbox (``libs/common/mail/providers.py``).
-    provider: Literal["microsoft"] = "microsoft"
-    tenant_id: str
-    client_id: str
+    provider: Literal["microsoft", "google"] = "microsoft"
+    #: Microsoft's: required for a ``microsoft`` mailbox, refused for a ``google`` one.
+    tenant_id: str = Field(default="", validate_default=True)
+    client_id: str = Field(default="", validate_default=True)
     client_secret: SecretStr | None = None
     client_secret_file: Path | None = None
     certificate_file: Path | None = None
@@ -88,6 +75,12 @@ class MailboxConfig(_Strict):
     #: database: the key is decrypted when the configuration is built, never written to disk).
     certificate_pem: str | None = None
     certificate_key: SecretStr | None = None
+    #: Google's: the service account key (JSON) as a file, or its text (from the database).
+    service_account_key_file: Path | None = None
+    service_account_key: SecretStr | None = None
+    #: How a google mailbox sends as an agent: ``impersonate`` the agent's own mailbox (their
+    #: Sent gets the copy) or through a verified ``alias`` of this mailbox (docs/google.md).
+    google_send_as: Literal["impersonate", "alias"] = "impersonate"
     folder: str = "inbox"
     poll_interval_s: float = Field(default=30.0, gt=0)
     #: ``"delete"`` or ``"move:<folder>"`` in the TOML, parsed here once (after_processing.py).
@@ -115,6 +108,13 @@ class MailboxConfig(_Strict):
     def _check_address(cls, value: str) -> str:
         return mailbox_address(value)
 
+    @field_validator("tenant_id", "client_id")
+    @classmethod
+    def _microsoft_ids(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get("provider", "microsoft") == "microsoft":
+            raise ValueError("Field required (a microsoft mailbox needs it)")
+        return value
+
     @field_validator("send_as")
     @classmethod
     def _agents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -122,7 +122,7 @@ class MailboxConfig(_Strict):
 
     @model_validator(mode="after")
     def _one_credential(self) -> MailboxConfig:
-        check_one_credential(self)
+        check_mailbox_credential(self)
         return self
 
     @field_validator("record_token_format")
@@ -150,7 +150,11 @@ class MailboxConfig(_Strict):
 
     @property
     def after_processing_action(self) -> AfterProcessing:
-        """What the fetcher does with processed mail (``copy_to_folder`` wins over a move)."""
+        """What the fetcher does with processed mail (``copy_to_folder`` wins over a move).
+        On Gmail a copy is a label on the same message, which trashing would hide with it:
+        there the copy folder is a move into that label (out of the inbox, kept under it)."""
+        if self.provider == "google" and self.copy_to_folder:
+            return Move(self.copy_to_folder)
         return action_of(self.after_processing, self.copy_to_folder)
 
     def secret(self) -> SecretStr | None:
@@ -161,11 +165,16 @@ class MailboxConfig(_Strict):
             return SecretStr(read_secret_file(self.client_secret_file, "client_secret_file"))
         return None
 
+    def service_account_info(self) -> dict[str, Any]:
+        """A google mailbox's key file fields (read from its file when given as one)."""
+        return service_account_info(self.service_account_key, self.service_account_key_file)
+
 
 class MailpipeConfig(_Strict):
     """The contents of the TOML file named by ``MAILPIPE_CONFIG``."""
 
     graph: GraphConfig = GraphConfig()
+    google: GoogleConfig = GoogleConfig()
     mailboxes: tuple[MailboxConfig, ...] = ()
     #: Change notifications (docs/push.md); none: every mailbox is polled only.
     push: PushConfig | None = None
@@ -288,11 +297,7 @@ def load_config(path: Path) -> MailpipeConfig:
     # Secret files are read now, so a missing one fails at start and not at the first token.
     for i, box in enumerate(config.mailboxes):
         try:
-            box.secret()
-            for key in ("certificate_file", "certificate_key_file"):
-                file = getattr(box, key)
-                if file is not None and not Path(file).is_file():
-                    raise ConfigError(f"{key}: no such file {file}")
+            read_credential(box)
         except ConfigError as exc:
             raise ConfigError(f"{path}: mailboxes[{i}].{exc.message}", hint=exc.hint) from None
     return config

@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from libs.gmailsim.app import build_app
+from libs.gmailsim.config import config_toml
 from libs.gmailsim.world import World
 from libs.graphsim.certs import CertPaths, ensure_certs
 
@@ -72,6 +73,7 @@ def serve(
     mailboxes: list[str],
     write_key_file: Path | None,
     public_host: str | None = None,
+    write_config: Path | None = None,
 ) -> None:
     """Run the simulator until interrupted."""
     certs = ensure_certs(state_dir, [public_host] if public_host else ())
@@ -82,9 +84,16 @@ def serve(
     root = endpoint.root_url
     print(f"gmailsim listening on {root} (Gmail API {root}/gmail/v1)", flush=True)
     print(f"CA bundle: {certs.ca}", flush=True)
+    if write_config is not None and write_key_file is None:
+        write_key_file = write_config.with_name(write_config.stem + "-key.json")
     if write_key_file is not None:
         write_key(write_key_file, world)
         print(f"service account key written to {write_key_file}", flush=True)
+    if write_config is not None:
+        assert write_key_file is not None
+        write_config.parent.mkdir(parents=True, exist_ok=True)
+        write_config.write_text(config_toml(root, certs.ca, write_key_file, mailboxes))
+        print(f"config written to {write_config}", flush=True)
     _uvicorn(world, certs).run(sockets=[sock])
 
 

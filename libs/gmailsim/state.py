@@ -120,8 +120,11 @@ class Mailbox:
         return self.history_id
 
     def expire_history(self) -> None:
-        """Every history id handed out so far is now too old (Gmail's 404 on history.list)."""
+        """Every history id handed out so far is now too old (Gmail's 404 on history.list),
+        the mailbox's current one included; the id moves on, so that a new listing's cursor
+        is valid again."""
         self.history.clear()
+        self.history_id += 1
         self.history_floor = self.history_id
 
     # messages ---------------------------------------------------------------------------

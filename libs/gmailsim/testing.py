@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from libs.common.settings import MailpipeConfig
+from libs.gmailsim.config import mailpipe_config
 from libs.gmailsim.server import BackgroundServer
 from libs.gmailsim.world import World
 
@@ -31,6 +33,13 @@ class GmailSimHandle:
     #: two settings scopes for every mailbox of the domain).
     key_info: dict[str, Any] = field(repr=False)
     world: World = field(repr=False, compare=False)
+
+    def config(self, **mailbox_overrides: Any) -> MailpipeConfig:
+        """``[google]`` pointing here and one google ``[[mailboxes]]`` per mailbox, with the
+        default service account's key; keyword arguments override keys of every entry."""
+        return mailpipe_config(
+            self.root_url, self.ca_bundle, self.key_info, self.mailboxes, **mailbox_overrides
+        )
 
     def ssl_context(self) -> ssl.SSLContext:
         """Trusts the simulator's CA (and only it)."""

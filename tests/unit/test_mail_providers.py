@@ -1,10 +1,16 @@
-"""The provider factory: one mailbox per address, the Microsoft adapter for "microsoft"."""
+"""The provider factory: one mailbox per address, the Microsoft adapter for "microsoft", the
+Gmail adapter for "google"."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
+from libs.common.gmail import GmailMail
 from libs.common.graph import GraphMail
 from libs.common.mail import Mailbox, MailProvider, open_mailbox, open_provider
 from libs.common.settings import MailboxConfig, MailpipeConfig
@@ -36,10 +42,45 @@ def test_open_mailbox_is_a_mailbox_of_its_own() -> None:
         mailbox.close()
 
 
-def test_microsoft_is_the_default_and_only_provider() -> None:
+def test_microsoft_is_the_default_provider_and_google_takes_no_microsoft_credential() -> None:
     assert box("a@contoso.com").provider == "microsoft"
-    with pytest.raises(ValidationError, match="provider"):
+    with pytest.raises(ValidationError, match="tenant_id"):
         box("a@contoso.com", provider="google")
+    with pytest.raises(ValidationError, match="provider"):
+        box("a@contoso.com", provider="yahoo")
+
+
+def test_a_google_mailbox_gets_the_gmail_adapter() -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    info = {
+        "type": "service_account",
+        "client_email": "mailpipe@project.iam.gserviceaccount.com",
+        "client_id": "1234",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    google = MailboxConfig.model_validate(
+        {
+            "address": "help@example.com",
+            "provider": "google",
+            "service_account_key": json.dumps(info),
+        }
+    )
+    config = MailpipeConfig(mailboxes=(google, box("a@contoso.com")))
+    provider = open_provider(config)
+    try:
+        gmail = provider(config.mailbox("help@example.com"))
+        assert isinstance(gmail, GmailMail) and gmail.address == "help@example.com"
+        assert isinstance(provider(config.mailbox("a@contoso.com")), GraphMail)
+        assert "PRIVATE KEY" not in repr(gmail) + repr(google)
+    finally:
+        provider.close()
 
 
 def test_a_changed_mailbox_gets_a_new_client_and_the_old_one_is_closed_last() -> None:

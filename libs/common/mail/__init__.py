@@ -1,8 +1,9 @@
 """The mail-provider port: what the services need of a mailbox, provider-neutral.
 
 ``ports`` holds the Protocols, ``models`` the plain data, ``errors`` the errors the services
-catch, ``providers`` the factory that picks a mailbox's adapter (Microsoft Graph's,
-``libs/common/graph``, today). Nothing here imports a provider's client at import time.
+catch, ``retry`` the retry policy the adapters share, ``providers`` the factory that picks a
+mailbox's adapter (Microsoft Graph's, ``libs/common/graph``, or Gmail's,
+``libs/common/gmail``). Nothing here imports a provider's client at import time.
 """
 
 from libs.common.mail.errors import (

@@ -3,11 +3,12 @@
 Each Protocol is one group of operations, named by what a service does with it; a service
 asks for the smallest group it uses (the sender a :class:`MailSender`, the ticketer's lookup a
 :class:`UserDirectory`). A provider adapter implements them all as one :class:`Mailbox`
-(Microsoft Graph's is :class:`libs.common.graph.GraphMail`) and raises only the errors of
+(Microsoft Graph's is :class:`libs.common.graph.GraphMail`, Gmail's
+:class:`libs.common.gmail.GmailMail`) and raises only the errors of
 :mod:`libs.common.mail.errors`. Ids and cursors are the provider's own strings, opaque to the
 services. ``tests/mail_fake.py`` is the shared fake;
-``tests/integration/test_mail_port_contract.py`` runs the same checks against it and the Graph
-adapter.
+``tests/integration/test_mail_port_contract.py`` runs the same checks against it and both
+adapters.
 """
 
 from __future__ import annotations

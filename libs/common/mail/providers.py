@@ -1,16 +1,18 @@
 """Which adapter serves a mailbox: the one place that knows the providers.
 
 A service asks :func:`open_provider` for its mailboxes and never constructs a provider's
-client itself. Each mailbox names its provider (``provider`` in ``[[mailboxes]]``; only
-``"microsoft"`` today). The adapters are imported here lazily, so a service that never talks
-to mail (and the domain code) loads no HTTP or token library. A new provider is one more
-branch below and one more adapter package beside ``libs/common/graph``.
+client itself. Each mailbox names its provider (``provider`` in ``[[mailboxes]]``:
+``"microsoft"`` → ``libs/common/graph``, ``"google"`` → ``libs/common/gmail``). The adapters
+are imported here lazily, so a service that never talks to mail (and the domain code) loads
+no HTTP or token library. A new provider is one more branch below and one more adapter
+package beside those two.
 """
 
 from __future__ import annotations
 
 import threading
 
+from libs.common.errors import ConfigError
 from libs.common.mail.ports import Mailbox, MailProvider, SetupProbe
 from libs.common.settings import GraphConfig, MailboxConfig, MailpipeConfig
 
@@ -35,6 +37,12 @@ def open_probe(graph: GraphConfig, box: MailboxConfig) -> SetupProbe:
         from libs.common.graph.probe import MailboxProbe  # httpx and msal only when used
 
         return MailboxProbe(graph, box)
+    if box.provider == "google":
+        # The doctor's Google steps (delegation per scope, send-as per agent) come next.
+        raise ConfigError(
+            f"mailbox {box.address}: the setup checks do not cover Google mailboxes yet",
+            hint="check the service account and its delegation as docs/google.md describes",
+        )
     raise AssertionError(f"no adapter for provider {box.provider!r}")  # the config forbids it
 
 
@@ -77,4 +85,14 @@ def _adapter(config: MailpipeConfig, box: MailboxConfig, budget_s: float | None)
         if budget_s is not None:
             policy = RetryPolicy(budget_s=min(budget_s, config.graph.max_retry_s))
         return GraphMail(config.graph, box, policy=policy)
+    if box.provider == "google":
+        from libs.common.gmail import GmailMail  # google-auth and httpx only when used
+        from libs.common.mail.retry import RetryPolicy as Policy
+
+        budget = (
+            config.google.max_retry_s
+            if budget_s is None
+            else min(budget_s, config.google.max_retry_s)
+        )
+        return GmailMail(config.google, box, policy=Policy(budget_s=budget))
     raise AssertionError(f"no adapter for provider {box.provider!r}")  # the config forbids it

@@ -1,0 +1,23 @@
+"""GmailMail: the face the services use for one Google mailbox, through the Gmail API.
+
+Reading in ``_reading``, changing in ``_changing``, sending in ``_sending``, on the client
+and plumbing of ``_base``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from libs.common.gmail._changing import GmailChanging
+from libs.common.gmail._reading import GmailReading
+from libs.common.gmail._sending import GmailSending
+
+
+class GmailMail(GmailReading, GmailChanging, GmailSending):
+    """Mail operations on one Google mailbox, as the service account acting for it.
+    Thread-safe; share one per mailbox and process. Every request spends the user's quota
+    units (waiting for room) and raises the mail port's neutral errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sending_init()
