@@ -4,6 +4,7 @@ or, from the database of integrations, its PEM and private key held in memory)."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,6 +54,15 @@ def check_mailbox_credential(box: HasProvider) -> None:
     if box.service_account_key or box.service_account_key_file:
         raise ValueError("a microsoft mailbox takes no service account key (Google's)")
     check_one_credential(box)
+
+
+def read_credentials(path: Path, boxes: Sequence[HasProvider]) -> None:
+    """Each mailbox's :func:`read_credential`, the error naming the file and the mailbox."""
+    for i, box in enumerate(boxes):
+        try:
+            read_credential(box)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: mailboxes[{i}].{exc.message}", hint=exc.hint) from None
 
 
 def read_credential(box: HasProvider) -> None:

@@ -37,7 +37,7 @@ from libs.common.after_processing import (
 from libs.common.errors import ConfigError
 from libs.common.google_config import GoogleConfig, service_account_info
 from libs.common.graph_config import GraphConfig as GraphConfig
-from libs.common.mailbox_credential import check_mailbox_credential, read_credential
+from libs.common.mailbox_credential import check_mailbox_credential, read_credentials
 from libs.common.msgid import check_message_id_domain, default_message_id_domain
 from libs.common.push_settings import PushConfig
 from libs.common.record_token import DEFAULT_TOKEN_FORMAT, check_token_format
@@ -294,10 +294,5 @@ def load_config(path: Path) -> MailpipeConfig:
         where = key_path(tuple(err["loc"])) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{path}: {where}: {msg}") from None
-    # Secret files are read now, so a missing one fails at start and not at the first token.
-    for i, box in enumerate(config.mailboxes):
-        try:
-            read_credential(box)
-        except ConfigError as exc:
-            raise ConfigError(f"{path}: mailboxes[{i}].{exc.message}", hint=exc.hint) from None
+    read_credentials(path, config.mailboxes)  # a missing secret file fails now, not later
     return config

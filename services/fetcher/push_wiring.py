@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from libs.common.broker.hints import HintListener
 from libs.common.db.push_subscriptions import PushSubscriptionStore
+from libs.common.settings import MailpipeConfig
 from services.fetcher.push import SubscriptionKeeper
 
 if TYPE_CHECKING:
@@ -35,8 +36,14 @@ def open_push(fetcher: Fetcher, engine: Any) -> SubscriptionKeeper:
         held,
         hurry,
     )
-    keeper.use(config.push, {box.address: box.folder for box in config.mailboxes})
+    keeper.use(config.push, pushed_folders(config))
     return keeper
+
+
+def pushed_folders(config: MailpipeConfig) -> dict[str, str]:
+    """The watched folder of each mailbox that can be pushed: Microsoft's (Graph change
+    notifications; a Google mailbox is polled, docs/push.md)."""
+    return {box.address: box.folder for box in config.mailboxes if box.provider == "microsoft"}
 
 
 def hint_listener(fetcher: Fetcher) -> HintListener | None:

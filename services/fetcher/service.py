@@ -25,7 +25,7 @@ from services.fetcher.health import HealthRecorder
 from services.fetcher.inflight import InFlight
 from services.fetcher.poller import PAGE_SIZE, MailboxPoller
 from services.fetcher.processed import ProcessedHandler
-from services.fetcher.push_wiring import hint_listener, open_push
+from services.fetcher.push_wiring import hint_listener, open_push, pushed_folders
 from services.fetcher.schedule import POLL_THREADS, PollSchedule
 from services.fetcher.state import MailCursors
 
@@ -122,7 +122,7 @@ class Fetcher:
         if self.lease_keeper is not None:
             self.lease_keeper.use([box.address for box in config.mailboxes])
         if self.push is not None:  # [push] itself is read at start; its mailboxes follow
-            self.push.use(config.push, {box.address: box.folder for box in config.mailboxes})
+            self.push.use(config.push, pushed_folders(config))
 
     def _renew(self, poller: MailboxPoller) -> None:
         """``poller`` in its mailbox's place (its next turn, never beside a running one), or

@@ -1,6 +1,7 @@
 """GmailMail: the face the services use for one Google mailbox, through the Gmail API.
 
-Reading in ``_reading``, changing in ``_changing``, sending in ``_sending``, on the client
+Reading in ``_reading``, changing in ``_changing``, sending in ``_sending``, change
+subscriptions (refused: Gmail pushes through Pub/Sub) in ``_subscribing``, on the client
 and plumbing of ``_base``.
 """
 
@@ -11,9 +12,10 @@ from typing import Any
 from libs.common.gmail._changing import GmailChanging
 from libs.common.gmail._reading import GmailReading
 from libs.common.gmail._sending import GmailSending
+from libs.common.gmail._subscribing import GmailSubscribing
 
 
-class GmailMail(GmailReading, GmailChanging, GmailSending):
+class GmailMail(GmailReading, GmailChanging, GmailSending, GmailSubscribing):
     """Mail operations on one Google mailbox, as the service account acting for it.
     Thread-safe; share one per mailbox and process. Every request spends the user's quota
     units (waiting for room) and raises the mail port's neutral errors."""
