@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.browser_rig import CHROMIUM, HOW_TO_INSTALL, Watched, launch, watch
 from tests.browser.console_process import ADMIN, AGENT, RunningConsole, mailpipe_web
+from tests.browser.desk_rig import prepare_desk
 from tests.browser.journey_rig import Journey, journey_world
 
 #: Each context is a client address of its own, sent as X-Forwarded-For (which the console
@@ -89,6 +90,28 @@ def journey_page(browser: Browser, journey: Journey) -> Iterator[Page]:
     """A watched page with JavaScript on the journey's console."""
     for watched in _page(browser, journey.console, javascript=True):
         yield watched.page
+
+
+@pytest.fixture
+def second_journey_page(browser: Browser, journey: Journey) -> Iterator[Page]:
+    """Another watched context on the journey's console (a second agent's browser)."""
+    for watched in _page(browser, journey.console, javascript=True):
+        yield watched.page
+
+
+@pytest.fixture(scope="package")
+def desk(journey: Journey) -> Journey:
+    """The journey with the agents' desk (tests.browser.desk_rig): made once, when needed."""
+    prepare_desk(journey)
+    return journey
+
+
+@pytest.fixture(scope="module")
+def desk_pipeline(desk: Journey) -> Iterator[Journey]:
+    """The desk with ``mailpipe run --no-web`` on its database and RabbitMQ namespace (its
+    sender takes the console's replies), for one test module."""
+    with desk.pipeline(on_rabbitmq=True):
+        yield desk
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The admin journey's world for the browser tests: the Graph simulator, ``mailpipe web`` on the
 integrations of its own SQLite database (``MAILPIPE_CONFIG_SOURCE=database``, a secrets key, the
-simulator's ``[graph]``), its dead letters on RabbitMQ in a namespace of its own, and
-``mailpipe run`` on the same database while a test needs the pipeline."""
+simulator's ``[graph]``), its dead letters and replies on RabbitMQ in a namespace of its own,
+and ``mailpipe run`` on the same database while a test needs the pipeline."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ HELPDESK = "helpdesk@contoso.com"
 SUPPORT = "support@contoso.com"
 #: Imported too: its quarantine, apart from the mail the health page counts.
 BILLING = "billing@contoso.com"
+#: The agents' desk (tests.browser.desk_rig): its records are replied to from the console.
+DESK = "desk@contoso.com"
 #: Where a quarantined mail lies (an integration's default quarantine folder).
 QUARANTINE = "mailpipe-quarantine"
 
@@ -89,13 +91,15 @@ class Journey:
             return dict(control.get(f"/_sim/mailboxes/{mailbox}").json()["folders"])
 
     @contextmanager
-    def pipeline(self) -> Iterator[subprocess.Popen[bytes]]:
-        """``mailpipe run --no-web`` (queues in memory) on the console's database, stopped with
-        SIGTERM when the block ends."""
+    def pipeline(self, *, on_rabbitmq: bool = False) -> Iterator[subprocess.Popen[bytes]]:
+        """``mailpipe run --no-web`` on the console's database, stopped with SIGTERM when the
+        block ends; its queues in memory, or ``on_rabbitmq`` on the console's broker and
+        namespace (so that its sender takes the console's replies)."""
         log = self.workdir / "run.log"
+        broker = ["--broker-url", self.console.env["MAILPIPE_AMQP_URL"]] if on_rabbitmq else []
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "mailpipe", "run", "--no-web"],
+                [sys.executable, "-m", "mailpipe", "run", "--no-web", *broker],
                 cwd=REPO,
                 env={
                     **self.console.env,
@@ -122,7 +126,7 @@ def journey_world(workdir: Path, amqp_url: str, namespace: str) -> Iterator[Jour
     key = workdir / "secrets.key"
     key.write_text(new_key())
     key.chmod(0o600)
-    mailboxes = [HELPDESK, SUPPORT, BILLING]
+    mailboxes = [HELPDESK, SUPPORT, BILLING, DESK]
     with (
         running_simulator(workdir / "graphsim", mailboxes) as sim,
         namespaced_broker(amqp_url, namespace),

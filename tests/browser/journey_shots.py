@@ -1,6 +1,7 @@
 """The screenshots of the console's integration and operations pages (docs/console.md), taken
 on the admin journey's world: an integration made and tested in the form, a mail counted by a
-running pipeline, a quarantined mail. Called by :mod:`tests.browser.screenshots`."""
+running pipeline, a quarantined mail; then the agent workspace (:mod:`tests.browser.desk_shots`).
+Called by :mod:`tests.browser.screenshots`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.browser_rig import sign_in
 from tests.browser.console_process import ADMIN
+from tests.browser.desk_shots import shoot_desk
 from tests.browser.journey_rig import BILLING, HELPDESK, SUPPORT, Journey, journey_world
 from tests.browser.journey_steps import expect_all_passed, fill_integration
 from tests.integration.fetcher_rig import mail
@@ -101,3 +103,4 @@ def shoot_journey(browser: Browser, out: Path, width: int) -> Iterator[Path]:
             expect(page.get_by_role("heading", level=1)).to_be_visible()
             yield _shoot(page, out, name)
         context.close()
+        yield from shoot_desk(browser, journey, out, width)

@@ -17,6 +17,7 @@ PAGES = [
     (ADMIN, "/admin/audit", "Audit log"),
     (ADMIN, "/account/password", "Change your password"),
     (AGENT, "/admin/users", "Not allowed"),
+    (AGENT, "/records", "Records"),
 ]
 
 

@@ -2,8 +2,9 @@
 uvicorn server and a real database: mail the ticketer's store writes after the stream opened
 arrives as a re-rendered thread, so does a status change by another agent; another record's
 mail does not; a signed-out agent's stream ends before sending anything more; hostile mail is
-escaped and sanitised as on the page; the cap and the lifetime end streams. SQLite and
-PostgreSQL."""
+escaped and sanitised as on the page; a console reply's state moving in the sender's job log
+(sending, then failed with the hint) is sent too; the cap and the lifetime end streams. SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from libs.common.db.replies import NewReply, Replies
+from services.sender.joblog import JobLog
 from services.ticketer.store import RecordStore
 from services.web.app import build_app
 from services.web.pages import record_events
@@ -160,6 +163,45 @@ def test_hostile_mail_is_escaped_and_sanitised_on_the_live_path(rig: Rig) -> Non
         assert bad not in unescape(srcdoc.group(1)).lower(), bad
     outside = re.sub(r'srcdoc="[^"]*"', "", thread)
     assert "<script" not in outside and "<img" not in outside
+
+
+def test_a_replys_job_state_in_the_senders_log_is_sent(rig: Rig) -> None:
+    """The reply's state is no row of the record: only the job log moves, and still the
+    stream sends the thread again, once for each state."""
+    record_id = rig.record(1)
+    job_id = f"console-{record_id}-{'a' * 32}"
+    bob = next(u for u in rig.console.store.users() if u.username == "bob")
+    reply = NewReply(
+        job_id,
+        record_id,
+        bob.id,
+        "bob",
+        "support@contoso.com",
+        "bob@contoso.com",
+        "Re: Printer 1 is broken",
+        "Try turning it off.",
+    )
+    assert Replies(rig.console.store.engine).add(reply)
+    joblog = JobLog(rig.console.store.engine)
+    with rig.session("bob") as client:
+        url = _events_url(client, record_id)
+        with client.stream("GET", url) as response:
+            events = Events(response)
+            joblog.claim_job(job_id, mailbox="support@contoso.com", record_id=record_id)
+            sending = events.until("record")
+            hint = "grant Send As in Exchange (Delegation > Send as)"
+            joblog.mark_failed(job_id, code="send_as_denied", message=hint)
+            failed = events.until("record")
+    assert _states(sending.data["thread"]) == ["sending"]
+    assert _states(failed.data["thread"]) == ["failed"]
+    assert "send_as_denied: " + hint in unescape(failed.data["thread"])
+    assert "Try turning it off." in failed.data["thread"]
+    assert sending.ident != failed.ident
+    assert sending.data["messages"] == failed.data["messages"] == 1  # no thread row moved
+
+
+def _states(thread: str) -> list[str]:
+    return re.findall(r'<strong class="state">(\w+)</strong>', thread)
 
 
 def test_who_may_open_a_stream(rig: Rig) -> None:

@@ -1,0 +1,143 @@
+"""The agent workspace in Chromium, on the real pipeline (``mailpipe run --no-web`` on the
+console's database and RabbitMQ namespace, its sender taking the console's replies to the
+Graph simulator): an agent finds a new mail's record by search, replies from the mailbox (by
+mouse) and as themself (by keyboard alone), sees both ``sent`` without reloading, and the
+simulator sent each From right; a second agent with the record open sees the replies and the
+requester's next mail arrive live; an agent whom Exchange never granted Send As sees
+``failed: send_as_denied`` with the fix; the reply form's error is tied to its field; axe-core
+quiet on the list and the record page in each state."""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.browser_rig import serious_violations, sign_in
+from tests.browser.console_process import AGENT
+from tests.browser.desk_rig import (
+    AGENT_B,
+    PERSONAL,
+    PIPELINE_TIMEOUT_MS,
+    find_record,
+    mark_page,
+    not_reloaded,
+    reply_error,
+    reply_state,
+    sent_from,
+)
+from tests.browser.journey_rig import DESK, Journey
+from tests.integration.fetcher_rig import mail
+
+#: Enough Tab presses to reach the reply form from the top of any record page of these tests.
+MAX_TABS = 80
+
+
+def _subject(what: str) -> str:
+    return f"{what} {uuid.uuid4().hex[:8]}"
+
+
+def _post(journey: Journey, n: int, subject: str) -> None:
+    journey.post_mail(mail(n, subject=subject, to=DESK), DESK)
+
+
+def test_an_agent_replies_from_the_mailbox_and_as_themself_and_another_sees_it_live(
+    journey_page: Page, second_journey_page: Page, desk_pipeline: Journey
+) -> None:
+    page, other = journey_page, second_journey_page
+    subject = _subject("The coffee machine leaks")
+    sign_in(page, AGENT[0], AGENT[3])
+    record_id = find_record(page, subject, lambda: _post(desk_pipeline, 21, subject))
+    assert serious_violations(page) == []
+    sign_in(other, AGENT_B[0], AGENT_B[3])
+    other.goto(f"/records/{record_id}")
+    other.get_by_label("Text").fill("A draft the live updates must leave alone")
+    mark_page(other)
+
+    from_desk = f"Fixed by the desk {uuid.uuid4().hex[:6]}"
+    expect(page.get_by_label(f"{DESK} (the mailbox)")).to_be_checked()
+    page.get_by_label("Text").fill(from_desk)
+    page.get_by_role("button", name="Send the reply").click()
+    expect(page.locator("p.notice")).to_contain_text("queued")
+    mark_page(page)
+    expect(reply_state(page, from_desk)).to_have_text("sent", timeout=PIPELINE_TIMEOUT_MS)
+    expect(reply_state(other, from_desk)).to_have_text("sent", timeout=PIPELINE_TIMEOUT_MS)
+
+    as_me = f"Fixed by Abe himself {uuid.uuid4().hex[:6]}"
+    _reply_by_keyboard(page, as_me)
+    expect(page.locator("p.notice")).to_contain_text("queued")
+    mark_page(page)
+    expect(reply_state(page, as_me)).to_have_text("sent", timeout=PIPELINE_TIMEOUT_MS)
+    expect(reply_state(other, as_me)).to_have_text("sent", timeout=PIPELINE_TIMEOUT_MS)
+    assert not_reloaded(page)
+    assert sent_from(desk_pipeline, from_desk) == [DESK]
+    assert sent_from(desk_pipeline, as_me) == [PERSONAL[AGENT[0]]]
+
+    again = mail(22, subject=f"Re: [#{record_id}] {subject}", to=DESK)
+    desk_pipeline.post_mail(again, DESK)
+    followed = other.locator("#thread article").filter(has_text="Body of request 22.")
+    expect(followed).to_contain_text("Reply from the requester", timeout=PIPELINE_TIMEOUT_MS)
+    expect(other.locator("#thread-news")).to_contain_text("new message")
+    assert not_reloaded(other)
+    expect(other.get_by_label("Text")).to_have_value("A draft the live updates must leave alone")
+
+
+def _reply_by_keyboard(page: Page, text: str) -> None:
+    """Tab to From, the own address chosen with an arrow key, Tab to Text, type, Tab to the
+    button and press Space: no mouse."""
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "from_address":
+            break
+    mine = page.get_by_label(f"{PERSONAL[AGENT[0]]} (you)")
+    expect(page.get_by_label(f"{DESK} (the mailbox)")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(mine).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Text")).to_be_focused()
+    page.keyboard.type(text)
+    button = page.get_by_role("button", name="Send the reply")
+    for _ in range(3):  # the attachments' input, then the button
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.type") == "submit":
+            break
+    expect(button).to_be_focused()
+    page.keyboard.press("Space")
+
+
+def test_an_agent_without_the_grant_in_exchange_sees_the_failure_and_its_fix(
+    journey_page: Page, desk_pipeline: Journey
+) -> None:
+    page = journey_page
+    subject = _subject("The lift is stuck")
+    sign_in(page, AGENT_B[0], AGENT_B[3])
+    find_record(page, subject, lambda: _post(desk_pipeline, 23, subject))
+    text = f"Bea on it {uuid.uuid4().hex[:6]}"
+    page.get_by_label(f"{PERSONAL[AGENT_B[0]]} (you)").check()
+    page.get_by_label("Text").fill(text)
+    page.get_by_role("button", name="Send the reply").click()
+    expect(page.locator("p.notice")).to_contain_text("queued")
+    expect(reply_state(page, text)).to_have_text("failed", timeout=PIPELINE_TIMEOUT_MS)
+    expect(reply_error(page, text)).to_contain_text("send_as_denied")
+    expect(reply_error(page, text)).to_contain_text("Delegation")
+    assert serious_violations(page) == []
+    assert sent_from(desk_pipeline, text) == []
+
+
+def test_the_reply_forms_error_is_tied_to_its_field(
+    journey_page: Page, desk_pipeline: Journey
+) -> None:
+    page = journey_page
+    subject = _subject("Nothing to say")
+    sign_in(page, AGENT[0], AGENT[3])
+    find_record(page, subject, lambda: _post(desk_pipeline, 24, subject))
+    page.locator("form[action$='/reply#reply']").evaluate("form => form.noValidate = true")
+    page.get_by_label("Text").fill("   ")
+    page.get_by_role("button", name="Send the reply").click()
+    text = page.get_by_label("Text")
+    expect(text).to_have_attribute("aria-invalid", "true")
+    expect(text).to_have_accessible_description("At most 100000 characters. Write the reply.")
+    assert serious_violations(page) == []
+    page.goto("/records")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Records")
+    assert serious_violations(page) == []
