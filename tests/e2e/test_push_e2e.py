@@ -26,9 +26,7 @@ FLOOD = 200
 
 @pytest.fixture(scope="module")
 def push(tmp_path_factory: pytest.TempPathFactory, amqp_url: str) -> Iterator[PushStack]:
-    with pushed_pipeline(
-        tmp_path_factory.mktemp("push"), amqp_url, safety_interval_s=HOUR
-    ) as rig:
+    with pushed_pipeline(tmp_path_factory.mktemp("push"), amqp_url, safety_interval_s=HOUR) as rig:
         yield rig
 
 

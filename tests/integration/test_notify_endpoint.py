@@ -1,7 +1,8 @@
 """The notification endpoint on a real broker and database: the validation handshake echoes,
 a notification of a stored subscription publishes one hint, anything else publishes nothing
 (and is still answered 202, or 4xx for what is not a notification at all), a flood of replays
-publishes a bounded number of hints (one at once, one deferred to the second's end), and nothing here ever makes a record."""
+publishes a bounded number of hints (one at once, one deferred to the second's end), and
+nothing here ever makes a record."""
 
 from __future__ import annotations
 
