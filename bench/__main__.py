@@ -27,13 +27,9 @@ def parse(argv: list[str] | None = None) -> Options:
         "--poll-interval", type=float, default=5.0, help="fetcher poll interval, s (default 5)"
     )
     _scale_out_options(p)
+    _push_options(p)
     a = p.parse_args(argv)
-    if min(a.emails, a.mailboxes, a.ticketers, a.fetchers, a.senders) < 1:
-        p.error("--emails, --mailboxes, --ticketers, --fetchers and --senders must be at least 1")
-    if a.jobs < 0 or (a.steady is not None and (a.steady <= 0 or a.duration <= 0)):
-        p.error("--jobs must be at least 0, --steady and --duration above 0")
-    if a.kill_fetcher_after is not None and a.fetchers < 2:
-        p.error("--kill-fetcher-after needs --fetchers 2 or more (someone must take over)")
+    _check(p, a)
     return Options(
         emails=a.emails,
         mailboxes=a.mailboxes,
@@ -48,6 +44,43 @@ def parse(argv: list[str] | None = None) -> Options:
         steady_rate=a.steady,
         duration_s=a.duration,
         kill_fetcher_after_s=a.kill_fetcher_after,
+        push=a.push,
+        push_drop=a.push_drop,
+        safety_interval_s=a.safety_interval,
+    )
+
+
+def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
+    """Refuse what cannot run (argparse's exit 2 with the usage)."""
+    if min(a.emails, a.mailboxes, a.ticketers, a.fetchers, a.senders) < 1:
+        p.error("--emails, --mailboxes, --ticketers, --fetchers and --senders must be at least 1")
+    if a.jobs < 0 or (a.steady is not None and (a.steady <= 0 or a.duration <= 0)):
+        p.error("--jobs must be at least 0, --steady and --duration above 0")
+    if not 0.0 <= a.push_drop < 1.0 or a.safety_interval <= 0:
+        p.error("--push-drop must be in [0, 1), --safety-interval above 0")
+    if a.push_drop and not a.push:
+        p.error("--push-drop needs --push")
+    if a.kill_fetcher_after is not None and a.fetchers < 2:
+        p.error("--kill-fetcher-after needs --fetchers 2 or more (someone must take over)")
+
+
+def _push_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--push", action="store_true", help="Graph change notifications through mailpipe notify"
+    )
+    p.add_argument(
+        "--push-drop",
+        type=float,
+        default=0.0,
+        metavar="RATIO",
+        help="with --push: the fraction of change notifications the simulator drops",
+    )
+    p.add_argument(
+        "--safety-interval",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="with --push: a pushed mailbox's poll interval, s (default 300)",
     )
 
 

@@ -19,7 +19,8 @@ from bench import measure
 from bench.corpus import BenchMail, make_corpus
 from bench.database import fresh_database, inbound_rows, record_count, stored_at
 from bench.live import Live, say
-from bench.procs import clean_env
+from bench.procs import Child, clean_env, free_port
+from bench.push import PushPlan, push_figures, wait_subscribed
 from bench.raw_broker import delete_raw_queue, roundtrip_per_s
 from bench.report import Collected, build_report
 from bench.services import resources, start_services
@@ -45,6 +46,10 @@ class Options:
     duration_s: float = 60.0
     #: SIGKILL the first fetcher this many seconds after the fetchers started.
     kill_fetcher_after_s: float | None = None
+    #: Graph change notifications (``[push]``), the fraction dropped, the safety interval.
+    push: bool = False
+    push_drop: float = 0.0
+    safety_interval_s: float = 300.0
 
     @property
     def counts(self) -> dict[str, int]:
@@ -91,22 +96,22 @@ def _benchmark(
     """Seed (a backlog, or a steady arrival while the services run), measure the raw broker,
     run the services until the mail drained and the jobs went out, collect."""
     boxes = mailbox_names(opts.mailboxes)
-    sim = _start_simulator(work, boxes, stack)
+    sim, plan = _start_simulator(opts, work, boxes, stack)
     corpus = make_corpus(_email_count(opts), boxes)
     seeded, seed_s = ([], 0.0) if opts.steady_rate else _seed(sim, corpus, opts.emails)
     raw_rate, size = _raw_broker(opts, namespace, corpus)
-    env = _pipeline_env(opts, sim, work, namespace, database_url)
+    env = _pipeline_env(opts, sim, work, namespace, database_url, plan)
     load_start = os.getloadavg()[0]
     before = sim.stats()
     sim_cpu_before = sim.child.cpu_seconds() or 0.0  # seeding is not the pipeline's
-    services = start_services(opts.counts, env, work / "logs", stack)
+    services = start_services(opts.counts, env, work / "logs", stack, plan)
+    before = _subscribed(sim, len(boxes), plan) or before
     every = [c for group in services.values() for c in group]
     run = Live(opts, sim, boxes, namespace, services).begin(corpus)
     completed = run.finish(seeded, every)
     rss, cpu = resources(sim, services, sim_cpu_before)
     after, ended_at = sim.stats(), time.time()
-    for child in every:
-        child.stop()
+    _stop_all(every)
     return Collected(
         seeded=run.seeded or seeded,
         before=before,
@@ -123,8 +128,17 @@ def _benchmark(
         seed_s=seed_s,
         stored_at=stored_at(database_url),
         ended_at=ended_at,
-        extra=run.figures(),
+        extra=run.figures() | push_figures(plan, before["notifications"], after["notifications"]),
     )
+
+
+def _subscribed(sim: Simulator, mailboxes: int, plan: PushPlan | None) -> dict[str, Any] | None:
+    """With push, once every mailbox is subscribed: the simulator's counts from then on (the
+    steady state's requests, not the subscriptions' setup)."""
+    if plan is None:
+        return None
+    wait_subscribed(sim, mailboxes, say)
+    return sim.stats()
 
 
 def _email_count(opts: Options) -> int:
@@ -133,11 +147,20 @@ def _email_count(opts: Options) -> int:
     return opts.emails
 
 
-def _start_simulator(work: Path, boxes: list[str], stack: ExitStack) -> Simulator:
-    sim = start_simulator(work, boxes)
+def _start_simulator(
+    opts: Options, work: Path, boxes: list[str], stack: ExitStack
+) -> tuple[Simulator, PushPlan | None]:
+    """The simulator, and with ``--push`` the plan (the endpoint's port, the drops)."""
+    plan = PushPlan(free_port(), opts.safety_interval_s, opts.push_drop) if opts.push else None
+    sim = start_simulator(work, boxes, allow_http_notifications=plan is not None)
     stack.callback(sim.child.stop)
-    sim.faults(**UNLIMITED_BUDGET)
-    return sim
+    sim.faults(**UNLIMITED_BUDGET, **(plan.faults() if plan else {}))
+    return sim, plan
+
+
+def _stop_all(children: list[Child]) -> None:
+    for child in children:
+        child.stop()
 
 
 def _seed(
@@ -165,12 +188,20 @@ def _raw_broker(
 
 
 def _pipeline_env(
-    opts: Options, sim: Simulator, work: Path, namespace: str, database_url: str
+    opts: Options,
+    sim: Simulator,
+    work: Path,
+    namespace: str,
+    database_url: str,
+    plan: PushPlan | None,
 ) -> dict[str, str]:
     """The services' environment, with their config file written into ``work``."""
     config = work / "mailpipe.toml"
-    write_pipeline_config(sim, config, poll_interval_s=opts.poll_interval_s)
+    push = plan.table() if plan else None
+    write_pipeline_config(sim, config, push=push, poll_interval_s=opts.poll_interval_s)
+    notify = {"MAILPIPE_NOTIFY_PORT": str(plan.notify_port)} if plan else {}
     return clean_env(
+        **notify,
         MAILPIPE_AMQP_URL=opts.amqp_url,
         MAILPIPE_NAMESPACE=namespace,
         MAILPIPE_DATABASE_URL=database_url,

@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.procs import Child, free_port, spawn
+from bench.push import PushPlan
 from bench.sim import Simulator
 
 
@@ -24,11 +25,16 @@ def wait_ready(child: Child, timeout_s: float = 60.0) -> None:
 
 
 def start_services(
-    counts: dict[str, int], env: dict[str, str], logs: Path, stack: ExitStack
+    counts: dict[str, int],
+    env: dict[str, str],
+    logs: Path,
+    stack: ExitStack,
+    push: PushPlan | None = None,
 ) -> dict[str, list[Child]]:
     """``counts`` processes of each service (``sender``, ``ticketer``, ``fetcher``), each
-    stopped when ``stack`` closes. The fetchers go last: the clock starts at the first read,
-    with every consumer ready."""
+    stopped when ``stack`` closes, and with ``push`` one notification endpoint. The fetchers
+    go last: the clock starts at the first read, with every consumer (and the endpoint the
+    fetchers' subscriptions are validated against) ready."""
 
     def start(name: str, service: str) -> Child:
         child = spawn(
@@ -45,7 +51,9 @@ def start_services(
         return [start(service if n == 1 else f"{service}-{k + 1}", service) for k in range(n)]
 
     services = {"sender": group("sender"), "ticketer": group("ticketer")}
-    for child in services["sender"] + services["ticketer"]:
+    if push is not None:
+        services["notify"] = [start("notify", "notify")]
+    for child in [c for group in services.values() for c in group]:
         wait_ready(child)
     services["fetcher"] = group("fetcher")
     return services

@@ -90,13 +90,22 @@ class Simulator:
         return out
 
 
-def start_simulator(work: Path, mailboxes: list[str], timeout_s: float = 60.0) -> Simulator:
-    """Start ``mailpipe graphsim`` on a free port and wait until its control API answers."""
+def start_simulator(
+    work: Path,
+    mailboxes: list[str],
+    timeout_s: float = 60.0,
+    *,
+    allow_http_notifications: bool = False,
+) -> Simulator:
+    """Start ``mailpipe graphsim`` on a free port and wait until its control API answers;
+    ``allow_http_notifications``: subscriptions may notify plain http (``--push``)."""
     config_path = work / "graphsim.toml"
     args = ["-m", "mailpipe.cli", "graphsim", "--state-dir", str(work / "graphsim"), "--port", "0"]
     for box in mailboxes:
         args += ["--mailbox", box]
     args += ["--write-config", str(config_path)]
+    if allow_http_notifications:
+        args.append("--allow-http-notifications")
     child = spawn("graphsim", args, clean_env(), work / "logs")
     deadline = time.monotonic() + timeout_s
     while not config_path.exists():
@@ -119,9 +128,12 @@ def start_simulator(work: Path, mailboxes: list[str], timeout_s: float = 60.0) -
             time.sleep(0.05)
 
 
-def write_pipeline_config(sim: Simulator, path: Path, **mailbox_overrides: Any) -> None:
+def write_pipeline_config(
+    sim: Simulator, path: Path, push: dict[str, Any] | None = None, **mailbox_overrides: Any
+) -> None:
     """The services' MAILPIPE_CONFIG: the simulator's written config plus ``mailbox_overrides``
-    on every mailbox (JSON string escapes are valid TOML basic strings)."""
+    on every mailbox and ``push`` as ``[push]`` (JSON string escapes are valid TOML basic
+    strings)."""
 
     def value(v: Any) -> str:
         if isinstance(v, bool):
@@ -132,5 +144,7 @@ def write_pipeline_config(sim: Simulator, path: Path, **mailbox_overrides: Any) 
     for box in sim.config["mailboxes"]:
         entry = {**box, **mailbox_overrides}
         lines += ["", "[[mailboxes]]", *(f"{k} = {value(v)}" for k, v in entry.items())]
+    if push:
+        lines += ["", "[push]", *(f"{k} = {value(v)}" for k, v in push.items())]
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)  # it holds the client secret

@@ -31,8 +31,10 @@ log = structlog.get_logger("services.fetcher")
 
 #: How often the keeper looks at its mailboxes (a hint's lifecycle event wakes it sooner).
 TICK_S = 5.0
-#: The lifetime asked for; Graph grants what it allows (the keeper uses what it answers).
-ASKED_LIFETIME = timedelta(days=3)
+#: The lifetime asked for: Graph refuses (400 ExtensionError) an expirationDateTime more than
+#: 4,230 minutes ahead for mail rather than shortening it, so ask for less, with half an hour
+#: of margin for a clock ahead of Graph's. The keeper then uses the expiry Graph answers.
+ASKED_LIFETIME = timedelta(minutes=4200)
 
 
 class SubscriptionBook(Protocol):

@@ -3,7 +3,6 @@ shared database (where the endpoint checks clientState), the leases and the sche
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 
 from libs.common.broker.hints import HintListener
@@ -14,9 +13,6 @@ from services.fetcher.push import SubscriptionKeeper
 if TYPE_CHECKING:
     from services.fetcher.service import Fetcher
 
-#: Never set: asking the lease whether a mailbox is held now, without waiting.
-_NOW = threading.Event()
-
 
 def open_push(fetcher: Fetcher, engine: Any) -> SubscriptionKeeper:
     """``engine``: the shared database's (the fetcher's cursors' own)."""
@@ -24,7 +20,9 @@ def open_push(fetcher: Fetcher, engine: Any) -> SubscriptionKeeper:
     assert config.push is not None
 
     def held(address: str) -> bool:
-        return fetcher.lease.wait(address, _NOW, 0.0)
+        # Not lease.wait: a stale lease (the broker silent a moment under load) only pauses
+        # the rounds; ending the subscription then cost a delete and a new handshake each.
+        return fetcher.lease.keeps(address)
 
     def hurry(address: str) -> None:
         fetcher.schedule.hurry(address)

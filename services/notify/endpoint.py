@@ -3,7 +3,8 @@ change and lifecycle notifications, ``/healthz``. Nothing else: it is exposed to
 through the operator's HTTPS proxy, apart from the console.
 
 A notification is checked (subscription known, clientState right) and, when it passes, turned
-into a :class:`~libs.common.contracts.MailboxChanged` hint, at most one per mailbox per second.
+into a :class:`~libs.common.contracts.MailboxChanged` hint, at most one per mailbox per second
+(one more within the second is deferred to its end, never dropped).
 Every POST that parses is answered 202, even one that fails the check: Graph retries a non-2xx
 answer for hours, and a forger learns nothing from the status (the metrics tell the operator).
 """
@@ -30,6 +31,7 @@ from services.notify.domain.notifications import (
     MAX_BODY_BYTES,
     Malformed,
     Notification,
+    Reason,
     parse,
     validation_token,
 )
@@ -47,6 +49,8 @@ class Endpoint:
         self._lookup, self._publish = lookup, publish
         self._gate = gate or HintGate()
         self._lock = threading.Lock()
+        #: Deferred hints not yet published, by gate key.
+        self._deferred: dict[str, threading.Timer] = {}
 
     def handle(self, notifications: list[Notification], kind: str) -> None:
         for note in notifications:
@@ -63,20 +67,47 @@ class Endpoint:
             return "unknown_subscription"
         if not sub.matches(note.client_state):
             return "bad_client_state"
+        key = f"{sub.mailbox}/{note.reason}"
         with self._lock:
-            allowed = self._gate.allow(f"{sub.mailbox}/{note.reason}", time.monotonic())
-        if not allowed:
-            metrics.HINTS_HELD.inc()
-            return "accepted"
+            delay = self._gate.delay(key, time.monotonic())
+            if delay is None:  # the deferred hint already due covers this one
+                metrics.HINTS_HELD.inc()
+                return "accepted"
+            if delay > 0:
+                metrics.HINTS_HELD.inc()
+                timer = threading.Timer(delay, self._send, (sub, note.reason, key))
+                timer.daemon = True
+                self._deferred[key] = timer
+                timer.start()
+                return "accepted"
+        self._send(sub, note.reason)
+        return "accepted"
+
+    def _send(self, sub: PushSubscription, reason: Reason, deferred: str | None = None) -> None:
+        if deferred is not None:
+            with self._lock:
+                self._deferred.pop(deferred, None)
         hint = MailboxChanged(
             mailbox=sub.mailbox,
-            reason=note.reason,
+            reason=reason,
             subscription_id=sub.subscription_id,
             occurred_at=datetime.now(UTC),
         )
-        self._publish(hint)
-        metrics.HINTS.labels(note.reason).inc()
-        return "accepted"
+        try:
+            self._publish(hint)
+        except Exception:  # a deferred hint's thread must not die loudly; polling covers it
+            if deferred is None:
+                raise
+            log.exception("deferred hint not published", mailbox=sub.mailbox)
+            return
+        metrics.HINTS.labels(reason).inc()
+
+    def settle(self, timeout_s: float) -> None:
+        """Wait for the deferred hints to go out (tests; a stopping endpoint)."""
+        with self._lock:
+            timers = list(self._deferred.values())
+        for timer in timers:
+            timer.join(timeout_s)
 
 
 def build_app(endpoint: Endpoint) -> Starlette:

@@ -18,5 +18,6 @@ HINTS = Counter(
 )
 HINTS_HELD = Counter(
     "mailpipe_notify_hints_held_total",
-    "Hints not published because the mailbox had one less than a second before (a flood).",
+    "Notifications whose hint was deferred to the end of the mailbox's second, or covered by "
+    "the deferred one (a burst or a flood).",
 )

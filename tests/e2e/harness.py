@@ -15,7 +15,7 @@ directory of their own, and the services as separate processes.
             left = stack.removals("inbox")               # {graph id: epoch s it left the inbox}
 
 ``pipeline(tmp_path, amqp_url, *, mailboxes=…, database_url=None, sim=None, faults=None,
-graph=None, **mailbox_overrides)``:
+graph=None, push=None, **mailbox_overrides)``:
 
 - the simulator runs in this process (``running_simulator``) unless a ``SimHandle`` is given
   (then the caller resets it); ``faults`` are posted to ``/_sim/faults`` at start
@@ -23,7 +23,8 @@ graph=None, **mailbox_overrides)``:
 - the mailpipe TOML is written to ``tmp_path/mailpipe.toml``: ``[graph]`` pointing at the
   simulator (``graph`` adds keys such as ``max_retry_s``), one ``[[mailboxes]]`` per mailbox
   with working credentials plus ``mailbox_overrides`` (``auto_acknowledge``,
-  ``after_processing``, ``copy_to_folder``, ``poll_interval_s``, ``keep_raw_mime``, …);
+  ``after_processing``, ``copy_to_folder``, ``poll_interval_s``, ``keep_raw_mime``, …) and
+  ``push`` as the ``[push]`` table (the simulator then posts notifications to plain http);
 - a fresh namespace (deleted with its queues at the end), ``database_url`` (default: a SQLite
   file under ``tmp_path``; pass the ``database_url`` fixture's value for PostgreSQL) and a
   blob directory;
@@ -83,9 +84,14 @@ def _toml(value: Any) -> str:
 
 
 def config_toml(
-    sim: SimHandle, mailboxes: Iterable[str], graph: Mapping[str, Any], overrides: Mapping[str, Any]
+    sim: SimHandle,
+    mailboxes: Iterable[str],
+    graph: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    push: Mapping[str, Any] | None = None,
 ) -> str:
-    """The mailpipe TOML: ``[graph]`` at the simulator, every mailbox with working credentials."""
+    """The mailpipe TOML: ``[graph]`` at the simulator, every mailbox with working credentials,
+    and ``[push]`` when given."""
     lines = [
         "[graph]",
         f"base_url = {_toml(sim.base_url)}",
@@ -102,6 +108,8 @@ def config_toml(
             **overrides,
         }
         lines += ["", "[[mailboxes]]", *(f"{k} = {_toml(v)}" for k, v in entry.items())]
+    if push:
+        lines += ["", "[push]", *(f"{k} = {_toml(v)}" for k, v in push.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -387,15 +395,20 @@ def pipeline(
     sim: SimHandle | None = None,
     faults: Mapping[str, Any] | None = None,
     graph: Mapping[str, Any] | None = None,
+    push: Mapping[str, Any] | None = None,
     **mailbox_overrides: Any,
 ) -> Iterator[Stack]:
     """A stack for one test; see the module docstring."""
     boxes = tuple(m.lower() for m in mailboxes)
     with ExitStack() as cleanup:
         if sim is None:
-            sim = cleanup.enter_context(running_simulator(tmp_path / "graphsim", list(boxes)))
+            sim = cleanup.enter_context(
+                running_simulator(
+                    tmp_path / "graphsim", list(boxes), allow_http_notifications=push is not None
+                )
+            )
         config_path = tmp_path / "mailpipe.toml"
-        config_path.write_text(config_toml(sim, boxes, graph or {}, mailbox_overrides))
+        config_path.write_text(config_toml(sim, boxes, graph or {}, mailbox_overrides, push))
         config_path.chmod(0o600)
         log_dir = tmp_path / "logs"
         log_dir.mkdir(exist_ok=True)

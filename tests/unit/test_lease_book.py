@@ -119,3 +119,20 @@ def test_a_mailbox_being_handed_back_starts_no_round_and_waits_for_its_rounds() 
     leases.release("b")
     leases.lost()
     assert leases.releasing() == frozenset()
+
+
+def test_a_kept_mailbox_survives_a_silent_moment_not_a_hand_back() -> None:
+    clock = Clock()
+    leases = book(clock)
+    leases.heard()
+    assert not leases.keeps("a")
+    leases.granted("a")
+    clock.now += 3.5
+    assert leases.keeps("a") and not leases.held("a"), "stale: no round, the subscription stays"
+    leases.release("a")
+    assert not leases.keeps("a"), "being handed back"
+    leases.dropped("a")
+    leases.granted("b")
+    leases.lost()
+    assert not leases.keeps("a") and not leases.keeps("b")
+    assert Unshared().keeps("a")

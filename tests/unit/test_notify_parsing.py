@@ -116,15 +116,25 @@ def test_validation_token() -> None:
 
 def test_the_gate_lets_one_hint_per_mailbox_per_spacing() -> None:
     gate = HintGate(spacing_s=1.0)
-    passed = [gate.allow("a", t / 10) for t in range(25)]  # 2.5 s of a flood
-    assert passed.count(True) == 3
-    assert gate.allow("b", 0.05), "another mailbox is not held"
+    delays = [gate.delay("a", t / 10) for t in range(25)]  # 2.5 s of a flood
+    sent_at = sorted(t / 10 + d for t, d in enumerate(delays) if d is not None)
+    assert sent_at == [0.0, 1.0, 2.0, 3.0], "at once, then one per second: the last deferred"
+    assert gate.delay("b", 0.05) == 0.0, "another mailbox is not held"
+
+
+def test_a_notification_within_the_spacing_is_deferred_not_dropped() -> None:
+    gate = HintGate(spacing_s=1.0)
+    assert gate.delay("a", 0.0) == 0.0
+    assert gate.delay("a", 0.4) == pytest.approx(0.6), "its mail may have missed the round"
+    assert gate.delay("a", 0.7) is None, "covered by the deferred hint"
+    assert gate.delay("a", 1.5) == pytest.approx(0.5)
+    assert gate.delay("a", 3.0) == 0.0
 
 
 def test_the_gate_forgets_the_oldest_beyond_its_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("services.notify.domain.gate.MAX_REMEMBERED", 3)
     gate = HintGate()
     for box in "abcd":
-        assert gate.allow(box, 0.0)
-    assert gate.allow("a", 0.1), "forgotten: a fresh hint"
-    assert not gate.allow("d", 0.1)
+        assert gate.delay(box, 0.0) == 0.0
+    assert gate.delay("a", 0.1) == 0.0, "forgotten: a fresh hint"
+    assert gate.delay("d", 0.1) != 0.0

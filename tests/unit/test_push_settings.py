@@ -38,3 +38,12 @@ def test_a_plain_http_url_or_unknown_key_is_named(tmp_path: Path) -> None:
     assert "push.public_url" in one_line_error(write(tmp_path, text))
     text = GOOD + '\n[push]\npublic_url = "https://h.example.com"\nclient_state = "x"\n'
     assert "push.client_state" in one_line_error(write(tmp_path, text, "b.toml"))
+
+
+def test_plain_http_only_when_allowed_on_purpose(tmp_path: Path) -> None:
+    text = GOOD + '\n[push]\npublic_url = "http://127.0.0.1:8026/"\nallow_http = true\n'
+    push = load_config(write(tmp_path, text)).push
+    assert push is not None and push.allow_http
+    assert push.notification_url == "http://127.0.0.1:8026/notifications"
+    text = GOOD + '\n[push]\npublic_url = "ftp://h.example.com"\nallow_http = true\n'
+    assert "push.public_url" in one_line_error(write(tmp_path, text, "b.toml"))

@@ -31,6 +31,12 @@ class Lease(Protocol):
         """Wait until ``mailbox`` is held (True), ``stop`` is set or ``timeout_s`` passed."""
         ...
 
+    def keeps(self, mailbox: str) -> bool:
+        """The mailbox's token is in hand and not being handed back, fresh or not: what a
+        long-lived resource of the mailbox (its push subscription) follows, so a moment of
+        broker silence on a busy machine does not end it."""
+        ...
+
     def round(self, mailbox: str) -> AbstractContextManager[bool]:
         """Yields whether the round may run (the mailbox is held); counted while it runs."""
         ...
@@ -41,6 +47,9 @@ class Unshared:
 
     def wait(self, mailbox: str, stop: threading.Event, timeout_s: float) -> bool:
         return not stop.is_set()
+
+    def keeps(self, mailbox: str) -> bool:
+        return True
 
     @contextmanager
     def round(self, mailbox: str) -> Iterator[bool]:
@@ -129,6 +138,10 @@ class LeaseBook:
     def held(self, mailbox: str) -> bool:
         with self._cond:
             return self._held(mailbox)
+
+    def keeps(self, mailbox: str) -> bool:
+        with self._cond:
+            return mailbox in self._tokens and mailbox not in self._releasing
 
     def wait(self, mailbox: str, stop: threading.Event, timeout_s: float) -> bool:
         with self._cond:
