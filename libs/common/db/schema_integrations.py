@@ -26,8 +26,10 @@ integrations = Table(
     Column("provider", StoredString(32), nullable=False),
     Column("tenant_id", StoredString(255), nullable=False),
     Column("client_id", StoredString(64), nullable=False),
-    Column("credential_kind", StoredString(16), nullable=False),  # secret | certificate
-    # The client secret or the certificate's private key, sealed (libs/common/secret_box.py).
+    # secret | certificate | service_account (a Google integration's key)
+    Column("credential_kind", StoredString(16), nullable=False),
+    # The client secret, the certificate's private key or the Google service account key (its
+    # JSON), sealed (libs/common/secret_box.py).
     Column("sealed_secret", StoredText(), nullable=False),
     Column("certificate_pem", StoredText()),  # public: stored as it is
     Column("secret_expires_on", Date),
