@@ -30,6 +30,7 @@ def google_rules(fields: IntegrationFields, stored_secret: bool) -> list[Callabl
         lambda: check_name(fields.name),
         lambda: check_choice("direction", fields.direction, ("incoming", "outgoing", "both")),
         lambda: service_account_key(fields.secret, stored_secret),
+        lambda: check_choice("google_send_as", fields.google_send_as, ("impersonate", "alias")),
         lambda: check_address(fields.address),
         lambda: check_poll_interval(fields.poll_interval_s),
         *(partial(check_address, a, "send_as") for a in fields.send_as),

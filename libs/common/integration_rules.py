@@ -27,8 +27,7 @@ from libs.common.record_token import DEFAULT_TOKEN_FORMAT
 from libs.common.settings import MailboxConfig, mailbox_address
 
 Direction = Literal["incoming", "outgoing", "both"]
-#: ``service_account``: a Google integration's key (libs/common/integration_google.py).
-CredentialKind = Literal["secret", "certificate", "service_account"]
+CredentialKind = Literal["secret", "certificate", "service_account"]  # the last: Google's key
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(
@@ -81,6 +80,7 @@ class IntegrationFields:
     record_token_format: str = DEFAULT_TOKEN_FORMAT
     message_id_domain: str | None = None
     is_default: bool = False
+    google_send_as: Literal["impersonate", "alias"] = "impersonate"
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,7 @@ def mailbox_config(fields: IntegrationFields, secret: SecretStr) -> MailboxConfi
     """The service configuration of an integration, its ``secret`` opened."""
     credential: dict[str, object] = {"client_secret": secret}
     if fields.provider == "google":
-        credential = {"service_account_key": secret}
+        credential = {"service_account_key": secret, "google_send_as": fields.google_send_as}
     elif fields.credential_kind == "certificate":
         credential = {"certificate_pem": fields.certificate_pem, "certificate_key": secret}
     try:

@@ -16,7 +16,6 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from libs.common.after_processing import after_processing_text
-from libs.common.errors import ConfigError
 from libs.common.integration_rules import Integration, IntegrationFields
 from libs.common.settings import MailboxConfig, MailpipeConfig
 
@@ -75,17 +74,12 @@ def fields_of(box: MailboxConfig) -> IntegrationFields:
         keep_raw_mime=box.keep_raw_mime,
         record_token_format=box.record_token_format,
         message_id_domain=box.message_id_domain,
+        google_send_as=box.google_send_as,
     )
 
 
 def _google_key(box: MailboxConfig) -> SecretStr:
     """The key's JSON text (read from its file when given as one), sealed on save."""
-    if box.google_send_as != "impersonate":
-        # The integrations table has no column for the send-as mode yet: impersonation only.
-        raise ConfigError(
-            f"mailbox {box.address}: google_send_as = {box.google_send_as!r} cannot be imported",
-            hint="keep alias-mode Google mailboxes in the MAILPIPE_CONFIG file (docs/google.md)",
-        )
     return SecretStr(json.dumps(box.service_account_info()))
 
 
@@ -123,6 +117,8 @@ def _mailbox(item: Integration) -> list[str]:
             continue  # Microsoft's
         if value is not None:
             lines.append(f"{key} = {_value(value)}")
+    if fields.provider == "google":
+        lines.append(f"google_send_as = {_value(fields.google_send_as)}")
     if fields.credential_kind == "service_account":
         lines.append("# service_account_key: not exported; give service_account_key_file")
     elif fields.credential_kind == "secret":

@@ -30,6 +30,7 @@ LABELS: dict[str, str] = {
     "certificate_key": "Certificate private key (PEM)",
     "tenant_id": "Tenant ID",
     "service_account_key": "Service account key (JSON)",
+    "google_send_as": "Agents send as",
     "secret_expires_on": "Secret expiry date",
     "address": "Mailbox address",
     "folder": "Folder",
@@ -57,7 +58,10 @@ HELP: dict[str, str] = {
     "service_account_key": "Cloud console → IAM & Admin → Service accounts → the account → "
     "Keys → Add key → JSON: upload that file (kept sealed, never shown). Its client ID needs "
     "domain-wide delegation of gmail.modify and gmail.send in the Admin console; the mailbox "
-    "address below is the user it acts as, and agents send as themselves (docs/google.md).",
+    "address below is the user it acts as (docs/google.md).",
+    "google_send_as": "Themselves: the service account acts as each agent (their Sent keeps the "
+    "copy). An alias: a verified Send mail as address of this mailbox (Gmail → Settings → "
+    "Accounts), which also needs the gmail.settings.basic scope delegated.",
     "client_id": "Entra admin center → App registrations → your app → Overview → "
     "Application (client) ID.",
     "credential_kind": "A client secret, or a certificate uploaded to the app registration.",
@@ -106,6 +110,7 @@ _TEXTS = (
     "after_processing",
     "copy_to_folder",
     "quarantine_folder",
+    "google_send_as",
 )
 
 
@@ -198,6 +203,8 @@ def read_form(
     if entered["provider"] == "google":
         # Only the chosen provider's group counts: what the other holds is neither checked nor kept.
         entered.update(credential_kind="service_account", tenant_id="", client_id="")
+    if entered["provider"] != "google" or not entered["google_send_as"]:
+        entered["google_send_as"] = "impersonate"  # Google's alone; not posted: the default
     kind = entered["credential_kind"]
     secret = _upload(form, _SECRET_INPUT.get(kind, "certificate_key"))
     certificate = _upload(form, "certificate_pem") or (

@@ -71,13 +71,15 @@ def google_form(**changes: Any) -> dict[str, Any]:
     return values | changes
 
 
-def post_google(client: Any, key: dict[str, Any] | bytes | None, path: str, page: str) -> Any:
+def post_google(
+    client: Any, key: dict[str, Any] | bytes | None, path: str, page: str, **changes: Any
+) -> Any:
     token = csrf_of(client.get(page).text)
     files = {}
     if key is not None:
         body = key if isinstance(key, bytes) else json.dumps(key).encode()
         files["service_account_key"] = ("sa.json", body, "application/json")
-    return client.post(path, data=google_form(csrf_token=token), files=files)
+    return client.post(path, data=google_form(csrf_token=token, **changes), files=files)
 
 
 def test_the_form_offers_google_with_its_own_group(console: Console) -> None:
@@ -151,3 +153,26 @@ def test_a_missing_or_wrong_key_is_refused_by_its_field(
     assert 'id="service_account_key-error"' in answer.text and text in answer.text
     assert "client_id-error" not in answer.text  # Microsoft's group is not checked
     assert stored(console).list() == ()
+
+
+def test_alias_mode_is_kept_and_tests_the_alias(console: Console, gsim: GmailSimHandle) -> None:
+    with gsim.control() as control:
+        pending = {"pending": ["agent@example.com"]}
+        control.put(f"/_sim/mailboxes/{BOX}/send-as", json=pending).raise_for_status()
+    client = admin(console)
+    answer = post_google(
+        client,
+        gsim.key_info,
+        "/admin/integrations",
+        "/admin/integrations/new",
+        google_send_as="alias",
+    )
+    assert answer.status_code == 303, answer.text
+    page = answer.headers["location"].split("?")[0]
+    [item] = stored(console).list()
+    assert item.fields.google_send_as == "alias"
+    assert '<option value="alias" selected>' in client.get(page).text
+    tested = post_form(client, f"{page}/test", {}, page).text
+    steps = steps_of(tested)
+    assert steps["delegation gmail.settings.basic"] == "ok"
+    assert steps["send-as agent@example.com"] == "failed" and "verification" in tested

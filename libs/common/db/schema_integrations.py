@@ -52,6 +52,8 @@ integrations = Table(
     Column("record_token_format", StoredString(100), nullable=False),
     Column("message_id_domain", StoredString(255)),
     Column("is_default", Boolean, nullable=False),
+    # A Google integration's send-as mode (0018): impersonate | alias (docs/google.md).
+    Column("google_send_as", StoredString(16), nullable=False, server_default="impersonate"),
     _ts("created_at"),
     _ts("updated_at"),
     # The value of integrations_revision when the row last changed.
