@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
 from libs.common.settings import MailpipeConfig
 from libs.common.setup_check.steps import Check
+from libs.gmailsim.config import config_toml
 from libs.gmailsim.testing import GmailSimHandle
 from mailpipe.doctor_run import MailboxReport, exit_code, run_doctor
+from tests.integration.test_doctor_cli import mailpipe
 
 BOX, AGENT = "support@example.com", "agent@example.com"
 SCOPE = "https://www.googleapis.com/auth/"
@@ -137,3 +140,23 @@ def test_alias_mode_checks_each_alias_is_verified(gsim: GmailSimHandle) -> None:
     assert pending.ok is False and "pending" in pending.detail and "verification" in pending.fix
     absent = checks["send-as absent@partner.org"]
     assert absent.ok is False and "Send mail as → Add another email address" in absent.fix
+
+
+def test_the_command_shows_googles_steps_and_exits_by_them(
+    gsim: GmailSimHandle, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "sa.json"
+    key_file.write_text(json.dumps(gsim.key_info))
+    path = tmp_path / "mailpipe.toml"
+    path.write_text(config_toml(gsim.root_url, gsim.ca_bundle, key_file, [BOX]))
+    done = mailpipe("doctor", "--config", str(path), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = {row["step"]: row["ok"] for row in json.loads(done.stdout) if row["mailbox"] == BOX}
+    assert steps == dict.fromkeys(["service account key", *DELEGATIONS, "mailbox", *LATER], True)
+    client_id = gsim.key_info["client_id"]
+    control(gsim, "PUT", f"/_sim/delegation/{client_id}", json={"scopes": []})
+    failed_run = mailpipe("doctor", "--config", str(path))
+    assert failed_run.returncode == 1
+    assert "✗ delegation gmail.modify:" in failed_run.stdout
+    assert "fix: Google Admin console → Security" in failed_run.stdout
+    assert gsim.key_info["private_key"].splitlines()[1] not in failed_run.stdout + done.stdout
