@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from libs.common.errors import ConfigError
 from libs.common.settings import MailpipeConfig, load_config
-from libs.common.setup_check.runner import diagnose, graph_probe, redacted
+from libs.common.setup_check.runner import (
+    diagnose,
+    google_key_secrets,
+    graph_probe,
+    redacted,
+)
 from libs.common.setup_check.steps import Check, ProbeFactory
 
 __all__ = ["MailboxReport", "diagnose", "run_doctor"]
@@ -29,7 +35,7 @@ def _secrets(config: MailpipeConfig) -> list[str]:
         secret = box.secret()
         if secret is not None and secret.get_secret_value():
             found.append(secret.get_secret_value())
-    return found
+    return found + google_key_secrets(config.mailboxes)
 
 
 def run_doctor(
@@ -41,7 +47,7 @@ def run_doctor(
 ) -> list[MailboxReport]:
     """Check ``mailbox`` (or every configured one). Raises ConfigError for an unknown one."""
     boxes = [config.mailbox(mailbox)] if mailbox else list(config.mailboxes)
-    factory = probe_factory or graph_probe
+    factory = probe_factory or partial(graph_probe, google=config.google)
     secrets = _secrets(config)
     reports = []
     for box in boxes:

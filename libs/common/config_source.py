@@ -4,8 +4,9 @@
 :meth:`~libs.common.settings.Settings.service_config` reads it; no file, or one without
 mailboxes, stops the start. ``database``: the ENABLED integrations of ``MAILPIPE_DATABASE_URL``
 (:mod:`libs.common.db.integrations`), their secrets opened with the secrets key; ``[graph]``
-still comes from ``MAILPIPE_CONFIG`` when it is set. While there is no enabled integration yet,
-:func:`service_config` waits for the first, saying so once a minute, instead of exiting.
+and ``[google]`` still come from ``MAILPIPE_CONFIG`` when it is set. While there is no enabled
+integration yet, :func:`service_config` waits for the first, saying so once a minute, instead
+of exiting.
 
 Changes made after the start are picked up by :func:`watcher` (a
 :class:`~libs.common.config_watch.ConfigWatcher`) within one poll interval, without a restart
@@ -24,7 +25,7 @@ from libs.common.config_watch import ConfigWatcher
 from libs.common.db.integrations import Integrations
 from libs.common.errors import ConfigError
 from libs.common.secret_box import SecretBox, load_box
-from libs.common.settings import GraphConfig, MailboxConfig, MailpipeConfig, Settings
+from libs.common.settings import MailboxConfig, MailpipeConfig, Settings
 
 log = structlog.get_logger(__name__)
 
@@ -47,7 +48,7 @@ def service_config(
     if settings.config_source == "file":
         return settings.service_config()
     box = secrets_box(settings)
-    graph = _graph(settings)
+    file = _providers(settings)
     store = Integrations.open(settings.database_url.get_secret_value())
     try:
 
@@ -63,7 +64,7 @@ def service_config(
             )
     finally:
         store.close()
-    return MailpipeConfig(graph=graph, mailboxes=mailboxes)
+    return MailpipeConfig(graph=file.graph, google=file.google, mailboxes=mailboxes)
 
 
 def watcher(
@@ -78,7 +79,8 @@ def watcher(
     store = Integrations.open(settings.database_url.get_secret_value())
 
     def load() -> MailpipeConfig:
-        return MailpipeConfig(graph=config.graph, mailboxes=store.to_mailbox_configs(box))
+        boxes = store.to_mailbox_configs(box)
+        return MailpipeConfig(graph=config.graph, google=config.google, mailboxes=boxes)
 
     return ConfigWatcher(config, store.revision, load), store.close
 
@@ -87,8 +89,9 @@ def secrets_box(settings: Settings) -> SecretBox:
     return load_box(settings.secrets_key, settings.secrets_key_file)
 
 
-def _graph(settings: Settings) -> GraphConfig:
-    """``[graph]`` of ``MAILPIPE_CONFIG`` when set (its mailboxes are not used: said once)."""
+def _providers(settings: Settings) -> MailpipeConfig:
+    """``MAILPIPE_CONFIG`` when set, for its ``[graph]`` and ``[google]`` (its mailboxes are
+    not used: said once)."""
     file = settings.load_config()
     if file.mailboxes:
         log.warning(
@@ -96,7 +99,7 @@ def _graph(settings: Settings) -> GraphConfig:
             file=str(settings.config),
             hint="import them with `mailpipe config import`, then keep only [graph] in the file",
         )
-    return file.graph
+    return file
 
 
 def _first_integrations(

@@ -27,7 +27,7 @@ from libs.common.record_token import DEFAULT_TOKEN_FORMAT
 from libs.common.settings import MailboxConfig, mailbox_address
 
 Direction = Literal["incoming", "outgoing", "both"]
-CredentialKind = Literal["secret", "certificate"]
+CredentialKind = Literal["secret", "certificate", "service_account"]  # the last: Google's key
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(
@@ -63,7 +63,7 @@ class IntegrationFields:
     secret_expires_on: date | None = None
     enabled: bool = True
     direction: Direction = "both"
-    provider: Literal["microsoft"] = "microsoft"
+    provider: Literal["microsoft", "google"] = "microsoft"
     folder: str = "inbox"
     poll_interval_s: float = 30.0
     after_processing: str = "delete"
@@ -80,6 +80,7 @@ class IntegrationFields:
     record_token_format: str = DEFAULT_TOKEN_FORMAT
     message_id_domain: str | None = None
     is_default: bool = False
+    google_send_as: Literal["impersonate", "alias"] = "impersonate"
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,10 @@ def check_name(value: str) -> str:
 
 def _rules(fields: IntegrationFields, stored_secret: bool) -> list[Callable[[], object]]:
     """The rules of the fields, each a call that raises :class:`IntegrationInvalid`."""
+    if fields.provider == "google":
+        from libs.common.integration_google import google_rules  # it imports this module
+
+        return google_rules(fields, stored_secret)
     kinds = ("secret", "certificate")
     credential: list[Callable[[], object]] = [
         lambda: _secret_given(fields, stored_secret),
@@ -220,6 +225,10 @@ def _rules(fields: IntegrationFields, stored_secret: bool) -> list[Callable[[], 
 
 def _normalised(fields: IntegrationFields, stored_secret: bool) -> IntegrationFields:
     """``fields`` as saved; :class:`IntegrationInvalid` for the first wrong one."""
+    if fields.provider == "google":
+        from libs.common.integration_google import google_normalised
+
+        return google_normalised(fields, stored_secret)
     _secret_given(fields, stored_secret)
     _certificate_given(fields)
     return dataclasses.replace(
@@ -258,11 +267,11 @@ def _credential(fields: IntegrationFields) -> SecretStr | None:
 
 def mailbox_config(fields: IntegrationFields, secret: SecretStr) -> MailboxConfig:
     """The service configuration of an integration, its ``secret`` opened."""
-    credential: dict[str, object] = (
-        {"client_secret": secret}
-        if fields.credential_kind == "secret"
-        else {"certificate_pem": fields.certificate_pem, "certificate_key": secret}
-    )
+    credential: dict[str, object] = {"client_secret": secret}
+    if fields.provider == "google":
+        credential = {"service_account_key": secret, "google_send_as": fields.google_send_as}
+    elif fields.credential_kind == "certificate":
+        credential = {"certificate_pem": fields.certificate_pem, "certificate_key": secret}
     try:
         return MailboxConfig(
             address=fields.address,

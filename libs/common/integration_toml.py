@@ -16,7 +16,6 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from libs.common.after_processing import after_processing_text
-from libs.common.errors import ConfigError
 from libs.common.integration_rules import Integration, IntegrationFields
 from libs.common.settings import MailboxConfig, MailpipeConfig
 
@@ -45,15 +44,10 @@ _PLAIN = (
 
 def fields_of(box: MailboxConfig) -> IntegrationFields:
     """An imported mailbox: its credential read (from the file or its ``*_file`` paths)."""
-    if box.provider != "microsoft":
-        # The console's integrations hold Microsoft's credentials only, for now.
-        raise ConfigError(
-            f"mailbox {box.address}: a {box.provider} mailbox cannot be imported yet",
-            hint="keep Google mailboxes in the MAILPIPE_CONFIG file (docs/google.md)",
-        )
-    secret = box.secret()
-    pem, kind = None, "secret"
-    if secret is None:
+    secret, pem, kind = box.secret(), None, "secret"
+    if box.provider == "google":
+        secret, kind = _google_key(box), "service_account"
+    elif secret is None:
         kind = "certificate"
         secret, pem = _certificate(box)
     return IntegrationFields(
@@ -64,7 +58,7 @@ def fields_of(box: MailboxConfig) -> IntegrationFields:
         credential_kind=kind,  # type: ignore[arg-type]
         secret=secret,
         certificate_pem=pem,
-        provider="microsoft",
+        provider=box.provider,
         folder=box.folder,
         poll_interval_s=box.poll_interval_s,
         after_processing=after_processing_text(box.after_processing),
@@ -80,7 +74,13 @@ def fields_of(box: MailboxConfig) -> IntegrationFields:
         keep_raw_mime=box.keep_raw_mime,
         record_token_format=box.record_token_format,
         message_id_domain=box.message_id_domain,
+        google_send_as=box.google_send_as,
     )
+
+
+def _google_key(box: MailboxConfig) -> SecretStr:
+    """The key's JSON text (read from its file when given as one), sealed on save."""
+    return SecretStr(json.dumps(box.service_account_info()))
 
 
 def _certificate(box: MailboxConfig) -> tuple[SecretStr, str]:
@@ -113,9 +113,15 @@ def _mailbox(item: Integration) -> list[str]:
         value = getattr(fields, key)
         if key == "send_as" and not fields.allow_personal_profiles:
             value = ()
+        if key in ("tenant_id", "client_id") and fields.provider == "google":
+            continue  # Microsoft's
         if value is not None:
             lines.append(f"{key} = {_value(value)}")
-    if fields.credential_kind == "secret":
+    if fields.provider == "google":
+        lines.append(f"google_send_as = {_value(fields.google_send_as)}")
+    if fields.credential_kind == "service_account":
+        lines.append("# service_account_key: not exported; give service_account_key_file")
+    elif fields.credential_kind == "secret":
         lines.append("# client_secret: not exported; give client_secret_file (or client_secret)")
     else:
         lines.append(f"certificate_pem = {_value(fields.certificate_pem)}")
@@ -131,7 +137,8 @@ def export_toml(items: Iterable[Integration]) -> str:
     lines = [
         "# mailpipe integrations, exported (`mailpipe config export`).",
         "# Secrets and private keys are NOT exported: add each mailbox's credential before",
-        "# using this file (client_secret_file, or certificate_key for a certificate).",
+        "# using this file (client_secret_file, certificate_key for a certificate,",
+        "# service_account_key_file for a Google mailbox).",
     ]
     for item in items:
         lines += _mailbox(item)

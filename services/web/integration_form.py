@@ -1,5 +1,6 @@
-"""The integration form: what each field is called, where in Entra or Exchange its value is
-found, and the form read back into :class:`~libs.common.integration_rules.IntegrationFields`.
+"""The integration form: what each field is called, where in Entra or Exchange (or Google's
+Cloud and Admin consoles) its value is found, and the form read back into
+:class:`~libs.common.integration_rules.IntegrationFields`.
 
 Labels follow the seed's setup steps word for word. A refused form keeps what was typed except
 the secret and the uploads (``entered`` never holds them)."""
@@ -28,6 +29,8 @@ LABELS: dict[str, str] = {
     "certificate_pem": "Certificate (PEM)",
     "certificate_key": "Certificate private key (PEM)",
     "tenant_id": "Tenant ID",
+    "service_account_key": "Service account key (JSON)",
+    "google_send_as": "Agents send as",
     "secret_expires_on": "Secret expiry date",
     "address": "Mailbox address",
     "folder": "Folder",
@@ -50,7 +53,15 @@ HELP: dict[str, str] = {
     "enabled": "Off: the services leave this mailbox alone; the settings are kept.",
     "direction": "Incoming reads the mailbox; outgoing sends replies from it; both does both.",
     "protocol": "OAuth 2.0 with an Entra app registration (client credentials).",
-    "provider": "Microsoft 365 / Exchange Online through Microsoft Graph.",
+    "provider": "Microsoft 365 / Exchange Online through Microsoft Graph, or Google "
+    "Workspace through the Gmail API; only the chosen provider's fields below are used.",
+    "service_account_key": "Cloud console → IAM & Admin → Service accounts → the account → "
+    "Keys → Add key → JSON: upload that file (kept sealed, never shown). Its client ID needs "
+    "domain-wide delegation of gmail.modify and gmail.send in the Admin console; the mailbox "
+    "address below is the user it acts as (docs/google.md).",
+    "google_send_as": "Themselves: the service account acts as each agent (their Sent keeps the "
+    "copy). An alias: a verified Send mail as address of this mailbox (Gmail → Settings → "
+    "Accounts), which also needs the gmail.settings.basic scope delegated.",
     "client_id": "Entra admin center → App registrations → your app → Overview → "
     "Application (client) ID.",
     "credential_kind": "A client secret, or a certificate uploaded to the app registration.",
@@ -85,7 +96,7 @@ HELP: dict[str, str] = {
     "is_default": "Replies without a known mailbox go out through the default integration.",
 }
 
-SECRET_INPUTS = ("client_secret", "certificate_pem", "certificate_key")
+SECRET_INPUTS = ("client_secret", "certificate_pem", "certificate_key", "service_account_key")
 _FLAGS = ("enabled", "auto_acknowledge", "auto_ack_own_domain", "allow_personal_profiles")
 _TEXTS = (
     "name",
@@ -99,6 +110,7 @@ _TEXTS = (
     "after_processing",
     "copy_to_folder",
     "quarantine_folder",
+    "google_send_as",
 )
 
 
@@ -124,6 +136,10 @@ def with_people(entered: dict[str, Any], emails: set[str]) -> dict[str, Any]:
     ticked = [*entered["send_as_users"], *(a.lower() for a in typed if a.lower() in emails)]
     others = [a for a in typed if a.lower() not in emails]
     return {**entered, "send_as_users": list(dict.fromkeys(ticked)), "send_as": "\n".join(others)}
+
+
+#: The input that holds each kind of credential.
+_SECRET_INPUT = {"secret": "client_secret", "service_account": "service_account_key"}
 
 
 def _text(form: FormData, name: str) -> str:
@@ -184,11 +200,18 @@ def read_form(
     expires = _expiry(entered, errors)
     poll = _number(entered, errors, "poll_interval_s", float)
     per_hour = _number(entered, errors, "auto_ack_per_hour", int)
+    if entered["provider"] == "google":
+        # Only the chosen provider's group counts: what the other holds is neither checked nor kept.
+        entered.update(credential_kind="service_account", tenant_id="", client_id="")
+    if entered["provider"] != "google" or not entered["google_send_as"]:
+        entered["google_send_as"] = "impersonate"  # Google's alone; not posted: the default
     kind = entered["credential_kind"]
-    secret = _upload(form, "client_secret" if kind == "secret" else "certificate_key")
+    secret = _upload(form, _SECRET_INPUT.get(kind, "certificate_key"))
     certificate = _upload(form, "certificate_pem") or (
         stored.fields.certificate_pem if stored else None
     )
+    if kind == "service_account":
+        certificate = None
     lists = ("ignore_senders", "send_as", "send_as_users")
     base = {k: v for k, v in entered.items() if k not in lists}
     base.update(poll_interval_s=poll, auto_ack_per_hour=per_hour, secret_expires_on=expires)

@@ -9,6 +9,7 @@ says (Microsoft's by default), as the services do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from libs.common.config_source import secrets_box
@@ -68,8 +69,11 @@ def open_mailboxes(settings: Settings) -> Mailboxes:
     """The integrations the settings name: the database's (its secrets key loaded), or the
     file's."""
     config = settings.load_config()
+    probes = partial(graph_probe, google=config.google)  # Google's API where [google] says
     if settings.config_source == "file":
-        return Mailboxes("file", config.graph, file_mailboxes=config.mailboxes)
+        return Mailboxes(
+            "file", config.graph, file_mailboxes=config.mailboxes, probe_factory=probes
+        )
     box = secrets_box(settings)  # no key: refused before the database is opened
     store = Integrations.open(settings.database_url.get_secret_value())
-    return Mailboxes("database", config.graph, store=store, box=box)
+    return Mailboxes("database", config.graph, store=store, box=box, probe_factory=probes)

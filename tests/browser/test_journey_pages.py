@@ -1,6 +1,7 @@
 """The console's operations pages in Chromium: the dead letters counted per queue, an agent
 refused the admin's pages but shown /health, the integration form's errors tied to their
-fields, and axe-core quiet (nothing serious or critical) on each of these pages."""
+fields, the Service provider choice showing only its own group, and axe-core quiet (nothing
+serious or critical) on each of these pages."""
 
 from __future__ import annotations
 
@@ -71,3 +72,21 @@ def test_an_agent_is_refused_the_admin_pages_but_sees_health(journey_page: Page)
     answer = page.goto("/health")
     assert answer is not None and answer.status == 200
     expect(page.get_by_role("heading", level=1)).to_have_text("Health")
+
+
+def test_the_provider_choice_shows_only_its_fields(journey_page: Page) -> None:
+    page = journey_page
+    sign_in(page, ADMIN[0], ADMIN[3])
+    page.goto("/admin/integrations/new")
+    provider, client_id = page.get_by_label("Service provider"), page.get_by_label("Client ID")
+    key = page.get_by_label("Service account key (JSON)")
+    expect(client_id).to_be_visible()
+    expect(key).to_be_hidden()
+    provider.select_option("google")
+    expect(key).to_be_visible()
+    expect(key).to_have_attribute("type", "file")
+    expect(client_id).to_be_hidden()
+    assert serious_violations(page) == []
+    provider.select_option("microsoft")
+    expect(client_id).to_be_visible()
+    expect(key).to_be_hidden()

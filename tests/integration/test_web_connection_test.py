@@ -148,7 +148,11 @@ def test_the_script_is_a_static_file_and_the_page_has_no_inline_script(
     ident = create(client, sim)
     page = client.get(f"/admin/integrations/{ident}")
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, re.S)
-    assert scripts == [(' src="/static/connection-test.js" defer', "")]
+    assert scripts == [
+        (' src="/static/integration-provider.js" defer', ""),
+        (' src="/static/connection-test.js" defer', ""),
+    ]
+    assert "provider-fields" in client.get("/static/integration-provider.js").text
     assert "'self'" in page.headers["content-security-policy"]
     script = client.get("/static/connection-test.js")
     assert script.status_code == 200 and "text/event-stream" in script.text

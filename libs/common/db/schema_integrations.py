@@ -26,8 +26,10 @@ integrations = Table(
     Column("provider", StoredString(32), nullable=False),
     Column("tenant_id", StoredString(255), nullable=False),
     Column("client_id", StoredString(64), nullable=False),
-    Column("credential_kind", StoredString(16), nullable=False),  # secret | certificate
-    # The client secret or the certificate's private key, sealed (libs/common/secret_box.py).
+    # secret | certificate | service_account (a Google integration's key)
+    Column("credential_kind", StoredString(16), nullable=False),
+    # The client secret, the certificate's private key or the Google service account key (its
+    # JSON), sealed (libs/common/secret_box.py).
     Column("sealed_secret", StoredText(), nullable=False),
     Column("certificate_pem", StoredText()),  # public: stored as it is
     Column("secret_expires_on", Date),
@@ -50,6 +52,8 @@ integrations = Table(
     Column("record_token_format", StoredString(100), nullable=False),
     Column("message_id_domain", StoredString(255)),
     Column("is_default", Boolean, nullable=False),
+    # A Google integration's send-as mode (0018): impersonate | alias (docs/google.md).
+    Column("google_send_as", StoredString(16), nullable=False, server_default="impersonate"),
     _ts("created_at"),
     _ts("updated_at"),
     # The value of integrations_revision when the row last changed.

@@ -107,7 +107,9 @@ def token_error(error: str, description: str, *, user: str, client_id: str) -> M
         )
     else:
         hint = "check the service account key and the token URI (docs/google.md)"
-    err = _make(MailAuthError, text, 400 if error != "unauthorized_client" else 401, error, hint)
+    # An unknown user gets its own code: the setup checks tell it from a revoked key.
+    code = "unknown_user" if "Invalid email or User ID" in description else error
+    err = _make(MailAuthError, text, 400 if error != "unauthorized_client" else 401, code, hint)
     err.about_mailbox = True
     return err
 

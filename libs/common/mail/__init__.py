@@ -36,6 +36,7 @@ from libs.common.mail.models import (
     Subscription,
 )
 from libs.common.mail.ports import (
+    GoogleSetupProbe,
     Mailbox,
     MailMover,
     MailProvider,
@@ -45,7 +46,12 @@ from libs.common.mail.ports import (
     SetupProbe,
     UserDirectory,
 )
-from libs.common.mail.providers import open_mailbox, open_probe, open_provider
+from libs.common.mail.providers import (
+    open_google_probe,
+    open_mailbox,
+    open_probe,
+    open_provider,
+)
 
 __all__ = [
     "Attachment",
@@ -55,6 +61,7 @@ __all__ = [
     "DeltaPage",
     "DeltaResult",
     "DirectoryUser",
+    "GoogleSetupProbe",
     "MailAddress",
     "MailAuthError",
     "MailError",
@@ -81,6 +88,7 @@ __all__ = [
     "Throttled",
     "TooLarge",
     "UserDirectory",
+    "open_google_probe",
     "open_mailbox",
     "open_probe",
     "open_provider",

@@ -227,3 +227,31 @@ class SetupProbe(Protocol):
     ) -> Any: ...
 
     def close(self) -> None: ...
+
+
+class GoogleSetupProbe(Protocol):
+    """The harmless calls ``mailpipe doctor`` makes to check a Google mailbox's setup
+    (:class:`libs.common.gmail.probe.GmailProbe`); no mail is read, changed or sent."""
+
+    def key_facts(self) -> tuple[str, str]:
+        """The key's service account address and client id; ConfigError when the key does
+        not parse or its private key does not load."""
+        ...
+
+    def token(self, user: str, scope: str) -> None:
+        """A fresh token acting as ``user`` for ``scope`` alone (MailError when refused)."""
+        ...
+
+    def profile(self) -> Mapping[str, Any]:
+        """The mailbox's ``users.getProfile``."""
+        ...
+
+    def find_label(self, name: str) -> str | None:
+        """The label's id (system labels by well-known folder name), or None; never creates it."""
+        ...
+
+    def send_as_status(self, address: str) -> str | None:
+        """The mailbox's sendAs alias ``address``'s verificationStatus, or None when absent."""
+        ...
+
+    def close(self) -> None: ...

@@ -13,7 +13,8 @@ from __future__ import annotations
 import threading
 
 from libs.common.errors import ConfigError
-from libs.common.mail.ports import Mailbox, MailProvider, SetupProbe
+from libs.common.google_config import GoogleConfig
+from libs.common.mail.ports import GoogleSetupProbe, Mailbox, MailProvider, SetupProbe
 from libs.common.settings import GraphConfig, MailboxConfig, MailpipeConfig
 
 
@@ -32,18 +33,26 @@ def open_mailbox(config: MailpipeConfig, box: MailboxConfig) -> Mailbox:
 
 
 def open_probe(graph: GraphConfig, box: MailboxConfig) -> SetupProbe:
-    """The setup checks' calls on ``box`` (``mailpipe doctor``); close it when done."""
+    """The setup checks' calls on a Microsoft ``box`` (``mailpipe doctor``); close it when
+    done. A Google mailbox's are :func:`open_google_probe`'s: its steps differ."""
     if box.provider == "microsoft":
         from libs.common.graph.probe import MailboxProbe  # httpx and msal only when used
 
         return MailboxProbe(graph, box)
-    if box.provider == "google":
-        # The doctor's Google steps (delegation per scope, send-as per agent) come next.
-        raise ConfigError(
-            f"mailbox {box.address}: the setup checks do not cover Google mailboxes yet",
-            hint="check the service account and its delegation as docs/google.md describes",
-        )
-    raise AssertionError(f"no adapter for provider {box.provider!r}")  # the config forbids it
+    raise ConfigError(
+        f"mailbox {box.address} is a {box.provider} mailbox",
+        hint="its setup checks are open_google_probe's",
+    )
+
+
+def open_google_probe(google: GoogleConfig, box: MailboxConfig) -> GoogleSetupProbe:
+    """The setup checks' calls on a Google ``box``, through ``google``'s API and token
+    endpoint; close it when done."""
+    if box.provider != "google":
+        raise ConfigError(f"mailbox {box.address} is not a google mailbox")
+    from libs.common.gmail.probe import GmailProbe  # google-auth only when used
+
+    return GmailProbe(google, box)
 
 
 class _Mailboxes:

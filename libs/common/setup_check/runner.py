@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from typing import cast
 
+from libs.common.errors import MailpipeError
+from libs.common.google_config import GoogleConfig
+from libs.common.mail import GoogleSetupProbe
 from libs.common.settings import GraphConfig, MailboxConfig
+from libs.common.setup_check.google_steps import each_google_step
 from libs.common.setup_check.steps import (
     CONSENT,
     MAILBOX,
@@ -16,6 +21,7 @@ from libs.common.setup_check.steps import (
     SEND,
     TOKEN,
     USERS,
+    AnyProbe,
     Check,
     Probe,
     attempt,
@@ -33,8 +39,17 @@ from libs.common.setup_check.steps import (
 )
 
 
-def each_step(box: MailboxConfig, probe: Probe, *, send_test: bool = False) -> Iterator[Check]:
-    """Every step for one mailbox, in setup order, as each finishes."""
+def each_step(box: MailboxConfig, probe: AnyProbe, *, send_test: bool = False) -> Iterator[Check]:
+    """Every step for one mailbox, in setup order, as each finishes (its provider's steps:
+    the probe is the one :func:`graph_probe` opened for that provider)."""
+    if box.provider == "google":
+        # Google's steps send no mail: a send-as token proves the delegation by itself.
+        yield from each_google_step(box, cast(GoogleSetupProbe, probe))
+        return
+    yield from _microsoft_steps(box, cast(Probe, probe), send_test)
+
+
+def _microsoft_steps(box: MailboxConfig, probe: Probe, send_test: bool) -> Iterator[Check]:
     later = [n for n, *_ in folder_targets(box)] + [f"send-as {a}" for a in box.send_as]
     token, roles = check_token(probe, box)
     yield token
@@ -78,14 +93,19 @@ def _after_mailbox(
         yield check_send_as(probe, box, agent, users_ok=users.ok is True, send_test=send_test)
 
 
-def diagnose(box: MailboxConfig, probe: Probe, *, send_test: bool = False) -> list[Check]:
+def diagnose(box: MailboxConfig, probe: AnyProbe, *, send_test: bool = False) -> list[Check]:
     """Every step for one mailbox, in setup order."""
     return list(each_step(box, probe, send_test=send_test))
 
 
-def graph_probe(graph: GraphConfig, box: MailboxConfig) -> Probe:
-    from libs.common.mail import open_probe  # a provider's client only when it runs
+def graph_probe(
+    graph: GraphConfig, box: MailboxConfig, google: GoogleConfig | None = None
+) -> AnyProbe:
+    """The probe of ``box``'s provider (``google``: where the Gmail API is, for Google's)."""
+    from libs.common.mail import open_google_probe, open_probe  # a client only when it runs
 
+    if box.provider == "google":
+        return open_google_probe(google or GoogleConfig(), box)
     return open_probe(graph, box)
 
 
@@ -97,3 +117,16 @@ def redacted(check: Check, secrets: Iterable[str]) -> Check:
         if secret:
             detail, fix = detail.replace(secret, "***"), fix.replace(secret, "***")
     return replace(check, detail=detail, fix=fix)
+
+
+def google_key_secrets(boxes: Iterable[MailboxConfig]) -> list[str]:
+    """The private keys of the Google mailboxes whose key loads, to mask like a client
+    secret (no step ever quotes a key)."""
+    found = []
+    for box in boxes:
+        if box.provider == "google":
+            try:
+                found.append(str(box.service_account_info()["private_key"]))
+            except MailpipeError:
+                continue  # the key step says what is wrong with it
+    return found

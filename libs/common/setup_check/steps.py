@@ -20,7 +20,7 @@ from typing import Any, assert_never
 
 from libs.common.after_processing import Delete, Move
 from libs.common.errors import MailpipeError
-from libs.common.mail import MailError, SendAsDenied, SetupProbe
+from libs.common.mail import GoogleSetupProbe, MailError, SendAsDenied, SetupProbe
 from libs.common.settings import GraphConfig, MailboxConfig
 from libs.common.setup_check.fixes import CONSENT_FIX, permission_fix, policy_fix, send_as_fix
 
@@ -52,8 +52,10 @@ class Check:
 #: The calls the checks make (the mail port's setup probe; Microsoft's is
 #: ``libs.common.graph.probe.MailboxProbe``).
 Probe = SetupProbe
+#: Either provider's probe: the runner gives each provider's steps its own.
+AnyProbe = SetupProbe | GoogleSetupProbe
 
-ProbeFactory = Callable[[GraphConfig, MailboxConfig], Probe]
+ProbeFactory = Callable[[GraphConfig, MailboxConfig], AnyProbe]
 
 
 def token_roles(token: str) -> frozenset[str] | None:
