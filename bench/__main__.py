@@ -1,4 +1,4 @@
-"""``python -m bench``: run the pipeline against the Graph simulator and the local RabbitMQ
+"""``python -m bench``: run the pipeline against a mail simulator and the local RabbitMQ
 and print one JSON object as the last line of stdout (progress goes to stderr).
 
 Exit code 0 when the run completed with nothing lost and nothing duplicated, 1 otherwise,
@@ -22,6 +22,12 @@ def parse(argv: list[str] | None = None) -> Options:
     p.add_argument("--mailboxes", type=int, default=1, help="mailboxes (default 1)")
     p.add_argument("--ticketers", type=int, default=1, help="ticketer processes (default 1)")
     p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument(
+        "--provider",
+        choices=("microsoft", "google"),
+        default="microsoft",
+        help="the Graph simulator (default) or the Gmail simulator",
+    )
     p.add_argument("--keep-logs", action="store_true", help="keep the work directory and logs")
     p.add_argument(
         "--poll-interval", type=float, default=5.0, help="fetcher poll interval, s (default 5)"
@@ -48,6 +54,7 @@ def parse(argv: list[str] | None = None) -> Options:
         steady_rate=a.steady,
         duration_s=a.duration,
         kill_fetcher_after_s=a.kill_fetcher_after,
+        provider=a.provider,
     )
 
 
