@@ -134,6 +134,15 @@ def test_raw_mime_becomes_the_ports_message_and_attachments() -> None:
     assert (att.name, att.content, att.kind) == ("a.zip", b"PK..", "file")
 
 
+def test_a_folded_subject_after_an_encoded_word_keeps_one_blank() -> None:
+    raw = (
+        b"From: a@x.test\r\nMessage-ID: <2@x.test>\r\n"
+        b"Subject: =?utf-8?q?bitte_pr=C3=BCfen?=\r\n (req-7)\r\n\r\nbody\r\n"
+    )
+    resource = {"id": "m2", "threadId": "t2", "internalDate": "0", "raw": b64url_encode(raw)}
+    assert to_message(resource).subject == "bitte prüfen (req-7)"
+
+
 def test_attachments_given_apart_are_added_to_the_mime() -> None:
     raw = with_attachments(_raw(), [OutgoingAttachment("b.txt", b"bee", "text/plain")])
     assert [a.name for a in attachments_of(raw)] == ["a.zip", "b.txt"]
