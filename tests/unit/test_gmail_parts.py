@@ -143,6 +143,18 @@ def test_a_folded_subject_after_an_encoded_word_keeps_one_blank() -> None:
     assert to_message(resource).subject == "bitte prüfen (req-7)"
 
 
+def test_an_inline_image_known_only_by_its_content_id_is_an_attachment() -> None:
+    msg = EmailMessage()
+    msg["Subject"] = "logo"
+    msg.set_content("text")
+    msg.add_alternative('<img src="cid:logo@customer">', subtype="html")
+    html = msg.get_body(("html",))
+    assert isinstance(html, EmailMessage)
+    html.add_related(b"PNG", "image", "png", cid="<logo@customer>", disposition="inline")
+    (image,) = attachments_of(bytes(msg))
+    assert (image.is_inline, image.content_id, image.content) == (True, "logo@customer", b"PNG")
+
+
 def test_attachments_given_apart_are_added_to_the_mime() -> None:
     raw = with_attachments(_raw(), [OutgoingAttachment("b.txt", b"bee", "text/plain")])
     assert [a.name for a in attachments_of(raw)] == ["a.zip", "b.txt"]

@@ -113,7 +113,12 @@ def _full(summary: MailMessage, msg: Message, body: str, body_type: str) -> Mail
 def _is_attachment(part: Message) -> bool:
     if part.is_multipart() and part.get_content_type() != "message/rfc822":
         return False
-    return bool(part.get_filename()) or part.get_content_disposition() == "attachment"
+    if part.get_filename() or part.get_content_disposition() == "attachment":
+        return True
+    # An inline image named only by its Content-ID (``cid:`` in the HTML) is an attachment
+    # too, as Graph lists it (isInline): without it the body's image would be lost.
+    inline = part.get_content_disposition() == "inline" or part.get("Content-ID") is not None
+    return inline and part.get_content_maintype() != "text"
 
 
 def attachments_of(raw: bytes) -> list[Attachment]:
