@@ -1,4 +1,4 @@
-"""``python -m bench``: run the pipeline against the Graph simulator and the local RabbitMQ
+"""``python -m bench``: run the pipeline against a mail simulator and the local RabbitMQ
 and print one JSON object as the last line of stdout (progress goes to stderr).
 
 Exit code 0 when the run completed with nothing lost and nothing duplicated, 1 otherwise,
@@ -22,6 +22,12 @@ def parse(argv: list[str] | None = None) -> Options:
     p.add_argument("--mailboxes", type=int, default=1, help="mailboxes (default 1)")
     p.add_argument("--ticketers", type=int, default=1, help="ticketer processes (default 1)")
     p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument(
+        "--provider",
+        choices=("microsoft", "google"),
+        default="microsoft",
+        help="the Graph simulator (default) or the Gmail simulator",
+    )
     p.add_argument("--keep-logs", action="store_true", help="keep the work directory and logs")
     p.add_argument(
         "--poll-interval", type=float, default=5.0, help="fetcher poll interval, s (default 5)"
@@ -47,6 +53,7 @@ def parse(argv: list[str] | None = None) -> Options:
         push=a.push,
         push_drop=a.push_drop,
         safety_interval_s=a.safety_interval,
+        provider=a.provider,
     )
 
 
@@ -60,6 +67,8 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
         p.error("--push-drop must be in [0, 1), --safety-interval above 0")
     if a.push_drop and not a.push:
         p.error("--push-drop needs --push")
+    if a.push and a.provider == "google":
+        p.error("--push is Microsoft's (Graph change notifications); Gmail mailboxes are polled")
     if a.kill_fetcher_after is not None and a.fetchers < 2:
         p.error("--kill-fetcher-after needs --fetchers 2 or more (someone must take over)")
 

@@ -168,5 +168,6 @@ def busiest_window(times: Iterable[float], window_s: float) -> int:
 
 
 def delta_requests(by_route: Mapping[str, int]) -> int:
-    """Requests of the delta query (first pages and their continuations)."""
-    return sum(n for route, n in by_route.items() if "delta" in route)
+    """Requests of the delta query (first pages and their continuations), or on Gmail of
+    ``history.list``, its counterpart."""
+    return sum(n for route, n in by_route.items() if "delta" in route or "history" in route)

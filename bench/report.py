@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import measure
+from bench.gmail import gmail_figures
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def build_report(c: Collected, database: str, ticketers: int, cpu_count: int) ->
         **_conditions(c, database, ticketers, cpu_count),
         "cpu_ms_per_email": {k: _r(v * 1000 / n if n else None, 2) for k, v in c.cpu_s.items()},
         "delta_requests_per_mailbox_per_interval": _delta_rate(c, http_by_route, start),
+        **gmail_figures(c.before, c.after, n),
         **c.extra,
     }
 

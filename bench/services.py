@@ -65,10 +65,10 @@ def resources(
     """Peak memory (MB, the largest process of each service) and CPU seconds per service (all
     its processes together); the simulator's CPU since the services started."""
     rss = {name: max((c.peak_rss_mb() or 0.0) for c in group) for name, group in services.items()}
-    rss["graphsim"] = sim.child.peak_rss_mb() or 0.0
+    rss[sim.name] = sim.child.peak_rss_mb() or 0.0
     cpu = {
         name: round(sum((c.cpu_seconds() or 0.0) for c in group), 2)
         for name, group in services.items()
     }
-    cpu["graphsim"] = (sim.child.cpu_seconds() or 0.0) - sim_cpu_before
+    cpu[sim.name] = (sim.child.cpu_seconds() or 0.0) - sim_cpu_before
     return rss, cpu

@@ -33,8 +33,12 @@ class Simulator:
     root_url: str
     ca_bundle: Path
     config_path: Path
-    #: The written config's [graph] table and mailbox entries (credentials included).
+    #: The written config's [graph] (or [google]) table and mailbox entries (credentials).
     config: dict[str, Any]
+    #: The simulator's name in the report (its process's memory and CPU).
+    name: str = "graphsim"
+    #: The provider's table in the config.
+    table: str = "graph"
 
     def client(self, timeout_s: float = 60.0) -> httpx.Client:
         return httpx.Client(base_url=self.root_url, verify=str(self.ca_bundle), timeout=timeout_s)
@@ -116,15 +120,18 @@ def start_simulator(
     config = tomllib.loads(config_path.read_text())
     graph = config["graph"]
     sim = Simulator(child, graph["authority_host"], Path(graph["ca_bundle"]), config_path, config)
+    return answering(sim, deadline, "the Graph simulator")
+
+
+def answering(sim: Simulator, deadline: float, what: str) -> Simulator:
+    """``sim`` once its control API answers (``RuntimeError`` if it dies or never does)."""
     while True:
         try:
             sim.call("GET", "/_sim")
             return sim
         except httpx.HTTPError:
-            if not child.alive or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the Graph simulator does not answer:\n{child.log_tail()}"
-                ) from None
+            if not sim.child.alive or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} does not answer:\n{sim.child.log_tail()}") from None
             time.sleep(0.05)
 
 
@@ -140,7 +147,8 @@ def write_pipeline_config(
             return "true" if v else "false"
         return repr(v) if isinstance(v, int | float) else json.dumps(str(v))
 
-    lines = ["[graph]", *(f"{k} = {value(v)}" for k, v in sim.config["graph"].items())]
+    table = sim.config[sim.table]
+    lines = [f"[{sim.table}]", *(f"{k} = {value(v)}" for k, v in table.items())]
     for box in sim.config["mailboxes"]:
         entry = {**box, **mailbox_overrides}
         lines += ["", "[[mailboxes]]", *(f"{k} = {value(v)}" for k, v in entry.items())]

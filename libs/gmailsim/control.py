@@ -124,6 +124,12 @@ class _Control:
                 ]
             )
 
+    async def events(self, request: Request) -> Response:
+        with self.world.lock:
+            events = self._box(request).events
+            body = [{"at": at, "kind": kind, "folder": f, "id": i} for at, kind, f, i in events]
+        return JSONResponse(body)
+
     async def send_as(self, request: Request) -> Response:
         data = await _json(request)
         with self.world.lock:
@@ -209,6 +215,7 @@ def routes(world: World) -> list[Route]:
         Route(box, c.mailbox, methods=["GET"]),
         Route(f"{box}/sent", c.sent, methods=["GET"]),
         Route(f"{box}/labels/{{label}}/messages", c.label_messages, methods=["GET"]),
+        Route(f"{box}/events", c.events, methods=["GET"]),
         Route(f"{box}/send-as", c.send_as, methods=["PUT"]),
         Route(f"{box}/expire-history", c.expire_history, methods=["POST"]),
         Route("/_sim/faults", c.faults, methods=["GET", "POST"]),

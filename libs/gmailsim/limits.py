@@ -61,8 +61,12 @@ class Stats:
         self.rate_limited = 0
         #: Batches of more than 50 calls: served, as Google does, but it discourages them.
         self.large_batches = 0
+        #: route → when it was first called (epoch s), a batch's parts included: when a
+        #: client first read mail (the benchmark's start), as the Graph simulator's stats say.
+        self.first_request_at: dict[str, float] = {}
 
     def record(self, route: str, status: int, *, batch_item: bool = False) -> None:
+        self.first_request_at.setdefault(route, time.time())
         (self.batch_items if batch_item else self.requests)[route][status] += 1
         if not batch_item:
             self.http_requests += 1
@@ -80,6 +84,7 @@ class Stats:
             "units": dict(self.units),
             "rate_limited": self.rate_limited,
             "large_batches": self.large_batches,
+            "first_request_at": dict(self.first_request_at),
         }
 
 

@@ -4,6 +4,9 @@ history log behind ``historyId``, sent mail and send-as aliases."""
 from __future__ import annotations
 
 import secrets
+import time
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,8 @@ SYSTEM_LABELS = (
 )
 #: History kept per mailbox; older start ids are 404, as after Gmail's retention.
 HISTORY_CAP = 500_000
+#: Timeline entries kept per mailbox (the control API's ``events``).
+MAX_EVENTS = 200_000
 
 
 @dataclass
@@ -42,6 +47,11 @@ class Label:
             body["messageListVisibility"] = "show"
             body["labelListVisibility"] = "labelShow"
         return body
+
+    @property
+    def key(self) -> str:
+        """How the control API names it: system labels by lower-case id, user labels by name."""
+        return self.id.lower() if self.type == "system" else self.name
 
 
 @dataclass
@@ -73,6 +83,11 @@ class Mailbox:
     next_label: int = 1
     #: Message-ID → the latest message carrying it, for threading.
     by_message_id: dict[str, Message] = field(default_factory=dict)
+    #: (epoch seconds, ``added``/``removed``, label key as in ``counts``, message id) per
+    #: label change: when mail arrived and left, which history ids (a sequence) cannot say.
+    events: deque[tuple[float, str, str, str]] = field(
+        default_factory=lambda: deque(maxlen=MAX_EVENTS)
+    )
 
     def __post_init__(self) -> None:
         for name in SYSTEM_LABELS:
@@ -97,9 +112,15 @@ class Mailbox:
         """Messages per label, system labels by lower-case id, user labels by name."""
         out: dict[str, int] = {}
         for label in self.labels.values():
-            key = label.id.lower() if label.type == "system" else label.name
-            out[key] = sum(1 for m in self.messages.values() if label.id in m.label_ids)
+            out[label.key] = sum(1 for m in self.messages.values() if label.id in m.label_ids)
         return out
+
+    def _timeline(self, kind: str, label_ids: Iterable[str], msg: Message) -> None:
+        now = time.time()
+        for label_id in sorted(label_ids):
+            label = self.labels.get(label_id)
+            if label is not None:
+                self.events.append((now, kind, label.key, msg.id))
 
     # history ----------------------------------------------------------------------------
 
@@ -144,6 +165,7 @@ class Mailbox:
         thread = thread_id or self.thread_for(parsed) or msg_id
         msg = Message(msg_id, thread, raw, when_ms, set(labels), 0, parsed)
         self.messages[msg_id] = msg
+        self._timeline("added", msg.label_ids, msg)
         if parsed.message_id:
             self.by_message_id[parsed.message_id] = msg
         self.record("messagesAdded", msg)
@@ -154,6 +176,8 @@ class Mailbox:
         removed = sorted(remove & msg.label_ids - set(added))
         msg.label_ids |= set(added)
         msg.label_ids -= set(removed)
+        self._timeline("added", added, msg)
+        self._timeline("removed", removed, msg)
         if added:
             self.record("labelsAdded", msg, added)
         if removed:
@@ -161,6 +185,7 @@ class Mailbox:
 
     def delete(self, msg: Message) -> None:
         del self.messages[msg.id]
+        self._timeline("removed", msg.label_ids, msg)
         if self.by_message_id.get(msg.parsed.message_id) is msg:
             del self.by_message_id[msg.parsed.message_id]
         self.record("messagesDeleted", msg)

@@ -1,4 +1,5 @@
-"""Fixtures of the sender's end-to-end tests (sender processes against the simulator)."""
+"""Fixtures of the end-to-end tests: the mail provider of the parametrised scenarios, and the
+sender's (sender processes against the simulator)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from collections.abc import Iterator
 import pytest
 
 from libs.common.broker import Broker, Names
+from tests.e2e.worlds import PROVIDERS
 from tests.integration.test_sender_support import Results
+
+
+@pytest.fixture(params=PROVIDERS)
+def provider(request: pytest.FixtureRequest) -> str:
+    """The mail provider a scenario runs against: each test using it runs once on the Graph
+    simulator and once on the Gmail simulator (``pipeline(..., provider=provider)``)."""
+    return str(request.param)
 
 
 @pytest.fixture

@@ -202,15 +202,19 @@ class Corpus:
             key, request.mailbox, mid, subject, bytes(msg), _on(request, "reply"), answers=parent
         )
 
-    def reply_by_conversation(self, request: Mail) -> Mail:
-        """An answer in a ``cc_thread`` request's thread to a message the mailbox never saw."""
+    def reply_by_conversation(self, request: Mail, *, threads: bool = True) -> Mail:
+        """An answer in a ``cc_thread`` request's thread to a message the mailbox never saw.
+
+        ``threads=False``: the provider does not put it in the request's conversation (Gmail
+        threads only by messages the mailbox has), so it is expected to open a record."""
         root = f"<root-{request.key}.{self.run}@mail.customer.example>"
         other = f"<other-{self.count}.{self.run}@mail.customer.example>"
         subject = f"RE: {request.subject}"
         key, mid, msg = self._reply(
             request, subject, in_reply_to=other, references=f"{root} {other}"
         )
-        return Mail(key, request.mailbox, mid, subject, bytes(msg), _on(request, "reply"))
+        expect = _on(request, "reply") if threads else Expect("created", key, "request")
+        return Mail(key, request.mailbox, mid, subject, bytes(msg), expect)
 
     # -- automatic mail ---------------------------------------------------------------------
 

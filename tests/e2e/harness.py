@@ -12,19 +12,25 @@ directory of their own, and the services as separate processes.
             stack.kill("ticketer-2"); stack.restart("ticketer-2")   # kill -9, then start again
             records = stack.records()                    # RecordStore.list_records()
             log = stack.processed_log()                  # {(mailbox, graph id): row}
-            left = stack.removals("inbox")               # {graph id: epoch s it left the inbox}
+            left = stack.removals("inbox")               # {mail id: epoch s it left the inbox}
+            kept = stack.removed()                       # ids in Recoverable Items / the trash
 
 ``pipeline(tmp_path, amqp_url, *, mailboxes=…, database_url=None, sim=None, faults=None,
-graph=None, push=None, **mailbox_overrides)``:
+graph=None, push=None, provider="microsoft", **mailbox_overrides)``:
 
+- ``provider`` picks the mail world (tests/e2e/worlds.py): ``"microsoft"`` the Graph
+  simulator, ``"google"`` the Gmail simulator; ``stack.world`` says where the providers differ
+  (``removed_folder``, ``copy_keeps_id``, ``directory``);
 - the simulator runs in this process (``running_simulator``) unless a ``SimHandle`` is given
-  (then the caller resets it); ``faults`` are posted to ``/_sim/faults`` at start
-  (``stack.faults(...)`` changes them later);
-- the mailpipe TOML is written to ``tmp_path/mailpipe.toml``: ``[graph]`` pointing at the
-  simulator (``graph`` adds keys such as ``max_retry_s``), one ``[[mailboxes]]`` per mailbox
-  with working credentials plus ``mailbox_overrides`` (``auto_acknowledge``,
+  (then the caller resets it; Microsoft only); ``faults`` are posted to ``/_sim/faults`` at
+  start (``stack.faults(...)`` changes them later; both simulators take the same knobs);
+- the mailpipe TOML is written to ``tmp_path/mailpipe.toml``: ``[graph]`` (or ``[google]``)
+  pointing at the simulator (``graph`` adds keys such as ``max_retry_s`` to that table), one
+  ``[[mailboxes]]`` per mailbox with working credentials (on Google the service account's key
+  file, written beside it) plus ``mailbox_overrides`` (``auto_acknowledge``,
   ``after_processing``, ``copy_to_folder``, ``poll_interval_s``, ``keep_raw_mime``, …) and
-  ``push`` as the ``[push]`` table (the simulator then posts notifications to plain http);
+  ``push`` as the ``[push]`` table (Microsoft only: the simulator then posts notifications to
+  plain http);
 - a fresh namespace (deleted with its queues at the end), ``database_url`` (default: a SQLite
   file under ``tmp_path``; pass the ``database_url`` fixture's value for PostgreSQL) and a
   blob directory;
@@ -59,7 +65,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from libs.common.broker import Broker, Names
+from libs.gmailsim.testing import running_simulator as running_gmailsim
 from libs.graphsim.testing import SimHandle, running_simulator
+from tests.e2e.worlds import PROVIDERS, GmailWorld, GraphWorld, MailWorld, toml_value
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MAILBOXES = ("support@contoso.com", "helpdesk@contoso.com")
@@ -72,17 +80,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _toml(value: Any) -> str:
-    """A TOML value for the config keys we write (JSON string escapes are valid TOML)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return json.dumps(str(value))
-
-
 def config_toml(
     sim: SimHandle,
     mailboxes: Iterable[str],
@@ -92,25 +89,14 @@ def config_toml(
 ) -> str:
     """The mailpipe TOML: ``[graph]`` at the simulator, every mailbox with working credentials,
     and ``[push]`` when given."""
-    lines = [
-        "[graph]",
-        f"base_url = {_toml(sim.base_url)}",
-        f"authority_host = {_toml(sim.authority_host)}",
-        f"ca_bundle = {_toml(str(sim.ca_bundle))}",
-        *(f"{key} = {_toml(value)}" for key, value in graph.items()),
-    ]
-    for address in mailboxes:
-        entry = {
-            "address": address,
-            "tenant_id": sim.tenant_id,
-            "client_id": sim.client_id,
-            "client_secret": sim.client_secret,
-            **overrides,
-        }
-        lines += ["", "[[mailboxes]]", *(f"{k} = {_toml(v)}" for k, v in entry.items())]
-    if push:
-        lines += ["", "[push]", *(f"{k} = {_toml(v)}" for k, v in push.items())]
-    return "\n".join(lines) + "\n"
+    return GraphWorld(sim).config_toml(mailboxes, graph, overrides, REPO) + push_toml(push)
+
+
+def push_toml(push: Mapping[str, Any] | None) -> str:
+    """The ``[push]`` table (nothing without one)."""
+    if not push:
+        return ""
+    return "\n".join(["", "[push]", *(f"{k} = {toml_value(v)}" for k, v in push.items()), ""])
 
 
 @dataclass
@@ -148,7 +134,7 @@ class ServiceProcess:
 
 @dataclass
 class Stack:
-    sim: SimHandle
+    world: MailWorld
     amqp_url: str
     namespace: str
     database_url: str
@@ -157,6 +143,13 @@ class Stack:
     log_dir: Path
     mailboxes: tuple[str, ...]
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @property
+    def sim(self) -> SimHandle:
+        """The Graph simulator (for Microsoft-only checks; a Gmail stack has none)."""
+        if not isinstance(self.world, GraphWorld):
+            raise AssertionError(f"a {self.world.provider} stack has no Graph simulator")
+        return self.world.sim
 
     # -- processes ---------------------------------------------------------------------
 
@@ -272,14 +265,14 @@ class Stack:
     # -- the mailbox (simulator) ---------------------------------------------------------
 
     def _control(self, method: str, path: str, **kwargs: Any) -> Any:
-        with self.sim.control() as control:
+        with self.world.control() as control:
             answer = control.request(method, path, **kwargs)
         answer.raise_for_status()
         return answer.json() if answer.content else None
 
     def seed(self, raw: bytes, mailbox: str | None = None, *, folder: str | None = None) -> str:
         """Put a raw RFC 822 mail into a mailbox (default: the first); its immutable id."""
-        params = {"folder": folder} if folder else {}
+        params = {self.world.seed_param: folder} if folder else {}
         path = f"/_sim/mailboxes/{mailbox or self.mailboxes[0]}/messages"
         return str(self._control("POST", path, content=raw, params=params)["id"])
 
@@ -287,17 +280,20 @@ class Stack:
         return [self.seed(raw, mailbox) for raw in raws]
 
     def folders(self, mailbox: str | None = None) -> dict[str, int]:
-        """Message count per folder (``inbox``, ``recoverableitemsdeletions``, names …)."""
-        data = self._control("GET", f"/_sim/mailboxes/{mailbox or self.mailboxes[0]}")
-        return dict(data["folders"])
+        """Message count per folder (``inbox``, the world's ``removed_folder``, names …)."""
+        return self.world.folders(mailbox or self.mailboxes[0])
 
     def folder_messages(self, folder: str, mailbox: str | None = None) -> list[dict[str, Any]]:
-        path = f"/_sim/mailboxes/{mailbox or self.mailboxes[0]}/folders/{folder}/messages"
-        return list(self._control("GET", path))
+        """The messages (``id`` …) in one folder, or with one label on Gmail."""
+        return self.world.folder_messages(folder, mailbox or self.mailboxes[0])
+
+    def removed(self, mailbox: str | None = None) -> set[str]:
+        """Ids of the messages where removed mail is kept (Recoverable Items, the trash)."""
+        return {m["id"] for m in self.folder_messages(self.world.removed_folder, mailbox)}
 
     def sent(self, mailbox: str | None = None) -> list[dict[str, Any]]:
         """What the mailbox sent (from, to, subject, internet_message_id, headers, MIME)."""
-        return list(self._control("GET", f"/_sim/mailboxes/{mailbox or self.mailboxes[0]}/sent"))
+        return self.world.sent(mailbox or self.mailboxes[0])
 
     def faults(self, **knobs: Any) -> dict[str, Any]:
         """Set simulator faults (``throttle_ratio``, ``error_ratio``, ``token_ttl_s``, …)."""
@@ -396,24 +392,23 @@ def pipeline(
     faults: Mapping[str, Any] | None = None,
     graph: Mapping[str, Any] | None = None,
     push: Mapping[str, Any] | None = None,
+    provider: str = "microsoft",
     **mailbox_overrides: Any,
 ) -> Iterator[Stack]:
     """A stack for one test; see the module docstring."""
     boxes = tuple(m.lower() for m in mailboxes)
     with ExitStack() as cleanup:
-        if sim is None:
-            sim = cleanup.enter_context(
-                running_simulator(
-                    tmp_path / "graphsim", list(boxes), allow_http_notifications=push is not None
-                )
-            )
+        world = _world(cleanup, provider, sim, tmp_path, boxes, push is not None)
         config_path = tmp_path / "mailpipe.toml"
-        config_path.write_text(config_toml(sim, boxes, graph or {}, mailbox_overrides, push))
+        if push and provider != "microsoft":
+            raise AssertionError("push is Microsoft's: Gmail mailboxes are polled")
+        text = world.config_toml(boxes, graph or {}, mailbox_overrides, tmp_path)
+        config_path.write_text(text + push_toml(push))
         config_path.chmod(0o600)
         log_dir = tmp_path / "logs"
         log_dir.mkdir(exist_ok=True)
         stack = Stack(
-            sim=sim,
+            world=world,
             amqp_url=amqp_url,
             namespace=f"e2e-{uuid.uuid4().hex[:10]}",
             database_url=database_url or f"sqlite:///{tmp_path / 'mailpipe.db'}",
@@ -431,6 +426,29 @@ def pipeline(
             if faults:
                 stack.faults(throttle_ratio=0.0, error_ratio=0.0, latency_ms=0)
             _delete_namespace(stack)
+
+
+def _world(
+    cleanup: ExitStack,
+    provider: str,
+    sim: SimHandle | None,
+    tmp_path: Path,
+    boxes: tuple[str, ...],
+    push: bool = False,
+) -> MailWorld:
+    """The provider's simulator: a running Graph one if given, else a new one for the test."""
+    if provider == "google":
+        if sim is not None:
+            raise AssertionError("a Graph simulator was given for a google stack")
+        gsim = running_gmailsim(tmp_path / "gmailsim", list(boxes))
+        return GmailWorld(cleanup.enter_context(gsim))
+    if provider != "microsoft":
+        raise AssertionError(f"unknown provider {provider!r}: one of {PROVIDERS}")
+    if sim is None:
+        sim = cleanup.enter_context(
+            running_simulator(tmp_path / "graphsim", list(boxes), allow_http_notifications=push)
+        )
+    return GraphWorld(sim)
 
 
 def _delete_namespace(stack: Stack) -> None:

@@ -55,6 +55,8 @@ def second_wave(
     record_of: Mapping[str, int],
     ack_of: Mapping[str, str],
     share: float = 1.0,
+    *,
+    conversations: bool = True,
 ) -> list[Mail]:
     """Answers to the first wave's requests: about ``share`` times len(requests) mails.
 
@@ -68,7 +70,7 @@ def second_wave(
     for n, request in enumerate(chosen):
         ack = ack_of.get(request.key)
         if "cc_thread" in request.key:
-            mails.append(corpus.reply_by_conversation(request))
+            mails.append(corpus.reply_by_conversation(request, threads=conversations))
             continue
         kind = next(kinds)
         if kind == "token":
@@ -187,7 +189,7 @@ def run_two_waves(
     """Seed the first wave, wait for its records and acknowledgements (fetcher, ticketer and
     sender must run, with ``auto_acknowledge``), seed the answers and wait for them.
 
-    Returns every seeded mail, the checked outcomes and the number of new requests.
+    Returns every seeded mail, the checked outcomes and the number of new requests (both waves).
     """
     wave1 = first_wave(corpus, requests)
     created = [m for m in wave1 if m.expect.outcome == "created"]
@@ -201,9 +203,16 @@ def run_two_waves(
     assert not first.problems, problems_text(first.problems)
     acks = acks_sent(stack)
     ack_of = {key: acks[record] for key, record in first.record_of.items()}
-    seeded += seed(stack, second_wave(corpus, created, first.record_of, ack_of))
+    threads = stack.world.threads_unseen_roots
+    wave2 = second_wave(corpus, created, first.record_of, ack_of, conversations=threads)
+    seeded += seed(stack, wave2)
     wait_processed(stack, seeded, timeout_s)
-    return seeded, check_outcomes(stack, seeded), len(created)
+    # An answer the provider did not thread opened a record: its acknowledgement too.
+    requests = len(created) + sum(1 for m in wave2 if m.expect.outcome == "created")
+    stack.wait_until(
+        lambda: outbound_count(stack) == requests, timeout_s=timeout_s, what="acks recorded"
+    )
+    return seeded, check_outcomes(stack, seeded), requests
 
 
 def deleted_before_processed(stack: Stack, seeded: Sequence[Seeded]) -> list[str]:

@@ -2,7 +2,8 @@
 gets an acknowledgement in the simulator's sent list — to the requester, the record token in
 the subject, marked automatic, In-Reply-To the request — and the requester's answer to it
 (In-Reply-To the acknowledgement, the token dropped from the subject) threads onto the same
-record. On SQLite and on PostgreSQL."""
+record. On SQLite and on PostgreSQL, through Microsoft Graph and through Gmail (the
+``provider`` fixture; the Gmail world shapes its sent list like Graph's)."""
 
 from __future__ import annotations
 
@@ -52,13 +53,14 @@ def job_tap(stack: Stack) -> Iterator[list[OutboundEmail]]:
 
 
 def test_acknowledgement_reaches_the_requester_and_the_answer_threads_back(
-    tmp_path: Path, amqp_url: str, database_url: str
+    tmp_path: Path, amqp_url: str, database_url: str, provider: str
 ) -> None:
     with pipeline(
         tmp_path,
         amqp_url,
         mailboxes=[SUPPORT],
         database_url=database_url,
+        provider=provider,
         poll_interval_s=0.5,
         auto_acknowledge=True,
     ) as stack:
@@ -84,7 +86,7 @@ def test_acknowledgement_reaches_the_requester_and_the_answer_threads_back(
         assert sent["headers"]["In-Reply-To"] == request.message_id
         assert request.message_id in sent["headers"]["References"]
         assert is_our_message_id(sent["internet_message_id"], "mailpipe.contoso.com")
-        # Exchange (and the simulator) strip Auto-Submitted from submitted MIME: the job asked
+        # Exchange (and the Graph simulator) strip Auto-Submitted from submitted MIME: the job asked
         # for it, and our Message-ID domain and X-Mailpipe headers mark the mail as ours.
         [job] = jobs
         [message_id] = [m["message_id"] for m in stack.rows("record_messages") if m["message_id"]]

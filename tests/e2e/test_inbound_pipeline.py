@@ -1,16 +1,20 @@
 """The whole inbound pipeline as separate processes — fetcher, ticketer and sender — over the
-Graph simulator, a real RabbitMQ, and SQLite or PostgreSQL.
+Graph simulator or the Gmail simulator (the ``provider`` fixture), a real RabbitMQ, and SQLite
+or PostgreSQL.
 
 500 seeded mails in two waves (see tests/e2e/scenario.py): new requests of every shape, loops,
 stray out-of-office answers and bounces; then, once the records exist and their
 acknowledgements went out, replies by token, by In-Reply-To and by conversation, out-of-office
 answers to our acknowledgements, and bounces of them. Every mail must end with its one
-expected outcome, on the right record, out of the inbox and in Recoverable Items.
+expected outcome, on the right record, out of the inbox and where removed mail is kept
+(Recoverable Items on Microsoft, the trash on Google).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.corpus import Corpus
 from tests.e2e.harness import Stack, pipeline
@@ -21,18 +25,23 @@ from tests.e2e.scenario import (
     problems_text,
     run_two_waves,
 )
+from tests.e2e.worlds import HEAVY_MATRIX
 
-RECOVERABLE = "recoverableitemsdeletions"
 FAST_SENDER = {"MAILPIPE_SENDER_RATE_PER_MINUTE": "100000"}
 
 
+# On Gmail the quota paces the run (acknowledgements cost 100 units each): about 5 minutes,
+# past the suite's default 300 s. The bound only keeps a broken run from hanging.
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize(("database_url", "provider"), HEAVY_MATRIX, indirect=True)
 def test_500_mails_become_the_expected_records_and_threads(
-    tmp_path: Path, amqp_url: str, database_url: str
+    tmp_path: Path, amqp_url: str, database_url: str, provider: str
 ) -> None:
     with pipeline(
         tmp_path,
         amqp_url,
         database_url=database_url,
+        provider=provider,
         poll_interval_s=0.5,
         auto_acknowledge=True,
         auto_ack_per_hour=1000,
@@ -47,7 +56,9 @@ def test_500_mails_become_the_expected_records_and_threads(
         assert len(seeded) >= 500
         assert not outcomes.problems, problems_text(outcomes.problems)
         print(f"outcomes of {len(seeded)} mails: {dict(outcomes.kinds)}")
-        assert outcomes.kinds["reply"] > 150
+        # Gmail does not thread the ~37 answers known only by their conversation: they open
+        # records of their own there (MailWorld.threads_unseen_roots), acknowledged like any.
+        assert outcomes.kinds["reply"] > (150 if stack.world.threads_unseen_roots else 110)
         assert outcomes.kinds["auto_reply"] > 10
         assert outcomes.kinds["delivery_failure"] > 10
         assert outcomes.kinds["ignored:loop"] >= 30
@@ -60,8 +71,7 @@ def test_500_mails_become_the_expected_records_and_threads(
 
         for box in stack.mailboxes:
             assert stack.folders(box)["inbox"] == 0
-            in_recoverable = {m["id"] for m in stack.folder_messages(RECOVERABLE, box)}
-            assert {s.message_id for s in seeded if s.mail.mailbox == box} <= in_recoverable
+            assert {s.message_id for s in seeded if s.mail.mailbox == box} <= stack.removed(box)
         assert deleted_before_processed(stack, seeded) == []
 
 

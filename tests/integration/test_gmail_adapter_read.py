@@ -28,6 +28,22 @@ def test_changes_come_from_the_history_after_the_first_round(gsim: GmailSimHandl
     assert int(again.cursor) > int(start.cursor)
 
 
+def test_a_first_round_misses_nothing_when_each_page_is_trashed_before_the_next(
+    gsim: GmailSimHandle,
+) -> None:
+    seeded = {seed(gsim, BOX, mail(f"Backlog {n}"))["id"] for n in range(7)}
+    seen: list[str] = []
+    with gmail_box(gsim) as box:
+        pages = box.iter_delta("inbox", None, page_size=2)
+        for page in pages:
+            seen += [m.id for m in page.messages]
+            box.delete_many([m.id for m in page.messages])  # as the fetcher does, page by page
+        assert page.cursor is not None
+        later = box.delta("inbox", page.cursor)
+    assert sorted(seen) == sorted(seeded) and len(seen) == 7
+    assert later.messages == [] and counts(gsim, BOX)["labels"]["inbox"] == 0
+
+
 def test_an_expired_history_id_lists_the_label_again(gsim: GmailSimHandle) -> None:
     kept = seed(gsim, BOX, mail("Kept"))["id"]
     with gmail_box(gsim) as box:

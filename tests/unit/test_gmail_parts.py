@@ -134,6 +134,27 @@ def test_raw_mime_becomes_the_ports_message_and_attachments() -> None:
     assert (att.name, att.content, att.kind) == ("a.zip", b"PK..", "file")
 
 
+def test_a_folded_subject_after_an_encoded_word_keeps_one_blank() -> None:
+    raw = (
+        b"From: a@x.test\r\nMessage-ID: <2@x.test>\r\n"
+        b"Subject: =?utf-8?q?bitte_pr=C3=BCfen?=\r\n (req-7)\r\n\r\nbody\r\n"
+    )
+    resource = {"id": "m2", "threadId": "t2", "internalDate": "0", "raw": b64url_encode(raw)}
+    assert to_message(resource).subject == "bitte prüfen (req-7)"
+
+
+def test_an_inline_image_known_only_by_its_content_id_is_an_attachment() -> None:
+    msg = EmailMessage()
+    msg["Subject"] = "logo"
+    msg.set_content("text")
+    msg.add_alternative('<img src="cid:logo@customer">', subtype="html")
+    html = msg.get_body(("html",))
+    assert isinstance(html, EmailMessage)
+    html.add_related(b"PNG", "image", "png", cid="<logo@customer>", disposition="inline")
+    (image,) = attachments_of(bytes(msg))
+    assert (image.is_inline, image.content_id, image.content) == (True, "logo@customer", b"PNG")
+
+
 def test_attachments_given_apart_are_added_to_the_mime() -> None:
     raw = with_attachments(_raw(), [OutgoingAttachment("b.txt", b"bee", "text/plain")])
     assert [a.name for a in attachments_of(raw)] == ["a.zip", "b.txt"]

@@ -4,6 +4,7 @@ message's properties, body and attachments. Pure functions over bytes."""
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import policy
@@ -29,12 +30,18 @@ def raw_of(resource: dict[str, Any]) -> bytes:
     return b64url_decode(str(resource.get("raw", "")))
 
 
+#: A line break that folds a header (RFC 5322 2.2.3: unfolding removes it, the blank stays).
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
 def _text(value: object) -> str:
-    """A header as text, encoded words decoded; never raises on odd bytes."""
+    """A header as text, unfolded and encoded words decoded; never raises on odd bytes.
+    (The raw value keeps its folds: decoded as it is, a fold after an encoded word would
+    become a second blank, as Graph never gives it.)"""
     if value is None:
         return ""
     try:
-        return str(policy.default.header_factory("x-any", str(value)))
+        return str(policy.default.header_factory("x-any", _FOLD.sub("", str(value))))
     except Exception:  # a malformed header is still a header: keep it as given
         return str(value)
 
@@ -106,7 +113,12 @@ def _full(summary: MailMessage, msg: Message, body: str, body_type: str) -> Mail
 def _is_attachment(part: Message) -> bool:
     if part.is_multipart() and part.get_content_type() != "message/rfc822":
         return False
-    return bool(part.get_filename()) or part.get_content_disposition() == "attachment"
+    if part.get_filename() or part.get_content_disposition() == "attachment":
+        return True
+    # An inline image named only by its Content-ID (``cid:`` in the HTML) is an attachment
+    # too, as Graph lists it (isInline): without it the body's image would be lost.
+    inline = part.get_content_disposition() == "inline" or part.get("Content-ID") is not None
+    return inline and part.get_content_maintype() != "text"
 
 
 def attachments_of(raw: bytes) -> list[Attachment]:

@@ -33,6 +33,8 @@ def in_trash(address: str, message_id: str) -> MailNotFound:
     return err
 
 
+#: Ids per ``messages.list`` call of a full listing (Gmail's largest page: 5 units each).
+LIST_PAGE = 500
 DIRECTORY_HINT = "Google's Directory API is not used yet: users are not looked up on Gmail"
 
 
@@ -192,8 +194,16 @@ class GmailReading(GmailBase):
         self, label: str, view: MessageView, size: int, *, resynced: bool
     ) -> Iterator[DeltaPage]:
         start = str(self._get("/profile", what="profile")["historyId"])
-        for ids, last in self._id_pages(label, size):
-            yield DeltaPage(self._views(ids, view), [], start if last else None, resynced)
+        # Every id first, then the pages: the caller trashes a page's mail before it asks for
+        # the next, and a page token that counts positions would then skip as many (the mail
+        # would stay in the inbox, as history only tells what changed after ``start``).
+        ids = [i for page, _ in self._id_pages(label, LIST_PAGE) for i in page]
+        size = max(size, 1)
+        for at in range(0, max(len(ids), 1), size):
+            last = at + size >= len(ids)
+            yield DeltaPage(
+                self._views(ids[at : at + size], view), [], start if last else None, resynced
+            )
 
     def _history(
         self, label: str, cursor: str, view: MessageView, size: int

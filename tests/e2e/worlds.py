@@ -1,0 +1,216 @@
+"""The mail provider of an end-to-end stack, behind one small interface: a ``MailWorld``.
+
+The e2e scenarios seed mail, count what is in the inbox, the place removed mail goes and the
+quarantine, read the mailbox's timeline and list what it sent, without knowing which
+simulator serves it. ``GraphWorld`` is the Microsoft side (libs/graphsim), ``GmailWorld`` the
+Google side (libs/gmailsim). Where the providers genuinely differ the world says so in its
+attributes, and the assertions follow them:
+
+- ``removed_folder``: where removed mail is kept — Recoverable Items on Microsoft, the trash on
+  Google (docs/google.md);
+- ``copy_keeps_id``: a copy into a folder is a new message on Microsoft, a label on the same
+  message on Google (``copy_to_folder`` is a move into that label there);
+- ``directory``: whether requesters can be looked up (Gmail has no directory lookup: every
+  requester is "not in the tenant", never enriched);
+- ``threads_unseen_roots``: whether two mails naming the same root the mailbox never received
+  share a conversation — Graph's conversation id does; Gmail threads only by messages the
+  mailbox has, so an answer known only by its conversation opens a record of its own there.
+
+Folder names are the control API's: ``inbox``, the world's ``removed_folder``, and user folders
+(or labels) by name, such as ``mailpipe-quarantine``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from libs.gmailsim.testing import GmailSimHandle
+from libs.graphsim.testing import SimHandle
+
+PROVIDERS = ("microsoft", "google")
+#: (database backend, provider) of the heaviest scenarios (500 mails, 1,000 mails with kills):
+#: Gmail on SQLite only, as the database and the provider are independent of each other and
+#: each run costs minutes of CI (docs/e2e-tests.md).
+HEAVY_MATRIX = [("sqlite", "microsoft"), ("postgresql", "microsoft"), ("sqlite", "google")]
+
+
+def toml_value(value: Any) -> str:
+    """A TOML value for the config keys we write (JSON string escapes are valid TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def _table(header: str, entries: Mapping[str, Any]) -> list[str]:
+    return ["", header, *(f"{k} = {toml_value(v)}" for k, v in entries.items())]
+
+
+class MailWorld(Protocol):
+    provider: ClassVar[str]
+    #: The control API's query parameter that seeds mail into another folder (or label).
+    seed_param: ClassVar[str]
+    removed_folder: ClassVar[str]
+    copy_keeps_id: ClassVar[bool]
+    directory: ClassVar[bool]
+    threads_unseen_roots: ClassVar[bool]
+
+    def control(self) -> AbstractContextManager[httpx.Client]: ...
+
+    def config_toml(
+        self,
+        mailboxes: Iterable[str],
+        settings: Mapping[str, Any],
+        overrides: Mapping[str, Any],
+        key_dir: Path,
+    ) -> str: ...
+
+    def sent(self, mailbox: str) -> list[dict[str, Any]]: ...
+
+    def folders(self, mailbox: str) -> dict[str, int]: ...
+
+    def folder_messages(self, folder: str, mailbox: str) -> list[dict[str, Any]]: ...
+
+
+def _request(world: MailWorld, method: str, path: str, **kwargs: Any) -> Any:
+    with world.control() as control:
+        answer = control.request(method, path, **kwargs)
+    answer.raise_for_status()
+    return answer.json() if answer.content else None
+
+
+@dataclass
+class GraphWorld:
+    """Microsoft 365 through the Graph simulator."""
+
+    sim: SimHandle
+    provider: ClassVar[str] = "microsoft"
+    seed_param: ClassVar[str] = "folder"
+    removed_folder: ClassVar[str] = "recoverableitemsdeletions"
+    copy_keeps_id: ClassVar[bool] = False
+    directory: ClassVar[bool] = True
+    threads_unseen_roots: ClassVar[bool] = True
+
+    def control(self) -> AbstractContextManager[httpx.Client]:
+        return self.sim.control()
+
+    def config_toml(
+        self,
+        mailboxes: Iterable[str],
+        settings: Mapping[str, Any],
+        overrides: Mapping[str, Any],
+        key_dir: Path,
+    ) -> str:
+        """``[graph]`` at the simulator, every mailbox with working credentials."""
+        sim = self.sim
+        graph = {
+            "base_url": sim.base_url,
+            "authority_host": sim.authority_host,
+            "ca_bundle": str(sim.ca_bundle),
+            **settings,
+        }
+        lines = _table("[graph]", graph)[1:]
+        for address in mailboxes:
+            entry = {
+                "address": address,
+                "tenant_id": sim.tenant_id,
+                "client_id": sim.client_id,
+                "client_secret": sim.client_secret,
+                **overrides,
+            }
+            lines += _table("[[mailboxes]]", entry)
+        return "\n".join(lines) + "\n"
+
+    def sent(self, mailbox: str) -> list[dict[str, Any]]:
+        return list(_request(self, "GET", f"/_sim/mailboxes/{mailbox}/sent"))
+
+    def folders(self, mailbox: str) -> dict[str, int]:
+        return dict(_request(self, "GET", f"/_sim/mailboxes/{mailbox}")["folders"])
+
+    def folder_messages(self, folder: str, mailbox: str) -> list[dict[str, Any]]:
+        path = f"/_sim/mailboxes/{mailbox}/folders/{folder}/messages"
+        return list(_request(self, "GET", path))
+
+
+@dataclass
+class GmailWorld:
+    """Google Workspace through the Gmail simulator: a service account with domain-wide
+    delegation, its key file written beside the config."""
+
+    sim: GmailSimHandle
+    provider: ClassVar[str] = "google"
+    seed_param: ClassVar[str] = "labels"
+    removed_folder: ClassVar[str] = "trash"
+    copy_keeps_id: ClassVar[bool] = True
+    directory: ClassVar[bool] = False
+    threads_unseen_roots: ClassVar[bool] = False
+
+    def control(self) -> AbstractContextManager[httpx.Client]:
+        return self.sim.control()
+
+    def config_toml(
+        self,
+        mailboxes: Iterable[str],
+        settings: Mapping[str, Any],
+        overrides: Mapping[str, Any],
+        key_dir: Path,
+    ) -> str:
+        """``[google]`` at the simulator (``settings`` such as ``max_retry_s`` go there too),
+        every mailbox ``provider = "google"`` with the default service account's key file."""
+        key = key_dir / "google-service-account.json"
+        key.write_text(json.dumps(self.sim.key_info))
+        key.chmod(0o600)
+        google = {"api_url": self.sim.root_url, "ca_bundle": str(self.sim.ca_bundle), **settings}
+        lines = _table("[google]", google)[1:]
+        for address in mailboxes:
+            entry = {
+                "address": address,
+                "provider": "google",
+                "service_account_key_file": str(key),
+                **overrides,
+            }
+            lines += _table("[[mailboxes]]", entry)
+        return "\n".join(lines) + "\n"
+
+    def sent(self, mailbox: str) -> list[dict[str, Any]]:
+        """The Graph simulator's shape: the MIME's ``headers`` and standard base64."""
+        return [_graph_shaped(entry) for entry in _request(self, "GET", _sent_path(mailbox))]
+
+    def folders(self, mailbox: str) -> dict[str, int]:
+        return dict(_request(self, "GET", f"/_sim/mailboxes/{mailbox}")["labels"])
+
+    def folder_messages(self, folder: str, mailbox: str) -> list[dict[str, Any]]:
+        path = f"/_sim/mailboxes/{mailbox}/labels/{folder}/messages"
+        with self.control() as control:
+            answer = control.get(path)
+        if answer.status_code == 404:
+            return []  # the label was never created: nothing was put there
+        answer.raise_for_status()
+        return list(answer.json())
+
+
+def _sent_path(mailbox: str) -> str:
+    return f"/_sim/mailboxes/{mailbox}/sent"
+
+
+def _graph_shaped(entry: Mapping[str, Any]) -> dict[str, Any]:
+    raw = base64.urlsafe_b64decode(entry["mime_base64"] + "=" * (-len(entry["mime_base64"]) % 4))
+    mime = message_from_bytes(raw, policy=policy.default)
+    return {
+        **entry,
+        "internet_message_id": str(mime.get("Message-ID", "")),
+        "headers": {k: str(v) for k, v in mime.items()},
+        "mime_base64": base64.b64encode(raw).decode(),
+    }
