@@ -20,7 +20,7 @@ from libs.common.contracts import MailboxChanged
 from libs.common.db.push_subscriptions import PushSubscriptionStore
 from libs.common.service import Runtime
 from libs.common.settings import MailpipeConfig, Settings
-from services.notify.app import wire
+from services.notify.app import CannotListen, wire
 
 STATE = "a-client-state-of-forty-characters-long!"
 
@@ -72,3 +72,21 @@ def test_the_wired_endpoint_serves_and_publishes(
         wiring.close()
         store.close()
     assert not any(thread.is_alive() for thread in threads)
+
+
+def test_a_taken_port_fails_the_start_in_one_line(
+    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second endpoint on the same port does not run on without it."""
+    url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        monkeypatch.setenv("MAILPIPE_NOTIFY_PORT", str(port))
+        settings = Settings(database_url=SecretStr(url))
+        runtime = Runtime("notify", settings, MailpipeConfig(), broker, threading.Event())
+        with pytest.raises(CannotListen) as caught:
+            wire(runtime)
+    assert caught.value.message == f"the notification endpoint cannot listen on 127.0.0.1:{port}"
+    assert caught.value.hint is not None and "MAILPIPE_NOTIFY_PORT" in caught.value.hint
