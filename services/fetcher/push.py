@@ -204,7 +204,6 @@ class SubscriptionKeeper:
                 return
             sub = graph.renew(sub_id, self._clock() + ASKED_LIFETIME)
         except MailNotFound:  # Graph removed it: a new one, and a round for what was missed
-            kept.recreate = True
             self._subscribe(address, kept)
             return
         except MailError as exc:
