@@ -91,8 +91,9 @@ class SubscriptionKeeper:
                 self.push = push
             wanted = {a: f for a, f in folders.items() if push is not None and push.covers(a)}
             for address, folder in wanted.items():
-                if address not in self.kept or self.kept[address].folder != folder:
-                    self.kept.setdefault(address, Kept(folder)).folder = folder
+                kept = self.kept.setdefault(address, Kept(folder))
+                if kept.folder != folder:  # the subscription watches the old folder: moved
+                    kept.folder, kept.recreate = folder, True
             self._gone = [a for a in self.kept if a not in wanted]
         self.wake.set()
 
@@ -203,7 +204,6 @@ class SubscriptionKeeper:
                 return
             sub = graph.renew(sub_id, self._clock() + ASKED_LIFETIME)
         except MailNotFound:  # Graph removed it: a new one, and a round for what was missed
-            kept.recreate = True
             self._subscribe(address, kept)
             return
         except MailError as exc:

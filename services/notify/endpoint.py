@@ -3,8 +3,8 @@ change and lifecycle notifications, ``/healthz``. Nothing else: it is exposed to
 through the operator's HTTPS proxy, apart from the console.
 
 A notification is checked (subscription known, clientState right) and, when it passes, turned
-into a :class:`~libs.common.contracts.MailboxChanged` hint, at most one per mailbox per second
-(one more within the second is deferred to its end, never dropped).
+into a :class:`~libs.common.contracts.MailboxChanged` hint, at most one per mailbox and reason
+per second (one more within the second is deferred to its end, never dropped).
 Every POST that parses is answered 202, even one that fails the check: Graph retries a non-2xx
 answer for hours, and a forger learns nothing from the status (the metrics tell the operator).
 """

@@ -212,6 +212,19 @@ def test_a_mailbox_no_longer_pushed_is_dropped(rig: Rig) -> None:
     assert not rig.fake.subscriptions, "no [push]: nothing subscribed"
 
 
+def test_a_new_watched_folder_moves_the_subscription(rig: Rig) -> None:
+    rig.keeper.tend()
+    old = rig.sub_id or ""
+    rig.keeper.use(PUSH, {BOX: "Support"})
+    rig.keeper.tend()
+    assert rig.sub_id not in (None, old)
+    assert [s.folder for s in rig.fake.subscriptions.values()] == ["Support"]
+    assert list(rig.book.rows) == [rig.sub_id]
+    rig.keeper.use(PUSH, {BOX: "Support"})
+    rig.keeper.tend()
+    assert list(rig.book.rows) == [rig.sub_id], "the same folder again: nothing moves"
+
+
 def test_stopping_deletes_every_subscription(rig: Rig) -> None:
     rig.keeper.tend()
     rig.keeper.drop_all()

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from libs.common.db._base import StoreBase
+from libs.common.db._base import StoreBase, upsert
 from libs.common.db.rows import norm_address
 from libs.common.db.schema_push import push_subscriptions as table
 
@@ -55,11 +54,8 @@ class PushSubscriptionStore(StoreBase):
             "updated_at": self._clock(),
         }
         with self._write() as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            stmt = dialect.insert(table).values(**values)
-            changed = {c: stmt.excluded[c] for c in ("expires_at", "updated_at", "state_hash")}
-            conn.execute(
-                stmt.on_conflict_do_update(index_elements=["subscription_id"], set_=changed)
+            upsert(
+                conn, table, ["subscription_id"], values, ["expires_at", "updated_at", "state_hash"]
             )
 
     def renewed(self, subscription_id: str, expires: datetime) -> None:
