@@ -24,6 +24,7 @@ from services.web.domain.replying import (
     Draft,
     Reply,
     Upload,
+    attachment_header,
     build_job,
     inline_attachment,
 )
@@ -117,7 +118,5 @@ class ReplyDesk:
                 f"{upload.name} is over {INLINE_BYTES} bytes and this console has no blob store",
                 hint="set MAILPIPE_BLOB_STORE (or MAILPIPE_BLOB_DIR) as for the sender",
             )
-        entry = inline_attachment(upload)
-        del entry["content_base64"]
-        entry["blob"] = self._blobs.put(upload.data).model_dump()
-        return entry
+        # A large file goes by reference: its content is never base64-encoded into the job.
+        return attachment_header(upload) | {"blob": self._blobs.put(upload.data).model_dump()}

@@ -129,12 +129,18 @@ class Reply:
     created_at: datetime
 
 
-def inline_attachment(upload: Upload) -> dict[str, object]:
+def attachment_header(upload: Upload) -> dict[str, object]:
+    """The attachment's name and type as the job carries them, without its content."""
     return {
         "name": clean_header_value(upload.name).strip() or "attachment",
         "content_type": clean_header_value(upload.content_type).strip()
         or "application/octet-stream",
-        "content_base64": base64.b64encode(upload.data).decode("ascii"),
+    }
+
+
+def inline_attachment(upload: Upload) -> dict[str, object]:
+    return attachment_header(upload) | {
+        "content_base64": base64.b64encode(upload.data).decode("ascii")
     }
 
 
