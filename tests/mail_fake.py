@@ -75,6 +75,8 @@ class FakeMailbox(FakeSubscriptions):
     fail_with: list[Exception] = field(default_factory=list)
     lose_answers: int = 0
     lookups: list[str] = field(default_factory=list)
+    #: The ``sender`` of each find_sent, in order (the From the caller built the message with).
+    lookup_senders: list[str | None] = field(default_factory=list)
     send_as: set[str] = field(default_factory=set)
     #: Lower-case address → the user.
     users: dict[str, DirectoryUser] = field(default_factory=dict)
@@ -216,9 +218,10 @@ class FakeMailbox(FakeSubscriptions):
         self.drafts.append((mime, list(attachments)))
         return self._answer("req-draft")
 
-    def find_sent(self, internet_message_id: str) -> bool:
+    def find_sent(self, internet_message_id: str, *, sender: str | None = None) -> bool:
         """The sent folder: every message sent, by its Message-ID header."""
         self.lookups.append(internet_message_id)
+        self.lookup_senders.append(sender)
         out = [*self.sent, *(m for m, _ in self.drafts)]
         return any(message_id_of(m) == internet_message_id for m in out)
 

@@ -34,6 +34,9 @@ class Faults:
     user_units_per_min: int = 15_000
     #: How an exhausted quota is answered: 429 rateLimitExceeded or 403 userRateLimitExceeded.
     quota_status: int = 429
+    #: The next N sends (``messages.send``, an upload's last bytes) go out and are then
+    #: answered 500 backendError, as when Gmail's answer is lost; counts down to 0.
+    lose_send_responses: int = 0
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}

@@ -4,7 +4,8 @@ What Gmail does and the simulator copies: the From header must be the user's add
 of the user's send-as aliases whose verification is ``accepted``; any other From is rewritten
 to the user's primary address (recorded as ``from_rewritten`` in the sent list). Message-ID
 and Date are added when missing. The sender's copy gets the SENT label (Bcc kept); every
-recipient that is a simulated mailbox gets the message (Bcc removed) in INBOX, UNREAD.
+recipient that is a simulated mailbox gets the message (Bcc removed) in INBOX, UNREAD. The
+``lose_send_responses`` fault answers a send that went out with a 500.
 """
 
 from __future__ import annotations
@@ -51,7 +52,16 @@ def send_raw(world: World, box: Mailbox, raw: bytes, thread_id: str | None) -> M
     for address in dict.fromkeys(recipients):
         _deliver(world, box, msg, address, delivered, now_ms)
     box.sent.append(_sent_record(lines, final, msg, rewritten, sender))
+    _answer_lost(world)
     return msg
+
+
+def _answer_lost(world: World) -> None:
+    """Unless the ``lose_send_responses`` fault eats the answer: the mail is out (sent list,
+    SENT label, recipients) and the client gets a 500, not knowing whether it went."""
+    if world.faults.lose_send_responses > 0:
+        world.faults.lose_send_responses -= 1
+        raise GmailHTTPError(500, "backendError", "Backend Error")
 
 
 def _deliver(world: World, box: Mailbox, msg: Message, to: str, raw: bytes, now_ms: int) -> None:

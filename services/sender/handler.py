@@ -180,7 +180,8 @@ class SendHandler:
     ) -> bool:
         """Look for the job's Message-ID in Sent Items; when there, log and answer ``sent``."""
         built = build_message(job, decision, box, thread, ())
-        if not self.ports.mail_for(box).find_sent(built.message_id):
+        # With the From: Gmail files a message sent as an agent in the agent's own Sent.
+        if not self.ports.mail_for(box).find_sent(built.message_id, sender=decision.from_address):
             return False
         done = Delivered(built, "mime", None)
         self._answer_sent(job, decision, done, thread, attempts, found=True)

@@ -1,5 +1,6 @@
-"""The Gmail adapter sending through the simulator: threads, the resumable upload, and the
-three ways of sending as an agent (a verified alias, impersonation, refused)."""
+"""The Gmail adapter sending through the simulator: threads, the resumable upload, the
+three ways of sending as an agent (a verified alias, impersonation, refused), and find_sent
+after a lost answer, asked of Gmail by an adapter that did not send (a restarted sender)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from email.utils import formatdate, make_msgid
 
 import pytest
 
-from libs.common.mail import OutgoingAttachment, SendAsDenied
+from libs.common.mail import OutcomeUnknown, OutgoingAttachment, SendAsDenied
 from libs.gmailsim.testing import GmailSimHandle
 from tests.gmailsim_helpers import mail, seed
 
-from .gmail_adapter_helpers import AGENT, BOX, calls, control, gmail_box, sent
+from .gmail_adapter_helpers import AGENT, BOX, calls, control, faults, gmail_box, sent, stats
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -74,7 +75,7 @@ def test_an_agent_is_impersonated_and_their_sent_gets_the_copy(gsim: GmailSimHan
     msg = outgoing(AGENT)
     with gmail_box(gsim) as box:
         box.send_mime(msg.as_bytes())
-        assert box.find_sent(str(msg["Message-ID"])) is True
+        assert box.find_sent(str(msg["Message-ID"]), sender=AGENT) is True
     (out,) = sent(gsim, AGENT)
     assert (out["from"], out["from_rewritten"]) == (AGENT, False)
     assert sent(gsim, BOX) == []
@@ -104,3 +105,44 @@ def test_a_verified_alias_sends_from_the_helpdesk_mailbox(gsim: GmailSimHandle) 
     assert denied.value.hint and "Send mail as" in denied.value.hint
     (out,) = sent(gsim, BOX)
     assert (out["from"], out["from_rewritten"]) == (alias, False)
+
+
+def test_an_agents_send_is_found_in_their_sent_by_a_restarted_adapter(
+    gsim: GmailSimHandle,
+) -> None:
+    msg = outgoing(f"Agent <{AGENT}>")
+    mid = str(msg["Message-ID"])
+    faults(gsim, lose_send_responses=1)
+    with gmail_box(gsim) as box, pytest.raises(OutcomeUnknown):
+        box.send_mime(msg.as_bytes())  # out, but the answer is lost
+    with gmail_box(gsim) as restarted:  # remembers nothing of the send
+        assert restarted.find_sent(mid, sender=f"Agent <{AGENT}>") is True
+        assert restarted.find_sent(mid, sender=AGENT.upper()) is True
+        assert restarted.find_sent("<unknown@mailpipe.example.com>", sender=AGENT) is False
+        assert restarted.find_sent(mid) is False, "the copy is in the agent's Sent, not ours"
+        assert restarted.find_sent(mid, sender=BOX) is False
+    assert [s["internet_message_id"] for s in sent(gsim, AGENT)] == [mid]
+    assert sent(gsim, BOX) == []
+
+
+def test_find_sent_looks_in_the_mailbox_for_a_fallback_and_an_alias(gsim: GmailSimHandle) -> None:
+    # A send as an agent refused (no such user) falls back to the mailbox: its copy is ours.
+    fallback = outgoing()
+    with gmail_box(gsim) as box:
+        box.send_mime(fallback.as_bytes())
+    with gmail_box(gsim) as restarted:
+        assert restarted.find_sent(str(fallback["Message-ID"]), sender=AGENT) is True
+        # An agent the mailbox may not act as holds nothing of ours: no, not an error.
+        assert restarted.find_sent("<x@mailpipe.example.com>", sender="stranger@example.com") is (
+            False
+        )
+    alias = "team@example.com"
+    control(gsim, "PUT", f"/_sim/mailboxes/{BOX}/send-as", json={"allowed": [alias]})
+    as_alias = outgoing(alias)
+    with gmail_box(gsim, google_send_as="alias") as box:
+        box.send_mime(as_alias.as_bytes())
+    tokens_before = stats(gsim)["token_requests"]
+    with gmail_box(gsim, google_send_as="alias") as restarted:
+        assert restarted.find_sent(str(as_alias["Message-ID"]), sender=alias) is True
+        assert restarted.find_sent("<y@mailpipe.example.com>", sender=alias) is False
+    assert stats(gsim)["token_requests"] == tokens_before + 1, "the mailbox's token alone"

@@ -162,3 +162,32 @@ def test_a_send_without_recipients_or_too_large_is_refused(gsim: GmailSimHandle)
     assert none.status_code == 400
     assert opened.status_code == 413
     assert _sent(gsim, HELPDESK) == []
+
+
+def test_a_lost_answer_sends_and_in_sent_finds_it_by_message_id(gsim: GmailSimHandle) -> None:
+    seed(gsim, SUPPORT, mail("Question", msgid="<in-inbox@outside.test>"))  # received, not sent
+    with gsim.control() as control:
+        control.post("/_sim/faults", json={"lose_send_responses": 1}).raise_for_status()
+    lost = mail("Answer", frm=SUPPORT, to="ann@outside.test", msgid="<lost@mailpipe.test>")
+    with gsim.api(token(gsim, SUPPORT)) as api:
+        answer = api.post("/gmail/v1/users/me/messages/send", json={"raw": _b64(lost)})
+        again = mail("Next", frm=SUPPORT, to="ann@outside.test", msgid="<next@mailpipe.test>")
+        assert api.post("/gmail/v1/users/me/messages/send", json={"raw": _b64(again)}).is_success
+
+        def found(q: str) -> list[dict]:
+            listed = api.get("/gmail/v1/users/me/messages", params={"q": q}).raise_for_status()
+            return list(listed.json().get("messages", []))
+
+        assert len(found("in:sent rfc822msgid:<lost@mailpipe.test>")) == 1
+        assert len(found("in:sent rfc822msgid:lost@mailpipe.test")) == 1  # brackets optional
+        assert found("in:sent rfc822msgid:<in-inbox@outside.test>") == []
+        assert len(found("rfc822msgid:<in-inbox@outside.test>")) == 1
+        assert found("in:sent rfc822msgid:<never@mailpipe.test>") == []
+    assert answer.status_code == 500
+    assert answer.json()["error"]["errors"][0]["reason"] == "backendError"
+    assert [r["internet_message_id"] for r in _sent(gsim, SUPPORT)] == [
+        "<lost@mailpipe.test>",
+        "<next@mailpipe.test>",
+    ]
+    with gsim.control() as control:
+        assert control.get("/_sim/faults").json()["lose_send_responses"] == 0

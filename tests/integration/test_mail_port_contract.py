@@ -226,12 +226,16 @@ def test_sent_mail_is_found_by_its_message_id(port: Backend) -> None:
 
 
 def test_sending_as_another_address_needs_the_grant(port: Backend) -> None:
-    raw, _ = mime("As agent", sender=port.agent, to="ann@fabrikam.com")
+    raw, message_id = mime("As agent", sender=port.agent, to="ann@fabrikam.com")
     with pytest.raises(SendAsDenied) as denied:
         port.mailbox.send_mime(raw)
     assert not denied.value.retryable and denied.value.hint
     port.grant_send_as([port.agent])
     port.mailbox.send_mime(raw)
+    # Found with the From it was built with, wherever the provider files it (Graph: the
+    # mailbox's Sent Items; Gmail: the impersonated agent's Sent).
+    assert port.mailbox.find_sent(message_id, sender=port.agent) is True
+    assert port.mailbox.find_sent(f"<not-{message_id[1:]}", sender=port.agent) is False
 
 
 def test_user_lookup(port: Backend) -> None:

@@ -30,6 +30,7 @@ from libs.common.db import ensure_schema, make_engine
 from libs.common.db.schema import records
 from libs.common.db.threads import ThreadLookup
 from libs.common.graph import GraphMail, RetryPolicy
+from libs.common.mail import MailSender
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from libs.graphsim.testing import SimHandle
 from services.sender.config import SenderSettings
@@ -178,13 +179,17 @@ def sender_in_process(
     database_url: str,
     blob_dir: Path,
     slots: Callable[[SendSlots], SendSlotsPort] = lambda real: real,
+    *,
+    mail_for: Callable[[MailboxConfig], MailSender] | None = None,
+    stop: threading.Event | None = None,
     **settings: Any,
 ) -> Iterator[JobLog]:
     """The sender's handler, wired to real adapters, consuming on a thread of this process
-    (``slots`` may wrap its send slots); leaving the block stops it as SIGTERM would."""
+    (``slots`` may wrap its send slots; ``mail_for``, the caller's to close, replaces the
+    Graph adapters); leaving the block, or ``stop`` set, stops it as SIGTERM would."""
     sender = SenderSettings(**settings)
     joblog = JobLog.open(database_url)
-    stop = threading.Event()
+    stop = stop or threading.Event()
     graphs: dict[str, GraphMail] = {}
 
     def graph_for(box: MailboxConfig) -> GraphMail:
@@ -208,7 +213,7 @@ def sender_in_process(
             settings=sender,
             joblog=joblog,
             read_blob=blobs.get,
-            mail_for=graph_for,
+            mail_for=mail_for or graph_for,
             thread_of=ThreadLookup(joblog.engine).thread_of,
             record_mailbox=ThreadLookup(joblog.engine).mailbox_of,
             blob_size=blobs.size,

@@ -48,6 +48,18 @@ def test_a_lost_answer_is_not_sent_again_when_sent_items_has_it() -> None:
     assert r.joblog.jobs["j1"].status == "sent"
 
 
+def test_a_lost_answer_is_looked_up_with_the_from_it_was_built_with() -> None:
+    # Gmail files a message sent as an agent in the agent's own Sent: the port needs the From.
+    r = rig(send_as=["alice@contoso.com"])
+    r.graph.lose_answers = 1
+    with pytest.raises(OutcomeUnknown):
+        r.handler(job("j1", from_address="alice@contoso.com"), DELIVERY)
+    r.handler(job("j1", from_address="alice@contoso.com"), DELIVERY)
+    assert len(r.graph.sent) == 1 and [p.status for p in r.published] == ["sent"]
+    assert r.graph.lookups == [our_id("j1")]
+    assert r.graph.lookup_senders == ["alice@contoso.com"]
+
+
 def test_a_lost_request_is_sent_on_the_retry_when_sent_items_lacks_it() -> None:
     r = rig()
     r.graph.fail_with = [OutcomeUnknown("sendMail failed: ReadTimeout", code="timeout")]

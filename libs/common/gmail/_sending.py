@@ -1,9 +1,11 @@
 """GmailMail's sending: ``messages.send`` with the raw MIME (and the thread's id when it
 answers a message Gmail knows), the resumable upload for large messages, and send-as: a
-verified alias of this mailbox, or the agent's own mailbox by impersonation."""
+verified alias of this mailbox, or the agent's own mailbox by impersonation. After a lost
+answer, ``find_sent`` asks Gmail (the Sent of whoever sent), never this process's memory."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -27,8 +29,8 @@ SEND_LIMITS = SendLimits(
     largest_message=35 * 1024 * 1024,
 )
 ALIASES_FOR_S = 300.0
-#: Messages sent as agents remembered for find_sent (a lost answer is looked up at once).
-SENT_BY_KEPT = 10_000
+
+log = logging.getLogger("mailpipe.gmail")
 
 
 class GmailSending(GmailBase):
@@ -39,16 +41,12 @@ class GmailSending(GmailBase):
     def _sending_init(self) -> None:
         self._agents: dict[str, GmailHttp] = {}
         self._aliases: tuple[float, frozenset[str]] = (0.0, frozenset())
-        #: Message-ID → the mailbox it was sent from, when not this one (find_sent looks there).
-        self._sent_by: dict[str, str] = {}
         self._send_lock = threading.Lock()
 
     def send_mime(self, mime: bytes) -> SendResult:
         head = _convert.headers_of(mime)
         http = self._sender(head.get("From", ""))
         mid = str(head.get("Message-ID") or "").strip() or None
-        if mid and http is not self._http:
-            self._remember(mid, http.user)
         try:
             self._send(http, mime, self._thread_of(http, head))
         except MailAuthError as exc:
@@ -66,13 +64,6 @@ class GmailSending(GmailBase):
         path = f"{ME}/messages/send"
         http.request("POST", path, what="messages.send", json=body, idempotent=False)
 
-    def _remember(self, message_id: str, user: str) -> None:
-        """Which mailbox a message went out of, for :meth:`find_sent` (the newest kept)."""
-        with self._send_lock:
-            self._sent_by[message_id.strip("<>")] = user
-            while len(self._sent_by) > SENT_BY_KEPT:  # the oldest first (insertion order)
-                del self._sent_by[next(iter(self._sent_by))]
-
     def send_mime_draft(
         self,
         mime: bytes,
@@ -84,27 +75,37 @@ class GmailSending(GmailBase):
         message through the resumable upload when large."""
         return self.send_mime(_convert.with_attachments(mime, list(attachments)))
 
-    def find_sent(self, internet_message_id: str) -> bool:
-        """Whether this mailbox's Sent (or the impersonated agent's, for a message sent
-        by this process as them) holds a message with this Message-ID."""
-        wanted = internet_message_id.strip().strip("<>")
-        users = [self._http]
-        if wanted in self._sent_by:
-            users.append(self._agent(self._sent_by[wanted]))
-        query = f"in:sent rfc822msgid:{wanted}"
-        for http in users:
-            found = http.request(
-                "GET", f"{ME}/messages", what="messages.list", params={"q": query}
-            ).json()
-            if found.get("messages"):
-                return True
-        return False
+    def find_sent(self, internet_message_id: str, *, sender: str | None = None) -> bool:
+        """Whether this mailbox's Sent holds a message with this Message-ID, or, when
+        ``sender`` (the From it was built with) is an agent this mailbox impersonates, the
+        agent's Sent. This mailbox is asked too: a send-as refusal falls back to it."""
+        query = f"in:sent rfc822msgid:{internet_message_id.strip().strip('<>')}"
+        if _holds(self._http, query):
+            return True
+        agent = self._impersonated(sender or "")
+        if agent is None:
+            return False
+        try:
+            return _holds(self._agent(agent), query)
+        except MailAuthError as exc:
+            # Not allowed to act as the agent: a send as them is refused as well (the retry
+            # falls back to this mailbox, asked above, or fails). Missed: a grant taken back
+            # between a send and this look.
+            log.warning("gmail cannot look in %s's Sent: %s", agent, exc.code)
+            return False
+
+    def _impersonated(self, from_header: str) -> str | None:
+        """The agent whose own mailbox sends a message with this From, or None when this
+        mailbox sends it (its own address, or any address in alias mode)."""
+        address = _address_of(from_header)
+        if not address or address == self.address or self._box.google_send_as == "alias":
+            return None
+        return address
 
     def _sender(self, from_header: str) -> GmailHttp:
         """Who sends: this mailbox, for its own address or a verified alias; else the agent
         impersonated (or, in alias mode, :class:`SendAsDenied`)."""
-        pairs = getaddresses([str(from_header)])
-        address = (pairs[0][1] if pairs else "").lower()
+        address = _address_of(from_header)
         if not address or address == self.address:
             return self._http
         if self._box.google_send_as == "alias":
@@ -181,3 +182,16 @@ class GmailSending(GmailBase):
             idempotent=False,
             auth=False,
         )
+
+
+def _address_of(from_header: str) -> str:
+    pairs = getaddresses([str(from_header)])
+    return (pairs[0][1] if pairs else "").lower()
+
+
+def _holds(http: GmailHttp, query: str) -> bool:
+    """Whether the mailbox ``http`` acts as has a message matching the search ``query``."""
+    found = http.request(
+        "GET", f"{ME}/messages", what="messages.list", params={"q": query, "maxResults": "1"}
+    ).json()
+    return bool(found.get("messages"))

@@ -43,7 +43,9 @@ class MailSending(MailboxBase):
             self._http, self._user, mime, attachments, attachment_post_limit=attachment_post_limit
         )
 
-    def find_sent(self, internet_message_id: str) -> bool:
+    def find_sent(self, internet_message_id: str, *, sender: str | None = None) -> bool:
         """Whether Sent Items holds a message with this Internet Message-ID (``<id@host>``):
-        how a sender finds out whether a send whose answer was lost went out."""
+        how a sender finds out whether a send whose answer was lost went out. ``sender`` is
+        not needed: a message sent as an agent (Send As) is filed in this mailbox's Sent
+        Items too, since it is this mailbox's sendMail that sends it."""
         return _send.find_sent(self._get_json, self._user, internet_message_id)

@@ -132,8 +132,11 @@ class MailSender(Protocol):
         attachment_post_limit: int = ...,
     ) -> SendResult: ...
 
-    def find_sent(self, internet_message_id: str) -> bool:
-        """Whether the sent folder holds a message with this Message-ID (``<id@host>``)."""
+    def find_sent(self, internet_message_id: str, *, sender: str | None = None) -> bool:
+        """Whether a sent folder holds a message with this Message-ID (``<id@host>``).
+        ``sender``: the From the message was built with, for a provider that files a copy
+        sent as someone else in that someone's own Sent (Gmail's impersonation); the
+        answer is the provider's, never what this process remembers."""
         ...
 
 
