@@ -36,9 +36,9 @@ def get_user(world: World, authorization: str | None, key: str, view: str) -> di
         raise insufficient_scope()
     if world.mailbox(token.user) is None or view != "domain_public":
         raise _not_authorized()  # no user of the domain, or the admin view of a non-admin
+    world.quota.random_faults()
     person = world.person(key)
     if person is not None:
-        world.quota.random_faults()
         return person.resource()
     if "@" in key and key.rsplit("@", 1)[-1].lower() not in world.domains:
         raise _not_authorized()  # another organisation's user is none of ours to read
