@@ -59,5 +59,5 @@ class DirectoryEndpoint:
                 body = get_user(world, auth, request.path_params["key"], view)
             except GmailHTTPError as exc:
                 status, headers, body = exc.status, dict(exc.headers), exc.body()
-            world.stats.record(ROUTE, status)
+            world.stats.record(ROUTE, status, directory=True)
         return Response(json.dumps(body), status, headers, media_type=JSON_TYPE)
