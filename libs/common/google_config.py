@@ -20,12 +20,15 @@ KEY_FIELDS = ("client_email", "private_key", "private_key_id", "token_uri")
 
 
 class GoogleConfig(BaseModel):
-    """Where the Gmail API and Google's token endpoint live (Google's or the simulator's)."""
+    """Where the Gmail API, the Directory API and Google's token endpoint live (Google's or
+    the simulator's)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     #: The API root: ``/gmail/v1``, ``/upload/gmail/v1`` and ``/batch/gmail/v1`` are under it.
     api_url: str = "https://gmail.googleapis.com"
+    #: The Admin SDK's root (``/admin/directory/v1`` under it): requester lookups.
+    directory_url: str = "https://admin.googleapis.com"
     #: Overrides the key file's ``token_uri`` (the simulator's key already names its own).
     token_uri: str | None = None
     #: CA bundle for the API and the token endpoint; ``None`` uses the system store.
@@ -38,7 +41,7 @@ class GoogleConfig(BaseModel):
     #: How long one call may keep retrying throttled or unavailable answers.
     max_retry_s: float = Field(default=120.0, gt=0)
 
-    @field_validator("api_url", "token_uri")
+    @field_validator("api_url", "directory_url", "token_uri")
     @classmethod
     def _https(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("https://"):

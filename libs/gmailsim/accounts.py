@@ -21,8 +21,12 @@ MODIFY = SCOPE_PREFIX + "gmail.modify"
 SEND = SCOPE_PREFIX + "gmail.send"
 SETTINGS_BASIC = SCOPE_PREFIX + "gmail.settings.basic"
 SETTINGS_SHARING = SCOPE_PREFIX + "gmail.settings.sharing"
-#: What the default service account is delegated: read and remove, send, and send-as aliases.
-DEFAULT_SCOPES = (MODIFY, SEND, SETTINGS_BASIC, SETTINGS_SHARING)
+DIRECTORY_READONLY = SCOPE_PREFIX + "admin.directory.user.readonly"
+#: The scopes any one of which lets ``users.get`` of the Directory API read a user.
+DIRECTORY_SCOPES = frozenset({DIRECTORY_READONLY, SCOPE_PREFIX + "admin.directory.user"})
+#: What the default service account is delegated: read and remove, send, send-as aliases,
+#: and reading the directory's users.
+DEFAULT_SCOPES = (MODIFY, SEND, SETTINGS_BASIC, SETTINGS_SHARING, DIRECTORY_READONLY)
 
 
 @dataclass

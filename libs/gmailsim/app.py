@@ -1,5 +1,5 @@
 """The Starlette application: the OAuth token endpoint, Gmail ``/gmail/v1``, the upload and
-batch endpoints, the control API.
+batch endpoints, the Directory API's ``users.get``, the control API.
 
 Every API path is one endpoint that authenticates, routes (see :mod:`router`), meters quota,
 applies faults and runs the handler under the world's lock. Handlers are plain synchronous
@@ -23,6 +23,7 @@ from libs.gmailsim import batch as batch_calls
 from libs.gmailsim import mailbox, messages, send, upload  # noqa: F401
 from libs.gmailsim.control import ControlError, control_error
 from libs.gmailsim.control import routes as control_routes
+from libs.gmailsim.directory import DirectoryEndpoint
 from libs.gmailsim.errors import GmailHTTPError, OAuthError
 from libs.gmailsim.router import ApiRequest, ApiResponse, run
 from libs.gmailsim.tokens import authenticate, issue
@@ -114,6 +115,7 @@ def build_app(world: World) -> Starlette:
         Route("/gmail/v1/{path:path}", endpoints.api, methods=METHODS),
         Route("/upload/gmail/v1/{path:path}", endpoints.upload, methods=["POST", "PUT"]),
         Route("/batch/gmail/v1", endpoints.batch, methods=["POST"]),
+        Route("/admin/directory/v1/users/{key}", DirectoryEndpoint(world).get, methods=["GET"]),
         *control_routes(world),
     ]
     return Starlette(routes=routes, exception_handlers={ControlError: control_error})

@@ -14,14 +14,16 @@ from libs.common.settings import GoogleConfig, MailboxConfig, MailpipeConfig
 
 
 def config_toml(root_url: str, ca: Path, key_file: Path, mailboxes: Iterable[str]) -> str:
-    """The ``[google]`` table pointing here and one google ``[[mailboxes]]`` per mailbox,
-    each with the service account key file (the key's own ``token_uri`` names this server)."""
+    """The ``[google]`` table pointing here (the Gmail API and the Directory API) and one
+    google ``[[mailboxes]]`` per mailbox, each with the service account key file (the key's
+    own ``token_uri`` names this server)."""
     q = json.dumps  # TOML basic strings accept JSON string escapes
     lines = [
         "# Written by `mailpipe gmailsim`: the Gmail API and Google's token endpoint are the "
         "simulator.",
         "[google]",
         f"api_url = {q(root_url)}",
+        f"directory_url = {q(root_url)}",
         f"ca_bundle = {q(str(ca.resolve()))}",
     ]
     for address in mailboxes:
@@ -54,4 +56,6 @@ def mailpipe_config(
         )
         for address in mailboxes
     )
-    return MailpipeConfig(google=GoogleConfig(api_url=root_url, ca_bundle=ca), mailboxes=boxes)
+    return MailpipeConfig(
+        google=GoogleConfig(api_url=root_url, directory_url=root_url, ca_bundle=ca), mailboxes=boxes
+    )

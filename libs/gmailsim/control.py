@@ -1,7 +1,7 @@
 """The control API under ``/_sim`` (no auth), the same shape as the Graph simulator's: seed
 mail, inspect mailboxes and sent mail, grant send-as aliases, expire history ids, set faults,
-read statistics, reset; and Google's side: service accounts, their keys, and the domain-wide
-delegation of the Admin console."""
+read statistics, reset; and Google's side: users and their directory profiles, service
+accounts, their keys, and the domain-wide delegation of the Admin console."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from libs.gmailsim.accounts import new_account, new_key
 from libs.gmailsim.state import Mailbox
 from libs.gmailsim.world import World
 
+#: A user's directory profile as ``POST /_sim/users`` takes it → the person's attribute.
+PROFILE_FIELDS = {"department": "department", "job_title": "title", "phone": "phone"}
 #: Labels seeded mail gets unless ``?labels=`` says otherwise: new mail in the inbox.
 SEED_LABELS = "INBOX,UNREAD"
 
@@ -163,12 +165,19 @@ class _Control:
         return Response(status_code=204)
 
     async def users(self, request: Request) -> Response:
-        address = str((await _json(request)).get("address") or "")
+        data = await _json(request)
+        address = str(data.get("address") or "")
         if "@" not in address:
             return _error(400, "address is required")
         with self.world.lock:
             box = self.world.add_mailbox(address)
-        return JSONResponse({"address": box.address}, status_code=201)
+            person = self.world.people[box.address]
+            if data.get("display_name"):
+                person.full_name = str(data["display_name"])
+            for key, attr in PROFILE_FIELDS.items():
+                if key in data:
+                    setattr(person, attr, None if data[key] is None else str(data[key]))
+        return JSONResponse({"id": person.id, "address": box.address}, status_code=201)
 
     async def new_account(self, request: Request) -> Response:
         data = await _json(request)

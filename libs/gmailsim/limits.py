@@ -57,7 +57,9 @@ class Stats:
     def __init__(self) -> None:
         self.requests: defaultdict[str, Counter[int]] = defaultdict(Counter)
         self.batch_items: defaultdict[str, Counter[int]] = defaultdict(Counter)
+        #: Gmail API requests (a batch once); the Directory API's are ``directory_requests``.
         self.http_requests = 0
+        self.directory_requests = 0
         self.token_requests = 0
         self.tokens_issued = 0
         self.units: Counter[str] = Counter()
@@ -68,10 +70,14 @@ class Stats:
         #: client first read mail (the benchmark's start), as the Graph simulator's stats say.
         self.first_request_at: dict[str, float] = {}
 
-    def record(self, route: str, status: int, *, batch_item: bool = False) -> None:
+    def record(
+        self, route: str, status: int, *, batch_item: bool = False, directory: bool = False
+    ) -> None:
         self.first_request_at.setdefault(route, time.time())
         (self.batch_items if batch_item else self.requests)[route][status] += 1
-        if not batch_item:
+        if directory:
+            self.directory_requests += 1
+        elif not batch_item:
             self.http_requests += 1
 
     def as_dict(self) -> dict[str, Any]:
@@ -80,6 +86,7 @@ class Stats:
 
         return {
             "http_requests": self.http_requests,
+            "directory_requests": self.directory_requests,
             "requests": plain(self.requests),
             "batch_items": plain(self.batch_items),
             "token_requests": self.token_requests,

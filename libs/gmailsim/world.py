@@ -18,6 +18,7 @@ from libs.gmailsim.accounts import (
     new_key,
 )
 from libs.gmailsim.limits import Faults, Quota, Stats
+from libs.gmailsim.people import Person, new_person
 from libs.gmailsim.state import Mailbox, Message
 
 
@@ -49,6 +50,8 @@ class World:
     def reset(self) -> None:
         with self.lock:
             self.mailboxes: dict[str, Mailbox] = {}
+            #: The directory's users (address → profile): one per mailbox.
+            self.people: dict[str, Person] = {}
             self.accounts: dict[str, ServiceAccount] = {}
             self.delegation: dict[str, frozenset[str]] = {}
             self.tokens: dict[str, AccessToken] = {}
@@ -79,7 +82,18 @@ class World:
         address = address.lower()
         if address not in self.mailboxes:
             self.mailboxes[address] = Mailbox(address)
+            self.people[address] = new_person(address)
         return self.mailboxes[address]
+
+    def person(self, key: str) -> Person | None:
+        """The user of that address (any case) or id, as ``users.get`` takes either."""
+        found = self.people.get(key.lower())
+        return found or next((p for p in self.people.values() if p.id == key), None)
+
+    @property
+    def domains(self) -> set[str]:
+        """The Workspace's domains: those of its users."""
+        return {a.rsplit("@", 1)[-1] for a in self.people}
 
     def mailbox(self, address: str) -> Mailbox | None:
         return self.mailboxes.get(address.lower())

@@ -10,8 +10,8 @@ attributes, and the assertions follow them:
   Google (docs/google.md);
 - ``copy_keeps_id``: a copy into a folder is a new message on Microsoft, a label on the same
   message on Google (``copy_to_folder`` is a move into that label there);
-- ``directory``: whether requesters can be looked up (Gmail has no directory lookup: every
-  requester is "not in the tenant", never enriched);
+- ``directory``: whether requesters can be looked up (both: Graph's ``/users``, Google's
+  Directory API);
 - ``threads_unseen_roots``: whether two mails naming the same root the mailbox never received
   share a conversation — Graph's conversation id does; Gmail threads only by messages the
   mailbox has, so an answer known only by its conversation opens a record of its own there.
@@ -154,7 +154,7 @@ class GmailWorld:
     seed_param: ClassVar[str] = "labels"
     removed_folder: ClassVar[str] = "trash"
     copy_keeps_id: ClassVar[bool] = True
-    directory: ClassVar[bool] = False
+    directory: ClassVar[bool] = True
     threads_unseen_roots: ClassVar[bool] = False
 
     def control(self) -> AbstractContextManager[httpx.Client]:

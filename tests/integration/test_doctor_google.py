@@ -19,7 +19,7 @@ BOX, AGENT = "support@example.com", "agent@example.com"
 SCOPE = "https://www.googleapis.com/auth/"
 DELEGATED = [SCOPE + s for s in ("gmail.modify", "gmail.send", "gmail.settings.basic")]
 DELEGATIONS = ("delegation gmail.modify", "delegation gmail.send")
-LATER = ("folder", "quarantine folder")
+LATER = ("directory lookups", "folder", "quarantine folder")
 
 
 def doctor(config: MailpipeConfig, address: str = BOX) -> dict[str, Check]:
@@ -73,6 +73,21 @@ def test_a_scope_not_delegated_names_the_client_id_and_the_scopes(gsim: GmailSim
     agent = checks[f"send-as {AGENT}"]
     assert agent.ok is False and client_id in agent.fix
     assert failed(checks)
+
+
+def test_directory_lookups_not_delegated_warn_with_the_scope_to_add(gsim: GmailSimHandle) -> None:
+    client_id = gsim.key_info["client_id"]
+    control(gsim, "PUT", f"/_sim/delegation/{client_id}", json={"scopes": DELEGATED})
+    checks = doctor(gsim.config())
+    directory = checks["directory lookups"]
+    assert directory.ok is None and not directory.skipped  # a warning, not a failure
+    assert "unauthorized_client" in directory.detail and "not enriched" in directory.detail
+    assert directory.fix == (
+        "Google Admin console → Security → Access and data control → API controls → "
+        f"Domain-wide delegation: add the scope {SCOPE}admin.directory.user.readonly to "
+        f"client ID {client_id}"
+    )
+    assert checks["folder"].ok is True and not failed(checks)
 
 
 def test_a_key_that_does_not_load_stops_the_steps_and_is_never_shown(

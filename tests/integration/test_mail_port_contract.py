@@ -40,8 +40,7 @@ class Backend:
     mailbox: Mailbox
     seed: Callable[[bytes], str]
     grant_send_as: Callable[[list[str]], None]
-    #: None where the provider's adapter has no directory (Gmail: no Directory API yet).
-    add_user: Callable[[str, str], None] | None
+    add_user: Callable[[str, str], None]
     expire_cursors: Callable[[], None]
     #: An address the mailbox may not send as until ``grant_send_as``.
     agent: str = AGENT
@@ -91,6 +90,9 @@ def _gmail(sim: GmailSimHandle) -> Iterator[Backend]:
         for agent in addresses:
             control("POST", "/_sim/users", json={"address": agent})
 
+    def add_user(address: str, name: str) -> None:
+        control("POST", "/_sim/users", json={"address": address, "display_name": name})
+
     def expire() -> None:
         control("POST", f"/_sim/mailboxes/{address}/expire-history")
 
@@ -98,7 +100,7 @@ def _gmail(sim: GmailSimHandle) -> Iterator[Backend]:
         mailbox,
         lambda raw: str(gmail_seed(sim, address, raw)["id"]),
         grant,
-        None,
+        add_user,
         expire,
         agent="newagent@example.com",
         inbox_name="INBOX",
@@ -239,13 +241,6 @@ def test_sending_as_another_address_needs_the_grant(port: Backend) -> None:
 
 
 def test_user_lookup(port: Backend) -> None:
-    if port.add_user is None:
-        # Gmail: Google's Directory API is not used (nor simulated) yet; the port's "no such
-        # user" is the adapter's answer to every lookup, which the ticketer can live with.
-        with pytest.raises(MailNotFound) as missing:
-            port.mailbox.get_user("bob@example.com")
-        assert missing.value.code == "directory_unavailable"
-        return
     port.add_user("bob@contoso.com", "Bob Jones")
     user = port.mailbox.get_user("Bob@Contoso.com")
     assert isinstance(user, DirectoryUser) and user.id

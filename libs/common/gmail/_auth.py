@@ -19,6 +19,8 @@ from libs.common.mail.errors import MailUnavailable
 SCOPE = "https://www.googleapis.com/auth/"
 MODIFY, SEND = SCOPE + "gmail.modify", SCOPE + "gmail.send"
 SETTINGS_BASIC = SCOPE + "gmail.settings.basic"
+#: Reading the Workspace directory's users (requester lookups), a delegation of its own.
+DIRECTORY_READONLY = SCOPE + "admin.directory.user.readonly"
 
 
 class _Response(transport.Response):

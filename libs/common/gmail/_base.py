@@ -68,16 +68,22 @@ class GmailBase:
         return f"GmailMail(mailbox={self.address!r}, api_url={self._google.api_url!r})"
 
     def _http_for(
-        self, user: str, scopes: Sequence[str], tokens: Tokens | None = None
+        self,
+        user: str,
+        scopes: Sequence[str],
+        tokens: Tokens | None = None,
+        *,
+        api_url: str | None = None,
     ) -> GmailHttp:
+        """Requests as ``user`` with a token for ``scopes``, to ``api_url`` (the Gmail API's
+        root unless given), through that user's quota of that API."""
+        root = api_url or self._google.api_url
         source = tokens or TokenSource(
             self._info, user, scopes, self._client, token_uri=self._google.token_uri
         )
-        quota = quota_for(
-            self._google.api_url, user, self._google.units_per_s, self._google.max_concurrency
-        )
+        quota = quota_for(root, user, self._google.units_per_s, self._google.max_concurrency)
         return GmailHttp(
-            self._google.api_url,
+            root,
             user,
             source,
             quota,

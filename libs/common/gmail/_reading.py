@@ -16,7 +16,6 @@ from libs.common.mail.models import (
     Attachment,
     DeltaPage,
     DeltaResult,
-    DirectoryUser,
     MailFolder,
     MailMessage,
     MessageView,
@@ -35,7 +34,6 @@ def in_trash(address: str, message_id: str) -> MailNotFound:
 
 #: Ids per ``messages.list`` call of a full listing (Gmail's largest page: 5 units each).
 LIST_PAGE = 500
-DIRECTORY_HINT = "Google's Directory API is not used yet: users are not looked up on Gmail"
 
 
 class GmailReading(GmailBase):
@@ -232,13 +230,3 @@ class GmailReading(GmailBase):
         data = self._get(f"/labels/{quote(label, safe='')}", what="labels.get")
         total = data.get("messagesTotal")
         return MailFolder(str(data.get("id", label)), data.get("name"), total)
-
-    def get_user(self, user: str) -> DirectoryUser:
-        """Not available on Gmail yet (Google's Directory API is a separate grant and not
-        simulated): every lookup is :class:`MailNotFound`, which the ticketer treats as a
-        requester it cannot enrich."""
-        raise MailNotFound(
-            f"no directory lookup on gmail for {user}",
-            code="directory_unavailable",
-            hint=DIRECTORY_HINT,
-        )

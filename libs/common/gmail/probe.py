@@ -3,20 +3,23 @@ mailbox's setup (the mail port's :class:`~libs.common.mail.ports.GoogleSetupProb
 
 Every token is asked for afresh and for one scope at a time, so a missing domain-wide
 delegation is named scope by scope. Nothing in the mailbox is read beyond its profile, its
-labels and its sendAs aliases; nothing is changed or sent.
+labels and its sendAs aliases (and the mailbox's own entry in the Workspace directory);
+nothing is changed or sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from google.oauth2 import service_account
 
 from libs.common.errors import ConfigError
-from libs.common.gmail._auth import MODIFY, SETTINGS_BASIC, TokenSource
+from libs.common.gmail._auth import DIRECTORY_READONLY, MODIFY, SETTINGS_BASIC, TokenSource
 from libs.common.gmail._base import SYSTEM_LABELS, _client
+from libs.common.gmail._directory import USERS
 from libs.common.gmail._errors import error_from_response, transport_error
 from libs.common.settings import GoogleConfig, MailboxConfig
 
@@ -55,11 +58,15 @@ class GmailProbe:
     def token(self, user: str, scope: str) -> None:
         self._source(user, scope).token()
 
-    def _get(self, path: str, scope: str, what: str) -> Mapping[str, Any]:
+    def _get(
+        self, path: str, scope: str, what: str, params: Mapping[str, str] | None = None
+    ) -> Mapping[str, Any]:
+        """``path`` under the Gmail API's ``users/me`` (or a full URL), as the mailbox."""
         token = self._source(self._box.address, scope).token()
+        url = path if path.startswith("https://") else self._google.api_url + _ME + path
         try:
             answer = self._client.get(
-                self._google.api_url + _ME + path, headers={"Authorization": f"Bearer {token}"}
+                url, params=params, headers={"Authorization": f"Bearer {token}"}
             )
         except httpx.HTTPError as exc:
             raise transport_error(what, self._box.address, exc, arrived=False) from None
@@ -89,6 +96,13 @@ class GmailProbe:
                 primary = alias.get("isPrimary")
                 return "accepted" if primary else str(alias.get("verificationStatus") or "")
         return None
+
+    def directory_user(self, address: str) -> Mapping[str, Any]:
+        """``address``'s public profile in the Workspace directory (the Directory API's
+        ``users.get``, ``viewType=domain_public``), as the requester lookups read it."""
+        url = self._google.directory_url + USERS + quote(address, safe="@")
+        params = {"viewType": "domain_public"}
+        return self._get(url, DIRECTORY_READONLY, "directory users.get", params)
 
     def close(self) -> None:
         self._client.close()

@@ -1,9 +1,10 @@
 """The setup steps of a Google mailbox, in the order a Workspace admin sets it up: the
 service account key (Cloud console) → domain-wide delegation of its client id, scope by scope
-(Admin console) → the mailbox (a Workspace user with Gmail on) → its labels → sending as
-each agent. Same :class:`~libs.common.setup_check.steps.Check` shape as Microsoft's steps, so
-``mailpipe doctor`` and the console's "Test connection" show them unchanged (docs/doctor.md).
-Nothing in the mailbox changes and no mail is sent."""
+(Admin console) → the mailbox (a Workspace user with Gmail on) → directory lookups (optional:
+a warning at worst) → its labels → sending as each agent. Same
+:class:`~libs.common.setup_check.steps.Check` shape as Microsoft's steps, so ``mailpipe
+doctor`` and the console's "Test connection" show them unchanged (docs/doctor.md). Nothing in
+the mailbox changes and no mail is sent."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from libs.common.mail import GoogleSetupProbe, MailError
 from libs.common.settings import MailboxConfig
 from libs.common.setup_check.steps import Check, attempt, folder_targets, skipped
 
-KEY, MAILBOX = "service account key", "mailbox"
+KEY, MAILBOX, DIRECTORY = "service account key", "mailbox", "directory lookups"
+#: The requester lookups' scope: optional, so its step warns rather than fails.
+DIRECTORY_SCOPE = "admin.directory.user.readonly"
 _SCOPE = "https://www.googleapis.com/auth/"
 _DELEGATION = (
     "Google Admin console → Security → Access and data control → API controls → "
@@ -37,7 +40,8 @@ def delegation_fix(client_id: str, box: MailboxConfig) -> str:
 def each_google_step(box: MailboxConfig, probe: GoogleSetupProbe) -> Iterator[Check]:
     """Every step for one Google mailbox, in setup order, as each finishes."""
     granted = [f"delegation {s}" for s in scopes(box)]
-    later = [n for n, *_ in folder_targets(box)] + [f"send-as {a}" for a in box.send_as]
+    later = [DIRECTORY, *(n for n, *_ in folder_targets(box))]
+    later += [f"send-as {a}" for a in box.send_as]
     try:
         email, client_id = probe.key_facts()
     except MailpipeError as exc:
@@ -59,6 +63,7 @@ def each_google_step(box: MailboxConfig, probe: GoogleSetupProbe) -> Iterator[Ch
     if not mailbox.ok:
         yield from skipped(later, MAILBOX)
         return
+    yield _directory(probe, box, client_id)
     for target in folder_targets(box):
         yield _label(probe, box, *target)
     for agent in box.send_as:
@@ -79,6 +84,28 @@ def _delegation(
         detail = f"client ID {client_id} is not delegated {scope} (unauthorized_client)"
         return Check(name, False, detail, delegation_fix(client_id, box))
     return Check(name, False, error.message, error.hint or "see docs/google.md")
+
+
+def _directory(probe: GoogleSetupProbe, box: MailboxConfig, client_id: str) -> Check:
+    """Requester lookups: a warning, never a failure, when they cannot work (mail flows
+    without them; requesters are just not enriched)."""
+    error = _refused(probe, box.address, DIRECTORY_SCOPE)
+    if error is not None and error.code == "unauthorized_client":
+        detail = (
+            f"client ID {client_id} is not delegated {DIRECTORY_SCOPE} (unauthorized_client): "
+            "requesters are not enriched"
+        )
+        fix = f"{_DELEGATION}: add the scope {_SCOPE}{DIRECTORY_SCOPE} to client ID {client_id}"
+        return Check(DIRECTORY, None, detail, fix)
+    if error is None:
+        error = attempt(lambda: probe.directory_user(box.address)).error
+        if error is None:
+            return Check(DIRECTORY, True, f"read {box.address}'s entry in the directory")
+    fix = error.hint or "see docs/google.md"
+    if error.code == "accessNotConfigured":
+        fix = "Cloud console → APIs & Services → Library → Admin SDK API → Enable (the "
+        fix += "service account's project)"
+    return Check(DIRECTORY, None, f"{error.message}: requesters are not enriched", fix)
 
 
 def _mailbox(box: MailboxConfig, probe: GoogleSetupProbe) -> Check:
