@@ -3,6 +3,7 @@ their subject when no header marks them, and a person's subject about absence st
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +15,7 @@ from services.ticketer.domain.classify import classify
 from services.ticketer.domain.facts import reverse_path
 from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.mime import parse_mime
-from services.ticketer.domain.oof import oof_subject_reason
+from services.ticketer.domain.oof import fold, looks_like_oof, oof_subject_reason
 from services.ticketer.domain.verdict import Classification
 
 MAILBOX = "helpdesk@contoso.example"
@@ -325,3 +326,19 @@ def test_subject_rule_reads_only_the_start_of_a_huge_subject() -> None:
 def test_any_subject_gets_a_decision_without_raising(subject: str, answers_us: bool) -> None:
     reason = oof_subject_reason(subject, answers_us=answers_us)
     assert reason is None or reason.startswith("oof_subject:")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_an_ascii_subject_folds_as_the_full_normalisation_folds_it(text: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", text)
+    slow = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+    assert fold(text) == slow
+
+
+def test_a_subject_read_twice_gives_the_same_verdict_for_both_checks() -> None:
+    subject = "Automatic reply: Printer broken"
+
+    assert looks_like_oof(subject) is True
+    assert oof_subject_reason(subject, answers_us=False) == "oof_subject:client_prefix"
+    assert looks_like_oof(subject) is True

@@ -250,3 +250,23 @@ A message that you sent could not be delivered to one or more of its recipients.
 
 def crlf_mail(text: str) -> bytes:
     return text.replace("\n", "\r\n").encode()
+
+
+def ses_mail(body: str) -> bytes:
+    return f"""From: AWS Notifications <no-reply@sns.amazonaws.com>
+To: helpdesk@contoso.example
+Subject: AWS Notification Message
+Message-ID: <sns-1@sns.amazonaws.com>
+Content-Type: text/plain; charset=us-ascii
+
+{body}
+""".replace("\n", "\r\n").encode()
+
+
+def test_ses_events_bare_or_inside_an_sns_envelope_are_read_from_the_body() -> None:
+    bare = '{"notificationType":"Complaint","complaint":{}}'
+    envelope = '{"Type":"Notification","Message":"{\\"notificationType\\":\\"Delivery\\"}"}'
+
+    assert verdict(ses_mail(bare)).reason == "ses:complaint"
+    assert verdict(ses_mail(envelope)).reason == "ses:delivery"
+    assert verdict(ses_mail("notificationType is a word here")).reason == "request"

@@ -79,7 +79,12 @@ def weak_ndr_reason(facts: MailFacts) -> str | None:
 
 def ses_notification(facts: MailFacts) -> str | None:
     """Amazon SES event JSON relayed by SNS: ``Bounce``, ``Complaint`` or ``Delivery``."""
-    match = _SES_JSON.search(facts.text or "")
+    text = facts.text or ""
+    # The pattern starts with an optional backslash, so the engine tries it at every
+    # position of the body; its literal is looked for first, the same answer far faster.
+    if "notificationType" not in text:
+        return None
+    match = _SES_JSON.search(text)
     return match.group(1) if match else None
 
 

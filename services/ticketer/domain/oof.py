@@ -30,10 +30,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 def fold(text: str) -> str:
     """Case-, accent- and width-insensitive form: ``Réponse`` and ``REPONSE`` fold alike."""
+    if text.isascii():  # NFKD leaves ASCII as it is, and ASCII has no combining marks
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -199,10 +202,9 @@ def oof_subject_reason(subject: str, *, answers_us: bool) -> str | None:
 
     ``answers_us``: the mail's In-Reply-To or References name a Message-ID of ours.
     """
-    folded = fold(subject[:_MAX_SUBJECT])
+    folded, items, rest = _read(subject)
     if _FORWARD_SUFFIX.search(folded):
         return None  # "Automatic reply: Invoice (fwd)": a person forwarded the notice
-    items, rest = _chain(folded)
     # Only what opens the subject counts: a reply or forward prefix before it means a person
     # answered or forwarded a notice, and that person's request must not be lost.
     opening = next((k for k, item in enumerate(items) if item.kind == "reply"), len(items))
@@ -227,13 +229,22 @@ def looks_like_oof(subject: str) -> bool:
     An absence word counts only where it opens the subject: "Re: Out of office: …" is a
     person's answer in a thread of that name, marker or not.
     """
-    items, rest = _chain(fold(subject[:_MAX_SUBJECT]))
+    _, items, rest = _read(subject)
     if any(item.kind == "client" for item in items):
         return True
     first = next((item for item in items if item.kind != "tag"), None)
     if first is not None and first.kind == "absence":
         return True
     return _is_notice_sentence(rest) or bool(_OUT_OF_OFFICE.search(rest))
+
+
+@lru_cache(maxsize=256)
+def _read(subject: str) -> tuple[str, tuple[_Item, ...], str]:
+    """The folded subject, its leading items and what follows them. Classifying a mail reads
+    its subject here twice (Microsoft's markers, then the subject rules): once is enough."""
+    folded = fold(subject[:_MAX_SUBJECT])
+    items, rest = _chain(folded)
+    return folded, tuple(items), rest
 
 
 def _chain(folded: str) -> tuple[list[_Item], str]:
@@ -257,6 +268,7 @@ def _chain(folded: str) -> tuple[list[_Item], str]:
     return items, rest
 
 
+@lru_cache(maxsize=256)
 def _is_notice_sentence(rest: str) -> bool:
     match = _SENTENCE.match(rest)
     return bool(match and _SENTENCE_END.fullmatch(rest[match.end() :]))
