@@ -13,16 +13,14 @@ what a real mailbox gets, so the run measures the pipeline within it.
 
 from __future__ import annotations
 
-import time
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.measure import DELETED
-from bench.procs import clean_env, spawn
-from bench.sim import Simulator, answering
+from bench.procs import Child
+from bench.sim import Simulator, launch
 
 #: Gmail labels that are no folder: a message gaining or losing one does not move.
 NOT_FOLDERS = frozenset({"unread", "starred", "important", "sent", "draft", "chat"})
@@ -92,19 +90,11 @@ class GmailSimulator(Simulator):
 
 def start_gmail_simulator(work: Path, mailboxes: list[str], timeout_s: float = 60.0) -> Simulator:
     """Start ``mailpipe gmailsim`` on a free port and wait until its control API answers."""
-    config_path = work / "gmailsim.toml"
-    args = ["-m", "mailpipe.cli", "gmailsim", "--state-dir", str(work / "gmailsim"), "--port", "0"]
-    for box in mailboxes:
-        args += ["--mailbox", box]
-    args += ["--write-config", str(config_path)]
-    child = spawn("gmailsim", args, clean_env(), work / "logs")
-    deadline = time.monotonic() + timeout_s
-    while not config_path.exists():
-        if not child.alive or time.monotonic() > deadline:
-            raise RuntimeError(f"the Gmail simulator did not start:\n{child.log_tail()}")
-        time.sleep(0.05)
-    time.sleep(0.05)  # the file is written in one call; let it land before reading
-    config = tomllib.loads(config_path.read_text())
-    google = config["google"]
-    sim = GmailSimulator(child, google["api_url"], Path(google["ca_bundle"]), config_path, config)
-    return answering(sim, deadline, "the Gmail simulator")
+
+    def simulator(child: Child, config_path: Path, config: dict[str, Any]) -> Simulator:
+        google = config["google"]
+        return GmailSimulator(
+            child, google["api_url"], Path(google["ca_bundle"]), config_path, config
+        )
+
+    return launch(work, "gmailsim", mailboxes, simulator, "the Gmail simulator", timeout_s)

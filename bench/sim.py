@@ -103,24 +103,44 @@ def start_simulator(
 ) -> Simulator:
     """Start ``mailpipe graphsim`` on a free port and wait until its control API answers;
     ``allow_http_notifications``: subscriptions may notify plain http (``--push``)."""
-    config_path = work / "graphsim.toml"
-    args = ["-m", "mailpipe.cli", "graphsim", "--state-dir", str(work / "graphsim"), "--port", "0"]
+
+    def simulator(child: Child, config_path: Path, config: dict[str, Any]) -> Simulator:
+        graph = config["graph"]
+        return Simulator(
+            child, graph["authority_host"], Path(graph["ca_bundle"]), config_path, config
+        )
+
+    extra = ["--allow-http-notifications"] if allow_http_notifications else []
+    what = "the Graph simulator"
+    return launch(work, "graphsim", mailboxes, simulator, what, timeout_s, extra)
+
+
+def launch(
+    work: Path,
+    command: str,
+    mailboxes: list[str],
+    simulator: Callable[[Child, Path, dict[str, Any]], Simulator],
+    what: str,
+    timeout_s: float,
+    extra: list[str] | None = None,
+) -> Simulator:
+    """``mailpipe <command> --port 0`` (a simulator) in its own process, writing its config
+    into ``work``; ``simulator`` makes the client from the child and that config once it is
+    written, returned once its control API answers. ``what`` names it in errors."""
+    config_path = work / f"{command}.toml"
+    args = ["-m", "mailpipe.cli", command, "--state-dir", str(work / command), "--port", "0"]
     for box in mailboxes:
         args += ["--mailbox", box]
-    args += ["--write-config", str(config_path)]
-    if allow_http_notifications:
-        args.append("--allow-http-notifications")
-    child = spawn("graphsim", args, clean_env(), work / "logs")
+    args += ["--write-config", str(config_path), *(extra or [])]
+    child = spawn(command, args, clean_env(), work / "logs")
     deadline = time.monotonic() + timeout_s
     while not config_path.exists():
         if not child.alive or time.monotonic() > deadline:
-            raise RuntimeError(f"the Graph simulator did not start:\n{child.log_tail()}")
+            raise RuntimeError(f"{what} did not start:\n{child.log_tail()}")
         time.sleep(0.05)
     time.sleep(0.05)  # the file is written in one call; let it land before reading
     config = tomllib.loads(config_path.read_text())
-    graph = config["graph"]
-    sim = Simulator(child, graph["authority_host"], Path(graph["ca_bundle"]), config_path, config)
-    return answering(sim, deadline, "the Graph simulator")
+    return answering(simulator(child, config_path, config), deadline, what)
 
 
 def answering(sim: Simulator, deadline: float, what: str) -> Simulator:

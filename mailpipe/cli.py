@@ -3,7 +3,10 @@ connects (or even imports kombu or httpx) before the command runs."""
 
 from __future__ import annotations
 
+import errno
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -138,6 +141,21 @@ _SimAllowHttp = Annotated[
 ]
 
 
+@contextmanager
+def _listen_errors(command: str, host: str, port: int) -> Iterator[None]:
+    """A simulator's port that is taken or not ours to bind: one line saying what to do."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        fail(
+            command,
+            f"cannot listen on {host}:{port}: {exc.strerror} (pick another --port, 0 picks a "
+            "free one, or stop what uses it)",
+        )
+
+
 @app.command()
 def graphsim(
     state_dir: _SimStateDir = Path(".graphsim"),
@@ -150,11 +168,9 @@ def graphsim(
     allow_http_notifications: _SimAllowHttp = False,
 ) -> None:
     """Run the Microsoft Graph mail simulator (HTTPS, token endpoint, control API)."""
-    import errno
-
     from libs.graphsim.server import serve
 
-    try:
+    with _listen_errors("graphsim", host, port):
         serve(
             state_dir=state_dir,
             host=host,
@@ -164,14 +180,6 @@ def graphsim(
             public_host=public_host,
             auto_acknowledge=auto_acknowledge,
             allow_http_notifications=allow_http_notifications,
-        )
-    except OSError as exc:
-        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
-            raise
-        fail(
-            "graphsim",
-            f"cannot listen on {host}:{port}: {exc.strerror} (pick another --port, 0 picks a "
-            "free one, or stop what uses it)",
         )
 
 
@@ -194,11 +202,9 @@ def gmailsim(
     write_config: _SimWriteConfig = None,
 ) -> None:
     """Run the Gmail API simulator (HTTPS, service-account token endpoint, control API)."""
-    import errno
-
     from libs.gmailsim.server import serve
 
-    try:
+    with _listen_errors("gmailsim", host, port):
         serve(
             state_dir=state_dir,
             host=host,
@@ -207,14 +213,6 @@ def gmailsim(
             write_key_file=write_key,
             public_host=public_host,
             write_config=write_config,
-        )
-    except OSError as exc:
-        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
-            raise
-        fail(
-            "gmailsim",
-            f"cannot listen on {host}:{port}: {exc.strerror} (pick another --port, 0 picks a "
-            "free one, or stop what uses it)",
         )
 
 

@@ -21,13 +21,13 @@ from libs.gmailsim import batch as batch_calls
 
 # Importing the handler modules registers their routes.
 from libs.gmailsim import mailbox, messages, send, upload  # noqa: F401
-from libs.gmailsim.control import ControlError, control_error
 from libs.gmailsim.control import routes as control_routes
 from libs.gmailsim.directory import DirectoryEndpoint
 from libs.gmailsim.errors import GmailHTTPError, OAuthError
 from libs.gmailsim.router import ApiRequest, ApiResponse, run
 from libs.gmailsim.tokens import authenticate, issue
 from libs.gmailsim.world import World
+from libs.simkit.control import ControlError, control_error
 
 JSON_TYPE = "application/json; charset=UTF-8"
 #: Request bodies above this are refused before they are read further: a 35 MB message as

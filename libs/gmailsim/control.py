@@ -6,8 +6,6 @@ accounts, their keys, and the domain-wide delegation of the Admin console."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,37 +14,12 @@ from starlette.routing import Route
 from libs.gmailsim.accounts import new_account, new_key
 from libs.gmailsim.state import Mailbox
 from libs.gmailsim.world import World
+from libs.simkit.control import ControlError, MissingError, error_json, json_object
 
 #: A user's directory profile as ``POST /_sim/users`` takes it → the person's attribute.
 PROFILE_FIELDS = {"department": "department", "job_title": "title", "phone": "phone"}
 #: Labels seeded mail gets unless ``?labels=`` says otherwise: new mail in the inbox.
 SEED_LABELS = "INBOX,UNREAD"
-
-
-class ControlError(ValueError):
-    """A bad control API request; answered 400 with the message."""
-
-
-class MissingError(ControlError):
-    """A control API request about a mailbox the simulator does not have; answered 404."""
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def control_error(request: Request, exc: Exception) -> Response:
-    return _error(404 if isinstance(exc, MissingError) else 400, str(exc))
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise ControlError("the body must be a JSON object")
-    return data
 
 
 def _received_ms(request: Request) -> int | None:
@@ -109,7 +82,7 @@ class _Control:
             box = self._box(request)
             label = box.label(request.path_params["label"])
             if label is None:
-                return _error(404, "no such label")
+                return error_json(404, "no such label")
             found = [m for m in box.messages.values() if label.id in m.label_ids]
             found.sort(key=lambda m: (m.internal_date_ms, m.history_id))
             return JSONResponse(
@@ -133,7 +106,7 @@ class _Control:
         return JSONResponse(body)
 
     async def send_as(self, request: Request) -> Response:
-        data = await _json(request)
+        data = await json_object(request)
         with self.world.lock:
             box = self._box(request)
             box.send_as = {str(a).lower(): "pending" for a in data.get("pending") or []}
@@ -151,9 +124,9 @@ class _Control:
         with self.world.lock:
             if request.method == "POST":
                 try:
-                    self.world.faults.update(await _json(request))
+                    self.world.faults.update(await json_object(request))
                 except (TypeError, ValueError) as exc:
-                    return _error(400, str(exc))
+                    return error_json(400, str(exc))
             return JSONResponse(self.world.faults.as_dict())
 
     async def stats(self, request: Request) -> Response:
@@ -165,10 +138,10 @@ class _Control:
         return Response(status_code=204)
 
     async def users(self, request: Request) -> Response:
-        data = await _json(request)
+        data = await json_object(request)
         address = str(data.get("address") or "")
         if "@" not in address:
-            return _error(400, "address is required")
+            return error_json(400, "address is required")
         with self.world.lock:
             box = self.world.add_mailbox(address)
             person = self.world.people[box.address]
@@ -180,7 +153,7 @@ class _Control:
         return JSONResponse({"id": person.id, "address": box.address}, status_code=201)
 
     async def new_account(self, request: Request) -> Response:
-        data = await _json(request)
+        data = await json_object(request)
         with self.world.lock:
             account = new_account(str(data.get("name") or "sim-account"))
             self.world.add_account(account, tuple(str(s) for s in data.get("scopes") or ()))
@@ -191,7 +164,7 @@ class _Control:
         with self.world.lock:
             account = self.world.account_by_id(request.path_params["client_id"])
             if account is None:
-                return _error(404, "no such service account")
+                return error_json(404, "no such service account")
             key = new_key(account, self.world.token_uri)
         return JSONResponse(key, status_code=201)
 
@@ -199,7 +172,7 @@ class _Control:
         with self.world.lock:
             account = self.world.account_by_id(request.path_params["client_id"])
             if account is None or account.keys.pop(request.path_params["key_id"], None) is None:
-                return _error(404, "no such service account key")
+                return error_json(404, "no such service account key")
         return Response(status_code=204)
 
     async def delegation(self, request: Request) -> Response:
@@ -208,7 +181,7 @@ class _Control:
             with self.world.lock:
                 self.world.delegation.pop(client_id, None)
             return Response(status_code=204)
-        scopes = frozenset(str(s) for s in (await _json(request)).get("scopes") or [])
+        scopes = frozenset(str(s) for s in (await json_object(request)).get("scopes") or [])
         with self.world.lock:
             self.world.delegation[client_id] = scopes
         return JSONResponse({"client_id": client_id, "scopes": sorted(scopes)})

@@ -9,26 +9,21 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter, defaultdict, deque
-from dataclasses import asdict, dataclass, fields
+from collections import Counter, deque
+from dataclasses import dataclass
 from typing import Any
 
 from libs.gmailsim.errors import GmailHTTPError, rate_limited
+from libs.simkit import faults as simkit
 
 
 @dataclass
-class Faults:
-    #: Fraction of API calls (and batch parts) answered 429 rateLimitExceeded.
-    throttle_ratio: float = 0.0
-    #: Fraction answered with a backend error (``error_status``: 500 or 503).
-    error_ratio: float = 0.0
+class Faults(simkit.Faults):
+    """``throttle_ratio`` answers 429 rateLimitExceeded, ``error_ratio`` a backend error
+    (``error_status``: 500 or 503); ``retry_after_s`` goes with quota and injected 429s, and
+    0 sends none (Gmail does not always)."""
+
     error_status: int = 503
-    #: Added to every API request before it is handled.
-    latency_ms: int = 0
-    #: Lifetime of newly issued access tokens.
-    token_ttl_s: int = 3599
-    #: Retry-After on quota and injected 429s; 0 sends none (Gmail does not always).
-    retry_after_s: int = 1
     #: Quota units per user per second and per minute.
     user_units_per_s: int = 250
     user_units_per_min: int = 15_000
@@ -38,29 +33,18 @@ class Faults:
     #: answered 500 backendError, as when Gmail's answer is lost; counts down to 0.
     lose_send_responses: int = 0
 
-    def update(self, values: dict[str, Any]) -> None:
-        known = {f.name for f in fields(self)}
-        for key, value in values.items():
-            if key not in known:
-                raise ValueError(f"unknown fault knob {key!r}; known: {sorted(known)}")
-            setattr(self, key, type(getattr(self, key))(value))
+    def check(self) -> None:
         if self.quota_status not in (403, 429) or self.error_status not in (500, 503):
             raise ValueError("quota_status must be 403 or 429, error_status 500 or 503")
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-
-class Stats:
+class Stats(simkit.Stats):
     """Requests by route and status, quota units per user, tokens issued."""
 
     def __init__(self) -> None:
-        self.requests: defaultdict[str, Counter[int]] = defaultdict(Counter)
-        self.batch_items: defaultdict[str, Counter[int]] = defaultdict(Counter)
-        #: Gmail API requests (a batch once); the Directory API's are ``directory_requests``.
-        self.http_requests = 0
+        super().__init__()
+        #: The Directory API's requests, apart from the Gmail API's ``http_requests``.
         self.directory_requests = 0
-        self.token_requests = 0
         self.tokens_issued = 0
         self.units: Counter[str] = Counter()
         self.rate_limited = 0
@@ -74,22 +58,16 @@ class Stats:
         self, route: str, status: int, *, batch_item: bool = False, directory: bool = False
     ) -> None:
         self.first_request_at.setdefault(route, time.time())
-        (self.batch_items if batch_item else self.requests)[route][status] += 1
         if directory:
+            self.requests[route][status] += 1
             self.directory_requests += 1
-        elif not batch_item:
-            self.http_requests += 1
+        else:
+            super().record(route, status, batch_item=batch_item)
 
     def as_dict(self) -> dict[str, Any]:
-        def plain(table: dict[str, Counter[int]]) -> dict[str, dict[str, int]]:
-            return {route: {str(s): n for s, n in c.items()} for route, c in table.items()}
-
         return {
-            "http_requests": self.http_requests,
+            **super().as_dict(),
             "directory_requests": self.directory_requests,
-            "requests": plain(self.requests),
-            "batch_items": plain(self.batch_items),
-            "token_requests": self.token_requests,
             "tokens_issued": self.tokens_issued,
             "units": dict(self.units),
             "rate_limited": self.rate_limited,
@@ -147,10 +125,11 @@ class Quota:
 
     def random_faults(self) -> None:
         f = self.faults
-        if f.throttle_ratio and self.rng.random() < f.throttle_ratio:
+        fault = f.draw(self.rng)
+        if fault == "throttle":
             self.stats.rate_limited += 1
             raise rate_limited(f.retry_after_s)
-        if f.error_ratio and self.rng.random() < f.error_ratio:
+        if fault == "error":
             raise GmailHTTPError(
                 f.error_status,
                 "backendError",

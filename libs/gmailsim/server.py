@@ -5,56 +5,13 @@ simulator's (:mod:`libs.graphsim.certs`), kept in the state directory."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-from dataclasses import dataclass
 from pathlib import Path
-
-import uvicorn
 
 from libs.gmailsim.app import build_app
 from libs.gmailsim.config import config_toml
 from libs.gmailsim.world import World
-from libs.graphsim.certs import CertPaths, ensure_certs
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    host: str
-    port: int
-    ca: Path
-    #: The name clients reach the simulator by when it is not ``host`` (in compose: the
-    #: service name); it goes into the key file's token_uri and the certificate.
-    public_host: str | None = None
-
-    @property
-    def root_url(self) -> str:
-        host = "localhost" if self.host in ("0.0.0.0", "::") else self.host
-        return f"https://{self.public_host or host}:{self.port}"
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.set_inheritable(True)
-    return sock
-
-
-def _uvicorn(world: World, certs: CertPaths) -> uvicorn.Server:
-    config = uvicorn.Config(
-        build_app(world),
-        ssl_certfile=str(certs.cert),
-        ssl_keyfile=str(certs.key),
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_keep_alive=30,
-    )
-    return uvicorn.Server(config)
+from libs.graphsim.certs import ensure_certs
+from libs.simkit.serving import ServerThread, https_server, listen
 
 
 def write_key(path: Path, world: World) -> None:
@@ -78,8 +35,7 @@ def serve(
     """Run the simulator until interrupted."""
     certs = ensure_certs(state_dir, [public_host] if public_host else ())
     world = World(mailboxes)
-    sock = _bind(host, port)
-    endpoint = Endpoint(host, sock.getsockname()[1], certs.ca, public_host)
+    sock, endpoint = listen(host, port, certs.ca, public_host)
     world.root_url = endpoint.root_url
     root = endpoint.root_url
     print(f"gmailsim listening on {root} (Gmail API {root}/gmail/v1)", flush=True)
@@ -94,7 +50,7 @@ def serve(
         write_config.parent.mkdir(parents=True, exist_ok=True)
         write_config.write_text(config_toml(root, certs.ca, write_key_file, mailboxes))
         print(f"config written to {write_config}", flush=True)
-    _uvicorn(world, certs).run(sockets=[sock])
+    https_server(build_app(world), certs.cert, certs.key).run(sockets=[sock])
 
 
 class BackgroundServer:
@@ -103,31 +59,14 @@ class BackgroundServer:
     def __init__(self, state_dir: Path, mailboxes: list[str], host: str = "127.0.0.1") -> None:
         self.certs = ensure_certs(state_dir)
         self.world = World(mailboxes)
-        self._sock = _bind(host, 0)
-        self.endpoint = Endpoint(host, self._sock.getsockname()[1], self.certs.ca)
+        sock, self.endpoint = listen(host, 0, self.certs.ca)
         self.world.root_url = self.endpoint.root_url
-        self._server = _uvicorn(self.world, self.certs)
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [self._sock]},
-            daemon=True,
-            name=f"gmailsim:{self.endpoint.port}",
-        )
+        server = https_server(build_app(self.world), self.certs.cert, self.certs.key)
+        name = f"gmailsim:{self.endpoint.port}"
+        self._thread = ServerThread(server, sock, name, "the Gmail simulator")
 
     def start(self, timeout_s: float = 20.0) -> None:
-        self._thread.start()
-        waited = threading.Event()
-        while not self._server.started and self._thread.is_alive():
-            waited.wait(0.02)
-            timeout_s -= 0.02
-            if timeout_s <= 0:
-                raise RuntimeError("the Gmail simulator did not start")
-        if not self._server.started:
-            raise RuntimeError("the Gmail simulator stopped while starting")
+        self._thread.start(timeout_s)
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        # Clients keep connections alive; a graceful stop would wait for them to hang up.
-        self._server.force_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
+        self._thread.stop()

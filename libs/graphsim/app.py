@@ -31,7 +31,6 @@ from libs.graphsim import (  # noqa: F401
     users,
 )
 from libs.graphsim.auth import authenticate, issue, openid_configuration, unknown_tenant
-from libs.graphsim.control import ControlError, control_error
 from libs.graphsim.control import routes as control_routes
 from libs.graphsim.control_notify import routes as notify_routes
 from libs.graphsim.errors import EntraError, GraphHTTPError
@@ -44,6 +43,7 @@ from libs.graphsim.router import (
     run,
 )
 from libs.graphsim.world import World
+from libs.simkit.control import ControlError, control_error
 
 GRAPH_JSON = (
     "application/json;odata.metadata=minimal;odata.streaming=true;"

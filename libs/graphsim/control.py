@@ -5,9 +5,7 @@ policy, expire delta tokens, set faults, read statistics and each mailbox's time
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,28 +15,7 @@ from libs.graphsim.directory import AccessPolicy, App
 from libs.graphsim.state import Mailbox
 from libs.graphsim.watch import prune
 from libs.graphsim.world import World
-
-
-class ControlError(ValueError):
-    """A bad control API request; answered 400 with the message."""
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def control_error(request: Request, exc: Exception) -> Response:
-    return _error(400, str(exc))
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise ControlError("the body must be a JSON object")
-    return data
+from libs.simkit.control import error_json, json_object
 
 
 def routes(world: World) -> list[Route]:
@@ -53,11 +30,11 @@ def routes(world: World) -> list[Route]:
         try:
             when = dt.datetime.fromisoformat(received.replace("Z", "+00:00")) if received else None
         except ValueError:
-            return _error(400, "received must be an ISO 8601 date-time")
+            return error_json(400, "received must be an ISO 8601 date-time")
         with world.lock:
             box = box_or_none(request)
             if box is None:
-                return _error(404, "no such mailbox")
+                return error_json(404, "no such mailbox")
             folder = box.destination(request.query_params.get("folder", "inbox"))
             msg = world.seed(box, raw, folder, when)
             body = {"id": msg.immutable_id, "restId": msg.rest_id, "folderId": folder.id}
@@ -67,13 +44,13 @@ def routes(world: World) -> list[Route]:
         with world.lock:
             box = box_or_none(request)
             if box is None:
-                return _error(404, "no such mailbox")
+                return error_json(404, "no such mailbox")
             return JSONResponse({"folders": box.counts(), "sent": len(box.sent)})
 
     async def sent(request: Request) -> Response:
         with world.lock:
             box = box_or_none(request)
-            return _error(404, "no such mailbox") if box is None else JSONResponse(box.sent)
+            return error_json(404, "no such mailbox") if box is None else JSONResponse(box.sent)
 
     async def folder_messages(request: Request) -> Response:
         with world.lock:
@@ -82,7 +59,7 @@ def routes(world: World) -> list[Route]:
             if box is not None and folder is None:
                 folder = box.by_display_name(request.path_params["folder"])
             if folder is None:
-                return _error(404, "no such mailbox or folder")
+                return error_json(404, "no such mailbox or folder")
             items = sorted(folder.messages.values(), key=lambda m: m.sort_key)
             return JSONResponse(
                 [
@@ -101,17 +78,17 @@ def routes(world: World) -> list[Route]:
         with world.lock:
             box = box_or_none(request)
             if box is None:
-                return _error(404, "no such mailbox")
+                return error_json(404, "no such mailbox")
             return JSONResponse(
                 [{"at": at, "kind": kind, "folder": f, "id": i} for at, kind, f, i in box.events]
             )
 
     async def send_as(request: Request) -> Response:
-        allowed = (await _json(request)).get("allowed") or []
+        allowed = (await json_object(request)).get("allowed") or []
         with world.lock:
             box = box_or_none(request)
             if box is None:
-                return _error(404, "no such mailbox")
+                return error_json(404, "no such mailbox")
             box.send_as = {str(a).lower() for a in allowed}
             return JSONResponse({"allowed": sorted(box.send_as)})
 
@@ -119,18 +96,18 @@ def routes(world: World) -> list[Route]:
         with world.lock:
             box = box_or_none(request)
             if box is None:
-                return _error(404, "no such mailbox")
+                return error_json(404, "no such mailbox")
             world.expire_deltas(box)
         return Response(status_code=204)
 
     async def faults(request: Request) -> Response:
         with world.lock:
             if request.method == "POST":
-                data = await _json(request)
+                data = await json_object(request)
                 try:
                     world.faults.update(data)
                 except (TypeError, ValueError) as exc:
-                    return _error(400, str(exc))
+                    return error_json(400, str(exc))
                 if "notify_seed" in data:
                     world.notifier.reseed(world.faults.notify_seed)
             return JSONResponse(world.faults.as_dict())
@@ -147,11 +124,11 @@ def routes(world: World) -> list[Route]:
         return Response(status_code=204)
 
     async def apps(request: Request) -> Response:
-        data = await _json(request)
+        data = await json_object(request)
         if not data.get("tenant_id") or not data.get("client_id"):
-            return _error(400, "tenant_id and client_id are required")
+            return error_json(400, "tenant_id and client_id are required")
         if not data.get("client_secret") and not data.get("certificate_pem"):
-            return _error(400, "give client_secret or certificate_pem")
+            return error_json(400, "give client_secret or certificate_pem")
         app = App(
             str(data["tenant_id"]),
             str(data["client_id"]),
@@ -178,19 +155,19 @@ def routes(world: World) -> list[Route]:
         with world.lock:
             app = app_or_none(request)
             if app is None:
-                return _error(404, "no such app")
+                return error_json(404, "no such app")
             app.secret_expires_at = time.time()
         return Response(status_code=204)
 
     async def access_policy(request: Request) -> Response:
-        data = await _json(request) if request.method == "PUT" else {}
+        data = await json_object(request) if request.method == "PUT" else {}
         right = data.get("access_right", "RestrictAccess")
         if request.method == "PUT" and right not in ("RestrictAccess", "DenyAccess"):
-            return _error(400, "access_right must be RestrictAccess or DenyAccess")
+            return error_json(400, "access_right must be RestrictAccess or DenyAccess")
         with world.lock:
             app = app_or_none(request)
             if app is None:
-                return _error(404, "no such app")
+                return error_json(404, "no such app")
             if request.method == "DELETE":
                 app.access_policy = None
                 return Response(status_code=204)
@@ -199,9 +176,9 @@ def routes(world: World) -> list[Route]:
         return JSONResponse({"access_right": right, "mailboxes": sorted(mailboxes)})
 
     async def users(request: Request) -> Response:
-        data = await _json(request)
+        data = await json_object(request)
         if not data.get("address"):
-            return _error(400, "address is required")
+            return error_json(400, "address is required")
         with world.lock:
             user = world.add_user(
                 str(data["address"]), data.get("display_name"), bool(data.get("mailbox", True))

@@ -13,10 +13,7 @@ from starlette.routing import Route
 
 from libs.graphsim.watch import LIFECYCLE_EVENTS, Subscription, as_json, prune
 from libs.graphsim.world import World
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+from libs.simkit.control import error_json
 
 
 def _control_json(sub: Subscription) -> dict[str, object]:
@@ -54,11 +51,11 @@ def routes(world: World) -> list[Route]:
         except (ValueError, AttributeError):
             event = None
         if event not in LIFECYCLE_EVENTS:
-            return _error(400, f"event must be one of {', '.join(LIFECYCLE_EVENTS)}")
+            return error_json(400, f"event must be one of {', '.join(LIFECYCLE_EVENTS)}")
         with world.lock:
             sub = find(request)
             if sub is None:
-                return _error(404, "no such subscription")
+                return error_json(404, "no such subscription")
             sent = _fire(world, sub, event)
         return JSONResponse({"sent": sent}, status_code=202)
 
@@ -66,7 +63,7 @@ def routes(world: World) -> list[Route]:
         with world.lock:
             sub = find(request)
             if sub is None:
-                return _error(404, "no such subscription")
+                return error_json(404, "no such subscription")
             sub.expires = dt.datetime.now(dt.UTC)
             prune(world.subscriptions)
         return Response(status_code=204)

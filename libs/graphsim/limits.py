@@ -11,29 +11,24 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter, defaultdict, deque
-from dataclasses import asdict, dataclass, field, fields
+from collections import Counter, deque
+from dataclasses import dataclass, field
 from typing import Any
 
 from libs.graphsim import poison
 from libs.graphsim.errors import GraphHTTPError, throttled
+from libs.simkit import faults as simkit
 
 #: A delta round not paged on for this long was abandoned by its client (see Stats.round_page).
 ROUND_IDLE_S = 60.0
 
 
 @dataclass
-class Faults:
-    #: Fraction of Graph requests (and batch items) answered 429 ApplicationThrottled.
-    throttle_ratio: float = 0.0
-    #: Fraction of Graph requests answered 503 ServiceUnavailable.
-    error_ratio: float = 0.0
-    #: Added to every Graph request before it is handled.
-    latency_ms: int = 0
-    #: Lifetime of newly issued access tokens.
-    token_ttl_s: int = 3599
-    #: Retry-After sent with every 429 / 503.
-    retry_after_s: int = 1
+class Faults(simkit.Faults):
+    """``throttle_ratio`` answers 429 ApplicationThrottled (requests and batch items),
+    ``error_ratio`` 503 ServiceUnavailable (requests); ``retry_after_s`` goes with every
+    429 / 503."""
+
     #: Concurrent requests per app and mailbox before MailboxConcurrency 429s.
     max_concurrency: int = 4
     #: Requests per app and mailbox per ``budget_window_s``.
@@ -70,34 +65,21 @@ class Faults:
     #: The longest a message subscription may live (Graph: 4230 minutes without resource data).
     subscription_max_minutes: int = 4230
 
-    def update(self, values: dict[str, Any]) -> None:
-        known = {f.name: f.type for f in fields(self)}
-        for key, value in values.items():
-            if key not in known:
-                raise ValueError(f"unknown fault knob {key!r}; known: {sorted(known)}")
-            if key == "poisoned":
-                value = poison.parse(value)
-            if key == "notify_seed":
-                self.notify_seed = None if value is None else int(value)
-                continue
-            current = getattr(self, key)
-            setattr(self, key, type(current)(value))
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def coerce(self, key: str, value: Any) -> Any:
+        if key == "poisoned":
+            value = poison.parse(value)
+        if key == "notify_seed":
+            return None if value is None else int(value)
+        return super().coerce(key, value)
 
 
-class Stats:
+class Stats(simkit.Stats):
     """Request counts by route template and status, throttling, peak concurrency."""
 
     def __init__(self) -> None:
-        self.requests: defaultdict[str, Counter[int]] = defaultdict(Counter)
-        self.batch_items: defaultdict[str, Counter[int]] = defaultdict(Counter)
+        super().__init__()
         self.throttled = 0
         self.max_concurrency: dict[str, int] = {}
-        self.http_requests = 0
-        #: Token endpoint calls; not Graph requests, so not in ``http_requests``.
-        self.token_requests = 0
         #: Epoch seconds of the first and the last request per route template, so a caller
         #: can tell when a client started and stopped reading.
         self.first_at: dict[str, float] = {}
@@ -132,9 +114,8 @@ class Stats:
             del rounds[round_id]
 
     def record(self, route: str, status: int, *, batch_item: bool = False) -> None:
-        (self.batch_items if batch_item else self.requests)[route][status] += 1
+        super().record(route, status, batch_item=batch_item)
         if not batch_item:
-            self.http_requests += 1
             now = time.time()
             self.first_at.setdefault(route, now)
             self.last_at[route] = now
@@ -142,16 +123,10 @@ class Stats:
             self.throttled += 1
 
     def as_dict(self) -> dict[str, Any]:
-        def plain(table: dict[str, Counter[int]]) -> dict[str, dict[str, int]]:
-            return {route: {str(s): n for s, n in c.items()} for route, c in table.items()}
-
         return {
-            "http_requests": self.http_requests,
-            "requests": plain(self.requests),
-            "batch_items": plain(self.batch_items),
+            **super().as_dict(),
             "throttled": self.throttled,
             "max_concurrency": dict(self.max_concurrency),
-            "token_requests": self.token_requests,
             "first_request_at": dict(self.first_at),
             "last_request_at": dict(self.last_at),
             "mailbox_requests": dict(self.mailbox_requests),
@@ -211,9 +186,10 @@ class Limiter:
 
     def random_faults(self) -> None:
         f = self.faults
-        if f.throttle_ratio and self.rng.random() < f.throttle_ratio:
+        fault = f.draw(self.rng)
+        if fault == "throttle":
             raise throttled("Application is over its MailboxConcurrency limit.", f.retry_after_s)
-        if f.error_ratio and self.rng.random() < f.error_ratio:
+        if fault == "error":
             raise GraphHTTPError(
                 503,
                 "ServiceUnavailable",

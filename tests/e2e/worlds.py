@@ -84,24 +84,33 @@ class MailWorld(Protocol):
     def folder_messages(self, folder: str, mailbox: str) -> list[dict[str, Any]]: ...
 
 
-def _request(world: MailWorld, method: str, path: str, **kwargs: Any) -> Any:
+def _config(
+    header: str,
+    section: Mapping[str, Any],
+    mailboxes: Iterable[str],
+    entry: Mapping[str, Any],
+) -> str:
+    """``header``'s table, then one ``[[mailboxes]]`` per address with ``entry``'s keys."""
+    lines = _table(header, section)[1:]
+    for address in mailboxes:
+        lines += _table("[[mailboxes]]", {"address": address, **entry})
+    return "\n".join(lines) + "\n"
+
+
+def _request(world: _SimWorld, method: str, path: str, **kwargs: Any) -> Any:
     with world.control() as control:
         answer = control.request(method, path, **kwargs)
     answer.raise_for_status()
     return answer.json() if answer.content else None
 
 
-@dataclass
-class GraphWorld:
-    """Microsoft 365 through the Graph simulator."""
+class _SimWorld:
+    """What both worlds do alike. Each names its provider's config table and the control
+    API's word for folders, and gives the table's keys and a mailbox entry's."""
 
-    sim: SimHandle
-    provider: ClassVar[str] = "microsoft"
-    seed_param: ClassVar[str] = "folder"
-    removed_folder: ClassVar[str] = "recoverableitemsdeletions"
-    copy_keeps_id: ClassVar[bool] = False
-    directory: ClassVar[bool] = True
-    threads_unseen_roots: ClassVar[bool] = True
+    sim: SimHandle | GmailSimHandle
+    table: ClassVar[str]
+    folder_kind: ClassVar[str]
 
     def control(self) -> AbstractContextManager[httpx.Client]:
         return self.sim.control()
@@ -113,31 +122,49 @@ class GraphWorld:
         overrides: Mapping[str, Any],
         key_dir: Path,
     ) -> str:
-        """``[graph]`` at the simulator, every mailbox with working credentials."""
+        """The provider's table at the simulator (``settings`` such as ``max_retry_s`` go
+        there too), every mailbox with working credentials (``overrides`` on top)."""
+        section, entry = self.config_parts(key_dir)
+        return _config(self.table, {**section, **settings}, mailboxes, {**entry, **overrides})
+
+    def config_parts(self, key_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+        raise NotImplementedError
+
+    def folders(self, mailbox: str) -> dict[str, int]:
+        return dict(_request(self, "GET", f"/_sim/mailboxes/{mailbox}")[self.folder_kind])
+
+
+@dataclass
+class GraphWorld(_SimWorld):
+    """Microsoft 365 through the Graph simulator."""
+
+    sim: SimHandle
+    provider: ClassVar[str] = "microsoft"
+    seed_param: ClassVar[str] = "folder"
+    removed_folder: ClassVar[str] = "recoverableitemsdeletions"
+    copy_keeps_id: ClassVar[bool] = False
+    directory: ClassVar[bool] = True
+    threads_unseen_roots: ClassVar[bool] = True
+    table: ClassVar[str] = "[graph]"
+    folder_kind: ClassVar[str] = "folders"
+
+    def config_parts(self, key_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``[graph]`` at the simulator, the default tenant's client and its secret."""
         sim = self.sim
         graph = {
             "base_url": sim.base_url,
             "authority_host": sim.authority_host,
             "ca_bundle": str(sim.ca_bundle),
-            **settings,
         }
-        lines = _table("[graph]", graph)[1:]
-        for address in mailboxes:
-            entry = {
-                "address": address,
-                "tenant_id": sim.tenant_id,
-                "client_id": sim.client_id,
-                "client_secret": sim.client_secret,
-                **overrides,
-            }
-            lines += _table("[[mailboxes]]", entry)
-        return "\n".join(lines) + "\n"
+        entry = {
+            "tenant_id": sim.tenant_id,
+            "client_id": sim.client_id,
+            "client_secret": sim.client_secret,
+        }
+        return graph, entry
 
     def sent(self, mailbox: str) -> list[dict[str, Any]]:
-        return list(_request(self, "GET", f"/_sim/mailboxes/{mailbox}/sent"))
-
-    def folders(self, mailbox: str) -> dict[str, int]:
-        return dict(_request(self, "GET", f"/_sim/mailboxes/{mailbox}")["folders"])
+        return list(_request(self, "GET", _sent_path(mailbox)))
 
     def folder_messages(self, folder: str, mailbox: str) -> list[dict[str, Any]]:
         path = f"/_sim/mailboxes/{mailbox}/folders/{folder}/messages"
@@ -145,7 +172,7 @@ class GraphWorld:
 
 
 @dataclass
-class GmailWorld:
+class GmailWorld(_SimWorld):
     """Google Workspace through the Gmail simulator: a service account with domain-wide
     delegation, its key file written beside the config."""
 
@@ -156,40 +183,21 @@ class GmailWorld:
     copy_keeps_id: ClassVar[bool] = True
     directory: ClassVar[bool] = True
     threads_unseen_roots: ClassVar[bool] = False
+    table: ClassVar[str] = "[google]"
+    folder_kind: ClassVar[str] = "labels"
 
-    def control(self) -> AbstractContextManager[httpx.Client]:
-        return self.sim.control()
-
-    def config_toml(
-        self,
-        mailboxes: Iterable[str],
-        settings: Mapping[str, Any],
-        overrides: Mapping[str, Any],
-        key_dir: Path,
-    ) -> str:
-        """``[google]`` at the simulator (``settings`` such as ``max_retry_s`` go there too),
-        every mailbox ``provider = "google"`` with the default service account's key file."""
+    def config_parts(self, key_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``[google]`` at the simulator, every mailbox ``provider = "google"`` with the
+        default service account's key file (written into ``key_dir``)."""
         key = key_dir / "google-service-account.json"
         key.write_text(json.dumps(self.sim.key_info))
         key.chmod(0o600)
-        google = {"api_url": self.sim.root_url, "ca_bundle": str(self.sim.ca_bundle), **settings}
-        lines = _table("[google]", google)[1:]
-        for address in mailboxes:
-            entry = {
-                "address": address,
-                "provider": "google",
-                "service_account_key_file": str(key),
-                **overrides,
-            }
-            lines += _table("[[mailboxes]]", entry)
-        return "\n".join(lines) + "\n"
+        google = {"api_url": self.sim.root_url, "ca_bundle": str(self.sim.ca_bundle)}
+        return google, {"provider": "google", "service_account_key_file": str(key)}
 
     def sent(self, mailbox: str) -> list[dict[str, Any]]:
         """The Graph simulator's shape: the MIME's ``headers`` and standard base64."""
         return [_graph_shaped(entry) for entry in _request(self, "GET", _sent_path(mailbox))]
-
-    def folders(self, mailbox: str) -> dict[str, int]:
-        return dict(_request(self, "GET", f"/_sim/mailboxes/{mailbox}")["labels"])
 
     def folder_messages(self, folder: str, mailbox: str) -> list[dict[str, Any]]:
         path = f"/_sim/mailboxes/{mailbox}/labels/{folder}/messages"
