@@ -26,12 +26,7 @@ from libs.common.mail import OutcomeUnknown
 from libs.common.settings import MailboxConfig
 from services.sender import metrics
 from services.sender.claim import ClaimLost, Heartbeat, log_sent
-from services.sender.dispatch import (
-    SendAsDenied,
-    build_message,
-    job_sent_result,
-    send_job,
-)
+from services.sender.dispatch import SendAsDenied, build_message, job_sent_result, send_job
 from services.sender.domain.authority import decide_job
 from services.sender.domain.policy import Rejection, SendDecision, SendRejected, decide_sender
 from services.sender.domain.thread import ThreadContext
@@ -178,9 +173,9 @@ class SendHandler:
         thread: ThreadContext | None,
         attempts: int,
     ) -> bool:
-        """Look for the job's Message-ID in Sent Items; when there, log and answer ``sent``."""
+        """Look for the job's Message-ID in Sent Items (the From's: Gmail files a message sent
+        as an agent in their own Sent); when there, log and answer ``sent``."""
         built = build_message(job, decision, box, thread, ())
-        # With the From: Gmail files a message sent as an agent in the agent's own Sent.
         if not self.ports.mail_for(box).find_sent(built.message_id, sender=decision.from_address):
             return False
         done = Delivered(built, "mime", None)
