@@ -1,7 +1,7 @@
 """``mailpipe run``: the three services in one process over ``memory://`` and SQLite, against
-the Graph simulator and the Gmail simulator (the ``provider`` fixture). Seeded mail becomes
-records, the inbox empties, acknowledgements go out, and SIGTERM drains and exits 0.
-MAILPIPE_AMQP_URL names a broker that does not exist, so the runs prove they need none."""
+the Graph simulator. Seeded mail becomes records, the inbox empties, acknowledgements go out,
+and SIGTERM drains and exits 0. MAILPIPE_AMQP_URL names a broker that does not exist, so the
+runs prove they need none."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,14 @@ from typing import Any
 import httpx
 
 from libs.common.broker import Broker, Names
-from libs.common.mail.providers import open_mailbox
+from libs.common.graph import GraphMail
+from libs.graphsim.testing import SimHandle, running_simulator
 from services.fetcher.state import MailCursors
 from services.ticketer.store import RecordStore
-from tests.e2e.harness import REPO, free_port, open_world
-from tests.e2e.worlds import MailWorld
+from tests.e2e.harness import REPO, config_toml, free_port
 from tests.integration.fetcher_rig import SUPPORT, mail
+
+RECOVERABLE = "recoverableitemsdeletions"
 
 
 @dataclass
@@ -35,7 +37,7 @@ class Run:
     proc: subprocess.Popen[bytes]
     port: int
     log_path: Path
-    world: MailWorld
+    control: httpx.Client
     #: Where the web console of ``mailpipe run`` listens.
     web_port: int
 
@@ -56,17 +58,10 @@ class Run:
             return False
 
     def folders(self) -> dict[str, int]:
-        return self.world.folders(SUPPORT)
-
-    def removed(self, count: int) -> Callable[[], bool]:
-        """The inbox empty and ``count`` mails where removed mail is kept."""
-        return lambda: (
-            self.folders()["inbox"] == 0
-            and (self.folders().get(self.world.removed_folder) == count)
-        )
+        return dict(self.control.get(f"/_sim/mailboxes/{SUPPORT}").json()["folders"])
 
     def sent(self) -> list[dict[str, Any]]:
-        return self.world.sent(SUPPORT)
+        return list(self.control.get(f"/_sim/mailboxes/{SUPPORT}/sent").json())
 
     def terminate(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
@@ -77,26 +72,13 @@ class Run:
 
 
 @contextmanager
-def mail_world(tmp_path: Path, provider: str) -> Iterator[MailWorld]:
-    """The provider's simulator of the test's own, with the one mailbox ``SUPPORT``."""
-    with ExitStack() as cleanup:
-        yield open_world(cleanup, provider, None, tmp_path, (SUPPORT,))
-
-
-def seed(world: MailWorld, count: int) -> None:
-    with world.control() as control:
-        for n in range(count):
-            control.post(f"/_sim/mailboxes/{SUPPORT}/messages", content=mail(n))
-
-
-@contextmanager
 def mailpipe_run(
-    tmp_path: Path, world: MailWorld, database_url: str, *args: str, **extra_env: str
+    tmp_path: Path, sim: SimHandle, database_url: str, *args: str, **extra_env: str
 ) -> Iterator[Run]:
-    """``python -m mailpipe run *args`` with a config for ``world`` (auto-acknowledgement on)."""
+    """``python -m mailpipe run *args`` with a config for ``sim`` (auto-acknowledgement on)."""
     config = tmp_path / "mailpipe.toml"
     overrides = {"auto_acknowledge": True, "poll_interval_s": 0.5}
-    config.write_text(world.config_toml([SUPPORT], {}, overrides, tmp_path))
+    config.write_text(config_toml(sim, [SUPPORT], {}, overrides))
     config.chmod(0o600)
     port, web_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPIPE_")}
@@ -111,7 +93,7 @@ def mailpipe_run(
         **extra_env,
     )
     log_path = tmp_path / "run.log"
-    with log_path.open("ab") as log:
+    with log_path.open("ab") as log, sim.control() as control:
         proc = subprocess.Popen(
             [sys.executable, "-m", "mailpipe", "run", *args],
             cwd=REPO,
@@ -120,7 +102,7 @@ def mailpipe_run(
             stderr=subprocess.STDOUT,
         )
         try:
-            yield Run(proc, port, log_path, world, web_port)
+            yield Run(proc, port, log_path, control, web_port)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -135,17 +117,21 @@ def records(database_url: str) -> list[Any]:
         store.close()
 
 
-def test_run_turns_mail_into_records_and_stops_on_sigterm(tmp_path: Path, provider: str) -> None:
+def test_run_turns_mail_into_records_and_stops_on_sigterm(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
     with (
-        mail_world(tmp_path, provider) as world,
-        mailpipe_run(tmp_path, world, database_url) as run,
+        running_simulator(tmp_path / "graphsim", [SUPPORT]) as sim,
+        mailpipe_run(tmp_path, sim, database_url) as run,
     ):
-        seed(world, 3)
+        for n in range(3):
+            run.control.post(f"/_sim/mailboxes/{SUPPORT}/messages", content=mail(n))
         run.wait_for(run.ready, "ready")
         console = httpx.get(f"http://127.0.0.1:{run.web_port}/login")
         assert console.status_code == 200 and "Sign in" in console.text
-        run.wait_for(run.removed(3), "inbox emptied")
+        run.wait_for(
+            lambda: run.folders()["inbox"] == 0 and run.folders().get(RECOVERABLE) == 3,
+            "inbox emptied",
+        )
         run.wait_for(lambda: len(run.sent()) == 3, "three acknowledgements sent")
         code = run.terminate()
         sent = run.sent()
@@ -162,52 +148,54 @@ def test_run_turns_mail_into_records_and_stops_on_sigterm(tmp_path: Path, provid
     events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert {"fetcher", "ticketer", "sender"} <= {e.get("service") for e in events}
     assert any(e["event"] == "stopped" for e in events)
-    assert not [secret for secret in world.secrets() if secret in output]
+    assert sim.client_secret not in output
 
 
-def test_run_reads_mail_again_whose_queue_was_lost(tmp_path: Path, provider: str) -> None:
-    """A crash loses what was queued in memory, while the saved delta link (history id) has
-    moved past it. The state such a crash leaves (a cursor covering mail that is still in the
-    inbox and has no record) must still end with every mail recorded and removed."""
+def test_run_reads_mail_again_whose_queue_was_lost(tmp_path: Path) -> None:
+    """A crash loses what was queued in memory, while the saved delta link has moved past it.
+    The state such a crash leaves (a delta link covering mail that is still in the inbox and
+    has no record) must still end with every mail recorded and removed."""
     database_url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
-    with mail_world(tmp_path, provider) as world:
-        seed(world, 4)
-        config = world.mail_config()
-        with open_mailbox(config, config.mailbox(SUPPORT)) as mailbox:
-            delta = mailbox.delta("inbox", None, page_size=100)
+    with running_simulator(tmp_path / "graphsim", [SUPPORT]) as sim:
+        with sim.control() as control:
+            for n in range(4):
+                control.post(f"/_sim/mailboxes/{SUPPORT}/messages", content=mail(n))
+        config = sim.config()
+        with GraphMail(config.graph, config.mailbox(SUPPORT)) as graph:
+            delta = graph.delta("inbox", None, page_size=100)
         assert len(delta.messages) == 4
         state = MailCursors.open(database_url)
         try:
-            state.set_cursor(SUPPORT, "inbox", delta.cursor, provider=world.provider)
+            state.set_cursor(SUPPORT, "inbox", delta.cursor, provider="microsoft")
         finally:
             state.close()
 
-        with mailpipe_run(tmp_path, world, database_url) as run:
-            run.wait_for(run.removed(4), "inbox emptied")
+        with mailpipe_run(tmp_path, sim, database_url) as run:
+            run.wait_for(
+                lambda: run.folders()["inbox"] == 0 and run.folders().get(RECOVERABLE) == 4,
+                "inbox emptied",
+            )
             assert run.terminate() == 0, run.log()
 
     assert sorted(r.subject for r in records(database_url)) == [f"Request {n}" for n in range(4)]
 
 
-def test_run_with_a_rabbitmq_broker_url(
-    tmp_path: Path, amqp_url: str, namespace: str, provider: str
-) -> None:
+def test_run_with_a_rabbitmq_broker_url(tmp_path: Path, amqp_url: str, namespace: str) -> None:
     """``--broker-url``: the same single process on RabbitMQ (its queues survive the process)."""
     database_url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
     try:
         with (
-            mail_world(tmp_path, provider) as world,
+            running_simulator(tmp_path / "graphsim", [SUPPORT]) as sim,
             mailpipe_run(
-                tmp_path,
-                world,
-                database_url,
-                "--broker-url",
-                amqp_url,
-                MAILPIPE_NAMESPACE=namespace,
+                tmp_path, sim, database_url, "--broker-url", amqp_url, MAILPIPE_NAMESPACE=namespace
             ) as run,
         ):
-            seed(world, 2)
-            run.wait_for(run.removed(2), "inbox emptied")
+            for n in range(2):
+                run.control.post(f"/_sim/mailboxes/{SUPPORT}/messages", content=mail(n))
+            run.wait_for(
+                lambda: run.folders()["inbox"] == 0 and run.folders().get(RECOVERABLE) == 2,
+                "inbox emptied",
+            )
             run.wait_for(lambda: len(run.sent()) == 2, "two acknowledgements sent")
             assert run.terminate() == 0, run.log()
             broker = Broker(amqp_url, Names(namespace))

@@ -29,8 +29,7 @@ attributes, and the assertions follow them:
   stateless calls, so the simulator cannot tell two rounds at once (``None``) and the fetcher's
   lease logs are the only witness there;
 - ``secrets()``: what must never appear in a log — the client secret, or the lines of the
-  service account's private key; ``mail_config()`` the simulator's config as an object, for a
-  test that reads the mailbox through the provider's adapter itself.
+  service account's private key.
 
 Folder names are the control API's: ``inbox``, the world's ``removed_folder``, and user folders
 (or labels) by name, such as ``mailpipe-quarantine``.
@@ -49,7 +48,6 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
-from libs.common.settings import MailpipeConfig
 from libs.gmailsim.testing import GmailSimHandle
 from libs.graphsim.testing import SimHandle
 
@@ -109,8 +107,6 @@ class MailWorld(Protocol):
     def open_delta_rounds(self, stats: Mapping[str, Any]) -> dict[str, int] | None: ...
 
     def secrets(self) -> list[str]: ...
-
-    def mail_config(self) -> MailpipeConfig: ...
 
 
 def scaled(world: MailWorld, count: int, *, sends: bool = False) -> int:
@@ -219,9 +215,6 @@ class GraphWorld(_SimWorld):
     def secrets(self) -> list[str]:
         return [self.sim.client_secret]
 
-    def mail_config(self) -> MailpipeConfig:
-        return self.sim.config()
-
 
 @dataclass
 class GmailWorld(_SimWorld):
@@ -277,9 +270,6 @@ class GmailWorld(_SimWorld):
         """Each base64 line of the private key: a leak of any part of it shows."""
         pem = str(self.sim.key_info["private_key"])
         return [line for line in pem.splitlines() if line and not line.startswith("-----")]
-
-    def mail_config(self) -> MailpipeConfig:
-        return self.sim.config()
 
 
 def _sent_path(mailbox: str) -> str:
