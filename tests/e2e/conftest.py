@@ -1,18 +1,15 @@
 """Fixtures of the end-to-end tests: the mail provider of the parametrised scenarios, and the
-sender's (sender processes against the provider's simulator)."""
+sender's (sender processes against the simulator)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 
 from libs.common.broker import Broker, Names
-from tests.e2e.harness import open_world
-from tests.e2e.worlds import PROVIDERS, MailWorld
-from tests.integration.test_sender_support import MAILBOX, Results
+from tests.e2e.worlds import PROVIDERS
+from tests.integration.test_sender_support import Results
 
 
 @pytest.fixture(params=PROVIDERS)
@@ -41,14 +38,3 @@ def results(broker: Broker) -> Iterator[Results]:
     reader = Results(broker)
     yield reader
     reader.delete()
-
-
-@pytest.fixture
-def send_world(
-    provider: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[MailWorld]:
-    """The sender tests' mailbox (``MAILBOX``) on the provider's simulator: the session's Graph
-    simulator, reset (the ``sim`` fixture), or a Gmail simulator of the test's own."""
-    sim = request.getfixturevalue("sim") if provider == "microsoft" else None
-    with ExitStack() as cleanup:
-        yield open_world(cleanup, provider, sim, tmp_path, (MAILBOX,))

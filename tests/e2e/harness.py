@@ -398,7 +398,7 @@ def pipeline(
     """A stack for one test; see the module docstring."""
     boxes = tuple(m.lower() for m in mailboxes)
     with ExitStack() as cleanup:
-        world = open_world(cleanup, provider, sim, tmp_path, boxes, push is not None)
+        world = _world(cleanup, provider, sim, tmp_path, boxes, push is not None)
         config_path = tmp_path / "mailpipe.toml"
         if push and provider != "microsoft":
             raise AssertionError("push is Microsoft's: Gmail mailboxes are polled")
@@ -428,7 +428,7 @@ def pipeline(
             _delete_namespace(stack)
 
 
-def open_world(
+def _world(
     cleanup: ExitStack,
     provider: str,
     sim: SimHandle | None,

@@ -1,5 +1,5 @@
-"""Sender processes for the end-to-end tests: several at once on one config, the config for
-the provider's simulator, and what the simulator says they sent."""
+"""Sender processes for the end-to-end tests: several at once on one config, and what the
+simulator says they sent."""
 
 from __future__ import annotations
 
@@ -8,26 +8,13 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from tests.e2e.worlds import MailWorld
-from tests.integration.test_sender_support import MAILBOX, start_sender, stop_all
-
-
-def write_config(world: MailWorld, path: Path) -> Path:
-    """A TOML config for sender processes: ``MAILBOX`` on the world's simulator, retries
-    bounded at 20 s (the Graph-only ``write_config`` of the sender's integration tests)."""
-    path.write_text(world.config_toml([MAILBOX], {"max_retry_s": 20}, {}, path.parent))
-    path.chmod(0o600)
-    return path
+from libs.graphsim.testing import SimHandle
+from tests.integration.test_sender_support import sent_list, start_sender, stop_all
 
 
-def sent_list(world: MailWorld) -> list[dict[str, Any]]:
-    return world.sent(MAILBOX)
-
-
-def sent_by_job(world: MailWorld) -> Counter[str]:
-    return Counter(entry["headers"]["X-Mailpipe-Job-Id"] for entry in world.sent(MAILBOX))
+def sent_by_job(sim: SimHandle) -> Counter[str]:
+    return Counter(entry["headers"]["X-Mailpipe-Job-Id"] for entry in sent_list(sim))
 
 
 @contextmanager

@@ -1,11 +1,7 @@
 """Three ticketer processes on one queue, 300 request/reply pairs published back to back (each
 reply right behind its request, so two ticketers usually hold the pair at the same moment):
 300 records, each holding its request and its reply; nothing lost, nothing twice. On SQLite and
-on PostgreSQL (docs/ticketer.md, "Threads across ticketers").
-
-Provider-independent, so it runs once: the pairs are published as ``InboundEmail`` straight to
-the ticketers' queue, without conversation ids, so no mailbox and no simulator take part and a
-Gmail variant would repeat the very same run (docs/e2e-tests.md)."""
+on PostgreSQL (docs/ticketer.md, "Threads across ticketers")."""
 
 from __future__ import annotations
 

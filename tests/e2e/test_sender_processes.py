@@ -1,6 +1,5 @@
-"""Sender processes against the provider's simulator, a real RabbitMQ and PostgreSQL: ``kill
--9`` in the middle of 500 jobs, and three senders sharing one queue for 1,000 jobs — on Gmail
-40 and 80 (``MailWorld.send_volume``: a Gmail mailbox sends about two a second)."""
+"""Sender processes against the simulator, a real RabbitMQ and PostgreSQL: ``kill -9`` in
+the middle of 500 jobs, and three senders sharing one queue for 1,000 jobs."""
 
 from __future__ import annotations
 
@@ -12,30 +11,32 @@ from pathlib import Path
 import pytest
 
 from libs.common.broker import Broker
+from libs.graphsim.testing import SimHandle
 from services.sender.dispatch import FOUND_IN_SENT_ITEMS
 from services.sender.joblog import JobLog
 from tests.broker_helpers import wait_until
-from tests.e2e.senders import senders, sent_by_job, sent_list, write_config
-from tests.e2e.worlds import MailWorld, scaled
+from tests.e2e.senders import senders, sent_by_job
 from tests.integration.test_sender_support import (
     Results,
     log_events,
     make_job,
     publish_job,
     sender_env,
+    sent_list,
     start_sender,
     stop_all,
+    write_config,
 )
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-def _sent_at_least(world: MailWorld, count: int) -> bool:
-    return len(sent_list(world)) >= count
+def _sent_at_least(sim: SimHandle, count: int) -> bool:
+    return len(sent_list(sim)) >= count
 
 
 def test_kill_9_during_500_jobs_sends_every_job_once_and_counts_the_window(
-    send_world: MailWorld,
+    sim: SimHandle,
     broker: Broker,
     results: Results,
     amqp_url: str,
@@ -43,7 +44,7 @@ def test_kill_9_during_500_jobs_sends_every_job_once_and_counts_the_window(
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    config = write_config(send_world, tmp_path / "mailpipe.toml")
+    config = write_config(sim, tmp_path / "mailpipe.toml")
     # A claim left by a killed sender is taken over after 2 s (default 10 min).
     env = sender_env(
         amqp_url,
@@ -54,23 +55,23 @@ def test_kill_9_during_500_jobs_sends_every_job_once_and_counts_the_window(
         MAILPIPE_SENDER_STALE_CLAIM_S="2",
     )
     log_file = tmp_path / "sender.log"
-    jobs = [make_job(f"kill-{i:03d}") for i in range(scaled(send_world, 500, sends=True))]
+    jobs = [make_job(f"kill-{i:03d}") for i in range(500)]
     for job in jobs:
         publish_job(broker, job)
     procs: list[subprocess.Popen[bytes]] = []
     kills = 0
     try:
-        for threshold in (scaled(send_world, n, sends=True) for n in (120, 300)):
+        for threshold in (120, 300):
             procs.append(start_sender(env, log_file))
-            assert wait_until(partial(_sent_at_least, send_world, threshold), 180)
+            assert wait_until(partial(_sent_at_least, sim, threshold), 180)
             procs[-1].send_signal(signal.SIGKILL)  # no chance to finish, ack or log
             procs[-1].wait()
             kills += 1
         procs.append(start_sender(env, log_file))
-        results.wait_count(len(jobs), timeout_s=300)
+        results.wait_count(500, timeout_s=300)
     finally:
         stop_all(procs)
-    counts = sent_by_job(send_world)
+    counts = sent_by_job(sim)
     assert set(counts) == {job.job_id for job in jobs}, "every job was sent"
     duplicates = {job_id: n for job_id, n in counts.items() if n > 1}
     joblog = JobLog.open(database_url)
@@ -101,7 +102,7 @@ def test_kill_9_during_500_jobs_sends_every_job_once_and_counts_the_window(
 
 
 def test_three_senders_on_one_queue_send_1000_jobs_once_each(
-    send_world: MailWorld,
+    sim: SimHandle,
     broker: Broker,
     results: Results,
     amqp_url: str,
@@ -109,21 +110,20 @@ def test_three_senders_on_one_queue_send_1000_jobs_once_each(
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    config = write_config(send_world, tmp_path / "mailpipe.toml")
+    config = write_config(sim, tmp_path / "mailpipe.toml")
     env = sender_env(amqp_url, namespace, database_url, config, tmp_path / "blobs")
     logs = [tmp_path / f"sender-{i}.log" for i in range(3)]
     with senders(env, logs) as procs:
-        count = scaled(send_world, 1000, sends=True)
-        jobs = [make_job(f"three-{i:04d}") for i in range(count)]
+        jobs = [make_job(f"three-{i:04d}") for i in range(1000)]
         for job in jobs:
             publish_job(broker, job)
-        got = results.wait_count(count, timeout_s=300)
+        got = results.wait_count(1000, timeout_s=300)
     assert all(p.returncode == 0 for p in procs)
-    counts = sent_by_job(send_world)
-    assert len(counts) == count and set(counts.values()) == {1}
+    counts = sent_by_job(sim)
+    assert len(counts) == 1000 and set(counts.values()) == {1}
     # Results are delivered at least once (docs/publishing-jobs.md): a job redelivered after its
     # send (an ack lost with a dropped connection) repeats its stored result, never a new one.
-    assert {r.status for r in got} == {"sent"} and len({r.job_id for r in got}) == count
+    assert {r.status for r in got} == {"sent"} and len({r.job_id for r in got}) == 1000
     per_process = [sum(1 for e in log_events(log) if e.get("event") == "job sent") for log in logs]
-    assert sum(per_process) == count
+    assert sum(per_process) == 1000
     assert all(n > 0 for n in per_process), per_process
