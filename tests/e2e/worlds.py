@@ -192,7 +192,8 @@ class GmailWorld(_SimWorld):
         key = key_dir / "google-service-account.json"
         key.write_text(json.dumps(self.sim.key_info))
         key.chmod(0o600)
-        google = {"api_url": self.sim.root_url, "ca_bundle": str(self.sim.ca_bundle)}
+        root = self.sim.root_url
+        google = {"api_url": root, "directory_url": root, "ca_bundle": str(self.sim.ca_bundle)}
         return google, {"provider": "google", "service_account_key_file": str(key)}
 
     def sent(self, mailbox: str) -> list[dict[str, Any]]:
