@@ -13,8 +13,8 @@ from libs.common.mail import DirectoryUser, MailAuthError, MailNotFound
 from libs.gmailsim.testing import GmailSimHandle
 from services.ticketer.app import lookup_pool, user_fetcher
 from services.ticketer.requesters import RequesterDirectory
-from services.ticketer.store.models import Requester
 from tests.gmailsim_helpers import MODIFY, SCOPE, SEND, token
+from tests.records_fake import FakeStore
 
 from .gmail_adapter_helpers import BOX, control, gmail_box, stats
 
@@ -104,17 +104,6 @@ def test_the_simulator_serves_the_public_view_to_a_token_with_the_scope(
     assert no_scope.json()["error"]["errors"][0]["reason"] == "insufficientPermissions"
 
 
-class _Cache:
-    def __init__(self) -> None:
-        self.rows: dict[str, Requester] = {}
-
-    def get_requester(self, address: str) -> Requester | None:
-        return self.rows.get(address)
-
-    def put_requester(self, requester: Requester) -> None:
-        self.rows[requester.address] = requester
-
-
 def test_the_ticketer_enriches_requesters_and_pauses_without_the_scope(
     gsim: GmailSimHandle,
 ) -> None:
@@ -122,13 +111,13 @@ def test_the_ticketer_enriches_requesters_and_pauses_without_the_scope(
     config = gsim.config()
     pool = lookup_pool(config)
     try:
-        lookup = RequesterDirectory(_Cache(), user_fetcher(config, pool))
+        lookup = RequesterDirectory(FakeStore(), user_fetcher(config, pool))
         bob = lookup(BOX, "bob@example.com")
         outside = lookup(BOX, "ann@customer.example")
         undelegate_directory(gsim)
         pool.close()
         pool = lookup_pool(config)  # a new process: no token in hand
-        lookup = RequesterDirectory(_Cache(), user_fetcher(config, pool))
+        lookup = RequesterDirectory(FakeStore(), user_fetcher(config, pool))
         refused = lookup(BOX, "agent@example.com")
         asked = stats(gsim)["token_requests"]
         paused = lookup(BOX, "helpdesk@example.com")
