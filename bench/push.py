@@ -57,11 +57,14 @@ def wait_subscribed(sim: Simulator, mailboxes: int, say: Any) -> None:
 def push_figures(
     plan: PushPlan | None, before: dict[str, Any], after: dict[str, Any]
 ) -> dict[str, Any]:
-    """What the simulator counted of notifications during the run (``after - before``)."""
+    """What the simulator counted of notifications during the run (``after - before``), from
+    its whole statistics; only the Graph simulator counts notifications, and only a push run
+    reads them (the Gmail simulator has none)."""
     if plan is None:
         return {"push": False}
+    sent_before, sent_after = before["notifications"], after["notifications"]
     counts = {
-        key: int(after.get(key, 0)) - int(before.get(key, 0))
+        key: int(sent_after.get(key, 0)) - int(sent_before.get(key, 0))
         for key in ("sent", "posts", "dropped", "duplicated", "failed_deliveries")
     }
     return {

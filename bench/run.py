@@ -131,7 +131,7 @@ def _benchmark(
         seed_s=seed_s,
         stored_at=stored_at(database_url),
         ended_at=ended_at,
-        extra=run.figures() | push_figures(plan, before["notifications"], after["notifications"]),
+        extra=run.figures() | push_figures(plan, before, after),
     )
 
 

@@ -76,6 +76,23 @@ def test_bench_prints_the_contract_with_nothing_lost_or_doubled(amqp_url: str) -
     assert set(report["cpu_ms_per_email"]) == {"fetcher", "ticketer", "sender", "graphsim"}
 
 
+def test_bench_on_gmail_counts_api_requests_and_quota_units(amqp_url: str) -> None:
+    report, _ = run_bench(
+        amqp_url, "--provider", "google", "--emails", "60", "--poll-interval", "1"
+    )
+
+    assert not FIELDS - report.keys(), FIELDS - report.keys()
+    assert report["provider"] == "google" and report["push"] is False
+    assert (report["completed"], report["lost"], report["duplicates"]) == (True, 0, 0)
+    assert report["records"] == 60 and report["left_in_mailbox"] == 0
+    assert set(report["max_rss_mb"]) == {"fetcher", "ticketer", "sender", "gmailsim"}
+    # Reading and trashing each mail costs quota units (5 each in a batch): a run that read
+    # nothing through the API, or counted nothing, cannot pass.
+    assert report["gmail_api_requests"] >= 2
+    assert report["gmail_quota_units_per_email"] >= 10
+    assert report["gmail_api_requests_per_email"] == round(report["gmail_api_requests"] / 60, 4)
+
+
 def test_bench_steady_arrival_with_outbound_jobs_and_a_fetcher_killed(amqp_url: str) -> None:
     """A steady arrival over many mailboxes, two fetchers (one killed half-way), two senders
     and outbound jobs: every mail one record, every job sent once, the latency measured from
