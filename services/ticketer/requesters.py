@@ -5,7 +5,10 @@ It never blocks a record: any failure is logged and the record is made without i
 costs no provider request, and kept in memory for a few minutes, so a recent one costs no
 database read either. A permission error (``User.Read.All`` not granted) is logged once per
 back-off period with its hint and lookups pause for that period, so a missing permission does
-not cost one failing request per new record.
+not cost one failing request per new record. A passing failure (the directory unreachable,
+throttled, a 5xx) pauses the mailbox's lookups briefly, doubling while it lasts up to that
+period: each failing lookup has already waited out the provider client's retries, and without
+the pause every new sender's mail would wait that long again.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class RequesterDirectory:
         ttl: timedelta = timedelta(days=1),
         negative_ttl: timedelta = timedelta(days=7),
         pause_s: float = 600.0,
+        retry_pause_s: float = 15.0,
         memory_ttl_s: float = 300.0,
         memory_size: int = 10_000,
         clock: Callable[[], datetime] = utcnow,
@@ -54,7 +58,10 @@ class RequesterDirectory:
         self._pause_s = pause_s
         self._clock = clock
         self._monotonic = monotonic
+        self._retry_pause_s = retry_pause_s
         self._paused_until: dict[str, float] = {}
+        #: The mailbox's current pause after passing failures (doubles while they go on).
+        self._retry_pauses: dict[str, float] = {}
         self._lock = threading.Lock()
         self._memory_ttl_s = memory_ttl_s
         self._memory_size = memory_size
@@ -89,6 +96,8 @@ class RequesterDirectory:
         except Exception as exc:  # enrichment must never stop a record
             log.warning("requester lookup failed", error=exc.__class__.__name__)
             return cached
+        with self._lock:
+            self._retry_pauses.pop(mailbox, None)
         try:
             self._cache.put_requester(found)
         except MailpipeError as exc:
@@ -147,8 +156,22 @@ class RequesterDirectory:
                 pause_s=self._pause_s,
             )
         else:
-            log.info("requester lookup failed; record made without it", error=exc.message)
+            pause = self._pause_after_passing_failure(mailbox)
+            log.info(
+                "requester lookup failed; record made without it",
+                mailbox=mailbox,
+                error=exc.message,
+                pause_s=pause,
+            )
         return cached
+
+    def _pause_after_passing_failure(self, mailbox: str) -> float:
+        with self._lock:
+            last = self._retry_pauses.get(mailbox)
+            pause = self._retry_pause_s if last is None else min(last * 2, self._pause_s)
+            self._retry_pauses[mailbox] = pause
+            self._paused_until[mailbox] = self._monotonic() + pause
+        return pause
 
     def _paused(self, mailbox: str) -> bool:
         with self._lock:

@@ -84,11 +84,45 @@ def test_missing_permission_pauses_lookups_for_the_mailbox() -> None:
     assert graph.calls == ["a@contoso.com", "c@contoso.com"]
 
 
-def test_transient_failure_returns_none_and_caches_nothing() -> None:
+def test_transient_failure_returns_none_caches_nothing_and_pauses_briefly() -> None:
     cache = Cache()
     graph = Graph(MailUnavailable("get user failed: HTTP 503"))
-    lookup = RequesterDirectory(cache, graph, clock=lambda: NOW)
+    now = [0.0]
+    lookup = RequesterDirectory(
+        cache, graph, clock=lambda: NOW, retry_pause_s=15, pause_s=40, monotonic=lambda: now[0]
+    )
     assert lookup("help@contoso.com", "a@contoso.com") is None
     assert cache.rows == {}
+    # Within the pause the next new sender's mail does not wait on the failing directory.
+    now[0] = 14.0
+    assert lookup("help@contoso.com", "b@contoso.com") is None
+    assert graph.calls == ["a@contoso.com"]
+    # Other mailboxes are not paused.
+    lookup("other@contoso.com", "c@contoso.com")
+    assert graph.calls == ["a@contoso.com", "c@contoso.com"]
+    # Each failure in a row doubles the pause (15, 30, then capped at 40).
+    for at, pause in ((15.0, 30.0), (45.0, 40.0)):
+        now[0] = at
+        lookup("help@contoso.com", "d@contoso.com")
+        now[0] = at + pause - 0.5
+        lookup("help@contoso.com", "e@contoso.com")
+    assert graph.calls.count("d@contoso.com") == 2 and "e@contoso.com" not in graph.calls
+
+
+def test_a_lookup_that_answers_again_resets_the_passing_pause() -> None:
+    cache = Cache()
+    graph = Graph(MailUnavailable("get user failed: HTTP 503"))
+    now = [0.0]
+    lookup = RequesterDirectory(cache, graph, clock=lambda: NOW, monotonic=lambda: now[0])
     lookup("help@contoso.com", "a@contoso.com")
-    assert len(graph.calls) == 2
+    now[0] = 20.0
+    lookup("help@contoso.com", "a@contoso.com")  # fails again: paused 30 s
+    graph.answer = DirectoryUser("u2", display_name="Bea B")
+    now[0] = 51.0
+    assert lookup("help@contoso.com", "b@contoso.com") is not None
+    graph.answer = MailUnavailable("get user failed: HTTP 503")
+    now[0] = 52.0
+    lookup("help@contoso.com", "c@contoso.com")  # fails: the pause starts again at 15 s
+    now[0] = 67.5
+    lookup("help@contoso.com", "d@contoso.com")
+    assert graph.calls[-1] == "d@contoso.com"
