@@ -1,7 +1,7 @@
 """The distributed services on RabbitMQ: acknowledgements wait in the outbox while no sender
 runs, survive a ``kill -9`` of the ticketer and of the sender mid-way, and each one is sent
 exactly once and confirmed by the sender's answer (any ``OutboundResult`` reaches the ticketer
-through ``outbound.*``)."""
+through ``outbound.*``). On both providers (the ``provider`` fixture)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,15 @@ def _pending(stack: Stack) -> int:
 
 
 def test_acks_survive_kill_9_of_ticketer_and_sender_and_go_out_once(
-    tmp_path: Path, amqp_url: str
+    tmp_path: Path, amqp_url: str, provider: str
 ) -> None:
     with pipeline(
-        tmp_path, amqp_url, mailboxes=[SUPPORT], auto_acknowledge=True, poll_interval_s=0.5
+        tmp_path,
+        amqp_url,
+        mailboxes=[SUPPORT],
+        provider=provider,
+        auto_acknowledge=True,
+        poll_interval_s=0.5,
     ) as stack:
         stack.seed_many(
             [mail(n, sender=f"customer{n}@customer.example") for n in range(MAILS)], SUPPORT

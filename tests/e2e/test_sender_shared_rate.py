@@ -1,6 +1,9 @@
 """Three sender processes share one mailbox's sending rate (the send slots in PostgreSQL):
 the simulator sees at most the limit in any window, every job is sent once, none waits its
-way into the dead-letter queue."""
+way into the dead-letter queue. On both providers (the ``world`` fixture): the sender paces a
+Google mailbox by the same shared slots as a Microsoft one (docs/sending.md, "Sending rate");
+Gmail's own quota (a send costs 100 of a user's 250 units a second) allows about as many, and
+a send it throttles is retried, so the sent list still holds each job once."""
 
 from __future__ import annotations
 
@@ -9,16 +12,15 @@ from pathlib import Path
 import pytest
 
 from libs.common.broker import Broker
-from libs.graphsim.testing import SimHandle
 from tests.broker_helpers import drain
-from tests.e2e.senders import senders, sent_by_job
+from tests.e2e.senders import senders, sent_by_job, write_config
+from tests.e2e.worlds import MailWorld
 from tests.integration.test_sender_support import (
+    MAILBOX,
     Results,
     make_job,
     publish_job,
     sender_env,
-    sent_list,
-    write_config,
 )
 from tests.rate_checks import busiest_window
 
@@ -28,7 +30,7 @@ LIMIT, WINDOW_S, JOBS = 5, 2.0, 30
 
 
 def test_three_senders_keep_one_mailbox_within_its_rate(
-    sim: SimHandle,
+    world: MailWorld,
     broker: Broker,
     results: Results,
     amqp_url: str,
@@ -36,7 +38,7 @@ def test_three_senders_keep_one_mailbox_within_its_rate(
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    config = write_config(sim, tmp_path / "mailpipe.toml")
+    config = write_config(world, tmp_path / "mailpipe.toml")
     env = sender_env(
         amqp_url,
         namespace,
@@ -52,8 +54,8 @@ def test_three_senders_keep_one_mailbox_within_its_rate(
             publish_job(broker, job)
         got = results.wait_count(JOBS, timeout_s=120)
     assert all(p.returncode == 0 for p in procs)
-    sent = sent_list(sim)
-    assert len(sent) == JOBS and set(sent_by_job(sim).values()) == {1}, "each job once"
+    sent = world.sent(MAILBOX)
+    assert len(sent) == JOBS and set(sent_by_job(world).values()) == {1}, "each job once"
     busiest = busiest_window([entry["sent_at"] for entry in sent], WINDOW_S)
     assert busiest <= LIMIT, f"{busiest} sends in one {WINDOW_S} s window"
     assert {r.status for r in got} == {"sent"} and len({r.job_id for r in got}) == JOBS
