@@ -13,7 +13,7 @@ import pytest
 
 from libs.common.broker import Broker
 from services.sender.dispatch import FOUND_IN_SENT_ITEMS
-from services.sender.joblog import JobLog
+from services.sender.joblog import JobLog, SentJob
 from tests.broker_helpers import wait_until
 from tests.e2e.senders import senders, sent_by_job, write_config
 from tests.e2e.worlds import MailWorld
@@ -42,6 +42,51 @@ def _sent_at_least(world: MailWorld, count: int) -> bool:
     return len(world.sent(MAILBOX)) >= count
 
 
+def _run_killing_twice(
+    env: dict[str, str], log_file: Path, world: MailWorld, results: Results, count: int
+) -> int:
+    """Senders one after another, the first two killed with ``kill -9`` mid-run (at 120 and
+    300 of 500 sent), the third left to finish: the number of kills."""
+    procs: list[subprocess.Popen[bytes]] = []
+    kills = 0
+    try:
+        for threshold in (count * 6 // 25, count * 3 // 5):
+            procs.append(start_sender(env, log_file))
+            assert wait_until(partial(_sent_at_least, world, threshold), 180)
+            procs[-1].send_signal(signal.SIGKILL)  # no chance to finish, ack or log
+            procs[-1].wait()
+            kills += 1
+        procs.append(start_sender(env, log_file))
+        results.wait_count(count, timeout_s=300)
+    finally:
+        stop_all(procs)
+    return kills
+
+
+def _logged(database_url: str, job_ids: list[str]) -> dict[str, SentJob | None]:
+    joblog = JobLog.open(database_url)
+    try:
+        return {job_id: joblog.get_job(job_id) for job_id in job_ids}
+    finally:
+        joblog.close()
+
+
+def _found_in_sent(results: Results) -> set[str]:
+    """The jobs of the window: the provider accepted the message, the sender died before
+    logging it. The claim is taken over once stale (attempts > 1), and the new claimant finds
+    the message in Sent Items and logs it instead of sending it again. The simulator files the
+    Sent Items copy in the same step that accepts the send, so no kill can fall between the
+    two: the window is counted, and it must cause no duplicate at all. (Against Exchange the
+    copy can lag; a takeover is seconds to minutes later, see docs/sending.md.) On Gmail the
+    look is ``find_sent`` (``in:sent rfc822msgid:``), and the sent message is the one that
+    carries the SENT label, in Gmail as in the simulator: the same assertions hold."""
+    return {
+        r.job_id
+        for r in results.read()
+        if r.status == "sent" and FOUND_IN_SENT_ITEMS in (r.detail or "")
+    }
+
+
 def test_kill_9_during_500_jobs_sends_every_job_once_and_counts_the_window(
     world: MailWorld,
     broker: Broker,
@@ -61,47 +106,18 @@ def test_kill_9_during_500_jobs_sends_every_job_once_and_counts_the_window(
         tmp_path / "blobs",
         MAILPIPE_SENDER_STALE_CLAIM_S="2",
     )
-    log_file = tmp_path / "sender.log"
     count = KILL_JOBS[world.provider]
     jobs = [make_job(f"kill-{i:03d}") for i in range(count)]
     for job in jobs:
         publish_job(broker, job)
-    procs: list[subprocess.Popen[bytes]] = []
-    kills = 0
-    try:
-        for threshold in (count * 6 // 25, count * 3 // 5):  # 120 and 300 of 500
-            procs.append(start_sender(env, log_file))
-            assert wait_until(partial(_sent_at_least, world, threshold), 180)
-            procs[-1].send_signal(signal.SIGKILL)  # no chance to finish, ack or log
-            procs[-1].wait()
-            kills += 1
-        procs.append(start_sender(env, log_file))
-        results.wait_count(count, timeout_s=300)
-    finally:
-        stop_all(procs)
+    kills = _run_killing_twice(env, tmp_path / "sender.log", world, results, count)
     counts = sent_by_job(world)
     assert set(counts) == {job.job_id for job in jobs}, "every job was sent"
     duplicates = {job_id: n for job_id, n in counts.items() if n > 1}
-    joblog = JobLog.open(database_url)
-    try:
-        entries = {job.job_id: joblog.get_job(job.job_id) for job in jobs}
-    finally:
-        joblog.close()
+    entries = _logged(database_url, [job.job_id for job in jobs])
     assert all(e is not None and e.status == "sent" for e in entries.values())
-    # The window: Graph accepted the message, the sender died before logging it. The claim is
-    # taken over once stale (attempts > 1), and the new claimant finds the message in Sent
-    # Items and logs it instead of sending it again. The simulator files the Sent Items copy
-    # in the same step that accepts the send, so no kill can fall between the two: the window
-    # is counted, and it must cause no duplicate at all. (Against Exchange the copy can lag;
-    # a takeover is seconds to minutes later, see docs/sending.md.) On Gmail the look is
-    # ``find_sent`` (``in:sent rfc822msgid:``), and the sent message is the one that carries
-    # the SENT label, in Gmail as in the simulator: the same assertions hold.
     taken_over = {job_id for job_id, e in entries.items() if e is not None and e.attempts > 1}
-    found = {
-        r.job_id
-        for r in results.read()
-        if r.status == "sent" and FOUND_IN_SENT_ITEMS in (r.detail or "")
-    }
+    found = _found_in_sent(results)
     print(
         f"kills={kills} taken_over={len(taken_over)} "
         f"window(found in Sent Items)={sorted(found)} duplicates={duplicates}"
