@@ -14,7 +14,21 @@ attributes, and the assertions follow them:
   Directory API);
 - ``threads_unseen_roots``: whether two mails naming the same root the mailbox never received
   share a conversation — Graph's conversation id does; Gmail threads only by messages the
-  mailbox has, so an answer known only by its conversation opens a record of its own there.
+  mailbox has, so an answer known only by its conversation opens a record of its own there;
+- ``volume``: the share of the 500-mail inbound run's mail the provider's variant seeds.
+  Gmail's quota paces a mailbox at about 20 mails a second and an acknowledgement costs 100
+  units, so its variant seeds about 120, the same mix: every outcome kind still shows, and
+  loss or duplicates would too (docs/e2e-tests.md);
+- ``copies_kept_in(folder)``: where the originals are after ``copy_to_folder`` — Recoverable
+  Items beside a new copy on Microsoft, the copy's label itself on Google;
+- ``throttled(stats)``: how many calls the simulator refused as throttled (Graph's
+  ``throttled``, Gmail's ``rate_limited``);
+- ``open_delta_rounds(stats)``: the most delta rounds open at once per mailbox, where the
+  simulator can see them: a Graph delta round is a chain of links; a Gmail history listing is
+  stateless calls, so the simulator cannot tell two rounds at once (``None``) and the fetcher's
+  lease logs are the only witness there;
+- ``secrets()``: what must never appear in a log — the client secret, or the lines of the
+  service account's private key.
 
 Folder names are the control API's: ``inbox``, the world's ``removed_folder``, and user folders
 (or labels) by name, such as ``mailpipe-quarantine``.
@@ -37,9 +51,9 @@ from libs.gmailsim.testing import GmailSimHandle
 from libs.graphsim.testing import SimHandle
 
 PROVIDERS = ("microsoft", "google")
-#: (database backend, provider) of the heaviest scenarios (500 mails, 1,000 mails with kills):
-#: Gmail on SQLite only, as the database and the provider are independent of each other and
-#: each run costs minutes of CI (docs/e2e-tests.md).
+#: (database backend, provider) of the scenarios that run on both databases: Gmail on SQLite
+#: only, as the database and the provider are independent of each other and each run costs
+#: CI time (docs/e2e-tests.md).
 HEAVY_MATRIX = [("sqlite", "microsoft"), ("postgresql", "microsoft"), ("sqlite", "google")]
 
 
@@ -66,6 +80,7 @@ class MailWorld(Protocol):
     copy_keeps_id: ClassVar[bool]
     directory: ClassVar[bool]
     threads_unseen_roots: ClassVar[bool]
+    volume: ClassVar[float]
 
     def control(self) -> AbstractContextManager[httpx.Client]: ...
 
@@ -82,6 +97,20 @@ class MailWorld(Protocol):
     def folders(self, mailbox: str) -> dict[str, int]: ...
 
     def folder_messages(self, folder: str, mailbox: str) -> list[dict[str, Any]]: ...
+
+    def copies_kept_in(self, folder: str) -> str: ...
+
+    def throttled(self, stats: Mapping[str, Any]) -> int: ...
+
+    def open_delta_rounds(self, stats: Mapping[str, Any]) -> dict[str, int] | None: ...
+
+    def secrets(self) -> list[str]: ...
+
+
+def scaled(world: MailWorld, count: int) -> int:
+    """``count`` (a scenario's volume on Graph) for the world's variant, by its ``volume``:
+    at least one."""
+    return max(1, round(count * world.volume))
 
 
 def _config(
@@ -147,6 +176,7 @@ class GraphWorld(_SimWorld):
     threads_unseen_roots: ClassVar[bool] = True
     table: ClassVar[str] = "[graph]"
     folder_kind: ClassVar[str] = "folders"
+    volume: ClassVar[float] = 1.0
 
     def config_parts(self, key_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         """``[graph]`` at the simulator, the default tenant's client and its secret."""
@@ -170,6 +200,18 @@ class GraphWorld(_SimWorld):
         path = f"/_sim/mailboxes/{mailbox}/folders/{folder}/messages"
         return list(_request(self, "GET", path))
 
+    def copies_kept_in(self, folder: str) -> str:
+        return self.removed_folder  # the copy is a new item; the original was deleted
+
+    def throttled(self, stats: Mapping[str, Any]) -> int:
+        return int(stats["throttled"])
+
+    def open_delta_rounds(self, stats: Mapping[str, Any]) -> dict[str, int] | None:
+        return dict(stats["max_open_delta_rounds"])
+
+    def secrets(self) -> list[str]:
+        return [self.sim.client_secret]
+
 
 @dataclass
 class GmailWorld(_SimWorld):
@@ -185,6 +227,8 @@ class GmailWorld(_SimWorld):
     threads_unseen_roots: ClassVar[bool] = False
     table: ClassVar[str] = "[google]"
     folder_kind: ClassVar[str] = "labels"
+    # About 120 of the 500-mail run's mails, the same mix: every outcome kind still shows.
+    volume: ClassVar[float] = 0.24
 
     def config_parts(self, key_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         """``[google]`` at the simulator, every mailbox ``provider = "google"`` with the
@@ -209,6 +253,20 @@ class GmailWorld(_SimWorld):
         answer.raise_for_status()
         return list(answer.json())
 
+    def copies_kept_in(self, folder: str) -> str:
+        return folder  # the "copy" is the label on the very message, never trashed
+
+    def throttled(self, stats: Mapping[str, Any]) -> int:
+        return int(stats["rate_limited"])  # injected 429s and quota refusals alike
+
+    def open_delta_rounds(self, stats: Mapping[str, Any]) -> dict[str, int] | None:
+        return None  # history.list pages are stateless: no round for the simulator to count
+
+    def secrets(self) -> list[str]:
+        """Each base64 line of the private key: a leak of any part of it shows."""
+        pem = str(self.sim.key_info["private_key"])
+        return [line for line in pem.splitlines() if line and not line.startswith("-----")]
+
 
 def _sent_path(mailbox: str) -> str:
     return f"/_sim/mailboxes/{mailbox}/sent"
@@ -223,3 +281,10 @@ def _graph_shaped(entry: Mapping[str, Any]) -> dict[str, Any]:
         "headers": {k: str(v) for k, v in mime.items()},
         "mime_base64": base64.b64encode(raw).decode(),
     }
+
+
+#: The world of each provider, for what a scenario needs to know before any simulator runs.
+WORLD_KINDS: dict[str, type[GraphWorld] | type[GmailWorld]] = {
+    GraphWorld.provider: GraphWorld,
+    GmailWorld.provider: GmailWorld,
+}
