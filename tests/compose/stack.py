@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import ssl
 import subprocess
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.procs import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = ("docker-compose.yml", "docker-compose.demo.yml")
@@ -45,12 +46,6 @@ with Broker(settings.amqp_url.get_secret_value(), Names(settings.namespace)) as 
         broker.publish(broker.names.outbound, key, job, correlation_id=job.job_id)
 print(len(jobs))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.procs import free_port
 from libs.common.broker import Broker, Names
 from libs.graphsim.testing import SimHandle
 from tests.config_helpers import write_sim_config
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def probe(port: int, path: str) -> int | None:

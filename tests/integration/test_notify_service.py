@@ -15,6 +15,7 @@ import pytest
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
+from bench.procs import free_port
 from libs.common.broker import Broker
 from libs.common.broker.hints import HintListener
 from libs.common.contracts import MailboxChanged
@@ -24,12 +25,6 @@ from libs.common.settings import MailpipeConfig, Settings
 from services.notify.app import CannotListen, wire
 
 STATE = "a-client-state-of-forty-characters-long!"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_the_wired_endpoint_serves_and_publishes(
