@@ -1,6 +1,7 @@
 """The statements of the hot path, built once: a statement built per call costs more CPU
 (construction and cache-key generation) than running it on SQLite. Values go in as bound
-parameters (``conn.execute(STATEMENT, {...})``); the writes are :class:`Prepared`
+parameters (``conn.execute(STATEMENT, {...})``), a list as one parameter (:func:`among`: one
+SQL text on PostgreSQL whatever the list's length); the writes are :class:`Prepared`
 (``STATEMENT.first(conn, {...})``, ``.rowcount``): compiled once, run on the driver's
 cursor without SQLAlchemy's per-call work."""
 
@@ -12,8 +13,15 @@ from sqlalchemy import Table, bindparam, insert, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 
+from libs.common.db.among import among
 from libs.common.db.prepared import Prepared
-from libs.common.db.schema import processed_log, record_messages, records
+from libs.common.db.schema import (
+    delivery_failures,
+    processed_log,
+    record_attachments,
+    record_messages,
+    records,
+)
 
 #: Parameters: ``b_mailbox``, ``b_message_id``.
 PROCESSED = select(processed_log).where(
@@ -24,7 +32,7 @@ PROCESSED = select(processed_log).where(
 #: Parameters: ``b_mailbox``, ``b_message_ids`` (a list).
 PROCESSED_MANY = select(processed_log).where(
     processed_log.c.mailbox == bindparam("b_mailbox"),
-    processed_log.c.message_id.in_(bindparam("b_message_ids", expanding=True)),
+    among(processed_log.c.message_id, "b_message_ids"),
 )
 
 #: Parameters: ``b_mailbox``, ``b_mid``.
@@ -46,7 +54,7 @@ MESSAGE_BY_FINGERPRINT = (
 #: Parameters: ``b_mailbox``, ``b_mids`` (a list).
 RECORDS_BY_MIDS = select(record_messages.c.internet_message_id, record_messages.c.record_id).where(
     record_messages.c.mailbox == bindparam("b_mailbox"),
-    record_messages.c.internet_message_id.in_(bindparam("b_mids", expanding=True)),
+    among(record_messages.c.internet_message_id, "b_mids"),
 )
 
 #: Parameters: ``b_mailbox``, ``b_mids``. Which of these Message-IDs a stored mail answers.
@@ -54,7 +62,7 @@ ANSWERED_HELD = (
     select(record_messages.c.in_reply_to)
     .where(
         record_messages.c.mailbox == bindparam("b_mailbox"),
-        record_messages.c.in_reply_to.in_(bindparam("b_mids", expanding=True)),
+        among(record_messages.c.in_reply_to, "b_mids"),
     )
     .distinct()
 )
@@ -86,7 +94,7 @@ CONVERSATIONS_HELD = (
     select(record_messages.c.conversation_id)
     .where(
         record_messages.c.mailbox == bindparam("b_mailbox"),
-        record_messages.c.conversation_id.in_(bindparam("b_conversations", expanding=True)),
+        among(record_messages.c.conversation_id, "b_conversations"),
     )
     .distinct()
 )
@@ -108,6 +116,9 @@ TOUCH_REOPEN = Prepared(_TOUCH.values(status="open"))
 INSERT_RECORD = Prepared(insert(records).returning(records.c.id))
 INSERT_MESSAGE = Prepared(insert(record_messages).returning(record_messages.c.id))
 INSERT_LOG = Prepared(insert(processed_log))
+#: Executed with a list of dicts of column values (``.many``): a message's rows.
+INSERT_ATTACHMENT = Prepared(insert(record_attachments))
+INSERT_FAILURE = Prepared(insert(delivery_failures))
 
 
 def new_id(statement: Prepared, conn: Connection, values: dict[str, Any]) -> int:
