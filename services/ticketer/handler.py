@@ -129,7 +129,7 @@ class Ticketer:
                 known = self._store.processed_outcomes(
                     [(e.mailbox, e.message_id) for e, _ in items]
                 )
-                # The new emails' lookups at once: one query per kind, not several per email.
+                # The new emails' lookups at once: one statement per mailbox, not several per email.
                 # What it finds absent is believed for the whole unit, so it must come after
                 # any lock the unit takes on its threads (docs/records.md).
                 new = [e for e, _ in items if (e.mailbox, e.message_id) not in known]

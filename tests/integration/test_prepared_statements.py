@@ -33,6 +33,7 @@ BUMP = Prepared(
     .where(notes.c.key == bindparam("b_key"))
     .values(count=notes.c.count + 1, body="bumped")
 )
+MANY = Prepared(insert(notes))
 AT = datetime(2026, 12, 3, 20, 0, 0, tzinfo=UTC)  # no microseconds: SQLite's text form
 
 
@@ -81,6 +82,30 @@ def test_an_update_counts_its_rows_and_binds_its_own_values(engine: Engine) -> N
     a, b = _rows(engine)
     assert (a["count"], a["body"]) == (3, "bumped")
     assert (b["count"], b["body"]) == (1, "a\ufffdb")
+
+
+def test_many_rows_store_what_the_ordinary_executemany_stores_in_one_call(
+    engine: Engine,
+) -> None:
+    seen = _watch(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(notes), [_values("plain1"), _values("plain2", count=2)])
+        before = len(seen)
+        MANY.many(conn, [_values("many1"), _values("many2", count=2)])
+        MANY.many(conn, [])  # nothing to insert: no statement
+        assert [c for _s, c in seen[before:]] == [None]  # one executemany on the cursor
+    plain1, plain2, many1, many2 = _rows(engine)
+    for plain, many in ((plain1, many1), (plain2, many2)):
+        assert {k: v for k, v in many.items() if k not in ("id", "key")} == {
+            k: v for k, v in plain.items() if k not in ("id", "key")
+        }
+    assert many2["count"] == 2 and many1["body"] == "a\ufffdb"
+
+
+def test_a_unique_violation_among_many_rows_raises_and_stores_none(engine: Engine) -> None:
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        MANY.many(conn, [_values("one"), _values("two"), _values("one")])
+    assert _rows(engine) == []
 
 
 def _watch(engine: Engine) -> list[tuple[str, object]]:

@@ -19,6 +19,7 @@ from libs.common.contracts import InboundEmail, MailHeaders
 from libs.common.settings import MailboxConfig, MailpipeConfig
 from services.ticketer.handler import Ticketer
 from services.ticketer.store import NewMessage, RecordStore, WriteResult
+from services.ticketer.store.threadlocks import LOCK_TIMEOUT
 from tests.blobs_fake import FakeBlobs
 from tests.broker_helpers import wait_until
 from tests.db_fixtures import inbound
@@ -168,3 +169,25 @@ def test_the_record_answering_a_message_is_found(store: RecordStore) -> None:
     later = store.create_record_with_message(inbound(3, in_reply_to="<m1@customer.example>"))
     assert later.processed.record_id != record_id
     assert store.find_record_answering("help@example.com", "<m1@customer.example>") == record_id
+
+
+def test_a_unit_holds_its_thread_locks_under_its_lock_timeout_until_it_ends(
+    store: RecordStore,
+) -> None:
+    """One statement sets the unit's lock timeout and takes its locks (PostgreSQL); SQLite's
+    unit takes none (its BEGIN IMMEDIATE queues the writers)."""
+    keys = [f"{BOX} <t{n}@x>" for n in range(3)]
+    held = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    )
+    postgres = store.dialect == "postgresql"
+    with store.unit(keys), store._write() as conn:
+        if postgres:
+            assert conn.execute(text("SHOW lock_timeout")).scalar() == LOCK_TIMEOUT
+            assert conn.execute(held).scalar() == len(keys)
+        else:
+            assert conn.in_transaction()
+    if postgres:  # released with the transaction, and the timeout was the transaction's own
+        with store._read() as conn:
+            assert conn.execute(held).scalar() == 0
+            assert conn.execute(text("SHOW lock_timeout")).scalar() != LOCK_TIMEOUT

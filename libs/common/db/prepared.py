@@ -21,7 +21,7 @@ the ordinary way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -53,6 +53,18 @@ class Prepared:
         """How many rows the statement changed."""
         return self._run(conn, params, want_row=False)[1]
 
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Runs the statement once per row of ``rows`` (all of the same keys) in one call of
+        the driver's ``executemany`` (psycopg sends them all before reading an answer)."""
+        if not rows:
+            return
+        plan = self._plan(conn.dialect, tuple(rows[0]))
+        if plan.compiled is None or not conn.in_transaction():
+            conn.execute(cast(Executable, self.statement), [dict(r) for r in rows])
+            return
+        values = [_bound(plan, r) for r in rows]
+        _cursor_execute(conn, plan.compiled.string, values, want_row=False, many=True)
+
     def _run(
         self, conn: Connection, params: Mapping[str, Any], *, want_row: bool
     ) -> tuple[tuple[Any, ...] | None, int]:
@@ -61,11 +73,7 @@ class Prepared:
             result = conn.execute(cast(Executable, self.statement), dict(params))
             row = result.first() if want_row else None
             return (tuple(row) if row is not None else None), result.rowcount
-        bound = plan.compiled.construct_params(params, _check=False)
-        for name, process in plan.processors.items():  # None too, as SQLAlchemy does
-            bound[name] = process(bound[name])
-        values: Any = bound if plan.order is None else tuple(bound[n] for n in plan.order)
-        return _cursor_execute(conn, plan.compiled.string, values, want_row)
+        return _cursor_execute(conn, plan.compiled.string, _bound(plan, params), want_row)
 
     def _plan(self, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
         plan = self._plans.get((dialect.name, keys))
@@ -88,17 +96,30 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
     return _Plan(compiled, processors, order)
 
 
+def _bound(plan: _Plan, params: Mapping[str, Any]) -> Any:
+    """The values of ``params`` for the driver: processed by the column types, in the order
+    of a positional paramstyle."""
+    assert plan.compiled is not None
+    bound = plan.compiled.construct_params(params, _check=False)
+    for name, process in plan.processors.items():  # None too, as SQLAlchemy does
+        bound[name] = process(bound[name])
+    return bound if plan.order is None else tuple(bound[n] for n in plan.order)
+
+
 def _cursor_execute(
-    conn: Connection, sql: str, values: Any, want_row: bool
+    conn: Connection, sql: str, values: Any, want_row: bool, many: bool = False
 ) -> tuple[tuple[Any, ...] | None, int]:
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     events = conn._has_events or conn.engine._has_events
     try:
         if events:
-            conn.dispatch.before_cursor_execute(conn, cursor, sql, values, None, False)
-        cursor.execute(sql, values)
+            conn.dispatch.before_cursor_execute(conn, cursor, sql, values, None, many)
+        if many:
+            cursor.executemany(sql, values)
+        else:
+            cursor.execute(sql, values)
         if events:
-            conn.dispatch.after_cursor_execute(conn, cursor, sql, values, None, False)
+            conn.dispatch.after_cursor_execute(conn, cursor, sql, values, None, many)
         row = cursor.fetchone() if want_row else None
         count = cursor.rowcount
     except Exception as exc:

@@ -1,6 +1,7 @@
 """The statements of the hot path, built once: a statement built per call costs more CPU
 (construction and cache-key generation) than running it on SQLite. Values go in as bound
-parameters (``conn.execute(STATEMENT, {...})``); the writes are :class:`Prepared`
+parameters (``conn.execute(STATEMENT, {...})``), a list as one parameter (:func:`among`: one
+SQL text on PostgreSQL whatever the list's length); the writes are :class:`Prepared`
 (``STATEMENT.first(conn, {...})``, ``.rowcount``): compiled once, run on the driver's
 cursor without SQLAlchemy's per-call work."""
 
@@ -8,12 +9,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, true, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    insert,
+    literal_column,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 
+from libs.common.db.among import among
 from libs.common.db.prepared import Prepared
-from libs.common.db.schema import processed_log, record_messages, records
+from libs.common.db.schema import (
+    delivery_failures,
+    processed_log,
+    record_attachments,
+    record_messages,
+    records,
+)
 
 #: Parameters: ``b_mailbox``, ``b_message_id``.
 PROCESSED = select(processed_log).where(
@@ -24,7 +41,7 @@ PROCESSED = select(processed_log).where(
 #: Parameters: ``b_mailbox``, ``b_message_ids`` (a list).
 PROCESSED_MANY = select(processed_log).where(
     processed_log.c.mailbox == bindparam("b_mailbox"),
-    processed_log.c.message_id.in_(bindparam("b_message_ids", expanding=True)),
+    among(processed_log.c.message_id, "b_message_ids"),
 )
 
 #: Parameters: ``b_mailbox``, ``b_mid``.
@@ -46,17 +63,7 @@ MESSAGE_BY_FINGERPRINT = (
 #: Parameters: ``b_mailbox``, ``b_mids`` (a list).
 RECORDS_BY_MIDS = select(record_messages.c.internet_message_id, record_messages.c.record_id).where(
     record_messages.c.mailbox == bindparam("b_mailbox"),
-    record_messages.c.internet_message_id.in_(bindparam("b_mids", expanding=True)),
-)
-
-#: Parameters: ``b_mailbox``, ``b_mids``. Which of these Message-IDs a stored mail answers.
-ANSWERED_HELD = (
-    select(record_messages.c.in_reply_to)
-    .where(
-        record_messages.c.mailbox == bindparam("b_mailbox"),
-        record_messages.c.in_reply_to.in_(bindparam("b_mids", expanding=True)),
-    )
-    .distinct()
+    among(record_messages.c.internet_message_id, "b_mids"),
 )
 
 #: Parameters: ``b_mailbox``, ``b_mid``. The first record given an answer to message ``b_mid``.
@@ -81,15 +88,23 @@ RECORD_BY_CONVERSATION = (
     .limit(1)
 )
 
-#: Parameters: ``b_mailbox``, ``b_conversations`` (a list). The conversations the mailbox holds.
-CONVERSATIONS_HELD = (
-    select(record_messages.c.conversation_id)
-    .where(
-        record_messages.c.mailbox == bindparam("b_mailbox"),
-        record_messages.c.conversation_id.in_(bindparam("b_conversations", expanding=True)),
-    )
-    .distinct()
+
+def _held(kind: str, column: Any, name: str) -> Any:
+    """The values of list ``name`` the mailbox holds in ``column``, each beside ``kind``."""
+    where = (record_messages.c.mailbox == bindparam("b_mailbox"), among(column, name))
+    return select(literal_column(f"'{kind}'"), column).where(*where).distinct()
+
+
+#: Parameters: ``b_mailbox`` and three lists: ``b_thread_mids`` (the Message-IDs the mailbox
+#: holds), ``b_conversations`` (the conversations it holds), ``b_own_mids`` (the Message-IDs a
+#: stored mail answers, i.e. names in its In-Reply-To). Rows (kind, value), kind ``mid``,
+#: ``conversation`` or ``answered``: a batch's three look-ahead reads in one round trip.
+HELD = union_all(
+    _held("mid", record_messages.c.internet_message_id, "b_thread_mids"),
+    _held("conversation", record_messages.c.conversation_id, "b_conversations"),
+    _held("answered", record_messages.c.in_reply_to, "b_own_mids"),
 )
+
 
 #: Parameter: ``b_id``.
 RECORD = select(records).where(records.c.id == bindparam("b_id"))
@@ -108,6 +123,9 @@ TOUCH_REOPEN = Prepared(_TOUCH.values(status="open"))
 INSERT_RECORD = Prepared(insert(records).returning(records.c.id))
 INSERT_MESSAGE = Prepared(insert(record_messages).returning(record_messages.c.id))
 INSERT_LOG = Prepared(insert(processed_log))
+#: Executed with a list of dicts of column values (``.many``): a message's rows.
+INSERT_ATTACHMENT = Prepared(insert(record_attachments))
+INSERT_FAILURE = Prepared(insert(delivery_failures))
 
 
 def new_id(statement: Prepared, conn: Connection, values: dict[str, Any]) -> int:

@@ -6,14 +6,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from libs.common.db import Absent, rows
-from libs.common.db.schema import (
-    delivery_failures,
-    record_attachments,
-)
 from libs.common.db.storable import storable
 from services.ticketer.store import _rows, _sql
 from services.ticketer.store.errors import RecordNotFound
@@ -177,15 +172,13 @@ def message_written(
         absent.wrote(MID, mailbox, rows.norm_mid(msg.internet_message_id))
         absent.wrote(CONVERSATION, mailbox, msg.conversation_id)
         absent.wrote(ANSWERED, mailbox, rows.norm_mid(msg.in_reply_to))
-    if msg.attachments:
-        conn.execute(
-            insert(record_attachments),
-            [_rows.attachment_values(a, row_id) for a in msg.attachments],
+    if msg.attachments:  # one executemany: one round trip for them all on PostgreSQL
+        _sql.INSERT_ATTACHMENT.many(
+            conn, [_rows.attachment_values(a, row_id) for a in msg.attachments]
         )
     if msg.delivery_failures:
-        conn.execute(
-            insert(delivery_failures),
-            [_rows.failure_values(d, record_id, row_id) for d in msg.delivery_failures],
+        _sql.INSERT_FAILURE.many(
+            conn, [_rows.failure_values(d, record_id, row_id) for d in msg.delivery_failures]
         )
 
 

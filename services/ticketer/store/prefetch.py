@@ -1,7 +1,8 @@
 """A batch's lookups read at once: which of its emails' Message-IDs and conversations the
 mailboxes already hold. Inside a unit of work the absent ones are remembered
 (:class:`libs.common.db.Absent`), so that the per-email lookups of new mail, the common case,
-cost no round trip: one query per mailbox and kind for the batch instead of several per email.
+cost no round trip: one query per mailbox for the batch (its three kinds of key in one
+statement) instead of several per email.
 """
 
 from __future__ import annotations
@@ -40,33 +41,30 @@ class Prefetch(StoreBase):
         absent = self._absent()
         if absent is None:
             return
-        wanted = _wanted(emails)
         with self._read() as conn:
-            for (kind, box), values in wanted.items():
-                query, name = _QUERIES[kind]
-                params = {"b_mailbox": box, name: sorted(values)}
-                found = {str(r[0]) for r in conn.execute(query, params)}
-                absent.add(kind, box, [v for v in values if held(v) not in found])
+            for box, kinds in _wanted(emails).items():
+                params: dict[str, object] = {"b_mailbox": box}
+                params.update({name: sorted(kinds.get(kind, ())) for kind, name in _LISTS.items()})
+                found = {(str(r[0]), str(r[1])) for r in conn.execute(_sql.HELD, params)}
+                for kind, values in kinds.items():
+                    absent.add(kind, box, [v for v in values if (kind, held(v)) not in found])
 
 
-#: Per kind of key: the query of those the mailbox holds, and its parameter's name.
-_QUERIES = {
-    MID: (_sql.RECORDS_BY_MIDS, "b_mids"),
-    CONVERSATION: (_sql.CONVERSATIONS_HELD, "b_conversations"),
-    ANSWERED: (_sql.ANSWERED_HELD, "b_mids"),
-}
+#: Per kind of key (the kinds ``_sql.HELD`` names its rows by): its list parameter.
+_LISTS = {MID: "b_thread_mids", CONVERSATION: "b_conversations", ANSWERED: "b_own_mids"}
 
 
-def _wanted(emails: Sequence[Expected]) -> dict[tuple[str, str], set[str]]:
-    """The keys to read, per (kind, mailbox)."""
-    wanted: dict[tuple[str, str], set[str]] = {}
+def _wanted(emails: Sequence[Expected]) -> dict[str, dict[str, set[str]]]:
+    """The keys to read, per mailbox and kind."""
+    wanted: dict[str, dict[str, set[str]]] = {}
     for email in emails:
-        box = rows.norm_address(email.mailbox)
+        kinds = wanted.setdefault(rows.norm_address(email.mailbox), {})
         mids = {rows.norm_mid(v) for v in email.message_ids}
-        wanted.setdefault((MID, box), set()).update(m for m in mids if m is not None)
+        kinds.setdefault(MID, set()).update(m for m in mids if m is not None)
         if email.conversation_id:
-            wanted.setdefault((CONVERSATION, box), set()).add(email.conversation_id)
+            kinds.setdefault(CONVERSATION, set()).add(email.conversation_id)
         own = rows.norm_mid(email.own_message_id)
         if own is not None:
-            wanted.setdefault((ANSWERED, box), set()).add(own)
-    return {key: values for key, values in wanted.items() if values}
+            kinds.setdefault(ANSWERED, set()).add(own)
+    wanted = {box: {k: v for k, v in kinds.items() if v} for box, kinds in wanted.items()}
+    return {box: kinds for box, kinds in wanted.items() if kinds}

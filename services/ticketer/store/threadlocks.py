@@ -28,10 +28,13 @@ LOCK_TIMEOUT = "30s"
 
 # The array is walked in the order given (a function scan, no sort in between), so the
 # keys are locked in ascending order: the order is made in Python, not left to the planner.
-_LOCK = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(:keys) AS k").bindparams(
-    bindparam("keys", type_=ARRAY(BIGINT))
-)
-_TIMEOUT = text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+# The transaction's lock timeout is set in the same statement (one round trip, not two): the
+# array is unnest's argument, computed from ``set_config``'s answer, so the timeout is in
+# place before the first lock is asked for.
+_LOCK = text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CASE WHEN"
+    " set_config('lock_timeout', :timeout, true) IS NOT NULL THEN :keys END) AS k"
+).bindparams(bindparam("keys", type_=ARRAY(BIGINT)), bindparam("timeout", LOCK_TIMEOUT))
 
 
 def lock_id(key: str) -> int:
@@ -49,7 +52,6 @@ def take(conn: Connection, keys: Collection[str]) -> None:
     """Lock ``keys`` for the rest of ``conn``'s transaction (PostgreSQL; SQLite: nothing)."""
     if not keys or conn.dialect.name != "postgresql":
         return
-    conn.execute(_TIMEOUT)
     conn.execute(_LOCK, {"keys": lock_ids(keys)})
 
 
