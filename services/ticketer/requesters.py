@@ -60,8 +60,8 @@ class RequesterDirectory:
         self._monotonic = monotonic
         self._retry_pause_s = retry_pause_s
         self._paused_until: dict[str, float] = {}
-        #: The mailbox's current pause after passing failures (doubles while they go on).
-        self._retry_pauses: dict[str, float] = {}
+        #: The mailbox's last pause after passing failures: (its length, when it ends).
+        self._retry_pauses: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
         self._memory_ttl_s = memory_ttl_s
         self._memory_size = memory_size
@@ -89,10 +89,11 @@ class RequesterDirectory:
             return self._remember(cached)
         if self._paused(mailbox):
             return cached
+        started = self._monotonic()
         try:
             found = self._ask(mailbox, address)
         except MailpipeError as exc:
-            return self._failed(mailbox, exc, cached)
+            return self._failed(mailbox, exc, cached, started)
         except Exception as exc:  # enrichment must never stop a record
             log.warning("requester lookup failed", error=exc.__class__.__name__)
             return cached
@@ -141,12 +142,11 @@ class RequesterDirectory:
         )
 
     def _failed(
-        self, mailbox: str, exc: MailpipeError, cached: Requester | None
+        self, mailbox: str, exc: MailpipeError, cached: Requester | None, started: float
     ) -> Requester | None:
         # Refused (no permission, a bad credential: 401 and 403 are never retryable) or wrong.
         if not exc.retryable:
-            with self._lock:
-                self._paused_until[mailbox] = self._monotonic() + self._pause_s
+            self._pause_until(mailbox, self._monotonic() + self._pause_s)
             log.warning(
                 "requester lookup refused; pausing lookups for this mailbox",
                 mailbox=mailbox,
@@ -156,7 +156,7 @@ class RequesterDirectory:
                 pause_s=self._pause_s,
             )
         else:
-            pause = self._pause_after_passing_failure(mailbox)
+            pause = self._pause_after_passing_failure(mailbox, started)
             log.info(
                 "requester lookup failed; record made without it",
                 mailbox=mailbox,
@@ -165,13 +165,25 @@ class RequesterDirectory:
             )
         return cached
 
-    def _pause_after_passing_failure(self, mailbox: str) -> float:
+    def _pause_after_passing_failure(self, mailbox: str, started: float) -> float:
+        """15 s at first; doubled when lookups fail again right after a pause ends; back to
+        15 s when the last pause ended long ago. A lookup that began before the current pause
+        was set saw the same outage and changes nothing (concurrent lookups would otherwise
+        double it at once)."""
+        now = self._monotonic()
         with self._lock:
-            last = self._retry_pauses.get(mailbox)
-            pause = self._retry_pause_s if last is None else min(last * 2, self._pause_s)
-            self._retry_pauses[mailbox] = pause
-            self._paused_until[mailbox] = self._monotonic() + pause
-        return pause
+            step, until = self._retry_pauses.get(mailbox, (0.0, float("-inf")))
+            if started < until:
+                return step
+            step = min(step * 2, self._pause_s) if now - until <= step else self._retry_pause_s
+            self._retry_pauses[mailbox] = (step, now + step)
+        self._pause_until(mailbox, now + step)
+        return step
+
+    def _pause_until(self, mailbox: str, until: float) -> None:
+        # Never shortens a pause: a passing failure must not end the permission pause early.
+        with self._lock:
+            self._paused_until[mailbox] = max(self._paused_until.get(mailbox, until), until)
 
     def _paused(self, mailbox: str) -> bool:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from libs.common.mail import DirectoryUser, MailNotFound, MailPermanentError, MailUnavailable
@@ -126,3 +127,67 @@ def test_a_lookup_that_answers_again_resets_the_passing_pause() -> None:
     now[0] = 67.5
     lookup("help@contoso.com", "d@contoso.com")
     assert graph.calls[-1] == "d@contoso.com"
+
+
+class _Together(Graph):
+    """Fails every lookup only once ``parties`` of them are under way at the same time."""
+
+    def __init__(self, answer: Exception, parties: int) -> None:
+        super().__init__(answer)
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def __call__(self, mailbox: str, address: str) -> DirectoryUser:
+        self.calls.append(address)
+        self.barrier.wait()
+        assert isinstance(self.answer, Exception)
+        raise self.answer
+
+
+def test_lookups_failing_together_in_one_outage_pause_once_not_twice() -> None:
+    now = [0.0]
+    graph = _Together(MailUnavailable("get user failed: HTTP 503"), parties=2)
+    lookup = RequesterDirectory(Cache(), graph, clock=lambda: NOW, monotonic=lambda: now[0])
+    first = "a@contoso.com"
+    # Two senders whose lookups do not wait on each other (one lookup per address at a time).
+    second = next(
+        f"{n}@contoso.com" for n in "bcdefgh" if hash(f"{n}@contoso.com") % 64 != hash(first) % 64
+    )
+    threads = [
+        threading.Thread(target=lookup, args=("help@contoso.com", who)) for who in (first, second)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(graph.calls) == sorted([first, second]) and not graph.barrier.broken
+    graph.barrier = threading.Barrier(1)  # the next lookup goes alone
+    now[0] = 15.0  # one 15 s pause, not a doubled 30 s one
+    lookup("help@contoso.com", "z@contoso.com")
+    assert graph.calls[-1] == "z@contoso.com"
+
+
+def test_passing_failures_far_apart_each_pause_only_briefly() -> None:
+    now = [0.0]
+    graph = Graph(MailUnavailable("get user failed: HTTP 503"))
+    lookup = RequesterDirectory(Cache(), graph, clock=lambda: NOW, monotonic=lambda: now[0])
+    for hour in range(6):
+        now[0] = hour * 3600.0
+        lookup("help@contoso.com", f"u{hour}@contoso.com")
+    now[0] += 15.0
+    lookup("help@contoso.com", "next@contoso.com")
+    assert graph.calls[-1] == "next@contoso.com"
+
+
+def test_a_passing_failure_does_not_shorten_the_permission_pause() -> None:
+    now = [0.0]
+    graph = Graph(
+        MailPermanentError("get user failed: HTTP 403", code="Authorization_RequestDenied")
+    )
+    lookup = RequesterDirectory(Cache(), graph, clock=lambda: NOW, monotonic=lambda: now[0])
+    lookup("help@contoso.com", "a@contoso.com")  # refused: paused 10 minutes
+    graph.answer = MailUnavailable("get user failed: HTTP 503")
+    # A lookup that began before the refusal fails afterwards with a passing error.
+    lookup._failed("help@contoso.com", graph.answer, None, started=0.0)
+    now[0] = 300.0
+    lookup("help@contoso.com", "b@contoso.com")
+    assert graph.calls == ["a@contoso.com"]
