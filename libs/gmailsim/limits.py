@@ -53,6 +53,20 @@ class Stats(simkit.Stats):
         #: route → when it was first called (epoch s), a batch's parts included: when a
         #: client first read mail (the benchmark's start), as the Graph simulator's stats say.
         self.first_request_at: dict[str, float] = {}
+        #: mailbox → how often the token reading its history changed: one poller at a time
+        #: changes it once per hand-over; two pollers taking turns change it at every turn.
+        self.history_reader_changes: Counter[str] = Counter()
+        self._history_reader: dict[str, int] = {}
+
+    def history_read(self, mailbox: str, reader: int) -> None:
+        """``reader`` (a token's identity: each client process has its own) read ``mailbox``'s
+        history."""
+        last = self._history_reader.get(mailbox)
+        if last is None:
+            self.history_reader_changes.setdefault(mailbox, 0)
+        elif last != reader:
+            self.history_reader_changes[mailbox] += 1
+        self._history_reader[mailbox] = reader
 
     def record(
         self, route: str, status: int, *, batch_item: bool = False, directory: bool = False
@@ -73,6 +87,7 @@ class Stats(simkit.Stats):
             "rate_limited": self.rate_limited,
             "large_batches": self.large_batches,
             "first_request_at": dict(self.first_request_at),
+            "history_reader_changes": dict(self.history_reader_changes),
         }
 
 

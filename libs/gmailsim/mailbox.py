@@ -97,6 +97,7 @@ def history(world: World, call: Call) -> ApiResponse:
         raise bad_request("Invalid startHistoryId") from None
     if start < box.history_floor:
         raise not_found()
+    world.stats.history_read(box.address, id(call.req.token))
     keys, label = _history_types(call), call.req.arg("labelId")
     # the log is in id order: start after the cursor without reading what came before it
     first = bisect.bisect_right(box.history, start, key=lambda entry: entry[0])

@@ -2,9 +2,11 @@
 one of them (never two delta rounds at once on a mailbox), the two mailboxes one each;
 ``kill -9`` of one, and the other takes its mailbox over: mail that arrives afterwards still
 gets its outcome, every mail exactly one, the inboxes empty. On PostgreSQL (the shared delta
-links or history ids), on both providers; the simulator's count of open rounds only where it
-can see rounds (``MailWorld.open_delta_rounds``: Graph's delta links, not Gmail's stateless
-history pages)."""
+links or history ids), on both providers. One poller at a time is what the simulator sees:
+on Graph never two delta rounds open at once on a mailbox (``MailWorld.open_delta_rounds``);
+on Gmail, whose history pages are stateless, the token reading a mailbox's history changes no
+more often than the mailbox's lease was taken (``MailWorld.poller_changes``), where two
+fetchers polling it would take turns at every poll."""
 
 from __future__ import annotations
 
@@ -29,6 +31,26 @@ def holders(stack: Stack) -> dict[str, str]:
         if event["event"] == "mailbox lease taken"
     )
     return {mailbox: name for _, mailbox, name in taken}
+
+
+def lease_takes(stack: Stack) -> Counter[str]:
+    return Counter(
+        event["mailbox"]
+        for name in FETCHERS
+        for event in stack.log_events(name)
+        if event["event"] == "mailbox lease taken"
+    )
+
+
+def assert_one_poller_at_a_time(stack: Stack) -> None:
+    stats = stack.stats()
+    rounds = stack.world.open_delta_rounds(stats)
+    changes = stack.world.poller_changes(stats)
+    assert rounds is not None or changes is not None, "the simulator sees pollers somehow"
+    assert rounds is None or rounds == dict.fromkeys(stack.mailboxes, 1), rounds
+    takes = lease_takes(stack)
+    too_many = {box: n for box, n in (changes or {}).items() if n > takes[box] - 1}
+    assert not too_many, f"history readers changed more often than leases were taken: {too_many}"
 
 
 def seed_wave(stack: Stack, first: int, count: int) -> set[tuple[str, str]]:
@@ -64,8 +86,7 @@ def test_kill_9_of_the_polling_fetcher_hands_its_mailboxes_to_the_other(
         for name in (*FETCHERS, "ticketer"):
             stack.wait_ready(name)
         wait_handled(stack, seeded)
-        rounds = stack.world.open_delta_rounds(stack.stats())
-        assert rounds in (None, dict.fromkeys(stack.mailboxes, 1)), rounds
+        assert_one_poller_at_a_time(stack)
         # The first fetcher up took both mailboxes; it hands one on within a few refreshes.
         stack.wait_until(
             lambda: set(holders(stack).values()) == set(FETCHERS), what="one mailbox each"
@@ -87,3 +108,4 @@ def test_kill_9_of_the_polling_fetcher_hands_its_mailboxes_to_the_other(
         assert set(log) == seeded, "one outcome per mail, none for mail never seeded"
         assert Counter(row["outcome"] for row in log.values()) == {"created": len(seeded)}
         assert len(stack.records()) == len(seeded), "no record made twice"
+        assert_one_poller_at_a_time(stack)

@@ -25,8 +25,10 @@ attributes, and the assertions follow them:
   ``throttled``, Gmail's ``rate_limited``);
 - ``open_delta_rounds(stats)``: the most delta rounds open at once per mailbox, where the
   simulator can see them: a Graph delta round is a chain of links; a Gmail history listing is
-  stateless calls, so the simulator cannot tell two rounds at once (``None``) and the fetcher's
-  lease logs are the only witness there;
+  stateless calls, so the simulator cannot tell two rounds at once (``None``);
+- ``poller_changes(stats)``: per mailbox, how often the token reading its history changed, on
+  Gmail (``None`` on Graph): each fetcher process has a token of its own, so one poller at a
+  time changes it once per hand-over, and two pollers taking turns at every turn;
 - ``secrets()``: what must never appear in a log — the client secret, or the lines of the
   service account's private key.
 
@@ -103,6 +105,8 @@ class MailWorld(Protocol):
     def throttled(self, stats: Mapping[str, Any]) -> int: ...
 
     def open_delta_rounds(self, stats: Mapping[str, Any]) -> dict[str, int] | None: ...
+
+    def poller_changes(self, stats: Mapping[str, Any]) -> dict[str, int] | None: ...
 
     def secrets(self) -> list[str]: ...
 
@@ -209,6 +213,9 @@ class GraphWorld(_SimWorld):
     def open_delta_rounds(self, stats: Mapping[str, Any]) -> dict[str, int] | None:
         return dict(stats["max_open_delta_rounds"])
 
+    def poller_changes(self, stats: Mapping[str, Any]) -> dict[str, int] | None:
+        return None  # a delta round is a chain of links: open_delta_rounds sees two at once
+
     def secrets(self) -> list[str]:
         return [self.sim.client_secret]
 
@@ -261,6 +268,9 @@ class GmailWorld(_SimWorld):
 
     def open_delta_rounds(self, stats: Mapping[str, Any]) -> dict[str, int] | None:
         return None  # history.list pages are stateless: no round for the simulator to count
+
+    def poller_changes(self, stats: Mapping[str, Any]) -> dict[str, int] | None:
+        return {box: int(n) for box, n in stats["history_reader_changes"].items()}
 
     def secrets(self) -> list[str]:
         """Each base64 line of the private key: a leak of any part of it shows."""

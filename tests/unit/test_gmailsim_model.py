@@ -9,6 +9,7 @@ import random
 
 import pytest
 
+from libs.gmailsim.limits import Stats
 from libs.gmailsim.messages import render
 from libs.gmailsim.state import Mailbox
 
@@ -65,3 +66,12 @@ def test_history_ids_grow_on_every_change_and_expire() -> None:
     assert box.history_id == added + 2
     box.expire_history()
     assert box.history == [] and box.history_floor == box.history_id
+
+
+def test_history_reader_changes_count_turns_not_reads() -> None:
+    stats = Stats()
+    for reader in (1, 1, 1, 2, 2):  # one poller, then a hand-over to another
+        stats.history_read("a@x.org", reader)
+    for reader in (3, 4, 3, 4):  # two pollers taking turns
+        stats.history_read("b@x.org", reader)
+    assert stats.as_dict()["history_reader_changes"] == {"a@x.org": 1, "b@x.org": 3}
