@@ -172,7 +172,7 @@ def message_written(
         absent.wrote(MID, mailbox, rows.norm_mid(msg.internet_message_id))
         absent.wrote(CONVERSATION, mailbox, msg.conversation_id)
         absent.wrote(ANSWERED, mailbox, rows.norm_mid(msg.in_reply_to))
-    if msg.attachments:  # one executemany: one round trip for them all on PostgreSQL
+    if msg.attachments:  # one executemany on the driver: the insert is not built per row
         _sql.INSERT_ATTACHMENT.many(
             conn, [_rows.attachment_values(a, row_id) for a in msg.attachments]
         )
