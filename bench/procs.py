@@ -52,6 +52,19 @@ def cpu_seconds(pid: int) -> float | None:
     return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
 
 
+def terminate(proc: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEOUT_S) -> int:
+    """SIGTERM and wait (a service drains its in-flight work); SIGKILL after ``timeout_s``.
+    The exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return int(proc.returncode)
+
+
 @dataclass
 class Child:
     name: str
@@ -72,17 +85,11 @@ class Child:
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> int:
         """SIGTERM and wait (a service drains its in-flight work); SIGKILL after ``timeout_s``."""
-        if self.alive:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        code = terminate(self.proc, timeout_s)
         if self._log is not None:
             self._log.close()
             self._log = None
-        return int(self.proc.returncode)
+        return code
 
     def log_tail(self, lines: int = 20) -> str:
         try:

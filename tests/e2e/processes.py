@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bench.procs import free_port
+from bench.procs import free_port, terminate
 
 REPO = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_S = 30.0
@@ -88,15 +88,9 @@ class ProcessControl:
     def stop(self, name: str, timeout_s: float = STOP_TIMEOUT_S) -> int:
         """SIGTERM and wait; the exit code (SIGKILL after ``timeout_s``, then -9)."""
         process = self.processes[name]
-        if process.alive:
-            process.proc.send_signal(signal.SIGTERM)
-            try:
-                process.proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                process.proc.kill()
-                process.proc.wait()
+        code = terminate(process.proc, timeout_s)
         process.close_log()
-        return int(process.proc.returncode)
+        return code
 
     def kill(self, name: str) -> None:
         """``kill -9``: no chance to finish anything."""
