@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bench.procs import free_port, terminate
+from bench.procs import STOP_TIMEOUT_S, free_port, terminate
 
 REPO = Path(__file__).resolve().parents[2]
-STOP_TIMEOUT_S = 30.0
 
 
 @dataclass
