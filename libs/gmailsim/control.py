@@ -124,7 +124,7 @@ class _Control:
         with self.world.lock:
             if request.method == "POST":
                 try:
-                    self.world.faults.update(await json_object(request))
+                    self.world.faults.update(await json_object(request), self.world.rng)
                 except (TypeError, ValueError) as exc:
                     return error_json(400, str(exc))
             return JSONResponse(self.world.faults.as_dict())

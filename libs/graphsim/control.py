@@ -105,7 +105,7 @@ def routes(world: World) -> list[Route]:
             if request.method == "POST":
                 data = await json_object(request)
                 try:
-                    world.faults.update(data)
+                    world.faults.update(data, world.rng)
                 except (TypeError, ValueError) as exc:
                     return error_json(400, str(exc))
                 if "notify_seed" in data:

@@ -24,19 +24,27 @@ class Faults:
     token_ttl_s: int = 3599
     #: Retry-After (seconds) on throttling answers.
     retry_after_s: int = 1
+    #: Seeds the random faults' choices when set, so a test's faults are the same every run
+    #: (a test that needs a fault to happen cannot leave it to chance).
+    seed: int | None = None
 
-    def update(self, values: dict[str, Any]) -> None:
+    def update(self, values: dict[str, Any], rng: random.Random | None = None) -> None:
         """Set knobs by name (the control API's ``/_sim/faults``); an unknown name is a
-        ``ValueError`` naming the known ones."""
+        ``ValueError`` naming the known ones. A ``seed`` given reseeds ``rng``, the random
+        faults' source."""
         known = {f.name for f in fields(self)}
         for key, value in values.items():
             if key not in known:
                 raise ValueError(f"unknown fault knob {key!r}; known: {sorted(known)}")
             setattr(self, key, self.coerce(key, value))
         self.check()
+        if rng is not None and values.get("seed") is not None:
+            rng.seed(self.seed)
 
     def coerce(self, key: str, value: Any) -> Any:
         """``value`` as knob ``key`` holds it: JSON gives ints where floats are meant."""
+        if key == "seed":
+            return None if value is None else int(value)
         return type(getattr(self, key))(value)
 
     def check(self) -> None:

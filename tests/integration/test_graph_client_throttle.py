@@ -43,7 +43,9 @@ def test_parallel_callers_never_exceed_four_in_flight(sim: SimHandle) -> None:
 
 def test_random_throttling_is_retried_after_retry_after(sim: SimHandle) -> None:
     ids = seed_many(sim, 10)
-    faults(sim, throttle_ratio=0.3, retry_after_s=1, latency_ms=5)
+    faults(
+        sim, throttle_ratio=0.3, retry_after_s=1, latency_ms=5, seed=1
+    )  # 1: the first draw throttles
     events: list[RetryEvent] = []
     results = _hammer(sim, ids, events)
     assert len(results) == CALLERS * (CALLS_EACH + 1)
@@ -59,7 +61,7 @@ def test_random_throttling_is_retried_after_retry_after(sim: SimHandle) -> None:
 
 def test_batch_items_throttled_on_their_own_are_retried(sim: SimHandle) -> None:
     ids = seed_many(sim, 30)
-    faults(sim, throttle_ratio=0.25, retry_after_s=1)
+    faults(sim, throttle_ratio=0.25, retry_after_s=1, seed=1)  # 1: the first draw throttles
     with mail_for(sim) as mail:
         outcomes = mail.delete_many(ids)
         faults(sim, throttle_ratio=0.0)

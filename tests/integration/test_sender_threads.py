@@ -106,7 +106,7 @@ def test_throttled_graph_delays_jobs_but_sends_each_once(
     sim: SimHandle, broker: Broker, results: Results, tmp_path: Path
 ) -> None:
     with sim.control() as control:
-        control.post("/_sim/faults", json={"throttle_ratio": 0.3, "retry_after_s": 0})
+        control.post("/_sim/faults", json={"throttle_ratio": 0.3, "retry_after_s": 0, "seed": 1})
     db_url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
     with sender_in_process(broker, sim.config(), db_url, tmp_path / "blobs"):
         for i in range(20):
