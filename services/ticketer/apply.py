@@ -59,6 +59,9 @@ class Applier:
             sender = email.from_ or email.sender
             if sender is not None:
                 self._requesters(email.mailbox, sender.address)
+        # Senders a directory outage left unknown are looked up again here, a few per batch,
+        # outside the transaction like the rest.
+        self._requesters.catch_up()
 
     def find(
         self, email: InboundEmail, box: MailboxConfig, lookups: Sequence[Lookup]

@@ -160,3 +160,7 @@ class RequesterLookup(Protocol):
     """The tenant's view of a sender (display name …), or ``None``. Never raises."""
 
     def __call__(self, mailbox: str, address: str) -> Requester | None: ...
+
+    def catch_up(self, limit: int = 2) -> int:
+        """Ask again for a few senders an earlier failure left unknown; how many answered."""
+        ...

@@ -8,7 +8,10 @@ back-off period with its hint and lookups pause for that period, so a missing pe
 not cost one failing request per new record. A passing failure (the directory unreachable,
 throttled, a 5xx) pauses the mailbox's lookups briefly, doubling while it lasts up to that
 period: each failing lookup has already waited out the provider client's retries, and without
-the pause every new sender's mail would wait that long again.
+the pause every new sender's mail would wait that long again. A sender a pause or a failure left
+unknown is owed a lookup: :meth:`RequesterDirectory.catch_up` asks again, a few at a time, once
+the mailbox's pause is over, so their records' requester profile fills in later (the console
+reads it by address).
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ log = structlog.get_logger(__name__)
 #: (``MailNotFound``: no such user in the tenant).
 FetchUser = Callable[[str, str], DirectoryUser]
 
+#: Owed senders asked again per batch: each is a provider request the batch waits for before
+#: its transaction, so few, and mail keeps its pace while an outage's backlog drains.
+CATCH_UP_PER_BATCH = 2
+
 
 class RequesterDirectory:
     """``lookup(mailbox, address) -> Requester | None``: cached, never raises."""
@@ -48,6 +55,7 @@ class RequesterDirectory:
         retry_pause_s: float = 15.0,
         memory_ttl_s: float = 300.0,
         memory_size: int = 10_000,
+        owed_size: int = 10_000,
         clock: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -68,6 +76,10 @@ class RequesterDirectory:
         #: Recent answers (address → when, answer): a known sender costs no database read.
         self._memory: OrderedDict[str, tuple[float, Requester]] = OrderedDict()
         self._stripes = [threading.Lock() for _ in range(64)]
+        #: Senders left unknown by a pause or a failure, oldest first:
+        #: address (lower case) → (mailbox, the address as the mail gave it).
+        self._owed: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._owed_size = owed_size
 
     def __call__(self, mailbox: str, address: str) -> Requester | None:
         recent = self._recall(address)
@@ -88,22 +100,63 @@ class RequesterDirectory:
         if cached is not None and self._fresh(cached):
             return self._remember(cached)
         if self._paused(mailbox):
+            self._owe(mailbox, address)
             return cached
         started = self._monotonic()
         try:
             found = self._ask(mailbox, address)
         except MailpipeError as exc:
-            return self._failed(mailbox, exc, cached, started)
+            return self._failed(mailbox, address, exc, cached, started)
         except Exception as exc:  # enrichment must never stop a record
             log.warning("requester lookup failed", error=exc.__class__.__name__)
             return cached
         with self._lock:
             self._retry_pauses.pop(mailbox, None)
+            self._owed.pop(address.lower(), None)
         try:
             self._cache.put_requester(found)
         except MailpipeError as exc:
             log.warning("requester cache not updated", error=str(exc))
         return self._remember(found)
+
+    def catch_up(self, limit: int = CATCH_UP_PER_BATCH) -> int:
+        """Ask again for up to ``limit`` owed senders whose mailbox is no longer paused; how
+        many were answered. One that fails again is owed again (and pauses its mailbox)."""
+        answered = 0
+        for mailbox, address in self._due(limit):
+            if self(mailbox, address) is not None:
+                answered += 1
+        if answered:
+            log.info("requester lookups caught up", answered=answered)
+        return answered
+
+    def owed(self) -> int:
+        """How many senders are owed a lookup."""
+        with self._lock:
+            return len(self._owed)
+
+    def _due(self, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` owed senders of unpaused mailboxes, (mailbox, address), taken off
+        the list."""
+        with self._lock:
+            if not self._owed:
+                return []
+            now = self._monotonic()
+            due = [
+                (key, owed)
+                for key, owed in self._owed.items()
+                if self._paused_until.get(owed[0], float("-inf")) <= now
+            ][:limit]
+            for key, _ in due:
+                del self._owed[key]
+        return [owed for _, owed in due]
+
+    def _owe(self, mailbox: str, address: str) -> None:
+        with self._lock:
+            self._owed[address.lower()] = (mailbox, address)
+            self._owed.move_to_end(address.lower())
+            while len(self._owed) > self._owed_size:
+                self._owed.popitem(last=False)
 
     def _recall(self, address: str) -> Requester | None:
         key = address.lower()
@@ -142,8 +195,14 @@ class RequesterDirectory:
         )
 
     def _failed(
-        self, mailbox: str, exc: MailpipeError, cached: Requester | None, started: float
+        self,
+        mailbox: str,
+        address: str,
+        exc: MailpipeError,
+        cached: Requester | None,
+        started: float,
     ) -> Requester | None:
+        self._owe(mailbox, address)
         # Refused (no permission, a bad credential: 401 and 403 are never retryable) or wrong.
         if not exc.retryable:
             self._pause_until(mailbox, self._monotonic() + self._pause_s)

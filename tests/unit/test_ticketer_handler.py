@@ -76,6 +76,8 @@ class Rig:
     outbox: FakeOutbox
     ticketer: Ticketer
     lookups: list[str]
+    #: ``catch_up`` calls (their limits): one per batch, for senders an outage left unknown.
+    catch_ups: list[int]
 
 
 def make_rig(*, lookup: dict[str, Requester] | None = None, **box: Any) -> Rig:
@@ -85,13 +87,19 @@ def make_rig(*, lookup: dict[str, Requester] | None = None, **box: Any) -> Rig:
         )
     )
     store, blobs, outbox, asked = FakeStore(), FakeBlobs(), FakeOutbox(), []
+    catch_ups: list[int] = []
 
-    def requesters(mailbox: str, address: str) -> Requester | None:
-        asked.append(address)
-        return (lookup or {}).get(address)
+    class Requesters:
+        def __call__(self, mailbox: str, address: str) -> Requester | None:
+            asked.append(address)
+            return (lookup or {}).get(address)
 
-    ticketer = Ticketer(store, blobs, outbox, config, requesters=requesters, clock=lambda: NOW)
-    return Rig(store, blobs, outbox, ticketer, asked)
+        def catch_up(self, limit: int = 2) -> int:
+            catch_ups.append(limit)
+            return 0
+
+    ticketer = Ticketer(store, blobs, outbox, config, requesters=Requesters(), clock=lambda: NOW)
+    return Rig(store, blobs, outbox, ticketer, asked, catch_ups)
 
 
 def mail(n: int, **fields: Any) -> InboundEmail:
@@ -198,7 +206,7 @@ def ack_rig(**box: Any) -> tuple[Rig, CollectorRegistry]:
     store, blobs, outbox = FakeStore(), FakeBlobs(), FakeOutbox()
     metrics = TicketerMetrics(registry)
     ticketer = Ticketer(store, blobs, outbox, config, metrics=metrics, clock=lambda: NOW)
-    return Rig(store, blobs, outbox, ticketer, []), registry
+    return Rig(store, blobs, outbox, ticketer, [], []), registry
 
 
 def skipped(registry: CollectorRegistry, reason: str) -> float:
@@ -566,3 +574,4 @@ def test_a_batch_is_one_transaction() -> None:
     assert rig.store.units == 1
     assert sorted(rig.store.records) == [1, 2], "the third threads into the first, same batch"
     assert [p.outcome for p in rig.outbox.processed_] == ["created", "created", "appended"]
+    assert rig.catch_ups == [2], "senders an outage left unknown are asked again once a batch"

@@ -187,7 +187,61 @@ def test_a_passing_failure_does_not_shorten_the_permission_pause() -> None:
     lookup("help@contoso.com", "a@contoso.com")  # refused: paused 10 minutes
     graph.answer = MailUnavailable("get user failed: HTTP 503")
     # A lookup that began before the refusal fails afterwards with a passing error.
-    lookup._failed("help@contoso.com", graph.answer, None, started=0.0)
+    lookup._failed("help@contoso.com", "x@contoso.com", graph.answer, None, started=0.0)
     now[0] = 300.0
     lookup("help@contoso.com", "b@contoso.com")
     assert graph.calls == ["a@contoso.com"]
+
+
+def test_senders_a_pause_skipped_are_looked_up_once_it_is_over() -> None:
+    cache, now = Cache(), [0.0]
+    graph = Graph(MailUnavailable("get user failed: HTTP 503"))
+    lookup = RequesterDirectory(
+        cache, graph, clock=lambda: NOW, retry_pause_s=15, monotonic=lambda: now[0]
+    )
+    assert lookup("help@contoso.com", "a@contoso.com") is None  # fails, pauses 15 s
+    now[0] = 5.0
+    assert lookup("help@contoso.com", "B@contoso.com") is None  # skipped: paused
+    assert lookup.owed() == 2
+    assert lookup.catch_up() == 0, "still paused: nobody is asked"
+    assert graph.calls == ["a@contoso.com"]
+    now[0] = 16.0
+    graph.answer = DirectoryUser("u", display_name="Someone", department="Finance")
+    assert lookup.catch_up(limit=1) == 1
+    assert lookup.catch_up(limit=5) == 1
+    assert lookup.owed() == 0 and lookup.catch_up() == 0
+    assert graph.calls == ["a@contoso.com", "a@contoso.com", "B@contoso.com"]
+    assert {r.department for r in cache.rows.values()} == {"Finance"}
+    assert sorted(cache.rows) == ["a@contoso.com", "b@contoso.com"]
+
+
+def test_a_sender_that_fails_again_stays_owed_and_pauses_the_mailbox() -> None:
+    now = [0.0]
+    graph = Graph(MailUnavailable("get user failed: HTTP 503"))
+    lookup = RequesterDirectory(Cache(), graph, clock=lambda: NOW, monotonic=lambda: now[0])
+    lookup("help@contoso.com", "a@contoso.com")
+    lookup("help@contoso.com", "b@contoso.com")
+    now[0] = 16.0
+    assert lookup.catch_up() == 0
+    # The first asked failed and paused the mailbox: the second was not asked meanwhile.
+    assert graph.calls == ["a@contoso.com", "a@contoso.com"]
+    assert lookup.owed() == 2
+
+
+def test_a_sender_answered_in_the_meantime_is_no_longer_owed() -> None:
+    now = [0.0]
+    graph = Graph(MailUnavailable("get user failed: HTTP 503"))
+    lookup = RequesterDirectory(Cache(), graph, clock=lambda: NOW, monotonic=lambda: now[0])
+    lookup("help@contoso.com", "a@contoso.com")
+    now[0] = 16.0
+    graph.answer = DirectoryUser("u", display_name="A")
+    assert lookup("help@contoso.com", "A@contoso.com") is not None  # their next mail
+    assert lookup.owed() == 0 and lookup.catch_up() == 0
+
+
+def test_the_senders_owed_are_bounded_oldest_dropped() -> None:
+    graph = Graph(MailUnavailable("get user failed: HTTP 503"))
+    lookup = RequesterDirectory(Cache(), graph, clock=lambda: NOW, owed_size=3)
+    for n in range(5):
+        lookup("help@contoso.com", f"s{n}@contoso.com")
+    assert lookup.owed() == 3
