@@ -13,6 +13,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# Property tests: CI (.ci/run sets the profile) draws the same examples every run, seeded from
+# each test, so that a CI run fails for a change, never for a draw; elsewhere every run draws
+# anew and goes on looking where CI does not.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("MAILPIPE_HYPOTHESIS_PROFILE", "default"))
 
 pytest_plugins = ["tests.db_fixtures", "tests.graphsim_fixtures", "tests.gmailsim_fixtures"]
 
