@@ -57,7 +57,8 @@ def test_an_agent_replies_from_the_mailbox_and_as_themself_and_another_sees_it_l
     from_desk = f"Fixed by the desk {uuid.uuid4().hex[:6]}"
     expect(page.get_by_label(f"{DESK} (the mailbox)")).to_be_checked()
     page.get_by_label("Text").fill(from_desk)
-    page.get_by_role("button", name="Send the reply").click()
+    with page.expect_navigation():  # the form posts and the console redirects back
+        page.get_by_role("button", name="Send the reply").click()
     expect(page.locator("p.notice")).to_contain_text("queued")
     mark_page(page)
     expect(reply_state(page, from_desk)).to_have_text("sent", timeout=PIPELINE_TIMEOUT_MS)
@@ -102,7 +103,10 @@ def _reply_by_keyboard(page: Page, text: str) -> None:
         if page.evaluate("document.activeElement.type") == "submit":
             break
     expect(button).to_be_focused()
-    page.keyboard.press("Space")
+    # Wait for the page the post redirects to: the notice of the reply before is still on the
+    # old one, and a flag set there would be lost with it.
+    with page.expect_navigation():
+        page.keyboard.press("Space")
 
 
 def test_an_agent_without_the_grant_in_exchange_sees_the_failure_and_its_fix(
