@@ -4,10 +4,6 @@ made meanwhile (the console reads the requester by address)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from libs.common.mail import open_provider
 from libs.graphsim.testing import SimHandle
 from services.ticketer.app import user_fetcher
@@ -17,15 +13,6 @@ from tests.broker_helpers import wait_until
 
 BOX = "support@contoso.com"
 APP = {"client_id": "late-grant", "client_secret": "s3cret-value"}
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[RecordStore]:
-    made = RecordStore.open(database_url)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def register(sim: SimHandle, *permissions: str) -> None:
