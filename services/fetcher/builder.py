@@ -12,8 +12,16 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import TypeVar
 
+import structlog
+
 from libs.common.blobs import BlobStorage
-from libs.common.contracts import AttachmentRef, BlobRef, InboundEmail, MailHeaders
+from libs.common.contracts import (
+    MAX_ATTACHMENTS,
+    AttachmentRef,
+    BlobRef,
+    InboundEmail,
+    MailHeaders,
+)
 from libs.common.errors import ContractError
 from libs.common.mail import Attachment, Mailbox, MailError, MailMessage, MailNotFound
 from libs.common.settings import MailboxConfig
@@ -33,6 +41,8 @@ from services.fetcher.narrowing import (
 )
 
 T = TypeVar("T")
+
+log = structlog.get_logger("services.fetcher")
 
 
 class ReadFailed(Exception):
@@ -100,9 +110,16 @@ class MailBuilder:
         self, message_id: str, message: MailMessage, *, suspect: bool = False
     ) -> InboundEmail:
         """The InboundEmail of one mail, its attachments and raw MIME in the blob store."""
-        attachments = self._stored_attachments(message_id, message, suspect)
+        attachments, omitted = self._stored_attachments(message_id, message, suspect)
         headers = extract_headers(message.headers)  # once: the raw-MIME rule reads them too
-        raw = self._stored_mime(message_id, message, suspect, headers)
+        raw = self._stored_mime(message_id, message, suspect, headers, keep=omitted > 0)
+        if omitted:
+            log.warning(
+                "attachments_over_limit",
+                mailbox=self._box.address,
+                kept=len(attachments),
+                omitted=omitted,
+            )
         try:
             email = build_inbound(
                 message,
@@ -130,13 +147,19 @@ class MailBuilder:
 
     def _stored_attachments(
         self, message_id: str, message: MailMessage, suspect: bool
-    ) -> list[AttachmentRef]:
-        """The mail's attachments put in the blob store, as the contract refers to them."""
+    ) -> tuple[list[AttachmentRef], int]:
+        """The mail's attachments put in the blob store, as the contract refers to them, and
+        how many were left out: the contract carries MAX_ATTACHMENTS at most, and the rest
+        stay in the raw MIME kept for such a mail."""
         attachments: list[AttachmentRef] = []
+        omitted = 0
         if needs_attachments(message):
             for att in self._attachments(message_id, suspect):
                 if not att.content and att.kind == "reference":
                     continue  # a link to a file elsewhere, not bytes
+                if len(attachments) >= MAX_ATTACHMENTS:
+                    omitted += 1
+                    continue
                 ref = self._blobs.put(att.content)
                 attachments.append(
                     attachment_ref(
@@ -147,14 +170,21 @@ class MailBuilder:
                         content_id=att.content_id,
                     )
                 )
-        return attachments
+        return attachments, omitted
 
     def _stored_mime(
-        self, message_id: str, message: MailMessage, suspect: bool, headers: MailHeaders
+        self,
+        message_id: str,
+        message: MailMessage,
+        suspect: bool,
+        headers: MailHeaders,
+        *,
+        keep: bool = False,
     ) -> BlobRef | None:
-        """The mail's raw MIME put in the blob store, when it is kept (the mailbox says so) or
-        needed (a delivery report: the ticketer reads its report parts)."""
-        keep = self._box.keep_raw_mime
+        """The mail's raw MIME put in the blob store, when it is kept (the mailbox says so, or
+        ``keep``: attachments were left out) or needed (a delivery report: the ticketer reads
+        its report parts)."""
+        keep = keep or self._box.keep_raw_mime
         if not needs_raw_mime(message, keep_raw_mime=keep, headers=headers):
             return None
         mime = self._read("mime", suspect, lambda: self._graph.get_mime(message_id))

@@ -4,7 +4,10 @@ while in flight; a restart resumes from the saved delta link; Graph requests per
 
 from __future__ import annotations
 
-from libs.common.contracts import InboundEmail
+from email import policy
+from email.parser import BytesParser
+
+from libs.common.contracts import MAX_ATTACHMENTS, InboundEmail
 from tests.integration.fetcher_rig import SUPPORT, Rig, mail
 
 PDF = b"%PDF-1.4 fake pdf \x00\x01\x02" * 100
@@ -114,3 +117,28 @@ def test_graph_requests_per_mail_stay_far_below_one(rig: Rig) -> None:
     requests = rig.stats()["requests"]
     graph_requests = sum(sum(by_status.values()) for by_status in requests.values())
     assert graph_requests <= 2, requests  # one delta page (and nothing per mail)
+
+
+def test_attachments_past_the_contracts_limit_stay_in_the_kept_raw_mime(rig: Rig) -> None:
+    """InboundEmail carries MAX_ATTACHMENTS at most: the rest are not dropped in silence, the
+    raw MIME (which holds every one) is kept for that mail."""
+    files = [
+        (f"page-{n:03}.txt", "text/plain", f"page {n}".encode()) for n in range(MAX_ATTACHMENTS + 3)
+    ]
+    many = rig.seed(mail(1, attachments=files))
+    few = rig.seed(mail(2, attachments=files[:2]))
+    result = rig.fetcher().pollers[0].poll()
+    assert result is not None and result.published == 2
+
+    emails = {
+        e.message_id: e
+        for e in map(InboundEmail.from_json, (g.body for g in rig.inbound_messages()))
+    }
+    kept = emails[many].attachments
+    assert [a.name for a in kept] == [name for name, _, _ in files[:MAX_ATTACHMENTS]]
+    raw = emails[many].raw_mime
+    assert raw is not None
+    parsed = BytesParser(policy=policy.default).parsebytes(rig.blobs.get(raw))
+    names = [part.get_filename() for part in parsed.iter_attachments()]
+    assert names == [name for name, _, _ in files], "every attachment is in the raw MIME"
+    assert len(emails[few].attachments) == 2 and emails[few].raw_mime is None
