@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from libs.common.contracts import (
     FIRST_PROVIDER,
+    MAX_ATTACHMENTS,
     MAX_SUBJECT_CHARS,
     PROVIDER_PATTERN,
     Address,
@@ -118,9 +119,15 @@ def _bodies(email: InboundEmail, facts: MailFacts, *, strip_quotes: bool) -> tup
     return text, html_in
 
 
+#: The name the whole mail is stored under when its attachments filled the contract.
+ORIGINAL_NAME = "original-message.eml"
+
+
 def _attachments(email: InboundEmail) -> tuple[Attachment, ...]:
-    """The email's attachments as the record stores them (their bytes are in the blob store)."""
-    return tuple(
+    """The email's attachments as the record stores them (bytes in the blob store). When they
+    fill the contract, the fetcher kept the raw MIME, which holds any it left out: the record
+    keeps it too (a blob no record names is collected after a week)."""
+    stored = [
         Attachment(
             name=a.name,
             sha256=a.blob.sha256,
@@ -130,7 +137,11 @@ def _attachments(email: InboundEmail) -> tuple[Attachment, ...]:
             content_id=a.content_id,
         )
         for a in email.attachments
-    )
+    ]
+    raw = email.raw_mime
+    if raw is not None and len(stored) >= MAX_ATTACHMENTS:
+        stored.append(Attachment(ORIGINAL_NAME, raw.sha256, raw.size, "message/rfc822"))
+    return tuple(stored)
 
 
 def delivery_failures(verdict: Classification) -> tuple[DeliveryFailure, ...]:

@@ -7,10 +7,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from libs.common.contracts import MAX_SUBJECT_CHARS, Address, InboundEmail, OutboundResult
+from libs.common.contracts import (
+    MAX_ATTACHMENTS,
+    MAX_SUBJECT_CHARS,
+    Address,
+    AttachmentRef,
+    BlobRef,
+    InboundEmail,
+    OutboundResult,
+)
 from services.ticketer import convert
 from services.ticketer.domain.acknowledgement import ack_job_id
-from services.ticketer.store.models import Party, ProcessedRow, RecordSummary
+from services.ticketer.store.models import Attachment, Party, ProcessedRow, RecordSummary
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 BOX = "help@contoso.com"
@@ -201,3 +209,20 @@ def test_ack_of_a_mail_whose_message_id_holds_an_encoded_word_threads_literally(
     assert f"\r\nReferences: {evil}\r\n".encode() in built.mime
     parsed = message_from_bytes(built.mime, policy=email_policy.default)
     assert parsed["Bcc"] is None and b"victim@" not in built.mime.split(b"\r\n\r\n")[1]
+
+
+def _refs(count: int) -> list[AttachmentRef]:
+    return [
+        AttachmentRef(name=f"p{n}.txt", blob=BlobRef(sha256=f"{n:064x}", size=n))
+        for n in range(count)
+    ]
+
+
+def test_a_mail_whose_attachments_filled_the_contract_keeps_its_raw_mime_in_the_record() -> None:
+    raw = BlobRef(sha256="f" * 64, size=12345)
+    full = convert._attachments(email(attachments=_refs(MAX_ATTACHMENTS), raw_mime=raw))
+    assert len(full) == MAX_ATTACHMENTS + 1
+    assert full[-1] == Attachment(convert.ORIGINAL_NAME, "f" * 64, 12345, "message/rfc822")
+    fewer = convert._attachments(email(attachments=_refs(3), raw_mime=raw))
+    assert [a.name for a in fewer] == ["p0.txt", "p1.txt", "p2.txt"]
+    assert len(convert._attachments(email(attachments=_refs(MAX_ATTACHMENTS)))) == MAX_ATTACHMENTS
