@@ -139,11 +139,6 @@ def _logged_owner(entry: SentJob, fallback: str | None) -> dict[str, Any]:
     return {"mailbox": entry.mailbox, "record_id": entry.record_id}
 
 
-#: Where the answer to a job is keyed when its body has no usable ``job_id``, in the order
-#: tried (the AMQP properties a publisher sets: docs/publishing-jobs.md).
-_STAND_INS = ("correlation_id", "message_id")
-
-
 def invalid_job_result(
     body: bytes, error: str, *, correlation_id: str = "", message_id: str = ""
 ) -> OutboundResult | None:
@@ -153,8 +148,13 @@ def invalid_job_result(
     of them can key an answer (the job is only dead-lettered)."""
     data = peek_object(body) or {}
     mailbox = data.get("mailbox")
-    keys = [(data.get("job_id"), None)]
-    keys += [(value, name) for value, name in zip((correlation_id, message_id), _STAND_INS)]
+    # The body's own job_id first, then the AMQP properties a publisher sets
+    # (docs/publishing-jobs.md), in that order.
+    keys: list[tuple[object, str | None]] = [
+        (data.get("job_id"), None),
+        (correlation_id, "correlation_id"),
+        (message_id, "message_id"),
+    ]
     for job_id, stand_in in keys:
         if not isinstance(job_id, str):
             continue
