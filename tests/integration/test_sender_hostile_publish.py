@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -66,4 +67,22 @@ def test_a_job_without_job_id_is_answered_under_its_correlation_id(
     for result in (first, second):
         assert (result.status, result.error_code) == ("rejected", "contract_violation")
     assert "correlation_id" in (first.detail or "") and "message_id" in (second.detail or "")
+    assert [e["headers"]["X-Mailpipe-Job-Id"] for e in sent_list(sim)] == ["job-after"]
+
+
+def test_hostile_bodies_and_properties_are_answered_and_the_queue_flows(
+    sim: SimHandle, broker: Broker, results: Results, db_url: str, tmp_path: Path
+) -> None:
+    job = make_job("job-gzip").to_json()
+    with run_sender(sim, broker, db_url, tmp_path):
+        publish_wire(broker, gzip.compress(job), content_encoding="gzip", correlation_id="c-gz")
+        publish_wire(broker, b"[" * 100_000, correlation_id="c-deep")
+        publish_wire(broker, job[:-1] + b', "job_id": "job-twice"}', correlation_id="c-dup")
+        publish_job(broker, make_job("job-after"))
+        assert results.wait_for("job-after").status == "sent"
+        gz, deep, dup = (results.wait_for(key) for key in ("c-gz", "c-deep", "c-dup"))
+        assert wait_until(lambda: len(drain(broker, broker.names.sender.dead)) == 3)
+    assert "content_encoding 'gzip'" in (gz.error_message or "")
+    assert "nested more than" in (deep.error_message or "")
+    assert "'job_id' appears twice" in (dup.error_message or "")
     assert [e["headers"]["X-Mailpipe-Job-Id"] for e in sent_list(sim)] == ["job-after"]

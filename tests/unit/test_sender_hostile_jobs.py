@@ -5,12 +5,15 @@ handler run as the consumer loop runs it, over the fakes of tests/unit/test_send
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from libs.common.broker import Delivery, Names
 from libs.common.broker.batch import single
+from libs.common.broker.dead import describe
+from libs.common.broker.dead_view import details
 from libs.common.broker.policy import Action, Outcome
 from libs.common.broker.work import Work
 from libs.common.contracts import OutboundEmail
@@ -101,3 +104,100 @@ def test_a_correlation_id_seen_before_keeps_its_first_answer() -> None:
     _run(r, _body(job_id=None), Delivery("amqp-2", "crm-4711"))
     assert [p.status for p in r.published] == ["sent", "sent"]
     assert r.published[1].internet_message_id == r.published[0].internet_message_id
+
+
+def _with(raw_field: bytes, job_id: str = "j-hostile") -> bytes:
+    """A valid job whose last field is ``raw_field``, bytes as they are."""
+    return _body(job_id=job_id)[:-1] + b", " + raw_field + b"}"
+
+
+CORRELATED = Delivery(message_id="amqp-1", correlation_id="crm-1")
+
+#: Body → (the id its answer is keyed by, what its error_message must say).
+HOSTILE_BODIES = {
+    "100,000 brackets": (b"[" * 100_000, "crm-1", "nested more than"),
+    "brackets in a field": (_with(b'"headers": ' + b"[" * 100_000), "crm-1", "nested more than"),
+    "a 100,000-digit number": (_with(b'"record_id": ' + b"9" * 100_000), "j-hostile", "digits"),
+    "NaN": (_with(b'"record_id": NaN'), "j-hostile", "NaN"),
+    "Infinity": (_with(b'"record_id": -Infinity'), "j-hostile", "-Infinity"),
+    "a repeated key": (_with(b'"job_id": "j-other"'), "crm-1", "'job_id' appears twice"),
+    "invalid UTF-8": (
+        _body(job_id="j-hostile").replace(b'"Hi"', b'"H\xffi"'),
+        "crm-1",
+        "not UTF-8 (byte 0xff",
+    ),
+    "a byte-order mark": (
+        b"\xef\xbb\xbf" + _body(job_id="j-hostile"),
+        "j-hostile",
+        "byte-order mark",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "says"), HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys()
+)
+def test_a_hostile_body_is_answered_with_what_to_fix(body: bytes, key: str, says: str) -> None:
+    r = rig()
+    outcome = _run(r, body, CORRELATED)
+    assert outcome.action is Action.DEAD and outcome.reason == "contract_violation"
+    (result,) = r.published
+    assert (result.job_id, result.status, result.error_code) == (
+        key,
+        "rejected",
+        "contract_violation",
+    )
+    assert says in (result.error_message or "")
+    assert r.graph.sent == []
+
+
+WIRE_PROPERTIES = {
+    "gzip": ("application/json", "gzip", "content_encoding 'gzip'"),
+    "text/plain": ("text/plain", "utf-8", "content_type 'text/plain'"),
+    "latin-1": ("application/json; charset=latin-1", "", "charset"),
+}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "encoding", "says"), WIRE_PROPERTIES.values(), ids=WIRE_PROPERTIES.keys()
+)
+def test_a_body_declared_as_something_else_than_json_is_refused(
+    content_type: str, encoding: str, says: str
+) -> None:
+    r = rig()
+    declared = replace(CORRELATED, content_type=content_type, content_encoding=encoding)
+    outcome = _run(r, job("j-wire").to_json(), declared)
+    assert outcome.action is Action.DEAD
+    (result,) = r.published
+    assert (result.job_id, result.status) == ("j-wire", "rejected")
+    assert says in (result.error_message or "") and r.graph.sent == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "encoding"),
+    [("", ""), ("application/json", "utf-8"), ("Application/JSON; charset=UTF-8", "UTF8")],
+)
+def test_json_as_documented_is_read(content_type: str, encoding: str) -> None:
+    r = rig()
+    declared = replace(CORRELATED, content_type=content_type, content_encoding=encoding)
+    assert _run(r, job("j-ok").to_json(), declared) == Outcome(Action.ACK)
+    assert [p.status for p in r.published] == ["sent"]
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a": ' + b"[" * 900 + b"]" * 900 + b"}"])
+def test_a_dead_letter_of_a_deeply_nested_body_can_be_listed_and_shown(body: bytes) -> None:
+    letter = describe("q.dead", "q", body, {}, {"message_id": "m1"})
+    assert letter.what == {}
+    assert details(letter)["body"].startswith("{" if body.startswith(b"{") else "[")
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"), [(b"null", "null"), (b"[]", "list"), (b'"j1"', "string"), (b"7", "number")]
+)
+def test_a_body_that_is_no_object_is_named_for_what_it_is(body: bytes, kind: str) -> None:
+    r = rig()
+    _run(r, body, CORRELATED)
+    (result,) = r.published
+    assert f"the body is a JSON {kind}: publish the job as one JSON object" in (
+        result.error_message or ""
+    )

@@ -71,6 +71,9 @@ class Delivery:
     redelivered: bool = False
     routing_key: str = ""
     queue: str = ""
+    #: The AMQP ``content_type`` and ``content_encoding`` the message was published with.
+    content_type: str = ""
+    content_encoding: str = ""
 
 
 class Action(enum.Enum):

@@ -38,6 +38,8 @@ def delivery_of(message: Any, queue: str) -> Delivery:
         redelivered=redelivered(message),
         routing_key=first_routing_key(headers, info),
         queue=queue,
+        content_type=str(message.content_type or ""),
+        content_encoding=str(message.content_encoding or ""),
     )
 
 

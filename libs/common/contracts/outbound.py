@@ -71,6 +71,7 @@ class OutboundEmail(Contract):
     SCHEMA: ClassVar[str] = "mailpipe.outbound_email.v1"
     # Written by other systems: a field mailpipe does not know is refused, not dropped.
     UNKNOWN_FIELDS: ClassVar[Literal["ignore", "forbid"]] = "forbid"
+    STRICT_JSON: ClassVar[bool] = True
     schema_name: Literal["mailpipe.outbound_email.v1"] = Field(
         default="mailpipe.outbound_email.v1", alias="schema"
     )
