@@ -17,6 +17,7 @@ from libs.common.broker.dead_view import details
 from libs.common.broker.policy import Action, Outcome
 from libs.common.broker.work import Work
 from libs.common.contracts import OutboundEmail
+from services.sender.domain.policy import SendRejected
 from tests.unit.test_sender_handler import DELIVERY, Rig, job, rig
 
 
@@ -201,3 +202,76 @@ def test_a_body_that_is_no_object_is_named_for_what_it_is(body: bytes, kind: str
     assert f"the body is a JSON {kind}: publish the job as one JSON object" in (
         result.error_message or ""
     )
+
+
+INJECTIONS = {
+    "headers differing in case": (
+        {"headers": {"X-Crm-Case": "1", "x-crm-case": "2"}},
+        "'x-crm-case' and 'X-Crm-Case' differ only in case",
+    ),
+    "a header the sender sets itself": (
+        {"auto_submitted": "auto-replied", "headers": {"x-auto-response-suppress": "None"}},
+        "mailpipe sets X-Auto-Response-Suppress itself",
+    ),
+    "a line break in an address": ({"to": [{"address": "a\u2028b@example.org"}]}, "U+2028"),
+    "NEL in a domain": ({"cc": [{"address": "a@exa\u0085mple.org"}]}, "U+0085"),
+    "a control character in from_address": ({"from_address": "a\u009bb@contoso.com"}, "U+009B"),
+    "CR LF in in_reply_to": ({"in_reply_to": "<a@b>\r\nBcc: x@evil.example"}, "U+000D"),
+    "LF in references": ({"references": ["<a@b>", "<c@d>\nBcc: x@evil.example"]}, "U+000A"),
+    "NUL in references": ({"references": ["<a@b>\x00<c@d>"]}, "U+0000"),
+}
+
+
+@pytest.mark.parametrize(("fields", "says"), INJECTIONS.values(), ids=INJECTIONS.keys())
+def test_header_injection_and_ambiguity_are_refused(fields: dict[str, Any], says: str) -> None:
+    r = rig()
+    outcome = _run(r, _body(job_id="j-inject", **fields), CORRELATED)
+    assert outcome.action is Action.DEAD
+    (result,) = r.published
+    assert (result.job_id, result.status, result.error_code) == (
+        "j-inject",
+        "rejected",
+        "contract_violation",
+    )
+    assert says in (result.error_message or "") and r.graph.sent == []
+
+
+def test_a_header_mailpipe_sets_only_sometimes_is_the_jobs_when_mailpipe_does_not() -> None:
+    r = rig()
+    r.handler(job("j1", headers={"X-Auto-Response-Suppress": "OOF"}), DELIVERY)
+    assert [p.status for p in r.published] == ["sent"]
+    assert b"X-Auto-Response-Suppress: OOF" in r.graph.sent[0]
+
+
+def _inline(content_id: str, name: str = "logo.png") -> dict[str, Any]:
+    return {"name": name, "content_base64": "", "is_inline": True, "content_id": content_id}
+
+
+@pytest.mark.parametrize(
+    "content_id", ["two words", "<a<b>", "<unclosed", "closed>", "<>", "caf\u00e9@desk", "a;b"]
+)
+def test_a_content_id_must_be_one_id(content_id: str) -> None:
+    r = rig()
+    html = '<img src="cid:x">'
+    with pytest.raises(SendRejected):
+        r.handler(job("j1", html=html, attachments=[_inline(content_id)]), DELIVERY)
+    (result,) = r.published
+    assert result.error_code == "content_id_not_allowed" and r.graph.sent == []
+    assert repr(content_id) in (result.error_message or "")
+
+
+@pytest.mark.parametrize("content_id", ["logo", "<logo@desk>", "image001.png@01D9E8A1.4F5B6C70"])
+def test_a_content_id_in_the_usual_forms_is_sent(content_id: str) -> None:
+    r = rig()
+    html = f'<img src="cid:{content_id.strip("<>")}">'
+    r.handler(job("j1", html=html, attachments=[_inline(content_id)]), DELIVERY)
+    assert [p.status for p in r.published] == ["sent"]
+    assert f"Content-ID: <{content_id.strip('<>')}>".encode() in r.graph.sent[0]
+
+
+def test_two_attachments_with_one_content_id_in_any_case_are_refused() -> None:
+    r = rig()
+    atts = [_inline("<Logo@desk>"), _inline("logo@DESK", name="b.png")]
+    with pytest.raises(SendRejected):
+        r.handler(job("j1", html="<p>x</p>", attachments=atts), DELIVERY)
+    assert r.published[0].error_code == "duplicate_content_id"
