@@ -86,3 +86,20 @@ def test_hostile_bodies_and_properties_are_answered_and_the_queue_flows(
     assert "nested more than" in (deep.error_message or "")
     assert "'job_id' appears twice" in (dup.error_message or "")
     assert [e["headers"]["X-Mailpipe-Job-Id"] for e in sent_list(sim)] == ["job-after"]
+
+
+def test_a_forged_attempt_count_does_not_skip_the_retries(
+    sim: SimHandle, broker: Broker, results: Results, db_url: str, tmp_path: Path
+) -> None:
+    """A publisher's ``x-mailpipe-attempt`` would make a job that fails once (Graph's answer
+    lost) be given up at once; it is ignored, so the job is retried and sent, and never
+    parked in the dead-letter queue."""
+    with sim.control() as control:
+        control.post("/_sim/faults", json={"lose_send_responses": 1}).raise_for_status()
+    forged = {"x-mailpipe-attempt": 50}
+    with run_sender(sim, broker, db_url, tmp_path):
+        publish_wire(broker, make_job("job-forged").to_json(), headers=forged)
+        result = results.wait_for("job-forged")
+    assert result.status == "sent" and result.attempts == 2
+    assert drain(broker, broker.names.sender.dead) == []
+    assert [e["headers"]["X-Mailpipe-Job-Id"] for e in sent_list(sim)] == ["job-forged"]

@@ -204,6 +204,16 @@ def retry_headers(headers: Mapping[str, Any], delivery: Delivery) -> dict[str, A
     return out
 
 
+def hand_back_headers(headers: Mapping[str, Any], delivery: Delivery) -> dict[str, Any]:
+    """Headers of a message handed back as it is (memory:// republishes it through the
+    default exchange, where counts are believed): the attempt and first routing key as the
+    delivery read them, never a publisher's own."""
+    out = carried_headers(headers)
+    out[HEADER_ATTEMPT] = delivery.attempt - 1  # handed back untried: no attempt more
+    _keep_routing_key(out, delivery)
+    return out
+
+
 def dead_letter_headers(
     headers: Mapping[str, Any], delivery: Delivery, outcome: Outcome
 ) -> dict[str, Any]:
