@@ -9,6 +9,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from libs.common.broker import Delivery, Names
 from libs.common.broker.batch import single
@@ -17,6 +19,7 @@ from libs.common.broker.dead_view import details
 from libs.common.broker.policy import Action, Outcome
 from libs.common.broker.work import Work
 from libs.common.contracts import OutboundEmail
+from libs.common.contracts.wire_json import MAX_DEPTH, json_problem, peek_object
 from services.sender.domain.policy import SendRejected
 from tests.unit.test_sender_handler import DELIVERY, Rig, job, rig
 
@@ -275,3 +278,44 @@ def test_two_attachments_with_one_content_id_in_any_case_are_refused() -> None:
     with pytest.raises(SendRejected):
         r.handler(job("j1", html="<p>x</p>", attachments=atts), DELIVERY)
     assert r.published[0].error_code == "duplicate_content_id"
+
+
+_JSONISH = st.lists(
+    st.sampled_from(
+        [b"[", b"]", b"{", b"}", b'"a":', b",", b"1", b"NaN", b"\xef\xbb\xbf", b"\xff"]
+    ),
+    max_size=200,
+).map(b"".join)
+
+
+@given(st.one_of(st.binary(max_size=500), _JSONISH))
+def test_reading_any_body_never_raises(body: bytes) -> None:
+    peeked, problem = peek_object(body), json_problem(body)
+    assert peeked is None or isinstance(peeked, dict)
+    # A body with one reading is a JSON object the lenient look reads alike.
+    assert problem is not None or peeked == json.loads(body)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.text(max_size=20),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        ),
+        max_leaves=30,
+    )
+)
+def test_json_with_one_reading_is_accepted(value: object) -> None:
+    body = json.dumps({"job": value}).encode()
+    if _nesting(value) < MAX_DEPTH:
+        assert json_problem(body) is None and peek_object(body) == {"job": value}
+    else:
+        assert "nested more than" in (json_problem(body) or "") and peek_object(body) is None
+
+
+def _nesting(value: object) -> int:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return 1 + max((_nesting(v) for v in value), default=0)
+    return 0
