@@ -157,7 +157,8 @@ def test_a_hostile_body_is_answered_with_what_to_fix(body: bytes, key: str, says
 
 WIRE_PROPERTIES = {
     "gzip": ("application/json", "gzip", "content_encoding 'gzip'"),
-    "text/plain": ("text/plain", "utf-8", "content_type 'text/plain'"),
+    "xml": ("application/xml", "utf-8", "content_type 'application/xml'"),
+    "pickle": ("application/x-python-serialize", "binary", "content_type"),
     "latin-1": ("application/json; charset=latin-1", "", "charset"),
 }
 
@@ -179,7 +180,15 @@ def test_a_body_declared_as_something_else_than_json_is_refused(
 
 @pytest.mark.parametrize(
     ("content_type", "encoding"),
-    [("", ""), ("application/json", "utf-8"), ("Application/JSON; charset=UTF-8", "UTF8")],
+    [
+        ("", ""),
+        ("application/json", "utf-8"),
+        ("Application/JSON; charset=UTF-8", "UTF8"),
+        ("application/data", "binary"),  # kombu's for a body given as bytes
+        ("application/octet-stream", ""),
+        ("text/plain; charset=utf-8", ""),
+        ("application/vnd.mailpipe+json", "identity"),
+    ],
 )
 def test_json_as_documented_is_read(content_type: str, encoding: str) -> None:
     r = rig()

@@ -20,8 +20,20 @@ MAX_DEPTH = 32
 #: A 64-bit integer has at most 20 digits (a sign aside); every number of a contract fits one.
 MAX_INT_DIGITS = 20
 
-_JSON_TYPES = ("application/json", "")
+#: Content types a JSON job may arrive under: JSON's own, and what AMQP clients set for a body
+#: given as bytes (kombu: ``application/data``; others: octet-stream, text/plain). A type
+#: naming another format (XML, YAML, msgpack, pickle…) is refused, saying so.
+_JSON_TYPES = (
+    "",
+    "application/json",
+    "text/json",
+    "application/data",
+    "application/octet-stream",
+    "text/plain",
+)
 _UTF8 = ("utf-8", "utf8", "")
+#: Content encodings that leave the bytes as they are: kombu marks a bytes body ``binary``.
+_AS_IS = (*_UTF8, "binary", "identity", "7bit", "8bit")
 
 
 class _Refused(ValueError):
@@ -32,7 +44,8 @@ def wire_problem(content_type: str, content_encoding: str) -> str | None:
     """What is wrong with the AMQP ``content_type`` and ``content_encoding`` a message was
     published with, for a body that must be UTF-8 JSON; ``None`` when they fit (or are unset)."""
     media, _, params = content_type.partition(";")
-    if media.strip().lower() not in _JSON_TYPES:
+    media = media.strip().lower()
+    if media not in _JSON_TYPES and not media.endswith("+json"):
         return (
             f"content_type {content_type!r}: publish the job as JSON, content_type application/json"
         )
@@ -40,7 +53,7 @@ def wire_problem(content_type: str, content_encoding: str) -> str | None:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip(' "').lower() not in _UTF8:
             return f"content_type {content_type!r}: the charset of a job is UTF-8; leave it out"
-    if content_encoding.strip().lower() not in _UTF8:
+    if content_encoding.strip().lower() not in _AS_IS:
         return (
             f"content_encoding {content_encoding!r}: publish the JSON uncompressed, as UTF-8 "
             "(content_encoding utf-8, or none)"
