@@ -184,9 +184,13 @@ class SendHandler:
         return True
 
     def on_invalid(self, body: bytes, delivery: Delivery, error: ContractError) -> None:
-        result = invalid_job_result(body, error.message)
-        if result is None:
-            log.error("job without a readable job_id dead-lettered", error=error.message)
+        ids = {"correlation_id": delivery.correlation_id, "message_id": delivery.message_id}
+        result = invalid_job_result(body, error.message, **ids)
+        if result is None:  # nothing a publisher could match an answer to
+            log.error(
+                "job without a job_id, correlation_id or message_id dead-lettered",
+                error=error.message,
+            )
             return
         entry = self.ports.joblog.get_job(result.job_id)
         if entry is not None and entry.status in FINAL:

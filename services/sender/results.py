@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +9,7 @@ from pydantic import ValidationError
 
 from libs.common.contracts import OutboundEmail, OutboundResult
 from libs.common.contracts.outbound import ResultStatus
+from libs.common.contracts.wire_json import peek_object
 from services.sender.domain.mime import BuiltMessage
 from services.sender.joblog import SentJob
 
@@ -139,25 +139,49 @@ def _logged_owner(entry: SentJob, fallback: str | None) -> dict[str, Any]:
     return {"mailbox": entry.mailbox, "record_id": entry.record_id}
 
 
-def invalid_job_result(body: bytes, error: str) -> OutboundResult | None:
-    """``rejected`` (``contract_violation``) for a job that fails its contract, when a job id
-    can be read from the raw JSON; ``None`` when not (the job is only dead-lettered)."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("job_id"), str):
-        return None
+def invalid_job_result(
+    body: bytes, error: str, *, correlation_id: str = "", message_id: str = ""
+) -> OutboundResult | None:
+    """``rejected`` (``contract_violation``) for a job that fails its contract, keyed by the
+    ``job_id`` of its raw JSON; when that is missing or unusable, by the message's AMQP
+    ``correlation_id``, else its ``message_id`` (``detail`` says which); ``None`` when none
+    of them can key an answer (the job is only dead-lettered)."""
+    data = peek_object(body) or {}
     mailbox = data.get("mailbox")
+    # The body's own job_id first, then the AMQP properties a publisher sets
+    # (docs/publishing-jobs.md), in that order.
+    keys: list[tuple[object, str | None]] = [
+        (data.get("job_id"), None),
+        (correlation_id, "correlation_id"),
+        (message_id, "message_id"),
+    ]
+    for job_id, stand_in in keys:
+        if not isinstance(job_id, str):
+            continue
+        detail = (
+            f"the job has no usable job_id: answered under its AMQP {stand_in}"
+            if stand_in
+            else None
+        )
+        result = _contract_violation(job_id, mailbox, error, detail)
+        if result is not None:
+            return result
+    return None
+
+
+def _contract_violation(
+    job_id: str, mailbox: object, error: str, detail: str | None
+) -> OutboundResult | None:
     for box in (mailbox if isinstance(mailbox, str) else None, None):
         try:
             return OutboundResult(
-                job_id=data["job_id"],
+                job_id=job_id,
                 mailbox=box,
                 status="rejected",
                 attempts=1,
                 error_code="contract_violation",
                 error_message=error[:4000],
+                detail=detail,
                 finished_at=_now(),
             )
         except ValidationError:

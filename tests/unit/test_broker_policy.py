@@ -21,11 +21,12 @@ from libs.common.broker.policy import (
     crash_loop,
     dead_letter_headers,
     decide,
+    hand_back_headers,
     retry_headers,
     returns_of,
     summary,
 )
-from libs.common.broker.wire import first_routing_key
+from libs.common.broker.wire import attempt_read, first_routing_key
 from libs.common.errors import (
     BrokerError,
     ContractError,
@@ -132,6 +133,27 @@ def test_the_routing_key_of_a_delivery_is_the_one_it_was_published_with() -> Non
     retried = {"exchange": "", "routing_key": "ns.sender"}
     assert first_routing_key(forged, retried) == "outbound.other@contoso.com"
     assert first_routing_key({}, retried) == "ns.sender"
+
+
+def test_an_attempt_count_is_believed_only_on_our_own_copies() -> None:
+    """A publisher could otherwise make a job skip its retries, or be given up at once."""
+    forged = {HEADER_ATTEMPT: 99}
+    published = {"exchange": "ns.outbound", "routing_key": "outbound.support@contoso.com"}
+    assert attempt_read(forged, published) == 1
+    # Back through the default exchange (a retry tier, a replay): the count our copy wrote.
+    retried = {"exchange": "", "routing_key": "ns.sender"}
+    assert attempt_read(forged, retried) == 100
+    assert attempt_read({}, retried) == 1
+
+
+def test_a_message_handed_back_keeps_the_count_and_key_its_delivery_read() -> None:
+    forged = {HEADER_ATTEMPT: 99, HEADER_ROUTING_KEY: "outbound.other@contoso.com"}
+    first = Delivery("m", "c", forged, attempt=1, routing_key="outbound.support@contoso.com")
+    assert hand_back_headers(forged, first) == {
+        HEADER_ATTEMPT: 0,
+        HEADER_ROUTING_KEY: "outbound.support@contoso.com",
+    }
+    assert attempt_of(hand_back_headers(forged, first)) == 1
 
 
 def test_backoff_grows_and_is_capped() -> None:

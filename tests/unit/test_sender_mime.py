@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from libs.common.contracts import OutboundAttachment, OutboundEmail
 from libs.common.errors import ContractError
@@ -113,9 +114,12 @@ def test_manual_mail_has_no_auto_markers_and_no_record_headers() -> None:
 
 
 def test_job_header_does_not_override_ours() -> None:
-    _, msg = build(
-        job(auto_submitted="auto-generated", headers={"X-Auto-Response-Suppress": "OOF"})
-    )
+    # The contract refuses the job (docs/publishing-jobs.md); the builder keeps its own
+    # header all the same for a job that skipped validation.
+    with pytest.raises(ValidationError, match="sets X-Auto-Response-Suppress itself"):
+        job(auto_submitted="auto-generated", headers={"x-auto-response-suppress": "OOF"})
+    headers = {"X-Auto-Response-Suppress": "OOF"}
+    _, msg = build(job(auto_submitted="auto-generated").model_copy(update={"headers": headers}))
     assert msg.get_all("X-Auto-Response-Suppress") == ["All"]
 
 

@@ -88,7 +88,7 @@ def hand_back(message: Message, queue: str, memory_outlet: Outlet | None) -> Non
         message.reject(requeue=True)
         return
     delivery = delivery_of(message, queue)
-    headers = policy.carried_headers(message.headers or {})
+    headers = policy.hand_back_headers(message.headers or {}, delivery)
     properties = copy_properties(message, delivery)
     memory_outlet.send("", queue, body_of(message), properties, headers, mandatory=False)
     message.ack()

@@ -11,7 +11,6 @@ Two kinds of dead letters reach ``<queue>.dead``:
 from __future__ import annotations
 
 import hashlib
-import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from libs.common.broker import policy
+from libs.common.contracts.wire_json import peek_object
 from libs.common.redact import redact_url
 
 #: Times an operator moved the message back to its work queue (``mailpipe dead retry``).
@@ -156,11 +156,9 @@ def _dead_at(headers: Mapping[str, Any], parked: Mapping[str, Any] | None) -> da
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return parsed if isinstance(parsed, dict) else None
+    """The body as a JSON object to show; ``None`` for any other body (a dead letter may be
+    anything a publisher sent: 100,000 brackets, invalid UTF-8 …), shown as text then."""
+    return peek_object(body)
 
 
 def _what(parsed: Mapping[str, Any] | None) -> dict[str, str]:

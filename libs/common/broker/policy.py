@@ -71,6 +71,9 @@ class Delivery:
     redelivered: bool = False
     routing_key: str = ""
     queue: str = ""
+    #: The AMQP ``content_type`` and ``content_encoding`` the message was published with.
+    content_type: str = ""
+    content_encoding: str = ""
 
 
 class Action(enum.Enum):
@@ -197,6 +200,16 @@ def _keep_routing_key(out: dict[str, Any], delivery: Delivery) -> None:
 def retry_headers(headers: Mapping[str, Any], delivery: Delivery) -> dict[str, Any]:
     out = carried_headers(headers)
     out[HEADER_ATTEMPT] = delivery.attempt
+    _keep_routing_key(out, delivery)
+    return out
+
+
+def hand_back_headers(headers: Mapping[str, Any], delivery: Delivery) -> dict[str, Any]:
+    """Headers of a message handed back as it is (memory:// republishes it through the
+    default exchange, where counts are believed): the attempt and first routing key as the
+    delivery read them, never a publisher's own."""
+    out = carried_headers(headers)
+    out[HEADER_ATTEMPT] = delivery.attempt - 1  # handed back untried: no attempt more
     _keep_routing_key(out, delivery)
     return out
 

@@ -34,10 +34,12 @@ def delivery_of(message: Any, queue: str) -> Delivery:
         message_id=str(props.get("message_id") or ""),
         correlation_id=str(props.get("correlation_id") or ""),
         headers=headers,
-        attempt=policy.attempt_of(headers),
+        attempt=attempt_read(headers, info),
         redelivered=redelivered(message),
         routing_key=first_routing_key(headers, info),
         queue=queue,
+        content_type=str(message.content_type or ""),
+        content_encoding=str(message.content_encoding or ""),
     )
 
 
@@ -49,6 +51,14 @@ def first_routing_key(headers: dict[str, Any], info: dict[str, Any]) -> str:
     if info.get("exchange"):
         return str(info.get("routing_key") or "")
     return str(headers.get(policy.HEADER_ROUTING_KEY) or info.get("routing_key") or "")
+
+
+def attempt_read(headers: dict[str, Any], info: dict[str, Any]) -> int:
+    """The attempt a delivery is. Only our own copies (a retry tier, a replay, a hand-back),
+    routed through the default exchange, carry a count we wrote; on a message delivered
+    from a named exchange the header is the publisher's, and believing it would let a
+    publisher skip a job's retries or have it given up at once (docs/publishing-jobs.md)."""
+    return 1 if info.get("exchange") else policy.attempt_of(headers)
 
 
 def copy_properties(message: Any, delivery: Delivery) -> dict[str, Any]:

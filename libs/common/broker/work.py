@@ -17,6 +17,7 @@ from libs.common.broker.batch import BatchHandler, call
 from libs.common.broker.names import WorkQueue
 from libs.common.broker.policy import ACKED, Action, Delivery, Outcome, decide
 from libs.common.contracts import Contract
+from libs.common.contracts.wire_json import wire_problem
 from libs.common.errors import ContractError
 from libs.common.logging import log_context
 
@@ -56,7 +57,7 @@ class Work(Generic[C]):
         for index, (body, delivery) in enumerate(items):
             with bound(delivery):
                 try:
-                    payload = self._contract.from_json(body)
+                    payload = self._parse(body, delivery)
                 except ContractError as exc:
                     outcomes[index] = self._invalid(body, delivery, exc)
                     continue
@@ -79,6 +80,15 @@ class Work(Generic[C]):
                     outcome = self._dead(payload, delivery, outcome)
             outcomes[index] = outcome
         return [o if o is not None else ACKED for o in outcomes]
+
+    def _parse(self, body: bytes, delivery: Delivery) -> C:
+        """The message, read as its contract says; a contract others write also refuses a
+        body declared as other than UTF-8 JSON (compressed, another type or charset)."""
+        if self._contract.STRICT_JSON:
+            problem = wire_problem(delivery.content_type, delivery.content_encoding)
+            if problem is not None:
+                raise ContractError(f"{self._contract.SCHEMA}: {problem}")
+        return self._contract.from_json(body)
 
     def _dead(self, payload: C, delivery: Delivery, outcome: Outcome) -> Outcome:
         """Run the dead hook; if the hook itself fails, the message waits in the last retry

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal, Self, TypeVar
 from pydantic import ValidationError
 
 from libs.common.contracts._base import Model
+from libs.common.contracts.wire_json import json_problem, peek_object
 from libs.common.errors import ContractError
 
 
@@ -24,6 +25,9 @@ class Contract(Model):
     #: newer producer never dead-letters mail at an older consumer), ``forbid`` where others
     #: write the message (they must hear of a misspelt field). docs/publishing-jobs.md
     UNKNOWN_FIELDS: ClassVar[Literal["ignore", "forbid"]] = "ignore"
+    #: Read with one reading only (libs/common/contracts/wire_json.py) where others write the
+    #: message: no key twice, no NaN, no byte-order mark, declared as UTF-8 JSON.
+    STRICT_JSON: ClassVar[bool] = False
     #: The version before this one, still read by :meth:`from_json` (and turned into this one
     #: by its :meth:`upgrade`) while messages of it may be queued or parked.
     PREVIOUS: ClassVar[type[Contract] | None] = None
@@ -51,6 +55,9 @@ class Contract(Model):
     @classmethod
     def from_json(cls, body: bytes | str) -> Self:
         """Parse and validate; any problem is a :class:`ContractError` saying which field."""
+        problem = json_problem(body) if cls.STRICT_JSON else None
+        if problem is not None:
+            raise ContractError(f"{cls.SCHEMA}: {problem}")
         try:
             return cls.model_validate_json(body)
         except ValidationError as exc:
@@ -73,11 +80,8 @@ class Contract(Model):
 
 def _schema_of(body: bytes | str) -> object:
     """The ``schema`` a message names; ``None`` when it is not a JSON object."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    return data.get("schema") if isinstance(data, dict) else None
+    data = peek_object(body)
+    return data.get("schema") if data is not None else None
 
 
 def _without_unknown_fields(body: bytes | str, exc: ValidationError) -> str | None:

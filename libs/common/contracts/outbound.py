@@ -27,6 +27,7 @@ from libs.common.contracts._base import (
     SendHeaderStr,
     SendIdStr,
     SubjectStr,
+    check_header_value,
     check_send_header_value,
 )
 from libs.common.contracts._contract import Contract
@@ -71,6 +72,7 @@ class OutboundEmail(Contract):
     SCHEMA: ClassVar[str] = "mailpipe.outbound_email.v1"
     # Written by other systems: a field mailpipe does not know is refused, not dropped.
     UNKNOWN_FIELDS: ClassVar[Literal["ignore", "forbid"]] = "forbid"
+    STRICT_JSON: ClassVar[bool] = True
     schema_name: Literal["mailpipe.outbound_email.v1"] = Field(
         default="mailpipe.outbound_email.v1", alias="schema"
     )
@@ -105,18 +107,55 @@ class OutboundEmail(Contract):
     @field_validator("headers")
     @classmethod
     def _x_headers_only(cls, value: dict[str, str]) -> dict[str, str]:
+        seen: dict[str, str] = {}
         for name in value:
             if name.lower().startswith("x-mailpipe-"):
                 raise ValueError(f"{name!r}: X-Mailpipe-* headers are reserved for mailpipe")
+            # Header names are case-insensitive: two spellings would be one header, and
+            # which value went out would depend on the order.
+            if name.lower() in seen:
+                raise ValueError(
+                    f"{name!r} and {seen[name.lower()]!r} differ only in case, and header "
+                    "names are case-insensitive: give the header once"
+                )
+            seen[name.lower()] = name
         return value
 
     @field_validator("to", "cc", "bcc", "reply_to")
     @classmethod
     def _names_we_can_write(cls, value: tuple[Address, ...]) -> tuple[Address, ...]:
-        # Address is shared with received mail; a name we write follows the sending rule.
+        # Address is shared with received mail; what we write follows the sending rule.
         for item in value:
             check_send_header_value(item.name)
+            check_header_value(item.address)
         return value
+
+    @field_validator("mailbox", "from_address")
+    @classmethod
+    def _address_we_can_write(cls, value: str | None) -> str | None:
+        return check_header_value(value) if value is not None else None
+
+    @field_validator("in_reply_to", "references", mode="before")
+    @classmethod
+    def _ids_as_given(cls, value: object) -> object:
+        # Before the ids are canonicalised (which keeps the first id of a value and would
+        # drop a line break and whatever follows it unseen), so that such a value is refused.
+        for item in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(item, str):
+                check_header_value(item)
+        return value
+
+    @model_validator(mode="after")
+    def _headers_not_ours(self) -> OutboundEmail:
+        # Written by mailpipe for automatic mail; the job's copy would be dropped unseen.
+        if self.auto_submitted != "no" and any(
+            name.lower() == "x-auto-response-suppress" for name in self.headers
+        ):
+            raise ValueError(
+                "headers: mailpipe sets X-Auto-Response-Suppress itself on automatic mail "
+                f"(auto_submitted {self.auto_submitted!r}): leave the header out"
+            )
+        return self
 
     @model_validator(mode="after")
     def _sendable(self) -> OutboundEmail:

@@ -8,6 +8,7 @@ mailbox's ``send_as``, or not at all. Exchange's own Send As grant is checked by
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -185,20 +186,42 @@ def _check_addresses(job: OutboundEmail) -> Rejection | None:
     return None
 
 
+#: One Content-ID as mail clients write them (``logo``, ``image001.png@01D9E8A1``): RFC 5322
+#: atext, dots and ``@``, with or without its angle brackets. Anything else would be written
+#: as something else than given, or not be found by the ``cid:`` URL that refers to it.
+_CONTENT_ID = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]{1,250}")
+
+
 def _check_inline_ids(job: OutboundEmail) -> Rejection | None:
     seen: set[str] = set()
     for att in job.attachments:
         if att.content_id is None:
             continue
-        cid = att.content_id.strip().strip("<>").lower()
-        if cid in seen:
+        cid = content_id_of(att.content_id)
+        if cid is None:
+            return Rejection(
+                "content_id_not_allowed",
+                f"attachment {att.name!r}: content_id {att.content_id!r} is not one id: use "
+                "letters, digits and . @ - _ only (e.g. logo@desk), with or without < >, as "
+                "the HTML refers to it (cid:logo@desk)",
+            )
+        if cid.lower() in seen:
             return Rejection(
                 "duplicate_content_id",
                 f"two attachments share content_id {att.content_id!r}: give each inline "
                 "image its own content_id, as referenced by cid: in the HTML",
             )
-        seen.add(cid)
+        seen.add(cid.lower())
     return None
+
+
+def content_id_of(value: str) -> str | None:
+    """The id inside ``value`` (``<logo@desk>`` or ``logo@desk``); ``None`` when it is not one."""
+    text = value.strip()
+    if text.startswith("<") != text.endswith(">"):
+        return None
+    inner = text[1:-1] if text.startswith("<") else text
+    return inner if _CONTENT_ID.fullmatch(inner) else None
 
 
 def _check_size(job: OutboundEmail, limits: SendLimits, max_bytes: int | None) -> Rejection | None:
