@@ -254,7 +254,7 @@ def named_email(body: bytes) -> NamedMail | None:
     mailbox, provider and the provider's id (``graph_id`` in version 1, always Microsoft's)."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting too deep for the parser is broken too
         return None
     if not isinstance(data, dict):
         return None

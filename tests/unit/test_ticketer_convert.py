@@ -109,6 +109,8 @@ def test_processed_email_and_event_from_store_rows() -> None:
         (json.dumps({"mailbox": "a@b.example", "message_id": "bad\nid", "provider": "x"}), None),
         (json.dumps([1, 2]), None),
         ("{", None),
+        ("[" * 100_000, None),  # deeper than the parser recurses: the dead letter keeps it
+        ('{"mailbox": "a@b.example", "x": ' + "[" * 100_000, None),
     ],
 )
 def test_named_email_of_a_broken_body(body: str, named: tuple[str, str] | None) -> None:
