@@ -270,3 +270,12 @@ def test_ses_events_bare_or_inside_an_sns_envelope_are_read_from_the_body() -> N
     assert verdict(ses_mail(bare)).reason == "ses:complaint"
     assert verdict(ses_mail(envelope)).reason == "ses:delivery"
     assert verdict(ses_mail("notificationType is a word here")).reason == "request"
+
+
+def test_a_ses_lookalike_nested_past_the_parsers_depth_is_read_as_text() -> None:
+    """A body that names a SES event and then nests deeper than the JSON parser recurses
+    (a hostile mail) is still classified by its text, without the recipients the JSON names."""
+    deep = '{"notificationType":"Bounce","bounce":' + "[" * 100_000
+    result = verdict(ses_mail(deep))
+    assert (result.kind, result.reason) == ("bounce", "ses:bounce")
+    assert [f.recipient for f in result.failures] == [""], "no recipient could be read"

@@ -153,7 +153,7 @@ def _ses_failures(text: str) -> tuple[DeliveryFailure, ...]:
         event, _ = json.JSONDecoder().raw_decode(text[start:])
         if isinstance(event, dict) and isinstance(event.get("Message"), str):
             event = json.loads(event["Message"])
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return ()
     bounce = event.get("bounce") if isinstance(event, dict) else None
     recipients = bounce.get("bouncedRecipients", []) if isinstance(bounce, dict) else []
