@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from services.ticketer.domain.facts import MailFacts, message_id_domain
+from services.ticketer.domain.facts import MailFacts, header_token, message_id_domain
 from services.ticketer.domain.oof import looks_like_oof, oof_subject_reason
 
 _AUTO_REPLY_SUBJECT = re.compile(
@@ -34,7 +34,14 @@ _VENDOR_HEADERS = (
     "x-autoreply-from",
     "x-mail-autoreply",
 )
+#: A vendor header present with one of these values says the mail is *not* automatic.
+_VENDOR_NO = {"no", "false", "0", "off", "none"}
 _SUPPRESS_VALUES = re.compile(r"\b(?:all|oof|autoreply)\b", re.IGNORECASE)
+#: Exchange's marks of mail a mailbox rule or agent generated (an OOF, but also a forward).
+_MS_GENERATED = (
+    ("x-ms-exchange-inbox-rules-loop", "ms_inbox_rules_loop"),
+    ("x-ms-exchange-generated-message-source", "ms_generated_message_source"),
+)
 
 
 def auto_reply_reason(facts: MailFacts, *, own_message_id_domain: str = "") -> str | None:
@@ -43,14 +50,18 @@ def auto_reply_reason(facts: MailFacts, *, own_message_id_domain: str = "") -> s
     ``own_message_id_domain``: the domain of our Message-IDs; a mail answering one of them with
     an absence word opening its subject is an out-of-office notice.
     """
-    auto_submitted = (facts.header("auto-submitted") or "").strip().lower()
-    if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
-        return f"auto_submitted:{auto_submitted.split(';')[0].strip()}"
+    # Values are read as RFC 5322 writes them: "auto-replied (vacation)", "no (manually
+    # sent)", "Auto-Generated; owner-email=…", "bulk (list)" — the comment and the
+    # parameters say nothing about the kind.
+    auto_submitted = header_token(facts.header("auto-submitted"))
+    if auto_submitted and auto_submitted != "no":
+        return f"auto_submitted:{auto_submitted}"
     for name in _VENDOR_HEADERS:
-        if facts.header(name) is not None:
+        value = facts.header(name)
+        if value is not None and header_token(value) not in _VENDOR_NO:
             return name.replace("-", "_")
     for name in ("precedence", "x-precedence"):
-        precedence = (facts.header(name) or "").strip().lower()
+        precedence = header_token(facts.header(name))
         if precedence in _PRECEDENCE:
             return f"{name.replace('-', '_')}:{precedence}"
     return _microsoft_oof(facts) or oof_subject_reason(
@@ -84,7 +95,8 @@ def _microsoft_oof(facts: MailFacts) -> str | None:
 
 
 def suppresses_autoreply(facts: MailFacts) -> bool:
-    """No automatic answer: the null sender, a sender who asked for none, or a mailing list."""
+    """No automatic answer: the null sender, a sender who asked for none, a mailing list, or
+    mail an Exchange mailbox rule generated."""
     return autoreply_suppression(facts) is not None
 
 
@@ -97,4 +109,9 @@ def autoreply_suppression(facts: MailFacts) -> str | None:
         return "x_auto_response_suppress"
     if facts.header("list-id") is not None or facts.header("list-unsubscribe") is not None:
         return "list"
+    # A mailbox rule made this mail: it may be a real request (a forward), but an automatic
+    # answer to a rule's output is how two mailboxes start a loop.
+    for name, reason in _MS_GENERATED:
+        if facts.header(name) is not None:
+            return reason
     return None
