@@ -11,7 +11,8 @@ import json
 import re
 
 from libs.common.text.html import html_to_text
-from services.ticketer.domain.facts import MailFacts, first_message_id
+from services.ticketer.domain.facts import MailAddress, MailFacts, first_message_id, header_token
+from services.ticketer.domain.oof import opens_with_reply
 from services.ticketer.domain.report import find_status
 from services.ticketer.domain.verdict import DeliveryFailure
 
@@ -60,10 +61,49 @@ def ndr_reason(facts: MailFacts) -> str | None:
     """Why a mail without a delivery-status part looks like a non-delivery report."""
     if _SUBJECT.search(facts.subject):
         return "ndr:subject"
-    sender = facts.from_
-    if sender is not None and _DAEMON.match(sender.address or sender.name):
+    if _is_daemon(facts.from_):
         return "ndr:sender"
     return None
+
+
+#: Headers only machines (MTAs, Exchange mailbox rules) put on a mail.
+_MACHINE_HEADERS = (
+    "x-failed-recipients",
+    "x-ms-exchange-inbox-rules-loop",
+    "x-ms-exchange-generated-message-source",
+)
+
+
+def written_by_person(facts: MailFacts) -> bool:
+    """A person's mail about a bounce rather than a bounce: one forwarding or answering a
+    notice (a reply or forward prefix opens the subject), or asking about one (a question
+    whose subject does not open with the notice's words), with no mark of a machine on it.
+
+    What the person wrote is a request; the notice they quote or attach is not ours to file.
+    """
+    if _machine_made(facts):
+        return False
+    subject = facts.subject.strip()
+    if opens_with_reply(subject):
+        return True
+    match = _SUBJECT.search(subject)
+    return bool(match and match.start() > 0 and subject.endswith("?"))
+
+
+def _machine_made(facts: MailFacts) -> bool:
+    return (
+        facts.return_path == ""
+        or facts.content_type == "multipart/report"
+        or facts.report_type is not None
+        or header_token(facts.header("auto-submitted")) not in ("", "no")
+        or any(facts.header(name) is not None for name in _MACHINE_HEADERS)
+        or _is_daemon(facts.from_)
+        or _is_daemon(facts.sender)
+    )
+
+
+def _is_daemon(address: MailAddress | None) -> bool:
+    return address is not None and bool(_DAEMON.match(address.address or address.name))
 
 
 def weak_ndr_reason(facts: MailFacts) -> str | None:
