@@ -3,9 +3,13 @@ not be swallowed as a delivery failure. A bounce that a machine forwarded stays 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from libs.common.contracts import Address, InboundEmail, MailHeaders
 from services.ticketer.domain.classify import classify
+from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.mime import parse_mime
 from services.ticketer.domain.verdict import Classification
 
@@ -254,3 +258,31 @@ def test_the_notice_itself_is_still_a_bounce() -> None:
         b"From: Microsoft Outlook <postmaster@customer.example>",
     )
     assert verdict(question).kind == "bounce"
+
+
+def from_contract(sender: str, other: dict[str, str]) -> Classification:
+    """A forwarded notice as the fetcher publishes it without its raw MIME."""
+    now = datetime(2026, 11, 3, 9, 12, tzinfo=UTC)
+    email = InboundEmail.model_validate(
+        {
+            "mailbox": MAILBOX,
+            "message_id": "g1",
+            "provider": "microsoft",
+            "internet_message_id": "<fw-9@customer.example>",
+            "received_at": now,
+            "fetched_at": now,
+            "from": Address(address=sender),
+            "subject": "FW: Undeliverable: Invoice 4711",
+            "body": {"text": "Can you check this?\n\n" + NDR_TEXT},
+            "headers": MailHeaders.model_validate({"return_path": f"<{sender}>", "other": other}),
+        }
+    )
+    facts = facts_from_inbound(email)
+    return classify(facts, mailbox=MAILBOX, own_message_id_domain=OWN_DOMAIN)
+
+
+def test_the_contract_path_tells_a_persons_forward_from_a_machines() -> None:
+    assert from_contract("erika@customer.example", {}).kind == "request"
+    rule = {"x-ms-exchange-inbox-rules-loop": "erika@customer.example"}
+    assert from_contract("erika@customer.example", rule).kind == "bounce"
+    assert from_contract("postmaster@customer.example", {}).kind == "bounce"
