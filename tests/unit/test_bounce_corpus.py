@@ -25,11 +25,6 @@ CLASS_OF_REASON: dict[str, Kind] = {
     "delivered": "delivery_success",
     "not-a-bounce": "request",
 }
-#: Where mailpipe decides against the corpus label on purpose. sisimai parses bounces, so it
-#: reads the notice a person forwarded as that bounce; for a helpdesk the person's mail
-#: ("Forward the message.") is a request, and filing it as a delivery failure would lose it
-#: (docs/classification.md, "A person's mail about a bounce").
-FORWARDED_BY_A_PERSON = {"lhost-sendmail-14.eml"}
 MIN_CLASS_ACCURACY = 0.95
 MIN_STATUS_ACCURACY = 0.85
 # sisimai's own pseudo codes (x.0.9xx) stand for "no code in the mail"; nothing to recover.
@@ -62,8 +57,6 @@ def outcomes() -> list[Outcome]:
             ignore_senders=(),
         )
         expected = CLASS_OF_REASON.get(entries[0]["reason"], "bounce")
-        if name in FORWARDED_BY_A_PERSON:
-            expected = "request"
         statuses = frozenset(
             e.get("deliverystatus", "")
             for e in entries
@@ -104,17 +97,6 @@ def test_only_not_a_bounce_mail_becomes_a_request(outcomes: list[Outcome]) -> No
     labelled = [o.name for o in outcomes if o.expected == "request"]
     assert requests == labelled, accuracy_table(outcomes)
     assert all(not o.result.may_acknowledge for o in outcomes if o.expected != "request")
-
-
-def test_a_bounce_a_person_forwarded_with_a_comment_is_their_request(
-    outcomes: list[Outcome],
-) -> None:
-    forwarded = [o for o in outcomes if o.name in FORWARDED_BY_A_PERSON]
-    assert [o.name for o in forwarded] == sorted(FORWARDED_BY_A_PERSON)
-    assert all(
-        (o.result.kind, o.result.reason) == ("request", "request") and not o.result.failures
-        for o in forwarded
-    ), [o.result for o in forwarded]
 
 
 def test_bounce_status_codes_are_recovered(outcomes: list[Outcome]) -> None:

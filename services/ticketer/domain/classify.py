@@ -7,8 +7,7 @@ Order of the rules (the first that matches wins):
 3. reports — a ``multipart/report`` delivery-status part (bounce or delivery_success), an
    ARF feedback report, Amazon SES event notifications;
 4. bounce — an NDR without a report, recognised by its subject or MAILER-DAEMON/postmaster
-   sender; (3 and 4 do not apply to a person's mail forwarding, answering or asking about
-   a notice: :func:`ndr.written_by_person`)
+   sender;
 5. auto_reply — RFC 3834 ``Auto-Submitted``, vendor headers, ``Precedence``, out-of-office;
 6. bounce — bounce wording in the body of a null-sender mail or one returning a message;
 7. request.
@@ -43,13 +42,10 @@ def classify(
     reason = ignore_reason(facts, ignore_senders)
     if reason:
         return Classification("ignored", reason)
-    # A person forwarding, answering or asking about a bounce wrote a request: the notice
-    # they quote or attach must not swallow it (auto-reply headers still count).
-    person = ndr.written_by_person(facts)
-    verdict = None if person else _report(facts)
+    verdict = _report(facts)
     if verdict is not None:
         return verdict
-    reason = None if person else ndr.ndr_reason(facts)
+    reason = ndr.ndr_reason(facts)
     if reason:
         return _text_bounce(facts, reason)
     reason = auto_reply_reason(facts, own_message_id_domain=own_message_id_domain)

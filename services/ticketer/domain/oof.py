@@ -256,13 +256,6 @@ def looks_like_oof(subject: str) -> bool:
     return _is_notice_sentence(rest) or bool(_OUT_OF_OFFICE.search(rest))
 
 
-def opens_with_reply(subject: str) -> bool:
-    """Whether a reply or forward prefix (``Re:``, ``FW:``, ``WG:`` …) opens the subject,
-    behind any bracket tags a gateway added."""
-    _, items, _ = _read(subject)
-    return next((i.kind for i in items if i.kind != "tag"), "") == "reply"
-
-
 @lru_cache(maxsize=256)
 def _read(subject: str) -> tuple[str, tuple[_Item, ...], str]:
     """The folded subject, its leading items and what follows them. Classifying a mail reads
