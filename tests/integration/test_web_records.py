@@ -234,7 +234,7 @@ def test_attachments_download_safely(rig: Rig) -> None:
     record_id = _thread(rig)
     client = rig.client("bob")
     page = client.get(f"/records/{record_id}").text
-    assert f'href="/records/{record_id}/attachments/1" download>page.html' in page
+    assert f'href="/records/{record_id}/attachments/1" download><bdi dir="auto">page.html' in page
     html = client.get(f"/records/{record_id}/attachments/1")
     assert html.status_code == 200 and html.content == b"<script>alert(1)</script>"
     assert html.headers["content-type"] == "application/octet-stream"

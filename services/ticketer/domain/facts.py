@@ -104,14 +104,30 @@ def reverse_path(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    text = without_comments(value)
+    match = _ANGLE_ADDR.search(text)
+    inner = match.group(1) if match else text
+    return inner.strip().strip("<>").strip()
+
+
+def without_comments(value: str) -> str:
+    """A header value with its RFC 5322 comments (``(…)``, nested too) made spaces."""
     text = value
     for _ in range(10):  # comments nest; a few rounds take the usual ones out
         text, found = _COMMENT.subn(" ", text)
         if not found:
             break
-    match = _ANGLE_ADDR.search(text)
-    inner = match.group(1) if match else text
-    return inner.strip().strip("<>").strip()
+    return text
+
+
+def header_token(value: str | None) -> str:
+    """The keyword of a structured header value, lower-cased: without comments, parameters
+    (``; owner-email=…``), quotes and whitespace. ``auto-replied (vacation)`` →
+    ``auto-replied``; ``Auto-Generated; owner-email="x@y"`` → ``auto-generated``."""
+    if not value:
+        return ""
+    head = without_comments(value).split(";", 1)[0]
+    return head.strip().strip('"').strip().lower()
 
 
 def first_message_id(value: str | None) -> str | None:

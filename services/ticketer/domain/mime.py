@@ -5,17 +5,14 @@ Parsing never raises on bad input: an unreadable part is skipped and named in ``
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 
-from libs.common.text.charsets import decode_html, decode_text, repair
+from libs.common.text.charsets import decode_html, decode_text
 from services.ticketer.domain import mimeparts as mp
-from services.ticketer.domain.decode import decode_header_value, unfold
+from services.ticketer.domain.decode import decode_header_value
 from services.ticketer.domain.facts import MailFacts, first_message_id, message_ids, reverse_path
 from services.ticketer.domain.report import Fields, field_blocks, split_delivery_status
 
@@ -148,6 +145,11 @@ def _returned_message(part: Message, acc: _Acc) -> None:
     """A message/rfc822 part: the returned (or forwarded) message; kept as an attachment."""
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else None
+    encoding = mp.transfer_encoding(part)
+    if isinstance(inner, Message) and encoding in ("base64", "quoted-printable"):
+        # RFC 2046 forbids it, MTAs do it (and RFC 6532 allows it for message/global): the
+        # parser read the encoded text as a message; the real one is inside.
+        inner, _ = _parse(mp.undo_transfer_encoding(mp.message_bytes(inner), encoding))
     if isinstance(inner, Message):
         if not acc.returned_headers:
             acc.returned_headers = tuple(
@@ -192,28 +194,21 @@ def _leaf(part: Message, ctype: str, acc: _Acc, *, top: bool) -> None:
 
 
 def _report_text(part: Message) -> str:
-    """The body of a report part as text, whether the parser split it into blocks or not."""
+    """The body of a report part as text, whether the parser split it into blocks or not,
+    with its transfer encoding undone and raw 8-bit text (RFC 6533's UTF-8) decoded."""
     payload = part.get_payload()
     if isinstance(payload, list):
-        chunks = []
-        for sub in payload:
-            if isinstance(sub, Message):
-                lines = [f"{name}: {unfold(value)}" for name, value in mp.raw(sub)]
-                body = sub.get_payload()
-                chunks.append("\n".join(lines) + ("\n" + body if isinstance(body, str) else ""))
-        text = "\n\n".join(chunks)
+        # The parser reads every message/* part but delivery-status as a message: its
+        # "headers" are the first field block, its body the rest.
+        blocks = [mp.message_bytes(sub) for sub in payload if isinstance(sub, Message)]
+        data = mp.undo_transfer_encoding(b"\r\n\r\n".join(blocks), mp.transfer_encoding(part))
     else:
-        text = str(payload or "")
-    cte = (mp.header(part, "content-transfer-encoding") or "").lower()
-    if cte == "base64":
         try:
-            return decode_text(base64.b64decode(re.sub(r"\s+", "", text)))
-        except (binascii.Error, ValueError):
-            return text
-    if cte == "quoted-printable":
-        raw = part.get_payload(decode=True)
-        return decode_text(raw) if isinstance(raw, bytes) else text
-    return repair(text)
+            decoded = part.get_payload(decode=True)
+        except Exception:  # the stdlib raises assorted errors on broken encodings
+            decoded = None
+        data = decoded if isinstance(decoded, bytes) else str(payload or "").encode()
+    return decode_text(data, mp.charset(part))
 
 
 def _returned_headers(text: str, acc: _Acc) -> None:

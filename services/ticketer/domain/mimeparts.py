@@ -6,6 +6,10 @@ input; every accessor here falls back to a sensible default instead.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import quopri
+import re
 from email import policy
 from email.message import Message
 from email.utils import getaddresses
@@ -122,3 +126,35 @@ def disposition(part: Message) -> str:
         return (part.get_content_disposition() or "").lower()
     except Exception:
         return ""
+
+
+def transfer_encoding(part: Message) -> str:
+    return (header(part, "content-transfer-encoding") or "").strip().lower()
+
+
+def undo_transfer_encoding(data: bytes, encoding: str) -> bytes:
+    """``data`` with a base64 or quoted-printable transfer encoding undone; as it is when
+    it has another encoding or does not decode."""
+    if encoding == "base64":
+        try:
+            return base64.b64decode(re.sub(rb"\s+", b"", data))
+        except (binascii.Error, ValueError):
+            return data
+    if encoding == "quoted-printable":
+        return quopri.decodestring(data)
+    return data
+
+
+def message_bytes(message: Message) -> bytes:
+    """The header lines and body of a (sub-)message as the bytes they came in: raw 8-bit
+    octets (kept by the parser as surrogates) are given back unchanged."""
+    if message.is_multipart():
+        return as_bytes(message)
+    lines = [f"{name}: {unfold(value)}" for name, value in raw(message)]
+    head = "\r\n".join(lines).encode("utf-8", "surrogateescape")
+    try:
+        body = message.get_payload(decode=True)
+    except Exception:  # the stdlib raises assorted errors on broken encodings
+        body = None
+    body = body if isinstance(body, bytes) else b""
+    return head + b"\r\n\r\n" + body if lines else body

@@ -58,6 +58,8 @@ _SES_JSON = re.compile(r'\\?"notificationType\\?"\s*:\s*\\?"(Bounce|Complaint|De
 
 def ndr_reason(facts: MailFacts) -> str | None:
     """Why a mail without a delivery-status part looks like a non-delivery report."""
+    if facts.header("x-ms-exchange-message-is-ndr") is not None:
+        return "ndr:ms_is_ndr"  # Exchange's own mark on the notices it makes, in any language
     if _SUBJECT.search(facts.subject):
         return "ndr:subject"
     sender = facts.from_

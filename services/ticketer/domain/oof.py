@@ -38,7 +38,11 @@ def fold(text: str) -> str:
     if text.isascii():  # NFKD leaves ASCII as it is, and ASCII has no combining marks
         return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    # Turkish: a dotted capital I folds to "i" through NFKD, but the dotless small i (U+0131)
+    # has no decomposition, so "YANIT" and "yan\u0131t" would differ; it is read as "i", as
+    # an ASCII-typed subject writes it.
+    return folded.replace("\u0131", "i")
 
 
 def _alternation(phrases: tuple[str, ...]) -> str:
@@ -63,6 +67,10 @@ CLIENT_PREFIXES = (
     "Automatisk svar",
     "Automatiskt svar",
     "Automaattinen vastaus",
+    "Automaatne vastus",
+    "Automātiskā atbilde",
+    "Automatinis atsakymas",
+    "Sjálfvirkt svar",
     "Automatyczna odpowiedź",
     "Automatická odpověď",
     "Automatická odpoveď",
@@ -70,9 +78,19 @@ CLIENT_PREFIXES = (
     "Otomatik yan\u0131t",  # dotless i
     "Otomatik cevap",
     "Automatski odgovor",
+    "Samodejni odgovor",
     "Răspuns automat",
+    "Resposta automàtica",
     "Автоматический ответ",
+    "Автоответ",
+    "Автоматична відповідь",
+    "Автоматичен отговор",
     "Αυτόματη απάντηση",
+    "תשובה אוטומטית",
+    "رد تلقائي",
+    "Trả lời tự động",
+    "Balasan otomatis",
+    "ตอบกลับอัตโนมัติ",
     "自動回覆",
     "自动回复",
     "自動応答",

@@ -8,6 +8,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -15,11 +16,30 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from services.web.auth import Accounts, Current
+from services.web.domain.display import pieces
 from services.web.domain.roles import Role, may
 from services.web.domain.tokens import safe_next, token_matches
 from services.web.security import SESSION_COOKIE, set_cookie
 
 templates = Jinja2Templates(directory=str(files("services.web") / "templates"))
+
+
+def shown(text: object, *, multiline: bool = False) -> Markup:
+    """Text from a mail as HTML: each hidden character a visible code point (its name as a
+    tooltip), isolated from its surroundings so that it cannot reorder or hide anything
+    (docs/console.md, "Text from mail")."""
+    html = Markup("").join(
+        Markup('<span class="hidden-char" dir="ltr" title="{}">{}</span>').format(p.name, p.shown)
+        if p.hidden
+        else escape(p.text)
+        for p in pieces("" if text is None else str(text), multiline=multiline)
+    )
+    # A body is shown in its own block (dir="auto", a direction per line); a line is a <bdi>.
+    return html if multiline else Markup('<bdi dir="auto">{}</bdi>').format(html)
+
+
+templates.env.filters["shown"] = shown
+templates.env.filters["shown_text"] = lambda text: shown(text, multiline=True)
 
 #: A page of a signed-in user: the request, who it is, and the form of a POST. Pages are
 #: plain functions: they run on Starlette's thread pool, so their database calls and password
