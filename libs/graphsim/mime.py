@@ -21,6 +21,7 @@ from typing import Any
 from inscriptis import get_text
 
 from libs.common.text.charsets import decode_text, scrub
+from libs.common.text.mimetree import body_of
 from libs.graphsim import mimeparts
 from libs.graphsim.mimeheaders import header_text, recipients
 from libs.graphsim.mimeheaders import recipient as recipient
@@ -85,13 +86,8 @@ def _sent(date: str | None, received: str) -> str:
 
 def _body(msg: mimeparts.Part) -> tuple[str, str, str, set[int], str | None]:
     """(contentType, content, plain text, ids of the body parts, the body's charset)."""
-    body_part = mimeparts.find_body(msg, ("html", "plain"))
-    text_part = mimeparts.find_body(msg, ("plain",))
+    body_part, text_part, hint = body_of(msg)
     skip = {id(p) for p in (body_part, text_part) if p is not None}
-    hint = next(
-        (c for p in (body_part, text_part, msg) if p and (c := mimeparts.declared_charset(p))),
-        None,
-    )
     if body_part is None:
         content_type, content = "text", ""
     else:

@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
-from email.parser import BytesHeaderParser, BytesParser
+from email.parser import BytesHeaderParser
 
 from libs.common.text.charsets import decode_html, decode_text, repair
+from libs.common.text.mimetree import Part, content, parse_tree
 from services.ticketer.domain import mimeparts as mp
 from services.ticketer.domain.decode import decode_header_value, unfold
 from services.ticketer.domain.facts import MailFacts, first_message_id, message_ids, reverse_path
@@ -29,8 +30,7 @@ _HEADERS_TYPES = {
 _MESSAGE_TYPES = {"message/rfc822", "message/global"}
 # Deeper nesting than this is an attack or a broken mail, not a message worth reading.
 _MAX_DEPTH = 40
-# The parser is stateless; policy.default gives str headers and RFC 2231 filenames.
-_PARSER = BytesParser(policy=policy.default)
+# policy.default gives str headers and RFC 2231 filenames.
 _HEADER_PARSER = BytesHeaderParser(policy=policy.default)
 
 
@@ -113,10 +113,12 @@ def parse_mime(raw: bytes) -> ParsedMail:
 
 
 def _parse(raw: bytes) -> tuple[Message, bool]:
-    """The parsed message, and whether only its headers could be read: the standard parser
-    recurses once per MIME level, so a hostile nesting (a thousand levels) exhausts the stack."""
+    """The parsed message, and whether only its headers could be read. The standard parser
+    recurses once per MIME level, so a hostile nesting (a thousand levels) would exhaust the
+    stack: the shared tree stops descending at its depth cut, and the headers alone remain
+    the fallback should anything still recurse too deep."""
     try:
-        return _PARSER.parsebytes(raw), False
+        return parse_tree(raw, policy.default), False
     except RecursionError:
         return _HEADER_PARSER.parsebytes(raw), True
 
@@ -163,13 +165,7 @@ def _returned_message(part: Message, acc: _Acc) -> None:
 
 
 def _leaf(part: Message, ctype: str, acc: _Acc, *, top: bool) -> None:
-    try:
-        data = part.get_payload(decode=True)
-    except Exception as exc:  # the stdlib raises assorted errors on broken encodings
-        acc.defects.append(f"{ctype}: undecodable payload ({type(exc).__name__})")
-        return
-    if not isinstance(data, bytes):
-        data = b""
+    data = content(part) if isinstance(part, Part) else b""
     filename = mp.filename(part)
     disposition = mp.disposition(part)
     is_body = not filename and (disposition != "attachment" or top)

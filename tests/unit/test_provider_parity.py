@@ -1,0 +1,98 @@
+"""One raw mail, two providers: what the Gmail adapter reads from Gmail's raw MIME is what the
+Graph adapter reads from the message Exchange (the simulator) makes of the same bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from libs.common.gmail._convert import attachments_of, b64url_encode
+from libs.common.gmail._convert import to_message as from_gmail
+from libs.common.graph._message import to_message as from_graph
+from libs.common.mail.models import MailMessage
+from libs.graphsim.mime import parse
+
+_RECEIVED = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+
+
+def gmail(raw: bytes) -> MailMessage:
+    return from_gmail({"id": "m", "threadId": "t", "internalDate": "0", "raw": b64url_encode(raw)})
+
+
+def graph(raw: bytes) -> MailMessage:
+    fields, _ = parse(raw, _RECEIVED, "help@example.com")
+    return from_graph({**fields, "id": "m"})
+
+
+def _agree(raw: bytes) -> MailMessage:
+    """The Gmail reading, once checked against the Graph one field by field (Graph names an
+    address without a name by the address itself)."""
+    ours, theirs = gmail(raw), graph(raw)
+    assert ours.subject == theirs.subject
+    assert (ours.body, ours.body_type) == (theirs.body, theirs.body_type)
+    for mine, its in zip(
+        (ours.from_, *ours.to, *ours.cc), (theirs.from_, *theirs.to, *theirs.cc), strict=True
+    ):
+        assert mine is not None and its is not None
+        assert (mine.name or mine.address, mine.address) == (its.name, its.address)
+    return ours
+
+
+def _plain(
+    charset: bytes, body: bytes, head: bytes = b"From: ann@x.test\r\nSubject: s\r\n"
+) -> bytes:
+    return head + b"Content-Type: text/plain; charset=" + charset + b"\r\n\r\n" + body + b"\r\n"
+
+
+@pytest.mark.parametrize(
+    ("charset", "body", "text"),
+    [
+        (b'"x-unknown"', "Café crème brûlée".encode("cp1252"), "Café crème brûlée"),
+        (b"unknown-8bit", "Grüße aus Köln".encode("cp1252"), "Grüße aus Köln"),
+        (b'"utf-8\\""', "Grüße".encode(), "Grüße"),
+        (b"unicode-1-1-utf-7", b"Caf+AOk-", "Café"),
+        (b"bogus-charset-42", "Grüße".encode(), "Grüße"),
+    ],
+)
+def test_unknown_and_bogus_charset_labels_decode_alike(
+    charset: bytes, body: bytes, text: str
+) -> None:
+    assert _agree(_plain(charset, body)).body.strip() == text
+
+
+def test_raw_8bit_subject_and_from_are_the_mails_charset_not_replacement_characters() -> None:
+    head = "From: René Müller <rene@x.test>\r\nSubject: Café au lait\r\n".encode("latin-1")
+    found = _agree(_plain(b"iso-8859-1", "Café".encode("latin-1"), head))
+    assert found.subject == "Café au lait"
+    assert found.from_ is not None and found.from_.name == "René Müller"
+    utf8 = "From: Zoë <zoe@x.test>\r\nSubject: Ärger mit 8 bit\r\n".encode()
+    assert _agree(_plain(b"utf-8", b"x", utf8)).subject == "Ärger mit 8 bit"
+
+
+def _nested(depth: int, inner: bytes) -> bytes:
+    """A multipart/mixed whose first part is text, then ``depth`` levels of nesting."""
+    out = b"From: ann@x.test\r\nSubject: deep\r\nContent-Type: multipart/mixed; boundary=t\r\n\r\n"
+    out += b"--t\r\nContent-Type: text/plain\r\n\r\nthe text before the nesting\r\n--t\r\n"
+    out += b"Content-Type: multipart/mixed; boundary=b0\r\n\r\n"
+    for i in range(depth):
+        out += b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1)
+    out += b"--b%d\r\nContent-Type: text/plain\r\n\r\n%s\r\n--b%d--\r\n" % (depth, inner, depth)
+    out += b"".join(b"--b%d--\r\n" % i for i in range(depth - 1, -1, -1))
+    return out + b"--t--\r\n"
+
+
+def test_thousands_of_nested_multiparts_keep_the_text_above_the_cut() -> None:
+    raw = _nested(5000, b"buried text")
+    found = _agree(raw)
+    assert found.body.strip() == "the text before the nesting"
+    # The part cut at the depth limit is one opaque attachment: the rest is not lost.
+    (cut,) = attachments_of(raw)
+    assert cut.content_type == "application/octet-stream" and b"buried text" in cut.content
+    assert found.has_attachments
+
+
+def test_shallow_nesting_is_read_whole() -> None:
+    found = _agree(_nested(10, b"inner text"))
+    assert found.body.strip() == "the text before the nesting"
+    assert attachments_of(_nested(10, b"inner text")) == []
