@@ -5,9 +5,6 @@ Parsing never raises on bad input: an unreadable part is skipped and named in ``
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
@@ -15,6 +12,7 @@ from email.parser import BytesHeaderParser
 
 from libs.common.text.charsets import decode_html, decode_text, repair
 from libs.common.text.mimetree import Part, content, parse_tree
+from libs.common.text.transfer import decode_transfer, payload_bytes, transfer_encoding
 from services.ticketer.domain import mimeparts as mp
 from services.ticketer.domain.decode import decode_header_value, unfold
 from services.ticketer.domain.facts import MailFacts, first_message_id, message_ids, reverse_path
@@ -190,25 +188,19 @@ def _leaf(part: Message, ctype: str, acc: _Acc, *, top: bool) -> None:
 def _report_text(part: Message) -> str:
     """The body of a report part as text, whether the parser split it into blocks or not."""
     payload = part.get_payload()
-    if isinstance(payload, list):
-        chunks = []
-        for sub in payload:
-            if isinstance(sub, Message):
-                lines = [f"{name}: {unfold(value)}" for name, value in mp.raw(sub)]
-                body = sub.get_payload()
-                chunks.append("\n".join(lines) + ("\n" + body if isinstance(body, str) else ""))
-        text = "\n\n".join(chunks)
-    else:
-        text = str(payload or "")
-    cte = (mp.header(part, "content-transfer-encoding") or "").lower()
-    if cte == "base64":
-        try:
-            return decode_text(base64.b64decode(re.sub(r"\s+", "", text)))
-        except (binascii.Error, ValueError):
-            return text
-    if cte == "quoted-printable":
-        raw = part.get_payload(decode=True)
-        return decode_text(raw) if isinstance(raw, bytes) else text
+    if not isinstance(payload, list):
+        return decode_text(payload_bytes(part))
+    chunks = []
+    for sub in payload:
+        if isinstance(sub, Message):
+            lines = [f"{name}: {unfold(value)}" for name, value in mp.raw(sub)]
+            body = sub.get_payload()
+            chunks.append("\n".join(lines) + ("\n" + body if isinstance(body, str) else ""))
+    text = "\n\n".join(chunks)
+    encoding = transfer_encoding(part)
+    if encoding in ("base64", "quoted-printable"):
+        # An encoded report the parser split into blocks all the same: the blocks are its text.
+        return decode_text(decode_transfer(text.encode("utf-8", "surrogateescape"), encoding))
     return repair(text)
 
 
