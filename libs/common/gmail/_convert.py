@@ -19,6 +19,7 @@ from typing import Any
 
 from libs.common.mail.models import Attachment, MailAddress, MailMessage, OutgoingAttachment
 from libs.common.text.charsets import scrub
+from libs.common.text.headblock import mend_head
 from libs.common.text.headers import header_text, split_addresses
 from libs.common.text.mimetree import POLICY, Part, body_of, content, parse_tree, text_of
 
@@ -62,7 +63,7 @@ def _received(resource: dict[str, Any]) -> str | None:
 def to_message(resource: dict[str, Any], *, full: bool = True) -> MailMessage:
     """A ``format=raw`` resource as a :class:`MailMessage` (``full=False``: the summary)."""
     raw = raw_of(resource)
-    msg = parse_tree(raw) if full else BytesHeaderParser(policy=POLICY).parsebytes(raw)
+    msg = parse_tree(raw) if full else BytesHeaderParser(policy=POLICY).parsebytes(mend_head(raw))
     hint = body_of(msg)[2] if isinstance(msg, Part) else None
     first = _addresses(msg, "From", hint)
     sender = _addresses(msg, "Sender", hint) or first

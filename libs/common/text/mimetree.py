@@ -19,6 +19,7 @@ from email.policy import Compat32, Policy
 from typing import Any
 
 from libs.common.text.charsets import decode_html, decode_text
+from libs.common.text.headblock import mend_head
 from libs.common.text.labels import codec_name
 from libs.common.text.transfer import payload_bytes
 
@@ -71,9 +72,10 @@ class Part(Message):
 
 
 def parse_tree(raw: bytes, policy: Policy = POLICY) -> Part:
-    """Any bytes as a message tree, however deep the nesting (``policy``: the email package's
-    header policy; the default keeps raw 8-bit header octets for repair)."""
-    msg = message_from_bytes(raw, _class=Part, policy=policy)
+    """Any bytes as a message tree, however deep the nesting and however odd the header block
+    (:func:`~.headblock.mend_head`); ``policy``: the email package's header policy (the
+    default keeps raw 8-bit header octets for repair)."""
+    msg = message_from_bytes(mend_head(raw), _class=Part, policy=policy)
     assert isinstance(msg, Part)
     return msg
 

@@ -11,6 +11,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 
 from libs.common.text.charsets import decode_html, decode_text, repair
+from libs.common.text.headblock import mend_head
 from libs.common.text.mimetree import Part, content, parse_tree
 from libs.common.text.transfer import decode_transfer, payload_bytes, transfer_encoding
 from services.ticketer.domain import mimeparts as mp
@@ -118,7 +119,7 @@ def _parse(raw: bytes) -> tuple[Message, bool]:
     try:
         return parse_tree(raw, policy.default), False
     except RecursionError:
-        return _HEADER_PARSER.parsebytes(raw), True
+        return _HEADER_PARSER.parsebytes(mend_head(raw)), True
 
 
 def _walk(part: Message, acc: _Acc, *, top: bool = False, depth: int = 0) -> None:
