@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from email import policy
 from email.message import Message
-from email.utils import getaddresses
 
-from libs.common.text.charsets import repair
-from services.ticketer.domain.decode import decode_header_value, unfold
+from libs.common.text.headers import split_addresses
+from services.ticketer.domain.decode import decode_header_value
 from services.ticketer.domain.facts import MailAddress, first_message_id
 
 
@@ -65,27 +64,15 @@ def filename(part: Message) -> str | None:
 
 
 def addresses(message: Message, name: str, hint: str | None = None) -> tuple[MailAddress, ...]:
-    values = [v for n, v in raw(message) if n.lower() == name]
-    if not values:
-        return ()
-    # Parse addresses before decoding names: a decoded name may contain commas or quotes.
-    parsed = _getaddresses([unfold(repair(v, hint)) for v in values])
+    """Every address of the header (all its occurrences), parsed as every provider reads
+    them (:func:`libs.common.text.headers.split_addresses`): one absurd Cc never stops a
+    customer's mail, and a From no parser can split still names who sent it."""
     return tuple(
-        MailAddress(address=addr.strip(), name=decode_header_value(display))
-        for display, addr in parsed
-        # ``MAILER-DAEMON <>`` has no address but its name still says who sent it.
-        if addr.strip() or display.strip()
+        MailAddress(address=address, name=display)
+        for n, value in raw(message)
+        if n.lower() == name
+        for display, address in split_addresses(value, hint)
     )
-
-
-def _getaddresses(values: list[str]) -> list[tuple[str, str]]:
-    """``getaddresses``, but a header it cannot take apart is no address instead of an error:
-    its parser recurses on nested comments (``((((…))))`` 2,000 deep raises RecursionError),
-    and one absurd Cc must not keep a customer's mail from becoming a record."""
-    try:
-        return getaddresses(values)
-    except (RecursionError, ValueError, IndexError):
-        return [(" ".join(v.split())[:200], "") for v in values]
 
 
 def one_address(message: Message, name: str, hint: str | None = None) -> MailAddress | None:
