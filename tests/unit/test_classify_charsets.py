@@ -109,9 +109,9 @@ def test_hostile_nesting_is_read_as_far_as_the_headers() -> None:
 
 
 def test_thousands_of_nested_multiparts_keep_the_text_found_above_the_cut() -> None:
-    from tests.unit.test_provider_parity import _nested, gmail
+    from tests.unit.provider_readers import gmail, nested
 
-    raw = _nested(5000, b"buried text")
+    raw = nested(5000, b"buried text")
     parsed = parse_mime(raw)
     assert parsed.facts.subject == "deep"
     assert parsed.facts.text is not None

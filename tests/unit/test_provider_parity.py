@@ -3,26 +3,11 @@ Graph adapter reads from the message Exchange (the simulator) makes of the same 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from libs.common.gmail._convert import attachments_of, b64url_encode
-from libs.common.gmail._convert import to_message as from_gmail
-from libs.common.graph._message import to_message as from_graph
+from libs.common.gmail._convert import attachments_of
 from libs.common.mail.models import MailMessage
-from libs.graphsim.mime import parse
-
-_RECEIVED = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-
-
-def gmail(raw: bytes) -> MailMessage:
-    return from_gmail({"id": "m", "threadId": "t", "internalDate": "0", "raw": b64url_encode(raw)})
-
-
-def graph(raw: bytes) -> MailMessage:
-    fields, _ = parse(raw, _RECEIVED, "help@example.com")
-    return from_graph({**fields, "id": "m"})
+from tests.unit.provider_readers import gmail, graph, nested
 
 
 def _agree(raw: bytes) -> MailMessage:
@@ -70,20 +55,8 @@ def test_raw_8bit_subject_and_from_are_the_mails_charset_not_replacement_charact
     assert _agree(_plain(b"utf-8", b"x", utf8)).subject == "Ärger mit 8 bit"
 
 
-def _nested(depth: int, inner: bytes) -> bytes:
-    """A multipart/mixed whose first part is text, then ``depth`` levels of nesting."""
-    out = b"From: ann@x.test\r\nSubject: deep\r\nContent-Type: multipart/mixed; boundary=t\r\n\r\n"
-    out += b"--t\r\nContent-Type: text/plain\r\n\r\nthe text before the nesting\r\n--t\r\n"
-    out += b"Content-Type: multipart/mixed; boundary=b0\r\n\r\n"
-    for i in range(depth):
-        out += b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1)
-    out += b"--b%d\r\nContent-Type: text/plain\r\n\r\n%s\r\n--b%d--\r\n" % (depth, inner, depth)
-    out += b"".join(b"--b%d--\r\n" % i for i in range(depth - 1, -1, -1))
-    return out + b"--t--\r\n"
-
-
 def test_thousands_of_nested_multiparts_keep_the_text_above_the_cut() -> None:
-    raw = _nested(5000, b"buried text")
+    raw = nested(5000, b"buried text")
     found = _agree(raw)
     assert found.body.strip() == "the text before the nesting"
     # The part cut at the depth limit is one opaque attachment: the rest is not lost.
@@ -93,6 +66,6 @@ def test_thousands_of_nested_multiparts_keep_the_text_above_the_cut() -> None:
 
 
 def test_shallow_nesting_is_read_whole() -> None:
-    found = _agree(_nested(10, b"inner text"))
+    found = _agree(nested(10, b"inner text"))
     assert found.body.strip() == "the text before the nesting"
-    assert attachments_of(_nested(10, b"inner text")) == []
+    assert attachments_of(nested(10, b"inner text")) == []

@@ -7,7 +7,7 @@ import pytest
 
 from libs.common.text.headers import split_addresses
 from services.ticketer.domain.mime import parse_mime
-from tests.unit.test_provider_parity import gmail, graph
+from tests.unit.provider_readers import gmail, graph
 
 
 def mail(to: bytes, sender: bytes = b"Ann <ann@x.test>") -> bytes:

@@ -7,7 +7,7 @@ import pytest
 
 from libs.common.text.headblock import mend_head
 from services.ticketer.domain.mime import parse_mime
-from tests.unit.test_provider_parity import gmail, graph
+from tests.unit.provider_readers import gmail, graph
 
 TAIL = b"To: help@example.com\r\nMessage-ID: <odd@x.test>\r\n"
 

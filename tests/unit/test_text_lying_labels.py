@@ -7,7 +7,7 @@ import pytest
 
 from libs.common.text.charsets import decode_text
 from services.ticketer.domain.mime import parse_mime
-from tests.unit.test_provider_parity import gmail, graph
+from tests.unit.provider_readers import gmail, graph
 
 GERMAN = "Grüße aus Köln, die Rechnung fehlt."
 

@@ -12,7 +12,7 @@ import pytest
 from libs.common.text.mimetree import parse_tree
 from libs.common.text.transfer import decode_base64, payload_bytes, transfer_encoding
 from services.ticketer.domain.mime import parse_mime
-from tests.unit.test_provider_parity import gmail, graph
+from tests.unit.provider_readers import gmail, graph
 
 TEXT = "Grüße aus Köln, die Rechnung Nr. 4711 fehlt noch."
 B64 = base64.b64encode(TEXT.encode()).decode()
