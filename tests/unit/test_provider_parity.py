@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from libs.common.gmail._convert import attachments_of
+from libs.common.gmail._convert import attachments_of, b64url_encode
+from libs.common.gmail._convert import to_message as from_gmail
 from libs.common.mail.models import MailMessage
 from tests.unit.provider_readers import gmail, graph, nested
 
@@ -69,3 +70,12 @@ def test_shallow_nesting_is_read_whole() -> None:
     found = _agree(nested(10, b"inner text"))
     assert found.body.strip() == "the text before the nesting"
     assert attachments_of(nested(10, b"inner text")) == []
+
+
+def test_the_summary_reads_a_raw_8bit_subject_as_the_full_message_does() -> None:
+    # One 8-bit byte is too few for detection: only the mail's own charset reads it right.
+    head = "From: Paweł <p@x.test>\r\nSubject: Dzień dobry\r\n".encode("iso-8859-2")
+    resource = {"id": "m", "raw": b64url_encode(_plain(b"iso-8859-2", b"x", head))}
+    summary = from_gmail(resource, full=False)
+    assert summary.subject == from_gmail(resource).subject == "Dzień dobry"
+    assert summary.from_ is not None and summary.from_.name == "Paweł"

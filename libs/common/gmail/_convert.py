@@ -63,8 +63,9 @@ def _received(resource: dict[str, Any]) -> str | None:
 def to_message(resource: dict[str, Any], *, full: bool = True) -> MailMessage:
     """A ``format=raw`` resource as a :class:`MailMessage` (``full=False``: the summary)."""
     raw = raw_of(resource)
-    msg = parse_tree(raw) if full else BytesHeaderParser(policy=POLICY).parsebytes(mend_head(raw))
-    hint = body_of(msg)[2] if isinstance(msg, Part) else None
+    msg = parse_tree(raw) if full else _head(raw)
+    # A summary has no parts: a single-part mail's own charset is still its text's.
+    hint = body_of(msg)[2]
     first = _addresses(msg, "From", hint)
     sender = _addresses(msg, "Sender", hint) or first
     summary = MailMessage(
@@ -76,10 +77,16 @@ def to_message(resource: dict[str, Any], *, full: bool = True) -> MailMessage:
         from_=first[0] if first else None,
         sender=sender[0] if sender else None,
     )
-    if not full or not isinstance(msg, Part):
+    if not full:
         return summary
     body, body_type = _body(msg, hint)
     return _full(summary, msg, body, body_type, hint)
+
+
+def _head(raw: bytes) -> Part:
+    head = BytesHeaderParser(_class=Part, policy=POLICY).parsebytes(mend_head(raw))
+    assert isinstance(head, Part)
+    return head
 
 
 def _header(msg: Message, name: str, hint: str | None) -> str:
