@@ -3,7 +3,11 @@ Graph adapter reads from the message Exchange (the simulator) makes of the same 
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from libs.common.gmail._convert import attachments_of, b64url_encode
 from libs.common.gmail._convert import to_message as from_gmail
@@ -79,3 +83,39 @@ def test_the_summary_reads_a_raw_8bit_subject_as_the_full_message_does() -> None
     summary = from_gmail(resource, full=False)
     assert summary.subject == from_gmail(resource).subject == "Dzień dobry"
     assert summary.from_ is not None and summary.from_.name == "Paweł"
+
+
+_CHUNKS = st.sampled_from(
+    [
+        b"Subject : =?utf-8?B?w4Q=?= =?x?Q?=FF?=\r\n",
+        b'From: "a, b" <a@b.example>, =?utf-8?q?x=2C?= <>, ((((x@y.example\r\n',
+        b"To: Team: a@x.test, <<<>>>;, \xe9t\xe9@x.test\r\n",
+        b"Content-Type: multipart/mixed; boundary=Z\r\n",
+        b'Content-Type: text/html; charset="utf-16"\r\n',
+        b"Content-Type: message/rfc822\r\n",
+        b'Content-Transfer-Encoding: "Base64" (x)\r\n',
+        b"Content-Transfer-Encoding: x-uue\r\n",
+        b"Content-Disposition: attachment; filename*=utf-8''%FF%C3\r\n",
+        b"\r\n",
+        b"--Z\r\n",
+        b"--Z--\r\n",
+        b"begin 644 x\r\n#86)C\r\nend\r\n",
+        b"\xff\xfe\x80 garbage\x00\r",
+        b"<div><b>" * 40,
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_CHUNKS | st.binary(max_size=40), max_size=30))
+def test_any_bytes_read_by_either_provider_never_raise_or_leave_a_surrogate(
+    chunks: list[bytes],
+) -> None:
+    raw = b"".join(chunks)
+    texts: list[str] = []
+    for message in (gmail(raw), from_gmail({"id": "m", "raw": b64url_encode(raw)}, full=False)):
+        assert message.id == "m"
+        texts += [message.subject or "", message.body, *(v for _, v in message.headers)]
+        texts += [a.name + a.address for a in (message.from_, *message.to) if a is not None]
+    texts += [a.name for a in attachments_of(raw)]
+    assert not [t for t in texts if re.search("[\ud800-\udfff]", t)]

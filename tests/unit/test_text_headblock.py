@@ -4,6 +4,8 @@ on every reader (the ticketer, the Gmail adapter, the Graph simulator)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from libs.common.text.headblock import mend_head
 from services.ticketer.domain.mime import parse_mime
@@ -54,3 +56,21 @@ def test_mending_touches_only_what_needs_it() -> None:
     assert mend_head(b"From a@x.test Mon Jan  1 00:00:00 2026\nSubject: x\n\nb").endswith(b"\n\nb")
     assert mend_head(b"no header at all\r\n\r\nbody") == b"no header at all\r\n\r\nbody"
     assert mend_head(b"Subject : x\n\nbody : y") == b"Subject: x\n\nbody : y"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"Subject : x", b"From: a@x.test", b" folded", b"\t", b"Body words", b"From x"]
+        )
+        | st.binary(max_size=12),
+        max_size=12,
+    ),
+    st.sampled_from([b"\r\n", b"\n"]),
+)
+def test_mending_is_done_once_and_keeps_the_body(lines: list[bytes], eol: bytes) -> None:
+    raw = eol.join(lines) + eol + eol + b"the body\r\x00 stays"
+    mended = mend_head(raw)
+    assert mend_head(mended) == mended
+    assert mended.endswith(b"the body\r\x00 stays")
