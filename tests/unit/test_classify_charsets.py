@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from services.ticketer.domain.mime import parse_mime
+from tests.unit.provider_readers import gmail, nested
 from tests.unit.text_samples import EIGHT_BIT
 
 
@@ -109,8 +110,6 @@ def test_hostile_nesting_is_read_as_far_as_the_headers() -> None:
 
 
 def test_thousands_of_nested_multiparts_keep_the_text_found_above_the_cut() -> None:
-    from tests.unit.provider_readers import gmail, nested
-
     raw = nested(5000, b"buried text")
     parsed = parse_mime(raw)
     assert parsed.facts.subject == "deep"

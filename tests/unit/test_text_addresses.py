@@ -3,9 +3,12 @@ the Graph simulator (``libs.common.text.headers.split_addresses``)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from libs.common.text.headers import split_addresses
+from services.fetcher.domain import build_inbound
 from services.ticketer.domain.mime import parse_mime
 from tests.unit.provider_readers import gmail, graph
 
@@ -85,3 +88,21 @@ def test_escaped_quotes_and_comments_do_not_split_an_entry() -> None:
         ("Bob", "b@x.test"),
     ]
     assert split_addresses(None) == [] and split_addresses("  ") == []
+
+
+def test_an_unparseable_from_still_becomes_an_inbound_email_without_a_sender() -> None:
+    """The design (docs/ticketer.md): a mail without a usable From is recorded, not
+    acknowledged — so the fetcher must still be able to build it, from either provider."""
+    raw = mail(b"help@example.com", sender=b'<<<>>> @@@ ,,, "')
+    for message in (gmail(raw), graph(raw)):
+        email = build_inbound(
+            message,
+            mailbox="help@example.com",
+            provider="google",
+            folder="inbox",
+            fetched_at=datetime(2026, 12, 1, tzinfo=UTC),
+            attachments=(),
+            raw_mime=None,
+        )
+        assert email.from_ is None and email.subject == "addresses"
+        assert [a.address for a in email.to] == ["help@example.com"]
