@@ -18,16 +18,15 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from typing import Any
 
-from inscriptis import get_text
-
 from libs.common.text.charsets import decode_text, scrub
+from libs.common.text.html import html_to_text as shared_html_to_text
+from libs.common.text.mimetree import body_of
 from libs.graphsim import mimeparts
 from libs.graphsim.mimeheaders import header_text, recipients
 from libs.graphsim.mimeheaders import recipient as recipient
 
 _SPACE = re.compile(r"\s+")
 _MSGID = re.compile(r"<[^<>]+>")
-_TAGS = re.compile(r"<[^<>]*>")
 #: HTML read for a body preview: its start is all a preview shows.
 PREVIEW_HTML_CHARS = 256 * 1024
 _SUBJECT = re.compile(rb"^subject:[ \t]*(.*)$", re.I | re.M)
@@ -44,11 +43,9 @@ def preview(text: str) -> str:
 
 
 def html_to_text(markup: str) -> str:
-    head = markup[:PREVIEW_HTML_CHARS]
-    try:
-        return get_text(head)
-    except Exception:  # inscriptis fails on some pathological markup; drop the tags
-        return _TAGS.sub(" ", head)
+    """The text a preview shows: the shared reading (tags stripped where inscriptis fails or
+    the nesting is too deep for its parser) of the markup's start."""
+    return shared_html_to_text(markup[:PREVIEW_HTML_CHARS])
 
 
 def conversation_id(root_message_id: str) -> str:
@@ -85,13 +82,8 @@ def _sent(date: str | None, received: str) -> str:
 
 def _body(msg: mimeparts.Part) -> tuple[str, str, str, set[int], str | None]:
     """(contentType, content, plain text, ids of the body parts, the body's charset)."""
-    body_part = mimeparts.find_body(msg, ("html", "plain"))
-    text_part = mimeparts.find_body(msg, ("plain",))
+    body_part, text_part, hint = body_of(msg)
     skip = {id(p) for p in (body_part, text_part) if p is not None}
-    hint = next(
-        (c for p in (body_part, text_part, msg) if p and (c := mimeparts.declared_charset(p))),
-        None,
-    )
     if body_part is None:
         content_type, content = "text", ""
     else:

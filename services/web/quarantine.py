@@ -13,9 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 
 from libs.common.db import StoreBase
 from libs.common.db.quarantine import QuarantineBook, QuarantineRow
@@ -23,7 +20,9 @@ from libs.common.mail import Mailbox
 from libs.common.quarantine_drop import Dropped, drop
 from libs.common.quarantine_replay import find_in_quarantine, move_back
 from libs.common.settings import MailboxConfig, MailpipeConfig
+from libs.common.text.headers import header_text
 from libs.common.text.html import html_to_text
+from libs.common.text.mimetree import Part, body_of, content, find_body, leaves, parse_tree, text_of
 from libs.common.text.safe_html import sanitize_html
 
 #: Headers shown above the mail, in this order, when present.
@@ -48,33 +47,33 @@ class MailView:
 
 
 def mail_view(mime: bytes) -> MailView:
-    message = BytesParser(policy=policy.default).parsebytes(mime)
-    assert isinstance(message, EmailMessage)
+    """The mail read as the providers and the ticketer read it (``libs.common.text``): any
+    bytes at all — quarantined mail is the oddest there is — give a view, never an error."""
+    message = parse_tree(mime)
+    _, text_part, hint = body_of(message)
+    html_part = find_body(message, ("html",))
     headers = tuple(
-        (name, str(value)) for name in SHOWN_HEADERS if (value := message.get(name)) is not None
+        (name, header_text(value, hint))
+        for name in SHOWN_HEADERS
+        if (value := message.get(name)) is not None
     )
-    html = _part(message, "html")
-    text = _part(message, "plain") or (html_to_text(html) if html else "")
+    html = text_of(html_part, hint) if html_part is not None else ""
+    text = text_of(text_part, hint) if text_part is not None else ""
     attachments = tuple(
-        AttachmentLine(
-            part.get_filename() or "(no name)",
-            part.get_content_type(),
-            len(part.get_payload(decode=True) or b""),
-        )
-        for part in message.iter_attachments()
+        AttachmentLine(_name(part, hint), part.get_content_type(), len(content(part)))
+        for part in leaves(message)
+        if part is not html_part and part is not text_part
     )
+    text = text or (html_to_text(html) if html else "")
     return MailView(headers, text, sanitize_html(html) if html else "", attachments)
 
 
-def _part(message: EmailMessage, subtype: str) -> str:
-    part = message.get_body(preferencelist=(subtype,))
-    if part is None:
-        return ""
+def _name(part: Part, hint: str | None) -> str:
     try:
-        return str(part.get_content())
-    except (LookupError, ValueError):  # an unknown charset or a broken encoding
-        payload = part.get_payload(decode=True)
-        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+        name = part.get_filename()
+    except (LookupError, ValueError):  # a filename parameter the email package cannot read
+        name = None
+    return (header_text(name, hint) if name else "") or "(no name)"
 
 
 MailOpener = Callable[[MailpipeConfig, MailboxConfig], Mailbox]

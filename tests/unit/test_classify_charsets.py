@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from services.ticketer.domain.mime import parse_mime
+from tests.unit.provider_readers import gmail, nested
 from tests.unit.text_samples import EIGHT_BIT
 
 
@@ -106,3 +107,12 @@ def test_hostile_nesting_is_read_as_far_as_the_headers() -> None:
     assert parsed.facts.subject == "Grüße"
     assert parsed.facts.from_ is not None and parsed.facts.from_.address == "a@customer.example"
     assert parsed.defects
+
+
+def test_thousands_of_nested_multiparts_keep_the_text_found_above_the_cut() -> None:
+    raw = nested(5000, b"buried text")
+    parsed = parse_mime(raw)
+    assert parsed.facts.subject == "deep"
+    assert parsed.facts.text is not None
+    assert parsed.facts.text.strip() == "the text before the nesting" == gmail(raw).body.strip()
+    assert parsed.defects and "nesting" in parsed.defects[0]

@@ -1,21 +1,27 @@
 """Gmail's raw RFC 822 (``format=raw``) as the port's plain data: one parse gives the
-message's properties, body and attachments. Pure functions over bytes."""
+message's properties, body and attachments. Pure functions over bytes.
+
+The tree, the body, the charsets and the headers are read by the shared text layer
+(:mod:`libs.common.text.mimetree`, :mod:`libs.common.text.headers`) that the Graph simulator
+uses to convert mail as Exchange does: one raw mail gives the same subject, addresses and body
+whichever provider served it, whatever its charset labels, 8-bit headers or nesting.
+"""
 
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
-from email.utils import getaddresses
 from typing import Any
 
 from libs.common.mail.models import Attachment, MailAddress, MailMessage, OutgoingAttachment
-
-_PARSER = BytesParser(policy=policy.compat32)
+from libs.common.text.charsets import scrub
+from libs.common.text.headblock import mend_head
+from libs.common.text.headers import header_text, split_addresses
+from libs.common.text.mimetree import POLICY, Part, body_of, content, parse_tree, text_of
 
 
 def b64url_decode(data: str) -> bytes:
@@ -30,42 +36,20 @@ def raw_of(resource: dict[str, Any]) -> bytes:
     return b64url_decode(str(resource.get("raw", "")))
 
 
-#: A line break that folds a header (RFC 5322 2.2.3: unfolding removes it, the blank stays).
-_FOLD = re.compile(r"\r?\n(?=[ \t])")
+def _addresses(msg: Message, name: str, hint: str | None) -> tuple[MailAddress, ...]:
+    return tuple(
+        MailAddress(scrub(address), scrub(display))
+        for value in msg.get_all(name, [])
+        for display, address in split_addresses(value, hint)
+    )
 
 
-def _text(value: object) -> str:
-    """A header as text, unfolded and encoded words decoded; never raises on odd bytes.
-    (The raw value keeps its folds: decoded as it is, a fold after an encoded word would
-    become a second blank, as Graph never gives it.)"""
-    if value is None:
-        return ""
-    try:
-        return str(policy.default.header_factory("x-any", _FOLD.sub("", str(value))))
-    except Exception:  # a malformed header is still a header: keep it as given
-        return str(value)
-
-
-def _addresses(msg: Message, name: str) -> tuple[MailAddress, ...]:
-    values = [_text(v) for v in msg.get_all(name, [])]
-    return tuple(MailAddress(a, n) for n, a in getaddresses(values) if a or n)
-
-
-def _body(msg: Message) -> tuple[str, str]:
+def _body(msg: Part, hint: str | None) -> tuple[str, str]:
     """The HTML body when there is one, else the text (as Graph chooses)."""
-    found: dict[str, str] = {}
-    for part in msg.walk():
-        if part.is_multipart() or part.get_filename() or part.get_content_maintype() != "text":
-            continue
-        kind = "html" if part.get_content_subtype() == "html" else "text"
-        if kind in found or part.get_content_subtype() not in ("plain", "html"):
-            continue
-        payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
-            found[kind] = payload.decode(part.get_content_charset() or "utf-8", "replace")
-    if "html" in found:
-        return found["html"], "html"
-    return found.get("text", ""), "text"
+    part = body_of(msg)[0]
+    if part is None:
+        return "", "text"
+    return scrub(text_of(part, hint)), "html" if part.get_content_subtype() == "html" else "text"
 
 
 def _received(resource: dict[str, Any]) -> str | None:
@@ -79,34 +63,49 @@ def _received(resource: dict[str, Any]) -> str | None:
 def to_message(resource: dict[str, Any], *, full: bool = True) -> MailMessage:
     """A ``format=raw`` resource as a :class:`MailMessage` (``full=False``: the summary)."""
     raw = raw_of(resource)
-    msg = _PARSER.parsebytes(raw) if full else BytesHeaderParser().parsebytes(raw)
-    first = _addresses(msg, "From")
-    sender = _addresses(msg, "Sender") or first
+    msg = parse_tree(raw) if full else _head(raw)
+    # A summary has no parts: a single-part mail's own charset is still its text's.
+    hint = body_of(msg)[2]
+    first = _addresses(msg, "From", hint)
+    sender = _addresses(msg, "Sender", hint) or first
     summary = MailMessage(
         id=str(resource["id"]),
-        internet_message_id=_text(msg.get("Message-ID")).strip() or None,
+        internet_message_id=_header(msg, "Message-ID", hint).strip() or None,
         conversation_id=resource.get("threadId"),
         received_at=_received(resource),
-        subject=_text(msg.get("Subject")) if "Subject" in msg else None,
+        subject=_header(msg, "Subject", hint) if "Subject" in msg else None,
         from_=first[0] if first else None,
         sender=sender[0] if sender else None,
     )
     if not full:
         return summary
-    body, body_type = _body(msg)
-    return _full(summary, msg, body, body_type)
+    body, body_type = _body(msg, hint)
+    return _full(summary, msg, body, body_type, hint)
 
 
-def _full(summary: MailMessage, msg: Message, body: str, body_type: str) -> MailMessage:
+def _head(raw: bytes) -> Part:
+    head = BytesHeaderParser(_class=Part, policy=POLICY).parsebytes(mend_head(raw))
+    assert isinstance(head, Part)
+    return head
+
+
+def _header(msg: Message, name: str, hint: str | None) -> str:
+    value = msg.get(name)
+    return "" if value is None else scrub(header_text(value, hint))
+
+
+def _full(
+    summary: MailMessage, msg: Part, body: str, body_type: str, hint: str | None
+) -> MailMessage:
     return replace(
         summary,
-        to=_addresses(msg, "To"),
-        cc=_addresses(msg, "Cc"),
-        reply_to=_addresses(msg, "Reply-To"),
+        to=_addresses(msg, "To", hint),
+        cc=_addresses(msg, "Cc", hint),
+        reply_to=_addresses(msg, "Reply-To", hint),
         has_attachments=any(_is_attachment(p) for p in msg.walk()),
         body=body,
         body_type="html" if body_type == "html" else "text",
-        headers=tuple((k, str(v)) for k, v in msg.items()),
+        headers=tuple((k, scrub(header_text(v, hint))) for k, v in msg.raw_items()),
     )
 
 
@@ -115,6 +114,8 @@ def _is_attachment(part: Message) -> bool:
         return False
     if part.get_filename() or part.get_content_disposition() == "attachment":
         return True
+    if isinstance(part, Part) and part.cut:  # nesting past the cut, kept whole (as Graph)
+        return True
     # An inline image named only by its Content-ID (``cid:`` in the HTML) is an attachment
     # too, as Graph lists it (isInline): without it the body's image would be lost.
     inline = part.get_content_disposition() == "inline" or part.get("Content-ID") is not None
@@ -122,29 +123,32 @@ def _is_attachment(part: Message) -> bool:
 
 
 def attachments_of(raw: bytes) -> list[Attachment]:
-    """The attachments of a raw message, bytes decoded; an attached message as its MIME."""
+    """The attachments of a raw message, bytes decoded; an attached message as its MIME (a
+    part nested past the depth cut is one ``application/octet-stream`` attachment)."""
     out: list[Attachment] = []
-    for n, part in enumerate(_PARSER.parsebytes(raw).walk()):
+    msg = parse_tree(raw)
+    hint = body_of(msg)[2]
+    for n, part in enumerate(msg.walk()):
         if not _is_attachment(part):
             continue
         item = part.get_content_type() == "message/rfc822"
         if item:
             inner = part.get_payload()
             first = inner[0] if isinstance(inner, list) and inner else None
-            content = first.as_bytes() if isinstance(first, Message) else b""
+            data = first.as_bytes() if isinstance(first, Message) else b""
         else:
-            payload = part.get_payload(decode=True)
-            content = payload if isinstance(payload, bytes) else b""
+            data = content(part) if isinstance(part, Part) else b""
         cid = part.get("Content-ID")
+        name = part.get_filename() or ("message.eml" if item else "attachment")
         out.append(
             Attachment(
                 id=f"part-{n}",
-                name=_text(part.get_filename() or ("message.eml" if item else "attachment")),
+                name=scrub(header_text(name, hint)),
                 content_type=part.get_content_type(),
-                size=len(content),
+                size=len(data),
                 is_inline=part.get_content_disposition() == "inline",
-                content_id=str(cid).strip("<> ") if cid else None,
-                content=content,
+                content_id=scrub(str(cid)).strip("<> ") if cid else None,
+                content=data,
                 kind="item" if item else "file",
             )
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import quopri
 import re
 from typing import Any
@@ -22,6 +23,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _HIGH = re.compile(rb"[\x80-\xff]")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(?==\?)")
+_WIDE = ("utf-16", "utf-32")
+#: Byte-order marks without a NUL (UTF-32's little-endian one starts as UTF-16's).
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def decode_text(data: bytes, charset: object = None, hint: str | None = None) -> str:
@@ -32,6 +36,9 @@ def decode_text(data: bytes, charset: object = None, hint: str | None = None) ->
       :func:`~libs.common.text.detect.detect_text`, UTF-8 first;
     - a single-byte or 7-bit label on 8-bit bytes that are valid UTF-8: UTF-8, the common
       mislabel of gateways (real Latin-1 or Cyrillic text is next to never valid UTF-8);
+    - a 7-bit label (``us-ascii``) on other 8-bit bytes: detection, the label says nothing;
+    - a UTF-16/32 label on bytes without a NUL or byte-order mark that are valid UTF-8:
+      UTF-8 (read as labelled they would be CJK mojibake);
     - a label the bytes fit: that charset, even where detection would say otherwise;
     - a label the bytes break: UTF-8 with stray 8-bit bytes keeps its UTF-8; a few bad bytes
       in another charset become U+FFFD; more than a few mean the label is wrong: detection.
@@ -43,6 +50,14 @@ def decode_text(data: bytes, charset: object = None, hint: str | None = None) ->
 
 def _labelled(data: bytes, codec: str, hint: str | None) -> str:
     if one_char_per_byte(codec) and not data.isascii():
+        utf8 = decode_as(data, "utf-8")
+        if utf8 is not None:
+            return utf8
+        if codec == "ascii":  # 8-bit bytes under a 7-bit label: the label says nothing
+            return detect_text(data, hint)
+    if codec.startswith(_WIDE) and b"\x00" not in data and not data.startswith(_WIDE_BOMS):
+        # UTF-16/32 text has a NUL in every ASCII character; bytes without one that are
+        # valid UTF-8 are UTF-8 (read as labelled, they would be CJK mojibake).
         utf8 = decode_as(data, "utf-8")
         if utf8 is not None:
             return utf8

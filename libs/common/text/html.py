@@ -19,6 +19,19 @@ from inscriptis import get_text
 from inscriptis.model.canvas.block import Block
 
 _ORIGINAL = Block.merge_normal_text
+#: Nesting past this is cut by the HTML parser (libxml2's limit) and its content lost.
+MAX_HTML_DEPTH = 200
+#: Longer markup is read without layout: a contract's body is at most 1,000,000 characters,
+#: and only raw MIME (kept whole) holds more.
+MAX_LAYOUT_CHARS = 2_000_000
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+# Void elements, and those a parser closes by itself when the next one opens: none nests.
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr"}
+_SELF_CLOSING = {"param", "source", "track", "p", "li", "dt", "dd", "td", "th", "tr", "option"}
+_FLAT = frozenset(_VOID | _SELF_CLOSING)
+_INVISIBLE = re.compile(r"<(script|style|head)\b|<!--", re.I)
+_BLOCK = re.compile(r"</?(?:p|div|br|tr|li|h[1-6]|table|ul|ol|blockquote|pre|hr)\b[^>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^>]*>")
 
 
 def _fold(text: str, after_space: bool) -> str:
@@ -52,9 +65,57 @@ def _install() -> None:
 
 def html_to_text(html: str) -> str:
     """Readable text of ``html`` (layout-aware: tables and lists stay legible); tags removed
-    when inscriptis fails on pathological markup."""
+    when inscriptis fails on pathological markup, when the markup nests deeper than
+    :data:`MAX_HTML_DEPTH` — the HTML parser under inscriptis stops building its tree there
+    and silently drops everything deeper, which would lose the mail's words — or when it is
+    longer than :data:`MAX_LAYOUT_CHARS` (layout costs about a second a megabyte)."""
+    if len(html) > MAX_LAYOUT_CHARS or html_depth(html) > MAX_HTML_DEPTH:
+        return strip_tags(html)
     _install()
     try:
         return get_text(html).strip("\n")
     except Exception:  # inscriptis fails on pathological markup; fall back to tag removal
-        return re.sub(r"<[^>]+>", " ", html)
+        return strip_tags(html)
+
+
+def html_depth(html: str) -> int:
+    """How deep ``html``'s elements nest, counted as parsers nest them: void elements
+    (``<br>``), self-closed tags and the ones a parser closes by itself (``<p>``, ``<li>``,
+    ``<td>`` …) do not nest. Stops counting past :data:`MAX_HTML_DEPTH`."""
+    depth = deepest = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closed = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _FLAT or self_closed:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+        if deepest > MAX_HTML_DEPTH:
+            break
+    return deepest
+
+
+def _visible(html: str) -> str:
+    """``html`` without scripts, styles, its head and comments (each up to its end, or to the
+    end of the document when it has none, as browsers read it); one pass, never quadratic."""
+    lowered = html.lower()  # same offsets: only ASCII tag names are searched for
+    kept: list[str] = []
+    at = 0
+    while (found := _INVISIBLE.search(html, at)) is not None:
+        kept.append(html[at : found.start()])
+        name = found.group(1)
+        end_mark = f"</{name.lower()}" if name else "-->"
+        end = lowered.find(end_mark, found.end())
+        if end < 0:
+            return " ".join(kept)
+        at = (html.find(">", end) + 1 or len(html)) if name else end + len(end_mark)
+    kept.append(html[at:])
+    return " ".join(kept)
+
+
+def strip_tags(html: str) -> str:
+    """Text of ``html`` without its tags: scripts, styles and comments dropped, a line break
+    for each block element, entities decoded, blank runs folded. Linear in the input."""
+    text = _BLOCK.sub("\n", _visible(html))
+    text = unescape(_ANY_TAG.sub(" ", text))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)

@@ -8,9 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
-from email.parser import BytesHeaderParser, BytesParser
+from email.parser import BytesHeaderParser
 
 from libs.common.text.charsets import decode_html, decode_text
+from libs.common.text.headblock import mend_head
+from libs.common.text.mimetree import Part, content, parse_tree
+from libs.common.text.transfer import decode_transfer, payload_bytes, transfer_encoding
 from services.ticketer.domain import mimeparts as mp
 from services.ticketer.domain.decode import decode_header_value
 from services.ticketer.domain.facts import MailFacts, first_message_id, message_ids, reverse_path
@@ -26,8 +29,7 @@ _HEADERS_TYPES = {
 _MESSAGE_TYPES = {"message/rfc822", "message/global"}
 # Deeper nesting than this is an attack or a broken mail, not a message worth reading.
 _MAX_DEPTH = 40
-# The parser is stateless; policy.default gives str headers and RFC 2231 filenames.
-_PARSER = BytesParser(policy=policy.default)
+# policy.default gives str headers and RFC 2231 filenames.
 _HEADER_PARSER = BytesHeaderParser(policy=policy.default)
 
 
@@ -110,12 +112,14 @@ def parse_mime(raw: bytes) -> ParsedMail:
 
 
 def _parse(raw: bytes) -> tuple[Message, bool]:
-    """The parsed message, and whether only its headers could be read: the standard parser
-    recurses once per MIME level, so a hostile nesting (a thousand levels) exhausts the stack."""
+    """The parsed message, and whether only its headers could be read. The standard parser
+    recurses once per MIME level, so a hostile nesting (a thousand levels) would exhaust the
+    stack: the shared tree stops descending at its depth cut, and the headers alone remain
+    the fallback should anything still recurse too deep."""
     try:
-        return _PARSER.parsebytes(raw), False
+        return parse_tree(raw, policy.default), False
     except RecursionError:
-        return _HEADER_PARSER.parsebytes(raw), True
+        return _HEADER_PARSER.parsebytes(mend_head(raw)), True
 
 
 def _walk(part: Message, acc: _Acc, *, top: bool = False, depth: int = 0) -> None:
@@ -145,11 +149,11 @@ def _returned_message(part: Message, acc: _Acc) -> None:
     """A message/rfc822 part: the returned (or forwarded) message; kept as an attachment."""
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else None
-    encoding = mp.transfer_encoding(part)
+    encoding = transfer_encoding(part)
     if isinstance(inner, Message) and encoding in ("base64", "quoted-printable"):
         # RFC 2046 forbids it, MTAs do it (and RFC 6532 allows it for message/global): the
         # parser read the encoded text as a message; the real one is inside.
-        inner, _ = _parse(mp.undo_transfer_encoding(mp.message_bytes(inner), encoding))
+        inner, _ = _parse(decode_transfer(mp.message_bytes(inner), encoding))
     if isinstance(inner, Message):
         if not acc.returned_headers:
             acc.returned_headers = tuple(
@@ -165,13 +169,7 @@ def _returned_message(part: Message, acc: _Acc) -> None:
 
 
 def _leaf(part: Message, ctype: str, acc: _Acc, *, top: bool) -> None:
-    try:
-        data = part.get_payload(decode=True)
-    except Exception as exc:  # the stdlib raises assorted errors on broken encodings
-        acc.defects.append(f"{ctype}: undecodable payload ({type(exc).__name__})")
-        return
-    if not isinstance(data, bytes):
-        data = b""
+    data = content(part) if isinstance(part, Part) else b""
     filename = mp.filename(part)
     disposition = mp.disposition(part)
     is_body = not filename and (disposition != "attachment" or top)
@@ -201,13 +199,9 @@ def _report_text(part: Message) -> str:
         # The parser reads every message/* part but delivery-status as a message: its
         # "headers" are the first field block, its body the rest.
         blocks = [mp.message_bytes(sub) for sub in payload if isinstance(sub, Message)]
-        data = mp.undo_transfer_encoding(b"\r\n\r\n".join(blocks), mp.transfer_encoding(part))
+        data = decode_transfer(b"\r\n\r\n".join(blocks), transfer_encoding(part))
     else:
-        try:
-            decoded = part.get_payload(decode=True)
-        except Exception:  # the stdlib raises assorted errors on broken encodings
-            decoded = None
-        data = decoded if isinstance(decoded, bytes) else str(payload or "").encode()
+        data = payload_bytes(part)
     return decode_text(data, mp.charset(part))
 
 

@@ -6,15 +6,11 @@ input; every accessor here falls back to a sensible default instead.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import quopri
-import re
 from email import policy
 from email.message import Message
-from email.utils import getaddresses
 
-from libs.common.text.charsets import repair
+from libs.common.text.headers import split_addresses
+from libs.common.text.transfer import payload_bytes
 from services.ticketer.domain.decode import decode_header_value, unfold
 from services.ticketer.domain.facts import MailAddress, first_message_id
 
@@ -69,27 +65,15 @@ def filename(part: Message) -> str | None:
 
 
 def addresses(message: Message, name: str, hint: str | None = None) -> tuple[MailAddress, ...]:
-    values = [v for n, v in raw(message) if n.lower() == name]
-    if not values:
-        return ()
-    # Parse addresses before decoding names: a decoded name may contain commas or quotes.
-    parsed = _getaddresses([unfold(repair(v, hint)) for v in values])
+    """Every address of the header (all its occurrences), parsed as every provider reads
+    them (:func:`libs.common.text.headers.split_addresses`): one absurd Cc never stops a
+    customer's mail, and a From no parser can split still names who sent it."""
     return tuple(
-        MailAddress(address=addr.strip(), name=decode_header_value(display))
-        for display, addr in parsed
-        # ``MAILER-DAEMON <>`` has no address but its name still says who sent it.
-        if addr.strip() or display.strip()
+        MailAddress(address=address, name=display)
+        for n, value in raw(message)
+        if n.lower() == name
+        for display, address in split_addresses(value, hint)
     )
-
-
-def _getaddresses(values: list[str]) -> list[tuple[str, str]]:
-    """``getaddresses``, but a header it cannot take apart is no address instead of an error:
-    its parser recurses on nested comments (``((((…))))`` 2,000 deep raises RecursionError),
-    and one absurd Cc must not keep a customer's mail from becoming a record."""
-    try:
-        return getaddresses(values)
-    except (RecursionError, ValueError, IndexError):
-        return [(" ".join(v.split())[:200], "") for v in values]
 
 
 def one_address(message: Message, name: str, hint: str | None = None) -> MailAddress | None:
@@ -128,23 +112,6 @@ def disposition(part: Message) -> str:
         return ""
 
 
-def transfer_encoding(part: Message) -> str:
-    return (header(part, "content-transfer-encoding") or "").strip().lower()
-
-
-def undo_transfer_encoding(data: bytes, encoding: str) -> bytes:
-    """``data`` with a base64 or quoted-printable transfer encoding undone; as it is when
-    it has another encoding or does not decode."""
-    if encoding == "base64":
-        try:
-            return base64.b64decode(re.sub(rb"\s+", b"", data))
-        except (binascii.Error, ValueError):
-            return data
-    if encoding == "quoted-printable":
-        return quopri.decodestring(data)
-    return data
-
-
 def message_bytes(message: Message) -> bytes:
     """The header lines and body of a (sub-)message as the bytes they came in: raw 8-bit
     octets (kept by the parser as surrogates) are given back unchanged."""
@@ -152,9 +119,5 @@ def message_bytes(message: Message) -> bytes:
         return as_bytes(message)
     lines = [f"{name}: {unfold(value)}" for name, value in raw(message)]
     head = "\r\n".join(lines).encode("utf-8", "surrogateescape")
-    try:
-        body = message.get_payload(decode=True)
-    except Exception:  # the stdlib raises assorted errors on broken encodings
-        body = None
-    body = body if isinstance(body, bytes) else b""
+    body = payload_bytes(message)
     return head + b"\r\n\r\n" + body if lines else body
