@@ -2,8 +2,9 @@
 
 The format is a setting with exactly one ``{id}`` placeholder. Finding is tolerant: anywhere
 in the subject (so after "Re:", "AW:", "Fwd:" … and their stacks,
-``libs/common/subject_prefix.py``), any letter case, and
-extra whitespace inside the token ("[ # 12 ]"). The first token in the subject wins.
+``libs/common/subject_prefix.py``), any letter case, and extra whitespace inside the token
+("[ # 12 ]"). The first token in the subject wins. A format that does not open with a bracket
+("#{id}") is only found where no letter or digit precedes it: "ZD#12" is another system's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from libs.common.subject_prefix import prefix_end
 
 DEFAULT_TOKEN_FORMAT = "[#{id}]"  # noqa: S105 - a subject token, not a secret
 _PLACEHOLDER = "{id}"
+_OPENING = tuple("[({<")
+
 
 def check_token_format(fmt: str) -> str:
     """``fmt`` when usable; a :class:`ConfigError` saying what is wrong otherwise."""
@@ -49,7 +52,8 @@ def record_token(record_id: int, fmt: str = DEFAULT_TOKEN_FORMAT) -> str:
 def _token_pattern(fmt: str) -> re.Pattern[str]:
     before, _, after = check_token_format(fmt).partition(_PLACEHOLDER)
     pattern = _loose(before) + r"\s*(\d{1,18})\s*" + _loose(after)
-    if before[:1].isalnum():
+    if before[:1] not in _OPENING:
+        # "#{id}" must not find another system's "ZD#123" (a bracket opens a token anywhere).
         pattern = r"(?<![A-Za-z0-9])" + pattern
     if not after or after[-1:].isalnum():
         pattern += r"(?![A-Za-z0-9])"
