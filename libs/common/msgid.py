@@ -114,14 +114,27 @@ def normalise_message_id(value: str) -> str | None:
     return None
 
 
+# A bare id between brackets, commas, semicolons or white space ("a@b,c@d", "a@b c@d").
+_BARE = re.compile(r"[^\s<>(),;]+@[^\s<>(),;]+")
+_SEGMENTS = re.compile(r"(<[^<>]*>)")
+
+
 def split_message_ids(value: str) -> list[str]:
-    """Every msg-id in a header-like value (``<a@b> <c@d>``, or one bare ``a@b``), each in
-    its canonical form, once."""
-    found = [_canonical_inner(m) for m in _BRACKETED.findall(value)]
-    if found:
-        return list(dict.fromkeys(m for m in found if m))
-    single = normalise_message_id(value)
-    return [single] if single and "@" in single else []
+    """Every msg-id in a header-like value, each in its canonical form, once, in order.
+
+    As clients really write References: bracketed ids (``<a@b> <c@d>``), separated by white
+    space, folds or commas, bare ids without brackets (``a@b c@d``, ``a@b,c@d``) and a mixture
+    of both; comments between them are skipped.
+    """
+    found: list[str | None] = []
+    for index, segment in enumerate(_SEGMENTS.split(value)):
+        if index % 2:  # a bracketed id
+            found.append(_canonical_inner(segment[1:-1]))
+            continue
+        while _COMMENT.search(segment):  # nested comments, innermost first
+            segment = _COMMENT.sub(" ", segment)
+        found.extend(_canonical_inner(bare) for bare in _BARE.findall(segment))
+    return list(dict.fromkeys(m for m in found if m))
 
 
 def is_our_message_id(message_id: str | None, domain: str | Iterable[str]) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from libs.common.contracts import Address, InboundEmail
+from libs.common.contracts import Address, InboundEmail, MailHeaders
 from libs.common.record_token import find_record_token
 from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.mime import parse_mime
@@ -101,3 +101,70 @@ def test_a_format_that_starts_with_a_symbol_still_finds_its_own_token() -> None:
     assert find_record_token("Re: #123 Drucker", "#{id}") == 123
     assert find_record_token("Re:#123", "#{id}") == 123
     assert find_record_token("[#123]", "#{id}") == 123
+
+
+def message_lookup(mail: InboundEmail, raw: bytes | None = None) -> tuple[str, ...]:
+    facts = facts_from_inbound(mail, raw)
+    found = record_lookups(mail, facts, REQUEST, FMT)
+    return next((lookup.ids for lookup in found if lookup.by == "message_ids"), ())
+
+
+def test_a_mobile_clients_reply_with_in_reply_to_only_names_its_parent() -> None:
+    mail = email(subject="Re: Drucker", headers=MailHeaders(in_reply_to="<ours@x.example>"))
+    assert message_lookup(mail) == ("<ours@x.example>",)
+
+
+def test_references_cut_to_the_first_and_last_ids_still_name_every_id_they_carry() -> None:
+    refs = "<root@a.example> <p7@a.example> <p8@a.example> <p9@a.example>"
+    mail = email(headers=MailHeaders(in_reply_to="<p9@a.example>", references=[refs]))
+    ids = message_lookup(mail)
+    assert ids == ("<p9@a.example>", "<p8@a.example>", "<p7@a.example>", "<root@a.example>")
+
+
+@pytest.mark.parametrize(
+    "references",
+    [
+        "<root@a.example>,<p1@a.example>,<p2@a.example>",
+        "<root@a.example>, <p1@a.example>,\t<p2@a.example>",
+        "root@a.example p1@a.example p2@a.example",
+        "root@a.example,p1@a.example, p2@a.example",
+        "<root@a.example> p1@a.example <p2@a.example>",
+        "<root@a.example> <root@a.example> <p1@a.example> <p2@a.example> <p2@a.example>",
+        "<root@a.example> (Ann's first mail) p1@a.example <p2@a.example>",
+    ],
+)
+def test_references_separated_by_commas_without_brackets_or_repeated_name_each_id_once(
+    references: str,
+) -> None:
+    mail = email(headers=MailHeaders(references=[references]))
+    assert message_lookup(mail) == ("<p2@a.example>", "<p1@a.example>", "<root@a.example>")
+    raw = (
+        b"Message-ID: <r2@customer.example>\r\nFrom: ann@customer.example\r\n"
+        b"Subject: Re: Drucker\r\nReferences: " + references.encode() + b"\r\n\r\nHi\r\n"
+    )
+    assert message_lookup(email(), raw) == ("<p2@a.example>", "<p1@a.example>", "<root@a.example>")
+
+
+def test_references_folded_over_lines_and_repeated_headers_name_every_id() -> None:
+    raw = (
+        b"Message-ID: <r2@customer.example>\r\nFrom: ann@customer.example\r\n"
+        b"In-Reply-To: p2@a.example\r\n"
+        b"References: <root@a.example>\r\n\t<p1@a.example>,\r\n <p2@a.example>\r\n"
+        b"References: <p2@a.example>\r\n"
+        b"Subject: Re: Drucker\r\n\r\nHi\r\n"
+    )
+    assert message_lookup(email(), raw) == ("<p2@a.example>", "<p1@a.example>", "<root@a.example>")
+
+
+def test_an_outlook_reply_with_thread_index_only_threads_by_its_conversation() -> None:
+    """Outlook without References: Graph's conversationId (derived from Thread-Index and
+    Thread-Topic) names the conversation; there are no ids to look up."""
+    raw = (
+        b"Message-ID: <r2@customer.example>\r\nFrom: ann@customer.example\r\n"
+        b"Thread-Topic: Drucker\r\nThread-Index: AdlPnW3Hq2H0mRmPQ0uR8Jx0Ym3a9AAAbCdE\r\n"
+        b"Subject: AW: Drucker\r\n\r\nHi\r\n"
+    )
+    mail = email(subject="AW: Drucker", conversation_id="AAQkAGI2")
+    found = record_lookups(mail, facts_from_inbound(mail, raw), REQUEST, FMT)
+    assert [lookup.by for lookup in found] == ["conversation", "answered_by"]
+    assert found[0] == Lookup("conversation", ids=("AAQkAGI2",))
