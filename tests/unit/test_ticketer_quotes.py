@@ -99,6 +99,32 @@ def test_an_attribution_wrapped_over_two_lines_starts_the_quote(line: str) -> No
 
 
 @pytest.mark.parametrize(
+    "attribution",
+    [
+        "On Mon, Nov 2, 2026 at 10:00 AM Helpdesk Team <\nhelpdesk@contoso.example> wrote:",
+        "On Mon, Nov 2, 2026 at 10:00 AM Helpdesk Team of the Contoso Corporation Europe <\n"
+        "helpdesk@contoso.example>\nwrote:",
+        "Am Mo., 2. Nov. 2026 um 10:00 Uhr schrieb Helpdesk Team der Contoso\nEurope GmbH "
+        "<helpdesk@contoso.example>:",
+    ],
+)
+def test_gmails_wraps_inside_the_address_and_over_three_lines_start_the_quote(
+    attribution: str,
+) -> None:
+    assert strip_quoted(f"{NEW}\n\n{attribution}\n\n> alt\n") == NEW
+
+
+@pytest.mark.parametrize(
+    "last_line", ["Printer 4 still jams", "On Monday it jammed twice", "Call me on 0171 555"]
+)
+def test_the_customers_last_line_before_an_attribution_is_not_taken_for_its_first_half(
+    last_line: str,
+) -> None:
+    text = f"{last_line}\nOn Mon, 2 Nov 2026 at 10:00, Helpdesk <h@contoso.example> wrote:\n> x"
+    assert strip_quoted(text) == last_line
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Gestern hat mir Ihr Kollege geschrieben. On Monday, Bob wrote: restart it.\nNo luck.",

@@ -121,23 +121,36 @@ def _header_length(lines: list[str], at: int) -> int:
     line = lines[at]
     if _SEPARATOR.match(line) or is_outlook_block(lines, at) or is_attribution(line):
         return 1
-    # Clients wrap a long attribution; the first half alone names no verb.
-    if (
-        at + 1 < len(lines)
-        and _may_start_attribution(line, lines[at + 1])
-        and is_attribution(line.rstrip("\r\n") + " " + lines[at + 1].strip())
-    ):
-        return 2
+    # Clients wrap a long attribution over two or three lines.
+    if not _starts_attribution(line):
+        return 0
+    for more in (1, 2):
+        rest = lines[at + 1 : at + 1 + more]
+        if len(rest) < more or not _continues(lines[at + more - 1], rest[-1]):
+            return 0
+        if is_attribution(" ".join(x.strip() for x in lines[at : at + 1 + more])):
+            return 1 + more
     return 0
 
 
-def _may_start_attribution(line: str, following: str) -> bool:
-    """Whether ``line`` may be the first half of a wrapped attribution: not the end of a
-    sentence, and, when the next line is an attribution alone, naming a date or address."""
+# How attributions begin: "On", "Am", "Le", "El", "Il giorno", "Op", "Em", "Den", "W dniu" or
+# a date; or a first half that ends in the name's address ("… Helpdesk <" in Gmail's wrap).
+_OPENER = re.compile(rf"^{_SPACE}*(?:on|am|le|el|il|op|em|den|w{_SPACE}+dniu|dnia)\b", re.I)
+_DATE_START = re.compile(rf"^{_SPACE}*\d")
+_ADDRESS_END = re.compile(r"(?:<|[^\s<>]+@[^\s<>]+>?)\s*$")
+
+
+def _starts_attribution(line: str) -> bool:
+    return bool(_OPENER.match(line) or _DATE_START.match(line) or _ADDRESS_END.search(line))
+
+
+def _continues(line: str, following: str) -> bool:
+    """Whether ``following`` may continue ``line`` as one wrapped attribution: ``line`` is
+    no finished sentence, and ``following`` does not open an attribution of its own."""
     line = line.strip()
     if not line or line[-1] in ".!?\u3002\uff01\uff1f" or line.startswith(">"):
         return False
-    return not is_attribution(following) or bool(_DATE_OR_ADDRESS.search(line))
+    return bool(following.strip()) and not _OPENER.match(following)
 
 
 # Quote containers: Gmail, Thunderbird's attribution, Yahoo, Outlook (new and OWA/mobile),
