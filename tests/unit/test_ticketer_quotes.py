@@ -196,3 +196,11 @@ def test_an_html_reply_that_is_all_quote_keeps_everything() -> None:
 def test_the_text_part_is_preferred_when_there_is_one() -> None:
     text = f"{NEW}\n\nOn Mon, 2 Nov 2026 at 10:00, Helpdesk wrote:\n> alt\n"
     assert reply_text(text, "<p>other</p>") == NEW
+
+
+def test_hostile_markup_still_finds_the_quote_that_follows_it() -> None:
+    """Thousands of unclosed tags and rules without a From block before the real quote."""
+    junk = "<div " * 5000 + "<hr>" * 5000 + "<blockquote " * 5000
+    html = f"<p>{NEW}</p>{junk}>" + '<div class="gmail_quote">On Mon, X wrote: old</div>'
+    assert reply_text(None, html).startswith(NEW)
+    assert "old" not in reply_text(None, html)

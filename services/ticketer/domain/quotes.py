@@ -137,11 +137,12 @@ def _header_length(lines: list[str], at: int) -> int:
 # a date; or a first half that ends in the name's address ("… Helpdesk <" in Gmail's wrap).
 _OPENER = re.compile(rf"^{_SPACE}*(?:on|am|le|el|il|op|em|den|w{_SPACE}+dniu|dnia)\b", re.I)
 _DATE_START = re.compile(rf"^{_SPACE}*\d")
-_ADDRESS_END = re.compile(r"(?:<|[^\s<>]+@[^\s<>]+>?)\s*$")
 
 
 def _starts_attribution(line: str) -> bool:
-    return bool(_OPENER.match(line) or _DATE_START.match(line) or _ADDRESS_END.search(line))
+    words = line.split()
+    last = words[-1] if words else ""
+    return bool(_OPENER.match(line) or _DATE_START.match(line) or "@" in last or last == "<")
 
 
 def _continues(line: str, following: str) -> bool:
@@ -153,28 +154,55 @@ def _continues(line: str, following: str) -> bool:
     return bool(following.strip()) and not _OPENER.match(following)
 
 
-# Quote containers: Gmail, Thunderbird's attribution, Yahoo, Outlook (new and OWA/mobile),
-# Apple Mail and Thunderbird's cited blockquote.
-_HTML_CONTAINER = re.compile(
-    r"<div\b[^>]*\bclass\s*=\s*[\"']?[^\"'>]*?\b(?:gmail_quote|moz-cite-prefix|yahoo_quoted)\b"
-    r"|<div\b[^>]*\bid\s*=\s*[\"']?(?:appendonsend|divRplyFwdMsg|yahoo_quoted)"
-    r"|<blockquote\b[^>]*\btype\s*=\s*[\"']?cite\b",
-    re.I,
-)
-# A rule or a top border (Outlook desktop) counts when a From block follows it.
-_HTML_RULE = re.compile(r"<hr\b[^>]*>|<div\b[^>]*border-top\s*:\s*solid[^>]*>", re.I)
-_TAG = re.compile(r"<[^>]*>")
-_BREAK = re.compile(r"<(?:br|/p|/div)\b[^>]*>", re.I)
+# The tags that may open a quote, each scanned once (the attributes after the name, bounded,
+# so hostile markup costs linear time).
+_OPEN_TAG = re.compile(r"<(div|blockquote|hr)\b([^<>]*)", re.I)
+_ATTR = re.compile(r"""([a-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
+_MAX_ATTRS = 4000
+# Gmail, Thunderbird's attribution, Yahoo; Outlook (new and OWA/mobile); Yahoo's id.
+_QUOTE_CLASSES = frozenset({"gmail_quote", "moz-cite-prefix", "yahoo_quoted"})
+_QUOTE_IDS = ("appendonsend", "divrplyfwdmsg", "yahoo_quoted")
+_TOP_BORDER = re.compile(r"border-top\s*:\s*solid", re.I)
+# A rule followed by a From block is looked for after this many rules no more.
+_MAX_RULES = 20
+_TAG = re.compile(r"<[^<>]*>")
+_BREAK = re.compile(r"<(?:br|/p|/div)\b[^<>]*>", re.I)
 
 
 def html_quote_start(html: str) -> int | None:
-    """The offset in ``html`` where the first quote container starts, or ``None``."""
-    found = [m.start() for m in (_HTML_CONTAINER.search(html),) if m]
-    for rule in _HTML_RULE.finditer(html):
-        if _from_block_follows(html[rule.end() : rule.end() + 3000]):
-            found.append(rule.start())
-            break
-    return min(found) if found else None
+    """The offset in ``html`` where the first quote container starts, or ``None``: Gmail's
+    ``div.gmail_quote``, Thunderbird's ``div.moz-cite-prefix``, ``blockquote type=cite``
+    (Apple Mail, Thunderbird), Outlook's ``div#appendonsend`` and ``div#divRplyFwdMsg``,
+    Yahoo's ``yahoo_quoted``, or an ``<hr>`` or top-bordered ``div`` (Outlook desktop)
+    followed by a From block."""
+    rules = 0
+    for tag in _OPEN_TAG.finditer(html):
+        name = tag.group(1).lower()
+        attrs = _attributes(tag.group(2)[:_MAX_ATTRS])
+        if _is_container(name, attrs):
+            return tag.start()
+        if _is_rule(name, attrs) and rules < _MAX_RULES:
+            rules += 1
+            if _from_block_follows(html[tag.end() : tag.end() + 3000]):
+                return tag.start()
+    return None
+
+
+def _attributes(text: str) -> dict[str, str]:
+    return {m[0].lower(): m[1] or m[2] or m[3] for m in _ATTR.findall(text)}
+
+
+def _is_container(name: str, attrs: dict[str, str]) -> bool:
+    if name == "blockquote":
+        return attrs.get("type", "").strip().lower() == "cite"
+    if name != "div":
+        return False
+    classes = set(attrs.get("class", "").lower().split())
+    return bool(classes & _QUOTE_CLASSES) or attrs.get("id", "").lower().startswith(_QUOTE_IDS)
+
+
+def _is_rule(name: str, attrs: dict[str, str]) -> bool:
+    return name == "hr" or (name == "div" and bool(_TOP_BORDER.search(attrs.get("style", ""))))
 
 
 def _from_block_follows(fragment: str) -> bool:
