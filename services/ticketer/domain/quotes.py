@@ -3,7 +3,7 @@
 Plain text: Outlook's header block (From/Sent/To/Subject in the languages of its UI), the
 "-----Original Message-----" separator and its translations, OWA's line of underscores, and
 the "On <date>, <name> wrote:" attribution of Gmail, Apple Mail and Thunderbird in their
-languages, also when wrapped over two lines. HTML: the quote containers of those clients
+languages, also when wrapped over two or three lines. HTML: the quote containers of those clients
 (:func:`html_quote_start`). A header only counts when something follows it, so a customer who
 writes such a phrase with nothing quoted after it keeps their text.
 """
