@@ -67,7 +67,6 @@ LONG_ID_DOMAIN = "long-id.mailpipe.invalid"
 # surrogates and the non-characters U+FFFE/U+FFFF (the header rule's set, docs/publishing-jobs.md).
 _UNSAFE = re.compile(r"[\x00-\x20\x7f-\xa0\u2028\u2029\ud800-\udfff\ufffe\uffff]|\s")
 _BRACKETED = re.compile(r"<([^<>]*)>")
-_COMMENT = re.compile(r"\([^()]*\)")
 
 
 def canonical_message_id(value: str | None) -> str | None:
@@ -90,9 +89,7 @@ def _first_id(value: str) -> str:
     for inner in _BRACKETED.findall(value):
         if _UNSAFE.sub("", inner):
             return inner
-    while _COMMENT.search(value):  # nested comments, innermost first
-        value = _COMMENT.sub("", value)
-    return value.strip().strip("<>")
+    return _drop_comments(value, "").strip().strip("<>")
 
 
 def _canonical_inner(inner: str) -> str | None:
@@ -114,14 +111,50 @@ def normalise_message_id(value: str) -> str | None:
     return None
 
 
+_SEGMENTS = re.compile(r"(<[^<>]*>)")
+# What separates bare ids ("a@b,c@d", "a@b c@d") once comments are out.
+_SEPARATORS = re.compile(r"[\s,;()<>]+")
+
+
 def split_message_ids(value: str) -> list[str]:
-    """Every msg-id in a header-like value (``<a@b> <c@d>``, or one bare ``a@b``), each in
-    its canonical form, once."""
-    found = [_canonical_inner(m) for m in _BRACKETED.findall(value)]
-    if found:
-        return list(dict.fromkeys(m for m in found if m))
-    single = normalise_message_id(value)
-    return [single] if single and "@" in single else []
+    """Every msg-id in a header-like value, each in its canonical form, once, in order.
+
+    As clients really write References: bracketed ids (``<a@b> <c@d>``), separated by white
+    space, folds or commas, bare ids without brackets (``a@b c@d``, ``a@b,c@d``) and a mixture
+    of both; comments between them are skipped.
+    """
+    found: list[str | None] = []
+    for index, segment in enumerate(_SEGMENTS.split(value)):
+        if index % 2:  # a bracketed id
+            found.append(_canonical_inner(segment[1:-1]))
+            continue
+        words = _SEPARATORS.split(_drop_comments(segment, " "))
+        found.extend(_canonical_inner(word) for word in words if "@" in word)
+    return list(dict.fromkeys(m for m in found if m))
+
+
+def _drop_comments(text: str, replacement: str) -> str:
+    """``text`` with each parenthesised comment, nested ones included, replaced; an
+    unclosed parenthesis stays. One pass (a comment-by-comment regex loop is quadratic in
+    the nesting depth)."""
+    open_at: list[int] = []
+    spans: list[tuple[int, int]] = []
+    for index, char in enumerate(text):
+        if char == "(":
+            open_at.append(index)
+        elif char == ")" and open_at:
+            start = open_at.pop()
+            while spans and spans[-1][0] > start:  # the comments nested in this one
+                spans.pop()
+            spans.append((start, index + 1))
+    if not spans:
+        return text
+    parts, last = [], 0
+    for start, end in spans:
+        parts += [text[last:start], replacement]
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def is_our_message_id(message_id: str | None, domain: str | Iterable[str]) -> bool:

@@ -1,8 +1,10 @@
 """The record token in subjects (``[#12]`` by default): made by the sender, found by the ticketer.
 
 The format is a setting with exactly one ``{id}`` placeholder. Finding is tolerant: anywhere
-in the subject (so after "Re:", "AW:", "Fwd:" … and their stacks), any letter case, and
-extra whitespace inside the token ("[ # 12 ]"). The first token in the subject wins.
+in the subject (so after "Re:", "AW:", "Fwd:" … and their stacks,
+``libs/common/subject_prefix.py``), any letter case, and extra whitespace inside the token
+("[ # 12 ]"). The first token in the subject wins. A format that does not open with a bracket
+("#{id}") is only found where no letter or digit precedes it: "ZD#12" is another system's.
 """
 
 from __future__ import annotations
@@ -12,14 +14,11 @@ from functools import lru_cache
 
 from libs.common.contracts import check_send_header_value
 from libs.common.errors import ConfigError
+from libs.common.subject_prefix import prefix_end
 
 DEFAULT_TOKEN_FORMAT = "[#{id}]"  # noqa: S105 - a subject token, not a secret
 _PLACEHOLDER = "{id}"
-# Reply and forward prefixes of common clients and languages, possibly stacked ("Re: AW: ").
-_PREFIXES = re.compile(
-    r"^\s*(?:(?:re|aw|antw|sv|vs|wg|fw|fwd|tr|rif|r|ref)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*)*",
-    re.IGNORECASE,
-)
+_OPENING = tuple("[({<")
 
 
 def check_token_format(fmt: str) -> str:
@@ -53,7 +52,8 @@ def record_token(record_id: int, fmt: str = DEFAULT_TOKEN_FORMAT) -> str:
 def _token_pattern(fmt: str) -> re.Pattern[str]:
     before, _, after = check_token_format(fmt).partition(_PLACEHOLDER)
     pattern = _loose(before) + r"\s*(\d{1,18})\s*" + _loose(after)
-    if before[:1].isalnum():
+    if before[:1] not in _OPENING:
+        # "#{id}" must not find another system's "ZD#123" (a bracket opens a token anywhere).
         pattern = r"(?<![A-Za-z0-9])" + pattern
     if not after or after[-1:].isalnum():
         pattern += r"(?![A-Za-z0-9])"
@@ -80,7 +80,6 @@ def apply_record_token(subject: str, record_id: int, fmt: str = DEFAULT_TOKEN_FO
     if find_record_token(subject, fmt) == record_id:
         return subject
     token = record_token(record_id, fmt)
-    prefix = _PREFIXES.match(subject)
-    head = prefix.group(0) if prefix else ""
+    head = subject[: prefix_end(subject)]
     rest = subject[len(head) :].strip()
     return f"{head}{token} {rest}".strip() if rest else f"{head}{token}".strip()

@@ -35,7 +35,7 @@ from services.ticketer.domain.acknowledgement import (
     ack_subject,
     ack_text,
 )
-from services.ticketer.domain.bodies import body_text, sanitize_html, strip_quoted
+from services.ticketer.domain.bodies import body_text, reply_text, sanitize_html
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.verdict import Classification
 from services.ticketer.store.models import (
@@ -113,9 +113,7 @@ def _bodies(email: InboundEmail, facts: MailFacts, *, strip_quotes: bool) -> tup
     facts' (read from the raw MIME when there is one) where the contract has none."""
     text_in = email.body.text if email.body.text is not None else facts.text
     html_in = email.body.html if email.body.html is not None else facts.html
-    text = body_text(text_in, html_in)
-    if strip_quotes and text:
-        text = strip_quoted(text)
+    text = reply_text(text_in, html_in) if strip_quotes else body_text(text_in, html_in)
     return text, html_in
 
 

@@ -192,3 +192,14 @@ def test_a_token_format_with_an_encoded_word_is_refused_at_start() -> None:
 
     with pytest.raises(ConfigError):
         check_token_format("=?utf-8?q?x?= [#{id}]")
+
+
+def test_bare_ids_commas_mixtures_and_deep_comments_split_into_each_id_once() -> None:
+    from libs.common.msgid import canonical_message_id, split_message_ids
+
+    assert split_message_ids("a@b c@d,e@f; <g@h>") == ["<a@b>", "<c@d>", "<e@f>", "<g@h>"]
+    assert split_message_ids("<a@b>,c@d\r\n\t<a@b>") == ["<a@b>", "<c@d>"]
+    deep = "(" * 3000 + "x@y" + ")" * 3000
+    assert split_message_ids(f"{deep} <a@b> (unclosed c@d") == ["<a@b>", "<c@d>"]
+    assert canonical_message_id(f"a@b {deep}") == "<a@b>"
+    assert split_message_ids("a" * 20000) == []

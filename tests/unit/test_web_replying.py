@@ -63,7 +63,10 @@ def test_each_wrong_field_is_named() -> None:
 
 def test_the_subject_is_re_once_and_made_sendable() -> None:
     assert reply_subject("Printer broken") == "Re: Printer broken"
-    assert reply_subject("RE: Printer broken") == "RE: Printer broken"
+    assert reply_subject("RE: Printer broken") == "Re: Printer broken"
+    assert reply_subject("AW: WG: Re[2]: Drucker") == "Re: Drucker"
+    assert reply_subject("回复\uff1a打印机") == "Re: 打印机"
+    assert reply_subject("Read: the manual") == "Re: Read: the manual"
     assert reply_subject("=?utf-8?q?x?= \x0b line") == "Re: = ?utf-8?q?x?= line"
 
 

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 from libs.common.contracts import Address, InboundEmail
+from libs.common.subject_prefix import without_prefixes
 from services.ticketer.domain.ackrules import AckRefusal, ack_refusal, colleague_refusal
 from services.ticketer.domain.decision import NO_ACK, AckIntent
 from services.ticketer.domain.verdict import Classification
@@ -73,7 +74,9 @@ def unhashed_ack_id(mailbox: str, record_id: int) -> str:
 
 
 def ack_subject(subject: str) -> str:
-    """``Re:`` and the customer's subject (already cleaned for our headers)."""
+    """``Re:`` once and the customer's subject (already cleaned for our headers) without the
+    prefixes their client put before it ("RE: AW: Drucker" → "Re: Drucker")."""
+    subject = without_prefixes(subject)
     return f"Re: {subject}" if subject else "Re: your message"
 
 

@@ -32,6 +32,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from libs.common.subject_prefix import COUNT, REPLY_WORDS
+
 
 def fold(text: str) -> str:
     """Case-, accent- and width-insensitive form: ``Réponse`` and ``REPONSE`` fold alike."""
@@ -167,22 +169,9 @@ ABSENCE_WORDS = (
     "不在",
 )
 
-#: Reply and forward prefixes of the common mail programs and languages: English, German
-#: (AW, WG, Wtr), French (Réf, TR), Spanish (RV), Italian (R, RIF, I), Portuguese (RES, ENC),
-#: Dutch (Antw, Doorst), the Nordic ones (SV, VS, VB, VL, FS), Polish (Odp, PD), Turkish
-#: (YNT, İLT), Hungarian (Vá, Tov), Croatian (Odg), Indonesian (Bls, Trs), Greek, Russian,
-#: Chinese, Japanese and Korean.
-_REPLY_WORDS = (
-    "re", "aw", "antw", "antwort", "sv", "svar", "vs", "r", "rif", "res", "ref", "réf", "rép",
-    "odp", "odg", "ynt", "atb", "va", "bls", "tl", "wg", "wtr", "fw", "fwd", "tr", "rv", "enc",
-    "doorst", "vl", "vb", "fs", "pd", "i", "ilt", "tov", "trs",
-    "απ", "σχετ", "πρθ", "отв", "ответ", "пересл", "回复", "回覆", "答复", "转发", "轉寄", "轉發",
-    "返信", "転送", "답장", "회신", "전달",
-)  # fmt: skip
 # A fullwidth colon folds to ":" (NFKD).
 _COLON = r"\s*:"
-_COUNT = r"(?:\s*(?:\[\d+\]|\(\d+\)|\^\d+|\*\d+))?"
-_REPLY = re.compile(rf"(?:{_alternation(_REPLY_WORDS)}){_COUNT}{_COLON}\s*")
+_REPLY = re.compile(rf"(?:{_alternation(REPLY_WORDS)}){COUNT}{_COLON}\s*")
 _TAG = re.compile(r"\[[^\[\]]{1,40}\]\s*")
 #: A tag with a digit, as a ticket token is: the subject quotes a system's subject.
 _TICKET_TAG = re.compile(r"\[[^\[\]]*\d[^\[\]]*\]")

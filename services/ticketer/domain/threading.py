@@ -1,12 +1,12 @@
 """Which stored record a mail belongs to: the lookups to make, in the order they win.
 
 Threading a request or an auto-reply, the first lookup that finds a record wins: the record
-token in the subject (a record of this mailbox), then In-Reply-To and References (any message
-of a record, ours included), then Graph's conversationId, and last a stored answer to this
-very mail (its reply came first and started a record, which the mail joins). A bounce
-belongs to the record of the returned message. Everything else is looked up nowhere. The
-store answers the lookups (``services/ticketer/apply.py``); this module only says which, in
-what order.
+token in the subject (a record of this mailbox; the raw MIME's decoded subject counts too),
+then In-Reply-To and References (any message of a record, ours included), then Graph's
+conversationId, and last a stored answer to this very mail (its reply came first and started
+a record, which the mail joins). A bounce belongs to the record of the returned message.
+Everything else is looked up nowhere. The store answers the lookups
+(``services/ticketer/apply.py``); this module only says which, in what order.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Literal
 
 from libs.common.contracts import InboundEmail
 from libs.common.record_token import find_record_token
+from services.ticketer.domain.decode import decode_header_value
 from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.verdict import Classification
 
@@ -53,7 +54,7 @@ def record_lookups(
 
 def _thread_lookups(email: InboundEmail, facts: MailFacts, token_format: str) -> tuple[Lookup, ...]:
     found: list[Lookup] = []
-    token = find_record_token(email.subject, token_format)
+    token = _subject_token(email, facts, token_format)
     if token is not None:
         found.append(Lookup("token", record_id=token))
     ids = thread_ids(facts)
@@ -64,3 +65,13 @@ def _thread_lookups(email: InboundEmail, facts: MailFacts, token_format: str) ->
     if facts.message_id:
         found.append(Lookup("answered_by", ids=(facts.message_id,)))
     return tuple(found)
+
+
+def _subject_token(email: InboundEmail, facts: MailFacts, token_format: str) -> int | None:
+    """The record token of the subject as the contract has it, else as the raw MIME has it
+    (unfolded and decoded), else in an encoded word a gateway left undecoded."""
+    for subject in (email.subject, facts.subject, decode_header_value(email.subject)):
+        token = find_record_token(subject, token_format)
+        if token is not None:
+            return token
+    return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from libs.common.contracts import OutboundEmail, clean_header_value
+from libs.common.subject_prefix import without_prefixes
 
 #: The longest reply text, in characters.
 MAX_TEXT = 100_000
@@ -103,9 +104,11 @@ def _file_problems(files: Sequence[Upload]) -> dict[str, str]:
 
 
 def reply_subject(subject: str) -> str:
-    """``Re: <subject>`` (once); the sender adds the record's token."""
-    subject = " ".join(clean_header_value(subject).split())
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
+    """``Re: <subject>``, once, whatever reply and forward prefixes the subject carried
+    ("AW: WG: Drucker" → "Re: Drucker", libs/common/subject_prefix.py); the sender adds the
+    record's token."""
+    subject = without_prefixes(" ".join(clean_header_value(subject).split()))
+    return f"Re: {subject}".strip()
 
 
 def job_id_of(record_id: int, key: str) -> str:
