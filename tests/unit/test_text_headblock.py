@@ -50,6 +50,18 @@ def test_a_body_without_the_empty_line_before_it_is_still_the_body() -> None:
     assert gmail(raw).body.strip() == graph(raw).body.strip() == "It jams, please help."
 
 
+def test_a_mail_whose_lines_end_in_bare_crs_keeps_its_headers() -> None:
+    """Classic Mac OS line endings: each CR ends a line (not a blank inside one)."""
+    raw = b"From: Ann <ann@x.test>\rTo: help@example.com\rSubject: Old Mac\r"
+    raw += b"Message-ID: <cr@x.test>\r\rIt jams.\r"
+    assert mend_head(raw) == raw
+    facts = parse_mime(raw).facts
+    assert (facts.subject, facts.message_id) == ("Old Mac", "<cr@x.test>")
+    for provider in (gmail(raw), graph(raw)):
+        assert provider.subject == "Old Mac"
+        assert provider.from_ is not None and provider.from_.address == "ann@x.test"
+
+
 def test_mending_touches_only_what_needs_it() -> None:
     plain = b"From: a@x.test\r\nSubject: x\r\n\r\nbody : with\rodd\x00bytes\r\n"
     assert mend_head(plain) is plain

@@ -23,6 +23,10 @@ def mend_head(raw: bytes) -> bytes:
     """``raw`` with its header block readable: a blank before a field's colon removed, NULs
     dropped, a bare CR read as a blank, blank-only fold lines (obsolete syntax) dropped, and a
     blank line put in where the body starts without one. Unchanged when nothing needs it."""
+    if b"\n" not in raw:
+        # Bare CRs end its lines (classic Mac OS): the parser reads them as line breaks, and
+        # read here as blanks they would run every header into one.
+        return raw
     found = _HEAD_END.search(raw)
     end = found.start() if found else len(raw)
     if raw[end - 1 : end] == b"\r":  # the last header line's CRLF stays with the break
