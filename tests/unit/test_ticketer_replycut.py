@@ -1,0 +1,120 @@
+"""quotequail reads a reply first; our rules extend it and guard the customer's own text."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.ticketer.domain.bodies import reply_text, strip_quoted
+from services.ticketer.domain.quotes import quote_start
+from services.ticketer.domain.replycut import library_quote_start, reply_quote_start
+
+NEW = "Der Drucker druckt wieder nicht."
+
+# Quote headers quotequail knows and our own rules did not (the Gmail forward's From/Date
+# block they found, but below the separator line, which stayed in the new text).
+LIBRARY_ONLY = {
+    "gmail-forward": "---------- Forwarded message ---------\nFrom: Vendor <v@vendor.example>\n"
+    "Date: Mon, 2 Nov 2026 at 10:00\nSubject: Firmware\n\nPlease update.",
+    "apple-forward": "Begin forwarded message:\n\nFrom: Vendor <v@vendor.example>\n"
+    "Subject: Firmware\n\nPlease update.",
+    "apple-forward-de": "Anfang der weitergeleiteten E-Mail:\n\nVon: Vendor\n\nBitte "
+    "aktualisieren.",
+    "es-forward": "----- Mensaje reenviado -----\nDe: Vendor\nActualice, por favor.",
+    "ru-forward": "-------- Пересылаемое сообщение --------\nОт кого: Vendor\nОбновите.",  # noqa: RUF001
+    "nl-forum": "Op 2 nov. 2026 heeft Helpdesk <h@contoso.example> het volgende geschreven:\n"
+    "> Opnieuw opgestart?",
+    "gmail-date-address": "2026/11/02 Helpdesk <helpdesk@contoso.example>\n> Restarted?",
+}
+
+
+@pytest.mark.parametrize("quote", LIBRARY_ONLY.values(), ids=list(LIBRARY_ONLY))
+def test_what_quotequail_adds_starts_the_quote(quote: str) -> None:
+    text = f"{NEW}\n\n{quote}\n"
+    assert quote_start(text) != len(NEW) + 2  # our own rules alone cut later, or not at all
+    assert library_quote_start(text) == len(NEW) + 2
+    assert strip_quoted(text) == NEW
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an attribution that names neither a date nor an address
+        "On reflection my colleague wrote:\nthat the printer is fine.\nIt is not.",
+        "El técnico escribió:\nque la impresora funciona.\nPero no funciona.",
+        # nothing quoted follows
+        "Please check.\n\nOn Mon, 2 Nov 2026 at 10:00, the technician wrote:\n",
+        "Please check.\n\nBegin forwarded message:\n",
+    ],
+)
+def test_quotequails_cut_in_the_customers_own_text_is_refused(text: str) -> None:
+    assert library_quote_start(text) is None
+    assert strip_quoted(text) == text.strip()
+
+
+def test_an_attribution_in_a_quoted_line_does_not_cut_the_answers_after_it() -> None:
+    text = "> On Mon, 2 Nov 2026 Bob <b@contoso.example> wrote:\n>> Restarted?\nYes, twice."
+    assert library_quote_start(text) is None
+    assert strip_quoted(text) == "Yes, twice."
+
+
+@pytest.mark.parametrize(
+    ("text", "new"),
+    [
+        # quotequail joins the customer's last line with the attribution; the next try finds it
+        ("Thanks\nИван Петров <i@contoso.example> написал(а):\n> old", "Thanks"),  # noqa: RUF001
+        (
+            "On Monday it jammed twice\nOn Mon, 2 Nov 2026, Helpdesk wrote:\n> x",
+            "On Monday it jammed twice",
+        ),
+    ],
+)
+def test_a_refused_two_line_join_reads_on_to_the_real_header(text: str, new: str) -> None:
+    assert library_quote_start(text) == len(new) + 1
+    assert strip_quoted(text) == new
+
+
+def test_our_rules_cut_before_quotequails_header_when_theirs_comes_first() -> None:
+    """An Outlook block (ours) above an older Gmail attribution (quotequail's)."""
+    outlook = "From: Helpdesk <h@contoso.example>\nSent: Monday, 2 November 2026 10:00\n"
+    older = "On Sun, 1 Nov 2026 at 09:00, Alice <a@kunde.example> wrote:\n> It jams."
+    text = f"{NEW}\n\n{outlook}\nRestarted?\n\n{older}\n"
+    assert library_quote_start(text) == text.index("On Sun")
+    assert reply_quote_start(text) == len(NEW) + 2
+    assert strip_quoted(text) == NEW
+
+
+def test_an_html_reply_without_quote_containers_is_read_by_quotequail_too() -> None:
+    html = f"<p>{NEW}</p><p>Begin forwarded message:</p><p>From: Vendor</p><p>Update.</p>"
+    assert reply_text(None, html) == NEW
+
+
+ATTRIBUTION = "On Mon, 2 Nov 2026 at 10:00, Helpdesk <h@contoso.example> wrote:\n> old\n"
+
+
+HOSTILE = {
+    "am-schrieb": "Am " + "schrieb " * 12000,  # quadratic in quotequail's German pattern
+    "op-heeft": "Op " + "heeft " * 16000,  # and in its Dutch one
+    "op-heeft-lines": ("Op " + "heeft " * 66 + "\n") * 300,
+    "gmail-date": "2026/1/1 " + " <" * 30000,
+    "on": "On " * 30000,
+    "lines": "a\n" * 50000,
+}
+
+
+@pytest.mark.parametrize("hostile", HOSTILE.values(), ids=list(HOSTILE))
+def test_hostile_text_is_kept_whole_and_a_quote_after_it_is_still_cut(hostile: str) -> None:
+    assert strip_quoted(hostile) == hostile.strip()
+    assert strip_quoted(f"{hostile}\n\n{ATTRIBUTION}") == hostile.strip()
+
+
+def test_fifty_thousand_quoted_lines_are_kept_as_nothing_new_remains() -> None:
+    text = "> \n" * 50000 + ATTRIBUTION
+    assert strip_quoted(text) == text.strip()
+
+
+def test_past_what_quotequail_reads_our_rules_still_find_the_quote() -> None:
+    new = "\n".join(f"line {n}" for n in range(3000))
+    outlook = "From: Helpdesk <h@contoso.example>\nSent: Monday 10:00\n\nold"
+    assert library_quote_start(f"{new}\n\n{ATTRIBUTION}") is None
+    assert strip_quoted(f"{new}\n\n{ATTRIBUTION}") == new
+    assert strip_quoted(f"{new}\n\n{outlook}") == new
