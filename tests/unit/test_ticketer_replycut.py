@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import email
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
 import pytest
 
 from services.ticketer.domain.bodies import reply_text, strip_quoted
@@ -118,3 +123,54 @@ def test_past_what_quotequail_reads_our_rules_still_find_the_quote() -> None:
     assert library_quote_start(f"{new}\n\n{ATTRIBUTION}") is None
     assert strip_quoted(f"{new}\n\n{ATTRIBUTION}") == new
     assert strip_quoted(f"{new}\n\n{outlook}") == new
+
+
+_CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "realworld"
+
+
+def _text_part(path: Path) -> str | None:
+    mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(mail, EmailMessage)
+    part = mail.get_body(preferencelist=("plain",))
+    content = part.get_content() if part is not None else None
+    return content if isinstance(content, str) else None
+
+
+# talon's replies from real clients: who finds the quote (quotequail, or our rules alone).
+TALON = {
+    "aol.eml": "quotequail",
+    "apple_mail.eml": "quotequail",
+    "comcast.eml": "quotequail",
+    "gmail.eml": "quotequail",
+    "iphone.eml": "quotequail",
+    "sparrow.eml": "quotequail",
+    "yahoo.eml": "quotequail",
+    "android.eml": "ours",  # "… <" / "bob@… написал:", wrapped in the address
+    "outlook.eml": "ours",  # Outlook's From/Sent/To/Subject block
+    "reply-quotations-share-block.eml": "ours",  # Yahoo's "--- On … wrote:"
+}
+
+
+@pytest.mark.parametrize(("name", "reader"), TALON.items(), ids=list(TALON))
+def test_real_client_replies_are_cut_by_quotequail_or_our_rules(name: str, reader: str) -> None:
+    text = _text_part(_CORPUS / "talon" / name)
+    assert text is not None
+    cut = reply_quote_start(text)
+    assert cut is not None
+    assert (library_quote_start(text) == cut) is (reader == "quotequail")
+    assert strip_quoted(text) == text[:cut].strip()
+    assert "Hello" in strip_quoted(text) or "Sounds great" in strip_quoted(text)
+
+
+def test_on_the_real_world_corpus_only_a_forward_is_cut_where_our_rules_alone_did_not() -> None:
+    changed = []
+    mails = (p for p in _CORPUS.rglob("*") if p.is_file() and p.suffix not in (".md", ".json"))
+    for path in sorted(mails):
+        try:
+            text = _text_part(path)
+        except LookupError:  # two mails name a charset no codec knows
+            continue
+        if text and reply_quote_start(text) != quote_start(text):
+            changed.append(path.relative_to(_CORPUS).as_posix())
+            assert text[reply_quote_start(text) or 0 :].startswith("Begin forwarded message:")
+    assert changed == ["sisimai/lhost-sendmail-14.eml"]
