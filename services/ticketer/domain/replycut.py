@@ -11,10 +11,12 @@ in the text before its cut:
 ==========================================  ==========================================
 quotequail misses                           our rule
 ==========================================  ==========================================
-Outlook's From/Sent/To/Subject block        ``is_outlook_block`` (16 languages)
+Outlook's From/Sent/To/Subject block        ``is_outlook_block`` (its languages)
 "-----Message d'origine-----", Italian …    ``_SEPARATOR``
 Italian, Polish, Chinese, Japanese          ``_ATTRIBUTION`` (its verbs)
 attributions; no-break spaces in them
+Yahoo's "--- On … wrote:", Android's        ``_ATTRIBUTION`` (anywhere in the line)
+"… написал:"
 an attribution wrapped over three lines     ``_header_length``
 ==========================================  ==========================================
 
