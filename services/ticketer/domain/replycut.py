@@ -126,7 +126,8 @@ def _acceptable(header: list[str]) -> bool:
     ):
         return False
     joined = " ".join(line.strip() for line in header)
+    # quotequail's own word on what it found: a forward marker needs no date or address.
     unwrapped = quotequail.unwrap(joined) or {}
-    if unwrapped.get("type") != "reply":
+    if unwrapped.get("type") == "forward":
         return True
     return len(joined) <= MAX_ATTRIBUTION and names_date_or_address(joined)
