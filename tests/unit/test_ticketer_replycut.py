@@ -8,6 +8,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.ticketer.domain.bodies import reply_text, strip_quoted
 from services.ticketer.domain.quotes import quote_start
@@ -174,3 +176,35 @@ def test_on_the_real_world_corpus_only_a_forward_is_cut_where_our_rules_alone_di
             changed.append(path.relative_to(_CORPUS).as_posix())
             assert text[reply_quote_start(text) or 0 :].startswith("Begin forwarded message:")
     assert changed == ["sisimai/lhost-sendmail-14.eml"]
+
+
+# Lines drawn from quote headers of both readers, the customer's own words and quoted lines.
+_LINES = st.sampled_from(
+    [
+        "On Mon, 2 Nov 2026 at 10:00, Helpdesk <h@contoso.example> wrote:",
+        "On Mon, 2 Nov 2026 at 10:00, Helpdesk",
+        "<h@contoso.example> wrote:",
+        "Begin forwarded message:",
+        "-----Original Message-----",
+        "From: Helpdesk <h@contoso.example>",
+        "Sent: Monday 10:00",
+        "El técnico escribió:",
+        "On Monday it jammed twice",
+        "> Restarted?",
+        "It still jams.",
+        "",
+    ]
+)
+
+
+@given(st.lists(_LINES, max_size=12), st.booleans())
+def test_the_new_text_is_never_empty_and_only_the_mails_own_lines(
+    lines: list[str], crlf: bool
+) -> None:
+    text = ("\r\n" if crlf else "\n").join(lines)
+    new = strip_quoted(text)
+    assert bool(new) is bool(text.strip())
+    own = {line.strip() for line in text.splitlines()}
+    assert all(line.strip() in own for line in new.splitlines())
+    cut = reply_quote_start(text)
+    assert cut is None or 0 <= cut < len(text)
