@@ -104,6 +104,7 @@ HOSTILE = {
     "op-heeft-lines": ("Op " + "heeft " * 66 + "\n") * 300,
     "gmail-date": "2026/1/1 " + " <" * 30000,
     "on": "On " * 30000,
+    "div": "<div " * 20000,
     "lines": "a\n" * 50000,
 }
 
