@@ -6,9 +6,12 @@ from __future__ import annotations
 from libs.common.text.html import html_to_text
 from libs.common.text.safe_html import sanitize_html
 from services.ticketer.domain.quotes import html_quote_start
-from services.ticketer.domain.replycut import reply_quote_start
+from services.ticketer.domain.replycut import opens_forward, reply_quote_start
 
 __all__ = ["body_text", "reply_text", "sanitize_html", "strip_quoted", "truncate"]
+
+#: How much of a quote container is read to tell a forward from a quote.
+_FORWARD_PEEK = 4000
 
 
 def body_text(text: str | None, html: str | None) -> str:
@@ -46,7 +49,8 @@ def reply_text(text: str | None, html: str | None) -> str:
     if (text and text.strip()) or not html:
         return strip_quoted(text or "")
     cut = html_quote_start(html)
-    if cut is not None:
+    # Gmail puts a forwarded mail in the same container as a quote: that one is kept.
+    if cut is not None and not opens_forward(html_to_text(html[cut : cut + _FORWARD_PEEK])):
         new = strip_quoted(html_to_text(html[:cut]), quote_follows=True)
         if new:
             return new

@@ -20,8 +20,10 @@ Yahoo's "--- On … wrote:", Android's        ``_ATTRIBUTION`` (anywhere in the 
 an attribution wrapped over three lines     ``_header_length``
 ==========================================  ==========================================
 
-quotequail's cut is taken only where our invariants hold; where they do not, it reads on from
-the next line (at most ``_MAX_TRIES`` times):
+A forward marker quotequail finds ends the search: the forwarded message is the customer's
+(a mail they bring us), so nothing from it on is cut, unless our rules find a reply header
+before it. quotequail's cut is taken only where our invariants hold; where they do not, it
+reads on from the next line (at most ``_MAX_TRIES`` times):
 
 - something follows the header (quotequail cuts at a header on the last line too);
 - a reply attribution names a date or an address ("On reflection my colleague wrote:" is the
@@ -39,6 +41,7 @@ the whole text.
 
 from __future__ import annotations
 
+import re
 from itertools import accumulate
 
 import quotequail
@@ -51,26 +54,51 @@ from services.ticketer.domain.quotes import (
     starts_attribution,
 )
 
-__all__ = ["library_quote_start", "reply_quote_start"]
+__all__ = ["library_quote_start", "opens_forward", "reply_quote_start"]
 
 _MAX_LINES = 300  # a reply's new text rarely runs longer before its quote
 _MAX_CHARS = 16_000
 _MAX_TRIES = 20
+#: The words of quotequail's forward markers that say "forwarded" (its list also holds the
+#: "Original Message" separators of replies).
+_FORWARDED = re.compile(
+    r"forward|weitergeleitet|réexpédié|reenviado|vidarebefordrat|doorgestuurd|transféré"
+    r"|пересылаемое",
+    re.IGNORECASE,
+)
 
 
 def reply_quote_start(text: str, *, quote_follows: bool = False) -> int | None:
     """The offset of the first quote header in ``text``, or ``None``: quotequail's cut, or
     an earlier one our rules find before it. ``quote_follows``: the caller knows quoted text
     comes after ``text``, so a header on the last line counts too."""
-    cut = library_quote_start(text, quote_follows=quote_follows)
+    found = _library_header(text, quote_follows=quote_follows)
+    cut = found[0] if found else None
     head = text if cut is None else text[:cut]
     own = quote_start(head, quote_follows=quote_follows or cut is not None)
-    return own if own is not None else cut
+    if own is not None:
+        return own
+    # A forwarded message is what the customer brings, not our history: it stays in the text
+    # (a plain-text mail has nothing else that keeps it).
+    return None if found and found[1] else cut
+
+
+def opens_forward(text: str) -> bool:
+    """Whether ``text`` opens with a forward marker quotequail knows (what an HTML quote
+    container holds when the customer forwarded a mail rather than quoted ours)."""
+    found = _library_header(text, quote_follows=True)
+    return found is not None and found[1] and not text[: found[0]].strip()
 
 
 def library_quote_start(text: str, *, quote_follows: bool = False) -> int | None:
     """The offset of the first header quotequail finds in ``text`` that our invariants accept
     (module docstring), or ``None``."""
+    found = _library_header(text, quote_follows=quote_follows)
+    return found[0] if found else None
+
+
+def _library_header(text: str, *, quote_follows: bool) -> tuple[int, bool] | None:
+    """The offset of quotequail's first acceptable header, and whether it opens a forward."""
     raw = text.split("\n")  # quotequail's own line split
     starts = [0, *accumulate(len(line) + 1 for line in raw)]
     fed = _fed_lines(raw)
@@ -82,8 +110,9 @@ def library_quote_start(text: str, *, quote_follows: bool = False) -> int | None
             return None
         at, length = found
         follows = quote_follows or starts[at + length] < last
-        if follows and _acceptable(fed[at : at + length]):
-            return starts[at]
+        kind = _kind(fed[at : at + length]) if follows else None
+        if kind is not None:
+            return starts[at], kind == "forward"
         at += 1
     return None
 
@@ -117,17 +146,20 @@ def _first_header(fed: list[str], at: int) -> tuple[int, int] | None:
     return start, 1 if alone else 2
 
 
-def _acceptable(header: list[str]) -> bool:
-    """Our invariants over the header lines quotequail found (module docstring)."""
+def _kind(header: list[str]) -> str | None:
+    """``"forward"`` or ``"reply"`` for header lines quotequail found that our invariants
+    accept (module docstring); ``None`` when they refuse them."""
     if header[0].lstrip().startswith(">"):
-        return False
+        return None
     if len(header) == 2 and not (
         starts_attribution(header[0]) and continues_attribution(header[0], header[1])
     ):
-        return False
+        return None
     joined = " ".join(line.strip() for line in header)
     # quotequail's own word on what it found: a forward marker needs no date or address.
     unwrapped = quotequail.unwrap(joined) or {}
     if unwrapped.get("type") == "forward":
-        return True
-    return len(joined) <= MAX_ATTRIBUTION and names_date_or_address(joined)
+        # quotequail calls Outlook's "Original Message" separators forwards too: they open
+        # our quoted history; only a marker that says forwarded opens a mail the customer brings.
+        return "forward" if _FORWARDED.search(joined) else "reply"
+    return "reply" if len(joined) <= MAX_ATTRIBUTION and names_date_or_address(joined) else None
