@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from libs.common.text.html import html_to_text
 from libs.common.text.safe_html import sanitize_html
-from services.ticketer.domain.quotes import html_quote_start, quote_start
+from services.ticketer.domain.quotes import html_quote_start
+from services.ticketer.domain.replycut import opens_forward, reply_quote_start
 
 __all__ = ["body_text", "reply_text", "sanitize_html", "strip_quoted", "truncate"]
+
+#: How much of a quote container is read to tell a forward from a quote.
+_FORWARD_PEEK = 4000
 
 
 def body_text(text: str | None, html: str | None) -> str:
@@ -27,12 +31,12 @@ def truncate(text: str, limit: int) -> tuple[str, bool]:
 
 
 def strip_quoted(text: str, *, quote_follows: bool = False) -> str:
-    """The new part of a reply: cut at the first quote header
-    (:func:`services.ticketer.domain.quotes.quote_start`), drop ``>`` lines.
+    """The new part of a reply: cut at the first quote header (quotequail's, or one of our
+    rules': :func:`services.ticketer.domain.replycut.reply_quote_start`), drop ``>`` lines.
 
     Returns the text unchanged when nothing new would remain (a bare forward, say).
     """
-    cut = quote_start(text, quote_follows=quote_follows)
+    cut = reply_quote_start(text, quote_follows=quote_follows)
     head = text[:cut] if cut is not None else text
     kept = [line for line in head.splitlines() if not line.lstrip().startswith(">")]
     new = "\n".join(kept).strip()
@@ -45,7 +49,8 @@ def reply_text(text: str | None, html: str | None) -> str:
     if (text and text.strip()) or not html:
         return strip_quoted(text or "")
     cut = html_quote_start(html)
-    if cut is not None:
+    # Gmail puts a forwarded mail in the same container as a quote: that one is kept.
+    if cut is not None and not opens_forward(html_to_text(html[cut : cut + _FORWARD_PEEK])):
         new = strip_quoted(html_to_text(html[:cut]), quote_follows=True)
         if new:
             return new

@@ -77,18 +77,23 @@ _ATTRIBUTION = re.compile(
 )
 # An attribution names a date or an address; "My colleague wrote:" alone names neither.
 _DATE_OR_ADDRESS = re.compile(r"\d|@")
-_MAX_ATTRIBUTION = 400
+MAX_ATTRIBUTION = 400
 
 
 def is_attribution(line: str) -> bool:
     """True for an "On <date>, <name> wrote:" line in one of the languages above."""
     line = line.strip()
     return (
-        len(line) <= _MAX_ATTRIBUTION
+        len(line) <= MAX_ATTRIBUTION
         and not line.startswith(">")
         and bool(_ATTRIBUTION.search(line))
-        and bool(_DATE_OR_ADDRESS.search(line))
+        and names_date_or_address(line)
     )
+
+
+def names_date_or_address(line: str) -> bool:
+    """An attribution names a date or an address; "My colleague wrote:" alone names neither."""
+    return bool(_DATE_OR_ADDRESS.search(line))
 
 
 def is_outlook_block(lines: list[str], at: int) -> bool:
@@ -122,11 +127,11 @@ def _header_length(lines: list[str], at: int) -> int:
     if _SEPARATOR.match(line) or is_outlook_block(lines, at) or is_attribution(line):
         return 1
     # Clients wrap a long attribution over two or three lines.
-    if not _starts_attribution(line):
+    if not starts_attribution(line):
         return 0
     for more in (1, 2):
         rest = lines[at + 1 : at + 1 + more]
-        if len(rest) < more or not _continues(lines[at + more - 1], rest[-1]):
+        if len(rest) < more or not continues_attribution(lines[at + more - 1], rest[-1]):
             return 0
         if is_attribution(" ".join(x.strip() for x in lines[at : at + 1 + more])):
             return 1 + more
@@ -139,13 +144,14 @@ _OPENER = re.compile(rf"^{_SPACE}*(?:on|am|le|el|il|op|em|den|w{_SPACE}+dniu|dni
 _DATE_START = re.compile(rf"^{_SPACE}*\d")
 
 
-def _starts_attribution(line: str) -> bool:
+def starts_attribution(line: str) -> bool:
+    """Whether ``line`` may be the first half of a wrapped attribution."""
     words = line.split()
     last = words[-1] if words else ""
     return bool(_OPENER.match(line) or _DATE_START.match(line) or "@" in last or last == "<")
 
 
-def _continues(line: str, following: str) -> bool:
+def continues_attribution(line: str, following: str) -> bool:
     """Whether ``following`` may continue ``line`` as one wrapped attribution: ``line`` is
     no finished sentence, and ``following`` does not open an attribution of its own."""
     line = line.strip()
