@@ -155,6 +155,24 @@ def test_an_inline_image_known_only_by_its_content_id_is_an_attachment() -> None
     assert (image.is_inline, image.content_id, image.content) == (True, "logo@customer", b"PNG")
 
 
+def test_an_attached_message_without_a_name_or_disposition_is_an_attachment() -> None:
+    """A forwarded mail as a bare ``message/rfc822`` part: Graph lists it as an item
+    attachment; without it here the forwarded mail would be lost (raw MIME is rarely kept)."""
+    raw = (
+        b"From: ann@customer.example\r\nSubject: Fwd: invoice\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nSee the forwarded mail.\r\n"
+        b"--b\r\nContent-Type: message/rfc822\r\n\r\n"
+        b"From: vendor@vendor.example\r\nSubject: Invoice 7\r\n\r\nPay now.\r\n"
+        b"--b--\r\n"
+    )
+    (item,) = attachments_of(raw)
+    assert (item.name, item.content_type, item.kind) == ("message.eml", "message/rfc822", "item")
+    assert b"Subject: Invoice 7" in item.content and b"Pay now." in item.content
+    resource = {"id": "m3", "threadId": "t3", "internalDate": "0", "raw": b64url_encode(raw)}
+    assert to_message(resource).has_attachments
+
+
 def test_attachments_given_apart_are_added_to_the_mime() -> None:
     raw = with_attachments(_raw(), [OutgoingAttachment("b.txt", b"bee", "text/plain")])
     assert [a.name for a in attachments_of(raw)] == ["a.zip", "b.txt"]

@@ -110,7 +110,9 @@ def _full(
 
 
 def _is_attachment(part: Message) -> bool:
-    if part.is_multipart() and part.get_content_type() != "message/rfc822":
+    if part.get_content_type() == "message/rfc822":
+        return True  # an attached mail, named or not: Graph lists it as an item attachment
+    if part.is_multipart():
         return False
     if part.get_filename() or part.get_content_disposition() == "attachment":
         return True
