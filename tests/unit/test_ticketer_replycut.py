@@ -51,9 +51,9 @@ def test_a_forwarded_mail_below_the_customers_words_is_kept(forward: str) -> Non
     assert library_quote_start(text) == len(NEW) + 2  # quotequail finds the marker
     assert reply_quote_start(text) is None
     assert strip_quoted(text) == text.strip()
-    # ... and a quote of ours above the forward is still cut.
+    # ... and a quote of ours above the forward is still cut, the forward below it kept.
     above = f"{NEW}\n\n{ATTRIBUTION}\n{forward}\n"
-    assert strip_quoted(above) == NEW
+    assert strip_quoted(above) == f"{NEW}\n\n{forward.strip()}"
 
 
 def test_an_html_quote_container_holding_a_forward_is_kept() -> None:
@@ -236,6 +236,28 @@ def test_the_new_text_is_never_empty_and_only_the_mails_own_lines(
     new = strip_quoted(text)
     assert bool(new) is bool(text.strip())
     own = {line.strip() for line in text.splitlines()}
-    assert all(line.strip() in own for line in new.splitlines())
+    # (a blank line may part the text before the quote from answers written among it)
+    assert all(line.strip() in own for line in new.splitlines() if line.strip())
     cut = reply_quote_start(text)
     assert cut is None or 0 <= cut < len(text)
+
+
+INLINE = "On Mon, 2 Nov 2026 at 10:00, Helpdesk <h@contoso.example> wrote:\n"
+
+
+def test_answers_written_between_the_quoted_lines_are_kept() -> None:
+    text = f"Answers inline.\n\n{INLINE}> Did you restart?\nYes, twice.\n> Which model?\nHP 4050.\n"
+    assert strip_quoted(text) == "Answers inline.\n\nYes, twice.\nHP 4050."
+
+
+def test_a_bottom_posted_answer_below_the_quote_is_kept() -> None:
+    text = f"{INLINE}> Did you restart?\n> Which model?\n\nYes, twice. It is an HP 4050.\n"
+    assert strip_quoted(text) == "Yes, twice. It is an HP 4050."
+    text = f"Hi,\n\n{INLINE}> Did you restart?\n\nYes, twice.\n-- \nAnn\n"
+    assert strip_quoted(text) == "Hi,\n\nYes, twice.\n-- \nAnn"
+
+
+def test_history_quoted_without_marks_is_cut_whole() -> None:
+    outlook = "From: Helpdesk <h@contoso.example>\nSent: Monday 10:00\nTo: Ann\nSubject: x\n\n"
+    text = f"{NEW}\n\n{outlook}Did you restart?\n> older quote\nOld words.\n"
+    assert strip_quoted(text) == NEW

@@ -38,9 +38,28 @@ def strip_quoted(text: str, *, quote_follows: bool = False) -> str:
     """
     cut = reply_quote_start(text, quote_follows=quote_follows)
     head = text[:cut] if cut is not None else text
-    kept = [line for line in head.splitlines() if not line.lstrip().startswith(">")]
-    new = "\n".join(kept).strip()
+    kept = [line for line in head.splitlines() if not _quoted(line)]
+    answers = _answers_between_quotes(text[cut:]) if cut is not None else []
+    parts = ("\n".join(kept).strip(), "\n".join(answers).strip())
+    new = "\n\n".join(part for part in parts if part)
     return new if new else text.strip()
+
+
+def _quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _answers_between_quotes(rest: str) -> list[str]:
+    """The customer's lines among ``>``-quoted history (answers written inline, or below the
+    quote by a bottom-poster): once the header's quote is ``>`` lines, every line that is not
+    one is theirs. History quoted without ``>`` (Outlook's) has no such lines to tell."""
+    lines = rest.splitlines()
+    first = next((n for n, line in enumerate(lines) if line.strip()), None)
+    start = next((n for n, line in enumerate(lines) if _quoted(line)), None)
+    # The header takes at most three lines (a wrapped attribution) before its first > line.
+    if first is None or start is None or start - first > 3:
+        return []
+    return [line for line in lines[start:] if not _quoted(line)]
 
 
 def reply_text(text: str | None, html: str | None) -> str:
