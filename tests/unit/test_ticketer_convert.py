@@ -19,24 +19,13 @@ from libs.common.contracts import (
 from services.ticketer import convert
 from services.ticketer.domain.acknowledgement import ack_job_id
 from services.ticketer.store.models import Attachment, Party, ProcessedRow, RecordSummary
+from tests.unit.inbound_builders import inbound_email
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 BOX = "help@contoso.com"
 
 
-def email(**fields: object) -> InboundEmail:
-    data: dict[str, object] = {
-        "mailbox": BOX,
-        "message_id": "g1",
-        "provider": "microsoft",
-        "internet_message_id": "<m1@customer.example>",
-        "received_at": NOW,
-        "fetched_at": NOW,
-        "from": Address(address="ann@customer.example"),
-        "subject": "Printer",
-    }
-    data.update(fields)
-    return InboundEmail.model_validate(data)
+email = inbound_email
 
 
 def test_ack_job_subject_is_bounded_and_goes_to_from_never_reply_to() -> None:

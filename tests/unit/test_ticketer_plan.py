@@ -23,6 +23,7 @@ from services.ticketer.domain.facts import MailFacts
 from services.ticketer.domain.plan import plan
 from services.ticketer.domain.threading import Lookup, record_lookups, thread_ids
 from services.ticketer.domain.verdict import Classification
+from tests.unit.inbound_builders import inbound_email
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 BOX = "help@contoso.com"
@@ -32,19 +33,7 @@ OFF = AckPolicy(False, ("contoso.com",))
 
 
 def email(**fields: Any) -> InboundEmail:
-    data: dict[str, Any] = {
-        "mailbox": BOX,
-        "message_id": "g1",
-        "provider": "microsoft",
-        "internet_message_id": "<m1@customer.example>",
-        "conversation_id": "conv-1",
-        "received_at": NOW,
-        "fetched_at": NOW,
-        "from": Address(address="ann@customer.example"),
-        "subject": "Printer",
-    }
-    data.update(fields)
-    return InboundEmail.model_validate(data)
+    return inbound_email(**{"conversation_id": "conv-1", **fields})
 
 
 def test_thread_ids_in_reply_to_first_then_references_newest_first() -> None:

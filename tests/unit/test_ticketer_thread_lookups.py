@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
-from libs.common.contracts import Address, InboundEmail, MailHeaders
+from libs.common.contracts import InboundEmail, MailHeaders
 from libs.common.record_token import find_record_token
 from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.mime import parse_mime
 from services.ticketer.domain.threading import Lookup, record_lookups
 from services.ticketer.domain.verdict import Classification
+from tests.unit.inbound_builders import inbound_email
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 BOX = "help@contoso.com"
@@ -20,19 +20,7 @@ REQUEST = Classification("request", "request")
 FMT = "[#{id}]"
 
 
-def email(**fields: Any) -> InboundEmail:
-    data: dict[str, Any] = {
-        "mailbox": BOX,
-        "message_id": "g1",
-        "provider": "microsoft",
-        "internet_message_id": "<m1@customer.example>",
-        "received_at": NOW,
-        "fetched_at": NOW,
-        "from": Address(address="ann@customer.example"),
-        "subject": "Printer",
-    }
-    data.update(fields)
-    return InboundEmail.model_validate(data)
+email = inbound_email
 
 
 def token_of(subject: str, fmt: str = FMT) -> int | None:
