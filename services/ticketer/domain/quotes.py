@@ -75,8 +75,10 @@ _ATTRIBUTION = re.compile(
     rf"{_SPACE}*$|(?:写道|寫道|書きました|작성){_COLON}{_SPACE}*$",
     re.I,
 )
-# An attribution names a date or an address; "My colleague wrote:" alone names neither.
-_DATE_OR_ADDRESS = re.compile(r"\d|@")
+# An attribution names an address, or opens as clients open one (On, Am, … or a date) and
+# names a date: "My colleague wrote:" names neither, and in "I wrote to you on 3 May:" the
+# customer introduces their own text.
+_DIGIT = re.compile(r"\d")
 _MAX_ATTRIBUTION = 400
 
 
@@ -87,7 +89,7 @@ def is_attribution(line: str) -> bool:
         len(line) <= _MAX_ATTRIBUTION
         and not line.startswith(">")
         and bool(_ATTRIBUTION.search(line))
-        and bool(_DATE_OR_ADDRESS.search(line))
+        and ("@" in line or (_opens_attribution(line) and bool(_DIGIT.search(line))))
     )
 
 
@@ -137,6 +139,10 @@ def _header_length(lines: list[str], at: int) -> int:
 # a date; or a first half that ends in the name's address ("… Helpdesk <" in Gmail's wrap).
 _OPENER = re.compile(rf"^{_SPACE}*(?:on|am|le|el|il|op|em|den|w{_SPACE}+dniu|dnia)\b", re.I)
 _DATE_START = re.compile(rf"^{_SPACE}*\d")
+
+
+def _opens_attribution(line: str) -> bool:
+    return bool(_OPENER.match(line) or _DATE_START.match(line))
 
 
 def _starts_attribution(line: str) -> bool:
