@@ -32,6 +32,15 @@ _FLAT = frozenset(_VOID | _SELF_CLOSING)
 _INVISIBLE = re.compile(r"<(script|style|head)\b|<!--", re.I)
 _BLOCK = re.compile(r"</?(?:p|div|br|tr|li|h[1-6]|table|ul|ol|blockquote|pre|hr)\b[^>]*>", re.I)
 _ANY_TAG = re.compile(r"<[^>]*>")
+_END_MARKS = {
+    name: re.compile(mark, re.I)
+    for name, mark in (
+        ("script", "</script"),
+        ("style", "</style"),
+        ("head", "</head"),
+        ("--", "-->"),
+    )
+}
 
 
 def _fold(text: str, after_space: bool) -> str:
@@ -97,17 +106,18 @@ def html_depth(html: str) -> int:
 def _visible(html: str) -> str:
     """``html`` without scripts, styles, its head and comments (each up to its end, or to the
     end of the document when it has none, as browsers read it); one pass, never quadratic."""
-    lowered = html.lower()  # same offsets: only ASCII tag names are searched for
     kept: list[str] = []
     at = 0
     while (found := _INVISIBLE.search(html, at)) is not None:
         kept.append(html[at : found.start()])
         name = found.group(1)
-        end_mark = f"</{name.lower()}" if name else "-->"
-        end = lowered.find(end_mark, found.end())
-        if end < 0:
+        # Searched case-blind in ``html`` itself: a lower-cased copy is longer wherever "İ"
+        # stands, and its offsets would cut into the text after the end.
+        end_mark = _END_MARKS[name.lower() if name else "--"].search(html, found.end())
+        if end_mark is None:
             return " ".join(kept)
-        at = (html.find(">", end) + 1 or len(html)) if name else end + len(end_mark)
+        end = end_mark.start()
+        at = (html.find(">", end) + 1 or len(html)) if name else end_mark.end()
     kept.append(html[at:])
     return " ".join(kept)
 
