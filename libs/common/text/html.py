@@ -92,7 +92,7 @@ def html_depth(html: str) -> int:
     (``<br>``), self-closed tags and the ones a parser closes by itself (``<p>``, ``<li>``,
     ``<td>`` …) do not nest. Stops counting past :data:`MAX_HTML_DEPTH`."""
     depth = deepest = 0
-    for match in _TAG.finditer(html):
+    for match in _TAG.finditer(_tagged_part(html)):
         closing, name, self_closed = match.group(1), match.group(2).lower(), match.group(3)
         if name in _FLAT or self_closed:
             continue
@@ -125,7 +125,19 @@ def _visible(html: str) -> str:
 def strip_tags(html: str) -> str:
     """Text of ``html`` without its tags: scripts, styles and comments dropped, a line break
     for each block element, entities decoded, blank runs folded. Linear in the input."""
-    text = _BLOCK.sub("\n", _visible(html))
-    text = unescape(_ANY_TAG.sub(" ", text))
+    text = _sub_tags(_BLOCK, "\n", _visible(html))
+    text = unescape(_sub_tags(_ANY_TAG, " ", text))
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def _tagged_part(html: str) -> str:
+    """``html`` up to its last ``>``: no tag ends after it. Each ``<`` past it would be
+    scanned to the end of the text in vain, quadratic in a run of thousands of them."""
+    return html[: html.rfind(">") + 1]
+
+
+def _sub_tags(pattern: re.Pattern[str], replacement: str, text: str) -> str:
+    """``pattern.sub`` over the part of ``text`` where tags can end (:func:`_tagged_part`)."""
+    head = _tagged_part(text)
+    return pattern.sub(replacement, head) + text[len(head) :]
