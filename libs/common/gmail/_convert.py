@@ -112,7 +112,7 @@ def _full(
 def _is_attachment(part: Message) -> bool:
     if part.is_multipart() and part.get_content_type() != "message/rfc822":
         return False
-    if part.get_filename() or part.get_content_disposition() == "attachment":
+    if _filename(part) or part.get_content_disposition() == "attachment":
         return True
     if isinstance(part, Part) and part.cut:  # nesting past the cut, kept whole (as Graph)
         return True
@@ -120,6 +120,13 @@ def _is_attachment(part: Message) -> bool:
     # too, as Graph lists it (isInline): without it the body's image would be lost.
     inline = part.get_content_disposition() == "inline" or part.get("Content-ID") is not None
     return inline and part.get_content_maintype() != "text"
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        return part.get_filename()
+    except (LookupError, ValueError):  # a filename parameter the email package cannot read
+        return None
 
 
 def attachments_of(raw: bytes) -> list[Attachment]:
@@ -139,7 +146,7 @@ def attachments_of(raw: bytes) -> list[Attachment]:
         else:
             data = content(part) if isinstance(part, Part) else b""
         cid = part.get("Content-ID")
-        name = part.get_filename() or ("message.eml" if item else "attachment")
+        name = _filename(part) or ("message.eml" if item else "attachment")
         out.append(
             Attachment(
                 id=f"part-{n}",
