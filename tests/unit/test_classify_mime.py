@@ -127,6 +127,23 @@ def test_garbage_and_empty_input_parse_without_raising() -> None:
         assert parsed.facts.message_id is None
 
 
+def test_a_parameter_the_structured_header_parser_fails_on_does_not_stop_the_mail() -> None:
+    """policy.default's Content-Type parser raises IndexError on a parameter name with "*"
+    and no value; the mail is read as its plain header text says."""
+    raw = crlf(
+        "From: a@kunde.example\nSubject: Drucker\n"
+        "Content-Type: multipart/mixed; boundary=b; charset*\n\n"
+        "--b\nContent-Type: text/plain; charset*\n\nGrüße\n"
+        "--b\nContent-Type: application/pdf; name*\n"
+        "Content-Disposition: attachment; filename=r.pdf\n\n%PDF-\n--b--\n"
+    )
+    parsed = parse_mime(raw)
+    assert (parsed.facts.subject, parsed.facts.text) == ("Drucker", "Grüße")
+    assert [(a.filename, a.content_type, a.data) for a in parsed.attachments] == [
+        ("r.pdf", "application/pdf", b"%PDF-")
+    ]
+
+
 def test_mbox_from_line_and_null_return_path() -> None:
     raw = crlf(
         "From MAILER-DAEMON  Thu Apr 29 23:34:45 2015\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from services.ticketer.domain.classify import classify
 from services.ticketer.domain.mime import parse_mime
 from services.ticketer.domain.verdict import Classification, DeliveryFailure
@@ -279,3 +281,21 @@ def test_a_ses_lookalike_nested_past_the_parsers_depth_is_read_as_text() -> None
     result = verdict(ses_mail(deep))
     assert (result.kind, result.reason) == ("bounce", "ses:bounce")
     assert [f.recipient for f in result.failures] == [""], "no recipient could be read"
+
+
+@pytest.mark.timeout(60)  # a guard against the quadratic scan; the assertions are on results
+def test_a_notice_with_a_long_run_of_address_characters_is_read_once() -> None:
+    """The recipients of a text notice are looked for from where a run of address
+    characters starts, not from each of its characters: 500 KB of letters took minutes."""
+    raw = crlf_mail(
+        "From: MAILER-DAEMON@mx.customer.example\n"
+        "To: helpdesk@contoso.example\n"
+        "Subject: failure notice\n"
+        "Message-ID: <q-9@mx.customer.example>\n\n"
+        "I wasn't able to deliver your message to gone@customer.example (#5.1.1)\n"
+        + "x" * 500_000
+        + "\n"
+    )
+    result = verdict(raw)
+    assert result.kind == "bounce"
+    assert [f.recipient for f in result.failures] == ["gone@customer.example"]

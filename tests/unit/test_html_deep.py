@@ -67,3 +67,23 @@ def test_tags_stripped_text_drops_what_no_reader_sees() -> None:
     assert strip_tags(html) == "Hello & welcome\nbye\nnow"
     assert strip_tags("<p>kept</p><script>" * 20_000) == "kept"
     assert strip_tags("<p>kept</p><!-- never closed <p>lost</p>") == "kept"
+
+
+def test_text_after_a_style_or_comment_survives_capital_dotted_i_before_it() -> None:
+    """Lower-casing turns "İ" into two characters: offsets found in a lower-cased copy
+    landed past the end of a style or comment and dropped the text after it."""
+    deep = "<div>" * (MAX_HTML_DEPTH + 1)
+    for hidden in ("<style>p{}</style>", "<!-- x -->"):
+        html = f"{deep}<p>İZMİR İSTANBUL İNCİRLİ</p>{hidden}<p>Siparişim gelmedi.</p>"
+        assert html_to_text(html).splitlines() == ["İZMİR İSTANBUL İNCİRLİ", "Siparişim gelmedi."]
+
+
+@pytest.mark.timeout(60)  # a guard against the quadratic scan; the assertions are on results
+def test_a_run_of_unclosed_tags_costs_one_scan() -> None:
+    """Each "<" with no ">" after it was scanned to the end of the text by the depth count and
+    by the tag stripping: 600 KB of "<p " took minutes."""
+    tail = "<p " * 200_000
+    assert html_to_text(f"<p>Order 12 is late</p>{tail}") == "Order 12 is late"
+    deep = "<div>" * (MAX_HTML_DEPTH + 1)
+    lines = html_to_text(f"{deep}<p>Order 12 is late</p>{tail}").splitlines()
+    assert lines == ["Order 12 is late", tail.strip()]

@@ -132,6 +132,22 @@ def test_any_bytes_read_by_either_provider_never_raise_or_leave_a_surrogate(
     assert not [t for t in texts if re.search("[\ud800-\udfff]", t)]
 
 
+def test_an_rfc2231_filename_with_8bit_octets_in_its_charset_reads_from_both_providers() -> None:
+    """The email package's get_filename raised UnicodeEncodeError on it: the Graph reader
+    took the file for unnamed, the Gmail adapter failed on the whole mail."""
+    raw = (
+        b"From: ann@x.test\r\nTo: help@example.com\r\nSubject: invoice\r\n"
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nthe invoice\r\n"
+        b"--b\r\nContent-Type: application/pdf\r\n"
+        b"Content-Disposition: attachment; filename*=\xc3\xa9''x.pdf\r\n\r\nPDF\r\n--b--\r\n"
+    )
+    assert _agree(raw).has_attachments and graph(raw).has_attachments
+    assert [(a.content_type, a.content) for a in attachments_of(raw)] == [
+        ("application/pdf", b"PDF")
+    ]
+
+
 _CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "realworld"
 _MAILS = sorted(
     p

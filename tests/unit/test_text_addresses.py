@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from libs.common.text.headers import split_addresses
+from libs.common.text.headers import ADDRESS_TEXT_LIMIT, split_addresses
 from services.fetcher.domain import build_inbound
 from services.ticketer.domain.mime import parse_mime
 from tests.unit.provider_readers import gmail, graph
@@ -106,3 +106,11 @@ def test_an_unparseable_from_still_becomes_an_inbound_email_without_a_sender() -
         )
         assert email.from_ is None and email.subject == "addresses"
         assert [a.address for a in email.to] == ["help@example.com"]
+
+
+@pytest.mark.timeout(30)  # a guard against the quadratic scan; the assertion is on the result
+def test_a_long_run_without_a_domain_keeps_the_address_after_it() -> None:
+    """An entry no parser splits is searched for addresses once per run of characters, not
+    once per character (a 256 KB "aaa…@" took minutes)."""
+    header = "a" * (ADDRESS_TEXT_LIMIT - 100) + "@ x@example.org"
+    assert split_addresses(header) == [("", "x@example.org")]

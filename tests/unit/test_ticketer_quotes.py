@@ -204,3 +204,17 @@ def test_hostile_markup_still_finds_the_quote_that_follows_it() -> None:
     html = f"<p>{NEW}</p>{junk}>" + '<div class="gmail_quote">On Mon, X wrote: old</div>'
     assert reply_text(None, html).startswith(NEW)
     assert "old" not in reply_text(None, html)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi team,\nI wrote to you on 3 May:\nthe printer is still broken.\nBest, Ann",
+        "Hi,\nas I wrote on 12.05.:\nVPN fails with error 809.",
+        "Hallo,\nwie ich am 3. Mai schrieb:\nder Drucker ist kaputt.",
+    ],
+)
+def test_a_customer_introducing_their_own_earlier_words_keeps_them(text: str) -> None:
+    """A "wrote" line with a date but no address, not opening as clients open an
+    attribution, is the customer's sentence: what follows it is their new text."""
+    assert strip_quoted(text) == text

@@ -114,7 +114,7 @@ def _is_attachment(part: Message) -> bool:
         return True  # an attached mail, named or not: Graph lists it as an item attachment
     if part.is_multipart():
         return False
-    if part.get_filename() or part.get_content_disposition() == "attachment":
+    if _filename(part) or part.get_content_disposition() == "attachment":
         return True
     if isinstance(part, Part) and part.cut:  # nesting past the cut, kept whole (as Graph)
         return True
@@ -122,6 +122,13 @@ def _is_attachment(part: Message) -> bool:
     # too, as Graph lists it (isInline): without it the body's image would be lost.
     inline = part.get_content_disposition() == "inline" or part.get("Content-ID") is not None
     return inline and part.get_content_maintype() != "text"
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        return part.get_filename()
+    except (LookupError, ValueError):  # a filename parameter the email package cannot read
+        return None
 
 
 def attachments_of(raw: bytes) -> list[Attachment]:
@@ -141,7 +148,7 @@ def attachments_of(raw: bytes) -> list[Attachment]:
         else:
             data = content(part) if isinstance(part, Part) else b""
         cid = part.get("Content-ID")
-        name = part.get_filename() or ("message.eml" if item else "attachment")
+        name = _filename(part) or ("message.eml" if item else "attachment")
         out.append(
             Attachment(
                 id=f"part-{n}",

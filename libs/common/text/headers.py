@@ -21,8 +21,12 @@ _NEWLINES = re.compile(r"\r\n|\r|\n")
 _PLAUSIBLE = re.compile(
     r'^(?:"[^"\r\n]*"|[^\s<>(),;:\\"\[\]@]+)(?:@(?:[^\s<>(),;:\\"\[\]@]+|\[[^\s\[\]\\]*\]))?$'
 )
-#: An address-looking run in text no parser could split.
-_FIND_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+#: An address-looking run in text no parser could split. It starts only where a run of
+#: local-part characters starts: tried from inside a run too, a long run without a domain
+#: after it ("aaa…@") costs time quadratic in its length.
+_FIND_ADDRESS = re.compile(
+    r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
+)
 #: A group with no members, as ``undisclosed-recipients:;``: nobody.
 _EMPTY_GROUP = re.compile(r"^[^:<>@\"]*:\s*;?$")
 #: What the entry splitter looks at: quotes (a backslash escapes inside them), comments,

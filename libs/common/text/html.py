@@ -32,6 +32,15 @@ _FLAT = frozenset(_VOID | _SELF_CLOSING)
 _INVISIBLE = re.compile(r"<(script|style|head)\b|<!--", re.I)
 _BLOCK = re.compile(r"</?(?:p|div|br|tr|li|h[1-6]|table|ul|ol|blockquote|pre|hr)\b[^>]*>", re.I)
 _ANY_TAG = re.compile(r"<[^>]*>")
+_END_MARKS = {
+    name: re.compile(mark, re.I)
+    for name, mark in (
+        ("script", "</script"),
+        ("style", "</style"),
+        ("head", "</head"),
+        ("--", "-->"),
+    )
+}
 
 
 def _fold(text: str, after_space: bool) -> str:
@@ -83,7 +92,7 @@ def html_depth(html: str) -> int:
     (``<br>``), self-closed tags and the ones a parser closes by itself (``<p>``, ``<li>``,
     ``<td>`` …) do not nest. Stops counting past :data:`MAX_HTML_DEPTH`."""
     depth = deepest = 0
-    for match in _TAG.finditer(html):
+    for match in _TAG.finditer(_tagged_part(html)):
         closing, name, self_closed = match.group(1), match.group(2).lower(), match.group(3)
         if name in _FLAT or self_closed:
             continue
@@ -97,17 +106,18 @@ def html_depth(html: str) -> int:
 def _visible(html: str) -> str:
     """``html`` without scripts, styles, its head and comments (each up to its end, or to the
     end of the document when it has none, as browsers read it); one pass, never quadratic."""
-    lowered = html.lower()  # same offsets: only ASCII tag names are searched for
     kept: list[str] = []
     at = 0
     while (found := _INVISIBLE.search(html, at)) is not None:
         kept.append(html[at : found.start()])
         name = found.group(1)
-        end_mark = f"</{name.lower()}" if name else "-->"
-        end = lowered.find(end_mark, found.end())
-        if end < 0:
+        # Searched case-blind in ``html`` itself: a lower-cased copy is longer wherever "İ"
+        # stands, and its offsets would cut into the text after the end.
+        end_mark = _END_MARKS[name.lower() if name else "--"].search(html, found.end())
+        if end_mark is None:
             return " ".join(kept)
-        at = (html.find(">", end) + 1 or len(html)) if name else end + len(end_mark)
+        end = end_mark.start()
+        at = (html.find(">", end) + 1 or len(html)) if name else end_mark.end()
     kept.append(html[at:])
     return " ".join(kept)
 
@@ -115,7 +125,19 @@ def _visible(html: str) -> str:
 def strip_tags(html: str) -> str:
     """Text of ``html`` without its tags: scripts, styles and comments dropped, a line break
     for each block element, entities decoded, blank runs folded. Linear in the input."""
-    text = _BLOCK.sub("\n", _visible(html))
-    text = unescape(_ANY_TAG.sub(" ", text))
+    text = _sub_tags(_BLOCK, "\n", _visible(html))
+    text = unescape(_sub_tags(_ANY_TAG, " ", text))
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def _tagged_part(html: str) -> str:
+    """``html`` up to its last ``>``: no tag ends after it. Each ``<`` past it would be
+    scanned to the end of the text in vain, quadratic in a run of thousands of them."""
+    return html[: html.rfind(">") + 1]
+
+
+def _sub_tags(pattern: re.Pattern[str], replacement: str, text: str) -> str:
+    """``pattern.sub`` over the part of ``text`` where tags can end (:func:`_tagged_part`)."""
+    head = _tagged_part(text)
+    return pattern.sub(replacement, head) + text[len(head) :]

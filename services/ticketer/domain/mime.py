@@ -29,8 +29,23 @@ _HEADERS_TYPES = {
 _MESSAGE_TYPES = {"message/rfc822", "message/global"}
 # Deeper nesting than this is an attack or a broken mail, not a message worth reading.
 _MAX_DEPTH = 40
-# policy.default gives str headers and RFC 2231 filenames.
-_HEADER_PARSER = BytesHeaderParser(policy=policy.default)
+
+
+class _Lenient(policy.EmailPolicy):
+    """``policy.default`` (str headers, RFC 2231 filenames), except that a value its
+    structured parser fails on is handed out as its text: that parser raises IndexError on
+    a parameter name with "*" and no value (``charset*``), and every read of the header
+    would raise."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        try:
+            return super().header_fetch_parse(name, value)
+        except Exception:
+            return value
+
+
+_POLICY = _Lenient()
+_HEADER_PARSER = BytesHeaderParser(policy=_POLICY)
 
 
 @dataclass(frozen=True)
@@ -117,7 +132,7 @@ def _parse(raw: bytes) -> tuple[Message, bool]:
     stack: the shared tree stops descending at its depth cut, and the headers alone remain
     the fallback should anything still recurse too deep."""
     try:
-        return parse_tree(raw, policy.default), False
+        return parse_tree(raw, _POLICY), False
     except RecursionError:
         return _HEADER_PARSER.parsebytes(mend_head(raw)), True
 

@@ -45,7 +45,12 @@ _RETURNED_START = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _MSGID_LINE = re.compile(r"^\s*message-id\s*:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
-_ADDRESS = re.compile(r"<?([A-Za-z0-9._%+=/'!#$&*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?")
+# Tried only where a run of address characters starts: from inside a long run without an
+# "@" each try would scan to its end, quadratic in the run.
+_ADDRESS = re.compile(
+    r"<?(?<![A-Za-z0-9._%+=/'!#$&*?^`{|}~-])"
+    r"([A-Za-z0-9._%+=/'!#$&*?^`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})>?"
+)
 _SMTP_CODE = re.compile(r"\b([45])\d\d\b[ -]")
 _TEMPORARY = re.compile(
     r"\bdelay(?:ed)?\b|will (?:be )?retr(?:y|ied)|still (?:being )?retried|temporar|"

@@ -75,8 +75,7 @@ _ATTRIBUTION = re.compile(
     rf"{_SPACE}*$|(?:写道|寫道|書きました|작성){_COLON}{_SPACE}*$",
     re.I,
 )
-# An attribution names a date or an address; "My colleague wrote:" alone names neither.
-_DATE_OR_ADDRESS = re.compile(r"\d|@")
+_DIGIT = re.compile(r"\d")
 MAX_ATTRIBUTION = 400
 
 
@@ -92,8 +91,10 @@ def is_attribution(line: str) -> bool:
 
 
 def names_date_or_address(line: str) -> bool:
-    """An attribution names a date or an address; "My colleague wrote:" alone names neither."""
-    return bool(_DATE_OR_ADDRESS.search(line))
+    """An attribution names an address, or opens as clients open one (On, Am, … or a date)
+    and names a date: "My colleague wrote:" names neither, and in "I wrote to you on 3 May:"
+    the customer introduces their own text."""
+    return "@" in line or (_opens_attribution(line) and bool(_DIGIT.search(line)))
 
 
 def is_outlook_block(lines: list[str], at: int) -> bool:
@@ -142,6 +143,10 @@ def _header_length(lines: list[str], at: int) -> int:
 # a date; or a first half that ends in the name's address ("… Helpdesk <" in Gmail's wrap).
 _OPENER = re.compile(rf"^{_SPACE}*(?:on|am|le|el|il|op|em|den|w{_SPACE}+dniu|dnia)\b", re.I)
 _DATE_START = re.compile(rf"^{_SPACE}*\d")
+
+
+def _opens_attribution(line: str) -> bool:
+    return bool(_OPENER.match(line) or _DATE_START.match(line))
 
 
 def starts_attribution(line: str) -> bool:
