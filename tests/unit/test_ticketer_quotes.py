@@ -218,3 +218,15 @@ def test_a_customer_introducing_their_own_earlier_words_keeps_them(text: str) ->
     """A "wrote" line with a date but no address, not opening as clients open an
     attribution, is the customer's sentence: what follows it is their new text."""
     assert strip_quoted(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello,\nFrom: John Smith\nTo: IT support\nSubject: new laptop\nI need a new laptop.",
+        "Room please:\n\nFrom: 10:00\nTo: 11:00\nSubject: weekly sync\n\nFor six people.",
+        "Wniosek:\nOd: Jan Kowalski\nDo: Kadry\nTemat: urlop\nProszę o urlop w piątek.",
+    ],
+)
+def test_a_customers_own_from_to_subject_form_is_not_a_quote(text: str) -> None:
+    assert strip_quoted(text) == text.strip()

@@ -98,13 +98,17 @@ def names_date_or_address(line: str) -> bool:
 
 
 def is_outlook_block(lines: list[str], at: int) -> bool:
-    """A From line at ``at`` followed, within four lines, by a Sent/Date line or by both a To
-    and a Subject line: Outlook's header block and its translations."""
+    """A From line at ``at`` followed, within four lines, by a Sent/Date line or, when the
+    From line names an address, by both a To and a Subject line: Outlook's header block and
+    its translations. Without the address, "From: John / To: IT / Subject: laptop" is a
+    customer writing a form of their own."""
     if not _FROM_LINE.match(lines[at]):
         return False
     after = [line for line in lines[at + 1 : at + 6] if line.strip()][:4]
     if any(_SENT_LINE.match(line) for line in after):
         return True
+    if "@" not in lines[at]:
+        return False
     return any(_TO_LINE.match(x) for x in after) and any(_SUBJECT_LINE.match(x) for x in after)
 
 
