@@ -188,6 +188,7 @@ def test_a_body_declared_as_something_else_than_json_is_refused(
         ("application/octet-stream", ""),
         ("text/plain; charset=utf-8", ""),
         ("application/vnd.mailpipe+json", "identity"),
+        ("application/json; charset=us-ascii", "us-ascii"),
     ],
 )
 def test_json_as_documented_is_read(content_type: str, encoding: str) -> None:

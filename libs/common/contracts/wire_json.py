@@ -31,7 +31,8 @@ _JSON_TYPES = (
     "application/octet-stream",
     "text/plain",
 )
-_UTF8 = ("utf-8", "utf8", "")
+#: ASCII is UTF-8's first half: a body labelled so is read as UTF-8 all the same.
+_UTF8 = ("utf-8", "utf8", "", "us-ascii", "ascii")
 #: Content encodings that leave the bytes as they are: kombu marks a bytes body ``binary``.
 _AS_IS = (*_UTF8, "binary", "identity", "7bit", "8bit")
 
