@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -316,3 +317,12 @@ def test_nested_comments_in_an_address_header_do_not_stop_the_mail() -> None:
     facts = parse_mime(raw).facts
     assert facts.subject == "help"
     assert facts.from_ is not None and facts.from_.address == '"pat doe"@customer.example'
+
+
+@pytest.mark.timeout(15)  # a guard: unbounded, the structured parser took ~30 s here
+def test_a_content_type_of_many_parameters_is_read_up_to_a_bound() -> None:
+    params = "".join(f'; p{i}="v{i}"' for i in range(20_000))
+    raw = f"From: a@x.test\r\nSubject: s\r\nContent-Type: text/plain{params}\r\n\r\nhello\r\n"
+    facts = parse_mime(raw.encode()).facts
+    assert facts.text is not None and facts.text.strip() == "hello"
+    assert facts.subject == "s"
