@@ -1,8 +1,9 @@
 """The MIME tree of received mail, the same for every provider: parsing with the nesting cut,
 the body a mail program would show, and each leaf's bytes and text.
 
-Parsing uses the email package's ``compat32`` policy: it keeps header values as text and
-never runs the structured header parsers, which raise on some malformed headers. Part
+Parsing uses the email package's ``compat32`` policy by default: it keeps header values as
+text and never runs the structured header parsers, which raise on some malformed headers (the
+ticketer passes a lenient, bounded ``EmailPolicy`` of its own for RFC 2231 file names). Part
 contents are decoded here (:mod:`libs.common.text.transfer`, :mod:`libs.common.text.charsets`),
 not by the email package, which raises on an unknown charset label and replaces what it cannot
 decode. The Graph simulator serves mail from this tree as Exchange does, and the Gmail
