@@ -10,13 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from libs.common.contracts import Address, InboundEmail, MailHeaders
+from libs.common.contracts import MailHeaders
 from services.ticketer.domain.classify import classify
 from services.ticketer.domain.facts import reverse_path
 from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.mime import parse_mime
 from services.ticketer.domain.oof import fold, looks_like_oof, oof_subject_reason
 from services.ticketer.domain.verdict import Classification
+from tests.unit.inbound_builders import inbound_email
 
 MAILBOX = "helpdesk@contoso.example"
 OWN_DOMAIN = "mailpipe.contoso.example"
@@ -37,18 +38,8 @@ def verdict(raw: bytes) -> Classification:
 
 
 def inbound(subject: str, **headers: object) -> Classification:
-    email = InboundEmail.model_validate(
-        {
-            "mailbox": MAILBOX,
-            "message_id": "g1",
-            "provider": "microsoft",
-            "internet_message_id": "<m1@customer.example>",
-            "received_at": NOW,
-            "fetched_at": NOW,
-            "from": Address(address="ann@customer.example"),
-            "subject": subject,
-            "headers": MailHeaders.model_validate(headers),
-        }
+    email = inbound_email(
+        mailbox=MAILBOX, subject=subject, headers=MailHeaders.model_validate(headers)
     )
     facts = facts_from_inbound(email)
     return classify(facts, mailbox=MAILBOX, own_message_id_domain=OWN_DOMAIN)

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from libs.common.contracts import Address, InboundEmail, MailHeaders
+from libs.common.contracts import Address, MailHeaders
 from services.ticketer.domain.classify import classify
 from services.ticketer.domain.facts import header_token
 from services.ticketer.domain.inbound import facts_from_inbound
 from services.ticketer.domain.mime import parse_mime
 from services.ticketer.domain.verdict import Classification
+from tests.unit.inbound_builders import inbound_email
 
 MAILBOX = "helpdesk@contoso.example"
 OWN_DOMAIN = "mailpipe.contoso.example"
@@ -39,18 +40,11 @@ def verdict(raw: bytes) -> Classification:
 
 
 def from_contract(**headers: str) -> Classification:
-    email = InboundEmail.model_validate(
-        {
-            "mailbox": MAILBOX,
-            "message_id": "g1",
-            "provider": "microsoft",
-            "internet_message_id": "<m1@customer.example>",
-            "received_at": NOW,
-            "fetched_at": NOW,
-            "from": Address(address="carol@customer.example"),
-            "subject": "Printer on floor 3",
-            "headers": MailHeaders.model_validate(headers),
-        }
+    email = inbound_email(
+        mailbox=MAILBOX,
+        subject="Printer on floor 3",
+        headers=MailHeaders.model_validate(headers),
+        **{"from": Address(address="carol@customer.example")},
     )
     return classify(facts_from_inbound(email), mailbox=MAILBOX, own_message_id_domain=OWN_DOMAIN)
 
