@@ -1,5 +1,5 @@
 # ruff: noqa: RUF001 - mail in many scripts is made of such letters
-"""Generated worst cases for the real-world corpus test: every odd mail issue 10 lists, and the
+"""Generated worst cases for the real-world corpus test: the odd mail a helpdesk gets (docs/odd-mail.md), and the
 charsets the shipped corpus lacks (Asian and Cyrillic, labelled and not), out-of-office
 answers known only by their subject, and (``oddities.py``) the other shapes real helpdesks
 receive.
@@ -16,7 +16,7 @@ from tests.e2e.samples import Sample
 
 
 def issue_cases() -> list[Sample]:
-    """Every case of issue 10's list."""
+    """The odd mail cases of docs/odd-mail.md's list."""
     long_id = "<" + "x" * 1490 + "@long.example>"
     first = text_mail(
         "reused-id", "Invoice 4711 is wrong", b"The total on invoice 4711 is 20 EUR too high.\r\n"

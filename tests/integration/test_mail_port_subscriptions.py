@@ -1,7 +1,7 @@
 """The mail port's change subscriptions (``MailSubscriptions``): the same checks against the
 shared fake and against the Graph adapter on a stand-in of Graph's ``/subscriptions`` routes
-(an httpx MockTransport speaking Graph v1.0's wire format). The simulator's own routes come
-with issue 18 point 4; then ``test_mail_port_contract.py``'s ``graph`` backend joins here.
+(an httpx MockTransport speaking Graph v1.0's wire format). The simulator's routes are
+tested in ``test_graphsim_subscriptions.py``.
 """
 
 from __future__ import annotations
