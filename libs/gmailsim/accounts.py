@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 PROJECT_ID = "mailpipe-sim"
+#: The Cloud project's number, as Google names it in "API not enabled" answers.
+PROJECT_NUMBER = "512340987123"
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
 FULL_MAIL = "https://mail.google.com/"
 MODIFY = SCOPE_PREFIX + "gmail.modify"

@@ -115,6 +115,16 @@ class _Control:
             pending = sorted(a for a, s in box.send_as.items() if s == "pending")
             return JSONResponse({"allowed": allowed, "pending": pending})
 
+    async def gmail_service(self, request: Request) -> Response:
+        """The Admin console's Gmail service status for the user (off also stands for a
+        suspended user: Gmail answers both alike)."""
+        enabled = (await json_object(request)).get("enabled")
+        if not isinstance(enabled, bool):
+            return error_json(400, "enabled must be true or false")
+        with self.world.lock:
+            self._box(request).gmail_enabled = enabled
+        return JSONResponse({"enabled": enabled})
+
     async def expire_history(self, request: Request) -> Response:
         with self.world.lock:
             self._box(request).expire_history()
@@ -200,6 +210,7 @@ def routes(world: World) -> list[Route]:
         Route(f"{box}/events", c.events, methods=["GET"]),
         Route(f"{box}/send-as", c.send_as, methods=["PUT"]),
         Route(f"{box}/expire-history", c.expire_history, methods=["POST"]),
+        Route(f"{box}/gmail-service", c.gmail_service, methods=["PUT"]),
         Route("/_sim/faults", c.faults, methods=["GET", "POST"]),
         Route("/_sim/stats", c.stats, methods=["GET"]),
         Route("/_sim/reset", c.reset, methods=["POST"]),

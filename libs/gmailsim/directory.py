@@ -16,8 +16,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from libs.gmailsim.accounts import DIRECTORY_SCOPES
-from libs.gmailsim.errors import GmailHTTPError, insufficient_scope
+from libs.gmailsim.accounts import DIRECTORY_SCOPES, PROJECT_NUMBER
+from libs.gmailsim.errors import GmailHTTPError, api_disabled, insufficient_scope
 from libs.gmailsim.tokens import authenticate
 from libs.gmailsim.world import World
 
@@ -32,6 +32,8 @@ def _not_authorized() -> GmailHTTPError:
 def get_user(world: World, authorization: str | None, key: str, view: str) -> dict[str, Any]:
     """The user's ``domain_public`` resource, or the error Google would answer with."""
     token = authenticate(world, authorization)
+    if world.faults.directory_api_disabled:
+        raise api_disabled("Admin SDK API", "admin.googleapis.com", PROJECT_NUMBER)
     if not DIRECTORY_SCOPES & token.scopes:
         raise insufficient_scope()
     if world.mailbox(token.user) is None or view != "domain_public":

@@ -94,6 +94,24 @@ def rate_limited(retry_after_s: int | None) -> GmailHTTPError:
     )
 
 
+def api_disabled(title: str, service: str, project: str) -> GmailHTTPError:
+    """The API is not enabled in the Cloud project of the token's service account."""
+    message = (
+        f"{title} has not been used in project {project} before or it is disabled. Enable it "
+        f"by visiting https://console.developers.google.com/apis/api/{service}/overview?"
+        f"project={project} then retry. If you enabled this API recently, wait a few minutes "
+        "for the action to propagate to our systems and retry."
+    )
+    return GmailHTTPError(403, "accessNotConfigured", message, domain="usageLimits")
+
+
+def mail_service_off() -> GmailHTTPError:
+    """The user's Gmail service is off in the Admin console, or the user is suspended."""
+    return GmailHTTPError(
+        400, "failedPrecondition", "Mail service not enabled", status_name="FAILED_PRECONDITION"
+    )
+
+
 class OAuthError(MailpipeError):
     """Raised inside the token endpoint to answer with Google's OAuth error body."""
 

@@ -19,9 +19,10 @@ from libs.simkit import faults as simkit
 
 @dataclass
 class Faults(simkit.Faults):
-    """``throttle_ratio`` answers 429 rateLimitExceeded, ``error_ratio`` a backend error
-    (``error_status``: 500 or 503); ``retry_after_s`` goes with quota and injected 429s, and
-    0 sends none (Gmail does not always)."""
+    """``throttle_ratio`` answers rateLimitExceeded (``throttle_status``: 429, or the 403
+    Gmail also sends), ``error_ratio`` a backend error (``error_status``: 500 or 503);
+    ``retry_after_s`` goes with quota and injected 429s, and 0 sends none (Gmail does not
+    always)."""
 
     error_status: int = 503
     #: Quota units per user per second and per minute.
@@ -32,10 +33,30 @@ class Faults(simkit.Faults):
     #: The next N sends (``messages.send``, an upload's last bytes) go out and are then
     #: answered 500 backendError, as when Gmail's answer is lost; counts down to 0.
     lose_send_responses: int = 0
+    #: How ``throttle_ratio``'s throttling is answered: 429 or 403, reason rateLimitExceeded.
+    throttle_status: int = 429
+    #: The Gmail API (or the Admin SDK API, for the directory) is not enabled in the service
+    #: account's Cloud project: every call is 403 accessNotConfigured.
+    gmail_api_disabled: bool = False
+    directory_api_disabled: bool = False
+    #: The next N resumable-upload chunks break half-way: the first half is kept, the PUT is
+    #: answered 503, as when the connection drops mid-chunk; counts down to 0.
+    break_upload_chunks: int = 0
+    #: The next N PUTs to an open upload session find it expired (404); counts down to 0.
+    expire_upload_sessions: int = 0
 
     def check(self) -> None:
-        if self.quota_status not in (403, 429) or self.error_status not in (500, 503):
-            raise ValueError("quota_status must be 403 or 429, error_status 500 or 503")
+        statuses = (self.quota_status, self.throttle_status)
+        if not set(statuses) <= {403, 429} or self.error_status not in (500, 503):
+            raise ValueError(
+                "quota_status and throttle_status must be 403 or 429, error_status 500 or 503"
+            )
+
+    def coerce(self, key: str, value: Any) -> Any:
+        # bool("false") is True: a switch takes JSON's true and false only.
+        if isinstance(getattr(self, key), bool) and not isinstance(value, bool):
+            raise ValueError(f"{key} must be true or false")
+        return super().coerce(key, value)
 
 
 class Stats(simkit.Stats):
@@ -143,6 +164,10 @@ class Quota:
         fault = f.draw(self.rng)
         if fault == "throttle":
             self.stats.rate_limited += 1
+            if f.throttle_status == 403:
+                raise GmailHTTPError(
+                    403, "rateLimitExceeded", "Rate Limit Exceeded", domain="usageLimits"
+                )
             raise rate_limited(f.retry_after_s)
         if fault == "error":
             raise GmailHTTPError(

@@ -14,13 +14,21 @@ from typing import Any
 from libs.gmailsim.accounts import (
     FULL_MAIL,
     MODIFY,
+    PROJECT_NUMBER,
     SCOPE_PREFIX,
     SEND,
     SETTINGS_BASIC,
     SETTINGS_SHARING,
     AccessToken,
 )
-from libs.gmailsim.errors import GmailHTTPError, bad_request, insufficient_scope, not_found
+from libs.gmailsim.errors import (
+    GmailHTTPError,
+    api_disabled,
+    bad_request,
+    insufficient_scope,
+    mail_service_off,
+    not_found,
+)
 from libs.gmailsim.state import Mailbox
 from libs.gmailsim.tokens import delegation_denied
 from libs.gmailsim.world import World
@@ -149,6 +157,8 @@ def _checked(world: World, req: ApiRequest, r: Route, params: dict[str, str]) ->
     box = world.mailbox(req.token.user)
     if box is None:
         raise GmailHTTPError(400, "failedPrecondition", "Precondition check failed.")
+    if not box.gmail_enabled:
+        raise mail_service_off()
     return Call(req, params, box, r.template, r.handler)
 
 
@@ -156,6 +166,8 @@ def run(world: World, req: ApiRequest, *, batch_item: bool = False) -> tuple[str
     """Resolve, check, meter and handle one call; errors become Gmail's error response."""
     template = f"{req.method} ?"
     try:
+        if world.faults.gmail_api_disabled:
+            raise api_disabled("Gmail API", "gmail.googleapis.com", PROJECT_NUMBER)
         r, params = resolve(world, req)
         template = r.template
         call = _checked(world, req, r, params)

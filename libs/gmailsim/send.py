@@ -31,7 +31,11 @@ def _allowed_from(box: Mailbox, address: str) -> bool:
     return address == box.address or box.send_as.get(address) == "accepted"
 
 
-def send_raw(world: World, box: Mailbox, raw: bytes, thread_id: str | None) -> Message:
+def send_raw(
+    world: World, box: Mailbox, raw: bytes, thread_id: str | None, *, answer: bool = True
+) -> Message:
+    """Send ``raw``; unless ``answer`` is False the caller answers at once, and the
+    ``lose_send_responses`` fault may eat the answer here."""
     if len(raw) > MAX_MESSAGE_BYTES:
         raise too_large()
     lines, gap, body = outgoing.split(raw)
@@ -52,11 +56,12 @@ def send_raw(world: World, box: Mailbox, raw: bytes, thread_id: str | None) -> M
     for address in dict.fromkeys(recipients):
         _deliver(world, box, msg, address, delivered, now_ms)
     box.sent.append(_sent_record(lines, final, msg, rewritten, sender))
-    _answer_lost(world)
+    if answer:
+        answer_lost(world)
     return msg
 
 
-def _answer_lost(world: World) -> None:
+def answer_lost(world: World) -> None:
     """Unless the ``lose_send_responses`` fault eats the answer: the mail is out (sent list,
     SENT label, recipients) and the client gets a 500, not knowing whether it went."""
     if world.faults.lose_send_responses > 0:

@@ -80,6 +80,9 @@ class Mailbox:
     sent: list[dict[str, Any]] = field(default_factory=list)
     #: alias address → verificationStatus (``accepted`` or ``pending``)
     send_as: dict[str, str] = field(default_factory=dict)
+    #: Off: the user's Gmail service is turned off in the Admin console, or the user is
+    #: suspended; every Gmail call as the user is 400 failedPrecondition.
+    gmail_enabled: bool = True
     next_label: int = 1
     #: Message-ID → the latest message carrying it, for threading.
     by_message_id: dict[str, Message] = field(default_factory=dict)

@@ -28,6 +28,11 @@ class UploadSession:
     thread_id: str | None
     size: int | None
     received: bytearray = field(default_factory=bytearray)
+    #: Expired or ended by an error: every PUT to it is 404 (it still stands for its user, so
+    #: a PUT without Authorization learns that rather than a 401).
+    gone: bool = False
+    #: The sent message's resource, once the last byte is in.
+    done: dict[str, Any] | None = None
 
 
 class World:

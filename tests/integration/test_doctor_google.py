@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from libs.common.settings import MailpipeConfig
 from libs.common.setup_check.steps import Check
+from libs.gmailsim.accounts import PROJECT_NUMBER
 from libs.gmailsim.config import config_toml
 from libs.gmailsim.testing import GmailSimHandle
 from mailpipe.doctor_run import MailboxReport, exit_code, run_doctor
@@ -123,6 +124,52 @@ def test_an_unknown_mailbox_is_the_mailbox_step(gsim: GmailSimHandle) -> None:
     mailbox = checks["mailbox"]
     assert mailbox.ok is False and "not a user of the Workspace" in mailbox.detail
     assert_skipped(checks, (*DELEGATIONS, *LATER), "mailbox")
+
+
+def test_the_gmail_api_not_enabled_fails_the_mailbox_step_with_the_cloud_console_fix(
+    gsim: GmailSimHandle,
+) -> None:
+    control(gsim, "POST", "/_sim/faults", json={"gmail_api_disabled": True})
+    checks = doctor(gsim.config())
+    assert all(checks[name].ok for name in DELEGATIONS)  # tokens do not need the API
+    mailbox = checks["mailbox"]
+    assert mailbox.ok is False and "accessNotConfigured" in mailbox.detail
+    assert "Gmail API is not enabled" in mailbox.detail
+    assert mailbox.fix == (
+        "Google Cloud console → APIs & Services → Library → Gmail API → Enable, in project "
+        f"{PROJECT_NUMBER} (the service account's); it takes a few minutes to apply"
+    )
+    assert_skipped(checks, LATER, "mailbox")
+    assert failed(checks)
+
+
+def test_the_admin_sdk_api_not_enabled_warns_on_directory_lookups(gsim: GmailSimHandle) -> None:
+    control(gsim, "POST", "/_sim/faults", json={"directory_api_disabled": True})
+    checks = doctor(gsim.config())
+    directory = checks["directory lookups"]
+    assert directory.ok is None and "accessNotConfigured" in directory.detail
+    assert directory.fix.startswith(
+        "Google Cloud console → APIs & Services → Library → Admin SDK API → Enable, in project "
+        f"{PROJECT_NUMBER}"
+    )
+    assert checks["mailbox"].ok is True and not failed(checks)
+
+
+def test_a_user_without_gmail_fails_the_mailbox_step_with_turn_gmail_on(
+    gsim: GmailSimHandle,
+) -> None:
+    control(gsim, "PUT", f"/_sim/mailboxes/{BOX}/gmail-service", json={"enabled": False})
+    checks = doctor(gsim.config())
+    assert all(checks[name].ok for name in DELEGATIONS)
+    mailbox = checks["mailbox"]
+    assert mailbox.ok is False
+    assert mailbox.detail == f"{BOX} has no Gmail mailbox the API can reach (failedPrecondition)"
+    assert mailbox.fix.startswith(
+        "Admin console → Apps → Google Workspace → Gmail → Service status: turn Gmail on "
+        f"for {BOX}'s organizational unit"
+    )
+    assert_skipped(checks, LATER, "mailbox")
+    assert failed(checks)
 
 
 def test_a_missing_watched_label_fails_the_folder_step(gsim: GmailSimHandle) -> None:

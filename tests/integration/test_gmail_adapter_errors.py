@@ -1,6 +1,7 @@
 """The Gmail adapter's errors against the simulator: quota answers retried (honouring
-Retry-After) until they pass, server errors retried within the budget, refused tokens as
-permanent errors with Google's fix, and the key never in a repr or a log line."""
+Retry-After) until they pass, 403 rateLimitExceeded retried with backoff, server errors
+retried within the budget, refused tokens, the Gmail API not enabled and a user without Gmail
+as permanent errors with Google's fix, and the key never in a repr or a log line."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from libs.common.mail import MailAuthError, MailUnavailable
+from libs.gmailsim.accounts import PROJECT_NUMBER
 from libs.gmailsim.testing import GmailSimHandle
 from tests.gmailsim_helpers import MODIFY, SEND, mail, seed
 
@@ -28,6 +30,50 @@ def test_an_exhausted_quota_is_waited_out(gsim: GmailSimHandle, status: int) -> 
         subjects = [box.get_message(gid).subject for gid in ids]
     assert subjects == ["Q0", "Q1", "Q2", "Q3"]
     assert stats(gsim)["rate_limited"] >= 1
+
+
+def test_a_403_rate_limit_exceeded_is_retried_with_backoff(gsim: GmailSimHandle) -> None:
+    ids = [seed(gsim, BOX, mail(f"R{i}"))["id"] for i in range(4)]
+    faults(gsim, throttle_ratio=0.5, throttle_status=403, seed=3)
+    with gmail_box(gsim) as box:
+        subjects = [box.get_message(gid).subject for gid in ids]
+    assert subjects == ["R0", "R1", "R2", "R3"]
+    answered = stats(gsim)["requests"]["GET users/{u}/messages/{id}"]
+    assert answered["403"] >= 1 and answered["200"] == 4
+
+
+def test_the_gmail_api_not_enabled_is_permanent_with_the_cloud_console_fix(
+    gsim: GmailSimHandle,
+) -> None:
+    faults(gsim, gmail_api_disabled=True)
+    with gmail_box(gsim) as box, pytest.raises(MailAuthError) as refused:
+        box.get_folder("inbox")
+    err = refused.value
+    assert not err.retryable and err.about_mailbox
+    assert (err.status, err.code) == (403, "accessNotConfigured")
+    assert err.hint == (
+        "Google Cloud console → APIs & Services → Library → Gmail API → Enable, in project "
+        f"{PROJECT_NUMBER} (the service account's); it takes a few minutes to apply"
+    )
+    assert stats(gsim)["http_requests"] == 1  # not retried
+
+
+def test_a_user_without_gmail_is_permanent_with_the_admin_console_fix(
+    gsim: GmailSimHandle,
+) -> None:
+    control(gsim, "PUT", f"/_sim/mailboxes/{BOX}/gmail-service", json={"enabled": False})
+    with gmail_box(gsim) as box, pytest.raises(MailAuthError) as refused:
+        box.get_folder("inbox")
+    err = refused.value
+    assert not err.retryable and err.about_mailbox
+    assert (err.status, err.code) == (400, "failedPrecondition")
+    assert "Mail service not enabled" in err.message
+    assert err.hint and "Admin console → Apps → Google Workspace → Gmail → Service status" in (
+        err.hint
+    )
+    control(gsim, "PUT", f"/_sim/mailboxes/{BOX}/gmail-service", json={"enabled": True})
+    with gmail_box(gsim) as box:
+        assert box.get_folder("inbox").total_count == 0
 
 
 def test_server_errors_end_as_a_retryable_error_after_the_budget(gsim: GmailSimHandle) -> None:

@@ -57,7 +57,8 @@ def test_a_large_message_goes_by_the_resumable_upload(gsim: GmailSimHandle) -> N
     (out,) = sent(gsim)
     assert unb64url(out["mime_base64"]) == raw
     assert calls(gsim, "POST upload/users/{u}/messages/send") == 1
-    assert calls(gsim, "PUT upload/users/{u}/messages/send") == 1
+    assert len(raw) > 8 * 1024 * 1024  # in two chunks of at most 8 MiB
+    assert calls(gsim, "PUT upload/users/{u}/messages/send") == 2
     assert calls(gsim, "POST users/{u}/messages/send") == 0
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from libs.common.mail import DirectoryUser, MailAuthError, MailNotFound
+from libs.common.mail import DirectoryUser, MailAuthError, MailNotFound, MailPermanentError
+from libs.gmailsim.accounts import PROJECT_NUMBER
 from libs.gmailsim.testing import GmailSimHandle
 from services.ticketer.app import lookup_pool, user_fetcher
 from services.ticketer.requesters import RequesterDirectory
@@ -128,3 +129,20 @@ def test_the_ticketer_enriches_requesters_and_pauses_without_the_scope(
     assert outside is not None and not outside.in_tenant
     assert refused is None and paused is None  # no profile, and no error reaches the record
     assert stats(gsim)["token_requests"] == asked  # the refusal is not asked again per mail
+
+
+def test_the_admin_sdk_api_not_enabled_is_permanent_with_the_cloud_console_fix(
+    gsim: GmailSimHandle,
+) -> None:
+    control(gsim, "POST", "/_sim/faults", json={"directory_api_disabled": True})
+    with gmail_box(gsim) as box:
+        with pytest.raises(MailPermanentError) as refused:
+            box.get_user("bob@example.com")
+        assert box.get_folder("inbox").total_count == 0  # the Gmail API is enabled
+    err = refused.value
+    assert not err.retryable and (err.status, err.code) == (403, "accessNotConfigured")
+    assert "Admin SDK API has not been used in project" in err.message
+    assert err.hint and err.hint.startswith(
+        "Google Cloud console → APIs & Services → Library → Admin SDK API → Enable, in project "
+        f"{PROJECT_NUMBER}"
+    )

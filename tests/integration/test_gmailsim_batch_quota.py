@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from libs.gmailsim.accounts import PROJECT_NUMBER
 from libs.gmailsim.server import write_key
 from libs.gmailsim.testing import GmailSimHandle
-from tests.gmailsim_helpers import mail, seed, token
+from tests.gmailsim_helpers import MODIFY, SCOPE, mail, seed, token
 
 pytestmark = pytest.mark.timeout(120)
 BOX = "support@example.com"
+DIRECTORY = SCOPE + "admin.directory.user.readonly"
 
 
 def _batch(calls: list[str], boundary: str = "outer") -> bytes:
@@ -119,6 +122,66 @@ def test_faults_and_control_errors(gsim: GmailSimHandle) -> None:
     assert missing.status_code == 404
     assert failed.status_code == 500
     assert failed.json()["error"]["errors"][0]["reason"] == "backendError"
+
+
+def test_throttling_may_be_a_403_rate_limit_exceeded(gsim: GmailSimHandle) -> None:
+    with gsim.control() as control:
+        bad = control.post("/_sim/faults", json={"throttle_status": 418})
+        control.post(
+            "/_sim/faults", json={"throttle_ratio": 1.0, "throttle_status": 403}
+        ).raise_for_status()
+    with gsim.api(token(gsim, BOX)) as api:
+        throttled = api.get("/gmail/v1/users/me/labels")
+    assert bad.status_code == 400
+    assert throttled.status_code == 403
+    assert throttled.json()["error"]["errors"][0] == {
+        "message": "Rate Limit Exceeded",
+        "domain": "usageLimits",
+        "reason": "rateLimitExceeded",
+    }
+
+
+def _reason(answer: Any) -> tuple[int, str, str]:
+    error = answer.json()["error"]
+    return error["code"], error["errors"][0]["reason"], error["message"]
+
+
+def test_an_api_not_enabled_answers_access_not_configured(gsim: GmailSimHandle) -> None:
+    with gsim.control() as control:
+        not_a_switch = control.post("/_sim/faults", json={"gmail_api_disabled": "yes"})
+        control.post(
+            "/_sim/faults", json={"gmail_api_disabled": True, "directory_api_disabled": True}
+        ).raise_for_status()
+    with gsim.api(token(gsim, BOX, [MODIFY, DIRECTORY])) as api:
+        gmail = api.get("/gmail/v1/users/me/profile")
+        batch = api.post(
+            "/batch/gmail/v1",
+            content=_batch(["GET /gmail/v1/users/me/profile"]),
+            headers={"Content-Type": "multipart/mixed; boundary=outer"},
+        )
+        directory = api.get(f"/admin/directory/v1/users/{BOX}?viewType=domain_public")
+    assert not_a_switch.status_code == 400
+    status, reason, message = _reason(gmail)
+    assert (status, reason) == (403, "accessNotConfigured")
+    assert message.startswith(f"Gmail API has not been used in project {PROJECT_NUMBER} before")
+    assert [a[1] for a in _answers(batch.content, batch.headers["content-type"])] == [403]
+    status, reason, message = _reason(directory)
+    assert (status, reason) == (403, "accessNotConfigured")
+    assert message.startswith("Admin SDK API has not been used in project")
+
+
+def test_a_user_without_gmail_answers_failed_precondition(gsim: GmailSimHandle) -> None:
+    with gsim.control() as control:
+        off = control.put(f"/_sim/mailboxes/{BOX}/gmail-service", json={"enabled": False})
+        bad = control.put(f"/_sim/mailboxes/{BOX}/gmail-service", json={"enabled": "no"})
+    with gsim.api(token(gsim, BOX)) as api:
+        refused = api.get("/gmail/v1/users/me/profile")
+    with gsim.api(token(gsim, "helpdesk@example.com")) as api:
+        other = api.get("/gmail/v1/users/me/profile")
+    assert off.json() == {"enabled": False} and bad.status_code == 400
+    assert _reason(refused) == (400, "failedPrecondition", "Mail service not enabled")
+    assert refused.json()["error"]["status"] == "FAILED_PRECONDITION"
+    assert other.status_code == 200
 
 
 def test_write_key_gives_a_private_key_file(gsim: GmailSimHandle, tmp_path: Path) -> None:

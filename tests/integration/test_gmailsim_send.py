@@ -69,7 +69,7 @@ def test_send_delivers_to_another_mailbox_and_threads(gsim: GmailSimHandle) -> N
 def test_multipart_and_resumable_uploads(gsim: GmailSimHandle) -> None:
     # with Message-ID and Date Gmail adds nothing: the recipient gets the bytes sent
     date = "Date: Thu, 03 Dec 2026 10:00:00 +0000"
-    big = mail("Large", frm=HELPDESK, to=SUPPORT, msgid="<big@x>", extra=date, body="x" * 300_000)
+    big = mail("Large", frm=HELPDESK, to=SUPPORT, msgid="<big@x>", extra=date, body="x" * 600_000)
     small = mail("Small", frm=HELPDESK, to=SUPPORT, msgid="<small@x>", extra=date)
     with gsim.api(token(gsim, HELPDESK)) as api:
         related = (
@@ -89,7 +89,7 @@ def test_multipart_and_resumable_uploads(gsim: GmailSimHandle) -> None:
             headers={"X-Upload-Content-Type": "message/rfc822"},
         )
         session = opened.headers["Location"]
-        half = len(big) // 2
+        half = 256 * 1024  # a chunk before the last is a multiple of 256 KiB
     # the session URI is its own credential: no Authorization on the PUTs
     with httpx.Client(verify=gsim.ssl_context()) as api:
         first = api.put(
@@ -191,3 +191,70 @@ def test_a_lost_answer_sends_and_in_sent_finds_it_by_message_id(gsim: GmailSimHa
     ]
     with gsim.control() as control:
         assert control.get("/_sim/faults").json()["lose_send_responses"] == 0
+
+
+def _open_session(api: httpx.Client, size: int) -> str:
+    opened = api.post(
+        "/upload/gmail/v1/users/me/messages/send",
+        params={"uploadType": "resumable"},
+        json={},
+        headers={"X-Upload-Content-Length": str(size)},
+    )
+    return str(opened.raise_for_status().headers["Location"])
+
+
+def test_a_broken_chunk_keeps_half_and_the_status_query_says_how_much(
+    gsim: GmailSimHandle,
+) -> None:
+    date = "Date: Thu, 03 Dec 2026 10:00:00 +0000"  # else Gmail adds one
+    big = mail(
+        "Chunks", frm=HELPDESK, to=SUPPORT, msgid="<chunks@x>", extra=date, body="y" * 700_000
+    )
+    total, chunk = len(big), 512 * 1024
+    with gsim.control() as control:
+        control.post("/_sim/faults", json={"break_upload_chunks": 1}).raise_for_status()
+    with gsim.api(token(gsim, HELPDESK)) as api:
+        session = _open_session(api, total)
+    with httpx.Client(verify=gsim.ssl_context()) as put:
+        odd = put.put(
+            session, content=big[:1000], headers={"Content-Range": f"bytes 0-999/{total}"}
+        )
+        broken = put.put(
+            session, content=big[:chunk], headers={"Content-Range": f"bytes 0-{chunk - 1}/{total}"}
+        )
+        status = put.put(session, headers={"Content-Range": f"bytes */{total}"})
+        kept = int(status.headers["Range"].rpartition("-")[2]) + 1
+        last = put.put(
+            session,
+            content=big[kept:],
+            headers={"Content-Range": f"bytes {kept}-{total - 1}/{total}"},
+        )
+        again = put.put(session, headers={"Content-Range": f"bytes */{total}"})
+    assert odd.status_code == 400  # not a multiple of 256 KiB and not the last chunk
+    assert broken.status_code == 503
+    assert (status.status_code, kept) == (308, chunk // 2)
+    assert last.status_code == 200, last.text
+    # a finished session answers with its message again: a lost answer is not a second send
+    assert again.status_code == 200 and again.json()["id"] == last.json()["id"]
+    [record] = _sent(gsim, HELPDESK)
+    assert base64.urlsafe_b64decode(record["mime_base64"] + "==") == big
+
+
+def test_an_expired_session_and_a_too_large_chunk_are_refused(gsim: GmailSimHandle) -> None:
+    raw = mail("Gone", frm=HELPDESK, to=SUPPORT, msgid="<gone@x>")
+    with gsim.control() as control:
+        control.post("/_sim/faults", json={"expire_upload_sessions": 1}).raise_for_status()
+    with gsim.api(token(gsim, HELPDESK)) as api:
+        expired, fresh = _open_session(api, len(raw)), _open_session(api, len(raw))
+    too_big = 36 * 1024 * 1024
+    with httpx.Client(verify=gsim.ssl_context()) as put:
+        gone = put.put(expired, content=raw)
+        again = put.put(expired, content=raw)
+        over = put.put(
+            fresh, content=b"z" * 1024, headers={"Content-Range": f"bytes 0-1023/{too_big}"}
+        )
+        sent = put.put(fresh, content=raw)
+    assert (gone.status_code, again.status_code) == (404, 404)
+    assert over.status_code == 413
+    assert sent.status_code == 404  # a session refused as too large is gone
+    assert _sent(gsim, HELPDESK) == []

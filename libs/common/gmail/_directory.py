@@ -58,7 +58,9 @@ def _api_off(cause: MailError) -> MailPermanentError:
     err = MailPermanentError(
         cause.message,
         code=cause.code,
-        hint="enable the Admin SDK API in Cloud console → APIs & Services for the service "
+        # The answer's own hint names the project; this one when Google named none.
+        hint=cause.hint
+        or "enable the Admin SDK API in Cloud console → APIs & Services for the service "
         "account's project",
     )
     err.status = cause.status

@@ -8,6 +8,7 @@ the token endpoint's is ``{"error", "error_description"}`` (google-auth raises i
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from libs.common.mail.errors import (
@@ -25,6 +26,8 @@ from libs.common.mail.errors import (
 #: The reasons Gmail gives a 403 when it paces us rather than refuses us.
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
 
+#: "… has not been used in project 123456 before or it is disabled …"
+_PROJECT = re.compile(r"in project (\S+?) before")
 DELEGATION = "Admin console → Security → Access and data control → API controls → Domain-wide "
 SEND_AS_HINT = (
     "impersonating the agent needs the agent in the Workspace and the service account's client "
@@ -71,14 +74,34 @@ def error_from_response(
         return _make(MailNotFound, text, status, "not_found", "the message or label is gone")
     if status == 413:
         return _make(TooLarge, text, status, "too_large", "Gmail takes messages up to 35 MB")
-    err = _make(MailPermanentError, text, status, reason or f"http_{status}", _hint(reason))
+    hint = _hint(reason, message, what)
+    err = _make(MailPermanentError, text, status, reason or f"http_{status}", hint)
     if status in (401, 403) or reason == "failedPrecondition":
-        err = _make(MailAuthError, text, status, reason or f"http_{status}", _hint(reason))
+        # The app's or the mailbox's setup, never the one message asked for.
+        err = _make(MailAuthError, text, status, reason or f"http_{status}", hint)
         err.about_mailbox = True
     return err
 
 
-def _hint(reason: str) -> str:
+def api_off_hint(api: str, message: str) -> str:
+    """How to enable ``api`` in the Cloud project Google's ``message`` names."""
+    found = _PROJECT.search(message)
+    project = f"project {found.group(1)}" if found else "the project"
+    return (
+        f"Google Cloud console → APIs & Services → Library → {api} → Enable, in {project} "
+        "(the service account's); it takes a few minutes to apply"
+    )
+
+
+def _hint(reason: str, message: str = "", what: str = "") -> str:
+    if reason == "accessNotConfigured":
+        return api_off_hint("Admin SDK API" if "directory" in what else "Gmail API", message)
+    if reason == "failedPrecondition" and "Mail service not enabled" in message:
+        return (
+            "Gmail is off for this user or the user is suspended: Admin console → Apps → "
+            "Google Workspace → Gmail → Service status: ON for the user's organizational "
+            "unit (and Directory → Users: the user active, with a licence that includes Gmail)"
+        )
     if reason == "insufficientPermissions":
         return (
             f"grant the service account's client id the Gmail scopes in the {DELEGATION}delegation"

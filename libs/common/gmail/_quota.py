@@ -27,6 +27,7 @@ COSTS = {
     "messages.batchModify": 50,
     "messages.send": 100,
     "upload.chunk": 0,
+    "upload.status": 0,
     "sendAs.list": 1,
 }
 

@@ -1,6 +1,6 @@
 """GmailMail's sending: ``messages.send`` with the raw MIME (and the thread's id when it
-answers a message Gmail knows), the resumable upload for large messages, and send-as: a
-verified alias of this mailbox, or the agent's own mailbox by impersonation. After a lost
+answers a message Gmail knows), the resumable upload for large messages (``_upload``), and
+send-as: a verified alias of this mailbox, or the agent's own mailbox by impersonation. After a lost
 answer, ``find_sent`` asks Gmail (the Sent of whoever sent), never this process's memory."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from libs.common.gmail._auth import MODIFY, SEND
 from libs.common.gmail._base import ME, GmailBase
 from libs.common.gmail._errors import send_as_denied
 from libs.common.gmail._http import GmailHttp
+from libs.common.gmail._upload import LARGEST, too_large, upload
 from libs.common.mail.errors import MailAuthError, SendAsDenied
 from libs.common.mail.models import OutgoingAttachment, SendLimits, SendResult
 
@@ -26,7 +27,7 @@ ONE_REQUEST = 5 * 1024 * 1024
 SEND_LIMITS = SendLimits(
     message_in_one_request=ONE_REQUEST,
     attachment_in_one_request=ONE_REQUEST,
-    largest_message=35 * 1024 * 1024,
+    largest_message=LARGEST,
 )
 ALIASES_FOR_S = 300.0
 
@@ -44,6 +45,8 @@ class GmailSending(GmailBase):
         self._send_lock = threading.Lock()
 
     def send_mime(self, mime: bytes) -> SendResult:
+        if len(mime) > LARGEST:
+            raise too_large(len(mime))  # before any request: Gmail would refuse it anyway
         head = _convert.headers_of(mime)
         http = self._sender(head.get("From", ""))
         mid = str(head.get("Message-ID") or "").strip() or None
@@ -58,7 +61,7 @@ class GmailSending(GmailBase):
     def _send(self, http: GmailHttp, mime: bytes, thread: str | None) -> None:
         meta = {"threadId": thread} if thread else {}
         if len(mime) > ONE_REQUEST:
-            self._upload(http, mime, meta)
+            upload(http, mime, meta)
             return
         body = {"raw": _convert.b64url_encode(mime), **meta}
         path = f"{ME}/messages/send"
@@ -157,31 +160,6 @@ class GmailSending(GmailBase):
             for message in found.get("messages", []):
                 return str(message["threadId"])
         return None
-
-    def _upload(self, http: GmailHttp, mime: bytes, meta: dict[str, str]) -> None:
-        """The resumable upload: a session, then the bytes in one PUT (the session URI is
-        its own credential: no Authorization header)."""
-        opened = http.request(
-            "POST",
-            "/upload/gmail/v1/users/me/messages/send",
-            what="messages.send",
-            params={"uploadType": "resumable"},
-            json=meta,
-            headers={
-                "X-Upload-Content-Type": "message/rfc822",
-                "X-Upload-Content-Length": str(len(mime)),
-            },
-            idempotent=False,
-        )
-        http.request(
-            "PUT",
-            opened.headers["Location"],
-            what="upload.chunk",
-            content=mime,
-            headers={"Content-Type": "message/rfc822"},
-            idempotent=False,
-            auth=False,
-        )
 
 
 def _address_of(from_header: str) -> str:

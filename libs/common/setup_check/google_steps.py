@@ -101,10 +101,8 @@ def _directory(probe: GoogleSetupProbe, box: MailboxConfig, client_id: str) -> C
         error = attempt(lambda: probe.directory_user(box.address)).error
         if error is None:
             return Check(DIRECTORY, True, f"read {box.address}'s entry in the directory")
+    # accessNotConfigured's hint names the Admin SDK API and the project to enable it in.
     fix = error.hint or "see docs/google.md"
-    if error.code == "accessNotConfigured":
-        fix = "Cloud console → APIs & Services → Library → Admin SDK API → Enable (the "
-        fix += "service account's project)"
     return Check(DIRECTORY, None, f"{error.message}: requesters are not enriched", fix)
 
 
@@ -114,6 +112,9 @@ def _mailbox(box: MailboxConfig, probe: GoogleSetupProbe) -> Check:
     if error is None:
         total = found.value.get("messagesTotal", 0)
         return Check(MAILBOX, True, f"reachable: {box.address} holds {total} messages")
+    if error.code == "accessNotConfigured":
+        detail = "the Gmail API is not enabled in the service account's Cloud project"
+        return Check(MAILBOX, False, f"{detail} (accessNotConfigured)", error.hint or "")
     if error.code in _NO_GMAIL or error.status == 404:
         return Check(
             MAILBOX,
