@@ -109,6 +109,11 @@ def test_the_list_searches_filters_pages_and_counts(
     assert "Open: 2" in page and "Pending: 0" in page and "Closed: 1" in page
     assert _ids(client.get("/records", params={"q": "badge"}).text) == [third]
     assert _ids(client.get("/records", params={"q": "USER2@"}).text) == [second]
+    # The requester's display name, the status word and the mailbox are searched too.
+    assert _ids(client.get("/records", params={"q": "user 3"}).text) == [third]
+    assert _ids(client.get("/records", params={"q": "CLOSED"}).text) == [first]
+    assert _ids(client.get("/records", params={"q": "hr@exa"}).text) == [second]
+    assert _ids(client.get("/records", params={"q": "open"}).text) == [third, second]
     assert _ids(client.get("/records", params={"status": "closed"}).text) == [first]
     assert _ids(client.get("/records", params={"mailbox": OTHER}).text) == [second]
     assert _ids(client.get("/records", params={"q": "no such thing"}).text) == []
