@@ -299,3 +299,33 @@ def test_a_broker_that_cannot_be_reached_keeps_the_form_and_sending_again_is_one
     assert desk.replies() == [kept] and handed == [kept.job_id]
     assert _thread_item_states(desk.page(client)) == ["queued"]
     assert _audited(desk) == 1  # when stored, whether or not the broker took it then
+
+
+def _handed(desk: Desk) -> list[OutboundEmail]:
+    """Every job the console publishes (and publishes on), in order; before ``desk.agent()``."""
+    working = desk.console.publish
+    assert working is not None
+    handed: list[OutboundEmail] = []
+
+    def capture(job: OutboundEmail) -> None:
+        handed.append(job)
+        working(job)
+
+    desk.console.publish = capture
+    return handed
+
+
+def test_the_form_shows_the_subject_the_job_carries(desk: Desk) -> None:
+    made = desk.store.create_record_with_message(
+        inbound(5, mailbox=MAILBOX, subject="AW: WG: Re:  Drucker  im 2. Stock")
+    )
+    assert made.record_id is not None
+    desk.record_id = made.record_id
+    handed = _handed(desk)
+    client = desk.agent()
+    page = desk.page(client)
+    assert 'the subject is "<bdi dir="auto">Re: Drucker im 2. Stock</bdi>"' in page
+    assert "AW: WG:" not in page.split('id="reply"')[1]
+    assert desk.reply(client, page, text="Repaired.").status_code == 303
+    (job,) = handed
+    assert job.subject == "Re: Drucker im 2. Stock"
