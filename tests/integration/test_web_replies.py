@@ -7,6 +7,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from libs.graphsim.testing import SimHandle
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.sent_results import SentResults
 from services.ticketer.store import RecordStore
+from services.web.domain.replying import INLINE_BYTES
 from services.web.mailboxes import Mailboxes
 from services.web.replies import Publish
 from tests.db_fixtures import inbound
@@ -40,6 +42,7 @@ from tests.integration.test_sender_support import (
     run_sender,
     sent_list,
     set_send_as,
+    sim_stats,
 )
 from tests.web_rig import AGENT_PASSWORD, Console, csrf_of, open_console, sign_in
 
@@ -313,6 +316,50 @@ def _handed(desk: Desk) -> list[OutboundEmail]:
 
     desk.console.publish = capture
     return handed
+
+
+def test_a_large_file_goes_by_blob_reference_and_an_upload_session(
+    desk: Desk, tmp_path: Path
+) -> None:
+    handed = _handed(desk)
+    client = desk.agent()
+    big = hashlib.sha256(b"scan").digest() * (5 * 1024 * 1024 // 32)  # 5 MiB
+    assert len(big) > INLINE_BYTES
+    files = [("attachments", ("scan.pdf", big, "application/pdf"))]
+    assert desk.reply(client, text="The scan.", files=files).status_code == 303
+    (job,) = handed
+    (attached,) = job.attachments
+    assert attached.content_base64 is None and attached.blob is not None
+    assert (
+        attached.blob.size == len(big) and attached.blob.sha256 == hashlib.sha256(big).hexdigest()
+    )
+    assert len(job.to_json()) < INLINE_BYTES  # the message holds the reference, not the bytes
+    with run_sender(desk.sim, desk.broker, desk.url, tmp_path):
+        result = desk.results.wait_for(job.job_id, timeout_s=120)
+    assert result.status == "sent", result
+    requests = sim_stats(desk.sim)["requests"]
+    assert any("createUploadSession" in route for route in requests), requests
+    (sent,) = sent_list(desk.sim)
+    assert {p.get_filename(): p.get_content() for p in parsed(sent).iter_attachments()} == {
+        "scan.pdf": big
+    }
+
+
+def test_a_large_file_without_a_blob_store_is_a_form_error_and_nothing_is_published(
+    desk: Desk,
+) -> None:
+    desk.console.blobs = None
+    handed = _handed(desk)
+    client = desk.agent()
+    big = b"L" * (INLINE_BYTES + 1)
+    files = [("attachments", ("large.bin", big, "application/octet-stream"))]
+    answer = desk.reply(client, text="Kept.", files=files)
+    assert answer.status_code == 400
+    error = re.search(r'<p class="error" id="attachments-error">([^<]*)</p>', answer.text)
+    assert error is not None
+    assert "no blob store" in error.group(1) and "MAILPIPE_BLOB_STORE" in error.group(1)
+    assert 'aria-invalid="true"' in answer.text and "Kept." in answer.text
+    assert handed == [] and desk.replies() == [] and _audited(desk) == 0
 
 
 def test_the_form_shows_the_subject_the_job_carries(desk: Desk) -> None:
