@@ -56,7 +56,7 @@ def _again(
     return render(request, "record.html", context, status, current)
 
 
-@requires("agent")
+@requires("agent", uploads=True)
 def reply(request: Request, current: Current, form: FormData | None) -> Response:
     assert form is not None
     views: RecordViews = request.app.state.records
