@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 from libs.common.blobs import BlobStorage
 from services.web.admin import create_account
 from services.web.app import build_app
-from services.web.domain.body_limits import BodyLimits
 from services.web.auth import Accounts
+from services.web.domain.body_limits import BodyLimits
 from services.web.domain.tokens import SessionPolicy
 from services.web.health_report import HealthSource
 from services.web.mailboxes import Mailboxes
