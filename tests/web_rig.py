@@ -17,6 +17,7 @@ from libs.common.blobs import BlobStorage
 from services.web.admin import create_account
 from services.web.app import build_app
 from services.web.auth import Accounts
+from services.web.domain.body_limits import BodyLimits
 from services.web.domain.tokens import SessionPolicy
 from services.web.health_report import HealthSource
 from services.web.mailboxes import Mailboxes
@@ -61,6 +62,8 @@ class Console:
     #: How a reply's job is published, and the blob store of large files (replies tests).
     publish: Publish | None = None
     blobs: BlobStorage | None = None
+    #: The largest request bodies (none: the console's defaults).
+    body_limits: BodyLimits | None = None
 
     def client(
         self, address: str = "203.0.113.7", health_source: HealthSource | None = None
@@ -71,6 +74,7 @@ class Console:
             mailboxes=self.mailboxes,
             publish=self.publish,
             blobs=self.blobs,
+            body_limits=self.body_limits,
         )
         client = TestClient(
             app, base_url="https://console.test", client=(address, 50000), follow_redirects=False

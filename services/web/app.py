@@ -33,6 +33,7 @@ from libs.common.service import database_check
 from services.web.auth import Accounts
 from services.web.config import WebSettings
 from services.web.dead_letters import DeadLetterDesk, broker_letters
+from services.web.domain.body_limits import BodyLimits
 from services.web.health_report import HealthSource
 from services.web.mailboxes import Mailboxes
 from services.web.pages import (
@@ -115,12 +116,13 @@ def build_app(
     mailboxes: Mailboxes | None = None,
     blobs: BlobStorage | None = None,
     publish: Publish | None = None,
+    body_limits: BodyLimits | None = None,
 ) -> Starlette:
     """``health_source``: where /health reads (made from the environment when ``None``);
     ``mailboxes``: the integrations it shows (none given: an empty, read-only list);
     ``blobs``: where record attachments are read and large reply files put (none: downloads
     answer 503); ``publish``: how a reply's job reaches the sender (none: the broker of the
-    settings)."""
+    settings); ``body_limits``: the largest request bodies (none: the defaults)."""
     app = ConsoleApp(routes=[*_service_routes(accounts), *PAGES])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
@@ -132,6 +134,7 @@ def build_app(
     app.state.versions = RecordVersions(accounts.store.engine)
     app.state.live = LiveStreams()
     app.state.blobs = blobs
+    app.state.body_limits = body_limits or BodyLimits()
     app.state.reply_desk = ReplyDesk(
         Replies(accounts.store.engine), publish or broker_publisher(), blobs, utcnow
     )
@@ -179,6 +182,7 @@ class WebServer:
             mailboxes=self.mailboxes,
             blobs=blobs,
             publish=broker_publisher(amqp_url),
+            body_limits=settings.body_limits(),
         )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
         config = uvicorn.Config(

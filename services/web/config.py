@@ -8,6 +8,7 @@ from datetime import timedelta
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.web.domain.body_limits import FORM_BYTES, UPLOAD_BYTES, BodyLimits
 from services.web.domain.tokens import SessionPolicy
 
 
@@ -26,9 +27,16 @@ class WebSettings(BaseSettings):
     #: Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
     #: addresses, or ``*``): the client address is what sign-in throttling counts by.
     forwarded_allow_ips: str = "127.0.0.1"
+    #: The largest request body of the reply form (its files), and of every other form:
+    #: a larger one is refused with 413 before the rest of it is read.
+    max_upload_bytes: int = Field(default=UPLOAD_BYTES, gt=0)
+    max_form_bytes: int = Field(default=FORM_BYTES, gt=0)
 
     def session_policy(self) -> SessionPolicy:
         return SessionPolicy(
             idle=timedelta(seconds=self.session_idle_s),
             absolute=timedelta(seconds=self.session_absolute_s),
         )
+
+    def body_limits(self) -> BodyLimits:
+        return BodyLimits(upload_bytes=self.max_upload_bytes, form_bytes=self.max_form_bytes)

@@ -3,7 +3,8 @@ console's database and RabbitMQ namespace, its sender taking the console's repli
 Graph simulator): an agent finds a new mail's record by search, replies from the mailbox (by
 mouse) and as themself (by keyboard alone), sees both ``sent`` without reloading, and the
 simulator sent each From right; a second agent with the record open sees the replies and the
-requester's next mail arrive live; an agent whom Exchange never granted Send As sees
+requester's next mail arrive live; a mail's inline image is drawn in its sandboxed frame
+(a remote one is not); an agent whom Exchange never granted Send As sees
 ``failed: send_as_denied`` with the fix; the reply form's error is tied to its field; axe-core
 quiet on the list and the record page in each state."""
 
@@ -81,6 +82,34 @@ def test_an_agent_replies_from_the_mailbox_and_as_themself_and_another_sees_it_l
     expect(other.locator("#thread-news")).to_contain_text("new message")
     assert not_reloaded(other)
     expect(other.get_by_label("Text")).to_have_value("A draft the live updates must leave alone")
+
+
+#: A 1x1 PNG: drawn, it is 1 pixel wide; broken, 0.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d4944415478da63f8cfc0f01f0005000201a3d8f4f80000000049454e44ae426082"
+)
+
+
+def test_an_inline_image_of_the_mail_is_drawn_in_its_frame_and_a_remote_one_is_not(
+    journey_page: Page, desk_pipeline: Journey
+) -> None:
+    page = journey_page
+    subject = _subject("The new logo")
+    html = (
+        '<p>Our logo: <img src="cid:logo.1@customer.example" alt="the logo"> and '
+        '<img src="https://tracker.example/p.png" alt="a tracking pixel"></p>'
+    )
+    raw = mail(23, subject=subject, to=DESK, html=html, inline=[("logo.1@customer.example", PIXEL)])
+    sign_in(page, AGENT[0], AGENT[3])
+    find_record(page, subject, lambda: desk_pipeline.post_mail(raw, DESK))
+    frame = page.frame_locator("iframe.mail-html")
+    logo = frame.get_by_alt_text("the logo")
+    expect(logo).to_be_visible()
+    # decode() fails for an image that did not load: this one is drawn, 1 pixel wide.
+    assert logo.evaluate("img => img.decode().then(() => img.naturalWidth)") == 1
+    assert frame.get_by_alt_text("a tracking pixel").get_attribute("src") is None
+    assert "allow-" not in (page.locator("iframe.mail-html").get_attribute("sandbox") or "")
 
 
 def _reply_by_keyboard(page: Page, text: str) -> None:

@@ -105,8 +105,9 @@ def test_the_record_page_shows_every_hostile_value_neutralised(rig: Rig) -> None
     assert f"<dt>Subject</dt><dd>{SHOWN_SUBJECT}</dd>" in text
     assert f'download><bdi dir="auto">scan{RLO}gpj.exe</bdi></a>' in text  # the file name
     assert f'<li><bdi dir="auto">gone{RLO}@example.net' in text  # a bounce's recipient
-    # the reply form quotes the subject it will send
-    assert f'the subject is "Re: {SHOWN_SUBJECT}"' in text
+    # the reply form quotes the subject it will send (the job's header has a space for the
+    # escape), the override still shown as its code point
+    assert f'the subject is "<bdi dir="auto">Re: Invoice {RLO}fdp.exe' in text
     # the body keeps its lines and tab, in a block that takes each line's own direction
     assert (
         '<pre class="mail-text" dir="auto">Please open the attachment\r\n\tscan'

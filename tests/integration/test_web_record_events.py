@@ -8,15 +8,20 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from html import unescape
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from libs.common.db.replies import NewReply, Replies
@@ -120,6 +125,65 @@ def test_a_status_change_by_another_agent_is_sent(rig: Rig) -> None:
             got = events.until("record")
     assert got.data["status"] == "closed"
     assert "<dt>Status</dt><dd>closed</dd>" in got.data["facts"]
+
+
+def test_an_assignment_by_another_agent_is_sent(rig: Rig) -> None:
+    record_id = rig.record(1)
+    bob_id = next(u.id for u in rig.console.store.users() if u.username == "bob")
+    with rig.session("bob") as bob, rig.session("alice") as alice:
+        url = _events_url(bob, record_id)
+        with bob.stream("GET", url) as response:
+            events = Events(response)
+            token = csrf_of(alice.get(f"/records/{record_id}").text)
+            done = alice.post(
+                f"/records/{record_id}/assign",
+                data={"assigned_to": str(bob_id), "csrf_token": token},
+            )
+            assert done.status_code == 303
+            got = events.until("record")
+    assert "<dt>Assigned to</dt><dd>Bob</dd>" in got.data["facts"]
+    assert got.data["status"] == "open" and got.data["messages"] == 1
+
+
+def test_the_default_poll_period_is_at_most_a_second() -> None:
+    """The page says "within about a second": a change waits at most one poll period."""
+    assert 0 < record_events.POLL_S <= 1.0
+
+
+def test_a_mail_stored_between_two_polls_is_sent_at_the_next_poll(rig: Rig) -> None:
+    """Counted in polls, not in time: the look right after the mail is stored sends it."""
+    record_id = rig.record(1)
+    bob = next(u for u in rig.console.store.users() if u.username == "bob")
+    versions = rig.app.state.versions
+    request = cast(Request, SimpleNamespace(app=rig.app))
+
+    def render() -> tuple[str, dict[str, Any]] | None:
+        found = record_events.fragment(request, record_id)
+        return ("record", found) if found is not None else None
+
+    watch = record_events.Watch(
+        request,
+        rig.console.accounts.start_session(bob).token,
+        versions.version(record_id),
+        partial(versions.version, record_id),
+        render,
+    )
+    polls: list[float] = []
+
+    async def pause(period: float) -> None:
+        polls.append(period)
+        if len(polls) == 3:  # after the third look: the mail arrives
+            rig.store.append_message(record_id, inbound(4, subject="Between two polls"))
+
+    async def first_event() -> str:
+        async for chunk in record_events._updates(watch, pause):
+            if not chunk.startswith(":"):
+                return chunk
+        raise AssertionError("the stream ended without an event")
+
+    sent = asyncio.run(first_event())
+    assert sent.startswith("id: ") and "event: record" in sent and "Between two polls" in sent
+    assert len(polls) == 3  # no look after the mail went by without sending it
 
 
 def test_a_signed_out_agent_receives_nothing_more(rig: Rig) -> None:

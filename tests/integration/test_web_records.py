@@ -5,6 +5,7 @@ agents (audited; CSRF and anonymous refused). SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -109,6 +110,11 @@ def test_the_list_searches_filters_pages_and_counts(
     assert "Open: 2" in page and "Pending: 0" in page and "Closed: 1" in page
     assert _ids(client.get("/records", params={"q": "badge"}).text) == [third]
     assert _ids(client.get("/records", params={"q": "USER2@"}).text) == [second]
+    # The requester's display name, the status word and the mailbox are searched too.
+    assert _ids(client.get("/records", params={"q": "user 3"}).text) == [third]
+    assert _ids(client.get("/records", params={"q": "CLOSED"}).text) == [first]
+    assert _ids(client.get("/records", params={"q": "hr@exa"}).text) == [second]
+    assert _ids(client.get("/records", params={"q": "open"}).text) == [third, second]
     assert _ids(client.get("/records", params={"status": "closed"}).text) == [first]
     assert _ids(client.get("/records", params={"mailbox": OTHER}).text) == [second]
     assert _ids(client.get("/records", params={"q": "no such thing"}).text) == []
@@ -292,3 +298,40 @@ def test_status_change_is_audited_and_needs_a_session_and_its_token(rig: Rig) ->
     with rig.console.store.engine.connect() as conn:
         assert conn.execute(select(records.c.status)).scalar_one() == "open"
     assert bob.get(f"/records/{record_id + 100}").status_code == 404
+
+
+def test_inline_images_of_the_mail_show_in_its_frame(rig: Rig) -> None:
+    png, gif = b"\x89PNG\r\n\x1a\n picture", b"GIF89a picture"
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+    refs = [rig.blobs.put(data) for data in (png, gif, svg)]
+    hostile = 'x" onerror="alert(1)'
+    html = (
+        '<p><img src="cid:logo%40example.com" alt="logo"> <img src="cid:nobody@here" alt="lost">'
+        f'<img src=\'cid:{hostile}\' alt="q"> <img src="cid:drawing@x" alt="svg">'
+        '<img src="https://tracker.example/p.gif" alt="pixel"></p>'
+    )
+    parts = (
+        Attachment(
+            "logo.png", refs[0].sha256, refs[0].size, "image/png", True, "<logo@example.com>"
+        ),
+        Attachment("q.gif", refs[1].sha256, refs[1].size, "image/gif", True, f"<{hostile}>"),
+        Attachment("drawing.svg", refs[2].sha256, refs[2].size, "image/svg+xml", True, "drawing@x"),
+    )
+    made = rig.store.create_record_with_message(inbound(1, body_html=html, attachments=parts))
+    assert made.record_id is not None
+    page = rig.client("bob").get(f"/records/{made.record_id}").text
+    (frame,) = re.findall(r"<iframe [^>]*>", page)
+    assert " sandbox " in frame and "allow-" not in frame
+    srcdoc = re.search(r'srcdoc="([^"]*)"', frame)
+    assert srcdoc is not None
+    shown = unescape(srcdoc.group(1))
+    sources = re.findall(r'<img [^>]*src="([^"]*)"', shown)
+    assert sources == [
+        "data:image/png;base64," + base64.b64encode(png).decode(),
+        "cid:nobody@here",  # no such part: loads nothing
+        "data:image/gif;base64," + base64.b64encode(gif).decode(),
+        "cid:drawing@x",  # SVG is never drawn in the frame: it stays a download
+    ]
+    assert "onerror" not in shown and "tracker.example" not in shown and "alert(" not in page
+    # Every part is still a download link below the message.
+    assert page.count(f'href="/records/{made.record_id}/attachments/') == 3

@@ -7,6 +7,8 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
+from starlette.types import Message
 
 from libs.common.blobs import BlobStore
 from libs.common.broker import Broker
@@ -28,8 +31,11 @@ from libs.graphsim.testing import SimHandle
 from services.ticketer.metrics import TicketerMetrics
 from services.ticketer.sent_results import SentResults
 from services.ticketer.store import RecordStore
+from services.web.domain.body_limits import BodyLimits
+from services.web.domain.replying import INLINE_BYTES
 from services.web.mailboxes import Mailboxes
 from services.web.replies import Publish
+from services.web.security import SESSION_COOKIE
 from tests.db_fixtures import inbound
 from tests.integration.test_sender_support import (
     MAILBOX,
@@ -40,6 +46,7 @@ from tests.integration.test_sender_support import (
     run_sender,
     sent_list,
     set_send_as,
+    sim_stats,
 )
 from tests.web_rig import AGENT_PASSWORD, Console, csrf_of, open_console, sign_in
 
@@ -299,3 +306,153 @@ def test_a_broker_that_cannot_be_reached_keeps_the_form_and_sending_again_is_one
     assert desk.replies() == [kept] and handed == [kept.job_id]
     assert _thread_item_states(desk.page(client)) == ["queued"]
     assert _audited(desk) == 1  # when stored, whether or not the broker took it then
+
+
+def _handed(desk: Desk) -> list[OutboundEmail]:
+    """Every job the console publishes (and publishes on), in order; before ``desk.agent()``."""
+    working = desk.console.publish
+    assert working is not None
+    handed: list[OutboundEmail] = []
+
+    def capture(job: OutboundEmail) -> None:
+        handed.append(job)
+        working(job)
+
+    desk.console.publish = capture
+    return handed
+
+
+def test_a_large_file_goes_by_blob_reference_and_an_upload_session(
+    desk: Desk, tmp_path: Path
+) -> None:
+    handed = _handed(desk)
+    client = desk.agent()
+    big = hashlib.sha256(b"scan").digest() * (5 * 1024 * 1024 // 32)  # 5 MiB
+    assert len(big) > INLINE_BYTES
+    files = [("attachments", ("scan.pdf", big, "application/pdf"))]
+    assert desk.reply(client, text="The scan.", files=files).status_code == 303
+    (job,) = handed
+    (attached,) = job.attachments
+    assert attached.content_base64 is None and attached.blob is not None
+    assert (
+        attached.blob.size == len(big) and attached.blob.sha256 == hashlib.sha256(big).hexdigest()
+    )
+    assert len(job.to_json()) < INLINE_BYTES  # the message holds the reference, not the bytes
+    with run_sender(desk.sim, desk.broker, desk.url, tmp_path):
+        result = desk.results.wait_for(job.job_id, timeout_s=120)
+    assert result.status == "sent", result
+    requests = sim_stats(desk.sim)["requests"]
+    assert any("createUploadSession" in route for route in requests), requests
+    (sent,) = sent_list(desk.sim)
+    assert {p.get_filename(): p.get_content() for p in parsed(sent).iter_attachments()} == {
+        "scan.pdf": big
+    }
+
+
+def test_a_large_file_without_a_blob_store_is_a_form_error_and_nothing_is_published(
+    desk: Desk,
+) -> None:
+    desk.console.blobs = None
+    handed = _handed(desk)
+    client = desk.agent()
+    big = b"L" * (INLINE_BYTES + 1)
+    files = [("attachments", ("large.bin", big, "application/octet-stream"))]
+    answer = desk.reply(client, text="Kept.", files=files)
+    assert answer.status_code == 400
+    error = re.search(r'<p class="error" id="attachments-error">([^<]*)</p>', answer.text)
+    assert error is not None
+    assert "no blob store" in error.group(1) and "MAILPIPE_BLOB_STORE" in error.group(1)
+    assert 'aria-invalid="true"' in answer.text and "Kept." in answer.text
+    assert handed == [] and desk.replies() == [] and _audited(desk) == 0
+
+
+def test_the_form_shows_the_subject_the_job_carries(desk: Desk) -> None:
+    made = desk.store.create_record_with_message(
+        inbound(5, mailbox=MAILBOX, subject="AW: WG: Re:  Drucker  im 2. Stock")
+    )
+    assert made.record_id is not None
+    desk.record_id = made.record_id
+    handed = _handed(desk)
+    client = desk.agent()
+    page = desk.page(client)
+    assert 'the subject is "<bdi dir="auto">Re: Drucker im 2. Stock</bdi>"' in page
+    assert "AW: WG:" not in page.split('id="reply"')[1]
+    assert desk.reply(client, page, text="Repaired.").status_code == 303
+    (job,) = handed
+    assert job.subject == "Re: Drucker im 2. Stock"
+
+
+def test_a_body_over_the_cap_is_refused_with_413(desk: Desk) -> None:
+    desk.console.body_limits = BodyLimits(upload_bytes=64 * 1024, form_bytes=8 * 1024)
+    client = desk.agent()
+    files = [("attachments", ("big.bin", b"x" * (100 * 1024), "application/octet-stream"))]
+    answer = desk.reply(client, text="Too much.", files=files)
+    assert answer.status_code == 413
+    assert (
+        "more than this console takes (64 KiB)" in answer.text
+        and "nothing was changed" in answer.text
+    )
+    assert desk.replies() == []
+    # Within the cap the same form goes through; every other form has the smaller cap.
+    assert desk.reply(client, text="Small enough.").status_code == 303
+    status = client.post(
+        f"/records/{desk.record_id}/status",
+        data={"status": "closed", "csrf_token": csrf_of(desk.page(client)), "pad": "p" * 9000},
+    )
+    assert status.status_code == 413 and "(8 KiB)" in status.text
+
+
+_PART_HEAD = (
+    b'--xyz\r\nContent-Disposition: form-data; name="attachments"; filename="a.bin"\r\n'
+    b"Content-Type: application/octet-stream\r\n\r\n"
+)
+
+
+def test_a_streamed_body_over_the_cap_is_not_read_to_its_end(desk: Desk) -> None:
+    """No Content-Length (a chunked upload): the console stops reading at the cap."""
+    desk.console.body_limits = BodyLimits(upload_bytes=64 * 1024)
+    client = desk.agent()
+    app = client.app
+    token = client.cookies.get(SESSION_COOKIE)
+    assert token is not None
+    chunk, chunks = b"y" * 16 * 1024, 1000  # 16 MB offered
+    taken: list[int] = []
+
+    async def receive() -> Message:
+        taken.append(1)
+        more = len(taken) < chunks
+        body = _PART_HEAD + chunk if len(taken) == 1 else chunk
+        return {"type": "http.request", "body": body, "more_body": more}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "https",
+        "server": ("console.test", 443),
+        "client": ("203.0.113.7", 50000),
+        "path": f"/records/{desk.record_id}/reply",
+        "raw_path": f"/records/{desk.record_id}/reply".encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"console.test"),
+            (b"cookie", f"{SESSION_COOKIE}={token}".encode()),
+            (b"content-type", b"multipart/form-data; boundary=xyz"),
+        ],
+    }
+
+    async def post() -> None:
+        await app(scope, receive, send)
+
+    asyncio.run(post())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 413
+    assert len(taken) <= 64 // 16 + 1  # the cap and the chunk that crossed it, no more
+    assert desk.replies() == []

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.web.domain.body_limits import BodyLimits
 from services.web.domain.tokens import SessionPolicy
 from services.web.security import CONTENT_SECURITY_POLICY, SESSION_COOKIE
 from tests.web_rig import ADMIN_PASSWORD, Console, csrf_of, open_console, sign_in
@@ -46,6 +47,17 @@ def test_wrong_password_and_unknown_user_are_refused_alike(console: Console) -> 
     entries, _ = console.store.audit_page(0, 10)
     reasons = [e.detail["reason"] for e in entries if e.action == "sign-in failed"]
     assert reasons == ["unknown user", "wrong password"]
+
+
+def test_a_sign_in_form_over_the_form_cap_is_refused_with_413(console: Console) -> None:
+    console.body_limits = BodyLimits(form_bytes=4096)
+    client = console.client()
+    answer = sign_in(client, "alice", ADMIN_PASSWORD + "p" * 5000)
+    assert answer.status_code == 413 and "more than this console takes (4 KiB)" in answer.text
+    assert SESSION_COOKIE not in client.cookies
+    entries, _ = console.store.audit_page(0, 10)
+    assert [e for e in entries if e.action.startswith("sign-in")] == []  # not even tried
+    assert sign_in(client, "alice", ADMIN_PASSWORD).status_code == 303
 
 
 def test_five_failures_throttle_the_username_until_the_window_passes(console: Console) -> None:

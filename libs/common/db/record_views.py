@@ -54,6 +54,8 @@ class AttachmentView:
     sha256: str
     size: int
     inline: bool
+    #: The part's Content-ID, as an ``<img src="cid:…">`` of the message's HTML names it.
+    content_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,10 @@ class RecordViews(StoreBase):
             .order_by(record_messages.c.received_at, record_messages.c.id, record_attachments.c.id)
         ).all()
         return [
-            (r.mid, AttachmentView(n, r.name, r.content_type, r.sha256, r.size, r.inline))
+            (
+                r.mid,
+                AttachmentView(n, r.name, r.content_type, r.sha256, r.size, r.inline, r.content_id),
+            )
             for n, r in enumerate(rows, start=1)
         ]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from urllib.parse import unquote
+
 import nh3
 
 # Links may use the usual schemes; images may only show what the mail itself carries
@@ -10,22 +13,41 @@ import nh3
 _URL_SCHEMES = frozenset(nh3.ALLOWED_URL_SCHEMES) | {"cid", "data"}
 _IMAGE_SOURCES = ("cid:", "data:image/")
 
-
-def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
-    lowered = value.strip().lower()
-    if tag == "img" and attribute == "src":
-        return value if lowered.startswith(_IMAGE_SOURCES) else None
-    if lowered.startswith("data:") or lowered.startswith("cid:"):
-        return None  # data: links can carry a whole HTML page; cid: means nothing in a link
-    return value
+Filter = Callable[[str, str, str], str | None]
 
 
-def sanitize_html(html: str) -> str:
+def content_id_key(value: str) -> str:
+    """A Content-ID as a ``cid:`` URL names it and as a part's header carries it, alike:
+    percent-decoded (RFC 2392), without its angle brackets, case-folded."""
+    text = value.strip()
+    if text[:4].lower() == "cid:":
+        text = unquote(text[4:])
+    return text.strip().strip("<>").strip().lower()
+
+
+def _attribute_filter(images: Mapping[str, str]) -> Filter:
+    def keep(tag: str, attribute: str, value: str) -> str | None:
+        lowered = value.strip().lower()
+        if tag == "img" and attribute == "src":
+            if lowered.startswith("cid:"):
+                # The image the mail carries under that name, or the cid: left as it is
+                # (it loads nothing): never a value of the mail's own.
+                return images.get(content_id_key(value), value)
+            return value if lowered.startswith(_IMAGE_SOURCES) else None
+        if lowered.startswith("data:") or lowered.startswith("cid:"):
+            return None  # data: links can carry a whole HTML page; cid: means nothing in a link
+        return value
+
+    return keep
+
+
+def sanitize_html(html: str, images: Mapping[str, str] | None = None) -> str:
     """nh3 with its default safe tags and attributes; scripts, styles, event handlers,
-    ``javascript:`` links and remote images removed."""
+    ``javascript:`` links and remote images removed. ``images`` maps a Content-ID
+    (:func:`content_id_key`) to the URL an ``<img src="cid:…">`` of it is given instead."""
     return nh3.clean(
         html,
         clean_content_tags={"script", "style", "title", "head"},
         url_schemes=set(_URL_SCHEMES),
-        attribute_filter=_keep_attribute,
+        attribute_filter=_attribute_filter(images or {}),
     )

@@ -16,9 +16,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from services.web.auth import Accounts, Current
+from services.web.domain.body_limits import too_large_message
 from services.web.domain.display import pieces
 from services.web.domain.roles import Role, may
 from services.web.domain.tokens import safe_next, token_matches
+from services.web.pages.bodies import BodyTooLarge, limits_of, read_form
 from services.web.security import SESSION_COOKIE, set_cookie
 
 templates = Jinja2Templates(directory=str(files("services.web") / "templates"))
@@ -97,9 +99,12 @@ def login_redirect(request: Request) -> Response:
     return RedirectResponse("/login?" + urlencode({"next": safe_next(here)}), 303)
 
 
-def requires(role: Role | None) -> Callable[[Page], Callable[[Request], Awaitable[Response]]]:
+def requires(
+    role: Role | None, *, uploads: bool = False
+) -> Callable[[Page], Callable[[Request], Awaitable[Response]]]:
     """A page for signed-in users (of ``role`` when given): anonymous users go to /login with
-    ``next=``, a user without the role gets 403, a POST without the session's token 403."""
+    ``next=``, a user without the role gets 403, a POST without the session's token 403, a
+    POST over its body cap (the larger one for a form that ``uploads`` files) 413."""
 
     def wrap(page: Page) -> Callable[[Request], Awaitable[Response]]:
         @wraps(page)
@@ -112,7 +117,13 @@ def requires(role: Role | None) -> Callable[[Page], Callable[[Request], Awaitabl
                 return refused(request, 403, f"This page is for the {role} role only.", current)
             form = None
             if request.method == "POST":
-                form = await request.form()
+                limits = limits_of(request)
+                try:
+                    form = await read_form(
+                        request, limits.upload_bytes if uploads else limits.form_bytes
+                    )
+                except BodyTooLarge as exc:
+                    return refused(request, 413, too_large_message(exc.limit), current)
                 if not token_matches(current.session.csrf_secret, _text(form, "csrf_token")):
                     return csrf_refused(request, current)
             return await run_in_threadpool(page, request, current, form)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -107,8 +107,11 @@ def _signed_in(accounts: Accounts, token: str) -> Current | None:
     return current if current is not None and may(current.user.role, "agent") else None
 
 
-async def _updates(watch: Watch) -> AsyncIterator[str]:
-    """The events of one stream until it ends (see the module's text)."""
+async def _updates(
+    watch: Watch, pause: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> AsyncIterator[str]:
+    """The events of one stream until it ends (see the module's text); ``pause`` waits
+    between two polls (a test counts the polls with it)."""
     accounts: Accounts = watch.request.app.state.accounts
     closing = watch.request.app.state.live.closing
     shown, polls = watch.shown, 0
@@ -129,7 +132,7 @@ async def _updates(watch: Watch) -> AsyncIterator[str]:
         elif polls % HEARTBEAT_POLLS == HEARTBEAT_POLLS - 1:
             yield ": still here\n\n"
         polls += 1
-        await asyncio.sleep(POLL_S)
+        await pause(POLL_S)
 
 
 async def _stream(watch: Watch) -> AsyncIterator[str]:

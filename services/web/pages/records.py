@@ -17,9 +17,9 @@ from libs.common.blobs import BlobStorage
 from libs.common.contracts import BlobRef
 from libs.common.db.record_views import STATUSES, RecordLine, RecordQuery, RecordViews
 from libs.common.errors import MailpipeError
-from libs.common.text.safe_html import sanitize_html
 from services.web.auth import Current
 from services.web.pages.common import accounts, field, refused, render, requires, see_other
+from services.web.pages.mail_html import thread_html
 from services.web.pages.reply_form import reply_context, reply_states
 
 PAGE_SIZE = 50
@@ -93,9 +93,7 @@ def thread_context(request: Request, record: RecordLine) -> dict[str, Any]:
     """What _record_facts.html and _thread.html show (the replies' states included): the
     page and its live updates (pages/record_events.py) render them from this alike."""
     views = _views(request)
-    thread = [
-        (m, sanitize_html(m.body_html) if m.body_html else "") for m in views.thread(record.id)
-    ]
+    thread = thread_html(request, views.thread(record.id))
     return {
         "record": record,
         "thread": thread,

@@ -17,7 +17,7 @@ from services.web.domain.replying import MAX_FILE_BYTES, MAX_FILES, Draft, Uploa
 from services.web.pages.common import accounts, field, refused, render, requires, see_other
 from services.web.pages.records import GONE, record_context
 from services.web.pages.reply_form import choices_of, desk, reply_context
-from services.web.replies import Sent
+from services.web.replies import NoBlobStore, Sent
 
 NOT_HANDED = (
     "The reply is kept but the sender could not be reached ({code}); send the form again "
@@ -56,7 +56,7 @@ def _again(
     return render(request, "record.html", context, status, current)
 
 
-@requires("agent")
+@requires("agent", uploads=True)
 def reply(request: Request, current: Current, form: FormData | None) -> Response:
     assert form is not None
     views: RecordViews = request.app.state.records
@@ -71,7 +71,10 @@ def reply(request: Request, current: Current, form: FormData | None) -> Response
         return _again(request, current, record, draft, errors)
     try:
         sent = desk(request).store(record, draft, current.user.id, current.user.username)
-    except MailpipeError as exc:  # the contract refused a value, or no blob store for a file
+    except NoBlobStore as exc:  # a large file and nowhere to put it: said by the files
+        hint = f" ({exc.hint})" if exc.hint else ""
+        return _again(request, current, record, draft, {"attachments": f"Not sent: {exc}{hint}"})
+    except MailpipeError as exc:  # the contract refused a value
         hint = f" ({exc.hint})" if exc.hint else ""
         return _again(request, current, record, draft, {"text": f"Not sent: {exc}{hint}"})
     if sent.new:

@@ -18,6 +18,7 @@ from services.web.domain.replying import (
     MAX_TEXT,
     MAX_TOTAL_BYTES,
     from_choices,
+    reply_subject,
 )
 from services.web.replies import ReplyDesk
 
@@ -44,6 +45,8 @@ def reply_context(
 ) -> dict[str, Any]:
     return {
         "reply_choices": choices_of(request, current, record),
+        # What the job will carry (the sender adds the record's token), not the raw subject.
+        "reply_subject": reply_subject(record.subject),
         "reply_errors": errors or {},
         "reply_entered": entered or {"key": secrets.token_hex(16), "text": "", "from": ""},
         "reply_limits": {

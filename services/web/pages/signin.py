@@ -15,13 +15,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.web.auth import Current, token_digest
+from services.web.domain.body_limits import too_large_message
 from services.web.domain.tokens import safe_next, token_matches
+from services.web.pages.bodies import BodyTooLarge, limits_of, read_form
 from services.web.pages.common import (
     accounts,
     client_of,
     csrf_refused,
     field,
     insecure_cookies,
+    refused,
     render,
     requires,
     see_other,
@@ -46,7 +49,10 @@ async def login_page(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    form = await request.form()
+    try:
+        form = await read_form(request, limits_of(request).form_bytes)
+    except BodyTooLarge as exc:
+        return refused(request, 413, too_large_message(exc.limit), None)
     next_path = safe_next(field(form, "next"))
     if not token_matches(request.cookies.get(LOGIN_CSRF_COOKIE), field(form, "csrf_token")):
         return csrf_refused(request, None)
