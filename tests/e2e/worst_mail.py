@@ -1,6 +1,7 @@
 # ruff: noqa: RUF001 - mail in many scripts is made of such letters
 """Generated worst cases for the real-world corpus test: the odd mail a helpdesk gets
-(docs/odd-mail.md), and the charsets the shipped corpus lacks (Asian and Cyrillic, labelled and not), out-of-office
+(docs/odd-mail.md), and the charsets the shipped corpus lacks (Asian and Cyrillic, labelled
+and not), out-of-office
 answers known only by their subject, and (``oddities.py``) the other shapes real helpdesks
 receive.
 
