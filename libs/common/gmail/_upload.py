@@ -41,9 +41,8 @@ def too_large(size: int) -> TooLarge:
 
 
 def upload(http: GmailHttp, mime: bytes, meta: dict[str, str]) -> None:
-    """Send ``mime`` by the resumable upload; a session found expired starts over once."""
-    if len(mime) > LARGEST:
-        raise too_large(len(mime))
+    """Send ``mime`` (within :data:`LARGEST`: ``send_mime`` refuses a larger one before any
+    request) by the resumable upload; a session found expired starts over once."""
     for attempt in (1, 2):
         location = _open(http, mime, meta)
         try:
