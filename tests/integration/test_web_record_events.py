@@ -33,7 +33,7 @@ from services.web.security import SESSION_COOKIE
 from tests.db_fixtures import inbound
 from tests.integration.test_web_quarantine import FORBIDDEN, HOSTILE_HTML
 from tests.integration.test_web_records import Ticking
-from tests.live_server import PATIENCE_S, Events, serving
+from tests.live_server import PATIENCE_S, Event, Events, serving
 from tests.web_rig import ADMIN_PASSWORD, AGENT_PASSWORD, Console, csrf_of, open_console
 
 _EVENTS = re.compile(r'data-events="([^"]+)"')
@@ -111,18 +111,22 @@ def _wait_for(condition: Callable[[], bool]) -> None:
         time.sleep(0.01)
 
 
-def test_a_status_change_by_another_agent_is_sent(rig: Rig) -> None:
-    record_id = rig.record(1)
+def _watched_while_alice_posts(rig: Rig, record_id: int, form: str, data: dict[str, str]) -> Event:
+    """The ``record`` event Bob's open stream gets when Alice posts ``data`` to the record's
+    ``form``."""
     with rig.session("bob") as bob, rig.session("alice") as alice:
         url = _events_url(bob, record_id)
         with bob.stream("GET", url) as response:
             events = Events(response)
             token = csrf_of(alice.get(f"/records/{record_id}").text)
-            done = alice.post(
-                f"/records/{record_id}/status", data={"status": "closed", "csrf_token": token}
-            )
+            done = alice.post(f"/records/{record_id}/{form}", data={**data, "csrf_token": token})
             assert done.status_code == 303
-            got = events.until("record")
+            return events.until("record")
+
+
+def test_a_status_change_by_another_agent_is_sent(rig: Rig) -> None:
+    record_id = rig.record(1)
+    got = _watched_while_alice_posts(rig, record_id, "status", {"status": "closed"})
     assert got.data["status"] == "closed"
     assert "<dt>Status</dt><dd>closed</dd>" in got.data["facts"]
 
@@ -130,17 +134,7 @@ def test_a_status_change_by_another_agent_is_sent(rig: Rig) -> None:
 def test_an_assignment_by_another_agent_is_sent(rig: Rig) -> None:
     record_id = rig.record(1)
     bob_id = next(u.id for u in rig.console.store.users() if u.username == "bob")
-    with rig.session("bob") as bob, rig.session("alice") as alice:
-        url = _events_url(bob, record_id)
-        with bob.stream("GET", url) as response:
-            events = Events(response)
-            token = csrf_of(alice.get(f"/records/{record_id}").text)
-            done = alice.post(
-                f"/records/{record_id}/assign",
-                data={"assigned_to": str(bob_id), "csrf_token": token},
-            )
-            assert done.status_code == 303
-            got = events.until("record")
+    got = _watched_while_alice_posts(rig, record_id, "assign", {"assigned_to": str(bob_id)})
     assert "<dt>Assigned to</dt><dd>Bob</dd>" in got.data["facts"]
     assert got.data["status"] == "open" and got.data["messages"] == 1
 
