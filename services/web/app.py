@@ -35,6 +35,7 @@ from services.web.config import WebSettings
 from services.web.dead_letters import DeadLetterDesk, broker_letters
 from services.web.domain.body_limits import BodyLimits
 from services.web.health_report import HealthSource
+from services.web.image_cache import ImageCache
 from services.web.mailboxes import Mailboxes
 from services.web.pages import (
     audit,
@@ -134,6 +135,7 @@ def build_app(
     app.state.versions = RecordVersions(accounts.store.engine)
     app.state.live = LiveStreams()
     app.state.blobs = blobs
+    app.state.image_cache = ImageCache()
     app.state.body_limits = body_limits or BodyLimits()
     app.state.reply_desk = ReplyDesk(
         Replies(accounts.store.engine), publish or broker_publisher(), blobs, utcnow

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -335,3 +336,15 @@ def test_inline_images_of_the_mail_show_in_its_frame(rig: Rig) -> None:
     assert "onerror" not in shown and "tracker.example" not in shown and "alert(" not in page
     # Every part is still a download link below the message.
     assert page.count(f'href="/records/{made.record_id}/attachments/') == 3
+
+
+def test_inline_images_are_read_once_for_every_render_after(rig: Rig, tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n cached picture"
+    ref = rig.blobs.put(png)
+    part = Attachment("logo.png", ref.sha256, ref.size, "image/png", True, "<logo@example.com>")
+    html = '<p><img src="cid:logo@example.com" alt="logo"></p>'
+    made = rig.store.create_record_with_message(inbound(1, body_html=html, attachments=(part,)))
+    bob, shown = rig.client("bob"), "data:image/png;base64," + base64.b64encode(png).decode()
+    assert shown in unescape(bob.get(f"/records/{made.record_id}").text)
+    shutil.rmtree(tmp_path / "blobs")  # the store loses it: the page must not need it again
+    assert shown in unescape(bob.get(f"/records/{made.record_id}").text)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.requests import Request
 
 from libs.common.blobs import BlobStorage
@@ -12,19 +14,23 @@ from libs.common.db.record_views import MessageView
 from libs.common.errors import MailpipeError
 from libs.common.text.safe_html import content_id_key, sanitize_html
 from services.web.domain.inline_images import cited_text, data_url, fits, names, shown_type
+from services.web.image_cache import ImageCache
 
 
 def thread_html(request: Request, thread: list[MessageView]) -> list[tuple[MessageView, str]]:
     """Each message with its HTML to show ("" when it has none)."""
     blobs: BlobStorage | None = request.app.state.blobs
+    cache: ImageCache = request.app.state.image_cache
     shown: list[int] = []  # the sizes of the images shown so far, against the page's budget
     return [
-        (m, sanitize_html(m.body_html, _images(blobs, m, shown)) if m.body_html else "")
+        (m, sanitize_html(m.body_html, _images(blobs, cache, m, shown)) if m.body_html else "")
         for m in thread
     ]
 
 
-def _images(blobs: BlobStorage | None, message: MessageView, shown: list[int]) -> dict[str, str]:
+def _images(
+    blobs: BlobStorage | None, cache: ImageCache, message: MessageView, shown: list[int]
+) -> dict[str, str]:
     """The ``data:`` URL of each image of ``message`` its HTML names, by Content-ID."""
     if blobs is None:
         return {}  # a console without a blob store: the cid: URLs stay, loading nothing
@@ -36,10 +42,15 @@ def _images(blobs: BlobStorage | None, message: MessageView, shown: list[int]) -
             continue
         if not fits(shown, part.size):
             continue  # too large for the page: its download link is below the message
+        ref = BlobRef(sha256=part.sha256, size=part.size)
         try:
-            data = blobs.get(BlobRef(sha256=part.sha256, size=part.size))
+            url = cache.get((ref.sha256, kind), partial(_read, blobs, ref, kind))
         except MailpipeError:
             continue  # unreadable now: the cid: stays, which loads nothing
         shown.append(part.size)
-        found[key] = data_url(kind, data)
+        found[key] = url
     return found
+
+
+def _read(blobs: BlobStorage, ref: BlobRef, kind: str) -> str:
+    return data_url(kind, blobs.get(ref))
