@@ -1,0 +1,109 @@
+"""The console's status and assignment changes with their history (docs/console.md,
+"History"): each change updates ``records`` and adds its ``record_changes`` row in ONE
+transaction, and says what it did (:class:`Changed`, for the record's event, published after
+the commit). The ticketer writes the rows of a customer reply's reopen itself
+(services/ticketer/store/_create.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from libs.common.db._base import StoreBase
+from libs.common.db.console_schema import console_users
+from libs.common.db.schema import records
+from libs.common.db.schema_changes import CUSTOMER_REPLY, record_changes
+
+__all__ = ["CUSTOMER_REPLY", "ChangeView", "Changed", "RecordChanges"]
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """One row of a record's history."""
+
+    id: int
+    changed_at: datetime
+    #: ``status`` or ``assigned``.
+    kind: str
+    old_value: str
+    new_value: str
+    #: An agent's username, or :data:`CUSTOMER_REPLY`.
+    changed_by: str
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What a console change did: the record after it and the row it added (``None``: the
+    value was already so, nothing was written)."""
+
+    record: dict[str, Any]
+    change: ChangeView | None
+
+
+class RecordChanges(StoreBase):
+    """Status and assignment changes made in the console, and every record's history."""
+
+    def set_status(self, record_id: int, status: str, by: str, user_id: int) -> Changed | None:
+        """``None`` when there is no such record."""
+        return self._change(record_id, "status", status, by, user_id)
+
+    def assign(self, record_id: int, assignee: int | None, by: str, user_id: int) -> Changed | None:
+        """Assign the record to console user ``assignee`` (``None``: nobody)."""
+        return self._change(record_id, "assigned", assignee, by, user_id)
+
+    def history(self, record_id: int) -> list[ChangeView]:
+        """The record's changes, oldest first."""
+        query = (
+            select(record_changes)
+            .where(record_changes.c.record_id == record_id)
+            .order_by(record_changes.c.changed_at, record_changes.c.id)
+        )
+        with self._read() as conn:
+            return [_view(r) for r in conn.execute(query)]
+
+    def _change(
+        self, record_id: int, kind: str, value: Any, by: str, user_id: int
+    ) -> Changed | None:
+        column = "status" if kind == "status" else "assigned_to"
+        with self._write() as conn:
+            now = self._clock()
+            # The row is locked (PostgreSQL) by the update before its old value is read back.
+            done = conn.execute(
+                update(records).where(records.c.id == record_id).values(updated_at=now)
+            )
+            if not done.rowcount:
+                return None
+            before = conn.execute(select(records).where(records.c.id == record_id)).one()
+            old = getattr(before, column)
+            if old == value:
+                return Changed(dict(before._mapping), None)
+            conn.execute(update(records).where(records.c.id == record_id).values({column: value}))
+            row = {
+                "record_id": record_id,
+                "changed_at": now,
+                "kind": kind,
+                "old_value": _shown(conn, kind, old),
+                "new_value": _shown(conn, kind, value),
+                "changed_by": by,
+                "user_id": user_id,
+            }
+            new_id = conn.execute(record_changes.insert().values(row)).inserted_primary_key
+            after = {**before._mapping, column: value}
+            return Changed(after, _view({**row, "id": int(new_id[0])}))
+
+
+def _shown(conn: Connection, kind: str, value: Any) -> str:
+    """A status as it is; an assignee by username ("" for nobody), as it is now."""
+    if kind == "status" or value is None:
+        return str(value or "")
+    name = conn.execute(select(console_users.c.username).where(console_users.c.id == value))
+    return str(name.scalar_one_or_none() or f"user {value}")
+
+
+def _view(row: Any) -> ChangeView:
+    get = row.get if isinstance(row, dict) else row._mapping.get
+    return ChangeView(**{name: get(name) for name in ChangeView.__dataclass_fields__})
