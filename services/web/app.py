@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 from libs.common.blobs import BlobStorage
 from libs.common.broker import install_signal_handlers
 from libs.common.db import utcnow
+from libs.common.db.record_changes import RecordChanges
 from libs.common.db.record_versions import RecordVersions
 from libs.common.db.record_views import RecordViews
 from libs.common.db.replies import Replies
@@ -31,6 +32,7 @@ from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
 from libs.common.service import database_check
 from services.web.auth import Accounts
+from services.web.changes import Announce, ChangeDesk, broker_announcer
 from services.web.config import WebSettings
 from services.web.dead_letters import DeadLetterDesk, broker_letters
 from services.web.domain.body_limits import BodyLimits
@@ -117,12 +119,15 @@ def build_app(
     blobs: BlobStorage | None = None,
     publish: Publish | None = None,
     body_limits: BodyLimits | None = None,
+    announce: Announce | None = None,
 ) -> Starlette:
     """``health_source``: where /health reads (made from the environment when ``None``);
     ``mailboxes``: the integrations it shows (none given: an empty, read-only list);
     ``blobs``: where record attachments are read and large reply files put (none: downloads
     answer 503); ``publish``: how a reply's job reaches the sender (none: the broker of the
-    settings); ``body_limits``: the largest request bodies (none: the defaults)."""
+    settings); ``body_limits``: the largest request bodies (none: the defaults); ``announce``:
+    how the record event of an agent's change is published (none: the broker of the
+    settings)."""
     app = ConsoleApp(routes=[*_service_routes(accounts), *PAGES])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
@@ -132,6 +137,9 @@ def build_app(
     app.state.mailboxes = mailboxes or Mailboxes("file")
     app.state.records = RecordViews(accounts.store.engine)
     app.state.versions = RecordVersions(accounts.store.engine)
+    app.state.changes = ChangeDesk(
+        RecordChanges(accounts.store.engine), announce or broker_announcer(), utcnow
+    )
     app.state.live = LiveStreams()
     app.state.blobs = blobs
     app.state.body_limits = body_limits or BodyLimits()
@@ -182,6 +190,7 @@ class WebServer:
             mailboxes=self.mailboxes,
             blobs=blobs,
             publish=broker_publisher(amqp_url),
+            announce=broker_announcer(amqp_url),
             body_limits=settings.body_limits(),
         )
         # log_config=None: uvicorn logs through the JSON logging every service configures.

@@ -42,6 +42,8 @@ class Changed:
 
     record: dict[str, Any]
     change: ChangeView | None
+    #: The username the record is assigned to after the change ("" for nobody).
+    assignee: str = ""
 
 
 class RecordChanges(StoreBase):
@@ -80,7 +82,7 @@ class RecordChanges(StoreBase):
             before = conn.execute(select(records).where(records.c.id == record_id)).one()
             old = getattr(before, column)
             if old == value:
-                return Changed(dict(before._mapping), None)
+                return Changed(dict(before._mapping), None, _shown(conn, "assigned", before.assigned_to))
             conn.execute(update(records).where(records.c.id == record_id).values({column: value}))
             row = {
                 "record_id": record_id,
@@ -93,7 +95,8 @@ class RecordChanges(StoreBase):
             }
             new_id = conn.execute(record_changes.insert().values(row)).inserted_primary_key
             after = {**before._mapping, column: value}
-            return Changed(after, _view({**row, "id": int(new_id[0])}))
+            assignee = _shown(conn, "assigned", after["assigned_to"])
+            return Changed(after, _view({**row, "id": int(new_id[0])}), assignee)
 
 
 def _shown(conn: Connection, kind: str, value: Any) -> str:

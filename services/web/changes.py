@@ -1,0 +1,85 @@
+"""An agent's status or assignment change (docs/console.md, "History"): the record and its
+history row are written in one transaction, then, AFTER the commit, the record's
+``RecordEvent`` (``change``: ``status`` or ``assigned``) is published on the events exchange
+for other systems (docs/records.md, "Record events").
+
+A publish that fails after the commit loses nothing of the record (the change and its
+history are stored), and it is not silent: it is counted
+(``mailpipe_console_events_unpublished_total``) and logged with the record and the change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+from prometheus_client import Counter
+
+from libs.common.broker import Broker, Names
+from libs.common.contracts import RecordEvent
+from libs.common.db.record_changes import Changed, RecordChanges
+from services.web.domain.history import change_event
+
+log = structlog.get_logger(__name__)
+
+Announce = Callable[[RecordEvent], None]
+
+UNPUBLISHED = Counter(
+    "mailpipe_console_events_unpublished_total",
+    "Record events of a console change that could not be published after its commit (the "
+    "change is stored; systems following the events exchange did not hear of it)",
+    ["change"],
+)
+
+
+def broker_announcer(amqp_url: str | None = None) -> Announce:
+    """Publish each event on the broker of the settings (or ``amqp_url``), a connection an
+    event (a change is a person's click: rare)."""
+
+    def announce(event: RecordEvent) -> None:
+        from libs.common.settings import Settings
+
+        settings = Settings()
+        url = amqp_url or settings.amqp_url.get_secret_value()
+        with Broker(url, Names(settings.namespace)) as broker:
+            broker.publish_routed(event, correlation_id=f"record-{event.record_id}")
+
+    return announce
+
+
+class ChangeDesk:
+    """The console's changes of a record, and their events."""
+
+    def __init__(
+        self, changes: RecordChanges, announce: Announce, clock: Callable[[], datetime]
+    ) -> None:
+        self.changes = changes
+        self._announce = announce
+        self._clock = clock
+
+    def set_status(self, record_id: int, status: str, by: str, user_id: int) -> Changed | None:
+        """``None`` when there is no such record."""
+        return self._announced(self.changes.set_status(record_id, status, by, user_id), by)
+
+    def assign(self, record_id: int, assignee: int | None, by: str, user_id: int) -> Changed | None:
+        return self._announced(self.changes.assign(record_id, assignee, by, user_id), by)
+
+    def _announced(self, changed: Changed | None, by: str) -> Changed | None:
+        """Publish the event of a change that was made (committed by now); nothing else."""
+        if changed is None or changed.change is None:
+            return changed
+        kind = changed.change.kind
+        event = change_event(changed.record, kind, changed.assignee, by, self._clock())
+        # After the commit: whatever goes wrong is counted and logged, never lost silently.
+        try:
+            self._announce(event)
+        except Exception as exc:
+            UNPUBLISHED.labels(change=kind).inc()
+            log.warning(
+                "record event not published",
+                record_id=event.record_id,
+                change=kind,
+                error=type(exc).__name__,
+                detail=str(exc)[:200],
+            )
+        return changed
