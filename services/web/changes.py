@@ -32,16 +32,16 @@ UNPUBLISHED = Counter(
 )
 
 
-def broker_announcer(amqp_url: str | None = None) -> Announce:
-    """Publish each event on the broker of the settings (or ``amqp_url``), a connection an
-    event (a change is a person's click: rare)."""
+def broker_announcer(amqp_url: str | None = None, names: Names | None = None) -> Announce:
+    """Publish each event on the broker of the settings (or ``amqp_url``, in the namespace of
+    ``names``), a connection an event (a change is a person's click: rare)."""
 
     def announce(event: RecordEvent) -> None:
         from libs.common.settings import Settings
 
         settings = Settings()
         url = amqp_url or settings.amqp_url.get_secret_value()
-        with Broker(url, Names(settings.namespace)) as broker:
+        with Broker(url, names or Names(settings.namespace)) as broker:
             broker.publish_routed(event, correlation_id=f"record-{event.record_id}")
 
     return announce

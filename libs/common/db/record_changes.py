@@ -79,24 +79,26 @@ class RecordChanges(StoreBase):
             )
             if not done.rowcount:
                 return None
-            before = conn.execute(select(records).where(records.c.id == record_id)).one()
-            old = getattr(before, column)
-            if old == value:
-                return Changed(dict(before._mapping), None, _shown(conn, "assigned", before.assigned_to))
+            before = dict(
+                conn.execute(select(records).where(records.c.id == record_id)).one()._mapping
+            )
+            if before[column] == value:
+                return Changed(before, None, _shown(conn, "assigned", before["assigned_to"]))
             conn.execute(update(records).where(records.c.id == record_id).values({column: value}))
             row = {
                 "record_id": record_id,
                 "changed_at": now,
                 "kind": kind,
-                "old_value": _shown(conn, kind, old),
+                "old_value": _shown(conn, kind, before[column]),
                 "new_value": _shown(conn, kind, value),
                 "changed_by": by,
                 "user_id": user_id,
             }
-            new_id = conn.execute(record_changes.insert().values(row)).inserted_primary_key
-            after = {**before._mapping, column: value}
+            added = conn.execute(record_changes.insert().values(row)).inserted_primary_key
+            assert added is not None, "an insert without its primary key"
+            after = {**before, column: value}
             assignee = _shown(conn, "assigned", after["assigned_to"])
-            return Changed(after, _view({**row, "id": int(new_id[0])}), assignee)
+            return Changed(after, _view({**row, "id": int(added[0])}), assignee)
 
 
 def _shown(conn: Connection, kind: str, value: Any) -> str:
@@ -108,5 +110,5 @@ def _shown(conn: Connection, kind: str, value: Any) -> str:
 
 
 def _view(row: Any) -> ChangeView:
-    get = row.get if isinstance(row, dict) else row._mapping.get
-    return ChangeView(**{name: get(name) for name in ChangeView.__dataclass_fields__})
+    values: dict[str, Any] = row if isinstance(row, dict) else dict(row._mapping)
+    return ChangeView(**{name: values[name] for name in ChangeView.__dataclass_fields__})
