@@ -32,7 +32,7 @@ from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
 from libs.common.service import database_check
 from services.web.auth import Accounts
-from services.web.changes import Announce, ChangeDesk, broker_announcer
+from services.web.changes import RETRY_S, Announce, ChangeDesk, broker_announcer
 from services.web.config import WebSettings
 from services.web.dead_letters import DeadLetterDesk, broker_letters
 from services.web.domain.body_limits import BodyLimits
@@ -205,6 +205,7 @@ class WebServer:
         )
         self.accounts = accounts
         self.live: LiveStreams = app.state.live
+        self.changes: ChangeDesk = app.state.changes
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
         self.where = f"http://{host}:{port}/"
@@ -232,12 +233,25 @@ class WebServer:
                 hint="pick another --port (MAILPIPE_WEB_PORT), or stop what uses it",
             )
         log.info("web console listening", url=self.where)
+        self.retrying = threading.Thread(target=self._retry, name="web-events", daemon=True)
+        self.retrying.start()
         return self
+
+    def _retry(self) -> None:
+        """Publish the record events whose publish failed, every RETRY_S, until the stop."""
+        while not self.live.closing.wait(RETRY_S):
+            try:
+                self.changes.publish_pending()
+            except Exception as exc:  # the database away too: the next round tries again
+                log.warning("record events not retried", error=type(exc).__name__)
 
     def stop(self) -> None:
         self.live.closing.set()
         self.server.should_exit = True
         self.thread.join(timeout=STOP_TIMEOUT_S)
+        retrying = getattr(self, "retrying", None)
+        if retrying is not None:
+            retrying.join(timeout=STOP_TIMEOUT_S)
         self.accounts.store.close()
         self.mailboxes.close()
         log.info("web console stopped")

@@ -3,9 +3,11 @@ history row are written in one transaction, then, AFTER the commit, the record's
 ``RecordEvent`` (``change``: ``status`` or ``assigned``) is published on the events exchange
 for other systems (docs/records.md, "Record events").
 
-A publish that fails after the commit loses nothing of the record (the change and its
-history are stored), and it is not silent: it is counted
-(``mailpipe_console_events_unpublished_total``) and logged with the record and the change."""
+A publish that fails after the commit loses nothing: the change and its history row are
+stored, the row not yet marked published (``announced_at``). It is counted
+(``mailpipe_console_events_unpublished_total``), logged with the record and the change, and
+published again, oldest first, after the next change that is published and by the console's
+retry round (:data:`RETRY_S`), like an outbox."""
 
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ from services.web.domain.history import change_event
 log = structlog.get_logger(__name__)
 
 Announce = Callable[[RecordEvent], None]
+
+#: Seconds between two retry rounds of the events not published yet.
+RETRY_S = 60.0
 
 UNPUBLISHED = Counter(
     "mailpipe_console_events_unpublished_total",
@@ -65,21 +70,51 @@ class ChangeDesk:
         return self._announced(self.changes.assign(record_id, assignee, by, user_id), by)
 
     def _announced(self, changed: Changed | None, by: str) -> Changed | None:
-        """Publish the event of a change that was made (committed by now); nothing else."""
-        if changed is None or changed.change is None:
-            return changed
-        kind = changed.change.kind
-        event = change_event(changed.record, kind, changed.assignee, by, self._clock())
-        # After the commit: whatever goes wrong is counted and logged, never lost silently.
+        """Publish the event of a change that was made (committed by now), then any earlier
+        one whose publish failed; nothing for a change that changed nothing."""
+        if changed is not None and changed.change is not None and self._publish(changed):
+            self.publish_pending()
+        return changed
+
+    def publish_pending(self) -> int:
+        """Publish the events of changes whose publish failed before, oldest first, until one
+        fails again; how many were published."""
+        done = 0
+        for changed in self.changes.unannounced():
+            if not self._publish(changed):
+                break  # the broker is still away: the next change or round tries again
+            done += 1
+        return done
+
+    def _publish(self, changed: Changed) -> bool:
+        """Publish the event of ``changed`` (derived from its stored row) and mark it so."""
+        change = changed.change
+        assert change is not None
+        status = change.new_value if change.kind == "status" else changed.record["status"]
+        assignee = change.new_value if change.kind == "assigned" else changed.assignee
+        record = {**changed.record, "status": status}
+        try:
+            event = change_event(record, change.kind, assignee, change.changed_by, self._clock())
+        except ValueError as exc:  # the record cannot be said in the contract: never will be
+            self._not_published(change.kind, change.record_id, exc)
+            self.changes.announced(change.id)
+            return True
+        # After the commit: whatever goes wrong is counted and logged, and retried later.
         try:
             self._announce(event)
         except Exception as exc:
-            UNPUBLISHED.labels(change=kind).inc()
-            log.warning(
-                "record event not published",
-                record_id=event.record_id,
-                change=kind,
-                error=type(exc).__name__,
-                detail=str(exc)[:200],
-            )
-        return changed
+            self._not_published(change.kind, change.record_id, exc)
+            return False
+        self.changes.announced(change.id)
+        return True
+
+    @staticmethod
+    def _not_published(kind: str, record_id: int, exc: Exception) -> None:
+        UNPUBLISHED.labels(change=kind).inc()
+        log.warning(
+            "record event not published",
+            record_id=record_id,
+            change=kind,
+            error=type(exc).__name__,
+            detail=str(exc)[:200],
+        )

@@ -169,14 +169,31 @@ def _unpublished(change: str) -> float:
     return found or 0.0
 
 
-def test_a_failed_publish_is_counted_and_the_change_kept(rig: Rig) -> None:
+def test_a_failed_publish_is_counted_kept_and_published_later_in_order(rig: Rig) -> None:
     def refuse(event: RecordEvent) -> None:
         raise ConnectionError("the broker is down")
 
-    rig.app.state.changes._announce = refuse
+    desk = rig.app.state.changes
+    desk._announce = refuse
     record_id = rig.record(1)
     before = _unpublished("status")
     _post(rig, "bob", record_id, "status", {"status": "closed"})
-    assert _unpublished("status") == before + 1
-    rows = RecordChanges(rig.store.engine).history(record_id)
-    assert [(r.new_value, r.changed_by) for r in rows] == [("closed", "bob")]
+    _post(rig, "bob", record_id, "status", {"status": "pending"})
+    assert _unpublished("status") == before + 2
+    history = RecordChanges(rig.store.engine)
+    rows = history.history(record_id)
+    assert [(r.new_value, r.changed_by) for r in rows] == [("closed", "bob"), ("pending", "bob")]
+    assert len(history.unannounced()) == 2 and rig.console.events == []
+    # The broker is back: the next change publishes itself, then the two before, in order.
+    desk._announce = rig.console.announcer()
+    _post(rig, "alice", record_id, "assign", {"assigned_to": str(_user_id(rig, "bob"))})
+    said = [(e.change, e.status, e.assigned_to, e.changed_by) for e in rig.console.events]
+    assert said == [
+        ("assigned", "pending", "bob", "alice"),
+        ("status", "closed", "bob", "bob"),
+        ("status", "pending", "bob", "bob"),
+    ]
+    assert history.unannounced() == [] and desk.publish_pending() == 0
+    # A customer reply's reopen is said by the ticketer's own event: never the console's.
+    rig.store.append_message(record_id, inbound(2, kind="reply"))
+    assert history.unannounced() == [] and len(rig.console.events) == 3

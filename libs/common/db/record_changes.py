@@ -26,6 +26,7 @@ class ChangeView:
     """One row of a record's history."""
 
     id: int
+    record_id: int
     changed_at: datetime
     #: ``status`` or ``assigned``.
     kind: str
@@ -67,6 +68,33 @@ class RecordChanges(StoreBase):
         with self._read() as conn:
             return [_view(r) for r in conn.execute(query)]
 
+    def unannounced(self, limit: int = 50) -> list[Changed]:
+        """Console changes whose RecordEvent is not published yet, oldest first, each with its
+        record as it is now (a change of a deleted record is gone with it)."""
+        query = (
+            select(record_changes, records.c.assigned_to.label("assignee_id"))
+            .join(records, records.c.id == record_changes.c.record_id)
+            .where(record_changes.c.announced_at.is_(None))
+            .order_by(record_changes.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            found = conn.execute(query).all()
+            lines = {r.record_id: _record(conn, r.record_id) for r in found}
+            return [
+                Changed(lines[r.record_id], _view(r), _shown(conn, "assigned", r.assignee_id))
+                for r in found
+            ]
+
+    def announced(self, change_id: int) -> None:
+        """The change's RecordEvent is published (or can never be: not retried)."""
+        with self._write() as conn:
+            conn.execute(
+                update(record_changes)
+                .where(record_changes.c.id == change_id)
+                .values(announced_at=self._clock())
+            )
+
     def _change(
         self, record_id: int, kind: str, value: Any, by: str, user_id: int
     ) -> Changed | None:
@@ -79,9 +107,7 @@ class RecordChanges(StoreBase):
             )
             if not done.rowcount:
                 return None
-            before = dict(
-                conn.execute(select(records).where(records.c.id == record_id)).one()._mapping
-            )
+            before = _record(conn, record_id)
             if before[column] == value:
                 return Changed(before, None, _shown(conn, "assigned", before["assigned_to"]))
             conn.execute(update(records).where(records.c.id == record_id).values({column: value}))
@@ -99,6 +125,10 @@ class RecordChanges(StoreBase):
             after = {**before, column: value}
             assignee = _shown(conn, "assigned", after["assigned_to"])
             return Changed(after, _view({**row, "id": int(added[0])}), assignee)
+
+
+def _record(conn: Connection, record_id: int) -> dict[str, Any]:
+    return dict(conn.execute(select(records).where(records.c.id == record_id)).one()._mapping)
 
 
 def _shown(conn: Connection, kind: str, value: Any) -> str:

@@ -29,6 +29,11 @@ record_changes = Table(
     # console users are disabled, never deleted), NULL for the ticketer.
     Column("changed_by", StoredString(64), nullable=False),
     Column("user_id", Id),
+    # When the change's RecordEvent was published (NULL: not yet, retried by the console,
+    # services/web/changes.py). The ticketer's reopen is said by its own RecordEvent of the
+    # reply: stored as published.
+    _ts("announced_at", nullable=True),
     CheckConstraint("kind IN ('status', 'assigned')", name="kind"),
     Index(None, "record_id", "id"),
+    Index(None, "announced_at"),
 )

@@ -206,8 +206,10 @@ def _reopened(record_id: Any, now: Any, touched: Any) -> Any:
         records.c.status,
         literal_column("'open'"),
         literal_column(f"'{CUSTOMER_REPLY}'"),
+        now,
     ).where(records.c.id == record_id, records.c.status != "open", exists(select(touched.c.id)))
     columns = ["record_id", "changed_at", "kind", "old_value", "new_value", "changed_by"]
+    columns.append("announced_at")  # said by the RecordEvent of the reply itself
     return insert(record_changes).from_select(columns, was).cte("c")
 
 

@@ -157,7 +157,8 @@ def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetim
 def reopened(conn: Connection, record_id: int, was: str, now: datetime) -> None:
     """The history row of a customer reply reopening a record that was ``was``."""
     row = {"record_id": record_id, "changed_at": now, "kind": "status", "old_value": was}
-    row.update(new_value="open", changed_by=CUSTOMER_REPLY, user_id=None)
+    # Published: the RecordEvent of the reply itself says it (its status ``open``).
+    row.update(new_value="open", changed_by=CUSTOMER_REPLY, user_id=None, announced_at=now)
     _sql.INSERT_CHANGE.rowcount(conn, row)
 
 

@@ -1,5 +1,6 @@
 """The history of each record's status and assignment (``record_changes``, docs/console.md
-"History"): who changed what, when; a customer reply reopening a record is one too.
+"History"): who changed what, when; a customer reply reopening a record is one too; when
+the console published the change's RecordEvent (``announced_at``, retried while NULL).
 
 Revision ID: 0019
 Revises: 0018
@@ -33,6 +34,7 @@ def upgrade() -> None:
         sa.Column("new_value", sa.String(length=64), nullable=False),
         sa.Column("changed_by", sa.String(length=64), nullable=False),
         sa.Column("user_id", ID, nullable=True),
+        sa.Column("announced_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("kind IN ('status', 'assigned')", name=op.f("ck_record_changes_kind")),
         sa.ForeignKeyConstraint(
             ["record_id"],
@@ -43,8 +45,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_record_changes")),
     )
     op.create_index("ix_record_changes_record_id_id", "record_changes", ["record_id", "id"])
+    op.create_index("ix_record_changes_announced_at", "record_changes", ["announced_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_record_changes_announced_at", table_name="record_changes")
     op.drop_index("ix_record_changes_record_id_id", table_name="record_changes")
     op.drop_table("record_changes")
