@@ -47,6 +47,7 @@ TABLES = {
     "mailbox_health",
     "record_replies",
     "push_subscriptions",
+    "record_changes",
 }
 
 MIGRATE_SCRIPT = "import sys; from libs.common.db import migrate; migrate(sys.argv[1])"
