@@ -47,7 +47,7 @@ def broker_announcer(amqp_url: str | None = None, names: Names | None = None) ->
         settings = Settings()
         url = amqp_url or settings.amqp_url.get_secret_value()
         with Broker(url, names or Names(settings.namespace)) as broker:
-            broker.publish_routed(event, correlation_id=f"record-{event.record_id}")
+            broker.publish_routed(event, correlation_id=f"record:{event.record_id}")
 
     return announce
 
