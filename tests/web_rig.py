@@ -14,9 +14,11 @@ from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from libs.common.blobs import BlobStorage
+from libs.common.contracts import RecordEvent
 from services.web.admin import create_account
 from services.web.app import build_app
 from services.web.auth import Accounts
+from services.web.changes import Announce
 from services.web.domain.body_limits import BodyLimits
 from services.web.domain.tokens import SessionPolicy
 from services.web.health_report import HealthSource
@@ -64,6 +66,9 @@ class Console:
     blobs: BlobStorage | None = None
     #: The largest request bodies (none: the console's defaults).
     body_limits: BodyLimits | None = None
+    #: The record events of agents' changes: kept here unless ``announce`` publishes them.
+    events: list[RecordEvent] = field(default_factory=list)
+    announce: Announce | None = None
 
     def client(
         self, address: str = "203.0.113.7", health_source: HealthSource | None = None
@@ -75,12 +80,17 @@ class Console:
             publish=self.publish,
             blobs=self.blobs,
             body_limits=self.body_limits,
+            announce=self.announcer(),
         )
         client = TestClient(
             app, base_url="https://console.test", client=(address, 50000), follow_redirects=False
         )
         client.event_hooks["response"] = [self._keep]
         return client
+
+    def announcer(self) -> Announce:
+        """How the console publishes its record events: ``announce``, else into ``events``."""
+        return self.announce or self.events.append
 
     def _keep(self, response: httpx.Response) -> None:
         response.read()

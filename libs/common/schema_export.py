@@ -73,7 +73,7 @@ _CHANNELS: tuple[tuple[str, str, str, type[Contract], str, str], ...] = (
     ("processedEmail", "processed", "processed.{mailbox}", ProcessedEmail, "ticketer", "fetcher"),
     ("outboundEmail", "outbound", "outbound.{mailbox}", OutboundEmail, "any system", "sender"),
     ("outboundResult", "events", "outbound.{status}", OutboundResult, "sender", "anyone"),
-    ("recordEvent", "events", "record.{event}", RecordEvent, "ticketer", "anyone"),
+    ("recordEvent", "events", "record.{event}", RecordEvent, "ticketer or console", "anyone"),
     ("mailboxChanged", "events", "changed.{mailbox}", MailboxChanged, "notify", "fetcher"),
     (
         "quarantinedEmail",

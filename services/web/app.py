@@ -24,6 +24,7 @@ from starlette.types import ASGIApp
 from libs.common.blobs import BlobStorage
 from libs.common.broker import install_signal_handlers
 from libs.common.db import utcnow
+from libs.common.db.record_changes import RecordChanges
 from libs.common.db.record_versions import RecordVersions
 from libs.common.db.record_views import RecordViews
 from libs.common.db.replies import Replies
@@ -31,6 +32,7 @@ from libs.common.errors import MailpipeError
 from libs.common.health import run_checks
 from libs.common.service import database_check
 from services.web.auth import Accounts
+from services.web.changes import RETRY_S, Announce, ChangeDesk, broker_announcer
 from services.web.config import WebSettings
 from services.web.dead_letters import DeadLetterDesk, broker_letters
 from services.web.domain.body_limits import BodyLimits
@@ -118,12 +120,15 @@ def build_app(
     blobs: BlobStorage | None = None,
     publish: Publish | None = None,
     body_limits: BodyLimits | None = None,
+    announce: Announce | None = None,
 ) -> Starlette:
     """``health_source``: where /health reads (made from the environment when ``None``);
     ``mailboxes``: the integrations it shows (none given: an empty, read-only list);
     ``blobs``: where record attachments are read and large reply files put (none: downloads
     answer 503); ``publish``: how a reply's job reaches the sender (none: the broker of the
-    settings); ``body_limits``: the largest request bodies (none: the defaults)."""
+    settings); ``body_limits``: the largest request bodies (none: the defaults); ``announce``:
+    how the record event of an agent's change is published (none: the broker of the
+    settings)."""
     app = ConsoleApp(routes=[*_service_routes(accounts), *PAGES])
     app.state.accounts = accounts
     app.state.insecure_cookies = insecure_cookies
@@ -133,6 +138,9 @@ def build_app(
     app.state.mailboxes = mailboxes or Mailboxes("file")
     app.state.records = RecordViews(accounts.store.engine)
     app.state.versions = RecordVersions(accounts.store.engine)
+    app.state.changes = ChangeDesk(
+        RecordChanges(accounts.store.engine), announce or broker_announcer(), utcnow
+    )
     app.state.live = LiveStreams()
     app.state.blobs = blobs
     app.state.image_cache = ImageCache()
@@ -184,6 +192,7 @@ class WebServer:
             mailboxes=self.mailboxes,
             blobs=blobs,
             publish=broker_publisher(amqp_url),
+            announce=broker_announcer(amqp_url),
             body_limits=settings.body_limits(),
         )
         # log_config=None: uvicorn logs through the JSON logging every service configures.
@@ -198,6 +207,7 @@ class WebServer:
         )
         self.accounts = accounts
         self.live: LiveStreams = app.state.live
+        self.changes: ChangeDesk = app.state.changes
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
         self.where = f"http://{host}:{port}/"
@@ -225,12 +235,25 @@ class WebServer:
                 hint="pick another --port (MAILPIPE_WEB_PORT), or stop what uses it",
             )
         log.info("web console listening", url=self.where)
+        self.retrying = threading.Thread(target=self._retry, name="web-events", daemon=True)
+        self.retrying.start()
         return self
+
+    def _retry(self) -> None:
+        """Publish the record events whose publish failed, every RETRY_S, until the stop."""
+        while not self.live.closing.wait(RETRY_S):
+            try:
+                self.changes.publish_pending()
+            except Exception as exc:  # the database away too: the next round tries again
+                log.warning("record events not retried", error=type(exc).__name__)
 
     def stop(self) -> None:
         self.live.closing.set()
         self.server.should_exit = True
         self.thread.join(timeout=STOP_TIMEOUT_S)
+        retrying = getattr(self, "retrying", None)
+        if retrying is not None:
+            retrying.join(timeout=STOP_TIMEOUT_S)
         self.accounts.store.close()
         self.mailboxes.close()
         log.info("web console stopped")

@@ -5,8 +5,9 @@ mouse) and as themself (by keyboard alone), sees both ``sent`` without reloading
 simulator sent each From right; a second agent with the record open sees the replies and the
 requester's next mail arrive live; a mail's inline image is drawn in its sandboxed frame
 (a remote one is not); an agent whom Exchange never granted Send As sees
-``failed: send_as_denied`` with the fix; the reply form's error is tied to its field; axe-core
-quiet on the list and the record page in each state."""
+``failed: send_as_denied`` with the fix; the reply form's error is tied to its field; a status
+change and a customer reply's reopen reach another agent's open page as markers in words (and
+its live region); axe-core quiet on the list and the record page in each state."""
 
 from __future__ import annotations
 
@@ -174,3 +175,30 @@ def test_the_reply_forms_error_is_tied_to_its_field(
     page.goto("/records")
     expect(page.get_by_role("heading", level=1)).to_have_text("Records")
     assert serious_violations(page) == []
+
+
+def test_a_status_change_and_a_customer_reply_show_live_as_markers_in_words(
+    journey_page: Page, second_journey_page: Page, desk_pipeline: Journey
+) -> None:
+    page, other = journey_page, second_journey_page
+    subject = _subject("The lift is stuck")
+    sign_in(page, AGENT[0], AGENT[3])
+    record_id = find_record(page, subject, lambda: _post(desk_pipeline, 31, subject))
+    sign_in(other, AGENT_B[0], AGENT_B[3])
+    other.goto(f"/records/{record_id}")
+    mark_page(other)
+
+    page.get_by_label("Status").select_option("closed")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Change the status").click()
+    closed = other.locator("#thread .change-marker").filter(has_text=f"Closed by {AGENT[0]}")
+    expect(closed).to_be_visible(timeout=PIPELINE_TIMEOUT_MS)
+    expect(other.locator("#thread-news")).to_contain_text(f"Closed by {AGENT[0]}.")
+
+    again = mail(32, subject=f"Re: [#{record_id}] {subject}", to=DESK)
+    desk_pipeline.post_mail(again, DESK)
+    reopened = other.locator("#thread .change-marker").filter(has_text="Reopened by a customer")
+    expect(reopened).to_be_visible(timeout=PIPELINE_TIMEOUT_MS)
+    expect(other.locator("#record-facts")).to_contain_text("open")
+    assert not_reloaded(other)
+    assert serious_violations(other) == []

@@ -68,7 +68,7 @@ def rig(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
         for console in open_console(database_url):
             console.add_user("alice", "admin", ADMIN_PASSWORD)
             console.add_user("bob", "agent", AGENT_PASSWORD)
-            app = build_app(console.accounts)
+            app = build_app(console.accounts, announce=console.announcer())
             with serving(app) as base:
                 yield Rig(console, store, base, app)
     finally:
@@ -296,7 +296,10 @@ def test_over_the_cap_a_stream_only_asks_to_come_back_later(
 
 def test_the_page_names_its_stream_and_works_without_it(rig: Rig) -> None:
     record_id = rig.record(1)
-    client = TestClient(build_app(rig.console.accounts), base_url="https://console.test")
+    client = TestClient(
+        build_app(rig.console.accounts, announce=rig.console.announcer()),
+        base_url="https://console.test",
+    )
     with rig.session("bob") as bob:
         client.cookies.set(SESSION_COOKIE, bob.cookies[SESSION_COOKIE])
         page = client.get(f"/records/{record_id}").text

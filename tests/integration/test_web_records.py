@@ -56,7 +56,7 @@ class Rig:
     blobs: BlobStore
 
     def client(self, username: str | None = None) -> TestClient:
-        app = build_app(self.console.accounts, blobs=self.blobs)
+        app = build_app(self.console.accounts, blobs=self.blobs, announce=self.console.announcer())
         client = TestClient(app, base_url="https://console.test", follow_redirects=False)
         if username is not None:
             password = ADMIN_PASSWORD if username == "alice" else AGENT_PASSWORD

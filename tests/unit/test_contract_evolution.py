@@ -81,6 +81,14 @@ for _name in ("inbound_email", "processed_email", "quarantined_email"):
     _v1 = dict(INTERNAL[f"mailpipe.{_name}.v1"])
     _v1["message_id"] = _v1.pop("graph_id")
     INTERNAL[f"mailpipe.{_name}.v2"] = {**_v1, "provider": "microsoft"}
+# Version 2 of RecordEvent: an agent's status and assignment changes too.
+INTERNAL["mailpipe.record_event.v2"] = {
+    **INTERNAL["mailpipe.record_event.v1"],
+    "event": "updated",
+    "change": "assigned",
+    "assigned_to": "bob",
+    "changed_by": "alice",
+}
 JOB = {
     "job_id": "j-1",
     "mailbox": "support@contoso.com",

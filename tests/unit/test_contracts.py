@@ -59,6 +59,7 @@ def test_schema_names_and_registry() -> None:
         "mailpipe.quarantined_email.v1",
         "mailpipe.quarantined_email.v2",
         "mailpipe.record_event.v1",
+        "mailpipe.record_event.v2",
         "mailpipe.mailbox_changed.v1",
     }
     assert contract_for("mailpipe.outbound_email.v1") is OutboundEmail

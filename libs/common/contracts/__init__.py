@@ -20,7 +20,7 @@ from libs.common.contracts._base import (
     clean_header_value,
 )
 from libs.common.contracts._contract import Contract
-from libs.common.contracts.events import MailboxChanged, RecordEvent
+from libs.common.contracts.events import MailboxChanged, RecordEvent, RecordEventV1
 from libs.common.contracts.inbound import (
     AttachmentRef,
     Body,
@@ -48,6 +48,7 @@ CONTRACTS: dict[str, type[Contract]] = {
         InboundEmailV1,
         ProcessedEmailV1,
         QuarantinedEmailV1,
+        RecordEventV1,
     )
 }
 
@@ -97,6 +98,7 @@ __all__ = [
     "QuarantinedEmail",
     "QuarantinedEmailV1",
     "RecordEvent",
+    "RecordEventV1",
     "check_address",
     "check_send_header_value",
     "clean_header_value",

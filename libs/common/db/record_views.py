@@ -1,11 +1,11 @@
 """The console's side of the record store (docs/console.md, "Records"): records a page at a
 time with search, filters and counts per status; one record's thread in order with its
-attachments; the requester's directory profile; status and assignment changes.
+attachments; the requester's directory profile.
 
 It reads the ticketer's tables (``records``, ``record_messages``, ``record_attachments``,
-``delivery_failures``, ``requesters``) and writes only ``records.status``, ``updated_at`` and
-``assigned_to``: the console may not import the ticketer, and the ticketer does not care who
-changed a status."""
+``delivery_failures``, ``requesters``) and writes nothing: the console may not import the
+ticketer. Status and assignment changes, with their history, are
+:mod:`libs.common.db.record_changes`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 
 from libs.common.db._base import StoreBase
 from libs.common.db.schema import (
@@ -208,16 +208,6 @@ class RecordViews(StoreBase):
                 select(requesters).where(requesters.c.address == address.lower())
             ).first()
         return dict(row._mapping) if row is not None else None
-
-    def change(self, record_id: int, **values: Any) -> bool:
-        """Set ``status`` and/or ``assigned_to``; ``False`` when there is no such record."""
-        with self._write() as conn:
-            done = conn.execute(
-                update(records)
-                .where(records.c.id == record_id)
-                .values(**values, updated_at=self._clock())
-            )
-            return bool(done.rowcount)
 
 
 def _message(m: Any, files: list[tuple[int, AttachmentView]], failed: Sequence[Any]) -> MessageView:

@@ -286,15 +286,13 @@ blob_chunks = Table(
     "blob_chunks",
     metadata,
     Column(
-        "sha256",
-        StoredString(64),
-        ForeignKey("blobs.sha256", ondelete="CASCADE"),
-        primary_key=True,
+        "sha256", StoredString(64), ForeignKey("blobs.sha256", ondelete="CASCADE"), primary_key=True
     ),
     Column("seq", Integer, primary_key=True),
     Column("data", LargeBinary, nullable=False),
 )
 
+import libs.common.db.schema_changes  # noqa: E402 - the table of 0019 (record history)
 import libs.common.db.schema_health  # noqa: E402 - the table of 0012 (mailbox health)
 import libs.common.db.schema_integrations  # noqa: E402 - the tables of 0011 (integrations)
 import libs.common.db.schema_push  # noqa: E402, F401 - the table of 0017 (push subscriptions)

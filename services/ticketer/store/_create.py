@@ -1,6 +1,6 @@
 """A new record from an inbound email (the record, its first message and the email's log
 row), or an email appended to a record (the record counted and maybe reopened, the message,
-the log row).
+the log row); a reopen of a record that was not open adds its history row.
 
 On PostgreSQL each is ONE statement (:data:`_sql.CREATE`, :data:`_sql.APPEND`, data-modifying
 ``WITH``): one round trip instead of three, the same rows. On SQLite, which has no ``INSERT``
@@ -60,7 +60,10 @@ def append(
     """Raises :class:`RecordNotFound` (nothing written) when the record is gone."""
     now = logged.processed_at
     if conn.dialect.name != "postgresql":
+        was = conn.execute(_sql.STATUS, {"b_id": record_id}).scalar() if reopen else None
         _writes.touch_record(conn, record_id, reopen=reopen, now=now)
+        if was is not None and was != "open":
+            _writes.reopened(conn, record_id, was, now)
         _writes.insert_message(conn, record_id, msg, now, absent)
         _sql.INSERT_LOG.rowcount(conn, logged.__dict__)
         return logged

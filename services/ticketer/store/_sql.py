@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     Table,
     bindparam,
+    exists,
     insert,
     literal_column,
     select,
@@ -31,6 +32,7 @@ from libs.common.db.schema import (
     record_messages,
     records,
 )
+from libs.common.db.schema_changes import CUSTOMER_REPLY, record_changes
 
 #: Parameters: ``b_mailbox``, ``b_message_id``.
 PROCESSED = select(processed_log).where(
@@ -178,16 +180,43 @@ def _append(reopen: bool) -> Any:
     """PostgreSQL only: one more message on record ``t_id`` (counted, ``t_now``; reopened with
     ``reopen``) and the email's log row in ONE statement; parameters as :data:`CREATE`'s,
     ``r_`` aside. Returns the message's id, or no row when the record is gone (then nothing
-    was written)."""
-    touch = records.update().where(records.c.id == bindparam("t_id", type_=records.c.id.type))
+    was written). A reopen also adds its history row when the record was not open."""
+    record_id = bindparam("t_id", type_=records.c.id.type)
+    now = bindparam("t_now", type_=records.c.updated_at.type)
+    touch = records.update().where(records.c.id == record_id)
     touch = touch.values(
         message_count=records.c.message_count + 1,
-        updated_at=bindparam("t_now", type_=records.c.updated_at.type),
+        updated_at=now,
         **({"status": "open"} if reopen else {}),
     )
-    log, message = _message_and_log(touch.returning(records.c.id).cte("t"))
-    return log.returning(select(message.c.id).scalar_subquery())
+    touched = touch.returning(records.c.id).cte("t")
+    log, message = _message_and_log(touched)
+    statement = log.returning(select(message.c.id).scalar_subquery())
+    return statement.add_cte(_reopened(record_id, now, touched)) if reopen else statement
+
+
+def _reopened(record_id: Any, now: Any, touched: Any) -> Any:
+    """The history row of a reopen, inserted only when the record was not open: the
+    statement's sub-statements read one snapshot, so ``records`` is read as it was before
+    the update (a status another writer changes meanwhile is the console's own row)."""
+    was = select(
+        records.c.id,
+        now,
+        literal_column("'status'"),
+        records.c.status,
+        literal_column("'open'"),
+        literal_column(f"'{CUSTOMER_REPLY}'"),
+        now,
+    ).where(records.c.id == record_id, records.c.status != "open", exists(select(touched.c.id)))
+    columns = ["record_id", "changed_at", "kind", "old_value", "new_value", "changed_by"]
+    columns.append("announced_at")  # said by the RecordEvent of the reply itself
+    return insert(record_changes).from_select(columns, was).cte("c")
 
 
 APPEND = Prepared(_append(reopen=False))
 APPEND_REOPEN = Prepared(_append(reopen=True))
+
+#: Parameters: ``b_id``. The record's status, read before a reopen (SQLite).
+STATUS = select(records.c.status).where(records.c.id == bindparam("b_id"))
+#: Executed with a dict of column values: a history row (SQLite's reopen).
+INSERT_CHANGE = Prepared(insert(record_changes))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from libs.common.db import Absent, rows
+from libs.common.db.schema_changes import CUSTOMER_REPLY
 from libs.common.db.storable import storable
 from services.ticketer.store import _rows, _sql
 from services.ticketer.store.errors import RecordNotFound
@@ -151,6 +152,14 @@ def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetim
     statement = _sql.TOUCH_REOPEN if reopen else _sql.TOUCH
     if statement.rowcount(conn, {"b_id": record_id, "b_now": now}) == 0:
         raise gone(record_id)
+
+
+def reopened(conn: Connection, record_id: int, was: str, now: datetime) -> None:
+    """The history row of a customer reply reopening a record that was ``was``."""
+    row = {"record_id": record_id, "changed_at": now, "kind": "status", "old_value": was}
+    # Published: the RecordEvent of the reply itself says it (its status ``open``).
+    row.update(new_value="open", changed_by=CUSTOMER_REPLY, user_id=None, announced_at=now)
+    _sql.INSERT_CHANGE.rowcount(conn, row)
 
 
 def insert_message(

@@ -1,7 +1,8 @@
 """``/records`` (agents and admins): the records a page at a time, newest activity first,
 searched and filtered, with the counts per status; ``/records/{id}``: one record's thread
 (text, sanitised HTML in a sandboxed frame, attachments), its requester's profile, its status
-and its assigned agent, both changed by a form (post/redirect/get, audited)."""
+and its assigned agent, both changed by a form (post/redirect/get, audited), their history
+shown as markers among the mails (docs/console.md, "History")."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from libs.common.contracts import BlobRef
 from libs.common.db.record_views import STATUSES, RecordLine, RecordQuery, RecordViews
 from libs.common.errors import MailpipeError
 from services.web.auth import Current
+from services.web.changes import ChangeDesk
+from services.web.domain.history import Marker, marker_text, timeline
 from services.web.pages.common import accounts, field, refused, render, requires, see_other
 from services.web.pages.mail_html import thread_html
 from services.web.pages.reply_form import reply_context, reply_states
@@ -36,6 +39,11 @@ DONE = {
 def _views(request: Request) -> RecordViews:
     views: RecordViews = request.app.state.records
     return views
+
+
+def _desk(request: Request) -> ChangeDesk:
+    desk: ChangeDesk = request.app.state.changes
+    return desk
 
 
 def _number(value: str | None, default: int = 1) -> int:
@@ -94,9 +102,16 @@ def thread_context(request: Request, record: RecordLine) -> dict[str, Any]:
     page and its live updates (pages/record_events.py) render them from this alike."""
     views = _views(request)
     thread = thread_html(request, views.thread(record.id))
+    markers = [
+        Marker(
+            c.id, c.changed_at, c.kind, marker_text(c.kind, c.old_value, c.new_value, c.changed_by)
+        )
+        for c in _desk(request).changes.history(record.id)
+    ]
     return {
         "record": record,
         "thread": thread,
+        "timeline": timeline(thread, markers, "received_at"),
         "agents": _agents(request),
         **reply_states(request, record),
     }
@@ -138,7 +153,7 @@ def change_status(request: Request, current: Current, form: FormData | None) -> 
         return refused(request, 404, GONE, current)
     if status not in STATUSES:
         return refused(request, 400, "Choose open, pending or closed.", current)
-    _views(request).change(record_id, status=status)
+    _desk(request).set_status(record_id, status, current.user.username, current.user.id)
     _audit(
         request, current, "record status changed", record_id, {"from": record.status, "to": status}
     )
@@ -156,7 +171,7 @@ def change_assignment(request: Request, current: Current, form: FormData | None)
     user_id = int(chosen) if chosen.isdigit() else None
     if chosen and (user_id is None or user_id not in agents):
         return refused(request, 400, "Choose an active console user, or nobody.", current)
-    _views(request).change(record_id, assigned_to=user_id)
+    _desk(request).assign(record_id, user_id, current.user.username, current.user.id)
     to = agents[user_id].username if user_id is not None else None
     _audit(request, current, "record assigned", record_id, {"to": to})
     return see_other(f"/records/{record_id}?done=assigned")

@@ -1,7 +1,7 @@
 // Live updates of a record's page (docs/console.md, "Live updates"): an EventSource on
 // /records/<id>/events; each "record" event replaces the facts and the thread with the server's
 // rendering (the same escaping and sanitising as the page), tells screen readers politely what
-// changed, and leaves every form (and what is typed in it) alone. Without JavaScript the page's
+// changed (new messages, each new status or assignment marker in its words), and leaves every form (and what is typed in it) alone. Without JavaScript the page's
 // Refresh link does the same by hand.
 "use strict";
 (function () {
@@ -12,6 +12,7 @@
   if (!thread || !facts || !state || !news || !window.EventSource) { return; }
 
   function messages() { return thread.querySelectorAll("article.message").length; }
+  function markers() { return thread.querySelectorAll(".change-marker"); }
 
   function show(text, className) {
     state.hidden = false;
@@ -19,12 +20,14 @@
     state.className = className;
   }
 
-  function announce(before, after, statusBefore, statusAfter) {
+  function announce(before, after, statusBefore, statusAfter, changed) {
     var said = [];
     if (after > before) {
       said.push(after - before === 1 ? "1 new message in the thread." : (after - before) + " new messages in the thread.");
     }
-    if (statusAfter !== statusBefore) { said.push("The status is now " + statusAfter + "."); }
+    // A new change marker says itself ("Closed by alice."); else the status alone.
+    changed.forEach(function (text) { said.push(text + "."); });
+    if (statusAfter !== statusBefore && !changed.length) { said.push("The status is now " + statusAfter + "."); }
     // A fresh text node each time: screen readers announce a change, not the same words twice.
     news.textContent = "";
     if (said.length) { news.textContent = said.join(" "); }
@@ -44,6 +47,8 @@
   source.addEventListener("record", function (e) {
     var data = JSON.parse(e.data);
     var before = messages();
+    var seen = {};
+    Array.prototype.forEach.call(markers(), function (m) { seen[m.id] = true; });
     // The server's own rendering of the page's partials: escaped and sanitised as the page is.
     var focused = where(document.activeElement);
     facts.innerHTML = data.facts;
@@ -53,7 +58,11 @@
       var again = thread.querySelector('a[href="' + CSS.escape(focused) + '"]');
       if (again) { again.focus(); }
     }
-    announce(before, messages(), status, data.status);
+    var changed = [];
+    Array.prototype.forEach.call(markers(), function (m) {
+      if (!seen[m.id]) { changed.push(m.querySelector(".change-text").textContent); }
+    });
+    announce(before, messages(), status, data.status, changed);
     status = data.status;
     show("Live", "live-on");
   });
