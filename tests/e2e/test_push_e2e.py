@@ -148,3 +148,21 @@ def test_half_the_notifications_dropped_every_mail_once(tmp_path: Path, amqp_url
         assert push.safety_finds() >= missed, "safety rounds found what notifications missed"
         stored = [m["internet_message_id"] for m in push.messages()]
         assert len(stored) == len(set(stored)) == burst + spread, "each exactly once"
+
+
+def test_a_silently_removed_subscription_is_noticed_and_made_again(
+    tmp_path: Path, amqp_url: str
+) -> None:
+    with pushed_pipeline(tmp_path, amqp_url, safety_interval_s=5.0) as push:
+        old = push.subscription()["id"]
+        # Gone at Graph without a lifecycle event: only the keeper's lookup can notice.
+        push.stack._control("POST", f"/_sim/subscriptions/{old}/expire")
+        new = push.wait_subscription(other_than=old)
+        assert old not in {r["subscription_id"] for r in push.stack.rows("push_subscriptions")}
+        before = push.notes().get("sent", 0)
+        push.stack.seed(mail(400))
+        push.wait_messages(1, "a mail after the subscription was made again")
+        assert push.subscription()["id"] == new["id"]
+        push.stack.wait_until(
+            lambda: push.notes().get("sent", 0) > before, what="announced by the new subscription"
+        )
