@@ -8,9 +8,13 @@ round must still read every mail."""
 from __future__ import annotations
 
 import time
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench.procs import Child
 from bench.sim import Simulator
 
 #: How long the fetchers get to subscribe every mailbox (one validation handshake each).
@@ -76,3 +80,45 @@ def push_figures(
         "notification_posts": counts["posts"],
         "notification_failed_deliveries": counts["failed_deliveries"],
     }
+
+
+#: The services' own counters a push run reports (docs/push.md, "When notifications stop").
+RECEIVED = "mailpipe_notify_notifications_total"
+SAFETY_FINDS = "mailpipe_fetcher_push_safety_finds_total"
+
+
+def service_figures(plan: PushPlan | None, services: dict[str, list[Child]]) -> dict[str, Any]:
+    """From the services' ``/metrics`` at the end of the run: the notifications the endpoint
+    received (every outcome) and the mails safety rounds found that no notification had
+    announced (all fetchers together). Read before the services stop."""
+    if plan is None:
+        return {}
+    notify = [scrape(c) for c in services.get("notify", [])]
+    fetchers = [scrape(c) for c in services.get("fetcher", [])]
+    return {
+        "notifications_received": round(counted(notify, RECEIVED)),
+        "safety_finds": round(counted(fetchers, SAFETY_FINDS)),
+    }
+
+
+def scrape(child: Child) -> str:
+    """The child's Prometheus text ("" when it has no health port or does not answer)."""
+    if child.health_port is None:
+        return ""
+    try:
+        url = f"http://127.0.0.1:{child.health_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return str(answer.read().decode())
+    except OSError:
+        return ""
+
+
+def counted(texts: list[str], sample: str) -> float:
+    """The sum of ``sample`` over every label set in every text."""
+    return sum(
+        s.value
+        for text in texts
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == sample
+    )

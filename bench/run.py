@@ -21,7 +21,7 @@ from bench.database import fresh_database, inbound_rows, record_count, stored_at
 from bench.gmail import start_gmail_simulator
 from bench.live import Live, say
 from bench.procs import Child, clean_env, free_port
-from bench.push import PushPlan, push_figures, wait_subscribed
+from bench.push import PushPlan, push_figures, service_figures, wait_subscribed
 from bench.raw_broker import delete_raw_queue, roundtrip_per_s
 from bench.report import Collected, build_report
 from bench.services import resources, start_services
@@ -104,8 +104,7 @@ def _benchmark(
     seeded, seed_s = ([], 0.0) if opts.steady_rate else _seed(sim, corpus, opts.emails)
     raw_rate, size = _raw_broker(opts, namespace, corpus)
     env = _pipeline_env(opts, sim, work, namespace, database_url, plan)
-    load_start = os.getloadavg()[0]
-    before = sim.stats()
+    before, load_start = sim.stats(), os.getloadavg()[0]
     sim_cpu_before = sim.child.cpu_seconds() or 0.0  # seeding is not the pipeline's
     services = start_services(opts.counts, env, work / "logs", stack, plan)
     before = _subscribed(sim, len(boxes), plan) or before
@@ -114,6 +113,7 @@ def _benchmark(
     completed = run.finish(seeded, every)
     rss, cpu = resources(sim, services, sim_cpu_before)
     after, ended_at = sim.stats(), time.time()
+    extra = run.figures() | push_figures(plan, before, after) | service_figures(plan, services)
     _stop_all(every)
     return Collected(
         seeded=run.seeded or seeded,
@@ -131,7 +131,7 @@ def _benchmark(
         seed_s=seed_s,
         stored_at=stored_at(database_url),
         ended_at=ended_at,
-        extra=run.figures() | push_figures(plan, before, after),
+        extra=extra,
     )
 
 

@@ -1,5 +1,6 @@
 """The mail fake's change subscriptions (``libs.common.mail.MailSubscriptions``), kept as the
-Graph adapter keeps them: the provider grants at most ``max_lifetime`` whatever is asked, an
+Graph adapter keeps them: the provider grants at most ``max_lifetime`` whatever is asked (or,
+with ``refuse_beyond``, refuses a longer ask with Graph's 400 as Graph does for mail), an
 unknown subscription is ``MailNotFound``, a refused one (``refuse_with``) a permanent error.
 ``tests/mail_fake.py``'s ``FakeMailbox`` is one of these."""
 
@@ -45,8 +46,12 @@ class FakeSubscriptions:
 
     subscriptions: dict[str, FakeSubscription] = field(default_factory=dict)
     max_lifetime: timedelta = MAX_LIFETIME
+    #: Refuse an expiry beyond ``max_lifetime`` (Graph's 400) instead of granting less.
+    refuse_beyond: bool = False
     #: The next subscribe calls raise these (one each).
     refuse_with: list[Exception] = field(default_factory=list)
+    #: The next renew calls raise these (one each).
+    renew_fails_with: list[Exception] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     now: Callable[[], datetime] = utcnow
 
@@ -70,9 +75,17 @@ class FakeSubscriptions:
         return Subscription(sub_id, granted)
 
     def renew(self, subscription_id: str, expires_at: datetime) -> Subscription:
+        if self.renew_fails_with:
+            self.calls.append(f"renew-failed:{subscription_id}")
+            raise self.renew_fails_with.pop(0)
         sub = self._known(subscription_id)
         sub.expires_at = self._granted(expires_at)
         self.calls.append(f"renew:{subscription_id}")
+        return Subscription(sub.id, sub.expires_at)
+
+    def subscription(self, subscription_id: str) -> Subscription:
+        sub = self._known(subscription_id)
+        self.calls.append(f"read:{subscription_id}")
         return Subscription(sub.id, sub.expires_at)
 
     def reauthorize(self, subscription_id: str) -> None:
@@ -97,4 +110,14 @@ class FakeSubscriptions:
         return sub
 
     def _granted(self, asked: datetime) -> datetime:
-        return min(asked, self.now() + self.max_lifetime)
+        longest = self.now() + self.max_lifetime
+        if self.refuse_beyond and asked > longest:
+            minutes = int(self.max_lifetime.total_seconds() // 60)
+            refused = MailPermanentError(
+                f"Subscription expiration can only be {minutes} minutes in the future.",
+                code="ExtensionError",
+            )
+            refused.status = 400
+            self.calls.append("refused:expiry")
+            raise refused
+        return min(asked, longest)

@@ -64,6 +64,9 @@ class Faults(simkit.Faults):
     validation_timeout_s: float = 10.0
     #: The longest a message subscription may live (Graph: 4230 minutes without resource data).
     subscription_max_minutes: int = 4230
+    #: Beyond it: refused with Graph's 400 (as Graph does for mail), or, when set, granted
+    #: the longest instead (as Graph does for some other resources).
+    subscription_clamp: bool = False
 
     def coerce(self, key: str, value: Any) -> Any:
         if key == "poisoned":

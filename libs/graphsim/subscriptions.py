@@ -43,6 +43,11 @@ def _own(world: World, call: Call) -> Subscription:
     return sub
 
 
+def _expiration(world: World, value: Any) -> Any:
+    faults = world.faults
+    return parse_expiration(value, faults.subscription_max_minutes, faults.subscription_clamp)
+
+
 def _watched(world: World, call: Call, resource: str) -> tuple[str, str | None]:
     """(user id, folder id or ``None``) of the resource, checked like a read of it."""
     user_ref, folder_ref = parse_resource(resource)
@@ -95,7 +100,7 @@ def _build(world: World, call: Call, body: dict[str, Any]) -> Subscription:
         change_type=str(body["changeType"]),
         notification_url=url,
         lifecycle_url=lifecycle or None,
-        expires=parse_expiration(body["expirationDateTime"], world.faults.subscription_max_minutes),
+        expires=_expiration(world, body["expirationDateTime"]),
         client_state=None if state is None else str(state),
         tls_version=body.get("latestSupportedTlsVersion"),
         immutable=call.req.immutable,
@@ -150,9 +155,7 @@ def renew(world: World, call: Call) -> GraphResponse:
     body = call.req.json()
     if "expirationDateTime" not in body:
         raise invalid("The simulator renews subscriptions only: send expirationDateTime.")
-    sub.expires = parse_expiration(
-        body["expirationDateTime"], world.faults.subscription_max_minutes
-    )
+    sub.expires = _expiration(world, body["expirationDateTime"])
     sub.needs_reauthorization = False  # a renewal reauthorizes, as in Graph
     return GraphResponse(200, _entity(call, sub))
 

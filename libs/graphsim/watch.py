@@ -80,8 +80,9 @@ def parse_change_types(value: Any) -> frozenset[str]:
     return kinds
 
 
-def parse_expiration(value: Any, max_minutes: int) -> dt.datetime:
-    """The requested end, checked against now and the longest lifetime, as Graph checks it."""
+def parse_expiration(value: Any, max_minutes: int, clamp: bool = False) -> dt.datetime:
+    """The requested end, checked against now and the longest lifetime, as Graph checks it
+    (``clamp``: one beyond the longest is shortened to it rather than refused)."""
     try:
         when = dt.datetime.fromisoformat(_FRACTION.sub(r"\1", str(value)).replace("Z", "+00:00"))
     except ValueError:
@@ -94,6 +95,8 @@ def parse_expiration(value: Any, max_minutes: int) -> dt.datetime:
             400, "ExtensionError", "Subscription expiration can only be in the future."
         )
     if when > now + dt.timedelta(minutes=max_minutes):
+        if clamp:
+            return now + dt.timedelta(minutes=max_minutes)
         raise GraphHTTPError(
             400,
             "ExtensionError",

@@ -1,6 +1,8 @@
 """The subscription keeper (docs/push.md): a change subscription per pushed mailbox this
-fetcher polls, created once its lease is taken, renewed at half the lifetime left, recreated
-when Graph removed it, deleted when the mailbox is no longer ours.
+fetcher polls, created once its lease is taken, renewed at half the lifetime Graph granted is
+left (the lifetime asked for: :mod:`services.fetcher.push_lifetime`), looked up once per
+safety interval, recreated when Graph removed it, deleted when the mailbox is no longer ours.
+A renewal or reauthorization that fails is tried again after a backoff, not on every pass.
 
 All Graph calls run on the keeper's own thread (:meth:`SubscriptionKeeper.run`); a hint only
 asks the schedule for a round at once and, for a lifecycle event, marks what the keeper does
@@ -15,26 +17,23 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
 
 from libs.common.contracts import MailboxChanged
-from libs.common.mail import Mailbox, MailError, MailNotFound
+from libs.common.mail import Mailbox, MailError, MailNotFound, Subscription
 from libs.common.push_settings import PushConfig
 from services.fetcher import push_metrics as metrics
 from services.fetcher.domain.push import renew_at, retry_in
+from services.fetcher.push_lifetime import Lifetimes
 from services.fetcher.quarantine import error_line
 
 log = structlog.get_logger("services.fetcher")
 
 #: How often the keeper looks at its mailboxes (a hint's lifecycle event wakes it sooner).
 TICK_S = 5.0
-#: The lifetime asked for: Graph refuses (400 ExtensionError) an expirationDateTime more than
-#: 4,230 minutes ahead for mail rather than shortening it, so ask for less, with half an hour
-#: of margin for a clock ahead of Graph's. The keeper then uses the expiry Graph answers.
-ASKED_LIFETIME = timedelta(minutes=4200)
 
 
 class SubscriptionBook(Protocol):
@@ -54,8 +53,12 @@ class Kept:
     folder: str
     subscription_id: str | None = None
     renew_at: datetime | None = None
+    #: Failures in a row of the call due (subscribe, renew, reauthorize) and when it is
+    #: tried again (monotonic seconds).
     failures: int = 0
     retry_at: float = 0.0
+    #: When Graph was last asked whether the subscription still exists (monotonic seconds).
+    checked_at: float = 0.0
     #: Set by a lifecycle hint, done by the keeper's next pass.
     recreate: bool = False
     reauthorize: bool = False
@@ -79,6 +82,7 @@ class SubscriptionKeeper:
         self.push, self._mailbox, self._book = push, mailbox, book
         self._held, self._hurry, self._clock, self._ticks = held, hurry, clock, ticks
         self.kept: dict[str, Kept] = {}
+        self.lifetimes = Lifetimes()
         self._lock = threading.Lock()
         self.wake = threading.Event()
         #: Mailboxes no longer pushed: their subscriptions end on the next pass.
@@ -112,6 +116,7 @@ class SubscriptionKeeper:
         metrics.HINTS_HEARD.labels(hint.mailbox, hint.reason).inc()
         if hint.subscription_id == kept.subscription_id:
             kept.recreate |= hint.reason == "removed"
+            kept.retry_at = 0.0 if hint.reason == "removed" else kept.retry_at
             kept.reauthorize |= hint.reason == "reauthorize"
             if hint.reason in ("removed", "reauthorize"):
                 self.wake.set()
@@ -166,28 +171,37 @@ class SubscriptionKeeper:
         elif kept.subscription_id is None or kept.recreate:
             if self._ticks() >= kept.retry_at:
                 self._subscribe(address, kept)
+        elif self._ticks() < kept.retry_at:
+            return  # a renewal or reauthorization failed: not again before its backoff
         elif kept.reauthorize:
             self._call(address, kept, "reauthorize")
         elif kept.renew_at is not None and self._clock() >= kept.renew_at:
             self._call(address, kept, "renew")
+        elif self._ticks() >= kept.checked_at + self.push.safety_interval_s:
+            self._check(address, kept)
 
     def _subscribe(self, address: str, kept: Kept) -> None:
         self._forget(address, kept, unsubscribe=kept.subscription_id is not None)
         state = secrets.token_urlsafe(32)
+        graph = self._mailbox(address)
         try:
-            sub = self._mailbox(address).subscribe(
-                kept.folder,
-                notification_url=self.push.notification_url,
-                lifecycle_url=self.push.lifecycle_url,
-                client_state=state,
-                expires_at=self._clock() + ASKED_LIFETIME,
+            sub = self.lifetimes.ask(
+                self._clock(),
+                lambda expires_at: graph.subscribe(
+                    kept.folder,
+                    notification_url=self.push.notification_url,
+                    lifecycle_url=self.push.lifecycle_url,
+                    client_state=state,
+                    expires_at=expires_at,
+                ),
             )
         except MailError as exc:
             self._failed(address, kept, "subscribe", exc)
             return
         self._book.save(sub.id, address, state, sub.expires_at)
         kept.subscription_id, kept.renew_at = sub.id, renew_at(self._clock(), sub.expires_at)
-        kept.failures, kept.problem = 0, ""
+        kept.failures, kept.retry_at, kept.problem = 0, 0.0, ""
+        kept.checked_at = self._ticks()
         metrics.SUBSCRIPTIONS_ALIVE.labels(address).set(1)
         log.info(
             "push subscription created", mailbox=address, expires_at=sub.expires_at.isoformat()
@@ -197,21 +211,49 @@ class SubscriptionKeeper:
     def _call(self, address: str, kept: Kept, call: str) -> None:
         sub_id = kept.subscription_id or ""
         graph = self._mailbox(address)
+        sub: Subscription | None = None
         try:
             if call == "reauthorize":
                 graph.reauthorize(sub_id)
                 kept.reauthorize = False
-                return
-            sub = graph.renew(sub_id, self._clock() + ASKED_LIFETIME)
+            else:
+                sub = self.lifetimes.ask(self._clock(), lambda when: graph.renew(sub_id, when))
         except MailNotFound:  # Graph removed it: a new one, and a round for what was missed
             self._subscribe(address, kept)
             return
         except MailError as exc:
-            metrics.SUBSCRIPTION_FAILURES.labels(address, call, exc.code).inc()
-            log.warning(f"push subscription {call} failed", mailbox=address, error=error_line(exc))
+            self._backoff(address, kept, call, exc)
             return
-        self._book.renewed(sub.id, sub.expires_at)
-        kept.renew_at = renew_at(self._clock(), sub.expires_at)
+        kept.failures, kept.retry_at = 0, 0.0
+        if sub is not None:
+            self._book.renewed(sub.id, sub.expires_at)
+            kept.renew_at = renew_at(self._clock(), sub.expires_at)
+
+    def _backoff(self, address: str, kept: Kept, call: str, exc: MailError) -> None:
+        """A renewal or reauthorization failed: tried again after 30 s, doubling up to the
+        safety interval (the rest of the lifetime is the margin), never on every pass."""
+        kept.failures += 1
+        kept.retry_at = self._ticks() + retry_in(kept.failures, self.push.safety_interval_s)
+        metrics.SUBSCRIPTION_FAILURES.labels(address, call, exc.code).inc()
+        log.warning(
+            f"push subscription {call} failed; tried again later",
+            mailbox=address,
+            error=error_line(exc),
+            failures=kept.failures,
+        )
+
+    def _check(self, address: str, kept: Kept) -> None:
+        """Once per safety interval: does Graph still know the subscription? One removed
+        without a lifecycle event reaching us is noticed here and made again."""
+        kept.checked_at = self._ticks()
+        try:
+            self._mailbox(address).subscription(kept.subscription_id or "")
+        except MailNotFound:
+            metrics.SUBSCRIPTION_FAILURES.labels(address, "check", "not_found").inc()
+            log.warning("push subscription gone without notice; made again", mailbox=address)
+            self._subscribe(address, kept)
+        except MailError as exc:  # asked again next interval; the safety rounds go on
+            metrics.SUBSCRIPTION_FAILURES.labels(address, "check", exc.code).inc()
 
     def _failed(self, address: str, kept: Kept, call: str, exc: MailError) -> None:
         kept.failures += 1

@@ -64,6 +64,7 @@ def wire(runtime: Runtime) -> Wiring:
         thread.join(timeout=STOP_TIMEOUT_S)
         # A hint deferred to the end of its second goes out before the process may exit.
         endpoint.settle(STOP_TIMEOUT_S)
+        endpoint.close(STOP_TIMEOUT_S)
 
     def ready() -> tuple[bool, str]:
         return (server.started, "listening" if server.started else "not listening yet")

@@ -2,15 +2,21 @@
 change and lifecycle notifications, ``/healthz``. Nothing else: it is exposed to the internet
 through the operator's HTTPS proxy, apart from the console.
 
+A POST is answered 202 before anything is looked up or published: its notifications go onto a
+bounded in-process queue, handled in order by one worker thread. A full queue (a flood) still
+answers 202 and drops that POST's hints, counted as ``queue_full``: the safety rounds read the
+mail, and a 503 would only make Graph send the same notifications again into the flood.
 A notification is checked (subscription known, clientState right) and, when it passes, turned
 into a :class:`~libs.common.contracts.MailboxChanged` hint, at most one per mailbox and reason
 per second (one more within the second is deferred to its end, never dropped).
 Every POST that parses is answered 202, even one that fails the check: Graph retries a non-2xx
-answer for hours, and a forger learns nothing from the status (the metrics tell the operator).
+answer for hours, and a forger learns nothing from the status (the metrics tell the operator;
+the log says it at most once a minute per kind of rejection, :mod:`.domain.quiet`).
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +24,6 @@ from datetime import UTC, datetime
 
 import structlog
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -35,31 +40,79 @@ from services.notify.domain.notifications import (
     parse,
     validation_token,
 )
+from services.notify.domain.quiet import LogBudget
 
 log = structlog.get_logger("services.notify")
 
 Lookup = Callable[[str], PushSubscription | None]
 Publish = Callable[[MailboxChanged], object]
+Posted = tuple[list[Notification], str]
+
+#: Notification POSTs waiting for the worker at most (each up to 1,000 notifications).
+QUEUE_POSTS = 1000
 
 
 class Endpoint:
     """Checks notifications against the stored subscriptions and publishes the hints."""
 
-    def __init__(self, lookup: Lookup, publish: Publish, gate: HintGate | None = None) -> None:
+    def __init__(
+        self,
+        lookup: Lookup,
+        publish: Publish,
+        gate: HintGate | None = None,
+        *,
+        queue_posts: int = QUEUE_POSTS,
+    ) -> None:
         self._lookup, self._publish = lookup, publish
         self._gate = gate or HintGate()
         self._lock = threading.Lock()
         #: Deferred hints not yet published, by gate key.
         self._deferred: dict[str, threading.Timer] = {}
+        self._queue: queue.Queue[Posted | None] = queue.Queue(queue_posts)
+        self._quiet = LogBudget()
+        self._worker = threading.Thread(target=self._work, name="notify-worker", daemon=True)
+        self._worker.start()
+
+    def submit(self, notifications: list[Notification], kind: str) -> bool:
+        """Queue a POST's notifications for the worker without waiting; False (its hints
+        dropped, counted ``queue_full``) when the queue is full."""
+        try:
+            self._queue.put_nowait((notifications, kind))
+        except queue.Full:
+            metrics.NOTIFICATIONS.labels(kind, "queue_full").inc(len(notifications))
+            self._rejected("queue_full", None)
+            return False
+        return True
+
+    def _work(self) -> None:
+        while (posted := self._queue.get()) is not None:
+            try:
+                self.handle(*posted)
+            except Exception:  # the worker never dies; the safety rounds read that mail
+                log.exception("notifications not handled")
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
 
     def handle(self, notifications: list[Notification], kind: str) -> None:
         for note in notifications:
             outcome = self._one(note)
             metrics.NOTIFICATIONS.labels(kind, outcome).inc()
-            if outcome != "accepted":  # never the clientState: only which check failed
-                log.warning(
-                    "notification dropped", outcome=outcome, subscription=note.subscription_id
-                )
+            if outcome != "accepted":
+                self._rejected(outcome, note.subscription_id)
+
+    def _rejected(self, outcome: str, subscription_id: str | None) -> None:
+        """Logged at most once a minute per outcome; never the clientState, only which check
+        failed."""
+        with self._lock:
+            unlogged = self._quiet.allow(outcome, time.monotonic())
+        if unlogged is not None:
+            log.warning(
+                "notification dropped",
+                outcome=outcome,
+                subscription=subscription_id,
+                unlogged_since_last=unlogged,
+            )
 
     def _one(self, note: Notification) -> str:
         sub = self._lookup(note.subscription_id)
@@ -103,11 +156,22 @@ class Endpoint:
         metrics.HINTS.labels(reason).inc()
 
     def settle(self, timeout_s: float) -> None:
-        """Wait for the deferred hints to go out (tests; a stopping endpoint)."""
+        """Wait for the queue to be handled and the deferred hints to go out (tests; a
+        stopping endpoint)."""
+        with self._queue.all_tasks_done:
+            self._queue.all_tasks_done.wait_for(lambda: not self._queue.unfinished_tasks, timeout_s)
         with self._lock:
             timers = list(self._deferred.values())
         for timer in timers:
             timer.join(timeout_s)
+
+    def close(self, timeout_s: float) -> None:
+        """The worker ends once the queue before it is handled."""
+        try:
+            self._queue.put(None, timeout=timeout_s)
+        except queue.Full:
+            return  # a daemon thread: it ends with the process
+        self._worker.join(timeout_s)
 
 
 def build_app(endpoint: Endpoint) -> Starlette:
@@ -148,7 +212,7 @@ async def _receive(request: Request, endpoint: Endpoint, *, lifecycle: bool) -> 
     except Malformed as exc:
         metrics.NOTIFICATIONS.labels(kind, "malformed").inc()
         return _plain(str(exc), 400)
-    await run_in_threadpool(endpoint.handle, found, kind)
+    endpoint.submit(found, kind)  # looked up and published by the worker, after the answer
     return Response(status_code=202)
 
 

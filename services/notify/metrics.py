@@ -8,7 +8,7 @@ from prometheus_client import Counter
 NOTIFICATIONS = Counter(
     "mailpipe_notify_notifications_total",
     "Notifications received, by kind (change, lifecycle) and outcome (accepted, "
-    "unknown_subscription, bad_client_state, malformed).",
+    "unknown_subscription, bad_client_state, malformed, queue_full).",
     ["kind", "outcome"],
 )
 HINTS = Counter(

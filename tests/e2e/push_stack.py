@@ -76,6 +76,12 @@ class PushStack:
         )
         return float(line.group(1)) if line else 0.0
 
+    def safety_finds(self) -> float:
+        """``mailpipe_fetcher_push_safety_finds_total`` of the fetcher (its one mailbox)."""
+        text = self.stack.processes["fetcher"].metrics()
+        found = re.findall(r"^mailpipe_fetcher_push_safety_finds_total\{[^}]*\} (\S+)$", text, re.M)
+        return sum(float(v) for v in found)
+
     def post(self, body: dict[str, Any], path: str = "/notifications") -> int:
         """POST a notification body to the endpoint as anyone on the internet could."""
         with httpx.Client(timeout=10) as client:

@@ -132,6 +132,20 @@ def test_requests_graph_refuses(sim: SimHandle, client: httpx.Client, rec: Recei
     assert rec.validations == []  # nothing was valid enough to reach the handshake
 
 
+def test_the_longest_lifetime_is_configurable_refused_or_clamped(
+    sim: SimHandle, client: httpx.Client, rec: Receiver
+) -> None:
+    with sim.control() as c:
+        c.post("/_sim/faults", json={"subscription_max_minutes": 60}).raise_for_status()
+        r = client.post("subscriptions", json=body(rec, expirationDateTime=in_minutes(61)))
+        assert r.status_code == 400 and "expiration" in r.json()["error"]["message"]
+        assert subscribe(client, rec, expirationDateTime=in_minutes(59))["id"]
+        c.post("/_sim/faults", json={"subscription_clamp": True}).raise_for_status()
+    sub = subscribe(client, rec, expirationDateTime=in_minutes(600))
+    granted = dt.datetime.fromisoformat(sub["expirationDateTime"]) - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(minutes=59) < granted <= dt.timedelta(minutes=60)
+
+
 def test_resource_spellings_and_combined_change_types(
     sim: SimHandle, client: httpx.Client, rec: Receiver
 ) -> None:

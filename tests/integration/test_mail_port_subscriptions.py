@@ -42,6 +42,8 @@ class GraphSubscriptions:
         if request.method == "PATCH":
             self.subs[sub_id]["expirationDateTime"] = self._granted(body["expirationDateTime"])
             return httpx.Response(200, json=self.subs[sub_id])
+        if request.method == "GET":
+            return httpx.Response(200, json=self.subs[sub_id])
         if request.method == "DELETE":
             del self.subs[sub_id]
         return httpx.Response(204)  # DELETE, POST .../reauthorize
@@ -117,7 +119,10 @@ def test_renew_moves_the_expiry_and_reauthorize_keeps_it(backend: Backend) -> No
 
 def test_a_removed_subscription_is_not_found(backend: Backend) -> None:
     sub = subscribe(backend.port)
+    assert backend.port.subscription(sub.id) == sub
     backend.remove(sub.id)
+    with pytest.raises(MailNotFound):
+        backend.port.subscription(sub.id)
     with pytest.raises(MailNotFound):
         backend.port.renew(sub.id, datetime.now(UTC) + timedelta(hours=1))
     with pytest.raises(MailNotFound):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.__main__ import parse
-from bench.push import PushPlan, push_figures
+from bench.push import RECEIVED, SAFETY_FINDS, PushPlan, counted, push_figures, service_figures
 from libs.common.push_settings import PushConfig
 
 
@@ -47,3 +47,20 @@ def test_notification_figures_are_the_runs_counts() -> None:
     assert got["notification_posts"] == 4 and got["notification_failed_deliveries"] == 0
     # Without push the statistics need not count notifications (the Gmail simulator's don't).
     assert push_figures(None, {"requests": 1}, {"requests": 2}) == {"push": False}
+
+
+def test_the_services_counts_are_summed_from_their_metrics() -> None:
+    notify = (
+        'mailpipe_notify_notifications_total{kind="change",outcome="accepted"} 40.0\n'
+        'mailpipe_notify_notifications_total{kind="change",outcome="bad_client_state"} 2.0\n'
+        'mailpipe_notify_notifications_total{kind="lifecycle",outcome="accepted"} 1.0\n'
+    )
+    fetchers = [
+        'mailpipe_fetcher_push_safety_finds_total{mailbox="a@x"} 3.0\n'
+        'mailpipe_fetcher_push_hints_total{mailbox="a@x",reason="created"} 9.0\n',
+        'mailpipe_fetcher_push_safety_finds_total{mailbox="b@x"} 4.0\n',
+    ]
+    assert counted([notify], RECEIVED) == 43.0
+    assert counted(fetchers, SAFETY_FINDS) == 7.0
+    assert counted([""], SAFETY_FINDS) == 0.0
+    assert service_figures(None, {}) == {}, "no push, no such figures"

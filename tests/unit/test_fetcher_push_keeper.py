@@ -250,3 +250,71 @@ def test_mail_a_safety_round_finds_while_push_lives_is_counted(rig: Rig) -> None
     rig.keeper.turn_started(BOX, hinted=False)
     rig.keeper.published(BOX, 4)
     assert finds(BOX) == before + 4, "the safety round found mail no notification announced"
+
+
+def test_no_maximum_lifetime_is_assumed_a_refused_expiry_is_asked_shorter(rig: Rig) -> None:
+    rig.fake.max_lifetime, rig.fake.refuse_beyond = timedelta(hours=30), True
+    rig.keeper.tend()
+    assert rig.sub_id is not None, "refused for a week and 4,200 minutes, granted a day"
+    assert rig.fake.calls == ["refused:expiry", "refused:expiry", f"subscribe:{rig.sub_id}"]
+    granted = rig.fake.subscriptions[rig.sub_id].expires_at
+    assert granted == rig.now + timedelta(days=1)
+    rig.now += timedelta(hours=12)  # half the granted lifetime: renewed, asking a day at once
+    rig.keeper.tend()
+    assert rig.fake.calls[-1] == f"renew:{rig.sub_id}" and len(rig.fake.calls) == 4
+
+
+def test_a_longer_lifetime_granted_is_used_as_granted(rig: Rig) -> None:
+    rig.fake.max_lifetime = timedelta(days=30)  # more than Graph's documented maximum
+    rig.keeper.tend()
+    assert rig.book.rows[rig.sub_id or ""][2] == rig.now + timedelta(days=7)
+    rig.now += timedelta(days=3)
+    rig.keeper.tend()
+    assert not any(c.startswith("renew") for c in rig.fake.calls), "half of a week is 3.5 days"
+
+
+def test_every_lifetime_refused_is_a_typed_error_and_polling_goes_on(rig: Rig) -> None:
+    rig.fake.max_lifetime, rig.fake.refuse_beyond = timedelta(minutes=10), True
+    rig.keeper.tend()
+    assert rig.sub_id is None and rig.fake.calls.count("refused:expiry") == 4
+    assert rig.keeper.status(BOX).startswith("push off (lifetime_refused): check the server")
+    assert rig.keeper.interval(BOX, 30.0) == 30.0
+
+
+def test_failed_renewals_back_off_and_a_gone_one_is_recreated(rig: Rig) -> None:
+    rig.fake.max_lifetime = timedelta(hours=2)
+    rig.keeper.tend()
+    sub_id = rig.sub_id
+    rig.fake.renew_fails_with.extend([MailUnavailable("x"), MailUnavailable("y")])
+    rig.now += timedelta(hours=1)
+    for _ in range(5):  # many passes, one try: the next waits for its backoff
+        rig.keeper.tend()
+    assert rig.fake.calls.count(f"renew-failed:{sub_id}") == 1
+    rig.ticks += 30
+    rig.keeper.tend()
+    rig.keeper.tend()
+    assert rig.fake.calls.count(f"renew-failed:{sub_id}") == 2, "then 60 s"
+    rig.ticks += 60
+    rig.keeper.tend()
+    assert rig.fake.calls[-1] == f"renew:{sub_id}" and rig.sub_id == sub_id
+    rig.fake.remove_subscription(sub_id or "")
+    rig.now += timedelta(hours=1)
+    rig.keeper.tend()
+    assert rig.sub_id not in (None, sub_id), "a renewal answered not found: made again"
+
+
+def test_each_safety_interval_checks_the_subscription_still_exists(rig: Rig) -> None:
+    rig.keeper.tend()
+    sub_id = rig.sub_id or ""
+    rig.ticks += 299
+    rig.keeper.tend()
+    assert not any(c.startswith("read:") for c in rig.fake.calls), "not before the interval"
+    rig.ticks += 1
+    rig.keeper.tend()
+    assert rig.fake.calls[-1] == f"read:{sub_id}" and rig.sub_id == sub_id
+    rig.fake.remove_subscription(sub_id)  # silently, no lifecycle event
+    rig.hurried.clear()
+    rig.ticks += 300
+    rig.keeper.tend()
+    assert rig.sub_id not in (None, sub_id) and list(rig.book.rows) == [rig.sub_id]
+    assert rig.hurried == [BOX], "a delta round for what the gap missed"

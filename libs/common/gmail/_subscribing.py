@@ -41,6 +41,9 @@ class GmailSubscribing:
     def renew(self, subscription_id: str, expires_at: datetime) -> Subscription:
         raise _refused()
 
+    def subscription(self, subscription_id: str) -> Subscription:
+        raise _refused()
+
     def reauthorize(self, subscription_id: str) -> None:
         raise _refused()
 

@@ -48,6 +48,9 @@ class MailSubscribing(MailboxBase):
         answer = self._on_subscription("PATCH", subscription_id, "", "renew", body)
         return _subscription(answer.json())
 
+    def subscription(self, subscription_id: str) -> Subscription:
+        return _subscription(self._on_subscription("GET", subscription_id, "", "read").json())
+
     def reauthorize(self, subscription_id: str) -> None:
         self._on_subscription("POST", subscription_id, "/reauthorize", "reauthorize")
 

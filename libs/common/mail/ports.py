@@ -171,6 +171,10 @@ class MailSubscriptions(Protocol):
 
     def renew(self, subscription_id: str, expires_at: datetime) -> Subscription: ...
 
+    def subscription(self, subscription_id: str) -> Subscription:
+        """The subscription as the provider knows it now; ``MailNotFound`` once it is gone."""
+        ...
+
     def reauthorize(self, subscription_id: str) -> None:
         """Answer a ``reauthorizationRequired`` lifecycle event: the subscription goes on."""
         ...

@@ -41,3 +41,10 @@ def hurried_due(now: float, due: float, last_hurry: float | None) -> float | Non
     when the hint changes nothing (already due as soon)."""
     soonest = now if last_hurry is None else max(now, last_hurry + HINT_SPACING_S)
     return soonest if soonest < due else None
+
+
+def expiry_refused(status: int | None, message: str) -> bool:
+    """Whether the provider refused the asked ``expirationDateTime`` itself (Graph: 400
+    ``ExtensionError`` "Subscription expiration can only be … minutes in the future", or
+    "expirationDateTime … out of range"), so a shorter lifetime may be accepted."""
+    return status == 400 and "expiration" in message.lower()
