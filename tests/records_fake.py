@@ -156,6 +156,15 @@ class FakeStore:
                 return record_id
         return None
 
+    def find_record_by_thread_root(self, mailbox: str, root: str, requester: str) -> int | None:
+        wanted = canonical_message_id(root)
+        for record_id, r in sorted(self.records.items()):
+            who = r["requester"].address if r["requester"] is not None else None
+            keys = (r["mailbox"], r["thread_root"], who)
+            if wanted and keys == (norm(mailbox), wanted, norm(requester)):
+                return record_id
+        return None
+
     def record_mailbox(self, record_id: int) -> str | None:
         record = self.records.get(record_id)
         return record["mailbox"] if record else None
@@ -237,6 +246,7 @@ class FakeStore:
         subject: str | None = None,
         requester: Party | None = None,
         decided: Decided | None = None,
+        thread_root: str | None = None,
     ) -> WriteResult:
         where = _where(msg)
         assert msg.message_id is not None
@@ -252,6 +262,7 @@ class FakeStore:
             "mailbox": norm(msg.mailbox),
             "subject": msg.subject if subject is None else subject,
             "requester": Party(norm(who.address), who.name) if who else None,
+            "thread_root": canonical_message_id(thread_root),
             "status": "open",
             "count": 1,
         }

@@ -83,6 +83,8 @@ class Applier:
             return self._store.find_record_by_message_ids(mailbox, lookup.ids)
         if lookup.by == "conversation":
             return self._store.find_record_by_conversation(mailbox, lookup.ids[0])
+        if lookup.by == "thread_root" and lookup.requester is not None:
+            return self._store.find_record_by_thread_root(mailbox, lookup.ids[0], lookup.requester)
         if lookup.by == "answered_by":
             return self._store.find_record_answering(mailbox, lookup.ids[0])
         ref = self._store.find_message_by_internet_id(mailbox, lookup.ids[0])
@@ -118,7 +120,7 @@ class Applier:
             message = convert.new_message(email, facts, "request")
             requester = self._requester(email)
             return self._store.create_record_with_message(
-                message, requester=requester, decided=decided
+                message, requester=requester, decided=decided, thread_root=action.thread_root
             )
         if isinstance(action, Append):
             failures: tuple[DeliveryFailure, ...] = ()

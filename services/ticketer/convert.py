@@ -37,6 +37,7 @@ from services.ticketer.domain.acknowledgement import (
 )
 from services.ticketer.domain.bodies import body_text, reply_text, sanitize_html
 from services.ticketer.domain.facts import MailFacts
+from services.ticketer.domain.threadkeys import thread_root
 from services.ticketer.domain.verdict import Classification
 from services.ticketer.store.models import (
     Attachment,
@@ -295,4 +296,5 @@ def expected(email: InboundEmail) -> Expected:
         tuple(i for i in ids if i),
         email.conversation_id,
         own_message_id=email.internet_message_id,
+        thread_root=thread_root(email),
     )

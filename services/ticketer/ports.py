@@ -53,6 +53,8 @@ class Records(Protocol):
 
     def find_record_by_conversation(self, mailbox: str, conversation_id: str) -> int | None: ...
 
+    def find_record_by_thread_root(self, mailbox: str, root: str, requester: str) -> int | None: ...
+
     def find_record_answering(self, mailbox: str, mid: str) -> int | None: ...
 
     def record_mailbox(self, record_id: int) -> str | None: ...
@@ -68,6 +70,7 @@ class Records(Protocol):
         subject: str | None = None,
         requester: Party | None = None,
         decided: Decided | None = None,
+        thread_root: str | None = None,
     ) -> WriteResult: ...
 
     def append_message(

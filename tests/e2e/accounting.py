@@ -20,7 +20,6 @@ from tests.e2e.harness import Stack
 from tests.e2e.samples import RawFacts, Sample, raw_facts
 
 QUARANTINE_FOLDER = "mailpipe-quarantine"
-RECOVERABLE = "recoverableitemsdeletions"
 STORED = ("created", "appended")
 
 
@@ -59,7 +58,7 @@ def seed_all(stack: Stack, samples: Sequence[Sample], findings: Findings) -> lis
     """Every sample into the first mailbox, in order; a refusal is recorded as a finding."""
     path = f"/_sim/mailboxes/{stack.mailboxes[0]}/messages"
     seeded = []
-    with stack.sim.control() as control:
+    with stack.world.control() as control:
         for sample in samples:
             try:
                 answer = control.request("POST", path, content=sample.raw)
@@ -84,6 +83,8 @@ class Snapshot:
     all_messages: list[dict[str, Any]]
     records: list[dict[str, Any]]
     folders: dict[str, set[str]]
+    #: Where handled mail goes: Recoverable Items on Microsoft, the trash on Google.
+    removed_folder: str
 
     @classmethod
     def read(cls, stack: Stack) -> Snapshot:
@@ -106,6 +107,7 @@ class Snapshot:
             all_messages=inbound,
             records=stack.rows("records"),
             folders=folders,
+            removed_folder=stack.world.removed_folder,
         )
 
     def where(self, message_id: str) -> str:
@@ -153,8 +155,9 @@ def _one(item: Seeded, snap: Snapshot, findings: Findings) -> None:
         return
     if len(quarantined) > 0:
         findings.add("an outcome and an open quarantine entry", name, row["outcome"])
-    if gid not in snap.folders.get(RECOVERABLE, set()):
-        findings.add("handled but not deleted (not in Recoverable Items)", name, snap.where(gid))
+    if gid not in snap.folders.get(snap.removed_folder, set()):
+        cause = f"handled but not deleted (not in {snap.removed_folder})"
+        findings.add(cause, name, snap.where(gid))
     if row["outcome"] == "ignored" and not (row["reason"] or "").strip():
         findings.add("ignored without a reason", name)
     if row["outcome"] in STORED:

@@ -62,10 +62,25 @@ def check_ack(item: Seeded, recipients: list[str], findings: Findings) -> None:
             findings.add(
                 "acknowledgement to the mailbox's own domain or a lookalike", name, address
             )
-        if address != facts.from_address:
+        if not same_sender(address, facts.from_address):
             cause = (
                 "acknowledgement to Reply-To"
                 if address in facts.reply_to
                 else "acknowledgement not to the From address"
             )
             findings.add(cause, name, f"{address} (From: {facts.from_address or 'none'})")
+
+
+def same_sender(address: str, from_address: str) -> bool:
+    """``address`` is the From address. Raw 8-bit in an address names no charset: each
+    provider reads those bytes its own way (Graph as U+FFFD, the Gmail adapter by the mail's
+    charset hint), so a non-ASCII character matches any other one, and ASCII must agree."""
+    if address == from_address:
+        return True
+    if address.isascii() and from_address.isascii():
+        return False
+    return _skeleton(address) == _skeleton(from_address)
+
+
+def _skeleton(address: str) -> str:
+    return "".join(c if c.isascii() else "\ufffd" for c in address)

@@ -8,7 +8,8 @@ run can be repeated.
 Kinds of mail:
 - new requests: plain text, HTML, non-ASCII subjects and bodies, attachments, inline images,
   and requests that join a thread whose earlier messages the mailbox never saw (the mailbox was
-  put in Cc midway), so a later answer in that thread shares only Graph's conversationId;
+  put in Cc midway), so a later answer in that thread shares only its References root (and
+  Graph's conversationId);
 - replies threading by the record token, by In-Reply-To (to the request or to our
   acknowledgement) and by conversation only, each quoting what it answers;
 - auto-replies: Exchange out-of-office and RFC 3834 ``Auto-Submitted: auto-replied``, answering
@@ -202,19 +203,17 @@ class Corpus:
             key, request.mailbox, mid, subject, bytes(msg), _on(request, "reply"), answers=parent
         )
 
-    def reply_by_conversation(self, request: Mail, *, threads: bool = True) -> Mail:
-        """An answer in a ``cc_thread`` request's thread to a message the mailbox never saw.
-
-        ``threads=False``: the provider does not put it in the request's conversation (Gmail
-        threads only by messages the mailbox has), so it is expected to open a record."""
+    def reply_by_conversation(self, request: Mail) -> Mail:
+        """An answer in a ``cc_thread`` request's thread to a message the mailbox never saw:
+        it shares the request's References root (on Graph its conversation too; Gmail threads
+        only by messages the mailbox has) and joins the request's record either way."""
         root = f"<root-{request.key}.{self.run}@mail.customer.example>"
         other = f"<other-{self.count}.{self.run}@mail.customer.example>"
         subject = f"RE: {request.subject}"
         key, mid, msg = self._reply(
             request, subject, in_reply_to=other, references=f"{root} {other}"
         )
-        expect = _on(request, "reply") if threads else Expect("created", key, "request")
-        return Mail(key, request.mailbox, mid, subject, bytes(msg), expect)
+        return Mail(key, request.mailbox, mid, subject, bytes(msg), _on(request, "reply"))
 
     # -- automatic mail ---------------------------------------------------------------------
 

@@ -55,8 +55,6 @@ def second_wave(
     record_of: Mapping[str, int],
     ack_of: Mapping[str, str],
     share: float = 1.0,
-    *,
-    conversations: bool = True,
 ) -> list[Mail]:
     """Answers to the first wave's requests: about ``share`` times len(requests) mails.
 
@@ -70,7 +68,7 @@ def second_wave(
     for n, request in enumerate(chosen):
         ack = ack_of.get(request.key)
         if "cc_thread" in request.key:
-            mails.append(corpus.reply_by_conversation(request, threads=conversations))
+            mails.append(corpus.reply_by_conversation(request))
             continue
         kind = next(kinds)
         if kind == "token":
@@ -203,11 +201,9 @@ def run_two_waves(
     assert not first.problems, problems_text(first.problems)
     acks = acks_sent(stack)
     ack_of = {key: acks[record] for key, record in first.record_of.items()}
-    threads = stack.world.threads_unseen_roots
-    wave2 = second_wave(corpus, created, first.record_of, ack_of, conversations=threads)
+    wave2 = second_wave(corpus, created, first.record_of, ack_of)
     seeded += seed(stack, wave2)
     wait_processed(stack, seeded, timeout_s)
-    # An answer the provider did not thread opened a record: its acknowledgement too.
     requests = len(created) + sum(1 for m in wave2 if m.expect.outcome == "created")
     stack.wait_until(
         lambda: outbound_count(stack) == requests, timeout_s=timeout_s, what="acks recorded"

@@ -1,7 +1,8 @@
 """The distributed mode without a shared disk: the fetcher and the ticketer as separate
 processes, each with a blob folder of its own that neither may use, keep and read attachments
 in the database (``MAILPIPE_BLOB_STORE=database``); the same attachment mailed twice is stored
-once, and ``mailpipe blobs gc`` keeps what the records name. SQLite and PostgreSQL."""
+once, and ``mailpipe blobs gc`` keeps what the records name. SQLite and PostgreSQL, on both
+providers (Gmail on SQLite: ``HEAVY_MATRIX``)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.harness import REPO, pipeline
+from tests.e2e.worlds import HEAVY_MATRIX
 from tests.integration.fetcher_rig import SUPPORT, mail
 
 PDF = b"%PDF-1.4 the quarterly report\n" * 5000
 PNG = b"\x89PNG\r\n\x1a\n a screenshot" * 100
 
 
+@pytest.mark.parametrize(("database_url", "provider"), HEAVY_MATRIX, indirect=True)
 def test_attachments_travel_through_the_database_and_gc_keeps_what_records_name(
-    tmp_path: Path, amqp_url: str, database_url: str
+    tmp_path: Path, amqp_url: str, database_url: str, provider: str
 ) -> None:
     with pipeline(
-        tmp_path, amqp_url, database_url=database_url, mailboxes=[SUPPORT], poll_interval_s=0.5
+        tmp_path,
+        amqp_url,
+        database_url=database_url,
+        mailboxes=[SUPPORT],
+        provider=provider,
+        poll_interval_s=0.5,
     ) as stack:
         for service in ("fetcher", "ticketer"):
             own = tmp_path / f"{service}-disk"

@@ -1,7 +1,10 @@
 """``mailpipe run``: the three services in one process over ``memory://`` and SQLite, against
 the Graph simulator. Seeded mail becomes records, the inbox empties, acknowledgements go out,
 and SIGTERM drains and exits 0. MAILPIPE_AMQP_URL names a broker that does not exist, so the
-runs prove they need none."""
+runs prove they need none. ``mailpipe_run`` runs it against either simulator: the first run
+here and the kill in ``test_embedded_outbox.py`` on both providers (the ``provider`` fixture);
+reading mail again after a lost queue sets Graph's delta link, and the broker URL is not about
+mail."""
 
 from __future__ import annotations
 
@@ -23,10 +26,13 @@ import httpx
 
 from libs.common.broker import Broker, Names
 from libs.common.graph import GraphMail
+from libs.gmailsim.testing import GmailSimHandle
+from libs.gmailsim.testing import running_simulator as running_gmailsim
 from libs.graphsim.testing import SimHandle, running_simulator
 from services.fetcher.state import MailCursors
 from services.ticketer.store import RecordStore
-from tests.e2e.harness import REPO, config_toml, free_port
+from tests.e2e.harness import REPO, free_port
+from tests.e2e.worlds import GmailWorld, GraphWorld, MailWorld
 from tests.integration.fetcher_rig import SUPPORT, mail
 
 RECOVERABLE = "recoverableitemsdeletions"
@@ -40,6 +46,8 @@ class Run:
     control: httpx.Client
     #: Where the web console of ``mailpipe run`` listens.
     web_port: int
+    #: The simulator's provider: where removed mail goes, what was sent.
+    world: MailWorld
 
     def wait_for(self, predicate: Callable[[], bool], what: str) -> None:
         """Poll until ``predicate`` holds; fail, naming ``what``, if the process dies first."""
@@ -58,10 +66,16 @@ class Run:
             return False
 
     def folders(self) -> dict[str, int]:
-        return dict(self.control.get(f"/_sim/mailboxes/{SUPPORT}").json()["folders"])
+        """Messages per folder (on Gmail per label): ``inbox``, the world's removed folder …"""
+        return self.world.folders(SUPPORT)
+
+    def removed(self) -> int:
+        """Messages in the place removed mail goes (Recoverable Items, or Gmail's trash)."""
+        return self.folders().get(self.world.removed_folder, 0)
 
     def sent(self) -> list[dict[str, Any]]:
-        return list(self.control.get(f"/_sim/mailboxes/{SUPPORT}/sent").json())
+        """Sent mail in the Graph simulator's shape (``subject``, ``headers`` …)."""
+        return self.world.sent(SUPPORT)
 
     def terminate(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
@@ -72,13 +86,26 @@ class Run:
 
 
 @contextmanager
+def running_sim(provider: str, tmp_path: Path) -> Iterator[SimHandle | GmailSimHandle]:
+    """A simulator of ``provider`` holding ``SUPPORT``, for :func:`mailpipe_run`."""
+    if provider == "google":
+        with running_gmailsim(tmp_path / "gmailsim", [SUPPORT]) as gmail:
+            yield gmail
+        return
+    with running_simulator(tmp_path / "graphsim", [SUPPORT]) as graph:
+        yield graph
+
+
+@contextmanager
 def mailpipe_run(
-    tmp_path: Path, sim: SimHandle, database_url: str, *args: str, **extra_env: str
+    tmp_path: Path, sim: SimHandle | GmailSimHandle, database_url: str, *args: str, **extra_env: str
 ) -> Iterator[Run]:
-    """``python -m mailpipe run *args`` with a config for ``sim`` (auto-acknowledgement on)."""
+    """``python -m mailpipe run *args`` with a config for ``sim`` (auto-acknowledgement on):
+    the Graph simulator, or the Gmail one (``[google]``, directory lookups at it too)."""
+    world: MailWorld = GraphWorld(sim) if isinstance(sim, SimHandle) else GmailWorld(sim)
     config = tmp_path / "mailpipe.toml"
     overrides = {"auto_acknowledge": True, "poll_interval_s": 0.5}
-    config.write_text(config_toml(sim, [SUPPORT], {}, overrides))
+    config.write_text(world.config_toml([SUPPORT], {}, overrides, tmp_path))
     config.chmod(0o600)
     port, web_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILPIPE_")}
@@ -102,7 +129,7 @@ def mailpipe_run(
             stderr=subprocess.STDOUT,
         )
         try:
-            yield Run(proc, port, log_path, control, web_port)
+            yield Run(proc, port, log_path, control, web_port, world)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -117,10 +144,10 @@ def records(database_url: str) -> list[Any]:
         store.close()
 
 
-def test_run_turns_mail_into_records_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_run_turns_mail_into_records_and_stops_on_sigterm(tmp_path: Path, provider: str) -> None:
     database_url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
     with (
-        running_simulator(tmp_path / "graphsim", [SUPPORT]) as sim,
+        running_sim(provider, tmp_path) as sim,
         mailpipe_run(tmp_path, sim, database_url) as run,
     ):
         for n in range(3):
@@ -128,10 +155,7 @@ def test_run_turns_mail_into_records_and_stops_on_sigterm(tmp_path: Path) -> Non
         run.wait_for(run.ready, "ready")
         console = httpx.get(f"http://127.0.0.1:{run.web_port}/login")
         assert console.status_code == 200 and "Sign in" in console.text
-        run.wait_for(
-            lambda: run.folders()["inbox"] == 0 and run.folders().get(RECOVERABLE) == 3,
-            "inbox emptied",
-        )
+        run.wait_for(lambda: run.folders()["inbox"] == 0 and run.removed() == 3, "inbox emptied")
         run.wait_for(lambda: len(run.sent()) == 3, "three acknowledgements sent")
         code = run.terminate()
         sent = run.sent()
@@ -148,7 +172,7 @@ def test_run_turns_mail_into_records_and_stops_on_sigterm(tmp_path: Path) -> Non
     events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert {"fetcher", "ticketer", "sender"} <= {e.get("service") for e in events}
     assert any(e["event"] == "stopped" for e in events)
-    assert sim.client_secret not in output
+    assert not [secret for secret in run.world.secrets() if secret in output]
 
 
 def test_run_reads_mail_again_whose_queue_was_lost(tmp_path: Path) -> None:

@@ -1,8 +1,6 @@
 """The e2e corpus says what it means: each generated mail is classified by the ticketer's own
 rules as its expectation assumes, and each rewritten bounce returns the Message-ID it names.
-(No services here: a wrong corpus would otherwise show up as a pipeline failure.) Per provider,
-as the scenarios seed it: on Gmail an answer known only by its conversation is a new request
-(``MailWorld.threads_unseen_roots``)."""
+(No services here: a wrong corpus would otherwise show up as a pipeline failure.)"""
 
 from __future__ import annotations
 
@@ -13,7 +11,6 @@ from services.ticketer.domain.classify import classify
 from services.ticketer.domain.mime import parse_mime
 from tests.e2e.corpus import BOUNCE_SHAPES, Corpus, Mail
 from tests.e2e.scenario import REQUEST_VARIANTS, first_wave, second_wave
-from tests.e2e.worlds import WORLD_KINDS
 
 BOXES = ("support@contoso.com", "helpdesk@contoso.com")
 CLASS_OF = {"request": "request", "reply": "request", "auto_reply": "auto_reply"}
@@ -26,14 +23,13 @@ def expected_class(mail: Mail) -> str:
     return CLASS_OF.get(str(mail.expect.kind), "bounce")
 
 
-def test_every_mail_is_classified_as_its_expectation_assumes(provider: str) -> None:
+def test_every_mail_is_classified_as_its_expectation_assumes() -> None:
     corpus = Corpus(seed=11, mailboxes=BOXES)
     wave1 = first_wave(corpus, 60)
     requests = [m for m in wave1 if m.expect.outcome == "created"]
     record_of = {m.key: n for n, m in enumerate(requests, start=1)}
     ack_of = {m.key: f"<ack{n}@mailpipe.contoso.com>" for n, m in enumerate(requests)}
-    threads = WORLD_KINDS[provider].threads_unseen_roots
-    mails = wave1 + second_wave(corpus, requests, record_of, ack_of, conversations=threads)
+    mails = wave1 + second_wave(corpus, requests, record_of, ack_of)
     seen: Counter[str] = Counter()
     for mail in mails:
         verdict = classify(

@@ -2,7 +2,8 @@
 delivered to the mailbox by two routes: same Message-ID, two Graph ids) published side by side,
 so copies race in different ticketers. 0 duplicates: each Message-ID makes exactly one record
 or one message on the right record; the copy is logged ``ignored``/``duplicate`` with the
-same record; no record's message count drifts. On SQLite and on PostgreSQL."""
+same record; no record's message count drifts. On SQLite and on PostgreSQL, and on both
+providers (Gmail on SQLite, about a quarter of the mail: ``HEAVY_MATRIX``, ``scaled``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.corpus import Corpus, Mail
 from tests.e2e.harness import Stack, pipeline
 from tests.e2e.scenario import Seeded, first_wave, second_wave, seed
+from tests.e2e.worlds import HEAVY_MATRIX, scaled
 
 TICKETERS = ("ticketer-1", "ticketer-2", "ticketer-3")
 
@@ -69,16 +73,20 @@ def check_no_duplicates(stack: Stack, seeded: Sequence[Seeded]) -> dict[str, int
     return record_of
 
 
+@pytest.mark.parametrize(("database_url", "provider"), HEAVY_MATRIX, indirect=True)
 def test_three_ticketers_on_one_queue_make_no_duplicates(
-    tmp_path: Path, amqp_url: str, database_url: str
+    tmp_path: Path, amqp_url: str, database_url: str, provider: str
 ) -> None:
     rng = random.Random(33)
-    with pipeline(tmp_path, amqp_url, database_url=database_url, poll_interval_s=0.5) as stack:
+    with pipeline(
+        tmp_path, amqp_url, database_url=database_url, provider=provider, poll_interval_s=0.5
+    ) as stack:
+        world = stack.world
         corpus = Corpus(seed=33, mailboxes=stack.mailboxes)
-        wave1 = first_wave(corpus, 100)
+        wave1 = first_wave(corpus, scaled(world, 100))
         requests = [m for m in wave1 if m.expect.outcome == "created"]
-        # Seeded before anything runs: the first delta pages carry copies side by side.
-        seeded = seed(stack, with_copies(rng, wave1, 50))
+        # Seeded before anything runs: the first pages of changes carry copies side by side.
+        seeded = seed(stack, with_copies(rng, wave1, scaled(world, 50)))
         for name in TICKETERS:
             stack.start("ticketer", name=name)
         stack.start("fetcher")
@@ -86,10 +94,10 @@ def test_three_ticketers_on_one_queue_make_no_duplicates(
         record_of = check_no_duplicates(stack, seeded)
 
         answers = second_wave(corpus, requests, record_of, {})
-        seeded += seed(stack, with_copies(rng, answers, 30))
+        seeded += seed(stack, with_copies(rng, answers, scaled(world, 30)))
         wait_all(stack, seeded)
         check_no_duplicates(stack, seeded)
-        assert len(seeded) > 300
+        assert len(seeded) > scaled(world, 300)
 
         handled = {
             name: sum(e["event"] == "email handled" for e in stack.log_events(name))

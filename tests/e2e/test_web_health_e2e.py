@@ -1,6 +1,6 @@
 """The health page of ``mailpipe run``: mail posted to the simulator is fetched, becomes
 records, and /health counts it under "records today" with a recent successful poll, without
-any restart (the fetcher and the console share the database)."""
+any restart (the fetcher and the console share the database). On both providers."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from typing import Any
 
 import httpx
 
-from libs.graphsim.testing import running_simulator
 from services.web.admin import create_account
 from services.web.app import open_accounts
 from services.web.config import WebSettings
 from services.web.security import LOGIN_CSRF_COOKIE
-from tests.e2e.test_embedded import mailpipe_run
+from tests.e2e.test_embedded import mailpipe_run, running_sim
 from tests.integration.fetcher_rig import SUPPORT, mail
 
 PASSWORD = "alice password 1"
@@ -33,13 +32,13 @@ def _support(client: httpx.Client) -> dict[str, Any]:
     return dict(found)
 
 
-def test_records_today_counts_new_mail_on_the_health_page(tmp_path: Path) -> None:
+def test_records_today_counts_new_mail_on_the_health_page(tmp_path: Path, provider: str) -> None:
     database_url = f"sqlite:///{tmp_path / 'mailpipe.db'}"
     accounts = open_accounts(database_url, WebSettings())
     create_account(accounts, "alice", "Alice", "admin", PASSWORD)
     accounts.store.close()
     with (
-        running_simulator(tmp_path / "graphsim", [SUPPORT]) as sim,
+        running_sim(provider, tmp_path) as sim,
         mailpipe_run(tmp_path, sim, database_url, MAILPIPE_WEB_INSECURE_COOKIES="1") as run,
     ):
         run.wait_for(run.ready, "ready")

@@ -12,9 +12,6 @@ attributes, and the assertions follow them:
   message on Google (``copy_to_folder`` is a move into that label there);
 - ``directory``: whether requesters can be looked up (both: Graph's ``/users``, Google's
   Directory API);
-- ``threads_unseen_roots``: whether two mails naming the same root the mailbox never received
-  share a conversation — Graph's conversation id does; Gmail threads only by messages the
-  mailbox has, so an answer known only by its conversation opens a record of its own there;
 - ``volume``: the share of the 500-mail inbound run's mail the provider's variant seeds.
   Gmail's quota paces a mailbox at about 20 mails a second and an acknowledgement costs 100
   units, so its variant seeds about 120, the same mix: every outcome kind still shows, and
@@ -81,7 +78,6 @@ class MailWorld(Protocol):
     removed_folder: ClassVar[str]
     copy_keeps_id: ClassVar[bool]
     directory: ClassVar[bool]
-    threads_unseen_roots: ClassVar[bool]
     volume: ClassVar[float]
 
     def control(self) -> AbstractContextManager[httpx.Client]: ...
@@ -177,7 +173,6 @@ class GraphWorld(_SimWorld):
     removed_folder: ClassVar[str] = "recoverableitemsdeletions"
     copy_keeps_id: ClassVar[bool] = False
     directory: ClassVar[bool] = True
-    threads_unseen_roots: ClassVar[bool] = True
     table: ClassVar[str] = "[graph]"
     folder_kind: ClassVar[str] = "folders"
     volume: ClassVar[float] = 1.0
@@ -231,7 +226,6 @@ class GmailWorld(_SimWorld):
     removed_folder: ClassVar[str] = "trash"
     copy_keeps_id: ClassVar[bool] = True
     directory: ClassVar[bool] = True
-    threads_unseen_roots: ClassVar[bool] = False
     table: ClassVar[str] = "[google]"
     folder_kind: ClassVar[str] = "labels"
     # About 120 of the 500-mail run's mails, the same mix: every outcome kind still shows.

@@ -74,8 +74,8 @@ def test_built_package_ships_the_migrations_and_migrates(tmp_path: Path) -> None
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "0019"
-    assert current_revision(url) == "0019"
+    assert done.stdout.strip() == "0020"
+    assert current_revision(url) == "0020"
 
 
 def test_built_package_ships_the_consoles_templates_and_static_files(tmp_path: Path) -> None:

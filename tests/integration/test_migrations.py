@@ -64,7 +64,7 @@ def _tables(url: str) -> set[str]:
 def test_migrate_from_empty_creates_every_table(database_url: str) -> None:
     assert current_revision(database_url) is None
     migrate(database_url)
-    assert current_revision(database_url) == head_revision() == "0019"
+    assert current_revision(database_url) == head_revision() == "0020"
     assert _tables(database_url) == TABLES | {"alembic_version"}
 
 

@@ -201,6 +201,26 @@ def test_threading_lookups(port: Backend) -> None:
     assert store.find_record_by_conversation(BOX, "other") is None
 
 
+def test_a_thread_root_names_the_first_record_of_its_requester(port: Backend) -> None:
+    store = port.records
+    root = "<root@customer.example>"
+    alice, bob = Party("alice@customer.example", "Alice"), Party("bob@customer.example", "Bob")
+    plain = store.create_record_with_message(inbound(1, mailbox=BOX), requester=alice)
+    first = store.create_record_with_message(
+        inbound(2, mailbox=BOX), requester=alice, thread_root="root@customer.example"
+    )
+    store.create_record_with_message(inbound(3, mailbox=BOX), requester=alice, thread_root=root)
+    theirs = store.create_record_with_message(
+        inbound(4, mailbox=BOX), requester=bob, thread_root=root
+    )
+    assert plain.record_id is not None and first.record_id is not None
+    assert store.find_record_by_thread_root(BOX, root, "Alice@Customer.example") == first.record_id
+    assert store.find_record_by_thread_root(BOX, root, bob.address) == theirs.record_id
+    assert store.find_record_by_thread_root(BOX, root, "carol@customer.example") is None
+    assert store.find_record_by_thread_root("other@example.com", root, alice.address) is None
+    assert store.find_record_by_thread_root(BOX, "<m1@customer.example>", alice.address) is None
+
+
 def test_a_copy_is_ignored_and_a_reused_message_id_is_kept(port: Backend) -> None:
     store = port.records
     first = store.create_record_with_message(inbound(1, mailbox=BOX))

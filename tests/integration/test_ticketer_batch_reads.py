@@ -237,3 +237,35 @@ def test_the_answered_by_lookup_read_ahead_answers_as_the_database_does(
         late = inbound(2, in_reply_to="<req2@customer.example>")
         made = store.create_record_with_message(late).record_id
         assert store.find_record_answering(BOX, "<req2@customer.example>") == made
+
+
+def test_answers_naming_one_unseen_root_join_one_record_per_requester(store: RecordStore) -> None:
+    """Each answer in a conversation of its own (as Gmail threads them): the root, never
+    received, joins the requester's answers, in one batch and across batches, read ahead."""
+    handler, out = ticketer(store)
+    ann = Address(address="ann@customer.example", name="Ann")
+
+    def answer(n: int, who: Address = ann) -> InboundEmail:
+        refs = f"<root@customer.example> <other{n}@customer.example>"
+        headers = MailHeaders(in_reply_to=f"<other{n}@customer.example>", references=[refs])
+        return mail(n, headers=headers, subject="RE: Printer", **{"from": who})
+
+    bob = Address(address="bob@customer.example", name="Bob")
+    batch = [(m, DELIVERY) for m in (answer(1), answer(2), answer(3, bob))]
+    with statements(store) as seen:
+        assert handler.handle_batch(batch) == [None] * 3
+    assert handler.handle_batch([(answer(4), DELIVERY)]) == [None]
+
+    outcomes = [(p.message_id, p.outcome, p.record_id) for p in out.processed]
+    ann_record, bob_record = outcomes[0][2], outcomes[2][2]
+    assert outcomes == [
+        ("g1", "created", ann_record),
+        ("g2", "appended", ann_record),
+        ("g3", "created", bob_record),
+        ("g4", "appended", ann_record),
+    ]
+    assert ann_record != bob_record
+    assert [r.message_count for r in store.list_records()] == [3, 1]
+    # The roots were read ahead with the rest; asked again only once the batch stored one
+    # (g2, g3), besides the appended record's summary for its event.
+    assert seen.count("SELECT") == (3 if store.dialect == "postgresql" else 2) + 3

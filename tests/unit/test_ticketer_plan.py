@@ -75,7 +75,7 @@ def test_a_bounce_is_looked_up_by_its_returned_message_and_ignored_mail_nowhere(
 
 def test_a_new_request_creates_a_record_and_acknowledges_it() -> None:
     decision = plan(email(), REQUEST, None, ACK)
-    assert decision == Decision(Create(), REQUEST, "new_request", AckIntent("acknowledge"))
+    assert decision == Decision(Create(None), REQUEST, "new_request", AckIntent("acknowledge"))
 
 
 def test_a_reply_appends_reopening_and_is_never_acknowledged() -> None:

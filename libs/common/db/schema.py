@@ -1,6 +1,5 @@
-"""Every table of the one mailpipe database, as SQLAlchemy Core: the *query* view of the
-schema. Only the Alembic migrations in ``libs/common/db/migrations`` create and change it; a
-test checks that a migrated database and these definitions agree."""
+"""Every table of the one mailpipe database, as SQLAlchemy Core: the *query* view of the schema.
+Only the migrations (``libs/common/db/migrations``) change it; a test checks that they agree."""
 
 from __future__ import annotations
 
@@ -52,10 +51,13 @@ records = Table(
     Column("status", StoredString(16), nullable=False, default="open"),
     Column("message_count", Integer, nullable=False, default=0),
     Column("assigned_to", Id, index=True),  # a console user's id (0015), no foreign key
+    # The creating mail's first References id, else In-Reply-To: the thread-root lookup (0020).
+    Column("thread_root", StoredString(HEADER)),
     _ts("created_at"),
     _ts("updated_at"),
     CheckConstraint("status IN ('open', 'pending', 'closed')", name="status"),
     Index(None, "mailbox", "updated_at"),
+    Index(None, "mailbox", "thread_root"),
     # A record id is printed in subjects ([#12]) and must never name a second record, even
     # after the newest one is deleted: SQLite reuses rowids unless AUTOINCREMENT is asked for.
     sqlite_autoincrement=True,
@@ -209,9 +211,8 @@ sent_jobs = Table(
     ),
 )
 
-# The sends of each mailbox in the last rate window, shared by every sender (0009): a row is
-# taken before a send and stamped with the database's time when the send ends
-# (docs/sending.md, "Sending rate"); rows older than the window are pruned.
+# The sends of each mailbox in the last rate window, shared by every sender (0009): taken before a
+# send, stamped (database time) when it ends, pruned past the window (docs/sending.md).
 send_slots = Table(
     "send_slots",
     metadata,
@@ -247,9 +248,8 @@ ack_log = Table(
     Index(None, "recipient", "sent_at"),
 )
 
-#: Jobs the ticketer (or ``mailpipe send`` against ``mailpipe run``) hands to the sender,
-#: written in the transaction that decided them and published from here until the sender
-#: answers (docs/records.md "outbox", docs/ticketer.md "The outbox").
+#: Jobs the ticketer (or ``mailpipe send`` against ``mailpipe run``) hands to the sender, written
+#: in the transaction deciding them, published until the sender answers (docs/records.md "outbox").
 outbox = Table(
     "outbox",
     metadata,

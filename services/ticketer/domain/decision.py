@@ -23,7 +23,10 @@ AppendKind = Literal["reply", "auto_reply", "delivery_failure"]
 
 @dataclass(frozen=True)
 class Create:
-    """A new record holding the mail as its request."""
+    """A new record holding the mail as its request; ``thread_root``: the root of the thread
+    it answers (:func:`services.ticketer.domain.threadkeys.thread_root`), kept on the record."""
+
+    thread_root: str | None = None
 
 
 @dataclass(frozen=True)

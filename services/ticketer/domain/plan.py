@@ -4,7 +4,7 @@ Pure: the lookups (:func:`services.ticketer.domain.threading.record_lookups`) ha
 answered before, and ``found`` is the record they name. By kind:
 
 - ``request``: appended to the record found as a ``reply`` (quotes stripped, reopened), or,
-  with none, a new record, acknowledged as the policy says;
+  with none, a new record keeping the mail's thread root, acknowledged as the policy says;
 - ``auto_reply``: appended as a note without reopening, else ignored (``auto_reply``);
 - ``bounce``: appended to the record of the returned message as a ``delivery_failure``
   without reopening, else ignored (``bounce_unmatched``);
@@ -16,6 +16,7 @@ from __future__ import annotations
 from libs.common.contracts import InboundEmail
 from services.ticketer.domain.acknowledgement import AckPolicy, ack_intent
 from services.ticketer.domain.decision import Append, AppendKind, Create, Decision, Ignore
+from services.ticketer.domain.threadkeys import thread_root
 from services.ticketer.domain.verdict import Classification
 
 
@@ -26,7 +27,8 @@ def plan(
     it was deleted before the decision could be applied: the plan is made again without it)."""
     if verdict.kind == "request":
         if found is None:
-            return Decision(Create(), verdict, "new_request", ack_intent(email, verdict, ack))
+            create = Create(thread_root(email))
+            return Decision(create, verdict, "new_request", ack_intent(email, verdict, ack))
         return Decision(Append(found, "reply", reopen=True, strip_quotes=True), verdict, "reply")
     if verdict.kind == "auto_reply":
         return _note(found, "auto_reply", verdict, "auto_reply")

@@ -3,7 +3,9 @@
 Threading a request or an auto-reply, the first lookup that finds a record wins: the record
 token in the subject (a record of this mailbox; the raw MIME's decoded subject counts too),
 then In-Reply-To and References (any message of a record, ours included), then Graph's
-conversationId, and last a stored answer to this very mail (its reply came first and started
+conversationId, then the record of the same requester created by a mail naming the same thread
+root (the first References id: answers to a root the mailbox never received, which Gmail does
+not thread together), and last a stored answer to this very mail (its reply came first and started
 a record, which the mail joins). A bounce belongs to the record of the returned message.
 Everything else is looked up nowhere. The store answers the lookups
 (``services/ticketer/apply.py``); this module only says which, in what order.
@@ -18,22 +20,28 @@ from libs.common.contracts import InboundEmail
 from libs.common.record_token import find_record_token
 from services.ticketer.domain.decode import decode_header_value
 from services.ticketer.domain.facts import MailFacts
+from services.ticketer.domain.threadkeys import thread_root
 from services.ticketer.domain.verdict import Classification
 
-LookupBy = Literal["token", "message_ids", "conversation", "answered_by", "returned_message"]
+LookupBy = Literal[
+    "token", "message_ids", "conversation", "thread_root", "answered_by", "returned_message"
+]
 
 
 @dataclass(frozen=True)
 class Lookup:
     """``token``: the record ``record_id`` if it is this mailbox's; ``message_ids``: the
     record holding any of ``ids``, earlier ids first; ``conversation``: the record last given
-    a message of conversation ``ids[0]``; ``answered_by``: the record of the first stored
-    mail whose In-Reply-To is ``ids[0]``; ``returned_message``: the record of message
+    a message of conversation ``ids[0]``; ``thread_root``: the first record of
+    ``requester`` whose thread root is ``ids[0]``; ``answered_by``: the record of the first
+    stored mail whose In-Reply-To is ``ids[0]``; ``returned_message``: the record of message
     ``ids[0]``."""
 
     by: LookupBy
     ids: tuple[str, ...] = ()
     record_id: int | None = None
+    #: The sender's address (``thread_root`` only): a root joins one requester's mail.
+    requester: str | None = None
 
 
 def thread_ids(facts: MailFacts) -> list[str]:
@@ -62,6 +70,9 @@ def _thread_lookups(email: InboundEmail, facts: MailFacts, token_format: str) ->
         found.append(Lookup("message_ids", ids=tuple(ids)))
     if email.conversation_id:
         found.append(Lookup("conversation", ids=(email.conversation_id,)))
+    root, sender = thread_root(email), email.from_ or email.sender
+    if root is not None and sender is not None:
+        found.append(Lookup("thread_root", ids=(root,), requester=sender.address))
     if facts.message_id:
         found.append(Lookup("answered_by", ids=(facts.message_id,)))
     return tuple(found)

@@ -16,6 +16,16 @@ from libs.common.contracts import InboundEmail
 from services.ticketer.domain.facts import first_message_id, message_ids
 
 
+def thread_root(email: InboundEmail) -> str | None:
+    """The root of the thread a mail answers: the first id of its References, else of its
+    In-Reply-To; ``None`` for a mail that answers nothing. A record keeps the root of the
+    mail that created it, so that a later answer naming the same root joins it even when the
+    mailbox never received the root (the provider may not thread such answers together)."""
+    headers = email.headers
+    roots = [i for ref in headers.references[:1] for i in message_ids(ref)]
+    return roots[0] if roots else first_message_id(headers.in_reply_to)
+
+
 def thread_keys(email: InboundEmail) -> frozenset[str]:
     """``<mailbox> <message id>`` for each id that names this mail's thread."""
     headers = email.headers

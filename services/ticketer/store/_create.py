@@ -16,14 +16,13 @@ from sqlalchemy.engine import Connection
 
 from libs.common.db import Absent
 from services.ticketer.store import _rows, _sql, _writes
-from services.ticketer.store.models import NewMessage, Party, ProcessedRow, RecordSummary
+from services.ticketer.store.models import NewMessage, ProcessedRow, RecordSummary
 
 
 def create(
     conn: Connection,
     msg: NewMessage,
-    subject: str | None,
-    requester: Party | None,
+    opening: _writes.Opening,
     logged: ProcessedRow,
     absent: Absent | None,
 ) -> tuple[RecordSummary, ProcessedRow]:
@@ -31,13 +30,14 @@ def create(
     but its record id. The record as :func:`_rows.record_summary` would read it back, and
     the log row as written."""
     now = logged.processed_at
+    values = _writes.record_values(msg, opening, now)
+    _writes.record_written(values, absent)
     if conn.dialect.name != "postgresql":
-        record = _writes.insert_record(conn, msg, subject, requester, now)
+        record = _writes.insert_record(conn, values)
         _writes.insert_message(conn, record.id, msg, now, absent)
         logged = replace(logged, record_id=record.id)
         _sql.INSERT_LOG.rowcount(conn, logged.__dict__)
         return record, logged
-    values = _writes.record_values(msg, subject, requester, now)
     params = {f"r_{k}": v for k, v in values.items()}
     params.update((f"m_{k}", v) for k, v in _rows.message_values(msg, 0, now).items())
     params.update((f"l_{k}", v) for k, v in logged.__dict__.items())

@@ -91,20 +91,36 @@ RECORD_BY_CONVERSATION = (
 )
 
 
+#: Parameters: ``b_mailbox``, ``b_root``, ``b_requester``. The requester's first record
+#: created by a mail answering thread root ``b_root``.
+RECORD_BY_ROOT = (
+    select(records.c.id)
+    .where(
+        records.c.mailbox == bindparam("b_mailbox"),
+        records.c.thread_root == bindparam("b_root"),
+        records.c.requester_address == bindparam("b_requester"),
+    )
+    .order_by(records.c.id)
+    .limit(1)
+)
+
+
 def _held(kind: str, column: Any, name: str) -> Any:
     """The values of list ``name`` the mailbox holds in ``column``, each beside ``kind``."""
-    where = (record_messages.c.mailbox == bindparam("b_mailbox"), among(column, name))
+    where = (column.table.c.mailbox == bindparam("b_mailbox"), among(column, name))
     return select(literal_column(f"'{kind}'"), column).where(*where).distinct()
 
 
-#: Parameters: ``b_mailbox`` and three lists: ``b_thread_mids`` (the Message-IDs the mailbox
+#: Parameters: ``b_mailbox`` and four lists: ``b_thread_mids`` (the Message-IDs the mailbox
 #: holds), ``b_conversations`` (the conversations it holds), ``b_own_mids`` (the Message-IDs a
-#: stored mail answers, i.e. names in its In-Reply-To). Rows (kind, value), kind ``mid``,
-#: ``conversation`` or ``answered``: a batch's three look-ahead reads in one round trip.
+#: stored mail answers, i.e. names in its In-Reply-To), ``b_roots`` (the thread roots of its
+#: records). Rows (kind, value), kind ``mid``, ``conversation``, ``answered`` or ``root``: a
+#: batch's four look-ahead reads in one round trip.
 HELD = union_all(
     _held("mid", record_messages.c.internet_message_id, "b_thread_mids"),
     _held("conversation", record_messages.c.conversation_id, "b_conversations"),
     _held("answered", record_messages.c.in_reply_to, "b_own_mids"),
+    _held("root", records.c.thread_root, "b_roots"),
 )
 
 

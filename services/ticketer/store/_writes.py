@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from services.ticketer.store.models import (
     ProcessedRow,
     RecordSummary,
 )
-from services.ticketer.store.prefetch import ANSWERED, CONVERSATION, MID
+from services.ticketer.store.prefetch import ANSWERED, CONVERSATION, MID, ROOT
 
 
 class Where:
@@ -121,15 +121,24 @@ def _stored(value: str | None) -> str | None:
     return storable(value) if value is not None else None
 
 
-def record_values(
-    msg: NewMessage, subject: str | None, requester: Party | None, now: datetime
-) -> dict[str, Any]:
-    requester = requester or msg.from_
+@dataclass(frozen=True)
+class Opening:
+    """What a new record is given besides its first message: the subject (``None``: the
+    message's), the requester (``None``: the sender) and the root of the thread it answers."""
+
+    subject: str | None = None
+    requester: Party | None = None
+    thread_root: str | None = None
+
+
+def record_values(msg: NewMessage, opening: Opening, now: datetime) -> dict[str, Any]:
+    requester = opening.requester or msg.from_
     return {
         "mailbox": rows.norm_address(msg.mailbox),
-        "subject": msg.subject if subject is None else subject,
+        "subject": msg.subject if opening.subject is None else opening.subject,
         "requester_address": rows.norm_address(requester.address) if requester else None,
         "requester_name": requester.name if requester else "",
+        "thread_root": rows.norm_mid(opening.thread_root),
         "status": "open",
         "message_count": 1,  # the message inserted next, in the same transaction
         "created_at": now,
@@ -137,13 +146,17 @@ def record_values(
     }
 
 
-def insert_record(
-    conn: Connection, msg: NewMessage, subject: str | None, requester: Party | None, now: datetime
-) -> RecordSummary:
-    """The new record, as :func:`_rows.record_summary` would read it back."""
-    values = record_values(msg, subject, requester, now)
+def insert_record(conn: Connection, values: dict[str, Any]) -> RecordSummary:
+    """The new record (:func:`record_values`), as :func:`_rows.record_summary` would read it
+    back."""
     record_id = _sql.new_id(_sql.INSERT_RECORD, conn, values)
     return _rows.record_summary_of({"id": record_id, **values})
+
+
+def record_written(values: dict[str, Any], absent: Absent | None) -> None:
+    """The unit no longer takes the new record's thread root for absent."""
+    if absent is not None:
+        absent.wrote(ROOT, values["mailbox"], values["thread_root"])
 
 
 def touch_record(conn: Connection, record_id: int, *, reopen: bool, now: datetime) -> None:

@@ -51,9 +51,11 @@ class EmailWrites(StoreBase):
         subject: str | None = None,
         requester: Party | None = None,
         decided: Decided | None = None,
+        thread_root: str | None = None,
     ) -> WriteResult:
         """A new record holding ``msg``; outcome ``created``, stored with ``decided`` (the
-        decision's change and acknowledgement intent). Idempotent per email."""
+        decision's change and acknowledgement intent) and ``thread_root`` (the root of the
+        thread ``msg`` answers). Idempotent per email."""
         message_id = _writes.inbound(msg)
         made: list[RecordSummary] = []
         absent = self._absent()
@@ -65,7 +67,8 @@ class EmailWrites(StoreBase):
             logged = _writes.log_row(
                 msg.mailbox, message_id, msg, "created", None, flag, now, decided
             )
-            record, row = _create.create(conn, stored, subject, requester, logged, absent)
+            made_by = _writes.Opening(subject, requester, thread_root)
+            record, row = _create.create(conn, stored, made_by, logged, absent)
             made.append(record)
             return row
 

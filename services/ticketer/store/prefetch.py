@@ -1,5 +1,5 @@
-"""A batch's lookups read at once: which of its emails' Message-IDs and conversations the
-mailboxes already hold. Inside a unit of work the absent ones are remembered
+"""A batch's lookups read at once: which of its emails' Message-IDs, conversations and thread
+roots the mailboxes already hold. Inside a unit of work the absent ones are remembered
 (:class:`libs.common.db.Absent`), so that the per-email lookups of new mail, the common case,
 cost no round trip: one query per mailbox for the batch (its three kinds of key in one
 statement) instead of several per email.
@@ -19,6 +19,8 @@ MID = "mid"
 CONVERSATION = "conversation"
 #: A Message-ID no stored mail answers (names in its In-Reply-To): the answered-by lookup.
 ANSWERED = "answered"
+#: A thread root no record of the mailbox keeps: the thread-root lookup.
+ROOT = "root"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Expected:
     conversation_id: str | None = None
     #: Its own Message-ID: whether a stored mail answers it (a reply handled before it).
     own_message_id: str | None = None
+    #: The root of the thread it answers: whether a record keeps it.
+    thread_root: str | None = None
 
 
 class Prefetch(StoreBase):
@@ -51,7 +55,12 @@ class Prefetch(StoreBase):
 
 
 #: Per kind of key (the kinds ``_sql.HELD`` names its rows by): its list parameter.
-_LISTS = {MID: "b_thread_mids", CONVERSATION: "b_conversations", ANSWERED: "b_own_mids"}
+_LISTS = {
+    MID: "b_thread_mids",
+    CONVERSATION: "b_conversations",
+    ANSWERED: "b_own_mids",
+    ROOT: "b_roots",
+}
 
 
 def _wanted(emails: Sequence[Expected]) -> dict[str, dict[str, set[str]]]:
@@ -63,8 +72,9 @@ def _wanted(emails: Sequence[Expected]) -> dict[str, dict[str, set[str]]]:
         kinds.setdefault(MID, set()).update(m for m in mids if m is not None)
         if email.conversation_id:
             kinds.setdefault(CONVERSATION, set()).add(email.conversation_id)
-        own = rows.norm_mid(email.own_message_id)
-        if own is not None:
-            kinds.setdefault(ANSWERED, set()).add(own)
+        for kind, value in ((ANSWERED, email.own_message_id), (ROOT, email.thread_root)):
+            mid = rows.norm_mid(value)
+            if mid is not None:
+                kinds.setdefault(kind, set()).add(mid)
     wanted = {box: {k: v for k, v in kinds.items() if v} for box, kinds in wanted.items()}
     return {box: kinds for box, kinds in wanted.items() if kinds}

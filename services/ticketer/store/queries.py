@@ -25,7 +25,7 @@ from services.ticketer.store.models import (
     Status,
     StoredMessage,
 )
-from services.ticketer.store.prefetch import ANSWERED, CONVERSATION, MID, PROCESSED
+from services.ticketer.store.prefetch import ANSWERED, CONVERSATION, MID, PROCESSED, ROOT
 
 #: In-Reply-To plus References are bounded by the contract (200); keep the IN list bounded too.
 MAX_LOOKUP_IDS = 250
@@ -114,6 +114,25 @@ class RecordQueries(StoreBase):
         params = {"b_mailbox": mailbox, "b_conversation": conversation_id}
         with self._read() as conn:
             row = conn.execute(_sql.RECORD_BY_CONVERSATION, params).first()
+        return int(row[0]) if row is not None else None
+
+    def find_record_by_thread_root(self, mailbox: str, root: str, requester: str) -> int | None:
+        """The first record of ``requester`` created by a mail answering thread root ``root``:
+        answers naming a root the mailbox never received join it."""
+        wanted = rows.norm_mid(root)
+        if wanted is None:
+            return None
+        mailbox = rows.norm_address(mailbox)
+        absent = self._absent()
+        if absent is not None and (ROOT, mailbox, wanted) in absent:
+            return None
+        params = {
+            "b_mailbox": mailbox,
+            "b_root": wanted,
+            "b_requester": rows.norm_address(requester),
+        }
+        with self._read() as conn:
+            row = conn.execute(_sql.RECORD_BY_ROOT, params).first()
         return int(row[0]) if row is not None else None
 
     def record_exists(self, record_id: int) -> bool:
