@@ -4,10 +4,10 @@ left (the lifetime asked for: :mod:`services.fetcher.push_lifetime`), looked up 
 safety interval, recreated when Graph removed it, deleted when the mailbox is no longer ours.
 A renewal or reauthorization that fails is tried again after a backoff, not on every pass.
 
-All Graph calls run on the keeper's own thread (:meth:`SubscriptionKeeper.run`); a hint only
-asks the schedule for a round at once and, for a lifecycle event, marks what the keeper does
-next. While a mailbox's subscription is alive its poll interval is the safety interval; when
-subscribing fails the mailbox is polled as before and the health line says why.
+All Graph calls run on the keeper's own thread (:meth:`SubscriptionKeeper.run`); a hint asks
+the schedule for a round at once and, for a lifecycle event, marks what the keeper does next.
+While a subscription lives the poll interval is the safety interval; when subscribing fails
+the mailbox is polled as before and the health line says why.
 """
 
 from __future__ import annotations
@@ -63,8 +63,12 @@ class Kept:
     recreate: bool = False
     reauthorize: bool = False
     problem: str = ""
-    #: Whether the mailbox's current round was asked for by a hint.
+    #: Whether a hint asked for the current round; when one last asked (monotonic seconds).
     hinted_round: bool = False
+    hinted_at: float = float("-inf")
+
+
+HINT_CARRIES_S = 5.0  #: turns this soon after a hint-asked one answer it (lease rechecks)
 
 
 class SubscriptionKeeper:
@@ -126,9 +130,12 @@ class SubscriptionKeeper:
     def turn_started(self, address: str, hinted: bool) -> None:
         kept = self.kept.get(address)
         if kept is not None:
-            kept.hinted_round = hinted
+            now = self._ticks()
             if hinted:
+                kept.hinted_at = now
                 metrics.HINT_ROUNDS.labels(address).inc()
+            # A hinted turn may run no round (lease rechecked): the next turns answer its hint.
+            kept.hinted_round = now - kept.hinted_at <= HINT_CARRIES_S
 
     def published(self, address: str, count: int) -> None:
         """Mails a round published: a safety round's, while push was alive, were missed."""
