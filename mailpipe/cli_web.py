@@ -43,6 +43,7 @@ def web(
             port or web_settings.port,
             mailboxes=open_mailboxes(settings),
             blobs=open_blobs(settings),
+            metrics_port=settings.health_port,
         )
         code = server.run()
     raise typer.Exit(code)

@@ -29,7 +29,7 @@ from libs.common.db.record_versions import RecordVersions
 from libs.common.db.record_views import RecordViews
 from libs.common.db.replies import Replies
 from libs.common.errors import MailpipeError
-from libs.common.health import run_checks
+from libs.common.health import Check, HealthServer, run_checks
 from libs.common.service import database_check
 from services.web.auth import Accounts
 from services.web.changes import RETRY_S, Announce, ChangeDesk, broker_announcer
@@ -90,9 +90,13 @@ PAGES: list[BaseRoute] = [
 ]
 
 
+def _probes(accounts: Accounts) -> dict[str, Check]:
+    return {"database": database_check(accounts.store.ping)}
+
+
 def _service_routes(accounts: Accounts) -> list[BaseRoute]:
     """``/healthz``, ``/readyz`` (the database answers) and the static files."""
-    checks = {"database": database_check(accounts.store.ping)}
+    checks = _probes(accounts)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -164,12 +168,27 @@ class CannotListen(MailpipeError):
     code = "cannot_listen"
 
 
+def _uvicorn_config(app: Starlette, host: str, port: int, settings: WebSettings) -> uvicorn.Config:
+    # log_config=None: uvicorn logs through the JSON logging every service configures.
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+
+
 class WebServer:
     """uvicorn serving the console on a thread: :meth:`run` until SIGTERM/SIGINT
     (``mailpipe web``), or :meth:`start` and :meth:`stop` beside the pipeline
     (``mailpipe run``). ``amqp_url`` is the broker of the dead-letter page when it is not
     ``MAILPIPE_AMQP_URL`` (``mailpipe run --broker-url``); ``blobs`` is where record
-    attachments are read (``open_blobs``, as the other services)."""
+    attachments are read (``open_blobs``, as the other services); ``metrics_port``, where
+    ``/metrics`` and the probes are served (``MAILPIPE_HEALTH_PORT`` of ``mailpipe web``;
+    never the console's own port, which agents reach)."""
 
     def __init__(
         self,
@@ -181,6 +200,7 @@ class WebServer:
         health_source: HealthSource | None = None,
         mailboxes: Mailboxes | None = None,
         blobs: BlobStorage | None = None,
+        metrics_port: int | None = None,
     ) -> None:
         self.mailboxes = mailboxes or Mailboxes("file")
         app = build_app(
@@ -195,22 +215,14 @@ class WebServer:
             announce=broker_announcer(amqp_url),
             body_limits=settings.body_limits(),
         )
-        # log_config=None: uvicorn logs through the JSON logging every service configures.
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
-        )
         self.accounts = accounts
         self.live: LiveStreams = app.state.live
         self.changes: ChangeDesk = app.state.changes
-        self.server = uvicorn.Server(config)
+        self.server = uvicorn.Server(_uvicorn_config(app, host, port, settings))
         self.thread = threading.Thread(target=self.server.run, name="web", daemon=True)
         self.where = f"http://{host}:{port}/"
+        self.metrics_port = metrics_port
+        self.metrics: HealthServer | None = None
 
     def run(self) -> int:
         """Serve until SIGTERM or SIGINT, then stop and return 0."""
@@ -235,9 +247,23 @@ class WebServer:
                 hint="pick another --port (MAILPIPE_WEB_PORT), or stop what uses it",
             )
         log.info("web console listening", url=self.where)
+        self._serve_metrics()
         self.retrying = threading.Thread(target=self._retry, name="web-events", daemon=True)
         self.retrying.start()
         return self
+
+    def _serve_metrics(self) -> None:
+        """``/metrics`` and the probes on ``metrics_port``, when there is one."""
+        if self.metrics_port is None:
+            return
+        try:
+            self.metrics = HealthServer(self.metrics_port, _probes(self.accounts)).start()
+        except OSError:
+            self.stop()
+            raise CannotListen(
+                f"the web console's metrics cannot listen on port {self.metrics_port}",
+                hint="pick another MAILPIPE_HEALTH_PORT, or stop what uses it",
+            ) from None
 
     def _retry(self) -> None:
         """Publish the record events whose publish failed, every RETRY_S, until the stop."""
@@ -254,6 +280,8 @@ class WebServer:
         retrying = getattr(self, "retrying", None)
         if retrying is not None:
             retrying.join(timeout=STOP_TIMEOUT_S)
+        if self.metrics is not None:
+            self.metrics.stop()
         self.accounts.store.close()
         self.mailboxes.close()
         log.info("web console stopped")
