@@ -128,6 +128,8 @@ class Stack:
             "DOCKER_BUILDKIT": "0",  # BuildKit would look up the Dockerfile's syntax line online
             "GRAPHSIM_PORT": str(self.port),
             "WEB_PORT": str(self.web_port),
+            # The console over plain HTTP on this machine (its cookies would be HTTPS-only).
+            "MAILPIPE_WEB_INSECURE_COOKIES": "true",
             # Exchange's 30 a minute is not what is tested here; the senders' limiter is.
             "MAILPIPE_SENDER_RATE_PER_MINUTE": "100000",
         }

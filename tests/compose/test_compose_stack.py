@@ -9,13 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 import subprocess
 from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
+
 from libs.common.broker import Names
 from tests.compose.conftest import TALLY
-from tests.compose.stack import SERVICES, Stack, job, mail, mail_header, wait_for
+from tests.compose.stack import MAILBOX, SERVICES, Stack, job, mail, mail_header, wait_for
 
 IMAGE_LIMIT_BYTES = 450 * 1000 * 1000
 SCALE = ("--scale", "ticketer=3", "--scale", "sender=2")
@@ -52,6 +55,50 @@ def test_demo_stack_comes_up_healthy_and_a_mail_becomes_a_record_answered_once(
     TALLY.used = True
     TALLY.mails += 1
     TALLY.records += 1
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_REPLY_KEY = re.compile(r'name="key" value="([0-9a-f]{32})"')
+
+
+def _field(pattern: re.Pattern[str], page: str) -> str:
+    found = pattern.search(page)
+    assert found is not None, f"no {pattern.pattern} on the page"
+    return found.group(1)
+
+
+def _agent(stack: Stack) -> httpx.Client:
+    """A console agent of this run, signed in over the published port."""
+    name, password = f"agent{stack.run}", secrets.token_urlsafe(18)
+    stack.compose(
+        "exec", "-T", "web", "mailpipe", "admin", "create-user", name,
+        "--role", "agent", "--password-stdin", stdin=password + "\n",
+    )  # fmt: skip
+    client = httpx.Client(base_url=f"http://127.0.0.1:{stack.web_port}", timeout=30)
+    token = _field(_CSRF, client.get("/login").text)
+    signed = client.post(
+        "/login", data={"username": name, "password": password, "csrf_token": token, "next": "/"}
+    )
+    assert signed.status_code == 303, signed.text[:300]
+    return client
+
+
+def test_an_agent_answers_from_the_console_and_the_stack_sends_it(stack: Stack) -> None:
+    """The console reaches the broker, the mailboxes' config and the senders as the services
+    do: a reply from the record page is sent once and shown as sent."""
+    ((record_id,),) = stack.sql(f"SELECT id FROM records WHERE subject LIKE '%{stack.run}%'")
+    with _agent(stack) as agent:
+        page = agent.get(f"/records/{record_id}").text
+        key = _field(_REPLY_KEY, page)
+        form = {"csrf_token": _field(_CSRF, page), "key": key, "from_address": MAILBOX}
+        sent = agent.post(f"/records/{record_id}/reply", data={**form, "text": "On its way."})
+        assert sent.status_code in (200, 303), sent.text[:300]
+        job_id = f"console-{record_id}-{key}"
+        wait_for("the reply to be sent", lambda: stack.sent_by_job()[job_id] == 1)
+        shown = 'reply-state reply-sent" role="status"'
+        wait_for("the thread to say sent", lambda: shown in agent.get(f"/records/{record_id}").text)
+    assert stack.sent_by_job()[job_id] == 1
+    TALLY.jobs_sent += 1
 
 
 def test_services_run_as_non_root_from_an_image_under_450_mb(stack: Stack) -> None:
