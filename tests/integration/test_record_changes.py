@@ -5,12 +5,15 @@ SQLite and on PostgreSQL's one-statement append."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import update
 
 from libs.common.db.record_changes import CUSTOMER_REPLY, RecordChanges
 from libs.common.db.record_views import RecordViews
+from libs.common.db.schema import records
 from services.ticketer.store import RecordStore
 from services.web.store import ConsoleStore
 from tests.db_fixtures import inbound
@@ -73,3 +76,28 @@ def test_console_changes_are_rows_with_who_and_the_names(
         ("assigned", "bob", "", "bob"),
     ]
     assert changes.set_status(999, "open", "alice", 1) is None
+
+
+def test_a_reply_waiting_on_an_agents_close_still_writes_its_reopen(
+    store: RecordStore, changes: RecordChanges
+) -> None:
+    """The agent's close holds the record's row when the customer's reply comes: the reply
+    waits for it, then reopens what is now closed, and says so in the history."""
+    record = _new_record(store)
+    appended = threading.Event()
+    with store.engine.connect() as agent:
+        agent.execute(update(records).where(records.c.id == record).values(status="closed"))
+
+        def reply() -> None:
+            store.append_message(record, inbound(2, kind="reply"))
+            appended.set()
+
+        replying = threading.Thread(target=reply)
+        replying.start()
+        appended.wait(1.0)  # on PostgreSQL it waits for the row; on SQLite for the file
+        agent.commit()
+    replying.join(30)
+    assert appended.is_set()
+    assert _rows(changes, record) == [("status", "closed", "open", CUSTOMER_REPLY)]
+    line = RecordViews(store.engine).get(record)
+    assert line is not None and line.status == "open" and line.message_count == 2

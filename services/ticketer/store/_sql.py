@@ -199,7 +199,10 @@ def _append(reopen: bool) -> Any:
     was written). A reopen also adds its history row when the record was not open."""
     record_id = bindparam("t_id", type_=records.c.id.type)
     now = bindparam("t_now", type_=records.c.updated_at.type)
+    locked = _locked(record_id) if reopen else None
     touch = records.update().where(records.c.id == record_id)
+    if locked is not None:  # the lock first: the reopen's history reads the row as locked
+        touch = touch.where(exists(select(locked.c.id)))
     touch = touch.values(
         message_count=records.c.message_count + 1,
         updated_at=now,
@@ -208,22 +211,31 @@ def _append(reopen: bool) -> Any:
     touched = touch.returning(records.c.id).cte("t")
     log, message = _message_and_log(touched)
     statement = log.returning(select(message.c.id).scalar_subquery())
-    return statement.add_cte(_reopened(record_id, now, touched)) if reopen else statement
+    return statement.add_cte(_reopened(now, locked, touched)) if locked is not None else statement
 
 
-def _reopened(record_id: Any, now: Any, touched: Any) -> Any:
-    """The history row of a reopen, inserted only when the record was not open: the
-    statement's sub-statements read one snapshot, so ``records`` is read as it was before
-    the update (a status another writer changes meanwhile is the console's own row)."""
+def _locked(record_id: Any) -> Any:
+    """The record's row locked (FOR UPDATE) and read as it is once the lock is had: a reply
+    that waited for an agent's close sees the close (the statement's snapshot would not)."""
+    return (
+        select(records.c.id, records.c.status)
+        .where(records.c.id == record_id)
+        .with_for_update()
+        .cte("lk")
+    )
+
+
+def _reopened(now: Any, locked: Any, touched: Any) -> Any:
+    """The history row of a reopen, inserted only when the record, as locked, was not open."""
     was = select(
-        records.c.id,
+        locked.c.id,
         now,
         literal_column("'status'"),
-        records.c.status,
+        locked.c.status,
         literal_column("'open'"),
         literal_column(f"'{CUSTOMER_REPLY}'"),
         now,
-    ).where(records.c.id == record_id, records.c.status != "open", exists(select(touched.c.id)))
+    ).where(locked.c.status != "open", exists(select(touched.c.id)))
     columns = ["record_id", "changed_at", "kind", "old_value", "new_value", "changed_by"]
     columns.append("announced_at")  # said by the RecordEvent of the reply itself
     return insert(record_changes).from_select(columns, was).cte("c")
