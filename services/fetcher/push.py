@@ -63,12 +63,10 @@ class Kept:
     recreate: bool = False
     reauthorize: bool = False
     problem: str = ""
-    #: Whether a hint asked for the current round; when one last asked (monotonic seconds).
+    #: Whether the current round answers a hint; whether a hint waits for a round (a
+    #: hinted turn runs none while the mailbox's lease is rechecked).
     hinted_round: bool = False
-    hinted_at: float = float("-inf")
-
-
-HINT_CARRIES_S = 5.0  #: turns this soon after a hint-asked one answer it (lease rechecks)
+    hint_open: bool = False
 
 
 class SubscriptionKeeper:
@@ -108,8 +106,11 @@ class SubscriptionKeeper:
     # -- what the pollers and the hints ask --------------------------------------------------
 
     def interval(self, address: str, normal_s: float) -> float:
-        """The mailbox's poll interval: the safety interval while its subscription lives."""
+        """The mailbox's poll interval: the safety interval while its subscription lives.
+        Asked after a turn that held the lease, so its round answered any open hint."""
         kept = self.kept.get(address)
+        if kept is not None:
+            kept.hint_open = False
         alive = kept is not None and kept.subscription_id is not None
         return max(normal_s, self.push.safety_interval_s) if alive else normal_s
 
@@ -130,12 +131,10 @@ class SubscriptionKeeper:
     def turn_started(self, address: str, hinted: bool) -> None:
         kept = self.kept.get(address)
         if kept is not None:
-            now = self._ticks()
             if hinted:
-                kept.hinted_at = now
+                kept.hint_open = True
                 metrics.HINT_ROUNDS.labels(address).inc()
-            # A hinted turn may run no round (lease rechecked): the next turns answer its hint.
-            kept.hinted_round = now - kept.hinted_at <= HINT_CARRIES_S
+            kept.hinted_round = kept.hint_open
 
     def published(self, address: str, count: int) -> None:
         """Mails a round published: a safety round's, while push was alive, were missed."""
