@@ -11,6 +11,8 @@ import json
 import re
 import secrets
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -67,20 +69,20 @@ def _field(pattern: re.Pattern[str], page: str) -> str:
     return found.group(1)
 
 
-def _agent(stack: Stack) -> httpx.Client:
+@contextmanager
+def _agent(stack: Stack) -> Iterator[httpx.Client]:
     """A console agent of this run, signed in over the published port."""
     name, password = f"agent{stack.run}", secrets.token_urlsafe(18)
     stack.compose(
         "exec", "-T", "web", "mailpipe", "admin", "create-user", name,
         "--role", "agent", "--password-stdin", stdin=password + "\n",
     )  # fmt: skip
-    client = httpx.Client(base_url=f"http://127.0.0.1:{stack.web_port}", timeout=30)
-    token = _field(_CSRF, client.get("/login").text)
-    signed = client.post(
-        "/login", data={"username": name, "password": password, "csrf_token": token, "next": "/"}
-    )
-    assert signed.status_code == 303, signed.text[:300]
-    return client
+    with httpx.Client(base_url=f"http://127.0.0.1:{stack.web_port}", timeout=30) as client:
+        token = _field(_CSRF, client.get("/login").text)
+        form = {"username": name, "password": password, "csrf_token": token, "next": "/"}
+        signed = client.post("/login", data=form)
+        assert signed.status_code == 303, signed.text[:300]
+        yield client
 
 
 def test_an_agent_answers_from_the_console_and_the_stack_sends_it(stack: Stack) -> None:
