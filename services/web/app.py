@@ -143,7 +143,7 @@ def build_app(
     app.state.records = RecordViews(accounts.store.engine)
     app.state.versions = RecordVersions(accounts.store.engine)
     app.state.changes = ChangeDesk(
-        RecordChanges(accounts.store.engine), announce or broker_announcer(), utcnow
+        RecordChanges(accounts.store.engine), announce or broker_announcer()
     )
     app.state.live = LiveStreams()
     app.state.blobs = blobs

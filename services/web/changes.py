@@ -12,7 +12,6 @@ retry round (:data:`RETRY_S`), like an outbox."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 import structlog
 from prometheus_client import Counter
@@ -20,7 +19,7 @@ from prometheus_client import Counter
 from libs.common.broker import Broker, Names
 from libs.common.contracts import RecordEvent
 from libs.common.db.record_changes import Changed, RecordChanges
-from services.web.domain.history import change_event
+from services.web.domain.history import change_event, value_at
 
 log = structlog.get_logger(__name__)
 
@@ -55,12 +54,9 @@ def broker_announcer(amqp_url: str | None = None, names: Names | None = None) ->
 class ChangeDesk:
     """The console's changes of a record, and their events."""
 
-    def __init__(
-        self, changes: RecordChanges, announce: Announce, clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, changes: RecordChanges, announce: Announce) -> None:
         self.changes = changes
         self._announce = announce
-        self._clock = clock
 
     def set_status(self, record_id: int, status: str, by: str, user_id: int) -> Changed | None:
         """``None`` when there is no such record."""
@@ -87,14 +83,18 @@ class ChangeDesk:
         return done
 
     def _publish(self, changed: Changed) -> bool:
-        """Publish the event of ``changed`` (derived from its stored row) and mark it so."""
+        """Publish the event of ``changed`` (derived from its stored row and the record's
+        history, so a retry says what the change did, when it did it) and mark it so."""
         change = changed.change
         assert change is not None
-        status = change.new_value if change.kind == "status" else changed.record["status"]
-        assignee = change.new_value if change.kind == "assigned" else changed.assignee
+        history = self.changes.history(change.record_id)
+        status = value_at(history, change, "status", changed.record["status"])
+        assignee = value_at(history, change, "assigned", changed.assignee)
         record = {**changed.record, "status": status}
         try:
-            event = change_event(record, change.kind, assignee, change.changed_by, self._clock())
+            event = change_event(
+                record, change.kind, assignee, change.changed_by, change.changed_at
+            )
         except ValueError as exc:  # the record cannot be said in the contract: never will be
             self._not_published(change.kind, change.record_id, exc)
             self.changes.announced(change.id)

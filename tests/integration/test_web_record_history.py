@@ -188,10 +188,16 @@ def test_a_failed_publish_is_counted_kept_and_published_later_in_order(rig: Rig)
     desk._announce = rig.console.announcer()
     _post(rig, "alice", record_id, "assign", {"assigned_to": str(_user_id(rig, "bob"))})
     said = [(e.change, e.status, e.assigned_to, e.changed_by) for e in rig.console.events]
+    # Each retried event says the record as its change left it (nobody was assigned yet),
+    # at the time of the change, not of the retry.
     assert said == [
         ("assigned", "pending", "bob", "alice"),
-        ("status", "closed", "bob", "bob"),
-        ("status", "pending", "bob", "bob"),
+        ("status", "closed", None, "bob"),
+        ("status", "pending", None, "bob"),
+    ]
+    rows = history.history(record_id)
+    assert [e.occurred_at for e in rig.console.events] == [
+        r.changed_at for r in rows[2:] + rows[:2]
     ]
     assert history.unannounced() == [] and desk.publish_pending() == 0
     # A customer reply's reopen is said by the ticketer's own event: never the console's.

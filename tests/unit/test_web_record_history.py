@@ -17,6 +17,7 @@ from services.web.domain.history import (
     change_event,
     marker_text,
     timeline,
+    value_at,
 )
 
 T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
@@ -87,6 +88,36 @@ def test_the_event_of_an_agents_change() -> None:
     # An agent's change cannot be said in v1: a consumer not yet upgraded is not sent it as v1.
     assert event.downgrade() is None
     assert RecordEvent.from_json(event.to_json()) == event
+
+
+@dataclass(frozen=True)
+class Row:
+    """A history row's fields that ``value_at`` reads."""
+
+    id: int
+    kind: str
+    old_value: str
+    new_value: str
+
+
+def _row(id: int, kind: str, old: str, new: str) -> Row:
+    return Row(id, kind, old, new)
+
+
+def test_a_late_event_says_the_record_as_the_change_left_it() -> None:
+    closed, assigned = _row(1, "status", "open", "closed"), _row(2, "assigned", "", "bob")
+    pending, unassigned = _row(3, "status", "closed", "pending"), _row(4, "assigned", "bob", "")
+    rows = [closed, assigned, pending, unassigned]
+    # Today: pending, nobody. Each change, published late, says what it left.
+    assert value_at(rows, closed, "status", "pending") == "closed"
+    assert value_at(rows, closed, "assigned", "") == "", "bob came after it"
+    assert value_at(rows, assigned, "status", "pending") == "closed"
+    assert value_at(rows, assigned, "assigned", "") == "bob"
+    assert value_at(rows, unassigned, "status", "pending") == "pending"
+    # Nothing of that kind in the history at all: the record's value today.
+    assert value_at([closed], closed, "assigned", "carol") == "carol"
+    # The history's order is by id, whatever order the rows come in.
+    assert value_at(list(reversed(rows)), assigned, "assigned", "") == "bob"
 
 
 def test_v1_is_read_as_v2_and_a_mail_change_said_as_v1() -> None:

@@ -46,6 +46,19 @@ def timeline(messages: Sequence[Any], markers: Sequence[Marker], when: str) -> l
     return [item for *_, item in sorted(timed, key=lambda t: (t[0], t[1], t[2]))]
 
 
+def value_at(history: Sequence[Any], change: Any, kind: str, today: str) -> str:
+    """The record's ``kind`` (``status``, or ``assigned``: a username, "" for nobody) just
+    after ``change``, from its history rows and ``today``'s value: the last change of that
+    kind up to it, else what the first one after it found, else today's. So an event
+    published late says the record as the change left it, not as it is by then."""
+    same = sorted((c for c in history if c.kind == kind), key=lambda c: c.id)
+    upto = [c for c in same if c.id <= change.id]
+    if upto:
+        return str(upto[-1].new_value)
+    later = [c for c in same if c.id > change.id]
+    return str(later[0].old_value) if later else today
+
+
 def _time(item: Any, when: str) -> datetime:
     found = getattr(item, when, None)
     value: datetime = found if found is not None else getattr(item[0], when)
