@@ -65,7 +65,7 @@ def mail_view(mime: bytes) -> MailView:
         if part is not html_part and part is not text_part
     )
     text = text or (html_to_text(html) if html else "")
-    return MailView(headers, text, sanitize_html(html) if html else "", attachments)
+    return MailView(headers, text, sanitize_html(html, {}) if html else "", attachments)
 
 
 def _name(part: Part, hint: str | None) -> str:

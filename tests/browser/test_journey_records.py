@@ -4,10 +4,11 @@ Graph simulator): an agent finds a new mail's record by search, replies from the
 mouse) and as themself (by keyboard alone), sees both ``sent`` without reloading, and the
 simulator sent each From right; a second agent with the record open sees the replies and the
 requester's next mail arrive live; a mail's inline image is drawn in its sandboxed frame
-(a remote one is not); an agent whom Exchange never granted Send As sees
-``failed: send_as_denied`` with the fix; the reply form's error is tied to its field; a status
-change and a customer reply's reopen reach another agent's open page as markers in words (and
-its live region); axe-core quiet on the list and the record page in each state."""
+(a remote one is not, and a part never sent has no source); an agent whom Exchange never
+granted Send As sees ``failed: send_as_denied`` with the fix; the reply form's error is tied
+to its field; a status change and a customer reply's reopen reach another agent's open page as
+markers in words (and its live region); axe-core quiet on the list and the record page in
+each state."""
 
 from __future__ import annotations
 
@@ -99,7 +100,8 @@ def test_an_inline_image_of_the_mail_is_drawn_in_its_frame_and_a_remote_one_is_n
     subject = _subject("The new logo")
     html = (
         '<p>Our logo: <img src="cid:logo.1@customer.example" alt="the logo"> and '
-        '<img src="https://tracker.example/p.png" alt="a tracking pixel"></p>'
+        '<img src="https://tracker.example/p.png" alt="a tracking pixel"> and '
+        '<img src="cid:not.sent@customer.example" alt="a part never sent"></p>'
     )
     raw = mail(23, subject=subject, to=DESK, html=html, inline=[("logo.1@customer.example", PIXEL)])
     sign_in(page, AGENT[0], AGENT[3])
@@ -110,6 +112,10 @@ def test_an_inline_image_of_the_mail_is_drawn_in_its_frame_and_a_remote_one_is_n
     # decode() fails for an image that did not load: this one is drawn, 1 pixel wide.
     assert logo.evaluate("img => img.decode().then(() => img.naturalWidth)") == 1
     assert frame.get_by_alt_text("a tracking pixel").get_attribute("src") is None
+    # A part the mail names but never carried: no source, so nothing for the page's policy to
+    # refuse (the page's watcher fails the test on any violation it reports).
+    expect(frame.get_by_alt_text("a part never sent")).to_be_attached()
+    assert frame.get_by_alt_text("a part never sent").get_attribute("src") is None
     assert "allow-" not in (page.locator("iframe.mail-html").get_attribute("sandbox") or "")
 
 

@@ -1,6 +1,7 @@
 """Inline images of a mail's HTML (docs/console.md, "Inline images"): a ``cid:`` image the
-message carries becomes a ``data:`` URL of our making; any other ``cid:`` stays, loading
-nothing; a hostile Content-ID never reaches the HTML; remote images stay removed."""
+message carries becomes a ``data:`` URL of our making; any other ``cid:`` loses its source on
+a page (and stays when stored, for the page to resolve); a hostile Content-ID never reaches
+the HTML; remote images stay removed."""
 
 from __future__ import annotations
 
@@ -38,9 +39,10 @@ def test_a_cid_image_the_mail_carries_is_given_its_data_url() -> None:
     assert "cid:" not in shown.split("<a", 1)[1]  # a cid: link means nothing: dropped
 
 
-def test_an_unknown_cid_is_left_as_it_is_and_loads_nothing() -> None:
+def test_an_unknown_cid_loses_its_source_on_a_page_and_is_kept_when_stored() -> None:
     shown = sanitize_html('<img src="cid:nothing@here" alt="gone">', {"logo@x": PNG})
-    assert _sources(shown) == ["cid:nothing@here"]
+    assert _sources(shown) == [] and shown == '<img alt="gone">'  # its alt text shows
+    assert sanitize_html('<img src="cid:logo@x">', {}) == "<img>"
     assert sanitize_html('<img src="cid:logo@x">') == '<img src="cid:logo@x">'
 
 
@@ -56,8 +58,7 @@ def test_a_hostile_content_id_never_reaches_the_html() -> None:
     assert not names(text, "x@y")
     shown = sanitize_html(html, {content_id_key(quote): PNG, "javascript:alert(2)": PNG})
     sources = _sources(shown)
-    assert sources[:2] == [PNG, PNG]
-    assert sources[2].startswith("cid:")  # not the mail's: still a cid: URL, loading nothing
+    assert sources == [PNG, PNG]  # the third is not the mail's: no source at all
     assert "onerror" not in shown and not re.search(r'src="\s*javascript:', shown)
 
 

@@ -25,14 +25,17 @@ def content_id_key(value: str) -> str:
     return text.strip().strip("<>").strip().lower()
 
 
-def _attribute_filter(images: Mapping[str, str]) -> Filter:
+def _attribute_filter(images: Mapping[str, str] | None) -> Filter:
     def keep(tag: str, attribute: str, value: str) -> str | None:
         lowered = value.strip().lower()
         if tag == "img" and attribute == "src":
             if lowered.startswith("cid:"):
-                # The image the mail carries under that name, or the cid: left as it is
-                # (it loads nothing): never a value of the mail's own.
-                return images.get(content_id_key(value), value)
+                # Stored: the cid: kept for the page to resolve. On a page: the image the mail
+                # carries under that name, or no source (its alt text shows; a cid: would
+                # only be refused by the page's policy): never a value of the mail's own.
+                if images is None:
+                    return value
+                return images.get(content_id_key(value))
             return value if lowered.startswith(_IMAGE_SOURCES) else None
         if lowered.startswith("data:") or lowered.startswith("cid:"):
             return None  # data: links can carry a whole HTML page; cid: means nothing in a link
@@ -43,11 +46,12 @@ def _attribute_filter(images: Mapping[str, str]) -> Filter:
 
 def sanitize_html(html: str, images: Mapping[str, str] | None = None) -> str:
     """nh3 with its default safe tags and attributes; scripts, styles, event handlers,
-    ``javascript:`` links and remote images removed. ``images`` maps a Content-ID
-    (:func:`content_id_key`) to the URL an ``<img src="cid:…">`` of it is given instead."""
+    ``javascript:`` links and remote images removed. ``images`` (a page's) maps a Content-ID
+    (:func:`content_id_key`) to the URL an ``<img src="cid:…">`` of it is given instead; a
+    ``cid:`` it does not map loses its source. Without ``images`` (storing) ``cid:`` stays."""
     return nh3.clean(
         html,
         clean_content_tags={"script", "style", "title", "head"},
         url_schemes=set(_URL_SCHEMES),
-        attribute_filter=_attribute_filter(images or {}),
+        attribute_filter=_attribute_filter(images),
     )

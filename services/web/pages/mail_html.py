@@ -33,7 +33,7 @@ def _images(
 ) -> dict[str, str]:
     """The ``data:`` URL of each image of ``message`` its HTML names, by Content-ID."""
     if blobs is None:
-        return {}  # a console without a blob store: the cid: URLs stay, loading nothing
+        return {}  # a console without a blob store: the images lose their source, alt shown
     text = cited_text(message.body_html or "")
     found: dict[str, str] = {}
     for part in message.attachments:
@@ -46,7 +46,7 @@ def _images(
         try:
             url = cache.get((ref.sha256, kind), partial(_read, blobs, ref, kind))
         except MailpipeError:
-            continue  # unreadable now: the cid: stays, which loads nothing
+            continue  # unreadable now: no source, its alt text and download link shown
         shown.append(part.size)
         found[key] = url
     return found
