@@ -44,16 +44,26 @@ def _post(journey: Journey, n: int, subject: str) -> None:
     journey.post_mail(mail(n, subject=subject, to=DESK), DESK)
 
 
+def _both_on_a_new_record(
+    page: Page, other: Page, journey: Journey, what: str, n: int
+) -> tuple[str, int]:
+    """The first agent finds the record of a new mail about ``what``; the second has it open."""
+    subject = _subject(what)
+    sign_in(page, AGENT[0], AGENT[3])
+    record_id = find_record(page, subject, lambda: _post(journey, n, subject))
+    sign_in(other, AGENT_B[0], AGENT_B[3])
+    other.goto(f"/records/{record_id}")
+    return subject, record_id
+
+
 def test_an_agent_replies_from_the_mailbox_and_as_themself_and_another_sees_it_live(
     journey_page: Page, second_journey_page: Page, desk_pipeline: Journey
 ) -> None:
     page, other = journey_page, second_journey_page
-    subject = _subject("The coffee machine leaks")
-    sign_in(page, AGENT[0], AGENT[3])
-    record_id = find_record(page, subject, lambda: _post(desk_pipeline, 21, subject))
+    subject, record_id = _both_on_a_new_record(
+        page, other, desk_pipeline, "The coffee machine leaks", 21
+    )
     assert serious_violations(page) == []
-    sign_in(other, AGENT_B[0], AGENT_B[3])
-    other.goto(f"/records/{record_id}")
     other.get_by_label("Text").fill("A draft the live updates must leave alone")
     mark_page(other)
 
@@ -187,11 +197,7 @@ def test_a_status_change_and_a_customer_reply_show_live_as_markers_in_words(
     journey_page: Page, second_journey_page: Page, desk_pipeline: Journey
 ) -> None:
     page, other = journey_page, second_journey_page
-    subject = _subject("The lift is stuck")
-    sign_in(page, AGENT[0], AGENT[3])
-    record_id = find_record(page, subject, lambda: _post(desk_pipeline, 31, subject))
-    sign_in(other, AGENT_B[0], AGENT_B[3])
-    other.goto(f"/records/{record_id}")
+    subject, record_id = _both_on_a_new_record(page, other, desk_pipeline, "The lift is stuck", 31)
     mark_page(other)
 
     page.get_by_label("Status").select_option("closed")
