@@ -32,7 +32,8 @@ def names_for(namespace: str) -> Names:
 
 @contextmanager
 def namespaced_broker(url: str, namespace: str, **kwargs: Any) -> Iterator[Broker]:
-    """A broker with the namespace declared; everything of the namespace deleted afterwards."""
+    """A broker with the namespace declared; everything of the namespace deleted afterwards,
+    the retry tiers of services started on it (the default delays) too."""
     broker = Broker(url, names_for(namespace), **kwargs)
     broker.declare()
     try:
@@ -40,6 +41,9 @@ def namespaced_broker(url: str, namespace: str, **kwargs: Any) -> Iterator[Broke
     finally:
         broker.close()
         broker.delete()
+        if not url.startswith("memory://"):  # no service runs on the in-memory transport
+            with Broker(url, Names(namespace)) as services:
+                services.delete()
 
 
 def processed(n: int) -> ProcessedEmail:

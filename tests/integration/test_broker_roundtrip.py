@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from amqp.exceptions import NotFound
 from structlog.testing import capture_logs
 
-from libs.common.broker import Broker, Delivery
+from libs.common.broker import Broker, Delivery, Names
 from libs.common.broker.names import routing_key
 from libs.common.contracts import ProcessedEmail
 from libs.common.errors import PermanentError, UnroutableError
@@ -106,6 +107,22 @@ def test_namespaces_never_see_each_other(amqp_url: str, namespace: str) -> None:
             assert wait_until(lambda: len(seen_a.seen) >= 10 and len(seen_b.seen) >= 10)
         assert sorted(seen_a.ids()) == sorted(f"msg-{n}" for n in range(10))
         assert sorted(seen_b.ids()) == sorted(f"msg-{100 + n}" for n in range(10))
+
+
+def test_a_test_namespace_leaves_no_queue_of_the_services_started_on_it(
+    amqp_url: str, namespace: str
+) -> None:
+    """Services on a test's namespace declare the default retry tiers, not the test's short
+    ones: the namespace's teardown deletes those too, so runs leave nothing in the broker."""
+    with namespaced_broker(amqp_url, namespace) as broker:
+        with Broker(amqp_url, Names(namespace)) as service:
+            service.declare()
+        tiers = [tier for queue in service.names.work_queues for tier in queue.retries]
+        assert not set(tiers) & {t for q in broker.names.work_queues for t in q.retries}
+    with Broker(amqp_url, Names(namespace)) as probe:
+        for name in [*tiers, *(q.name for q in probe.names.work_queues)]:
+            with pytest.raises(NotFound):
+                probe.message_count(name)
 
 
 def test_handler_runs_with_ids_bound_and_one_log_line_per_outcome(broker: Broker) -> None:
