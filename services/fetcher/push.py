@@ -63,9 +63,8 @@ class Kept:
     recreate: bool = False
     reauthorize: bool = False
     problem: str = ""
-    #: Whether the current round answers a hint; whether a hint waits for a round (a
-    #: hinted turn runs none while the mailbox's lease is rechecked).
-    hinted_round: bool = False
+    #: Whether a hint waits for a round, so the next round answers it (a hinted turn runs
+    #: none while the mailbox's lease is rechecked).
     hint_open: bool = False
 
 
@@ -130,16 +129,14 @@ class SubscriptionKeeper:
 
     def turn_started(self, address: str, hinted: bool) -> None:
         kept = self.kept.get(address)
-        if kept is not None:
-            if hinted:
-                kept.hint_open = True
-                metrics.HINT_ROUNDS.labels(address).inc()
-            kept.hinted_round = kept.hint_open
+        if kept is not None and hinted:
+            kept.hint_open = True
+            metrics.HINT_ROUNDS.labels(address).inc()
 
     def published(self, address: str, count: int) -> None:
         """Mails a round published: a safety round's, while push was alive, were missed."""
         kept = self.kept.get(address)
-        if kept is not None and kept.subscription_id is not None and not kept.hinted_round:
+        if kept is not None and kept.subscription_id is not None and not kept.hint_open:
             metrics.SAFETY_FINDS.labels(address).inc(count)
 
     def status(self, address: str) -> str:
